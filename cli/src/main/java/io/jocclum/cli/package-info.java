@@ -1,0 +1,2 @@
+/** jocclum cli module. */
+package io.jocclum.cli;

@@ -1,0 +1,2 @@
+/** jocclum dcap module. */
+package io.jocclum.dcap;

@@ -1,0 +1,2 @@
+/** jocclum libos module. */
+package io.jocclum.libos;
