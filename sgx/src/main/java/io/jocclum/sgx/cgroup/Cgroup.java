@@ -147,7 +147,7 @@ public final class Cgroup {
         try {
             return EnumSet.copyOf(controlsLocked());
         } finally {
-            hierarchy.mutex.unlock();
+            hierarchy.unlock();
         }
     }
 
@@ -157,7 +157,7 @@ public final class Cgroup {
         try {
             return EnumSet.copyOf(subtreeControl);
         } finally {
-            hierarchy.mutex.unlock();
+            hierarchy.unlock();
         }
     }
 
@@ -167,7 +167,7 @@ public final class Cgroup {
         try {
             return new ArrayList<>(tasks.values());
         } finally {
-            hierarchy.mutex.unlock();
+            hierarchy.unlock();
         }
     }
 
@@ -177,7 +177,7 @@ public final class Cgroup {
         try {
             return new ArrayList<>(children.values());
         } finally {
-            hierarchy.mutex.unlock();
+            hierarchy.unlock();
         }
     }
 

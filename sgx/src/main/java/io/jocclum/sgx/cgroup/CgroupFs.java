@@ -45,7 +45,7 @@ public final class CgroupFs {
         try {
             return walk(components(path));
         } finally {
-            h.mutex.unlock();
+            h.unlock();
         }
     }
 
@@ -60,7 +60,7 @@ public final class CgroupFs {
             Cgroup parent = walk(comps.subList(0, comps.size() - 1));
             return h.mkdir(parent, comps.getLast());
         } finally {
-            h.mutex.unlock();
+            h.unlock();
         }
     }
 
@@ -89,7 +89,7 @@ public final class CgroupFs {
             }
             h.rmdir(cg);
         } finally {
-            h.mutex.unlock();
+            h.unlock();
         }
     }
 
@@ -106,7 +106,7 @@ public final class CgroupFs {
             }
             return new ArrayList<>(names);
         } finally {
-            h.mutex.unlock();
+            h.unlock();
         }
     }
 
@@ -133,7 +133,7 @@ public final class CgroupFs {
                      MEMORY_SWAP_CURRENT, MEMORY_SWAP_MAX -> h.memory().show(f, cg.memory());
             };
         } finally {
-            h.mutex.unlock();
+            h.unlock();
         }
     }
 
@@ -189,7 +189,7 @@ public final class CgroupFs {
                 default -> throw Errno.EACCES.exception(file + " is read-only");
             }
         } finally {
-            h.mutex.unlock();
+            h.unlock();
         }
         try {
             h.memory().writeMax(memRef, text);

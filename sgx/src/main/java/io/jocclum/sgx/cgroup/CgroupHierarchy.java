@@ -48,6 +48,8 @@ public final class CgroupHierarchy {
     private final TreeMap<Integer, HostTask> tasksByPid = new TreeMap<>();
     /** Guarded by mutex. */
     private int nextPid = 1;
+    /** Guarded by mutex. Killed csses whose base reference is dropped at the outermost unlock. */
+    private final List<Css<?>> deferredPuts = new ArrayList<>();
     /** Copy-on-write: read lock-free from the charge path. */
     private final CopyOnWriteArrayList<CgroupFileListener> listeners = new CopyOnWriteArrayList<>();
     /** WARN_ONCE sites already fired. Lock-free. */
@@ -93,6 +95,30 @@ public final class CgroupHierarchy {
         return cssSerial.incrementAndGet();
     }
 
+    /**
+     * Takes {@code css} offline now and drops its base reference once the mutex is fully
+     * released, so a release and its free callbacks never run under the cgroup mutex (the kernel
+     * too releases csses asynchronously from rmdir). Mutex held.
+     */
+    void kill(Css<?> css) {
+        css.markOffline();
+        deferredPuts.add(css);
+    }
+
+    /** Unlocks the mutex; the outermost unlock drops the base references of killed csses. */
+    void unlock() {
+        if (mutex.getHoldCount() > 1 || deferredPuts.isEmpty()) {
+            mutex.unlock();
+            return;
+        }
+        List<Css<?>> puts = new ArrayList<>(deferredPuts);
+        deferredPuts.clear();
+        mutex.unlock();
+        for (Css<?> css : puts) {
+            css.put();
+        }
+    }
+
     // ---------------------------------------------------------------- directories
 
     /**
@@ -133,14 +159,14 @@ public final class CgroupHierarchy {
                 }
             } catch (RuntimeException e) {
                 for (Css<?> css : created) {
-                    css.kill();
+                    kill(css);
                 }
                 throw e;
             }
             parent.children.put(name, cg);
             return cg;
         } finally {
-            mutex.unlock();
+            unlock();
         }
     }
 
@@ -187,11 +213,11 @@ public final class CgroupHierarchy {
                 Css<?> css = cg.css(c);
                 if (css != null) {
                     cg.setCss(c, null);
-                    css.kill();
+                    kill(css);
                 }
             }
         } finally {
-            mutex.unlock();
+            unlock();
         }
     }
 
@@ -258,7 +284,7 @@ public final class CgroupHierarchy {
             } catch (RuntimeException e) {
                 for (Css<?> css : created) {
                     css.cgroup().setCss(css instanceof MiscCgroup ? Controller.MISC : Controller.MEMORY, null);
-                    css.kill();
+                    kill(css);
                 }
                 throw e;
             }
@@ -266,13 +292,13 @@ public final class CgroupHierarchy {
                 for (Cgroup child : cg.children.values()) {
                     Css<?> css = child.css(c);
                     child.setCss(c, null);
-                    css.kill();
+                    kill(css);
                 }
             }
             cg.subtreeControl.addAll(en);
             cg.subtreeControl.removeAll(dis);
         } finally {
-            mutex.unlock();
+            unlock();
         }
     }
 
@@ -285,7 +311,7 @@ public final class CgroupHierarchy {
         try {
             return newTask(name, root);
         } finally {
-            mutex.unlock();
+            unlock();
         }
     }
 
@@ -299,7 +325,7 @@ public final class CgroupHierarchy {
             }
             return newTask(name, parent.cgroup());
         } finally {
-            mutex.unlock();
+            unlock();
         }
     }
 
@@ -328,7 +354,7 @@ public final class CgroupHierarchy {
             task.cgroup().tasks.remove(task.pid());
             task.markExited();
         } finally {
-            mutex.unlock();
+            unlock();
         }
     }
 
@@ -358,7 +384,7 @@ public final class CgroupHierarchy {
                 task.moveTo(dst);
             }
         } finally {
-            mutex.unlock();
+            unlock();
         }
     }
 
@@ -368,7 +394,7 @@ public final class CgroupHierarchy {
         try {
             return Optional.ofNullable(tasksByPid.get(pid));
         } finally {
-            mutex.unlock();
+            unlock();
         }
     }
 
@@ -378,7 +404,7 @@ public final class CgroupHierarchy {
         try {
             return new ArrayList<>(tasksByPid.values());
         } finally {
-            mutex.unlock();
+            unlock();
         }
     }
 

@@ -42,7 +42,7 @@ public final class CgroupInvariants {
             checkMisc(h, out);
             checkMemory(h, out);
         } finally {
-            h.mutex.unlock();
+            h.unlock();
         }
         for (String w : h.warnings()) {
             out.add("kernel warning: " + w);

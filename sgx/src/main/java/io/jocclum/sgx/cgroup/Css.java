@@ -126,7 +126,8 @@ public abstract sealed class Css<C extends Css<C>> permits MiscCgroup, MemCgroup
     /**
      * Drops a reference ({@code css_put()}). Dropping the last one releases the css on this
      * thread, which runs the controller's free callbacks: do not call it while holding a lock
-     * those callbacks take.
+     * those callbacks take. (When rmdir or a controller disable drops the last reference, that
+     * happens after the cgroup mutex is released.)
      */
     public final void put() {
         long r = refs.decrementAndGet();
@@ -137,13 +138,15 @@ public abstract sealed class Css<C extends Css<C>> permits MiscCgroup, MemCgroup
         }
     }
 
-    /** Takes the css offline and drops its base reference. Cgroup mutex held. */
-    final void kill() {
+    /**
+     * Takes the css offline (kill_css); the hierarchy drops its base reference once the cgroup
+     * mutex is released ({@link CgroupHierarchy#kill}). Cgroup mutex held.
+     */
+    final void markOffline() {
         if (parent == null) {
             throw new IllegalStateException("the root css is never killed");
         }
         online = false;
-        put();
     }
 
     private void release() {

@@ -36,7 +36,7 @@ public final class MemoryController {
     public static final int PAGE_SIZE = 4096;
     /** The "max" limit in pages (PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE). */
     public static final long PAGE_COUNTER_MAX = PageCounter.PAGE_COUNTER_MAX;
-    /** MAX_RECLAIM_RETRIES (include/linux/swap.h): charge retries without reclaim progress. */
+    /** MAX_RECLAIM_RETRIES (mm/internal.h): charge retries without reclaim progress before OOM. */
     static final int MAX_RECLAIM_RETRIES = 16;
     /** SWAP_CLUSTER_MAX (include/linux/swap.h): the least memcg reclaim tries to free. */
     static final int SWAP_CLUSTER_MAX = 32;

@@ -77,7 +77,7 @@ public final class MiscController {
             }
             capacity.set(i, bytes);
         } finally {
-            hierarchy.mutex.unlock();
+            hierarchy.unlock();
         }
     }
 
@@ -101,7 +101,7 @@ public final class MiscController {
             root.res[r.ordinal()].priv = rootPriv;
             ops.set(r.ordinal(), resOps);
         } finally {
-            hierarchy.mutex.unlock();
+            hierarchy.unlock();
         }
     }
 

@@ -122,6 +122,29 @@ class MiscOpsTest extends CgroupTestBase {
     }
 
     @Test
+    void freeNeverRunsUnderTheCgroupMutex() {
+        List<Boolean> heldAtFree = new ArrayList<>();
+        misc.setOps(SGX_EPC, new MiscResOps<String>() {
+            @Override
+            public String alloc(MiscCgroup cg) {
+                assertThat(h.mutex.isHeldByCurrentThread()).isTrue();
+                return "x";
+            }
+
+            @Override
+            public void free(MiscCgroup cg, String priv) {
+                heldAtFree.add(h.mutex.isHeldByCurrentThread());
+            }
+        }, "root");
+        misc.setCapacity(SGX_EPC, CAPACITY);
+        chain("/a/b");
+        fs.mkdir("/a/c");
+        fs.rmdir("/a/b");
+        fs.write("/a", "cgroup.subtree_control", "-misc");
+        assertThat(heldAtFree).containsExactly(false, false);
+    }
+
+    @Test
     void opsAreSetOnceBeforeChildMiscCgroupsExist() {
         RecordingOps ops = new RecordingOps("epc");
         misc.setOps(SGX_EPC, ops, new State("/"));
