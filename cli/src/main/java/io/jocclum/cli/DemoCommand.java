@@ -4,6 +4,7 @@ import io.jocclum.libos.config.Adjustment;
 import io.jocclum.libos.config.EnclaveXml;
 import io.jocclum.libos.config.PlatformRequest;
 import io.jocclum.libos.config.ResolvedConfig;
+import io.jocclum.libos.config.ResourceLimits;
 import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.libos.config.Templates;
@@ -66,9 +67,13 @@ final class DemoCommand implements Callable<Integer> {
         o.println("template), built once for a non-EDMM platform and once for an EDMM (SGX2) platform.");
         o.println(keep ? "Instance kept in " + dir : "Temporary instance " + dir + " (removed; --keep keeps it)");
         o.println();
-        o.println("Occlum.json says: kernel_space_stack_size 1MB, kernel_space_heap_size 4MB, kernel_space_heap_max_size"
-                + " 40MB,");
-        o.println("  user_space_size 1MB, user_space_max_size 600MB, init_num_of_threads 2, max_num_of_threads 64");
+        ResourceLimits rl = a.resolved().config().resourceLimits();
+        o.println("Occlum.json says: kernel_space_stack_size " + Sizes.format(rl.kernelSpaceStackSize())
+                + ", kernel_space_heap_size " + Sizes.format(rl.kernelSpaceHeapSize()) + ", kernel_space_heap_max_size "
+                + opt(rl.kernelSpaceHeapMaxSize(), true) + ",");
+        o.println("  user_space_size " + Sizes.format(rl.userSpaceSize()) + ", user_space_max_size "
+                + opt(rl.userSpaceMaxSize(), true) + ", init_num_of_threads " + opt(rl.initNumOfThreads(), false)
+                + ", max_num_of_threads " + rl.maxNumOfThreads());
         o.println();
         row(o, "", "non-EDMM build", "EDMM build");
         o.println("Enclave.xml");
@@ -113,6 +118,10 @@ final class DemoCommand implements Callable<Integer> {
         o.println("Values the rules changed compared with Occlum.json");
         adjustments(o, "non-EDMM", a.resolved().adjustments());
         adjustments(o, "EDMM", b.resolved().adjustments());
+    }
+
+    private static String opt(java.util.OptionalLong v, boolean size) {
+        return v.isEmpty() ? "(absent)" : size ? Sizes.format(v.getAsLong()) : Long.toString(v.getAsLong());
     }
 
     private static void adjustments(java.io.PrintStream o, String path, List<Adjustment> list) {

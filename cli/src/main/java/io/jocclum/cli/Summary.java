@@ -5,7 +5,6 @@ import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.Region;
-import io.jocclum.libos.layout.RegionKind;
 
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -70,9 +69,5 @@ final class Summary {
         }
         return "up to " + Sizes.human(l.onDemandBytes()) + " more (" + String.join(", ", parts)
                 + "), committed when first touched; untouched memory costs nothing.";
-    }
-
-    static long bytes(EnclaveLayout l, RegionKind kind) {
-        return l.regions().stream().filter(r -> r.kind() == kind).mapToLong(Region::size).sum();
     }
 }

@@ -30,7 +30,10 @@ class DemoTest {
                 .containsPattern("MiscSelect / MiscMask +0 / 0 +1 / 0xFFFFFFFF\n")
                 .containsPattern("user space +static 600MB +1MB / 16GB\n")
                 .containsPattern("threads \\(TCS\\) +64 / 64 +2 / 4096\n")
-                .contains("EDMM: TCS Max raised from 64 (max_num_of_threads) to 4096");
+                .contains("EDMM: TCS Max raised from 64 (max_num_of_threads) to 4096")
+                .contains("Occlum.json says: kernel_space_stack_size 1MB, kernel_space_heap_size 4MB,"
+                        + " kernel_space_heap_max_size 40MB,\n  user_space_size 1MB, user_space_max_size 600MB,"
+                        + " init_num_of_threads 2, max_num_of_threads 64\n");
         Matcher eadd = Pattern.compile("EADD \\(pages\\) +(\\d+) +(\\d+)\n").matcher(out);
         assertThat(eadd.find()).isTrue();
         long nonEdmm = Long.parseLong(eadd.group(1));

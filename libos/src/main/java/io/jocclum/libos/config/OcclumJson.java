@@ -48,6 +48,7 @@ public final class OcclumJson {
     public static final long MIN_CACHE_SIZE = 192 * Sizes.KB;
     /** Smallest ext2 disk (Occlum's gen_internal_conf: 5 GB). */
     public static final long MIN_EXT2_DISK_SIZE = 5 * Sizes.GB;
+    /** The EPC page size (SDM Vol. 3D, 34.1): Enclave.xml sizes are whole pages. */
     static final long PAGE = 4096;
 
     static final JsonMapper MAPPER = JsonMapper.builder()
