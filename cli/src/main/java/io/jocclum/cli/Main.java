@@ -1,7 +1,99 @@
 package io.jocclum.cli;
 
+import ch.qos.logback.classic.Level;
+import io.jocclum.libos.config.ConfigException;
+import io.jocclum.libos.config.ConfigProblem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * Entry point of {@code jocclum}. {@link #run} is the whole program minus {@code System.exit}, so
+ * tests run commands in-process.
+ *
+ * <p>Exit codes: 0 success; 2 a configuration error (every problem listed, one per line); 1 any
+ * other user error (one sentence), picocli's parameter errors included; 1 for an internal error
+ * too, whose stack trace only {@code -v} shows.
+ */
 public final class Main {
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+    private Main() {
+    }
+
     public static void main(String[] args) {
-        System.out.println("jocclum " + Runtime.version());
+        System.exit(run(Cli.system(), args));
+    }
+
+    static int run(Cli cli, String... args) {
+        return commandLine(cli).execute(args);
+    }
+
+    static CommandLine commandLine(Cli cli) {
+        CommandLine cl = new CommandLine(new JocclumCommand(cli), new Factory(cli));
+        cl.setOut(new PrintWriter(cli.out, true));
+        cl.setErr(new PrintWriter(cli.err, true));
+        cl.setParameterExceptionHandler((ex, args) -> {
+            String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();
+            String msg = ex.getMessage();
+            cli.err.println("jocclum: " + msg + (msg.endsWith(".") ? "" : ";") + " see '" + cmd + " --help'.");
+            return UserError.FAILURE;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> handle(cli, ex));
+        return cl;
+    }
+
+    static int handle(Cli cli, Exception ex) {
+        switch (ex) {
+            case UserError u -> {
+                cli.err.println("jocclum: " + u.getMessage());
+                return u.exitCode();
+            }
+            case ConfigException c -> {
+                printWarnings(cli, c.warnings());
+                cli.err.println("jocclum: " + c.getMessage());
+                return UserError.CONFIG;
+            }
+            default -> {
+                Throwable cause = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+                cli.err.println("jocclum: internal error: " + cause + (cli.verbose ? "" : " (run with -v for details)"));
+                if (cli.verbose) {
+                    ex.printStackTrace(cli.err);
+                }
+                LOG.debug("internal error", ex);
+                return UserError.FAILURE;
+            }
+        }
+    }
+
+    static void printWarnings(Cli cli, java.util.List<ConfigProblem> warnings) {
+        for (ConfigProblem w : warnings) {
+            cli.err.println("warning: " + w);
+        }
+    }
+
+    /** -v: debug logging on stderr (quiet, WARN, by default). */
+    static void verbose(boolean on) {
+        Logger root = LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        if (root instanceof ch.qos.logback.classic.Logger l) {
+            l.setLevel(on ? Level.DEBUG : Level.WARN);
+        }
+    }
+
+    /** Creates commands, handing each the {@link Cli} when it has such a constructor. */
+    private record Factory(Cli cli) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            try {
+                var ctor = cls.getDeclaredConstructor(Cli.class);
+                ctor.setAccessible(true);
+                return ctor.newInstance(cli);
+            } catch (NoSuchMethodException e) {
+                return CommandLine.defaultFactory().create(cls);
+            }
+        }
     }
 }

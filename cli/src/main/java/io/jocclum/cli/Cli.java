@@ -1,0 +1,39 @@
+package io.jocclum.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+
+/**
+ * What a command may touch of the outside world: its output streams, the environment, the working
+ * directory and the clock. {@code Main.main} uses the real ones; tests pass their own, so every
+ * command runs in-process with captured output.
+ *
+ * <p>{@code verbose} is set by {@code -v} while the command line is parsed (single-threaded).
+ */
+final class Cli {
+    final PrintStream out;
+    final PrintStream err;
+    final Map<String, String> env;
+    final Path cwd;
+    final Clock clock;
+    boolean verbose;
+
+    Cli(PrintStream out, PrintStream err, Map<String, String> env, Path cwd, Clock clock) {
+        this.out = out;
+        this.err = err;
+        this.env = Map.copyOf(env);
+        this.cwd = cwd.toAbsolutePath().normalize();
+        this.clock = clock;
+    }
+
+    static Cli system() {
+        return new Cli(System.out, System.err, System.getenv(), Path.of(""), Clock.systemUTC());
+    }
+
+    /** {@code p} against the working directory. */
+    Path resolve(Path p) {
+        return cwd.resolve(p).normalize();
+    }
+}

@@ -1,0 +1,67 @@
+package io.jocclum.libos.layout;
+
+import java.nio.file.Path;
+
+/**
+ * Where an instance keeps its inputs and its build outputs. {@code build} writes them, the boot
+ * reads them.
+ *
+ * <pre>
+ * INSTANCE/
+ *   Occlum.json               the configuration (input)
+ *   image/                    the file system image (input): bin lib etc tmp host
+ *   .jocclum/signing-key.pem  the instance's RSA-3072 (e=3) signing key, made by the first build
+ *   build/
+ *     Enclave.xml             the SGX enclave configuration
+ *     Occlum_sys.json         the internal config the LibOS reads at boot
+ *     enclave.sigstruct       the 1808-byte SIGSTRUCT (MRENCLAVE, MRSIGNER)
+ *     mount/__ROOT/           snapshot of image/ (the image layer of the root mount)
+ *     .inputs.sha256          fingerprint of the inputs of the last successful build
+ * </pre>
+ */
+public record InstancePaths(Path root) {
+    public InstancePaths {
+        root = root.toAbsolutePath().normalize();
+    }
+
+    public Path occlumJson() {
+        return root.resolve("Occlum.json");
+    }
+
+    public Path image() {
+        return root.resolve("image");
+    }
+
+    public Path stateDir() {
+        return root.resolve(".jocclum");
+    }
+
+    public Path signingKey() {
+        return stateDir().resolve("signing-key.pem");
+    }
+
+    public Path build() {
+        return root.resolve("build");
+    }
+
+    public Path enclaveXml() {
+        return build().resolve("Enclave.xml");
+    }
+
+    public Path internalConfig() {
+        return build().resolve("Occlum_sys.json");
+    }
+
+    public Path sigStruct() {
+        return build().resolve("enclave.sigstruct");
+    }
+
+    /** The image snapshot: the source the template's image layer names ({@code ./build/mount/__ROOT}). */
+    public Path imageSnapshot() {
+        return build().resolve("mount").resolve("__ROOT");
+    }
+
+    public Path fingerprint() {
+        return build().resolve(".inputs.sha256");
+    }
+}
