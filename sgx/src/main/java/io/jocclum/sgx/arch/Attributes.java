@@ -21,8 +21,10 @@ public record Attributes(long flags, long xfrm) {
     public static final long XFRM_LEGACY = 0x3L;
 
     /**
-     * The attribute mask the Intel SGX SDK signer puts in SIGSTRUCT by default: every flag except
-     * DEBUG must match, and the legacy XFRM bits (sgx_sign's DEFAULT ATTRIBUTE MASK).
+     * The attribute mask the Intel SGX SDK signer puts in SIGSTRUCT by default, as sgx_sign's
+     * metadata dump shows it: flags 0xFFFFFFFFFFFFFFFB (every bit but bit 2, MODE64BIT, is
+     * enforced; DEBUG is enforced too, so a debug signature only admits debug enclaves) and XFRM
+     * 0xFFFFFFFFFFF9FF1B.
      */
     public static final Attributes SDK_DEFAULT_MASK = new Attributes(0xFFFFFFFFFFFFFFFBL, 0xFFFFFFFFFFF9FF1BL);
 
