@@ -1,0 +1,152 @@
+package io.jocclum.sgx.enclave;
+
+import io.jocclum.sgx.arch.Pcmd;
+import io.jocclum.sgx.epc.BackingMemory;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The enclave's backing store, the shmem file "SGX backing" (encl.c, spec 3.3): evicted contents at
+ * file page {@code i} for enclave page {@code i}, the SECS at page {@code size / 4096}, and the
+ * 128-byte PCMDs packed 32 per page after that ({@code sgx_encl_get_backing_page_pcmd_offset}).
+ *
+ * <p>Design: sparse (a map of the file pages that exist); each page is charged to the memory cgroup
+ * that was active when it was allocated and uncharged from that one when it is truncated or the file
+ * is dropped. After ELDU the contents page is truncated and the PCMD entry zeroed; a PCMD page is
+ * truncated when all its entries are zero and no reclaimer is about to write into it (the kernel's
+ * {@code reclaimer_writing_to_pcmd} check, modelled with a count of pending writers).
+ *
+ * <p>Locking: guarded by the enclave lock.
+ */
+final class BackingStore {
+    static final int PAGE = 4096;
+
+    /** One shmem page. */
+    static final class ShmemPage {
+        final byte[] data = new byte[PAGE];
+        final BackingMemory memcg;
+        int pendingWriters;
+
+        ShmemPage(BackingMemory memcg) {
+            this.memcg = memcg;
+        }
+    }
+
+    /** {@code struct sgx_backing}: the contents page and the PCMD page + offset of one enclave page. */
+    record Slot(long pageIndex, ShmemPage contents, ShmemPage pcmd, int pcmdOffset) {
+    }
+
+    private final long encSize;
+    private final Map<Long, ShmemPage> pages = new HashMap<>();
+    private long bytes;
+
+    BackingStore(long enclaveSize) {
+        this.encSize = enclaveSize;
+    }
+
+    /** File offset of the PCMD of enclave page {@code pageIndex}. */
+    long pcmdOffset(long pageIndex) {
+        return encSize + PAGE + pageIndex * Pcmd.SIZE;
+    }
+
+    /**
+     * {@code sgx_encl_alloc_backing}: gets (creating, charged to {@code memcg}) the contents and PCMD
+     * pages; null if a charge fails. The PCMD page counts a pending writer until {@link #put}.
+     */
+    Slot alloc(long pageIndex, BackingMemory memcg) {
+        ShmemPage contents = pages.get(pageIndex);
+        boolean newContents = false;
+        if (contents == null) {
+            if (!memcg.tryCharge(PAGE)) {
+                return null;
+            }
+            contents = new ShmemPage(memcg);
+            pages.put(pageIndex, contents);
+            bytes += PAGE;
+            newContents = true;
+        }
+        long pcmdOff = pcmdOffset(pageIndex);
+        long pcmdIndex = pcmdOff / PAGE;
+        ShmemPage pcmd = pages.get(pcmdIndex);
+        if (pcmd == null) {
+            if (!memcg.tryCharge(PAGE)) {
+                if (newContents) {
+                    drop(pageIndex);
+                }
+                return null;
+            }
+            pcmd = new ShmemPage(memcg);
+            pages.put(pcmdIndex, pcmd);
+            bytes += PAGE;
+        }
+        pcmd.pendingWriters++;
+        return new Slot(pageIndex, contents, pcmd, (int) (pcmdOff % PAGE));
+    }
+
+    /** {@code sgx_encl_put_backing} after the EWB wrote the slot. */
+    void put(Slot s) {
+        s.pcmd().pendingWriters--;
+    }
+
+    /** {@code sgx_encl_lookup_backing} for ELDU: null if the contents or PCMD page is missing. */
+    Slot lookup(long pageIndex) {
+        ShmemPage contents = pages.get(pageIndex);
+        long pcmdOff = pcmdOffset(pageIndex);
+        ShmemPage pcmd = pages.get(pcmdOff / PAGE);
+        if (contents == null || pcmd == null) {
+            return null;
+        }
+        return new Slot(pageIndex, contents, pcmd, (int) (pcmdOff % PAGE));
+    }
+
+    /** After a successful ELDU: truncate the contents page, zero the PCMD, truncate an empty PCMD page. */
+    void truncateAfterLoad(Slot s) {
+        drop(s.pageIndex());
+        java.util.Arrays.fill(s.pcmd().data, s.pcmdOffset(), s.pcmdOffset() + Pcmd.SIZE, (byte) 0);
+        if (s.pcmd().pendingWriters == 0 && allZero(s.pcmd().data)) {
+            drop(pcmdOffset(s.pageIndex()) / PAGE);
+        }
+    }
+
+    private void drop(long fileIndex) {
+        ShmemPage p = pages.remove(fileIndex);
+        if (p != null) {
+            p.memcg.uncharge(PAGE);
+            bytes -= PAGE;
+        }
+    }
+
+    /** {@code fput(encl->backing)}: frees every page. */
+    void release() {
+        for (Long i : new TreeSet<>(pages.keySet())) {
+            drop(i);
+        }
+    }
+
+    long bytes() {
+        return bytes;
+    }
+
+    boolean hasPage(long fileIndex) {
+        return pages.containsKey(fileIndex);
+    }
+
+    ShmemPage page(long fileIndex) {
+        return pages.get(fileIndex);
+    }
+
+    TreeSet<Long> fileIndexes() {
+        return new TreeSet<>(pages.keySet());
+    }
+
+    private static boolean allZero(byte[] b) {
+        for (byte x : b) {
+            if (x != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
