@@ -64,12 +64,14 @@ public final class HostTask {
             return true;
         }
         int c = signalCountdown.get();
-        if (c >= 0) {
-            if (c == 0 || signalCountdown.decrementAndGet() == 0) {
-                signalPending = true;
-                return true;
-            }
+        if (c < 0) {
+            return false;
         }
+        if (c == 0) {
+            signalPending = true;
+            return true;
+        }
+        signalCountdown.decrementAndGet();
         return false;
     }
 
