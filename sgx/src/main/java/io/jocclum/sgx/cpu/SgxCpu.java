@@ -494,6 +494,9 @@ public final class SgxCpu {
                     target.setSecs(c);
                     target.setEpcm(EPCM_VALID | (int) secInfo, 0, null);
                 } else {
+                    if (Pcmd.enclaveId(pcmd, pcmdOff) != parent.eid()) {
+                        return SgxStatus.MAC_COMPARE_FAIL; // the MAC covers PCMD.ENCLAVEID
+                    }
                     MemorySegment dst = target.contentForLoad();
                     if (!paging.open(contents, pcmd, pcmdOff + Pcmd.OFF_MAC, version, linaddr, parent.eid(), secInfo,
                             dst)) {

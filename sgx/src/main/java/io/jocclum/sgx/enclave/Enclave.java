@@ -63,6 +63,8 @@ public final class Enclave {
     static final int DEBUG = 1 << 2;
     static final int IOCTL = 1 << 3;
     static final int RELEASED = 1 << 4;
+    /** The file is closed and the creator's mapping is gone: new faults get SIGBUS. */
+    static final int UNMAPPED = 1 << 5;
 
     final ReentrantLock lock = new ReentrantLock();
     private final Condition pageStateChanged = lock.newCondition();
@@ -692,7 +694,7 @@ public final class Enclave {
      * with (Linux: SIGBUS too).
      */
     void handleFault(long addr, boolean write, HostTask current) {
-        if (!tryGet()) {
+        if (has(UNMAPPED) || !tryGet()) {
             throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, "the enclave has been released");
         }
         account.charge(CostEvent.AEX);
@@ -925,6 +927,7 @@ public final class Enclave {
 
     /** The file is closed and the creating process unmaps the enclave (process exit). */
     public void close() {
+        flags.getAndUpdate(f -> f | UNMAPPED);
         boolean hadMm;
         lock.lock();
         try {
