@@ -235,15 +235,14 @@ public final class EpcAllocator {
     }
 
     /**
-     * Waits until the generation moves past {@code seen} (a page was freed somewhere). In ksgxd's
-     * manual mode runs ksgxd's pending work in this thread instead. Returns false if the platform is
-     * shutting down.
+     * Waits until the generation moves past {@code seen} (a page was freed somewhere, or ksgxd gave
+     * up on a round). In ksgxd's MANUAL mode first runs ksgxd's pending work in this thread. Returns
+     * false if the platform is shutting down.
      */
     public boolean awaitProgress(long seen) {
         if (ksgxd.isManual()) {
             ksgxd.wakeUp();
             ksgxd.runPending();
-            return !closed;
         }
         progressLock.lock();
         try {

@@ -105,6 +105,9 @@ public final class Ksgxd {
     /** Rounds while {@code sgx_should_reclaim_global(SGX_NR_HIGH_PAGES)}; returns the number run. */
     private int work() {
         int n = 0;
+        if (!allocator.shouldReclaimGlobal(highPages)) {
+            allocator.signalProgress(); // nothing to do: waiters re-check rather than wait for a free
+        }
         while (!isStopped() && allocator.shouldReclaimGlobal(highPages)) {
             long before = reclaimer.evictedPages() + reclaimer.rotatedPages();
             controller.reclaimGlobal(null);
