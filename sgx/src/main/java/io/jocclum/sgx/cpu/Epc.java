@@ -1,6 +1,5 @@
 package io.jocclum.sgx.cpu;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +26,7 @@ public final class Epc {
     private final long totalPages;
     private final AtomicReferenceArray<AtomicReferenceArray<EpcFrame>> directory;
     private final HostPagePool pool = new HostPagePool();
-    private final MemorySegment zeroPage = Arena.ofAuto().allocate(4096, 4096).asReadOnly();
+    private final MemorySegment zeroPage = MemorySegment.ofArray(new byte[4096]).asReadOnly();
 
     /** An EPC with sections of the given sizes in bytes (each a positive multiple of 4096). */
     public Epc(List<Long> sectionBytes) {

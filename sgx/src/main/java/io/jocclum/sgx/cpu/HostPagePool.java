@@ -1,15 +1,15 @@
 package io.jocclum.sgx.cpu;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 
 /**
- * Host memory for the contents of EPC frames: 4 KiB chunks cut from 1 MiB native slabs, recycled
- * through a free stack. A frame takes a chunk only when it first holds non-zero data (EADD of a
- * non-zero page, a store, ELDU); frames that are free or all-zero hold none, so a large EPC costs
- * host memory only for the pages in use. Slabs are GC-managed ({@link Arena#ofAuto()}): they are freed
- * with the platform.
+ * Host memory for the contents of EPC frames: 4 KiB chunks cut from 1 MiB slabs, recycled through a
+ * free stack. A frame takes a chunk only when it first holds non-zero data (EADD of a non-zero page, a
+ * store, ELDU); frames that are free or all-zero hold none, so a large EPC costs host memory only for
+ * the pages in use. The slabs are heap segments ({@code MemorySegment.ofArray}): the JDK's AES-GCM
+ * works on arrays without intermediate copies, which is what makes EWB/ELDU fast, and the slabs go
+ * away with the platform.
  */
 final class HostPagePool {
     static final int PAGE = 4096;
@@ -26,14 +26,14 @@ final class HostPagePool {
         synchronized (this) {
             s = free.pollLast();
             if (s == null) {
-                MemorySegment slab = Arena.ofAuto().allocate((long) SLAB_PAGES * PAGE, PAGE);
+                MemorySegment slab = MemorySegment.ofArray(new byte[SLAB_PAGES * PAGE]);
                 slabs++;
                 for (int i = SLAB_PAGES - 1; i > 0; i--) {
                     free.addLast(slab.asSlice((long) i * PAGE, PAGE));
                 }
                 s = slab.asSlice(0, PAGE);
                 inUse++;
-                return s; // fresh native memory is zeroed
+                return s; // a fresh slab is zeroed
             }
             inUse++;
         }

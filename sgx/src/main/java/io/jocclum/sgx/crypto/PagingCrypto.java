@@ -5,7 +5,6 @@ import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -28,7 +27,21 @@ public final class PagingCrypto {
     private static final byte[] ZERO_PAGE = new byte[PAGE];
 
     private final SecretKeySpec key;
-    private final ConcurrentLinkedQueue<Cipher> pool = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Worker> pool = new ConcurrentLinkedQueue<>();
+
+    /** A Cipher and a scratch buffer for ciphertext || tag. */
+    private static final class Worker {
+        final Cipher cipher;
+        final byte[] buf = new byte[PAGE + TAG];
+
+        Worker() {
+            try {
+                cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the JDK has no AES/GCM/NoPadding", e);
+            }
+        }
+    }
 
     public PagingCrypto(byte[] key16) {
         if (key16.length != 16) {
@@ -39,35 +52,38 @@ public final class PagingCrypto {
 
     /**
      * EWB's encryption: the 4096 bytes of {@code src} (null = a page of zeros) into {@code blob[0, 4096)},
-     * the MAC into {@code mac[macOff, macOff+16)}.
+     * the MAC into {@code mac[macOff, macOff+16)}. A blob of at least 4112 bytes is used as scratch
+     * for the tag too (saves a copy); only its first 4096 bytes are the page.
      */
     public void seal(MemorySegment src, long version, long linaddr, long eid, long secInfo,
                      byte[] blob, byte[] mac, int macOff) {
-        Cipher c = take();
+        Worker w = take();
         try {
+            Cipher c = w.cipher;
             c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version)));
             c.updateAAD(aad(linaddr, eid, secInfo));
+            // with room for the tag after the page, encrypt straight into the blob
+            byte[] out = blob.length >= PAGE + TAG ? blob : w.buf;
             int n;
             if (src == null) {
-                n = c.update(ZERO_PAGE, 0, PAGE, blob, 0);
+                n = c.doFinal(ZERO_PAGE, 0, PAGE, out, 0);
             } else if (src.heapBase().isPresent() && src.heapBase().get() instanceof byte[] arr) {
-                n = c.update(arr, (int) src.address(), PAGE, blob, 0);
+                n = c.doFinal(arr, (int) src.address(), PAGE, out, 0);
             } else {
-                n = c.update(src.asSlice(0, PAGE).asByteBuffer(), ByteBuffer.wrap(blob, 0, PAGE));
+                byte[] plain = src.asSlice(0, PAGE).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                n = c.doFinal(plain, 0, PAGE, out, 0);
             }
-            byte[] tail = c.doFinal();
-            // GCM emits every full block at update; the rest (none for 4096 bytes) precedes the tag
-            if (n + tail.length != PAGE + TAG) {
-                throw new IllegalStateException("GCM produced " + (n + tail.length) + " bytes for one page");
+            if (n != PAGE + TAG) {
+                throw new IllegalStateException("GCM produced " + n + " bytes for one page");
             }
-            System.arraycopy(tail, tail.length - TAG, mac, macOff, TAG);
-            if (tail.length > TAG) {
-                System.arraycopy(tail, 0, blob, n, tail.length - TAG);
+            if (out != blob) {
+                System.arraycopy(out, 0, blob, 0, PAGE);
             }
+            System.arraycopy(out, PAGE, mac, macOff, TAG);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed: " + e.getMessage(), e);
         } finally {
-            pool.offer(c);
+            pool.offer(w);
         }
     }
 
@@ -77,15 +93,26 @@ public final class PagingCrypto {
      */
     public boolean open(byte[] blob, byte[] mac, int macOff, long version, long linaddr, long eid, long secInfo,
                         MemorySegment dst) {
-        Cipher c = take();
+        Worker w = take();
         try {
+            Cipher c = w.cipher;
             c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version)));
             c.updateAAD(aad(linaddr, eid, secInfo));
-            c.update(blob, 0, PAGE);
-            if (dst.heapBase().isPresent() && dst.heapBase().get() instanceof byte[] arr) {
-                c.doFinal(mac, macOff, TAG, arr, (int) dst.address());
+            // GCM wants ciphertext || tag in one buffer: use the blob's spare room if it has some
+            byte[] in = blob;
+            if (blob.length >= PAGE + TAG) {
+                System.arraycopy(mac, macOff, blob, PAGE, TAG);
             } else {
-                c.doFinal(ByteBuffer.wrap(mac, macOff, TAG), dst.asSlice(0, PAGE).asByteBuffer());
+                in = w.buf;
+                System.arraycopy(blob, 0, in, 0, PAGE);
+                System.arraycopy(mac, macOff, in, PAGE, TAG);
+            }
+            if (dst.heapBase().isPresent() && dst.heapBase().get() instanceof byte[] arr) {
+                c.doFinal(in, 0, PAGE + TAG, arr, (int) dst.address());
+            } else {
+                byte[] plain = new byte[PAGE];
+                c.doFinal(in, 0, PAGE + TAG, plain, 0);
+                MemorySegment.copy(MemorySegment.ofArray(plain), 0, dst, 0, PAGE);
             }
             return true;
         } catch (AEADBadTagException e) {
@@ -93,20 +120,13 @@ public final class PagingCrypto {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM decryption failed: " + e.getMessage(), e);
         } finally {
-            pool.offer(c);
+            pool.offer(w);
         }
     }
 
-    private Cipher take() {
-        Cipher c = pool.poll();
-        if (c != null) {
-            return c;
-        }
-        try {
-            return Cipher.getInstance("AES/GCM/NoPadding");
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK has no AES/GCM/NoPadding", e);
-        }
+    private Worker take() {
+        Worker w = pool.poll();
+        return w != null ? w : new Worker();
     }
 
     static byte[] nonce(long version) {

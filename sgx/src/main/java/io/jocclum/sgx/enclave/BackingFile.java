@@ -40,7 +40,7 @@ public final class BackingFile {
         encl.lock.lock();
         try {
             BackingStore.ShmemPage p = encl.backing().page(index);
-            return p == null ? null : p.data.clone();
+            return p == null ? null : java.util.Arrays.copyOf(p.data, 4096);
         } finally {
             encl.lock.unlock();
         }

@@ -23,14 +23,20 @@ import java.util.TreeSet;
 final class BackingStore {
     static final int PAGE = 4096;
 
-    /** One shmem page. */
+    /**
+     * One shmem page. {@code data} has 16 spare bytes after the page: scratch where the paging crypto
+     * puts the MAC next to the ciphertext (not part of the file).
+     */
     static final class ShmemPage {
-        final byte[] data = new byte[PAGE];
+        final byte[] data;
         final BackingMemory memcg;
         int pendingWriters;
+        /** PCMD entries written by EWB and not yet cleared by a reload (what memchr_inv would find). */
+        int liveEntries;
 
-        ShmemPage(BackingMemory memcg) {
+        ShmemPage(BackingMemory memcg, byte[] data) {
             this.memcg = memcg;
+            this.data = data;
         }
     }
 
@@ -38,8 +44,12 @@ final class BackingStore {
     record Slot(long pageIndex, ShmemPage contents, ShmemPage pcmd, int pcmdOffset) {
     }
 
+    /** Recycled page buffers, so that steady paging does not allocate (host memory accounting is unchanged). */
+    private static final int SPARE_BUFFERS = 64;
+
     private final long encSize;
     private final Map<Long, ShmemPage> pages = new HashMap<>();
+    private final java.util.ArrayDeque<byte[]> spare = new java.util.ArrayDeque<>();
     private long bytes;
 
     BackingStore(long enclaveSize) {
@@ -62,7 +72,7 @@ final class BackingStore {
             if (!memcg.tryCharge(PAGE)) {
                 return null;
             }
-            contents = new ShmemPage(memcg);
+            contents = new ShmemPage(memcg, buffer(false));
             pages.put(pageIndex, contents);
             bytes += PAGE;
             newContents = true;
@@ -77,7 +87,7 @@ final class BackingStore {
                 }
                 return null;
             }
-            pcmd = new ShmemPage(memcg);
+            pcmd = new ShmemPage(memcg, buffer(true));
             pages.put(pcmdIndex, pcmd);
             bytes += PAGE;
         }
@@ -85,9 +95,12 @@ final class BackingStore {
         return new Slot(pageIndex, contents, pcmd, (int) (pcmdOff % PAGE));
     }
 
-    /** {@code sgx_encl_put_backing} after the EWB wrote the slot. */
-    void put(Slot s) {
+    /** {@code sgx_encl_put_backing} after the EWB wrote the slot ({@code written}: the EWB succeeded). */
+    void put(Slot s, boolean written) {
         s.pcmd().pendingWriters--;
+        if (written) {
+            s.pcmd().liveEntries++;
+        }
     }
 
     /** {@code sgx_encl_lookup_backing} for ELDU: null if the contents or PCMD page is missing. */
@@ -105,7 +118,8 @@ final class BackingStore {
     void truncateAfterLoad(Slot s) {
         drop(s.pageIndex());
         java.util.Arrays.fill(s.pcmd().data, s.pcmdOffset(), s.pcmdOffset() + Pcmd.SIZE, (byte) 0);
-        if (s.pcmd().pendingWriters == 0 && allZero(s.pcmd().data)) {
+        s.pcmd().liveEntries--;
+        if (s.pcmd().pendingWriters == 0 && s.pcmd().liveEntries == 0) {
             drop(pcmdOffset(s.pageIndex()) / PAGE);
         }
     }
@@ -115,7 +129,22 @@ final class BackingStore {
         if (p != null) {
             p.memcg.uncharge(PAGE);
             bytes -= PAGE;
+            if (spare.size() < SPARE_BUFFERS) {
+                spare.push(p.data);
+            }
         }
+    }
+
+    /** A page buffer (page + 16 bytes of crypto scratch); zero-filled when {@code zeroed}. */
+    private byte[] buffer(boolean zeroed) {
+        byte[] b = spare.poll();
+        if (b == null) {
+            return new byte[PAGE + 16];
+        }
+        if (zeroed) {
+            java.util.Arrays.fill(b, (byte) 0);
+        }
+        return b;
     }
 
     /** {@code fput(encl->backing)}: frees every page. */
@@ -139,14 +168,5 @@ final class BackingStore {
 
     TreeSet<Long> fileIndexes() {
         return new TreeSet<>(pages.keySet());
-    }
-
-    private static boolean allZero(byte[] b) {
-        for (byte x : b) {
-            if (x != 0) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -877,7 +877,7 @@ public final class Enclave {
             ewb(p, b);
             p.publish(null);
             secsChildCnt--;
-            backing.put(b);
+            backing.put(b, true);
             if (secsChildCnt == 0 && has(INITIALIZED) && secs.isResident()) {
                 BackingStore.Slot sb = backing.alloc(secs.backingIndex(), b.contents().memcg);
                 if (sb != null) {
@@ -885,7 +885,7 @@ public final class Enclave {
                     EpcPage se = secs.epcPage;
                     secs.publish(null);
                     freeEpcPage(se);
-                    backing.put(sb);
+                    backing.put(sb, true);
                 }
             }
             pageStateChanged.signalAll();
