@@ -131,6 +131,15 @@ public final class EnclaveFd implements AutoCloseable {
 
     // ---- the mapped enclave --------------------------------------------------------------------------
 
+    /**
+     * The untrusted runtime enters the enclave through the TCS at {@code tcs} (EENTER ... EEXIT),
+     * carrying {@code bytes} of arguments: checks the TCS, charges an ECALL. Faults as
+     * {@link io.jocclum.sgx.cpu.EnclaveFault} (#GP for a non-TCS page, SIGBUS when it cannot be loaded).
+     */
+    public void ecall(long tcs, long bytes) {
+        encl.ecall(tcs, bytes);
+    }
+
     /** The enclave as seen from inside (after EINIT). */
     public EnclaveContext context() {
         return encl.context();

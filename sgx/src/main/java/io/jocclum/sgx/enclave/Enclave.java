@@ -1088,6 +1088,16 @@ public final class Enclave {
         return m;
     }
 
+    /**
+     * An ECALL through the TCS at {@code tcs}: EENTER (checking the TCS, reloading it if evicted),
+     * the call, EEXIT; charges one ECALL round trip and the copy of {@code bytes} across the boundary.
+     */
+    public void ecall(long tcs, long bytes) {
+        ((EnclaveMemory) context()).eenter(tcs);
+        account.charge(CostEvent.ECALL);
+        account.chargeCopy(bytes);
+    }
+
     /** Resident state of the page at {@code addr}: its EPCM entry, or null when absent or evicted. */
     public EpcmEntry epcmAt(long addr) {
         if (pages == null) {

@@ -88,7 +88,14 @@ final class EnclaveMemory implements EnclaveContext {
             EnclavePage p = pages.get(idx);
             if (p != null) {
                 EpcFrame f = p.frame;
-                if (f != null && f.pinForAccess(eid, address, write)) {
+                boolean pinned;
+                try {
+                    pinned = f != null && f.pinForAccess(eid, address, write);
+                } catch (EnclaveFault epcmFault) {
+                    account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
+                    throw epcmFault;
+                }
+                if (pinned) {
                     if (!p.young) {
                         p.young = true;
                     }
@@ -372,6 +379,26 @@ final class EnclaveMemory implements EnclaveContext {
             throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, base, false, "the enclave has been released");
         }
         return c;
+    }
+
+    /**
+     * EENTER's checks on the TCS operand (loading it through the fault path if it was evicted): a
+     * valid, accepted TCS page of this enclave, else #GP.
+     */
+    void eenter(long tcs) {
+        if ((tcs & 0xFFF) != 0) {
+            throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, tcs, false, "EENTER: TCS is not page aligned");
+        }
+        EpcFrame f = pinOwned(tcs, false);
+        try {
+            io.jocclum.sgx.cpu.EpcmEntry e = f.epcmEntry();
+            if (e.type() != PageType.TCS || e.pending() || e.modified()) {
+                throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, tcs, false,
+                        "EENTER: 0x" + Long.toHexString(tcs) + " is not an accepted TCS page (" + e.type() + ")");
+            }
+        } finally {
+            f.unpin();
+        }
     }
 
     // ---- OCALLs ------------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ import io.jocclum.sgx.cpu.EpcFrame;
  * flags, charged cgroup, LRU links). Created together with its frame on first allocation.
  *
  * <p>Locking: {@code flags} bit RECLAIMER_TRACKED and the LRU links are guarded by the lock of the
- * LRU the page belongs to; IS_FREE and the free-list position by the node lock; {@code owner} and
- * {@code group} are set by the allocating thread before the page is published and cleared on free.
+ * LRU the page belongs to; IS_FREE and the free-list position by the node lock. The two never change
+ * concurrently (a free page is not tracked, a tracked page is not free, and the transitions happen
+ * while one thread owns the page), so {@code flags} is a volatile word updated by its owner.
+ * {@code owner} and {@code group} are set by the allocating thread before the page is published and
+ * cleared on free.
  */
 public final class EpcPage {
     /** SGX_EPC_PAGE_RECLAIMER_TRACKED (sgx.h): on an LRU or isolated by a reclaimer. */
@@ -18,7 +21,7 @@ public final class EpcPage {
 
     private final EpcFrame frame;
     private final int node;
-    int flags;
+    volatile int flags;
     volatile Object owner;
     volatile EpcGroup group;
     // LRU links, guarded by lru.lock
@@ -49,7 +52,7 @@ public final class EpcPage {
         return group;
     }
 
-    public synchronized int flags() {
+    public int flags() {
         return flags;
     }
 
@@ -67,15 +70,15 @@ public final class EpcPage {
         return l;
     }
 
-    synchronized void setFlag(int f) {
-        flags |= f;
+    void setFlag(int f) {
+        flags = flags | f;
     }
 
-    synchronized void clearFlag(int f) {
-        flags &= ~f;
+    void clearFlag(int f) {
+        flags = flags & ~f;
     }
 
-    synchronized void setFlags(int f) {
+    void setFlags(int f) {
         flags = f;
     }
 

@@ -85,6 +85,7 @@ class EnclaveContextTest {
         fault(EnclaveFault.Kind.PAGE_FAULT, () -> ctx.read(BASE + SIZE - 4, new byte[8], 0, 8));
         assertThatThrownBy(() -> ctx.read(HEAP, new byte[4], 2, 4)).isInstanceOf(IndexOutOfBoundsException.class);
         assertThat(fd.stats().count(CostEvent.PAGE_FAULT)).as("EPCM faults do not go to the driver").isZero();
+        assertThat(fd.stats().count(CostEvent.AEX)).as("but they exit the enclave").isEqualTo(2);
     }
 
     @Test
@@ -183,6 +184,18 @@ class EnclaveContextTest {
         ctx.ocall(2048);
         assertThat(fd.stats().count(CostEvent.OCALL)).isEqualTo(1);
         assertThat(fd.stats().cycles() - before).isEqualTo(CostEvent.OCALL.defaultCycles() + 2 * 1400);
+    }
+
+    @Test
+    void ecallChecksTheTcs() {
+        fd.ecall(BASE, 100);
+        assertThat(fd.stats().count(CostEvent.ECALL)).isEqualTo(1);
+        fault(EnclaveFault.Kind.GENERAL_PROTECTION, () -> fd.ecall(BASE + 0x1000, 0));   // a code page
+        fault(EnclaveFault.Kind.GENERAL_PROTECTION, () -> fd.ecall(BASE + 8, 0));
+        p.controller().reclaimGlobal(null);                                             // evicts the TCS
+        assertThat(fd.enclave().epcmAt(BASE)).isNull();
+        fd.ecall(BASE, 0);
+        assertThat(fd.enclave().epcmAt(BASE).type()).isEqualTo(PageType.TCS);
     }
 
     @Test
