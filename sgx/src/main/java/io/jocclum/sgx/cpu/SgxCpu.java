@@ -677,11 +677,7 @@ public final class SgxCpu {
     public void emodpe(EnclaveControl self, EpcFrame page, long address, SecInfo secInfo) {
         requireSgx2Enclu(address, "EMODPE");
         self.account().charge(CostEvent.EMODPE);
-        if ((secInfo.flags() & ~SecInfo.PERM_MASK) != 0 && secInfo.pageTypeEncoding() != 0) {
-            // only permission bits are meaningful; a page type or state bit is reserved here
-            throw encluGp(address, "EMODPE: reserved SECINFO bits " + secInfo);
-        }
-        if ((secInfo.flags() & ~SecInfo.PERM_MASK) != 0) {
+        if ((secInfo.flags() & ~SecInfo.PERM_MASK) != 0) { // only R/W/X are meaningful here
             throw encluGp(address, "EMODPE: reserved SECINFO bits " + secInfo);
         }
         if (secInfo.has(SecInfo.W) && !secInfo.has(SecInfo.R)) {
@@ -733,7 +729,6 @@ public final class SgxCpu {
         byte[] cpuSvn = features.cpuSvn();
         byte[] z16 = new byte[16];
         byte[] z32 = new byte[32];
-        Attributes zero = new Attributes(0, 0);
         switch (r.keyName()) {
             case KeyRequest.REPORT_KEY -> {
                 return reportKey(self.mrEnclave(), attrs, self.miscSelect(), self.configId(), self.configSvn(), r.keyId());
@@ -780,9 +775,8 @@ public final class SgxCpu {
 
     private byte[] reportKey(byte[] mrEnclave, Attributes attributes, int miscSelect, byte[] configId, int configSvn,
                              byte[] keyId) {
-        Attributes zero = new Attributes(0, 0);
         return keys.derive(new KeyDerivation(KeyRequest.REPORT_KEY, 0, 0, configSvn, features.ownerEpoch(), attributes,
-                zero, mrEnclave, new byte[32], keyId, features.cpuSvn(), miscSelect, 0, configId, new byte[16],
+                new Attributes(0, 0), mrEnclave, new byte[32], keyId, features.cpuSvn(), miscSelect, 0, configId, new byte[16],
                 new byte[16]));
     }
 
