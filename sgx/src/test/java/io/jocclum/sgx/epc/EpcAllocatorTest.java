@@ -176,6 +176,29 @@ class EpcAllocatorTest {
     }
 
     @Test
+    void aFaultWithNoEpcAndNothingReclaimableIsSigbus() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(64).build());
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("starved"), SgxTestSupport.image(1 << 20, 10));
+        NoEpcCgroup c = (NoEpcCgroup) p.controller();
+        while (!c.globalLru().isEmpty()) {
+            p.epcManager().reclaimPages(c.globalLru(), null);
+        }
+        assertThat(fd.enclave().isSecsResident()).isFalse();
+        VirtualEpc vm = p.openVepc(p.newTask("vmm"), 64);
+        int i = 0;
+        while (vm.fault(i, false) == VirtualEpc.FaultResult.MAPPED) {
+            i++;
+        }
+        assertThat(p.epcManager().allocator().freePages()).isZero();
+        assertThatThrownBy(() -> fd.context().readByte(BASE + 0x1000))
+                .isInstanceOfSatisfying(io.jocclum.sgx.cpu.EnclaveFault.class,
+                        f -> assertThat(f.kind()).isEqualTo(io.jocclum.sgx.cpu.EnclaveFault.Kind.SIGBUS));
+        vm.close();
+        assertThat(fd.context().readByte(BASE + 0x1000)).isEqualTo((byte) 3);
+        fd.close();
+    }
+
+    @Test
     void vaPagesAreProvisionedPer512Pages() {
         SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(2048).build());
         HostTask t = p.newTask("va");
