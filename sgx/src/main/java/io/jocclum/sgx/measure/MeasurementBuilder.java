@@ -108,6 +108,24 @@ public final class MeasurementBuilder {
         return result.clone();
     }
 
+    /**
+     * MRENCLAVE as EINIT would compute it at this point, without finalising the builder: EINIT hashes a
+     * copy of the SECS's running digest, so a failed EINIT leaves the enclave open for more EADDs.
+     */
+    public byte[] peek() {
+        if (result != null) {
+            return result.clone();
+        }
+        if (!created) {
+            throw new IllegalStateException("no ECREATE measured");
+        }
+        try {
+            return ((MessageDigest) sha256.clone()).digest();
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("the JDK's SHA-256 cannot be cloned", e);
+        }
+    }
+
     public boolean isFinished() {
         return result != null;
     }

@@ -1,0 +1,437 @@
+package io.jocclum.sgx.cpu;
+
+import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.SecInfo;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One 4 KiB EPC frame: its EPCM entry, its contents, and the model of the TLB references that
+ * enclave threads hold on it.
+ *
+ * <p>Design. The EPCM entry (VALID, PT, R/W/X, PENDING, MODIFIED, PR, ENCLAVESECS, ENCLAVEADDRESS,
+ * BLOCKED) is what every leaf checks. The flag bits sit in one volatile int with the same bit
+ * positions as SECINFO.FLAGS plus VALID at bit 16, so an access check is one load and one compare.
+ * ENCLAVEADDRESS and the owner are plain fields written before the volatile flag word is published.
+ * Contents are a 4 KiB chunk of host memory taken from the {@link HostPagePool} on first non-zero
+ * use; null means "all zero". A VA page holds its 512 version slots; a SECS page its
+ * {@link EnclaveControl}.
+ *
+ * <p>TLB model. An enclave access {@link #pinForAccess pins} the frame (an atomic counter in
+ * {@code state}) for the duration of one bulk copy, like a TLB entry that lives while the thread is
+ * inside. EBLOCK sets BLOCKED in {@code state}, after which no new pin succeeds; EWB requires that an
+ * ETRACK followed the EBLOCK and that no pin remains (else SGX_NOT_TRACKED), which is exactly the
+ * condition real hardware enforces with the tracking epoch; the kernel's IPI ({@link #awaitNoPins})
+ * waits for the in-flight copies to finish. FENCED is the kernel's TLB shootdown after EMODPR/EMODT
+ * and before EREMOVE; EXCL is held by EREMOVE while it invalidates. So an access never sees a page
+ * mid-eviction or a frame reused by another page: after pinning it re-checks VALID, the owner and the
+ * linear address.
+ *
+ * <p>Locking: EPCM updates by leaves happen under this object's monitor (the SDM's "EPC page in use
+ * by another instruction" is serialised rather than reported); the access path takes no lock.
+ */
+public final class EpcFrame {
+    public static final int EPCM_R = 1;
+    public static final int EPCM_W = 1 << 1;
+    public static final int EPCM_X = 1 << 2;
+    public static final int EPCM_PENDING = 1 << 3;
+    public static final int EPCM_MODIFIED = 1 << 4;
+    public static final int EPCM_PR = 1 << 5;
+    static final int TYPE_SHIFT = 8;
+    static final int TYPE_MASK = 0xFF << TYPE_SHIFT;
+    public static final int EPCM_VALID = 1 << 16;
+    /** The bits saved in PCMD.SECINFO by EWB. */
+    static final int SECINFO_BITS = EPCM_R | EPCM_W | EPCM_X | EPCM_PENDING | EPCM_MODIFIED | EPCM_PR | TYPE_MASK;
+    private static final int REG_TYPE = PageType.REG.encoding() << TYPE_SHIFT;
+
+    static final int BLOCKED = 1 << 30;
+    static final int FENCED = 1 << 29;
+    static final int EXCL = 1 << 28;
+    static final int PINS = EXCL - 1;
+
+    private static final VarHandle STATE;
+    private static final VarHandle CONTENT;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(EpcFrame.class, "state", int.class);
+            CONTENT = l.findVarHandle(EpcFrame.class, "content", MemorySegment.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Epc epc;
+    private final long pfn;
+    private final int section;
+
+    private volatile int epcm;            // written under this
+    private long linaddr;                 // guarded by this, published by the epcm write
+    private long ownerEid;                // guarded by this, published by the epcm write
+    private EnclaveControl owner;         // EPCM.ENCLAVESECS; guarded by this
+    private long blockEpoch;              // guarded by this: the owner's epoch at EBLOCK
+    private long modEpoch;                // guarded by this: the owner's epoch at EMODPR/EMODT
+    private volatile MemorySegment content; // CAS-published; null = zero page
+    private long[] vaSlots;               // guarded by this (PT_VA)
+    private EnclaveControl secs;          // guarded by this (PT_SECS)
+    @SuppressWarnings("unused")
+    private volatile int state;           // pins | BLOCKED | FENCED | EXCL, atomic updates only
+
+    EpcFrame(Epc epc, long pfn, int section) {
+        this.epc = epc;
+        this.pfn = pfn;
+        this.section = section;
+    }
+
+    public long pfn() {
+        return pfn;
+    }
+
+    public int section() {
+        return section;
+    }
+
+    public long physicalAddress() {
+        return epc.physicalAddress(pfn);
+    }
+
+    // ---- EPCM inspection ---------------------------------------------------------------------
+
+    public boolean isValid() {
+        return (epcm & EPCM_VALID) != 0;
+    }
+
+    /** The EPCM entry as a value. */
+    public synchronized EpcmEntry epcmEntry() {
+        int e = epcm;
+        PageType type = (e & EPCM_VALID) == 0 ? null : PageType.fromEncoding((e & TYPE_MASK) >>> TYPE_SHIFT);
+        return new EpcmEntry((e & EPCM_VALID) != 0, type, e & SecInfo.PERM_MASK, (e & EPCM_PENDING) != 0,
+                (e & EPCM_MODIFIED) != 0, (e & EPCM_PR) != 0, ((int) STATE.getVolatile(this) & BLOCKED) != 0,
+                linaddr, ownerEid);
+    }
+
+    /** The page type; null when the entry is invalid. */
+    public PageType pageType() {
+        int e = epcm;
+        return (e & EPCM_VALID) == 0 ? null : PageType.fromEncoding((e & TYPE_MASK) >>> TYPE_SHIFT);
+    }
+
+    /** The SECS state if this is a valid SECS page, else null. */
+    public synchronized EnclaveControl secs() {
+        return (epcm & EPCM_VALID) != 0 && pageTypeBits() == PageType.SECS.encoding() ? secs : null;
+    }
+
+    /** The enclave this child page belongs to (EPCM.ENCLAVESECS), null if none. */
+    public synchronized EnclaveControl owner() {
+        return owner;
+    }
+
+    public synchronized long linearAddress() {
+        return linaddr;
+    }
+
+    /** The version stored in slot {@code i} of this VA page. */
+    public synchronized long vaSlot(int i) {
+        if (vaSlots == null) {
+            throw new IllegalStateException("frame " + pfn + " is not a VA page");
+        }
+        return vaSlots[i];
+    }
+
+    /** In-flight accesses (pins). */
+    public int pins() {
+        return (int) STATE.getVolatile(this) & PINS;
+    }
+
+    public boolean isBlocked() {
+        return ((int) STATE.getVolatile(this) & BLOCKED) != 0;
+    }
+
+    /** True if the frame holds a host memory chunk (non-zero contents were stored). */
+    public boolean isMaterialized() {
+        return content != null;
+    }
+
+    int pageTypeBits() {
+        return (epcm & TYPE_MASK) >>> TYPE_SHIFT;
+    }
+
+    // ---- the enclave access path ---------------------------------------------------------------
+
+    /**
+     * Pins this frame for one access by enclave {@code eid} at {@code address} and checks the EPCM
+     * as the CPU does for an enclave-mode load ({@code write} false) or store. Returns true with the
+     * frame pinned; the caller gets the bytes with {@link #pinnedContent}, copies, then calls
+     * {@link #unpin()}. Returns false, with nothing pinned, when the frame does not hold that page of
+     * that enclave right now (evicted, being evicted, reused): the caller takes the fault path. Throws
+     * {@link EnclaveFault} PAGE_FAULT for an EPCM violation (PENDING, MODIFIED, not PT_REG, missing
+     * permission).
+     */
+    public boolean pinForAccess(long eid, long address, boolean write) {
+        if (!pin()) {
+            return false;
+        }
+        int e = epcm;
+        if ((e & EPCM_VALID) == 0 || ownerEid != eid || linaddr != (address & ~0xFFFL)) {
+            unpin();
+            return false;
+        }
+        int need = write ? EPCM_W : EPCM_R;
+        if ((e & (TYPE_MASK | EPCM_PENDING | EPCM_MODIFIED | need)) != (REG_TYPE | need)) {
+            unpin();
+            throw new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, address, write, epcmViolation(e, need));
+        }
+        return true;
+    }
+
+    /**
+     * The contents of a pinned frame: for a read of a never-written page a shared read-only page of
+     * zeros; for a write the frame's own chunk (materialised now if needed).
+     */
+    public MemorySegment pinnedContent(boolean write) {
+        MemorySegment c = content;
+        if (c == null) {
+            return write ? materialize() : epc.zeroPage();
+        }
+        return c;
+    }
+
+    /**
+     * Pins this frame if it holds the page at {@code pageAddr} of enclave {@code eid} (any type or
+     * state): the translation of an ENCLU operand. False, with nothing pinned, otherwise.
+     */
+    public boolean pinOwned(long eid, long pageAddr) {
+        if (!pin()) {
+            return false;
+        }
+        int e = epcm;
+        if ((e & EPCM_VALID) == 0 || ownerEid != eid || linaddr != pageAddr) {
+            unpin();
+            return false;
+        }
+        return true;
+    }
+
+    public void unpin() {
+        STATE.getAndAdd(this, -1);
+    }
+
+    private boolean pin() {
+        for (int spins = 0; ; spins++) {
+            int s = (int) STATE.getAndAdd(this, 1);
+            if ((s & (BLOCKED | FENCED | EXCL)) == 0) {
+                return true;
+            }
+            STATE.getAndAdd(this, -1);
+            if ((s & BLOCKED) != 0) {
+                return false;
+            }
+            backoff(spins); // FENCED / EXCL last only as long as in-flight copies
+        }
+    }
+
+    static void backoff(int spins) {
+        if (spins < 64) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    private MemorySegment materialize() {
+        MemorySegment fresh = epc.pool().take(true);
+        if (CONTENT.compareAndSet(this, (MemorySegment) null, fresh)) {
+            return fresh;
+        }
+        epc.pool().give(fresh);
+        return content;
+    }
+
+    private static String epcmViolation(int e, int need) {
+        if ((e & EPCM_PENDING) != 0) {
+            return "EPCM.PENDING is set (page not yet EACCEPTed)";
+        }
+        if ((e & EPCM_MODIFIED) != 0) {
+            return "EPCM.MODIFIED is set (type change not yet EACCEPTed)";
+        }
+        if ((e & TYPE_MASK) != REG_TYPE) {
+            return "page type " + PageType.fromEncoding((e & TYPE_MASK) >>> TYPE_SHIFT) + " is not accessible";
+        }
+        return "EPCM permissions " + SecInfo.permString(e & SecInfo.PERM_MASK) + " do not allow "
+                + (need == EPCM_W ? "a write" : "a read");
+    }
+
+    // ---- TLB shootdown (kernel IPIs) -------------------------------------------------------------
+
+    /**
+     * Blocks new pins and waits for in-flight accesses to finish: a TLB shootdown. Returns true if an
+     * access was in flight (a thread had to be kicked out).
+     */
+    public boolean fence() {
+        STATE.getAndBitwiseOr(this, FENCED);
+        return awaitNoPins();
+    }
+
+    public void unfence() {
+        STATE.getAndBitwiseAnd(this, ~FENCED);
+    }
+
+    /**
+     * Waits until no access holds a pin, i.e. every logical processor that may have cached a
+     * translation has left (what the kernel's IPI achieves). Only terminates when new pins are
+     * impossible (BLOCKED or FENCED), so call it after EBLOCK or {@link #fence()}.
+     * Returns true if some access had to be waited for.
+     */
+    public boolean awaitNoPins() {
+        boolean waited = false;
+        for (int spins = 0; ((int) STATE.getVolatile(this) & PINS) != 0; spins++) {
+            waited = true;
+            backoff(spins);
+        }
+        return waited;
+    }
+
+    // ---- leaf-side mutators (package-private, called under this monitor) ----------------------------
+
+    int epcmBits() {
+        return epcm;
+    }
+
+    void setEpcm(int bits, long linaddr, EnclaveControl owner) {
+        this.linaddr = linaddr;
+        this.owner = owner;
+        this.ownerEid = owner == null ? 0 : owner.eid();
+        this.epcm = bits;
+    }
+
+    void updateEpcmBits(int bits) {
+        this.epcm = bits;
+    }
+
+    void invalidate() {
+        this.epcm = 0;
+        this.owner = null;
+        this.ownerEid = 0;
+        this.linaddr = 0;
+        this.secs = null;
+        this.vaSlots = null;
+        dropContent();
+        STATE.getAndBitwiseAnd(this, ~BLOCKED);
+    }
+
+    long ownerEid() {
+        return ownerEid;
+    }
+
+    EnclaveControl ownerControl() {
+        return owner;
+    }
+
+    long linaddr() {
+        return linaddr;
+    }
+
+    void setSecs(EnclaveControl c) {
+        this.secs = c;
+    }
+
+    EnclaveControl secsControl() {
+        return secs;
+    }
+
+    long[] vaSlotsArray() {
+        return vaSlots;
+    }
+
+    void setVaSlots(long[] slots) {
+        this.vaSlots = slots;
+    }
+
+    long blockEpoch() {
+        return blockEpoch;
+    }
+
+    long modEpoch() {
+        return modEpoch;
+    }
+
+    void setModEpoch(long e) {
+        this.modEpoch = e;
+    }
+
+    /** Sets BLOCKED; false if it was already set. */
+    boolean block(long epoch) {
+        int prev = (int) STATE.getAndBitwiseOr(this, BLOCKED);
+        if ((prev & BLOCKED) != 0) {
+            return false;
+        }
+        blockEpoch = epoch;
+        return true;
+    }
+
+    /** Takes EXCL if no access is in flight; false otherwise. */
+    boolean tryExclusive() {
+        for (;;) {
+            int s = (int) STATE.getVolatile(this);
+            if ((s & PINS) != 0 || (s & EXCL) != 0) {
+                return false;
+            }
+            if (STATE.compareAndSet(this, s, s | EXCL)) {
+                return true;
+            }
+        }
+    }
+
+    void releaseExclusive() {
+        STATE.getAndBitwiseAnd(this, ~EXCL);
+    }
+
+    /** Contents for a leaf that reads them (EEXTEND, EWB); null = zero page. */
+    MemorySegment contentOrNull() {
+        return content;
+    }
+
+    /** Stores a page: null or all-zero leaves the frame unmaterialised. */
+    void storeContent(MemorySegment src) {
+        if (src == null || isZero(src)) {
+            dropContent();
+            return;
+        }
+        MemorySegment c = content;
+        if (c == null) {
+            c = epc.pool().take(false);
+            CONTENT.setVolatile(this, c);
+        }
+        MemorySegment.copy(src, 0, c, 0, 4096);
+    }
+
+    /** A chunk for ELDU to decrypt into (not yet visible to any access: the entry is invalid). */
+    MemorySegment contentForLoad() {
+        MemorySegment c = content;
+        if (c == null) {
+            c = epc.pool().take(false);
+            CONTENT.setVolatile(this, c);
+        }
+        return c;
+    }
+
+    void dropContent() {
+        MemorySegment c = content;
+        if (c != null) {
+            CONTENT.setVolatile(this, (MemorySegment) null);
+            epc.pool().give(c);
+        }
+    }
+
+    private boolean isZero(MemorySegment src) {
+        return src.asSlice(0, 4096).mismatch(epc.zeroPage()) == -1;
+    }
+
+    @Override
+    public String toString() {
+        return "EpcFrame[pfn=" + pfn + ", " + epcmEntry() + "]";
+    }
+}

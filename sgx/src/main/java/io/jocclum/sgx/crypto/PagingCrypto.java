@@ -1,0 +1,149 @@
+package io.jocclum.sgx.crypto;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import java.lang.foreign.MemorySegment;
+import java.security.GeneralSecurityException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * The paging crypto of EWB and ELDU: AES-128-GCM under the platform's paging key.
+ *
+ * <p>Design: real hardware encrypts an evicted page with a key internal to the CPU and writes a MAC
+ * into the PCMD that covers the contents, the page's SECINFO, its linear address, the owning enclave
+ * and the version number kept in a VA slot (SDM Vol. 3D, 38.5 "EWB"). Here the nonce is the 64-bit
+ * version (little-endian, then four zero bytes) and the associated data binds LINADDR, the enclave ID
+ * and the SECINFO flags (24 bytes). Versions come from a platform-wide counter, so a nonce is never
+ * reused under the key. Any change to the blob, the MAC, the SECINFO, a blob of another page (other
+ * LINADDR), of another enclave, or of an older eviction (other version) makes {@link #open} fail.
+ *
+ * <p>Thread-safe: Cipher instances are pooled (never one per thread, since guest threads are virtual).
+ */
+public final class PagingCrypto {
+    public static final int PAGE = 4096;
+    public static final int TAG = 16;
+    private static final byte[] ZERO_PAGE = new byte[PAGE];
+
+    private final SecretKeySpec key;
+    private final ConcurrentLinkedQueue<Worker> pool = new ConcurrentLinkedQueue<>();
+
+    /** A Cipher and a scratch buffer for ciphertext || tag. */
+    private static final class Worker {
+        final Cipher cipher;
+        final byte[] buf = new byte[PAGE + TAG];
+
+        Worker() {
+            try {
+                cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the JDK has no AES/GCM/NoPadding", e);
+            }
+        }
+    }
+
+    public PagingCrypto(byte[] key16) {
+        if (key16.length != 16) {
+            throw new IllegalArgumentException("the paging key is AES-128 (16 bytes), got " + key16.length);
+        }
+        this.key = new SecretKeySpec(key16, "AES");
+    }
+
+    /**
+     * EWB's encryption: the 4096 bytes of {@code src} (null = a page of zeros) into {@code blob[0, 4096)},
+     * the MAC into {@code mac[macOff, macOff+16)}. A blob of at least 4112 bytes is used as scratch
+     * for the tag too (saves a copy); only its first 4096 bytes are the page.
+     */
+    public void seal(MemorySegment src, long version, long linaddr, long eid, long secInfo,
+                     byte[] blob, byte[] mac, int macOff) {
+        Worker w = take();
+        try {
+            Cipher c = w.cipher;
+            c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version)));
+            c.updateAAD(aad(linaddr, eid, secInfo));
+            // with room for the tag after the page, encrypt straight into the blob
+            byte[] out = blob.length >= PAGE + TAG ? blob : w.buf;
+            int n;
+            if (src == null) {
+                n = c.doFinal(ZERO_PAGE, 0, PAGE, out, 0);
+            } else if (src.heapBase().isPresent() && src.heapBase().get() instanceof byte[] arr) {
+                n = c.doFinal(arr, (int) src.address(), PAGE, out, 0);
+            } else {
+                byte[] plain = src.asSlice(0, PAGE).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                n = c.doFinal(plain, 0, PAGE, out, 0);
+            }
+            if (n != PAGE + TAG) {
+                throw new IllegalStateException("GCM produced " + n + " bytes for one page");
+            }
+            if (out != blob) {
+                System.arraycopy(out, 0, blob, 0, PAGE);
+            }
+            System.arraycopy(out, PAGE, mac, macOff, TAG);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM encryption failed: " + e.getMessage(), e);
+        } finally {
+            pool.offer(w);
+        }
+    }
+
+    /**
+     * ELDU's decryption and check. Returns false, leaving {@code dst} unspecified, when the MAC does
+     * not verify; true after writing the 4096 plaintext bytes into {@code dst}.
+     */
+    public boolean open(byte[] blob, byte[] mac, int macOff, long version, long linaddr, long eid, long secInfo,
+                        MemorySegment dst) {
+        Worker w = take();
+        try {
+            Cipher c = w.cipher;
+            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version)));
+            c.updateAAD(aad(linaddr, eid, secInfo));
+            // GCM wants ciphertext || tag in one buffer: use the blob's spare room if it has some
+            byte[] in = blob;
+            if (blob.length >= PAGE + TAG) {
+                System.arraycopy(mac, macOff, blob, PAGE, TAG);
+            } else {
+                in = w.buf;
+                System.arraycopy(blob, 0, in, 0, PAGE);
+                System.arraycopy(mac, macOff, in, PAGE, TAG);
+            }
+            if (dst.heapBase().isPresent() && dst.heapBase().get() instanceof byte[] arr) {
+                c.doFinal(in, 0, PAGE + TAG, arr, (int) dst.address());
+            } else {
+                byte[] plain = new byte[PAGE];
+                c.doFinal(in, 0, PAGE + TAG, plain, 0);
+                MemorySegment.copy(MemorySegment.ofArray(plain), 0, dst, 0, PAGE);
+            }
+            return true;
+        } catch (AEADBadTagException e) {
+            return false;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM decryption failed: " + e.getMessage(), e);
+        } finally {
+            pool.offer(w);
+        }
+    }
+
+    private Worker take() {
+        Worker w = pool.poll();
+        return w != null ? w : new Worker();
+    }
+
+    static byte[] nonce(long version) {
+        byte[] n = new byte[12];
+        for (int i = 0; i < 8; i++) {
+            n[i] = (byte) (version >>> (8 * i));
+        }
+        return n;
+    }
+
+    static byte[] aad(long linaddr, long eid, long secInfo) {
+        byte[] a = new byte[24];
+        for (int i = 0; i < 8; i++) {
+            a[i] = (byte) (linaddr >>> (8 * i));
+            a[8 + i] = (byte) (eid >>> (8 * i));
+            a[16 + i] = (byte) (secInfo >>> (8 * i));
+        }
+        return a;
+    }
+}

@@ -1,0 +1,105 @@
+package io.jocclum.sgx.enclave;
+
+import java.util.Arrays;
+import java.util.SortedSet;
+
+/**
+ * The enclave's backing file as the (untrusted) host sees it: raw read and write access to the
+ * shmem pages holding evicted contents and PCMDs. This is what an attacker controlling the OS can
+ * do; ELDU must detect any change. Used by tests and tools.
+ */
+public final class BackingFile {
+    private final Enclave encl;
+
+    BackingFile(Enclave encl) {
+        this.encl = encl;
+    }
+
+    /** The file page holding the evicted contents of the enclave page at {@code linaddr}. */
+    public long contentsIndex(long linaddr) {
+        return (linaddr - encl.base()) >>> 12;
+    }
+
+    /** The file page of the SECS image. */
+    public long secsIndex() {
+        return encl.size() >>> 12;
+    }
+
+    /** File offset of the PCMD for the enclave page at {@code linaddr}. */
+    public long pcmdOffset(long linaddr) {
+        encl.lock.lock();
+        try {
+            return encl.backing().pcmdOffset(contentsIndex(linaddr));
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+
+    /** A copy of file page {@code index}, or null if the page does not exist. */
+    public byte[] readPage(long index) {
+        encl.lock.lock();
+        try {
+            BackingStore.ShmemPage p = encl.backing().page(index);
+            return p == null ? null : java.util.Arrays.copyOf(p.data, 4096);
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+
+    /** Overwrites the existing file page {@code index}; IllegalStateException if it does not exist. */
+    public void writePage(long index, byte[] data) {
+        if (data.length != 4096) {
+            throw new IllegalArgumentException("a backing page has 4096 bytes, got " + data.length);
+        }
+        encl.lock.lock();
+        try {
+            BackingStore.ShmemPage p = encl.backing().page(index);
+            if (p == null) {
+                throw new IllegalStateException("backing page " + index + " does not exist");
+            }
+            System.arraycopy(data, 0, p.data, 0, 4096);
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+
+    /** The {@code length} bytes at file offset {@code offset} (within one page). */
+    public byte[] read(long offset, int length) {
+        byte[] page = readPage(offset / 4096);
+        if (page == null) {
+            return null;
+        }
+        int at = (int) (offset % 4096);
+        return Arrays.copyOfRange(page, at, at + length);
+    }
+
+    /** Writes {@code data} at file offset {@code offset} (within one existing page). */
+    public void write(long offset, byte[] data) {
+        byte[] page = readPage(offset / 4096);
+        if (page == null) {
+            throw new IllegalStateException("backing page " + offset / 4096 + " does not exist");
+        }
+        System.arraycopy(data, 0, page, (int) (offset % 4096), data.length);
+        writePage(offset / 4096, page);
+    }
+
+    /** The file pages that exist. */
+    public SortedSet<Long> pages() {
+        encl.lock.lock();
+        try {
+            return encl.backing().fileIndexes();
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+
+    /** Host bytes the file holds (charged to memory cgroups). */
+    public long bytes() {
+        encl.lock.lock();
+        try {
+            return encl.backing().bytes();
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,464 @@
+package io.jocclum.sgx.enclave;
+
+import io.jocclum.api.Errno;
+import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.cost.CostAccount;
+import io.jocclum.sgx.cost.CostEvent;
+import io.jocclum.sgx.cpu.EnclaveContext;
+import io.jocclum.sgx.cpu.EnclaveControl;
+import io.jocclum.sgx.cpu.EnclaveFault;
+import io.jocclum.sgx.cpu.EpcFrame;
+import io.jocclum.sgx.cpu.SgxCpu;
+import io.jocclum.sgx.epc.HostTask;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The in-enclave view of an initialised enclave: what the LibOS runs against.
+ *
+ * <p>Design: an access translates the address through the enclave's page table (a lock-free radix
+ * lookup) to the page's current EPC frame, pins the frame (which also checks the EPCM entry), does
+ * one bulk copy within the page, and unpins: no lock and no map lookup on a resident page. A missing,
+ * evicted or being-evicted page takes the driver's fault path ({@link Enclave#handleFault}: ELDU,
+ * or EAUG on SGX2) and the access is retried; an EPCM violation is a #PF for the enclave. Accesses
+ * spanning pages are done page by page. The ENCLU leaves translate their operand the same way. The
+ * SGX2 OCALLs issue the driver's ioctls as the untrusted runtime does, retrying EAGAIN.
+ *
+ * <p>Thread-safe; {@code ocallLock} serialises the runtime's ioctls (the driver allows one at a time).
+ */
+final class EnclaveMemory implements EnclaveContext {
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final Enclave encl;
+    private final HostTask task;
+    private final SgxCpu cpu;
+    private final CostAccount account;
+    private final PageTable pages;
+    private final long base;
+    private final long size;
+    private final long eid;
+    private final ReentrantLock ocallLock = new ReentrantLock();
+
+    EnclaveMemory(Enclave encl, HostTask task) {
+        this.encl = encl;
+        this.task = task;
+        this.cpu = encl.cpu();
+        this.account = encl.account();
+        this.pages = encl.pages();
+        this.base = encl.base();
+        this.size = encl.size();
+        this.eid = encl.control().eid();
+    }
+
+    @Override
+    public long base() {
+        return base;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public boolean edmm() {
+        return cpu.sgx2();
+    }
+
+    // ---- translation ---------------------------------------------------------------------------
+
+    private void checkRange(long address, long length, boolean write) {
+        if (length < 0 || address < base || address - base > size || length > size - (address - base)) {
+            throw new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, address, write,
+                    "access of " + length + " bytes outside ELRANGE [0x" + Long.toHexString(base) + ", 0x"
+                            + Long.toHexString(base + size) + ")");
+        }
+    }
+
+    /** A pinned frame whose EPCM allows the access at {@code address}. */
+    private EpcFrame pin(long address, boolean write) {
+        long idx = (address - base) >>> 12;
+        for (;;) {
+            EnclavePage p = pages.get(idx);
+            if (p != null) {
+                EpcFrame f = p.frame;
+                boolean pinned;
+                try {
+                    pinned = f != null && f.pinForAccess(eid, address, write);
+                } catch (EnclaveFault epcmFault) {
+                    account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
+                    throw epcmFault;
+                }
+                if (pinned) {
+                    if (!p.young) {
+                        p.young = true;
+                    }
+                    return f;
+                }
+            }
+            encl.handleFault(address, write, task);
+        }
+    }
+
+    /** A pinned frame holding the page at {@code address} (any EPCM state): an ENCLU operand. */
+    private EpcFrame pinOwned(long address, boolean write) {
+        checkRange(address, 1, write);
+        long pageAddr = address & ~0xFFFL;
+        long idx = (address - base) >>> 12;
+        for (;;) {
+            EnclavePage p = pages.get(idx);
+            if (p != null) {
+                EpcFrame f = p.frame;
+                if (f != null && f.pinOwned(eid, pageAddr)) {
+                    return f;
+                }
+            }
+            encl.handleFault(address, write, task);
+        }
+    }
+
+    // ---- memory ----------------------------------------------------------------------------------
+
+    @Override
+    public void read(long address, byte[] dst, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, dst.length);
+        checkRange(address, length, false);
+        while (length > 0) {
+            int in = (int) (address & 0xFFF);
+            int n = Math.min(length, 4096 - in);
+            EpcFrame f = pin(address, false);
+            try {
+                MemorySegment.copy(f.pinnedContent(false), ValueLayout.JAVA_BYTE, in, dst, offset, n);
+            } finally {
+                f.unpin();
+            }
+            address += n;
+            offset += n;
+            length -= n;
+        }
+    }
+
+    @Override
+    public void write(long address, byte[] src, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, src.length);
+        checkRange(address, length, true);
+        while (length > 0) {
+            int in = (int) (address & 0xFFF);
+            int n = Math.min(length, 4096 - in);
+            EpcFrame f = pin(address, true);
+            try {
+                MemorySegment.copy(src, offset, f.pinnedContent(true), ValueLayout.JAVA_BYTE, in, n);
+            } finally {
+                f.unpin();
+            }
+            address += n;
+            offset += n;
+            length -= n;
+        }
+    }
+
+    @Override
+    public void read(long address, MemorySegment dst, long dstOffset, long length) {
+        Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
+        checkRange(address, length, false);
+        while (length > 0) {
+            int in = (int) (address & 0xFFF);
+            int n = (int) Math.min(length, 4096 - in);
+            EpcFrame f = pin(address, false);
+            try {
+                MemorySegment.copy(f.pinnedContent(false), in, dst, dstOffset, n);
+            } finally {
+                f.unpin();
+            }
+            address += n;
+            dstOffset += n;
+            length -= n;
+        }
+    }
+
+    @Override
+    public void write(long address, MemorySegment src, long srcOffset, long length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
+        checkRange(address, length, true);
+        while (length > 0) {
+            int in = (int) (address & 0xFFF);
+            int n = (int) Math.min(length, 4096 - in);
+            EpcFrame f = pin(address, true);
+            try {
+                MemorySegment.copy(src, srcOffset, f.pinnedContent(true), in, n);
+            } finally {
+                f.unpin();
+            }
+            address += n;
+            srcOffset += n;
+            length -= n;
+        }
+    }
+
+    @Override
+    public void fill(long address, long length, byte value) {
+        checkRange(address, length, true);
+        while (length > 0) {
+            int in = (int) (address & 0xFFF);
+            int n = (int) Math.min(length, 4096 - in);
+            EpcFrame f = pin(address, true);
+            try {
+                f.pinnedContent(true).asSlice(in, n).fill(value);
+            } finally {
+                f.unpin();
+            }
+            address += n;
+            length -= n;
+        }
+    }
+
+    @Override
+    public byte readByte(long address) {
+        checkRange(address, 1, false);
+        EpcFrame f = pin(address, false);
+        try {
+            return f.pinnedContent(false).get(ValueLayout.JAVA_BYTE, address & 0xFFF);
+        } finally {
+            f.unpin();
+        }
+    }
+
+    @Override
+    public void writeByte(long address, byte value) {
+        checkRange(address, 1, true);
+        EpcFrame f = pin(address, true);
+        try {
+            f.pinnedContent(true).set(ValueLayout.JAVA_BYTE, address & 0xFFF, value);
+        } finally {
+            f.unpin();
+        }
+    }
+
+    @Override
+    public int readInt(long address) {
+        checkRange(address, 4, false);
+        long in = address & 0xFFF;
+        if (in <= 4092) {
+            EpcFrame f = pin(address, false);
+            try {
+                return f.pinnedContent(false).get(INT_LE, in);
+            } finally {
+                f.unpin();
+            }
+        }
+        byte[] b = new byte[4];
+        read(address, b, 0, 4);
+        return (b[0] & 0xFF) | (b[1] & 0xFF) << 8 | (b[2] & 0xFF) << 16 | (b[3] & 0xFF) << 24;
+    }
+
+    @Override
+    public void writeInt(long address, int value) {
+        checkRange(address, 4, true);
+        long in = address & 0xFFF;
+        if (in <= 4092) {
+            EpcFrame f = pin(address, true);
+            try {
+                f.pinnedContent(true).set(INT_LE, in, value);
+            } finally {
+                f.unpin();
+            }
+            return;
+        }
+        byte[] b = {(byte) value, (byte) (value >>> 8), (byte) (value >>> 16), (byte) (value >>> 24)};
+        write(address, b, 0, 4);
+    }
+
+    @Override
+    public long readLong(long address) {
+        checkRange(address, 8, false);
+        long in = address & 0xFFF;
+        if (in <= 4088) {
+            EpcFrame f = pin(address, false);
+            try {
+                return f.pinnedContent(false).get(LONG_LE, in);
+            } finally {
+                f.unpin();
+            }
+        }
+        byte[] b = new byte[8];
+        read(address, b, 0, 8);
+        long v = 0;
+        for (int i = 7; i >= 0; i--) {
+            v = (v << 8) | (b[i] & 0xFF);
+        }
+        return v;
+    }
+
+    @Override
+    public void writeLong(long address, long value) {
+        checkRange(address, 8, true);
+        long in = address & 0xFFF;
+        if (in <= 4088) {
+            EpcFrame f = pin(address, true);
+            try {
+                f.pinnedContent(true).set(LONG_LE, in, value);
+            } finally {
+                f.unpin();
+            }
+            return;
+        }
+        byte[] b = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            b[i] = (byte) (value >>> (8 * i));
+        }
+        write(address, b, 0, 8);
+    }
+
+    // ---- ENCLU ---------------------------------------------------------------------------------------
+
+    private void requireSgx2(long address, String leaf) {
+        if (!cpu.sgx2()) {
+            throw new EnclaveFault(EnclaveFault.Kind.INVALID_OPCODE, address, false, leaf + " on an SGX1 CPU");
+        }
+    }
+
+    @Override
+    public int eaccept(long address, SecInfo secInfo) {
+        requireSgx2(address, "EACCEPT");
+        if ((address & 0xFFF) != 0) {
+            throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, address, false, "EACCEPT of an unaligned address");
+        }
+        EpcFrame f = pinOwned(address, false);
+        try {
+            return cpu.eaccept(f.owner(), f, address, secInfo);
+        } finally {
+            f.unpin();
+        }
+    }
+
+    @Override
+    public int eacceptcopy(long address, SecInfo secInfo, byte[] source) {
+        requireSgx2(address, "EACCEPTCOPY");
+        if ((address & 0xFFF) != 0 || source == null || source.length != 4096) {
+            throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, address, true,
+                    "EACCEPTCOPY needs an aligned address and a 4096-byte source page");
+        }
+        EpcFrame f = pinOwned(address, true);
+        try {
+            return cpu.eacceptcopy(f.owner(), f, address, secInfo, MemorySegment.ofArray(source));
+        } finally {
+            f.unpin();
+        }
+    }
+
+    @Override
+    public void emodpe(long address, SecInfo secInfo) {
+        requireSgx2(address, "EMODPE");
+        EpcFrame f = pinOwned(address, false);
+        try {
+            cpu.emodpe(f.owner(), f, address & ~0xFFFL, secInfo);
+        } finally {
+            f.unpin();
+        }
+    }
+
+    @Override
+    public byte[] ereport(byte[] targetInfo, byte[] reportData) {
+        return cpu.ereport(self(), targetInfo, reportData);
+    }
+
+    @Override
+    public byte[] egetkey(byte[] keyRequest) {
+        return cpu.egetkey(self(), keyRequest);
+    }
+
+    private EnclaveControl self() {
+        EnclaveControl c = encl.control();
+        if (encl.isReleased()) {
+            throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, base, false, "the enclave has been released");
+        }
+        return c;
+    }
+
+    /**
+     * EENTER's checks on the TCS operand (loading it through the fault path if it was evicted): a
+     * valid, accepted TCS page of this enclave, else #GP.
+     */
+    void eenter(long tcs) {
+        if ((tcs & 0xFFF) != 0) {
+            throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, tcs, false, "EENTER: TCS is not page aligned");
+        }
+        EpcFrame f = pinOwned(tcs, false);
+        try {
+            io.jocclum.sgx.cpu.EpcmEntry e = f.epcmEntry();
+            if (e.type() != PageType.TCS || e.pending() || e.modified()) {
+                throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, tcs, false,
+                        "EENTER: 0x" + Long.toHexString(tcs) + " is not an accepted TCS page (" + e.type() + ")");
+            }
+        } finally {
+            f.unpin();
+        }
+    }
+
+    // ---- OCALLs ------------------------------------------------------------------------------------
+
+    @FunctionalInterface
+    private interface RangeIoctl {
+        IoctlOutcome run(long offset, long length);
+    }
+
+    private void rangeOcall(String name, long address, long length, RangeIoctl ioctl) {
+        account.charge(CostEvent.OCALL);
+        checkRange(address, length, false);
+        long offset = address - base;
+        long done = 0;
+        ocallLock.lock();
+        try {
+            while (true) {
+                if (!encl.tryBeginIoctl()) {
+                    throw Errno.EBUSY.exception(name + ": another ioctl is in progress on the enclave");
+                }
+                IoctlOutcome o;
+                try {
+                    o = ioctl.run(offset + done, length - done);
+                } finally {
+                    encl.endIoctl();
+                }
+                done += o.count();
+                if (o.error() == null) {
+                    return;
+                }
+                if (o.error() != Errno.EAGAIN) {
+                    throw o.error().exception(name + " at 0x" + Long.toHexString(base + offset + done)
+                            + (o.result() != 0 ? " (SGX error " + o.result() + ")" : ""));
+                }
+            }
+        } finally {
+            ocallLock.unlock();
+        }
+    }
+
+    @Override
+    public void restrictPermissions(long address, long length, long perms) {
+        rangeOcall("SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS", address, length,
+                (o, l) -> encl.restrictPermissions(o, l, perms, 0, 0, task));
+    }
+
+    @Override
+    public void modifyTypes(long address, long length, PageType type) {
+        rangeOcall("SGX_IOC_ENCLAVE_MODIFY_TYPES", address, length,
+                (o, l) -> encl.modifyTypes(o, l, type.encoding(), 0, 0, task));
+    }
+
+    @Override
+    public void removePages(long address, long length) {
+        rangeOcall("SGX_IOC_ENCLAVE_REMOVE_PAGES", address, length, (o, l) -> encl.removePages(o, l, 0, task));
+    }
+
+    @Override
+    public void ocall(long bytes) {
+        account.charge(CostEvent.OCALL);
+        account.chargeCopy(bytes);
+    }
+}

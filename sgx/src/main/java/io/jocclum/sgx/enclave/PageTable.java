@@ -1,0 +1,106 @@
+package io.jocclum.sgx.enclave;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.function.Consumer;
+
+/**
+ * The enclave's page array ({@code encl->page_array}, an xarray in Linux): page index within
+ * ELRANGE to {@link EnclavePage}, for present and evicted pages alike.
+ *
+ * <p>Design: a radix tree of 512-way nodes, as deep as the ELRANGE needs (3 levels for 16 GiB), with
+ * interior nodes created on first insert, so a huge, sparsely used ELRANGE costs memory only for the
+ * pages that exist. Lookups are lock-free (acquire loads) and are the translation step of every
+ * enclave memory access; inserts and removals happen under the enclave lock.
+ */
+final class PageTable {
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final int BITS = 9;
+    private static final int FANOUT = 1 << BITS;
+
+    private final int levels;
+    private final Object[] root = new Object[FANOUT];
+    private long count; // guarded by the enclave lock
+
+    PageTable(long pages) {
+        int bits = 64 - Long.numberOfLeadingZeros(Math.max(1, pages - 1));
+        this.levels = Math.max(1, (bits + BITS - 1) / BITS);
+    }
+
+    EnclavePage get(long index) {
+        Object[] n = root;
+        for (int l = levels - 1; l > 0; l--) {
+            n = (Object[]) SLOT.getAcquire(n, (int) ((index >>> (BITS * l)) & (FANOUT - 1)));
+            if (n == null) {
+                return null;
+            }
+        }
+        return (EnclavePage) SLOT.getAcquire(n, (int) (index & (FANOUT - 1)));
+    }
+
+    /** {@code xa_insert}: false (EBUSY) if the index is occupied. */
+    boolean insert(long index, EnclavePage p) {
+        Object[] n = root;
+        for (int l = levels - 1; l > 0; l--) {
+            int i = (int) ((index >>> (BITS * l)) & (FANOUT - 1));
+            Object[] next = (Object[]) SLOT.getAcquire(n, i);
+            if (next == null) {
+                next = new Object[FANOUT];
+                SLOT.setRelease(n, i, next);
+            }
+            n = next;
+        }
+        int i = (int) (index & (FANOUT - 1));
+        if (SLOT.getAcquire(n, i) != null) {
+            return false;
+        }
+        SLOT.setRelease(n, i, p);
+        count++;
+        return true;
+    }
+
+    /** {@code xa_erase}. */
+    void remove(long index) {
+        Object[] n = root;
+        for (int l = levels - 1; l > 0; l--) {
+            n = (Object[]) SLOT.getAcquire(n, (int) ((index >>> (BITS * l)) & (FANOUT - 1)));
+            if (n == null) {
+                return;
+            }
+        }
+        int i = (int) (index & (FANOUT - 1));
+        if (SLOT.getAcquire(n, i) != null) {
+            SLOT.setRelease(n, i, null);
+            count--;
+        }
+    }
+
+    long size() {
+        return count;
+    }
+
+    void forEach(Consumer<EnclavePage> action) {
+        walk(root, levels - 1, action);
+    }
+
+    private static void walk(Object[] n, int level, Consumer<EnclavePage> action) {
+        for (int i = 0; i < FANOUT; i++) {
+            Object o = SLOT.getAcquire(n, i);
+            if (o == null) {
+                continue;
+            }
+            if (level == 0) {
+                action.accept((EnclavePage) o);
+            } else {
+                walk((Object[]) o, level - 1, action);
+            }
+        }
+    }
+
+    void clear() {
+        for (int i = 0; i < FANOUT; i++) {
+            SLOT.setRelease(root, i, null);
+        }
+        count = 0;
+    }
+}

@@ -1,0 +1,323 @@
+package io.jocclum.sgx.epc;
+
+import io.jocclum.api.Errno;
+import io.jocclum.sgx.cpu.Epc;
+import io.jocclum.sgx.cpu.EpcSection;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The EPC page allocator of arch/x86/kernel/cpu/sgx/main.c: per-node free lists,
+ * {@code sgx_nr_free_pages}, {@code sgx_alloc_epc_page} with the v17 flow (charge, physical
+ * allocation loop with global reclaim, record the group, uncharge on failure) and
+ * {@code sgx_free_epc_page}.
+ *
+ * <p>Design: each EPC section is its own node. A node's free pages are the pages freed so far
+ * (a FIFO of {@link EpcPage}) plus the range of frames never used (a cursor), so nothing is allocated
+ * per frame until a frame is first used. Recycled pages are preferred over fresh ones so a churning
+ * workload keeps touching the same frames (Linux hands out never-used pages first; which frame an
+ * allocation gets is not observable otherwise).
+ *
+ * <p>Allocations that get EBUSY on a fault path wait for "reclaim progress" instead of spinning like
+ * re-faulting tasks do: {@link #progressGeneration()} before the attempt, {@link #awaitProgress} after.
+ * Every free advances the generation.
+ *
+ * <p>Locking: each node's lock guards its free list and cursor; {@code nrFree} is atomic;
+ * {@code progressLock} only serves the progress waiters.
+ */
+public final class EpcAllocator {
+    private static final int DIR_SHIFT = 12;
+
+    private final Epc epc;
+    private final EpcTunables tunables;
+    private final Node[] nodes;
+    private final AtomicLong nrFree;
+    private final AtomicReferenceArray<EpcPage[]> directory;
+    private final AtomicLong generation = new AtomicLong();
+    private final ReentrantLock progressLock = new ReentrantLock();
+    private final Condition progressed = progressLock.newCondition();
+    private volatile int progressWaiters;
+    private volatile boolean closed;
+    private EpcController controller;   // set once by EpcManager before use
+    private Ksgxd ksgxd;                // set once by EpcManager before use
+
+    private static final class Node {
+        final ReentrantLock lock = new ReentrantLock();
+        final EpcSection section;
+        final ArrayDeque<EpcPage> freeList = new ArrayDeque<>(); // guarded by lock
+        long nextFresh;                                          // guarded by lock
+
+        Node(EpcSection s) {
+            this.section = s;
+            this.nextFresh = s.firstPfn();
+        }
+    }
+
+    EpcAllocator(Epc epc, EpcTunables tunables) {
+        this.epc = epc;
+        this.tunables = tunables;
+        this.nodes = new Node[epc.sections().size()];
+        for (int i = 0; i < nodes.length; i++) {
+            nodes[i] = new Node(epc.sections().get(i));
+        }
+        this.nrFree = new AtomicLong(epc.totalPages());
+        this.directory = new AtomicReferenceArray<>((int) ((epc.totalPages() + (1 << DIR_SHIFT) - 1) >>> DIR_SHIFT));
+    }
+
+    void attach(EpcController c, Ksgxd k) {
+        this.controller = c;
+        this.ksgxd = k;
+    }
+
+    public Epc epc() {
+        return epc;
+    }
+
+    public long capacityPages() {
+        return epc.totalPages();
+    }
+
+    /** {@code sgx_nr_free_pages}. */
+    public long freePages() {
+        return nrFree.get();
+    }
+
+    /**
+     * {@code sgx_alloc_epc_page(owner, reclaim)} with the v17 charge flow (spec 2.2).
+     *
+     * @throws io.jocclum.api.ErrnoException ENOMEM, EBUSY or ERESTARTSYS
+     */
+    public EpcPage allocate(Object owner, Reclaim reclaim, HostTask current) {
+        EpcGroup group = controller.currentGroup(current);
+        Errno err = controller.tryCharge(group, reclaim, current);
+        if (err != null) {
+            controller.putGroup(group);
+            throw err.exception("EPC charge to " + group.name());
+        }
+        EpcPage page;
+        for (;;) {
+            page = allocPhysical(current.pid());
+            if (page != null) {
+                page.owner = owner;
+                break;
+            }
+            if (!controller.canReclaimGlobal()) {
+                err = Errno.ENOMEM;
+                break;
+            }
+            if (reclaim == Reclaim.SGX_NO_RECLAIM) {
+                err = Errno.EBUSY;
+                break;
+            }
+            if (current.signalPending()) {
+                err = Errno.ERESTARTSYS;
+                break;
+            }
+            controller.reclaimGlobal(current.mm());
+        }
+        if (page != null) {
+            page.group = group;
+        } else {
+            controller.uncharge(group);
+            controller.putGroup(group);
+        }
+        if (shouldReclaimGlobal(tunables.lowPages())) {
+            ksgxd.wakeUp();
+        }
+        if (err != null) {
+            throw err.exception("no free EPC page");
+        }
+        return page;
+    }
+
+    /** {@code __sgx_alloc_epc_page}: the local node first, then the others round robin. */
+    private EpcPage allocPhysical(int hint) {
+        int start = Math.floorMod(hint, nodes.length);
+        for (int i = 0; i < nodes.length; i++) {
+            Node n = nodes[(start + i) % nodes.length];
+            EpcPage p = allocFromNode(n);
+            if (p != null) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private EpcPage allocFromNode(Node n) {
+        EpcPage p;
+        n.lock.lock();
+        try {
+            p = n.freeList.pollFirst();
+            if (p == null) {
+                if (n.nextFresh >= n.section.firstPfn() + n.section.pages()) {
+                    return null;
+                }
+                long pfn = n.nextFresh++;
+                p = new EpcPage(epc.frame(pfn), n.section.index());
+                register(pfn, p);
+            }
+            p.setFlags(0);
+        } finally {
+            n.lock.unlock();
+        }
+        nrFree.decrementAndGet();
+        return p;
+    }
+
+    /**
+     * {@code sgx_free_epc_page}: uncharges the page's group, puts it on its node's free list. The
+     * frame must already be invalid (EREMOVEd or written back by EWB).
+     */
+    public void free(EpcPage page) {
+        if (page.frame().isValid()) {
+            throw new IllegalStateException("freeing " + page + " whose EPCM entry is still valid");
+        }
+        EpcGroup g = page.group;
+        if (g != null) {
+            controller.uncharge(g);
+            controller.putGroup(g);
+            page.group = null;
+        }
+        Node n = nodes[page.node()];
+        n.lock.lock();
+        try {
+            if (page.isFree()) {
+                throw new IllegalStateException("double free of " + page);
+            }
+            page.owner = null;
+            page.setFlags(EpcPage.IS_FREE);
+            n.freeList.addLast(page);
+        } finally {
+            n.lock.unlock();
+        }
+        nrFree.incrementAndGet();
+        signalProgress();
+    }
+
+    /** {@code sgx_should_reclaim_global(watermark)}. */
+    public boolean shouldReclaimGlobal(int watermark) {
+        return nrFree.get() < watermark && controller.canReclaimGlobal();
+    }
+
+    /**
+     * {@code sgx_reclaim_direct()}: before each page of the SGX2 ioctls, one per-cgroup round if the
+     * current cgroup is near its limit (v17), then one global round if fewer than SGX_NR_LOW_PAGES are free.
+     */
+    public void reclaimDirect(HostTask current) {
+        controller.reclaimDirect(current);
+        if (shouldReclaimGlobal(tunables.lowPages())) {
+            controller.reclaimGlobal(current.mm());
+        }
+    }
+
+    // ---- waiting for reclaim progress ----------------------------------------------------------------
+
+    public long progressGeneration() {
+        return generation.get();
+    }
+
+    /** Advances the progress generation and wakes waiters. */
+    public void signalProgress() {
+        generation.incrementAndGet();
+        if (progressWaiters > 0) {
+            progressLock.lock();
+            try {
+                progressed.signalAll();
+            } finally {
+                progressLock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Waits until the generation moves past {@code seen} (a page was freed somewhere, or ksgxd gave
+     * up on a round). In ksgxd's MANUAL mode first runs ksgxd's pending work in this thread. Returns
+     * false if the platform is shutting down.
+     */
+    public boolean awaitProgress(long seen) {
+        if (ksgxd.isManual()) {
+            ksgxd.wakeUp();
+            ksgxd.runPending();
+        }
+        progressLock.lock();
+        try {
+            progressWaiters++;
+            try {
+                while (generation.get() == seen && !closed) {
+                    progressed.awaitUninterruptibly();
+                }
+            } finally {
+                progressWaiters--;
+            }
+            return !closed;
+        } finally {
+            progressLock.unlock();
+        }
+    }
+
+    void close() {
+        closed = true;
+        progressLock.lock();
+        try {
+            progressed.signalAll();
+        } finally {
+            progressLock.unlock();
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    // ---- inspection ------------------------------------------------------------------------------------
+
+    private void register(long pfn, EpcPage p) {
+        int hi = (int) (pfn >>> DIR_SHIFT);
+        EpcPage[] chunk = directory.get(hi);
+        if (chunk == null) {
+            directory.compareAndSet(hi, null, new EpcPage[1 << DIR_SHIFT]);
+            chunk = directory.get(hi);
+        }
+        synchronized (chunk) {
+            chunk[(int) (pfn & ((1 << DIR_SHIFT) - 1))] = p;
+        }
+    }
+
+    /** Visits every EPC page used so far (free or not). */
+    public void forEachPage(Consumer<EpcPage> action) {
+        for (int hi = 0; hi < directory.length(); hi++) {
+            EpcPage[] chunk = directory.get(hi);
+            if (chunk == null) {
+                continue;
+            }
+            EpcPage[] copy;
+            synchronized (chunk) {
+                copy = chunk.clone();
+            }
+            for (EpcPage p : copy) {
+                if (p != null) {
+                    action.accept(p);
+                }
+            }
+        }
+    }
+
+    /** Free pages as counted on the free lists plus never-used frames (must equal {@link #freePages()} when quiescent). */
+    public long countFreeLists() {
+        long n = 0;
+        for (Node node : nodes) {
+            node.lock.lock();
+            try {
+                n += node.freeList.size() + (node.section.firstPfn() + node.section.pages() - node.nextFresh);
+            } finally {
+                node.lock.unlock();
+            }
+        }
+        return n;
+    }
+}

@@ -1,0 +1,148 @@
+package io.jocclum.sgx.epc;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The base batch reclaimer ({@code sgx_reclaim_pages(lru, charge_mm)}, main.c, spec 3.4) and the
+ * LRU tracking calls ({@code sgx_mark_page_reclaimable}, {@code sgx_unmark_page_reclaimable}).
+ *
+ * <p>One batch: under the LRU lock isolate up to SGX_NR_TO_SCAN pages from the head (a page whose
+ * enclave is being released is dropped from tracking instead); age each (accessed since the last
+ * scan: back to the tail) and allocate its backing (failure: back to the tail); EBLOCK all survivors;
+ * then EWB each (ETRACK, IPI when needed), free the EPC page (uncharging its cgroup). Any controller
+ * may run it on any LRU. Thread-safe; several reclaimers may run at once on the same or other LRUs.
+ */
+public final class Reclaimer {
+    private final EpcAllocator allocator;
+    private final EpcTunables tunables;
+    private EpcController controller;   // set once before use
+    private final LongAdder evicted = new LongAdder();
+    private final LongAdder rotated = new LongAdder();
+    private final LongAdder skipped = new LongAdder();
+    private final LongAdder batches = new LongAdder();
+
+    Reclaimer(EpcAllocator allocator, EpcTunables tunables) {
+        this.allocator = allocator;
+        this.tunables = tunables;
+    }
+
+    void attach(EpcController c) {
+        this.controller = c;
+    }
+
+    /** {@code sgx_mark_page_reclaimable}: appends the page to its group's LRU. */
+    public void markReclaimable(EpcPage page) {
+        EpcLru lru = controller.lru(page.group());
+        lru.lock.lock();
+        try {
+            if (page.isReclaimerTracked()) {
+                throw new IllegalStateException(page + " is already tracked by the reclaimer");
+            }
+            page.setFlag(EpcPage.RECLAIMER_TRACKED);
+            lru.addTail(page);
+        } finally {
+            lru.lock.unlock();
+        }
+    }
+
+    /**
+     * {@code sgx_unmark_page_reclaimable}: takes the page off its LRU. False (the kernel's EBUSY) if
+     * a reclaimer has it isolated right now.
+     */
+    public boolean unmarkReclaimable(EpcPage page) {
+        EpcLru lru = controller.lru(page.group());
+        lru.lock.lock();
+        try {
+            if (page.isReclaimerTracked()) {
+                if (page.lru == null) {
+                    return false;
+                }
+                lru.unlink(page);
+                page.clearFlag(EpcPage.RECLAIMER_TRACKED);
+            }
+            return true;
+        } finally {
+            lru.lock.unlock();
+        }
+    }
+
+    /** One batch on {@code lru}; returns the number of pages isolated. See {@link EpcServices#reclaimPages}. */
+    public int reclaimPages(EpcLru lru, Mm chargeMm) {
+        int n = tunables.nrToScan();
+        EpcPage[] chunk = new EpcPage[n];
+        int cnt = 0;
+        batches.increment();
+        lru.lock.lock();
+        try {
+            for (int i = 0; i < n; i++) {
+                EpcPage p = lru.first();
+                if (p == null) {
+                    break;
+                }
+                lru.unlink(p);
+                Reclaimable r = (Reclaimable) p.owner();
+                if (r.tryGetOwner()) {
+                    chunk[cnt++] = p;
+                } else {
+                    p.clearFlag(EpcPage.RECLAIMER_TRACKED); // the owner is freeing the page
+                }
+            }
+        } finally {
+            lru.lock.unlock();
+        }
+        for (int i = 0; i < cnt; i++) {
+            EpcPage p = chunk[i];
+            Reclaimable r = (Reclaimable) p.owner();
+            boolean old = r.age();
+            if (old && r.prepare(chargeMm)) {
+                continue;
+            }
+            (old ? skipped : rotated).increment();
+            lru.lock.lock();
+            try {
+                lru.addTail(p);
+            } finally {
+                lru.lock.unlock();
+            }
+            r.putOwner();
+            chunk[i] = null;
+        }
+        for (int i = 0; i < cnt; i++) {
+            if (chunk[i] != null) {
+                ((Reclaimable) chunk[i].owner()).block();
+            }
+        }
+        for (int i = 0; i < cnt; i++) {
+            EpcPage p = chunk[i];
+            if (p == null) {
+                continue;
+            }
+            Reclaimable r = (Reclaimable) p.owner();
+            r.write();
+            r.putOwner();
+            p.clearFlag(EpcPage.RECLAIMER_TRACKED);
+            allocator.free(p);
+            evicted.increment();
+        }
+        return cnt;
+    }
+
+    /** Pages written back so far. */
+    public long evictedPages() {
+        return evicted.sum();
+    }
+
+    /** Pages found young and rotated to the LRU tail. */
+    public long rotatedPages() {
+        return rotated.sum();
+    }
+
+    /** Old pages put back because their backing could not be allocated. */
+    public long skippedPages() {
+        return skipped.sum();
+    }
+
+    public long batches() {
+        return batches.sum();
+    }
+}

@@ -1,0 +1,337 @@
+package io.jocclum.sgx.epc;
+
+import io.jocclum.api.Errno;
+import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.cost.CostEvent;
+import io.jocclum.sgx.cpu.EnclaveContext;
+import io.jocclum.sgx.driver.EnclaveFd;
+import io.jocclum.sgx.driver.PlatformConfig;
+import io.jocclum.sgx.driver.SgxPlatform;
+import io.jocclum.sgx.driver.VirtualEpc;
+import io.jocclum.sgx.testing.SgxInvariantsExtension;
+import io.jocclum.sgx.testing.SgxTestSupport;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static io.jocclum.sgx.testing.SgxTestSupport.BASE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The EPC allocator, free lists, watermarks, ksgxd, vEPC and the failure semantics of allocation. */
+@ExtendWith(SgxInvariantsExtension.class)
+class EpcAllocatorTest {
+
+    private static void errno(Errno e, Runnable r) {
+        assertThatThrownBy(r::run).isInstanceOfSatisfying(ErrnoException.class, x -> assertThat(x.errno()).isEqualTo(e));
+    }
+
+    private static int frames(SgxPlatform p) {
+        int[] n = {0};
+        p.epc().forEachMaterializedFrame(f -> n[0]++);
+        return n[0];
+    }
+
+    @Test
+    void aSixtyFourGibEpcCostsNothingUntilUsed() {
+        SgxPlatform p = SgxTestSupport.platform(PlatformConfig.builder().epcSections(32L << 30, 32L << 30)
+                .ksgxd(Ksgxd.Mode.MANUAL).build());
+        assertThat(p.epc().capacityBytes()).isEqualTo(64L << 30);
+        assertThat(p.epcManager().allocator().freePages()).isEqualTo((64L << 30) / 4096);
+        assertThat(frames(p)).isZero();
+        assertThat(p.epc().hostBytes()).isZero();
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("small"), SgxTestSupport.image(1 << 20, 8));
+        assertThat(frames(p)).as("SECS, VA, TCS, code and 8 heap pages").isEqualTo(12);
+        assertThat(p.epc().materializedPages()).as("only non-zero pages hold host memory").isEqualTo(2);
+        fd.close();
+    }
+
+    @Test
+    void sectionsAreNodesTriedRoundRobin() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(0).epcSections(64 * 4096, 64 * 4096).build());
+        HostTask t = p.newTask("alloc");
+        EpcAllocator a = p.epcManager().allocator();
+        List<EpcPage> pages = new ArrayList<>();
+        Set<Integer> nodes = new HashSet<>();
+        for (int i = 0; i < 128; i++) {
+            EpcPage pg = a.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, t);
+            pages.add(pg);
+            nodes.add(pg.node());
+        }
+        assertThat(nodes).containsExactlyInAnyOrder(0, 1);
+        assertThat(a.freePages()).isZero();
+        errno(Errno.ENOMEM, () -> a.allocate(new Object(), Reclaim.SGX_DO_RECLAIM, t)); // nothing reclaimable
+        pages.forEach(a::free);
+        assertThat(a.freePages()).isEqualTo(128);
+        assertThatThrownBy(() -> a.free(pages.get(0))).isInstanceOf(IllegalStateException.class);
+        EpcPage again = a.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, t);
+        assertThat(pages).as("freed pages are reused before untouched frames").contains(again);
+        a.free(again);
+    }
+
+    @Test
+    void lowWatermarkWakesKsgxdWhichReclaimsToTheHighWatermark() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(200).build());
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("w"), SgxTestSupport.image(1 << 20, 170));
+        EpcAllocator a = p.epcManager().allocator();
+        assertThat(a.freePages()).as("SECS + VA + TCS + code + 170").isEqualTo(200 - 174);
+        assertThat(p.ksgxd().rounds()).isZero();
+        int rounds = p.ksgxd().runPending();
+        assertThat(rounds).isPositive();
+        assertThat(a.freePages()).isGreaterThanOrEqualTo(EpcTunables.SGX_NR_HIGH_PAGES);
+        assertThat(p.epcManager().reclaimer().evictedPages()).isEqualTo(a.freePages() - (200 - 174));
+        assertThat(p.ksgxd().runPending()).as("nothing pending any more").isZero();
+        fd.close();
+    }
+
+    @Test
+    void ksgxdThreadIsJoinableAndReachesTheHighWatermark() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(200).ksgxd(Ksgxd.Mode.THREAD).build());
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("w"), SgxTestSupport.image(1 << 20, 170));
+        p.ksgxd().awaitIdle();
+        assertThat(p.epcManager().allocator().freePages()).isGreaterThanOrEqualTo(EpcTunables.SGX_NR_HIGH_PAGES);
+        fd.close();
+    }
+
+    @Test
+    void directReclaimDuringTheBuild() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(64).build());
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("big"), SgxTestSupport.image(1 << 22, 500));
+        assertThat(fd.stats().count(CostEvent.EWB)).as("the build reclaimed its own pages").isGreaterThan(400);
+        assertThat(fd.enclave().vaPageCount()).isEqualTo(1);
+        fd.close();
+    }
+
+    @Test
+    void noReclaimAllocationsGetEbusyAndDoReclaimOnesSeeSignals() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(64).watermarks(0, 0).build());
+        HostTask t = p.newTask("t");
+        EnclaveFd fd = SgxTestSupport.load(p, t, SgxTestSupport.image(1 << 20, 40));
+        EpcAllocator a = p.epcManager().allocator();
+        List<EpcPage> hog = new ArrayList<>();
+        while (a.freePages() > 0) {
+            hog.add(a.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, t));
+        }
+        errno(Errno.EBUSY, () -> a.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, t));
+        t.kill();
+        errno(Errno.ERESTARTSYS, () -> a.allocate(new Object(), Reclaim.SGX_DO_RECLAIM, t));
+        t.clearSignal();
+        EpcPage got = a.allocate(new Object(), Reclaim.SGX_DO_RECLAIM, t);
+        assertThat(fd.stats().count(CostEvent.EWB)).as("global reclaim in the allocation loop").isPositive();
+        a.free(got);
+        hog.forEach(a::free);
+        fd.close();
+    }
+
+    @Test
+    void faultsWithoutFreeEpcWaitForKsgxd() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(96).ksgxd(Ksgxd.Mode.THREAD).build());
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("f"), SgxTestSupport.image(1 << 22, 400));
+        EnclaveContext ctx = fd.context();
+        for (int i = 0; i < 400; i++) {
+            ctx.writeInt(BASE + 0x2000 + i * 4096L, i);
+        }
+        for (int i = 0; i < 400; i++) {
+            assertThat(ctx.readInt(BASE + 0x2000 + i * 4096L)).isEqualTo(i);
+        }
+        assertThat(p.ksgxd().rounds()).isPositive();
+        fd.close();
+    }
+
+    @Test
+    void virtualEpcIsUnreclaimable() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(64).build());
+        HostTask vmm = p.newTask("qemu");
+        VirtualEpc vepc = p.openVepc(vmm, 100);
+        for (int i = 0; i < 64; i++) {
+            assertThat(vepc.fault(i, true)).isEqualTo(VirtualEpc.FaultResult.MAPPED);
+        }
+        assertThat(vepc.fault(3, false)).as("already mapped").isEqualTo(VirtualEpc.FaultResult.MAPPED);
+        assertThat(vepc.fault(64, true)).as("nothing reclaimable anywhere").isEqualTo(VirtualEpc.FaultResult.SIGBUS);
+        assertThat(vepc.fault(1000, true)).as("outside the mapping").isEqualTo(VirtualEpc.FaultResult.SIGBUS);
+        errno(Errno.ENOMEM, () -> p.openEnclave(p.newTask("late")).create(
+                SgxTestSupport.image(1 << 20, 1).secs()));
+        assertThat(vepc.removeAll()).isZero();
+        vepc.close();
+        assertThat(p.epcManager().allocator().freePages()).isEqualTo(64);
+
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("encl"), SgxTestSupport.image(1 << 20, 40));
+        VirtualEpc v2 = p.openVepc(vmm, 100);
+        int i = 0;
+        while (v2.fault(i, true) == VirtualEpc.FaultResult.MAPPED) {
+            i++;
+        }
+        assertThat(v2.fault(i, true)).as("enclave pages are reclaimable: retry").isEqualTo(VirtualEpc.FaultResult.RETRY);
+        assertThat(v2.fault(i, false)).as("no retry allowed: SIGBUS").isEqualTo(VirtualEpc.FaultResult.SIGBUS);
+        p.ksgxd().runPending();
+        assertThat(v2.fault(i, true)).isEqualTo(VirtualEpc.FaultResult.MAPPED);
+        v2.close();
+        fd.close();
+    }
+
+    @Test
+    void aFaultWithNoEpcAndNothingReclaimableIsSigbus() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(64).build());
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("starved"), SgxTestSupport.image(1 << 20, 10));
+        NoEpcCgroup c = (NoEpcCgroup) p.controller();
+        while (!c.globalLru().isEmpty()) {
+            p.epcManager().reclaimPages(c.globalLru(), null);
+        }
+        assertThat(fd.enclave().isSecsResident()).isFalse();
+        VirtualEpc vm = p.openVepc(p.newTask("vmm"), 64);
+        int i = 0;
+        while (vm.fault(i, false) == VirtualEpc.FaultResult.MAPPED) {
+            i++;
+        }
+        assertThat(p.epcManager().allocator().freePages()).isZero();
+        assertThatThrownBy(() -> fd.context().readByte(BASE + 0x1000))
+                .isInstanceOfSatisfying(io.jocclum.sgx.cpu.EnclaveFault.class,
+                        f -> assertThat(f.kind()).isEqualTo(io.jocclum.sgx.cpu.EnclaveFault.Kind.SIGBUS));
+        vm.close();
+        assertThat(fd.context().readByte(BASE + 0x1000)).isEqualTo((byte) 3);
+        fd.close();
+    }
+
+    @Test
+    void vaPagesAreProvisionedPer512Pages() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(2048).build());
+        HostTask t = p.newTask("va");
+        // SECS + TCS + code + heap: 512 pages fit one VA page, the 513th needs a second
+        EnclaveFd one = SgxTestSupport.load(p, t, SgxTestSupport.image(1 << 22, 509));
+        EnclaveFd two = SgxTestSupport.load(p, t, SgxTestSupport.image(1 << 22, 510));
+        assertThat(one.enclave().vaPageCount()).isEqualTo(1);
+        assertThat(two.enclave().vaPageCount()).isEqualTo(2);
+        one.close();
+        two.close();
+    }
+
+    @Test
+    void agingRotatesYoungPages() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(512).build());
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("age"), SgxTestSupport.image(1 << 21, 64));
+        EnclaveContext ctx = fd.context();
+        long heap0 = BASE + 0x2000;
+        ctx.readByte(heap0);                       // young
+        NoEpcCgroup c = (NoEpcCgroup) p.controller();
+        int isolated = p.epcManager().reclaimPages(c.globalLru(), null);
+        assertThat(isolated).isEqualTo(16);
+        assertThat(fd.enclave().epcmAt(heap0)).as("accessed since the last scan: rotated").isNotNull();
+        assertThat(fd.enclave().epcmAt(BASE + 0x3000)).as("old: evicted").isNull();
+        assertThat(p.epcManager().reclaimer().rotatedPages()).isEqualTo(1);
+        assertThat(p.epcManager().reclaimer().evictedPages()).isEqualTo(15);
+        assertThat(fd.stats().count(CostEvent.EWB)).as("the first EWB of a batch reports NOT_TRACKED, ETRACK, EWB again")
+                .isEqualTo(16);
+        assertThat(fd.stats().count(CostEvent.ETRACK)).isEqualTo(1);
+        fd.close();
+    }
+
+    @Test
+    void secsIsEvictedAfterItsLastChildAndReloadedFirst() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(256).build());
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("secs"), SgxTestSupport.image(1 << 20, 20));
+        NoEpcCgroup c = (NoEpcCgroup) p.controller();
+        while (!c.globalLru().isEmpty()) {
+            p.epcManager().reclaimPages(c.globalLru(), null);
+        }
+        assertThat(fd.enclave().isSecsResident()).isFalse();
+        assertThat(fd.enclave().vaPageCount()).as("VA pages stay").isEqualTo(1);
+        assertThat(p.epcManager().allocator().freePages()).as("only the VA page is left").isEqualTo(255);
+        long eldu = fd.stats().count(CostEvent.ELDU);
+        assertThat(fd.context().readByte(BASE + 0x1000)).isEqualTo((byte) 3);
+        assertThat(fd.enclave().isSecsResident()).isTrue();
+        assertThat(fd.stats().count(CostEvent.ELDU) - eldu).as("SECS then the page").isEqualTo(2);
+        fd.close();
+    }
+
+    @Test
+    void backingPagesAreChargedToTheRightMemcg() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(128).watermarks(0, 0).build());
+        HostTask a = p.newTask("a");
+        SimpleMemcg memA = new SimpleMemcg("/a", Long.MAX_VALUE);
+        a.setMemcg(memA);
+        EnclaveFd fd = SgxTestSupport.load(p, a, SgxTestSupport.image(1 << 22, 300));
+        long contents = fd.enclave().pageCount() - fd.enclave().residentPages();
+        assertThat(memA.usage()).as("direct reclaim during A's build charges A's memcg")
+                .isEqualTo(fd.enclave().backingFile().bytes()).isGreaterThanOrEqualTo(contents * 4096);
+        assertThat(p.rootMemcg().usage()).isZero();
+
+        HostTask b = p.newTask("b");
+        SimpleMemcg memB = new SimpleMemcg("/b", Long.MAX_VALUE);
+        b.setMemcg(memB);
+        long before = memA.usage();
+        EnclaveFd fdB = SgxTestSupport.load(p, b, SgxTestSupport.image(1 << 20, 100));
+        assertThat(memB.usage()).as("B's global reclaim evicting A's pages is charged to B (current mm)").isPositive();
+        assertThat(memA.usage()).isEqualTo(before);
+
+        // ksgxd charges no mm: the evicted page's enclave's first live mm (A)
+        fdB.close();
+        p.epcManager().allocator().allocate(new Object(), Reclaim.SGX_NO_RECLAIM, b);
+        fd.close();
+        p.epcManager().allocator().forEachPage(pg -> {
+            if (!pg.isFree() && !(pg.owner() instanceof VirtualEpc) && pg.owner().getClass() == Object.class) {
+                p.epcManager().allocator().free(pg);
+            }
+        });
+        assertThat(memA.usage()).isZero();
+        assertThat(memB.usage()).isZero();
+    }
+
+    @Test
+    void ksgxdChargesTheEnclaveOwnersMemcg() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(256).build());
+        HostTask a = p.newTask("a");
+        SimpleMemcg memA = new SimpleMemcg("/a", Long.MAX_VALUE);
+        a.setMemcg(memA);
+        EnclaveFd fd = SgxTestSupport.load(p, a, SgxTestSupport.image(1 << 21, 230));
+        assertThat(memA.usage()).isZero();
+        p.ksgxd().runPending();
+        assertThat(fd.stats().count(CostEvent.EWB)).isPositive();
+        assertThat(memA.usage()).isEqualTo(fd.enclave().backingFile().bytes()).isPositive();
+        assertThat(p.rootMemcg().usage()).isZero();
+        fd.close();
+    }
+
+    @Test
+    void aFullBackingMemcgStallsReclaimUntilASignal() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(64).watermarks(0, 0).build());
+        HostTask t = p.newTask("oom");
+        SimpleMemcg tiny = new SimpleMemcg("/tiny", 10 * 4096);
+        t.setMemcg(tiny);
+        EnclaveFd fd = p.openEnclave(t);
+        fd.create(SgxTestSupport.image(1 << 22, 0).secs());
+        t.signalAfter(500);
+        io.jocclum.sgx.driver.SgxIoctl.AddPages add = new io.jocclum.sgx.driver.SgxIoctl.AddPages(
+                java.lang.foreign.MemorySegment.ofArray(new byte[200 * 4096]), 0, 200 * 4096L,
+                SecInfo.reg(SecInfo.R | SecInfo.W), 0);
+        // the signal arrives in the allocation loop: ERESTARTSYS (EINTR to user space) with the count so far
+        errno(Errno.EINTR, () -> fd.addPages(add));
+        assertThat(add.count).isPositive().isLessThan(200 * 4096L);
+        assertThat(tiny.usage()).isLessThanOrEqualTo(10 * 4096);
+        assertThat(tiny.failures()).as("backing allocations failed: pages were skipped").isPositive();
+        t.clearSignal();
+        fd.close();
+        assertThat(tiny.usage()).isZero();
+    }
+
+    @Test
+    void edmmEnclaveWith16GibElrangeBootsInConstantSpace() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(256).build());
+        EnclaveFd fd = SgxTestSupport.load(p, p.newTask("huge"), SgxTestSupport.image(16L << 30, 4));
+        EnclaveContext ctx = fd.context();
+        assertThat(ctx.size()).isEqualTo(16L << 30);
+        long far = BASE + (16L << 30) - 4096;
+        assertThat(ctx.eaccept(far, SecInfo.of(PageType.REG, SecInfo.R | SecInfo.W, SecInfo.PENDING))).isZero();
+        ctx.writeLong(far, 7);
+        assertThat(ctx.readLong(far)).isEqualTo(7);
+        assertThat(fd.enclave().pageCount()).isEqualTo(7);
+        assertThat(frames(p)).isEqualTo(9);
+        assertThat(fd.enclave().backingFile().bytes()).isZero();
+        fd.close();
+    }
+}
