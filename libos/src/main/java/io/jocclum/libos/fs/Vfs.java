@@ -49,6 +49,7 @@ public final class Vfs {
                 mountChildren.computeIfAbsent(parent, k -> new ArrayList<>()).add(t.substring(slash + 1));
             }
         }
+        mountChildren.values().forEach(l -> l.sort(null));
     }
 
     public static Builder builder() {
