@@ -15,7 +15,12 @@ public final class Quiesce {
 
     /** Yields until {@code cond} holds; fails the test after a very large number of tries. */
     public static void until(BooleanSupplier cond, String what) {
-        for (long i = 0; i < MAX_SPINS; i++) {
+        until(cond, what, MAX_SPINS);
+    }
+
+    /** Yields until {@code cond} holds, at most {@code maxSpins} times. */
+    public static void until(BooleanSupplier cond, String what, long maxSpins) {
+        for (long i = 0; i < maxSpins; i++) {
             if (cond.getAsBoolean()) {
                 return;
             }
