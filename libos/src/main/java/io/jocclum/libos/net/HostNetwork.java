@@ -88,12 +88,48 @@ public final class HostNetwork implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes a channel registered here and waits until the poller has deregistered it: the JDK
+     * defers the host close of a registered channel until its key is flushed by a select, and a
+     * guest expects close(2) to free the port (and send FIN) at once.
+     */
+    void closeRegistered(SelectionKey key, java.io.Closeable channel) {
+        key.cancel();
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // dropping it anyway
+        }
+        if (closed || Thread.currentThread() == thread) {
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        afterSelect.add(done);
+        selector.wakeup();
+        done.join();
+    }
+
+    /** Completed by the poller thread after its next select pass (cancelled keys are flushed then). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<java.util.concurrent.CompletableFuture<Void>> afterSelect =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
     private void loop() {
         while (!closed) {
+            java.util.List<java.util.concurrent.CompletableFuture<Void>> waiting = new java.util.ArrayList<>();
+            for (var f = afterSelect.poll(); f != null; f = afterSelect.poll()) {
+                waiting.add(f);
+            }
             try {
-                selector.select();
+                // a pending close needs a pass now (selectNow flushes cancelled keys too)
+                if (waiting.isEmpty()) {
+                    selector.select();
+                } else {
+                    selector.selectNow();
+                }
             } catch (IOException e) {
                 continue;
+            } finally {
+                waiting.forEach(f -> f.complete(null));
             }
             Iterator<SelectionKey> it = selector.selectedKeys().iterator();
             while (it.hasNext()) {
@@ -129,6 +165,7 @@ public final class HostNetwork implements AutoCloseable {
         selector.wakeup();
         try {
             thread.join();
+            afterSelect.forEach(f -> f.complete(null));
             selector.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

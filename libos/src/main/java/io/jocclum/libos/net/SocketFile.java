@@ -910,16 +910,19 @@ public final class SocketFile extends OpenFile {
 
     @Override
     protected void release() {
+        SelectionKey toFlush = null;
+        java.nio.channels.SelectableChannel flushChannel = null;
         lock.lock();
         try {
             state = State.CLOSED;
             if (key != null) {
-                key.cancel();
+                toFlush = key;
+                flushChannel = key.channel();
             }
-            if (channel != null) {
+            if (channel != null && channel != flushChannel) {
                 closeQuietly(channel);
             }
-            if (server != null) {
+            if (server != null && server != flushChannel) {
                 closeQuietly(server);
             }
             if (acceptQueue != null) {
@@ -928,6 +931,9 @@ public final class SocketFile extends OpenFile {
             }
         } finally {
             lock.unlock();
+        }
+        if (toFlush != null) {
+            net.closeRegistered(toFlush, flushChannel);
         }
         pollee.set(0);
         pollee.notifier().broadcast(IoEvents.HUP | IoEvents.ERR);

@@ -82,7 +82,7 @@ class EventRandomTest extends EpollTesting {
                         () -> sharedConsumer(t, shared, p, consumed, eofs, sharedCount))));
             }
         }
-        int steps = 400;
+        int steps = 1500;
         for (int s = 0; s < steps; s++) {
             int i = rnd.nextInt(nPipes);
             int size = switch (rnd.nextInt(4)) {
