@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * (fs/eventpoll.c {@code do_epoll_ctl}, {@code do_epoll_wait}).
  */
 public final class EpollCalls {
-    /** The st_dev of anonymous inodes. */
+    /** st_dev of anonymous inodes: a pseudo-device number of ours (Linux: anon_inodefs). */
     static final long ANON_DEV = 0x0e;
     /** EP_MAX_EVENTS = INT_MAX / sizeof(struct epoll_event). */
     public static final int EP_MAX_EVENTS = Integer.MAX_VALUE / Epoll.EVENT_SIZE;

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /** {@code eventfd(2)} and {@code eventfd2(2)} for one LibOS instance. */
 public final class EventFdCalls {
-    /** The st_dev of anonymous inodes (eventfd, epoll). */
+    /** st_dev of anonymous inodes (eventfd, epoll): a pseudo-device number of ours (Linux: anon_inodefs). */
     static final long ANON_DEV = 0x0e;
     private final AtomicLong nextIno = new AtomicLong(1);
 

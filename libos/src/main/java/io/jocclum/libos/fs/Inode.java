@@ -1,7 +1,5 @@
 package io.jocclum.libos.fs;
 
-import io.jocclum.api.Errno;
-import io.jocclum.api.FileMode;
 import io.jocclum.api.Stat;
 
 import java.nio.ByteBuffer;
@@ -137,13 +135,5 @@ abstract sealed class Inode permits Inode.Dir, Inode.Regular, Inode.Device, Inod
     /** Linux's {@code new_encode_dev}: the {@code st_rdev} value of (major, minor). */
     static long makedev(int major, int minor) {
         return (minor & 0xffL) | ((long) major << 8) | ((long) (minor & ~0xff) << 12);
-    }
-
-    static int typeOf(int mode) {
-        return mode & FileMode.S_IFMT;
-    }
-
-    static Errno notDir() {
-        return Errno.ENOTDIR;
     }
 }

@@ -24,6 +24,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * stops there (a partial count) or fails with ENOSPC.
  */
 final class MemFs extends FileSystem {
+    /** tmpfs page size (PAGE_SIZE on x86_64). */
     static final int PAGE = 4096;
     /** MAX_LFS_FILESIZE on 64-bit (include/linux/fs.h). */
     static final long MAX_FILE_SIZE = Long.MAX_VALUE;

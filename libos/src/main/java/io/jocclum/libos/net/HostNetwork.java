@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * made by guest threads take effect through {@link Selector#wakeup()}.
  */
 public final class HostNetwork implements AutoCloseable {
-    /** The st_dev of sockets (sockfs). */
+    /** st_dev of sockets: a pseudo-device number of ours (Linux gives sockfs an anonymous device, 0:8 on common kernels). */
     static final long SOCKFS_DEV = 0x08;
 
     private final Selector selector;

@@ -57,7 +57,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SocketFile extends OpenFile {
     /** Receive queue size: the Linux default tcp_rmem[1] is 128 KiB; we keep 64 KiB. */
     static final int RX_CAPACITY = 65536;
-    /** Linux default SO_RCVBUF / SO_SNDBUF values reported before a host channel exists. */
+    /** Linux defaults before a host channel exists: net.ipv4.tcp_rmem[1] = 131072, tcp_wmem[1] = 16384. */
     static final int DEFAULT_RCVBUF = 131072;
     static final int DEFAULT_SNDBUF = 16384;
 

@@ -38,6 +38,7 @@ public final class Pipe {
     public static final int DEFAULT_CAPACITY = 65536;
     /** /proc/sys/fs/pipe-max-size default (fs/pipe.c). */
     public static final int DEFAULT_MAX_SIZE = 1 << 20;
+    /** PAGE_SIZE on x86_64: the pipe slot size and the minimum F_SETPIPE_SZ. */
     static final int PAGE = 4096;
     static final int PIPE_BUF = Limits.PIPE_BUF;
 

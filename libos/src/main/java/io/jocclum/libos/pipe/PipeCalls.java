@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * numbers, the default capacity and {@code /proc/sys/fs/pipe-max-size}.
  */
 public final class PipeCalls {
-    /** The st_dev reported for pipes (a pseudo device of its own). */
+    /** st_dev of pipes: a pseudo-device number of ours (Linux: pipefs, an anonymous device). */
     static final long PIPEFS_DEV = 0x0d;
 
     private final int defaultCapacity;
