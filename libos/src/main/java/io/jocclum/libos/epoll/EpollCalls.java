@@ -1,0 +1,141 @@
+package io.jocclum.libos.epoll;
+
+import io.jocclum.api.Epoll;
+import io.jocclum.api.EpollEvent;
+import io.jocclum.api.Errno;
+import io.jocclum.libos.events.WaitClock;
+import io.jocclum.libos.fs.Caller;
+import io.jocclum.libos.fs.OpenFile;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The epoll syscalls of one LibOS instance, with Linux's argument checks in Linux's order
+ * (fs/eventpoll.c {@code do_epoll_ctl}, {@code do_epoll_wait}).
+ */
+public final class EpollCalls {
+    /** st_dev of anonymous inodes: a pseudo-device number of ours (Linux: anon_inodefs). */
+    static final long ANON_DEV = 0x0e;
+    /** EP_MAX_EVENTS = INT_MAX / sizeof(struct epoll_event). */
+    public static final int EP_MAX_EVENTS = Integer.MAX_VALUE / Epoll.EVENT_SIZE;
+
+    private final AtomicLong nextIno = new AtomicLong(1);
+
+    /** {@code epoll_create(2)}: size ≤ 0 → EINVAL, otherwise ignored. */
+    public int epollCreate(Caller c, int size) {
+        if (size <= 0) {
+            throw Errno.EINVAL.exception("epoll_create size " + size);
+        }
+        return epollCreate1(c, 0);
+    }
+
+    /** {@code epoll_create1(2)}: only EPOLL_CLOEXEC is allowed. */
+    public int epollCreate1(Caller c, int flags) {
+        if ((flags & ~Epoll.EPOLL_CLOEXEC) != 0) {
+            throw Errno.EINVAL.exception("epoll_create1 flags 0x" + Integer.toHexString(flags));
+        }
+        EpollFile ep = create();
+        try {
+            return c.files().install(ep, (flags & Epoll.EPOLL_CLOEXEC) != 0);
+        } catch (RuntimeException e) {
+            ep.retain();
+            ep.unref();
+            throw e;
+        }
+    }
+
+    /** An epoll instance not installed anywhere. */
+    public EpollFile create() {
+        return new EpollFile(nextIno.getAndIncrement());
+    }
+
+    /**
+     * {@code epoll_ctl(2)}. Checks, in order: the event is given for ADD/MOD (EFAULT); epfd is
+     * open (EBADF); fd is open (EBADF); the target can be polled (EPERM: regular files,
+     * directories, devices); epfd is an epoll and not the target itself (EINVAL);
+     * EPOLLEXCLUSIVE rules (EINVAL); for ADD of an epoll, loops and nesting depth (ELOOP); then
+     * EEXIST / ENOENT; an unknown op is EINVAL. EPOLLWAKEUP is dropped without privilege.
+     */
+    public void epollCtl(Caller c, int epfd, int op, int fd, EpollEvent event) {
+        boolean hasEvent = op != Epoll.EPOLL_CTL_DEL;
+        if (hasEvent && event == null) {
+            throw Errno.EFAULT.exception("epoll_ctl without an event");
+        }
+        OpenFile f = c.files().get(epfd);
+        OpenFile tf = c.files().get(fd);
+        if (!tf.isPollable()) {
+            throw Errno.EPERM.exception(tf + " does not support epoll");
+        }
+        int events = hasEvent ? event.events() : 0;
+        long data = hasEvent ? event.data() : 0;
+        if (hasEvent && !c.credentials().privileged()) {
+            events &= ~Epoll.EPOLLWAKEUP; // needs CAP_BLOCK_SUSPEND
+        }
+        if (f == tf || !(f instanceof EpollFile ep)) {
+            throw Errno.EINVAL.exception(f == tf ? "an epoll cannot watch itself" : "fd " + epfd + " is not an epoll");
+        }
+        if (hasEvent && (events & Epoll.EPOLLEXCLUSIVE) != 0) {
+            if (op == Epoll.EPOLL_CTL_MOD) {
+                throw Errno.EINVAL.exception("EPOLLEXCLUSIVE with EPOLL_CTL_MOD");
+            }
+            if (op == Epoll.EPOLL_CTL_ADD && (tf instanceof EpollFile
+                    || (events & ~EpollFile.EPOLLEXCLUSIVE_OK_BITS) != 0)) {
+                throw Errno.EINVAL.exception("EPOLLEXCLUSIVE with an epoll target or with bits 0x"
+                        + Integer.toHexString(events & ~EpollFile.EPOLLEXCLUSIVE_OK_BITS));
+            }
+        }
+        ep.ctl(op, tf, fd, events, data);
+    }
+
+    /** {@code epoll_wait(2)}: timeout in milliseconds, negative = forever, 0 = do not block. */
+    public int epollWait(Caller c, int epfd, EpollEventSink out, int maxevents, int timeoutMs) {
+        return waitNanos(c, epfd, out, maxevents, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
+    }
+
+    /**
+     * {@code epoll_pwait(2)}: {@code sigmask} replaces the thread's blocked set for the call
+     * (Occlum ignores it, W10); use {@link #epollWait} for a NULL sigmask.
+     */
+    public int epollPwait(Caller c, int epfd, EpollEventSink out, int maxevents, int timeoutMs, long sigmask) {
+        return withMask(c, sigmask, () -> epollWait(c, epfd, out, maxevents, timeoutMs));
+    }
+
+    /** {@code epoll_pwait2(2)} (Linux 5.11): timeout in nanoseconds, negative = NULL = forever. */
+    public int epollPwait2(Caller c, int epfd, EpollEventSink out, int maxevents, long timeoutNanos) {
+        return waitNanos(c, epfd, out, maxevents, timeoutNanos);
+    }
+
+    /** {@code epoll_pwait2(2)} with a signal mask. */
+    public int epollPwait2(Caller c, int epfd, EpollEventSink out, int maxevents, long timeoutNanos, long sigmask) {
+        return withMask(c, sigmask, () -> waitNanos(c, epfd, out, maxevents, timeoutNanos));
+    }
+
+    private int waitNanos(Caller c, int epfd, EpollEventSink out, int maxevents, long timeoutNanos) {
+        if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) {
+            throw Errno.EINVAL.exception("maxevents " + maxevents);
+        }
+        if (out == null || out.capacity() < maxevents) {
+            throw Errno.EFAULT.exception("event buffer holds fewer than " + maxevents + " events");
+        }
+        OpenFile f = c.files().get(epfd);
+        if (!(f instanceof EpollFile ep)) {
+            throw Errno.EINVAL.exception("fd " + epfd + " is not an epoll");
+        }
+        boolean immediate = timeoutNanos == 0;
+        long deadline = immediate ? 0 : timeoutNanos < 0 ? WaitClock.FOREVER : c.clock().deadlineAfter(timeoutNanos);
+        return ep.wait(c, out, maxevents, deadline, immediate);
+    }
+
+    static int withMask(Caller c, long sigmask, java.util.function.IntSupplier call) {
+        long saved = c.signals().setTemporaryMask(sigmask);
+        boolean interrupted = false;
+        try {
+            return call.getAsInt();
+        } catch (io.jocclum.api.ErrnoException e) {
+            interrupted = e.errno() == Errno.EINTR;
+            throw e;
+        } finally {
+            c.signals().restoreMask(saved, interrupted);
+        }
+    }
+}

@@ -1,0 +1,237 @@
+package io.jocclum.libos.epoll;
+
+import io.jocclum.api.Errno;
+import io.jocclum.libos.events.IoEvents;
+import io.jocclum.libos.events.Poller;
+import io.jocclum.libos.events.WaitClock;
+import io.jocclum.libos.events.Waiter;
+import io.jocclum.libos.fs.Caller;
+import io.jocclum.libos.fs.FdTable;
+import io.jocclum.libos.fs.OpenFile;
+
+/**
+ * {@code poll}, {@code ppoll}, {@code select} and {@code pselect6} on the event core
+ * (fs/select.c).
+ *
+ * <p>Design: one pass polls every file; only when nothing is ready and the call may block does
+ * it subscribe a {@link Poller} (the thread's waiter) to the files' notifiers, then re-check,
+ * then park — so a call that finds something ready subscribes to nothing, and no subscription is
+ * made per pass (Occlum re-subscribes every file on every call, W14). poll reports POLLNVAL for
+ * closed descriptors alongside the other ready entries (Occlum returns only the NVAL count,
+ * W16); select fails with EBADF for a closed descriptor inside the table (Occlum returns 0, W5).
+ * A pending signal ends the wait with EINTR.
+ */
+public final class PollCalls {
+    private PollCalls() {
+    }
+
+    // ====================================================================== poll
+
+    /**
+     * {@code poll(2)}: {@code fds[i]}, {@code events[i]} for {@code i < nfds}; fills
+     * {@code revents}; timeout in milliseconds (negative = forever). Returns the number of
+     * entries with non-zero revents. nfds above RLIMIT_NOFILE → EINVAL.
+     */
+    public static int poll(Caller c, int nfds, int[] fds, int[] events, int[] revents, int timeoutMs) {
+        return pollNanos(c, nfds, fds, events, revents, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
+    }
+
+    /** {@code ppoll(2)} without a signal mask: timeout in nanoseconds, negative = NULL = forever. */
+    public static int ppoll(Caller c, int nfds, int[] fds, int[] events, int[] revents, long timeoutNanos) {
+        return pollNanos(c, nfds, fds, events, revents, timeoutNanos);
+    }
+
+    /** {@code ppoll(2)} with a signal mask installed for the call. */
+    public static int ppoll(Caller c, int nfds, int[] fds, int[] events, int[] revents, long timeoutNanos, long sigmask) {
+        return EpollCalls.withMask(c, sigmask, () -> pollNanos(c, nfds, fds, events, revents, timeoutNanos));
+    }
+
+    private static int pollNanos(Caller c, int nfds, int[] fds, int[] events, int[] revents, long timeoutNanos) {
+        FdTable t = c.files();
+        if (nfds < 0 || nfds > t.limit()) {
+            throw Errno.EINVAL.exception("nfds " + nfds + " above RLIMIT_NOFILE " + t.limit());
+        }
+        if (fds.length < nfds || events.length < nfds || revents.length < nfds) {
+            throw Errno.EFAULT.exception("pollfd arrays shorter than nfds " + nfds);
+        }
+        int count = pollPass(t, nfds, fds, events, revents);
+        if (count > 0 || timeoutNanos == 0) {
+            return count;
+        }
+        long deadline = timeoutNanos < 0 ? WaitClock.FOREVER : c.clock().deadlineAfter(timeoutNanos);
+        Waiter w = c.waiter();
+        try (Poller p = new Poller(w)) {
+            for (int i = 0; i < nfds; i++) {
+                OpenFile f = fds[i] < 0 ? null : t.getOrNull(fds[i]);
+                if (f != null && f.notifier() != null) {
+                    p.subscribe(f.notifier(), events[i] & 0xFFFF);
+                }
+            }
+            for (;;) {
+                w.reset();
+                count = pollPass(t, nfds, fds, events, revents);
+                if (count > 0) {
+                    return count;
+                }
+                if (c.signals().interruptPending()) {
+                    throw Errno.EINTR.exception("poll interrupted");
+                }
+                if (!w.await(c.clock(), deadline)) {
+                    return pollPass(t, nfds, fds, events, revents);
+                }
+            }
+        }
+    }
+
+    private static int pollPass(FdTable t, int nfds, int[] fds, int[] events, int[] revents) {
+        int count = 0;
+        for (int i = 0; i < nfds; i++) {
+            int fd = fds[i];
+            int r;
+            if (fd < 0) {
+                r = 0;
+            } else {
+                OpenFile f = t.getOrNull(fd);
+                // events is a short in struct pollfd; ERR and HUP are always reported
+                r = f == null ? IoEvents.NVAL : f.poll() & ((events[i] & 0xFFFF) | IoEvents.ALWAYS);
+            }
+            revents[i] = r;
+            if (r != 0) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    // ====================================================================== select
+
+    /**
+     * {@code select(2)}: fd sets as {@code long[]} bitmaps (bit {@code fd % 64} of word
+     * {@code fd / 64}), any of them null; they are rewritten with the ready descriptors.
+     * nfds &lt; 0 → EINVAL; a set bit for a closed descriptor below the table size → EBADF; bits
+     * beyond the table size are ignored. Timeout in nanoseconds, negative = NULL = forever.
+     */
+    public static SelectResult select(Caller c, int nfds, long[] readfds, long[] writefds, long[] exceptfds, long timeoutNanos) {
+        if (nfds < 0) {
+            throw Errno.EINVAL.exception("nfds " + nfds);
+        }
+        FdTable t = c.files();
+        int n = Math.min(nfds, t.capacity());
+        checkLength(readfds, n);
+        checkLength(writefds, n);
+        checkLength(exceptfds, n);
+        OpenFile[] files = new OpenFile[n];
+        for (int fd = 0; fd < n; fd++) {
+            if (bit(readfds, fd) || bit(writefds, fd) || bit(exceptfds, fd)) {
+                OpenFile f = t.getOrNull(fd);
+                if (f == null) {
+                    throw Errno.EBADF.exception("fd " + fd + " in an fd_set is not open");
+                }
+                files[fd] = f;
+            }
+        }
+        long[] in = copy(readfds, n);
+        long[] out = copy(writefds, n);
+        long[] ex = copy(exceptfds, n);
+        long deadline = timeoutNanos < 0 ? WaitClock.FOREVER : c.clock().deadlineAfter(timeoutNanos);
+        int count = selectPass(files, n, in, out, ex, readfds, writefds, exceptfds);
+        if (count == 0 && timeoutNanos != 0) {
+            Waiter w = c.waiter();
+            try (Poller p = new Poller(w)) {
+                for (int fd = 0; fd < n; fd++) {
+                    OpenFile f = files[fd];
+                    if (f != null && f.notifier() != null) {
+                        int mask = (bit(in, fd) ? IoEvents.SELECT_READ : 0) | (bit(out, fd) ? IoEvents.SELECT_WRITE : 0)
+                                | (bit(ex, fd) ? IoEvents.SELECT_EXCEPT : 0);
+                        p.subscribe(f.notifier(), mask);
+                    }
+                }
+                for (;;) {
+                    w.reset();
+                    count = selectPass(files, n, in, out, ex, readfds, writefds, exceptfds);
+                    if (count > 0) {
+                        break;
+                    }
+                    if (c.signals().interruptPending()) {
+                        throw Errno.EINTR.exception("select interrupted");
+                    }
+                    if (!w.await(c.clock(), deadline)) {
+                        count = selectPass(files, n, in, out, ex, readfds, writefds, exceptfds);
+                        break;
+                    }
+                }
+            }
+        }
+        long remaining = timeoutNanos < 0 ? -1 : Math.max(0, deadline - c.clock().nanoTime());
+        if (timeoutNanos == 0) {
+            remaining = 0;
+        }
+        return new SelectResult(count, remaining);
+    }
+
+    /** {@code pselect6(2)}: select with a signal mask installed for the call. */
+    public static SelectResult pselect(Caller c, int nfds, long[] readfds, long[] writefds, long[] exceptfds,
+                                       long timeoutNanos, long sigmask) {
+        SelectResult[] r = new SelectResult[1];
+        EpollCalls.withMask(c, sigmask, () -> {
+            r[0] = select(c, nfds, readfds, writefds, exceptfds, timeoutNanos);
+            return 0;
+        });
+        return r[0];
+    }
+
+    private static int selectPass(OpenFile[] files, int n, long[] in, long[] out, long[] ex,
+                                  long[] rIn, long[] rOut, long[] rEx) {
+        int count = 0;
+        clear(rIn, n);
+        clear(rOut, n);
+        clear(rEx, n);
+        for (int fd = 0; fd < n; fd++) {
+            OpenFile f = files[fd];
+            if (f == null) {
+                continue;
+            }
+            int r = f.poll();
+            if (bit(in, fd) && (r & IoEvents.SELECT_READ) != 0) {
+                set(rIn, fd);
+                count++;
+            }
+            if (bit(out, fd) && (r & IoEvents.SELECT_WRITE) != 0) {
+                set(rOut, fd);
+                count++;
+            }
+            if (bit(ex, fd) && (r & IoEvents.SELECT_EXCEPT) != 0) {
+                set(rEx, fd);
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private static void checkLength(long[] set, int n) {
+        if (set != null && set.length * 64L < n) {
+            throw Errno.EFAULT.exception("fd_set of " + set.length + " words shorter than nfds " + n);
+        }
+    }
+
+    private static long[] copy(long[] set, int n) {
+        return set == null ? null : set.clone();
+    }
+
+    private static void clear(long[] set, int n) {
+        if (set == null) {
+            return;
+        }
+        for (int fd = 0; fd < n; fd++) {
+            set[fd >>> 6] &= ~(1L << (fd & 63));
+        }
+    }
+
+    private static boolean bit(long[] set, int fd) {
+        return set != null && (set[fd >>> 6] & (1L << (fd & 63))) != 0;
+    }
+
+    private static void set(long[] set, int fd) {
+        set[fd >>> 6] |= 1L << (fd & 63);
+    }
+}

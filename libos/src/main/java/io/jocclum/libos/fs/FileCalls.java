@@ -1,0 +1,158 @@
+package io.jocclum.libos.fs;
+
+import io.jocclum.api.DirEntry;
+import io.jocclum.api.Errno;
+import io.jocclum.api.Fcntl;
+import io.jocclum.api.Ioctls;
+import io.jocclum.api.Stat;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The descriptor-based file syscalls, for every kind of open file (regular files, directories,
+ * devices, pipes, eventfds, epolls, sockets): each takes the {@link Caller} and returns what the
+ * Linux syscall returns, or throws {@link io.jocclum.api.ErrnoException}. Blocking calls that a
+ * signal interrupts throw ERESTARTSYS: the syscall façade turns it into EINTR, or restarts the
+ * call when the handler has SA_RESTART (signal(7)); it never reaches a guest.
+ */
+public final class FileCalls {
+    private FileCalls() {
+    }
+
+    /** {@code read(2)}. */
+    public static int read(Caller c, int fd, ByteBuffer dst) {
+        return c.files().get(fd).read(c, dst);
+    }
+
+    /** {@code write(2)}. */
+    public static int write(Caller c, int fd, ByteBuffer src) {
+        return c.files().get(fd).write(c, src);
+    }
+
+    /** {@code pread64(2)}. */
+    public static int pread(Caller c, int fd, ByteBuffer dst, long offset) {
+        return c.files().get(fd).pread(c, dst, offset);
+    }
+
+    /** {@code pwrite64(2)}. */
+    public static int pwrite(Caller c, int fd, ByteBuffer src, long offset) {
+        return c.files().get(fd).pwrite(c, src, offset);
+    }
+
+    /** {@code lseek(2)}. */
+    public static long lseek(Caller c, int fd, long offset, int whence) {
+        return c.files().get(fd).lseek(offset, whence);
+    }
+
+    /** {@code fstat(2)}. */
+    public static Stat fstat(Caller c, int fd) {
+        return c.files().get(fd).fstat();
+    }
+
+    /** {@code ftruncate(2)}: EINVAL for a negative length before the descriptor is looked up. */
+    public static void ftruncate(Caller c, int fd, long length) {
+        if (length < 0) {
+            throw Errno.EINVAL.exception("negative length " + length);
+        }
+        c.files().get(fd).ftruncate(length);
+    }
+
+    /** {@code close(2)}. */
+    public static void close(Caller c, int fd) {
+        c.files().close(fd);
+    }
+
+    /** {@code dup(2)}. */
+    public static int dup(Caller c, int fd) {
+        return c.files().dup(fd);
+    }
+
+    /** {@code dup2(2)}. */
+    public static int dup2(Caller c, int oldFd, int newFd) {
+        return c.files().dup2(oldFd, newFd);
+    }
+
+    /** {@code dup3(2)}. */
+    public static int dup3(Caller c, int oldFd, int newFd, int flags) {
+        return c.files().dup3(oldFd, newFd, flags);
+    }
+
+    /**
+     * {@code fcntl(2)}: F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL, and the
+     * file-specific commands (F_GETPIPE_SZ, F_SETPIPE_SZ). EBADF before EINVAL for unknown
+     * commands, as Linux looks the descriptor up first.
+     */
+    public static long fcntl(Caller c, int fd, int cmd, long arg) {
+        FdTable t = c.files();
+        OpenFile f = t.get(fd);
+        return switch (cmd) {
+            case Fcntl.F_DUPFD -> t.dupMin(fd, clampMin(arg), false);
+            case Fcntl.F_DUPFD_CLOEXEC -> t.dupMin(fd, clampMin(arg), true);
+            case Fcntl.F_GETFD -> t.isCloexec(fd) ? Fcntl.FD_CLOEXEC : 0;
+            case Fcntl.F_SETFD -> {
+                t.setCloexec(fd, (arg & Fcntl.FD_CLOEXEC) != 0);
+                yield 0;
+            }
+            case Fcntl.F_GETFL -> f.statusFlags();
+            case Fcntl.F_SETFL -> {
+                f.setStatusFlags((int) arg);
+                yield 0;
+            }
+            default -> f.fcntl(c, cmd, arg);
+        };
+    }
+
+    private static int clampMin(long arg) {
+        // the argument is an unsigned long: anything beyond int range is above any limit
+        return arg < 0 || arg > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) arg;
+    }
+
+    /**
+     * {@code ioctl(2)}: FIOCLEX, FIONCLEX and FIONBIO for every file; others go to the file
+     * (FIONREAD on pipes, sockets, regular files). {@code arg} is the memory the third argument
+     * points to (may be null for commands without one).
+     */
+    public static int ioctl(Caller c, int fd, int cmd, ByteBuffer arg) {
+        OpenFile f = c.files().get(fd);
+        switch (cmd) {
+            case Ioctls.FIOCLEX -> {
+                c.files().setCloexec(fd, true);
+                return 0;
+            }
+            case Ioctls.FIONCLEX -> {
+                c.files().setCloexec(fd, false);
+                return 0;
+            }
+            case Ioctls.FIONBIO -> {
+                if (arg == null || arg.remaining() < 4) {
+                    throw Errno.EFAULT.exception("FIONBIO needs an int argument");
+                }
+                f.setNonBlocking(LittleEndian.getInt(arg, arg.position()) != 0);
+                return 0;
+            }
+            default -> {
+                if (arg == null) {
+                    throw Errno.EFAULT.exception("ioctl 0x" + Integer.toHexString(cmd) + " needs an argument");
+                }
+                return f.ioctl(c, cmd, arg);
+            }
+        }
+    }
+
+    /** {@code getdents64(2)}: ENOTDIR when {@code fd} is not a directory. */
+    public static int getdents64(Caller c, int fd, ByteBuffer buf) {
+        if (!(c.files().get(fd) instanceof DirectoryFile d)) {
+            throw Errno.ENOTDIR.exception("fd " + fd + " is not a directory");
+        }
+        return d.getdents64(buf);
+    }
+
+    /** The remaining directory entries of {@code fd} as records (a convenience over getdents64). */
+    public static List<DirEntry> readdir(Caller c, int fd) {
+        if (!(c.files().get(fd) instanceof DirectoryFile d)) {
+            throw Errno.ENOTDIR.exception("fd " + fd + " is not a directory");
+        }
+        return d.readAll();
+    }
+}

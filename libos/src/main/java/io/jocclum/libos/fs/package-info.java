@@ -1,0 +1,13 @@
+/**
+ * Open files, descriptor tables and the LibOS file system.
+ *
+ * <p>{@link io.jocclum.libos.fs.OpenFile} models Linux's {@code struct file} (shared by dups and
+ * across spawn), {@link io.jocclum.libos.fs.FdTable} a process's descriptor table (lowest-free
+ * allocation, dup/dup2/dup3, FD_CLOEXEC, RLIMIT_NOFILE, spawn inheritance with posix_spawn file
+ * actions), {@link io.jocclum.libos.fs.Vfs} the namespace of mounts (the image read-only at "/",
+ * tmpfs, hostfs, {@code /dev}) with path resolution and the path syscalls, and
+ * {@link io.jocclum.libos.fs.FileCalls} the descriptor syscalls. Every entry point takes the
+ * calling thread's {@link io.jocclum.libos.fs.Caller} and fails with a Linux errno. See
+ * docs/fs.md.
+ */
+package io.jocclum.libos.fs;
