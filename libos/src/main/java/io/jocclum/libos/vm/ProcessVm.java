@@ -8,8 +8,6 @@ import io.jocclum.sgx.cpu.EnclaveFault;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.locks.StampedLock;
 
@@ -52,7 +50,7 @@ public final class ProcessVm {
     private final Epc epc;
     private final long trimThreshold;
 
-    private final TreeMap<Long, Vma> vmas = new TreeMap<>(); // guarded by lock
+    private final LongTreeMap<Vma> vmas = new LongTreeMap<>(); // guarded by lock
     /** Bumped (under the write lock) by every change a cached translation must notice. */
     long generation;                                         // guarded by lock
     private Chunk heap;                                      // guarded by lock
@@ -148,7 +146,7 @@ public final class ProcessVm {
             return;
         }
         if (!vmas.isEmpty()) {
-            removeRange(vmas.firstKey(), vmas.lastEntry().getValue().end, false, GiveBack.BY_VMA_SIZE);
+            removeRange(vmas.first().key(), vmas.last().value().end, false, GiveBack.BY_VMA_SIZE);
         }
         if (heap != null) {
             epc.giveBackFree(heap.region, heap.start, heap.end);
@@ -592,35 +590,53 @@ public final class ProcessVm {
 
     /** Creates the VMAs of a new mapping over {@code pieces} and merges them with equal neighbours. */
     private void install(List<Piece> pieces, int prot, int flags, FileBacking fb, long start, Vma.Kind kind) {
+        Vma last = null;
         for (Piece p : pieces) {
-            Vma v = new Vma(p.start(), p.end(), prot, flags, fb == null ? null : fb.advance(p.start() - start), p.chunk(),
+            last = new Vma(p.start(), p.end(), prot, flags, fb == null ? null : fb.advance(p.start() - start), p.chunk(),
                     p.chunk().region, kind, null);
-            if (vmas.put(v.start, v) != null) {
-                throw new IllegalStateException("VMA collision at 0x" + Long.toHexString(v.start));
+            if (vmas.put(last.start, last) != null) {
+                throw new IllegalStateException("VMA collision at 0x" + Long.toHexString(last.start));
             }
         }
         generation++;
-        mergeAround(pieces.getFirst().start(), pieces.getLast().end());
+        if (pieces.size() == 1) {
+            mergeNeighbours(last);
+        } else {
+            mergeAround(pieces.getFirst().start(), pieces.getLast().end());
+        }
+    }
+
+    /** Merges one new VMA with its neighbours if they are the same mapping: two lookups. */
+    private void mergeNeighbours(Vma v) {
+        LongTreeMap.Node<Vma> l = vmas.lower(v.start);
+        LongTreeMap.Node<Vma> r = vmas.higher(v.start);
+        boolean left = l != null && l.value().end == v.start && l.value().canMerge(v);
+        boolean right = r != null && v.end == r.key() && v.canMerge(r.value());
+        if (left || right) {
+            mergeAround(v.start, v.end);
+        }
     }
 
     /** Merges mergeable neighbours among the VMAs touching [s, e] (Linux merges; Occlum does not after mprotect). */
     private void mergeAround(long s, long e) {
-        Map.Entry<Long, Vma> first = vmas.floorEntry(s - 1);
-        Vma prev = first != null && first.getValue().end == s ? first.getValue() : null;
-        if (prev == null) {
-            Map.Entry<Long, Vma> c = vmas.ceilingEntry(s);
+        LongTreeMap.Node<Vma> first = vmas.lower(s);
+        Vma prev;
+        if (first != null && first.value().end == s) {
+            prev = first.value();
+        } else {
+            LongTreeMap.Node<Vma> c = vmas.ceiling(s);
             if (c == null) {
                 return;
             }
-            prev = c.getValue();
+            prev = c.value();
         }
-        while (true) {
-            Map.Entry<Long, Vma> ne = vmas.higherEntry(prev.start);
-            if (ne == null || ne.getKey() > e) {
+        while (prev.end <= e) {
+            LongTreeMap.Node<Vma> ne = vmas.higher(prev.start);
+            if (ne == null || ne.key() > e) {
                 return;
             }
-            Vma next = ne.getValue();
-            if (prev.canMerge(next)) {
+            Vma next = ne.value();
+            if (prev.end == next.start && prev.canMerge(next)) {
                 Chunk c = prev.chunk;
                 if (c.kind == Chunk.Kind.SINGLE) {
                     c = new Chunk(prev.start, next.end, Chunk.Kind.SINGLE, prev.region, pid, null);
@@ -666,23 +682,37 @@ public final class ProcessVm {
         }
     }
 
-    /** This process's VMAs intersecting [s, e), in address order. */
+    /** This process's VMAs intersecting [s, e), in address order (one lookup when one VMA covers the range). */
     private List<Vma> vmasIn(long s, long e) {
-        List<Vma> out = new ArrayList<>();
-        Map.Entry<Long, Vma> f = vmas.floorEntry(s);
-        Long from = f != null && f.getValue().end > s ? f.getKey() : Long.valueOf(s);
-        for (Vma v : vmas.subMap(from, true, e, false).values()) {
-            if (v.end > s) {
-                out.add(v);
-            }
+        LongTreeMap.Node<Vma> en = vmas.floor(s);
+        if (en == null || en.value().end <= s) {
+            en = vmas.higher(s);
         }
-        return out;
+        if (en == null || en.key() >= e) {
+            return List.of();
+        }
+        Vma v = en.value();
+        if (v.end >= e) {
+            return List.of(v);
+        }
+        List<Vma> out = new ArrayList<>();
+        while (true) {
+            out.add(v);
+            if (v.end >= e) {
+                return out;
+            }
+            en = vmas.higher(v.start);
+            if (en == null || en.key() >= e) {
+                return out;
+            }
+            v = en.value();
+        }
     }
 
     /** The VMA containing {@code address}, or null (caller holds the lock in either mode). */
     Vma find(long address) {
-        Map.Entry<Long, Vma> e = vmas.floorEntry(address);
-        return e != null && e.getValue().end > address ? e.getValue() : null;
+        LongTreeMap.Node<Vma> e = vmas.floor(address);
+        return e != null && e.value().end > address ? e.value() : null;
     }
 
     /**
@@ -698,7 +728,7 @@ public final class ProcessVm {
         }
         generation++;
         boolean spanLarge = e - s >= trimThreshold;
-        List<long[]> trims = new ArrayList<>();
+        List<long[]> trims = List.of();
         for (Vma v : hit) {
             long is = Math.max(s, v.start);
             long ie = Math.min(e, v.end);
@@ -723,6 +753,9 @@ public final class ProcessVm {
                 if (!trims.isEmpty() && trims.getLast()[1] == is) {
                     trims.getLast()[1] = ie;
                 } else {
+                    if (trims.isEmpty()) {
+                        trims = new ArrayList<>();
+                    }
                     trims.add(new long[] {is, ie});
                 }
             } else {
@@ -732,10 +765,10 @@ public final class ProcessVm {
         for (long[] t : trims) {
             epc.trim(t[0], t[1]);
         }
-        List<Chunk> removed = new ArrayList<>();
-        List<Chunk> added = new ArrayList<>();
-        List<long[]> freed = new ArrayList<>();
-        List<Object[]> arenaFrees = new ArrayList<>();
+        List<Chunk> removed = new ArrayList<>(0);
+        List<Chunk> added = new ArrayList<>(0);
+        List<long[]> freed = new ArrayList<>(0);
+        List<Object[]> arenaFrees = new ArrayList<>(hit.size());
         for (Vma v : hit) {
             long is = Math.max(s, v.start);
             long ie = Math.min(e, v.end);
@@ -775,7 +808,9 @@ public final class ProcessVm {
         if (!removed.isEmpty()) {
             as.replace(removed, added, freed);
         }
-        arenaFrees.sort(Comparator.comparingInt(x -> ((Chunk) x[0]).arena.id));
+        if (arenaFrees.size() > 1) {
+            arenaFrees.sort(Comparator.comparingInt(x -> ((Chunk) x[0]).arena.id));
+        }
         Arena locked = null;
         try {
             for (Object[] f : arenaFrees) {
@@ -1262,7 +1297,7 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             ensureAlive();
-            for (Vma v : new ArrayList<>(vmas.values())) {
+            for (Vma v : vmas.values()) {
                 if (v.sharedFile() && v.file.file().identity().equals(identity)) {
                     flush(v, v.start, v.end);
                 }
@@ -1452,7 +1487,7 @@ public final class ProcessVm {
 
     /** For the invariant checker: the VMAs (caller holds the lock). */
     List<Vma> vmasLocked() {
-        return new ArrayList<>(vmas.values());
+        return vmas.values();
     }
 
     Chunk heapLocked() {
