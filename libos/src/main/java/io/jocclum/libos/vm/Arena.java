@@ -118,14 +118,6 @@ final class Arena {
         }
     }
 
-    int chunkCountLocked() {
-        return chunks.size();
-    }
-
-    long freeBytesLocked() {
-        return free.freeBytes();
-    }
-
     /** Caller holds lock: structural checks; returns the arena's chunks for cross-checks. */
     List<String> checkLocked(List<Chunk> out) {
         List<String> p = new ArrayList<>(free.check("arena " + id + " free space"));

@@ -304,13 +304,6 @@ final class CommitTracker {
         return l;
     }
 
-    /** Number of committed pages in [start, end). */
-    long countCommitted(long start, long end) {
-        long[] n = new long[1];
-        forEachCommittedRun(start, end, false, (s, e) -> n[0] += (e - s) >>> 12);
-        return n[0];
-    }
-
     /** Structural checks: leaf counts match bits, no full or empty leaf left uncollapsed, total matches. */
     List<String> check() {
         List<String> problems = new ArrayList<>();

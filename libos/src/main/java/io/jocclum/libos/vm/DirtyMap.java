@@ -91,11 +91,4 @@ final class DirtyMap {
             run.accept(base + (runStart << 12), base + ((last + 1) << 12));
         }
     }
-
-    /** Number of dirty pages in [start, end). */
-    long count(long start, long end) {
-        long[] n = new long[1];
-        forEachDirtyRun(start, end, (s, e) -> n[0] += (e - s) >>> 12);
-        return n[0];
-    }
 }

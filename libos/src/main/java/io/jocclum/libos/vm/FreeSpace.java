@@ -82,11 +82,6 @@ final class FreeSpace {
         return byEnd.size();
     }
 
-    /** The largest hole's size, 0 when empty. */
-    long largestHole() {
-        return bySize.isEmpty() ? 0 : bySize.lastKey();
-    }
-
     private void binAdd(Hole h) {
         long size = h.end - h.start;
         Bin b = bySize.get(size);
@@ -253,12 +248,6 @@ final class FreeSpace {
     boolean contains(long start, long end) {
         Hole h = holeAtOrAfter(start);
         return h != null && h.start <= start && h.end >= end;
-    }
-
-    /** True if some hole overlaps [start, end). */
-    boolean overlaps(long start, long end) {
-        Hole h = holeAtOrAfter(start);
-        return h != null && h.start < end;
     }
 
     /** Removes the hole that is exactly [start, end); false if there is no such hole. */
