@@ -308,7 +308,7 @@ public final class GuestMemory {
     /** The VMA holding {@code pos}, permission checked (no write marking: the run is marked by prepareRun). */
     private Vma runAt(long pos, boolean write) {
         Vma v = cached;
-        if (v == null || cachedGeneration != vm.generation || pos < v.start || pos >= v.end) {
+        if (v == null || cachedGeneration != vm.vmas.generation || pos < v.start || pos >= v.end) {
             v = vm.find(pos);
             if (v == null) {
                 throw fault(new GuestSignal.Segv(pos, false, write), "no mapping");
@@ -352,7 +352,7 @@ public final class GuestMemory {
      */
     private Vma translate(long address, int n, boolean write) {
         Vma v = cached;
-        if (v == null || cachedGeneration != vm.generation || address < v.start || address >= v.end) {
+        if (v == null || cachedGeneration != vm.vmas.generation || address < v.start || address >= v.end) {
             v = vm.find(address);
             if (v == null) {
                 throw fault(new GuestSignal.Segv(address, false, write), "no mapping");
@@ -382,7 +382,7 @@ public final class GuestMemory {
 
     private void cache(Vma v) {
         cached = v;
-        cachedGeneration = vm.generation;
+        cachedGeneration = vm.vmas.generation;
         lastDirtyPage = -1;
     }
 

@@ -8,20 +8,16 @@ import io.jocclum.sgx.cpu.EnclaveFault;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.TreeSet;
 import java.util.concurrent.locks.StampedLock;
 
 /**
  * The memory of one process in the shared user space (Occlum {@code process_vm.rs} plus the
- * process-facing half of {@code vm_manager.rs}): its VMAs in an interval map keyed by start
- * address (O(log n) lookup, where Occlum scans a hash set of chunks), its brk heap, its stack and
- * program images, and the memory syscalls with Linux semantics and errnos.
- *
- * <p>Placement: small mappings (up to {@code smallMappingMax}) go to a multi-VMA chunk of an
- * arena, best fit; larger, hinted or fixed ones to single-VMA chunks from the global free
- * space. MAP_FIXED validates the whole target first (other processes' memory, the gap, outside
- * the user space), then takes the free parts, cleans this process's old mappings in place and
- * builds the new mapping over exactly the target: never half done.
+ * process-facing half of {@code vm_manager.rs}): the memory syscalls with Linux semantics and
+ * errnos, the brk heap, the stack and program images, and exit. Its VMAs live in a
+ * {@link VmaTree} (O(log n), where Occlum scans a hash set of chunks); where new mappings go is
+ * the {@link Placer}'s business, mremap's moves and in-place growth the {@link Remapper}'s.
+ * This class validates arguments in Linux's order, takes the lock, and unmaps: write back,
+ * clean (zero or give EPC back), and return address space to its chunk.
  *
  * <p>Locking: {@link #lock} (write) for every syscall; guest accesses ({@link GuestMemory}) hold
  * it for reading, so a page cannot be freed, cleaned and handed to another process while an
@@ -33,8 +29,6 @@ public final class ProcessVm {
     public static final long TASK_SIZE = (1L << 47) - 4096;
     /** Default vm.mmap_min_addr on x86 (mm/Kconfig DEFAULT_MMAP_MIN_ADDR = 65536). */
     public static final long MMAP_MIN_ADDR = 65536;
-    /** MAP_32BIT places mappings in the first 2 GB (arch/x86/kernel/sys_x86_64.c). */
-    static final long MAP_32BIT_LIMIT = 1L << 31;
     /** Flags accepted with MAP_SHARED_VALIDATE (include/linux/mman.h LEGACY_MAP_MASK, plus MAP_FIXED_NOREPLACE). */
     static final int VALIDATE_MASK = Mman.MAP_SHARED | Mman.MAP_PRIVATE | Mman.MAP_FIXED | Mman.MAP_ANONYMOUS
             | Mman.MAP_DENYWRITE | Mman.MAP_EXECUTABLE | Mman.MAP_UNINITIALIZED | Mman.MAP_GROWSDOWN | Mman.MAP_LOCKED
@@ -50,21 +44,18 @@ public final class ProcessVm {
     private final Epc epc;
     private final long trimThreshold;
 
-    private final LongTreeMap<Vma> vmas = new LongTreeMap<>(); // guarded by lock
-    /** Bumped (under the write lock) by every change a cached translation must notice. */
-    long generation;                                         // guarded by lock
+    /** The VMAs (guarded by lock). */
+    final VmaTree vmas;
+    final Placer placer;
+    private final Remapper remapper;
     private Chunk heap;                                      // guarded by lock
     private long brk;                                        // guarded by lock
     private long stackStart;                                 // guarded by lock
     private long stackEnd;                                   // guarded by lock
     private boolean exited;                                  // guarded by lock
 
-    /** Where a new mapping goes: [start, end) inside {@code chunk}. */
-    record Piece(long start, long end, Chunk chunk) {
-    }
-
     /** When an unmap gives EPC back. */
-    private enum GiveBack { NEVER, BY_SPAN, BY_VMA_SIZE }
+    enum GiveBack { NEVER, BY_SPAN, BY_VMA_SIZE }
 
     ProcessVm(UserSpace space, int pid) {
         this.space = space;
@@ -72,6 +63,9 @@ public final class ProcessVm {
         this.as = space.addressSpace;
         this.epc = space.epc;
         this.trimThreshold = space.config.trimThresholdBytes();
+        this.vmas = new VmaTree(as, pid);
+        this.placer = new Placer(this);
+        this.remapper = new Remapper(this);
     }
 
     public int pid() {
@@ -86,7 +80,7 @@ public final class ProcessVm {
         try {
             for (ProcessVmSpec.ImageSpec img : spec.images()) {
                 long size = pageUp(img.size());
-                Chunk c = allocSingle(size);
+                Chunk c = placer.allocSingle(size);
                 Piece p = new Piece(c.start, c.end, c);
                 try {
                     epc.commitEagerly(c.region, c.start, c.end);
@@ -98,7 +92,7 @@ public final class ProcessVm {
                     rollback(List.of(p));
                     throw syscallFailure(e);
                 }
-                install(List.of(p), img.prot() & RWX, Mman.MAP_PRIVATE, null, 0, Vma.Kind.IMAGE);
+                vmas.install(List.of(p), img.prot() & RWX, Mman.MAP_PRIVATE, null, 0, Vma.Kind.IMAGE);
             }
             if (spec.heapSize() > 0) {
                 heap = as.allocate(spec.heapSize(), Chunk.Kind.HEAP, pid, null);
@@ -107,7 +101,7 @@ public final class ProcessVm {
                 }
                 brk = heap.start;
             }
-            Chunk c = allocSingle(spec.stackSize());
+            Chunk c = placer.allocSingle(spec.stackSize());
             Piece p = new Piece(c.start, c.end, c);
             try {
                 materialize(p, RW, null, true);
@@ -115,7 +109,7 @@ public final class ProcessVm {
                 rollback(List.of(p));
                 throw syscallFailure(e);
             }
-            install(List.of(p), RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_GROWSDOWN | Mman.MAP_STACK, null, 0, Vma.Kind.STACK);
+            vmas.install(List.of(p), RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_GROWSDOWN | Mman.MAP_STACK, null, 0, Vma.Kind.STACK);
             stackStart = c.start;
             stackEnd = c.end;
         } catch (RuntimeException e) {
@@ -146,7 +140,7 @@ public final class ProcessVm {
             return;
         }
         if (!vmas.isEmpty()) {
-            removeRange(vmas.first().key(), vmas.last().value().end, false, GiveBack.BY_VMA_SIZE);
+            removeRange(vmas.lowest(), vmas.highest(), false, GiveBack.BY_VMA_SIZE);
         }
         if (heap != null) {
             epc.giveBackFree(heap.region, heap.start, heap.end);
@@ -154,7 +148,7 @@ public final class ProcessVm {
             heap = null;
         }
         exited = true;
-        generation++;
+        vmas.generation++;
     }
 
     public boolean exited() {
@@ -239,11 +233,11 @@ public final class ProcessVm {
             ensureAlive();
             List<Piece> pieces;
             if (fixed) {
-                pieces = placeFixed(addr, len, noreplace);
+                pieces = placer.placeFixed(addr, len, noreplace);
             } else {
-                pieces = hint != 0 && Long.compareUnsigned(hint, MMAP_MIN_ADDR) >= 0 ? placeHint(hint, len) : null;
+                pieces = hint != 0 && Long.compareUnsigned(hint, MMAP_MIN_ADDR) >= 0 ? placer.placeHint(hint, len) : null;
                 if (pieces == null) {
-                    pieces = placeAny(len, (flags & Mman.MAP_32BIT) != 0);
+                    pieces = placer.placeAny(len, (flags & Mman.MAP_32BIT) != 0);
                 }
             }
             long start = pieces.getFirst().start();
@@ -255,7 +249,7 @@ public final class ProcessVm {
                 rollback(pieces);
                 throw syscallFailure(e);
             }
-            install(pieces, p, kept, fb, start, Vma.Kind.MMAP);
+            vmas.install(pieces, p, kept, fb, start, Vma.Kind.MMAP);
             space.counters.mmaps.increment();
             return start;
         } finally {
@@ -263,284 +257,12 @@ public final class ProcessVm {
         }
     }
 
-    /** A SINGLE chunk anywhere; ENOMEM if none. */
-    private Chunk allocSingle(long len) {
-        Chunk c = as.allocate(len, Chunk.Kind.SINGLE, pid, null);
-        if (c == null) {
-            throw Errno.ENOMEM.exception("no free range of " + len + " bytes");
-        }
-        return c;
-    }
-
-    /** Placement without an address (Occlum's order, without its scans). */
-    private List<Piece> placeAny(long len, boolean below2g) {
-        if (below2g) {
-            Chunk c = as.allocateBelow(len, MAP_32BIT_LIMIT, Chunk.Kind.SINGLE, pid, null);
-            if (c == null) {
-                throw Errno.ENOMEM.exception("MAP_32BIT: no free range below 2 GB");
-            }
-            return List.of(new Piece(c.start, c.end, c));
-        }
-        if (len <= space.config.smallMappingMax()) {
-            Arena.Slot s = allocFromArenas(len);
-            if (s != null) {
-                return List.of(new Piece(s.start(), s.start() + len, s.chunk()));
-            }
-        }
-        Chunk c = allocSingle(len);
-        return List.of(new Piece(c.start, c.end, c));
-    }
-
-    /**
-     * Small-mapping allocation: first any arena that can be try-locked and has a fitting hole
-     * (home arena first), then the home arena blocking and allowed to take a new chunk, then the
-     * others blocking. Null if even that fails (the caller falls back to a single-VMA chunk).
-     */
-    private Arena.Slot allocFromArenas(long len) {
-        Arena[] arenas = space.arenas;
-        int n = arenas.length;
-        int home = Math.floorMod(pid, n);
-        for (int i = 0; i < n; i++) {
-            Arena a = arenas[(home + i) % n];
-            if (a.lock.tryLock()) {
-                try {
-                    Arena.Slot s = a.allocLocked(len, false);
-                    if (s != null) {
-                        return s;
-                    }
-                } finally {
-                    a.lock.unlock();
-                }
-            }
-        }
-        for (int i = 0; i < n; i++) {
-            Arena a = arenas[(home + i) % n];
-            a.lock.lock();
-            try {
-                Arena.Slot s = a.allocLocked(len, i == 0);
-                if (s != null) {
-                    return s;
-                }
-            } finally {
-                a.lock.unlock();
-            }
-        }
-        return null;
-    }
-
-    /** A hint honoured if [hint, hint + len) is free in the global space or in one multi-VMA chunk; else null. */
-    private List<Piece> placeHint(long hint, long len) {
-        long end = hint + len;
-        if (Long.compareUnsigned(end, hint) <= 0 || !as.isUserSpace(hint, end)) {
-            return null;
-        }
-        Chunk c = as.allocateExact(hint, end, Chunk.Kind.SINGLE, pid, null);
-        if (c != null) {
-            return List.of(new Piece(hint, end, c));
-        }
-        Chunk at = as.chunkAt(hint);
-        if (at != null && at.kind == Chunk.Kind.MULTI && at.contains(hint, end)) {
-            at.arena.lock.lock();
-            try {
-                if (at.arena.allocExactLocked(at, hint, end)) {
-                    return List.of(new Piece(hint, end, at));
-                }
-            } finally {
-                at.arena.lock.unlock();
-            }
-        }
-        return null;
-    }
-
-    /**
-     * MAP_FIXED / MAP_FIXED_NOREPLACE / MREMAP_FIXED target [a, a + len): validates everything,
-     * then takes the free parts, cleans this process's old mappings there and returns pieces
-     * covering exactly the target. Throws (EEXIST for NOREPLACE, else ENOMEM) without side
-     * effects if any part is another process's, the gap, or outside the user space.
-     */
-    private List<Piece> placeFixed(long a, long len, boolean noreplace) {
-        long b = a + len;
-        Errno occupied = noreplace ? Errno.EEXIST : Errno.ENOMEM;
-        if (!as.isUserSpace(a, b)) {
-            throw Errno.ENOMEM.exception("fixed range 0x" + Long.toHexString(a) + "-0x" + Long.toHexString(b) + " is not all user space");
-        }
-        List<Vma> own = vmasIn(a, b);
-        if (noreplace && !own.isEmpty()) {
-            throw Errno.EEXIST.exception("MAP_FIXED_NOREPLACE over an existing mapping at 0x" + Long.toHexString(own.getFirst().start));
-        }
-        while (true) {
-            List<Chunk> snapshot;
-            as.lock.lock();
-            try {
-                snapshot = as.intersectingLocked(a, b);
-            } finally {
-                as.lock.unlock();
-            }
-            TreeSet<Arena> arenas = new TreeSet<>(Comparator.comparingInt(x -> x.id));
-            for (Chunk c : snapshot) {
-                if (c.kind == Chunk.Kind.MULTI) {
-                    arenas.add(c.arena);
-                } else if (c.owner != pid) {
-                    throw occupied.exception("fixed range overlaps memory of process " + c.owner);
-                }
-            }
-            for (Arena ar : arenas) {
-                ar.lock.lock();
-            }
-            as.lock.lock();
-            try {
-                List<Chunk> now = as.intersectingLocked(a, b);
-                if (!now.equals(snapshot)) {
-                    continue; // a chunk came or went meanwhile: retry with the new set of arenas
-                }
-                validateAndTakeFixed(a, b, now, own, occupied);
-                break;
-            } finally {
-                as.lock.unlock();
-                for (Arena ar : arenas.descendingSet()) {
-                    ar.lock.unlock();
-                }
-            }
-        }
-        // the whole target is now ours: clean the old mappings in place, keeping their ranges
-        removeRange(a, b, true, GiveBack.BY_SPAN);
-        return piecesOver(a, b);
-    }
-
-    /** Caller holds the arenas' locks and the address-space lock. */
-    private void validateAndTakeFixed(long a, long b, List<Chunk> chunks, List<Vma> own, Errno occupied) {
-        List<long[]> globalFree = new ArrayList<>();
-        List<Object[]> arenaFree = new ArrayList<>();
-        long cursor = a;
-        for (Chunk c : chunks) {
-            long cs = Math.max(a, c.start);
-            long ce = Math.min(b, c.end);
-            if (cursor < cs) {
-                globalFree.add(new long[] {cursor, cs});
-            }
-            switch (c.kind) {
-                // an own single-VMA chunk is covered by its VMA; an own heap reservation is ours
-                case SINGLE, HEAP -> {
-                    if (c.owner != pid) {
-                        throw occupied.exception("fixed range overlaps memory of process " + c.owner);
-                    }
-                }
-                case MULTI -> {
-                    long x = cs;
-                    for (Vma v : own) {
-                        if (v.end <= cs || v.start >= ce) {
-                            continue;
-                        }
-                        if (x < v.start) {
-                            requireArenaFree(c, x, v.start, occupied);
-                            arenaFree.add(new Object[] {c, x, v.start});
-                        }
-                        x = Math.max(x, v.end);
-                    }
-                    if (x < ce) {
-                        requireArenaFree(c, x, ce, occupied);
-                        arenaFree.add(new Object[] {c, x, ce});
-                    }
-                }
-            }
-            cursor = Math.max(cursor, ce);
-        }
-        if (cursor < b) {
-            globalFree.add(new long[] {cursor, b});
-        }
-        List<long[]> byRegion = new ArrayList<>();
-        for (long[] g : globalFree) {
-            // a free part may cross from reserved memory into an adjacent user region
-            long s = g[0];
-            while (s < g[1]) {
-                Region r = as.layout.regionOf(s);
-                long hi = r == Region.RESERVED ? as.layout.reservedEnd() : as.layout.userRegionEnd();
-                long e = Math.min(g[1], hi);
-                if (!as.isFreeLocked(s, e)) {
-                    throw occupied.exception("fixed range 0x" + Long.toHexString(s) + "-0x" + Long.toHexString(e) + " is in use");
-                }
-                byRegion.add(new long[] {s, e});
-                s = e;
-            }
-        }
-        for (Object[] f : arenaFree) {
-            Chunk c = (Chunk) f[0];
-            if (!c.arena.allocExactLocked(c, (Long) f[1], (Long) f[2])) {
-                throw new IllegalStateException("validated arena range vanished in " + c);
-            }
-        }
-        for (long[] g : byRegion) {
-            as.takeLocked(g[0], g[1], pid);
-        }
-    }
-
-    private static void requireArenaFree(Chunk c, long s, long e, Errno occupied) {
-        if (!c.arena.isFreeLocked(c, s, e)) {
-            throw occupied.exception("fixed range 0x" + Long.toHexString(s) + "-0x" + Long.toHexString(e) + " overlaps another mapping in " + c);
-        }
-    }
-
-    /**
-     * Caller owns every byte of [a, b) and no VMA lies there: pieces per multi-VMA or heap chunk
-     * and one merged single-VMA chunk per run of this process's single chunks (split at regions).
-     */
-    private List<Piece> piecesOver(long a, long b) {
-        List<Piece> pieces = new ArrayList<>();
-        List<Chunk> chunks;
-        as.lock.lock();
-        try {
-            chunks = as.intersectingLocked(a, b);
-        } finally {
-            as.lock.unlock();
-        }
-        List<Chunk> run = new ArrayList<>();
-        for (Chunk c : chunks) {
-            if (c.kind == Chunk.Kind.SINGLE) {
-                if (!run.isEmpty() && (run.getLast().end != c.start || run.getLast().region != c.region)) {
-                    pieces.add(mergeSingles(run));
-                    run.clear();
-                }
-                run.add(c);
-            } else {
-                if (!run.isEmpty()) {
-                    pieces.add(mergeSingles(run));
-                    run.clear();
-                }
-                pieces.add(new Piece(Math.max(a, c.start), Math.min(b, c.end), c));
-            }
-        }
-        if (!run.isEmpty()) {
-            pieces.add(mergeSingles(run));
-        }
-        long x = a;
-        for (Piece p : pieces) {
-            if (p.start() != x || p.chunk().kind == Chunk.Kind.SINGLE && p.chunk().owner != pid) {
-                throw new IllegalStateException("fixed target 0x" + Long.toHexString(a) + "-0x" + Long.toHexString(b) + " not covered at 0x" + Long.toHexString(x));
-            }
-            x = p.end();
-        }
-        if (x != b) {
-            throw new IllegalStateException("fixed target not covered up to its end");
-        }
-        return pieces;
-    }
-
-    private Piece mergeSingles(List<Chunk> run) {
-        if (run.size() == 1) {
-            Chunk c = run.getFirst();
-            return new Piece(c.start, c.end, c);
-        }
-        Chunk m = new Chunk(run.getFirst().start, run.getLast().end, Chunk.Kind.SINGLE, run.getFirst().region, pid, null);
-        as.replace(new ArrayList<>(run), List.of(m), List.of());
-        return new Piece(m.start, m.end, m);
-    }
-
     /**
      * Prepares a fresh piece (zero, committed pages at base permissions) for a VMA: with file
      * content or eager population every page is committed and filled; then the VMA's EPCM
      * permissions are applied to the committed pages.
      */
-    private void materialize(Piece p, int prot, FileBacking fb, boolean eager) {
+    void materialize(Piece p, int prot, FileBacking fb, boolean eager) {
         Region r = p.chunk().region;
         if (fb != null || eager) {
             epc.commitEagerly(r, p.start(), p.end());
@@ -552,7 +274,7 @@ public final class ProcessVm {
     }
 
     /** Undoes {@link #materialize} of pieces that never got VMAs: cleans them and gives their space back. */
-    private void rollback(List<Piece> pieces) {
+    void rollback(List<Piece> pieces) {
         for (Piece p : pieces) {
             Region r = p.chunk().region;
             epc.zero(r, p.start(), p.end());
@@ -574,11 +296,11 @@ public final class ProcessVm {
                 }
             }
         }
-        generation++;
+        vmas.generation++;
     }
 
     /** Platform failures during a syscall become errnos: no EPC left is ENOMEM. */
-    private static RuntimeException syscallFailure(RuntimeException e) {
+    static RuntimeException syscallFailure(RuntimeException e) {
         if (e instanceof EnclaveFault f) {
             if (f.kind() == EnclaveFault.Kind.SIGBUS) {
                 return Errno.ENOMEM.exception("the platform has no EPC page: " + f.getMessage());
@@ -586,79 +308,6 @@ public final class ProcessVm {
             return new IllegalStateException("platform fault while mapping memory", f);
         }
         return e;
-    }
-
-    /** Creates the VMAs of a new mapping over {@code pieces} and merges them with equal neighbours. */
-    private void install(List<Piece> pieces, int prot, int flags, FileBacking fb, long start, Vma.Kind kind) {
-        Vma last = null;
-        for (Piece p : pieces) {
-            last = new Vma(p.start(), p.end(), prot, flags, fb == null ? null : fb.advance(p.start() - start), p.chunk(),
-                    p.chunk().region, kind, null);
-            if (vmas.put(last.start, last) != null) {
-                throw new IllegalStateException("VMA collision at 0x" + Long.toHexString(last.start));
-            }
-        }
-        generation++;
-        if (pieces.size() == 1) {
-            mergeNeighbours(last);
-        } else {
-            mergeAround(pieces.getFirst().start(), pieces.getLast().end());
-        }
-    }
-
-    /** Merges one new VMA with its neighbours if they are the same mapping: two lookups. */
-    private void mergeNeighbours(Vma v) {
-        LongTreeMap.Node<Vma> l = vmas.lower(v.start);
-        LongTreeMap.Node<Vma> r = vmas.higher(v.start);
-        boolean left = l != null && l.value().end == v.start && l.value().canMerge(v);
-        boolean right = r != null && v.end == r.key() && v.canMerge(r.value());
-        if (left || right) {
-            mergeAround(v.start, v.end);
-        }
-    }
-
-    /** Merges mergeable neighbours among the VMAs touching [s, e] (Linux merges; Occlum does not after mprotect). */
-    private void mergeAround(long s, long e) {
-        LongTreeMap.Node<Vma> first = vmas.lower(s);
-        Vma prev;
-        if (first != null && first.value().end == s) {
-            prev = first.value();
-        } else {
-            LongTreeMap.Node<Vma> c = vmas.ceiling(s);
-            if (c == null) {
-                return;
-            }
-            prev = c.value();
-        }
-        while (prev.end <= e) {
-            LongTreeMap.Node<Vma> ne = vmas.higher(prev.start);
-            if (ne == null || ne.key() > e) {
-                return;
-            }
-            Vma next = ne.value();
-            if (prev.end == next.start && prev.canMerge(next)) {
-                Chunk c = prev.chunk;
-                if (c.kind == Chunk.Kind.SINGLE) {
-                    c = new Chunk(prev.start, next.end, Chunk.Kind.SINGLE, prev.region, pid, null);
-                    as.replace(List.of(prev.chunk, next.chunk), List.of(c), List.of());
-                }
-                Vma m = prev.merged(next, c);
-                retire(prev);
-                retire(next);
-                vmas.put(m.start, m);
-                prev = m;
-                generation++;
-            } else {
-                prev = next;
-            }
-        }
-    }
-
-    private void retire(Vma v) {
-        if (vmas.remove(v.start) != v) {
-            throw new IllegalStateException("retiring " + v + " which is not mapped");
-        }
-        v.alive = false;
     }
 
     // ==== munmap =====================================================================================
@@ -682,51 +331,18 @@ public final class ProcessVm {
         }
     }
 
-    /** This process's VMAs intersecting [s, e), in address order (one lookup when one VMA covers the range). */
-    private List<Vma> vmasIn(long s, long e) {
-        LongTreeMap.Node<Vma> en = vmas.floor(s);
-        if (en == null || en.value().end <= s) {
-            en = vmas.higher(s);
-        }
-        if (en == null || en.key() >= e) {
-            return List.of();
-        }
-        Vma v = en.value();
-        if (v.end >= e) {
-            return List.of(v);
-        }
-        List<Vma> out = new ArrayList<>();
-        while (true) {
-            out.add(v);
-            if (v.end >= e) {
-                return out;
-            }
-            en = vmas.higher(v.start);
-            if (en == null || en.key() >= e) {
-                return out;
-            }
-            v = en.value();
-        }
-    }
-
-    /** The VMA containing {@code address}, or null (caller holds the lock in either mode). */
-    Vma find(long address) {
-        LongTreeMap.Node<Vma> e = vmas.floor(address);
-        return e != null && e.value().end > address ? e.value() : null;
-    }
-
     /**
      * Removes this process's mappings in [s, e): shared file parts are written back (errors
      * ignored, as munmap never fails on them in Linux), pages are cleaned (zeroed, or given back
      * per {@code gb}), remaining parts of cut VMAs stay. With {@code keep}, the address space
      * stays this process's (MAP_FIXED reuses it) instead of going back to the free spaces.
      */
-    private void removeRange(long s, long e, boolean keep, GiveBack gb) {
-        List<Vma> hit = vmasIn(s, e);
+    void removeRange(long s, long e, boolean keep, GiveBack gb) {
+        List<Vma> hit = vmas.in(s, e);
         if (hit.isEmpty()) {
             return;
         }
-        generation++;
+        vmas.generation++;
         boolean spanLarge = e - s >= trimThreshold;
         List<long[]> trims = List.of();
         for (Vma v : hit) {
@@ -772,19 +388,19 @@ public final class ProcessVm {
         for (Vma v : hit) {
             long is = Math.max(s, v.start);
             long ie = Math.min(e, v.end);
-            retire(v);
+            vmas.retire(v);
             switch (v.chunk.kind) {
                 case SINGLE -> {
                     removed.add(v.chunk);
                     if (v.start < is) {
                         Chunk lc = new Chunk(v.start, is, Chunk.Kind.SINGLE, v.region, pid, null);
                         added.add(lc);
-                        vmas.put(v.start, v.slice(v.start, is, lc));
+                        vmas.put(v.slice(v.start, is, lc));
                     }
                     if (ie < v.end) {
                         Chunk rc = new Chunk(ie, v.end, Chunk.Kind.SINGLE, v.region, pid, null);
                         added.add(rc);
-                        vmas.put(ie, v.slice(ie, v.end, rc));
+                        vmas.put(v.slice(ie, v.end, rc));
                     }
                     if (keep) {
                         added.add(new Chunk(is, ie, Chunk.Kind.SINGLE, v.region, pid, null));
@@ -794,10 +410,10 @@ public final class ProcessVm {
                 }
                 case MULTI, HEAP -> {
                     if (v.start < is) {
-                        vmas.put(v.start, v.slice(v.start, is, v.chunk));
+                        vmas.put(v.slice(v.start, is, v.chunk));
                     }
                     if (ie < v.end) {
-                        vmas.put(ie, v.slice(ie, v.end, v.chunk));
+                        vmas.put(v.slice(ie, v.end, v.chunk));
                     }
                     if (!keep && v.chunk.kind == Chunk.Kind.MULTI) {
                         arenaFrees.add(new Object[] {v.chunk, is, ie});
@@ -858,7 +474,7 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             ensureAlive();
-            List<Vma> hit = vmasIn(addr, end);
+            List<Vma> hit = vmas.in(addr, end);
             if (hit.isEmpty()) {
                 throw Errno.ENOMEM.exception("nothing mapped at 0x" + Long.toHexString(addr));
             }
@@ -893,7 +509,7 @@ public final class ProcessVm {
                 long is = Math.max(start, v.start);
                 long ie = Math.min(end, v.end);
                 epc.transition(v.region, is, ie, Epc.epcm(v.region, v.prot), Epc.epcm(v.region, p));
-                retire(v);
+                vmas.retire(v);
                 List<long[]> parts = new ArrayList<>();
                 if (v.start < is) {
                     parts.add(new long[] {v.start, is, v.prot});
@@ -912,14 +528,14 @@ public final class ProcessVm {
                         added.add(c);
                     }
                     Vma n = v.slice(part[0], part[1], c);
-                    vmas.put(n.start, (int) part[2] == v.prot ? n : n.withProt((int) part[2], c));
+                    vmas.put((int) part[2] == v.prot ? n : n.withProt((int) part[2], c));
                 }
             }
             if (!removed.isEmpty()) {
                 as.replace(removed, added, List.of());
             }
-            generation++;
-            mergeAround(start, end);
+            vmas.generation++;
+            vmas.mergeAround(start, end);
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -955,11 +571,11 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             ensureAlive();
-            if (find(oldAddr) == null) {
+            if (vmas.find(oldAddr) == null) {
                 throw Errno.EFAULT.exception("nothing mapped at 0x" + Long.toHexString(oldAddr));
             }
             if (fixed || dontunmap) {
-                return mremapTo(oldAddr, oldLen, newLen, fixed, dontunmap, newAddr);
+                return remapper.remapTo(oldAddr, oldLen, newLen, fixed, dontunmap, newAddr);
             }
             if (Long.compareUnsigned(oldLen, newLen) >= 0) {
                 if (oldLen != newLen) {
@@ -967,200 +583,22 @@ public final class ProcessVm {
                 }
                 return oldAddr;
             }
-            List<Vma> run = mappingRun(oldAddr, oldAddr + oldLen);
+            List<Vma> run = vmas.run(oldAddr, oldAddr + oldLen);
             if (run == null) {
                 throw Errno.EFAULT.exception("old range is not inside one mapping");
             }
             Vma last = run.getLast();
-            if (oldAddr + oldLen == last.end && growInPlace(last, newLen - oldLen)) {
+            if (oldAddr + oldLen == last.end && remapper.growInPlace(last, newLen - oldLen)) {
                 return oldAddr;
             }
             if (!maymove) {
                 throw Errno.ENOMEM.exception("cannot grow in place and MREMAP_MAYMOVE not given");
             }
-            List<Piece> dest = placeAny(newLen, false);
-            return move(run, oldAddr, oldLen, newLen, dest, false);
+            List<Piece> dest = placer.placeAny(newLen, false);
+            return remapper.move(run, oldAddr, oldLen, newLen, dest, false);
         } finally {
             lock.unlockWrite(stamp);
         }
-    }
-
-    private long mremapTo(long oldAddr, long oldLen, long newLen, boolean fixed, boolean dontunmap, long newAddr) {
-        long copyLen = Math.min(oldLen, newLen);
-        if (fixed) {
-            if ((newAddr & 4095) != 0) {
-                throw Errno.EINVAL.exception("new address 0x" + Long.toHexString(newAddr) + " is not page aligned");
-            }
-            if (Long.compareUnsigned(newLen, TASK_SIZE) > 0 || Long.compareUnsigned(newAddr, TASK_SIZE - newLen) > 0) {
-                throw Errno.EINVAL.exception("new range beyond TASK_SIZE");
-            }
-            if (oldAddr + oldLen > newAddr && newAddr + newLen > oldAddr) {
-                throw Errno.EINVAL.exception("old and new ranges overlap");
-            }
-        }
-        List<Vma> run = mappingRun(oldAddr, oldAddr + copyLen);
-        if (run == null) {
-            throw Errno.EFAULT.exception("old range is not inside one mapping");
-        }
-        List<Piece> dest = fixed ? placeFixed(newAddr, newLen, false) : placeAny(newLen, false);
-        if (oldLen > newLen) {
-            removeRange(oldAddr + newLen, oldAddr + oldLen, false, GiveBack.BY_SPAN);
-        }
-        // placeFixed may have cut VMAs next to the old range; look it up again
-        run = mappingRun(oldAddr, oldAddr + copyLen);
-        return move(run, oldAddr, copyLen, newLen, dest, dontunmap);
-    }
-
-    /** The VMAs covering [s, e) contiguously as one mapping (same attributes, contiguous file offsets), or null. */
-    private List<Vma> mappingRun(long s, long e) {
-        List<Vma> hit = vmasIn(s, e);
-        if (hit.isEmpty() || hit.getFirst().start > s || hit.getLast().end < e) {
-            return null;
-        }
-        for (int i = 1; i < hit.size(); i++) {
-            if (!hit.get(i - 1).sameMapping(hit.get(i))) {
-                return null;
-            }
-        }
-        return hit;
-    }
-
-    /** Grows {@code last} at its end by {@code delta} bytes if the space right after it is free in its chunk (or, for a single-VMA chunk, globally). */
-    private boolean growInPlace(Vma last, long delta) {
-        long s = last.end;
-        long e = s + delta;
-        if (Long.compareUnsigned(e, s) <= 0 || Long.compareUnsigned(e, TASK_SIZE) > 0) {
-            return false;
-        }
-        Chunk c = last.chunk;
-        Piece ext;
-        switch (c.kind) {
-            case MULTI -> {
-                if (e > c.end) {
-                    return false;
-                }
-                c.arena.lock.lock();
-                try {
-                    if (!c.arena.allocExactLocked(c, s, e)) {
-                        return false;
-                    }
-                } finally {
-                    c.arena.lock.unlock();
-                }
-                ext = new Piece(s, e, c);
-            }
-            case SINGLE -> {
-                if (as.layout.regionOf(s) != last.region) {
-                    return false;
-                }
-                Chunk x = as.allocateExact(s, e, Chunk.Kind.SINGLE, pid, null);
-                if (x == null) {
-                    return false;
-                }
-                ext = new Piece(s, e, x);
-            }
-            case HEAP -> {
-                if (e > c.end || !vmasIn(s, e).isEmpty()) {
-                    return false;
-                }
-                ext = new Piece(s, e, c);
-            }
-            default -> throw new IllegalStateException();
-        }
-        try {
-            materialize(ext, last.prot, last.file == null ? null : last.file.advance(s - last.start), false);
-        } catch (RuntimeException ex) {
-            rollback(List.of(ext));
-            throw syscallFailure(ex);
-        }
-        Chunk nc = c;
-        if (c.kind == Chunk.Kind.SINGLE) {
-            nc = new Chunk(last.start, e, Chunk.Kind.SINGLE, last.region, pid, null);
-            as.replace(List.of(c, ext.chunk()), List.of(nc), List.of());
-        }
-        retire(last);
-        vmas.put(last.start, last.resized(e, nc));
-        generation++;
-        mergeAround(last.start, e);
-        return true;
-    }
-
-    /**
-     * Moves [src, src + srcLen) of mapping {@code run} to the fresh {@code dest} pieces of
-     * {@code newLen} bytes: copies the possibly non-zero pages (committed or dirty; untouched
-     * pages stay uncommitted), fills a file-backed growth from the file, then unmaps the source
-     * (or, with DONTUNMAP, drops its contents as MADV_DONTNEED would).
-     */
-    private long move(List<Vma> run, long src, long srcLen, long newLen, List<Piece> dest, boolean dontunmap) {
-        Vma proto = run.getFirst();
-        int prot = proto.prot;
-        FileBacking fb = proto.file == null ? null : proto.file.advance(src - proto.start);
-        long dstStart = dest.getFirst().start();
-        boolean srcNone = epc.edmm && Epc.hw(prot) == 0;
-        for (Vma v : run) {
-            long is = Math.max(src, v.start);
-            long ie = Math.min(src + srcLen, v.end);
-            if (srcNone) {
-                epc.transition(v.region, is, ie, Epc.epcm(v.region, prot), Epc.base(v.region));
-            }
-            if (v.sharedFile()) {
-                try {
-                    epc.writeBack(v, is, ie);
-                } catch (ErrnoException ignored) {
-                    // as at munmap: a failed write-back loses the data, the move goes on
-                }
-            }
-        }
-        try {
-            for (Piece d : dest) {
-                Region dr = d.chunk().region;
-                long cs = d.start();
-                long ce = Math.min(d.end(), dstStart + srcLen);
-                for (Vma v : run) {
-                    long ss = Math.max(v.start, src + (cs - dstStart));
-                    long se = Math.min(v.end, src + (ce - dstStart));
-                    if (ss < se) {
-                        epc.copy(v.region, ss, dr, dstStart + (ss - src), se - ss);
-                    }
-                }
-                long gs = Math.max(d.start(), dstStart + srcLen);
-                if (fb != null && gs < d.end()) {
-                    // a grown file mapping (private or shared) shows the file there, not zeros
-                    epc.commitEagerly(dr, gs, d.end());
-                    epc.fillFromFile(dr, gs, d.end() - gs, fb.file(), fb.offset() + (gs - dstStart));
-                }
-                epc.transition(dr, d.start(), d.end(), Epc.base(dr), Epc.epcm(dr, prot));
-            }
-        } catch (RuntimeException e) {
-            rollback(dest);
-            if (srcNone) {
-                for (Vma v : run) {
-                    long is = Math.max(src, v.start);
-                    long ie = Math.min(src + srcLen, v.end);
-                    epc.transition(v.region, is, ie, Epc.base(v.region), Epc.epcm(v.region, prot));
-                }
-            }
-            throw syscallFailure(e);
-        }
-        Vma.Kind kind = proto.kind == Vma.Kind.HEAP ? Vma.Kind.MMAP : proto.kind;
-        if (dontunmap) {
-            for (Vma v : run) {
-                long is = Math.max(src, v.start);
-                long ie = Math.min(src + srcLen, v.end);
-                if (srcNone) {
-                    // contents are at base permissions now: drop them, then restore the VMA's
-                    dropContents(v, is, ie, Mman.PROT_READ | Mman.PROT_WRITE);
-                    epc.transition(v.region, is, ie, Epc.base(v.region), Epc.epcm(v.region, prot));
-                } else {
-                    dropContents(v, is, ie, v.prot);
-                }
-            }
-            generation++;
-        } else {
-            removeRange(src, src + srcLen, false, srcLen >= trimThreshold ? GiveBack.BY_SPAN : GiveBack.NEVER);
-        }
-        install(dest, prot, proto.flags, fb, dstStart, kind);
-        return dstStart;
     }
 
     // ==== brk ========================================================================================
@@ -1185,12 +623,12 @@ public final class ProcessVm {
                 return addr;
             }
             // Linux keeps a guard page between the break and the next mapping (do_brk checks vm_start_gap)
-            if (!vmasIn(oldTop, Math.min(heap.end, newTop + 4096)).isEmpty()) {
+            if (!vmas.in(oldTop, Math.min(heap.end, newTop + 4096)).isEmpty()) {
                 return brk;
             }
             Piece p = new Piece(oldTop, newTop, heap);
             materialize(p, RW, null, false);
-            install(List.of(p), RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, oldTop, Vma.Kind.HEAP);
+            vmas.install(List.of(p), RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, oldTop, Vma.Kind.HEAP);
             brk = addr;
             return addr;
         } finally {
@@ -1267,7 +705,7 @@ public final class ProcessVm {
             ensureAlive();
             long x = addr;
             boolean hole = false;
-            for (Vma v : vmasIn(addr, end)) {
+            for (Vma v : vmas.in(addr, end)) {
                 if (v.start > x) {
                     if (flags == Mman.MS_ASYNC) {
                         throw Errno.ENOMEM.exception("unmapped hole at 0x" + Long.toHexString(x));
@@ -1351,7 +789,7 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             ensureAlive();
-            List<Vma> hit = vmasIn(addr, end);
+            List<Vma> hit = vmas.in(addr, end);
             long x = addr;
             boolean hole = false;
             for (Vma v : hit) {
@@ -1408,7 +846,7 @@ public final class ProcessVm {
                     }
                 }
             }
-            generation++;
+            vmas.generation++;
             if (hole) {
                 throw Errno.ENOMEM.exception("part of the range is not mapped");
             }
@@ -1423,7 +861,7 @@ public final class ProcessVm {
                 || a == Mman.MADV_HWPOISON || a == Mman.MADV_SOFT_OFFLINE;
     }
 
-    private void dropContents(Vma v, long s, long e, int protNow) {
+    void dropContents(Vma v, long s, long e, int protNow) {
         dropContents(v, s, e, protNow, false);
     }
 
@@ -1488,6 +926,11 @@ public final class ProcessVm {
     /** For the invariant checker: the VMAs (caller holds the lock). */
     List<Vma> vmasLocked() {
         return vmas.values();
+    }
+
+    /** The VMA containing {@code address}, or null (caller holds the lock in either mode). */
+    Vma find(long address) {
+        return vmas.find(address);
     }
 
     Chunk heapLocked() {
