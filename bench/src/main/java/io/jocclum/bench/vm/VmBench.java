@@ -1,0 +1,203 @@
+package io.jocclum.bench.vm;
+
+import io.jocclum.api.Mman;
+import io.jocclum.libos.vm.AccessMode;
+import io.jocclum.libos.vm.GuestMemory;
+import io.jocclum.libos.vm.ProcessVm;
+import io.jocclum.libos.vm.ProcessVmSpec;
+import io.jocclum.libos.vm.UserSpace;
+import io.jocclum.libos.vm.UserSpaceLayout;
+import io.jocclum.libos.vm.VmConfig;
+import io.jocclum.libos.vm.testing.FakeEnclave;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * User-space VM benchmarks on the fake enclave (the platform model is swapped in by the lead):
+ * mmap+munmap pairs through the syscall-level API with a given number of live VMAs, guest
+ * sequential writes against a raw copy of the same size, and the EDMM first-touch path.
+ */
+public class VmBench {
+    static final long PAGE = 4096;
+    static final long BASE = 0x10_0000_0000L;
+    static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
+    static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
+    private static final long[] SIZES = {4096, 8192, 16384, 32768, 65536};
+
+    /** An EDMM user space: 64 MB reserved, a 64 MB gap, 16 GB user region. */
+    static UserSpaceLayout edmmLayout() {
+        return new UserSpaceLayout(BASE, 64L << 20, BASE + (128L << 20), 16L << 30);
+    }
+
+    /** mmap + munmap of 4, 8, 16, 32, 64 KB in turn, with {@code liveVmas} other VMAs alive in the process. */
+    @State(Scope.Thread)
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public static class MmapState {
+        @Param({"100"})
+        public int liveVmas;
+
+        FakeEnclave fake;
+        UserSpace space;
+        ProcessVm vm;
+        int i;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            fake = FakeEnclave.forLayout(edmmLayout(), true);
+            space = UserSpace.create(fake, edmmLayout(), VmConfig.defaults());
+            vm = space.createProcess(1, new ProcessVmSpec(1L << 20, 64 * 1024, List.of()));
+            // 2n one-page mappings merge into one VMA; unmapping every other page leaves n VMAs and n holes
+            long[] pages = new long[2 * liveVmas];
+            for (int k = 0; k < pages.length; k++) {
+                pages[k] = vm.mmap(0, PAGE, RW, ANON, null, 0);
+            }
+            for (int k = 1; k < pages.length; k += 2) {
+                vm.munmap(pages[k], PAGE);
+            }
+            if (vm.vmaCount() < liveVmas) {
+                throw new IllegalStateException("only " + vm.vmaCount() + " VMAs live, wanted " + liveVmas);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            vm.exit();
+            fake.close();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public long mmapMunmap(MmapState s) {
+        long len = SIZES[s.i++ % SIZES.length];
+        long a = s.vm.mmap(0, len, RW, ANON, null, 0);
+        s.vm.munmap(a, len);
+        return a;
+    }
+
+    /** A committed 64 MB mapping, written sequentially in 64 KB chunks; the anchor copies the same chunks into off-heap memory. */
+    @State(Scope.Thread)
+    public static class WriteState {
+        static final long SIZE = 64L << 20;
+        static final int CHUNK = 64 << 10;
+
+        FakeEnclave fake;
+        UserSpace space;
+        ProcessVm vm;
+        GuestMemory mem;
+        long addr;
+        final byte[] chunk = new byte[CHUNK];
+        MemorySegment chunkSeg;
+        Arena arena;
+        MemorySegment raw;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            fake = FakeEnclave.forLayout(edmmLayout(), true);
+            space = UserSpace.create(fake, edmmLayout(), VmConfig.defaults());
+            vm = space.createProcess(1, new ProcessVmSpec(1L << 20, 64 * 1024, List.of()));
+            addr = vm.mmap(0, SIZE, RW, ANON | Mman.MAP_POPULATE, null, 0);
+            mem = vm.memory(AccessMode.USER);
+            for (int k = 0; k < chunk.length; k++) {
+                chunk[k] = (byte) k;
+            }
+            chunkSeg = MemorySegment.ofArray(chunk);
+            arena = Arena.ofShared();
+            raw = arena.allocate(SIZE, 4096);
+            raw.fill((byte) 1);
+            for (long off = 0; off < SIZE; off += CHUNK) {
+                mem.write(addr + off, chunk, 0, CHUNK);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            vm.exit();
+            fake.close();
+            arena.close();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public long guestSequentialWrite(WriteState s) {
+        for (long off = 0; off < WriteState.SIZE; off += WriteState.CHUNK) {
+            s.mem.write(s.addr + off, s.chunk, 0, WriteState.CHUNK);
+        }
+        return s.addr;
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public MemorySegment rawCopy(WriteState s) {
+        for (long off = 0; off < WriteState.SIZE; off += WriteState.CHUNK) {
+            MemorySegment.copy(s.chunkSeg, 0, s.raw, off, WriteState.CHUNK);
+        }
+        return s.raw;
+    }
+
+    /** EDMM first touch: map 4 MB in the user region, touch every page once with a one-byte store, unmap (EPC given back). */
+    @State(Scope.Thread)
+    public static class TouchState {
+        static final long SIZE = 4L << 20;
+
+        FakeEnclave fake;
+        UserSpace space;
+        ProcessVm vm;
+        GuestMemory mem;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            fake = FakeEnclave.forLayout(edmmLayout(), true);
+            space = UserSpace.create(fake, edmmLayout(), VmConfig.defaults());
+            vm = space.createProcess(1, new ProcessVmSpec(1L << 20, 64 * 1024, List.of()));
+            // fill reserved memory so the benchmark's mappings land in the EDMM user region
+            vm.mmap(0, 60L << 20, RW, ANON, null, 0);
+            mem = vm.memory(AccessMode.USER);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            vm.exit();
+            fake.close();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public long edmmFirstTouch(TouchState s) {
+        long a = s.vm.mmap(0, TouchState.SIZE, RW, ANON, null, 0);
+        for (long off = 0; off < TouchState.SIZE; off += PAGE) {
+            s.mem.writeByte(a + off, (byte) 1);
+        }
+        s.vm.munmap(a, TouchState.SIZE);
+        return a;
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public long edmmMapUnmapUntouched(TouchState s) {
+        long a = s.vm.mmap(0, TouchState.SIZE, RW, ANON, null, 0);
+        s.vm.munmap(a, TouchState.SIZE);
+        return a;
+    }
+}

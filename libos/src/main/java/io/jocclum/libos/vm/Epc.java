@@ -1,0 +1,337 @@
+package io.jocclum.libos.vm;
+
+import io.jocclum.api.Errno;
+import io.jocclum.api.ErrnoException;
+import io.jocclum.api.Mman;
+import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.arch.SgxStatus;
+import io.jocclum.sgx.cpu.EnclaveContext;
+import io.jocclum.sgx.cpu.EnclaveFault;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+
+/**
+ * The VM's use of the platform (Occlum {@code vm_epc.rs}): committing user-region pages,
+ * changing EPCM permissions, giving EPC back, and zeroing, filling, copying and writing back
+ * page contents, all through {@link EnclaveContext}.
+ *
+ * <p>EPCM permission invariant on an EDMM platform: a committed page inside a VMA has
+ * {@link #epcm epcm(region, prot)}; a committed free page has {@link #base base(region)} and is
+ * zero. base is RWX for reserved memory (EADDed so) and RW for the user region (EACCEPT after
+ * EAUG gives RW); a RW mapping keeps the base, so plain RW mmap/munmap never touches the EPCM.
+ * Without EDMM the EPCM stays RWX and permissions are bookkeeping only (SGX1).
+ *
+ * <p>Page-state knowledge: committed user-region pages are tracked by {@link CommitTracker};
+ * possibly non-zero reserved pages by {@link DirtyMap}. Stateless otherwise and thread-safe;
+ * callers guarantee that no one else changes the pages of the ranges they pass.
+ */
+final class Epc {
+    static final long R = SecInfo.R;
+    static final long RW = SecInfo.R | SecInfo.W;
+    static final long RWX = SecInfo.R | SecInfo.W | SecInfo.X;
+    private static final byte[] ZERO_PAGE = new byte[4096];
+    private static final int IO_CHUNK = 256 << 10;
+
+    final EnclaveContext ctx;
+    /** EDMM in use: the layout has a user region (then the platform must be SGX2). */
+    final boolean edmm;
+    /** User-region commit state, null without EDMM. */
+    final CommitTracker tracker;
+    /** Reserved memory dirty pages, null when there is no reserved memory. */
+    final DirtyMap dirty;
+    final VmCounters counters;
+
+    Epc(EnclaveContext ctx, UserSpaceLayout layout, VmCounters counters) {
+        this.ctx = ctx;
+        this.edmm = layout.hasUserRegion();
+        this.tracker = edmm ? new CommitTracker(layout.userRegionBase(), layout.userRegionSize()) : null;
+        this.dirty = layout.reservedSize() > 0 ? new DirtyMap(layout.reservedBase(), layout.reservedSize()) : null;
+        this.counters = counters;
+    }
+
+    /** SGX permissions for a Linux prot: none stays none, anything else includes R (SGX has no W-only or X-only). */
+    static long hw(int prot) {
+        if ((prot & (Mman.PROT_READ | Mman.PROT_WRITE | Mman.PROT_EXEC)) == 0) {
+            return 0;
+        }
+        long p = R;
+        if ((prot & Mman.PROT_WRITE) != 0) {
+            p |= SecInfo.W;
+        }
+        if ((prot & Mman.PROT_EXEC) != 0) {
+            p |= SecInfo.X;
+        }
+        return p;
+    }
+
+    static long base(Region r) {
+        return r == Region.RESERVED ? RWX : RW;
+    }
+
+    /** EPCM permissions of a committed page of a VMA with {@code prot} in {@code r}. */
+    static long epcm(Region r, int prot) {
+        long h = hw(prot);
+        return h == RW ? base(r) : h;
+    }
+
+    // ---- permissions -------------------------------------------------------------------------
+
+    /** Changes the EPCM permissions of the committed pages of [s, e) from {@code from} to {@code to} (EDMM only). */
+    void transition(Region r, long s, long e, long from, long to) {
+        if (!edmm || from == to || s >= e) {
+            return;
+        }
+        if (r == Region.RESERVED) {
+            changeRun(s, e, from, to);
+        } else {
+            tracker.forEachCommittedRun(s, e, false, (a, b) -> changeRun(a, b, from, to));
+        }
+    }
+
+    private void changeRun(long s, long e, long from, long to) {
+        long cur = from;
+        if ((from & ~to) != 0) {
+            long restricted = from & to;
+            ctx.restrictPermissions(s, e - s, restricted);
+            SecInfo pr = SecInfo.of(PageType.REG, restricted, SecInfo.PR);
+            for (long a = s; a < e; a += 4096) {
+                accept(a, pr);
+            }
+            cur = restricted;
+        }
+        if ((to & ~cur) != 0) {
+            SecInfo ext = SecInfo.reg(to);
+            for (long a = s; a < e; a += 4096) {
+                ctx.emodpe(a, ext);
+            }
+        }
+        counters.permChangePages.add((e - s) >>> 12);
+    }
+
+    private void accept(long a, SecInfo si) {
+        int st = ctx.eaccept(a, si);
+        if (st != SgxStatus.SUCCESS.code()) {
+            throw new IllegalStateException("EACCEPT of 0x" + Long.toHexString(a) + " with " + si + " returned status " + st);
+        }
+    }
+
+    // ---- commit ------------------------------------------------------------------------------
+
+    /**
+     * Commits the uncommitted pages of user-region range [s, e) with {@code perms} (not none):
+     * EACCEPT (the driver EAUGs on the resulting fault) for RW, EACCEPTCOPY of a zero page for any
+     * other permission. Returns the pages committed. EnclaveFault SIGBUS if the platform has no EPC.
+     */
+    long commit(long s, long e, long perms) {
+        if (perms == 0) {
+            throw new IllegalArgumentException("cannot commit pages with no permissions");
+        }
+        SecInfo si = SecInfo.of(PageType.REG, perms, SecInfo.PENDING);
+        return tracker.commit(s, e, a -> {
+            int st = perms == RW ? ctx.eaccept(a, si) : ctx.eacceptcopy(a, si, ZERO_PAGE);
+            if (st != SgxStatus.SUCCESS.code()) {
+                throw new IllegalStateException("committing 0x" + Long.toHexString(a) + " with " + si + " returned status " + st);
+            }
+        });
+    }
+
+    /**
+     * Makes every page of a fresh mapping [s, e) committed (user region): uncommitted pages are
+     * committed at the base permissions. The caller then writes contents and applies the VMA's
+     * permissions with {@link #transition} from the base.
+     */
+    void commitEagerly(Region r, long s, long e) {
+        if (r == Region.USER_REGION) {
+            counters.pagesCommittedEagerly.add(commit(s, e, RW));
+        }
+    }
+
+    /** True if every page of [s, e) is committed. */
+    boolean allCommitted(Region r, long s, long e) {
+        return r == Region.RESERVED || tracker.allCommitted(s, e);
+    }
+
+    // ---- freeing ------------------------------------------------------------------------------
+
+    /**
+     * Cleans [s, e) of a VMA with {@code prot} being unmapped (contents already written back):
+     * user region with {@code giveBack}: the committed pages are trimmed; otherwise the committed
+     * (user region) or dirty (reserved) pages get the base permissions back and are zeroed.
+     */
+    void scrub(Region r, long s, long e, int prot, boolean giveBack) {
+        if (r == Region.USER_REGION && giveBack) {
+            trim(s, e);
+            return;
+        }
+        transition(r, s, e, epcm(r, prot), base(r));
+        zero(r, s, e);
+    }
+
+    /** Zeroes the possibly non-zero pages of [s, e) (they must be writable in the EPCM). */
+    void zero(Region r, long s, long e) {
+        if (r == Region.RESERVED) {
+            dirty.forEachDirtyRun(s, e, (a, b) -> {
+                ctx.fill(a, b - a, (byte) 0);
+                counters.bytesZeroed.add(b - a);
+            });
+            dirty.clear(s, e);
+        } else {
+            java.util.List<long[]> lost = new java.util.ArrayList<>();
+            tracker.forEachCommittedRun(s, e, false, (a, b) -> {
+                try {
+                    ctx.fill(a, b - a, (byte) 0);
+                    counters.bytesZeroed.add(b - a);
+                } catch (EnclaveFault f) {
+                    if (f.kind() != EnclaveFault.Kind.INTEGRITY && f.kind() != EnclaveFault.Kind.SIGBUS) {
+                        throw f;
+                    }
+                    // the platform cannot bring these pages back: give them back instead of zeroing them
+                    lost.add(new long[] {a, b});
+                }
+            });
+            for (long[] run : lost) {
+                trim(run[0], run[1]);
+            }
+        }
+    }
+
+    /** Gives the EPC of the committed pages of user-region range [s, e) back: EMODT TRIM, EACCEPT, EREMOVE. */
+    void trim(long s, long e) {
+        SecInfo trimmed = SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED);
+        tracker.forEachCommittedRun(s, e, true, (a, b) -> {
+            ctx.modifyTypes(a, b - a, PageType.TRIM);
+            for (long x = a; x < b; x += 4096) {
+                accept(x, trimmed);
+            }
+            ctx.removePages(a, b - a);
+            counters.pagesTrimmed.add((b - a) >>> 12);
+            counters.trimRuns.increment();
+        });
+    }
+
+    /** A free range leaving the VM's hands (chunk given back): its committed user-region pages are trimmed. */
+    void giveBackFree(Region r, long s, long e) {
+        if (r == Region.USER_REGION) {
+            trim(s, e);
+        }
+    }
+
+    // ---- contents -----------------------------------------------------------------------------
+
+    /** Writes bytes into committed, writable memory, marking reserved pages dirty. */
+    void write(Region r, long address, MemorySegment src, long offset, long length) {
+        if (length == 0) {
+            return;
+        }
+        if (r == Region.RESERVED) {
+            dirty.mark(address, address + length);
+        }
+        ctx.write(address, src, offset, length);
+    }
+
+    /**
+     * Reads {@code length} bytes of the file at {@code fileOffset} into fresh (zero) memory at
+     * {@code address}; bytes past end of file stay zero. Read errors: ENOMEM stays, others become
+     * EACCES (as Occlum's mmap reports them).
+     */
+    void fillFromFile(Region r, long address, long length, MappableFile f, long fileOffset) {
+        byte[] buf = new byte[(int) Math.min(IO_CHUNK, length)];
+        ByteBuffer bb = ByteBuffer.wrap(buf);
+        MemorySegment seg = MemorySegment.ofArray(buf);
+        long done = 0;
+        while (done < length) {
+            int n = (int) Math.min(buf.length, length - done);
+            bb.clear().limit(n);
+            int total = 0;
+            try {
+                while (bb.hasRemaining()) {
+                    int k = f.read(fileOffset + done + total, bb);
+                    if (k <= 0) {
+                        break;
+                    }
+                    total += k;
+                }
+            } catch (ErrnoException ex) {
+                throw ex.errno() == Errno.ENOMEM ? ex : Errno.EACCES.exception("reading the mapped file failed: " + ex.getMessage());
+            }
+            write(r, address + done, seg, 0, total);
+            counters.bytesFilledFromFiles.add(total);
+            if (total < n) {
+                return;
+            }
+            done += n;
+        }
+    }
+
+    /**
+     * Copies the possibly non-zero pages of [src, src + length) to the fresh (zero) range at
+     * {@code dst}, committing destination user-region pages at base permissions as needed. The
+     * source must be readable in the EPCM.
+     */
+    void copy(Region sr, long src, Region dr, long dst, long length) {
+        byte[] buf = new byte[(int) Math.min(IO_CHUNK, length)];
+        MemorySegment seg = MemorySegment.ofArray(buf);
+        PageRun run = (a, b) -> {
+            long d = dst + (a - src);
+            if (dr == Region.USER_REGION) {
+                counters.pagesCommittedEagerly.add(commit(d, d + (b - a), RW));
+            }
+            for (long x = a; x < b; x += buf.length) {
+                int n = (int) Math.min(buf.length, b - x);
+                ctx.read(x, seg, 0, n);
+                write(dr, dst + (x - src), seg, 0, n);
+            }
+        };
+        if (sr == Region.RESERVED) {
+            dirty.forEachDirtyRun(src, src + length, run);
+        } else {
+            // collect first: the copy commits destination pages, which may share the source's tracker stripes
+            java.util.List<long[]> runs = new java.util.ArrayList<>();
+            tracker.forEachCommittedRun(src, src + length, false, (a, b) -> runs.add(new long[] {a, b}));
+            for (long[] x : runs) {
+                run.accept(x[0], x[1]);
+            }
+        }
+    }
+
+    /**
+     * Writes the modified pages of [s, e) of shared file mapping {@code v} back to its file,
+     * clipped to the file's current size (a mapping never extends its file), and clears their
+     * modified bits. The pages must be readable in the EPCM. Write errors propagate.
+     */
+    void writeBack(Vma v, long s, long e) {
+        if (v.modified == null || !v.file.file().writable()) {
+            return;
+        }
+        MappableFile f = v.file.file();
+        long fileSize = f.size();
+        byte[] buf = new byte[IO_CHUNK];
+        MemorySegment seg = MemorySegment.ofArray(buf);
+        long firstPage = (s - v.start) >>> 12;
+        long endPage = (e - v.start) >>> 12;
+        java.util.List<long[]> runs = new java.util.ArrayList<>();
+        v.modified.forEachRun(firstPage, endPage, (a, b) -> runs.add(new long[] {a, b}));
+        for (long[] run : runs) {
+            long a = v.start + (run[0] << 12);
+            long b = v.start + (run[1] << 12);
+            long off = v.file.offset() + (a - v.start);
+            long limit = Math.min(b - a, fileSize - off);
+            for (long done = 0; done < limit; ) {
+                int n = (int) Math.min(buf.length, limit - done);
+                ctx.read(a + done, seg, 0, n);
+                ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
+                while (bb.hasRemaining()) {
+                    int k = f.write(off + done + bb.position(), bb);
+                    if (k <= 0) {
+                        throw Errno.EIO.exception("short write-back to a mapped file");
+                    }
+                }
+                counters.bytesWrittenBack.add(n);
+                done += n;
+            }
+            v.modified.clear(run[0], run[1]);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.jocclum.libos.vm;
+
+/**
+ * The commit-window state of one VMA for EDMM page faults. An isolated fault commits
+ * {@code initial} pages; a fault just above (below) the previous window continues a sequential
+ * run upward (downward) and doubles the window, up to {@code max}. So sparse use commits few
+ * pages, a sequential sweep takes O(pages / max) faults, and no fault ever commits more than
+ * {@code max} pages (Occlum commits the whole VMA, whatever its size, on the 4th fault).
+ *
+ * <p>Guarded by its own monitor (faults of several threads of a process on one VMA).
+ */
+final class FaultStream {
+    private int window;      // guarded by this
+    private long nextUp = -1;   // guarded by this
+    private long nextDown = -1; // guarded by this
+
+    /** The page range [0], [1] to commit for a fault at page {@code page} of a VMA [vs, ve). */
+    synchronized long[] windowFor(long page, long vs, long ve, int initial, int max) {
+        long s;
+        long e;
+        if (page == nextUp && window > 0) {
+            window = Math.min(window * 2, max);
+            s = page;
+            e = Math.min(ve, page + ((long) window << 12));
+        } else if (page + 4096 == nextDown && window > 0) {
+            window = Math.min(window * 2, max);
+            e = page + 4096;
+            s = Math.max(vs, e - ((long) window << 12));
+        } else {
+            window = initial;
+            s = page;
+            e = Math.min(ve, page + ((long) initial << 12));
+        }
+        nextUp = e;
+        nextDown = s;
+        return new long[] {s, e};
+    }
+}

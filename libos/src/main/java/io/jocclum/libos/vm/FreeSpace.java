@@ -1,0 +1,312 @@
+package io.jocclum.libos.vm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Free address ranges ("holes") with two indexes: by address (for exact placement and
+ * coalescing) and by size (for best fit). Every operation is O(log n); the free byte count is
+ * kept incrementally. Occlum keeps a vector sorted by address and scans it (first fit, linear
+ * insertion and removal, total recomputed by summation); this is the replacement its design
+ * notes ask for.
+ *
+ * <p>Shaped for the mmap/munmap hot path: the address index is keyed by a hole's <em>end</em>,
+ * allocation carves from a hole's start, and freeing a range just below a hole grows that hole
+ * downward, so the common "map, unmap the same range" cycle never re-keys the address index.
+ * The size index is a map from each distinct hole size to a bin (an intrusive list) of the holes
+ * of that size: best fit is one ceiling lookup among distinct sizes, and moving a hole between
+ * bins is O(1) plus at most one lookup. Among holes of the best size the most recently freed one
+ * is taken (it is the warmest).
+ *
+ * <p>Coalescing can be bounded: {@link #free} merges a hole with a neighbour only when the
+ * touching address lies strictly inside the given bounds, so holes of two adjacent 32 MB chunks
+ * of one arena never merge across the chunk boundary.
+ *
+ * <p>Not thread-safe: guarded by the lock of its owner ({@code AddressSpace.lock} for the global
+ * space, {@code Arena.lock} for an arena).
+ */
+final class FreeSpace {
+    /** A free range [start, end); mutable in place, re-indexed by its owner. */
+    static final class Hole {
+        long start;
+        long end;
+        Bin bin;
+        Hole prev;
+        Hole next;
+
+        Hole(long start, long end) {
+            this.start = start;
+            this.end = end;
+        }
+
+        long start() {
+            return start;
+        }
+
+        long end() {
+            return end;
+        }
+
+        long size() {
+            return end - start;
+        }
+
+        @Override
+        public String toString() {
+            return "Hole[0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end) + "]";
+        }
+    }
+
+    /** The holes of one size, most recently added first. */
+    private static final class Bin {
+        final long size;
+        Hole head;
+        int count;
+
+        Bin(long size) {
+            this.size = size;
+        }
+    }
+
+    private final LongTreeMap<Hole> byEnd = new LongTreeMap<>();
+    private final TreeMap<Long, Bin> bySize = new TreeMap<>();
+    private long freeBytes;
+
+    long freeBytes() {
+        return freeBytes;
+    }
+
+    int holeCount() {
+        return byEnd.size();
+    }
+
+    private void binAdd(Hole h) {
+        long size = h.end - h.start;
+        Bin b = bySize.get(size);
+        if (b == null) {
+            b = new Bin(size);
+            bySize.put(size, b);
+        }
+        h.bin = b;
+        h.prev = null;
+        h.next = b.head;
+        if (b.head != null) {
+            b.head.prev = h;
+        }
+        b.head = h;
+        b.count++;
+    }
+
+    private void binRemove(Hole h) {
+        Bin b = h.bin;
+        if (h.prev != null) {
+            h.prev.next = h.next;
+        } else {
+            b.head = h.next;
+        }
+        if (h.next != null) {
+            h.next.prev = h.prev;
+        }
+        h.prev = null;
+        h.next = null;
+        h.bin = null;
+        if (--b.count == 0) {
+            bySize.remove(b.size);
+        }
+    }
+
+    private void insert(long start, long end) {
+        Hole h = new Hole(start, end);
+        byEnd.put(end, h);
+        binAdd(h);
+        freeBytes += end - start;
+    }
+
+    private void delete(Hole h) {
+        byEnd.remove(h.end);
+        binRemove(h);
+        freeBytes -= h.end - h.start;
+    }
+
+    /** The hole containing or following {@code address} (the first hole ending after it), or null. */
+    private Hole holeAtOrAfter(long address) {
+        LongTreeMap.Node<Hole> e = byEnd.higher(address);
+        return e == null ? null : e.value();
+    }
+
+    /**
+     * Returns [start, end) to the free space, coalescing with a neighbour hole only across an
+     * address strictly between {@code lo} and {@code hi}. The range must not overlap a hole.
+     */
+    void free(long start, long end, long lo, long hi) {
+        if (start >= end) {
+            throw new IllegalArgumentException("empty or inverted range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
+        }
+        Hole right = holeAtOrAfter(start);
+        if (right != null && right.start < end) {
+            throw new IllegalStateException("freeing 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end)
+                    + " which overlaps free " + right);
+        }
+        Hole left = start > lo ? byEnd.get(start) : null;
+        if (right != null && (right.start != end || end >= hi)) {
+            right = null;
+        }
+        if (right != null) {
+            // grow the right hole downward: its key (end) stays
+            binRemove(right);
+            long s = start;
+            if (left != null) {
+                s = left.start;
+                delete(left);
+            }
+            freeBytes += right.start - s;
+            right.start = s;
+            binAdd(right);
+        } else if (left != null) {
+            byEnd.remove(left.end);
+            binRemove(left);
+            freeBytes += end - left.end;
+            left.end = end;
+            byEnd.put(end, left);
+            binAdd(left);
+        } else {
+            insert(start, end);
+        }
+    }
+
+    /** Best fit: a hole of the smallest size that fits; carves from its start. Returns the start, or -1. */
+    long allocBestFit(long size) {
+        Map.Entry<Long, Bin> e = bySize.ceilingEntry(size);
+        if (e == null) {
+            return -1;
+        }
+        Hole h = e.getValue().head;
+        long s = h.start;
+        if (h.end - h.start == size) {
+            delete(h);
+        } else {
+            binRemove(h);
+            h.start += size;
+            freeBytes -= size;
+            binAdd(h);
+        }
+        return s;
+    }
+
+    /** First fit below {@code limit} (address order, used for MAP_32BIT only): O(holes below the limit). */
+    long allocFirstFitBelow(long size, long limit) {
+        for (LongTreeMap.Node<Hole> n = byEnd.first(); n != null; n = n.next()) {
+            Hole h = n.value();
+            if (h.start >= limit || h.start + size > limit) {
+                break;
+            }
+            if (h.end - h.start >= size) {
+                long s = h.start;
+                allocExact(s, s + size);
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    /** Takes exactly [start, end) if it lies inside one hole. */
+    boolean allocExact(long start, long end) {
+        Hole h = holeAtOrAfter(start);
+        if (h == null || h.start > start || h.end < end) {
+            return false;
+        }
+        long hs = h.start;
+        long he = h.end;
+        if (hs == start && he == end) {
+            delete(h);
+        } else if (hs == start) {
+            binRemove(h);
+            h.start = end;
+            binAdd(h);
+            freeBytes -= end - start;
+        } else if (he == end) {
+            byEnd.remove(he);
+            binRemove(h);
+            h.end = start;
+            byEnd.put(start, h);
+            binAdd(h);
+            freeBytes -= end - start;
+        } else {
+            // split: the original hole keeps its end and becomes [end, he); the front is new
+            binRemove(h);
+            h.start = end;
+            binAdd(h);
+            freeBytes -= end - hs;
+            insert(hs, start);
+        }
+        return true;
+    }
+
+    /** True if [start, end) lies inside one hole. */
+    boolean contains(long start, long end) {
+        Hole h = holeAtOrAfter(start);
+        return h != null && h.start <= start && h.end >= end;
+    }
+
+    /** Removes the hole that is exactly [start, end); false if there is no such hole. */
+    boolean removeExactHole(long start, long end) {
+        Hole h = byEnd.get(end);
+        if (h == null || h.start != start) {
+            return false;
+        }
+        delete(h);
+        return true;
+    }
+
+    /** Holes in address order, as (start, end) snapshots (for invariant checks and tests). */
+    List<Hole> holes() {
+        List<Hole> out = new ArrayList<>(byEnd.size());
+        byEnd.forEach(h -> out.add(new Hole(h.start, h.end)));
+        return out;
+    }
+
+    /** Checks the two indexes against each other and the byte count; returns problems found. */
+    List<String> check(String name) {
+        List<String> problems = new ArrayList<>();
+        long sum = 0;
+        Hole prev = null;
+        for (LongTreeMap.Node<Hole> e = byEnd.first(); e != null; e = e.next()) {
+            Hole h = e.value();
+            if (h.end != e.key() || h.start >= h.end) {
+                problems.add(name + ": malformed " + h + " under key 0x" + Long.toHexString(e.key()));
+            }
+            if (h.bin == null || h.bin.size != h.end - h.start || bySize.get(h.bin.size) != h.bin) {
+                problems.add(name + ": " + h + " is not in the bin of its size");
+            }
+            if (prev != null && prev.end > h.start) {
+                problems.add(name + ": holes overlap " + prev + " " + h);
+            }
+            sum += h.end - h.start;
+            prev = h;
+        }
+        int binned = 0;
+        for (Bin b : bySize.values()) {
+            int n = 0;
+            for (Hole h = b.head; h != null; h = h.next) {
+                n++;
+                if (h.bin != b || byEnd.get(h.end) != h) {
+                    problems.add(name + ": bin " + b.size + " holds a stray " + h);
+                }
+            }
+            if (n != b.count || n == 0) {
+                problems.add(name + ": bin " + b.size + " counts " + b.count + " but links " + n);
+            }
+            binned += n;
+        }
+        if (binned != byEnd.size()) {
+            problems.add(name + ": " + byEnd.size() + " holes but " + binned + " in bins");
+        }
+        problems.addAll(byEnd.check().stream().map(x -> name + ": address index " + x).toList());
+        if (sum != freeBytes) {
+            problems.add(name + ": free byte count " + freeBytes + " but holes sum to " + sum);
+        }
+        return problems;
+    }
+}

@@ -1,0 +1,954 @@
+package io.jocclum.libos.vm;
+
+import io.jocclum.api.Errno;
+import io.jocclum.api.ErrnoException;
+import io.jocclum.api.Mman;
+import io.jocclum.sgx.cpu.EnclaveFault;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.locks.StampedLock;
+
+/**
+ * The memory of one process in the shared user space (Occlum {@code process_vm.rs} plus the
+ * process-facing half of {@code vm_manager.rs}): the memory syscalls with Linux semantics and
+ * errnos, the brk heap, the stack and program images, and exit. Its VMAs live in a
+ * {@link VmaTree} (O(log n), where Occlum scans a hash set of chunks); where new mappings go is
+ * the {@link Placer}'s business, mremap's moves and in-place growth the {@link Remapper}'s.
+ * This class validates arguments in Linux's order, takes the lock, and unmaps: write back,
+ * clean (zero or give EPC back), and return address space to its chunk.
+ *
+ * <p>Locking: {@link #lock} (write) for every syscall; guest accesses ({@link GuestMemory}) hold
+ * it for reading, so a page cannot be freed, cleaned and handed to another process while an
+ * access to it is under way. Fields below are guarded by {@link #lock}. Order: this lock, arena
+ * locks (by id), the address-space lock, commit-tracker stripes.
+ */
+public final class ProcessVm {
+    /** x86_64 TASK_SIZE_MAX with 4-level paging: (1 << 47) - PAGE_SIZE (arch/x86/include/asm/page_64_types.h). */
+    public static final long TASK_SIZE = (1L << 47) - 4096;
+    /** Default vm.mmap_min_addr on x86 (mm/Kconfig DEFAULT_MMAP_MIN_ADDR = 65536). */
+    public static final long MMAP_MIN_ADDR = 65536;
+    /** Flags accepted with MAP_SHARED_VALIDATE (include/linux/mman.h LEGACY_MAP_MASK, plus MAP_FIXED_NOREPLACE). */
+    static final int VALIDATE_MASK = Mman.MAP_SHARED | Mman.MAP_PRIVATE | Mman.MAP_FIXED | Mman.MAP_ANONYMOUS
+            | Mman.MAP_DENYWRITE | Mman.MAP_EXECUTABLE | Mman.MAP_UNINITIALIZED | Mman.MAP_GROWSDOWN | Mman.MAP_LOCKED
+            | Mman.MAP_NORESERVE | Mman.MAP_POPULATE | Mman.MAP_NONBLOCK | Mman.MAP_STACK | Mman.MAP_HUGETLB
+            | Mman.MAP_32BIT | Mman.MAP_ABOVE4G | Mman.MAP_HUGE_2MB | Mman.MAP_HUGE_1GB | Mman.MAP_FIXED_NOREPLACE;
+    static final int RWX = Mman.PROT_READ | Mman.PROT_WRITE | Mman.PROT_EXEC;
+    private static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
+
+    final UserSpace space;
+    final int pid;
+    final StampedLock lock = new StampedLock();
+    private final AddressSpace as;
+    private final Epc epc;
+    private final long trimThreshold;
+
+    /** The VMAs (guarded by lock). */
+    final VmaTree vmas;
+    final Placer placer;
+    private final Remapper remapper;
+    private Chunk heap;                                      // guarded by lock
+    private long brk;                                        // guarded by lock
+    private long stackStart;                                 // guarded by lock
+    private long stackEnd;                                   // guarded by lock
+    private boolean exited;                                  // guarded by lock
+
+    /** When an unmap gives EPC back. */
+    enum GiveBack { NEVER, BY_SPAN, BY_VMA_SIZE }
+
+    ProcessVm(UserSpace space, int pid) {
+        this.space = space;
+        this.pid = pid;
+        this.as = space.addressSpace;
+        this.epc = space.epc;
+        this.trimThreshold = space.config.trimThresholdBytes();
+        this.vmas = new VmaTree(as, pid);
+        this.placer = new Placer(this);
+        this.remapper = new Remapper(this);
+    }
+
+    public int pid() {
+        return pid;
+    }
+
+    // ==== lifecycle ==================================================================================
+
+    /** Builds images, heap and stack; on failure everything built so far is released. */
+    void build(ProcessVmSpec spec) {
+        long stamp = lock.writeLock();
+        try {
+            for (ProcessVmSpec.ImageSpec img : spec.images()) {
+                long size = pageUp(img.size());
+                Chunk c = placer.allocSingle(size);
+                Piece p = new Piece(c.start, c.end, c);
+                try {
+                    epc.commitEagerly(c.region, c.start, c.end);
+                    if (img.fileSize() > 0) {
+                        epc.fillFromFile(c.region, c.start, img.fileSize(), img.content(), img.fileOffset());
+                    }
+                    epc.transition(c.region, c.start, c.end, Epc.base(c.region), Epc.epcm(c.region, img.prot() & RWX));
+                } catch (RuntimeException e) {
+                    rollback(List.of(p));
+                    throw syscallFailure(e);
+                }
+                vmas.install(List.of(p), img.prot() & RWX, Mman.MAP_PRIVATE, null, 0, Vma.Kind.IMAGE);
+            }
+            if (spec.heapSize() > 0) {
+                heap = as.allocate(spec.heapSize(), Chunk.Kind.HEAP, pid, null);
+                if (heap == null) {
+                    throw Errno.ENOMEM.exception("no room for a heap of " + spec.heapSize() + " bytes");
+                }
+                brk = heap.start;
+            }
+            Chunk c = placer.allocSingle(spec.stackSize());
+            Piece p = new Piece(c.start, c.end, c);
+            try {
+                materialize(p, RW, null, true);
+            } catch (RuntimeException e) {
+                rollback(List.of(p));
+                throw syscallFailure(e);
+            }
+            vmas.install(List.of(p), RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_GROWSDOWN | Mman.MAP_STACK, null, 0, Vma.Kind.STACK);
+            stackStart = c.start;
+            stackEnd = c.end;
+        } catch (RuntimeException e) {
+            exitLocked();
+            throw e;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * Releases all of this process's memory (process exit, or the old image at execve): shared
+     * file mappings are written back (errors ignored, as at Linux exit), every page is cleaned,
+     * chunks go back. Idempotent.
+     */
+    public void exit() {
+        long stamp = lock.writeLock();
+        try {
+            exitLocked();
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+        space.forget(this);
+    }
+
+    private void exitLocked() {
+        if (exited) {
+            return;
+        }
+        if (!vmas.isEmpty()) {
+            removeRange(vmas.lowest(), vmas.highest(), false, GiveBack.BY_VMA_SIZE);
+        }
+        if (heap != null) {
+            epc.giveBackFree(heap.region, heap.start, heap.end);
+            as.release(heap);
+            heap = null;
+        }
+        exited = true;
+        vmas.generation++;
+    }
+
+    public boolean exited() {
+        long stamp = lock.readLock();
+        try {
+            return exited;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    private void ensureAlive() {
+        if (exited) {
+            throw new IllegalStateException("process " + pid + " has exited; its memory is gone");
+        }
+    }
+
+    // ==== mmap =======================================================================================
+
+    /**
+     * mmap(2). {@code file} is the open file for a file mapping (the syscall layer resolved the
+     * fd); it is ignored with MAP_ANONYMOUS. Returns the mapping's address.
+     */
+    public long mmap(long addr, long length, int prot, int flags, MappableFile file, long offset) {
+        if ((offset & 4095) != 0) {
+            throw Errno.EINVAL.exception("offset 0x" + Long.toHexString(offset) + " is not page aligned");
+        }
+        boolean anon = (flags & Mman.MAP_ANONYMOUS) != 0;
+        if (!anon && file == null) {
+            throw Errno.EBADF.exception("file mapping without an open file");
+        }
+        if (length == 0) {
+            throw Errno.EINVAL.exception("length 0");
+        }
+        long len = pageUp(length);
+        if (len == 0 || Long.compareUnsigned(len, TASK_SIZE) > 0) {
+            throw Errno.ENOMEM.exception("length 0x" + Long.toHexString(length) + " larger than the address space");
+        }
+        if (!anon && (offset < 0 || offset > Long.MAX_VALUE - len)) {
+            throw Errno.EOVERFLOW.exception("offset + length overflows the file size limit");
+        }
+        boolean noreplace = (flags & Mman.MAP_FIXED_NOREPLACE) != 0;
+        boolean fixed = noreplace || (flags & Mman.MAP_FIXED) != 0;
+        if (fixed) {
+            if ((addr & 4095) != 0) {
+                throw Errno.EINVAL.exception("MAP_FIXED address 0x" + Long.toHexString(addr) + " is not page aligned");
+            }
+            if (Long.compareUnsigned(addr, MMAP_MIN_ADDR) < 0) {
+                throw Errno.EPERM.exception("MAP_FIXED below vm.mmap_min_addr");
+            }
+            if (Long.compareUnsigned(addr, TASK_SIZE - len) > 0) {
+                throw Errno.ENOMEM.exception("MAP_FIXED range beyond TASK_SIZE");
+            }
+        }
+        int type = flags & Mman.MAP_TYPE;
+        if (type != Mman.MAP_SHARED && type != Mman.MAP_PRIVATE && type != Mman.MAP_SHARED_VALIDATE) {
+            throw Errno.EINVAL.exception("mapping type 0x" + Integer.toHexString(type) + " is not MAP_SHARED, MAP_PRIVATE or MAP_SHARED_VALIDATE");
+        }
+        boolean shared = type != Mman.MAP_PRIVATE;
+        FileBacking fb = null;
+        if (!anon) {
+            if (type == Mman.MAP_SHARED_VALIDATE && (flags & ~VALIDATE_MASK) != 0) {
+                throw Errno.EOPNOTSUPP.exception("MAP_SHARED_VALIDATE with unsupported flags 0x" + Integer.toHexString(flags & ~VALIDATE_MASK));
+            }
+            if (shared && (prot & Mman.PROT_WRITE) != 0 && !file.writable()) {
+                throw Errno.EACCES.exception("MAP_SHARED with PROT_WRITE on a file not open for writing");
+            }
+            if (!file.readable()) {
+                throw Errno.EACCES.exception("file not open for reading");
+            }
+            fb = new FileBacking(file, offset, shared);
+        }
+        int p = prot & RWX;
+        int kept = (flags & (Mman.MAP_ANONYMOUS | Mman.MAP_GROWSDOWN | Mman.MAP_STACK | Mman.MAP_LOCKED))
+                | (shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE);
+        boolean populate = (flags & Mman.MAP_LOCKED) != 0
+                || (flags & Mman.MAP_POPULATE) != 0 && (flags & Mman.MAP_NONBLOCK) == 0;
+        long hint = fixed ? 0 : addr & ~4095L;
+
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            List<Piece> pieces;
+            if (fixed) {
+                pieces = placer.placeFixed(addr, len, noreplace);
+            } else {
+                pieces = hint != 0 && Long.compareUnsigned(hint, MMAP_MIN_ADDR) >= 0 ? placer.placeHint(hint, len) : null;
+                if (pieces == null) {
+                    pieces = placer.placeAny(len, (flags & Mman.MAP_32BIT) != 0);
+                }
+            }
+            long start = pieces.getFirst().start();
+            try {
+                for (Piece piece : pieces) {
+                    materialize(piece, p, fb == null ? null : fb.advance(piece.start() - start), populate);
+                }
+            } catch (RuntimeException e) {
+                rollback(pieces);
+                throw syscallFailure(e);
+            }
+            vmas.install(pieces, p, kept, fb, start, Vma.Kind.MMAP);
+            space.counters.mmaps.increment();
+            return start;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * Prepares a fresh piece (zero, committed pages at base permissions) for a VMA: with file
+     * content or eager population every page is committed and filled; then the VMA's EPCM
+     * permissions are applied to the committed pages.
+     */
+    void materialize(Piece p, int prot, FileBacking fb, boolean eager) {
+        Region r = p.chunk().region;
+        if (fb != null || eager) {
+            epc.commitEagerly(r, p.start(), p.end());
+            if (fb != null) {
+                epc.fillFromFile(r, p.start(), p.end() - p.start(), fb.file(), fb.offset());
+            }
+        }
+        epc.transition(r, p.start(), p.end(), Epc.base(r), Epc.epcm(r, prot));
+    }
+
+    /** Undoes {@link #materialize} of pieces that never got VMAs: cleans them and gives their space back. */
+    void rollback(List<Piece> pieces) {
+        for (Piece p : pieces) {
+            Region r = p.chunk().region;
+            epc.zero(r, p.start(), p.end());
+            if (r == Region.USER_REGION && p.end() - p.start() >= trimThreshold) {
+                epc.trim(p.start(), p.end());
+            }
+            switch (p.chunk().kind) {
+                case SINGLE -> as.release(p.chunk());
+                case MULTI -> {
+                    Arena ar = p.chunk().arena;
+                    ar.lock.lock();
+                    try {
+                        ar.freeLocked(p.chunk(), p.start(), p.end());
+                    } finally {
+                        ar.lock.unlock();
+                    }
+                }
+                case HEAP -> {
+                }
+            }
+        }
+        vmas.generation++;
+    }
+
+    /** Platform failures during a syscall become errnos: no EPC left is ENOMEM. */
+    static RuntimeException syscallFailure(RuntimeException e) {
+        if (e instanceof EnclaveFault f) {
+            if (f.kind() == EnclaveFault.Kind.SIGBUS) {
+                return Errno.ENOMEM.exception("the platform has no EPC page: " + f.getMessage());
+            }
+            return new IllegalStateException("platform fault while mapping memory", f);
+        }
+        return e;
+    }
+
+    // ==== munmap =====================================================================================
+
+    /** munmap(2). */
+    public void munmap(long addr, long length) {
+        if ((addr & 4095) != 0 || Long.compareUnsigned(addr, TASK_SIZE) > 0 || Long.compareUnsigned(length, TASK_SIZE - addr) > 0) {
+            throw Errno.EINVAL.exception("munmap of 0x" + Long.toHexString(addr) + "+0x" + Long.toHexString(length));
+        }
+        long len = pageUp(length);
+        if (len == 0) {
+            throw Errno.EINVAL.exception("length 0");
+        }
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            removeRange(addr, addr + len, false, GiveBack.BY_SPAN);
+            space.counters.munmaps.increment();
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * Removes this process's mappings in [s, e): shared file parts are written back (errors
+     * ignored, as munmap never fails on them in Linux), pages are cleaned (zeroed, or given back
+     * per {@code gb}), remaining parts of cut VMAs stay. With {@code keep}, the address space
+     * stays this process's (MAP_FIXED reuses it) instead of going back to the free spaces.
+     */
+    void removeRange(long s, long e, boolean keep, GiveBack gb) {
+        List<Vma> hit = vmas.in(s, e);
+        if (hit.isEmpty()) {
+            return;
+        }
+        vmas.generation++;
+        boolean spanLarge = e - s >= trimThreshold;
+        List<long[]> trims = List.of();
+        for (Vma v : hit) {
+            long is = Math.max(s, v.start);
+            long ie = Math.min(e, v.end);
+            int prot = v.prot;
+            if (v.sharedFile()) {
+                if (epc.edmm && Epc.hw(prot) == 0) {
+                    epc.transition(v.region, is, ie, Epc.epcm(v.region, prot), Epc.base(v.region));
+                    prot = RW;
+                }
+                try {
+                    epc.writeBack(v, is, ie);
+                } catch (ErrnoException ignored) {
+                    // Linux munmap/exit never report write-back errors; the data is lost like a failed writeback
+                }
+            }
+            boolean give = v.region == Region.USER_REGION && switch (gb) {
+                case NEVER -> false;
+                case BY_SPAN -> spanLarge;
+                case BY_VMA_SIZE -> v.size() >= trimThreshold;
+            };
+            if (give) {
+                if (!trims.isEmpty() && trims.getLast()[1] == is) {
+                    trims.getLast()[1] = ie;
+                } else {
+                    if (trims.isEmpty()) {
+                        trims = new ArrayList<>();
+                    }
+                    trims.add(new long[] {is, ie});
+                }
+            } else {
+                epc.scrub(v.region, is, ie, prot, false);
+            }
+        }
+        for (long[] t : trims) {
+            epc.trim(t[0], t[1]);
+        }
+        List<Chunk> removed = new ArrayList<>(0);
+        List<Chunk> added = new ArrayList<>(0);
+        List<long[]> freed = new ArrayList<>(0);
+        List<Object[]> arenaFrees = new ArrayList<>(hit.size());
+        for (Vma v : hit) {
+            long is = Math.max(s, v.start);
+            long ie = Math.min(e, v.end);
+            vmas.retire(v);
+            switch (v.chunk.kind) {
+                case SINGLE -> {
+                    removed.add(v.chunk);
+                    if (v.start < is) {
+                        Chunk lc = new Chunk(v.start, is, Chunk.Kind.SINGLE, v.region, pid, null);
+                        added.add(lc);
+                        vmas.put(v.slice(v.start, is, lc));
+                    }
+                    if (ie < v.end) {
+                        Chunk rc = new Chunk(ie, v.end, Chunk.Kind.SINGLE, v.region, pid, null);
+                        added.add(rc);
+                        vmas.put(v.slice(ie, v.end, rc));
+                    }
+                    if (keep) {
+                        added.add(new Chunk(is, ie, Chunk.Kind.SINGLE, v.region, pid, null));
+                    } else {
+                        freed.add(new long[] {is, ie});
+                    }
+                }
+                case MULTI, HEAP -> {
+                    if (v.start < is) {
+                        vmas.put(v.slice(v.start, is, v.chunk));
+                    }
+                    if (ie < v.end) {
+                        vmas.put(v.slice(ie, v.end, v.chunk));
+                    }
+                    if (!keep && v.chunk.kind == Chunk.Kind.MULTI) {
+                        arenaFrees.add(new Object[] {v.chunk, is, ie});
+                    }
+                }
+            }
+        }
+        if (!removed.isEmpty()) {
+            as.replace(removed, added, freed);
+        }
+        if (arenaFrees.size() > 1) {
+            arenaFrees.sort(Comparator.comparingInt(x -> ((Chunk) x[0]).arena.id));
+        }
+        Arena locked = null;
+        try {
+            for (Object[] f : arenaFrees) {
+                Chunk c = (Chunk) f[0];
+                if (locked != c.arena) {
+                    if (locked != null) {
+                        locked.lock.unlock();
+                    }
+                    locked = c.arena;
+                    locked.lock.lock();
+                }
+                locked.freeLocked(c, (Long) f[1], (Long) f[2]);
+            }
+        } finally {
+            if (locked != null) {
+                locked.lock.unlock();
+            }
+        }
+    }
+
+    // ==== mprotect ===================================================================================
+
+    /** mprotect(2): all or nothing (Linux changes the VMAs before a hole, then fails). */
+    public void mprotect(long addr, long length, int prot) {
+        int grows = prot & (Mman.PROT_GROWSDOWN | Mman.PROT_GROWSUP);
+        prot &= ~grows;
+        if (grows == (Mman.PROT_GROWSDOWN | Mman.PROT_GROWSUP)) {
+            throw Errno.EINVAL.exception("PROT_GROWSDOWN and PROT_GROWSUP together");
+        }
+        if ((addr & 4095) != 0) {
+            throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
+        }
+        if (length == 0) {
+            return;
+        }
+        long len = pageUp(length);
+        long end = addr + len;
+        if (len == 0 || Long.compareUnsigned(end, addr) <= 0) {
+            throw Errno.ENOMEM.exception("range wraps around");
+        }
+        if ((prot & ~(RWX | Mman.PROT_SEM)) != 0) {
+            throw Errno.EINVAL.exception("unknown prot bits 0x" + Integer.toHexString(prot & ~(RWX | Mman.PROT_SEM)));
+        }
+        int p = prot & RWX;
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            List<Vma> hit = vmas.in(addr, end);
+            if (hit.isEmpty()) {
+                throw Errno.ENOMEM.exception("nothing mapped at 0x" + Long.toHexString(addr));
+            }
+            long start = addr;
+            if ((grows & Mman.PROT_GROWSDOWN) != 0) {
+                if ((hit.getFirst().flags & Mman.MAP_GROWSDOWN) == 0) {
+                    throw Errno.EINVAL.exception("PROT_GROWSDOWN on a mapping that does not grow down");
+                }
+                start = hit.getFirst().start;
+            } else if ((grows & Mman.PROT_GROWSUP) != 0) {
+                throw Errno.EINVAL.exception("PROT_GROWSUP: no mapping grows up on x86_64");
+            }
+            long x = start;
+            for (Vma v : hit) {
+                if (v.start > x) {
+                    throw Errno.ENOMEM.exception("unmapped hole at 0x" + Long.toHexString(x));
+                }
+                x = v.end;
+                if (v.sharedFile() && (p & Mman.PROT_WRITE) != 0 && !v.file.file().writable()) {
+                    throw Errno.EACCES.exception("PROT_WRITE on a shared mapping of a file not open for writing");
+                }
+            }
+            if (x < end) {
+                throw Errno.ENOMEM.exception("unmapped hole at 0x" + Long.toHexString(x));
+            }
+            List<Chunk> removed = new ArrayList<>();
+            List<Chunk> added = new ArrayList<>();
+            for (Vma v : hit) {
+                if (v.prot == p) {
+                    continue;
+                }
+                long is = Math.max(start, v.start);
+                long ie = Math.min(end, v.end);
+                epc.transition(v.region, is, ie, Epc.epcm(v.region, v.prot), Epc.epcm(v.region, p));
+                vmas.retire(v);
+                List<long[]> parts = new ArrayList<>();
+                if (v.start < is) {
+                    parts.add(new long[] {v.start, is, v.prot});
+                }
+                parts.add(new long[] {is, ie, p});
+                if (ie < v.end) {
+                    parts.add(new long[] {ie, v.end, v.prot});
+                }
+                if (v.chunk.kind == Chunk.Kind.SINGLE) {
+                    removed.add(v.chunk);
+                }
+                for (long[] part : parts) {
+                    Chunk c = v.chunk;
+                    if (c.kind == Chunk.Kind.SINGLE) {
+                        c = new Chunk(part[0], part[1], Chunk.Kind.SINGLE, v.region, pid, null);
+                        added.add(c);
+                    }
+                    Vma n = v.slice(part[0], part[1], c);
+                    vmas.put((int) part[2] == v.prot ? n : n.withProt((int) part[2], c));
+                }
+            }
+            if (!removed.isEmpty()) {
+                as.replace(removed, added, List.of());
+            }
+            vmas.generation++;
+            vmas.mergeAround(start, end);
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    // ==== mremap =====================================================================================
+
+    /** mremap(2). Returns the (possibly new) address. */
+    public long mremap(long oldAddr, long oldSize, long newSize, int flags, long newAddr) {
+        if ((flags & ~(Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED | Mman.MREMAP_DONTUNMAP)) != 0) {
+            throw Errno.EINVAL.exception("unknown mremap flags 0x" + Integer.toHexString(flags));
+        }
+        boolean maymove = (flags & Mman.MREMAP_MAYMOVE) != 0;
+        boolean fixed = (flags & Mman.MREMAP_FIXED) != 0;
+        boolean dontunmap = (flags & Mman.MREMAP_DONTUNMAP) != 0;
+        if (fixed && !maymove) {
+            throw Errno.EINVAL.exception("MREMAP_FIXED without MREMAP_MAYMOVE");
+        }
+        if (dontunmap && (!maymove || oldSize != newSize)) {
+            throw Errno.EINVAL.exception("MREMAP_DONTUNMAP needs MREMAP_MAYMOVE and equal sizes");
+        }
+        if ((oldAddr & 4095) != 0) {
+            throw Errno.EINVAL.exception("old address 0x" + Long.toHexString(oldAddr) + " is not page aligned");
+        }
+        long oldLen = pageUp(oldSize);
+        long newLen = pageUp(newSize);
+        if (newLen == 0) {
+            throw Errno.EINVAL.exception("new size 0");
+        }
+        if (oldLen == 0) {
+            throw Errno.EINVAL.exception("old size 0 (duplicating a shared mapping is not supported)");
+        }
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            if (vmas.find(oldAddr) == null) {
+                throw Errno.EFAULT.exception("nothing mapped at 0x" + Long.toHexString(oldAddr));
+            }
+            if (fixed || dontunmap) {
+                return remapper.remapTo(oldAddr, oldLen, newLen, fixed, dontunmap, newAddr);
+            }
+            if (Long.compareUnsigned(oldLen, newLen) >= 0) {
+                if (oldLen != newLen) {
+                    removeRange(oldAddr + newLen, oldAddr + oldLen, false, GiveBack.BY_SPAN);
+                }
+                return oldAddr;
+            }
+            List<Vma> run = vmas.run(oldAddr, oldAddr + oldLen);
+            if (run == null) {
+                throw Errno.EFAULT.exception("old range is not inside one mapping");
+            }
+            Vma last = run.getLast();
+            if (oldAddr + oldLen == last.end && remapper.growInPlace(last, newLen - oldLen)) {
+                return oldAddr;
+            }
+            if (!maymove) {
+                throw Errno.ENOMEM.exception("cannot grow in place and MREMAP_MAYMOVE not given");
+            }
+            List<Piece> dest = placer.placeAny(newLen, false);
+            return remapper.move(run, oldAddr, oldLen, newLen, dest, false);
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    // ==== brk ========================================================================================
+
+    /** brk(2): returns the new break, or the current one when the request cannot be met (never an error). */
+    public long brk(long addr) {
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            if (heap == null || Long.compareUnsigned(addr, heap.start) < 0 || Long.compareUnsigned(addr, heap.end) > 0) {
+                return brk;
+            }
+            long newTop = pageUp(addr);
+            long oldTop = pageUp(brk);
+            if (newTop == oldTop) {
+                brk = addr;
+                return addr;
+            }
+            if (addr < brk) {
+                removeRange(newTop, oldTop, false, GiveBack.BY_SPAN);
+                brk = addr;
+                return addr;
+            }
+            // Linux keeps a guard page between the break and the next mapping (do_brk checks vm_start_gap)
+            if (!vmas.in(oldTop, Math.min(heap.end, newTop + 4096)).isEmpty()) {
+                return brk;
+            }
+            Piece p = new Piece(oldTop, newTop, heap);
+            materialize(p, RW, null, false);
+            vmas.install(List.of(p), RW, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, null, oldTop, Vma.Kind.HEAP);
+            brk = addr;
+            return addr;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /** Start of the heap (initial break), 0 without a heap. */
+    public long heapStart() {
+        long stamp = lock.readLock();
+        try {
+            return heap == null ? 0 : heap.start;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** The current break. */
+    public long currentBrk() {
+        long stamp = lock.readLock();
+        try {
+            return brk;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** [start, end) of the main stack; the initial stack pointer is the end. */
+    public long stackStart() {
+        long stamp = lock.readLock();
+        try {
+            return stackStart;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    public long stackEnd() {
+        long stamp = lock.readLock();
+        try {
+            return stackEnd;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    // ==== msync, fsync =====================================================================================
+
+    /**
+     * msync(2): writes the modified pages of shared file mappings in the range back to their
+     * files (MS_ASYNC too: our mappings are not coherent with the file otherwise). ENOMEM if part
+     * of the range is unmapped (after flushing the mapped parts, as Linux).
+     */
+    public void msync(long addr, long length, int flags) {
+        if ((flags & ~(Mman.MS_ASYNC | Mman.MS_INVALIDATE | Mman.MS_SYNC)) != 0) {
+            throw Errno.EINVAL.exception("unknown msync flags 0x" + Integer.toHexString(flags));
+        }
+        if ((addr & 4095) != 0) {
+            throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
+        }
+        if ((flags & Mman.MS_ASYNC) != 0 && (flags & Mman.MS_SYNC) != 0) {
+            throw Errno.EINVAL.exception("MS_ASYNC and MS_SYNC together");
+        }
+        long len = pageUp(length);
+        long end = addr + len;
+        if (Long.compareUnsigned(end, addr) < 0) {
+            throw Errno.ENOMEM.exception("range wraps around");
+        }
+        if (len == 0) {
+            return; // also a length that rounds up to 2^64, as in Linux
+        }
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            long x = addr;
+            boolean hole = false;
+            for (Vma v : vmas.in(addr, end)) {
+                if (v.start > x) {
+                    if (flags == Mman.MS_ASYNC) {
+                        throw Errno.ENOMEM.exception("unmapped hole at 0x" + Long.toHexString(x));
+                    }
+                    hole = true;
+                }
+                if ((flags & Mman.MS_INVALIDATE) != 0 && (v.flags & Mman.MAP_LOCKED) != 0) {
+                    throw Errno.EBUSY.exception("MS_INVALIDATE on a locked mapping");
+                }
+                flush(v, Math.max(addr, v.start), Math.min(end, v.end));
+                x = v.end;
+            }
+            if (hole || x < end) {
+                throw Errno.ENOMEM.exception("part of the range is not mapped");
+            }
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * fsync/fdatasync of a file: writes back the modified pages of every shared mapping of that
+     * file in this process (as Occlum does; other processes' mappings flush on their own msync,
+     * munmap or exit).
+     */
+    public void syncFile(Object identity) {
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            for (Vma v : vmas.values()) {
+                if (v.sharedFile() && v.file.file().identity().equals(identity)) {
+                    flush(v, v.start, v.end);
+                }
+            }
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    private void flush(Vma v, long s, long e) {
+        if (!v.sharedFile()) {
+            return;
+        }
+        boolean none = epc.edmm && Epc.hw(v.prot) == 0;
+        if (none) {
+            epc.transition(v.region, s, e, 0, Epc.base(v.region));
+        }
+        try {
+            epc.writeBack(v, s, e);
+        } finally {
+            if (none) {
+                epc.transition(v.region, s, e, Epc.base(v.region), 0);
+            }
+        }
+    }
+
+    // ==== madvise ====================================================================================
+
+    /** madvise(2). */
+    public void madvise(long addr, long length, int advice) {
+        if (!validAdvice(advice)) {
+            throw Errno.EINVAL.exception("advice " + advice + " is not supported");
+        }
+        if ((addr & 4095) != 0) {
+            throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
+        }
+        long len = pageUp(length);
+        if (length != 0 && len == 0) {
+            throw Errno.EINVAL.exception("length wraps around");
+        }
+        long end = addr + len;
+        if (Long.compareUnsigned(end, addr) < 0) {
+            throw Errno.EINVAL.exception("range wraps around");
+        }
+        if (len == 0) {
+            return;
+        }
+        if (advice == Mman.MADV_HWPOISON || advice == Mman.MADV_SOFT_OFFLINE) {
+            throw Errno.EPERM.exception("memory-failure injection needs CAP_SYS_ADMIN");
+        }
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            List<Vma> hit = vmas.in(addr, end);
+            long x = addr;
+            boolean hole = false;
+            for (Vma v : hit) {
+                hole |= v.start > x;
+                x = v.end;
+            }
+            hole |= x < end;
+            for (Vma v : hit) {
+                long is = Math.max(addr, v.start);
+                long ie = Math.min(end, v.end);
+                switch (advice) {
+                    case Mman.MADV_DONTNEED, Mman.MADV_DONTNEED_LOCKED -> {
+                        if (advice == Mman.MADV_DONTNEED && (v.flags & Mman.MAP_LOCKED) != 0) {
+                            throw Errno.EINVAL.exception("MADV_DONTNEED on a locked mapping");
+                        }
+                        dropContents(v, is, ie, v.prot, end - addr >= trimThreshold);
+                    }
+                    case Mman.MADV_FREE -> {
+                        if (v.file != null) {
+                            throw Errno.EINVAL.exception("MADV_FREE on a file mapping");
+                        }
+                        dropContents(v, is, ie, v.prot, end - addr >= trimThreshold);
+                    }
+                    case Mman.MADV_REMOVE -> {
+                        if (v.file == null || (v.flags & Mman.MAP_LOCKED) != 0) {
+                            throw Errno.EINVAL.exception("MADV_REMOVE needs an unlocked file mapping");
+                        }
+                        if (!v.sharedFile() || !v.writable()) {
+                            throw Errno.EACCES.exception("MADV_REMOVE needs a shared writable mapping");
+                        }
+                        throw Errno.EOPNOTSUPP.exception("the file system cannot punch holes");
+                    }
+                    case Mman.MADV_WILLNEED, Mman.MADV_POPULATE_READ, Mman.MADV_POPULATE_WRITE -> {
+                        boolean ok = advice == Mman.MADV_POPULATE_WRITE ? v.writable() : v.readable();
+                        if (!ok) {
+                            if (advice != Mman.MADV_WILLNEED) {
+                                throw Errno.EFAULT.exception("populating a mapping that does not allow the access");
+                            }
+                            continue;
+                        }
+                        if (epc.edmm && v.region == Region.USER_REGION) {
+                            try {
+                                space.counters.pagesCommittedEagerly.add(epc.commit(is, ie, Epc.epcm(v.region, v.prot)));
+                            } catch (EnclaveFault f) {
+                                if (advice == Mman.MADV_WILLNEED) {
+                                    continue;
+                                }
+                                throw Errno.ENOMEM.exception("no EPC to populate: " + f.getMessage());
+                            }
+                        }
+                    }
+                    default -> {
+                        // access-pattern, fork, KSM, THP, dump and reclaim hints: nothing to do here
+                    }
+                }
+            }
+            vmas.generation++;
+            if (hole) {
+                throw Errno.ENOMEM.exception("part of the range is not mapped");
+            }
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    private static boolean validAdvice(int a) {
+        return a >= Mman.MADV_NORMAL && a <= Mman.MADV_DONTNEED
+                || a >= Mman.MADV_FREE && a <= Mman.MADV_COLLAPSE
+                || a == Mman.MADV_HWPOISON || a == Mman.MADV_SOFT_OFFLINE;
+    }
+
+    void dropContents(Vma v, long s, long e, int protNow) {
+        dropContents(v, s, e, protNow, false);
+    }
+
+    /**
+     * MADV_DONTNEED semantics for [s, e) of {@code v} whose EPCM currently matches
+     * {@code protNow}: private anonymous memory reads as zero afterwards (its EPC given back when
+     * {@code giveBack}), a private file mapping is re-read from the file, a shared file mapping
+     * keeps its contents (they are the file's).
+     */
+    private void dropContents(Vma v, long s, long e, int protNow, boolean giveBack) {
+        if (v.sharedFile()) {
+            return;
+        }
+        Region r = v.region;
+        if (v.file == null && r == Region.USER_REGION && giveBack) {
+            epc.trim(s, e);
+            return;
+        }
+        long now = Epc.epcm(r, protNow);
+        long target = Epc.epcm(r, v.prot);
+        epc.transition(r, s, e, now, Epc.base(r));
+        epc.zero(r, s, e);
+        if (v.file != null) {
+            epc.commitEagerly(r, s, e);
+            epc.fillFromFile(r, s, e - s, v.file.file(), v.file.offset() + (s - v.start));
+        }
+        epc.transition(r, s, e, Epc.base(r), target);
+    }
+
+    // ==== inspection =================================================================================
+
+    /** This process's mappings in address order (a snapshot). */
+    public List<Mapping> mappings() {
+        long stamp = lock.readLock();
+        try {
+            List<Mapping> out = new ArrayList<>(vmas.size());
+            for (Vma v : vmas.values()) {
+                out.add(new Mapping(v.start, v.end, v.prot, v.flags, v.kind.name().toLowerCase(java.util.Locale.ROOT),
+                        v.file == null ? null : v.file.file().identity(), v.file == null ? 0 : v.file.offset()));
+            }
+            return out;
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** Number of VMAs. */
+    public int vmaCount() {
+        long stamp = lock.readLock();
+        try {
+            return vmas.size();
+        } finally {
+            lock.unlockRead(stamp);
+        }
+    }
+
+    /** A new accessor for guest memory; give each guest thread its own (it caches a translation). */
+    public GuestMemory memory(AccessMode mode) {
+        return new GuestMemory(this, mode);
+    }
+
+    /** For the invariant checker: the VMAs (caller holds the lock). */
+    List<Vma> vmasLocked() {
+        return vmas.values();
+    }
+
+    /** The VMA containing {@code address}, or null (caller holds the lock in either mode). */
+    Vma find(long address) {
+        return vmas.find(address);
+    }
+
+    Chunk heapLocked() {
+        return heap;
+    }
+
+    boolean exitedLocked() {
+        return exited;
+    }
+
+    /** Page-rounds an unsigned length up; 0 when it overflows. */
+    static long pageUp(long len) {
+        long r = (len + 4095) & ~4095L;
+        return Long.compareUnsigned(r, len) < 0 ? 0 : r;
+    }
+
+    @Override
+    public String toString() {
+        return "ProcessVm[pid " + pid + "]";
+    }
+}

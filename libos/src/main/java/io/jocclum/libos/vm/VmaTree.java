@@ -1,0 +1,178 @@
+package io.jocclum.libos.vm;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The VMAs of one process (Linux's per-mm VMA tree; Occlum's per-process chunk set, which it
+ * scans linearly): an interval map keyed by start address with O(log n) lookup, insertion and
+ * removal, which keeps equal neighbours merged (two single-VMA chunks merge into one chunk).
+ * {@link #generation} changes whenever a cached translation could be stale.
+ *
+ * <p>Guarded by the owning {@link ProcessVm}'s lock: written under the write lock, read under
+ * either.
+ */
+final class VmaTree {
+    private final LongTreeMap<Vma> map = new LongTreeMap<>();
+    private final AddressSpace as;
+    private final int pid;
+    /** Bumped by every change a cached translation must notice. */
+    long generation;
+
+    VmaTree(AddressSpace as, int pid) {
+        this.as = as;
+        this.pid = pid;
+    }
+
+    int size() {
+        return map.size();
+    }
+
+    boolean isEmpty() {
+        return map.isEmpty();
+    }
+
+    /** Start of the first VMA (the tree must not be empty). */
+    long lowest() {
+        return map.first().key();
+    }
+
+    /** End of the last VMA (the tree must not be empty). */
+    long highest() {
+        return map.last().value().end;
+    }
+
+    /** All VMAs in address order (a copy). */
+    List<Vma> values() {
+        return map.values();
+    }
+
+    /** Adds a VMA that overlaps none. */
+    void put(Vma v) {
+        if (map.put(v.start, v) != null) {
+            throw new IllegalStateException("VMA collision at 0x" + Long.toHexString(v.start));
+        }
+    }
+
+    /** Creates the VMAs of a new mapping over {@code pieces} and merges them with equal neighbours. */
+    void install(List<Piece> pieces, int prot, int flags, FileBacking fb, long start, Vma.Kind kind) {
+        Vma last = null;
+        for (Piece p : pieces) {
+            last = new Vma(p.start(), p.end(), prot, flags, fb == null ? null : fb.advance(p.start() - start), p.chunk(),
+                    p.chunk().region, kind, null);
+            put(last);
+        }
+        generation++;
+        if (pieces.size() == 1) {
+            mergeNeighbours(last);
+        } else {
+            mergeAround(pieces.getFirst().start(), pieces.getLast().end());
+        }
+    }
+
+    /** Merges one new VMA with its neighbours if they are the same mapping: two lookups. */
+    private void mergeNeighbours(Vma v) {
+        LongTreeMap.Node<Vma> l = map.lower(v.start);
+        LongTreeMap.Node<Vma> r = map.higher(v.start);
+        boolean left = l != null && l.value().end == v.start && l.value().canMerge(v);
+        boolean right = r != null && v.end == r.key() && v.canMerge(r.value());
+        if (left || right) {
+            mergeAround(v.start, v.end);
+        }
+    }
+
+    /** Merges mergeable neighbours among the VMAs touching [s, e] (Linux merges; Occlum does not after mprotect). */
+    void mergeAround(long s, long e) {
+        LongTreeMap.Node<Vma> first = map.lower(s);
+        Vma prev;
+        if (first != null && first.value().end == s) {
+            prev = first.value();
+        } else {
+            LongTreeMap.Node<Vma> c = map.ceiling(s);
+            if (c == null) {
+                return;
+            }
+            prev = c.value();
+        }
+        while (prev.end <= e) {
+            LongTreeMap.Node<Vma> ne = map.higher(prev.start);
+            if (ne == null || ne.key() > e) {
+                return;
+            }
+            Vma next = ne.value();
+            if (prev.end == next.start && prev.canMerge(next)) {
+                Chunk c = prev.chunk;
+                if (c.kind == Chunk.Kind.SINGLE) {
+                    c = new Chunk(prev.start, next.end, Chunk.Kind.SINGLE, prev.region, pid, null);
+                    as.replace(List.of(prev.chunk, next.chunk), List.of(c), List.of());
+                }
+                Vma m = prev.merged(next, c);
+                retire(prev);
+                retire(next);
+                put(m);
+                prev = m;
+                generation++;
+            } else {
+                prev = next;
+            }
+        }
+    }
+
+    void retire(Vma v) {
+        if (map.remove(v.start) != v) {
+            throw new IllegalStateException("retiring " + v + " which is not mapped");
+        }
+        v.alive = false;
+    }
+
+
+    /** This process's VMAs intersecting [s, e), in address order (one lookup when one VMA covers the range). */
+    List<Vma> in(long s, long e) {
+        LongTreeMap.Node<Vma> en = map.floor(s);
+        if (en == null || en.value().end <= s) {
+            en = map.higher(s);
+        }
+        if (en == null || en.key() >= e) {
+            return List.of();
+        }
+        Vma v = en.value();
+        if (v.end >= e) {
+            return List.of(v);
+        }
+        List<Vma> out = new ArrayList<>();
+        while (true) {
+            out.add(v);
+            if (v.end >= e) {
+                return out;
+            }
+            en = map.higher(v.start);
+            if (en == null || en.key() >= e) {
+                return out;
+            }
+            v = en.value();
+        }
+    }
+
+    /** The VMA containing {@code address}, or null. */
+    Vma find(long address) {
+        LongTreeMap.Node<Vma> e = map.floor(address);
+        return e != null && e.value().end > address ? e.value() : null;
+    }
+
+
+    /** The VMAs covering [s, e) contiguously as one mapping (same attributes, contiguous file offsets), or null. */
+    List<Vma> run(long s, long e) {
+        List<Vma> hit = in(s, e);
+        if (hit.isEmpty() || hit.getFirst().start > s || hit.getLast().end < e) {
+            return null;
+        }
+        for (int i = 1; i < hit.size(); i++) {
+            if (!hit.get(i - 1).sameMapping(hit.get(i))) {
+                return null;
+            }
+        }
+        return hit;
+    }
+
+
+}

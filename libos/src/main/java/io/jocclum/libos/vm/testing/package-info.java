@@ -1,0 +1,6 @@
+/**
+ * Test doubles for the VM that also serve the benchmarks: a fake SGX2/SGX1 enclave context
+ * modelling the EPCM states the VM drives (PENDING, PR, TRIM/MODIFIED) with counters, and an
+ * in-memory mappable file. Not used by the product at run time.
+ */
+package io.jocclum.libos.vm.testing;

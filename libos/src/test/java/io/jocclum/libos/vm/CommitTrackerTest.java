@@ -1,0 +1,102 @@
+package io.jocclum.libos.vm;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CommitTrackerTest {
+    private static final long P = 4096;
+    private static final long TB = 1L << 40;
+    private static final long BASE = 1L << 44;
+
+    @Test
+    void commitsOnlyMissingPagesAndReportsRuns() {
+        CommitTracker t = new CommitTracker(BASE, 64L << 20);
+        List<Long> calls = new ArrayList<>();
+        assertThat(t.commit(BASE + 2 * P, BASE + 5 * P, calls::add)).isEqualTo(3);
+        assertThat(t.commit(BASE, BASE + 8 * P, calls::add)).isEqualTo(5);
+        assertThat(calls).hasSize(8).doesNotHaveDuplicates();
+        List<long[]> runs = new ArrayList<>();
+        t.forEachCommittedRun(BASE, BASE + 16 * P, false, (s, e) -> runs.add(new long[] {s, e}));
+        assertThat(runs).hasSize(1);
+        assertThat(runs.getFirst()).containsExactly(BASE, BASE + 8 * P);
+        t.forEachCommittedRun(BASE + 3 * P, BASE + 4 * P, true, (s, e) -> { });
+        assertThat(t.isCommitted(BASE + 3 * P)).isFalse();
+        assertThat(t.allCommitted(BASE, BASE + 3 * P)).isTrue();
+        assertThat(t.allCommitted(BASE, BASE + 4 * P)).isFalse();
+        assertThat(t.committedPages()).isEqualTo(7);
+        assertThat(t.check()).isEmpty();
+    }
+
+    @Test
+    void aFailedCommitKeepsWhatWasCommittedBeforeIt() {
+        CommitTracker t = new CommitTracker(BASE, 8L << 20);
+        try {
+            t.commit(BASE, BASE + 10 * P, a -> {
+                if (a == BASE + 6 * P) {
+                    throw new IllegalStateException("no EPC");
+                }
+            });
+        } catch (IllegalStateException expected) {
+            // as the platform's SIGBUS would
+        }
+        assertThat(t.committedPages()).isEqualTo(6);
+        assertThat(t.isCommitted(BASE + 5 * P)).isTrue();
+        assertThat(t.isCommitted(BASE + 6 * P)).isFalse();
+    }
+
+    @Test
+    void fullLeavesCollapseAndUncollapseWhenPagesAreGivenBack() {
+        CommitTracker t = new CommitTracker(BASE, 16L << 20);
+        t.commit(BASE, BASE + (8L << 20), a -> { });
+        assertThat(t.partialLeaves()).as("two full 4 MB leaves collapse to sentinels").isZero();
+        t.forEachCommittedRun(BASE + P, BASE + 2 * P, true, (s, e) -> { });
+        assertThat(t.partialLeaves()).isEqualTo(1);
+        t.commit(BASE + P, BASE + 2 * P, a -> { });
+        assertThat(t.partialLeaves()).isZero();
+        t.forEachCommittedRun(BASE, BASE + (8L << 20), true, (s, e) -> { });
+        assertThat(t.committedPages()).isZero();
+        assertThat(t.partialLeaves()).isZero();
+        assertThat(t.check()).isEmpty();
+    }
+
+    @Test
+    void memoryStaysBoundedForATerabyteRegion() {
+        CommitTracker t = new CommitTracker(BASE, TB);
+        assertThat(t.directories()).as("nothing allocated up front").isZero();
+        // scattered pages in 100 different gigabytes, and 3 fully committed gigabytes
+        for (int g = 0; g < 100; g++) {
+            long a = BASE + g * 10L * (1L << 30) + g * P;
+            t.commit(a, a + P, x -> { });
+        }
+        t.commit(BASE + TB - (3L << 30), BASE + TB, x -> { });
+        assertThat(t.committedPages()).isEqualTo(100 + 3L * (1 << 18));
+        assertThat(t.partialLeaves()).as("one bitmap per scattered page's 4 MB, none for full ones").isEqualTo(100);
+        assertThat(t.directories()).isEqualTo(103);
+        assertThat(t.allCommitted(BASE + TB - (3L << 30), BASE + TB)).isTrue();
+        assertThat(t.check()).isEmpty();
+    }
+
+    @Test
+    void aTerabyteUserSpaceIsCheapToCreate() {
+        UserSpaceLayout layout = new UserSpaceLayout(BASE, 16L << 20, BASE + (32L << 20), TB);
+        try (io.jocclum.libos.vm.testing.FakeEnclave fake = io.jocclum.libos.vm.testing.FakeEnclave.forLayout(layout, true)) {
+            UserSpace space = UserSpace.create(fake, layout, VmConfig.defaults());
+            ProcessVm p = space.createProcess(1, ProcessVmSpec.defaults());
+            long a = p.mmap(0, 512L << 30, io.jocclum.api.Mman.PROT_READ | io.jocclum.api.Mman.PROT_WRITE,
+                    io.jocclum.api.Mman.MAP_PRIVATE | io.jocclum.api.Mman.MAP_ANONYMOUS, null, 0);
+            GuestMemory m = p.memory(AccessMode.USER);
+            long before = space.committedPages();
+            m.writeLong(a, 1);
+            m.writeLong(a + (511L << 30), 2);
+            assertThat(m.readLong(a + (511L << 30))).isEqualTo(2);
+            assertThat(space.committedPages() - before).isEqualTo(2L * VmConfig.defaults().faultWindowInitialPages());
+            p.exit();
+            space.checkInvariants();
+            space.shutdown();
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package io.jocclum.libos.vm;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class FreeSpaceTest {
+    private static final long P = 4096;
+
+    @Test
+    void bestFitTakesAHoleOfTheSmallestSizeThatFits() {
+        FreeSpace f = new FreeSpace();
+        f.free(0, 10 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        f.free(20 * P, 23 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        f.free(30 * P, 33 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        f.free(40 * P, 42 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        long first = f.allocBestFit(3 * P);
+        long second = f.allocBestFit(3 * P);
+        assertThat(java.util.List.of(first, second)).containsExactlyInAnyOrder(20 * P, 30 * P);
+        assertThat(f.allocBestFit(P)).isEqualTo(40 * P);
+        assertThat(f.allocBestFit(11 * P)).isEqualTo(-1);
+        assertThat(f.freeBytes()).isEqualTo(11 * P);
+        assertThat(f.check("t")).isEmpty();
+    }
+
+    @Test
+    void freeingCoalescesOnlyInsideTheBounds() {
+        FreeSpace f = new FreeSpace();
+        f.free(0, 4 * P, 0, 4 * P);
+        f.free(4 * P, 8 * P, 4 * P, 8 * P); // the next chunk: must not merge across 4P
+        assertThat(f.holeCount()).isEqualTo(2);
+        assertThat(f.allocExact(2 * P, 3 * P)).isTrue();
+        f.free(2 * P, 3 * P, 0, 4 * P);
+        assertThat(f.holes()).extracting(FreeSpace.Hole::start).containsExactly(0L, 4 * P);
+        assertThat(f.allocExact(P, 2 * P)).isTrue(); // a split in the middle of a hole
+        assertThat(f.holes()).extracting(FreeSpace.Hole::start).containsExactly(0L, 2 * P, 4 * P);
+        assertThat(f.freeBytes()).isEqualTo(7 * P);
+        assertThat(f.check("t")).isEmpty();
+        f.free(P, 2 * P, 0, 4 * P); // both neighbours merge
+        assertThat(f.holes()).extracting(FreeSpace.Hole::start).containsExactly(0L, 4 * P);
+        assertThat(f.check("t")).isEmpty();
+        assertThat(f.allocExact(3 * P, 5 * P)).as("never spans two holes").isFalse();
+    }
+
+    @Test
+    void doubleFreeIsRefused() {
+        FreeSpace f = new FreeSpace();
+        f.free(0, 4 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        assertThatThrownBy(() -> f.free(P, 2 * P, Long.MIN_VALUE, Long.MAX_VALUE)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void randomOperationsAgreeWithAPageSetModel() {
+        long seed = Long.getLong("vm.seed", 77);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        FreeSpace f = new FreeSpace();
+        TreeSet<Long> free = new TreeSet<>();
+        f.free(0, 512 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        for (long p = 0; p < 512; p++) {
+            free.add(p);
+        }
+        java.util.List<long[]> used = new java.util.ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            if (rnd.nextBoolean() || used.isEmpty()) {
+                long n = 1 + rnd.nextInt(12);
+                long s = f.allocBestFit(n * P);
+                // the model: the result starts a maximal free run of the smallest size >= n; none: -1
+                long bestSize = Long.MAX_VALUE;
+                java.util.Map<Long, Long> runs = new java.util.HashMap<>();
+                Long x = free.isEmpty() ? null : free.first();
+                while (x != null) {
+                    long y = x;
+                    while (free.contains(y + 1)) {
+                        y++;
+                    }
+                    long size = y - x + 1;
+                    runs.put(x, size);
+                    if (size >= n && size < bestSize) {
+                        bestSize = size;
+                    }
+                    x = free.higher(y);
+                }
+                if (bestSize == Long.MAX_VALUE) {
+                    assertThat(s).as("seed %d step %d", seed, i).isEqualTo(-1);
+                } else {
+                    assertThat(runs.get(s / P)).as("seed %d step %d: run at 0x%x", seed, i, s).isEqualTo(bestSize);
+                }
+                if (s >= 0) {
+                    for (long p = s / P; p < s / P + n; p++) {
+                        free.remove(p);
+                    }
+                    used.add(new long[] {s, s + n * P});
+                }
+            } else {
+                long[] u = used.remove(rnd.nextInt(used.size()));
+                f.free(u[0], u[1], Long.MIN_VALUE, Long.MAX_VALUE);
+                for (long p = u[0] / P; p < u[1] / P; p++) {
+                    free.add(p);
+                }
+            }
+            assertThat(f.freeBytes()).isEqualTo(free.size() * P);
+            if (i % 500 == 0) {
+                assertThat(f.check("random")).isEmpty();
+            }
+        }
+        assertThat(f.check("random")).isEmpty();
+    }
+}

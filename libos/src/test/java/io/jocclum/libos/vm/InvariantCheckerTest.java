@@ -1,0 +1,51 @@
+package io.jocclum.libos.vm;
+
+import io.jocclum.sgx.arch.SecInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import static io.jocclum.api.Mman.*;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The checker run after every test must itself notice broken states. */
+@ParameterizedClass
+@EnumSource(Platform.class)
+class InvariantCheckerTest extends VmTestBase {
+
+    @Test
+    void detectsAFreePageThatIsNotZero() {
+        long a = anon(PAGE);
+        vm.munmap(a, PAGE);
+        long free = platform.layout().reservedEnd() - PAGE; // last reserved page: free in these tests
+        fake.writeByte(free, (byte) 1);
+        assertThatThrownBy(() -> space.checkInvariants(fake)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("not marked dirty");
+        fake.writeByte(free, (byte) 0);
+        space.checkInvariants(fake);
+    }
+
+    @Test
+    void detectsAPageCommittedBehindTheVmsBack() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(platform.edmm());
+        long page = platform.layout().userRegionEnd() - PAGE;
+        fake.eaccept(page, SecInfo.of(io.jocclum.sgx.arch.PageType.REG, SecInfo.R | SecInfo.W, SecInfo.PENDING));
+        assertThatThrownBy(() -> space.checkInvariants(fake)).hasMessageContaining("commit tracker");
+        fake.modifyTypes(page, PAGE, io.jocclum.sgx.arch.PageType.TRIM);
+        fake.eaccept(page, SecInfo.of(io.jocclum.sgx.arch.PageType.TRIM, 0, SecInfo.MODIFIED));
+        fake.removePages(page, PAGE);
+        space.checkInvariants(fake);
+    }
+
+    @Test
+    void detectsEpcmPermissionsThatDisagreeWithTheVma() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(platform.edmm());
+        long a = vm.mmap(0, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+        mem.readByte(a);
+        fake.emodpe(a, SecInfo.reg(SecInfo.R | SecInfo.W));
+        assertThatThrownBy(() -> space.checkInvariants(fake)).hasMessageContaining("expected REG R--");
+        fake.restrictPermissions(a, PAGE, SecInfo.R);
+        fake.eaccept(a, SecInfo.of(io.jocclum.sgx.arch.PageType.REG, SecInfo.R, SecInfo.PR));
+        space.checkInvariants(fake);
+    }
+}
