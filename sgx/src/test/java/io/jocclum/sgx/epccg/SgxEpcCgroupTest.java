@@ -175,6 +175,9 @@ class SgxEpcCgroupTest {
         errno(Errno.EBUSY, () -> alloc.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, t));
         assertThat(f.ctl.workBusy(a)).isTrue();
         errno(Errno.EBUSY, () -> alloc.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, t));
+        t.kill();
+        errno(Errno.ERESTARTSYS, () -> alloc.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, t));
+        t.clearSignal();
         assertThat(f.p.controller().runPendingWork()).as("one work item, queued twice").isEqualTo(1);
         assertThat(f.usage("/a")).as("async reclaim ran while at the limit: one batch").isEqualTo(40 - 16);
         assertThat(a.asyncRuns()).isEqualTo(1);
