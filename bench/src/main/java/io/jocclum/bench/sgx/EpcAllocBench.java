@@ -1,10 +1,10 @@
 package io.jocclum.bench.sgx;
 
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.driver.PlatformConfig;
 import io.jocclum.sgx.driver.SgxPlatform;
 import io.jocclum.sgx.epc.EpcAllocator;
 import io.jocclum.sgx.epc.EpcPage;
-import io.jocclum.sgx.epc.HostTask;
 import io.jocclum.sgx.epc.Ksgxd;
 import io.jocclum.sgx.epc.Reclaim;
 import org.openjdk.jmh.annotations.Benchmark;

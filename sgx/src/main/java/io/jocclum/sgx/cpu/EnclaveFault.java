@@ -19,7 +19,13 @@ public final class EnclaveFault extends RuntimeException {
         /** The driver could not provide an EPC page for the fault (no memory, cgroup limit, vEPC): SIGBUS. */
         SIGBUS,
         /** An evicted page failed its integrity check at ELDU (tampered, swapped or replayed backing). */
-        INTEGRITY
+        INTEGRITY,
+        /**
+         * The fault could not be resolved yet (no EPC page: EBUSY) and the host task has a signal
+         * pending: the kernel delivers the signal on the way back to user space instead of letting
+         * the task re-fault, so a killed process stops here.
+         */
+        KILLED
     }
 
     private final transient Kind kind;

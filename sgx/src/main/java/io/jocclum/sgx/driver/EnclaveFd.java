@@ -2,11 +2,11 @@ package io.jocclum.sgx.driver;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cost.EnclaveStats;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.enclave.Enclave;
 import io.jocclum.sgx.enclave.IoctlOutcome;
-import io.jocclum.sgx.epc.HostTask;
 
 /**
  * An open {@code /dev/sgx_enclave}: the ioctl façade of the driver ({@code sgx_ioctl} in ioctl.c).

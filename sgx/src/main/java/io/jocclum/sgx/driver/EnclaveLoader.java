@@ -1,7 +1,7 @@
 package io.jocclum.sgx.driver;
 
 import io.jocclum.api.ErrnoException;
-import io.jocclum.sgx.epc.HostTask;
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.measure.SigStruct;
 
 import java.lang.foreign.MemorySegment;

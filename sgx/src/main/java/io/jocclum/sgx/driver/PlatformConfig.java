@@ -12,17 +12,38 @@ import java.util.List;
 /**
  * The configuration of a simulated SGX platform: EPC sections, CPU features (SGX2 or SGX1, CPUSVN,
  * allowed attributes), cost constants and CPU frequency, the seed of the platform secrets, the
- * reclaimer's watermarks and how ksgxd runs. Immutable; build with {@link #builder()}.
+ * reclaimer's watermarks, how ksgxd runs and which EPC cgroup controller the driver uses. Immutable;
+ * build with {@link #builder()}.
  *
  * @param epcSectionBytes size of each EPC section in bytes (1..8 sections, multiples of 4096)
  * @param features        what the CPU supports
  * @param costs           cycle costs and CPU frequency
  * @param seed            seed of the platform's fused secrets (paging key, REPORT/seal key roots)
  * @param tunables        SGX_NR_TO_SCAN and the free-page watermarks
- * @param ksgxdMode       THREAD (a daemon thread) or MANUAL (deterministic, run by the caller)
+ * @param ksgxdMode       THREAD (a daemon thread; the cgroup work queue has threads too) or MANUAL
+ *                        (deterministic, background work run by the caller)
+ * @param epcCgroup       the EPC cgroup controller: OFF (no-op, the default), V17 or INTENT
  */
 public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, CostModel costs, long seed,
-                             EpcTunables tunables, Ksgxd.Mode ksgxdMode) {
+                             EpcTunables tunables, Ksgxd.Mode ksgxdMode, EpcCgroup epcCgroup) {
+    /**
+     * Which EPC controller {@link SgxPlatform#start(PlatformConfig)} plugs into the driver.
+     */
+    public enum EpcCgroup {
+        /**
+         * No EPC accounting: the kernel without the series or without CONFIG_CGROUP_MISC (one global
+         * LRU, no {@code sgx_epc} in the misc files). The default, like the kernel.
+         */
+        OFF,
+        /** The misc-cgroup {@code sgx_epc} controller exactly as v17 posted it (io.jocclum.sgx.epccg). */
+        V17,
+        /**
+         * v17 plus the series' stated intent: after a successful charge, async reclaim is queued when
+         * the cgroup is at its soft threshold (dead code in the posted v17, spec 2.3).
+         */
+        INTENT
+    }
+
     /** Default EPC: 128 MiB in one section (a classic client/server PRM size). */
     public static final long DEFAULT_EPC_BYTES = 128L << 20;
 
@@ -41,6 +62,7 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
         java.util.Objects.requireNonNull(costs, "costs");
         java.util.Objects.requireNonNull(tunables, "tunables");
         java.util.Objects.requireNonNull(ksgxdMode, "ksgxdMode");
+        java.util.Objects.requireNonNull(epcCgroup, "epcCgroup");
     }
 
     public long epcBytes() {
@@ -63,10 +85,14 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
         b.seed = seed;
         b.tunables = tunables;
         b.ksgxdMode = ksgxdMode;
+        b.epcCgroup = epcCgroup;
         return b;
     }
 
-    /** Builder with Linux/Ice Lake-like defaults: 128 MiB EPC, SGX2, seed 0, Linux watermarks, ksgxd thread. */
+    /**
+     * Builder with Linux/Ice Lake-like defaults: 128 MiB EPC, SGX2, seed 0, Linux watermarks, ksgxd
+     * thread, no EPC cgroup controller.
+     */
     public static final class Builder {
         private List<Long> sections = List.of(DEFAULT_EPC_BYTES);
         private CpuFeatures features = CpuFeatures.defaults(true);
@@ -74,6 +100,7 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
         private long seed;
         private EpcTunables tunables = EpcTunables.linux();
         private Ksgxd.Mode ksgxdMode = Ksgxd.Mode.THREAD;
+        private EpcCgroup epcCgroup = EpcCgroup.OFF;
 
         /** One EPC section of {@code bytes}. */
         public Builder epcSize(long bytes) {
@@ -137,8 +164,14 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
             return this;
         }
 
+        /** The EPC cgroup controller (OFF by default). */
+        public Builder epcCgroup(EpcCgroup c) {
+            this.epcCgroup = c;
+            return this;
+        }
+
         public PlatformConfig build() {
-            return new PlatformConfig(sections, features, costs, seed, tunables, ksgxdMode);
+            return new PlatformConfig(sections, features, costs, seed, tunables, ksgxdMode, epcCgroup);
         }
     }
 }

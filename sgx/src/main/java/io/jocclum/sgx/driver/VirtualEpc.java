@@ -3,10 +3,10 @@ package io.jocclum.sgx.driver;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.SgxStatus;
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cpu.SgxCpu;
 import io.jocclum.sgx.enclave.SgxDriver;
 import io.jocclum.sgx.epc.EpcPage;
-import io.jocclum.sgx.epc.HostTask;
 import io.jocclum.sgx.epc.Reclaim;
 
 import java.util.ArrayList;

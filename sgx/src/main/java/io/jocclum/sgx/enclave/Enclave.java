@@ -7,6 +7,8 @@ import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Secs;
 import io.jocclum.sgx.arch.SgxStatus;
+import io.jocclum.sgx.cgroup.HostTask;
+import io.jocclum.sgx.cgroup.Mm;
 import io.jocclum.sgx.cost.CostAccount;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.EnclaveStats;
@@ -20,8 +22,6 @@ import io.jocclum.sgx.cpu.SgxCpu;
 import io.jocclum.sgx.epc.BackingMemory;
 import io.jocclum.sgx.epc.EpcAllocator;
 import io.jocclum.sgx.epc.EpcPage;
-import io.jocclum.sgx.epc.HostTask;
-import io.jocclum.sgx.epc.Mm;
 import io.jocclum.sgx.epc.Reclaim;
 import io.jocclum.sgx.epc.Reclaimer;
 
@@ -708,6 +708,9 @@ public final class Enclave {
             } else {
                 busy = loadForFault(idx, addr, write, current);
             }
+            if (busy && current.signalPending()) {
+                throw new EnclaveFault(EnclaveFault.Kind.KILLED, addr, write, current + " has a signal pending");
+            }
             if (busy && !drv.epc().allocator().awaitProgress(gen)) {
                 throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, "the platform is shutting down");
             }
@@ -831,14 +834,14 @@ public final class Enclave {
     /** The memcg backing pages are charged to (v17 patch 11). */
     private BackingMemory chargeMemcg(Mm chargeMm) {
         if (chargeMm != null) {
-            return chargeMm.memcg();
+            return drv.memcgs().of(chargeMm);
         }
         for (Mm mm : mmList) {
             if (mm.isLive()) {
-                return mm.memcg();
+                return drv.memcgs().of(mm);
             }
         }
-        return drv.rootMemcg();
+        return drv.memcgs().root();
     }
 
     boolean prepareEviction(EnclavePage p, Mm chargeMm) {

@@ -3,6 +3,7 @@ package io.jocclum.sgx.enclave;
 import io.jocclum.api.Errno;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cost.CostAccount;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cpu.EnclaveContext;
@@ -10,7 +11,6 @@ import io.jocclum.sgx.cpu.EnclaveControl;
 import io.jocclum.sgx.cpu.EnclaveFault;
 import io.jocclum.sgx.cpu.EpcFrame;
 import io.jocclum.sgx.cpu.SgxCpu;
-import io.jocclum.sgx.epc.HostTask;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

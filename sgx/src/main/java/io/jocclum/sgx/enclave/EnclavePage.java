@@ -1,9 +1,9 @@
 package io.jocclum.sgx.enclave;
 
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.cgroup.Mm;
 import io.jocclum.sgx.cpu.EpcFrame;
 import io.jocclum.sgx.epc.EpcPage;
-import io.jocclum.sgx.epc.Mm;
 import io.jocclum.sgx.epc.Reclaimable;
 
 /**

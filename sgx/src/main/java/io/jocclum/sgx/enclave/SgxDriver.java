@@ -1,12 +1,12 @@
 package io.jocclum.sgx.enclave;
 
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cost.CostAccount;
 import io.jocclum.sgx.cost.CostModel;
 import io.jocclum.sgx.cost.CycleClock;
 import io.jocclum.sgx.cpu.SgxCpu;
-import io.jocclum.sgx.epc.BackingMemory;
+import io.jocclum.sgx.epc.BackingMemcgs;
 import io.jocclum.sgx.epc.EpcManager;
-import io.jocclum.sgx.epc.HostTask;
 
 import java.util.List;
 import java.util.Set;
@@ -15,14 +15,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The SGX driver instance: the CPU, EPC management, the root memory cgroup, the cost model, the
+ * The SGX driver instance: the CPU, EPC management, the backing-store memcgs, the cost model, the
  * live enclaves and the kernel's warnings (e.g. an EREMOVE that failed and leaked a page, which the
  * invariant checker reports). Created once per platform.
  */
 public final class SgxDriver {
     private final SgxCpu cpu;
     private final EpcManager epc;
-    private final BackingMemory rootMemcg;
+    private final BackingMemcgs memcgs;
     private final CostModel costs;
     private final CycleClock clock;
     private final CostAccount kernel;
@@ -30,10 +30,10 @@ public final class SgxDriver {
     private final List<String> warnings = new CopyOnWriteArrayList<>();
     private final AtomicLong seq = new AtomicLong();
 
-    public SgxDriver(SgxCpu cpu, EpcManager epc, BackingMemory rootMemcg, CostModel costs, CycleClock clock) {
+    public SgxDriver(SgxCpu cpu, EpcManager epc, BackingMemcgs memcgs, CostModel costs, CycleClock clock) {
         this.cpu = cpu;
         this.epc = epc;
-        this.rootMemcg = rootMemcg;
+        this.memcgs = memcgs;
         this.costs = costs;
         this.clock = clock;
         this.kernel = new CostAccount("kernel", costs, clock);
@@ -41,7 +41,7 @@ public final class SgxDriver {
 
     /** {@code open("/dev/sgx_enclave")}: a new, not yet created enclave owned by {@code task}. */
     public Enclave open(HostTask task) {
-        String name = task.comm() + "[" + task.pid() + "]#" + seq.incrementAndGet();
+        String name = task.name() + "[" + task.pid() + "]#" + seq.incrementAndGet();
         Enclave e = new Enclave(this, task, new CostAccount(name, costs, clock));
         enclaves.add(e);
         return e;
@@ -63,8 +63,9 @@ public final class SgxDriver {
         return epc;
     }
 
-    public BackingMemory rootMemcg() {
-        return rootMemcg;
+    /** The memory cgroups backing-store pages are charged to. */
+    public BackingMemcgs memcgs() {
+        return memcgs;
     }
 
     public CostModel costs() {

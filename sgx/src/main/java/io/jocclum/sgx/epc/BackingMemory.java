@@ -6,26 +6,20 @@ package io.jocclum.sgx.epc;
  * memcg and ksgxd/workqueue reclaim to the memcg of the enclave's first live mm (spec 2.9); a failed
  * charge makes the reclaimer skip the page (it goes back to the LRU tail).
  *
- * <p>{@link #unlimited} is the default (the root memcg); {@link #limited} is a simple
- * {@code memory.max}. A full memcg model (OOM killing, hierarchy) implements this interface too.
+ * <p>{@link BackingMemcgs} hands out the implementation over the cgroup memory model: a charge is
+ * a charge of the memory cgroup (with reclaim by swapping and the OOM killer when over
+ * {@code memory.max}), and this object keeps the bytes it charged for the invariant checks.
  */
 public interface BackingMemory {
-    /** Charges {@code bytes}; false if the memcg is at its limit (the shmem allocation fails). */
+    /** Charges {@code bytes} (a multiple of 4096); false if the memcg is out of memory (the shmem allocation fails). */
     boolean tryCharge(long bytes);
 
+    /** Uncharges {@code bytes} charged earlier through this object. */
     void uncharge(long bytes);
 
-    /** Bytes currently charged. */
+    /** Bytes currently charged through this object. */
     long usage();
 
-    /** The memcg's name, for messages. */
+    /** The memcg's cgroup path, for messages. */
     String name();
-
-    static BackingMemory unlimited(String name) {
-        return new SimpleMemcg(name, Long.MAX_VALUE);
-    }
-
-    static BackingMemory limited(String name, long maxBytes) {
-        return new SimpleMemcg(name, maxBytes);
-    }
 }

@@ -1,6 +1,7 @@
 package io.jocclum.sgx.epc;
 
 import io.jocclum.api.Errno;
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cpu.Epc;
 import io.jocclum.sgx.cpu.EpcSection;
 
@@ -235,12 +236,14 @@ public final class EpcAllocator {
     }
 
     /**
-     * Waits until the generation moves past {@code seen} (a page was freed somewhere, or ksgxd gave
-     * up on a round). In ksgxd's MANUAL mode first runs ksgxd's pending work in this thread. Returns
+     * Waits until the generation moves past {@code seen} (a page was freed somewhere, ksgxd gave up
+     * on a round, or a task was killed). In ksgxd's MANUAL mode first runs the controller's queued
+     * work and ksgxd's pending work in this thread. Returns
      * false if the platform is shutting down.
      */
     public boolean awaitProgress(long seen) {
         if (ksgxd.isManual()) {
+            controller.runPendingWork();
             ksgxd.wakeUp();
             ksgxd.runPending();
         }

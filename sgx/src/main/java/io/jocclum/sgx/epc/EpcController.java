@@ -1,6 +1,8 @@
 package io.jocclum.sgx.epc;
 
 import io.jocclum.api.Errno;
+import io.jocclum.sgx.cgroup.HostTask;
+import io.jocclum.sgx.cgroup.Mm;
 
 import java.util.function.Consumer;
 
@@ -23,9 +25,6 @@ public interface EpcController {
     interface Factory {
         EpcController create(EpcServices services);
     }
-
-    /** The group new tasks start in (the root cgroup). */
-    EpcGroup rootGroup();
 
     /** {@code sgx_get_current_cg()}: the group {@code task}'s allocations charge; takes a reference. */
     EpcGroup currentGroup(HostTask task);
@@ -57,6 +56,17 @@ public interface EpcController {
      * SGX2 ioctls): with v17, reclaim a batch from the current cgroup's subtree if it is near its limit.
      */
     void reclaimDirect(HostTask task);
+
+    /**
+     * Background work of the controller (the cgroup work queue): in MANUAL mode
+     * ({@link EpcServices#backgroundThreads()} false) runs what is queued in the caller and returns
+     * the number of work items run; with threads, waits until the workers are idle and returns 0.
+     * The allocator calls it (MANUAL) before waiting for reclaim progress; the invariant checker
+     * before checking.
+     */
+    default int runPendingWork() {
+        return 0;
+    }
 
     /** Stops background work (the cgroup workqueue) at platform shutdown. */
     default void shutdown() {

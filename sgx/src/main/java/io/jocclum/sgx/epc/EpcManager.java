@@ -1,8 +1,11 @@
 package io.jocclum.sgx.epc;
 
+import io.jocclum.sgx.cgroup.CgroupHierarchy;
+import io.jocclum.sgx.cgroup.Mm;
 import io.jocclum.sgx.cpu.Epc;
 
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The driver's EPC management wired together: allocator, reclaimer, ksgxd and the EPC controller
@@ -15,9 +18,14 @@ public final class EpcManager implements EpcServices, AutoCloseable {
     private final Reclaimer reclaimer;
     private final Ksgxd ksgxd;
     private final EpcController controller;
+    private final CgroupHierarchy cgroups;
+    private final Ksgxd.Mode mode;
 
-    public EpcManager(Epc epc, EpcTunables tunables, Ksgxd.Mode ksgxdMode, EpcController.Factory controllerFactory) {
+    public EpcManager(Epc epc, EpcTunables tunables, Ksgxd.Mode ksgxdMode, EpcController.Factory controllerFactory,
+                      CgroupHierarchy cgroups) {
         this.tunables = tunables;
+        this.cgroups = cgroups;
+        this.mode = ksgxdMode;
         this.allocator = new EpcAllocator(epc, tunables);
         this.reclaimer = new Reclaimer(allocator, tunables);
         this.ksgxd = new Ksgxd(ksgxdMode, allocator, reclaimer, tunables.highPages());
@@ -51,6 +59,31 @@ public final class EpcManager implements EpcServices, AutoCloseable {
     @Override
     public int reclaimPages(EpcLru lru, Mm chargeMm) {
         return reclaimer.reclaimPages(lru, chargeMm);
+    }
+
+    @Override
+    public int reclaimPages(EpcLru lru, Mm chargeMm, Predicate<EpcPage> select) {
+        return reclaimer.reclaimPages(lru, chargeMm, select);
+    }
+
+    @Override
+    public long reclaimProgress() {
+        return reclaimer.progress();
+    }
+
+    @Override
+    public void forEachPage(Consumer<EpcPage> action) {
+        allocator.forEachPage(action);
+    }
+
+    @Override
+    public CgroupHierarchy cgroups() {
+        return cgroups;
+    }
+
+    @Override
+    public boolean backgroundThreads() {
+        return mode == Ksgxd.Mode.THREAD;
     }
 
     @Override

@@ -1,6 +1,8 @@
 package io.jocclum.sgx.epc;
 
 import io.jocclum.api.Errno;
+import io.jocclum.sgx.cgroup.HostTask;
+import io.jocclum.sgx.cgroup.Mm;
 
 import java.util.function.Consumer;
 
@@ -22,11 +24,6 @@ public final class NoEpcCgroup implements EpcController {
 
     public static Factory factory() {
         return NoEpcCgroup::new;
-    }
-
-    @Override
-    public EpcGroup rootGroup() {
-        return ROOT;
     }
 
     @Override

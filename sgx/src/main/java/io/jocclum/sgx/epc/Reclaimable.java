@@ -1,5 +1,7 @@
 package io.jocclum.sgx.epc;
 
+import io.jocclum.sgx.cgroup.Mm;
+
 /**
  * What the batch reclaimer needs from the owner of a reclaimable EPC page (an enclave page): the
  * steps of {@code sgx_reclaim_pages} that touch the enclave (arch/x86/kernel/cpu/sgx/main.c).

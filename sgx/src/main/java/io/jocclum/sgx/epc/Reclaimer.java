@@ -1,6 +1,9 @@
 package io.jocclum.sgx.epc;
 
+import io.jocclum.sgx.cgroup.Mm;
+
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 
 /**
  * The base batch reclaimer ({@code sgx_reclaim_pages(lru, charge_mm)}, main.c, spec 3.4) and the
@@ -68,24 +71,35 @@ public final class Reclaimer {
 
     /** One batch on {@code lru}; returns the number of pages isolated. See {@link EpcServices#reclaimPages}. */
     public int reclaimPages(EpcLru lru, Mm chargeMm) {
+        return reclaimPages(lru, chargeMm, null);
+    }
+
+    /**
+     * One batch on the pages of {@code lru} that satisfy {@code select} (all when null), scanning
+     * from the head under the LRU lock; see {@link EpcServices#reclaimPages(EpcLru, Mm, Predicate)}.
+     */
+    public int reclaimPages(EpcLru lru, Mm chargeMm, Predicate<EpcPage> select) {
         int n = tunables.nrToScan();
         EpcPage[] chunk = new EpcPage[n];
         int cnt = 0;
+        int taken = 0;
         batches.increment();
         lru.lock.lock();
         try {
-            for (int i = 0; i < n; i++) {
-                EpcPage p = lru.first();
-                if (p == null) {
-                    break;
+            EpcPage p = lru.first();
+            while (p != null && taken < n) {
+                EpcPage next = p.next;
+                if (select == null || select.test(p)) {
+                    taken++;
+                    lru.unlink(p);
+                    Reclaimable r = (Reclaimable) p.owner();
+                    if (r.tryGetOwner()) {
+                        chunk[cnt++] = p;
+                    } else {
+                        p.clearFlag(EpcPage.RECLAIMER_TRACKED); // the owner is freeing the page
+                    }
                 }
-                lru.unlink(p);
-                Reclaimable r = (Reclaimable) p.owner();
-                if (r.tryGetOwner()) {
-                    chunk[cnt++] = p;
-                } else {
-                    p.clearFlag(EpcPage.RECLAIMER_TRACKED); // the owner is freeing the page
-                }
+                p = next;
             }
         } finally {
             lru.lock.unlock();
@@ -140,6 +154,11 @@ public final class Reclaimer {
     /** Old pages put back because their backing could not be allocated. */
     public long skippedPages() {
         return skipped.sum();
+    }
+
+    /** Evicted plus rotated pages: moves whenever a batch achieved anything. */
+    public long progress() {
+        return evicted.sum() + rotated.sum();
     }
 
     public long batches() {

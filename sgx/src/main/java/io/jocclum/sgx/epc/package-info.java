@@ -19,9 +19,10 @@
  *   <li>Global reclaim (ksgxd, the allocation loop) asks the controller
  *       ({@code canReclaimGlobal}, {@code reclaimGlobal}); the SGX2 ioctls call
  *       {@link io.jocclum.sgx.epc.EpcAllocator#reclaimDirect reclaimDirect} before each page.</li>
- *   <li>{@link io.jocclum.sgx.epc.HostTask} is "current": its cgroup membership
- *       ({@link io.jocclum.sgx.epc.EpcGroup}), its {@link io.jocclum.sgx.epc.Mm} and memory cgroup
- *       ({@link io.jocclum.sgx.epc.BackingMemory}) for backing-store attribution, and pending signals.</li>
+ *   <li>{@link io.jocclum.sgx.cgroup.HostTask} is "current": the controller reads its misc cgroup
+ *       (the {@link io.jocclum.sgx.epc.EpcGroup} it charges); {@link io.jocclum.sgx.epc.BackingMemcgs}
+ *       charges backing-store pages to the memory cgroup of its {@link io.jocclum.sgx.cgroup.Mm}; its
+ *       pending signals end the ERESTARTSYS paths.</li>
  * </ul>
  */
 package io.jocclum.sgx.epc;

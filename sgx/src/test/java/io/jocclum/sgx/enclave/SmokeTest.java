@@ -1,9 +1,9 @@
 package io.jocclum.sgx.enclave;
 
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.SgxPlatform;
-import io.jocclum.sgx.epc.HostTask;
 import io.jocclum.sgx.testing.SgxInvariantsExtension;
 import io.jocclum.sgx.testing.SgxTestSupport;
 import org.junit.jupiter.api.Test;

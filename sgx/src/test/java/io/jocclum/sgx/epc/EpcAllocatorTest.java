@@ -4,6 +4,10 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.cgroup.CgroupFs;
+import io.jocclum.sgx.cgroup.HostTask;
+import io.jocclum.sgx.cgroup.MemCgroup;
+import io.jocclum.sgx.cgroup.MemoryEvent;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.driver.EnclaveFd;
@@ -249,21 +253,31 @@ class EpcAllocatorTest {
         fd.close();
     }
 
+    /** Puts {@code task} into a new cgroup {@code path} with the memory controller on; its memcg. */
+    private static MemCgroup memcgFor(SgxPlatform p, HostTask task, String path) {
+        CgroupFs fs = p.cgroups().fs();
+        if (!fs.read("/", "cgroup.subtree_control").contains("memory")) {
+            fs.write("/", "cgroup.subtree_control", "+memory");
+        }
+        fs.mkdir(path);
+        fs.write(task, path, "cgroup.procs", "0");
+        return fs.cgroup(path).memory();
+    }
+
     @Test
     void backingPagesAreChargedToTheRightMemcg() {
         SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(128).watermarks(0, 0).build());
         HostTask a = p.newTask("a");
-        SimpleMemcg memA = new SimpleMemcg("/a", Long.MAX_VALUE);
-        a.setMemcg(memA);
+        BackingMemory memA = p.memcgs().of(memcgFor(p, a, "/a"));
         EnclaveFd fd = SgxTestSupport.load(p, a, SgxTestSupport.image(1 << 22, 300));
         long contents = fd.enclave().pageCount() - fd.enclave().residentPages();
         assertThat(memA.usage()).as("direct reclaim during A's build charges A's memcg")
                 .isEqualTo(fd.enclave().backingFile().bytes()).isGreaterThanOrEqualTo(contents * 4096);
+        assertThat(p.cgroups().fs().read("/a", "memory.current")).isEqualTo(memA.usage() + "\n");
         assertThat(p.rootMemcg().usage()).isZero();
 
         HostTask b = p.newTask("b");
-        SimpleMemcg memB = new SimpleMemcg("/b", Long.MAX_VALUE);
-        b.setMemcg(memB);
+        BackingMemory memB = p.memcgs().of(memcgFor(p, b, "/b"));
         long before = memA.usage();
         EnclaveFd fdB = SgxTestSupport.load(p, b, SgxTestSupport.image(1 << 20, 100));
         assertThat(memB.usage()).as("B's global reclaim evicting A's pages is charged to B (current mm)").isPositive();
@@ -280,14 +294,14 @@ class EpcAllocatorTest {
         });
         assertThat(memA.usage()).isZero();
         assertThat(memB.usage()).isZero();
+        assertThat(p.cgroups().fs().read("/a", "memory.current")).isEqualTo("0\n");
     }
 
     @Test
     void ksgxdChargesTheEnclaveOwnersMemcg() {
         SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(256).build());
         HostTask a = p.newTask("a");
-        SimpleMemcg memA = new SimpleMemcg("/a", Long.MAX_VALUE);
-        a.setMemcg(memA);
+        BackingMemory memA = p.memcgs().of(memcgFor(p, a, "/a"));
         EnclaveFd fd = SgxTestSupport.load(p, a, SgxTestSupport.image(1 << 21, 230));
         assertThat(memA.usage()).isZero();
         p.ksgxd().runPending();
@@ -298,25 +312,77 @@ class EpcAllocatorTest {
     }
 
     @Test
-    void aFullBackingMemcgStallsReclaimUntilASignal() {
+    void ksgxdChargesTheRootMemcgOnceTheOwnerExited() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(256).build());
+        HostTask a = p.newTask("a");
+        BackingMemory memA = p.memcgs().of(memcgFor(p, a, "/a"));
+        EnclaveFd fd = SgxTestSupport.load(p, a, SgxTestSupport.image(1 << 21, 230));
+        p.exit(a);   // the mm is gone, the enclave file still open (e.g. passed to another process)
+        p.ksgxd().runPending();
+        assertThat(fd.stats().count(CostEvent.EWB)).isPositive();
+        assertThat(memA.usage()).isZero();
+        assertThat(p.rootMemcg().usage()).isEqualTo(fd.enclave().backingFile().bytes()).isPositive();
+        fd.close();
+    }
+
+    @Test
+    void aFullBackingMemcgWithSwapOffOomKillsTheTask() {
         SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(64).watermarks(0, 0).build());
         HostTask t = p.newTask("oom");
-        SimpleMemcg tiny = new SimpleMemcg("/tiny", 10 * 4096);
-        t.setMemcg(tiny);
+        MemCgroup m = memcgFor(p, t, "/tiny");
+        BackingMemory tiny = p.memcgs().of(m);
+        p.cgroups().fs().write("/tiny", "memory.max", Long.toString(10 * 4096));
+        p.cgroups().memory().setSwapEnabled(false);
         EnclaveFd fd = p.openEnclave(t);
         fd.create(SgxTestSupport.image(1 << 22, 0).secs());
-        t.signalAfter(500);
         io.jocclum.sgx.driver.SgxIoctl.AddPages add = new io.jocclum.sgx.driver.SgxIoctl.AddPages(
                 java.lang.foreign.MemorySegment.ofArray(new byte[200 * 4096]), 0, 200 * 4096L,
                 SecInfo.reg(SecInfo.R | SecInfo.W), 0);
-        // the signal arrives in the allocation loop: ERESTARTSYS (EINTR to user space) with the count so far
-        errno(Errno.EINTR, () -> fd.addPages(add));
+        // backing allocations fail and the memcg OOM killer signals the task: the ioctl stops at the next
+        // page with the count so far; resuming it fails with EINTR (ERRESTARTSYS before the first page)
+        fd.addPages(add);
         assertThat(add.count).isPositive().isLessThan(200 * 4096L);
+        assertThat(t.killed()).isTrue();
+        long done = add.count;
+        io.jocclum.sgx.driver.SgxIoctl.AddPages rest = new io.jocclum.sgx.driver.SgxIoctl.AddPages(
+                java.lang.foreign.MemorySegment.ofArray(new byte[200 * 4096]).asSlice(done), done, 200 * 4096L - done,
+                SecInfo.reg(SecInfo.R | SecInfo.W), 0);
+        errno(Errno.EINTR, () -> fd.addPages(rest));
+        assertThat(rest.count).isZero();
         assertThat(tiny.usage()).isLessThanOrEqualTo(10 * 4096);
-        assertThat(tiny.failures()).as("backing allocations failed: pages were skipped").isPositive();
-        t.clearSignal();
+        assertThat(m.events(MemoryEvent.OOM_KILL)).isEqualTo(1);
+        assertThat(m.events(MemoryEvent.MAX)).as("backing allocations failed: pages were skipped").isPositive();
         fd.close();
+        p.exit(t);
+        p.cgroups().memory().setSwapEnabled(true);
         assertThat(tiny.usage()).isZero();
+    }
+
+    @Test
+    void theOomKillerWaitsForItsVictimAndSparesOtherCgroups() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(64).build());
+        HostTask a = p.newTask("a");
+        HostTask b = p.newTask("b");
+        HostTask other = p.newTask("other");
+        MemCgroup m = memcgFor(p, a, "/m");
+        p.cgroups().fs().write(b, "/m", "cgroup.procs", "0");
+        BackingMemory bm = p.memcgs().of(m);
+        p.cgroups().fs().write("/m", "memory.max", "4096");
+        p.cgroups().memory().setSwapEnabled(false);
+        assertThat(bm.tryCharge(4096)).isTrue();
+        assertThat(bm.tryCharge(4096)).as("over memory.max: OOM").isFalse();
+        assertThat(a.killed()).as("lowest pid of the cgroup").isTrue();
+        assertThat(b.killed()).isFalse();
+        assertThat(bm.tryCharge(4096)).isFalse();
+        assertThat(b.killed()).as("victim a has not exited: no second kill").isFalse();
+        p.exit(a);
+        assertThat(bm.tryCharge(4096)).isFalse();
+        assertThat(b.killed()).isTrue();
+        assertThat(other.killed()).isFalse();
+        assertThat(m.events(MemoryEvent.OOM_KILL)).isEqualTo(2);
+        bm.uncharge(4096);
+        p.exit(b);
+        p.cgroups().memory().setSwapEnabled(true);
     }
 
     @Test

@@ -2,6 +2,8 @@ package io.jocclum.sgx.epc;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.cgroup.HostTask;
+import io.jocclum.sgx.cgroup.Mm;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.SgxPlatform;
 import io.jocclum.sgx.testing.SgxInvariantsExtension;
@@ -48,6 +50,8 @@ class EpcControllerSeamTest {
         final Group root = new Group("/", Long.MAX_VALUE);
         final List<Group> groups = new ArrayList<>(List.of(root));
         final List<String> calls = new ArrayList<>();
+        /** The toy's own grouping of tasks (a real controller reads the task's cgroup). */
+        final java.util.Map<HostTask, Group> members = new java.util.concurrent.ConcurrentHashMap<>();
 
         ToyController(EpcServices s) {
             this.services = s;
@@ -59,14 +63,13 @@ class EpcControllerSeamTest {
             return g;
         }
 
-        @Override
-        public EpcGroup rootGroup() {
-            return root;
+        void assign(HostTask task, Group g) {
+            members.put(task, g);
         }
 
         @Override
         public EpcGroup currentGroup(HostTask task) {
-            return task.epcGroup();
+            return members.getOrDefault(task, root);
         }
 
         @Override
@@ -133,15 +136,14 @@ class EpcControllerSeamTest {
     @Test
     void perGroupLimitsReclaimOnlyTheGroupsOwnLru() {
         ToyController[] ctl = new ToyController[1];
-        SgxPlatform p = SgxPlatform.start(SgxTestSupport.config(1024).build(), s -> ctl[0] = new ToyController(s),
-                BackingMemory.unlimited("/"));
+        SgxPlatform p = SgxPlatform.start(SgxTestSupport.config(1024).build(), s -> ctl[0] = new ToyController(s));
         SgxTestSupport.track(p);
         ToyController c = ctl[0];
         assertThat(p.controller()).isSameAs(c);
         Group small = c.group("small", 40);
         HostTask a = p.newTask("a");
         HostTask b = p.newTask("b");
-        a.setEpcGroup(small);
+        c.assign(a, small);
         EnclaveFd fdB = SgxTestSupport.load(p, b, SgxTestSupport.image(1 << 21, 100));
         EnclaveFd fdA = SgxTestSupport.load(p, a, SgxTestSupport.image(1 << 21, 100));
         assertThat(small.usage.get()).isLessThanOrEqualTo(40);
@@ -160,12 +162,11 @@ class EpcControllerSeamTest {
     @Test
     void nothingReclaimableInTheGroupIsEnomem() {
         ToyController[] ctl = new ToyController[1];
-        SgxPlatform p = SgxPlatform.start(SgxTestSupport.config(1024).build(), s -> ctl[0] = new ToyController(s),
-                BackingMemory.unlimited("/"));
+        SgxPlatform p = SgxPlatform.start(SgxTestSupport.config(1024).build(), s -> ctl[0] = new ToyController(s));
         SgxTestSupport.track(p);
         Group tiny = ctl[0].group("tiny", 1);
         HostTask t = p.newTask("t");
-        t.setEpcGroup(tiny);
+        ctl[0].assign(t, tiny);
         EnclaveFd fd = p.openEnclave(t);
         assertThatThrownBy(() -> fd.create(SgxTestSupport.image(1 << 20, 1).secs()))
                 .isInstanceOfSatisfying(ErrnoException.class, e -> assertThat(e.errno()).isEqualTo(Errno.ENOMEM));

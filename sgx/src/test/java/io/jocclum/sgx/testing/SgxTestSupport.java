@@ -4,12 +4,12 @@ import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Tcs;
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.EnclaveImage;
 import io.jocclum.sgx.driver.EnclaveLoader;
 import io.jocclum.sgx.driver.PlatformConfig;
 import io.jocclum.sgx.driver.SgxPlatform;
-import io.jocclum.sgx.epc.HostTask;
 import io.jocclum.sgx.epc.Ksgxd;
 import io.jocclum.sgx.measure.SigningKey;
 

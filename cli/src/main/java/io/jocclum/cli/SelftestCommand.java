@@ -1,0 +1,64 @@
+package io.jocclum.cli;
+
+import io.jocclum.libos.config.Sizes;
+import io.jocclum.sgx.selftest.EpcCgroupSelftest;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/** {@code jocclum selftest NAME}: ports of kernel selftests run against the simulated platform. */
+@Command(name = "selftest", description = "Run a kernel selftest against the simulated platform (TAP output).",
+        subcommands = {SelftestCommand.EpcCgroup.class})
+final class SelftestCommand implements Callable<Integer> {
+
+    @Override
+    public Integer call() {
+        throw new UserError("no selftest given; use 'jocclum selftest epc-cgroup' (see 'jocclum selftest --help').");
+    }
+
+    /** {@code jocclum selftest epc-cgroup}: the v17 EPC cgroup selftests S0-S7. */
+    @Command(name = "epc-cgroup", description = {
+        "Run the v17 EPC cgroup selftests (run_epc_cg_selftests.sh, S0-S7) on a simulated platform with the misc",
+        "cgroup sgx_epc controller and print kselftest TAP; exit 0 only when all pass.",
+        "The limits derive from the capacity C: SMALL = C/512, LARGE = 4 x SMALL, LARGER = C; each workload W builds",
+        "an enclave with a heap of C bytes. Memory needed: about 9 x C of Java heap."})
+    static final class EpcCgroup implements Callable<Integer> {
+        private final Cli cli;
+
+        @Option(names = "--capacity", paramLabel = "SIZE",
+                description = "EPC capacity C in Occlum's size syntax (default ${DEFAULT-VALUE}; at least 8MB).",
+                defaultValue = "16MB")
+        String capacity;
+
+        @Option(names = "--seed", paramLabel = "N",
+                description = "Seed of S5's kill (delay and victim) and of the data W writes (default: the clock; printed).")
+        Long seed;
+
+        @Option(names = "--controller-intent",
+                description = "Use the series' stated intent: async reclaim queued after a successful charge at the soft "
+                        + "threshold (dead code in v17 as posted).")
+        boolean intent;
+
+        EpcCgroup(Cli cli) {
+            this.cli = cli;
+        }
+
+        @Override
+        public Integer call() {
+            long bytes;
+            try {
+                bytes = Sizes.parse(capacity);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--capacity '" + capacity + "' " + e.getMessage() + ".");
+            }
+            String problem = EpcCgroupSelftest.capacityProblem(bytes);
+            if (problem != null) {
+                throw new UserError("--capacity " + capacity.strip() + " " + problem + ".");
+            }
+            long s = seed != null ? seed : cli.clock.millis();
+            EpcCgroupSelftest.Report r = EpcCgroupSelftest.run(new EpcCgroupSelftest.Options(bytes, s, intent), cli.out);
+            return r.allPassed() ? 0 : UserError.FAILURE;
+        }
+    }
+}

@@ -1,0 +1,340 @@
+package io.jocclum.sgx.selftest;
+
+import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.arch.Tcs;
+import io.jocclum.sgx.cgroup.HostTask;
+import io.jocclum.sgx.cpu.EnclaveContext;
+import io.jocclum.sgx.cpu.EnclaveFault;
+import io.jocclum.sgx.driver.EnclaveFd;
+import io.jocclum.sgx.driver.EnclaveImage;
+import io.jocclum.sgx.driver.SgxIoctl;
+import io.jocclum.sgx.driver.SgxPlatform;
+import io.jocclum.sgx.measure.SigStruct;
+
+import java.lang.foreign.MemorySegment;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One W process: {@code test_sgx -t unclobbered_vdso_oversubscribed} (spec 4.0). It builds an
+ * enclave through the driver's ioctls - ECREATE; EADD of the ELF segments (two TCS pages first, then
+ * SSA, code and data, measured with EEXTEND); a heap of exactly the EPC capacity, unmeasured; EINIT
+ * - then enters it twice: the first ECALL puts a magic value into the data buffer and a seeded
+ * pattern into a sample of heap pages, the second reads everything back and checks it. Exit status
+ * 0 only if every step succeeded and every byte came back.
+ *
+ * <p>Each step (one ioctl, one ECALL) runs while the W holds the {@link Scheduler}'s baton; the
+ * heap is added {@value #QUANTUM_PAGES} pages per ADD_PAGES call so concurrent builds interleave.
+ * A W that fails closes its enclave and exits within its turn. A fatal signal ends the W at its next
+ * scheduling point (or inside the driver: EINTR, a fault given up).
+ */
+final class Workload {
+    /** Heap pages per ADD_PAGES call (the model's scheduling quantum). */
+    static final int QUANTUM_PAGES = 64;
+    static final long BASE = 0x40_0000_0000L;
+    static final long TCS0 = 0x0;
+    static final long TCS1 = 0x1000;
+    static final long SSA0 = 0x2000;
+    static final long CODE = 0x4000;
+    static final long DATA = 0x5000;
+    static final long HEAP = 0x6000;
+    /** Pages of the ELF segments: 2 TCS, 2 SSA, code, data. */
+    static final int ELF_PAGES = 6;
+    /** Heap pages the ECALLs write and check at most. */
+    static final int SAMPLES = 256;
+    private static final long MAGIC = 0x1234_5678_9ABC_DEF0L;
+    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[QUANTUM_PAGES * 4096]);
+
+    /** What the process's exit status says. */
+    enum Outcome {
+        PASS, FAIL, KILLED, ERROR
+    }
+
+    /** The enclave every W builds (same for all): its layout, SIGSTRUCT and page figures. */
+    record Image(EnclaveImage image, SigStruct sigstruct, long heapPages) {
+        static Image of(long capacityBytes, RSAPrivateCrtKey key) {
+            long heapPages = capacityBytes / 4096;
+            long total = HEAP + capacityBytes;
+            long size = Long.highestOneBit(total - 1) << 1;
+            byte[] code = new byte[4096];
+            for (int i = 0; i < code.length; i++) {
+                code[i] = (byte) (0xC3 ^ i);
+            }
+            List<EnclaveImage.Segment> segs = List.of(
+                    new EnclaveImage.Segment(TCS0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(SSA0, 1, CODE, 0, 0), true),
+                    new EnclaveImage.Segment(TCS1, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(SSA0 + 0x1000, 1, CODE, 0, 0),
+                            true),
+                    new EnclaveImage.Segment(SSA0, 2 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, true),
+                    new EnclaveImage.Segment(CODE, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), code, true),
+                    new EnclaveImage.Segment(DATA, 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, true),
+                    new EnclaveImage.Segment(HEAP, capacityBytes, SecInfo.reg(SecInfo.R | SecInfo.W), null, false));
+            EnclaveImage img = new EnclaveImage(BASE, size, 1,
+                    new Attributes(Attributes.MODE64BIT | Attributes.DEBUG, Attributes.XFRM_LEGACY), 0, segs);
+            return new Image(img, img.sign(key, 0, 0), heapPages);
+        }
+
+        /** Enclave pages without the SECS. */
+        long pages() {
+            return ELF_PAGES + heapPages;
+        }
+
+        /** VA pages: one per 512 enclave pages, the SECS counted (spec 3.2). */
+        long vaPages() {
+            return (pages() + 1 + 511) / 512;
+        }
+
+        /** Pages a built W holds that are never on an LRU: its VA pages and its SECS. */
+        long unreclaimablePages() {
+            return vaPages() + 1;
+        }
+    }
+
+    private final int index;
+    private final SgxPlatform platform;
+    private final HostTask task;
+    private final Scheduler sched;
+    private final Image image;
+    private final long seed;
+    private final Runnable waker;
+    private final List<Runnable> steps = new ArrayList<>();
+    private EnclaveFd fd;
+    private Thread thread;
+    /** Guarded by the scheduler's lock. */
+    boolean left;
+    private volatile Outcome outcome;
+    private volatile String detail = "";
+
+    Workload(int index, SgxPlatform platform, HostTask task, Scheduler sched, Image image, long seed) {
+        this.index = index;
+        this.platform = platform;
+        this.task = task;
+        this.sched = sched;
+        this.image = image;
+        this.seed = seed;
+        this.waker = sched::wake;
+        task.addSignalWaker(waker);
+        steps.add(this::create);
+        for (EnclaveImage.Segment s : image.image().segments()) {
+            if (s.offset() == HEAP) {
+                for (long off = 0; off < s.length(); off += QUANTUM_PAGES * 4096L) {
+                    long o = off;
+                    steps.add(() -> add(s, o, Math.min(QUANTUM_PAGES * 4096L, s.length() - o)));
+                }
+            } else {
+                steps.add(() -> add(s, 0, s.length()));
+            }
+        }
+        steps.add(() -> fd.init(image.sigstruct().toBytes()));
+        steps.add(this::firstEcall);
+        steps.add(this::secondEcall);
+    }
+
+    int index() {
+        return index;
+    }
+
+    HostTask task() {
+        return task;
+    }
+
+    EnclaveFd fd() {
+        return fd;
+    }
+
+    Outcome outcome() {
+        return outcome;
+    }
+
+    /** Why it did not pass (empty when it passed). */
+    String detail() {
+        return detail;
+    }
+
+    /** Exit status 0. */
+    boolean passed() {
+        return outcome == Outcome.PASS;
+    }
+
+    void start() {
+        thread = Thread.ofVirtual().name("W" + index).start(this::run);
+    }
+
+    void join() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void run() {
+        boolean done = false;
+        String step = "";
+        try {
+            for (int i = 0; i < steps.size() && !done; i++) {
+                if (!sched.awaitTurn(this)) {
+                    finish(Outcome.KILLED, "killed by a signal while waiting to run");
+                    break;
+                }
+                try {
+                    step = stepName(i);
+                    steps.get(i).run();
+                    if (task.killed()) {
+                        finish(Outcome.KILLED, "killed by a signal during " + step + progress());
+                        done = true;
+                    } else if (i == steps.size() - 1) {
+                        finish(Outcome.PASS, "");
+                        done = true;
+                    }
+                } catch (ErrnoException e) {
+                    finish(task.killed() ? Outcome.KILLED : Outcome.FAIL, step + ": " + e.errno().name() + progress());
+                    done = true;
+                } catch (EnclaveFault f) {
+                    finish(task.killed() ? Outcome.KILLED : Outcome.FAIL, step + ": " + f.kind() + " at 0x"
+                            + Long.toHexString(f.address()));
+                    done = true;
+                } catch (DataMismatch e) {
+                    finish(Outcome.FAIL, step + ": " + e.getMessage());
+                    done = true;
+                } catch (RuntimeException e) {
+                    finish(Outcome.ERROR, step + ": internal error " + e);
+                    done = true;
+                } finally {
+                    if (done) {
+                        teardown();   // the failed (or finished) W releases its enclave within its turn
+                    }
+                    sched.endTurn(this);
+                }
+            }
+        } finally {
+            if (!done) {
+                teardown();           // killed while waiting: dies now, concurrently with the turn holder
+            }
+            sched.left(this);
+        }
+    }
+
+    /** ", N pages added" while building. */
+    private String progress() {
+        return fd == null || fd.enclave().isInitialized() ? "" : " with " + fd.enclave().pageCount() + " pages added";
+    }
+
+    private void finish(Outcome o, String why) {
+        outcome = o;
+        detail = why;
+    }
+
+    private String stepName(int i) {
+        if (i == 0) {
+            return "SGX_IOC_ENCLAVE_CREATE";
+        }
+        if (i == steps.size() - 3) {
+            return "SGX_IOC_ENCLAVE_INIT";
+        }
+        if (i == steps.size() - 2) {
+            return "first ECALL";
+        }
+        if (i == steps.size() - 1) {
+            return "second ECALL";
+        }
+        return "SGX_IOC_ENCLAVE_ADD_PAGES";
+    }
+
+    /** Process exit: the enclave file is closed (its pages freed and uncharged), the task leaves its cgroup. */
+    private void teardown() {
+        try {
+            if (fd != null) {
+                fd.close();
+            }
+        } finally {
+            task.removeSignalWaker(waker);
+            platform.exit(task);
+        }
+    }
+
+    private void create() {
+        fd = platform.openEnclave(task);
+        fd.create(image.image().secs());
+    }
+
+    /** ADD_PAGES of {@code length} bytes of {@code s} from {@code off}, resuming after partial progress. */
+    private void add(EnclaveImage.Segment s, long off, long length) {
+        long flags = s.measured() ? SgxIoctl.SGX_PAGE_MEASURE : 0;
+        long done = 0;
+        while (done < length) {
+            MemorySegment src = s.data() == null ? ZEROS.asSlice(0, length - done)
+                    : MemorySegment.ofArray(s.data()).asSlice(off + done, length - done);
+            SgxIoctl.AddPages a = new SgxIoctl.AddPages(src, s.offset() + off + done, length - done, s.secInfo(), flags);
+            fd.addPages(a);
+            done += a.count;
+            if (task.killed()) {
+                return;   // partial progress because of the signal: the process dies with it
+            }
+        }
+    }
+
+    private long samplePage(int j) {
+        long stride = Math.max(1, image.heapPages() / SAMPLES);
+        return BASE + HEAP + (j * stride % image.heapPages()) * 4096L;
+    }
+
+    private int samples() {
+        return (int) Math.min(SAMPLES, image.heapPages());
+    }
+
+    private void firstEcall() {
+        fd.ecall(BASE + TCS0, 64);
+        EnclaveContext ctx = fd.context();
+        ctx.writeLong(BASE + DATA, MAGIC ^ index);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int j = 0; j < samples(); j++) {
+            long v = r.nextLong();
+            ctx.writeLong(samplePage(j) + (j % 64) * 8, v);
+            ctx.writeLong(samplePage(j) + 4088, ~v);
+        }
+    }
+
+    private void secondEcall() {
+        fd.ecall(BASE + TCS1, 64);
+        EnclaveContext ctx = fd.context();
+        long magic = ctx.readLong(BASE + DATA);
+        if (magic != (MAGIC ^ index)) {
+            throw new DataMismatch("the magic value came back as 0x" + Long.toHexString(magic));
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int j = 0; j < samples(); j++) {
+            long v = r.nextLong();
+            long a = ctx.readLong(samplePage(j) + (j % 64) * 8);
+            long b = ctx.readLong(samplePage(j) + 4088);
+            if (a != v || b != ~v) {
+                throw new DataMismatch("heap page 0x" + Long.toHexString(samplePage(j)) + " lost its data");
+            }
+        }
+    }
+
+    /** The enclave gave back other bytes than it stored: the test fails (never an internal error). */
+    static final class DataMismatch extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        DataMismatch(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "W" + index + " (" + task + ")";
+    }
+}
