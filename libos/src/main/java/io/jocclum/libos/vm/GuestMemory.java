@@ -414,7 +414,7 @@ public final class GuestMemory {
                 }
                 throw fault(new GuestSignal.Segv(f.address(), true, write), "the platform refused the access: " + f.getMessage());
             }
-            case SIGBUS, INTEGRITY -> throw platformFailure(f, write);
+            case SIGBUS, INTEGRITY, KILLED -> throw platformFailure(f, write);
             case GENERAL_PROTECTION, INVALID_OPCODE ->
                     throw new IllegalStateException("platform fault during a guest access (a LibOS bug)", f);
         }
@@ -424,6 +424,9 @@ public final class GuestMemory {
         return switch (f.kind()) {
             case INTEGRITY -> fault(new GuestSignal.Bus(f.address(), GuestSignal.BUS_OBJERR), f.getMessage());
             case SIGBUS -> fault(new GuestSignal.Bus(f.address(), GuestSignal.BUS_ADRERR), f.getMessage());
+            // the enclave's host task has a fatal signal pending (the driver gave up waiting for
+            // EPC): the access cannot complete; the host process is going away anyway
+            case KILLED -> fault(new GuestSignal.Bus(f.address(), GuestSignal.BUS_ADRERR), "host task killed: " + f.getMessage());
             case PAGE_FAULT -> fault(new GuestSignal.Segv(f.address(), true, write), f.getMessage());
             case GENERAL_PROTECTION, INVALID_OPCODE ->
                     new IllegalStateException("platform fault during a guest access (a LibOS bug)", f);
