@@ -153,6 +153,34 @@ class EnclaveContextTest {
         assertThat(fd.stats().count(CostEvent.EREMOVE)).isEqualTo(1);
     }
 
+    /**
+     * Linux's sgx_encl_grow adds a VA page when page_cnt reaches a multiple of 512, and
+     * REMOVE_PAGES only lowers page_cnt (sgx_encl_shrink(encl, NULL)): a commit/trim cycle across
+     * the boundary costs one more VA page each time, kept until the enclave is released.
+     */
+    @Test
+    void eaugRemoveCyclesAcrossA512PageBoundaryAccumulateVaPages() {
+        SgxPlatform big = SgxTestSupport.platform(SgxTestSupport.config(2048).build());
+        EnclaveFd e = SgxTestSupport.load(big, big.newTask("va"), SgxTestSupport.image(SIZE, 8));
+        EnclaveContext c = e.context();
+        long addr = BASE + 0x100000;
+        while (e.enclave().vaPageCount() == 1) {
+            assertThat(c.eaccept(addr, PENDING_RW)).isZero();
+            addr += 4096;
+        }
+        long last = addr - 4096;
+        for (int cycle = 1; cycle <= 2; cycle++) {
+            c.modifyTypes(last, 4096, PageType.TRIM);
+            assertThat(c.eaccept(last, SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED))).isZero();
+            c.removePages(last, 4096);
+            assertThat(e.enclave().vaPageCount()).as("REMOVE_PAGES frees no VA page").isEqualTo(1 + cycle);
+            assertThat(c.eaccept(last, PENDING_RW)).isZero();
+            assertThat(e.enclave().vaPageCount()).as("the EAUG crossed the boundary again").isEqualTo(2 + cycle);
+        }
+        assertThat(big.checkInvariants()).isEmpty();
+        e.close();
+    }
+
     @Test
     void removePagesOfAnUnacceptedTrimFails() {
         long addr = BASE + 0x300000;
