@@ -123,12 +123,16 @@ final class Epc {
      * Commits the uncommitted pages of user-region range [s, e) with {@code perms} (not none):
      * EACCEPT (the driver EAUGs on the resulting fault) for RW, EACCEPTCOPY of a zero page for any
      * other permission. Returns the pages committed. EnclaveFault SIGBUS if the platform has no EPC.
+     *
+     * <p>SECINFO as the SGX SDK's EMM builds it ({@code sgx_mm_commit}, {@code sgx_mm_commit_data}):
+     * EACCEPT expects the page's state, PT_REG | RW | PENDING; EACCEPTCOPY gives the page its final
+     * attributes, PT_REG | permissions, with no state bit.
      */
     long commit(long s, long e, long perms) {
         if (perms == 0) {
             throw new IllegalArgumentException("cannot commit pages with no permissions");
         }
-        SecInfo si = SecInfo.of(PageType.REG, perms, SecInfo.PENDING);
+        SecInfo si = perms == RW ? SecInfo.of(PageType.REG, RW, SecInfo.PENDING) : SecInfo.reg(perms);
         return tracker.commit(s, e, a -> {
             int st = perms == RW ? ctx.eaccept(a, si) : ctx.eacceptcopy(a, si, ZERO_PAGE);
             if (st != SgxStatus.SUCCESS.code()) {

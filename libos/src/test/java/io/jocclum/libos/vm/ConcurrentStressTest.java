@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * freed memory, a lost commit) shows as a wrong byte. Seeded per thread; the seed is printed.
  */
 @ParameterizedClass
-@EnumSource(value = Platform.class, names = {"EDMM", "SGX1"})
+@EnumSource(value = Platform.class, names = {"FAKE_EDMM", "FAKE_SGX1", "REAL_EDMM", "REAL_SGX1"})
 class ConcurrentStressTest extends VmTestBase {
     private static final int PROCESSES = 6;
     private static final int THREADS_PER_PROCESS = 3;
@@ -62,12 +62,12 @@ class ConcurrentStressTest extends VmTestBase {
             t.join();
         }
         assertThat(failures).isEmpty();
-        space.checkInvariants(fake);
+        checkAll();
         // half the processes exit while the others' memory must stay intact
         for (int p = 0; p < PROCESSES; p += 2) {
             procs.get(p).exit();
         }
-        space.checkInvariants(fake);
+        checkAll();
     }
 
     private void work(ProcessVm vm, long seed) {

@@ -136,6 +136,14 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         }
     }
 
+    /** Undoes {@link #corrupt}: the page is loadable again (the host restored its backing bytes). */
+    public void repair(long address) {
+        Leaf l = leaf(address, true);
+        synchronized (l) {
+            l.meta[index(address)] &= ~CORRUPT;
+        }
+    }
+
     public Counters counters() {
         return new Counters(eadd.get(), eaug.get(), eaccept.get(), eacceptcopy.get(), emodpe.get(), emodpr.get(), emodt.get(),
                 eremove.get(), ocalls.get(), pageFaults.get(), validPages.get());
