@@ -86,8 +86,27 @@ final class Epc {
         if (r == Region.RESERVED) {
             changeRun(s, e, from, to);
         } else {
-            tracker.forEachCommittedRun(s, e, false, (a, b) -> changeRun(a, b, from, to));
+            for (long[] run : committedRuns(s, e)) {
+                changeRun(run[0], run[1], from, to);
+            }
         }
+    }
+
+    /**
+     * The maximal runs of committed user-region pages in [s, e), merged across the tracker's 4 MB
+     * leaves, so that each run costs one OCALL however many leaves it spans. The caller owns the
+     * pages (no one else commits or trims them meanwhile).
+     */
+    private java.util.List<long[]> committedRuns(long s, long e) {
+        java.util.List<long[]> runs = new java.util.ArrayList<>();
+        tracker.forEachCommittedRun(s, e, false, (a, b) -> {
+            if (!runs.isEmpty() && runs.getLast()[1] == a) {
+                runs.getLast()[1] = b;
+            } else {
+                runs.add(new long[] {a, b});
+            }
+        });
+        return runs;
     }
 
     private void changeRun(long s, long e, long from, long to) {
@@ -204,15 +223,18 @@ final class Epc {
     /** Gives the EPC of the committed pages of user-region range [s, e) back: EMODT TRIM, EACCEPT, EREMOVE. */
     void trim(long s, long e) {
         SecInfo trimmed = SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED);
-        tracker.forEachCommittedRun(s, e, true, (a, b) -> {
+        for (long[] run : committedRuns(s, e)) {
+            long a = run[0];
+            long b = run[1];
             ctx.modifyTypes(a, b - a, PageType.TRIM);
             for (long x = a; x < b; x += 4096) {
                 accept(x, trimmed);
             }
             ctx.removePages(a, b - a);
+            tracker.uncommit(a, b);
             counters.pagesTrimmed.add((b - a) >>> 12);
             counters.trimRuns.increment();
-        });
+        }
     }
 
     /** A free range leaving the VM's hands (chunk given back): its committed user-region pages are trimmed. */

@@ -64,6 +64,22 @@ class CommitTrackerTest {
     }
 
     @Test
+    void uncommitClearsARangeAcrossLeavesAndKeepsTheRest() {
+        CommitTracker t = new CommitTracker(BASE, 16L << 20);
+        t.commit(BASE, BASE + (12L << 20), a -> { });
+        t.uncommit(BASE + (3L << 20), BASE + (9L << 20));
+        assertThat(t.committedPages()).isEqualTo((6L << 20) / P);
+        assertThat(t.isCommitted(BASE + (3L << 20) - P)).isTrue();
+        assertThat(t.isCommitted(BASE + (3L << 20))).isFalse();
+        assertThat(t.isCommitted(BASE + (9L << 20) - P)).isFalse();
+        assertThat(t.isCommitted(BASE + (9L << 20))).isTrue();
+        assertThat(t.partialLeaves()).isEqualTo(2);
+        t.uncommit(BASE, BASE + (16L << 20));
+        assertThat(t.committedPages()).isZero();
+        assertThat(t.check()).isEmpty();
+    }
+
+    @Test
     void memoryStaysBoundedForATerabyteRegion() {
         CommitTracker t = new CommitTracker(BASE, TB);
         assertThat(t.directories()).as("nothing allocated up front").isZero();

@@ -36,6 +36,8 @@ class EdmmPolicyTest extends VmTestBase {
         long a = anon(GB);
         assertThat(platform.layout().regionOf(a)).isEqualTo(Region.USER_REGION);
         long before = userRegionPages();
+        TestEnclave.Counts c0 = enclave.counts();
+        long epc0 = enclave.epcPagesInUse();
         for (long off : new long[] {0, 300 * MB, 600 * MB, GB - PAGE}) {
             mem.writeLong(a + off, off + 1);
         }
@@ -44,6 +46,11 @@ class EdmmPolicyTest extends VmTestBase {
         }
         assertThat(userRegionPages() - before).as("Occlum commits the whole GB on the 4th fault").isEqualTo(4);
         assertThat(space.stats().faults()).isEqualTo(4);
+        TestEnclave.Counts d = enclave.counts().minus(c0);
+        assertThat(d.eaug()).as("EAUG").isEqualTo(4);
+        assertThat(d.eaccept()).as("EACCEPT").isEqualTo(4);
+        assertThat(d.enclaveExceptions()).as("#PF delivered to the LibOS").isEqualTo(4);
+        assertThat(enclave.epcPagesInUse() - epc0).as("EPC pages the platform allocated").isEqualTo(4);
     }
 
     @Test
@@ -56,7 +63,11 @@ class EdmmPolicyTest extends VmTestBase {
         }
         long pages = len / PAGE;
         long faults = space.stats().faults();
-        assertThat(enclave.counts().eaug() - c0.eaug()).isEqualTo(pages);
+        TestEnclave.Counts d = enclave.counts().minus(c0);
+        assertThat(d.eaug()).isEqualTo(pages);
+        assertThat(d.eaccept()).isEqualTo(pages);
+        assertThat(d.kernelFaults()).as("Linux EAUGs one page per #PF").isEqualTo(pages);
+        assertThat(d.enclaveExceptions()).as("but the LibOS takes one exception per window").isEqualTo(faults);
         // 1, 2, 4, ..., 64, 64, ...: about pages / 64 faults rather than one per page
         assertThat(faults).isLessThanOrEqualTo(pages / config().faultWindowMaxPages() + 8).isGreaterThan(pages / config().faultWindowMaxPages() - 1);
         // a downward sweep (a stack) is detected too
@@ -123,9 +134,16 @@ class EdmmPolicyTest extends VmTestBase {
         long a = anon(8 * MB);
         mem.fill(a, 8 * MB, (byte) 1);
         long committed = userRegionPages();
+        TestEnclave.Counts c0 = enclave.counts();
+        long epc0 = enclave.epcPagesInUse();
         vm.munmap(a, 8 * MB);
         assertThat(userRegionPages()).as("8 MB >= the 1 MB trim threshold").isEqualTo(committed - 2048);
-        assertThat(enclave.counts().eremove()).isEqualTo(2048);
+        TestEnclave.Counts d = enclave.counts().minus(c0);
+        assertThat(d.emodt()).as("EMODT").isEqualTo(2048);
+        assertThat(d.eaccept()).as("EACCEPT").isEqualTo(2048);
+        assertThat(d.eremove()).as("EREMOVE").isEqualTo(2048);
+        assertThat(d.ocalls()).as("one MODIFY_TYPES and one REMOVE_PAGES for the run").isEqualTo(2);
+        assertThat(epc0 - enclave.epcPagesInUse()).as("EPC given back to the platform").isEqualTo(2048);
         long b = anon(16 * PAGE);
         mem.fill(b, 16 * PAGE, (byte) 1);
         long before = userRegionPages();

@@ -21,14 +21,24 @@ import java.util.List;
  */
 sealed interface TestEnclave extends AutoCloseable {
 
-    /** Leaf and OCALL counts since the enclave was created (EADD of the load included). */
+    /**
+     * Leaf, OCALL and fault counts since the enclave was created (EADD of the load included).
+     * {@code kernelFaults}: #PFs the driver handled (each EAUG is one: Linux EAUGs on a fault, on
+     * the access or on the EACCEPT of an absent page); {@code enclaveExceptions}: EPCM faults
+     * delivered to the LibOS's handler. The real platform's EMODPR count includes the EMODPR probe
+     * REMOVE_PAGES runs on every page (as Linux does) besides RESTRICT_PERMISSIONS.
+     */
     record Counts(long eadd, long eaug, long eaccept, long eacceptcopy, long emodpr, long emodpe, long emodt, long eremove,
-                  long ocalls) {
+                  long ocalls, long kernelFaults, long enclaveExceptions) {
         Counts minus(Counts o) {
             return new Counts(eadd - o.eadd, eaug - o.eaug, eaccept - o.eaccept, eacceptcopy - o.eacceptcopy, emodpr - o.emodpr,
-                    emodpe - o.emodpe, emodt - o.emodt, eremove - o.eremove, ocalls - o.ocalls);
+                    emodpe - o.emodpe, emodt - o.emodt, eremove - o.eremove, ocalls - o.ocalls, kernelFaults - o.kernelFaults,
+                    enclaveExceptions - o.enclaveExceptions);
         }
     }
+
+    /** EPC pages the platform has allocated (fake: valid pages of the enclave). */
+    long epcPagesInUse();
 
     EnclaveContext context();
 
@@ -79,7 +89,12 @@ sealed interface TestEnclave extends AutoCloseable {
         public Counts counts() {
             FakeEnclave.Counters c = fake.counters();
             return new Counts(c.eadd(), c.eaug(), c.eaccept(), c.eacceptcopy(), c.emodprPages(), c.emodpe(), c.emodtPages(),
-                    c.eremovePages(), c.ocalls());
+                    c.eremovePages(), c.ocalls(), c.eaug(), c.pageFaults());
+        }
+
+        @Override
+        public long epcPagesInUse() {
+            return fake.counters().validPages();
         }
 
         @Override
@@ -148,7 +163,14 @@ sealed interface TestEnclave extends AutoCloseable {
             EnclaveStats s = enclave.stats();
             return new Counts(s.count(CostEvent.EADD), s.count(CostEvent.EAUG), s.count(CostEvent.EACCEPT),
                     s.count(CostEvent.EACCEPTCOPY), s.count(CostEvent.EMODPR), s.count(CostEvent.EMODPE), s.count(CostEvent.EMODT),
-                    s.count(CostEvent.EREMOVE), s.count(CostEvent.OCALL));
+                    s.count(CostEvent.EREMOVE), s.count(CostEvent.OCALL), s.count(CostEvent.PAGE_FAULT),
+                    s.count(CostEvent.AEX) - s.count(CostEvent.PAGE_FAULT));
+        }
+
+        @Override
+        public long epcPagesInUse() {
+            var a = enclave.platform().epcManager().allocator();
+            return a.capacityPages() - a.freePages();
         }
 
         /** Evicts every reclaimable page of the platform (EBLOCK, ETRACK, EWB through the reclaimer). */
