@@ -209,7 +209,9 @@ final class EnclaveMemory implements EnclaveContext {
             int n = (int) Math.min(length, 4096 - in);
             EpcFrame f = pin(address, true);
             try {
-                f.pinnedContent(true).asSlice(in, n).fill(value);
+                if (value != 0 || f.isMaterialized()) { // zeros into a zero page: nothing to store
+                    f.pinnedContent(true).asSlice(in, n).fill(value);
+                }
             } finally {
                 f.unpin();
             }

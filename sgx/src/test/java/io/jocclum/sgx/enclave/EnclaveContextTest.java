@@ -271,10 +271,14 @@ class EnclaveContextTest {
             assertThat(ctx.readLong(HEAP + i * 4096L)).isZero();
         }
         assertThat(p.epc().materializedPages()).isEqualTo(before);
+        ctx.fill(HEAP + 4096, 3 * 4096, (byte) 0);
+        assertThat(p.epc().materializedPages()).as("storing zeros into zero pages needs no host memory").isEqualTo(before);
         ctx.writeByte(HEAP, (byte) 1);
         assertThat(p.epc().materializedPages()).isEqualTo(before + 1);
         MemorySegment seg = Arena.ofAuto().allocate(4096);
         ctx.read(HEAP, seg, 0, 4096);
         assertThat(seg.get(ValueLayout.JAVA_BYTE, 0)).isEqualTo((byte) 1);
+        ctx.fill(HEAP, 4096, (byte) 0);
+        assertThat(ctx.readByte(HEAP)).as("a written page is really zeroed").isZero();
     }
 }
