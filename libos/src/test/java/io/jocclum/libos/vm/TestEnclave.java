@@ -144,7 +144,12 @@ sealed interface TestEnclave extends AutoCloseable {
         private byte[] corruptedOriginal;
 
         Real(Platform p) {
-            PlatformConfig cfg = SgxTestSupport.config(EPC_BYTES / 4096).sgx2(p.sgx2()).ksgxd(Ksgxd.Mode.MANUAL).build();
+            this(p, EPC_BYTES / 4096, Ksgxd.Mode.MANUAL);
+        }
+
+        /** With an EPC of {@code epcPages} and ksgxd as a thread or run by the faulting caller. */
+        Real(Platform p, long epcPages, Ksgxd.Mode ksgxd) {
+            PlatformConfig cfg = SgxTestSupport.config(epcPages).sgx2(p.sgx2()).ksgxd(ksgxd).build();
             this.enclave = PlatformEnclave.start(cfg, p.layout(), SgxTestSupport.signingKey());
         }
 
@@ -184,7 +189,7 @@ sealed interface TestEnclave extends AutoCloseable {
         @Override
         public void starveEpc() {
             evictAll();
-            hog = enclave.platform().openVepc(enclave.platform().newTask("hog"), EPC_BYTES / 4096);
+            hog = enclave.platform().openVepc(enclave.platform().newTask("hog"), enclave.platform().epcManager().capacityPages());
             for (long i = 0; hog.fault(i, false) == VirtualEpc.FaultResult.MAPPED; i++) {
                 // take every free EPC page: vEPC pages are never reclaimable
             }

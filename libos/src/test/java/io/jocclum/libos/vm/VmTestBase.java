@@ -41,6 +41,11 @@ abstract class VmTestBase {
         return VmConfig.defaults();
     }
 
+    /** The enclave of the test (subclasses may size the platform differently). */
+    TestEnclave openEnclave() {
+        return platform.open();
+    }
+
     /** The context the user space runs against (tests may interpose a recorder). */
     EnclaveContext interpose(EnclaveContext c) {
         return c;
@@ -52,7 +57,7 @@ abstract class VmTestBase {
 
     @BeforeEach
     void createSpace() {
-        enclave = platform.open();
+        enclave = openEnclave();
         ctx = enclave.context();
         epcm = enclave.view();
         space = UserSpace.create(interpose(ctx), platform.layout(), config());

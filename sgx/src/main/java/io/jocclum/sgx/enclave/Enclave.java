@@ -1125,6 +1125,11 @@ public final class Enclave {
         if (pages == null || addr < base || addr - base >= size) {
             return null;
         }
+        EnclavePage q = pages.get((addr - base) >>> 12);
+        EpcFrame rf = q == null ? null : q.frame;
+        if (rf != null) {
+            return rf.epcmEntry(); // resident: no lock needed on a quiescent enclave
+        }
         lock.lock();
         try {
             EnclavePage p = pages.get((addr - base) >>> 12);
@@ -1156,6 +1161,14 @@ public final class Enclave {
     public boolean inspectPageIsZero(long addr) {
         if (pages == null || addr < base || addr - base >= size) {
             return true;
+        }
+        EnclavePage q = pages.get((addr - base) >>> 12);
+        if (q == null) {
+            return true;
+        }
+        EpcFrame rf = q.frame;
+        if (rf != null) {
+            return rf.contentIsZero();
         }
         lock.lock();
         try {
