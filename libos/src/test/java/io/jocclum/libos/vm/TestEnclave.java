@@ -140,8 +140,7 @@ sealed interface TestEnclave extends AutoCloseable {
 
         final PlatformEnclave enclave;
         private VirtualEpc hog;
-        private long corrupted = -1;
-        private byte[] corruptedOriginal;
+        private final java.util.Map<Long, byte[]> corrupted = new java.util.HashMap<>(); // backing page -> original
 
         Real(Platform p) {
             this(p, EPC_BYTES / 4096, Ksgxd.Mode.MANUAL);
@@ -203,23 +202,25 @@ sealed interface TestEnclave extends AutoCloseable {
 
         @Override
         public void corrupt(long address) {
-            long page = address & ~0xFFFL;
-            evictAll();
+            EpcController c = enclave.platform().controller();
+            while (enclave.enclave().isResident(address & ~0xFFFL)) {
+                c.reclaimGlobal(null); // LRU order: the pages before it go too
+            }
             var file = enclave.enclave().backingFile();
-            long index = file.contentsIndex(page);
+            long index = file.contentsIndex(address & ~0xFFFL);
             byte[] blob = file.readPage(index);
-            corrupted = index;
-            corruptedOriginal = blob.clone();
+            corrupted.putIfAbsent(index, blob.clone());
             blob[17] ^= 0x40;
             file.writePage(index, blob);
         }
 
         @Override
         public void repair(long address) {
-            if (corrupted >= 0 && enclave.enclave().backingFile().readPage(corrupted) != null) {
-                enclave.enclave().backingFile().writePage(corrupted, corruptedOriginal);
+            var file = enclave.enclave().backingFile();
+            byte[] original = corrupted.remove(file.contentsIndex(address & ~0xFFFL));
+            if (original != null && file.readPage(file.contentsIndex(address & ~0xFFFL)) != null) {
+                file.writePage(file.contentsIndex(address & ~0xFFFL), original);
             }
-            corrupted = -1;
         }
 
         @Override
