@@ -28,7 +28,7 @@ class OversubscribedStressTest extends ConcurrentStressWorkload {
     /** Fewer steps: the EPC thrashes (every step evicts and reloads pages). */
     @Override
     int steps() {
-        return 100;
+        return 60;
     }
 
     @AfterEach
