@@ -26,9 +26,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * User-space VM benchmarks on the fake enclave (the platform model is swapped in by the lead):
- * mmap+munmap pairs through the syscall-level API with a given number of live VMAs, guest
- * sequential writes against a raw copy of the same size, and the EDMM first-touch path.
+ * User-space VM benchmarks: mmap+munmap pairs through the syscall-level API with a given number
+ * of live VMAs (fake enclave), guest sequential writes against a raw copy of the same size, and
+ * the EDMM first-touch path, the last two on the fake enclave and on the simulated SGX platform
+ * ({@code platform} = {@code fake} or {@code sgx}, see {@link BenchEnclave}).
  */
 public class VmBench {
     static final long PAGE = 4096;
@@ -96,39 +97,59 @@ public class VmBench {
         static final long SIZE = 64L << 20;
         static final int CHUNK = 64 << 10;
 
-        FakeEnclave fake;
+        @Param({"fake"})
+        public String platform;
+
+        BenchEnclave enclave;
         UserSpace space;
         ProcessVm vm;
         GuestMemory mem;
         long addr;
         final byte[] chunk = new byte[CHUNK];
-        MemorySegment chunkSeg;
-        Arena arena;
-        MemorySegment raw;
 
         @Setup(Level.Trial)
         public void setup() {
-            fake = FakeEnclave.forLayout(edmmLayout(), true);
-            space = UserSpace.create(fake, edmmLayout(), VmConfig.defaults());
+            enclave = BenchEnclave.open(platform, edmmLayout());
+            space = UserSpace.create(enclave.ctx, edmmLayout(), VmConfig.defaults());
             vm = space.createProcess(1, new ProcessVmSpec(1L << 20, 64 * 1024, List.of()));
             addr = vm.mmap(0, SIZE, RW, ANON | Mman.MAP_POPULATE, null, 0);
             mem = vm.memory(AccessMode.USER);
             for (int k = 0; k < chunk.length; k++) {
                 chunk[k] = (byte) k;
             }
-            chunkSeg = MemorySegment.ofArray(chunk);
-            arena = Arena.ofShared();
-            raw = arena.allocate(SIZE, 4096);
-            raw.fill((byte) 1);
             for (long off = 0; off < SIZE; off += CHUNK) {
-                mem.write(addr + off, chunk, 0, CHUNK);
+                mem.write(addr + off, chunk, 0, CHUNK); // every page holds data from now on
             }
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
             vm.exit();
-            fake.close();
+            enclave.close();
+        }
+    }
+
+    /** The anchor of {@link WriteState}: the same 64 KB chunks copied into 64 MB of off-heap memory. */
+    @State(Scope.Thread)
+    public static class RawState {
+        final byte[] chunk = new byte[WriteState.CHUNK];
+        MemorySegment chunkSeg;
+        Arena arena;
+        MemorySegment raw;
+
+        @Setup(Level.Trial)
+        public void setup() {
+            for (int k = 0; k < chunk.length; k++) {
+                chunk[k] = (byte) k;
+            }
+            chunkSeg = MemorySegment.ofArray(chunk);
+            arena = Arena.ofShared();
+            raw = arena.allocate(WriteState.SIZE, 4096);
+            raw.fill((byte) 1);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
             arena.close();
         }
     }
@@ -146,7 +167,7 @@ public class VmBench {
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
-    public MemorySegment rawCopy(WriteState s) {
+    public MemorySegment rawCopy(RawState s) {
         for (long off = 0; off < WriteState.SIZE; off += WriteState.CHUNK) {
             MemorySegment.copy(s.chunkSeg, 0, s.raw, off, WriteState.CHUNK);
         }
@@ -158,15 +179,18 @@ public class VmBench {
     public static class TouchState {
         static final long SIZE = 4L << 20;
 
-        FakeEnclave fake;
+        @Param({"fake"})
+        public String platform;
+
+        BenchEnclave enclave;
         UserSpace space;
         ProcessVm vm;
         GuestMemory mem;
 
         @Setup(Level.Trial)
         public void setup() {
-            fake = FakeEnclave.forLayout(edmmLayout(), true);
-            space = UserSpace.create(fake, edmmLayout(), VmConfig.defaults());
+            enclave = BenchEnclave.open(platform, edmmLayout());
+            space = UserSpace.create(enclave.ctx, edmmLayout(), VmConfig.defaults());
             vm = space.createProcess(1, new ProcessVmSpec(1L << 20, 64 * 1024, List.of()));
             // fill reserved memory so the benchmark's mappings land in the EDMM user region
             vm.mmap(0, 60L << 20, RW, ANON, null, 0);
@@ -176,7 +200,20 @@ public class VmBench {
         @TearDown(Level.Trial)
         public void tearDown() {
             vm.exit();
-            fake.close();
+            enclave.close();
+        }
+
+        /** One first-touch round outside JMH: map, touch every page, unmap (for the simulated-cycle figures). */
+        long[] touchOnce() {
+            long a = vm.mmap(0, SIZE, RW, ANON, null, 0);
+            long c0 = enclave.sgx.stats().cycles();
+            for (long off = 0; off < SIZE; off += PAGE) {
+                mem.writeByte(a + off, (byte) 1);
+            }
+            long c1 = enclave.sgx.stats().cycles();
+            vm.munmap(a, SIZE);
+            long c2 = enclave.sgx.stats().cycles();
+            return new long[] {c1 - c0, c2 - c1};
         }
     }
 

@@ -12,7 +12,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>One free space per region (reserved memory first: it is already committed), so holes
  * never straddle the SDK gap; and the chunk index by start address. Invariant, whenever
- * {@link #lock} is free: holes and chunks tile the user space exactly.
+ * {@link #lock} is free: holes, chunks and the {@link LostPages} outside chunks tile the user
+ * space exactly (a lost page is never freed).
  *
  * <p>{@link #lock} is a leaf lock held only for O(log n) index and free-space updates: never
  * while memory is zeroed, copied, committed or written back. Small mmaps and munmaps inside an
@@ -22,12 +23,14 @@ import java.util.concurrent.locks.ReentrantLock;
 final class AddressSpace {
     final ReentrantLock lock = new ReentrantLock();
     final UserSpaceLayout layout;
+    final LostPages lost;
     private final FreeSpace reservedFree = new FreeSpace(); // guarded by lock
     private final FreeSpace regionFree = new FreeSpace();   // guarded by lock
     private final TreeMap<Long, Chunk> chunks = new TreeMap<>(); // guarded by lock
 
-    AddressSpace(UserSpaceLayout layout) {
+    AddressSpace(UserSpaceLayout layout, LostPages lost) {
         this.layout = layout;
+        this.lost = lost;
         if (layout.reservedSize() > 0) {
             reservedFree.free(layout.reservedBase(), layout.reservedEnd(), Long.MIN_VALUE, Long.MAX_VALUE);
         }
@@ -145,7 +148,7 @@ final class AddressSpace {
             throw new IllegalStateException("releasing " + c + " which is not indexed");
         }
         c.released = true;
-        free(c.region).free(c.start, c.end, lo(c.region), hi(c.region));
+        lost.freeExcept(free(c.region), c.start, c.end, lo(c.region), hi(c.region));
     }
 
     /**
@@ -170,7 +173,7 @@ final class AddressSpace {
             }
             for (long[] f : freed) {
                 Region r = layout.regionOf(f[0]);
-                free(r).free(f[0], f[1], lo(r), hi(r));
+                lost.freeExcept(free(r), f[0], f[1], lo(r), hi(r));
             }
         } finally {
             lock.unlock();

@@ -86,8 +86,8 @@ final class Arena {
 
     /** Returns [start, end) of chunk {@code c} (already zeroed or trimmed) to the arena; may give the chunk back. */
     void freeLocked(Chunk c, long start, long end) {
-        free.free(start, end, c.start, c.end);
-        c.used -= end - start;
+        space.lost.freeExcept(free, start, end, c.start, c.end);
+        c.used -= end - start - space.lost.bytesIn(start, end); // lost pages stay used for good
         if (c.used < 0) {
             throw new IllegalStateException(c + " used bytes went negative");
         }
@@ -110,11 +110,28 @@ final class Arena {
         space.counters.chunksReleased.increment();
     }
 
-    /** Gives back every empty chunk (used when the VM shuts down). */
+    /**
+     * Gives back every empty chunk (used when the VM shuts down), and every chunk that holds
+     * nothing but lost pages: its holes leave the arena, its committed pages are given back and
+     * its range goes to the global free space except the lost pages, which stay retired.
+     */
     void releaseEmptyLocked() {
         for (Chunk c : new ArrayList<>(empty)) {
             empty.remove(c);
             releaseChunk(c);
+        }
+        for (Chunk c : new ArrayList<>(chunks.values())) {
+            if (c.used > 0 && c.used == space.lost.bytesIn(c.start, c.end)) {
+                for (FreeSpace.Hole h : free.holes()) {
+                    if (h.start() >= c.start && h.end() <= c.end) {
+                        free.removeExactHole(h.start(), h.end());
+                    }
+                }
+                chunks.remove(c.start);
+                space.epc.giveBackFree(c.region, c.start, c.end);
+                space.addressSpace.release(c);
+                space.counters.chunksReleased.increment();
+            }
         }
     }
 

@@ -278,6 +278,23 @@ final class CommitTracker {
         }
     }
 
+    /** Marks every page of [start, end) uncommitted (the caller gave them back to the platform). */
+    void uncommit(long start, long end) {
+        long p = pageIndex(start);
+        long last = pageIndex(end - 1);
+        while (p <= last) {
+            long li = p >>> LEAF_SHIFT;
+            long leafEnd = Math.min(last + 1, (li + 1) << LEAF_SHIFT);
+            synchronized (stripe(li)) {
+                Leaf l = leaf(li);
+                if (l != null) {
+                    clear(li, l, p, leafEnd);
+                }
+            }
+            p = leafEnd;
+        }
+    }
+
     /** Clears pages [q, r) of leaf li (caller holds the stripe lock); returns the new leaf state. */
     private Leaf clear(long li, Leaf l, long q, long r) {
         if (l == FULL) {

@@ -11,6 +11,8 @@ import io.jocclum.sgx.cpu.EnclaveFault;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The VM's use of the platform (Occlum {@code vm_epc.rs}): committing user-region pages,
@@ -24,14 +26,18 @@ import java.nio.ByteBuffer;
  * Without EDMM the EPCM stays RWX and permissions are bookkeeping only (SGX1).
  *
  * <p>Page-state knowledge: committed user-region pages are tracked by {@link CommitTracker};
- * possibly non-zero reserved pages by {@link DirtyMap}. Stateless otherwise and thread-safe;
- * callers guarantee that no one else changes the pages of the ranges they pass.
+ * possibly non-zero reserved pages by {@link DirtyMap}; pages the platform can no longer bring
+ * back by {@link LostPages} (an operation that meets one retries page by page and retires it).
+ * Stateless otherwise and thread-safe; callers guarantee that no one else changes the pages of
+ * the ranges they pass.
  */
 final class Epc {
     static final long R = SecInfo.R;
     static final long RW = SecInfo.R | SecInfo.W;
     static final long RWX = SecInfo.R | SecInfo.W | SecInfo.X;
     private static final byte[] ZERO_PAGE = new byte[4096];
+    /** EACCEPT operand of a page EMODTed to PT_TRIM (the SDK's SGX_EMA_PAGE_TYPE_TRIM | SGX_EMA_STATE_MODIFIED). */
+    private static final SecInfo TRIMMED = SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED);
     private static final int IO_CHUNK = 256 << 10;
 
     final EnclaveContext ctx;
@@ -42,9 +48,12 @@ final class Epc {
     /** Reserved memory dirty pages, null when there is no reserved memory. */
     final DirtyMap dirty;
     final VmCounters counters;
+    /** Pages the platform can neither restore nor give back: skipped by every operation here. */
+    final LostPages lost;
 
-    Epc(EnclaveContext ctx, UserSpaceLayout layout, VmCounters counters) {
+    Epc(EnclaveContext ctx, UserSpaceLayout layout, VmCounters counters, LostPages lost) {
         this.ctx = ctx;
+        this.lost = lost;
         this.edmm = layout.hasUserRegion();
         this.tracker = edmm ? new CommitTracker(layout.userRegionBase(), layout.userRegionSize()) : null;
         this.dirty = layout.reservedSize() > 0 ? new DirtyMap(layout.reservedBase(), layout.reservedSize()) : null;
@@ -83,11 +92,83 @@ final class Epc {
         if (!edmm || from == to || s >= e) {
             return;
         }
-        if (r == Region.RESERVED) {
-            changeRun(s, e, from, to);
-        } else {
-            tracker.forEachCommittedRun(s, e, false, (a, b) -> changeRun(a, b, from, to));
+        List<long[]> runs = r == Region.RESERVED ? List.of(new long[] {s, e}) : committedRuns(s, e);
+        for (long[] run : withoutLost(runs)) {
+            guarded(run[0], run[1], (a, b) -> changeRun(a, b, from, to));
         }
+    }
+
+    // ---- pages the platform cannot bring back -----------------------------------------------
+
+    /**
+     * True if {@code e} says a page cannot be brought back: an ELDU integrity failure seen by an
+     * access or an ENCLU leaf, or EFAULT from an SGX2 ioctl (the driver could not load the page).
+     */
+    private static boolean isLoss(RuntimeException e) {
+        return e instanceof EnclaveFault f && f.kind() == EnclaveFault.Kind.INTEGRITY
+                || e instanceof ErrnoException x && x.errno() == Errno.EFAULT;
+    }
+
+    /**
+     * Runs {@code op} on [a, b); if the platform reports a lost page, runs it again page by page
+     * ({@code op} must be repeatable on pages it already handled) and retires the pages that fail.
+     */
+    private void guarded(long a, long b, PageRun op) {
+        try {
+            op.accept(a, b);
+        } catch (RuntimeException ex) {
+            if (!isLoss(ex)) {
+                throw ex;
+            }
+            for (long x = a; x < b; x += 4096) {
+                try {
+                    op.accept(x, x + 4096);
+                } catch (RuntimeException ey) {
+                    if (!isLoss(ey)) {
+                        throw ey;
+                    }
+                    lost.retire(x);
+                }
+            }
+        }
+    }
+
+    /** {@code runs} split around lost pages (which no operation touches again). */
+    private List<long[]> withoutLost(List<long[]> runs) {
+        if (lost.count() == 0) {
+            return runs;
+        }
+        List<long[]> out = new ArrayList<>(runs.size());
+        for (long[] run : runs) {
+            long cur = run[0];
+            for (long p : lost.in(run[0], run[1])) {
+                if (p > cur) {
+                    out.add(new long[] {cur, p});
+                }
+                cur = p + 4096;
+            }
+            if (cur < run[1]) {
+                out.add(new long[] {cur, run[1]});
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The maximal runs of committed user-region pages in [s, e), merged across the tracker's 4 MB
+     * leaves, so that each run costs one OCALL however many leaves it spans. The caller owns the
+     * pages (no one else commits or trims them meanwhile).
+     */
+    private List<long[]> committedRuns(long s, long e) {
+        List<long[]> runs = new ArrayList<>();
+        tracker.forEachCommittedRun(s, e, false, (a, b) -> {
+            if (!runs.isEmpty() && runs.getLast()[1] == a) {
+                runs.getLast()[1] = b;
+            } else {
+                runs.add(new long[] {a, b});
+            }
+        });
+        return runs;
     }
 
     private void changeRun(long s, long e, long from, long to) {
@@ -123,12 +204,16 @@ final class Epc {
      * Commits the uncommitted pages of user-region range [s, e) with {@code perms} (not none):
      * EACCEPT (the driver EAUGs on the resulting fault) for RW, EACCEPTCOPY of a zero page for any
      * other permission. Returns the pages committed. EnclaveFault SIGBUS if the platform has no EPC.
+     *
+     * <p>SECINFO as the SGX SDK's EMM builds it ({@code sgx_mm_commit}, {@code sgx_mm_commit_data}):
+     * EACCEPT expects the page's state, PT_REG | RW | PENDING; EACCEPTCOPY gives the page its final
+     * attributes, PT_REG | permissions, with no state bit.
      */
     long commit(long s, long e, long perms) {
         if (perms == 0) {
             throw new IllegalArgumentException("cannot commit pages with no permissions");
         }
-        SecInfo si = SecInfo.of(PageType.REG, perms, SecInfo.PENDING);
+        SecInfo si = perms == RW ? SecInfo.of(PageType.REG, RW, SecInfo.PENDING) : SecInfo.reg(perms);
         return tracker.commit(s, e, a -> {
             int st = perms == RW ? ctx.eaccept(a, si) : ctx.eacceptcopy(a, si, ZERO_PAGE);
             if (st != SgxStatus.SUCCESS.code()) {
@@ -169,46 +254,89 @@ final class Epc {
         zero(r, s, e);
     }
 
-    /** Zeroes the possibly non-zero pages of [s, e) (they must be writable in the EPCM). */
+    /**
+     * Zeroes the possibly non-zero pages of [s, e) (they must be writable in the EPCM). A
+     * user-region page the platform cannot bring back is given back instead; a reserved one (never
+     * given back) that cannot be zeroed is retired.
+     */
     void zero(Region r, long s, long e) {
         if (r == Region.RESERVED) {
-            dirty.forEachDirtyRun(s, e, (a, b) -> {
-                ctx.fill(a, b - a, (byte) 0);
-                counters.bytesZeroed.add(b - a);
-            });
-            dirty.clear(s, e);
-        } else {
-            java.util.List<long[]> lost = new java.util.ArrayList<>();
-            tracker.forEachCommittedRun(s, e, false, (a, b) -> {
-                try {
+            List<long[]> runs = new ArrayList<>();
+            dirty.forEachDirtyRun(s, e, (a, b) -> runs.add(new long[] {a, b}));
+            for (long[] run : withoutLost(runs)) {
+                guarded(run[0], run[1], (a, b) -> {
                     ctx.fill(a, b - a, (byte) 0);
                     counters.bytesZeroed.add(b - a);
+                });
+            }
+            dirty.clear(s, e);
+        } else {
+            List<long[]> giveBack = new ArrayList<>();
+            for (long[] run : withoutLost(committedRuns(s, e))) {
+                try {
+                    ctx.fill(run[0], run[1] - run[0], (byte) 0);
+                    counters.bytesZeroed.add(run[1] - run[0]);
                 } catch (EnclaveFault f) {
                     if (f.kind() != EnclaveFault.Kind.INTEGRITY && f.kind() != EnclaveFault.Kind.SIGBUS) {
                         throw f;
                     }
                     // the platform cannot bring these pages back: give them back instead of zeroing them
-                    lost.add(new long[] {a, b});
+                    giveBack.add(run);
                 }
-            });
-            for (long[] run : lost) {
+            }
+            for (long[] run : giveBack) {
                 trim(run[0], run[1]);
             }
         }
     }
 
-    /** Gives the EPC of the committed pages of user-region range [s, e) back: EMODT TRIM, EACCEPT, EREMOVE. */
+    /**
+     * Gives the EPC of the committed pages of user-region range [s, e) back: EMODT TRIM, EACCEPT,
+     * EREMOVE, one MODIFY_TYPES and one REMOVE_PAGES OCALL per run. A page that cannot be loaded
+     * for this (its backing failed the integrity check) is retired and stays committed.
+     */
     void trim(long s, long e) {
-        SecInfo trimmed = SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED);
-        tracker.forEachCommittedRun(s, e, true, (a, b) -> {
-            ctx.modifyTypes(a, b - a, PageType.TRIM);
-            for (long x = a; x < b; x += 4096) {
-                accept(x, trimmed);
+        for (long[] run : withoutLost(committedRuns(s, e))) {
+            long a = run[0];
+            long b = run[1];
+            try {
+                trimRun(a, b);
+                continue;
+            } catch (RuntimeException ex) {
+                if (!isLoss(ex)) {
+                    throw ex;
+                }
             }
-            ctx.removePages(a, b - a);
-            counters.pagesTrimmed.add((b - a) >>> 12);
+            // page by page; pages the failed run already changed are recognised by EACCEPT
+            for (long x = a; x < b; x += 4096) {
+                try {
+                    if (ctx.eaccept(x, TRIMMED) != SgxStatus.SUCCESS.code()) {
+                        ctx.modifyTypes(x, 4096, PageType.TRIM);
+                        accept(x, TRIMMED);
+                    }
+                    ctx.removePages(x, 4096);
+                    tracker.uncommit(x, x + 4096);
+                    counters.pagesTrimmed.increment();
+                } catch (RuntimeException ey) {
+                    if (!isLoss(ey)) {
+                        throw ey;
+                    }
+                    lost.retire(x);
+                }
+            }
             counters.trimRuns.increment();
-        });
+        }
+    }
+
+    private void trimRun(long a, long b) {
+        ctx.modifyTypes(a, b - a, PageType.TRIM);
+        for (long x = a; x < b; x += 4096) {
+            accept(x, TRIMMED);
+        }
+        ctx.removePages(a, b - a);
+        tracker.uncommit(a, b);
+        counters.pagesTrimmed.add((b - a) >>> 12);
+        counters.trimRuns.increment();
     }
 
     /** A free range leaving the VM's hands (chunk given back): its committed user-region pages are trimmed. */
@@ -320,7 +448,15 @@ final class Epc {
             long limit = Math.min(b - a, fileSize - off);
             for (long done = 0; done < limit; ) {
                 int n = (int) Math.min(buf.length, limit - done);
-                ctx.read(a + done, seg, 0, n);
+                try {
+                    ctx.read(a + done, seg, 0, n);
+                } catch (EnclaveFault lostPage) {
+                    if (lostPage.kind() != EnclaveFault.Kind.INTEGRITY && lostPage.kind() != EnclaveFault.Kind.SIGBUS) {
+                        throw lostPage;
+                    }
+                    throw Errno.EIO.exception("a page of the shared mapping cannot be read back from the platform: "
+                            + lostPage.getMessage());
+                }
                 ByteBuffer bb = ByteBuffer.wrap(buf, 0, n);
                 while (bb.hasRemaining()) {
                     int k = f.write(off + done + bb.position(), bb);

@@ -5,7 +5,7 @@ import io.jocclum.sgx.arch.SecInfo;
 /**
  * Read-only inspection of the platform's EPCM and page contents, used by the invariant checker
  * to compare the VM's view (commit tracker, VMA permissions, clean-on-free) with the hardware.
- * The fake enclave implements it; the real platform can be adapted to it.
+ * The fake enclave implements it; {@link EnclaveEpcmView} adapts the simulated SGX platform.
  */
 public interface EpcmView {
 

@@ -299,11 +299,14 @@ public final class ProcessVm {
         vmas.generation++;
     }
 
-    /** Platform failures during a syscall become errnos: no EPC left is ENOMEM. */
+    /** Platform failures during a syscall become errnos: no EPC left is ENOMEM, a lost page EFAULT. */
     static RuntimeException syscallFailure(RuntimeException e) {
         if (e instanceof EnclaveFault f) {
             if (f.kind() == EnclaveFault.Kind.SIGBUS) {
                 return Errno.ENOMEM.exception("the platform has no EPC page: " + f.getMessage());
+            }
+            if (f.kind() == EnclaveFault.Kind.INTEGRITY) {
+                return Errno.EFAULT.exception("a page the call must read cannot be brought back by the platform: " + f.getMessage());
             }
             return new IllegalStateException("platform fault while mapping memory", f);
         }

@@ -26,6 +26,7 @@ public final class UserSpace {
     final UserSpaceLayout layout;
     final VmConfig config;
     final VmCounters counters = new VmCounters();
+    final LostPages lost = new LostPages();
     final AddressSpace addressSpace;
     final Epc epc;
     final Arena[] arenas;
@@ -35,8 +36,8 @@ public final class UserSpace {
         this.ctx = ctx;
         this.layout = layout;
         this.config = config;
-        this.addressSpace = new AddressSpace(layout);
-        this.epc = new Epc(ctx, layout, counters);
+        this.addressSpace = new AddressSpace(layout, lost);
+        this.epc = new Epc(ctx, layout, counters, lost);
         this.arenas = new Arena[config.arenas()];
         for (int i = 0; i < arenas.length; i++) {
             arenas[i] = new Arena(i, this);
@@ -115,6 +116,14 @@ public final class UserSpace {
         return l;
     }
 
+    /**
+     * Pages retired because the platform can neither restore nor give them back (their evicted
+     * contents failed the integrity check): they are never handed out again. See docs/vm.md.
+     */
+    public long lostPages() {
+        return lost.count();
+    }
+
     /** User-region pages committed now (0 without EDMM). */
     public long committedPages() {
         return epc.edmm ? epc.tracker.committedPages() : 0;
@@ -156,8 +165,9 @@ public final class UserSpace {
             }
         }
         long free = addressSpace.freeBytes();
-        if (free != layout.totalSize()) {
-            throw new IllegalStateException("after shutdown " + free + " of " + layout.totalSize() + " bytes are free");
+        if (free + (lost.count() << 12) != layout.totalSize()) {
+            throw new IllegalStateException("after shutdown " + free + " of " + layout.totalSize() + " bytes are free ("
+                    + lost.count() + " pages lost)");
         }
     }
 

@@ -81,6 +81,12 @@ final class VmInvariants {
                     items.add(new long[] {c.start, c.end});
                 }
             }
+            for (long lp : space.lost.in(lo, hi)) {
+                Map.Entry<Long, Chunk> in = chunkIndex(chunks, lp);
+                if (in == null) {
+                    items.add(new long[] {lp, lp + 4096}); // retired outside every chunk
+                }
+            }
             items.sort(Comparator.comparingLong(x -> x[0]));
             long cursor = lo;
             for (long[] it : items) {
@@ -176,8 +182,15 @@ final class VmInvariants {
                     if (!inArenas.containsKey(c)) {
                         p.add(c + " is in no arena");
                     }
-                    if (multiUse.getOrDefault(c, 0L) != c.used) {
-                        p.add(c + " counts " + c.used + " used bytes but its VMAs hold " + multiUse.getOrDefault(c, 0L));
+                    long retired = 0; // lost pages outside VMAs stay used for good
+                    for (long lp : space.lost.in(c.start, c.end)) {
+                        if (vmaAt(all, lp) == null) {
+                            retired += 4096;
+                        }
+                    }
+                    if (multiUse.getOrDefault(c, 0L) + retired != c.used) {
+                        p.add(c + " counts " + c.used + " used bytes but its VMAs hold " + multiUse.getOrDefault(c, 0L)
+                                + " and " + retired + " bytes are lost");
                     }
                 }
             }
@@ -208,7 +221,9 @@ final class VmInvariants {
                         vi[0]++;
                     }
                     Vma v = vi[0] < all.size() && all.get(vi[0]).start <= a ? all.get(vi[0]) : null;
-                    checkPage(view, a, v == null ? Epc.base(Region.USER_REGION) : Epc.epcm(Region.USER_REGION, v.prot), v == null, p, reported);
+                    if (!space.lost.contains(a)) {
+                        checkPage(view, a, v == null ? Epc.base(Region.USER_REGION) : Epc.epcm(Region.USER_REGION, v.prot), v == null, p, reported);
+                    }
                 }
             });
         }
@@ -219,6 +234,9 @@ final class VmInvariants {
                     vi++;
                 }
                 Vma v = vi < all.size() && all.get(vi).start <= a ? all.get(vi) : null;
+                if (space.lost.contains(a)) {
+                    continue; // its EPCM state and contents are whatever they were when it was lost
+                }
                 long expected = !epc.edmm ? Epc.RWX : v == null ? Epc.base(Region.RESERVED) : Epc.epcm(Region.RESERVED, v.prot);
                 checkPage(view, a, expected, v == null, p, reported);
                 if (!epc.dirty.isDirty(a) && !view.pageIsZero(a) && reported[0]++ < 20) {
@@ -229,6 +247,32 @@ final class VmInvariants {
                 }
             }
         }
+    }
+
+    private static Map.Entry<Long, Chunk> chunkIndex(List<Chunk> chunks, long address) {
+        for (Chunk c : chunks) { // checker only: linear is fine
+            if (c.start <= address && address < c.end) {
+                return Map.entry(c.start, c);
+            }
+        }
+        return null;
+    }
+
+    private static Vma vmaAt(List<Vma> sorted, long address) {
+        int lo = 0;
+        int hi = sorted.size() - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            Vma v = sorted.get(mid);
+            if (address < v.start) {
+                hi = mid - 1;
+            } else if (address >= v.end) {
+                lo = mid + 1;
+            } else {
+                return v;
+            }
+        }
+        return null;
     }
 
     private static void checkPage(EpcmView view, long a, long perms, boolean free, List<String> p, int[] reported) {

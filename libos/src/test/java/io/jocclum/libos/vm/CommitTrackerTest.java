@@ -64,6 +64,22 @@ class CommitTrackerTest {
     }
 
     @Test
+    void uncommitClearsARangeAcrossLeavesAndKeepsTheRest() {
+        CommitTracker t = new CommitTracker(BASE, 16L << 20);
+        t.commit(BASE, BASE + (12L << 20), a -> { });
+        t.uncommit(BASE + (3L << 20), BASE + (9L << 20));
+        assertThat(t.committedPages()).isEqualTo((6L << 20) / P);
+        assertThat(t.isCommitted(BASE + (3L << 20) - P)).isTrue();
+        assertThat(t.isCommitted(BASE + (3L << 20))).isFalse();
+        assertThat(t.isCommitted(BASE + (9L << 20) - P)).isFalse();
+        assertThat(t.isCommitted(BASE + (9L << 20))).isTrue();
+        assertThat(t.partialLeaves()).isEqualTo(2);
+        t.uncommit(BASE, BASE + (16L << 20));
+        assertThat(t.committedPages()).isZero();
+        assertThat(t.check()).isEmpty();
+    }
+
+    @Test
     void memoryStaysBoundedForATerabyteRegion() {
         CommitTracker t = new CommitTracker(BASE, TB);
         assertThat(t.directories()).as("nothing allocated up front").isZero();
@@ -84,19 +100,36 @@ class CommitTrackerTest {
     void aTerabyteUserSpaceIsCheapToCreate() {
         UserSpaceLayout layout = new UserSpaceLayout(BASE, 16L << 20, BASE + (32L << 20), TB);
         try (io.jocclum.libos.vm.testing.FakeEnclave fake = io.jocclum.libos.vm.testing.FakeEnclave.forLayout(layout, true)) {
-            UserSpace space = UserSpace.create(fake, layout, VmConfig.defaults());
-            ProcessVm p = space.createProcess(1, ProcessVmSpec.defaults());
-            long a = p.mmap(0, 512L << 30, io.jocclum.api.Mman.PROT_READ | io.jocclum.api.Mman.PROT_WRITE,
-                    io.jocclum.api.Mman.MAP_PRIVATE | io.jocclum.api.Mman.MAP_ANONYMOUS, null, 0);
-            GuestMemory m = p.memory(AccessMode.USER);
-            long before = space.committedPages();
-            m.writeLong(a, 1);
-            m.writeLong(a + (511L << 30), 2);
-            assertThat(m.readLong(a + (511L << 30))).isEqualTo(2);
-            assertThat(space.committedPages() - before).isEqualTo(2L * VmConfig.defaults().faultWindowInitialPages());
-            p.exit();
-            space.checkInvariants();
-            space.shutdown();
+            terabyteUserSpace(fake, layout, fake);
         }
+    }
+
+    /** The same on the simulated SGX platform: a 2 TB ELRANGE costs the driver's page table nothing until used. */
+    @Test
+    void aTerabyteUserSpaceIsCheapToCreateOnTheSimulatedPlatform() {
+        UserSpaceLayout layout = new UserSpaceLayout(BASE, 16L << 20, BASE + (32L << 20), TB);
+        try (var e = io.jocclum.libos.vm.testing.PlatformEnclave.start(io.jocclum.sgx.testing.SgxTestSupport.config(16384).build(),
+                layout, io.jocclum.sgx.testing.SgxTestSupport.signingKey())) {
+            assertThat(e.context().size()).isEqualTo(2 * TB);
+            terabyteUserSpace(e.context(), layout, e.epcmView());
+            assertThat(e.checkPlatform()).isEmpty();
+        }
+    }
+
+    private static void terabyteUserSpace(io.jocclum.sgx.cpu.EnclaveContext ctx, UserSpaceLayout layout, EpcmView view) {
+        UserSpace space = UserSpace.create(ctx, layout, VmConfig.defaults());
+        ProcessVm p = space.createProcess(1, ProcessVmSpec.defaults());
+        long a = p.mmap(0, 512L << 30, io.jocclum.api.Mman.PROT_READ | io.jocclum.api.Mman.PROT_WRITE,
+                io.jocclum.api.Mman.MAP_PRIVATE | io.jocclum.api.Mman.MAP_ANONYMOUS, null, 0);
+        GuestMemory m = p.memory(AccessMode.USER);
+        long before = space.committedPages();
+        m.writeLong(a, 1);
+        m.writeLong(a + (511L << 30), 2);
+        assertThat(m.readLong(a + (511L << 30))).isEqualTo(2);
+        assertThat(space.committedPages() - before).isEqualTo(2L * VmConfig.defaults().faultWindowInitialPages());
+        space.checkInvariants(view);
+        p.exit();
+        space.checkInvariants(view);
+        space.shutdown();
     }
 }

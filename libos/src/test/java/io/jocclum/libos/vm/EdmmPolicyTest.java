@@ -1,7 +1,6 @@
 package io.jocclum.libos.vm;
 
 import io.jocclum.libos.vm.testing.ByteArrayFile;
-import io.jocclum.libos.vm.testing.FakeEnclave;
 import io.jocclum.sgx.arch.SecInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
@@ -11,11 +10,11 @@ import static io.jocclum.api.Mman.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * EDMM commit-on-demand, permission changes and EPC give-back, observed through the fake
- * platform's EPCM and counters. Runs on the EDMM platform only.
+ * EDMM commit-on-demand, permission changes and EPC give-back, observed through the EPCM and
+ * the leaf counters of the fake and of the simulated SGX platform. Runs on EDMM platforms only.
  */
 @ParameterizedClass
-@EnumSource(value = Platform.class, names = "EDMM")
+@EnumSource(value = Platform.class, names = {"FAKE_EDMM", "REAL_EDMM"})
 class EdmmPolicyTest extends VmTestBase {
     private static final long GB = 1L << 30;
     private static final int RW = PROT_READ | PROT_WRITE;
@@ -29,7 +28,7 @@ class EdmmPolicyTest extends VmTestBase {
 
     private long userRegionPages() {
         UserSpaceLayout l = platform.layout();
-        return fake.countValid(l.userRegionBase(), l.userRegionEnd());
+        return epcm.countValid(l.userRegionBase(), l.userRegionEnd());
     }
 
     @Test
@@ -37,6 +36,8 @@ class EdmmPolicyTest extends VmTestBase {
         long a = anon(GB);
         assertThat(platform.layout().regionOf(a)).isEqualTo(Region.USER_REGION);
         long before = userRegionPages();
+        TestEnclave.Counts c0 = enclave.counts();
+        long epc0 = enclave.epcPagesInUse();
         for (long off : new long[] {0, 300 * MB, 600 * MB, GB - PAGE}) {
             mem.writeLong(a + off, off + 1);
         }
@@ -45,19 +46,28 @@ class EdmmPolicyTest extends VmTestBase {
         }
         assertThat(userRegionPages() - before).as("Occlum commits the whole GB on the 4th fault").isEqualTo(4);
         assertThat(space.stats().faults()).isEqualTo(4);
+        TestEnclave.Counts d = enclave.counts().minus(c0);
+        assertThat(d.eaug()).as("EAUG").isEqualTo(4);
+        assertThat(d.eaccept()).as("EACCEPT").isEqualTo(4);
+        assertThat(d.enclaveExceptions()).as("#PF delivered to the LibOS").isEqualTo(4);
+        assertThat(enclave.epcPagesInUse() - epc0).as("EPC pages the platform allocated").isEqualTo(4);
     }
 
     @Test
     void aSequentialSweepGrowsTheCommitWindowUpToItsCap() {
         long len = 16 * MB;
         long a = anon(len);
-        FakeEnclave.Counters c0 = fake.counters();
+        TestEnclave.Counts c0 = enclave.counts();
         for (long off = 0; off < len; off += PAGE) {
             mem.writeByte(a + off, (byte) 1);
         }
         long pages = len / PAGE;
         long faults = space.stats().faults();
-        assertThat(fake.counters().eaug() - c0.eaug()).isEqualTo(pages);
+        TestEnclave.Counts d = enclave.counts().minus(c0);
+        assertThat(d.eaug()).isEqualTo(pages);
+        assertThat(d.eaccept()).isEqualTo(pages);
+        assertThat(d.kernelFaults()).as("Linux EAUGs one page per #PF").isEqualTo(pages);
+        assertThat(d.enclaveExceptions()).as("but the LibOS takes one exception per window").isEqualTo(faults);
         // 1, 2, 4, ..., 64, 64, ...: about pages / 64 faults rather than one per page
         assertThat(faults).isLessThanOrEqualTo(pages / config().faultWindowMaxPages() + 8).isGreaterThan(pages / config().faultWindowMaxPages() - 1);
         // a downward sweep (a stack) is detected too
@@ -82,41 +92,41 @@ class EdmmPolicyTest extends VmTestBase {
     void pagesAreCommittedWithTheMappingsPermissions() {
         long r = vm.mmap(0, 4 * PAGE, PROT_READ, ANON, null, 0);
         assertThat(mem.readInt(r + PAGE)).isZero();
-        assertThat(fake.entry(r + PAGE).flags().perms()).isEqualTo(SecInfo.R);
-        assertThat(fake.entry(r).valid()).isFalse();
+        assertThat(epcm.entry(r + PAGE).flags().perms()).isEqualTo(SecInfo.R);
+        assertThat(epcm.entry(r).valid()).isFalse();
         long x = vm.mmap(0, 4 * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, ANON, null, 0);
         mem.writeInt(x, 1);
-        assertThat(fake.entry(x).flags().perms()).isEqualTo(SecInfo.R | SecInfo.W | SecInfo.X);
-        assertThat(fake.counters().eacceptcopy()).isEqualTo(2);
+        assertThat(epcm.entry(x).flags().perms()).isEqualTo(SecInfo.R | SecInfo.W | SecInfo.X);
+        assertThat(enclave.counts().eacceptcopy()).isEqualTo(2);
     }
 
     @Test
     void mprotectRestrictsWithEmodprAndExtendsWithEmodpe() {
         long a = anon(4 * PAGE);
         mem.write(a, new byte[(int) (2 * PAGE)], 0, (int) (2 * PAGE)); // commit 2 of 4 pages
-        FakeEnclave.Counters c0 = fake.counters();
+        TestEnclave.Counts c0 = enclave.counts();
         vm.mprotect(a, 4 * PAGE, PROT_READ);
-        FakeEnclave.Counters c1 = fake.counters();
-        assertThat(c1.emodprPages() - c0.emodprPages()).as("only committed pages change").isEqualTo(2);
+        TestEnclave.Counts c1 = enclave.counts();
+        assertThat(c1.emodpr() - c0.emodpr()).as("only committed pages change").isEqualTo(2);
         assertThat(c1.eaccept() - c0.eaccept()).isEqualTo(2);
-        assertThat(fake.entry(a).flags().perms()).isEqualTo(SecInfo.R);
+        assertThat(epcm.entry(a).flags().perms()).isEqualTo(SecInfo.R);
         vm.mprotect(a, 4 * PAGE, RW);
-        assertThat(fake.counters().emodpe() - c1.emodpe()).isEqualTo(2);
-        assertThat(fake.entry(a + PAGE).flags().perms()).isEqualTo(SecInfo.R | SecInfo.W);
+        assertThat(enclave.counts().emodpe() - c1.emodpe()).isEqualTo(2);
+        assertThat(epcm.entry(a + PAGE).flags().perms()).isEqualTo(SecInfo.R | SecInfo.W);
         // a page committed after the mprotect gets the new permissions directly
         vm.mprotect(a, 4 * PAGE, PROT_READ);
         assertThat(mem.readInt(a + 3 * PAGE)).isZero();
-        assertThat(fake.entry(a + 3 * PAGE).flags().perms()).isEqualTo(SecInfo.R);
+        assertThat(epcm.entry(a + 3 * PAGE).flags().perms()).isEqualTo(SecInfo.R);
     }
 
     @Test
     void plainReadWriteMmapAndMunmapNeverTouchTheEpcm() {
-        FakeEnclave.Counters c0 = fake.counters();
+        TestEnclave.Counts c0 = enclave.counts();
         for (int i = 0; i < 100; i++) {
             long a = anon((i % 16 + 1) * PAGE);
             vm.munmap(a, (i % 16 + 1) * PAGE);
         }
-        assertThat(fake.counters()).isEqualTo(c0);
+        assertThat(enclave.counts()).isEqualTo(c0);
     }
 
     @Test
@@ -124,18 +134,25 @@ class EdmmPolicyTest extends VmTestBase {
         long a = anon(8 * MB);
         mem.fill(a, 8 * MB, (byte) 1);
         long committed = userRegionPages();
+        TestEnclave.Counts c0 = enclave.counts();
+        long epc0 = enclave.epcPagesInUse();
         vm.munmap(a, 8 * MB);
         assertThat(userRegionPages()).as("8 MB >= the 1 MB trim threshold").isEqualTo(committed - 2048);
-        assertThat(fake.counters().eremovePages()).isEqualTo(2048);
+        TestEnclave.Counts d = enclave.counts().minus(c0);
+        assertThat(d.emodt()).as("EMODT").isEqualTo(2048);
+        assertThat(d.eaccept()).as("EACCEPT").isEqualTo(2048);
+        assertThat(d.eremove()).as("EREMOVE").isEqualTo(2048);
+        assertThat(d.ocalls()).as("one MODIFY_TYPES and one REMOVE_PAGES for the run").isEqualTo(2);
+        assertThat(epc0 - enclave.epcPagesInUse()).as("EPC given back to the platform").isEqualTo(2048);
         long b = anon(16 * PAGE);
         mem.fill(b, 16 * PAGE, (byte) 1);
         long before = userRegionPages();
         vm.munmap(b, 16 * PAGE);
         assertThat(userRegionPages()).as("small frees keep their pages for reuse").isEqualTo(before);
         long c = vm.mmap(b, 16 * PAGE, RW, ANON | MAP_FIXED, null, 0);
-        long eaug = fake.counters().eaug();
+        long eaug = enclave.counts().eaug();
         assertThat(isZero(c, 16 * PAGE)).isTrue();
-        assertThat(fake.counters().eaug()).as("reused pages need no EAUG").isEqualTo(eaug);
+        assertThat(enclave.counts().eaug()).as("reused pages need no EAUG").isEqualTo(eaug);
     }
 
     @Test
@@ -181,50 +198,50 @@ class EdmmPolicyTest extends VmTestBase {
         long big = anon(40 * MB); // pushes the next mappings into the user region
         long a = vm.mmap(0, 64 * MB, PROT_READ, MAP_PRIVATE, f, 0);
         assertThat(platform.layout().regionOf(a)).isEqualTo(Region.USER_REGION);
-        assertThat(fake.countValid(a, a + 64 * MB)).isEqualTo(64 * MB / PAGE);
-        assertThat(fake.entry(a).flags().perms()).isEqualTo(SecInfo.R);
+        assertThat(epcm.countValid(a, a + 64 * MB)).isEqualTo(64 * MB / PAGE);
+        assertThat(epcm.entry(a).flags().perms()).isEqualTo(SecInfo.R);
         vm.munmap(a, 64 * MB);
         vm.munmap(big, 40 * MB);
-        assertThat(fake.countValid(a, a + 64 * MB)).isZero();
+        assertThat(epcm.countValid(a, a + 64 * MB)).isZero();
     }
 
     @Test
     void runningOutOfEpcIsSigbusForTheGuestAndEnomemForSyscalls() {
         long a = anon(64 * MB);
-        fake.setCapacityPages(fake.counters().validPages() + 3);
         mem.writeByte(a, (byte) 1);
-        mem.writeByte(a + 10 * MB, (byte) 1);
-        mem.writeByte(a + 20 * MB, (byte) 1);
+        enclave.starveEpc();
         GuestSignal s = signal(() -> mem.writeByte(a + 30 * MB, (byte) 1));
         assertThat(s.signo()).isEqualTo(GuestSignal.SIGBUS);
         assertThat(s.code()).isEqualTo(GuestSignal.BUS_ADRERR);
         assertThat(errno(() -> kmem.writeByte(a + 40 * MB, (byte) 1))).isEqualTo(io.jocclum.api.Errno.EFAULT);
         assertThat(errno(() -> vm.mmap(0, 64 * MB, RW, ANON | MAP_POPULATE, null, 0))).isEqualTo(io.jocclum.api.Errno.ENOMEM);
-        fake.setCapacityPages(Long.MAX_VALUE);
+        enclave.feedEpc();
+        mem.writeByte(a + 30 * MB, (byte) 2);
+        assertThat(mem.readByte(a)).isEqualTo((byte) 1);
+        assertThat(mem.readByte(a + 30 * MB)).isEqualTo((byte) 2);
     }
 
     @Test
     void anIntegrityFailureIsSigbusObjerr() {
         long a = anon(PAGE);
         mem.writeInt(a, 1);
-        fake.corrupt(a);
+        enclave.corrupt(a);
         GuestSignal s = signal(() -> mem.readInt(a));
         assertThat(s).isEqualTo(new GuestSignal.Bus(a, GuestSignal.BUS_OBJERR));
-        long committed = userRegionPages();
-        vm.munmap(a, PAGE); // cannot be zeroed: given back instead
-        assertThat(userRegionPages()).isEqualTo(committed - 1);
+        enclave.repair(a);
+        assertThat(mem.readInt(a)).as("restored backing bytes make the page loadable again").isEqualTo(1);
     }
 
     @Test
     void populateAndWillneedCommitAheadOfTime() {
         long a = vm.mmap(0, 4 * MB, RW, ANON | MAP_POPULATE, null, 0);
-        assertThat(fake.countValid(a, a + 4 * MB)).isEqualTo(1024);
+        assertThat(epcm.countValid(a, a + 4 * MB)).isEqualTo(1024);
         long b = anon(4 * MB);
         vm.madvise(b, MB, MADV_WILLNEED);
-        assertThat(fake.countValid(b, b + 4 * MB)).isEqualTo(256);
+        assertThat(epcm.countValid(b, b + 4 * MB)).isEqualTo(256);
         long r = vm.mmap(0, PAGE, PROT_READ, ANON, null, 0);
         assertThat(errno(() -> vm.madvise(r, PAGE, MADV_POPULATE_WRITE))).isEqualTo(io.jocclum.api.Errno.EFAULT);
         vm.madvise(r, PAGE, MADV_POPULATE_READ);
-        assertThat(fake.entry(r).flags().perms()).isEqualTo(SecInfo.R);
+        assertThat(epcm.entry(r).flags().perms()).isEqualTo(SecInfo.R);
     }
 }

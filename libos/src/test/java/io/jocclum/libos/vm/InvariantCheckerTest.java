@@ -18,23 +18,23 @@ class InvariantCheckerTest extends VmTestBase {
         long a = anon(PAGE);
         vm.munmap(a, PAGE);
         long free = platform.layout().reservedEnd() - PAGE; // last reserved page: free in these tests
-        fake.writeByte(free, (byte) 1);
-        assertThatThrownBy(() -> space.checkInvariants(fake)).isInstanceOf(IllegalStateException.class)
+        ctx.writeByte(free, (byte) 1);
+        assertThatThrownBy(() -> space.checkInvariants(epcm)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("not marked dirty");
-        fake.writeByte(free, (byte) 0);
-        space.checkInvariants(fake);
+        ctx.writeByte(free, (byte) 0);
+        checkAll();
     }
 
     @Test
     void detectsAPageCommittedBehindTheVmsBack() {
         org.junit.jupiter.api.Assumptions.assumeTrue(platform.edmm());
         long page = platform.layout().userRegionEnd() - PAGE;
-        fake.eaccept(page, SecInfo.of(io.jocclum.sgx.arch.PageType.REG, SecInfo.R | SecInfo.W, SecInfo.PENDING));
-        assertThatThrownBy(() -> space.checkInvariants(fake)).hasMessageContaining("commit tracker");
-        fake.modifyTypes(page, PAGE, io.jocclum.sgx.arch.PageType.TRIM);
-        fake.eaccept(page, SecInfo.of(io.jocclum.sgx.arch.PageType.TRIM, 0, SecInfo.MODIFIED));
-        fake.removePages(page, PAGE);
-        space.checkInvariants(fake);
+        ctx.eaccept(page, SecInfo.of(io.jocclum.sgx.arch.PageType.REG, SecInfo.R | SecInfo.W, SecInfo.PENDING));
+        assertThatThrownBy(() -> space.checkInvariants(epcm)).hasMessageContaining("commit tracker");
+        ctx.modifyTypes(page, PAGE, io.jocclum.sgx.arch.PageType.TRIM);
+        ctx.eaccept(page, SecInfo.of(io.jocclum.sgx.arch.PageType.TRIM, 0, SecInfo.MODIFIED));
+        ctx.removePages(page, PAGE);
+        checkAll();
     }
 
     @Test
@@ -42,10 +42,10 @@ class InvariantCheckerTest extends VmTestBase {
         org.junit.jupiter.api.Assumptions.assumeTrue(platform.edmm());
         long a = vm.mmap(0, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
         mem.readByte(a);
-        fake.emodpe(a, SecInfo.reg(SecInfo.R | SecInfo.W));
-        assertThatThrownBy(() -> space.checkInvariants(fake)).hasMessageContaining("expected REG R--");
-        fake.restrictPermissions(a, PAGE, SecInfo.R);
-        fake.eaccept(a, SecInfo.of(io.jocclum.sgx.arch.PageType.REG, SecInfo.R, SecInfo.PR));
-        space.checkInvariants(fake);
+        ctx.emodpe(a, SecInfo.reg(SecInfo.R | SecInfo.W));
+        assertThatThrownBy(() -> space.checkInvariants(epcm)).hasMessageContaining("expected REG R--");
+        ctx.restrictPermissions(a, PAGE, SecInfo.R);
+        ctx.eaccept(a, SecInfo.of(io.jocclum.sgx.arch.PageType.REG, SecInfo.R, SecInfo.PR));
+        checkAll();
     }
 }

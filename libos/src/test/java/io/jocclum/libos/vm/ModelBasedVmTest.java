@@ -140,18 +140,18 @@ class ModelBasedVmTest extends VmTestBase {
                 if (step % 150 == 149) {
                     compare(p1);
                     compare(p2);
-                    space.checkInvariants(fake);
+                    checkAll();
                 }
             }
             compare(p1);
             compare(p2);
-            space.checkInvariants(fake);
+            checkAll();
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError(where() + ": " + e, e);
         }
         p1.vm.exit();
         p2.vm.exit();
-        space.checkInvariants(fake);
+        checkAll();
     }
 
     private long pages(int max) {

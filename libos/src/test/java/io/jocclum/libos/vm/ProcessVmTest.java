@@ -90,7 +90,7 @@ class ProcessVmTest extends VmTestBase {
         long a3 = p3.mmap(0, PAGE, RW, ANON, null, 0);
         p2.memory(AccessMode.USER).writeInt(a2, 2);
         p3.memory(AccessMode.USER).writeInt(a3, 3);
-        space.checkInvariants(fake);
+        checkAll();
         long chunks = space.stats().liveChunks();
         p2.exit();
         assertThat(p3.memory(AccessMode.USER).readInt(a3)).isEqualTo(3);

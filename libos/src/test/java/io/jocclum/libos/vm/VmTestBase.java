@@ -3,7 +3,7 @@ package io.jocclum.libos.vm;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Mman;
-import io.jocclum.libos.vm.testing.FakeEnclave;
+import io.jocclum.sgx.cpu.EnclaveContext;
 import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -15,9 +15,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
- * Common fixture of the VM tests: a fake enclave and a user space for the platform under test,
- * one process (pid 1) with user and kernel accessors, and the invariant checker after every
- * test, again after every process has exited, and once more after shutdown.
+ * Common fixture of the VM tests: an enclave (fake or on the simulated SGX platform) and a user
+ * space for the platform under test, one process (pid 1) with user and kernel accessors, and the
+ * invariant checker (VMAs, chunks, free space, commit tracker against the EPCM) after every test,
+ * again after every process has exited, and once more after shutdown; on the real platform also
+ * {@code SgxPlatform.checkInvariants()} (EPCM, free lists, LRUs, VA slots, backing store, charges).
  */
 abstract class VmTestBase {
     static final long PAGE = 4096;
@@ -26,7 +28,10 @@ abstract class VmTestBase {
     @Parameter
     Platform platform;
 
-    FakeEnclave fake;
+    TestEnclave enclave;
+    /** The enclave as the LibOS sees it (for tests that act behind the VM's back). */
+    EnclaveContext ctx;
+    EpcmView epcm;
     UserSpace space;
     ProcessVm vm;
     GuestMemory mem;
@@ -36,14 +41,26 @@ abstract class VmTestBase {
         return VmConfig.defaults();
     }
 
+    /** The enclave of the test (subclasses may size the platform differently). */
+    TestEnclave openEnclave() {
+        return platform.open();
+    }
+
+    /** The context the user space runs against (tests may interpose a recorder). */
+    EnclaveContext interpose(EnclaveContext c) {
+        return c;
+    }
+
     ProcessVmSpec spec() {
         return new ProcessVmSpec(4 * MB, 256 * 1024, List.of());
     }
 
     @BeforeEach
     void createSpace() {
-        fake = platform.enclave();
-        space = UserSpace.create(fake, platform.layout(), config());
+        enclave = openEnclave();
+        ctx = enclave.context();
+        epcm = enclave.view();
+        space = UserSpace.create(interpose(ctx), platform.layout(), config());
         vm = space.createProcess(1, spec());
         mem = vm.memory(AccessMode.USER);
         kmem = vm.memory(AccessMode.KERNEL);
@@ -52,20 +69,26 @@ abstract class VmTestBase {
     @AfterEach
     void checkAndTearDown() {
         try {
-            space.checkInvariants(fake);
+            checkAll();
             for (ProcessVm p : space.processes()) {
                 p.exit();
             }
-            space.checkInvariants(fake);
+            checkAll();
             space.shutdown();
-            space.checkInvariants(fake);
+            checkAll();
             if (platform.edmm()) {
                 // nothing of the user region stays committed beyond what small frees keep for reuse, and it is all zero
-                assertThat(space.committedPages()).isEqualTo(fake.countValid(platform.layout().userRegionBase(), platform.layout().userRegionEnd()));
+                assertThat(space.committedPages()).isEqualTo(epcm.countValid(platform.layout().userRegionBase(), platform.layout().userRegionEnd()));
             }
         } finally {
-            fake.close();
+            enclave.close();
         }
+    }
+
+    /** The VM's invariants against the EPCM, then the platform's own. */
+    void checkAll() {
+        space.checkInvariants(epcm);
+        assertThat(enclave.platformProblems()).as("SGX platform invariants").isEmpty();
     }
 
     static Errno errno(ThrowableAssert.ThrowingCallable call) {

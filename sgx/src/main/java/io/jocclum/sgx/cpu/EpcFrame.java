@@ -159,6 +159,15 @@ public final class EpcFrame {
         return (epcm & TYPE_MASK) >>> TYPE_SHIFT;
     }
 
+    /**
+     * Inspection (no EPCM check, no pin; for invariant checkers on a quiescent platform): true if
+     * the frame's contents are all zero.
+     */
+    public boolean contentIsZero() {
+        MemorySegment c = content;
+        return c == null || isZero(c);
+    }
+
     // ---- the enclave access path ---------------------------------------------------------------
 
     /**

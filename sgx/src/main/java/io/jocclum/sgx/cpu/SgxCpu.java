@@ -515,6 +515,24 @@ public final class SgxCpu {
         }
     }
 
+    /**
+     * Not an instruction: what a debugger holding the platform's secrets sees of an evicted child
+     * page of enclave {@code eid} at {@code linaddr}. Decrypts the blob EWB wrote into {@code dst}
+     * (4096 bytes) with the version in slot {@code slot} of {@code va} and the SECINFO of the PCMD,
+     * changing nothing (no EPCM, VA slot, cost or clock update). False if the MAC does not verify.
+     * For invariant checkers; the enclave's own view goes through ELDU.
+     */
+    public boolean inspectEvicted(byte[] contents, byte[] pcmd, int pcmdOff, EpcFrame va, int slot, long linaddr, long eid,
+                                  MemorySegment dst) {
+        long version;
+        synchronized (va) {
+            version = va.vaSlotsArray()[slot];
+        }
+        long secInfo = Pcmd.secInfoFlags(pcmd, pcmdOff);
+        byte[] blob = java.util.Arrays.copyOf(contents, 4096 + PagingCrypto.TAG);
+        return paging.open(blob, pcmd, pcmdOff + Pcmd.OFF_MAC, version, linaddr, eid, secInfo, dst);
+    }
+
     /** EAUG: adds a zeroed, PENDING regular page with RW permissions to an initialised enclave. */
     public void eaug(CostAccount acct, EpcFrame target, EpcFrame secsFrame, long linaddr) {
         requireSgx2Encls("EAUG");
@@ -677,7 +695,10 @@ public final class SgxCpu {
     public void emodpe(EnclaveControl self, EpcFrame page, long address, SecInfo secInfo) {
         requireSgx2Enclu(address, "EMODPE");
         self.account().charge(CostEvent.EMODPE);
-        if ((secInfo.flags() & ~SecInfo.PERM_MASK) != 0) { // only R/W/X are meaningful here
+        // Only R/W/X are used. PAGE_TYPE is not a reserved field and is ignored: the SGX SDK's
+        // EMM passes PT_REG | permissions (sgx_mm_modify_permissions), the kernel selftests the
+        // permissions alone; both must work. Reserved bits and the state bits are #GP.
+        if (secInfo.reservedBitsSet() || (secInfo.flags() & (SecInfo.PENDING | SecInfo.MODIFIED | SecInfo.PR)) != 0) {
             throw encluGp(address, "EMODPE: reserved SECINFO bits " + secInfo);
         }
         if (secInfo.has(SecInfo.W) && !secInfo.has(SecInfo.R)) {

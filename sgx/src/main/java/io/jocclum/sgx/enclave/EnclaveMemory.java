@@ -27,7 +27,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * evicted or being-evicted page takes the driver's fault path ({@link Enclave#handleFault}: ELDU,
  * or EAUG on SGX2) and the access is retried; an EPCM violation is a #PF for the enclave. Accesses
  * spanning pages are done page by page. The ENCLU leaves translate their operand the same way. The
- * SGX2 OCALLs issue the driver's ioctls as the untrusted runtime does, retrying EAGAIN.
+ * SGX2 OCALLs issue the driver's ioctls as the untrusted runtime does, resuming after partial
+ * progress and retrying EAGAIN (a page being reclaimed) and REMOVE_PAGES' EBUSY (a page isolated
+ * by the reclaimer), as the SGX SDK's {@code trim_range_commit} loop does.
  *
  * <p>Thread-safe; {@code ocallLock} serialises the runtime's ioctls (the driver allows one at a time).
  */
@@ -209,7 +211,9 @@ final class EnclaveMemory implements EnclaveContext {
             int n = (int) Math.min(length, 4096 - in);
             EpcFrame f = pin(address, true);
             try {
-                f.pinnedContent(true).asSlice(in, n).fill(value);
+                if (value != 0 || f.isMaterialized()) { // zeros into a zero page: nothing to store
+                    f.pinnedContent(true).asSlice(in, n).fill(value);
+                }
             } finally {
                 f.unpin();
             }
@@ -429,7 +433,11 @@ final class EnclaveMemory implements EnclaveContext {
                 if (o.error() == null) {
                     return;
                 }
-                if (o.error() != Errno.EAGAIN) {
+                if (o.error() == Errno.EBUSY) {
+                    // REMOVE_PAGES: the reclaimer has the page isolated; it is written back shortly
+                    // and the retry loads and removes it (the SDK's untrusted runtime retries too)
+                    Thread.yield();
+                } else if (o.error() != Errno.EAGAIN) {
                     throw o.error().exception(name + " at 0x" + Long.toHexString(base + offset + done)
                             + (o.result() != 0 ? " (SGX error " + o.result() + ")" : ""));
                 }

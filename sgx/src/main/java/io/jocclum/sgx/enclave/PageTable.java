@@ -97,6 +97,33 @@ final class PageTable {
         }
     }
 
+    /** The pages with an index in [from, to), in index order; skips empty subtrees. */
+    void forEachInRange(long from, long to, Consumer<EnclavePage> action) {
+        walkRange(root, levels - 1, 0, from, to, action);
+    }
+
+    private static void walkRange(Object[] n, int level, long prefix, long from, long to, Consumer<EnclavePage> action) {
+        long span = 1L << (BITS * level);
+        for (int i = 0; i < FANOUT; i++) {
+            long lo = prefix + i * span;
+            if (lo >= to) {
+                return;
+            }
+            if (lo + span <= from) {
+                continue;
+            }
+            Object o = SLOT.getAcquire(n, i);
+            if (o == null) {
+                continue;
+            }
+            if (level == 0) {
+                action.accept((EnclavePage) o);
+            } else {
+                walkRange((Object[]) o, level - 1, lo, from, to, action);
+            }
+        }
+    }
+
     void clear() {
         for (int i = 0; i < FANOUT; i++) {
             SLOT.setRelease(root, i, null);

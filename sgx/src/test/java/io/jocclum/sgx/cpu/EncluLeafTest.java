@@ -150,6 +150,17 @@ class EncluLeafTest {
                 () -> hw.cpu.emodpe(self, f, Hw.BASE + 0x4000, new SecInfo(SecInfo.R | SecInfo.PENDING)));
     }
 
+    /** The SGX SDK's EMM passes PT_REG | permissions to EMODPE; PAGE_TYPE is not a reserved field. */
+    @Test
+    void emodpeAcceptsTheSdksSecinfoWithPageTypeReg() {
+        EpcFrame f = eaug(0x4000);
+        hw.cpu.eaccept(self, f, Hw.BASE + 0x4000, SecInfo.of(PageType.REG, RW, SecInfo.PENDING));
+        hw.cpu.emodpe(self, f, Hw.BASE + 0x4000, SecInfo.reg(SecInfo.R | SecInfo.X));
+        assertThat(f.epcmEntry().perms()).isEqualTo(SecInfo.R | SecInfo.W | SecInfo.X);
+        assertThat(f.epcmEntry().type()).isEqualTo(PageType.REG);
+        fault(EnclaveFault.Kind.GENERAL_PROTECTION, () -> hw.cpu.emodpe(self, f, Hw.BASE + 0x4000, new SecInfo(SecInfo.R | (1L << 16))));
+    }
+
     @Test
     void sgx1RaisesUd() {
         Hw h1 = new Hw(false, 1);

@@ -153,6 +153,110 @@ class EnclaveContextTest {
         assertThat(fd.stats().count(CostEvent.EREMOVE)).isEqualTo(1);
     }
 
+    /**
+     * Linux's sgx_encl_grow adds a VA page when page_cnt reaches a multiple of 512, and
+     * REMOVE_PAGES only lowers page_cnt (sgx_encl_shrink(encl, NULL)): a commit/trim cycle across
+     * the boundary costs one more VA page each time, kept until the enclave is released.
+     */
+    @Test
+    void eaugRemoveCyclesAcrossA512PageBoundaryAccumulateVaPages() {
+        SgxPlatform big = SgxTestSupport.platform(SgxTestSupport.config(2048).build());
+        EnclaveFd e = SgxTestSupport.load(big, big.newTask("va"), SgxTestSupport.image(SIZE, 8));
+        EnclaveContext c = e.context();
+        long addr = BASE + 0x100000;
+        while (e.enclave().vaPageCount() == 1) {
+            assertThat(c.eaccept(addr, PENDING_RW)).isZero();
+            addr += 4096;
+        }
+        long last = addr - 4096;
+        for (int cycle = 1; cycle <= 2; cycle++) {
+            c.modifyTypes(last, 4096, PageType.TRIM);
+            assertThat(c.eaccept(last, SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED))).isZero();
+            c.removePages(last, 4096);
+            assertThat(e.enclave().vaPageCount()).as("REMOVE_PAGES frees no VA page").isEqualTo(1 + cycle);
+            assertThat(c.eaccept(last, PENDING_RW)).isZero();
+            assertThat(e.enclave().vaPageCount()).as("the EAUG crossed the boundary again").isEqualTo(2 + cycle);
+        }
+        assertThat(big.checkInvariants()).isEmpty();
+        e.close();
+    }
+
+    /**
+     * REMOVE_PAGES of a page the reclaimer has isolated is EBUSY in the kernel
+     * ({@code sgx_unmark_page_reclaimable} fails); the untrusted runtime retries, as the SGX SDK's
+     * {@code trim_range_commit} does, and removes the page once it is written back and reloaded.
+     */
+    @Test
+    void removePagesRetriesWhileTheReclaimerHoldsThePage() throws Exception {
+        java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+        io.jocclum.sgx.epc.BackingMemory root = io.jocclum.sgx.epc.BackingMemory.unlimited("/");
+        io.jocclum.sgx.epc.BackingMemory blocking = new io.jocclum.sgx.epc.BackingMemory() {
+            @Override
+            public boolean tryCharge(long bytes) {
+                if (armed.compareAndSet(true, false)) {
+                    entered.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return root.tryCharge(bytes);
+            }
+
+            @Override
+            public void uncharge(long bytes) {
+                root.uncharge(bytes);
+            }
+
+            @Override
+            public long usage() {
+                return root.usage();
+            }
+
+            @Override
+            public String name() {
+                return "/";
+            }
+        };
+        SgxPlatform q = SgxPlatform.start(SgxTestSupport.config(256).build(), io.jocclum.sgx.epc.NoEpcCgroup.factory(), blocking);
+        SgxTestSupport.track(q);
+        // enclave b's pages come first on the LRU: the reclaimer blocks in b's backing charge (under b's
+        // lock only) while a's pages of the same batch are isolated
+        EnclaveFd b = SgxTestSupport.load(q, q.newTask("b"), SgxTestSupport.image(SIZE, 0));
+        EnclaveFd a = SgxTestSupport.load(q, q.newTask("a"), SgxTestSupport.image(SIZE, 8));
+        EnclaveContext c = a.context();
+        long addr = BASE + 0x300000;
+        c.eaccept(addr, PENDING_RW);
+        c.modifyTypes(addr, 4096, PageType.TRIM);
+        assertThat(c.eaccept(addr, SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED))).isZero();
+        armed.set(true);
+        Thread reclaimer = Thread.ofPlatform().start(() -> q.controller().reclaimGlobal(null));
+        entered.await();
+        long probes = a.stats().count(CostEvent.EMODPR);
+        Throwable[] failure = new Throwable[1];
+        Thread remover = Thread.ofPlatform().start(() -> {
+            try {
+                c.removePages(addr, 4096);
+            } catch (Throwable t) {
+                failure[0] = t;
+            }
+        });
+        while (a.stats().count(CostEvent.EMODPR) == probes) {
+            Thread.onSpinWait(); // until REMOVE_PAGES has run once and met the isolated page
+        }
+        release.countDown();
+        reclaimer.join();
+        remover.join();
+        assertThat(failure[0]).isNull();
+        assertThat(a.enclave().hasPage(addr)).isFalse();
+        assertThat(a.stats().count(CostEvent.EMODPR) - probes).as("tried again after EBUSY").isGreaterThan(1);
+        a.close();
+        b.close();
+    }
+
     @Test
     void removePagesOfAnUnacceptedTrimFails() {
         long addr = BASE + 0x300000;
@@ -243,10 +347,14 @@ class EnclaveContextTest {
             assertThat(ctx.readLong(HEAP + i * 4096L)).isZero();
         }
         assertThat(p.epc().materializedPages()).isEqualTo(before);
+        ctx.fill(HEAP + 4096, 3 * 4096, (byte) 0);
+        assertThat(p.epc().materializedPages()).as("storing zeros into zero pages needs no host memory").isEqualTo(before);
         ctx.writeByte(HEAP, (byte) 1);
         assertThat(p.epc().materializedPages()).isEqualTo(before + 1);
         MemorySegment seg = Arena.ofAuto().allocate(4096);
         ctx.read(HEAP, seg, 0, 4096);
         assertThat(seg.get(ValueLayout.JAVA_BYTE, 0)).isEqualTo((byte) 1);
+        ctx.fill(HEAP, 4096, (byte) 0);
+        assertThat(ctx.readByte(HEAP)).as("a written page is really zeroed").isZero();
     }
 }

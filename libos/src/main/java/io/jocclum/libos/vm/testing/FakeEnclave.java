@@ -1,5 +1,6 @@
 package io.jocclum.libos.vm.testing;
 
+import io.jocclum.api.Errno;
 import io.jocclum.libos.vm.EpcmView;
 import io.jocclum.libos.vm.UserSpaceLayout;
 import io.jocclum.sgx.arch.PageType;
@@ -29,7 +30,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <p>Not modelled: costs, eviction (EWB/ELDU), cgroups, TCS pages, measurement. An EPC capacity
  * can be set (EAUG beyond it is SIGBUS, as when the driver cannot get a page) and a page can be
- * marked corrupt (its next access is an INTEGRITY fault, as a failed ELDU).
+ * marked corrupt, as an evicted page whose backing was tampered with: every access or ENCLU leaf
+ * on it is an INTEGRITY fault and every SGX2 ioctl reaching it fails with EFAULT (the driver
+ * cannot load it), until {@link #repair}.
  *
  * <p>Page contents live in 4 KB frames carved from 1 MB off-heap slabs, allocated on the first
  * non-zero write; a page without a frame reads as zero. Thread-safe: EPCM changes of a 4 MB
@@ -133,6 +136,14 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         Leaf l = leaf(address, true);
         synchronized (l) {
             l.meta[index(address)] |= CORRUPT;
+        }
+    }
+
+    /** Undoes {@link #corrupt}: the page is loadable again (the host restored its backing bytes). */
+    public void repair(long address) {
+        Leaf l = leaf(address, true);
+        synchronized (l) {
+            l.meta[index(address)] &= ~CORRUPT;
         }
     }
 
@@ -397,6 +408,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         int i = index(address);
         synchronized (l) {
             long m = l.meta[i];
+            requireIntact(m, address, false);
             if ((m & VALID) == 0) {
                 eaugLocked(l, i, address);
                 m = l.meta[i];
@@ -427,6 +439,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         int i = index(address);
         synchronized (l) {
             long m = l.meta[i];
+            requireIntact(m, address, true);
             if ((m & VALID) == 0) {
                 eaugLocked(l, i, address);
                 m = l.meta[i];
@@ -458,6 +471,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         int i = index(address);
         synchronized (l) {
             long m = l.meta[i];
+            requireIntact(m, address, false);
             if ((m & VALID) == 0 || (m & (SecInfo.PENDING | SecInfo.MODIFIED)) != 0) {
                 pageFaults.incrementAndGet();
                 throw new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, address, false, "EMODPE: " + describe(m));
@@ -488,6 +502,23 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         }
     }
 
+    /**
+     * The driver loads an evicted page before EMODPR/EMODT/EREMOVE; a corrupt page fails ELDU and
+     * the ioctl stops there with EFAULT (the pages before it are done), as on the real platform.
+     */
+    private static void requireLoadable(long m, long address, String ioctl) {
+        if ((m & CORRUPT) != 0) {
+            throw Errno.EFAULT.exception(ioctl + " at 0x" + Long.toHexString(address) + ": ELDU failed the integrity check");
+        }
+    }
+
+    /** An ENCLU leaf on a page the driver cannot load: the #PF handler's ELDU fails (SIGBUS in Linux). */
+    private static void requireIntact(long m, long address, boolean write) {
+        if ((m & CORRUPT) != 0) {
+            throw new EnclaveFault(EnclaveFault.Kind.INTEGRITY, address, write, "page failed its integrity check at ELDU");
+        }
+    }
+
     @Override
     public void restrictPermissions(long address, long length, long perms) {
         requireSgx2("EMODPR", address);
@@ -498,6 +529,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
             int i = index(a);
             synchronized (l) {
                 long m = l.meta[i];
+                requireLoadable(m, a, "SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS");
                 if ((m & VALID) == 0 || (m & TYPE_MASK) != REG_TYPE || (m & (SecInfo.PENDING | SecInfo.MODIFIED)) != 0) {
                     throw new IllegalStateException("SGX_IOC_ENCLAVE_RESTRICT_PERMISSIONS on page 0x" + Long.toHexString(a) + " in state " + describe(m));
                 }
@@ -520,6 +552,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
             int i = index(a);
             synchronized (l) {
                 long m = l.meta[i];
+                requireLoadable(m, a, "SGX_IOC_ENCLAVE_MODIFY_TYPES");
                 if ((m & VALID) == 0 || (m & TYPE_MASK) != REG_TYPE || (m & (SecInfo.PENDING | SecInfo.MODIFIED | SecInfo.PR)) != 0) {
                     throw new IllegalStateException("SGX_IOC_ENCLAVE_MODIFY_TYPES on page 0x" + Long.toHexString(a) + " in state " + describe(m));
                 }
@@ -539,6 +572,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
             int i = index(a);
             synchronized (l) {
                 long m = l.meta[i];
+                requireLoadable(m, a, "SGX_IOC_ENCLAVE_REMOVE_PAGES");
                 if ((m & VALID) == 0 || (m & TYPE_MASK) != TRIM_TYPE || (m & SecInfo.MODIFIED) != 0) {
                     throw new IllegalStateException("SGX_IOC_ENCLAVE_REMOVE_PAGES on page 0x" + Long.toHexString(a)
                             + " that is not trimmed and accepted: " + describe(m));
