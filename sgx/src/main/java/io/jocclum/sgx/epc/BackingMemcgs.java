@@ -29,6 +29,8 @@ public final class BackingMemcgs {
     private final MemoryController memory;
     private final ConcurrentHashMap<MemCgroup, Adapter> adapters = new ConcurrentHashMap<>();
     private final Adapter root;
+    /** Runs before every backing charge when set: lets tests hold a reclaimer mid-batch. */
+    private volatile Runnable chargeHook;
 
     public BackingMemcgs(CgroupHierarchy cgroups) {
         this.memory = cgroups.memory();
@@ -53,6 +55,15 @@ public final class BackingMemcgs {
     /** The adapter of {@code memcg}. */
     public BackingMemory of(MemCgroup memcg) {
         return adapter(memcg);
+    }
+
+    /**
+     * Installs (or with null removes) a hook run at the start of every backing-store charge, on the
+     * charging thread. For tests that need a reclaimer to stop between isolating its batch and
+     * writing it back; never set in production.
+     */
+    public void setChargeHook(Runnable hook) {
+        chargeHook = hook;
     }
 
     private Adapter adapter(MemCgroup m) {
@@ -108,6 +119,10 @@ public final class BackingMemcgs {
 
         @Override
         public boolean tryCharge(long n) {
+            Runnable hook = chargeHook;
+            if (hook != null) {
+                hook.run();
+            }
             long pages = pages(n);
             for (long i = 0; i < pages; i++) {
                 if (!memcg.tryGet()) {

@@ -191,37 +191,17 @@ class EnclaveContextTest {
         java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
-        io.jocclum.sgx.epc.BackingMemory root = io.jocclum.sgx.epc.BackingMemory.unlimited("/");
-        io.jocclum.sgx.epc.BackingMemory blocking = new io.jocclum.sgx.epc.BackingMemory() {
-            @Override
-            public boolean tryCharge(long bytes) {
-                if (armed.compareAndSet(true, false)) {
-                    entered.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
+        SgxPlatform q = SgxPlatform.start(SgxTestSupport.config(256).build(), io.jocclum.sgx.epc.NoEpcCgroup.factory());
+        q.memcgs().setChargeHook(() -> {
+            if (armed.compareAndSet(true, false)) {
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
                 }
-                return root.tryCharge(bytes);
             }
-
-            @Override
-            public void uncharge(long bytes) {
-                root.uncharge(bytes);
-            }
-
-            @Override
-            public long usage() {
-                return root.usage();
-            }
-
-            @Override
-            public String name() {
-                return "/";
-            }
-        };
-        SgxPlatform q = SgxPlatform.start(SgxTestSupport.config(256).build(), io.jocclum.sgx.epc.NoEpcCgroup.factory(), blocking);
+        });
         SgxTestSupport.track(q);
         // enclave b's pages come first on the LRU: the reclaimer blocks in b's backing charge (under b's
         // lock only) while a's pages of the same batch are isolated

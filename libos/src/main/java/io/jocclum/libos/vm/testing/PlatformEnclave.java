@@ -12,7 +12,7 @@ import io.jocclum.sgx.driver.EnclaveLoader;
 import io.jocclum.sgx.driver.PlatformConfig;
 import io.jocclum.sgx.driver.SgxPlatform;
 import io.jocclum.sgx.enclave.Enclave;
-import io.jocclum.sgx.epc.HostTask;
+import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.measure.SigningKey;
 
 import java.security.NoSuchAlgorithmException;
