@@ -255,7 +255,8 @@ class BuildTest {
                         throw new IOException("disk full (injected)");
                     }
                 });
-        assertThatThrownBy(b::run).hasMessageContaining("disk full (injected)");
+        assertThatThrownBy(b::run).isInstanceOf(UserError.class)
+                .hasMessage("cannot build " + inst + " (the previous outputs in build/ are unchanged): disk full (injected).");
         assertThat(Run.files(inst.resolve("build"))).isEqualTo(before);
         try (Stream<Path> s = Files.list(inst.resolve("build"))) {
             assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".staging-"));
@@ -263,6 +264,79 @@ class BuildTest {
         // and the next build goes through
         assertThat(build(inst, Map.of()).exit()).isZero();
         assertThat(read(inst.resolve("build/mount/__ROOT/etc/hosts"))).startsWith("127.0.0.1");
+    }
+
+    InstanceBuild failingBuild(Path inst, Path signKey, String failAt) {
+        return new InstanceBuild(new Cli(System.out, System.err, Run.ENV, inst, java.time.Clock.systemUTC()),
+                new InstancePaths(inst), new InstanceBuild.Options(PlatformRequest.defaults(), true, signKey))
+                .faults(stage -> {
+                    if (stage.equals(failAt)) {
+                        throw new IOException("rename failed at " + stage + " (injected)");
+                    }
+                });
+    }
+
+    @Test
+    void aFailureDuringTheCommitUndoesTheRenamesDoneSoFar() throws IOException {
+        Path inst = instance("c");
+        assertThat(build(inst, Map.of()).exit()).isZero();
+        String mr = mrenclave(inst);
+        Map<String, String> before = Run.files(inst.resolve("build"));
+        Files.writeString(inst.resolve("image/etc/hosts"), "127.0.0.1 localhost\n");
+        Path json = inst.resolve("Occlum.json");
+        Files.writeString(json, read(json).replace("\"32MB\"", "\"64MB\""));
+        for (String stage : java.util.List.of("commit", "commit:Enclave.xml", "commit:enclave.sigstruct", "commit:snapshot")) {
+            assertThatThrownBy(failingBuild(inst, Run.key(tmp, "key-a.pem"), stage)::run).isInstanceOf(UserError.class)
+                    .hasMessageContaining("rename failed at " + stage).hasMessageContaining("previous outputs in build/ are unchanged");
+            assertThat(Run.files(inst.resolve("build"))).as("build/ after a failure at " + stage).isEqualTo(before);
+            assertThat(mrenclave(inst)).isEqualTo(mr);
+        }
+        Run.Result skipped = build(inst, Map.of());
+        assertThat(skipped.out()).as("the inputs changed, so the next build runs").startsWith("Built ");
+        assertThat(mrenclave(inst)).isNotEqualTo(mr);
+        built(inst);
+    }
+
+    @Test
+    void aFirstBuildFailingInItsCommitLeavesNoKeyAndNoOutputs() throws IOException {
+        Path inst = instance("first");
+        assertThatThrownBy(failingBuild(inst, null, "commit:snapshot")::run).isInstanceOf(UserError.class);
+        assertThat(inst.resolve(".jocclum/signing-key.pem")).doesNotExist();
+        assertThat(Run.files(inst.resolve("build"))).containsOnlyKeys("/");
+        assertThat(inst.resolve(".jocclum")).doesNotExist();
+        Run.Result r = Run.jocclum(inst, "build");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("(new key ");
+        built(inst);
+    }
+
+    @Test
+    void staleStagingOfAnInterruptedBuildIsRemovedEvenWhenNothingChanged() throws IOException {
+        Path inst = instance("stale");
+        assertThat(build(inst, Map.of()).exit()).isZero();
+        Path stale = Files.createDirectories(inst.resolve("build/.staging-123/mount/__ROOT/bin"));
+        Files.writeString(stale.resolve("big"), "left by a killed build");
+        Run.Result again = build(inst, Map.of());
+        assertThat(again.out()).startsWith("Nothing changed");
+        assertThat(inst.resolve("build/.staging-123")).doesNotExist();
+    }
+
+    @Test
+    void aBuildThatHashesALotWarnsBeforeMeasuring() throws IOException {
+        Path inst = instance("slow");
+        Run.Result normal = build(inst, Map.of());
+        assertThat(normal.err()).as("the default instance is quick to measure").isEmpty();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        Cli cli = new Cli(System.out, new java.io.PrintStream(err, true, StandardCharsets.UTF_8), Run.ENV, inst,
+                java.time.Clock.systemUTC());
+        BuildReport r = new InstanceBuild(cli, new InstancePaths(inst), new InstanceBuild.Options(PlatformRequest.defaults(),
+                true, Run.key(tmp, "key-a.pem"))).slowMeasurementBytes(1 << 20).run();
+        String expected = "warning: this build adds 364.5MB (" + r.layout().eaddCount() + " pages) to the enclave before"
+                + " it starts, and MRENCLAVE hashes a record for each page: ";
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith(expected)
+                .contains("without EDMM everything up to Max is added at load; lower user_space_max_size")
+                .contains("interrupting the build leaves build/ unchanged").endsWith(".\n");
+        assertThat(InstanceBuild.SLOW_MEASUREMENT_BYTES).as("about 8 s of hashing").isEqualTo(8L << 30);
     }
 
     @Test
