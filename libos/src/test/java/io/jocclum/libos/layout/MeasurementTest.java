@@ -86,6 +86,31 @@ class MeasurementTest {
     }
 
     @Test
+    void hashedBytesCountsWhatTheLoadFeedsToSha256() {
+        for (boolean edmm : new boolean[]{false, true}) {
+            EnclaveLayout l = layout(Templates.guideExample(), edmm, new byte[32]);
+            long[] bytes = {0};
+            l.load(new LoadSink() {
+                @Override
+                public void ecreate(Secs secs) {
+                    bytes[0] += 64;
+                }
+
+                @Override
+                public void eadd(long offset, io.jocclum.sgx.arch.SecInfo secInfo, byte[] page) {
+                    bytes[0] += 64;
+                }
+
+                @Override
+                public void eextend(long offset, byte[] page, int from) {
+                    bytes[0] += 64 + 256;
+                }
+            });
+            assertThat(Measurement.hashedBytes(l)).as("edmm=%s", edmm).isEqualTo(bytes[0]);
+        }
+    }
+
+    @Test
     void everyConfigValueAndEveryImageByteChangesMrenclave() {
         byte[] t = Templates.occlumTemplate();
         byte[] digest = new byte[32];
