@@ -157,6 +157,25 @@ class OcclumJsonTest {
     }
 
     @Test
+    void parserMessagesNameTheProblemWithoutJacksonInternals() {
+        String[][] cases = {
+            {"{", "line 1, column 2: the file ends inside an object (a closing '}' is missing)"},
+            {"{\"a\": 1,", "line 1, column 9: the file ends inside an object (a closing '}' is missing)"},
+            {"{\"a\": [1,", "line 1, column 10: the file ends inside an array (a closing ']' is missing)"},
+            {"{\"a\": \"x", "line 1, column 9: the file ends inside a string (a closing '\"' is missing)"},
+            {"{\"a\": NaN}", "line 1, column 10: Non-standard token 'NaN'"},
+            {"{\"a\":1 \"b\":2}", "line 1, column 8: Unexpected character ('\"' (code 34)): was expecting comma to"
+                    + " separate Object entries"},
+        };
+        for (String[] c : cases) {
+            ConfigException e = catchThrowableOfType(ConfigException.class,
+                    () -> OcclumJson.load(bytes(c[0]), "Occlum.json", PlatformRequest.defaults()));
+            assertThat(e.getMessage()).as(c[0]).isEqualTo("Occlum.json is not valid JSON at " + c[1]
+                    + " (comments and trailing commas are allowed).");
+        }
+    }
+
+    @Test
     void notJson() {
         ConfigException e = catchThrowableOfType(ConfigException.class,
                 () -> OcclumJson.load(bytes("{\n  \"process\": {,\n}"), "Occlum.json", PlatformRequest.defaults()));
