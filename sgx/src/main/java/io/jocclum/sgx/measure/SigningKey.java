@@ -45,27 +45,51 @@ public final class SigningKey {
      * when it is not an RSA-3072 key with exponent 3 in PKCS#1 or PKCS#8 PEM form.
      */
     public static RSAPrivateCrtKey read(Path file) throws IOException {
-        String text = Files.readString(file, StandardCharsets.US_ASCII);
-        return parsePem(text, file.toString());
+        byte[] bytes = Files.readAllBytes(file);
+        for (byte b : bytes) {
+            if (b < 0 || (b < 0x20 && b != '\n' && b != '\r' && b != '\t')) {
+                throw new IllegalArgumentException(file + " is not a PEM file (it holds binary data, such as a DER key);"
+                        + " give an RSA-3072 key with exponent 3 in PEM form (openssl genrsa -3 3072, or openssl pkey"
+                        + " -inform DER -in " + file + " to convert a DER key)");
+            }
+        }
+        return parsePem(new String(bytes, StandardCharsets.US_ASCII), file.toString());
     }
+
+    /** What enclave signing keys must be, ending every message about a key that is not one. */
+    private static final String WANTED = "enclave signing keys must be RSA-3072 with exponent 3 (openssl genrsa -3 3072)";
 
     public static RSAPrivateCrtKey parsePem(String text, String origin) {
         boolean pkcs1 = text.contains("-----BEGIN RSA PRIVATE KEY-----");
         boolean pkcs8 = text.contains("-----BEGIN PRIVATE KEY-----");
+        if (text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") || (pkcs1 && text.contains("Proc-Type: 4,ENCRYPTED"))) {
+            throw new IllegalArgumentException(origin + " holds a password-protected private key; give it unencrypted"
+                    + " (openssl pkey -in " + origin + " -out plain.pem)");
+        }
         if (!pkcs1 && !pkcs8) {
-            throw new IllegalArgumentException(origin + " is not a PEM private key (expected BEGIN RSA PRIVATE KEY or BEGIN PRIVATE KEY)");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----").matcher(text);
+            if (m.find()) {
+                String label = m.group(1);
+                String what = label.contains("PUBLIC KEY") ? "a public key, but signing needs the private key"
+                        : label.contains("CERTIFICATE") ? "a certificate, but signing needs the private key"
+                        : label.endsWith("PRIVATE KEY") ? article(label) + " " + label.substring(0, label.length()
+                        - "PRIVATE KEY".length()).strip() + " private key" : "a PEM " + label;
+                throw new IllegalArgumentException(origin + " holds " + what + "; " + WANTED);
+            }
+            throw new IllegalArgumentException(origin + " is not a PEM private key (no BEGIN RSA PRIVATE KEY or BEGIN"
+                    + " PRIVATE KEY line); " + WANTED);
         }
         String label = pkcs1 ? "RSA PRIVATE KEY" : "PRIVATE KEY";
         int start = text.indexOf("-----BEGIN " + label + "-----") + ("-----BEGIN " + label + "-----").length();
         int end = text.indexOf("-----END " + label + "-----", start);
         if (end < 0) {
-            throw new IllegalArgumentException(origin + " has no END " + label + " line");
+            throw new IllegalArgumentException(origin + " has no END " + label + " line (is it cut short?); " + WANTED);
         }
         byte[] der;
         try {
             der = Base64.getMimeDecoder().decode(text.substring(start, end));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(origin + " has invalid base64 in its PEM body");
+            throw new IllegalArgumentException(origin + " has invalid base64 in its PEM body; " + WANTED);
         }
         if (pkcs1) {
             der = wrapPkcs1(der);
@@ -74,13 +98,18 @@ public final class SigningKey {
         try {
             key = (RSAPrivateCrtKey) KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(der));
         } catch (GeneralSecurityException | ClassCastException e) {
-            throw new IllegalArgumentException(origin + " is not a readable RSA private key");
+            throw new IllegalArgumentException(origin + " is not a readable RSA private key (another algorithm, or"
+                    + " corrupt); " + WANTED);
         }
         if (key.getModulus().bitLength() != 3072 || !key.getPublicExponent().equals(BigInteger.valueOf(3))) {
             throw new IllegalArgumentException(origin + " is an RSA-" + key.getModulus().bitLength() + " key with exponent "
-                    + key.getPublicExponent() + "; enclave signing keys must be RSA-3072 with exponent 3 (openssl genrsa -3 3072)");
+                    + key.getPublicExponent() + "; " + WANTED);
         }
         return key;
+    }
+
+    private static String article(String word) {
+        return "AEIOU".indexOf(word.charAt(0)) >= 0 ? "an" : "a";
     }
 
     /** Wraps a PKCS#1 RSAPrivateKey in a PKCS#8 PrivateKeyInfo with the rsaEncryption algorithm. */

@@ -79,4 +79,38 @@ class SigStructTest {
         assertThatThrownBy(() -> SigningKey.parsePem("hello", "key.pem"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("key.pem");
     }
+
+    private static String pem(String label, byte[] der) {
+        return "-----BEGIN " + label + "-----\n" + java.util.Base64.getMimeEncoder().encodeToString(der)
+                + "\n-----END " + label + "-----\n";
+    }
+
+    @Test
+    void keysThatAreNotSigningKeysSayWhatTheyAre(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        String wanted = "; enclave signing keys must be RSA-3072 with exponent 3 (openssl genrsa -3 3072)";
+        java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
+        ec.initialize(256, new SecureRandom());
+        java.security.KeyPair ecPair = ec.generateKeyPair();
+        assertThatThrownBy(() -> SigningKey.parsePem(pem("PUBLIC KEY", ecPair.getPublic().getEncoded()), "pub.pem"))
+                .hasMessage("pub.pem holds a public key, but signing needs the private key" + wanted);
+        assertThatThrownBy(() -> SigningKey.parsePem(pem("EC PRIVATE KEY", new byte[40]), "ec.pem"))
+                .hasMessage("ec.pem holds an EC private key" + wanted);
+        assertThatThrownBy(() -> SigningKey.parsePem(pem("PRIVATE KEY", ecPair.getPrivate().getEncoded()), "ec8.pem"))
+                .hasMessage("ec8.pem is not a readable RSA private key (another algorithm, or corrupt)" + wanted);
+        assertThatThrownBy(() -> SigningKey.parsePem(pem("ENCRYPTED PRIVATE KEY", new byte[40]), "enc.pem"))
+                .hasMessage("enc.pem holds a password-protected private key; give it unencrypted (openssl pkey -in enc.pem"
+                        + " -out plain.pem)");
+        assertThatThrownBy(() -> SigningKey.parsePem("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+                + "DEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n", "enc1.pem"))
+                .hasMessageStartingWith("enc1.pem holds a password-protected private key");
+        assertThatThrownBy(() -> SigningKey.parsePem("-----BEGIN PRIVATE KEY-----\nAAAA\n", "cut.pem"))
+                .hasMessage("cut.pem has no END PRIVATE KEY line (is it cut short?)" + wanted);
+        java.nio.file.Path der = tmp.resolve("key.der");
+        java.nio.file.Files.write(der, opensslKey().getEncoded());
+        assertThatThrownBy(() -> SigningKey.read(der)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith(der + " is not a PEM file (it holds binary data, such as a DER key)");
+        java.nio.file.Path good = tmp.resolve("good.pem");
+        java.nio.file.Files.writeString(good, SigningKey.toPem(opensslKey()));
+        assertThat(SigningKey.read(good).getModulus()).isEqualTo(opensslKey().getModulus());
+    }
 }
