@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * What a command may touch of the outside world: its output streams, the environment, the working
- * directory and the clock. {@code Main.main} uses the real ones; tests pass their own, so every
+ * directory, the clock and the heap limit. {@code Main.main} uses the real ones; tests pass their own, so every
  * command runs in-process with captured output.
  *
  * <p>{@code verbose} is set by {@code -v} while the command line is parsed (single-threaded).
@@ -19,6 +19,8 @@ final class Cli {
     final Path cwd;
     final Clock clock;
     boolean verbose;
+    /** The most heap this JVM may use ({@code -Xmx}); commands that need a lot check it first. Tests change it. */
+    long maxHeapBytes = Runtime.getRuntime().maxMemory();
 
     Cli(PrintStream out, PrintStream err, Map<String, String> env, Path cwd, Clock clock) {
         this.out = out;

@@ -22,7 +22,7 @@ final class SelftestCommand implements Callable<Integer> {
         "Run the v17 EPC cgroup selftests (run_epc_cg_selftests.sh, S0-S7) on a simulated platform with the misc",
         "cgroup sgx_epc controller and print kselftest TAP; exit 0 only when all pass.",
         "The limits derive from the capacity C: SMALL = C/512, LARGE = 4 x SMALL, LARGER = C; each workload W builds",
-        "an enclave with a heap of C bytes. Memory needed: about 9 x C of Java heap."})
+        "an enclave with a heap of C bytes. Memory needed: about 8.5 x C of Java heap (refused if the heap is smaller)."})
     static final class EpcCgroup implements Callable<Integer> {
         private final Cli cli;
 
@@ -55,6 +55,16 @@ final class SelftestCommand implements Callable<Integer> {
             String problem = EpcCgroupSelftest.capacityProblem(bytes);
             if (problem != null) {
                 throw new UserError("--capacity " + capacity.strip() + " " + problem + ".");
+            }
+            long need = EpcCgroupSelftest.heapNeeded(bytes);
+            long have = cli.maxHeapBytes;
+            if (need > have) {
+                long fits = Math.max(0, (have - (64L << 20)) / 17 * 2) & -(1L << 20);
+                throw new UserError("--capacity " + capacity.strip() + " needs about " + Sizes.human(need) + " of Java heap"
+                        + " (eight enclaves of C bytes each, most of them in the backing store), but this JVM may use "
+                        + Sizes.human(have) + "; give at most " + (fits >= EpcCgroupSelftest.MIN_CAPACITY
+                        ? Sizes.format(fits) : "8MB") + ", or a larger heap, e.g. JOCCLUM_JAVA_OPTS=-Xmx"
+                        + Math.max(1, (need + (1L << 30) - 1) >> 30) + "g.");
             }
             long s = seed != null ? seed : cli.clock.millis();
             EpcCgroupSelftest.Report r = EpcCgroupSelftest.run(new EpcCgroupSelftest.Options(bytes, s, intent), cli.out);

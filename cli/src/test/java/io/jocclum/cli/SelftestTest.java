@@ -37,6 +37,24 @@ class SelftestTest {
     }
 
     @Test
+    void aCapacityTheHeapCannotHoldIsRefusedBeforeRunning() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        Cli cli = new Cli(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
+                new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8), Run.ENV, tmp,
+                java.time.Clock.systemUTC());
+        cli.maxHeapBytes = 4L << 30;
+        assertThat(Main.run(cli, "selftest", "epc-cgroup", "--capacity", "1GB")).isEqualTo(1);
+        assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).as("nothing ran").isEmpty();
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("jocclum: --capacity 1GB needs about"
+                + " 8.6GB of Java heap (eight enclaves of C bytes each, most of them in the backing store), but this JVM may"
+                + " use 4GB; give at most 474MB, or a larger heap, e.g. JOCCLUM_JAVA_OPTS=-Xmx9g.\n");
+        cli.maxHeapBytes = 100L << 20;
+        assertThat(Main.run(cli, "selftest", "epc-cgroup", "--capacity", "64TB")).isEqualTo(1);
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("give at most 8MB, or a larger heap");
+    }
+
+    @Test
     void badCapacitiesAreOneSentence() {
         Run.Result bad = Run.jocclum(tmp, "selftest", "epc-cgroup", "--capacity", "lots");
         assertThat(bad.exit()).isEqualTo(1);

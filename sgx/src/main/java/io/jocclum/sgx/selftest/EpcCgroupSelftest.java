@@ -88,6 +88,17 @@ public final class EpcCgroupSelftest {
         return null;
     }
 
+    /**
+     * Java heap a run with capacity {@code bytes} needs: S4 and S5 run eight W, each with a heap of
+     * C bytes, under a limit of C, so about 7 x C of evicted pages sit in the backing store (host
+     * memory) and C in the EPC, plus PCMDs and bookkeeping: 8.5 x C and a fixed 64MB (measured with
+     * -Xmx: C = 128MB runs in 1.2GB and fails in 0.9GB, C = 512MB runs in 4.3GB).
+     */
+    public static long heapNeeded(long bytes) {
+        long fixed = 64L << 20;
+        return bytes > (Long.MAX_VALUE - fixed) / 9 ? Long.MAX_VALUE : bytes / 2 * 17 + fixed;
+    }
+
     /** The outcome of a case. */
     public enum Status {
         PASS, FAIL, SKIP

@@ -36,6 +36,11 @@ import java.util.SplittableRandom;
 final class Workload {
     /** Heap pages per ADD_PAGES call (the model's scheduling quantum). */
     static final int QUANTUM_PAGES = 64;
+    /**
+     * Where W's ELRANGE starts: 256 GiB, or the ELRANGE size when that is larger, since ECREATE
+     * requires SECS.BASEADDR to be naturally aligned to SECS.SIZE (test_sgx mmaps twice the size
+     * and aligns the same way).
+     */
     static final long BASE = 0x40_0000_0000L;
     static final long TCS0 = 0x0;
     static final long TCS1 = 0x1000;
@@ -73,7 +78,7 @@ final class Workload {
                     new EnclaveImage.Segment(CODE, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), code, true),
                     new EnclaveImage.Segment(DATA, 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, true),
                     new EnclaveImage.Segment(HEAP, capacityBytes, SecInfo.reg(SecInfo.R | SecInfo.W), null, false));
-            EnclaveImage img = new EnclaveImage(BASE, size, 1,
+            EnclaveImage img = new EnclaveImage(elrangeBase(size), size, 1,
                     new Attributes(Attributes.MODE64BIT | Attributes.DEBUG, Attributes.XFRM_LEGACY), 0, segs);
             return new Image(img, img.sign(key, 0, 0), heapPages);
         }
@@ -92,6 +97,15 @@ final class Workload {
         long unreclaimablePages() {
             return vaPages() + 1;
         }
+    }
+
+    /** The base of an ELRANGE of {@code size} bytes (a power of two): {@link #BASE} or {@code size}, aligned to it. */
+    static long elrangeBase(long size) {
+        return Math.max(BASE, size);
+    }
+
+    private long base() {
+        return image.image().base();
     }
 
     private final int index;
@@ -287,7 +301,7 @@ final class Workload {
 
     private long samplePage(int j) {
         long stride = Math.max(1, image.heapPages() / SAMPLES);
-        return BASE + HEAP + (j * stride % image.heapPages()) * 4096L;
+        return base() + HEAP + (j * stride % image.heapPages()) * 4096L;
     }
 
     private int samples() {
@@ -295,9 +309,9 @@ final class Workload {
     }
 
     private void firstEcall() {
-        fd.ecall(BASE + TCS0, 64);
+        fd.ecall(base() + TCS0, 64);
         EnclaveContext ctx = fd.context();
-        ctx.writeLong(BASE + DATA, MAGIC ^ index);
+        ctx.writeLong(base() + DATA, MAGIC ^ index);
         SplittableRandom r = new SplittableRandom(seed);
         for (int j = 0; j < samples(); j++) {
             long v = r.nextLong();
@@ -307,9 +321,9 @@ final class Workload {
     }
 
     private void secondEcall() {
-        fd.ecall(BASE + TCS1, 64);
+        fd.ecall(base() + TCS1, 64);
         EnclaveContext ctx = fd.context();
-        long magic = ctx.readLong(BASE + DATA);
+        long magic = ctx.readLong(base() + DATA);
         if (magic != (MAGIC ^ index)) {
             throw new DataMismatch("the magic value came back as 0x" + Long.toHexString(magic));
         }

@@ -184,6 +184,25 @@ class EpcCgroupSelftestTest {
     }
 
     @Test
+    void wsElrangeIsNaturallyAlignedForEveryCapacity() {
+        for (int log = 13; log <= 46; log++) {
+            long size = 1L << log;
+            long base = Workload.elrangeBase(size);
+            assertThat(base % size).as("ELRANGE of 2^%d bytes at 0x%x", log, base).isZero();
+            assertThat(base).isGreaterThanOrEqualTo(Workload.BASE);
+        }
+    }
+
+    @Test
+    void theHeapNeededGrowsWithTheCapacity() {
+        // measured: C = 128MB passes with -Xmx1200m and runs out of heap with -Xmx900m
+        assertThat(EpcCgroupSelftest.heapNeeded(128L << 20)).isBetween(900L << 20, 1200L << 20);
+        assertThat(EpcCgroupSelftest.heapNeeded(512L << 20)).isGreaterThan(4 * EpcCgroupSelftest.heapNeeded(128L << 20)
+                - (256L << 20));
+        assertThat(EpcCgroupSelftest.heapNeeded(Long.MAX_VALUE)).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
     void capacitiesTheScenariosCannotUseAreRefused() {
         assertThat(EpcCgroupSelftest.capacityProblem(16L << 20)).isNull();
         assertThat(EpcCgroupSelftest.capacityProblem((8L << 20) - 4096)).contains("too small").contains("8MB");
