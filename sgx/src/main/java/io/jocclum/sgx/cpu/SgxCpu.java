@@ -373,7 +373,9 @@ public final class SgxCpu {
     /**
      * EWB: evicts {@code page}, writing its encrypted contents to {@code contents[0, 4096)} and its
      * PCMD to {@code pcmd[pcmdOff, pcmdOff+128)}; the version goes into slot {@code slot} of
-     * {@code va}. Child pages must be blocked and tracked.
+     * {@code va}. Child pages must be blocked and tracked. A slot that already holds a version is a
+     * warning, as in the SDM: the page is written out, the slot overwritten, and the result is
+     * VA_SLOT_OCCUPIED (RFLAGS.CF) instead of SUCCESS (the older blob can then never be loaded).
      */
     public SgxStatus ewb(CostAccount acct, EpcFrame page, EpcFrame va, int slot, byte[] contents, byte[] pcmd,
                          int pcmdOff) {
@@ -384,6 +386,7 @@ public final class SgxCpu {
         if (contents.length < 4096 || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.length) {
             throw gp("EWB", "contents or PCMD buffer too small");
         }
+        boolean occupied;
         synchronized (page) {
             if (!page.isValid()) {
                 throw pf("EWB", "page is not valid");
@@ -414,9 +417,9 @@ public final class SgxCpu {
                     throw pf("EWB", "VA operand is not a VA page");
                 }
                 long[] slots = va.vaSlotsArray();
-                if (slots[slot] != 0) {
-                    return SgxStatus.VA_SLOT_OCCUPIED;
-                }
+                // SDM EWB: an occupied slot is only a warning (RFLAGS.CF, SGX_VA_SLOT_OCCUPIED): the page is
+                // still written out and the slot overwritten with the new version (ZF stays clear).
+                occupied = slots[slot] != 0;
                 long version = versions.getAndIncrement();
                 long secInfo = page.epcmBits() & SECINFO_BITS;
                 long eid = secs != null ? secs.eid() : page.ownerEid();
@@ -431,7 +434,7 @@ public final class SgxCpu {
             if (owner != null) {
                 owner.removeChild();
             }
-            return SgxStatus.SUCCESS;
+            return occupied ? SgxStatus.VA_SLOT_OCCUPIED : SgxStatus.SUCCESS;
         }
     }
 

@@ -344,11 +344,6 @@ class EnclsLeafTest {
         gp(() -> hw.cpu.ewb(hw.acct, va, va, 0, blob, pcmd, 0));             // VA eviction not modelled
         assertThat(hw.cpu.ewb(hw.acct, s, va, 1, blob, pcmd, 0)).as("SECS with children").isEqualTo(SgxStatus.CHILD_PRESENT);
         assertThat(hw.cpu.ewb(hw.acct, page, va, 0, blob, pcmd, 0)).isEqualTo(SgxStatus.SUCCESS);
-        EpcFrame p2 = hw.fresh();
-        hw.cpu.eaug(hw.acct, p2, s, Hw.BASE + 0x9000);
-        hw.cpu.eblock(hw.acct, p2);
-        hw.cpu.etrack(hw.acct, s);
-        assertThat(hw.cpu.ewb(hw.acct, p2, va, 0, new byte[4096], new byte[128], 0)).isEqualTo(SgxStatus.VA_SLOT_OCCUPIED);
         EpcFrame valid = hw.fresh();
         hw.cpu.eaug(hw.acct, valid, s, Hw.BASE + 0xA000);
         pf(() -> hw.cpu.eldu(hw.acct, valid, Hw.BASE + 0x8000, s, blob, pcmd, 0, va, 0, false));
@@ -358,6 +353,38 @@ class EnclsLeafTest {
         badPcmd[80] = 1; // reserved
         gp(() -> hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, s, blob, badPcmd, 0, va, 0, false));
         assertThat(hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, s, blob, pcmd, 0, va, 0, false))
+                .isEqualTo(SgxStatus.SUCCESS);
+    }
+
+    /**
+     * SDM EWB, "Flags Affected": ZF is set if the page is not written out, CF if the VA slot was
+     * occupied. An occupied slot is a warning: the page is evicted and the slot overwritten, so the
+     * blob whose version was there can no longer be loaded, and the new one can.
+     */
+    @Test
+    void ewbIntoAnOccupiedVaSlotWritesThePageOutWithAWarning() {
+        EpcFrame s = hw.initialized();
+        EpcFrame va = hw.fresh();
+        hw.cpu.epa(hw.acct, va);
+        EpcFrame p1 = hw.fresh();
+        hw.cpu.eaug(hw.acct, p1, s, Hw.BASE + 0x8000);
+        EpcFrame p2 = hw.fresh();
+        hw.cpu.eaug(hw.acct, p2, s, Hw.BASE + 0x9000);
+        hw.cpu.eblock(hw.acct, p1);
+        hw.cpu.eblock(hw.acct, p2);
+        hw.cpu.etrack(hw.acct, s);
+        byte[] blob1 = new byte[4096 + 16];
+        byte[] pcmd1 = new byte[128];
+        byte[] blob2 = new byte[4096 + 16];
+        byte[] pcmd2 = new byte[128];
+        long children = s.secs().children();
+        assertThat(hw.cpu.ewb(hw.acct, p1, va, 7, blob1, pcmd1, 0)).isEqualTo(SgxStatus.SUCCESS);
+        assertThat(hw.cpu.ewb(hw.acct, p2, va, 7, blob2, pcmd2, 0)).isEqualTo(SgxStatus.VA_SLOT_OCCUPIED);
+        assertThat(p2.isValid()).as("the page was written out anyway").isFalse();
+        assertThat(s.secs().children()).isEqualTo(children - 2);
+        assertThat(hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, s, blob1, pcmd1, 0, va, 7, false))
+                .as("the overwritten version").isEqualTo(SgxStatus.MAC_COMPARE_FAIL);
+        assertThat(hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x9000, s, blob2, pcmd2, 0, va, 7, false))
                 .isEqualTo(SgxStatus.SUCCESS);
     }
 
