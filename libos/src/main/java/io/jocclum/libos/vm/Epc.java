@@ -102,7 +102,7 @@ final class Epc {
             cur = restricted;
         }
         if ((to & ~cur) != 0) {
-            SecInfo ext = SecInfo.reg(to);
+            SecInfo ext = new SecInfo(to); // EMODPE takes permission bits only (SDM: other SECINFO bits #GP)
             for (long a = s; a < e; a += 4096) {
                 ctx.emodpe(a, ext);
             }
