@@ -78,6 +78,14 @@ public final class SyscallFacade implements Syscalls {
     static final long MAX_RW_COUNT = Integer.MAX_VALUE & ~4095L;
     /** Most epoll events copied out per call (a call may return fewer than are ready, as the round-robin allows). */
     static final int EPOLL_BATCH = 1024;
+    /**
+     * Work units after which a guest thread yields its carrier: a syscall counts 64, a guest-memory
+     * access 1 (a bulk copy 1 per 4KB). Guest threads are virtual threads, which the JDK does not
+     * preempt: without this, a few threads looping on syscalls or memory would starve every other
+     * guest thread (and the init that would kill them) of the carriers.
+     */
+    static final int YIELD_TICKS = 4096;
+    private static final int SYSCALL_TICKS = 64;
 
     private final GuestThread thread;
     private final Process process;
@@ -91,6 +99,8 @@ public final class SyscallFacade implements Syscalls {
     private final SyscallCounters counters;
     private final EnclaveContext ctx;
     private ByteBuffer scratch;
+    /** Work since the last yield (this thread only). */
+    private int ticks;
 
     public SyscallFacade(GuestThread thread, SyscallCounters counters) {
         this.thread = thread;
@@ -110,6 +120,7 @@ public final class SyscallFacade implements Syscalls {
 
     private void enter(Sysno s) {
         counters.increment(s);
+        tick(SYSCALL_TICKS);
         if (signals.attention()) {
             boundary();
         }
@@ -321,6 +332,21 @@ public final class SyscallFacade implements Syscalls {
         if (process.dying()) {
             throw GuestExit.INSTANCE;
         }
+        tick(1);
+    }
+
+    private void alive(long bytes) {
+        alive();
+        tick((int) Math.min(bytes >>> 12, YIELD_TICKS));
+    }
+
+    /** Cooperative scheduling: yields the carrier after {@link #YIELD_TICKS} units of work. */
+    private void tick(int n) {
+        ticks += n;
+        if (ticks >= YIELD_TICKS) {
+            ticks = 0;
+            Thread.yield();
+        }
     }
 
     /** A user access faulted: the process dies with the fault's signal. */
@@ -391,7 +417,7 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public void loadBytes(long addr, byte[] dst, int offset, int length) {
-        alive();
+        alive(length);
         java.util.Objects.checkFromIndexSize(offset, length, dst.length);
         try {
             user.read(addr, dst, offset, length);
@@ -402,7 +428,7 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public void storeBytes(long addr, byte[] src, int offset, int length) {
-        alive();
+        alive(length);
         java.util.Objects.checkFromIndexSize(offset, length, src.length);
         try {
             user.write(addr, src, offset, length);
@@ -413,7 +439,7 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public void fillBytes(long addr, long length, byte value) {
-        alive();
+        alive(length);
         if (length < 0) {
             throw new IllegalArgumentException("negative length " + length);
         }

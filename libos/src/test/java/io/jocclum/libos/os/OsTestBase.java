@@ -107,11 +107,33 @@ abstract class OsTestBase {
 
     private static void check(Booted b, List<Throwable> failures) {
         try {
-            b.os.kernel().awaitQuiescent();
+            if (!quiesced(b, java.time.Duration.ofSeconds(30))) {
+                b.os.kernel().killAll();
+                failures.add(new AssertionError("processes were still running 30 s after the test; killed them"));
+                if (!quiesced(b, java.time.Duration.ofSeconds(30))) {
+                    throw new AssertionError("killed processes did not end (a guest thread in a pure compute loop?)");
+                }
+            }
             b.os.checkInvariants();
         } catch (Throwable t) {
             failures.add(t);
         }
+    }
+
+    /** Waits at most {@code d} for every process to end (a host thread with a bounded join: no sleeping). */
+    private static boolean quiesced(Booted b, java.time.Duration d) throws InterruptedException {
+        Thread t = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                b.os.kernel().awaitQuiescent();
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        if (!t.join(d)) {
+            t.interrupt();
+            return false;
+        }
+        return true;
     }
 
     @AfterAll
