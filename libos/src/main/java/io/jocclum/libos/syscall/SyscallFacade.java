@@ -101,6 +101,8 @@ public final class SyscallFacade implements Syscalls {
     private ByteBuffer scratch;
     /** Work since the last yield (this thread only). */
     private int ticks;
+    /** Handlers running on this thread: a mask left by a pwait call is restored only by the outermost boundary. */
+    private int delivering;
 
     public SyscallFacade(GuestThread thread, SyscallCounters counters) {
         this.thread = thread;
@@ -141,7 +143,9 @@ public final class SyscallFacade implements Syscalls {
         while ((d = signals.dequeue()) != null) {
             deliver(d);
         }
-        signals.finishDelivery();
+        if (delivering == 0) {
+            signals.finishDelivery();
+        }
     }
 
     /** Delivers one signal; returns true when it ran a handler with SA_RESTART. */
@@ -160,9 +164,11 @@ public final class SyscallFacade implements Syscalls {
         long old = signals.mask();
         long blocked = old | a.mask() | ((a.flags() & Signal.SA_NODEFER) != 0 ? 0 : Signal.bit(d.sig()));
         signals.setMaskRaw(blocked);
+        delivering++;
         try {
             a.handler().handle(this, d.sig());
         } finally {
+            delivering--;
             signals.setMaskRaw(old);
         }
         if (process.dying()) {
@@ -184,7 +190,9 @@ public final class SyscallFacade implements Syscalls {
         while ((d = signals.dequeue()) != null) {
             restart &= deliver(d);
         }
-        signals.finishDelivery();
+        if (delivering == 0) {
+            signals.finishDelivery();
+        }
         if (!restart) {
             throw Errno.EINTR.exception("interrupted by a signal handler without SA_RESTART");
         }
@@ -199,7 +207,9 @@ public final class SyscallFacade implements Syscalls {
         while ((d = signals.dequeue()) != null) {
             deliver(d);
         }
-        signals.finishDelivery();
+        if (delivering == 0) {
+            signals.finishDelivery();
+        }
     }
 
     /** Maps a failure from below to what the guest may see; always throws. */
@@ -807,7 +817,7 @@ public final class SyscallFacade implements Syscalls {
         long want = Math.min(count, MAX_RW_COUNT);
         boolean loop = f instanceof RegularFile;
         long total = 0;
-        do {
+        for (;;) {
             ByteBuffer b = scratch(want - total);
             int chunk = b.remaining();
             int n;
@@ -829,11 +839,10 @@ public final class SyscallFacade implements Syscalls {
                 kmem.write(buf + total, b);
             }
             total += n;
-            if (n < chunk || n == 0) {
-                break;
+            if (n < chunk || n == 0 || !loop || total >= want) {
+                return total;
             }
-        } while (loop && total < want);
-        return total;
+        }
     }
 
     @Override
@@ -868,7 +877,7 @@ public final class SyscallFacade implements Syscalls {
         }
         long want = Math.min(count, MAX_RW_COUNT);
         long total = 0;
-        do {
+        for (;;) {
             ByteBuffer b = scratch(want - total);
             int len = b.remaining();
             if (len > 0) {
@@ -897,11 +906,10 @@ public final class SyscallFacade implements Syscalls {
             }
             chargeHost(f, n);
             total += n;
-            if (n < len) {
-                break;
+            if (n < len || total >= want) {
+                return total;
             }
-        } while (total < want);
-        return total;
+        }
     }
 
     @Override
@@ -1440,7 +1448,7 @@ public final class SyscallFacade implements Syscalls {
             }
             long want = Math.min(len, MAX_RW_COUNT);
             long total = 0;
-            do {
+            for (;;) {
                 ByteBuffer b = scratch(want - total);
                 int chunk = b.remaining();
                 if (chunk > 0) {
@@ -1462,11 +1470,10 @@ public final class SyscallFacade implements Syscalls {
                 }
                 ctx.ocall(n);
                 total += n;
-                if (n < chunk) {
-                    break;
+                if (n < chunk || total >= want) {
+                    return total;
                 }
-            } while (total < want);
-            return total;
+            }
         } catch (RuntimeException e) {
             throw fail(e);
         } finally {
