@@ -17,4 +17,10 @@ public final class Poll {
     public static final int POLLWRBAND = 0x200;
     public static final int POLLMSG = 0x400;
     public static final int POLLRDHUP = 0x2000;
+
+    /**
+     * Size of {@code struct pollfd} in guest memory: {@code int fd} at 0, {@code short events} at 4,
+     * {@code short revents} at 6, little-endian.
+     */
+    public static final int POLLFD_SIZE = 8;
 }

@@ -6,13 +6,14 @@ import java.time.Clock;
 import java.util.Map;
 
 /**
- * What a command may touch of the outside world: its output streams, the environment, the working
- * directory, the clock and the heap limit. {@code Main.main} uses the real ones; tests pass their own, so every
+ * What a command may touch of the outside world: its input and output streams, the environment, the
+ * working directory, the clock and the heap limit. {@code Main.main} uses the real ones; tests pass their own, so every
  * command runs in-process with captured output.
  *
  * <p>{@code verbose} is set by {@code -v} while the command line is parsed (single-threaded).
  */
 final class Cli {
+    final java.io.InputStream in;
     final PrintStream out;
     final PrintStream err;
     final Map<String, String> env;
@@ -23,6 +24,11 @@ final class Cli {
     long maxHeapBytes = Runtime.getRuntime().maxMemory();
 
     Cli(PrintStream out, PrintStream err, Map<String, String> env, Path cwd, Clock clock) {
+        this(java.io.InputStream.nullInputStream(), out, err, env, cwd, clock);
+    }
+
+    Cli(java.io.InputStream in, PrintStream out, PrintStream err, Map<String, String> env, Path cwd, Clock clock) {
+        this.in = in;
         this.out = out;
         this.err = err;
         this.env = Map.copyOf(env);
@@ -31,7 +37,7 @@ final class Cli {
     }
 
     static Cli system() {
-        return new Cli(System.out, System.err, System.getenv(), Path.of(""), Clock.systemUTC());
+        return new Cli(System.in, System.out, System.err, System.getenv(), Path.of(""), Clock.systemUTC());
     }
 
     /** {@code p} against the working directory. */

@@ -10,8 +10,8 @@ import java.util.concurrent.Callable;
 /** The top command. Add a subcommand by listing its class in {@code subcommands}. */
 @Command(name = "jocclum", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = JocclumCommand.Version.class,
         description = "SGX confidential computing on one machine, with Occlum's verbs.",
-        subcommands = {NewCommand.class, InitCommand.class, BuildCommand.class, PrintCommand.class, DemoCommand.class,
-            SelftestCommand.class})
+        subcommands = {NewCommand.class, InitCommand.class, BuildCommand.class, RunCommand.class, PrintCommand.class,
+            DemoCommand.class, SelftestCommand.class})
 final class JocclumCommand implements Callable<Integer> {
     private final Cli cli;
 
@@ -27,7 +27,7 @@ final class JocclumCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new UserError("no command given; use one of new, init, build, print, demo, selftest (see 'jocclum --help').");
+        throw new UserError("no command given; use one of new, init, build, run, print, demo, selftest (see 'jocclum --help').");
     }
 
     static final class Version implements picocli.CommandLine.IVersionProvider {

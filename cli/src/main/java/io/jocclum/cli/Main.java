@@ -43,6 +43,8 @@ public final class Main {
             return UserError.FAILURE;
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> handle(cli, ex));
+        // run PATH ARGS...: options after PATH belong to the program
+        cl.getSubcommands().get("run").setStopAtPositional(true);
         return cl;
     }
 

@@ -183,7 +183,7 @@ final class Epc {
             cur = restricted;
         }
         if ((to & ~cur) != 0) {
-            SecInfo ext = SecInfo.reg(to);
+            SecInfo ext = SecInfo.reg(to); // as the SDK: PT_REG | prot (EMODPE ignores the page type)
             for (long a = s; a < e; a += 4096) {
                 ctx.emodpe(a, ext);
             }

@@ -1,0 +1,199 @@
+package io.jocclum.cli;
+
+import io.jocclum.api.Wait;
+import io.jocclum.libos.boot.BootException;
+import io.jocclum.libos.boot.BootOptions;
+import io.jocclum.libos.boot.LibOs;
+import io.jocclum.libos.boot.PlatformSettings;
+import io.jocclum.libos.boot.RunStats;
+import io.jocclum.libos.config.ConfigException;
+import io.jocclum.libos.config.ImageDigest;
+import io.jocclum.libos.config.OcclumJson;
+import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.ResolvedConfig;
+import io.jocclum.libos.config.SgxMode;
+import io.jocclum.libos.config.Sizes;
+import io.jocclum.libos.events.WaitClock;
+import io.jocclum.libos.layout.BuiltEnclave;
+import io.jocclum.libos.layout.InstancePaths;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code jocclum run PATH [ARGS...]}: boots the built instance of the working directory on the
+ * simulated platform and runs PATH (a built-in under /bin or a jar of the image) as its first
+ * process; exits with the program's status (128 + the signal when a signal killed it).
+ *
+ * <p>Refuses an instance that is not built, or whose Occlum.json or image/ changed since the build
+ * (the enclave would not be what they describe). Platform: defaults (docs/run.md), then
+ * {@code --platform FILE}, then the flags. {@code --stats} prints the start-up and run statistics
+ * on stderr after the program ended; {@code --stats-json FILE} writes them as JSON.
+ */
+@Command(name = "run", description = {
+        "Run a program in the built instance of the current directory: boot the enclave on the simulated platform,"
+                + " start PATH (a built-in under /bin or a jar in image/) as process 1, exit with its status"
+                + " (128+N when signal N killed it).",
+        "Platform defaults: 4GB EPC, SGX2, 2.3 GHz, the documented cycle costs (see docs/run.md)."})
+final class RunCommand implements Callable<Integer> {
+    private final Cli cli;
+
+    @Option(names = "--stats", description = "Print the simulated start-up time and the leaf, fault and syscall counts on stderr.")
+    boolean stats;
+
+    @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the statistics as JSON to FILE (start-up time under \"startup\").")
+    Path statsJson;
+
+    @Option(names = "--platform", paramLabel = "FILE", description = "Platform settings (JSON): epc, sgx2, cpu_hz, costs, seed, ...")
+    Path platformFile;
+
+    @Option(names = "--epc", paramLabel = "SIZE", description = "EPC capacity, e.g. 128MB or 8GB (default 4GB).")
+    String epc;
+
+    @Option(names = {"--sgx1", "--no-edmm-platform"}, description = "A platform without SGX2: no EDMM at run time.")
+    boolean sgx1;
+
+    @Option(names = "--sgx2", description = "A platform with SGX2 (the default).")
+    boolean sgx2;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of the platform secrets and of /dev/urandom (default 0).")
+    Long seed;
+
+    @Parameters(index = "0", paramLabel = "PATH", description = "The program's path in the LibOS file system, e.g. /bin/hello.")
+    String path;
+
+    @Parameters(index = "1..*", paramLabel = "ARGS", description = "Its arguments.")
+    List<String> args = List.of();
+
+    RunCommand(Cli cli) {
+        this.cli = cli;
+    }
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        InstancePaths paths = Instance.at(cli.cwd);
+        BuiltEnclave built = load(paths);
+        checkFresh(paths, built);
+        PlatformSettings settings = settings();
+        BootOptions options = BootOptions.defaults().withPlatform(settings).withStdio(cli.in, cli.out, cli.err)
+                .withHostEnv(cli.env).withClocks(WaitClock.system(), cli.clock);
+        int status;
+        RunStats s;
+        try (LibOs os = LibOs.boot(built, options)) {
+            os.warnings().forEach(w -> cli.err.println("warning: " + w));
+            String p = path.startsWith("/") ? path : "/" + path;
+            status = os.run(p, args == null ? List.of() : args);
+            s = os.stats();
+            if (!os.kernel().internalErrors().isEmpty()) {
+                cli.err.println("jocclum: " + os.kernel().internalErrors().size() + " internal LibOS error(s) were reported to the"
+                        + " program as EIO (run with -v for details).");
+            }
+        } catch (BootException e) {
+            throw new UserError(e.getMessage());
+        }
+        if (stats) {
+            s.format().forEach(cli.err::println);
+        }
+        if (statsJson != null) {
+            Path f = cli.resolve(statsJson);
+            try {
+                Files.write(f, s.toJson());
+            } catch (IOException e) {
+                throw Instance.io("cannot write the statistics to " + f, e);
+            }
+        }
+        return Wait.shellStatus(status);
+    }
+
+    private static BuiltEnclave load(InstancePaths paths) {
+        try {
+            return BuiltEnclave.load(paths);
+        } catch (NoSuchFileException e) {
+            throw new UserError(paths.root() + " has not been built yet (no " + e.getFile() + "); run jocclum build first.");
+        } catch (IOException e) {
+            throw Instance.io("cannot read the build of " + paths.root(), e);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("the build outputs of " + paths.root() + " are damaged (" + e.getMessage() + "); run jocclum build -f.");
+        }
+    }
+
+    /** The build is stale when Occlum.json or image/ no longer give what was built. */
+    private static void checkFresh(InstancePaths paths, BuiltEnclave built) throws IOException {
+        String stale = "the build of " + paths.root() + " is stale: ";
+        byte[] json;
+        try {
+            json = Files.readAllBytes(paths.occlumJson());
+        } catch (IOException e) {
+            throw Instance.io("cannot read " + paths.occlumJson(), e);
+        }
+        ResolvedConfig now;
+        try {
+            now = OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, built.layout().edmm()));
+        } catch (ConfigException e) {
+            throw new UserError(stale + "Occlum.json changed since and now has errors; fix it and run jocclum build.");
+        }
+        if (!Arrays.equals(now.enclaveXml().toBytes(), Files.readAllBytes(paths.enclaveXml()))) {
+            throw new UserError(stale + "Occlum.json changed since (the enclave configuration differs); run jocclum build.");
+        }
+        byte[] digest;
+        try {
+            digest = ImageDigest.of(paths.image());
+        } catch (IOException | IllegalArgumentException e) {
+            throw new UserError(stale + "image/ cannot be read (" + e.getMessage() + "); fix it and run jocclum build.");
+        }
+        String mac = ImageDigest.hex(digest);
+        if (!built.internalConfig().imageMac().map(mac::equals).orElse(false)) {
+            throw new UserError(stale + "image/ changed since; run jocclum build.");
+        }
+        if (!Arrays.equals(now.internalConfig(mac).toBytes(), built.internalConfigBytes())) {
+            throw new UserError(stale + "Occlum.json changed since (the LibOS configuration differs); run jocclum build.");
+        }
+    }
+
+    private PlatformSettings settings() {
+        PlatformSettings s = PlatformSettings.defaults();
+        try {
+            if (platformFile != null) {
+                Path f = cli.resolve(platformFile);
+                byte[] b;
+                try {
+                    b = Files.readAllBytes(f);
+                } catch (IOException e) {
+                    throw Instance.io("cannot read the platform file " + f, e);
+                }
+                s = PlatformSettings.parse(b, f.toString(), s);
+            }
+            if (epc != null) {
+                long bytes;
+                try {
+                    bytes = Sizes.parse(epc);
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--epc \"" + epc + "\" " + e.getMessage() + ".");
+                }
+                s = s.withEpcBytes(bytes);
+            }
+            if (sgx1 && sgx2) {
+                throw new UserError("--sgx1 and --sgx2 contradict each other; give one of them.");
+            }
+            if (sgx1) {
+                s = s.withSgx2(false);
+            } else if (sgx2) {
+                s = s.withSgx2(true);
+            }
+            if (seed != null) {
+                s = s.withSeed(seed);
+            }
+        } catch (BootException e) {
+            throw new UserError(e.getMessage());
+        }
+        return s;
+    }
+}

@@ -1,0 +1,494 @@
+package io.jocclum.libos.boot;
+
+import io.jocclum.api.Errno;
+import io.jocclum.api.ErrnoException;
+import io.jocclum.libos.config.InternalConfig;
+import io.jocclum.libos.config.Mount;
+import io.jocclum.libos.events.ThreadSignals;
+import io.jocclum.libos.events.Waiter;
+import io.jocclum.libos.fs.Caller;
+import io.jocclum.libos.fs.Credentials;
+import io.jocclum.libos.fs.FdTable;
+import io.jocclum.libos.fs.FileInvariants;
+import io.jocclum.libos.fs.FsContext;
+import io.jocclum.libos.fs.MountSpec;
+import io.jocclum.libos.fs.Vfs;
+import io.jocclum.libos.layout.BuiltEnclave;
+import io.jocclum.libos.layout.EnclaveLayout;
+import io.jocclum.libos.layout.Region;
+import io.jocclum.libos.layout.RegionKind;
+import io.jocclum.libos.process.Kernel;
+import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.TcsPool;
+import io.jocclum.libos.programs.Programs;
+import io.jocclum.libos.syscall.HostStreamFile;
+import io.jocclum.libos.syscall.SyscallCounters;
+import io.jocclum.libos.syscall.SyscallFacade;
+import io.jocclum.libos.syscall.Sysno;
+import io.jocclum.libos.vm.UserSpace;
+import io.jocclum.libos.vm.UserSpaceLayout;
+import io.jocclum.libos.vm.VmStats;
+import io.jocclum.sgx.cost.CostEvent;
+import io.jocclum.sgx.cost.EnclaveStats;
+import io.jocclum.sgx.cpu.EnclaveContext;
+import io.jocclum.sgx.driver.EnclaveFd;
+import io.jocclum.sgx.driver.SgxPlatform;
+import io.jocclum.sgx.cgroup.Cgroup;
+import io.jocclum.sgx.cgroup.Controller;
+import io.jocclum.sgx.cgroup.HostTask;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A booted enclave running the LibOS: what {@code jocclum run} drives, and the harness of the
+ * LibOS tests and benchmarks.
+ *
+ * <h2>Boot ({@link #boot})</h2>
+ * <ol>
+ *   <li>Build/run mismatch (config-edmm.md): an instance built for EDMM on a platform without
+ *   SGX2 is refused ({@link BootException}); a non-EDMM build on SGX2 runs without EDMM.</li>
+ *   <li>The platform starts ({@link PlatformSettings}); a host task opens
+ *   {@code /dev/sgx_enclave}; {@link EnclaveLayout#load} drives ECREATE and, page by page, EADD
+ *   and EEXTEND through the driver's ioctls ({@link EnclaveLoadSink}), at SECS.BASEADDR =
+ *   SECS.SIZE (naturally aligned); EINIT with the build's SIGSTRUCT, which checks that the
+ *   measurement equals the one {@code jocclum print mrenclave} shows.</li>
+ *   <li>The untrusted runtime ECALLs into the LibOS through TCS 0 (charged); the LibOS then reads
+ *   its internal config and sets up: the user space over the layout's reserved memory (and, on
+ *   EDMM, the uncommitted user region), the file system (the image snapshot read-only at /, a
+ *   tmpfs at /tmp as large as the kernel heap Max, the config's hostfs mounts, /dev), the TCS pool
+ *   (the loaded TCSs; on EDMM more are added on demand up to TCSMaxNum), the kernel. On EDMM the
+ *   kernel heap above Init, the TCS pool and the user region stay uncommitted; the LibOS's own
+ *   data lives on the Java heap, so the kernel heap's dynamic part is never committed.</li>
+ * </ol>
+ * Start-up ends here: {@link RunStats#startupCycles()} is the enclave's cycles at this point.
+ *
+ * <h2>Run</h2>
+ * {@link #run} spawns the program as init (pid 1) with the host's stdin/stdout/stderr as its
+ * descriptors 0-2, waits for it, kills what is left (as the death of a pid namespace's init does)
+ * and returns init's wait status. {@link #close} tears everything down.
+ *
+ * <p>Thread-safety: boot, run and close from one host thread; {@link #stats} and
+ * {@link #checkInvariants} when quiescent (the latter), any time (the former).
+ */
+public final class LibOs implements AutoCloseable {
+    private final BuiltEnclave built;
+    private final BootOptions options;
+    private final SgxPlatform platform;
+    private final EnclaveFd fd;
+    private final long base;
+    private final boolean edmm;
+    private final UserSpace userSpace;
+    private final Vfs vfs;
+    private final Kernel kernel;
+    private final SyscallCounters syscalls;
+    private final Programs programs;
+    private final List<String> env;
+    private final List<String> warnings;
+    private final EnclaveStats startup;
+    private final long committedAfterStartup;
+    private final AtomicLong peakPages = new AtomicLong();
+    private volatile long committedAtExit = -1;
+    private volatile int exitStatus = -1;
+    private boolean closed;
+
+    private LibOs(BuiltEnclave built, BootOptions options, SgxPlatform platform, EnclaveFd fd, long base) {
+        this.built = built;
+        this.options = options;
+        this.platform = platform;
+        this.fd = fd;
+        this.base = base;
+        EnclaveLayout layout = built.layout();
+        this.edmm = layout.edmm();
+        EnclaveContext ctx = fd.context();
+        InternalConfig cfg = built.internalConfig();
+        this.warnings = new ArrayList<>();
+
+        Region reserved = layout.region(RegionKind.RESERVED_USER);
+        UserSpaceLayout usl = edmm
+                ? new UserSpaceLayout(base + reserved.offset(), reserved.size(), base + layout.region(RegionKind.USER_REGION).offset(),
+                layout.region(RegionKind.USER_REGION).size())
+                : UserSpaceLayout.reservedOnly(base + reserved.offset(), reserved.size());
+        this.userSpace = UserSpace.create(ctx, usl, options.vm());
+
+        List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings);
+        Vfs.Builder vb = Vfs.builder().random(new SplittableRandom(options.platform().seed())).wallClock(options.wallClock());
+        mounts.forEach(vb::mount);
+        this.vfs = vb.build();
+        Caller root = new Caller(new FdTable(), FsContext.initial(), Credentials.ROOT, ThreadSignals.NONE, Waiter.level(),
+                options.clock());
+        Set<Long> hostDevs = new HashSet<>();
+        for (MountSpec m : mounts) {
+            if (m instanceof MountSpec.ImageRoot || m instanceof MountSpec.HostDir) {
+                hostDevs.add(vfs.stat(root, m.target()).dev());
+            }
+        }
+
+        List<Region> tcsRegions = layout.regions().stream().filter(r -> r.kind() == RegionKind.TCS)
+                .sorted(Comparator.comparingInt(Region::thread)).toList();
+        List<Long> loaded = tcsRegions.stream().map(r -> base + r.offset()).toList();
+        int tcsMax = layout.measuredData().tcsMaxNum();
+        TcsPool.Grower grower = edmm && layout.has(RegionKind.TCS_POOL) ? new DynamicTcs(ctx, base, layout) : null;
+        TcsPool tcs = new TcsPool(loaded, tcsMax, grower);
+
+        this.syscalls = new SyscallCounters(options.platform().syscallCycles());
+        this.programs = new Programs(vfs, options.programs(), hostDevs::contains, ctx::ocall);
+        this.kernel = new Kernel(new Kernel.Config(ctx, userSpace, vfs, hostDevs, programs, tcs, options.clock(),
+                options.wallClock(), () -> fd.enclave().account().snapshot().simulatedNanos(), cfg.process(), this::sampleCommitted,
+                a -> fd.ecall(a, 0)));
+        kernel.setFacades(t -> new SyscallFacade(t, syscalls));
+
+        List<String> e = new ArrayList<>(cfg.env().defaults());
+        for (String name : cfg.env().untrusted()) {
+            String v = options.hostEnv().get(name);
+            if (v != null) {
+                e.removeIf(s -> s.startsWith(name + "="));
+                e.add(name + "=" + v);
+            }
+        }
+        this.env = List.copyOf(e);
+        this.startup = fd.stats();
+        this.committedAfterStartup = fd.enclave().pageCount() * 4096;
+        this.peakPages.set(fd.enclave().pageCount());
+    }
+
+    // ================================================================================ boot
+
+    /**
+     * Boots {@code built} as described in the class comment. {@link BootException} for the
+     * user's mistakes (mismatch, an enclave the platform cannot hold, a stale build).
+     */
+    public static LibOs boot(BuiltEnclave built, BootOptions options) {
+        EnclaveLayout layout = built.layout();
+        PlatformSettings ps = options.platform();
+        if (layout.edmm() && !ps.sgx2()) {
+            throw new BootException("this instance was built for EDMM (ENABLE_EDMM=Y or --enable-edmm) but the platform has no"
+                    + " SGX2 (--sgx1 or \"sgx2\": false), which EDMM needs; rebuild it without EDMM or run it on an SGX2 platform.");
+        }
+        long size = layout.secs().size();
+        if (size > (1L << 46)) {
+            throw new BootException("the enclave's address range (SECS.SIZE " + io.jocclum.libos.config.Sizes.human(size)
+                    + ") does not fit below the 128TB user address limit at a naturally aligned base; lower the sizes in Occlum.json.");
+        }
+        SgxPlatform platform = SgxPlatform.start(ps.toPlatformConfig());
+        EnclaveFd fd = null;
+        try {
+            HostTask task = platform.newTask("jocclum-run");
+            if (ps.backingLimit().isPresent()) {
+                // The backing store (evicted pages, PCMD) is charged to the task's memory cgroup.
+                var cgroups = platform.cgroups();
+                cgroups.setSubtreeControl(cgroups.root(), java.util.Set.of(Controller.MEMORY), java.util.Set.of());
+                Cgroup cg = cgroups.mkdir(cgroups.root(), "jocclum-run");
+                cgroups.fs().write("/jocclum-run", "memory.max", Long.toString(ps.backingLimit().getAsLong()));
+                cgroups.attach(task, cg);
+            }
+            fd = platform.openEnclave(task);
+            long base = size;
+            EnclaveLoadSink sink = new EnclaveLoadSink(fd, base, layout);
+            try {
+                layout.load(sink);
+                sink.finish();
+            } catch (ErrnoException e) {
+                throw new BootException("the enclave could not be loaded on this platform (" + e.errno() + " after "
+                        + sink.pagesAdded() + " of " + layout.eaddCount() + " pages, " + ps.describe() + "): " + advice(e.errno()));
+            }
+            try {
+                fd.init(built.sigStruct().toBytes());
+            } catch (ErrnoException e) {
+                throw new BootException("EINIT refused the enclave (" + e.errno() + "): the build's SIGSTRUCT does not match what"
+                        + " was loaded; run jocclum build -f and try again.");
+            }
+            Region tcs0 = layout.regions().stream().filter(r -> r.kind() == RegionKind.TCS && r.thread() == 0).findFirst()
+                    .orElseThrow();
+            fd.ecall(base + tcs0.offset(), built.internalConfigBytes().length);
+            return new LibOs(built, options, platform, fd, base);
+        } catch (RuntimeException e) {
+            if (fd != null) {
+                fd.close();
+            }
+            platform.close();
+            throw e;
+        }
+    }
+
+    private static String advice(Errno e) {
+        return switch (e) {
+            case ENOMEM -> "the EPC is too small and nothing can be evicted; give more EPC (--epc) or raise the backing memory limit.";
+            // the memcg OOM killer ended the loading task: evicted pages did not fit under the backing memory limit
+            case EINTR -> "the EPC is too small and the host's OOM killer ended the loading process because evicted pages"
+                    + " exceed the backing memory limit; give more EPC (--epc) or raise the backing memory limit.";
+            default -> "the driver refused the load.";
+        };
+    }
+
+    /** The file system of the internal config's mount section (see docs/run.md). */
+    private static List<MountSpec> mounts(BuiltEnclave built, InternalConfig cfg, long tmpfsBytes, List<String> warnings) {
+        Path root = built.paths().root();
+        List<MountSpec> out = new ArrayList<>();
+        Path image = built.paths().imageSnapshot();
+        boolean tmp = false;
+        for (int i = 0; i < cfg.mounts().size(); i++) {
+            Mount m = cfg.mounts().get(i);
+            String where = "mount[" + i + "] (" + m.type() + " at " + m.target() + ")";
+            switch (m.type()) {
+                case "unionfs" -> {
+                    if (!m.target().equals("/")) {
+                        warnings.add(where + " is not mounted: only the root union (the image) is supported.");
+                    } else {
+                        for (Mount l : m.options().layers().orElse(List.of())) {
+                            if (l.options().mac().isPresent() && l.source().isPresent()) {
+                                image = root.resolve(l.source().get()).normalize();
+                            }
+                        }
+                    }
+                }
+                case "hostfs", "sefs" -> {
+                    if (m.target().equals("/")) {
+                        warnings.add(where + " is ignored: the root is the image.");
+                        continue;
+                    }
+                    Path src = root.resolve(m.source().orElse(".")).normalize();
+                    if (!Files.isDirectory(src)) {
+                        throw new BootException(where + ": its source " + src + " is not a directory; create it or fix the mount.");
+                    }
+                    out.add(new MountSpec.HostDir(m.target(), src, false));
+                    if (m.type().equals("sefs")) {
+                        warnings.add(where + " is mounted as a host directory: files are not encrypted (SEFS is not modelled).");
+                    }
+                }
+                case "ramfs" -> {
+                    out.add(new MountSpec.Tmpfs(m.target(), tmpfsBytes));
+                    tmp |= m.target().equals("/tmp");
+                }
+                case "devfs" -> {
+                    if (!m.target().equals("/dev")) {
+                        warnings.add(where + " is not mounted: devfs is always at /dev.");
+                    }
+                }
+                default -> warnings.add(where + " is not mounted: " + m.type() + " is not supported by jocclum's LibOS.");
+            }
+            tmp |= m.target().equals("/tmp");
+        }
+        if (!Files.isDirectory(image)) {
+            throw new BootException("the image snapshot " + image + " is missing; run jocclum build.");
+        }
+        out.addFirst(new MountSpec.ImageRoot(image));
+        if (!tmp) {
+            out.add(new MountSpec.Tmpfs("/tmp", tmpfsBytes));
+        }
+        return out;
+    }
+
+    // ================================================================================ run
+
+    /**
+     * Runs {@code path} with {@code args} as init and returns its wait status once every process
+     * has ended. {@link BootException} when the program cannot be started.
+     */
+    public int run(String path, List<String> args) throws InterruptedException {
+        spawnInit(path, args);
+        int status = kernel.awaitInit();
+        kernel.awaitQuiescent();
+        finish(status);
+        return status;
+    }
+
+    /** Starts {@code path} as init (pid 1) without waiting. */
+    public Process spawnInit(String path, List<String> args) {
+        List<String> argv = new ArrayList<>();
+        argv.add(path);
+        argv.addAll(args);
+        FdTable stdio = HostStreamFile.stdio(options.stdin(), options.stdout(), options.stderr(), fd.context());
+        try {
+            return kernel.spawnInit(path, argv.toArray(String[]::new), env.toArray(String[]::new), stdio);
+        } catch (ErrnoException e) {
+            stdio.closeAll();
+            throw new BootException(programError(path, e));
+        }
+    }
+
+    /** Waits for init to exit and every other process to end; returns init's status. */
+    public int awaitExit() throws InterruptedException {
+        int status = kernel.awaitInit();
+        kernel.awaitQuiescent();
+        finish(status);
+        return status;
+    }
+
+    private void finish(int status) {
+        exitStatus = status;
+        sampleCommitted();
+        committedAtExit = fd.enclave().pageCount() * 4096;
+    }
+
+    private String programError(String path, ErrnoException e) {
+        String builtins = String.join(", ", options.programs().names());
+        return switch (e.errno()) {
+            case ENOENT, ENOTDIR -> "there is no program " + path + " in the instance's image (built-ins under /bin: " + builtins
+                    + "; user programs are jar files placed in image/, then jocclum build).";
+            case ENOEXEC -> "cannot run " + path + ": " + detail(e) + " (a user program is a jar whose manifest names its"
+                    + " entry class with Jocclum-Main-Class, see docs/guest-api.md).";
+            case EACCES, EISDIR -> "cannot run " + path + ": it is not a regular file.";
+            case ENOMEM -> "cannot run " + path + ": the user space has no room for its image, heap and stack (" + detail(e) + ").";
+            default -> "cannot run " + path + ": " + e.errno() + " (" + e.errno().message() + ").";
+        };
+    }
+
+    private static String detail(ErrnoException e) {
+        String m = e.getMessage();
+        int colon = m.indexOf("): ");
+        return colon >= 0 ? m.substring(colon + 3) : m;
+    }
+
+    private void sampleCommitted() {
+        long n = fd.enclave().pageCount();
+        peakPages.accumulateAndGet(n, Math::max);
+    }
+
+    // ================================================================================ inspection
+
+    public Kernel kernel() {
+        return kernel;
+    }
+
+    public UserSpace userSpace() {
+        return userSpace;
+    }
+
+    public Vfs vfs() {
+        return vfs;
+    }
+
+    public SgxPlatform platform() {
+        return platform;
+    }
+
+    public EnclaveFd enclave() {
+        return fd;
+    }
+
+    /** SECS.BASEADDR. */
+    public long base() {
+        return base;
+    }
+
+    /** EDMM in use. */
+    public boolean edmm() {
+        return edmm;
+    }
+
+    public BuiltEnclave built() {
+        return built;
+    }
+
+    public SyscallCounters syscalls() {
+        return syscalls;
+    }
+
+    /** What the boot could not honour of the mount section (one sentence each). */
+    public List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
+    /** The environment init gets: env.default plus the env.untrusted variables the host has. */
+    public List<String> environment() {
+        return env;
+    }
+
+    /** The enclave's counters at the end of start-up. */
+    public EnclaveStats startupStats() {
+        return startup;
+    }
+
+    /** Statistics of start-up and of the run so far. */
+    public RunStats stats() {
+        EnclaveStats now = fd.stats();
+        VmStats vm = userSpace.stats();
+        Map<String, Long> sys = new LinkedHashMap<>();
+        for (Map.Entry<Sysno, Long> e : syscalls.snapshot().entrySet()) {
+            sys.put(e.getKey().linuxName(), e.getValue());
+        }
+        long atExit = committedAtExit >= 0 ? committedAtExit : fd.enclave().pageCount() * 4096;
+        sampleCommitted();
+        return new RunStats(edmm, built.layout().edmm(), options.platform().describe(), options.platform().cpuHz(),
+                startup.cycles(), startup.counts(), now.counts(), now.cycles(), syscalls.total(), syscalls.cycles(), sys,
+                committedAfterStartup, peakPages.get() * 4096, atExit, vm.faults(), vm.pagesCommittedOnFault(),
+                vm.pagesCommittedEagerly(), vm.pagesTrimmed(), kernel.tcs().added(), kernel.spawnedCount(),
+                kernel.threadsCreated(), exitStatus);
+    }
+
+    /** Counter of one event over the whole run. */
+    public long count(CostEvent e) {
+        return fd.stats().count(e);
+    }
+
+    /**
+     * The invariant checker of the whole stack, for tests, on a quiescent LibOS (no guest thread
+     * running): VMAs, chunks, free space and commit tracker against the EPCM and page contents
+     * (clean-on-free); the platform's EPC, EPCM, LRUs, VA slots, backing store and cgroup
+     * counters; every fd table and open file of the live processes; the TCS pool; no internal
+     * LibOS error. IllegalStateException listing the violations.
+     */
+    public void checkInvariants() {
+        List<String> problems = new ArrayList<>();
+        try {
+            userSpace.checkInvariants(new PlatformEpcmView(fd.enclave(), fd.context()));
+        } catch (IllegalStateException e) {
+            problems.add(e.getMessage());
+        }
+        List<FdTable> tables = new ArrayList<>();
+        boolean quiescent = true;
+        for (Process p : kernel.processes()) {
+            if (!p.exited()) {
+                tables.add(p.files());
+                quiescent = false;
+            }
+        }
+        try {
+            FileInvariants.check(tables, quiescent);
+        } catch (IllegalStateException e) {
+            problems.add(e.getMessage());
+        }
+        try {
+            kernel.tcs().checkInvariants(quiescent);
+        } catch (IllegalStateException e) {
+            problems.add(e.getMessage());
+        }
+        for (Throwable t : kernel.internalErrors()) {
+            problems.add("internal LibOS error seen by a guest as EIO: " + t);
+        }
+        problems.addAll(platform.checkInvariants());
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("invariants violated:\n  " + String.join("\n  ", problems));
+        }
+    }
+
+    /** Kills every process, waits for them, and shuts the LibOS, the enclave and the platform down. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            kernel.killAll();
+            kernel.awaitQuiescent();
+            kernel.shutdown();
+            userSpace.shutdown();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            fd.close();
+            platform.close();
+        }
+    }
+}

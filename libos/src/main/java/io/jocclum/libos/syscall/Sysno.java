@@ -1,0 +1,20 @@
+package io.jocclum.libos.syscall;
+
+import java.util.Locale;
+
+/** The system calls of the guest API, named as Linux names them (for counters and stats). */
+public enum Sysno {
+    MMAP, MUNMAP, MPROTECT, MREMAP, BRK, MSYNC, MADVISE,
+    GETPID, GETPPID, GETTID, POSIX_SPAWN, EXIT, EXIT_GROUP, WAIT4, KILL, RT_SIGACTION, RT_SIGPROCMASK, RT_SIGPENDING,
+    CLONE, THREAD_JOIN, SCHED_YIELD, CLOCK_GETTIME, NANOSLEEP,
+    OPEN, OPENAT, CLOSE, READ, WRITE, PREAD64, PWRITE64, LSEEK, FSTAT, STAT, LSTAT, FTRUNCATE, FSYNC, UNLINK, MKDIR, RMDIR,
+    CHDIR, GETCWD, DUP, DUP2, DUP3, FCNTL, IOCTL, GETDENTS64, PIPE2, EVENTFD2,
+    EPOLL_CREATE1, EPOLL_CTL, EPOLL_WAIT, EPOLL_PWAIT, POLL, SELECT,
+    SOCKET, BIND, LISTEN, ACCEPT, ACCEPT4, CONNECT, SENDTO, RECVFROM, SHUTDOWN, SETSOCKOPT, GETSOCKOPT, GETSOCKNAME,
+    GETPEERNAME;
+
+    /** The Linux name, e.g. "rt_sigaction". */
+    public String linuxName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
