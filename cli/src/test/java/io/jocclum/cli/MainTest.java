@@ -31,7 +31,7 @@ class MainTest {
     void usageErrorsAreOneLineWithExitCode1() {
         Run.Result none = Run.jocclum(tmp);
         assertThat(none.exit()).isEqualTo(1);
-        assertThat(none.err()).isEqualTo("jocclum: no command given; use one of new, init, build, print, demo, selftest (see"
+        assertThat(none.err()).isEqualTo("jocclum: no command given; use one of new, init, build, run, print, demo, selftest (see"
                 + " 'jocclum --help').\n");
         Run.Result unknown = Run.jocclum(tmp, "build", "--bogus");
         assertThat(unknown.exit()).isEqualTo(1);
