@@ -41,8 +41,35 @@ class DemoTest {
         // non-EDMM adds 40MB heap + 64 x 260 thread pages + 600MB reserved; EDMM 4MB + 2 x 260 + 1MB (plus LibOS pages)
         assertThat(nonEdmm - 10240 - 64 * 260 - 153600).isBetween(2L, 10L);
         assertThat(edmm - 1024 - 2 * 260 - 256).isBetween(2L, 10L);
+        // the run: the loader added exactly the pages the build planned, and only the EDMM enclave grew on demand
+        Matcher runEadd = Pattern.compile("\n  EADD +([\\d,]+) +([\\d,]+)\n").matcher(out);
+        assertThat(runEadd.find()).as(out).isTrue();
+        assertThat(num(runEadd.group(1))).isEqualTo(nonEdmm);
+        assertThat(num(runEadd.group(2))).isEqualTo(edmm);
+        Matcher eaug = Pattern.compile("\n  EAUG +([\\d,]+) +([\\d,]+)\n").matcher(out);
+        assertThat(eaug.find()).isTrue();
+        assertThat(num(eaug.group(1))).isZero();
+        assertThat(num(eaug.group(2))).as("a quarter of 256MB touched").isGreaterThanOrEqualTo(256L * 256 / 4);
+        Matcher ratio = Pattern.compile("Start-up is ([\\d.]+)x faster with EDMM").matcher(out);
+        assertThat(ratio.find()).isTrue();
+        assertThat(Double.parseDouble(ratio.group(1))).as("the guide's promise").isGreaterThan(10);
+        assertThat(out).containsPattern("EPC after start-up +705.0MB +7.0MB\n");
         Matcher dir = Pattern.compile("Temporary instance (\\S+) \\(removed").matcher(out);
         assertThat(dir.find()).isTrue();
         assertThat(Files.exists(Path.of(dir.group(1)))).isFalse();
+    }
+
+    @Test
+    void badWorkloadOptionsAreOneSentence() {
+        Run.Result r = Run.jocclum(tmp, "demo", "--touch", "2");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("jocclum: --touch 2 is not a fraction; give a number from 0 to 1, e.g. 0.25.\n");
+        Run.Result s = Run.jocclum(tmp, "demo", "--size", "1GB");
+        assertThat(s.exit()).isEqualTo(1);
+        assertThat(s.err()).contains("--size 1GB is out of range").doesNotContain("Exception");
+    }
+
+    private static long num(String s) {
+        return Long.parseLong(s.replace(",", ""));
     }
 }
