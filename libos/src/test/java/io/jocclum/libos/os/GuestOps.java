@@ -132,7 +132,7 @@ final class GuestOps {
     }
 
     /** epoll_wait (or epoll_pwait when {@code mask} is not null). */
-    static List<EpollEvent> wait(Syscalls sys, int ep, int max, int timeoutMs, Long mask) {
+    static List<EpollEvent> epWait(Syscalls sys, int ep, int max, int timeoutMs, Long mask) {
         long b = Libc.alloc(sys, (long) max * Epoll.EVENT_SIZE);
         try {
             int n = mask == null ? sys.epollWait(ep, b, max, timeoutMs) : sys.epollPwait(ep, b, max, timeoutMs, mask);
@@ -147,8 +147,8 @@ final class GuestOps {
         }
     }
 
-    static List<EpollEvent> wait(Syscalls sys, int ep, int max, int timeoutMs) {
-        return wait(sys, ep, max, timeoutMs, null);
+    static List<EpollEvent> epWait(Syscalls sys, int ep, int max, int timeoutMs) {
+        return epWait(sys, ep, max, timeoutMs, null);
     }
 
     // ------------------------------------------------------------------------ white-box probes
@@ -175,6 +175,14 @@ final class GuestOps {
             }
         }
         return k;
+    }
+
+    /** Yields until exactly {@code n} threads wait on the epoll, all parked and none holding an unconsumed wake-up. */
+    static void awaitSettled(Booted os, int pid, int epfd, int n) {
+        Process p = os.os.kernel().process(pid);
+        EpollFile ep = (EpollFile) p.files().get(epfd);
+        Quiesce.until(() -> ep.waiterCount() == n && ep.notifiedWaiters() == 0 && parkedThreads(p) >= n,
+                n + " threads asleep in epoll_wait with no wake-up pending");
     }
 
     /** Number of epoll waiters of {@code epfd} in {@code pid}. */
