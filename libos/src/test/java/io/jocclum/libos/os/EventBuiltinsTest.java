@@ -144,7 +144,7 @@ class EventBuiltinsTest extends OsTestBase {
                             } catch (java.io.IOException e) {
                                 throw new java.io.UncheckedIOException(e);
                             }
-                        });
+                        }, ex);
                         byte[] back = in.readAllBytes();
                         w.get();
                         return back;
