@@ -42,7 +42,7 @@ class EventBuiltinsTest extends OsTestBase {
         // a total that is not a multiple of the block, a block that is not a multiple of 8, a block above the pipe size
         assertThat(os.runPath("/bin/pipebench", "--block", "1000", "--total", "123457").assertOk().out())
                 .startsWith("pipebench: 123457 bytes in 1000B writes").contains("(count and checksum match)");
-        assertThat(os.runPath("/bin/pipebench", "--block", "200K", "--total", "1MB").assertOk().out())
+        assertThat(os.runPath("/bin/pipebench", "--block", "200KiB", "--total", "1MB").assertOk().out())
                 .startsWith("pipebench: 1048576 bytes in 200KB writes");
     }
 
