@@ -26,7 +26,7 @@ public final class EventsSuite implements BenchSuite {
         return List.of(
                 pipe(true), pipe(false),
                 pingPong(true), pingPong(false),
-                epollScale());
+                epollScale(), guestPipe());
     }
 
     private static Comparison pipe(boolean pinned) {
@@ -103,6 +103,30 @@ public final class EventsSuite implements BenchSuite {
                     res = res.withNote("native reference unavailable: " + e.getMessage());
                 }
                 return res;
+            }
+        };
+    }
+
+    private static Comparison guestPipe() {
+        return new Comparison() {
+            @Override
+            public String name() {
+                return "events-pipe-syscall";
+            }
+
+            @Override
+            public String description() {
+                return "pipe throughput between two guest processes through the syscall facade (/bin/pipebench --block 64K,"
+                        + " 256 MiB per run, guest memory on both sides) vs a native C pipe between two processes, unpinned";
+            }
+
+            @Override
+            public Result run(BenchContext ctx) throws Exception {
+                Figure ms = ctx.jmh().include(GuestPipeBench.class, "ours").run().values().iterator().next();
+                double gib = (GuestPipeBench.TOTAL / (double) (1L << 30)) / (ms.value() / 1000.0);
+                Figure anchor = ctx.natives().run("pipe_throughput", false).get("pipe-64k");
+                return Result.of(Figure.throughput(gib, "GiB/s"), anchor)
+                        .withNote("ours: a booted LibOS, each run spawns the reader process; every write/read is a guest system call");
             }
         };
     }

@@ -243,10 +243,11 @@ public final class Kernel {
      */
     public int spawn(GuestThread parent, String path, List<SpawnFileAction> actions, String[] argv, String[] envp) {
         Process pp = parent.process;
-        LoadedProgram program = programs.load(parent.caller, path);
+        // glibc's child applies the file actions, then execs: a failing action is reported before a bad path
         FdTable files = pp.files.spawnChild(actions, vfs.opener(parent.caller));
         Process child;
         try {
+            LoadedProgram program = programs.load(parent.caller, path);
             child = create(pp, program, argv, envp == null ? pp.envp : envp, files, pp.fs.copy(), pp.sighand.forSpawnedChild(),
                     parent.signals.mask());
         } catch (RuntimeException e) {

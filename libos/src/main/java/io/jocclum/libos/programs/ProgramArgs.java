@@ -16,9 +16,12 @@ final class ProgramArgs {
         }
     }
 
-    /** "4096", "64K", "64KB", "16M", "16MB", "1G", "1GB" (powers of 1024). */
+    /** "4096", "64K", "64KB", "64KiB", "16M", "16MB", "16MiB", "1G", "1GB", "1GiB" (powers of 1024). */
     static long size(String opt, String v) throws Usage {
         String s = v.strip().toUpperCase(Locale.ROOT);
+        if (s.endsWith("IB") && s.length() > 2 && "KMGT".indexOf(s.charAt(s.length() - 3)) >= 0) {
+            s = s.substring(0, s.length() - 2);
+        }
         if (s.endsWith("B") && s.length() > 1 && !Character.isDigit(s.charAt(s.length() - 2))) {
             s = s.substring(0, s.length() - 1);
         }

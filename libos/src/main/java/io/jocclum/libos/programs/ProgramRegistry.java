@@ -13,7 +13,7 @@ import java.util.function.Supplier;
 
 /**
  * The built-in programs, found by name under {@code /bin}: {@code hello}, {@code memtest},
- * {@code spawntest}, plus whatever a test or embedding registers with {@link #with}. Immutable.
+ * {@code spawntest}, {@code pipebench}, {@code epollecho}, plus whatever a test or embedding registers with {@link #with}. Immutable.
  * A built-in's program image is the bytes of its entry class file, so its process gets an image
  * region the size of its code, as an ELF program would.
  */
@@ -31,9 +31,10 @@ public final class ProgramRegistry {
         this.byName = Map.copyOf(byName);
     }
 
-    /** hello, memtest and spawntest. */
+    /** hello, memtest, spawntest, pipebench and epollecho. */
     public static ProgramRegistry standard() {
-        return empty().with("hello", Hello::new).with("memtest", MemTest::new).with("spawntest", SpawnTest::new);
+        return empty().with("hello", Hello::new).with("memtest", MemTest::new).with("spawntest", SpawnTest::new)
+                .with("pipebench", PipeBench::new).with("epollecho", EpollEcho::new);
     }
 
     /** No built-ins. */
