@@ -1,0 +1,371 @@
+package io.jocclum.libos.os;
+
+import io.jocclum.api.Errno;
+import io.jocclum.api.ErrnoException;
+import io.jocclum.api.Mman;
+import io.jocclum.api.OpenFlags;
+import io.jocclum.api.Syscalls;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Model-based random sequences of mmap, munmap, mprotect, mremap, brk and stores by a guest
+ * program, checked step by step against a page map (page → protection, contents tag): every
+ * result, every errno, the contents of readable pages, the protection of every page as the
+ * kernel sees it (EFAULT) and which pages are mapped (madvise ENOMEM). After each seed the
+ * invariant checker of the whole stack runs ({@code LibOs.checkInvariants}: VMAs ↔ chunks ↔
+ * free space ↔ commit tracker ↔ EPCM ↔ page contents, platform and cgroup counters).
+ *
+ * <p>Seeds: {@code -Dos.vm.seed=N} replays seed N ({@code -Dos.vm.seeds=K} runs K seeds from
+ * there); the default is fixed per matrix cell. The seed is in every failure message.
+ */
+class VmModelTest extends OsTestBase {
+    static final long PAGE = 4096;
+    private static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
+    private static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
+    private static final int[] PROTS = {Mman.PROT_NONE, Mman.PROT_READ, RW};
+    /** Pages of the window in which fixed mappings, munmap, mprotect and remap targets are chosen. */
+    private static final int WINDOW = 192;
+    private static final int STEPS = 300;
+
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
+    void randomSequencesAgreeWithAPageMap(Matrix m) throws Exception {
+        Booted os = os(m);
+        long base = Long.getLong("os.vm.seed", 0x0517L * 1000 + m.ordinal() * 7L);
+        int seeds = Integer.getInteger("os.vm.seeds", 2);
+        for (long seed = base; seed < base + seeds; seed++) {
+            long s = seed;
+            String replay = "seed " + s + " on " + m + " (replay with -Dos.vm.seed=" + s + ")";
+            Booted.Result r = os.run((sys, argv, envp) -> new Guest(sys, s, replay).run());
+            assertThat(r.status()).as("%s; stderr: %s", replay, r.err()).isZero();
+            try {
+                os.os.checkInvariants();
+            } catch (IllegalStateException e) {
+                throw new AssertionError(replay + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** What the model knows of one page. */
+    record Page(int prot, long tag, int origin) {
+        /** Same mapping as {@code o} (never true for the heap, origin -1, which this test does not remap). */
+        boolean equalsOrigin(Page o) {
+            return o != null && origin != -1 && o.origin == origin && o.prot == prot;
+        }
+    }
+
+    /** The guest program: random operations, each checked against the page map. */
+    static final class Guest {
+        private final Syscalls sys;
+        private final SplittableRandom rnd;
+        private final String replay;
+        private final TreeMap<Long, Page> pages = new TreeMap<>();
+        private final List<Long> heapPages = new ArrayList<>();
+        private int origins;
+        private long window;
+        private long brkStart;
+        private long brk;
+        private int step;
+        private String op = "start";
+        private int scratchFd;
+
+        Guest(Syscalls sys, long seed, String replay) {
+            this.sys = sys;
+            this.rnd = new SplittableRandom(seed);
+            this.replay = replay;
+        }
+
+        int run() {
+            window = sys.mmap(0, WINDOW * PAGE, Mman.PROT_NONE, ANON, -1, 0);
+            sys.munmap(window, WINDOW * PAGE);
+            brkStart = sys.brk(0);
+            brk = brkStart;
+            scratchFd = sys.open("/tmp/model-" + sys.getpid(), OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0600);
+            sys.ftruncate(scratchFd, PAGE);
+            for (step = 0; step < STEPS; step++) {
+                switch (rnd.nextInt(9)) {
+                    case 0 -> mmapAnywhere();
+                    case 1, 2 -> mmapFixed();
+                    case 3 -> munmap();
+                    case 4 -> mprotect();
+                    case 5 -> mremap();
+                    case 6 -> brk();
+                    default -> store();
+                }
+                sample();
+            }
+            op = "final check";
+            checkAll();
+            for (long p : new ArrayList<>(pages.keySet())) {
+                sys.munmap(p, PAGE);
+            }
+            sys.brk(brkStart);
+            sys.close(scratchFd);
+            sys.unlink("/tmp/model-" + sys.getpid());
+            return 0;
+        }
+
+        private AssertionError fail(String what) {
+            return new AssertionError(replay + " step " + step + " " + op + ": " + what);
+        }
+
+        private void expect(boolean ok, String what) {
+            if (!ok) {
+                throw fail(what);
+            }
+        }
+
+        private long windowPage() {
+            return window + rnd.nextInt(WINDOW) * PAGE;
+        }
+
+        private boolean anyMapped(long a, long n) {
+            return n > 0 && !pages.subMap(a, true, a + (n - 1) * PAGE, true).isEmpty();
+        }
+
+        private boolean allMapped(long a, long n) {
+            return pages.subMap(a, true, a + (n - 1) * PAGE, true).size() == n;
+        }
+
+        private void removeRange(long a, long n) {
+            if (n > 0) {
+                pages.subMap(a, true, a + (n - 1) * PAGE, true).clear();
+            }
+        }
+
+        private void putZero(long a, long n, int prot) {
+            int o = ++origins;
+            for (long i = 0; i < n; i++) {
+                pages.put(a + i * PAGE, new Page(prot, 0, o));
+            }
+        }
+
+        private Errno errno(Runnable r) {
+            try {
+                r.run();
+                return null;
+            } catch (ErrnoException e) {
+                return e.errno();
+            }
+        }
+
+        private void mmapAnywhere() {
+            long n = 1 + rnd.nextInt(16);
+            int prot = PROTS[rnd.nextInt(3)];
+            op = "mmap(0, " + n + " pages, prot " + prot + ")";
+            long a = sys.mmap(0, n * PAGE, prot, ANON, -1, 0);
+            expect(a % PAGE == 0, "unaligned result " + a);
+            expect(!anyMapped(a, n), "placed over a live mapping at 0x" + Long.toHexString(a));
+            putZero(a, n, prot);
+        }
+
+        private void mmapFixed() {
+            long a = windowPage();
+            long n = 1 + rnd.nextInt((int) Math.min(24, (window + WINDOW * PAGE - a) / PAGE));
+            int prot = PROTS[rnd.nextInt(3)];
+            boolean noreplace = rnd.nextInt(3) == 0;
+            op = (noreplace ? "MAP_FIXED_NOREPLACE" : "MAP_FIXED") + " 0x" + Long.toHexString(a) + " " + n + " pages prot " + prot;
+            int flags = ANON | (noreplace ? Mman.MAP_FIXED_NOREPLACE : Mman.MAP_FIXED);
+            if (noreplace && anyMapped(a, n)) {
+                expect(errno(() -> sys.mmap(a, n * PAGE, prot, flags, -1, 0)) == Errno.EEXIST, "expected EEXIST");
+                return;
+            }
+            long r = sys.mmap(a, n * PAGE, prot, flags, -1, 0);
+            expect(r == a, "returned 0x" + Long.toHexString(r));
+            removeRange(a, n);
+            putZero(a, n, prot);
+        }
+
+        private void munmap() {
+            long a = rnd.nextBoolean() || pages.isEmpty() ? windowPage() : randomMapped();
+            long n = 1 + rnd.nextInt(12);
+            op = "munmap 0x" + Long.toHexString(a) + " " + n + " pages";
+            sys.munmap(a, n * PAGE);
+            removeRange(a, n);
+        }
+
+        private long randomMapped() {
+            Long k = pages.ceilingKey(pages.firstKey() + (long) (rnd.nextDouble() * (pages.lastKey() - pages.firstKey())));
+            return k == null ? pages.firstKey() : k;
+        }
+
+        private void mprotect() {
+            long a = rnd.nextBoolean() || pages.isEmpty() ? windowPage() : randomMapped();
+            long n = 1 + rnd.nextInt(8);
+            int prot = PROTS[rnd.nextInt(3)];
+            op = "mprotect 0x" + Long.toHexString(a) + " " + n + " pages prot " + prot;
+            if (!allMapped(a, n)) {
+                expect(errno(() -> sys.mprotect(a, n * PAGE, prot)) == Errno.ENOMEM, "expected ENOMEM over a hole");
+                return;
+            }
+            sys.mprotect(a, n * PAGE, prot);
+            int o = ++origins;
+            for (long i = 0; i < n; i++) {
+                Page p = pages.get(a + i * PAGE);
+                // pages whose protection did not change stay part of their mapping
+                pages.put(a + i * PAGE, p.prot() == prot ? p : new Page(prot, p.tag(), p.origin() == -1 ? -1 : o));
+            }
+        }
+
+        /** mremap of a run of pages of one origin (inside one mapping, whatever the merging). */
+        private void mremap() {
+            if (pages.isEmpty()) {
+                return;
+            }
+            long a = randomMapped();
+            Page first = pages.get(a);
+            if (first.origin() == -1) {
+                return;
+            }
+            long run = 1;
+            while (run < 16 && first.equalsOrigin(pages.get(a + run * PAGE))) {
+                run++;
+            }
+            long n = 1 + rnd.nextInt((int) run);
+            long newN = 1 + rnd.nextInt(24);
+            int kind = rnd.nextInt(3);
+            op = "mremap 0x" + Long.toHexString(a) + " " + n + " -> " + newN + " pages, kind " + kind;
+            if (kind == 2) {
+                long t = windowPage();
+                if (t + newN * PAGE > window + WINDOW * PAGE || (t < a + n * PAGE && a < t + newN * PAGE)) {
+                    return;
+                }
+                op += " to 0x" + Long.toHexString(t);
+                long r = sys.mremap(a, n * PAGE, newN * PAGE, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, t);
+                expect(r == t, "returned 0x" + Long.toHexString(r));
+                moveModel(a, n, t, newN);
+                return;
+            }
+            int flags = kind == 1 ? Mman.MREMAP_MAYMOVE : 0;
+            if (newN <= n) {
+                expect(sys.mremap(a, n * PAGE, newN * PAGE, flags, 0) == a, "a shrink stays in place");
+                removeRange(a + newN * PAGE, n - newN);
+                return;
+            }
+            boolean tailTaken = anyMapped(a + n * PAGE, newN - n);
+            long r;
+            try {
+                r = sys.mremap(a, n * PAGE, newN * PAGE, flags, 0);
+            } catch (ErrnoException e) {
+                // without MAYMOVE Linux may refuse whenever it cannot grow in place; with it, never
+                expect(e.errno() == Errno.ENOMEM && flags == 0, "unexpected " + e.errno());
+                return;
+            }
+            expect(flags != 0 || !tailTaken, "grew in place over a live mapping");
+            expect(flags != 0 || r == a, "moved without MAYMOVE");
+            if (r == a) {
+                expect(!tailTaken, "grew in place over a live mapping");
+                Page p = pages.get(a);
+                for (long i = n; i < newN; i++) {
+                    pages.put(a + i * PAGE, new Page(p.prot(), 0, p.origin()));
+                }
+            } else {
+                expect(!anyMapped(r, newN), "moved over a live mapping (or over itself)");
+                moveModel(a, n, r, newN);
+            }
+        }
+
+        private void moveModel(long a, long n, long t, long newN) {
+            List<Page> moved = new ArrayList<>();
+            for (long i = 0; i < n; i++) {
+                moved.add(pages.get(a + i * PAGE));
+            }
+            removeRange(a, n);
+            removeRange(t, newN);
+            int o = ++origins;
+            int prot = moved.getFirst().prot();
+            for (long i = 0; i < newN; i++) {
+                long tag = i < n ? moved.get((int) i).tag() : 0;
+                pages.put(t + i * PAGE, new Page(prot, tag, o));
+            }
+        }
+
+        private void brk() {
+            long target = brkStart + rnd.nextInt(64 * (int) PAGE);
+            op = "brk 0x" + Long.toHexString(target);
+            long r = sys.brk(target);
+            expect(r == target, "brk returned 0x" + Long.toHexString(r));
+            long oldEnd = (brk + PAGE - 1) & -PAGE;
+            long newEnd = (target + PAGE - 1) & -PAGE;
+            for (long p = newEnd; p < oldEnd; p += PAGE) {
+                pages.remove(p);
+            }
+            for (long p = oldEnd; p < newEnd; p += PAGE) {
+                pages.put(p, new Page(RW, 0, -1)); // the heap: never remapped by this test
+            }
+            brk = target;
+        }
+
+        private void store() {
+            if (pages.isEmpty()) {
+                return;
+            }
+            long a = randomMapped();
+            Page p = pages.get(a);
+            if (p.prot() != RW) {
+                return;
+            }
+            long tag = rnd.nextLong() | 1;
+            op = "store at 0x" + Long.toHexString(a);
+            sys.storeLong(a, tag);
+            sys.storeLong(a + PAGE - 8, tag * 31);
+            pages.put(a, new Page(p.prot(), tag, p.origin()));
+        }
+
+        private void sample() {
+            for (int i = 0; i < 4 && !pages.isEmpty(); i++) {
+                check(randomMapped());
+            }
+            for (int i = 0; i < 3; i++) {
+                long w = windowPage();
+                if (!pages.containsKey(w)) {
+                    check(w);
+                }
+            }
+        }
+
+        private void checkAll() {
+            for (long w = window; w < window + WINDOW * PAGE; w += PAGE) {
+                check(w);
+            }
+            for (Map.Entry<Long, Page> e : pages.entrySet()) {
+                check(e.getKey());
+            }
+        }
+
+        private void check(long a) {
+            Page p = pages.get(a);
+            String at = "page 0x" + Long.toHexString(a) + " (" + p + ")";
+            Errno mapped = errno(() -> sys.madvise(a, PAGE, Mman.MADV_NORMAL));
+            if (p == null) {
+                expect(mapped == Errno.ENOMEM, at + " should be unmapped, madvise gave " + mapped);
+                return;
+            }
+            expect(mapped == null, at + " should be mapped, madvise gave " + mapped);
+            // the kernel reads it (pwrite) unless PROT_NONE, writes it (pread) only if writable
+            Errno kread = errno(() -> sys.pwrite(scratchFd, a, 8, 0));
+            expect((kread == null) == (p.prot() != Mman.PROT_NONE), at + ": kernel read gave " + kread);
+            if (p.prot() == Mman.PROT_NONE) {
+                return;
+            }
+            long v0 = sys.loadLong(a);
+            long v1 = sys.loadLong(a + PAGE - 8);
+            expect(v0 == p.tag() && v1 == p.tag() * 31, at + ": contents " + v0 + ", " + v1);
+            if (p.prot() == RW) {
+                // pread copies the same bytes back: contents unchanged, but the kernel wrote the page
+                expect(errno(() -> sys.pread(scratchFd, a, 8, 0)) == null, at + ": kernel write failed");
+            } else {
+                expect(errno(() -> sys.pread(scratchFd, a, 8, 0)) == Errno.EFAULT, at + ": kernel write into read-only memory");
+            }
+        }
+    }
+}
