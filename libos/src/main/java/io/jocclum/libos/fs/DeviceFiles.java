@@ -90,6 +90,11 @@ final class DeviceFiles {
         }
 
         @Override
+        public boolean mapsAnonymous() {
+            return kind == Kind.ZERO;
+        }
+
+        @Override
         public Stat fstat() {
             return inode.stat();
         }

@@ -177,6 +177,14 @@ public abstract class OpenFile {
     /** {@code fstat(2)}. */
     public abstract Stat fstat();
 
+    /**
+     * Whether {@code mmap(2)} of this file gives anonymous memory instead of the file's contents:
+     * true only for /dev/zero (drivers/char/mem.c {@code mmap_zero}).
+     */
+    public boolean mapsAnonymous() {
+        return false;
+    }
+
     /** {@code ftruncate(2)}: EINVAL unless a regular file open for writing. */
     public void ftruncate(long length) {
         throw Errno.EINVAL.exception("not a regular file");

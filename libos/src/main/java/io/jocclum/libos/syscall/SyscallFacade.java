@@ -242,6 +242,18 @@ public final class SyscallFacade implements Syscalls {
                 if ((offset & 4095) != 0) {
                     throw Errno.EINVAL.exception("offset " + offset + " is not page aligned");
                 }
+                OpenFile f = files.get(fd);
+                if (f.mapsAnonymous()) {
+                    // /dev/zero (mmap_zero): anonymous memory; do_mmap's access checks still apply to the file
+                    if (!f.canRead()) {
+                        throw Errno.EACCES.exception("fd " + fd + " is not open for reading");
+                    }
+                    int type = flags & Mman.MAP_TYPE;
+                    if ((type == Mman.MAP_SHARED || type == Mman.MAP_SHARED_VALIDATE) && (prot & Mman.PROT_WRITE) != 0 && !f.canWrite()) {
+                        throw Errno.EACCES.exception("MAP_SHARED with PROT_WRITE of fd " + fd + ", which is not open for writing");
+                    }
+                    return vm.mmap(addr, length, prot, flags | Mman.MAP_ANONYMOUS, null, 0);
+                }
                 file = mappable(fd);
             }
             return vm.mmap(addr, length, prot, flags, file, offset);

@@ -225,6 +225,32 @@ class VmSyscallTest extends OsTestBase {
 
     @ParameterizedTest
     @EnumSource(Matrix.class)
+    void mappingDevZeroGivesAnonymousMemory(Matrix m) throws Exception {
+        os(m).run((sys, argv, envp) -> {
+            int zero = sys.open("/dev/zero", OpenFlags.O_RDWR, 0);
+            for (int type : new int[]{Mman.MAP_PRIVATE, Mman.MAP_SHARED}) {
+                long a = sys.mmap(0, 3 * PAGE, RW, type, zero, 0);
+                assertZero(sys, a, 3 * PAGE, "/dev/zero mapping");
+                tag(sys, a, 3, 500);
+                assertTagged(sys, a, 3, 500, "/dev/zero mapping");
+                sys.munmap(a, 3 * PAGE);
+            }
+            int ro = sys.open("/dev/zero", OpenFlags.O_RDONLY, 0);
+            int wo = sys.open("/dev/zero", OpenFlags.O_WRONLY, 0);
+            sys.munmap(sys.mmap(0, PAGE, RW, Mman.MAP_PRIVATE, ro, 0), PAGE);
+            assertErrno(() -> sys.mmap(0, PAGE, RW, Mman.MAP_SHARED, ro, 0), Errno.EACCES);
+            assertErrno(() -> sys.mmap(0, PAGE, Mman.PROT_READ, Mman.MAP_PRIVATE, wo, 0), Errno.EACCES);
+            int nul = sys.open("/dev/null", OpenFlags.O_RDWR, 0);
+            assertErrno(() -> sys.mmap(0, PAGE, RW, Mman.MAP_PRIVATE, nul, 0), Errno.ENODEV);
+            for (int fd : new int[]{zero, ro, wo, nul}) {
+                sys.close(fd);
+            }
+            return 0;
+        }).assertOk();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
     void mremapMovesGrowsAndShrinksLikeLinux(Matrix m) throws Exception {
         os(m).run((sys, argv, envp) -> {
             long a = sys.mmap(0, 8 * PAGE, RW, ANON, -1, 0);
