@@ -848,13 +848,89 @@ public final class SyscallFacade implements Syscalls {
             chargeHost(f, n);
             if (n > 0) {
                 b.flip();
-                kmem.write(buf + total, b);
+                int copied = copyOut(buf + total, b);
+                if (copied < n) {
+                    // copy_to_user stopped at an inaccessible page: read(2) returns the bytes copied
+                    // (EFAULT when none), and a regular file's position advances by those only
+                    if (!positional && f instanceof RegularFile) {
+                        FileCalls.lseek(caller, fd, copied - n, io.jocclum.api.Seek.SEEK_CUR);
+                    }
+                    total += copied;
+                    if (total == 0) {
+                        throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
+                    }
+                    return total;
+                }
             }
             total += n;
             if (n < chunk || n == 0 || !loop || total >= want) {
                 return total;
             }
         }
+    }
+
+    /**
+     * Copies {@code src} (position to limit) to guest memory at {@code addr}; returns the bytes
+     * copied, fewer than asked when a page cannot be written (the pages before it are written,
+     * as copy_to_user does).
+     */
+    private int copyOut(long addr, ByteBuffer src) {
+        int n = src.remaining();
+        int start = src.position();
+        try {
+            kmem.write(addr, src);
+            return n;
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EFAULT) {
+                throw e;
+            }
+        }
+        int done = 0;
+        while (done < n) {
+            int len = (int) Math.min(n - done, 4096 - ((addr + done) & 4095));
+            try {
+                kmem.write(addr + done, src.duplicate().limit(start + done + len).position(start + done));
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EFAULT) {
+                    throw e;
+                }
+                break;
+            }
+            done += len;
+        }
+        return done;
+    }
+
+    /**
+     * Fills {@code dst} (position to limit) from guest memory at {@code addr} and leaves its
+     * position after the bytes read; fewer than asked when a page cannot be read (copy_from_user).
+     */
+    private int copyIn(long addr, ByteBuffer dst) {
+        int n = dst.remaining();
+        int start = dst.position();
+        try {
+            kmem.read(addr, dst);
+            return n;
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EFAULT) {
+                throw e;
+            }
+        }
+        int done = 0;
+        while (done < n) {
+            int len = (int) Math.min(n - done, 4096 - ((addr + done) & 4095));
+            try {
+                kmem.read(addr + done, dst.duplicate().limit(start + done + len).position(start + done));
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EFAULT) {
+                    throw e;
+                }
+                break;
+            }
+            done += len;
+        }
+        dst.limit(start + n).position(start + done);
+        return done;
     }
 
     @Override
@@ -892,15 +968,19 @@ public final class SyscallFacade implements Syscalls {
         for (;;) {
             ByteBuffer b = scratch(want - total);
             int len = b.remaining();
+            boolean faulted = false;
             if (len > 0) {
-                try {
-                    kmem.read(buf + total, b);
-                } catch (ErrnoException e) {
+                int got = copyIn(buf + total, b);
+                if (got == 0) {
+                    // copy_from_user failed at once: what was written so far, or EFAULT
                     if (total > 0) {
                         return total;
                     }
-                    throw e;
+                    throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not readable");
                 }
+                // a fault after some bytes: write(2) writes those and returns a short count
+                faulted = got < len;
+                len = got;
                 b.flip();
             }
             int n;
@@ -918,7 +998,7 @@ public final class SyscallFacade implements Syscalls {
             }
             chargeHost(f, n);
             total += n;
-            if (n < len || total >= want) {
+            if (n < len || faulted || total >= want) {
                 return total;
             }
         }

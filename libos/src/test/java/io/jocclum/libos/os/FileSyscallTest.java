@@ -223,6 +223,47 @@ class FileSyscallTest extends OsTestBase {
         }).assertOk();
     }
 
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
+    void aBufferThatEndsInAnInaccessiblePageGivesAShortCountNotEfault(Matrix m) throws Exception {
+        os(m).run((sys, argv, envp) -> {
+            long page = 4096;
+            int fd = sys.open("/tmp/short", OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0600);
+            long buf = sys.mmap(0, 4 * page, io.jocclum.api.Mman.PROT_READ | io.jocclum.api.Mman.PROT_WRITE,
+                    io.jocclum.api.Mman.MAP_PRIVATE | io.jocclum.api.Mman.MAP_ANONYMOUS, -1, 0);
+            for (long i = 0; i < 4 * page; i += 8) {
+                sys.storeLong(buf + i, i);
+            }
+            assertThat(sys.write(fd, buf, 4 * page)).isEqualTo(4 * page);
+            sys.mprotect(buf + 2 * page, 2 * page, io.jocclum.api.Mman.PROT_NONE);
+            // write(2): copy_from_user stops at the PROT_NONE page; the bytes before it are written
+            sys.lseek(fd, 0, Seek.SEEK_SET);
+            assertThat(sys.write(fd, buf + 8, 4 * page)).isEqualTo(2 * page - 8);
+            assertThat(sys.lseek(fd, 0, Seek.SEEK_CUR)).isEqualTo(2 * page - 8);
+            assertErrno(() -> sys.write(fd, buf + 2 * page, 8), Errno.EFAULT);
+            assertThat(sys.lseek(fd, 0, Seek.SEEK_CUR)).as("a failed write moves nothing").isEqualTo(2 * page - 8);
+            // read(2): the bytes copied before the bad page are returned and the position moves by them only
+            sys.mprotect(buf + 2 * page, 2 * page, io.jocclum.api.Mman.PROT_READ);
+            sys.lseek(fd, 0, Seek.SEEK_SET);
+            assertThat(sys.read(fd, buf + page, 3 * page)).isEqualTo(page);
+            assertThat(sys.lseek(fd, 0, Seek.SEEK_CUR)).as("position after a short read").isEqualTo(page);
+            assertThat(sys.loadLong(buf + page)).as("file offset 0 (written from buf + 8)").isEqualTo(8);
+            assertThat(sys.read(fd, buf + page, 8)).isEqualTo(8);
+            assertThat(sys.loadLong(buf + page)).as("the next read continues where the short one ended").isEqualTo(page + 8);
+            assertThat(sys.pread(fd, buf + page + 8, 2 * page, 0)).isEqualTo(page - 8);
+            assertErrno(() -> sys.read(fd, buf + 2 * page, 8), Errno.EFAULT);
+            // /dev/zero likewise
+            int zero = sys.open("/dev/zero", OpenFlags.O_RDONLY, 0);
+            assertThat(sys.read(zero, buf + page + 16, 2 * page)).isEqualTo(page - 16);
+            assertThat(sys.loadLong(buf + 2 * page - 8)).isZero();
+            sys.close(zero);
+            sys.munmap(buf, 4 * page);
+            sys.close(fd);
+            sys.unlink("/tmp/short");
+            return 0;
+        }).assertOk();
+    }
+
     @Test
     void hostfsMountWritesAreVisibleOnTheHost() throws Exception {
         Booted os = os(Matrix.EDMM_ON_SGX2);
