@@ -593,4 +593,82 @@ class VmSyscallTest extends OsTestBase {
             return 0;
         }).assertOk();
     }
+
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
+    void sharedMappingsOfAHostFileAreWrittenBackThroughMremapFsyncPartialMunmapAndTruncation(Matrix m) throws Exception {
+        Booted os = os(m);
+        String name = "shared-" + m + ".bin";
+        os.run((sys, argv, envp) -> {
+            int fd = sys.open("/host/" + name, OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0600);
+            sys.ftruncate(fd, 4 * PAGE);
+            long buf = Libc.alloc(sys, PAGE);
+            // a mapping of file page 1, moved and grown with MREMAP_FIXED: both pages still write back
+            long s = sys.mmap(0, PAGE, RW, Mman.MAP_SHARED, fd, PAGE);
+            sys.storeLong(s, 0x1111);
+            long t = sys.mmap(0, 2 * PAGE, Mman.PROT_NONE, ANON, -1, 0);
+            assertThat(sys.mremap(s, PAGE, 2 * PAGE, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, t)).isEqualTo(t);
+            assertThat(sys.loadLong(t)).isEqualTo(0x1111);
+            sys.storeLong(t + PAGE, 0x2222);
+            sys.munmap(t, 2 * PAGE);
+            sys.pread(fd, buf, 8, PAGE);
+            assertThat(sys.loadLong(buf)).isEqualTo(0x1111);
+            sys.pread(fd, buf, 8, 2 * PAGE);
+            assertThat(sys.loadLong(buf)).as("the grown page maps file page 2").isEqualTo(0x2222);
+            // fsync writes back without unmapping
+            long w = sys.mmap(0, 4 * PAGE, RW, Mman.MAP_SHARED, fd, 0);
+            sys.storeLong(w, 0x3333);
+            sys.fsync(fd);
+            sys.pread(fd, buf, 8, 0);
+            assertThat(sys.loadLong(buf)).as("fsync").isEqualTo(0x3333);
+            // munmap of one page writes that page back; the rest stays mapped
+            sys.storeLong(w + 3 * PAGE + 8, 0x4444);
+            sys.munmap(w + 3 * PAGE, PAGE);
+            sys.pread(fd, buf, 8, 3 * PAGE + 8);
+            assertThat(sys.loadLong(buf)).as("partial munmap").isEqualTo(0x4444);
+            assertThat(sys.loadLong(w + 2 * PAGE)).isEqualTo(0x2222);
+            // a write-back after the file shrank does not extend it again
+            sys.storeLong(w + 2 * PAGE + 16, 0x5555);
+            sys.ftruncate(fd, 2 * PAGE + 4);
+            sys.munmap(w, 3 * PAGE);
+            assertThat(sys.fstat(fd).size()).isEqualTo(2 * PAGE + 4);
+            sys.close(fd);
+            return 0;
+        }).assertOk();
+        byte[] host = java.nio.file.Files.readAllBytes(os.os.built().paths().root().resolve(name));
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(host).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertThat(host).hasSize((int) (2 * PAGE + 4));
+        assertThat(bb.getLong(0)).isEqualTo(0x3333);
+        assertThat(bb.getLong((int) PAGE)).isEqualTo(0x1111);
+        assertThat(bb.getInt((int) (2 * PAGE))).as("on the host").isEqualTo(0x2222);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
+    void theHeapIsOrdinaryMemoryToMunmapMprotectAndMremap(Matrix m) throws Exception {
+        os(m).run((sys, argv, envp) -> {
+            long b0 = sys.brk(0);
+            assertThat(sys.brk(b0 + 4 * PAGE)).isEqualTo(b0 + 4 * PAGE);
+            tag(sys, b0, 4, 600);
+            // munmap below the break leaves a hole that brk growth does not fill (it maps [old, new) only)
+            sys.munmap(b0 + PAGE, PAGE);
+            assertThat(sys.brk(b0 + 6 * PAGE)).isEqualTo(b0 + 6 * PAGE);
+            assertThat(mapped(sys, b0 + PAGE, PAGE)).isFalse();
+            assertZero(sys, b0 + 4 * PAGE, 2 * PAGE, "heap grown after a munmap");
+            // mprotect a heap page; brk shrink over it and growth back give a fresh RW zero page
+            sys.mprotect(b0 + 3 * PAGE, PAGE, Mman.PROT_READ);
+            assertThat(sys.brk(b0 + 3 * PAGE)).isEqualTo(b0 + 3 * PAGE);
+            assertThat(sys.brk(b0 + 4 * PAGE)).isEqualTo(b0 + 4 * PAGE);
+            sys.storeLong(b0 + 3 * PAGE, 1);
+            // a heap page moved out keeps its contents
+            long moved = sys.mremap(b0 + 2 * PAGE, PAGE, 2 * PAGE, Mman.MREMAP_MAYMOVE, 0);
+            assertTagged(sys, moved, 1, 602, "heap page moved out");
+            assertThat(mapped(sys, b0 + 2 * PAGE, PAGE)).isFalse();
+            assertTagged(sys, b0, 1, 600, "first heap page");
+            sys.munmap(moved, 2 * PAGE);
+            assertThat(sys.brk(b0)).isEqualTo(b0);
+            assertThat(mapped(sys, b0, 4 * PAGE)).isFalse();
+            return 0;
+        }).assertOk();
+    }
 }
