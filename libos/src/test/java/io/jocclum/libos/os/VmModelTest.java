@@ -34,25 +34,38 @@ class VmModelTest extends OsTestBase {
     private static final int[] PROTS = {Mman.PROT_NONE, Mman.PROT_READ, RW};
     /** Pages of the window in which fixed mappings, munmap, mprotect and remap targets are chosen. */
     private static final int WINDOW = 192;
-    private static final int STEPS = 300;
+    private static final int STEPS = 400;
 
     @ParameterizedTest
     @EnumSource(Matrix.class)
     void randomSequencesAgreeWithAPageMap(Matrix m) throws Exception {
         Booted os = os(m);
         long base = Long.getLong("os.vm.seed", 0x0517L * 1000 + m.ordinal() * 7L);
-        int seeds = Integer.getInteger("os.vm.seeds", 2);
+        int seeds = Integer.getInteger("os.vm.seeds", 3);
+        java.util.Map<String, Integer> coverage = new java.util.TreeMap<>();
         for (long seed = base; seed < base + seeds; seed++) {
             long s = seed;
             String replay = "seed " + s + " on " + m + " (replay with -Dos.vm.seed=" + s + ")";
+            System.out.println("VmModelTest: " + replay);
             Booted.Result r = os.run((sys, argv, envp) -> new Guest(sys, s, replay).run());
             assertThat(r.status()).as("%s; stderr: %s", replay, r.err()).isZero();
+            r.out().lines().filter(l -> l.startsWith("coverage ")).forEach(l -> {
+                for (String kv : l.substring(9).split(" ")) {
+                    String[] x = kv.split("=");
+                    coverage.merge(x[0], Integer.parseInt(x[1]), Integer::sum);
+                }
+            });
             try {
                 os.os.checkInvariants();
             } catch (IllegalStateException e) {
                 throw new AssertionError(replay + ": " + e.getMessage(), e);
             }
         }
+        System.out.println("coverage " + m + ": " + coverage);
+        // every kind of outcome was reached, so the sequences exercise what they claim to
+        assertThat(coverage).as("outcomes over seeds %d..%d on %s", base, base + seeds - 1, m)
+                .containsKeys("mmap", "fixed", "noreplace-eexist", "munmap", "mprotect", "mprotect-enomem", "mremap-move",
+                        "mremap-in-place", "mremap-fixed", "mremap-shrink", "brk", "store");
     }
 
     /** What the model knows of one page. */
@@ -77,6 +90,11 @@ class VmModelTest extends OsTestBase {
         private int step;
         private String op = "start";
         private int scratchFd;
+        private final Map<String, Integer> coverage = new TreeMap<>();
+
+        private void hit(String what) {
+            coverage.merge(what, 1, Integer::sum);
+        }
 
         Guest(Syscalls sys, long seed, String replay) {
             this.sys = sys;
@@ -111,6 +129,9 @@ class VmModelTest extends OsTestBase {
             sys.brk(brkStart);
             sys.close(scratchFd);
             sys.unlink("/tmp/model-" + sys.getpid());
+            StringBuilder line = new StringBuilder("coverage");
+            coverage.forEach((k, v) -> line.append(' ').append(k).append('=').append(v));
+            io.jocclum.api.Libc.puts(sys, line.toString());
             return 0;
         }
 
@@ -166,6 +187,7 @@ class VmModelTest extends OsTestBase {
             expect(a % PAGE == 0, "unaligned result " + a);
             expect(!anyMapped(a, n), "placed over a live mapping at 0x" + Long.toHexString(a));
             putZero(a, n, prot);
+            hit("mmap");
         }
 
         private void mmapFixed() {
@@ -177,12 +199,14 @@ class VmModelTest extends OsTestBase {
             int flags = ANON | (noreplace ? Mman.MAP_FIXED_NOREPLACE : Mman.MAP_FIXED);
             if (noreplace && anyMapped(a, n)) {
                 expect(errno(() -> sys.mmap(a, n * PAGE, prot, flags, -1, 0)) == Errno.EEXIST, "expected EEXIST");
+                hit("noreplace-eexist");
                 return;
             }
             long r = sys.mmap(a, n * PAGE, prot, flags, -1, 0);
             expect(r == a, "returned 0x" + Long.toHexString(r));
             removeRange(a, n);
             putZero(a, n, prot);
+            hit("fixed");
         }
 
         private void munmap() {
@@ -191,6 +215,7 @@ class VmModelTest extends OsTestBase {
             op = "munmap 0x" + Long.toHexString(a) + " " + n + " pages";
             sys.munmap(a, n * PAGE);
             removeRange(a, n);
+            hit("munmap");
         }
 
         private long randomMapped() {
@@ -205,9 +230,11 @@ class VmModelTest extends OsTestBase {
             op = "mprotect 0x" + Long.toHexString(a) + " " + n + " pages prot " + prot;
             if (!allMapped(a, n)) {
                 expect(errno(() -> sys.mprotect(a, n * PAGE, prot)) == Errno.ENOMEM, "expected ENOMEM over a hole");
+                hit("mprotect-enomem");
                 return;
             }
             sys.mprotect(a, n * PAGE, prot);
+            hit("mprotect");
             int o = ++origins;
             for (long i = 0; i < n; i++) {
                 Page p = pages.get(a + i * PAGE);
@@ -230,7 +257,7 @@ class VmModelTest extends OsTestBase {
             while (run < 16 && first.equalsOrigin(pages.get(a + run * PAGE))) {
                 run++;
             }
-            long n = 1 + rnd.nextInt((int) run);
+            long n = rnd.nextBoolean() ? run : 1 + rnd.nextInt((int) run); // often the whole run: it may grow in place
             long newN = 1 + rnd.nextInt(24);
             int kind = rnd.nextInt(3);
             op = "mremap 0x" + Long.toHexString(a) + " " + n + " -> " + newN + " pages, kind " + kind;
@@ -243,12 +270,14 @@ class VmModelTest extends OsTestBase {
                 long r = sys.mremap(a, n * PAGE, newN * PAGE, Mman.MREMAP_MAYMOVE | Mman.MREMAP_FIXED, t);
                 expect(r == t, "returned 0x" + Long.toHexString(r));
                 moveModel(a, n, t, newN);
+                hit("mremap-fixed");
                 return;
             }
             int flags = kind == 1 ? Mman.MREMAP_MAYMOVE : 0;
             if (newN <= n) {
                 expect(sys.mremap(a, n * PAGE, newN * PAGE, flags, 0) == a, "a shrink stays in place");
                 removeRange(a + newN * PAGE, n - newN);
+                hit("mremap-shrink");
                 return;
             }
             boolean tailTaken = anyMapped(a + n * PAGE, newN - n);
@@ -258,6 +287,7 @@ class VmModelTest extends OsTestBase {
             } catch (ErrnoException e) {
                 // without MAYMOVE Linux may refuse whenever it cannot grow in place; with it, never
                 expect(e.errno() == Errno.ENOMEM && flags == 0, "unexpected " + e.errno());
+                hit(tailTaken ? "mremap-enomem" : "mremap-enomem-tail-free");
                 return;
             }
             expect(flags != 0 || !tailTaken, "grew in place over a live mapping");
@@ -268,9 +298,11 @@ class VmModelTest extends OsTestBase {
                 for (long i = n; i < newN; i++) {
                     pages.put(a + i * PAGE, new Page(p.prot(), 0, p.origin()));
                 }
+                hit("mremap-in-place");
             } else {
                 expect(!anyMapped(r, newN), "moved over a live mapping (or over itself)");
                 moveModel(a, n, r, newN);
+                hit(tailTaken ? "mremap-move" : "mremap-move-tail-free");
             }
         }
 
@@ -303,6 +335,7 @@ class VmModelTest extends OsTestBase {
                 pages.put(p, new Page(RW, 0, -1)); // the heap: never remapped by this test
             }
             brk = target;
+            hit("brk");
         }
 
         private void store() {
@@ -319,6 +352,7 @@ class VmModelTest extends OsTestBase {
             sys.storeLong(a, tag);
             sys.storeLong(a + PAGE - 8, tag * 31);
             pages.put(a, new Page(p.prot(), tag, p.origin()));
+            hit("store");
         }
 
         private void sample() {

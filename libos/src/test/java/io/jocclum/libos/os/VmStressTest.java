@@ -37,6 +37,7 @@ class VmStressTest extends OsTestBase {
         Booted os = os(m);
         long seed = Long.getLong("os.vm.seed", 0x57E55L + m.ordinal());
         String replay = "seed " + seed + " on " + m + " (replay with -Dos.vm.seed=" + seed + ")";
+        System.out.println("VmStressTest: " + replay);
         os.program("child", (sys, argv, envp) -> worker(sys, Long.parseLong(argv[1]), argv[2]));
         long before = os.os.enclave().enclave().pageCount();
         Booted.Result r = os.run((sys, argv, envp) -> {
