@@ -33,30 +33,40 @@ class VmStressTest extends OsTestBase {
 
     @ParameterizedTest
     @EnumSource(Matrix.class)
-    void processesMappingTouchingAndUnmappingConcurrentlyKeepTheirOwnData(Matrix m) throws Exception {
+    void processesAndThreadsMappingTouchingAndUnmappingConcurrentlyKeepTheirOwnData(Matrix m) throws Exception {
         Booted os = os(m);
         long seed = Long.getLong("os.vm.seed", 0x57E55L + m.ordinal());
         String replay = "seed " + seed + " on " + m + " (replay with -Dos.vm.seed=" + seed + ")";
         System.out.println("VmStressTest: " + replay);
-        os.program("child", (sys, argv, envp) -> worker(sys, Long.parseLong(argv[1]), argv[2]));
+        os.program("child", (sys, argv, envp) -> {
+            long s = Long.parseLong(argv[1]);
+            if (argv.length > 3) {
+                // a second thread of the process works on its own mappings at the same time
+                int tid = sys.threadCreate(t -> worker(t, s ^ 0x7EADL, argv[2]));
+                int mine = worker(sys, s, argv[2]);
+                return mine + (int) sys.threadJoin(tid);
+            }
+            return worker(sys, s, argv[2]);
+        });
         long before = os.os.enclave().enclave().pageCount();
         Booted.Result r = os.run((sys, argv, envp) -> {
             List<Integer> pids = new ArrayList<>();
+            // five single-threaded workers, then (the TCS limit is 8) three with two threads each
             for (int i = 0; i < CHILDREN; i++) {
                 pids.add(sys.posixSpawn("/bin/child", List.of(), new String[]{"worker", Long.toString(seed * 31 + i), replay}, null));
             }
-            int bad = 0;
-            for (int pid : pids) {
-                Wait.Result w = sys.wait4(pid, 0);
-                if (w.status() != Wait.exited(0)) {
-                    Libc.puts(sys, "worker " + pid + " ended with status " + w.status());
-                    bad++;
-                }
+            int bad = await(sys, pids);
+            pids.clear();
+            for (int i = 0; i < 3; i++) {
+                pids.add(sys.posixSpawn("/bin/child", List.of(), new String[]{"worker", Long.toString(seed * 37 + i), replay,
+                        "threads"}, null));
             }
-            return bad;
+            return bad + await(sys, pids);
         });
         assertThat(r.status()).as("%s; out: %s; stderr: %s", replay, r.out(), r.err()).isZero();
         assertThat(r.out()).as(replay).contains("worker done").doesNotContain("ended with status");
+        assertThat(r.out().lines().filter(l -> l.equals("worker done")).count()).as("workers and threads that finished")
+                .isEqualTo(CHILDREN + 6);
         if (m.edmmBuild) {
             // large mappings were given back; only retained arena chunks' pages and small freed pages may stay
             assertThat(os.os.enclave().enclave().pageCount() - before).as("EPC pages kept after the stress, " + replay)
@@ -64,13 +74,25 @@ class VmStressTest extends OsTestBase {
         }
     }
 
+    private static int await(Syscalls sys, List<Integer> pids) {
+        int bad = 0;
+        for (int pid : pids) {
+            Wait.Result w = sys.wait4(pid, 0);
+            if (w.status() != Wait.exited(0)) {
+                Libc.puts(sys, "worker " + pid + " ended with status " + w.status());
+                bad++;
+            }
+        }
+        return bad;
+    }
+
     private static int worker(Syscalls sys, long seed, String replay) {
         SplittableRandom rnd = new SplittableRandom(seed);
         List<Mapping> live = new ArrayList<>();
-        long tagBase = (long) sys.getpid() << 40;
+        long tagBase = (long) sys.gettid() << 40;
         for (int step = 0; step < STEPS; step++) {
             int op = rnd.nextInt(10);
-            String where = replay + " pid " + sys.getpid() + " step " + step;
+            String where = replay + " pid " + sys.getpid() + " tid " + sys.gettid() + " step " + step;
             long livePages = live.stream().mapToLong(Mapping::pages).sum();
             if (livePages > 1024 && op < 4) {
                 op = 4; // stay within a few MB per process: the non-EDMM user space is 64MB for everyone
