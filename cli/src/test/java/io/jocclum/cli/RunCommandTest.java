@@ -172,6 +172,29 @@ class RunCommandTest {
     }
 
     @Test
+    void aJarWithoutItsEntryClassAttributeIsNotRunnable() throws Exception {
+        Path inst = instance("badjar");
+        Manifest mf = new Manifest();
+        mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        mf.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "guest.App"); // java -jar's attribute, not ours
+        ByteArrayOutputStream jar = new ByteArrayOutputStream();
+        try (JarOutputStream out = new JarOutputStream(jar, mf)) {
+            out.putNextEntry(new JarEntry("guest/App.class"));
+            out.write(new byte[]{(byte) 0xCA, (byte) 0xFE});
+            out.closeEntry();
+        }
+        Files.write(inst.resolve("image/bin/bad.jar"), jar.toByteArray());
+        Files.writeString(inst.resolve("image/bin/notes.txt"), "not a program");
+        build(inst);
+        Run.Result bad = run(inst, "/bin/bad.jar");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("/bin/bad.jar").contains(JarProgram.MAIN_CLASS_ATTRIBUTE).hasLineCount(1);
+        Run.Result text = run(inst, "/bin/notes.txt");
+        assertThat(text.exit()).isNotZero();
+        assertThat(text.err()).contains("/bin/notes.txt").hasLineCount(1);
+    }
+
+    @Test
     void anEdmmBuildIsRefusedOnAnSgx1PlatformAndAPlainBuildRunsOnBoth() throws Exception {
         Path edmm = instance("edmm");
         build(edmm, "--enable-edmm");
