@@ -203,7 +203,14 @@ class FileSyscallTest extends OsTestBase {
             assertThat(sys.read(nul, buf, 100)).isZero();
             assertThat(sys.write(nul, buf, 8192)).isEqualTo(8192);
             assertThat(sys.fstat(nul).type()).isEqualTo(FileMode.S_IFCHR);
+            // write_null never reads the buffer: no EFAULT for a bad one (/dev/zero writes the same way)
+            assertThat(sys.write(nul, 16, 100)).isEqualTo(100);
+            assertThat(sys.pwrite(nul, 16, 100, 5)).isEqualTo(100);
             int zero = sys.open("/dev/zero", OpenFlags.O_RDONLY, 0);
+            assertErrno(() -> sys.write(zero, buf, 1), Errno.EBADF);
+            int zw = sys.open("/dev/zero", OpenFlags.O_WRONLY, 0);
+            assertThat(sys.write(zw, 16, 4096)).isEqualTo(4096);
+            sys.close(zw);
             sys.fillBytes(buf, 8192, (byte) 0x77);
             assertThat(sys.read(zero, buf, 8000)).isEqualTo(8000);
             VmSyscallTest.assertZero(sys, buf, 8000, "/dev/zero");
