@@ -5,6 +5,7 @@ import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Mman;
 import io.jocclum.api.OpenFlags;
 import io.jocclum.api.Syscalls;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -39,13 +40,29 @@ class VmModelTest extends OsTestBase {
     @ParameterizedTest
     @EnumSource(Matrix.class)
     void randomSequencesAgreeWithAPageMap(Matrix m) throws Exception {
-        Booted os = os(m);
-        long base = Long.getLong("os.vm.seed", 0x0517L * 1000 + m.ordinal() * 7L);
+        sequences(os(m), m, m.toString(), 0x0517L * 1000 + m.ordinal() * 7L);
+    }
+
+    /**
+     * EDMM with 1MB of reserved memory: every mapping lives in the user region, committed on
+     * demand (EAUG/EACCEPT), permission changes through EMODPR/EMODPE, large frees trimmed.
+     */
+    @Test
+    void randomSequencesInTheEdmmUserRegion() throws Exception {
+        Booted os = boot("user-region", Matrix.EDMM_ON_SGX2, PLATFORM, b -> b.set("resource_limits.user_space_size", "1MB"));
+        long eaug = os.os.count(io.jocclum.sgx.cost.CostEvent.EAUG);
+        sequences(os, Matrix.EDMM_ON_SGX2, "EDMM user region", 0x0517L * 1000 + 99);
+        assertThat(os.os.count(io.jocclum.sgx.cost.CostEvent.EAUG)).as("pages committed on demand").isGreaterThan(eaug);
+        assertThat(os.os.count(io.jocclum.sgx.cost.CostEvent.EMODPR)).as("permissions restricted in the EPCM").isPositive();
+    }
+
+    private void sequences(Booted os, Matrix m, String cell, long defaultSeed) throws Exception {
+        long base = Long.getLong("os.vm.seed", defaultSeed);
         int seeds = Integer.getInteger("os.vm.seeds", 3);
         java.util.Map<String, Integer> coverage = new java.util.TreeMap<>();
         for (long seed = base; seed < base + seeds; seed++) {
             long s = seed;
-            String replay = "seed " + s + " on " + m + " (replay with -Dos.vm.seed=" + s + ")";
+            String replay = "seed " + s + " on " + cell + " (replay with -Dos.vm.seed=" + s + ")";
             System.out.println("VmModelTest: " + replay);
             Booted.Result r = os.run((sys, argv, envp) -> new Guest(sys, s, replay).run());
             assertThat(r.status()).as("%s; stderr: %s", replay, r.err()).isZero();
@@ -61,9 +78,9 @@ class VmModelTest extends OsTestBase {
                 throw new AssertionError(replay + ": " + e.getMessage(), e);
             }
         }
-        System.out.println("coverage " + m + ": " + coverage);
+        System.out.println("coverage " + cell + ": " + coverage);
         // every kind of outcome was reached, so the sequences exercise what they claim to
-        assertThat(coverage).as("outcomes over seeds %d..%d on %s", base, base + seeds - 1, m)
+        assertThat(coverage).as("outcomes over seeds %d..%d on %s", base, base + seeds - 1, cell)
                 .containsKeys("mmap", "fixed", "noreplace-eexist", "munmap", "mprotect", "mprotect-enomem", "mremap-move",
                         "mremap-in-place", "mremap-fixed", "mremap-shrink", "brk", "store");
     }

@@ -4,6 +4,7 @@ import io.jocclum.api.Libc;
 import io.jocclum.api.Mman;
 import io.jocclum.api.Syscalls;
 import io.jocclum.api.Wait;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -34,9 +35,21 @@ class VmStressTest extends OsTestBase {
     @ParameterizedTest
     @EnumSource(Matrix.class)
     void processesAndThreadsMappingTouchingAndUnmappingConcurrentlyKeepTheirOwnData(Matrix m) throws Exception {
-        Booted os = os(m);
-        long seed = Long.getLong("os.vm.seed", 0x57E55L + m.ordinal());
-        String replay = "seed " + seed + " on " + m + " (replay with -Dos.vm.seed=" + seed + ")";
+        stress(os(m), m, m.toString(), 0x57E55L + m.ordinal());
+    }
+
+    /** The same in the EDMM user region only (1MB of reserved memory): commits, trims and EMODPR under concurrency. */
+    @Test
+    void theSameInTheEdmmUserRegion() throws Exception {
+        Booted os = boot("user-region", Matrix.EDMM_ON_SGX2, PLATFORM, b -> b.set("resource_limits.user_space_size", "1MB"));
+        long trimmed = os.os.count(io.jocclum.sgx.cost.CostEvent.EREMOVE);
+        stress(os, Matrix.EDMM_ON_SGX2, "EDMM user region", 0x57E55L + 99);
+        assertThat(os.os.count(io.jocclum.sgx.cost.CostEvent.EREMOVE)).as("large unmaps gave EPC back").isGreaterThan(trimmed);
+    }
+
+    private void stress(Booted os, Matrix m, String cell, long defaultSeed) throws Exception {
+        long seed = Long.getLong("os.vm.seed", defaultSeed);
+        String replay = "seed " + seed + " on " + cell + " (replay with -Dos.vm.seed=" + seed + ")";
         System.out.println("VmStressTest: " + replay);
         os.program("child", (sys, argv, envp) -> {
             long s = Long.parseLong(argv[1]);
