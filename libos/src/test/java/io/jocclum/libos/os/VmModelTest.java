@@ -36,6 +36,10 @@ class VmModelTest extends OsTestBase {
     /** Pages of the window in which fixed mappings, munmap, mprotect and remap targets are chosen. */
     private static final int WINDOW = 192;
     private static final int STEPS = 400;
+    /** {@code -Dos.vm.trace=true}: the guest prints every operation. */
+    private static final boolean TRACE = Boolean.getBoolean("os.vm.trace");
+    /** Pages of the file the sequences map privately. */
+    private static final int FILE_PAGES = 32;
 
     @ParameterizedTest
     @EnumSource(Matrix.class)
@@ -65,6 +69,9 @@ class VmModelTest extends OsTestBase {
             String replay = "seed " + s + " on " + cell + " (replay with -Dos.vm.seed=" + s + ")";
             System.out.println("VmModelTest: " + replay);
             Booted.Result r = os.run((sys, argv, envp) -> new Guest(sys, s, replay).run());
+            if (TRACE) {
+                System.out.println(r.out());
+            }
             assertThat(r.status()).as("%s; stderr: %s", replay, r.err()).isZero();
             r.out().lines().filter(l -> l.startsWith("coverage ")).forEach(l -> {
                 for (String kv : l.substring(9).split(" ")) {
@@ -82,11 +89,16 @@ class VmModelTest extends OsTestBase {
         // every kind of outcome was reached, so the sequences exercise what they claim to
         assertThat(coverage).as("outcomes over seeds %d..%d on %s", base, base + seeds - 1, cell)
                 .containsKeys("mmap", "fixed", "noreplace-eexist", "munmap", "mprotect", "mprotect-enomem", "mremap-move",
-                        "mremap-in-place", "mremap-fixed", "mremap-shrink", "brk", "store");
+                        "mremap-in-place", "mremap-fixed", "mremap-shrink", "brk", "store", "mmap-file", "dontneed",
+                        "dontneed-enomem");
     }
 
     /** What the model knows of one page. */
-    record Page(int prot, long tag, int origin) {
+    record Page(int prot, long tag, int origin, long fileOff) {
+        Page(int prot, long tag, int origin) {
+            this(prot, tag, origin, -1);
+        }
+
         /** Same mapping as {@code o} (never true for the heap, origin -1, which this test does not remap). */
         boolean equalsOrigin(Page o) {
             return o != null && origin != -1 && o.origin == origin && o.prot == prot;
@@ -107,6 +119,7 @@ class VmModelTest extends OsTestBase {
         private int step;
         private String op = "start";
         private int scratchFd;
+        private int fileFd;
         private final Map<String, Integer> coverage = new TreeMap<>();
 
         private void hit(String what) {
@@ -126,15 +139,29 @@ class VmModelTest extends OsTestBase {
             brk = brkStart;
             scratchFd = sys.open("/tmp/model-" + sys.getpid(), OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0600);
             sys.ftruncate(scratchFd, PAGE);
+            // the file mapped privately: page i holds fileTag(i) at its start and fileTag(i) * 31 at its end
+            fileFd = sys.open("/tmp/model-file-" + sys.getpid(), OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0600);
+            long one = sys.mmap(0, PAGE, RW, ANON, -1, 0);
+            for (long i = 0; i < FILE_PAGES; i++) {
+                sys.storeLong(one, fileTag(i * PAGE));
+                sys.storeLong(one + PAGE - 8, fileTag(i * PAGE) * 31);
+                sys.pwrite(fileFd, one, PAGE, i * PAGE);
+            }
+            sys.munmap(one, PAGE);
             for (step = 0; step < STEPS; step++) {
-                switch (rnd.nextInt(9)) {
+                switch (rnd.nextInt(11)) {
                     case 0 -> mmapAnywhere();
+                    case 9 -> mmapFile();
+                    case 10 -> dontneed();
                     case 1, 2 -> mmapFixed();
                     case 3 -> munmap();
                     case 4 -> mprotect();
                     case 5 -> mremap();
                     case 6 -> brk();
                     default -> store();
+                }
+                if (TRACE) {
+                    io.jocclum.api.Libc.puts(sys, "step " + step + ": " + op);
                 }
                 sample();
             }
@@ -146,6 +173,8 @@ class VmModelTest extends OsTestBase {
             sys.brk(brkStart);
             sys.close(scratchFd);
             sys.unlink("/tmp/model-" + sys.getpid());
+            sys.close(fileFd);
+            sys.unlink("/tmp/model-file-" + sys.getpid());
             StringBuilder line = new StringBuilder("coverage");
             coverage.forEach((k, v) -> line.append(' ').append(k).append('=').append(v));
             io.jocclum.api.Libc.puts(sys, line.toString());
@@ -183,7 +212,7 @@ class VmModelTest extends OsTestBase {
         private void putZero(long a, long n, int prot) {
             int o = ++origins;
             for (long i = 0; i < n; i++) {
-                pages.put(a + i * PAGE, new Page(prot, 0, o));
+                pages.put(a + i * PAGE, new Page(prot, 0, o, -1));
             }
         }
 
@@ -194,6 +223,54 @@ class VmModelTest extends OsTestBase {
             } catch (ErrnoException e) {
                 return e.errno();
             }
+        }
+
+        /** What a page {@code i} pages after {@code p} in the same mapping holds when the mapping grows over it. */
+        private static Page grown(Page p, long i) {
+            if (p.fileOff() < 0) {
+                return new Page(p.prot(), 0, p.origin(), -1);
+            }
+            long off = p.fileOff() + i * PAGE;
+            return new Page(p.prot(), fileTag(off), p.origin(), off);
+        }
+
+        /** The tag of the file page at {@code off}; 0 beyond end of file (modelled as zero pages, docs/vm.md). */
+        private static long fileTag(long off) {
+            return off < FILE_PAGES * PAGE ? 0xF11E0000L + off / PAGE : 0;
+        }
+
+        private void mmapFile() {
+            long n = 1 + rnd.nextInt(8);
+            long off = rnd.nextInt(FILE_PAGES + 2) * PAGE;
+            int prot = PROTS[rnd.nextInt(3)];
+            boolean fixed = rnd.nextBoolean();
+            long at = fixed ? window + rnd.nextInt(WINDOW - 8) * PAGE : 0;
+            op = "mmap file private offset " + off + " " + n + " pages prot " + prot + (fixed ? " MAP_FIXED 0x" + Long.toHexString(at) : "");
+            long a = sys.mmap(at, n * PAGE, prot, Mman.MAP_PRIVATE | (fixed ? Mman.MAP_FIXED : 0), fileFd, off);
+            expect(!fixed || a == at, "returned 0x" + Long.toHexString(a));
+            expect(fixed || !anyMapped(a, n), "placed over a live mapping at 0x" + Long.toHexString(a));
+            removeRange(a, n);
+            int o = ++origins;
+            for (long i = 0; i < n; i++) {
+                pages.put(a + i * PAGE, new Page(prot, fileTag(off + i * PAGE), o, off + i * PAGE));
+            }
+            hit("mmap-file");
+        }
+
+        /** MADV_DONTNEED: anonymous pages become zero, private file pages show the file again; ENOMEM over holes (after doing the rest). */
+        private void dontneed() {
+            long a = rnd.nextBoolean() || pages.isEmpty() ? windowPage() : randomMapped();
+            long n = 1 + rnd.nextInt(6);
+            op = "MADV_DONTNEED 0x" + Long.toHexString(a) + " " + n + " pages";
+            Errno e = errno(() -> sys.madvise(a, n * PAGE, Mman.MADV_DONTNEED));
+            expect(e == (allMapped(a, n) ? null : Errno.ENOMEM), "gave " + e);
+            for (long i = 0; i < n; i++) {
+                Page p = pages.get(a + i * PAGE);
+                if (p != null) {
+                    pages.put(a + i * PAGE, new Page(p.prot(), p.fileOff() < 0 ? 0 : fileTag(p.fileOff()), p.origin(), p.fileOff()));
+                }
+            }
+            hit(e == null ? "dontneed" : "dontneed-enomem");
         }
 
         private void mmapAnywhere() {
@@ -252,11 +329,14 @@ class VmModelTest extends OsTestBase {
             }
             sys.mprotect(a, n * PAGE, prot);
             hit("mprotect");
-            int o = ++origins;
+            Map<Integer, Integer> renamed = new java.util.HashMap<>();
             for (long i = 0; i < n; i++) {
                 Page p = pages.get(a + i * PAGE);
-                // pages whose protection did not change stay part of their mapping
-                pages.put(a + i * PAGE, p.prot() == prot ? p : new Page(prot, p.tag(), p.origin() == -1 ? -1 : o));
+                // pages whose protection did not change stay part of their mapping; the changed part of each
+                // mapping becomes a mapping of its own (never one with the changed part of a neighbour: an
+                // anonymous and a file mapping do not merge)
+                int o = p.origin() == -1 ? -1 : renamed.computeIfAbsent(p.origin(), k -> ++origins);
+                pages.put(a + i * PAGE, p.prot() == prot ? p : new Page(prot, p.tag(), o, p.fileOff()));
             }
         }
 
@@ -313,7 +393,7 @@ class VmModelTest extends OsTestBase {
                 expect(!tailTaken, "grew in place over a live mapping");
                 Page p = pages.get(a);
                 for (long i = n; i < newN; i++) {
-                    pages.put(a + i * PAGE, new Page(p.prot(), 0, p.origin()));
+                    pages.put(a + i * PAGE, grown(p, i));
                 }
                 hit("mremap-in-place");
             } else {
@@ -331,10 +411,10 @@ class VmModelTest extends OsTestBase {
             removeRange(a, n);
             removeRange(t, newN);
             int o = ++origins;
-            int prot = moved.getFirst().prot();
+            Page first = moved.getFirst();
             for (long i = 0; i < newN; i++) {
-                long tag = i < n ? moved.get((int) i).tag() : 0;
-                pages.put(t + i * PAGE, new Page(prot, tag, o));
+                Page p = i < n ? moved.get((int) i) : grown(first, i);
+                pages.put(t + i * PAGE, new Page(first.prot(), p.tag(), o, p.fileOff()));
             }
         }
 
@@ -368,7 +448,7 @@ class VmModelTest extends OsTestBase {
             op = "store at 0x" + Long.toHexString(a);
             sys.storeLong(a, tag);
             sys.storeLong(a + PAGE - 8, tag * 31);
-            pages.put(a, new Page(p.prot(), tag, p.origin()));
+            pages.put(a, new Page(p.prot(), tag, p.origin(), p.fileOff()));
             hit("store");
         }
 
