@@ -100,6 +100,20 @@ class RunCommandTest {
             public class App implements GuestProgram {
                 @Override
                 public int main(Syscalls sys, String[] argv, String[] envp) {
+                    if (argv.length > 1 && argv[1].equals("copy")) {
+                        int in = sys.open(argv[2], OpenFlags.O_RDONLY, 0);
+                        int out = sys.open(argv[3], OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0644);
+                        long buf = Libc.alloc(sys, 4096);
+                        long n;
+                        long total = 0;
+                        while ((n = sys.read(in, buf, 4096)) > 0) {
+                            total += sys.write(out, buf, n);
+                        }
+                        sys.close(in);
+                        sys.close(out);
+                        Libc.puts(sys, "copied " + total);
+                        return 0;
+                    }
                     if (argv.length > 1 && argv[1].equals("segv")) {
                         long a = sys.mmap(0, 4096, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
                         sys.storeByte(a, (byte) 1);
@@ -169,6 +183,28 @@ class RunCommandTest {
         Run.Result segv = run(inst, "bin/app.jar", "segv");
         assertThat(segv.exit()).isEqualTo(128 + 11);
         assertThat(segv.out()).isEmpty();
+    }
+
+    @Test
+    void aHostfsMountAddedToOcclumJsonIsSharedWithTheHost() throws Exception {
+        Path inst = instance("mount");
+        Path json = inst.resolve("Occlum.json");
+        String s = Files.readString(json);
+        int at = s.lastIndexOf(']');
+        Files.writeString(json, s.substring(0, s.lastIndexOf('}', at) + 1)
+                + ",\n        {\"target\": \"/data\", \"type\": \"hostfs\", \"source\": \"./shared\"}\n    " + s.substring(at));
+        Files.write(inst.resolve("image/bin/app.jar"), guestJar());
+        build(inst);
+        // the mount's source must exist when the enclave boots
+        Run.Result missing = run(inst, "/bin/app.jar");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("/data").contains("shared").contains("not a directory").hasLineCount(1);
+        Files.createDirectories(inst.resolve("shared"));
+        Files.writeString(inst.resolve("shared/in.txt"), "from the host\n".repeat(1000));
+        Run.Result r = run(inst, "/bin/app.jar", "copy", "/data/in.txt", "/data/out.txt");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("copied 14000\n");
+        assertThat(Files.readString(inst.resolve("shared/out.txt"))).isEqualTo("from the host\n".repeat(1000));
     }
 
     @Test
