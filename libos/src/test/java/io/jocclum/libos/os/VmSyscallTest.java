@@ -360,7 +360,24 @@ class VmSyscallTest extends OsTestBase {
     @ParameterizedTest
     @EnumSource(Matrix.class)
     void forbiddenAccessesKillOnlyTheFaultingProcessWithSigsegv(Matrix m) throws Exception {
-        Booted os = os(m);
+        forbiddenAccesses(os(m));
+    }
+
+    private static final java.util.function.Consumer<io.jocclum.libos.testing.TestInstance.Builder> USER_REGION =
+            b -> b.set("resource_limits.user_space_size", "1MB");
+
+    /** EDMM with 1MB of reserved memory: the faults hit uncommitted user-region pages, which must not be committed. */
+    @org.junit.jupiter.api.Test
+    void forbiddenAccessesToUncommittedUserRegionPagesAreSigsegvToo() throws Exception {
+        forbiddenAccesses(boot("user-region", Matrix.EDMM_ON_SGX2, PLATFORM, USER_REGION));
+    }
+
+    @org.junit.jupiter.api.Test
+    void freedUserRegionMemoryReadsAsZeroAcrossProcesses() throws Exception {
+        freedMemory(boot("user-region", Matrix.EDMM_ON_SGX2, PLATFORM, USER_REGION), true);
+    }
+
+    private void forbiddenAccesses(Booted os) throws Exception {
         os.program("child", (sys, argv, envp) -> {
             // sets up its own memory, then makes the access its argument names
             long a;
@@ -434,7 +451,10 @@ class VmSyscallTest extends OsTestBase {
     @ParameterizedTest
     @EnumSource(Matrix.class)
     void freedMemoryReadsAsZeroAcrossProcesses(Matrix m) throws Exception {
-        Booted os = os(m);
+        freedMemory(os(m), m.edmmBuild);
+    }
+
+    private void freedMemory(Booted os, boolean edmm) throws Exception {
         os.program("child", (sys, argv, envp) -> {
             // fills a mapping with 0xAB (small ones in an arena, a large one), reports addresses, exits without unmapping
             long len = Long.parseLong(argv[1]);
@@ -450,7 +470,7 @@ class VmSyscallTest extends OsTestBase {
         });
         os.run((sys, argv, envp) -> {
             long buf = Libc.alloc(sys, 16); // before the child runs: it may exit before we get to the next line
-            for (long len : new long[]{12 * PAGE, 2L << 20, m.edmmBuild ? 40L << 20 : 20L << 20}) {
+            for (long len : new long[]{12 * PAGE, 2L << 20, edmm ? 40L << 20 : 20L << 20}) {
                 int[] out = sys.pipe2(OpenFlags.O_CLOEXEC);
                 int c = sys.posixSpawn("/bin/child", List.of(io.jocclum.api.SpawnAction.dup2(out[1], 1)),
                         new String[]{"child", Long.toString(len)}, null);
