@@ -90,6 +90,16 @@ final class DeviceFiles {
         }
 
         @Override
+        public boolean discardsWrites() {
+            return kind != Kind.URANDOM;
+        }
+
+        @Override
+        public boolean mapsAnonymous() {
+            return kind == Kind.ZERO;
+        }
+
+        @Override
         public Stat fstat() {
             return inode.stat();
         }

@@ -177,6 +177,23 @@ public abstract class OpenFile {
     /** {@code fstat(2)}. */
     public abstract Stat fstat();
 
+    /**
+     * Whether {@code mmap(2)} of this file gives anonymous memory instead of the file's contents:
+     * true only for /dev/zero (drivers/char/mem.c {@code mmap_zero}).
+     */
+    public boolean mapsAnonymous() {
+        return false;
+    }
+
+    /**
+     * Whether {@code write(2)} ignores the data: true for /dev/null and /dev/zero, whose write
+     * handler returns the count without reading the buffer (drivers/char/mem.c {@code write_null}),
+     * so a bad buffer is no EFAULT there.
+     */
+    public boolean discardsWrites() {
+        return false;
+    }
+
     /** {@code ftruncate(2)}: EINVAL unless a regular file open for writing. */
     public void ftruncate(long length) {
         throw Errno.EINVAL.exception("not a regular file");

@@ -242,6 +242,18 @@ public final class SyscallFacade implements Syscalls {
                 if ((offset & 4095) != 0) {
                     throw Errno.EINVAL.exception("offset " + offset + " is not page aligned");
                 }
+                OpenFile f = files.get(fd);
+                if (f.mapsAnonymous()) {
+                    // /dev/zero (mmap_zero): anonymous memory; do_mmap's access checks still apply to the file
+                    if (!f.canRead()) {
+                        throw Errno.EACCES.exception("fd " + fd + " is not open for reading");
+                    }
+                    int type = flags & Mman.MAP_TYPE;
+                    if ((type == Mman.MAP_SHARED || type == Mman.MAP_SHARED_VALIDATE) && (prot & Mman.PROT_WRITE) != 0 && !f.canWrite()) {
+                        throw Errno.EACCES.exception("MAP_SHARED with PROT_WRITE of fd " + fd + ", which is not open for writing");
+                    }
+                    return vm.mmap(addr, length, prot, flags | Mman.MAP_ANONYMOUS, null, 0);
+                }
                 file = mappable(fd);
             }
             return vm.mmap(addr, length, prot, flags, file, offset);
@@ -836,13 +848,89 @@ public final class SyscallFacade implements Syscalls {
             chargeHost(f, n);
             if (n > 0) {
                 b.flip();
-                kmem.write(buf + total, b);
+                int copied = copyOut(buf + total, b);
+                if (copied < n) {
+                    // copy_to_user stopped at an inaccessible page: read(2) returns the bytes copied
+                    // (EFAULT when none), and a regular file's position advances by those only
+                    if (!positional && f instanceof RegularFile) {
+                        FileCalls.lseek(caller, fd, copied - n, io.jocclum.api.Seek.SEEK_CUR);
+                    }
+                    total += copied;
+                    if (total == 0) {
+                        throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
+                    }
+                    return total;
+                }
             }
             total += n;
             if (n < chunk || n == 0 || !loop || total >= want) {
                 return total;
             }
         }
+    }
+
+    /**
+     * Copies {@code src} (position to limit) to guest memory at {@code addr}; returns the bytes
+     * copied, fewer than asked when a page cannot be written (the pages before it are written,
+     * as copy_to_user does).
+     */
+    private int copyOut(long addr, ByteBuffer src) {
+        int n = src.remaining();
+        int start = src.position();
+        try {
+            kmem.write(addr, src);
+            return n;
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EFAULT) {
+                throw e;
+            }
+        }
+        int done = 0;
+        while (done < n) {
+            int len = (int) Math.min(n - done, 4096 - ((addr + done) & 4095));
+            try {
+                kmem.write(addr + done, src.duplicate().limit(start + done + len).position(start + done));
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EFAULT) {
+                    throw e;
+                }
+                break;
+            }
+            done += len;
+        }
+        return done;
+    }
+
+    /**
+     * Fills {@code dst} (position to limit) from guest memory at {@code addr} and leaves its
+     * position after the bytes read; fewer than asked when a page cannot be read (copy_from_user).
+     */
+    private int copyIn(long addr, ByteBuffer dst) {
+        int n = dst.remaining();
+        int start = dst.position();
+        try {
+            kmem.read(addr, dst);
+            return n;
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EFAULT) {
+                throw e;
+            }
+        }
+        int done = 0;
+        while (done < n) {
+            int len = (int) Math.min(n - done, 4096 - ((addr + done) & 4095));
+            try {
+                kmem.read(addr + done, dst.duplicate().limit(start + done + len).position(start + done));
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EFAULT) {
+                    throw e;
+                }
+                break;
+            }
+            done += len;
+        }
+        dst.limit(start + n).position(start + done);
+        return done;
     }
 
     @Override
@@ -876,19 +964,33 @@ public final class SyscallFacade implements Syscalls {
             throw Errno.EINVAL.exception("negative count " + count);
         }
         long want = Math.min(count, MAX_RW_COUNT);
+        if (f.discardsWrites()) {
+            // write_null: the access checks, then the count, the buffer never read
+            ByteBuffer none = ByteBuffer.allocate(0);
+            if (positional) {
+                FileCalls.pwrite(caller, fd, none, offset);
+            } else {
+                FileCalls.write(caller, fd, none);
+            }
+            return want;
+        }
         long total = 0;
         for (;;) {
             ByteBuffer b = scratch(want - total);
             int len = b.remaining();
+            boolean faulted = false;
             if (len > 0) {
-                try {
-                    kmem.read(buf + total, b);
-                } catch (ErrnoException e) {
+                int got = copyIn(buf + total, b);
+                if (got == 0) {
+                    // copy_from_user failed at once: what was written so far, or EFAULT
                     if (total > 0) {
                         return total;
                     }
-                    throw e;
+                    throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not readable");
                 }
+                // a fault after some bytes: write(2) writes those and returns a short count
+                faulted = got < len;
+                len = got;
                 b.flip();
             }
             int n;
@@ -906,7 +1008,7 @@ public final class SyscallFacade implements Syscalls {
             }
             chargeHost(f, n);
             total += n;
-            if (n < len || total >= want) {
+            if (n < len || faulted || total >= want) {
                 return total;
             }
         }

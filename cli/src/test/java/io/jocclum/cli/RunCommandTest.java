@@ -1,0 +1,290 @@
+package io.jocclum.cli;
+
+import io.jocclum.api.GuestProgram;
+import io.jocclum.libos.boot.BootOptions;
+import io.jocclum.libos.boot.LibOs;
+import io.jocclum.libos.boot.PlatformSettings;
+import io.jocclum.libos.layout.BuiltEnclave;
+import io.jocclum.libos.layout.InstancePaths;
+import io.jocclum.libos.programs.JarProgram;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code jocclum run} end to end in-process: the MRENCLAVE the platform computes while the boot
+ * loads the enclave equals what {@code jocclum print mrenclave} prints (EDMM and non-EDMM); a user
+ * jar compiled against the guest API at test time, placed in image/bin, built and run, with its
+ * output and exit status; the build/run mismatch of config-edmm.md; stale or missing builds
+ * refused in one sentence.
+ */
+class RunCommandTest {
+    @TempDir
+    Path tmp;
+
+    /** A new instance with small sizes (so a non-EDMM load is quick). */
+    Path instance(String name) throws IOException {
+        assertThat(Run.jocclum(tmp, "new", name).exit()).isZero();
+        Path inst = tmp.resolve(name);
+        Path json = inst.resolve("Occlum.json");
+        String s = Files.readString(json).replace("\"300MB\"", "\"64MB\"").replace("\"32MB\"", "\"8MB\"")
+                .replace("\"100MB\"", "\"8MB\"").replace("\"4MB\"", "\"256KB\"");
+        Files.writeString(json, s);
+        return inst;
+    }
+
+    Run.Result build(Path inst, String... args) {
+        String[] all = Stream.concat(Stream.of("build", "--sign-key", Run.key(tmp, "key-a.pem").toString()), Stream.of(args))
+                .toArray(String[]::new);
+        Run.Result r = Run.jocclum(inst, all);
+        assertThat(r.exit()).as(r.err()).isZero();
+        return r;
+    }
+
+    /** {@code jocclum run} with a 1GB EPC. */
+    static Run.Result run(Path inst, String... args) {
+        String[] all = Stream.concat(Stream.of("run", "--epc", "1GB"), Stream.of(args)).toArray(String[]::new);
+        return Run.jocclum(inst, all);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theMrenclaveMeasuredAtBootIsWhatPrintMrenclaveShows(boolean edmm) throws Exception {
+        Path inst = instance(edmm ? "edmm" : "plain");
+        if (edmm) {
+            build(inst, "--enable-edmm");
+        } else {
+            build(inst);
+        }
+        Run.Result printed = Run.jocclum(inst, "print", "mrenclave");
+        assertThat(printed.exit()).isZero();
+        BuiltEnclave built = BuiltEnclave.load(new InstancePaths(inst));
+        assertThat(built.layout().edmm()).isEqualTo(edmm);
+        try (LibOs os = LibOs.boot(built, BootOptions.defaults().withPlatform(PlatformSettings.defaults().withEpcBytes(1L << 30))
+                .withStdio(InputStream.nullInputStream(), OutputStream.nullOutputStream(), OutputStream.nullOutputStream()))) {
+            // the SECS's MRENCLAVE, accumulated by the simulated CPU over ECREATE, EADD and EEXTEND, final after EINIT
+            byte[] measured = os.enclave().enclave().mrEnclave();
+            assertThat(HexFormat.of().formatHex(measured) + "\n").isEqualTo(printed.out());
+            assertThat(os.edmm()).isEqualTo(edmm);
+        }
+        Run.Result hello = run(inst, "/bin/hello", "enclave");
+        assertThat(hello.exit()).as(hello.err()).isZero();
+        assertThat(hello.out()).isEqualTo("Hello, enclave!\n");
+    }
+
+    private static final String GUEST = """
+            package guest;
+
+            import io.jocclum.api.*;
+
+            public class App implements GuestProgram {
+                @Override
+                public int main(Syscalls sys, String[] argv, String[] envp) {
+                    if (argv.length > 1 && argv[1].equals("copy")) {
+                        int in = sys.open(argv[2], OpenFlags.O_RDONLY, 0);
+                        int out = sys.open(argv[3], OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0644);
+                        long buf = Libc.alloc(sys, 4096);
+                        long n;
+                        long total = 0;
+                        while ((n = sys.read(in, buf, 4096)) > 0) {
+                            total += sys.write(out, buf, n);
+                        }
+                        sys.close(in);
+                        sys.close(out);
+                        Libc.puts(sys, "copied " + total);
+                        return 0;
+                    }
+                    if (argv.length > 1 && argv[1].equals("segv")) {
+                        long a = sys.mmap(0, 4096, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+                        sys.storeByte(a, (byte) 1);
+                    }
+                    long a = sys.mmap(0, 1 << 20, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+                    long sum = 0;
+                    for (long off = 0; off < (1 << 20); off += 4096) {
+                        sys.storeLong(a + off, off);
+                        sum += sys.loadLong(a + off);
+                    }
+                    sys.munmap(a, 1 << 20);
+                    int fd = sys.open("/host/out.txt", OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0644);
+                    long buf = Libc.alloc(sys, 4096);
+                    byte[] msg = ("pid " + sys.getpid() + " sum " + sum).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    sys.storeBytes(buf, msg, 0, msg.length);
+                    sys.write(fd, buf, msg.length);
+                    sys.close(fd);
+                    Libc.puts(sys, "args " + String.join(",", java.util.Arrays.asList(argv).subList(1, argv.length)));
+                    return 42;
+                }
+            }
+            """;
+
+    /** Compiles {@link #GUEST} against the guest API jar (or classes directory) and packs it with its manifest. */
+    byte[] guestJar() throws Exception {
+        Path src = tmp.resolve("src/guest/App.java");
+        Files.createDirectories(src.getParent());
+        Files.writeString(src, GUEST);
+        Path classes = tmp.resolve("classes");
+        Files.createDirectories(classes);
+        Path api = Path.of(GuestProgram.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        ByteArrayOutputStream diag = new ByteArrayOutputStream();
+        int rc = javac.run(null, diag, diag, "--release", "25", "-cp", api.toString(), "-d", classes.toString(), src.toString());
+        assertThat(rc).as(diag.toString(StandardCharsets.UTF_8)).isZero();
+        Manifest mf = new Manifest();
+        mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        mf.getMainAttributes().put(new Attributes.Name(JarProgram.MAIN_CLASS_ATTRIBUTE), "guest.App");
+        ByteArrayOutputStream jar = new ByteArrayOutputStream();
+        try (JarOutputStream out = new JarOutputStream(jar, mf)) {
+            out.putNextEntry(new JarEntry("guest/App.class"));
+            out.write(Files.readAllBytes(classes.resolve("guest/App.class")));
+            out.closeEntry();
+        }
+        return jar.toByteArray();
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aUserJarCompiledAgainstTheApiRunsFromTheImage(boolean edmm) throws Exception {
+        Path inst = instance("jar-" + edmm);
+        Files.write(inst.resolve("image/bin/app.jar"), guestJar());
+        if (edmm) {
+            build(inst, "--enable-edmm");
+        } else {
+            build(inst);
+        }
+        Run.Result r = run(inst, "/bin/app.jar", "one", "two");
+        assertThat(r.exit()).as(r.err()).isEqualTo(42);
+        assertThat(r.out()).isEqualTo("args one,two\n");
+        long sum = 0;
+        for (long off = 0; off < (1 << 20); off += 4096) {
+            sum += off;
+        }
+        assertThat(Files.readString(inst.resolve("out.txt"))).isEqualTo("pid 1 sum " + sum);
+        // killed by SIGSEGV: the shell's 128 + 11
+        Run.Result segv = run(inst, "bin/app.jar", "segv");
+        assertThat(segv.exit()).isEqualTo(128 + 11);
+        assertThat(segv.out()).isEmpty();
+    }
+
+    @Test
+    void aHostfsMountAddedToOcclumJsonIsSharedWithTheHost() throws Exception {
+        Path inst = instance("mount");
+        Path json = inst.resolve("Occlum.json");
+        String s = Files.readString(json);
+        int at = s.lastIndexOf(']');
+        Files.writeString(json, s.substring(0, s.lastIndexOf('}', at) + 1)
+                + ",\n        {\"target\": \"/data\", \"type\": \"hostfs\", \"source\": \"./shared\"}\n    " + s.substring(at));
+        Files.write(inst.resolve("image/bin/app.jar"), guestJar());
+        build(inst);
+        // the mount's source must exist when the enclave boots
+        Run.Result missing = run(inst, "/bin/app.jar");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("/data").contains("shared").contains("not a directory").hasLineCount(1);
+        Files.createDirectories(inst.resolve("shared"));
+        Files.writeString(inst.resolve("shared/in.txt"), "from the host\n".repeat(1000));
+        Run.Result r = run(inst, "/bin/app.jar", "copy", "/data/in.txt", "/data/out.txt");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("copied 14000\n");
+        assertThat(Files.readString(inst.resolve("shared/out.txt"))).isEqualTo("from the host\n".repeat(1000));
+    }
+
+    @Test
+    void aJarWithoutItsEntryClassAttributeIsNotRunnable() throws Exception {
+        Path inst = instance("badjar");
+        Manifest mf = new Manifest();
+        mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        mf.getMainAttributes().put(Attributes.Name.MAIN_CLASS, "guest.App"); // java -jar's attribute, not ours
+        ByteArrayOutputStream jar = new ByteArrayOutputStream();
+        try (JarOutputStream out = new JarOutputStream(jar, mf)) {
+            out.putNextEntry(new JarEntry("guest/App.class"));
+            out.write(new byte[]{(byte) 0xCA, (byte) 0xFE});
+            out.closeEntry();
+        }
+        Files.write(inst.resolve("image/bin/bad.jar"), jar.toByteArray());
+        Files.writeString(inst.resolve("image/bin/notes.txt"), "not a program");
+        build(inst);
+        Run.Result bad = run(inst, "/bin/bad.jar");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("/bin/bad.jar").contains(JarProgram.MAIN_CLASS_ATTRIBUTE).hasLineCount(1);
+        Run.Result text = run(inst, "/bin/notes.txt");
+        assertThat(text.exit()).isNotZero();
+        assertThat(text.err()).contains("/bin/notes.txt").hasLineCount(1);
+    }
+
+    @Test
+    void anEdmmBuildIsRefusedOnAnSgx1PlatformAndAPlainBuildRunsOnBoth() throws Exception {
+        Path edmm = instance("edmm");
+        build(edmm, "--enable-edmm");
+        Run.Result r = run(edmm, "--sgx1", "/bin/hello");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).startsWith("jocclum: ").contains("built for EDMM").contains("no SGX2").contains("--sgx1")
+                .hasLineCount(1);
+        assertThat(run(edmm, "--sgx2", "/bin/hello").exit()).isZero();
+
+        Path plain = instance("plain");
+        build(plain);
+        for (String platform : List.of("--sgx1", "--sgx2")) {
+            Run.Result p = run(plain, platform, "/bin/memtest", "--size", "1MB");
+            assertThat(p.exit()).as(platform + ": " + p.err()).isZero();
+        }
+        // a non-EDMM build on SGX2 runs without EDMM: nothing is committed at run time
+        Path stats = tmp.resolve("stats.json");
+        assertThat(run(plain, "--sgx2", "--stats-json", stats.toString(), "/bin/memtest", "--size", "8MB").exit()).isZero();
+        assertThat(Files.readString(stats)).containsPattern("\"edmm\"\\s*:\\s*false").containsPattern("\"EAUG\"\\s*:\\s*0\\b")
+                .doesNotContainPattern("\"EAUG\"\\s*:\\s*[1-9]");
+    }
+
+    @Test
+    void staleOrMissingBuildsAreRefused() throws Exception {
+        Path inst = instance("stale");
+        Run.Result none = run(inst, "/bin/hello");
+        assertThat(none.exit()).isEqualTo(1);
+        assertThat(none.err()).contains("has not been built yet").contains("jocclum build").hasLineCount(1);
+
+        build(inst);
+        assertThat(run(inst, "/bin/hello").exit()).isZero();
+        Path json = inst.resolve("Occlum.json");
+        String original = Files.readString(json);
+        // formatting and comments do not make a build stale (the configuration's values are what is measured)
+        Files.writeString(json, "// a comment\n" + original.replace("\n", "\n  "));
+        assertThat(run(inst, "/bin/hello").exit()).isZero();
+
+        Files.writeString(json, original.replace("\"64MB\"", "\"96MB\""));
+        Run.Result changed = run(inst, "/bin/hello");
+        assertThat(changed.exit()).isEqualTo(1);
+        assertThat(changed.err()).contains("is stale").contains("Occlum.json changed").contains("jocclum build").hasLineCount(1);
+        Files.writeString(json, original);
+        assertThat(run(inst, "/bin/hello").exit()).isZero();
+
+        Files.writeString(inst.resolve("image/etc/new.conf"), "x");
+        Run.Result image = run(inst, "/bin/hello");
+        assertThat(image.exit()).isEqualTo(1);
+        assertThat(image.err()).contains("is stale").contains("image/ changed").hasLineCount(1);
+        build(inst);
+        assertThat(run(inst, "/bin/hello").exit()).isZero();
+        // a program that is not there: ENOENT in one sentence, not a trace
+        Run.Result missing = run(inst, "/bin/nope");
+        assertThat(missing.exit()).isNotZero();
+        assertThat(missing.err()).contains("/bin/nope");
+    }
+}
