@@ -138,6 +138,12 @@ class EpollGuestTest extends OsTestBase {
             assertThat(epWait(sys, ep, 8, 0)).isEmpty();
             sys.close(lt[0]);
             assertThat(epWait(sys, ep, 8, 0)).containsExactly(new EpollEvent(EPOLLERR, 4));
+            // pipes never produce RDHUP, even when asked: a closed writer is HUP
+            int[] rd = sys.pipe();
+            int hup = sys.epollCreate1(0);
+            add(sys, hup, rd[0], EPOLLIN | EPOLLRDHUP, 5);
+            sys.close(rd[1]);
+            assertThat(epWait(sys, hup, 8, 0)).containsExactly(new EpollEvent(EPOLLHUP, 5));
             // round robin: maxevents 1 over three LT items returns each in turn
             int rr = sys.epollCreate1(0);
             int[][] ps = {sys.pipe(), sys.pipe(), sys.pipe()};
