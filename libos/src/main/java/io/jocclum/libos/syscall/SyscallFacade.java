@@ -830,7 +830,18 @@ public final class SyscallFacade implements Syscalls {
         boolean loop = f instanceof RegularFile;
         long total = 0;
         for (;;) {
-            ByteBuffer b = scratch(want - total);
+            long room = want - total;
+            if (!loop) {
+                // a stream (pipe, socket, device) cannot give bytes back: take only what the buffer can hold
+                room = kmem.accessiblePrefix(buf + total, room, true);
+                if (room == 0) {
+                    if (total > 0) {
+                        return total;
+                    }
+                    throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf + total) + " is not writable");
+                }
+            }
+            ByteBuffer b = scratch(room);
             int chunk = b.remaining();
             int n;
             try {
@@ -1596,8 +1607,13 @@ public final class SyscallFacade implements Syscalls {
             if (len < 0) {
                 throw Errno.EINVAL.exception("negative length");
             }
+            // a socket cannot take bytes back: receive only what the buffer can hold (EFAULT when nothing)
+            long room = len == 0 ? 0 : kmem.accessiblePrefix(buf, Math.min(len, MAX_RW_COUNT), true);
+            if (len > 0 && room == 0) {
+                throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
+            }
             for (;;) {
-                ByteBuffer b = scratch(Math.min(len, MAX_RW_COUNT));
+                ByteBuffer b = scratch(room);
                 int n;
                 try {
                     n = kernel.sockets().recv(caller, fd, b, flags);

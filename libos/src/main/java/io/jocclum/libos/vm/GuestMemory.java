@@ -190,6 +190,30 @@ public final class GuestMemory {
         bulk(address, MemorySegment.ofArray(b), 0, n, true);
     }
 
+    /**
+     * How many bytes from {@code address} on (at most {@code length}) the mappings allow for a read
+     * or a write: what copy_to_user/copy_from_user could copy before an inaccessible page. Looks
+     * at the VMAs only (commits nothing, faults on nothing); a read of a stream calls it first so
+     * that it takes from the stream only bytes it can store, as Linux leaves the rest in a pipe.
+     */
+    public long accessiblePrefix(long address, long length, boolean write) {
+        long stamp = vm.lock.readLock();
+        try {
+            long done = 0;
+            while (done < length) {
+                long pos = address + done;
+                Vma v = pos < 0 ? null : vm.find(pos);
+                if (v == null || (write ? !v.writable() : !v.readable())) {
+                    break;
+                }
+                done += Math.min(length - done, v.end - pos);
+            }
+            return done;
+        } finally {
+            vm.lock.unlockRead(stamp);
+        }
+    }
+
     // ---- bulk ---------------------------------------------------------------------------------
 
     public void read(long address, byte[] dst, int offset, int length) {

@@ -74,6 +74,35 @@ class PipeGuestTest extends OsTestBase {
     }
 
     /** Writers of PIPE_BUF records in several processes: every record arrives whole (pipe(7)). */
+    /**
+     * pipe_read (fs/pipe.c) stops at the first page copy_to_user cannot write: it returns the bytes
+     * copied, EFAULT when none, and what it could not copy stays in the pipe for the next read.
+     */
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
+    void aReadIntoAPartlyInaccessibleBufferLeavesTheRestInThePipe(Matrix m) throws Exception {
+        os(m).run((sys, argv, envp) -> {
+            int[] p = sys.pipe();
+            long src = Libc.alloc(sys, 8192);
+            for (int i = 0; i < 8192; i++) {
+                sys.storeByte(src + i, (byte) (i * 7 + i / 4096));
+            }
+            assertThat(sys.write(p[1], src, 8192)).isEqualTo(8192);
+            long dst = sys.mmap(0, 8192, io.jocclum.api.Mman.PROT_READ | io.jocclum.api.Mman.PROT_WRITE,
+                    io.jocclum.api.Mman.MAP_PRIVATE | io.jocclum.api.Mman.MAP_ANONYMOUS, -1, 0);
+            sys.mprotect(dst + 4096, 4096, io.jocclum.api.Mman.PROT_READ);
+            assertThat(sys.read(p[0], dst, 8192)).as("the writable first page only").isEqualTo(4096);
+            assertThat(errno(() -> sys.read(p[0], dst + 4096, 4096))).isEqualTo(Errno.EFAULT);
+            long rest = Libc.alloc(sys, 4096);
+            assertThat(sys.read(p[0], rest, 4096)).as("the bytes that did not fit stayed in the pipe").isEqualTo(4096);
+            for (int i = 0; i < 4096; i++) {
+                assertThat(sys.loadByte(dst + i)).isEqualTo((byte) (i * 7));
+                assertThat(sys.loadByte(rest + i)).isEqualTo((byte) ((i + 4096) * 7 + 1));
+            }
+            return 0;
+        }).assertOk();
+    }
+
     @Test
     void pipeBufWritesOfSeveralWriterProcessesAreNeverInterleaved() throws Exception {
         Booted os = os(Matrix.EDMM_ON_SGX2);
