@@ -79,6 +79,14 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
+        if (statsJson != null) {
+            // refuse before the run, not after it: a program's run is not something to repeat for a typo
+            Path parent = cli.resolve(statsJson).toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new UserError("--stats-json " + statsJson + ": the directory " + parent + " does not exist; create it or"
+                        + " give another path.");
+            }
+        }
         InstancePaths paths = Instance.at(cli.cwd);
         BuiltEnclave built = load(paths);
         checkFresh(paths, built);

@@ -252,6 +252,11 @@ class RunCommandTest {
         assertThat(run(plain, "--sgx2", "--stats-json", stats.toString(), "/bin/memtest", "--size", "8MB").exit()).isZero();
         assertThat(Files.readString(stats)).containsPattern("\"edmm\"\\s*:\\s*false").containsPattern("\"EAUG\"\\s*:\\s*0\\b")
                 .doesNotContainPattern("\"EAUG\"\\s*:\\s*[1-9]");
+        // a stats file that cannot be written is refused before the program runs
+        Run.Result bad = run(plain, "--stats-json", tmp.resolve("no/such/dir/s.json").toString(), "/bin/hello");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.out()).as("the program did not run").isEmpty();
+        assertThat(bad.err()).contains("--stats-json").contains("does not exist").hasLineCount(1);
     }
 
     @Test
