@@ -53,6 +53,9 @@ public final class EpollEcho implements GuestProgram {
 
     @Override
     public int main(Syscalls sys, String[] argv, String[] envp) {
+        if (ProgramArgs.help(sys, argv, USAGE)) {
+            return 0;
+        }
         Integer port = null;
         String connect = null;
         long maxClients = 1000;

@@ -37,6 +37,9 @@ public final class MemTest implements GuestProgram {
     private long size = 64L << 20;
     private int regions = 1;
     private double touch = 1.0;
+    static final String USAGE = "usage: memtest [--size SIZE] [--regions N] [--touch FRACTION] [--pattern sequential|stride|random]"
+            + " [--prot rw|r|rwx|none] [--rounds N] [--hold] [--seed N] [--mode normal|write-readonly|use-after-unmap]";
+
     private String pattern = "sequential";
     private String prot = "rw";
     private int rounds = 1;
@@ -46,12 +49,14 @@ public final class MemTest implements GuestProgram {
 
     @Override
     public int main(Syscalls sys, String[] argv, String[] envp) {
+        if (ProgramArgs.help(sys, argv, USAGE)) {
+            return 0;
+        }
         try {
             parse(argv);
         } catch (ProgramArgs.Usage u) {
             Libc.println(sys, 2, "memtest: " + u.getMessage());
-            Libc.println(sys, 2, "usage: memtest [--size SIZE] [--regions N] [--touch FRACTION] [--pattern sequential|stride|random]"
-                    + " [--prot rw|r|rwx|none] [--rounds N] [--hold] [--seed N] [--mode normal|write-readonly|use-after-unmap]");
+            Libc.println(sys, 2, USAGE);
             return 2;
         }
         return switch (mode) {

@@ -46,6 +46,9 @@ public final class PipeBench implements GuestProgram {
 
     @Override
     public int main(Syscalls sys, String[] argv, String[] envp) {
+        if (ProgramArgs.help(sys, argv, USAGE)) {
+            return 0;
+        }
         long block = 64 << 10;
         long total = 1L << 30;
         boolean reader = false;

@@ -17,6 +17,20 @@ final class ProgramArgs {
     }
 
     /** "4096", "64K", "64KB", "64KiB", "16M", "16MB", "16MiB", "1G", "1GB", "1GiB" (powers of 1024). */
+    /**
+     * {@code --help} or {@code -h} among the options (before a {@code --}): prints {@code usage}
+     * on standard output and returns true, so the program exits 0 as GNU programs do.
+     */
+    static boolean help(io.jocclum.api.Syscalls sys, String[] argv, String usage) {
+        for (int i = 1; i < argv.length && !argv[i].equals("--"); i++) {
+            if (argv[i].equals("--help") || argv[i].equals("-h")) {
+                io.jocclum.api.Libc.println(sys, 1, usage);
+                return true;
+            }
+        }
+        return false;
+    }
+
     static long size(String opt, String v) throws Usage {
         String s = v.strip().toUpperCase(Locale.ROOT);
         if (s.endsWith("IB") && s.length() > 2 && "KMGT".indexOf(s.charAt(s.length() - 3)) >= 0) {

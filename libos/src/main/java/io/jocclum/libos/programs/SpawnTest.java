@@ -26,8 +26,13 @@ import java.util.Locale;
  * exited with 0, else 1 (2 on a usage error).
  */
 public final class SpawnTest implements GuestProgram {
+    static final String USAGE = "usage: spawntest [--children N] [--program PATH] [-- ARGS...]";
+
     @Override
     public int main(Syscalls sys, String[] argv, String[] envp) {
+        if (ProgramArgs.help(sys, argv, USAGE)) {
+            return 0;
+        }
         int children = 4;
         String program = "/bin/memtest";
         String[] childArgs = null;
@@ -45,7 +50,7 @@ public final class SpawnTest implements GuestProgram {
             }
         } catch (ProgramArgs.Usage u) {
             Libc.println(sys, 2, "spawntest: " + u.getMessage());
-            Libc.println(sys, 2, "usage: spawntest [--children N] [--program PATH] [-- ARGS...]");
+            Libc.println(sys, 2, USAGE);
             return 2;
         }
         int[] pids = new int[children];
