@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Design: an access translates the address through the enclave's page table (a lock-free radix
  * lookup) to the page's current EPC frame, pins the frame (which also checks the EPCM entry), does
  * one bulk copy within the page, and unpins: no lock and no map lookup on a resident page. A missing,
- * evicted or being-evicted page takes the driver's fault path ({@link Enclave#handleFault}: ELDU,
+ * evicted or being-evicted page takes the driver's fault path ({@link EnclaveFaults#handleFault}: ELDU,
  * or EAUG on SGX2) and the access is retried; an EPCM violation is a #PF for the enclave. Accesses
  * spanning pages are done page by page. The ENCLU leaves translate their operand the same way. The
  * SGX2 OCALLs issue the driver's ioctls as the untrusted runtime does, resuming after partial
@@ -104,7 +104,7 @@ final class EnclaveMemory implements EnclaveContext {
                     return f;
                 }
             }
-            encl.handleFault(address, write, task);
+            encl.faults.handleFault(address, write, task);
         }
     }
 
@@ -121,7 +121,7 @@ final class EnclaveMemory implements EnclaveContext {
                     return f;
                 }
             }
-            encl.handleFault(address, write, task);
+            encl.faults.handleFault(address, write, task);
         }
     }
 
