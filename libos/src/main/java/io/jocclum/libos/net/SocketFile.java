@@ -22,45 +22,35 @@ import io.jocclum.libos.fs.OpenFile;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketOption;
 import java.net.StandardSocketOptions;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A TCP socket backed by a host NIO channel on the loopback interface.
  *
  * <p>Design. The host channel is always non-blocking; guest blocking is done with the guest
- * thread's waiter, woken through the socket's {@link Pollee}. The {@link HostNetwork} thread
- * moves arriving bytes into a receive queue (a ring of {@link #RX_CAPACITY} bytes, like the
- * kernel's socket receive buffer) and accepted connections into an accept queue, so readiness is
- * computed from the socket's own state — IN exactly when data, EOF or a connection is queued,
- * RDHUP once the peer has shut down, OUT while the last write did not come up short, HUP when
- * both directions are shut, ERR while an error is pending — and every arrival is a new event.
- * When the receive queue is empty a guest recv also reads the channel directly, so a reply that
- * the poller thread has not yet seen costs no extra hop. Flow control: a full receive queue stops
- * reading (the host TCP window closes) until the guest drains it.
+ * thread's waiter, woken through the socket's {@link Pollee}. The {@link HostNetwork} thread moves
+ * arriving bytes into a {@link ReceiveQueue} (like the kernel's socket receive buffer) and accepted
+ * connections into an {@link AcceptQueue}, so readiness is computed from the socket's own state —
+ * IN exactly when data, EOF or a connection is queued, RDHUP once the peer has shut down, OUT while
+ * the last write did not come up short, HUP when both directions are shut, ERR while an error is
+ * pending — and every arrival is a new event. When the receive queue is empty a guest recv also
+ * reads the channel directly, so a reply that the poller thread has not yet seen costs no extra
+ * hop. Flow control: a full receive queue stops reading (the host TCP window closes) until the
+ * guest drains it.
  *
  * <p>States: NEW (no host channel; polls OUT|HUP like a never-connected Linux TCP socket), BOUND
  * (bind made a host server channel, see docs/events.md), LISTENING, CONNECTING, CONNECTED,
  * FAILED (connection refused or reset; the error is reported once through SO_ERROR or the next
- * call), CLOSED. {@link #lock} guards all state; {@link #writeLock} serialises senders.
+ * call), CLOSED. Options set before there is a host channel wait in {@link SocketOptions}.
+ * {@link #lock} guards all state, the queues and the options; {@link #writeLock} serialises senders.
  */
 public final class SocketFile extends OpenFile {
-    /** Receive queue size: the Linux default tcp_rmem[1] is 128 KiB; we keep 64 KiB. */
-    static final int RX_CAPACITY = 65536;
-    /** Linux defaults before a host channel exists: net.ipv4.tcp_rmem[1] = 131072, tcp_wmem[1] = 16384. */
-    static final int DEFAULT_RCVBUF = 131072;
-    static final int DEFAULT_SNDBUF = 16384;
-
     enum State { NEW, BOUND, LISTENING, CONNECTING, CONNECTED, FAILED, CLOSED }
 
     private final HostNetwork net;
@@ -76,19 +66,14 @@ public final class SocketFile extends OpenFile {
     private SelectionKey key;
     private SockAddrIn local = new SockAddrIn(Socket.INADDR_ANY, 0);
     private SockAddrIn peer;
-    /** Options set before a host channel exists: (level << 16 | name) → value. */
-    private final Map<Integer, Integer> pendingOptions = new HashMap<>();
-    private ByteBuffer rxRing;
-    private int rxHead;
-    private int rxCount;
+    private final SocketOptions options = new SocketOptions();
+    private final ReceiveQueue rx = new ReceiveQueue();
     private boolean rxArmed;
-    private boolean rxEof;
     private boolean shutRd;
     private boolean shutWr;
     private boolean writable;
     private int soError;
-    private ArrayDeque<SocketChannel> acceptQueue;
-    private int backlog;
+    private AcceptQueue acceptQueue;
     private boolean acceptArmed;
 
     SocketFile(HostNetwork net, int flags) {
@@ -108,8 +93,8 @@ public final class SocketFile extends OpenFile {
             channel = accepted;
             state = State.CONNECTED;
             writable = true;
-            peer = toAddr(accepted.getRemoteAddress());
-            local = toAddr(accepted.getLocalAddress());
+            peer = Loopback.toAddr(accepted.getRemoteAddress());
+            local = Loopback.toAddr(accepted.getLocalAddress());
             rxArmed = true;
             key = net.register(accepted, SelectionKey.OP_READ, this);
         } finally {
@@ -128,8 +113,8 @@ public final class SocketFile extends OpenFile {
             case CONNECTING, CLOSED -> 0;
             case CONNECTED -> {
                 int e = 0;
-                boolean rdDown = rxEof || shutRd;
-                if (rxCount > 0 || rdDown) {
+                boolean rdDown = rx.eof() || shutRd;
+                if (rx.count() > 0 || rdDown) {
                     e |= IoEvents.IN | IoEvents.RDNORM;
                 }
                 if (rdDown) {
@@ -196,7 +181,7 @@ public final class SocketFile extends OpenFile {
                     if (channel.finishConnect()) {
                         state = State.CONNECTED;
                         writable = true;
-                        local = toAddr(channel.getLocalAddress());
+                        local = Loopback.toAddr(channel.getLocalAddress());
                         rxArmed = true;
                         k.interestOps(SelectionKey.OP_READ);
                         edge |= IoEvents.OUT | IoEvents.WRNORM;
@@ -225,20 +210,8 @@ public final class SocketFile extends OpenFile {
 
     /** Accepts pending host connections into the accept queue; lock held. */
     private int fillAcceptQueue() {
-        int added = 0;
-        try {
-            while (acceptQueue.size() < backlog) {
-                SocketChannel ch = server.accept();
-                if (ch == null) {
-                    break;
-                }
-                acceptQueue.add(ch);
-                added++;
-            }
-        } catch (IOException e) {
-            soError = HostErrors.errno(e).number();
-        }
-        if (acceptQueue.size() >= backlog) {
+        int added = acceptQueue.fill(server, e -> soError = HostErrors.errno(e).number());
+        if (!acceptQueue.hasRoom()) {
             HostNetwork.disarm(key, SelectionKey.OP_ACCEPT);
             acceptArmed = false;
         }
@@ -247,34 +220,18 @@ public final class SocketFile extends OpenFile {
 
     /** Reads what the host has into the receive ring; lock held. Returns the edge bits. */
     private int fillRx() {
-        if (rxRing == null) {
-            rxRing = ByteBuffer.allocateDirect(RX_CAPACITY);
-        }
-        int got = 0;
+        int got;
         try {
-            while (rxCount < RX_CAPACITY && !rxEof) {
-                int tail = (rxHead + rxCount) % RX_CAPACITY;
-                int room = Math.min(RX_CAPACITY - rxCount, RX_CAPACITY - tail);
-                ByteBuffer view = rxRing.duplicate().limit(tail + room).position(tail);
-                int n = channel.read(view);
-                if (n < 0) {
-                    rxEof = true;
-                } else if (n == 0) {
-                    break;
-                } else {
-                    rxCount += n;
-                    got += n;
-                }
-            }
+            got = rx.fill(channel);
         } catch (IOException e) {
             fail(HostErrors.errno(e));
             return IoEvents.ERR | IoEvents.HUP | IoEvents.IN;
         }
-        if (rxEof || rxCount == RX_CAPACITY) {
+        if (rx.eof() || rx.isFull()) {
             HostNetwork.disarm(key, SelectionKey.OP_READ);
             rxArmed = false;
         }
-        return got > 0 || rxEof ? IoEvents.IN | IoEvents.RDNORM | (rxEof ? IoEvents.RDHUP : 0) : 0;
+        return got > 0 || rx.eof() ? IoEvents.IN | IoEvents.RDNORM | (rx.eof() ? IoEvents.RDHUP : 0) : 0;
     }
 
     private void fail(Errno e) {
@@ -288,7 +245,7 @@ public final class SocketFile extends OpenFile {
     // ====================================================================== socket calls
 
     void bind(Caller c, SockAddrIn addr) {
-        checkAddress(addr, true);
+        Loopback.checkAddress(addr, true);
         if (addr.port() != 0 && addr.port() < 1024 && !c.credentials().privileged()) {
             throw Errno.EACCES.exception("port " + addr.port() + " needs CAP_NET_BIND_SERVICE");
         }
@@ -297,15 +254,7 @@ public final class SocketFile extends OpenFile {
             if (state != State.NEW) {
                 throw Errno.EINVAL.exception("socket is already bound");
             }
-            ServerSocketChannel s = ServerSocketChannel.open();
-            try {
-                s.configureBlocking(false);
-                applyOptions(s);
-                s.bind(hostAddress(addr), Socket.SOMAXCONN);
-            } catch (IOException e) {
-                closeQuietly(s);
-                throw e;
-            }
+            ServerSocketChannel s = openServer(Loopback.hostAddress(addr));
             server = s;
             local = new SockAddrIn(addr.address(), ((InetSocketAddress) s.getLocalAddress()).getPort());
             state = State.BOUND;
@@ -316,28 +265,38 @@ public final class SocketFile extends OpenFile {
         }
     }
 
+    /** A non-blocking host server channel with the options set so far, bound to {@code addr}. */
+    private ServerSocketChannel openServer(InetSocketAddress addr) throws IOException {
+        ServerSocketChannel s = ServerSocketChannel.open();
+        try {
+            s.configureBlocking(false);
+            options.applyTo(s);
+            s.bind(addr, Socket.SOMAXCONN);
+        } catch (IOException e) {
+            closeQuietly(s);
+            throw e;
+        }
+        return s;
+    }
+
     void listen(int requestedBacklog) {
         lock.lock();
         try {
             switch (state) {
                 case NEW -> {
-                    ServerSocketChannel s = ServerSocketChannel.open();
-                    s.configureBlocking(false);
-                    applyOptions(s);
-                    s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), Socket.SOMAXCONN);
+                    ServerSocketChannel s = openServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                     server = s;
                     local = new SockAddrIn(Socket.INADDR_ANY, ((InetSocketAddress) s.getLocalAddress()).getPort());
                 }
                 case BOUND -> {
                 }
                 case LISTENING -> {
-                    backlog = clampBacklog(requestedBacklog);
+                    acceptQueue.setBacklog(requestedBacklog);
                     return;
                 }
                 default -> throw Errno.EINVAL.exception("listen in state " + state);
             }
-            backlog = clampBacklog(requestedBacklog);
-            acceptQueue = new ArrayDeque<>();
+            acceptQueue = new AcceptQueue(requestedBacklog);
             state = State.LISTENING;
             acceptArmed = true;
             key = net.register(server, SelectionKey.OP_ACCEPT, this);
@@ -347,11 +306,6 @@ public final class SocketFile extends OpenFile {
             lock.unlock();
         }
         refresh(0);
-    }
-
-    private static int clampBacklog(int b) {
-        // the accept queue holds backlog + 1 connections (sk_acceptq_is_full), capped by somaxconn
-        return Math.min(Math.max(b, 0), Socket.SOMAXCONN) + 1;
     }
 
     /** accept4: returns the new socket (not yet installed) or throws EAGAIN/EINVAL. */
@@ -368,7 +322,7 @@ public final class SocketFile extends OpenFile {
                 if (ch == null) {
                     ch = server.accept(); // a connection the poller has not picked up yet
                 }
-                if (!acceptArmed && acceptQueue.size() < backlog) {
+                if (!acceptArmed && acceptQueue.hasRoom()) {
                     acceptArmed = true;
                     net.arm(key, SelectionKey.OP_ACCEPT);
                 }
@@ -395,7 +349,7 @@ public final class SocketFile extends OpenFile {
     }
 
     void connect(Caller c, SockAddrIn addr) {
-        checkAddress(addr, false);
+        Loopback.checkAddress(addr, false);
         Waiter w = c.waiter();
         lock.lock();
         try {
@@ -452,7 +406,7 @@ public final class SocketFile extends OpenFile {
         try {
             ch = SocketChannel.open();
             ch.configureBlocking(false);
-            applyOptions(ch);
+            options.applyTo(ch);
             if (state == State.BOUND) {
                 // bind made a server channel; a client needs a socket channel on the same address
                 InetSocketAddress bound = (InetSocketAddress) server.getLocalAddress();
@@ -461,14 +415,14 @@ public final class SocketFile extends OpenFile {
                 ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                 ch.bind(bound);
             }
-            boolean done = ch.connect(hostAddress(addr));
+            boolean done = ch.connect(Loopback.hostAddress(addr));
             channel = ch;
             peer = addr;
             if (done) {
                 state = State.CONNECTED;
                 writable = true;
                 rxArmed = true;
-                local = toAddr(ch.getLocalAddress());
+                local = Loopback.toAddr(ch.getLocalAddress());
                 key = net.register(ch, SelectionKey.OP_READ, this);
             } else {
                 state = State.CONNECTING;
@@ -504,9 +458,9 @@ public final class SocketFile extends OpenFile {
                     default -> {
                     }
                 }
-                if (rxCount > 0 && dst.hasRemaining()) {
-                    total += copyOut(dst, peek);
-                    if (!rxArmed && !rxEof && state == State.CONNECTED) {
+                if (rx.count() > 0 && dst.hasRemaining()) {
+                    total += rx.copyOut(dst, peek);
+                    if (!rxArmed && !rx.eof() && state == State.CONNECTED) {
                         rxArmed = true;
                         net.arm(key, SelectionKey.OP_READ);
                     }
@@ -519,18 +473,18 @@ public final class SocketFile extends OpenFile {
                         soError = 0;
                     }
                     done = true;
-                } else if (rxEof || shutRd || state == State.FAILED) {
+                } else if (rx.eof() || shutRd || state == State.FAILED) {
                     done = true;
                 } else if (state == State.CONNECTED) {
                     edge = readDirect(dst, peek);
-                    if (rxCount > 0 && peek) {
-                        total += copyOut(dst, true);
+                    if (rx.count() > 0 && peek) {
+                        total += rx.copyOut(dst, true);
                         done = true;
                     } else if (edge > 0) {
                         total += edge;
                         edge = 0;
                         done = !waitAll || !dst.hasRemaining();
-                    } else if (rxEof || soError != 0) {
+                    } else if (rx.eof() || soError != 0) {
                         continue;
                     }
                 }
@@ -552,7 +506,8 @@ public final class SocketFile extends OpenFile {
             }
             try {
                 awaitEvents(c, w, IoEvents.IN | IoEvents.RDHUP,
-                        () -> rxCount > 0 || rxEof || shutRd || soError != 0 || state != State.CONNECTED && state != State.CONNECTING);
+                        () -> rx.count() > 0 || rx.eof() || shutRd || soError != 0
+                                || state != State.CONNECTED && state != State.CONNECTING);
             } catch (ErrnoException e) {
                 if (total > 0) {
                     return total;
@@ -574,7 +529,7 @@ public final class SocketFile extends OpenFile {
             }
             int n = channel.read(dst);
             if (n < 0) {
-                rxEof = true;
+                rx.setEof();
                 HostNetwork.disarm(key, SelectionKey.OP_READ);
                 rxArmed = false;
                 return 0;
@@ -584,21 +539,6 @@ public final class SocketFile extends OpenFile {
             fail(HostErrors.errno(e));
             return 0;
         }
-    }
-
-    /** Copies from the receive ring into {@code dst}; lock held. */
-    private int copyOut(ByteBuffer dst, boolean peek) {
-        int n = Math.min(dst.remaining(), rxCount);
-        int first = Math.min(n, RX_CAPACITY - rxHead);
-        dst.put(rxRing.slice(rxHead, first));
-        if (n > first) {
-            dst.put(rxRing.slice(0, n - first));
-        }
-        if (!peek) {
-            rxCount -= n;
-            rxHead = rxCount == 0 ? 0 : (rxHead + n) % RX_CAPACITY;
-        }
-        return n;
     }
 
     int send(Caller c, ByteBuffer src, int flags) {
@@ -760,20 +700,9 @@ public final class SocketFile extends OpenFile {
     // ====================================================================== options
 
     void setOption(int level, int name, int value) {
-        SocketOption<?> opt = hostOption(level, name);
-        if (opt == null) {
-            throw Errno.ENOPROTOOPT.exception("option " + level + "/" + name);
-        }
         lock.lock();
         try {
-            NetworkChannel ch = hostChannel();
-            if (ch == null) {
-                pendingOptions.put(level << 16 | name, value);
-                return;
-            }
-            set(ch, opt, value);
-        } catch (IOException | UnsupportedOperationException e) {
-            throw Errno.ENOPROTOOPT.exception("host rejected option " + level + "/" + name + ": " + e.getMessage());
+            options.set(hostChannel(), level, name, value);
         } finally {
             lock.unlock();
         }
@@ -803,27 +732,7 @@ public final class SocketFile extends OpenFile {
                         break;
                 }
             }
-            SocketOption<?> opt = hostOption(level, name);
-            if (opt == null) {
-                throw Errno.ENOPROTOOPT.exception("option " + level + "/" + name);
-            }
-            NetworkChannel ch = hostChannel();
-            if (ch == null) {
-                Integer v = pendingOptions.get(level << 16 | name);
-                if (opt == StandardSocketOptions.SO_RCVBUF) {
-                    return v == null ? DEFAULT_RCVBUF : 2 * v; // Linux doubles the value set
-                }
-                if (opt == StandardSocketOptions.SO_SNDBUF) {
-                    return v == null ? DEFAULT_SNDBUF : 2 * v;
-                }
-                return v == null ? 0 : (v != 0 ? 1 : 0);
-            }
-            try {
-                Object v = ch.getOption(opt);
-                return v instanceof Boolean b ? (b ? 1 : 0) : (Integer) v;
-            } catch (IOException | UnsupportedOperationException e) {
-                throw Errno.ENOPROTOOPT.exception("host option " + opt.name() + ": " + e.getMessage());
-            }
+            return options.get(hostChannel(), level, name);
         } finally {
             lock.unlock();
             if (consumedError) {
@@ -832,46 +741,9 @@ public final class SocketFile extends OpenFile {
         }
     }
 
-    private static SocketOption<?> hostOption(int level, int name) {
-        if (level == Socket.SOL_SOCKET) {
-            return switch (name) {
-                case Socket.SO_REUSEADDR -> StandardSocketOptions.SO_REUSEADDR;
-                case Socket.SO_REUSEPORT -> StandardSocketOptions.SO_REUSEPORT;
-                case Socket.SO_KEEPALIVE -> StandardSocketOptions.SO_KEEPALIVE;
-                case Socket.SO_RCVBUF -> StandardSocketOptions.SO_RCVBUF;
-                case Socket.SO_SNDBUF -> StandardSocketOptions.SO_SNDBUF;
-                default -> null;
-            };
-        }
-        if (level == Socket.IPPROTO_TCP && name == Socket.TCP_NODELAY) {
-            return StandardSocketOptions.TCP_NODELAY;
-        }
-        return null;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static void set(NetworkChannel ch, SocketOption<?> opt, int value) throws IOException {
-        if (!ch.supportedOptions().contains(opt)) {
-            return; // e.g. TCP_NODELAY on a listening channel: Linux accepts and ignores it too
-        }
-        if (opt.type() == Boolean.class) {
-            ch.setOption((SocketOption<Boolean>) opt, value != 0);
-        } else {
-            ch.setOption((SocketOption<Integer>) opt, value);
-        }
-    }
-
+    /** The host channel options go to: null before bind, listen or connect made one. */
     private NetworkChannel hostChannel() {
         return channel != null ? channel : server;
-    }
-
-    private void applyOptions(NetworkChannel ch) throws IOException {
-        for (Map.Entry<Integer, Integer> e : pendingOptions.entrySet()) {
-            SocketOption<?> opt = hostOption(e.getKey() >>> 16, e.getKey() & 0xFFFF);
-            if (opt != null) {
-                set(ch, opt, e.getValue());
-            }
-        }
     }
 
     // ====================================================================== file
@@ -894,7 +766,7 @@ public final class SocketFile extends OpenFile {
                 if (state == State.LISTENING) {
                     throw Errno.EINVAL.exception("FIONREAD on a listening socket");
                 }
-                LittleEndian.putInt(arg, arg.position(), rxCount);
+                LittleEndian.putInt(arg, arg.position(), rx.count());
             } finally {
                 lock.unlock();
             }
@@ -926,8 +798,7 @@ public final class SocketFile extends OpenFile {
                 closeQuietly(server);
             }
             if (acceptQueue != null) {
-                acceptQueue.forEach(SocketFile::closeQuietly);
-                acceptQueue.clear();
+                acceptQueue.closeAll();
             }
         } finally {
             lock.unlock();
@@ -950,8 +821,8 @@ public final class SocketFile extends OpenFile {
                 throw new IllegalStateException(this + ": published readiness " + IoEvents.toString(pollee.events())
                         + " != state readiness " + IoEvents.toString(computed));
             }
-            if (rxCount < 0 || rxCount > RX_CAPACITY) {
-                throw new IllegalStateException(this + ": receive queue count " + rxCount);
+            if (rx.count() < 0 || rx.count() > ReceiveQueue.CAPACITY) {
+                throw new IllegalStateException(this + ": receive queue count " + rx.count());
             }
         } finally {
             lock.unlock();
@@ -982,36 +853,7 @@ public final class SocketFile extends OpenFile {
         }
     }
 
-    /** Loopback only: bind accepts INADDR_ANY and 127/8, connect 127/8 and INADDR_ANY. */
-    private static void checkAddress(SockAddrIn a, boolean forBind) {
-        if (a == null) {
-            throw Errno.EFAULT.exception("no address");
-        }
-        boolean loopback = (a.address() >>> 24) == 127;
-        if (!loopback && a.address() != Socket.INADDR_ANY) {
-            throw forBind ? Errno.EADDRNOTAVAIL.exception(a + " is not a loopback address")
-                    : Errno.ENETUNREACH.exception(a + ": host sockets reach the loopback interface only");
-        }
-    }
-
-    private static InetSocketAddress hostAddress(SockAddrIn a) {
-        int ip = a.address() == Socket.INADDR_ANY ? Socket.INADDR_LOOPBACK : a.address();
-        try {
-            return new InetSocketAddress(InetAddress.getByAddress(new byte[] {
-                (byte) (ip >>> 24), (byte) (ip >>> 16), (byte) (ip >>> 8), (byte) ip}), a.port());
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException("4-byte address rejected", e);
-        }
-    }
-
-    static SockAddrIn toAddr(java.net.SocketAddress sa) {
-        InetSocketAddress isa = (InetSocketAddress) sa;
-        byte[] b = isa.getAddress().getAddress();
-        int ip = b.length == 4 ? (b[0] & 0xFF) << 24 | (b[1] & 0xFF) << 16 | (b[2] & 0xFF) << 8 | (b[3] & 0xFF) : 0;
-        return new SockAddrIn(ip, isa.getPort());
-    }
-
-    private static void closeQuietly(java.io.Closeable c) {
+    static void closeQuietly(java.io.Closeable c) {
         try {
             c.close();
         } catch (IOException e) {

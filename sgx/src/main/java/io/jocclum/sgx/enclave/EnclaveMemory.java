@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Design: an access translates the address through the enclave's page table (a lock-free radix
  * lookup) to the page's current EPC frame, pins the frame (which also checks the EPCM entry), does
  * one bulk copy within the page, and unpins: no lock and no map lookup on a resident page. A missing,
- * evicted or being-evicted page takes the driver's fault path ({@link Enclave#handleFault}: ELDU,
+ * evicted or being-evicted page takes the driver's fault path ({@link EnclaveFaults#handleFault}: ELDU,
  * or EAUG on SGX2) and the access is retried; an EPCM violation is a #PF for the enclave. Accesses
  * spanning pages are done page by page. The ENCLU leaves translate their operand the same way. The
  * SGX2 OCALLs issue the driver's ioctls as the untrusted runtime does, resuming after partial
@@ -104,7 +104,7 @@ final class EnclaveMemory implements EnclaveContext {
                     return f;
                 }
             }
-            encl.handleFault(address, write, task);
+            encl.faults.handleFault(address, write, task);
         }
     }
 
@@ -121,105 +121,74 @@ final class EnclaveMemory implements EnclaveContext {
                     return f;
                 }
             }
-            encl.handleFault(address, write, task);
+            encl.faults.handleFault(address, write, task);
         }
     }
 
     // ---- memory ----------------------------------------------------------------------------------
 
-    @Override
-    public void read(long address, byte[] dst, int offset, int length) {
-        Objects.checkFromIndexSize(offset, length, dst.length);
-        checkRange(address, length, false);
-        while (length > 0) {
-            int in = (int) (address & 0xFFF);
-            int n = Math.min(length, 4096 - in);
-            EpcFrame f = pin(address, false);
+    /** One page's part of an access: {@code n} bytes at {@code in} of the pinned frame, after {@code done} bytes. */
+    @FunctionalInterface
+    private interface PageAccess {
+        void access(EpcFrame frame, int in, long done, int n);
+    }
+
+    /**
+     * An access of {@code length} bytes at {@code address}, page by page: each page's frame is pinned
+     * for {@code op} (faulting the page in when needed) and unpinned after it.
+     */
+    private void eachPage(long address, long length, boolean write, PageAccess op) {
+        checkRange(address, length, write);
+        long done = 0;
+        while (done < length) {
+            long at = address + done;
+            int in = (int) (at & 0xFFF);
+            int n = (int) Math.min(length - done, 4096 - in);
+            EpcFrame f = pin(at, write);
             try {
-                MemorySegment.copy(f.pinnedContent(false), ValueLayout.JAVA_BYTE, in, dst, offset, n);
+                op.access(f, in, done, n);
             } finally {
                 f.unpin();
             }
-            address += n;
-            offset += n;
-            length -= n;
+            done += n;
         }
+    }
+
+    @Override
+    public void read(long address, byte[] dst, int offset, int length) {
+        Objects.checkFromIndexSize(offset, length, dst.length);
+        eachPage(address, length, false, (f, in, done, n) ->
+                MemorySegment.copy(f.pinnedContent(false), ValueLayout.JAVA_BYTE, in, dst, offset + (int) done, n));
     }
 
     @Override
     public void write(long address, byte[] src, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, src.length);
-        checkRange(address, length, true);
-        while (length > 0) {
-            int in = (int) (address & 0xFFF);
-            int n = Math.min(length, 4096 - in);
-            EpcFrame f = pin(address, true);
-            try {
-                MemorySegment.copy(src, offset, f.pinnedContent(true), ValueLayout.JAVA_BYTE, in, n);
-            } finally {
-                f.unpin();
-            }
-            address += n;
-            offset += n;
-            length -= n;
-        }
+        eachPage(address, length, true, (f, in, done, n) ->
+                MemorySegment.copy(src, offset + (int) done, f.pinnedContent(true), ValueLayout.JAVA_BYTE, in, n));
     }
 
     @Override
     public void read(long address, MemorySegment dst, long dstOffset, long length) {
         Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
-        checkRange(address, length, false);
-        while (length > 0) {
-            int in = (int) (address & 0xFFF);
-            int n = (int) Math.min(length, 4096 - in);
-            EpcFrame f = pin(address, false);
-            try {
-                MemorySegment.copy(f.pinnedContent(false), in, dst, dstOffset, n);
-            } finally {
-                f.unpin();
-            }
-            address += n;
-            dstOffset += n;
-            length -= n;
-        }
+        eachPage(address, length, false, (f, in, done, n) ->
+                MemorySegment.copy(f.pinnedContent(false), in, dst, dstOffset + done, n));
     }
 
     @Override
     public void write(long address, MemorySegment src, long srcOffset, long length) {
         Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
-        checkRange(address, length, true);
-        while (length > 0) {
-            int in = (int) (address & 0xFFF);
-            int n = (int) Math.min(length, 4096 - in);
-            EpcFrame f = pin(address, true);
-            try {
-                MemorySegment.copy(src, srcOffset, f.pinnedContent(true), in, n);
-            } finally {
-                f.unpin();
-            }
-            address += n;
-            srcOffset += n;
-            length -= n;
-        }
+        eachPage(address, length, true, (f, in, done, n) ->
+                MemorySegment.copy(src, srcOffset + done, f.pinnedContent(true), in, n));
     }
 
     @Override
     public void fill(long address, long length, byte value) {
-        checkRange(address, length, true);
-        while (length > 0) {
-            int in = (int) (address & 0xFFF);
-            int n = (int) Math.min(length, 4096 - in);
-            EpcFrame f = pin(address, true);
-            try {
-                if (value != 0 || f.isMaterialized()) { // zeros into a zero page: nothing to store
-                    f.pinnedContent(true).asSlice(in, n).fill(value);
-                }
-            } finally {
-                f.unpin();
+        eachPage(address, length, true, (f, in, done, n) -> {
+            if (value != 0 || f.isMaterialized()) { // zeros into a zero page: nothing to store
+                f.pinnedContent(true).asSlice(in, n).fill(value);
             }
-            address += n;
-            length -= n;
-        }
+        });
     }
 
     @Override
@@ -246,77 +215,63 @@ final class EnclaveMemory implements EnclaveContext {
 
     @Override
     public int readInt(long address) {
-        checkRange(address, 4, false);
-        long in = address & 0xFFF;
-        if (in <= 4092) {
-            EpcFrame f = pin(address, false);
-            try {
-                return f.pinnedContent(false).get(INT_LE, in);
-            } finally {
-                f.unpin();
-            }
-        }
-        byte[] b = new byte[4];
-        read(address, b, 0, 4);
-        return (b[0] & 0xFF) | (b[1] & 0xFF) << 8 | (b[2] & 0xFF) << 16 | (b[3] & 0xFF) << 24;
+        return (int) readLittleEndian(address, 4);
     }
 
     @Override
     public void writeInt(long address, int value) {
-        checkRange(address, 4, true);
-        long in = address & 0xFFF;
-        if (in <= 4092) {
-            EpcFrame f = pin(address, true);
-            try {
-                f.pinnedContent(true).set(INT_LE, in, value);
-            } finally {
-                f.unpin();
-            }
-            return;
-        }
-        byte[] b = {(byte) value, (byte) (value >>> 8), (byte) (value >>> 16), (byte) (value >>> 24)};
-        write(address, b, 0, 4);
+        writeLittleEndian(address, 4, value);
     }
 
     @Override
     public long readLong(long address) {
-        checkRange(address, 8, false);
-        long in = address & 0xFFF;
-        if (in <= 4088) {
-            EpcFrame f = pin(address, false);
-            try {
-                return f.pinnedContent(false).get(LONG_LE, in);
-            } finally {
-                f.unpin();
-            }
-        }
-        byte[] b = new byte[8];
-        read(address, b, 0, 8);
-        long v = 0;
-        for (int i = 7; i >= 0; i--) {
-            v = (v << 8) | (b[i] & 0xFF);
-        }
-        return v;
+        return readLittleEndian(address, 8);
     }
 
     @Override
     public void writeLong(long address, long value) {
-        checkRange(address, 8, true);
+        writeLittleEndian(address, 8, value);
+    }
+
+    /** The little-endian int ({@code size} 4) or long (8) at {@code address}, which may span two pages. */
+    private long readLittleEndian(long address, int size) {
+        checkRange(address, size, false);
         long in = address & 0xFFF;
-        if (in <= 4088) {
+        if (in <= 4096 - size) {
+            EpcFrame f = pin(address, false);
+            try {
+                MemorySegment page = f.pinnedContent(false);
+                return size == 4 ? page.get(INT_LE, in) : page.get(LONG_LE, in);
+            } finally {
+                f.unpin();
+            }
+        }
+        MemorySegment bytes = MemorySegment.ofArray(new byte[8]);
+        read(address, bytes, 0, size);
+        return size == 4 ? bytes.get(INT_LE, 0) : bytes.get(LONG_LE, 0);
+    }
+
+    /** Stores the low {@code size} (4 or 8) bytes of {@code value} little-endian at {@code address}. */
+    private void writeLittleEndian(long address, int size, long value) {
+        checkRange(address, size, true);
+        long in = address & 0xFFF;
+        if (in <= 4096 - size) {
             EpcFrame f = pin(address, true);
             try {
-                f.pinnedContent(true).set(LONG_LE, in, value);
+                MemorySegment page = f.pinnedContent(true);
+                if (size == 4) {
+                    page.set(INT_LE, in, (int) value);
+                } else {
+                    page.set(LONG_LE, in, value);
+                }
             } finally {
                 f.unpin();
             }
             return;
         }
-        byte[] b = new byte[8];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (value >>> (8 * i));
-        }
-        write(address, b, 0, 8);
+        MemorySegment bytes = MemorySegment.ofArray(new byte[8]);
+        bytes.set(LONG_LE, 0, value);
+        write(address, bytes, 0, size);
     }
 
     // ---- ENCLU ---------------------------------------------------------------------------------------

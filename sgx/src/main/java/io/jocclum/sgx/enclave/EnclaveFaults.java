@@ -1,0 +1,210 @@
+package io.jocclum.sgx.enclave;
+
+import io.jocclum.api.Errno;
+import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.arch.SgxStatus;
+import io.jocclum.sgx.cgroup.HostTask;
+import io.jocclum.sgx.cost.CostEvent;
+import io.jocclum.sgx.cpu.EnclaveFault;
+import io.jocclum.sgx.cpu.EnclsException;
+import io.jocclum.sgx.epc.EpcPage;
+import io.jocclum.sgx.epc.Reclaim;
+
+/**
+ * The paging-in half of the Linux SGX driver's encl.c on one {@link Enclave}: {@code sgx_vma_fault}
+ * and the ELDU loads ({@code sgx_encl_load_page}, {@code sgx_encl_eldu}) it shares with the SGX2 ioctls.
+ *
+ * <p>Design: the fault path follows {@code sgx_vma_fault}: EAUG for a missing page of an initialised
+ * enclave on SGX2, ELDU of the SECS and then the page for an evicted one. Where the kernel returns
+ * VM_FAULT_NOPAGE and lets the task re-fault, the model waits for the condition that makes the retry
+ * useful (the reclaimer finishing with the page, or any EPC page being freed) instead of spinning.
+ */
+final class EnclaveFaults {
+    private final Enclave encl;
+
+    EnclaveFaults(Enclave encl) {
+        this.encl = encl;
+    }
+
+    // ---- loading evicted pages (ELDU) --------------------------------------------------------------
+
+    /** {@code sgx_encl_load_page}: the page at {@code addr}, reloaded if evicted. Lock held. */
+    EnclavePage loadPage(long addr, HostTask current) {
+        EnclavePage entry = encl.pages.get((addr - encl.base) >>> 12);
+        if (entry == null) {
+            throw Errno.EFAULT.exception("no enclave page at 0x" + Long.toHexString(addr));
+        }
+        if (entry.isResident()) {
+            if (entry.beingReclaimed) {
+                throw Errno.EBUSY.exception("page is being reclaimed");
+            }
+            return entry;
+        }
+        loadSecs(current);
+        eldu(entry, current);
+        encl.secsChildCnt++;
+        encl.reclaimer().markReclaimable(entry.epcPage);
+        return entry;
+    }
+
+    /** {@code sgx_encl_load_secs}. Lock held. */
+    private void loadSecs(HostTask current) {
+        if (!encl.secs.isResident()) {
+            eldu(encl.secs, current);
+        }
+    }
+
+    /** {@code sgx_encl_eldu}: allocate (NO_RECLAIM), ELDU, free the VA slot, truncate the backing. Lock held. */
+    private void eldu(EnclavePage p, HostTask current) {
+        EpcPage epc = encl.drv.epc().allocator().allocate(p, Reclaim.SGX_NO_RECLAIM, current);
+        BackingStore.Slot b = encl.backing.lookup(p.backingIndex());
+        if (b == null) {
+            encl.freeEpcPage(epc);
+            throw Errno.EFAULT.exception("backing page of " + p + " is missing");
+        }
+        SgxStatus st;
+        try {
+            st = encl.cpu.eldu(encl.account, epc.frame(), p.isSecs ? 0 : p.addr, p.isSecs ? null : encl.secs.frame,
+                    b.contents().data, b.pcmd().data, b.pcmdOffset(), p.vaPage.epcPage.frame(), p.vaSlot, false);
+        } catch (EnclsException e) {
+            encl.freeEpcPage(epc);
+            throw Errno.EFAULT.exception("ELDU " + e.getMessage());
+        }
+        if (st != SgxStatus.SUCCESS) {
+            encl.freeEpcPage(epc);
+            throw Errno.EFAULT.exception("ELDU of " + p + " returned " + st);
+        }
+        p.vaPage.freeSlot(p.vaSlot);
+        encl.vaPages.moveToHead(p.vaPage);
+        p.vaPage = null;
+        p.vaSlot = -1;
+        encl.backing.truncateAfterLoad(b);
+        if (p.isSecs) {
+            encl.control = epc.frame().secs();
+        }
+        p.publish(epc);
+    }
+
+    // ---- the fault path ----------------------------------------------------------------------------
+
+    /**
+     * {@code sgx_vma_fault} for an enclave access at {@code addr} by {@code current} that found no
+     * usable translation. Returns when the access should be retried; throws {@link EnclaveFault}
+     * SIGBUS when the kernel would send SIGBUS, INTEGRITY when ELDU found the backing page tampered
+     * with (Linux: SIGBUS too).
+     */
+    void handleFault(long addr, boolean write, HostTask current) {
+        if (encl.has(Enclave.UNMAPPED) || !encl.tryGet()) {
+            throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, "the enclave has been released");
+        }
+        encl.account.charge(CostEvent.AEX);
+        encl.account.charge(CostEvent.PAGE_FAULT);
+        try {
+            long gen = encl.drv.epc().allocator().progressGeneration();
+            long idx = (addr - encl.base) >>> 12;
+            boolean busy;
+            if (encl.cpu.sgx2() && encl.pages.get(idx) == null) {
+                busy = eaugPage(addr & ~0xFFFL, write, current);
+            } else {
+                busy = loadForFault(idx, addr, write, current);
+            }
+            if (busy && current.signalPending()) {
+                throw new EnclaveFault(EnclaveFault.Kind.KILLED, addr, write, current + " has a signal pending");
+            }
+            if (busy && !encl.drv.epc().allocator().awaitProgress(gen)) {
+                throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, "the platform is shutting down");
+            }
+        } finally {
+            encl.account.charge(CostEvent.ERESUME);
+            encl.put();
+        }
+    }
+
+    /** The ELDU part of the fault path; true if the allocation said EBUSY (retry after progress). */
+    private boolean loadForFault(long idx, long addr, boolean write, HostTask current) {
+        encl.lock.lock();
+        try {
+            EnclavePage entry = encl.pages.get(idx);
+            if (entry == null) {
+                throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, "no enclave page at this address");
+            }
+            while (entry.isResident() && entry.beingReclaimed) {
+                encl.pageStateChanged.awaitUninterruptibly();
+            }
+            if (encl.pages.get(idx) != entry || entry.isResident()) {
+                return false; // removed or already loaded: retry the access
+            }
+            try {
+                loadSecs(current);
+                eldu(entry, current);
+            } catch (ErrnoException e) {
+                return switch (e.errno()) {
+                    case EBUSY -> true;
+                    case EFAULT -> throw new EnclaveFault(EnclaveFault.Kind.INTEGRITY, addr, write, e.getMessage());
+                    default -> throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, e.getMessage());
+                };
+            }
+            encl.secsChildCnt++;
+            encl.reclaimer().markReclaimable(entry.epcPage);
+            entry.young = false; // sgx_encl_test_and_clear_young after mapping
+            return false;
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+
+    /** {@code sgx_encl_eaug_page}; true if an allocation said EBUSY. */
+    private boolean eaugPage(long addr, boolean write, HostTask current) {
+        if (!encl.has(Enclave.INITIALIZED)) {
+            throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, "EAUG needs an initialised enclave");
+        }
+        EnclavePage page = new EnclavePage(encl, addr, false, PageType.REG, SecInfo.R | SecInfo.W | SecInfo.X);
+        encl.lock.lock();
+        try {
+            long idx = (addr - encl.base) >>> 12;
+            if (encl.pages.get(idx) != null) {
+                return false; // created by another flow meanwhile: retry
+            }
+            EpcPage epc;
+            VaPage va;
+            try {
+                loadSecs(current);
+                epc = encl.drv.epc().allocator().allocate(page, Reclaim.SGX_NO_RECLAIM, current);
+            } catch (ErrnoException e) {
+                if (e.errno() == Errno.EBUSY) {
+                    return true;
+                }
+                throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, e.getMessage());
+            }
+            try {
+                va = encl.grow(Reclaim.SGX_NO_RECLAIM, current);
+            } catch (ErrnoException e) {
+                encl.freeEpcPage(epc);
+                if (e.errno() == Errno.EBUSY) {
+                    return true;
+                }
+                throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, e.getMessage());
+            }
+            if (va != null) {
+                encl.vaPages.addHead(va);
+            }
+            encl.pages.insert(idx, page);
+            try {
+                encl.cpu.eaug(encl.account, epc.frame(), encl.secs.frame, addr);
+            } catch (EnclsException e) {
+                encl.pages.remove(idx);
+                encl.shrink(va);
+                encl.freeEpcPage(epc);
+                throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, "EAUG " + e.getMessage());
+            }
+            page.publish(epc);
+            encl.secsChildCnt++;
+            encl.reclaimer().markReclaimable(epc);
+            return false;
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,465 @@
+package io.jocclum.sgx.enclave;
+
+import io.jocclum.api.Errno;
+import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.arch.Secs;
+import io.jocclum.sgx.arch.SgxStatus;
+import io.jocclum.sgx.cgroup.HostTask;
+import io.jocclum.sgx.cost.CostEvent;
+import io.jocclum.sgx.cpu.EnclaveControl;
+import io.jocclum.sgx.cpu.EnclsException;
+import io.jocclum.sgx.cpu.EpcFrame;
+import io.jocclum.sgx.epc.EpcAllocator;
+import io.jocclum.sgx.epc.EpcPage;
+import io.jocclum.sgx.epc.Reclaim;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The enclave ioctls of the Linux SGX driver (arch/x86/kernel/cpu/sgx/ioctl.c) on one {@link Enclave}:
+ * SGX_IOC_ENCLAVE_CREATE, ADD_PAGES, INIT and PROVISION, and the SGX2 RESTRICT_PERMISSIONS,
+ * MODIFY_TYPES and REMOVE_PAGES.
+ *
+ * <p>Design: each method follows its ioctl.c function line by line (argument checks and errnos, the
+ * order of allocations, the unwinding). The state they change is the enclave's, under its
+ * {@code lock}; the SGX2 ioctls load evicted pages through {@link EnclaveFaults#loadPage}, as
+ * ioctl.c calls {@code sgx_encl_load_page} of encl.c.
+ */
+final class EnclaveIoctls {
+    private final Enclave encl;
+
+    EnclaveIoctls(Enclave encl) {
+        this.encl = encl;
+    }
+
+    /** {@code sgx_ioc_enclave_create}: see {@link Enclave#create}. */
+    void create(byte[] secsBytes, HostTask current) {
+        if (encl.has(Enclave.CREATED)) {
+            throw Errno.EINVAL.exception("enclave already created");
+        }
+        if (secsBytes == null || secsBytes.length < Secs.SIZE) {
+            throw Errno.EFAULT.exception("SECS source shorter than 4096 bytes");
+        }
+        byte[] raw = java.util.Arrays.copyOf(secsBytes, Secs.SIZE);
+        Secs s = Secs.parse(raw);
+        if (Long.bitCount(s.size()) != 1) {
+            throw Errno.EINVAL.exception("SECS.SIZE 0x" + Long.toHexString(s.size()) + " is not a power of two");
+        }
+        encl.size = s.size();
+        encl.base = s.baseAddr();
+        VaPage va = encl.grow(Reclaim.SGX_DO_RECLAIM, current);
+        encl.lock.lock();
+        try {
+            if (va != null) {
+                encl.vaPages.addHead(va);
+            }
+            encl.backing = new BackingStore(s.size());
+        } finally {
+            encl.lock.unlock();
+        }
+        EpcPage secsEpc;
+        try {
+            secsEpc = encl.drv.epc().allocator().allocate(encl.secs, Reclaim.SGX_DO_RECLAIM, current);
+        } catch (ErrnoException e) {
+            encl.shrink(va);
+            throw e;
+        }
+        EnclaveControl c;
+        try {
+            c = encl.cpu.ecreate(encl.account, secsEpc.frame(), raw, new SecInfo(0));
+        } catch (EnclsException e) {
+            encl.freeEpcPage(secsEpc);
+            encl.shrink(va);
+            throw Errno.EIO.exception("ECREATE " + e.getMessage());
+        }
+        encl.lock.lock();
+        try {
+            encl.secs.publish(secsEpc);
+            encl.control = c;
+            encl.pages = new PageTable(s.size() >>> 12);
+            encl.attributes = s.attributes().flags();
+            encl.attributesMask = Enclave.SGX_ATTR_UNPRIV_MASK;
+            if (s.attributes().has(Attributes.DEBUG)) {
+                encl.flags.getAndUpdate(f -> f | Enclave.DEBUG);
+            }
+            if (encl.mmList.isEmpty()) {
+                encl.mmList.add(encl.owner().mm());   // the creator maps the enclave (sgx_encl_mm_add)
+                encl.refcount.incrementAndGet();
+            }
+            encl.flags.getAndUpdate(f -> f | Enclave.CREATED);
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+
+    /** {@code sgx_ioc_enclave_add_pages}: see {@link Enclave#addPages}. */
+    IoctlOutcome addPages(MemorySegment src, long offset, long length, SecInfo secInfo, long flagsArg,
+                          HostTask current) {
+        if (!encl.has(Enclave.CREATED) || encl.has(Enclave.INITIALIZED)) {
+            return new IoctlOutcome(-1, 0, Errno.EINVAL);
+        }
+        if (src == null) {
+            return new IoctlOutcome(-1, 0, Errno.EFAULT);
+        }
+        if ((src.address() & 0xFFF) != 0) {
+            return new IoctlOutcome(-1, 0, Errno.EINVAL);
+        }
+        if (validateOffsetLength(offset, length) != null) {
+            return new IoctlOutcome(-1, 0, Errno.EINVAL);
+        }
+        if (secInfo == null) {
+            return new IoctlOutcome(-1, 0, Errno.EFAULT);
+        }
+        if (validateSecInfo(secInfo) != null) {
+            return new IoctlOutcome(-1, 0, Errno.EINVAL);
+        }
+        long c;
+        Errno ret = null;
+        for (c = 0; c < length; c += 4096) {
+            if (current.signalPending()) {
+                if (c == 0) {
+                    ret = Errno.ERESTARTSYS;
+                }
+                break;
+            }
+            if (src.byteSize() < c + 4096) {
+                ret = Errno.EFAULT; // get_user_pages() of the source failed
+                break;
+            }
+            try {
+                addPage(src.asSlice(c, 4096), offset + c, secInfo, flagsArg, current);
+            } catch (ErrnoException e) {
+                ret = e.errno();
+                break;
+            }
+        }
+        return new IoctlOutcome(c, 0, ret);
+    }
+
+    /** {@code sgx_encl_add_page}. */
+    private void addPage(MemorySegment src, long offset, SecInfo secInfo, long flagsArg, HostTask current) {
+        PageType type = secInfo.pageType();
+        long prot = secInfo.perms();
+        if (type == PageType.TCS) {
+            prot |= SecInfo.R | SecInfo.W; // TCS pages are always RW for the kernel, EPCM perms are zero
+        }
+        EnclavePage page = new EnclavePage(encl, encl.base + offset, false, type, prot);
+        EpcAllocator alloc = encl.drv.epc().allocator();
+        EpcPage epc = alloc.allocate(page, Reclaim.SGX_DO_RECLAIM, current);
+        VaPage va;
+        try {
+            va = encl.grow(Reclaim.SGX_DO_RECLAIM, current);
+        } catch (ErrnoException e) {
+            encl.freeEpcPage(epc);
+            throw e;
+        }
+        encl.lock.lock();
+        try {
+            if (va != null) {
+                encl.vaPages.addHead(va);
+            }
+            long idx = offset >>> 12;
+            if (!encl.pages.insert(idx, page)) {
+                encl.shrink(va);
+                encl.freeEpcPage(epc);
+                throw Errno.EBUSY.exception("page at offset 0x" + Long.toHexString(offset) + " already added");
+            }
+            try {
+                encl.cpu.eadd(encl.account, epc.frame(), encl.secs.frame, page.addr, secInfo, src);
+            } catch (EnclsException e) {
+                encl.pages.remove(idx);
+                encl.shrink(va);
+                encl.freeEpcPage(epc);
+                throw Errno.EIO.exception("EADD " + e.getMessage());
+            }
+            page.publish(epc);
+            encl.secsChildCnt++;
+            if ((flagsArg & Enclave.SGX_PAGE_MEASURE) != 0) {
+                try {
+                    for (int off = 0; off < 4096; off += 256) {
+                        encl.cpu.eextend(encl.account, encl.secs.frame, epc.frame(), off);
+                    }
+                } catch (EnclsException e) {
+                    encl.pages.remove(idx);
+                    page.publish(null);
+                    encl.secsChildCnt--;
+                    encl.shrink(va);
+                    encl.freeEpcPage(epc);
+                    throw Errno.EIO.exception("EEXTEND " + e.getMessage());
+                }
+            }
+            encl.reclaimer().markReclaimable(epc);
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+
+    /** {@code sgx_ioc_enclave_init}: see {@link Enclave#init}. */
+    void init(byte[] sigstruct, byte[] token, HostTask current) {
+        if (!encl.has(Enclave.CREATED) || encl.has(Enclave.INITIALIZED)) {
+            throw Errno.EINVAL.exception("enclave not created or already initialised");
+        }
+        if (sigstruct == null || sigstruct.length < 1808) {
+            throw Errno.EFAULT.exception("SIGSTRUCT shorter than 1808 bytes");
+        }
+        long vendor = le(sigstruct, 16, 4);
+        if (vendor != 0x0000 && vendor != 0x8086) {
+            throw Errno.EINVAL.exception("SIGSTRUCT.VENDOR 0x" + Long.toHexString(vendor) + " is neither 0 nor 0x8086");
+        }
+        if ((encl.attributes & ~encl.attributesMask) != 0) {
+            throw Errno.EACCES.exception("attributes 0x" + Long.toHexString(encl.attributes & ~encl.attributesMask)
+                    + " not allowed (PROVISIONKEY needs SGX_IOC_ENCLAVE_PROVISION)");
+        }
+        long reservedAttrs = ~encl.cpu.features().allowedAttributes();
+        long reservedXfrm = ~encl.cpu.features().allowedXfrm();
+        long reservedMisc = ~(long) encl.cpu.features().allowedMiscSelect() & 0xFFFFFFFFL;
+        if ((le(sigstruct, 928, 8) & le(sigstruct, 944, 8) & reservedAttrs) != 0
+                || (le(sigstruct, 900, 4) & le(sigstruct, 904, 4) & reservedMisc) != 0
+                || (le(sigstruct, 936, 8) & le(sigstruct, 952, 8) & reservedXfrm) != 0) {
+            throw Errno.EINVAL.exception("SIGSTRUCT requires attributes this platform reserves");
+        }
+        encl.lock.lock();
+        try {
+            SgxStatus st;
+            try {
+                st = encl.cpu.einit(encl.account, java.util.Arrays.copyOf(sigstruct, 1808), encl.secs.frame, token);
+            } catch (EnclsException e) {
+                throw Errno.EIO.exception("EINIT " + e.getMessage());
+            }
+            if (st != SgxStatus.SUCCESS) {
+                throw Errno.EPERM.exception("EINIT returned " + st);
+            }
+            encl.flags.getAndUpdate(f -> f | Enclave.INITIALIZED);
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+
+    /** {@code sgx_ioc_enclave_provision}: see {@link Enclave#allowProvisioning}. */
+    void allowProvisioning() {
+        encl.lock.lock();
+        try {
+            encl.attributesMask |= Attributes.PROVISIONKEY;
+        } finally {
+            encl.lock.unlock();
+        }
+    }
+
+    /** {@code sgx_ioc_enclave_restrict_permissions}: see {@link Enclave#restrictPermissions}. */
+    IoctlOutcome restrictPermissions(long offset, long length, long permissions, long result, long count,
+                                     HostTask current) {
+        Errno e = sgx2Ready(offset, length);
+        if (e == null && ((permissions & ~SecInfo.PERM_MASK) != 0
+                || ((permissions & SecInfo.W) != 0 && (permissions & SecInfo.R) == 0) || result != 0 || count != 0)) {
+            e = Errno.EINVAL;
+        }
+        if (e != null) {
+            return new IoctlOutcome(count, result, e);
+        }
+        SecInfo si = new SecInfo(permissions & SecInfo.PERM_MASK);
+        return forEachPage(offset, length, current, (entry, addr, c) -> {
+            if (entry.type != PageType.REG) {
+                return new IoctlOutcome(c, 0, Errno.EINVAL);
+            }
+            SgxStatus st;
+            try {
+                st = encl.cpu.emodpr(encl.account, entry.frame, si);
+            } catch (EnclsException ex) {
+                return new IoctlOutcome(c, 0, Errno.EFAULT);
+            }
+            if (st != SgxStatus.SUCCESS) {
+                return new IoctlOutcome(c, st.code(), Errno.EFAULT);
+            }
+            etrack(entry.frame);
+            return null;
+        });
+    }
+
+    /** {@code sgx_ioc_enclave_modify_types}: see {@link Enclave#modifyTypes}. */
+    IoctlOutcome modifyTypes(long offset, long length, long pageType, long result, long count, HostTask current) {
+        Errno e = sgx2Ready(offset, length);
+        if (e == null && ((pageType & ~0xFFL) != 0 || result != 0 || count != 0)) {
+            e = Errno.EINVAL;
+        }
+        if (e == null && pageType != PageType.TCS.encoding() && pageType != PageType.TRIM.encoding()) {
+            e = Errno.EINVAL;
+        }
+        if (e != null) {
+            return new IoctlOutcome(count, result, e);
+        }
+        PageType newType = PageType.fromEncoding((int) pageType);
+        SecInfo si = new SecInfo(pageType << 8);
+        return forEachPage(offset, length, current, (entry, addr, c) -> {
+            if (!(entry.type == PageType.REG || (entry.type == PageType.TCS && newType == PageType.TRIM))) {
+                return new IoctlOutcome(c, 0, Errno.EINVAL);
+            }
+            long maxProtRestore = entry.vmMaxProt;
+            if (entry.type == PageType.REG && newType == PageType.TCS) {
+                if ((~entry.vmMaxProt & (SecInfo.R | SecInfo.W)) != 0) {
+                    return new IoctlOutcome(c, 0, Errno.EPERM);
+                }
+                entry.vmMaxProt = SecInfo.R | SecInfo.W;
+                if (!encl.reclaimer().unmarkReclaimable(entry.epcPage)) {
+                    entry.vmMaxProt = maxProtRestore;
+                    return new IoctlOutcome(c, 0, Errno.EAGAIN);
+                }
+                entry.frame.fence();   // sgx_zap_enclave_ptes
+                entry.frame.unfence();
+                encl.reclaimer().markReclaimable(entry.epcPage);
+            }
+            SgxStatus st;
+            try {
+                st = encl.cpu.emodt(encl.account, entry.frame, si);
+            } catch (EnclsException ex) {
+                entry.vmMaxProt = maxProtRestore;
+                return new IoctlOutcome(c, 0, Errno.EFAULT);
+            }
+            if (st != SgxStatus.SUCCESS) {
+                entry.vmMaxProt = maxProtRestore;
+                return new IoctlOutcome(c, st.code(), Errno.EFAULT);
+            }
+            etrack(entry.frame);
+            entry.type = newType;
+            return null;
+        });
+    }
+
+    /** {@code sgx_ioc_enclave_remove_pages}: see {@link Enclave#removePages}. */
+    IoctlOutcome removePages(long offset, long length, long count, HostTask current) {
+        Errno e = sgx2Ready(offset, length);
+        if (e == null && count != 0) {
+            e = Errno.EINVAL;
+        }
+        if (e != null) {
+            return new IoctlOutcome(count, 0, e);
+        }
+        SecInfo rwx = new SecInfo(SecInfo.R | SecInfo.W | SecInfo.X);
+        return forEachPage(offset, length, current, (entry, addr, c) -> {
+            if (entry.type != PageType.TRIM) {
+                return new IoctlOutcome(c, 0, Errno.EPERM);
+            }
+            // EMODPR is a no-op probe: #PF once the trimmed page is accepted
+            boolean pageFault;
+            try {
+                encl.cpu.emodpr(encl.account, entry.frame, rwx);
+                pageFault = false;
+            } catch (EnclsException ex) {
+                pageFault = ex.trap() == EnclsException.Trap.PF;
+            }
+            if (!pageFault) {
+                return new IoctlOutcome(c, 0, Errno.EPERM);
+            }
+            if (!encl.reclaimer().unmarkReclaimable(entry.epcPage)) {
+                return new IoctlOutcome(c, 0, Errno.EBUSY);
+            }
+            EpcPage epc = entry.epcPage;
+            entry.publish(null);
+            encl.freeEpcPage(epc);
+            encl.secsChildCnt--;
+            encl.pages.remove((addr - encl.base) >>> 12);
+            encl.shrink(null);
+            return null;
+        });
+    }
+
+    /** One page's step of an SGX2 ioctl, under the lock: null to go on, else the outcome to stop with. */
+    @FunctionalInterface
+    private interface PageStep {
+        IoctlOutcome apply(EnclavePage entry, long addr, long count);
+    }
+
+    /**
+     * The page loop of the SGX2 ioctls: for each page of [offset, offset + length), direct reclaim,
+     * then under the lock {@code sgx_encl_load_page} and {@code step}. An error stops the loop with
+     * EAGAIN when the page was being reclaimed (EBUSY), else EFAULT, and the count done so far.
+     */
+    private IoctlOutcome forEachPage(long offset, long length, HostTask current, PageStep step) {
+        long c;
+        for (c = 0; c < length; c += 4096) {
+            long addr = encl.base + offset + c;
+            encl.drv.epc().allocator().reclaimDirect(current);
+            encl.lock.lock();
+            try {
+                IoctlOutcome stop = step.apply(encl.faults.loadPage(addr, current), addr, c);
+                if (stop != null) {
+                    return stop;
+                }
+            } catch (ErrnoException ex) {
+                return new IoctlOutcome(c, 0, ex.errno() == Errno.EBUSY ? Errno.EAGAIN : Errno.EFAULT);
+            } finally {
+                encl.lock.unlock();
+            }
+        }
+        return IoctlOutcome.ok(c);
+    }
+
+    /** The checks every SGX2 ioctl starts with: an SGX2 CPU, an initialised enclave, a valid range. */
+    private Errno sgx2Ready(long offset, long length) {
+        if (!encl.cpu.sgx2()) {
+            return Errno.ENODEV;
+        }
+        if (!encl.has(Enclave.INITIALIZED)) {
+            return Errno.EINVAL;
+        }
+        return validateOffsetLength(offset, length);
+    }
+
+    /** {@code sgx_validate_offset_length}. */
+    private Errno validateOffsetLength(long offset, long length) {
+        if ((offset & 0xFFF) != 0) {
+            return Errno.EINVAL;
+        }
+        if (length == 0 || (length & 0xFFF) != 0) {
+            return Errno.EINVAL;
+        }
+        if (Long.compareUnsigned(offset + length, offset) < 0) {
+            return Errno.EINVAL;
+        }
+        if (Long.compareUnsigned(offset + length - 4096, encl.size) >= 0) {
+            return Errno.EINVAL;
+        }
+        return null;
+    }
+
+    /** {@code sgx_validate_secinfo}. */
+    private static Errno validateSecInfo(SecInfo s) {
+        long perm = s.flags() & SecInfo.PERM_MASK;
+        int pt = s.pageTypeEncoding();
+        if (pt != PageType.REG.encoding() && pt != PageType.TCS.encoding()) {
+            return Errno.EINVAL;
+        }
+        if ((perm & SecInfo.W) != 0 && (perm & SecInfo.R) == 0) {
+            return Errno.EINVAL;
+        }
+        if (pt == PageType.TCS.encoding() && perm != 0) {
+            return Errno.EINVAL;
+        }
+        if ((s.flags() & ~(SecInfo.PERM_MASK | 0xFF00L)) != 0) {
+            return Errno.EINVAL;
+        }
+        return null;
+    }
+
+    /** {@code sgx_enclave_etrack}: ETRACK, then the IPI that flushes the modified page's translations. */
+    private void etrack(EpcFrame page) {
+        encl.cpu.etrack(encl.account, encl.secs.frame);
+        boolean waited = page.fence();
+        page.unfence();
+        if (waited) {
+            encl.account.charge(CostEvent.AEX);
+            encl.account.charge(CostEvent.ERESUME);
+        }
+    }
+
+    private static long le(byte[] b, int at, int len) {
+        long v = 0;
+        for (int i = len - 1; i >= 0; i--) {
+            v = (v << 8) | (b[at + i] & 0xFF);
+        }
+        return v;
+    }
+
+}
