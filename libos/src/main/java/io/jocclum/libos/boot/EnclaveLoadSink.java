@@ -1,12 +1,12 @@
 package io.jocclum.libos.boot;
 
 import io.jocclum.libos.layout.EnclaveLayout;
-import io.jocclum.libos.layout.LoadSink;
 import io.jocclum.libos.layout.Region;
-import io.jocclum.libos.layout.Secs;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.SgxIoctl;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.SecsParams;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -49,7 +49,7 @@ final class EnclaveLoadSink implements LoadSink {
     }
 
     @Override
-    public void ecreate(Secs secs) {
+    public void ecreate(SecsParams secs) {
         fd.create(io.jocclum.sgx.arch.Secs.forCreate(base, secs.size(), secs.ssaFrameSize(), secs.miscSelect(),
                 secs.attributes()).toBytes());
     }

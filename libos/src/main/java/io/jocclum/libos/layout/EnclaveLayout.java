@@ -8,6 +8,9 @@ import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.PageSource;
+import io.jocclum.sgx.image.SecsParams;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -59,12 +62,12 @@ public final class EnclaveLayout {
     private static final long PAGE = Sgx.PAGE_SIZE;
 
     private final EnclaveXml xml;
-    private final Secs secs;
+    private final SecsParams secs;
     private final List<Region> regions;
     private final MeasuredData data;
     private final long threadContextSize;
 
-    private EnclaveLayout(EnclaveXml xml, Secs secs, List<Region> regions, MeasuredData data, long threadContextSize) {
+    private EnclaveLayout(EnclaveXml xml, SecsParams secs, List<Region> regions, MeasuredData data, long threadContextSize) {
         this.xml = xml;
         this.secs = secs;
         this.regions = Collections.unmodifiableList(regions);
@@ -144,7 +147,7 @@ public final class EnclaveLayout {
             if (end > Resolver.MAX_ADDRESS_SPACE) {
                 throw new ArithmeticException();
             }
-            Secs secs = new Secs(Math.max(2 * PAGE, ceilPow2(end)), ssaFrame, attributes, (int) xml.miscSelect());
+            SecsParams secs = new SecsParams(Math.max(2 * PAGE, ceilPow2(end)), ssaFrame, attributes, (int) xml.miscSelect());
             List<MeasuredData.Entry> entries = new ArrayList<>(rs.size());
             for (Region r : rs) {
                 entries.add(new MeasuredData.Entry(r.kind(), r.thread(), r.offset(), r.size(), r.secInfo(), r.measured(),
@@ -246,7 +249,7 @@ public final class EnclaveLayout {
 
     // ---- queries ------------------------------------------------------------------------------
 
-    public Secs secs() {
+    public SecsParams secs() {
         return secs;
     }
 

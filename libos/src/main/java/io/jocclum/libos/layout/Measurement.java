@@ -3,6 +3,8 @@ package io.jocclum.libos.layout;
 import io.jocclum.libos.config.EnclaveXml;
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.SecsParams;
 import io.jocclum.sgx.measure.MeasurementBuilder;
 import io.jocclum.sgx.measure.SigStruct;
 
@@ -30,7 +32,7 @@ public final class Measurement {
         MeasurementBuilder mb = new MeasurementBuilder();
         layout.load(new LoadSink() {
             @Override
-            public void ecreate(Secs secs) {
+            public void ecreate(SecsParams secs) {
                 mb.ecreate(secs.ssaFrameSize(), secs.size());
             }
 

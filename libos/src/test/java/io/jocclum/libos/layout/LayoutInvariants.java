@@ -3,6 +3,8 @@ package io.jocclum.libos.layout;
 import io.jocclum.libos.config.EnclaveXml;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.SecsParams;
 
 import java.util.List;
 
@@ -56,7 +58,7 @@ public final class LayoutInvariants {
             long last = -1;
 
             @Override
-            public void ecreate(Secs s) {
+            public void ecreate(SecsParams s) {
                 assertThat(s).isEqualTo(l.secs());
             }
 

@@ -7,6 +7,8 @@ import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Templates;
 import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.SecsParams;
 import io.jocclum.sgx.measure.SigStruct;
 import io.jocclum.sgx.measure.SigningKey;
 import org.junit.jupiter.api.Test;
@@ -92,7 +94,7 @@ class MeasurementTest {
             long[] bytes = {0};
             l.load(new LoadSink() {
                 @Override
-                public void ecreate(Secs secs) {
+                public void ecreate(SecsParams secs) {
                     bytes[0] += 64;
                 }
 

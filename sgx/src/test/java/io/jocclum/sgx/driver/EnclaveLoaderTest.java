@@ -3,6 +3,7 @@ package io.jocclum.sgx.driver;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Tcs;
+import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.measure.MeasurementBuilder;
 import io.jocclum.sgx.measure.SigStruct;
 import io.jocclum.sgx.testing.SgxInvariantsExtension;
@@ -30,8 +31,8 @@ class EnclaveLoaderTest {
                 new EnclaveImage.Segment(0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(0x1000, 2, 0x1000, 0, 0), true),
                 new EnclaveImage.Segment(0x1000, 3 * 4096, SecInfo.reg(SecInfo.R | SecInfo.X), code, true),
                 new EnclaveImage.Segment(0x4000, 4096, SecInfo.reg(SecInfo.R | SecInfo.W), data, false),
-                new EnclaveImage.Segment(0x5000, 10 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, true),
-                new EnclaveImage.Segment(0x20000, 4 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, false));
+                EnclaveImage.Segment.zero(0x5000, 10 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), true),
+                EnclaveImage.Segment.zero(0x20000, 4 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), false));
         EnclaveImage img = new EnclaveImage(BASE, 1 << 20, 2, SgxTestSupport.attributes(), 0, segs);
 
         MeasurementBuilder m = new MeasurementBuilder().ecreate(2, 1 << 20);
