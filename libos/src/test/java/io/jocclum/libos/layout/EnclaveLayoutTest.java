@@ -105,7 +105,7 @@ class EnclaveLayoutTest {
     void theLoadSequenceIsEcreateThenEaddEachFollowedByItsEextends() {
         EnclaveLayout l = layout(Templates.guideExample(), true);
         List<String> seq = new ArrayList<>();
-        l.load(new LoadSink() {
+        l.image().load(new LoadSink() {
             @Override
             public void ecreate(SecsParams secs) {
                 seq.add("ECREATE " + secs.size());

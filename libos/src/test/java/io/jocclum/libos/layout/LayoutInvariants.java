@@ -54,7 +54,7 @@ public final class LayoutInvariants {
         assertThat(l.region(RegionKind.RESERVED_USER).offset() % EnclaveLayout.USER_ALIGN).isZero();
         // what is measured and added, counted two ways
         long[] seen = new long[2];
-        l.load(new LoadSink() {
+        l.image().load(new LoadSink() {
             long last = -1;
 
             @Override

@@ -92,7 +92,7 @@ class MeasurementTest {
         for (boolean edmm : new boolean[]{false, true}) {
             EnclaveLayout l = layout(Templates.guideExample(), edmm, new byte[32]);
             long[] bytes = {0};
-            l.load(new LoadSink() {
+            l.image().load(new LoadSink() {
                 @Override
                 public void ecreate(SecsParams secs) {
                     bytes[0] += 64;
