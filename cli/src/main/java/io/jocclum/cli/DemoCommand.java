@@ -2,6 +2,7 @@ package io.jocclum.cli;
 
 import io.jocclum.api.Wait;
 import io.jocclum.libos.boot.BootException;
+import io.jocclum.libos.build.EnclaveBuilder;
 import io.jocclum.libos.boot.BootOptions;
 import io.jocclum.libos.boot.LibOs;
 import io.jocclum.libos.boot.RunStats;
@@ -73,7 +74,7 @@ final class DemoCommand implements Callable<Integer> {
             printRuns(workload, run1, run2);
         } finally {
             if (!keep) {
-                InstanceBuild.deleteTree(dir);
+                EnclaveBuilder.deleteTree(dir);
             }
         }
         return 0;

@@ -32,7 +32,9 @@ import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.EnclaveStats;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.driver.EnclaveFd;
+import io.jocclum.sgx.driver.EnclaveLoader;
 import io.jocclum.sgx.driver.SgxPlatform;
+import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.cgroup.Cgroup;
 import io.jocclum.sgx.cgroup.Controller;
 import io.jocclum.sgx.cgroup.HostTask;
@@ -58,10 +60,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>Build/run mismatch (config-edmm.md): an instance built for EDMM on a platform without
  *   SGX2 is refused ({@link BootException}); a non-EDMM build on SGX2 runs without EDMM.</li>
  *   <li>The platform starts ({@link PlatformSettings}); a host task opens
- *   {@code /dev/sgx_enclave}; {@link EnclaveLayout#load} drives ECREATE and, page by page, EADD
- *   and EEXTEND through the driver's ioctls ({@link EnclaveLoadSink}), at SECS.BASEADDR =
- *   SECS.SIZE (naturally aligned); EINIT with the build's SIGSTRUCT, which checks that the
- *   measurement equals the one {@code jocclum print mrenclave} shows.</li>
+ *   {@code /dev/sgx_enclave}; {@link EnclaveLoader} adds the layout's {@link EnclaveImage} (the
+ *   one the build measured) through the driver's ioctls, CREATE then ADD_PAGES with
+ *   SGX_PAGE_MEASURE for measured pages, at SECS.BASEADDR = SECS.SIZE (naturally aligned); EINIT
+ *   with the build's SIGSTRUCT, which checks that the measurement equals the one
+ *   {@code jocclum print mrenclave} shows.</li>
  *   <li>The untrusted runtime ECALLs into the LibOS through TCS 0 (charged); the LibOS then reads
  *   its internal config and sets up: the user space over the layout's reserved memory (and, on
  *   EDMM, the uncommitted user region), the file system (the image snapshot read-only at /, a
@@ -192,14 +195,14 @@ public final class LibOs implements AutoCloseable {
                 cgroups.attach(task, cg);
             }
             fd = platform.openEnclave(task);
-            long base = size;
-            EnclaveLoadSink sink = new EnclaveLoadSink(fd, base, layout);
+            EnclaveImage image = layout.image();
+            long base = image.base();
+            EnclaveLoader loader = new EnclaveLoader(fd);
             try {
-                layout.load(sink);
-                sink.finish();
+                loader.add(image);
             } catch (ErrnoException e) {
                 throw new BootException("the enclave could not be loaded on this platform (" + e.errno() + " after "
-                        + sink.pagesAdded() + " of " + layout.eaddCount() + " pages, " + ps.describe() + "): " + advice(e.errno()));
+                        + loader.pagesAdded() + " of " + layout.eaddCount() + " pages, " + ps.describe() + "): " + advice(e.errno()));
             }
             try {
                 fd.init(built.sigStruct().toBytes());

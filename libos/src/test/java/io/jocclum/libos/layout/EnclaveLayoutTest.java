@@ -11,6 +11,9 @@ import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.PageSource;
+import io.jocclum.sgx.image.SecsParams;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -102,9 +105,9 @@ class EnclaveLayoutTest {
     void theLoadSequenceIsEcreateThenEaddEachFollowedByItsEextends() {
         EnclaveLayout l = layout(Templates.guideExample(), true);
         List<String> seq = new ArrayList<>();
-        l.load(new LoadSink() {
+        l.image().load(new LoadSink() {
             @Override
-            public void ecreate(Secs secs) {
+            public void ecreate(SecsParams secs) {
                 seq.add("ECREATE " + secs.size());
             }
 

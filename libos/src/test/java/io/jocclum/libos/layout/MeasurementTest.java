@@ -7,6 +7,8 @@ import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Templates;
 import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.SecsParams;
 import io.jocclum.sgx.measure.SigStruct;
 import io.jocclum.sgx.measure.SigningKey;
 import org.junit.jupiter.api.Test;
@@ -90,9 +92,9 @@ class MeasurementTest {
         for (boolean edmm : new boolean[]{false, true}) {
             EnclaveLayout l = layout(Templates.guideExample(), edmm, new byte[32]);
             long[] bytes = {0};
-            l.load(new LoadSink() {
+            l.image().load(new LoadSink() {
                 @Override
-                public void ecreate(Secs secs) {
+                public void ecreate(SecsParams secs) {
                     bytes[0] += 64;
                 }
 

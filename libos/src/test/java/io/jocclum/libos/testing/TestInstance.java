@@ -1,16 +1,13 @@
 package io.jocclum.libos.testing;
 
-import io.jocclum.libos.config.ImageDigest;
-import io.jocclum.libos.config.InternalConfig;
+import io.jocclum.libos.build.EnclaveBuilder;
 import io.jocclum.libos.config.OcclumJson;
 import io.jocclum.libos.config.PlatformRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Templates;
 import io.jocclum.libos.layout.BuiltEnclave;
-import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.InstancePaths;
-import io.jocclum.libos.layout.Measurement;
 import io.jocclum.sgx.measure.SigStruct;
 import io.jocclum.sgx.measure.SigningKey;
 import tools.jackson.core.json.JsonReadFeature;
@@ -23,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.security.interfaces.RSAPrivateCrtKey;
 import java.util.LinkedHashMap;
@@ -31,9 +27,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A built instance made in a directory the way {@code jocclum build} makes one (same resolution,
- * layout, measurement and SIGSTRUCT; none of the CLI's fingerprinting and atomic commit). For
- * tests and benchmarks only.
+ * A built instance made in a directory by {@code jocclum build}'s pipeline ({@link EnclaveBuilder}:
+ * same snapshot, resolution, layout, measurement and SIGSTRUCT; none of the CLI's fingerprinting
+ * and atomic commit). For tests and benchmarks only.
  *
  * <pre>
  * BuiltEnclave b = TestInstance.builder(dir).edmm(true)
@@ -117,18 +113,8 @@ public final class TestInstance {
                 byte[] json = json();
                 Files.write(paths.occlumJson(), json);
                 ResolvedConfig resolved = OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, edmm));
-                Path snapshot = paths.imageSnapshot();
-                deleteTree(snapshot);
-                copyTree(paths.image(), snapshot);
-                byte[] digest = ImageDigest.of(snapshot);
-                InternalConfig internal = resolved.internalConfig(ImageDigest.hex(digest));
-                byte[] internalBytes = internal.toBytes();
-                EnclaveLayout layout = EnclaveLayout.plan(resolved.enclaveXml(), internalBytes, digest);
-                byte[] mr = Measurement.mrenclave(layout);
-                SigStruct sig = Measurement.sigStruct(layout, mr, SigStruct.bcdDate(2026, 1, 1)).sign(key());
-                Files.write(paths.enclaveXml(), resolved.enclaveXml().toBytes());
-                Files.write(paths.internalConfig(), internalBytes);
-                Files.write(paths.sigStruct(), sig.toBytes());
+                EnclaveBuilder.deleteTree(paths.imageSnapshot());
+                EnclaveBuilder.build(resolved, paths.image(), paths.build(), key(), SigStruct.bcdDate(2026, 1, 1));
                 return BuiltEnclave.load(paths);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -159,29 +145,6 @@ public final class TestInstance {
                 }
             }
             return MAPPER.writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
-        }
-    }
-
-    static void copyTree(Path from, Path to) throws IOException {
-        Files.createDirectories(to);
-        for (ImageDigest.Entry e : ImageDigest.entries(from)) {
-            Path dst = to.resolve(e.relative());
-            if (Files.isDirectory(e.path())) {
-                Files.createDirectories(dst);
-            } else {
-                Files.copy(e.path(), dst, StandardCopyOption.COPY_ATTRIBUTES);
-            }
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var s = Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }

@@ -7,7 +7,7 @@ import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.cost.EnclaveStats;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.driver.EnclaveFd;
-import io.jocclum.sgx.driver.EnclaveImage;
+import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.driver.EnclaveLoader;
 import io.jocclum.sgx.driver.PlatformConfig;
 import io.jocclum.sgx.driver.SgxPlatform;
@@ -91,8 +91,8 @@ public final class PlatformEnclave implements AutoCloseable {
             base = lo & -size;
         }
         List<EnclaveImage.Segment> segs = layout.reservedSize() == 0 ? List.of()
-                : List.of(new EnclaveImage.Segment(layout.reservedBase() - base, layout.reservedSize(),
-                        SecInfo.reg(SecInfo.R | SecInfo.W | SecInfo.X), null, false));
+                : List.of(EnclaveImage.Segment.zero(layout.reservedBase() - base, layout.reservedSize(),
+                        SecInfo.reg(SecInfo.R | SecInfo.W | SecInfo.X), false));
         int miscSelect = layout.hasUserRegion() ? 1 : 0; // MISCSELECT.EXINFO for EDMM builds
         return new EnclaveImage(base, size, 1, new Attributes(Attributes.MODE64BIT | Attributes.DEBUG, Attributes.XFRM_LEGACY),
                 miscSelect, segs);

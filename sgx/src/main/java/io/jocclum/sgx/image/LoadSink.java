@@ -1,16 +1,16 @@
-package io.jocclum.libos.layout;
+package io.jocclum.sgx.image;
 
 import io.jocclum.sgx.arch.SecInfo;
 
 /**
- * Receives the loader's leaf sequence from {@link EnclaveLayout#load}: one {@link #ecreate}, then
- * for every page added at load, in region order, one {@link #eadd} followed (for measured pages)
- * by sixteen {@link #eextend} calls for its 256-byte chunks in ascending order. The boot drives
- * the simulated CPU from it; {@link Measurement} drives the SDM hash from it.
+ * Receives the leaf sequence of loading an image from {@link EnclaveImage#load}: one
+ * {@link #ecreate}, then for every page, in segment order, one {@link #eadd} followed (for measured
+ * pages) by sixteen {@link #eextend} calls for its 256-byte chunks in ascending order.
+ * {@link EnclaveImage#mrEnclave} drives the SDM hash from it.
  */
 public interface LoadSink {
 
-    void ecreate(Secs secs);
+    void ecreate(SecsParams secs);
 
     /**
      * EADD of the page at {@code offset}. {@code page} holds its 4096 bytes; it is valid only

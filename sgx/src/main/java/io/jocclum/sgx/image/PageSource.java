@@ -1,13 +1,13 @@
-package io.jocclum.libos.layout;
+package io.jocclum.sgx.image;
 
 import io.jocclum.sgx.arch.Sgx;
 
 import java.util.Arrays;
 
-/** The content of each page of a region as the loader adds it. */
+/** The content of each page of a segment (or a LibOS region) as the loader adds it. */
 public sealed interface PageSource {
 
-    /** Writes page {@code index} of the region (4096 bytes) into {@code dst}. */
+    /** Writes page {@code index} of the segment (4096 bytes) into {@code dst}. */
     void page(long index, byte[] dst);
 
     /** True when every page has the same content (a loader may fill its buffer once). */
@@ -63,6 +63,11 @@ public sealed interface PageSource {
         @Override
         public byte[] data() {
             return data.clone();
+        }
+
+        /** Bytes of {@link #data()}. */
+        public int length() {
+            return data.length;
         }
 
         @Override
