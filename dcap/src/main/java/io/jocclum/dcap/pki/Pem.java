@@ -93,6 +93,9 @@ public final class Pem {
             } catch (IllegalArgumentException e) {
                 throw new PemException(bodyStart, "PEM block '" + label + "' is not valid base64 (" + e.getMessage() + ")");
             }
+            if (!Base64.getEncoder().encodeToString(der).contentEquals(b64)) {
+                throw new PemException(bodyStart, "PEM block '" + label + "' is not canonical base64 (non-zero padding bits)");
+            }
             out.add(new Block(label, der, begin));
             pos = foot + footer.length();
         }
