@@ -31,7 +31,7 @@ import java.util.List;
  * Stateless otherwise and thread-safe; callers guarantee that no one else changes the pages of
  * the ranges they pass.
  */
-final class Epc {
+final class VmEpc {
     static final long R = SecInfo.R;
     static final long RW = SecInfo.R | SecInfo.W;
     static final long RWX = SecInfo.R | SecInfo.W | SecInfo.X;
@@ -51,7 +51,7 @@ final class Epc {
     /** Pages the platform can neither restore nor give back: skipped by every operation here. */
     final LostPages lost;
 
-    Epc(EnclaveContext ctx, UserSpaceLayout layout, VmCounters counters, LostPages lost) {
+    VmEpc(EnclaveContext ctx, UserSpaceLayout layout, VmCounters counters, LostPages lost) {
         this.ctx = ctx;
         this.lost = lost;
         this.edmm = layout.hasUserRegion();
@@ -75,12 +75,12 @@ final class Epc {
         return p;
     }
 
-    static long base(Region r) {
-        return r == Region.RESERVED ? RWX : RW;
+    static long base(UserMemoryKind r) {
+        return r == UserMemoryKind.RESERVED ? RWX : RW;
     }
 
     /** EPCM permissions of a committed page of a VMA with {@code prot} in {@code r}. */
-    static long epcm(Region r, int prot) {
+    static long epcm(UserMemoryKind r, int prot) {
         long h = hw(prot);
         return h == RW ? base(r) : h;
     }
@@ -88,11 +88,11 @@ final class Epc {
     // ---- permissions -------------------------------------------------------------------------
 
     /** Changes the EPCM permissions of the committed pages of [s, e) from {@code from} to {@code to} (EDMM only). */
-    void transition(Region r, long s, long e, long from, long to) {
+    void transition(UserMemoryKind r, long s, long e, long from, long to) {
         if (!edmm || from == to || s >= e) {
             return;
         }
-        List<long[]> runs = r == Region.RESERVED ? List.of(new long[] {s, e}) : committedRuns(s, e);
+        List<long[]> runs = r == UserMemoryKind.RESERVED ? List.of(new long[] {s, e}) : committedRuns(s, e);
         for (long[] run : withoutLost(runs)) {
             guarded(run[0], run[1], (a, b) -> changeRun(a, b, from, to));
         }
@@ -227,15 +227,15 @@ final class Epc {
      * committed at the base permissions. The caller then writes contents and applies the VMA's
      * permissions with {@link #transition} from the base.
      */
-    void commitEagerly(Region r, long s, long e) {
-        if (r == Region.USER_REGION) {
+    void commitEagerly(UserMemoryKind r, long s, long e) {
+        if (r == UserMemoryKind.USER_REGION) {
             counters.pagesCommittedEagerly.add(commit(s, e, RW));
         }
     }
 
     /** True if every page of [s, e) is committed. */
-    boolean allCommitted(Region r, long s, long e) {
-        return r == Region.RESERVED || tracker.allCommitted(s, e);
+    boolean allCommitted(UserMemoryKind r, long s, long e) {
+        return r == UserMemoryKind.RESERVED || tracker.allCommitted(s, e);
     }
 
     // ---- freeing ------------------------------------------------------------------------------
@@ -245,8 +245,8 @@ final class Epc {
      * user region with {@code giveBack}: the committed pages are trimmed; otherwise the committed
      * (user region) or dirty (reserved) pages get the base permissions back and are zeroed.
      */
-    void scrub(Region r, long s, long e, int prot, boolean giveBack) {
-        if (r == Region.USER_REGION && giveBack) {
+    void scrub(UserMemoryKind r, long s, long e, int prot, boolean giveBack) {
+        if (r == UserMemoryKind.USER_REGION && giveBack) {
             trim(s, e);
             return;
         }
@@ -259,8 +259,8 @@ final class Epc {
      * user-region page the platform cannot bring back is given back instead; a reserved one (never
      * given back) that cannot be zeroed is retired.
      */
-    void zero(Region r, long s, long e) {
-        if (r == Region.RESERVED) {
+    void zero(UserMemoryKind r, long s, long e) {
+        if (r == UserMemoryKind.RESERVED) {
             List<long[]> runs = new ArrayList<>();
             dirty.forEachDirtyRun(s, e, (a, b) -> runs.add(new long[] {a, b}));
             for (long[] run : withoutLost(runs)) {
@@ -340,8 +340,8 @@ final class Epc {
     }
 
     /** A free range leaving the VM's hands (chunk given back): its committed user-region pages are trimmed. */
-    void giveBackFree(Region r, long s, long e) {
-        if (r == Region.USER_REGION) {
+    void giveBackFree(UserMemoryKind r, long s, long e) {
+        if (r == UserMemoryKind.USER_REGION) {
             trim(s, e);
         }
     }
@@ -349,11 +349,11 @@ final class Epc {
     // ---- contents -----------------------------------------------------------------------------
 
     /** Writes bytes into committed, writable memory, marking reserved pages dirty. */
-    void write(Region r, long address, MemorySegment src, long offset, long length) {
+    void write(UserMemoryKind r, long address, MemorySegment src, long offset, long length) {
         if (length == 0) {
             return;
         }
-        if (r == Region.RESERVED) {
+        if (r == UserMemoryKind.RESERVED) {
             dirty.mark(address, address + length);
         }
         ctx.write(address, src, offset, length);
@@ -364,7 +364,7 @@ final class Epc {
      * {@code address}; bytes past end of file stay zero. Read errors: ENOMEM stays, others become
      * EACCES (as Occlum's mmap reports them).
      */
-    void fillFromFile(Region r, long address, long length, MappableFile f, long fileOffset) {
+    void fillFromFile(UserMemoryKind r, long address, long length, MappableFile f, long fileOffset) {
         byte[] buf = new byte[(int) Math.min(IO_CHUNK, length)];
         ByteBuffer bb = ByteBuffer.wrap(buf);
         MemorySegment seg = MemorySegment.ofArray(buf);
@@ -398,12 +398,12 @@ final class Epc {
      * {@code dst}, committing destination user-region pages at base permissions as needed. The
      * source must be readable in the EPCM.
      */
-    void copy(Region sr, long src, Region dr, long dst, long length) {
+    void copy(UserMemoryKind sr, long src, UserMemoryKind dr, long dst, long length) {
         byte[] buf = new byte[(int) Math.min(IO_CHUNK, length)];
         MemorySegment seg = MemorySegment.ofArray(buf);
         PageRun run = (a, b) -> {
             long d = dst + (a - src);
-            if (dr == Region.USER_REGION) {
+            if (dr == UserMemoryKind.USER_REGION) {
                 counters.pagesCommittedEagerly.add(commit(d, d + (b - a), RW));
             }
             for (long x = a; x < b; x += buf.length) {
@@ -412,7 +412,7 @@ final class Epc {
                 write(dr, dst + (x - src), seg, 0, n);
             }
         };
-        if (sr == Region.RESERVED) {
+        if (sr == UserMemoryKind.RESERVED) {
             dirty.forEachDirtyRun(src, src + length, run);
         } else {
             // collect first: the copy commits destination pages, which may share the source's tracker stripes
