@@ -9,12 +9,12 @@ import java.time.InstantSource;
  * Implementations: {@link MemFs} (tmpfs), {@link HostFs} (the image and hostfs mounts, backed by
  * a host directory) and {@link DevFs}.
  */
-abstract class FileSystem {
+abstract class GuestFileSystem {
     final long dev;
     final boolean readOnly;
     final InstantSource wallClock;
 
-    FileSystem(long dev, boolean readOnly, InstantSource wallClock) {
+    GuestFileSystem(long dev, boolean readOnly, InstantSource wallClock) {
         this.dev = dev;
         this.readOnly = readOnly;
         this.wallClock = wallClock;
