@@ -17,11 +17,11 @@ import io.jocclum.sgx.enclave.Enclave;
  * enclave; {@link #pageIsZero} then answers true (not checkable), which only weakens the
  * clean-on-free check for such pages — free pages are always readable.
  */
-final class PlatformEpcmView implements EpcmView {
+final class EnclaveEpcmView implements EpcmView {
     private final Enclave enclave;
     private final EnclaveContext ctx;
 
-    PlatformEpcmView(Enclave enclave, EnclaveContext ctx) {
+    EnclaveEpcmView(Enclave enclave, EnclaveContext ctx) {
         this.enclave = enclave;
         this.ctx = ctx;
     }

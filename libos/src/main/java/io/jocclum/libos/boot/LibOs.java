@@ -444,7 +444,7 @@ public final class LibOs implements AutoCloseable {
     public void checkInvariants() {
         List<String> problems = new ArrayList<>();
         try {
-            userSpace.checkInvariants(new PlatformEpcmView(fd.enclave(), fd.context()));
+            userSpace.checkInvariants(new EnclaveEpcmView(fd.enclave(), fd.context()));
         } catch (IllegalStateException e) {
             problems.add(e.getMessage());
         }
