@@ -13,13 +13,13 @@ import java.util.List;
  * was overruled. Occlum's generator lets {@code feature.enable_edmm} force EDMM even in SIM mode;
  * we follow the guide.
  */
-public record Platform(SgxMode sgxMode, boolean edmm, String reason, List<String> warnings) {
+public record BuildPath(SgxMode sgxMode, boolean edmm, String reason, List<String> warnings) {
 
-    public Platform {
+    public BuildPath {
         warnings = List.copyOf(warnings);
     }
 
-    public static Platform decide(PlatformRequest request, boolean featureEnableEdmm) {
+    public static BuildPath decide(BuildRequest request, boolean featureEnableEdmm) {
         List<String> warnings = new ArrayList<>(request.warnings());
         String requestedBy = request.edmmRequested() ? request.edmmSource()
                 : featureEnableEdmm ? "feature.enable_edmm in Occlum.json" : "";
@@ -28,21 +28,21 @@ public record Platform(SgxMode sgxMode, boolean edmm, String reason, List<String
                 warnings.add("EDMM was requested by " + requestedBy + ", but " + request.sgxModeSource()
                         + " outranks it: simulation mode never uses EDMM, so this is a non-EDMM build.");
             }
-            return new Platform(SgxMode.SIM, false, "SIM mode from " + request.sgxModeSource()
+            return new BuildPath(SgxMode.SIM, false, "SIM mode from " + request.sgxModeSource()
                     + ", which never uses EDMM", warnings);
         }
         if (!requestedBy.isEmpty()) {
-            return new Platform(SgxMode.HW, true, "HW mode, EDMM requested by " + requestedBy, warnings);
+            return new BuildPath(SgxMode.HW, true, "HW mode, EDMM requested by " + requestedBy, warnings);
         }
-        return new Platform(SgxMode.HW, false, "HW mode, EDMM not requested", warnings);
+        return new BuildPath(SgxMode.HW, false, "HW mode, EDMM not requested", warnings);
     }
 
     /** A platform without reasons, for tests and the demo. */
-    public static Platform of(SgxMode mode, boolean edmm) {
+    public static BuildPath of(SgxMode mode, boolean edmm) {
         if (mode == SgxMode.SIM && edmm) {
             throw new IllegalArgumentException("simulation mode never uses EDMM");
         }
-        return new Platform(mode, edmm, edmm ? "EDMM" : "non-EDMM", List.of());
+        return new BuildPath(mode, edmm, edmm ? "EDMM" : "non-EDMM", List.of());
     }
 
     /** "EDMM (SGX2)" or "non-EDMM". */

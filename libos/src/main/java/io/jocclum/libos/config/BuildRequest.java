@@ -7,7 +7,7 @@ import java.util.Set;
 
 /**
  * What the person running {@code build} asked for, from the command line and the environment,
- * before Occlum.json's {@code feature.enable_edmm} is seen. {@link Platform#decide} turns it into
+ * before Occlum.json's {@code feature.enable_edmm} is seen. {@link BuildPath#decide} turns it into
  * the build path.
  *
  * <p>SGX mode: {@code --sgx-mode} wins over env {@code SGX_MODE} (Occlum lets an exported
@@ -18,24 +18,24 @@ import java.util.Set;
  * @param sgxModeSource  "SGX_MODE=SIM", "--sgx-mode SIM" or "default"
  * @param edmmSource     what asked for EDMM ("--enable-edmm", "ENABLE_EDMM=Y"), or "" if nothing did
  */
-public record PlatformRequest(SgxMode sgxMode, String sgxModeSource, boolean edmmRequested, String edmmSource,
+public record BuildRequest(SgxMode sgxMode, String sgxModeSource, boolean edmmRequested, String edmmSource,
                               List<String> warnings) {
 
     /** Occlum's truthy spellings of ENABLE_EDMM (tools/occlum). */
     public static final Set<String> TRUTHY = Set.of("Y", "YES", "Yes", "yes", "True", "true", "1");
 
-    public PlatformRequest {
+    public BuildRequest {
         warnings = List.copyOf(warnings);
     }
 
     /** Default: HW, no EDMM request. */
-    public static PlatformRequest defaults() {
-        return new PlatformRequest(SgxMode.HW, "default", false, "", List.of());
+    public static BuildRequest defaults() {
+        return new BuildRequest(SgxMode.HW, "default", false, "", List.of());
     }
 
     /** A request made only by flags (tests, demo). */
-    public static PlatformRequest of(SgxMode mode, boolean enableEdmm) {
-        return new PlatformRequest(mode, mode == SgxMode.HW ? "default" : "--sgx-mode " + mode, enableEdmm,
+    public static BuildRequest of(SgxMode mode, boolean enableEdmm) {
+        return new BuildRequest(mode, mode == SgxMode.HW ? "default" : "--sgx-mode " + mode, enableEdmm,
                 enableEdmm ? "--enable-edmm" : "", List.of());
     }
 
@@ -43,7 +43,7 @@ public record PlatformRequest(SgxMode sgxMode, String sgxModeSource, boolean edm
      * From the environment and the flags ({@code flagSgxMode} null when not given).
      * {@link ConfigException} when a mode is not HW or SIM.
      */
-    public static PlatformRequest from(Map<String, String> env, String flagSgxMode, boolean flagEnableEdmm) {
+    public static BuildRequest from(Map<String, String> env, String flagSgxMode, boolean flagEnableEdmm) {
         List<String> warnings = new ArrayList<>();
         String envMode = env.get("SGX_MODE");
         SgxMode mode = SgxMode.HW;
@@ -87,7 +87,7 @@ public record PlatformRequest(SgxMode sgxMode, String sgxModeSource, boolean edm
             edmm = true;
             edmmSource = "--enable-edmm";
         }
-        return new PlatformRequest(mode, modeSource, edmm, edmmSource, warnings);
+        return new BuildRequest(mode, modeSource, edmm, edmmSource, warnings);
     }
 
     /** A stable text of the request for the build's input fingerprint. */

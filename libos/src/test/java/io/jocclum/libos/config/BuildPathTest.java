@@ -9,15 +9,15 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-class PlatformTest {
+class BuildPathTest {
 
-    static Platform decide(Map<String, String> env, String flagMode, boolean flagEdmm, boolean feature) {
-        return Platform.decide(PlatformRequest.from(env, flagMode, flagEdmm), feature);
+    static BuildPath decide(Map<String, String> env, String flagMode, boolean flagEdmm, boolean feature) {
+        return BuildPath.decide(BuildRequest.from(env, flagMode, flagEdmm), feature);
     }
 
     @Test
     void edmmIsOffByDefault() {
-        Platform p = decide(Map.of(), null, false, false);
+        BuildPath p = decide(Map.of(), null, false, false);
         assertThat(p.sgxMode()).isEqualTo(SgxMode.HW);
         assertThat(p.edmm()).isFalse();
         assertThat(p.warnings()).isEmpty();
@@ -26,7 +26,7 @@ class PlatformTest {
     @ParameterizedTest
     @ValueSource(strings = {"Y", "YES", "Yes", "yes", "True", "true", "1"})
     void occlumsTruthySpellingsRequestEdmm(String value) {
-        Platform p = decide(Map.of("ENABLE_EDMM", value), null, false, false);
+        BuildPath p = decide(Map.of("ENABLE_EDMM", value), null, false, false);
         assertThat(p.edmm()).isTrue();
         assertThat(p.reason()).isEqualTo("HW mode, EDMM requested by ENABLE_EDMM=" + value);
     }
@@ -34,7 +34,7 @@ class PlatformTest {
     @ParameterizedTest
     @ValueSource(strings = {"y", "TRUE", "on", "2"})
     void otherSpellingsDoNotAndSaySo(String value) {
-        Platform p = decide(Map.of("ENABLE_EDMM", value), null, false, false);
+        BuildPath p = decide(Map.of("ENABLE_EDMM", value), null, false, false);
         assertThat(p.edmm()).isFalse();
         assertThat(p.warnings()).containsExactly("ENABLE_EDMM=" + value + " is not one of Y, YES, Yes, yes, True, true, 1,"
                 + " so it does not request EDMM.");
@@ -43,14 +43,14 @@ class PlatformTest {
     @ParameterizedTest
     @ValueSource(strings = {"N", "no", "false", "0"})
     void explicitNoIsQuiet(String value) {
-        Platform p = decide(Map.of("ENABLE_EDMM", value), null, false, false);
+        BuildPath p = decide(Map.of("ENABLE_EDMM", value), null, false, false);
         assertThat(p.edmm()).isFalse();
         assertThat(p.warnings()).isEmpty();
     }
 
     @Test
     void simOutranksEveryEdmmRequest() {
-        Platform env = decide(Map.of("ENABLE_EDMM", "Y", "SGX_MODE", "SIM"), null, false, false);
+        BuildPath env = decide(Map.of("ENABLE_EDMM", "Y", "SGX_MODE", "SIM"), null, false, false);
         assertThat(env.edmm()).isFalse();
         assertThat(env.sgxMode()).isEqualTo(SgxMode.SIM);
         assertThat(env.warnings()).containsExactly("EDMM was requested by ENABLE_EDMM=Y, but SGX_MODE=SIM outranks it:"
@@ -62,7 +62,7 @@ class PlatformTest {
 
     @Test
     void theFlagWinsOverTheEnvironmentWithAWarning() {
-        Platform p = decide(Map.of("SGX_MODE", "SIM"), "HW", true, false);
+        BuildPath p = decide(Map.of("SGX_MODE", "SIM"), "HW", true, false);
         assertThat(p.sgxMode()).isEqualTo(SgxMode.HW);
         assertThat(p.edmm()).isTrue();
         assertThat(p.warnings()).containsExactly("--sgx-mode HW overrides SGX_MODE=SIM from the environment.");
@@ -70,19 +70,19 @@ class PlatformTest {
 
     @Test
     void unknownModesAreConfigErrors() {
-        assertThatThrownBy(() -> PlatformRequest.from(Map.of("SGX_MODE", "HYPER"), null, false))
+        assertThatThrownBy(() -> BuildRequest.from(Map.of("SGX_MODE", "HYPER"), null, false))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("SGX_MODE=HYPER is not an SGX mode; allowed: HW (the default) or SIM.");
-        assertThatThrownBy(() -> PlatformRequest.from(Map.of(), "hw", false))
+        assertThatThrownBy(() -> BuildRequest.from(Map.of(), "hw", false))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("--sgx-mode hw is not an SGX mode; allowed: HW (the default) or SIM.");
     }
 
     @Test
     void theFingerprintSeparatesWhatChangesTheBuild() {
-        assertThat(PlatformRequest.from(Map.of("ENABLE_EDMM", "Y"), null, false).fingerprint())
-                .isEqualTo(PlatformRequest.from(Map.of(), null, true).fingerprint())
-                .isNotEqualTo(PlatformRequest.from(Map.of(), null, false).fingerprint())
-                .isNotEqualTo(PlatformRequest.from(Map.of(), "SIM", true).fingerprint());
+        assertThat(BuildRequest.from(Map.of("ENABLE_EDMM", "Y"), null, false).fingerprint())
+                .isEqualTo(BuildRequest.from(Map.of(), null, true).fingerprint())
+                .isNotEqualTo(BuildRequest.from(Map.of(), null, false).fingerprint())
+                .isNotEqualTo(BuildRequest.from(Map.of(), "SIM", true).fingerprint());
     }
 }
