@@ -9,7 +9,6 @@ import io.jocclum.api.Ioctls;
 import io.jocclum.api.Mman;
 import io.jocclum.api.Poll;
 import io.jocclum.api.SigAction;
-import io.jocclum.api.Signal;
 import io.jocclum.api.SockAddrIn;
 import io.jocclum.api.SpawnAction;
 import io.jocclum.api.Stat;
@@ -34,6 +33,7 @@ import io.jocclum.libos.process.GuestExit;
 import io.jocclum.libos.process.GuestThread;
 import io.jocclum.libos.process.Kernel;
 import io.jocclum.libos.process.Process;
+import io.jocclum.libos.signal.SignalDelivery;
 import io.jocclum.libos.signal.ThreadSignalState;
 import io.jocclum.libos.vm.AccessMode;
 import io.jocclum.libos.vm.GuestFault;
@@ -93,6 +93,7 @@ public final class SyscallFacade implements Syscalls {
     private final Caller caller;
     private final FdTable files;
     private final ThreadSignalState signals;
+    private final SignalDelivery delivery;
     private final ProcessVm vm;
     private final GuestMemory user;
     private final GuestMemory kmem;
@@ -101,8 +102,6 @@ public final class SyscallFacade implements Syscalls {
     private ByteBuffer scratch;
     /** Work since the last yield (this thread only). */
     private int ticks;
-    /** Handlers running on this thread: a mask left by a pwait call is restored only by the outermost boundary. */
-    private int delivering;
 
     public SyscallFacade(GuestThread thread, SyscallCounters counters) {
         this.thread = thread;
@@ -111,6 +110,7 @@ public final class SyscallFacade implements Syscalls {
         this.caller = thread.caller();
         this.files = caller.files();
         this.signals = thread.signals();
+        this.delivery = new SignalDelivery(signals, process.sighand(), process, this, GuestExit.INSTANCE);
         this.vm = process.vm();
         this.user = vm.memory(AccessMode.USER);
         this.kmem = vm.memory(AccessMode.KERNEL);
@@ -123,92 +123,14 @@ public final class SyscallFacade implements Syscalls {
     private void enter(Sysno s) {
         counters.increment(s);
         tick(SYSCALL_TICKS);
-        if (signals.attention()) {
-            boundary();
+        if (delivery.attention()) {
+            delivery.boundary();
         }
     }
 
     private void leave() {
-        if (signals.attention()) {
-            boundary();
-        }
-    }
-
-    /** Delivers what is pending: ends the thread if the process is dying, runs handlers, kills on fatal actions. */
-    private void boundary() {
-        if (process.dying()) {
-            throw GuestExit.INSTANCE;
-        }
-        ThreadSignalState.Delivery d;
-        while ((d = signals.dequeue()) != null) {
-            deliver(d);
-        }
-        if (delivering == 0) {
-            signals.finishDelivery();
-        }
-    }
-
-    /** Delivers one signal; returns true when it ran a handler with SA_RESTART. */
-    private boolean deliver(ThreadSignalState.Delivery d) {
-        if (d.fatal()) {
-            process.die(d.sig());
-            throw GuestExit.INSTANCE;
-        }
-        SigAction a = d.action();
-        if (a.kind() != SigAction.Kind.HANDLER) {
-            return true;
-        }
-        if ((a.flags() & Signal.SA_RESETHAND) != 0) {
-            process.sighand().set(d.sig(), SigAction.DEFAULT);
-        }
-        long old = signals.mask();
-        long blocked = old | a.mask() | ((a.flags() & Signal.SA_NODEFER) != 0 ? 0 : Signal.bit(d.sig()));
-        signals.setMaskRaw(blocked);
-        delivering++;
-        try {
-            a.handler().handle(this, d.sig());
-        } finally {
-            delivering--;
-            signals.setMaskRaw(old);
-        }
-        if (process.dying()) {
-            throw GuestExit.INSTANCE;
-        }
-        return (a.flags() & Signal.SA_RESTART) != 0;
-    }
-
-    /**
-     * An ERESTARTSYS came up: delivers the pending signals; returns normally when the call is to
-     * be restarted (every handler had SA_RESTART, or none ran), else throws EINTR.
-     */
-    private void restartOrEintr() {
-        if (process.dying()) {
-            throw GuestExit.INSTANCE;
-        }
-        boolean restart = true;
-        ThreadSignalState.Delivery d;
-        while ((d = signals.dequeue()) != null) {
-            restart &= deliver(d);
-        }
-        if (delivering == 0) {
-            signals.finishDelivery();
-        }
-        if (!restart) {
-            throw Errno.EINTR.exception("interrupted by a signal handler without SA_RESTART");
-        }
-    }
-
-    /** Runs the pending handlers and always restarts (pthread_join never fails with EINTR). */
-    private void deliverAndRestart() {
-        if (process.dying()) {
-            throw GuestExit.INSTANCE;
-        }
-        ThreadSignalState.Delivery d;
-        while ((d = signals.dequeue()) != null) {
-            deliver(d);
-        }
-        if (delivering == 0) {
-            signals.finishDelivery();
+        if (delivery.attention()) {
+            delivery.boundary();
         }
     }
 
@@ -561,7 +483,7 @@ public final class SyscallFacade implements Syscalls {
                 if (!restarting(e)) {
                     throw e;
                 }
-                restartOrEintr();
+                delivery.restartOrEintr(false);
             }
         }
     }
@@ -654,7 +576,7 @@ public final class SyscallFacade implements Syscalls {
                     if (!restarting(e)) {
                         throw e;
                     }
-                    deliverAndRestart();
+                    delivery.restartOrEintr(true);
                 }
             }
         } catch (RuntimeException e) {
@@ -851,7 +773,7 @@ public final class SyscallFacade implements Syscalls {
                     return total;
                 }
                 if (restarting(e)) {
-                    restartOrEintr();
+                    delivery.restartOrEintr(false);
                     continue;
                 }
                 throw e;
@@ -1012,7 +934,7 @@ public final class SyscallFacade implements Syscalls {
                     return total;
                 }
                 if (restarting(e)) {
-                    restartOrEintr();
+                    delivery.restartOrEintr(false);
                     continue;
                 }
                 throw e;
@@ -1515,7 +1437,7 @@ public final class SyscallFacade implements Syscalls {
                     if (!restarting(e)) {
                         throw e;
                     }
-                    restartOrEintr();
+                    delivery.restartOrEintr(false);
                 }
             }
         } catch (RuntimeException e) {
@@ -1576,7 +1498,7 @@ public final class SyscallFacade implements Syscalls {
                         return total;
                     }
                     if (restarting(e)) {
-                        restartOrEintr();
+                        delivery.restartOrEintr(false);
                         continue;
                     }
                     throw e;
@@ -1621,7 +1543,7 @@ public final class SyscallFacade implements Syscalls {
                     if (!restarting(e)) {
                         throw e;
                     }
-                    restartOrEintr();
+                    delivery.restartOrEintr(false);
                     continue;
                 }
                 ctx.ocall(n);
