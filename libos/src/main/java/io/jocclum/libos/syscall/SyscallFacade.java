@@ -40,6 +40,7 @@ import io.jocclum.libos.vm.GuestFault;
 import io.jocclum.libos.vm.GuestMemory;
 import io.jocclum.libos.vm.MappableFile;
 import io.jocclum.libos.vm.ProcessVm;
+import io.jocclum.libos.vm.UserCopy;
 import io.jocclum.sgx.cpu.EnclaveContext;
 
 import java.nio.ByteBuffer;
@@ -67,13 +68,11 @@ import java.util.List;
  * other exception of the LibOS: a failure that is not an errno is recorded as an internal error
  * of the kernel and reported to the guest as EIO.
  *
- * <p>Buffers: I/O goes through a per-thread heap buffer of at most {@link #CHUNK} bytes per
+ * <p>Buffers: I/O goes through a per-thread heap buffer of at most {@link UserCopy#CHUNK} bytes per
  * layer call; regular files and writes loop over chunks, reads from streams return what one call
  * delivers (a short read, as Linux may return). Not thread-safe: one per guest thread.
  */
 public final class SyscallFacade implements Syscalls {
-    /** Largest transfer per call to the layers below (bytes). */
-    static final int CHUNK = 1 << 20;
     /** MAX_RW_COUNT (include/linux/fs.h): INT_MAX rounded down to a page. */
     static final long MAX_RW_COUNT = Integer.MAX_VALUE & ~4095L;
     /** Most epoll events copied out per call (a call may return fewer than are ready, as the round-robin allows). */
@@ -96,10 +95,9 @@ public final class SyscallFacade implements Syscalls {
     private final SignalDelivery delivery;
     private final ProcessVm vm;
     private final GuestMemory user;
-    private final GuestMemory kmem;
+    private final UserCopy copy;
     private final SyscallCounters counters;
     private final EnclaveContext ctx;
-    private ByteBuffer scratch;
     /** Work since the last yield (this thread only). */
     private int ticks;
 
@@ -113,7 +111,7 @@ public final class SyscallFacade implements Syscalls {
         this.delivery = new SignalDelivery(signals, process.sighand(), process, this, GuestExit.INSTANCE);
         this.vm = process.vm();
         this.user = vm.memory(AccessMode.USER);
-        this.kmem = vm.memory(AccessMode.KERNEL);
+        this.copy = new UserCopy(vm.memory(AccessMode.KERNEL));
         this.counters = counters;
         this.ctx = kernel.ctx();
     }
@@ -494,7 +492,7 @@ public final class SyscallFacade implements Syscalls {
         try {
             Wait.Result r = waitLoop(pid, options);
             if (statusAddr != 0 && r.pid() != 0) {
-                kmem.writeInt(statusAddr, r.status());
+                copy.writeInt(statusAddr, r.status());
             }
             return r.pid();
         } catch (RuntimeException e) {
@@ -669,16 +667,6 @@ public final class SyscallFacade implements Syscalls {
         }
     }
 
-    private ByteBuffer scratch(long n) {
-        int want = (int) Math.min(n, CHUNK);
-        if (scratch == null || scratch.capacity() < want) {
-            int cap = Math.max(4096, Integer.highestOneBit(Math.max(1, want - 1)) << 1);
-            scratch = ByteBuffer.allocate(Math.min(cap, CHUNK)).order(ByteOrder.LITTLE_ENDIAN);
-        }
-        scratch.clear().limit(want);
-        return scratch;
-    }
-
     @Override
     public int open(String path, int flags, int mode) {
         return openat(io.jocclum.api.OpenFlags.AT_FDCWD, path, flags, mode, Sysno.OPEN);
@@ -755,7 +743,7 @@ public final class SyscallFacade implements Syscalls {
             long room = want - total;
             if (!loop) {
                 // a stream (pipe, socket, device) cannot give bytes back: take only what the buffer can hold
-                room = kmem.accessiblePrefix(buf + total, room, true);
+                room = copy.writablePrefix(buf + total, room);
                 if (room == 0) {
                     if (total > 0) {
                         return total;
@@ -763,7 +751,7 @@ public final class SyscallFacade implements Syscalls {
                     throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf + total) + " is not writable");
                 }
             }
-            ByteBuffer b = scratch(room);
+            ByteBuffer b = copy.buffer(room);
             int chunk = b.remaining();
             int n;
             try {
@@ -781,7 +769,7 @@ public final class SyscallFacade implements Syscalls {
             chargeHost(f, n);
             if (n > 0) {
                 b.flip();
-                int copied = copyOut(buf + total, b);
+                int copied = copy.copyToUser(buf + total, b);
                 if (copied < n) {
                     // copy_to_user stopped at an inaccessible page: read(2) returns the bytes copied
                     // (EFAULT when none), and a regular file's position advances by those only
@@ -800,70 +788,6 @@ public final class SyscallFacade implements Syscalls {
                 return total;
             }
         }
-    }
-
-    /**
-     * Copies {@code src} (position to limit) to guest memory at {@code addr}; returns the bytes
-     * copied, fewer than asked when a page cannot be written (the pages before it are written,
-     * as copy_to_user does).
-     */
-    private int copyOut(long addr, ByteBuffer src) {
-        int n = src.remaining();
-        int start = src.position();
-        try {
-            kmem.write(addr, src);
-            return n;
-        } catch (ErrnoException e) {
-            if (e.errno() != Errno.EFAULT) {
-                throw e;
-            }
-        }
-        int done = 0;
-        while (done < n) {
-            int len = (int) Math.min(n - done, 4096 - ((addr + done) & 4095));
-            try {
-                kmem.write(addr + done, src.duplicate().limit(start + done + len).position(start + done));
-            } catch (ErrnoException e) {
-                if (e.errno() != Errno.EFAULT) {
-                    throw e;
-                }
-                break;
-            }
-            done += len;
-        }
-        return done;
-    }
-
-    /**
-     * Fills {@code dst} (position to limit) from guest memory at {@code addr} and leaves its
-     * position after the bytes read; fewer than asked when a page cannot be read (copy_from_user).
-     */
-    private int copyIn(long addr, ByteBuffer dst) {
-        int n = dst.remaining();
-        int start = dst.position();
-        try {
-            kmem.read(addr, dst);
-            return n;
-        } catch (ErrnoException e) {
-            if (e.errno() != Errno.EFAULT) {
-                throw e;
-            }
-        }
-        int done = 0;
-        while (done < n) {
-            int len = (int) Math.min(n - done, 4096 - ((addr + done) & 4095));
-            try {
-                kmem.read(addr + done, dst.duplicate().limit(start + done + len).position(start + done));
-            } catch (ErrnoException e) {
-                if (e.errno() != Errno.EFAULT) {
-                    throw e;
-                }
-                break;
-            }
-            done += len;
-        }
-        dst.limit(start + n).position(start + done);
-        return done;
     }
 
     @Override
@@ -909,11 +833,11 @@ public final class SyscallFacade implements Syscalls {
         }
         long total = 0;
         for (;;) {
-            ByteBuffer b = scratch(want - total);
+            ByteBuffer b = copy.buffer(want - total);
             int len = b.remaining();
             boolean faulted = false;
             if (len > 0) {
-                int got = copyIn(buf + total, b);
+                int got = copy.copyFromUser(buf + total, b);
                 if (got == 0) {
                     // copy_from_user failed at once: what was written so far, or EFAULT
                     if (total > 0) {
@@ -1159,12 +1083,12 @@ public final class SyscallFacade implements Syscalls {
             if (argAddr != 0 && !none) {
                 arg = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
                 if (in) {
-                    arg.putInt(0, kmem.readInt(argAddr));
+                    arg.putInt(0, copy.readInt(argAddr));
                 }
             }
             int r = FileCalls.ioctl(caller, fd, cmd, arg);
             if (arg != null && !in) {
-                kmem.writeInt(argAddr, arg.getInt(0));
+                copy.writeInt(argAddr, arg.getInt(0));
             }
             return r;
         } catch (RuntimeException e) {
@@ -1182,13 +1106,11 @@ public final class SyscallFacade implements Syscalls {
             if (count < 0) {
                 throw Errno.EINVAL.exception("negative count");
             }
-            ByteBuffer b = scratch(count);
+            ByteBuffer b = copy.buffer(count);
             int n = FileCalls.getdents64(caller, fd, b);
             chargeHost(f, n);
             if (n > 0) {
-                ByteBuffer out = b.duplicate();
-                out.position(0).limit(n);
-                kmem.write(buf, out);
+                copy.writeHead(buf, b, n);
             }
             return n;
         } catch (RuntimeException e) {
@@ -1277,14 +1199,12 @@ public final class SyscallFacade implements Syscalls {
             throw Errno.EINVAL.exception("maxevents " + maxevents);
         }
         int batch = Math.min(maxevents, EPOLL_BATCH);
-        ByteBuffer b = scratch((long) batch * Epoll.EVENT_SIZE);
+        ByteBuffer b = copy.buffer((long) batch * Epoll.EVENT_SIZE);
         EpollEventBuffer sink = new EpollEventBuffer(b);
         int n = masked ? kernel.epolls().epollPwait(caller, epfd, sink, batch, timeoutMs, sigmask)
                 : kernel.epolls().epollWait(caller, epfd, sink, batch, timeoutMs);
         if (n > 0) {
-            ByteBuffer out = b.duplicate();
-            out.position(0).limit(n * Epoll.EVENT_SIZE);
-            kmem.write(events, out);
+            copy.writeHead(events, b, n * Epoll.EVENT_SIZE);
         }
         return n;
     }
@@ -1301,7 +1221,7 @@ public final class SyscallFacade implements Syscalls {
             int[] rev = new int[nfds];
             if (nfds > 0) {
                 byte[] raw = new byte[nfds * Poll.POLLFD_SIZE];
-                kmem.read(fds, raw, 0, raw.length);
+                copy.read(fds, raw, 0, raw.length);
                 ByteBuffer r = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < nfds; i++) {
                     fd[i] = r.getInt(i * Poll.POLLFD_SIZE);
@@ -1311,8 +1231,8 @@ public final class SyscallFacade implements Syscalls {
             int n = PollCalls.poll(caller, nfds, fd, ev, rev, timeoutMs);
             for (int i = 0; i < nfds; i++) {
                 long at = fds + (long) i * Poll.POLLFD_SIZE + 6;
-                kmem.writeByte(at, (byte) rev[i]);
-                kmem.writeByte(at + 1, (byte) (rev[i] >>> 8));
+                copy.writeByte(at, (byte) rev[i]);
+                copy.writeByte(at + 1, (byte) (rev[i] >>> 8));
             }
             return n;
         } catch (RuntimeException e) {
@@ -1356,7 +1276,7 @@ public final class SyscallFacade implements Syscalls {
         }
         long[] set = new long[words];
         for (int i = 0; i < words; i++) {
-            set[i] = kmem.readLong(addr + 8L * i);
+            set[i] = copy.readLong(addr + 8L * i);
         }
         return set;
     }
@@ -1366,7 +1286,7 @@ public final class SyscallFacade implements Syscalls {
             return;
         }
         for (int i = 0; i < set.length; i++) {
-            kmem.writeLong(addr + 8L * i, set[i]);
+            copy.writeLong(addr + 8L * i, set[i]);
         }
     }
 
@@ -1484,10 +1404,10 @@ public final class SyscallFacade implements Syscalls {
             long want = Math.min(len, MAX_RW_COUNT);
             long total = 0;
             for (;;) {
-                ByteBuffer b = scratch(want - total);
+                ByteBuffer b = copy.buffer(want - total);
                 int chunk = b.remaining();
                 if (chunk > 0) {
-                    kmem.read(buf + total, b);
+                    copy.read(buf + total, b);
                     b.flip();
                 }
                 int n;
@@ -1530,12 +1450,12 @@ public final class SyscallFacade implements Syscalls {
                 throw Errno.EINVAL.exception("negative length");
             }
             // a socket cannot take bytes back: receive only what the buffer can hold (EFAULT when nothing)
-            long room = len == 0 ? 0 : kmem.accessiblePrefix(buf, Math.min(len, MAX_RW_COUNT), true);
+            long room = len == 0 ? 0 : copy.writablePrefix(buf, Math.min(len, MAX_RW_COUNT));
             if (len > 0 && room == 0) {
                 throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
             }
             for (;;) {
-                ByteBuffer b = scratch(room);
+                ByteBuffer b = copy.buffer(room);
                 int n;
                 try {
                     n = kernel.sockets().recv(caller, fd, b, flags);
@@ -1549,7 +1469,7 @@ public final class SyscallFacade implements Syscalls {
                 ctx.ocall(n);
                 if (n > 0) {
                     b.flip();
-                    kmem.write(buf, b);
+                    copy.write(buf, b);
                 }
                 return n;
             }
