@@ -116,7 +116,87 @@ public final class SyscallFacade implements Syscalls {
         this.ctx = kernel.ctx();
     }
 
-    // ================================================================================ boundaries
+    // ================================================================================ the call wrapper
+
+    /**
+     * A system call's body: what runs between the boundaries, and again when the call is
+     * restarted. A lambda over the call's arguments; the JIT inlines {@link #call} and the body
+     * into each entry point, so the lambda is not allocated on the hot path.
+     */
+    @FunctionalInterface
+    private interface Body {
+        long run();
+    }
+
+    /** A body with no result (the call returns 0). */
+    @FunctionalInterface
+    private interface VoidBody extends Body {
+        void exec();
+
+        @Override
+        default long run() {
+            exec();
+            return 0;
+        }
+    }
+
+    /** A body whose result is an object (stat, getcwd, wait4, ...: calls off the hot path). */
+    @FunctionalInterface
+    private interface ObjectBody<T> {
+        T run();
+    }
+
+    /** Holds an {@link ObjectBody}'s result across the wrapper. */
+    private static final class ObjectResult<T> implements Body {
+        private final ObjectBody<T> body;
+        private T value;
+
+        ObjectResult(ObjectBody<T> body) {
+            this.body = body;
+        }
+
+        @Override
+        public long run() {
+            value = body.run();
+            return 0;
+        }
+    }
+
+    /**
+     * The one system-call wrapper. Counts the call and stops at the boundary ({@link #enter});
+     * runs the body; when a signal interrupted it (ERESTARTSYS), delivers and restarts it or
+     * fails with EINTR as {@link Sysno#restart()} says; maps any other failure to what a guest
+     * may see ({@link #fail}); and stops at the boundary again on return, whatever happened.
+     */
+    private long call(Sysno s, Body body) {
+        enter(s);
+        try {
+            for (;;) {
+                try {
+                    return body.run();
+                } catch (ErrnoException e) {
+                    if (e.errno() != Errno.ERESTARTSYS || s.restart() == Sysno.Restart.NEVER) {
+                        throw e;
+                    }
+                    delivery.restartOrEintr(s.restart() == Sysno.Restart.ALWAYS);
+                }
+            }
+        } catch (RuntimeException e) {
+            throw fail(e);
+        } finally {
+            leave();
+        }
+    }
+
+    private void run(Sysno s, VoidBody body) {
+        call(s, body);
+    }
+
+    private <T> T get(Sysno s, ObjectBody<T> body) {
+        ObjectResult<T> r = new ObjectResult<>(body);
+        call(s, r);
+        return r.value;
+    }
 
     private void enter(Sysno s) {
         counters.increment(s);
@@ -132,7 +212,11 @@ public final class SyscallFacade implements Syscalls {
         }
     }
 
-    /** Maps a failure from below to what the guest may see; always throws. */
+    /**
+     * Maps a failure from below to what the guest may see; always throws. An ERESTARTSYS that
+     * was not restarted becomes EINTR, a guest fault kills the process, anything but an errno is
+     * an internal error of the kernel, recorded, and EIO for the guest.
+     */
     private RuntimeException fail(RuntimeException e) {
         if (e instanceof ErrnoException ee) {
             if (ee.errno() == Errno.ERESTARTSYS) {
@@ -147,16 +231,11 @@ public final class SyscallFacade implements Syscalls {
         throw Errno.EIO.exception("internal LibOS error: " + e);
     }
 
-    private static boolean restarting(ErrnoException e) {
-        return e.errno() == Errno.ERESTARTSYS;
-    }
-
     // ================================================================================ memory
 
     @Override
     public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
-        enter(Sysno.MMAP);
-        try {
+        return call(Sysno.MMAP, () -> {
             MappableFile file = null;
             if ((flags & Mman.MAP_ANONYMOUS) == 0) {
                 if ((offset & 4095) != 0) {
@@ -177,11 +256,7 @@ public final class SyscallFacade implements Syscalls {
                 file = mappable(fd);
             }
             return vm.mmap(addr, length, prot, flags, file, offset);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     private MappableFile mappable(int fd) {
@@ -194,78 +269,44 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public void munmap(long addr, long length) {
-        enter(Sysno.MUNMAP);
-        try {
+        run(Sysno.MUNMAP, () -> {
             kernel.sampleCommitted();
             vm.munmap(addr, length);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void mprotect(long addr, long length, int prot) {
-        enter(Sysno.MPROTECT);
-        try {
-            vm.mprotect(addr, length, prot);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        run(Sysno.MPROTECT, () -> vm.mprotect(addr, length, prot));
     }
 
     @Override
     public long mremap(long oldAddr, long oldSize, long newSize, int flags, long newAddr) {
-        enter(Sysno.MREMAP);
-        try {
+        return call(Sysno.MREMAP, () -> {
             kernel.sampleCommitted();
             return vm.mremap(oldAddr, oldSize, newSize, flags, newAddr);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public long brk(long addr) {
-        enter(Sysno.BRK);
-        try {
+        return call(Sysno.BRK, () -> {
             kernel.sampleCommitted();
             return vm.brk(addr);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void msync(long addr, long length, int flags) {
-        enter(Sysno.MSYNC);
-        try {
-            vm.msync(addr, length, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        run(Sysno.MSYNC, () -> vm.msync(addr, length, flags));
     }
 
     @Override
     public void madvise(long addr, long length, int advice) {
-        enter(Sysno.MADVISE);
-        try {
+        run(Sysno.MADVISE, () -> {
             kernel.sampleCommitted();
             vm.madvise(addr, length, advice);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     // ================================================================================ guest memory
@@ -396,33 +437,25 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int getpid() {
-        enter(Sysno.GETPID);
-        leave();
-        return process.pid();
+        return (int) call(Sysno.GETPID, process::pid);
     }
 
     @Override
     public int getppid() {
-        enter(Sysno.GETPPID);
-        try {
+        return (int) call(Sysno.GETPPID, () -> {
             int pp = process.ppid();
             return pp == 0 && process.pid() != 1 ? 1 : pp;
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public int gettid() {
-        enter(Sysno.GETTID);
-        leave();
-        return thread.tid();
+        return (int) call(Sysno.GETTID, thread::tid);
     }
 
     @Override
     public int posixSpawn(String path, List<SpawnAction> actions, String[] argv, String[] envp) {
-        enter(Sysno.POSIX_SPAWN);
-        try {
+        return (int) call(Sysno.POSIX_SPAWN, () -> {
             checkPath(path);
             List<SpawnFileAction> fa = new ArrayList<>();
             if (actions != null) {
@@ -440,11 +473,7 @@ public final class SyscallFacade implements Syscalls {
             String[] args = argv == null ? new String[0] : argv.clone();
             String[] env = envp == null ? null : envp.clone();
             return kernel.spawn(thread, path, fa, args, env);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
@@ -463,138 +492,63 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public Wait.Result wait4(int pid, int options) {
-        enter(Sysno.WAIT4);
-        try {
-            return waitLoop(pid, options);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
-    }
-
-    private Wait.Result waitLoop(int pid, int options) {
-        for (;;) {
-            try {
-                return kernel.wait4(thread, pid, options);
-            } catch (ErrnoException e) {
-                if (!restarting(e)) {
-                    throw e;
-                }
-                delivery.restartOrEintr(false);
-            }
-        }
+        return get(Sysno.WAIT4, () -> kernel.wait4(thread, pid, options));
     }
 
     @Override
     public int wait4(int pid, long statusAddr, int options) {
-        enter(Sysno.WAIT4);
-        try {
-            Wait.Result r = waitLoop(pid, options);
+        return (int) call(Sysno.WAIT4, () -> {
+            Wait.Result r = kernel.wait4(thread, pid, options);
             if (statusAddr != 0 && r.pid() != 0) {
                 copy.writeInt(statusAddr, r.status());
             }
             return r.pid();
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void kill(int pid, int sig) {
-        enter(Sysno.KILL);
-        try {
-            kernel.kill(process, pid, sig);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        run(Sysno.KILL, () -> kernel.kill(process, pid, sig));
     }
 
     @Override
     public SigAction sigaction(int sig, SigAction act) {
-        enter(Sysno.RT_SIGACTION);
-        try {
-            return process.sighand().set(sig, act);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return get(Sysno.RT_SIGACTION, () -> process.sighand().set(sig, act));
     }
 
     @Override
     public long sigprocmask(int how, long set) {
-        enter(Sysno.RT_SIGPROCMASK);
-        try {
-            return signals.setMask(how, set);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.RT_SIGPROCMASK, () -> signals.setMask(how, set));
     }
 
     @Override
     public long sigpending() {
-        enter(Sysno.RT_SIGPENDING);
-        try {
-            return signals.sigpending();
-        } finally {
-            leave();
-        }
+        return call(Sysno.RT_SIGPENDING, () -> signals.sigpending());
     }
 
     @Override
     public int threadCreate(ThreadFunction body) {
-        enter(Sysno.CLONE);
-        try {
+        return (int) call(Sysno.CLONE, () -> {
             if (body == null) {
                 throw Errno.EINVAL.exception("no thread body");
             }
             return kernel.createThread(thread, body);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public long threadJoin(int tid) {
-        enter(Sysno.THREAD_JOIN);
-        try {
-            for (;;) {
-                try {
-                    return kernel.joinThread(thread, tid);
-                } catch (ErrnoException e) {
-                    if (!restarting(e)) {
-                        throw e;
-                    }
-                    delivery.restartOrEintr(true);
-                }
-            }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.THREAD_JOIN, () -> kernel.joinThread(thread, tid));
     }
 
     @Override
     public void schedYield() {
-        enter(Sysno.SCHED_YIELD);
-        Thread.yield();
-        leave();
+        run(Sysno.SCHED_YIELD, Thread::yield);
     }
 
     @Override
     public long clockGettime(int clockId) {
-        enter(Sysno.CLOCK_GETTIME);
-        try {
+        return call(Sysno.CLOCK_GETTIME, () -> {
             return switch (clockId) {
                 case Clocks.CLOCK_REALTIME, Clocks.CLOCK_REALTIME_COARSE -> {
                     var i = kernel.wallClock().instant();
@@ -605,17 +559,12 @@ public final class SyscallFacade implements Syscalls {
                 case Clocks.CLOCK_PROCESS_CPUTIME_ID, Clocks.CLOCK_THREAD_CPUTIME_ID -> kernel.cpuNanos();
                 default -> throw Errno.EINVAL.exception("clock " + clockId);
             };
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void nanosleep(long nanos) {
-        enter(Sysno.NANOSLEEP);
-        try {
+        run(Sysno.NANOSLEEP, () -> {
             if (nanos < 0) {
                 throw Errno.EINVAL.exception("negative duration " + nanos);
             }
@@ -631,11 +580,7 @@ public final class SyscallFacade implements Syscalls {
                     return;
                 }
             }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     // ================================================================================ files
@@ -678,8 +623,7 @@ public final class SyscallFacade implements Syscalls {
     }
 
     private int openat(int dirfd, String path, int flags, int mode, Sysno s) {
-        enter(s);
-        try {
+        return (int) call(s, () -> {
             checkPath(path);
             int fd = kernel.vfs().openat(caller, dirfd, path, flags, mode);
             OpenFile f = files.getOrNull(fd);
@@ -687,47 +631,22 @@ public final class SyscallFacade implements Syscalls {
                 chargeHost(f, 0);
             }
             return fd;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void close(int fd) {
-        enter(Sysno.CLOSE);
-        try {
-            FileCalls.close(caller, fd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        run(Sysno.CLOSE, () -> FileCalls.close(caller, fd));
     }
 
     @Override
     public long read(int fd, long buf, long count) {
-        enter(Sysno.READ);
-        try {
-            return input(fd, buf, count, -1, false);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.READ, () -> input(fd, buf, count, -1, false));
     }
 
     @Override
     public long pread(int fd, long buf, long count, long offset) {
-        enter(Sysno.PREAD64);
-        try {
-            return input(fd, buf, count, offset, true);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.PREAD64, () -> input(fd, buf, count, offset, true));
     }
 
     /** read/pread: chunks from the file into guest memory; regular files are read until short. */
@@ -760,10 +679,6 @@ public final class SyscallFacade implements Syscalls {
                 if (total > 0 && e.errno() != Errno.EBADF) {
                     return total;
                 }
-                if (restarting(e)) {
-                    delivery.restartOrEintr(false);
-                    continue;
-                }
                 throw e;
             }
             chargeHost(f, n);
@@ -792,26 +707,12 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public long write(int fd, long buf, long count) {
-        enter(Sysno.WRITE);
-        try {
-            return output(fd, buf, count, -1, false);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.WRITE, () -> output(fd, buf, count, -1, false));
     }
 
     @Override
     public long pwrite(int fd, long buf, long count, long offset) {
-        enter(Sysno.PWRITE64);
-        try {
-            return output(fd, buf, count, offset, true);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.PWRITE64, () -> output(fd, buf, count, offset, true));
     }
 
     /** write/pwrite: chunks from guest memory to the file, until done or a short write. */
@@ -857,10 +758,6 @@ public final class SyscallFacade implements Syscalls {
                 if (total > 0 && e.errno() != Errno.EBADF) {
                     return total;
                 }
-                if (restarting(e)) {
-                    delivery.restartOrEintr(false);
-                    continue;
-                }
                 throw e;
             }
             chargeHost(f, n);
@@ -873,79 +770,49 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public long lseek(int fd, long offset, int whence) {
-        enter(Sysno.LSEEK);
-        try {
-            return FileCalls.lseek(caller, fd, offset, whence);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.LSEEK, () -> FileCalls.lseek(caller, fd, offset, whence));
     }
 
     @Override
     public Stat fstat(int fd) {
-        enter(Sysno.FSTAT);
-        try {
-            return FileCalls.fstat(caller, fd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return get(Sysno.FSTAT, () -> FileCalls.fstat(caller, fd));
     }
 
     @Override
     public Stat stat(String path) {
-        enter(Sysno.STAT);
-        try {
+        return get(Sysno.STAT, () -> {
             checkPath(path);
             Stat s = kernel.vfs().stat(caller, path);
             if (kernel.hostDevice(s.dev())) {
                 ctx.ocall(0);
             }
             return s;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public Stat lstat(String path) {
-        enter(Sysno.LSTAT);
-        try {
+        return get(Sysno.LSTAT, () -> {
             checkPath(path);
             Stat s = kernel.vfs().lstat(caller, path);
             if (kernel.hostDevice(s.dev())) {
                 ctx.ocall(0);
             }
             return s;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void ftruncate(int fd, long length) {
-        enter(Sysno.FTRUNCATE);
-        try {
+        run(Sysno.FTRUNCATE, () -> {
             FileCalls.ftruncate(caller, fd, length);
             chargeHost(files.get(fd), 0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void fsync(int fd) {
-        enter(Sysno.FSYNC);
-        try {
+        run(Sysno.FSYNC, () -> {
             OpenFile f = files.get(fd);
             if (f instanceof RegularFile rf) {
                 vm.syncFile(rf.id());
@@ -953,129 +820,69 @@ public final class SyscallFacade implements Syscalls {
             } else if (!(f instanceof DirectoryFile)) {
                 throw Errno.EINVAL.exception(f + " does not support fsync");
             }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void unlink(String path) {
-        enter(Sysno.UNLINK);
-        try {
+        run(Sysno.UNLINK, () -> {
             checkPath(path);
             kernel.vfs().unlink(caller, path);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void mkdir(String path, int mode) {
-        enter(Sysno.MKDIR);
-        try {
+        run(Sysno.MKDIR, () -> {
             checkPath(path);
             kernel.vfs().mkdir(caller, path, mode);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void rmdir(String path) {
-        enter(Sysno.RMDIR);
-        try {
+        run(Sysno.RMDIR, () -> {
             checkPath(path);
             kernel.vfs().rmdir(caller, path);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void chdir(String path) {
-        enter(Sysno.CHDIR);
-        try {
+        run(Sysno.CHDIR, () -> {
             checkPath(path);
             kernel.vfs().chdir(caller, path);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public String getcwd() {
-        enter(Sysno.GETCWD);
-        try {
-            return kernel.vfs().getcwd(caller);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return get(Sysno.GETCWD, () -> kernel.vfs().getcwd(caller));
     }
 
     @Override
     public int dup(int fd) {
-        enter(Sysno.DUP);
-        try {
-            return FileCalls.dup(caller, fd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.DUP, () -> FileCalls.dup(caller, fd));
     }
 
     @Override
     public int dup2(int oldFd, int newFd) {
-        enter(Sysno.DUP2);
-        try {
-            return FileCalls.dup2(caller, oldFd, newFd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.DUP2, () -> FileCalls.dup2(caller, oldFd, newFd));
     }
 
     @Override
     public int dup3(int oldFd, int newFd, int flags) {
-        enter(Sysno.DUP3);
-        try {
-            return FileCalls.dup3(caller, oldFd, newFd, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.DUP3, () -> FileCalls.dup3(caller, oldFd, newFd, flags));
     }
 
     @Override
     public long fcntl(int fd, int cmd, long arg) {
-        enter(Sysno.FCNTL);
-        try {
-            return FileCalls.fcntl(caller, fd, cmd, arg);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.FCNTL, () -> FileCalls.fcntl(caller, fd, cmd, arg));
     }
 
     @Override
     public int ioctl(int fd, int cmd, long argAddr) {
-        enter(Sysno.IOCTL);
-        try {
+        return (int) call(Sysno.IOCTL, () -> {
             files.get(fd);
             ByteBuffer arg = null;
             boolean in = cmd == Ioctls.FIONBIO;
@@ -1091,17 +898,12 @@ public final class SyscallFacade implements Syscalls {
                 copy.writeInt(argAddr, arg.getInt(0));
             }
             return r;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public long getdents64(int fd, long buf, long count) {
-        enter(Sysno.GETDENTS64);
-        try {
+        return call(Sysno.GETDENTS64, () -> {
             OpenFile f = files.get(fd);
             if (count < 0) {
                 throw Errno.EINVAL.exception("negative count");
@@ -1113,85 +915,39 @@ public final class SyscallFacade implements Syscalls {
                 copy.writeHead(buf, b, n);
             }
             return n;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public int[] pipe2(int flags) {
-        enter(Sysno.PIPE2);
-        try {
-            return kernel.pipes().pipe2(caller, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return get(Sysno.PIPE2, () -> kernel.pipes().pipe2(caller, flags));
     }
 
     @Override
     public int eventfd(int initval, int flags) {
-        enter(Sysno.EVENTFD2);
-        try {
-            return kernel.eventfds().eventfd2(caller, initval, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.EVENTFD2, () -> kernel.eventfds().eventfd2(caller, initval, flags));
     }
 
     // ================================================================================ events
 
     @Override
     public int epollCreate1(int flags) {
-        enter(Sysno.EPOLL_CREATE1);
-        try {
-            return kernel.epolls().epollCreate1(caller, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.EPOLL_CREATE1, () -> kernel.epolls().epollCreate1(caller, flags));
     }
 
     @Override
     public void epollCtl(int epfd, int op, int fd, EpollEvent event) {
-        enter(Sysno.EPOLL_CTL);
-        try {
-            kernel.epolls().epollCtl(caller, epfd, op, fd, event);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        run(Sysno.EPOLL_CTL, () -> kernel.epolls().epollCtl(caller, epfd, op, fd, event));
     }
 
     @Override
     public int epollWait(int epfd, long events, int maxevents, int timeoutMs) {
-        enter(Sysno.EPOLL_WAIT);
-        try {
-            return epoll(epfd, events, maxevents, timeoutMs, 0, false);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.EPOLL_WAIT, () -> epoll(epfd, events, maxevents, timeoutMs, 0, false));
     }
 
     @Override
     public int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmask) {
-        enter(Sysno.EPOLL_PWAIT);
-        try {
-            return epoll(epfd, events, maxevents, timeoutMs, sigmask, true);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.EPOLL_PWAIT, () -> epoll(epfd, events, maxevents, timeoutMs, sigmask, true));
     }
 
     private int epoll(int epfd, long events, int maxevents, int timeoutMs, long sigmask, boolean masked) {
@@ -1211,8 +967,7 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int poll(long fds, int nfds, int timeoutMs) {
-        enter(Sysno.POLL);
-        try {
+        return (int) call(Sysno.POLL, () -> {
             if (nfds < 0 || nfds > files.limit()) {
                 throw Errno.EINVAL.exception("nfds " + Integer.toUnsignedString(nfds) + " above RLIMIT_NOFILE " + files.limit());
             }
@@ -1235,17 +990,12 @@ public final class SyscallFacade implements Syscalls {
                 copy.writeByte(at + 1, (byte) (rev[i] >>> 8));
             }
             return n;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public int select(int nfds, long readfds, long writefds, long exceptfds, long timeoutMicros) {
-        enter(Sysno.SELECT);
-        try {
+        return (int) call(Sysno.SELECT, () -> {
             if (nfds < 0) {
                 throw Errno.EINVAL.exception("nfds " + nfds);
             }
@@ -1263,11 +1013,7 @@ public final class SyscallFacade implements Syscalls {
             writeSet(writefds, w);
             writeSet(exceptfds, x);
             return res.ready();
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     private long[] readSet(long addr, int words) {
@@ -1294,45 +1040,30 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int socket(int domain, int type, int protocol) {
-        enter(Sysno.SOCKET);
-        try {
+        return (int) call(Sysno.SOCKET, () -> {
             int fd = kernel.sockets().socket(caller, domain, type, protocol);
             ctx.ocall(0);
             return fd;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void bind(int fd, SockAddrIn addr) {
-        enter(Sysno.BIND);
-        try {
+        run(Sysno.BIND, () -> {
             if (addr == null) {
                 throw Errno.EFAULT.exception("null address");
             }
             kernel.sockets().bind(caller, fd, addr);
             ctx.ocall(0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void listen(int fd, int backlog) {
-        enter(Sysno.LISTEN);
-        try {
+        run(Sysno.LISTEN, () -> {
             kernel.sockets().listen(caller, fd, backlog);
             ctx.ocall(0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
@@ -1346,42 +1077,23 @@ public final class SyscallFacade implements Syscalls {
     }
 
     private int accept4(int fd, int flags, Sysno s) {
-        enter(s);
-        try {
-            for (;;) {
-                try {
-                    int r = kernel.sockets().accept4(caller, fd, flags).fd();
-                    ctx.ocall(0);
-                    return r;
-                } catch (ErrnoException e) {
-                    if (!restarting(e)) {
-                        throw e;
-                    }
-                    delivery.restartOrEintr(false);
-                }
-            }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(s, () -> {
+            int r = kernel.sockets().accept4(caller, fd, flags).fd();
+            ctx.ocall(0);
+            return r;
+        });
     }
 
     @Override
     public void connect(int fd, SockAddrIn addr) {
-        enter(Sysno.CONNECT);
-        try {
+        run(Sysno.CONNECT, () -> {
             if (addr == null) {
                 throw Errno.EFAULT.exception("null address");
             }
             // a connect interrupted by a signal is not restarted: the connection goes on (EINTR, then EALREADY)
             kernel.sockets().connect(caller, fd, addr);
             ctx.ocall(0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
@@ -1395,8 +1107,7 @@ public final class SyscallFacade implements Syscalls {
     }
 
     private long sendto(int fd, long buf, long len, int flags, SockAddrIn dest, Sysno s) {
-        enter(s);
-        try {
+        return call(s, () -> {
             files.get(fd);
             if (len < 0) {
                 throw Errno.EINVAL.exception("negative length");
@@ -1417,10 +1128,6 @@ public final class SyscallFacade implements Syscalls {
                     if (total > 0 && e.errno() != Errno.EBADF) {
                         return total;
                     }
-                    if (restarting(e)) {
-                        delivery.restartOrEintr(false);
-                        continue;
-                    }
                     throw e;
                 }
                 ctx.ocall(n);
@@ -1429,11 +1136,7 @@ public final class SyscallFacade implements Syscalls {
                     return total;
                 }
             }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
@@ -1443,8 +1146,7 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public long recvfrom(int fd, long buf, long len, int flags) {
-        enter(Sysno.RECVFROM);
-        try {
+        return call(Sysno.RECVFROM, () -> {
             files.get(fd);
             if (len < 0) {
                 throw Errno.EINVAL.exception("negative length");
@@ -1454,91 +1156,43 @@ public final class SyscallFacade implements Syscalls {
             if (len > 0 && room == 0) {
                 throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
             }
-            for (;;) {
-                ByteBuffer b = copy.buffer(room);
-                int n;
-                try {
-                    n = kernel.sockets().recv(caller, fd, b, flags);
-                } catch (ErrnoException e) {
-                    if (!restarting(e)) {
-                        throw e;
-                    }
-                    delivery.restartOrEintr(false);
-                    continue;
-                }
-                ctx.ocall(n);
-                if (n > 0) {
-                    b.flip();
-                    copy.write(buf, b);
-                }
-                return n;
+            ByteBuffer b = copy.buffer(room);
+            int n = kernel.sockets().recv(caller, fd, b, flags);
+            ctx.ocall(n);
+            if (n > 0) {
+                b.flip();
+                copy.write(buf, b);
             }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+            return n;
+        });
     }
 
     @Override
     public void shutdown(int fd, int how) {
-        enter(Sysno.SHUTDOWN);
-        try {
+        run(Sysno.SHUTDOWN, () -> {
             kernel.sockets().shutdown(caller, fd, how);
             ctx.ocall(0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        });
     }
 
     @Override
     public void setsockopt(int fd, int level, int name, int value) {
-        enter(Sysno.SETSOCKOPT);
-        try {
-            kernel.sockets().setsockopt(caller, fd, level, name, value);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        run(Sysno.SETSOCKOPT, () -> kernel.sockets().setsockopt(caller, fd, level, name, value));
     }
 
     @Override
     public int getsockopt(int fd, int level, int name) {
-        enter(Sysno.GETSOCKOPT);
-        try {
-            return kernel.sockets().getsockopt(caller, fd, level, name);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.GETSOCKOPT, () -> kernel.sockets().getsockopt(caller, fd, level, name));
     }
 
     @Override
     public SockAddrIn getsockname(int fd) {
-        enter(Sysno.GETSOCKNAME);
-        try {
-            return kernel.sockets().getsockname(caller, fd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return get(Sysno.GETSOCKNAME, () -> kernel.sockets().getsockname(caller, fd));
     }
 
     @Override
     public SockAddrIn getpeername(int fd) {
-        enter(Sysno.GETPEERNAME);
-        try {
-            return kernel.sockets().getpeername(caller, fd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return get(Sysno.GETPEERNAME, () -> kernel.sockets().getpeername(caller, fd));
     }
 
     @Override
