@@ -4,7 +4,9 @@ import io.jocclum.api.DirEntry;
 import io.jocclum.api.Errno;
 import io.jocclum.api.Fcntl;
 import io.jocclum.api.Ioctls;
+import io.jocclum.api.Mman;
 import io.jocclum.api.Stat;
+import io.jocclum.libos.vm.MappableFile;
 
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -154,5 +156,29 @@ public final class FileCalls {
             throw Errno.ENOTDIR.exception("fd " + fd + " is not a directory");
         }
         return d.readAll();
+    }
+
+    /**
+     * The file mmap maps for {@code fd} ({@link io.jocclum.libos.vm.MmapFiles}): a regular file,
+     * whose bytes are an OCALL when it is on a host file system; null for a device that maps
+     * anonymous memory (/dev/zero, {@code mmap_zero}), whose access mode do_mmap still checks
+     * (EACCES); ENODEV for anything else.
+     */
+    public static MappableFile mappable(Caller c, HostIo host, int fd, int prot, int flags) {
+        OpenFile f = c.files().get(fd);
+        if (f.mapsAnonymous()) {
+            if (!f.canRead()) {
+                throw Errno.EACCES.exception("fd " + fd + " is not open for reading");
+            }
+            int type = flags & Mman.MAP_TYPE;
+            if ((type == Mman.MAP_SHARED || type == Mman.MAP_SHARED_VALIDATE) && (prot & Mman.PROT_WRITE) != 0 && !f.canWrite()) {
+                throw Errno.EACCES.exception("MAP_SHARED with PROT_WRITE of fd " + fd + ", which is not open for writing");
+            }
+            return null;
+        }
+        if (f instanceof RegularFile rf) {
+            return new VmFile(rf, host.hostDevice(rf.id().dev()), host);
+        }
+        throw Errno.ENODEV.exception("fd " + fd + " (" + f + ") cannot be mapped");
     }
 }

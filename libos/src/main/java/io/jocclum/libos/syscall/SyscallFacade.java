@@ -25,6 +25,7 @@ import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.DirectoryFile;
 import io.jocclum.libos.fs.FdTable;
 import io.jocclum.libos.fs.FileCalls;
+import io.jocclum.libos.fs.HostIo;
 import io.jocclum.libos.fs.OpenFile;
 import io.jocclum.libos.fs.RegularFile;
 import io.jocclum.libos.fs.SpawnFileAction;
@@ -38,9 +39,9 @@ import io.jocclum.libos.signal.ThreadSignalState;
 import io.jocclum.libos.vm.AccessMode;
 import io.jocclum.libos.vm.GuestFault;
 import io.jocclum.libos.vm.GuestMemory;
-import io.jocclum.libos.vm.MappableFile;
 import io.jocclum.libos.vm.ProcessVm;
 import io.jocclum.libos.vm.UserCopy;
+import io.jocclum.libos.vm.VmCalls;
 import io.jocclum.sgx.cpu.EnclaveContext;
 
 import java.nio.ByteBuffer;
@@ -96,6 +97,8 @@ public final class SyscallFacade implements Syscalls {
     private final ProcessVm vm;
     private final GuestMemory user;
     private final UserCopy copy;
+    private final HostIo host;
+    private final VmCalls memory;
     private final SyscallCounters counters;
     private final EnclaveContext ctx;
     /** Work since the last yield (this thread only). */
@@ -114,6 +117,8 @@ public final class SyscallFacade implements Syscalls {
         this.copy = new UserCopy(vm.memory(AccessMode.KERNEL));
         this.counters = counters;
         this.ctx = kernel.ctx();
+        this.host = new HostIo(kernel::hostDevice, f -> f instanceof SocketFile, ctx::ocall);
+        this.memory = new VmCalls(vm, (fd, prot, flags) -> FileCalls.mappable(caller, host, fd, prot, flags), kernel::sampleCommitted);
     }
 
     // ================================================================================ the call wrapper
@@ -235,78 +240,37 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
-        return call(Sysno.MMAP, () -> {
-            MappableFile file = null;
-            if ((flags & Mman.MAP_ANONYMOUS) == 0) {
-                if ((offset & 4095) != 0) {
-                    throw Errno.EINVAL.exception("offset " + offset + " is not page aligned");
-                }
-                OpenFile f = files.get(fd);
-                if (f.mapsAnonymous()) {
-                    // /dev/zero (mmap_zero): anonymous memory; do_mmap's access checks still apply to the file
-                    if (!f.canRead()) {
-                        throw Errno.EACCES.exception("fd " + fd + " is not open for reading");
-                    }
-                    int type = flags & Mman.MAP_TYPE;
-                    if ((type == Mman.MAP_SHARED || type == Mman.MAP_SHARED_VALIDATE) && (prot & Mman.PROT_WRITE) != 0 && !f.canWrite()) {
-                        throw Errno.EACCES.exception("MAP_SHARED with PROT_WRITE of fd " + fd + ", which is not open for writing");
-                    }
-                    return vm.mmap(addr, length, prot, flags | Mman.MAP_ANONYMOUS, null, 0);
-                }
-                file = mappable(fd);
-            }
-            return vm.mmap(addr, length, prot, flags, file, offset);
-        });
-    }
-
-    private MappableFile mappable(int fd) {
-        OpenFile f = files.get(fd);
-        if (f instanceof RegularFile rf) {
-            return new VmFile(rf, kernel.hostDevice(rf.id().dev()), ctx);
-        }
-        throw Errno.ENODEV.exception("fd " + fd + " (" + f + ") cannot be mapped");
+        return call(Sysno.MMAP, () -> memory.mmap(addr, length, prot, flags, fd, offset));
     }
 
     @Override
     public void munmap(long addr, long length) {
-        run(Sysno.MUNMAP, () -> {
-            kernel.sampleCommitted();
-            vm.munmap(addr, length);
-        });
+        run(Sysno.MUNMAP, () -> memory.munmap(addr, length));
     }
 
     @Override
     public void mprotect(long addr, long length, int prot) {
-        run(Sysno.MPROTECT, () -> vm.mprotect(addr, length, prot));
+        run(Sysno.MPROTECT, () -> memory.mprotect(addr, length, prot));
     }
 
     @Override
     public long mremap(long oldAddr, long oldSize, long newSize, int flags, long newAddr) {
-        return call(Sysno.MREMAP, () -> {
-            kernel.sampleCommitted();
-            return vm.mremap(oldAddr, oldSize, newSize, flags, newAddr);
-        });
+        return call(Sysno.MREMAP, () -> memory.mremap(oldAddr, oldSize, newSize, flags, newAddr));
     }
 
     @Override
     public long brk(long addr) {
-        return call(Sysno.BRK, () -> {
-            kernel.sampleCommitted();
-            return vm.brk(addr);
-        });
+        return call(Sysno.BRK, () -> memory.brk(addr));
     }
 
     @Override
     public void msync(long addr, long length, int flags) {
-        run(Sysno.MSYNC, () -> vm.msync(addr, length, flags));
+        run(Sysno.MSYNC, () -> memory.msync(addr, length, flags));
     }
 
     @Override
     public void madvise(long addr, long length, int advice) {
-        run(Sysno.MADVISE, () -> {
-            kernel.sampleCommitted();
-            vm.madvise(addr, length, advice);
-        });
+        run(Sysno.MADVISE, () -> memory.madvise(addr, length, advice));
     }
 
     // ================================================================================ guest memory
