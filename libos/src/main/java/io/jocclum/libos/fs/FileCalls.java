@@ -7,8 +7,11 @@ import io.jocclum.api.Ioctls;
 import io.jocclum.api.Mman;
 import io.jocclum.api.Stat;
 import io.jocclum.libos.vm.MappableFile;
+import io.jocclum.libos.vm.ProcessVm;
+import io.jocclum.libos.vm.UserCopy;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -58,6 +61,26 @@ public final class FileCalls {
             throw Errno.EINVAL.exception("negative length " + length);
         }
         c.files().get(fd).ftruncate(length);
+    }
+
+    /** {@code ftruncate(2)} as a guest makes it: an OCALL when the file is on a host file system. */
+    public static void ftruncate(Caller c, HostIo host, int fd, long length) {
+        ftruncate(c, fd, length);
+        host.charge(c.files().get(fd), 0);
+    }
+
+    /**
+     * {@code fsync(2)}: writes the process's shared mappings of a regular file back to it (an
+     * OCALL on a host file system); nothing to do for a directory; EINVAL for other files.
+     */
+    public static void fsync(Caller c, HostIo host, ProcessVm vm, int fd) {
+        OpenFile f = c.files().get(fd);
+        if (f instanceof RegularFile rf) {
+            vm.syncFile(rf.id());
+            host.charge(f, 0);
+        } else if (!(f instanceof DirectoryFile)) {
+            throw Errno.EINVAL.exception(f + " does not support fsync");
+        }
     }
 
     /** {@code close(2)}. */
@@ -140,6 +163,29 @@ public final class FileCalls {
                 return f.ioctl(c, cmd, arg);
             }
         }
+    }
+
+    /**
+     * {@code ioctl(2)} as a guest makes it, with the int its third argument points to in guest
+     * memory: read for FIONBIO, written back for the commands that answer (FIONREAD); none for
+     * FIOCLEX and FIONCLEX. EBADF before the argument is touched.
+     */
+    public static int ioctl(Caller c, UserCopy u, int fd, int cmd, long argAddr) {
+        c.files().get(fd);
+        ByteBuffer arg = null;
+        boolean in = cmd == Ioctls.FIONBIO;
+        boolean none = cmd == Ioctls.FIOCLEX || cmd == Ioctls.FIONCLEX;
+        if (argAddr != 0 && !none) {
+            arg = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            if (in) {
+                arg.putInt(0, u.readInt(argAddr));
+            }
+        }
+        int r = ioctl(c, fd, cmd, arg);
+        if (arg != null && !in) {
+            u.writeInt(argAddr, arg.getInt(0));
+        }
+        return r;
     }
 
     /** {@code getdents64(2)}: ENOTDIR when {@code fd} is not a directory. */

@@ -26,6 +26,8 @@ import io.jocclum.libos.fs.DirectoryFile;
 import io.jocclum.libos.fs.FdTable;
 import io.jocclum.libos.fs.FileCalls;
 import io.jocclum.libos.fs.HostIo;
+import io.jocclum.libos.fs.PathCalls;
+import io.jocclum.libos.fs.ReadWriteCalls;
 import io.jocclum.libos.fs.OpenFile;
 import io.jocclum.libos.fs.RegularFile;
 import io.jocclum.libos.fs.SpawnFileAction;
@@ -74,8 +76,6 @@ import java.util.List;
  * delivers (a short read, as Linux may return). Not thread-safe: one per guest thread.
  */
 public final class SyscallFacade implements Syscalls {
-    /** MAX_RW_COUNT (include/linux/fs.h): INT_MAX rounded down to a page. */
-    static final long MAX_RW_COUNT = Integer.MAX_VALUE & ~4095L;
     /** Most epoll events copied out per call (a call may return fewer than are ready, as the round-robin allows). */
     static final int EPOLL_BATCH = 1024;
     /**
@@ -420,7 +420,7 @@ public final class SyscallFacade implements Syscalls {
     @Override
     public int posixSpawn(String path, List<SpawnAction> actions, String[] argv, String[] envp) {
         return (int) call(Sysno.POSIX_SPAWN, () -> {
-            checkPath(path);
+            PathCalls.checkPath(path);
             List<SpawnFileAction> fa = new ArrayList<>();
             if (actions != null) {
                 for (SpawnAction a : actions) {
@@ -428,7 +428,7 @@ public final class SyscallFacade implements Syscalls {
                         case SpawnAction.Close c -> new SpawnFileAction.Close(c.fd());
                         case SpawnAction.Dup2 d -> new SpawnFileAction.Dup2(d.fd(), d.newFd());
                         case SpawnAction.Open o -> {
-                            checkPath(o.path());
+                            PathCalls.checkPath(o.path());
                             yield new SpawnFileAction.Open(o.fd(), o.path(), o.flags(), o.mode());
                         }
                     });
@@ -549,53 +549,14 @@ public final class SyscallFacade implements Syscalls {
 
     // ================================================================================ files
 
-    /** EFAULT for a null path (a NULL pointer), EINVAL for an embedded NUL (the C string would end there). */
-    private static void checkPath(String path) {
-        if (path == null) {
-            throw Errno.EFAULT.exception("null path");
-        }
-        if (path.indexOf('\0') >= 0) {
-            throw Errno.EINVAL.exception("path contains NUL");
-        }
-    }
-
-    /** Whether I/O on {@code f} leaves the enclave (host file systems, sockets). */
-    private boolean host(OpenFile f) {
-        if (f instanceof RegularFile rf) {
-            return kernel.hostDevice(rf.id().dev());
-        }
-        if (f instanceof DirectoryFile d) {
-            return kernel.hostDevice(d.fstat().dev());
-        }
-        return f instanceof SocketFile;
-    }
-
-    private void chargeHost(OpenFile f, long bytes) {
-        if (host(f)) {
-            ctx.ocall(bytes);
-        }
-    }
-
     @Override
     public int open(String path, int flags, int mode) {
-        return openat(io.jocclum.api.OpenFlags.AT_FDCWD, path, flags, mode, Sysno.OPEN);
+        return (int) call(Sysno.OPEN, () -> PathCalls.open(kernel.vfs(), caller, host, path, flags, mode));
     }
 
     @Override
     public int openat(int dirfd, String path, int flags, int mode) {
-        return openat(dirfd, path, flags, mode, Sysno.OPENAT);
-    }
-
-    private int openat(int dirfd, String path, int flags, int mode, Sysno s) {
-        return (int) call(s, () -> {
-            checkPath(path);
-            int fd = kernel.vfs().openat(caller, dirfd, path, flags, mode);
-            OpenFile f = files.getOrNull(fd);
-            if (f != null) {
-                chargeHost(f, 0);
-            }
-            return fd;
-        });
+        return (int) call(Sysno.OPENAT, () -> PathCalls.openat(kernel.vfs(), caller, host, dirfd, path, flags, mode));
     }
 
     @Override
@@ -605,131 +566,22 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public long read(int fd, long buf, long count) {
-        return call(Sysno.READ, () -> input(fd, buf, count, -1, false));
+        return call(Sysno.READ, () -> ReadWriteCalls.read(caller, copy, host, fd, buf, count));
     }
 
     @Override
     public long pread(int fd, long buf, long count, long offset) {
-        return call(Sysno.PREAD64, () -> input(fd, buf, count, offset, true));
-    }
-
-    /** read/pread: chunks from the file into guest memory; regular files are read until short. */
-    private long input(int fd, long buf, long count, long offset, boolean positional) {
-        OpenFile f = files.get(fd);
-        if (count < 0) {
-            throw Errno.EINVAL.exception("negative count " + count);
-        }
-        long want = Math.min(count, MAX_RW_COUNT);
-        boolean loop = f instanceof RegularFile;
-        long total = 0;
-        for (;;) {
-            long room = want - total;
-            if (!loop) {
-                // a stream (pipe, socket, device) cannot give bytes back: take only what the buffer can hold
-                room = copy.writablePrefix(buf + total, room);
-                if (room == 0) {
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf + total) + " is not writable");
-                }
-            }
-            ByteBuffer b = copy.buffer(room);
-            int chunk = b.remaining();
-            int n;
-            try {
-                n = positional ? FileCalls.pread(caller, fd, b, offset + total) : FileCalls.read(caller, fd, b);
-            } catch (ErrnoException e) {
-                if (total > 0 && e.errno() != Errno.EBADF) {
-                    return total;
-                }
-                throw e;
-            }
-            chargeHost(f, n);
-            if (n > 0) {
-                b.flip();
-                int copied = copy.copyToUser(buf + total, b);
-                if (copied < n) {
-                    // copy_to_user stopped at an inaccessible page: read(2) returns the bytes copied
-                    // (EFAULT when none), and a regular file's position advances by those only
-                    if (!positional && f instanceof RegularFile) {
-                        FileCalls.lseek(caller, fd, copied - n, io.jocclum.api.Seek.SEEK_CUR);
-                    }
-                    total += copied;
-                    if (total == 0) {
-                        throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
-                    }
-                    return total;
-                }
-            }
-            total += n;
-            if (n < chunk || n == 0 || !loop || total >= want) {
-                return total;
-            }
-        }
+        return call(Sysno.PREAD64, () -> ReadWriteCalls.pread(caller, copy, host, fd, buf, count, offset));
     }
 
     @Override
     public long write(int fd, long buf, long count) {
-        return call(Sysno.WRITE, () -> output(fd, buf, count, -1, false));
+        return call(Sysno.WRITE, () -> ReadWriteCalls.write(caller, copy, host, fd, buf, count));
     }
 
     @Override
     public long pwrite(int fd, long buf, long count, long offset) {
-        return call(Sysno.PWRITE64, () -> output(fd, buf, count, offset, true));
-    }
-
-    /** write/pwrite: chunks from guest memory to the file, until done or a short write. */
-    private long output(int fd, long buf, long count, long offset, boolean positional) {
-        OpenFile f = files.get(fd);
-        if (count < 0) {
-            throw Errno.EINVAL.exception("negative count " + count);
-        }
-        long want = Math.min(count, MAX_RW_COUNT);
-        if (f.discardsWrites()) {
-            // write_null: the access checks, then the count, the buffer never read
-            ByteBuffer none = ByteBuffer.allocate(0);
-            if (positional) {
-                FileCalls.pwrite(caller, fd, none, offset);
-            } else {
-                FileCalls.write(caller, fd, none);
-            }
-            return want;
-        }
-        long total = 0;
-        for (;;) {
-            ByteBuffer b = copy.buffer(want - total);
-            int len = b.remaining();
-            boolean faulted = false;
-            if (len > 0) {
-                int got = copy.copyFromUser(buf + total, b);
-                if (got == 0) {
-                    // copy_from_user failed at once: what was written so far, or EFAULT
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not readable");
-                }
-                // a fault after some bytes: write(2) writes those and returns a short count
-                faulted = got < len;
-                len = got;
-                b.flip();
-            }
-            int n;
-            try {
-                n = positional ? FileCalls.pwrite(caller, fd, b, offset + total) : FileCalls.write(caller, fd, b);
-            } catch (ErrnoException e) {
-                if (total > 0 && e.errno() != Errno.EBADF) {
-                    return total;
-                }
-                throw e;
-            }
-            chargeHost(f, n);
-            total += n;
-            if (n < len || faulted || total >= want) {
-                return total;
-            }
-        }
+        return call(Sysno.PWRITE64, () -> ReadWriteCalls.pwrite(caller, copy, host, fd, buf, count, offset));
     }
 
     @Override
@@ -744,79 +596,42 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public Stat stat(String path) {
-        return get(Sysno.STAT, () -> {
-            checkPath(path);
-            Stat s = kernel.vfs().stat(caller, path);
-            if (kernel.hostDevice(s.dev())) {
-                ctx.ocall(0);
-            }
-            return s;
-        });
+        return get(Sysno.STAT, () -> PathCalls.stat(kernel.vfs(), caller, host, path));
     }
 
     @Override
     public Stat lstat(String path) {
-        return get(Sysno.LSTAT, () -> {
-            checkPath(path);
-            Stat s = kernel.vfs().lstat(caller, path);
-            if (kernel.hostDevice(s.dev())) {
-                ctx.ocall(0);
-            }
-            return s;
-        });
+        return get(Sysno.LSTAT, () -> PathCalls.lstat(kernel.vfs(), caller, host, path));
     }
 
     @Override
     public void ftruncate(int fd, long length) {
-        run(Sysno.FTRUNCATE, () -> {
-            FileCalls.ftruncate(caller, fd, length);
-            chargeHost(files.get(fd), 0);
-        });
+        run(Sysno.FTRUNCATE, () -> FileCalls.ftruncate(caller, host, fd, length));
     }
 
     @Override
     public void fsync(int fd) {
-        run(Sysno.FSYNC, () -> {
-            OpenFile f = files.get(fd);
-            if (f instanceof RegularFile rf) {
-                vm.syncFile(rf.id());
-                chargeHost(f, 0);
-            } else if (!(f instanceof DirectoryFile)) {
-                throw Errno.EINVAL.exception(f + " does not support fsync");
-            }
-        });
+        run(Sysno.FSYNC, () -> FileCalls.fsync(caller, host, vm, fd));
     }
 
     @Override
     public void unlink(String path) {
-        run(Sysno.UNLINK, () -> {
-            checkPath(path);
-            kernel.vfs().unlink(caller, path);
-        });
+        run(Sysno.UNLINK, () -> PathCalls.unlink(kernel.vfs(), caller, path));
     }
 
     @Override
     public void mkdir(String path, int mode) {
-        run(Sysno.MKDIR, () -> {
-            checkPath(path);
-            kernel.vfs().mkdir(caller, path, mode);
-        });
+        run(Sysno.MKDIR, () -> PathCalls.mkdir(kernel.vfs(), caller, path, mode));
     }
 
     @Override
     public void rmdir(String path) {
-        run(Sysno.RMDIR, () -> {
-            checkPath(path);
-            kernel.vfs().rmdir(caller, path);
-        });
+        run(Sysno.RMDIR, () -> PathCalls.rmdir(kernel.vfs(), caller, path));
     }
 
     @Override
     public void chdir(String path) {
-        run(Sysno.CHDIR, () -> {
-            checkPath(path);
-            kernel.vfs().chdir(caller, path);
-        });
+        run(Sysno.CHDIR, () -> PathCalls.chdir(kernel.vfs(), caller, path));
     }
 
     @Override
@@ -846,40 +661,12 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int ioctl(int fd, int cmd, long argAddr) {
-        return (int) call(Sysno.IOCTL, () -> {
-            files.get(fd);
-            ByteBuffer arg = null;
-            boolean in = cmd == Ioctls.FIONBIO;
-            boolean none = cmd == Ioctls.FIOCLEX || cmd == Ioctls.FIONCLEX;
-            if (argAddr != 0 && !none) {
-                arg = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-                if (in) {
-                    arg.putInt(0, copy.readInt(argAddr));
-                }
-            }
-            int r = FileCalls.ioctl(caller, fd, cmd, arg);
-            if (arg != null && !in) {
-                copy.writeInt(argAddr, arg.getInt(0));
-            }
-            return r;
-        });
+        return (int) call(Sysno.IOCTL, () -> FileCalls.ioctl(caller, copy, fd, cmd, argAddr));
     }
 
     @Override
     public long getdents64(int fd, long buf, long count) {
-        return call(Sysno.GETDENTS64, () -> {
-            OpenFile f = files.get(fd);
-            if (count < 0) {
-                throw Errno.EINVAL.exception("negative count");
-            }
-            ByteBuffer b = copy.buffer(count);
-            int n = FileCalls.getdents64(caller, fd, b);
-            chargeHost(f, n);
-            if (n > 0) {
-                copy.writeHead(buf, b, n);
-            }
-            return n;
-        });
+        return call(Sysno.GETDENTS64, () -> ReadWriteCalls.getdents64(caller, copy, host, fd, buf, count));
     }
 
     @Override
@@ -1076,7 +863,7 @@ public final class SyscallFacade implements Syscalls {
             if (len < 0) {
                 throw Errno.EINVAL.exception("negative length");
             }
-            long want = Math.min(len, MAX_RW_COUNT);
+            long want = Math.min(len, ReadWriteCalls.MAX_RW_COUNT);
             long total = 0;
             for (;;) {
                 ByteBuffer b = copy.buffer(want - total);
@@ -1116,7 +903,7 @@ public final class SyscallFacade implements Syscalls {
                 throw Errno.EINVAL.exception("negative length");
             }
             // a socket cannot take bytes back: receive only what the buffer can hold (EFAULT when nothing)
-            long room = len == 0 ? 0 : copy.writablePrefix(buf, Math.min(len, MAX_RW_COUNT));
+            long room = len == 0 ? 0 : copy.writablePrefix(buf, Math.min(len, ReadWriteCalls.MAX_RW_COUNT));
             if (len > 0 && room == 0) {
                 throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
             }
