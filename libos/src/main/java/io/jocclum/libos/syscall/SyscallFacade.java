@@ -76,8 +76,6 @@ import java.util.List;
  * delivers (a short read, as Linux may return). Not thread-safe: one per guest thread.
  */
 public final class SyscallFacade implements Syscalls {
-    /** Most epoll events copied out per call (a call may return fewer than are ready, as the round-robin allows). */
-    static final int EPOLL_BATCH = 1024;
     /**
      * Work units after which a guest thread yields its carrier: a syscall counts 64, a guest-memory
      * access 1 (a bulk copy 1 per 4KB). Guest threads are virtual threads, which the JDK does not
@@ -693,98 +691,22 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int epollWait(int epfd, long events, int maxevents, int timeoutMs) {
-        return (int) call(Sysno.EPOLL_WAIT, () -> epoll(epfd, events, maxevents, timeoutMs, 0, false));
+        return (int) call(Sysno.EPOLL_WAIT, () -> kernel.epolls().epollWait(caller, copy, epfd, events, maxevents, timeoutMs));
     }
 
     @Override
     public int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmask) {
-        return (int) call(Sysno.EPOLL_PWAIT, () -> epoll(epfd, events, maxevents, timeoutMs, sigmask, true));
-    }
-
-    private int epoll(int epfd, long events, int maxevents, int timeoutMs, long sigmask, boolean masked) {
-        if (maxevents <= 0 || maxevents > EpollCalls.EP_MAX_EVENTS) {
-            throw Errno.EINVAL.exception("maxevents " + maxevents);
-        }
-        int batch = Math.min(maxevents, EPOLL_BATCH);
-        ByteBuffer b = copy.buffer((long) batch * Epoll.EVENT_SIZE);
-        EpollEventBuffer sink = new EpollEventBuffer(b);
-        int n = masked ? kernel.epolls().epollPwait(caller, epfd, sink, batch, timeoutMs, sigmask)
-                : kernel.epolls().epollWait(caller, epfd, sink, batch, timeoutMs);
-        if (n > 0) {
-            copy.writeHead(events, b, n * Epoll.EVENT_SIZE);
-        }
-        return n;
+        return (int) call(Sysno.EPOLL_PWAIT, () -> kernel.epolls().epollPwait(caller, copy, epfd, events, maxevents, timeoutMs, sigmask));
     }
 
     @Override
     public int poll(long fds, int nfds, int timeoutMs) {
-        return (int) call(Sysno.POLL, () -> {
-            if (nfds < 0 || nfds > files.limit()) {
-                throw Errno.EINVAL.exception("nfds " + Integer.toUnsignedString(nfds) + " above RLIMIT_NOFILE " + files.limit());
-            }
-            int[] fd = new int[nfds];
-            int[] ev = new int[nfds];
-            int[] rev = new int[nfds];
-            if (nfds > 0) {
-                byte[] raw = new byte[nfds * Poll.POLLFD_SIZE];
-                copy.read(fds, raw, 0, raw.length);
-                ByteBuffer r = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < nfds; i++) {
-                    fd[i] = r.getInt(i * Poll.POLLFD_SIZE);
-                    ev[i] = r.getShort(i * Poll.POLLFD_SIZE + 4) & 0xFFFF;
-                }
-            }
-            int n = PollCalls.poll(caller, nfds, fd, ev, rev, timeoutMs);
-            for (int i = 0; i < nfds; i++) {
-                long at = fds + (long) i * Poll.POLLFD_SIZE + 6;
-                copy.writeByte(at, (byte) rev[i]);
-                copy.writeByte(at + 1, (byte) (rev[i] >>> 8));
-            }
-            return n;
-        });
+        return (int) call(Sysno.POLL, () -> PollCalls.poll(caller, copy, fds, nfds, timeoutMs));
     }
 
     @Override
     public int select(int nfds, long readfds, long writefds, long exceptfds, long timeoutMicros) {
-        return (int) call(Sysno.SELECT, () -> {
-            if (nfds < 0) {
-                throw Errno.EINVAL.exception("nfds " + nfds);
-            }
-            if (timeoutMicros < -1) {
-                throw Errno.EINVAL.exception("negative timeout " + timeoutMicros);
-            }
-            int n = Math.min(nfds, files.capacity());
-            int words = (n + 63) / 64;
-            long[] r = readSet(readfds, words);
-            long[] w = readSet(writefds, words);
-            long[] x = readSet(exceptfds, words);
-            long timeoutNanos = timeoutMicros < 0 ? -1 : timeoutMicros > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : timeoutMicros * 1000;
-            SelectResult res = PollCalls.select(caller, n, r, w, x, timeoutNanos);
-            writeSet(readfds, r);
-            writeSet(writefds, w);
-            writeSet(exceptfds, x);
-            return res.ready();
-        });
-    }
-
-    private long[] readSet(long addr, int words) {
-        if (addr == 0) {
-            return null;
-        }
-        long[] set = new long[words];
-        for (int i = 0; i < words; i++) {
-            set[i] = copy.readLong(addr + 8L * i);
-        }
-        return set;
-    }
-
-    private void writeSet(long addr, long[] set) {
-        if (addr == 0) {
-            return;
-        }
-        for (int i = 0; i < set.length; i++) {
-            copy.writeLong(addr + 8L * i, set[i]);
-        }
+        return (int) call(Sysno.SELECT, () -> PollCalls.select(caller, copy, nfds, readfds, writefds, exceptfds, timeoutMicros));
     }
 
     // ================================================================================ sockets
