@@ -31,6 +31,7 @@ import io.jocclum.libos.fs.ReadWriteCalls;
 import io.jocclum.libos.fs.OpenFile;
 import io.jocclum.libos.fs.RegularFile;
 import io.jocclum.libos.fs.SpawnFileAction;
+import io.jocclum.libos.net.GuestSocketCalls;
 import io.jocclum.libos.net.SocketFile;
 import io.jocclum.libos.process.GuestExit;
 import io.jocclum.libos.process.GuestThread;
@@ -713,103 +714,42 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int socket(int domain, int type, int protocol) {
-        return (int) call(Sysno.SOCKET, () -> {
-            int fd = kernel.sockets().socket(caller, domain, type, protocol);
-            ctx.ocall(0);
-            return fd;
-        });
+        return (int) call(Sysno.SOCKET, () -> GuestSocketCalls.socket(kernel.sockets(), caller, host, domain, type, protocol));
     }
 
     @Override
     public void bind(int fd, SockAddrIn addr) {
-        run(Sysno.BIND, () -> {
-            if (addr == null) {
-                throw Errno.EFAULT.exception("null address");
-            }
-            kernel.sockets().bind(caller, fd, addr);
-            ctx.ocall(0);
-        });
+        run(Sysno.BIND, () -> GuestSocketCalls.bind(kernel.sockets(), caller, host, fd, addr));
     }
 
     @Override
     public void listen(int fd, int backlog) {
-        run(Sysno.LISTEN, () -> {
-            kernel.sockets().listen(caller, fd, backlog);
-            ctx.ocall(0);
-        });
+        run(Sysno.LISTEN, () -> GuestSocketCalls.listen(kernel.sockets(), caller, host, fd, backlog));
     }
 
     @Override
     public int accept(int fd) {
-        return accept4(fd, 0, Sysno.ACCEPT);
+        return (int) call(Sysno.ACCEPT, () -> GuestSocketCalls.accept4(kernel.sockets(), caller, host, fd, 0));
     }
 
     @Override
     public int accept4(int fd, int flags) {
-        return accept4(fd, flags, Sysno.ACCEPT4);
-    }
-
-    private int accept4(int fd, int flags, Sysno s) {
-        return (int) call(s, () -> {
-            int r = kernel.sockets().accept4(caller, fd, flags).fd();
-            ctx.ocall(0);
-            return r;
-        });
+        return (int) call(Sysno.ACCEPT4, () -> GuestSocketCalls.accept4(kernel.sockets(), caller, host, fd, flags));
     }
 
     @Override
     public void connect(int fd, SockAddrIn addr) {
-        run(Sysno.CONNECT, () -> {
-            if (addr == null) {
-                throw Errno.EFAULT.exception("null address");
-            }
-            // a connect interrupted by a signal is not restarted: the connection goes on (EINTR, then EALREADY)
-            kernel.sockets().connect(caller, fd, addr);
-            ctx.ocall(0);
-        });
+        run(Sysno.CONNECT, () -> GuestSocketCalls.connect(kernel.sockets(), caller, host, fd, addr));
     }
 
     @Override
     public long send(int fd, long buf, long len, int flags) {
-        return sendto(fd, buf, len, flags, null, Sysno.SENDTO);
+        return call(Sysno.SENDTO, () -> GuestSocketCalls.send(kernel.sockets(), caller, copy, host, fd, buf, len, flags));
     }
 
     @Override
     public long sendto(int fd, long buf, long len, int flags, SockAddrIn dest) {
-        return sendto(fd, buf, len, flags, dest, Sysno.SENDTO);
-    }
-
-    private long sendto(int fd, long buf, long len, int flags, SockAddrIn dest, Sysno s) {
-        return call(s, () -> {
-            files.get(fd);
-            if (len < 0) {
-                throw Errno.EINVAL.exception("negative length");
-            }
-            long want = Math.min(len, ReadWriteCalls.MAX_RW_COUNT);
-            long total = 0;
-            for (;;) {
-                ByteBuffer b = copy.buffer(want - total);
-                int chunk = b.remaining();
-                if (chunk > 0) {
-                    copy.read(buf + total, b);
-                    b.flip();
-                }
-                int n;
-                try {
-                    n = kernel.sockets().send(caller, fd, b, flags);
-                } catch (ErrnoException e) {
-                    if (total > 0 && e.errno() != Errno.EBADF) {
-                        return total;
-                    }
-                    throw e;
-                }
-                ctx.ocall(n);
-                total += n;
-                if (n < chunk || total >= want) {
-                    return total;
-                }
-            }
-        });
+        return call(Sysno.SENDTO, () -> GuestSocketCalls.send(kernel.sockets(), caller, copy, host, fd, buf, len, flags));
     }
 
     @Override
@@ -819,33 +759,12 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public long recvfrom(int fd, long buf, long len, int flags) {
-        return call(Sysno.RECVFROM, () -> {
-            files.get(fd);
-            if (len < 0) {
-                throw Errno.EINVAL.exception("negative length");
-            }
-            // a socket cannot take bytes back: receive only what the buffer can hold (EFAULT when nothing)
-            long room = len == 0 ? 0 : copy.writablePrefix(buf, Math.min(len, ReadWriteCalls.MAX_RW_COUNT));
-            if (len > 0 && room == 0) {
-                throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
-            }
-            ByteBuffer b = copy.buffer(room);
-            int n = kernel.sockets().recv(caller, fd, b, flags);
-            ctx.ocall(n);
-            if (n > 0) {
-                b.flip();
-                copy.write(buf, b);
-            }
-            return n;
-        });
+        return call(Sysno.RECVFROM, () -> GuestSocketCalls.recv(kernel.sockets(), caller, copy, host, fd, buf, len, flags));
     }
 
     @Override
     public void shutdown(int fd, int how) {
-        run(Sysno.SHUTDOWN, () -> {
-            kernel.sockets().shutdown(caller, fd, how);
-            ctx.ocall(0);
-        });
+        run(Sysno.SHUTDOWN, () -> GuestSocketCalls.shutdown(kernel.sockets(), caller, host, fd, how));
     }
 
     @Override
