@@ -37,6 +37,7 @@ import io.jocclum.libos.process.GuestExit;
 import io.jocclum.libos.process.GuestThread;
 import io.jocclum.libos.process.Kernel;
 import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.ProcessCalls;
 import io.jocclum.libos.signal.SignalDelivery;
 import io.jocclum.libos.signal.ThreadSignalState;
 import io.jocclum.libos.vm.AccessMode;
@@ -405,10 +406,7 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int getppid() {
-        return (int) call(Sysno.GETPPID, () -> {
-            int pp = process.ppid();
-            return pp == 0 && process.pid() != 1 ? 1 : pp;
-        });
+        return (int) call(Sysno.GETPPID, () -> ProcessCalls.getppid(thread));
     }
 
     @Override
@@ -418,25 +416,7 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int posixSpawn(String path, List<SpawnAction> actions, String[] argv, String[] envp) {
-        return (int) call(Sysno.POSIX_SPAWN, () -> {
-            PathCalls.checkPath(path);
-            List<SpawnFileAction> fa = new ArrayList<>();
-            if (actions != null) {
-                for (SpawnAction a : actions) {
-                    fa.add(switch (a) {
-                        case SpawnAction.Close c -> new SpawnFileAction.Close(c.fd());
-                        case SpawnAction.Dup2 d -> new SpawnFileAction.Dup2(d.fd(), d.newFd());
-                        case SpawnAction.Open o -> {
-                            PathCalls.checkPath(o.path());
-                            yield new SpawnFileAction.Open(o.fd(), o.path(), o.flags(), o.mode());
-                        }
-                    });
-                }
-            }
-            String[] args = argv == null ? new String[0] : argv.clone();
-            String[] env = envp == null ? null : envp.clone();
-            return kernel.spawn(thread, path, fa, args, env);
-        });
+        return (int) call(Sysno.POSIX_SPAWN, () -> ProcessCalls.posixSpawn(thread, path, actions, argv, envp));
     }
 
     @Override
@@ -460,13 +440,7 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int wait4(int pid, long statusAddr, int options) {
-        return (int) call(Sysno.WAIT4, () -> {
-            Wait.Result r = kernel.wait4(thread, pid, options);
-            if (statusAddr != 0 && r.pid() != 0) {
-                copy.writeInt(statusAddr, r.status());
-            }
-            return r.pid();
-        });
+        return (int) call(Sysno.WAIT4, () -> ProcessCalls.wait4(thread, copy, pid, statusAddr, options));
     }
 
     @Override
@@ -491,12 +465,7 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public int threadCreate(ThreadFunction body) {
-        return (int) call(Sysno.CLONE, () -> {
-            if (body == null) {
-                throw Errno.EINVAL.exception("no thread body");
-            }
-            return kernel.createThread(thread, body);
-        });
+        return (int) call(Sysno.CLONE, () -> ProcessCalls.threadCreate(thread, body));
     }
 
     @Override
@@ -511,39 +480,12 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public long clockGettime(int clockId) {
-        return call(Sysno.CLOCK_GETTIME, () -> {
-            return switch (clockId) {
-                case Clocks.CLOCK_REALTIME, Clocks.CLOCK_REALTIME_COARSE -> {
-                    var i = kernel.wallClock().instant();
-                    yield i.getEpochSecond() * 1_000_000_000L + i.getNano();
-                }
-                case Clocks.CLOCK_MONOTONIC, Clocks.CLOCK_MONOTONIC_RAW, Clocks.CLOCK_MONOTONIC_COARSE, Clocks.CLOCK_BOOTTIME ->
-                        kernel.clock().nanoTime();
-                case Clocks.CLOCK_PROCESS_CPUTIME_ID, Clocks.CLOCK_THREAD_CPUTIME_ID -> kernel.cpuNanos();
-                default -> throw Errno.EINVAL.exception("clock " + clockId);
-            };
-        });
+        return call(Sysno.CLOCK_GETTIME, () -> ProcessCalls.clockGettime(kernel, clockId));
     }
 
     @Override
     public void nanosleep(long nanos) {
-        run(Sysno.NANOSLEEP, () -> {
-            if (nanos < 0) {
-                throw Errno.EINVAL.exception("negative duration " + nanos);
-            }
-            WaitClock clock = caller.clock();
-            Waiter w = caller.waiter();
-            long deadline = clock.deadlineAfter(nanos);
-            for (;;) {
-                w.reset();
-                if (signals.interruptPending()) {
-                    throw Errno.EINTR.exception("nanosleep interrupted");
-                }
-                if (!w.await(clock, deadline)) {
-                    return;
-                }
-            }
-        });
+        run(Sysno.NANOSLEEP, () -> ProcessCalls.nanosleep(caller, nanos));
     }
 
     // ================================================================================ files
