@@ -1,13 +1,9 @@
 package io.jocclum.libos.syscall;
 
-import io.jocclum.api.Clocks;
-import io.jocclum.api.Epoll;
 import io.jocclum.api.EpollEvent;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
-import io.jocclum.api.Ioctls;
-import io.jocclum.api.Mman;
-import io.jocclum.api.Poll;
+import io.jocclum.api.OpenFlags;
 import io.jocclum.api.SigAction;
 import io.jocclum.api.SockAddrIn;
 import io.jocclum.api.SpawnAction;
@@ -15,22 +11,12 @@ import io.jocclum.api.Stat;
 import io.jocclum.api.Syscalls;
 import io.jocclum.api.ThreadFunction;
 import io.jocclum.api.Wait;
-import io.jocclum.libos.epoll.EpollCalls;
-import io.jocclum.libos.epoll.EpollEventBuffer;
 import io.jocclum.libos.epoll.PollCalls;
-import io.jocclum.libos.epoll.SelectResult;
-import io.jocclum.libos.events.WaitClock;
-import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.fs.Caller;
-import io.jocclum.libos.fs.DirectoryFile;
-import io.jocclum.libos.fs.FdTable;
 import io.jocclum.libos.fs.FileCalls;
 import io.jocclum.libos.fs.HostIo;
 import io.jocclum.libos.fs.PathCalls;
 import io.jocclum.libos.fs.ReadWriteCalls;
-import io.jocclum.libos.fs.OpenFile;
-import io.jocclum.libos.fs.RegularFile;
-import io.jocclum.libos.fs.SpawnFileAction;
 import io.jocclum.libos.net.GuestSocketCalls;
 import io.jocclum.libos.net.SocketFile;
 import io.jocclum.libos.process.GuestExit;
@@ -46,36 +32,37 @@ import io.jocclum.libos.vm.GuestMemory;
 import io.jocclum.libos.vm.ProcessVm;
 import io.jocclum.libos.vm.UserCopy;
 import io.jocclum.libos.vm.VmCalls;
-import io.jocclum.sgx.cpu.EnclaveContext;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The system-call interface of one guest thread (Occlum's syscall dispatcher): every
- * {@link Syscalls} method validates its arguments in Linux's order, copies between guest memory
- * and the buffers of the layers below, calls them, and handles what they report.
+ * The system-call interface of one guest thread (Occlum's syscall dispatcher): a thin
+ * dispatcher. Each {@link Syscalls} method names its call ({@link Sysno}) and passes its
+ * arguments to the one call wrapper ({@link #call}), which looks the call up in the dispatch
+ * table ({@link #dispatch}); the logic of each call is in the package of its subsystem —
+ * {@link VmCalls}, {@link FileCalls}, {@link ReadWriteCalls}, {@link PathCalls},
+ * {@link io.jocclum.libos.epoll.EpollCalls}, {@link PollCalls}, {@link GuestSocketCalls},
+ * {@link ProcessCalls}, the signal state — which validates the arguments in Linux's order and
+ * copies between guest memory and the layers' buffers through {@link UserCopy}.
  *
  * <p>Boundaries: each call counts itself, then checks (one volatile read in the common case)
  * whether the thread needs attention — a dying process ends the thread with {@link GuestExit}, a
- * pending signal is delivered (its Java handler runs on this thread with the signal and the
- * action's mask blocked; a fatal default action kills the process) — on entry and again on
- * return. Guest loads and stores check only whether the process is dying; a faulting access kills
- * the process with SIGSEGV or SIGBUS.
+ * pending signal is delivered by {@link SignalDelivery} — on entry and again on return. Guest
+ * loads and stores check only whether the process is dying; a faulting access kills the process
+ * with SIGSEGV or SIGBUS.
  *
- * <p>Interrupted calls: the file layer throws ERESTARTSYS from restartable blocking calls (read,
- * write, accept, connect, send, recv; and the process layer from wait4 and thread joins). The
- * façade delivers the signals; the call is restarted when every handler that ran had SA_RESTART
- * (or none ran), else it fails with EINTR. epoll_wait, poll, select and nanosleep fail with EINTR
- * and are never restarted (signal(7)). ERESTARTSYS never reaches a guest, and neither does any
- * other exception of the LibOS: a failure that is not an errno is recorded as an internal error
- * of the kernel and reported to the guest as EIO.
+ * <p>Interrupted calls: the layers throw ERESTARTSYS from blocking calls that a signal
+ * interrupts. The wrapper delivers the signals and restarts the call or fails it with EINTR as
+ * its {@link Sysno#restart()} says: read, write, accept, send, recv and wait4 are restarted when
+ * every handler that ran had SA_RESTART (or none ran), a thread join always, every other call
+ * (epoll_wait, poll, select, nanosleep, connect, ...) fails with EINTR (signal(7)). ERESTARTSYS
+ * never reaches a guest, and neither does any other exception of the LibOS: a failure that is not
+ * an errno is recorded as an internal error of the kernel and reported to the guest as EIO.
  *
- * <p>Buffers: I/O goes through a per-thread heap buffer of at most {@link UserCopy#CHUNK} bytes per
- * layer call; regular files and writes loop over chunks, reads from streams return what one call
- * delivers (a short read, as Linux may return). Not thread-safe: one per guest thread.
+ * <p>Arguments travel as Linux passes them, in six integer registers (an int widened to a long
+ * and narrowed back in the table), plus the one object some calls of the guest API take (a path,
+ * an address, an action); an object result comes back in a holder. So a call allocates nothing
+ * on its way through the wrapper. Not thread-safe: one per guest thread.
  */
 public final class SyscallFacade implements Syscalls {
     /**
@@ -91,7 +78,6 @@ public final class SyscallFacade implements Syscalls {
     private final Process process;
     private final Kernel kernel;
     private final Caller caller;
-    private final FdTable files;
     private final ThreadSignalState signals;
     private final SignalDelivery delivery;
     private final ProcessVm vm;
@@ -100,7 +86,6 @@ public final class SyscallFacade implements Syscalls {
     private final HostIo host;
     private final VmCalls memory;
     private final SyscallCounters counters;
-    private final EnclaveContext ctx;
     /** Work since the last yield (this thread only). */
     private int ticks;
 
@@ -109,168 +94,51 @@ public final class SyscallFacade implements Syscalls {
         this.process = thread.process();
         this.kernel = thread.kernel();
         this.caller = thread.caller();
-        this.files = caller.files();
         this.signals = thread.signals();
         this.delivery = new SignalDelivery(signals, process.sighand(), process, this, GuestExit.INSTANCE);
         this.vm = process.vm();
         this.user = vm.memory(AccessMode.USER);
         this.copy = new UserCopy(vm.memory(AccessMode.KERNEL));
         this.counters = counters;
-        this.ctx = kernel.ctx();
-        this.host = new HostIo(kernel::hostDevice, f -> f instanceof SocketFile, ctx::ocall);
+        this.host = new HostIo(kernel::hostDevice, f -> f instanceof SocketFile, kernel.ctx()::ocall);
         this.memory = new VmCalls(vm, (fd, prot, flags) -> FileCalls.mappable(caller, host, fd, prot, flags), kernel::sampleCommitted);
-    }
-
-    // ================================================================================ the call wrapper
-
-    /**
-     * A system call's body: what runs between the boundaries, and again when the call is
-     * restarted. A lambda over the call's arguments; the JIT inlines {@link #call} and the body
-     * into each entry point, so the lambda is not allocated on the hot path.
-     */
-    @FunctionalInterface
-    private interface Body {
-        long run();
-    }
-
-    /** A body with no result (the call returns 0). */
-    @FunctionalInterface
-    private interface VoidBody extends Body {
-        void exec();
-
-        @Override
-        default long run() {
-            exec();
-            return 0;
-        }
-    }
-
-    /** A body whose result is an object (stat, getcwd, wait4, ...: calls off the hot path). */
-    @FunctionalInterface
-    private interface ObjectBody<T> {
-        T run();
-    }
-
-    /** Holds an {@link ObjectBody}'s result across the wrapper. */
-    private static final class ObjectResult<T> implements Body {
-        private final ObjectBody<T> body;
-        private T value;
-
-        ObjectResult(ObjectBody<T> body) {
-            this.body = body;
-        }
-
-        @Override
-        public long run() {
-            value = body.run();
-            return 0;
-        }
-    }
-
-    /**
-     * The one system-call wrapper. Counts the call and stops at the boundary ({@link #enter});
-     * runs the body; when a signal interrupted it (ERESTARTSYS), delivers and restarts it or
-     * fails with EINTR as {@link Sysno#restart()} says; maps any other failure to what a guest
-     * may see ({@link #fail}); and stops at the boundary again on return, whatever happened.
-     */
-    private long call(Sysno s, Body body) {
-        enter(s);
-        try {
-            for (;;) {
-                try {
-                    return body.run();
-                } catch (ErrnoException e) {
-                    if (e.errno() != Errno.ERESTARTSYS || s.restart() == Sysno.Restart.NEVER) {
-                        throw e;
-                    }
-                    delivery.restartOrEintr(s.restart() == Sysno.Restart.ALWAYS);
-                }
-            }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
-    }
-
-    private void run(Sysno s, VoidBody body) {
-        call(s, body);
-    }
-
-    private <T> T get(Sysno s, ObjectBody<T> body) {
-        ObjectResult<T> r = new ObjectResult<>(body);
-        call(s, r);
-        return r.value;
-    }
-
-    private void enter(Sysno s) {
-        counters.increment(s);
-        tick(SYSCALL_TICKS);
-        if (delivery.attention()) {
-            delivery.boundary();
-        }
-    }
-
-    private void leave() {
-        if (delivery.attention()) {
-            delivery.boundary();
-        }
-    }
-
-    /**
-     * Maps a failure from below to what the guest may see; always throws. An ERESTARTSYS that
-     * was not restarted becomes EINTR, a guest fault kills the process, anything but an errno is
-     * an internal error of the kernel, recorded, and EIO for the guest.
-     */
-    private RuntimeException fail(RuntimeException e) {
-        if (e instanceof ErrnoException ee) {
-            if (ee.errno() == Errno.ERESTARTSYS) {
-                throw Errno.EINTR.exception("interrupted by a signal");
-            }
-            throw ee;
-        }
-        if (e instanceof GuestFault f) {
-            throw fault(f);
-        }
-        kernel.internalError(e);
-        throw Errno.EIO.exception("internal LibOS error: " + e);
     }
 
     // ================================================================================ memory
 
     @Override
     public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
-        return call(Sysno.MMAP, () -> memory.mmap(addr, length, prot, flags, fd, offset));
+        return call(Sysno.MMAP, null, addr, length, prot, flags, fd, offset);
     }
 
     @Override
     public void munmap(long addr, long length) {
-        run(Sysno.MUNMAP, () -> memory.munmap(addr, length));
+        call(Sysno.MUNMAP, addr, length, 0);
     }
 
     @Override
     public void mprotect(long addr, long length, int prot) {
-        run(Sysno.MPROTECT, () -> memory.mprotect(addr, length, prot));
+        call(Sysno.MPROTECT, addr, length, prot);
     }
 
     @Override
     public long mremap(long oldAddr, long oldSize, long newSize, int flags, long newAddr) {
-        return call(Sysno.MREMAP, () -> memory.mremap(oldAddr, oldSize, newSize, flags, newAddr));
+        return call(Sysno.MREMAP, null, oldAddr, oldSize, newSize, flags, newAddr, 0);
     }
 
     @Override
     public long brk(long addr) {
-        return call(Sysno.BRK, () -> memory.brk(addr));
+        return call(Sysno.BRK, addr, 0, 0);
     }
 
     @Override
     public void msync(long addr, long length, int flags) {
-        run(Sysno.MSYNC, () -> memory.msync(addr, length, flags));
+        call(Sysno.MSYNC, addr, length, flags);
     }
 
     @Override
     public void madvise(long addr, long length, int advice) {
-        run(Sysno.MADVISE, () -> memory.madvise(addr, length, advice));
+        call(Sysno.MADVISE, addr, length, advice);
     }
 
     // ================================================================================ guest memory
@@ -397,26 +265,31 @@ public final class SyscallFacade implements Syscalls {
         }
     }
 
+
     // ================================================================================ processes
 
     @Override
     public int getpid() {
-        return (int) call(Sysno.GETPID, process::pid);
+        return (int) call(Sysno.GETPID, 0, 0, 0);
     }
 
     @Override
     public int getppid() {
-        return (int) call(Sysno.GETPPID, () -> ProcessCalls.getppid(thread));
+        return (int) call(Sysno.GETPPID, 0, 0, 0);
     }
 
     @Override
     public int gettid() {
-        return (int) call(Sysno.GETTID, thread::tid);
+        return (int) call(Sysno.GETTID, 0, 0, 0);
+    }
+
+    /** posix_spawn's four object arguments, in the one object slot. */
+    private record Spawn(String path, List<SpawnAction> actions, String[] argv, String[] envp) {
     }
 
     @Override
     public int posixSpawn(String path, List<SpawnAction> actions, String[] argv, String[] envp) {
-        return (int) call(Sysno.POSIX_SPAWN, () -> ProcessCalls.posixSpawn(thread, path, actions, argv, envp));
+        return (int) call(Sysno.POSIX_SPAWN, new Spawn(path, actions, argv, envp), 0, 0, 0);
     }
 
     @Override
@@ -435,298 +308,490 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public Wait.Result wait4(int pid, int options) {
-        return get(Sysno.WAIT4, () -> kernel.wait4(thread, pid, options));
+        return (Wait.Result) get(Sysno.WAIT4, null, pid, options);
     }
 
     @Override
     public int wait4(int pid, long statusAddr, int options) {
-        return (int) call(Sysno.WAIT4, () -> ProcessCalls.wait4(thread, copy, pid, statusAddr, options));
+        return (int) call(Sysno.WAIT4, pid, statusAddr, options);
     }
 
     @Override
     public void kill(int pid, int sig) {
-        run(Sysno.KILL, () -> kernel.kill(process, pid, sig));
+        call(Sysno.KILL, pid, sig, 0);
     }
 
     @Override
     public SigAction sigaction(int sig, SigAction act) {
-        return get(Sysno.RT_SIGACTION, () -> process.sighand().set(sig, act));
+        return (SigAction) get(Sysno.RT_SIGACTION, act, sig, 0);
     }
 
     @Override
     public long sigprocmask(int how, long set) {
-        return call(Sysno.RT_SIGPROCMASK, () -> signals.setMask(how, set));
+        return call(Sysno.RT_SIGPROCMASK, how, set, 0);
     }
 
     @Override
     public long sigpending() {
-        return call(Sysno.RT_SIGPENDING, () -> signals.sigpending());
+        return call(Sysno.RT_SIGPENDING, 0, 0, 0);
     }
 
     @Override
     public int threadCreate(ThreadFunction body) {
-        return (int) call(Sysno.CLONE, () -> ProcessCalls.threadCreate(thread, body));
+        return (int) call(Sysno.CLONE, body, 0, 0, 0);
     }
 
     @Override
     public long threadJoin(int tid) {
-        return call(Sysno.THREAD_JOIN, () -> kernel.joinThread(thread, tid));
+        return call(Sysno.THREAD_JOIN, tid, 0, 0);
     }
 
     @Override
     public void schedYield() {
-        run(Sysno.SCHED_YIELD, Thread::yield);
+        call(Sysno.SCHED_YIELD, 0, 0, 0);
     }
 
     @Override
     public long clockGettime(int clockId) {
-        return call(Sysno.CLOCK_GETTIME, () -> ProcessCalls.clockGettime(kernel, clockId));
+        return call(Sysno.CLOCK_GETTIME, clockId, 0, 0);
     }
 
     @Override
     public void nanosleep(long nanos) {
-        run(Sysno.NANOSLEEP, () -> ProcessCalls.nanosleep(caller, nanos));
+        call(Sysno.NANOSLEEP, nanos, 0, 0);
     }
 
     // ================================================================================ files
 
     @Override
     public int open(String path, int flags, int mode) {
-        return (int) call(Sysno.OPEN, () -> PathCalls.open(kernel.vfs(), caller, host, path, flags, mode));
+        return (int) call(Sysno.OPEN, path, OpenFlags.AT_FDCWD, flags, mode);
     }
 
     @Override
     public int openat(int dirfd, String path, int flags, int mode) {
-        return (int) call(Sysno.OPENAT, () -> PathCalls.openat(kernel.vfs(), caller, host, dirfd, path, flags, mode));
+        return (int) call(Sysno.OPENAT, path, dirfd, flags, mode);
     }
 
     @Override
     public void close(int fd) {
-        run(Sysno.CLOSE, () -> FileCalls.close(caller, fd));
+        call(Sysno.CLOSE, fd, 0, 0);
     }
 
     @Override
     public long read(int fd, long buf, long count) {
-        return call(Sysno.READ, () -> ReadWriteCalls.read(caller, copy, host, fd, buf, count));
+        return call(Sysno.READ, fd, buf, count);
     }
 
     @Override
     public long pread(int fd, long buf, long count, long offset) {
-        return call(Sysno.PREAD64, () -> ReadWriteCalls.pread(caller, copy, host, fd, buf, count, offset));
+        return call(Sysno.PREAD64, null, fd, buf, count, offset, 0, 0);
     }
 
     @Override
     public long write(int fd, long buf, long count) {
-        return call(Sysno.WRITE, () -> ReadWriteCalls.write(caller, copy, host, fd, buf, count));
+        return call(Sysno.WRITE, fd, buf, count);
     }
 
     @Override
     public long pwrite(int fd, long buf, long count, long offset) {
-        return call(Sysno.PWRITE64, () -> ReadWriteCalls.pwrite(caller, copy, host, fd, buf, count, offset));
+        return call(Sysno.PWRITE64, null, fd, buf, count, offset, 0, 0);
     }
 
     @Override
     public long lseek(int fd, long offset, int whence) {
-        return call(Sysno.LSEEK, () -> FileCalls.lseek(caller, fd, offset, whence));
+        return call(Sysno.LSEEK, fd, offset, whence);
     }
 
     @Override
     public Stat fstat(int fd) {
-        return get(Sysno.FSTAT, () -> FileCalls.fstat(caller, fd));
+        return (Stat) get(Sysno.FSTAT, null, fd, 0);
     }
 
     @Override
     public Stat stat(String path) {
-        return get(Sysno.STAT, () -> PathCalls.stat(kernel.vfs(), caller, host, path));
+        return (Stat) get(Sysno.STAT, path, 0, 0);
     }
 
     @Override
     public Stat lstat(String path) {
-        return get(Sysno.LSTAT, () -> PathCalls.lstat(kernel.vfs(), caller, host, path));
+        return (Stat) get(Sysno.LSTAT, path, 0, 0);
     }
 
     @Override
     public void ftruncate(int fd, long length) {
-        run(Sysno.FTRUNCATE, () -> FileCalls.ftruncate(caller, host, fd, length));
+        call(Sysno.FTRUNCATE, fd, length, 0);
     }
 
     @Override
     public void fsync(int fd) {
-        run(Sysno.FSYNC, () -> FileCalls.fsync(caller, host, vm, fd));
+        call(Sysno.FSYNC, fd, 0, 0);
     }
 
     @Override
     public void unlink(String path) {
-        run(Sysno.UNLINK, () -> PathCalls.unlink(kernel.vfs(), caller, path));
+        call(Sysno.UNLINK, path, 0, 0, 0);
     }
 
     @Override
     public void mkdir(String path, int mode) {
-        run(Sysno.MKDIR, () -> PathCalls.mkdir(kernel.vfs(), caller, path, mode));
+        call(Sysno.MKDIR, path, mode, 0, 0);
     }
 
     @Override
     public void rmdir(String path) {
-        run(Sysno.RMDIR, () -> PathCalls.rmdir(kernel.vfs(), caller, path));
+        call(Sysno.RMDIR, path, 0, 0, 0);
     }
 
     @Override
     public void chdir(String path) {
-        run(Sysno.CHDIR, () -> PathCalls.chdir(kernel.vfs(), caller, path));
+        call(Sysno.CHDIR, path, 0, 0, 0);
     }
 
     @Override
     public String getcwd() {
-        return get(Sysno.GETCWD, () -> kernel.vfs().getcwd(caller));
+        return (String) get(Sysno.GETCWD, null, 0, 0);
     }
 
     @Override
     public int dup(int fd) {
-        return (int) call(Sysno.DUP, () -> FileCalls.dup(caller, fd));
+        return (int) call(Sysno.DUP, fd, 0, 0);
     }
 
     @Override
     public int dup2(int oldFd, int newFd) {
-        return (int) call(Sysno.DUP2, () -> FileCalls.dup2(caller, oldFd, newFd));
+        return (int) call(Sysno.DUP2, oldFd, newFd, 0);
     }
 
     @Override
     public int dup3(int oldFd, int newFd, int flags) {
-        return (int) call(Sysno.DUP3, () -> FileCalls.dup3(caller, oldFd, newFd, flags));
+        return (int) call(Sysno.DUP3, oldFd, newFd, flags);
     }
 
     @Override
     public long fcntl(int fd, int cmd, long arg) {
-        return call(Sysno.FCNTL, () -> FileCalls.fcntl(caller, fd, cmd, arg));
+        return call(Sysno.FCNTL, fd, cmd, arg);
     }
 
     @Override
     public int ioctl(int fd, int cmd, long argAddr) {
-        return (int) call(Sysno.IOCTL, () -> FileCalls.ioctl(caller, copy, fd, cmd, argAddr));
+        return (int) call(Sysno.IOCTL, fd, cmd, argAddr);
     }
 
     @Override
     public long getdents64(int fd, long buf, long count) {
-        return call(Sysno.GETDENTS64, () -> ReadWriteCalls.getdents64(caller, copy, host, fd, buf, count));
+        return call(Sysno.GETDENTS64, fd, buf, count);
     }
 
     @Override
     public int[] pipe2(int flags) {
-        return get(Sysno.PIPE2, () -> kernel.pipes().pipe2(caller, flags));
+        return (int[]) get(Sysno.PIPE2, null, flags, 0);
     }
 
     @Override
     public int eventfd(int initval, int flags) {
-        return (int) call(Sysno.EVENTFD2, () -> kernel.eventfds().eventfd2(caller, initval, flags));
+        return (int) call(Sysno.EVENTFD2, initval, flags, 0);
     }
 
     // ================================================================================ events
 
     @Override
     public int epollCreate1(int flags) {
-        return (int) call(Sysno.EPOLL_CREATE1, () -> kernel.epolls().epollCreate1(caller, flags));
+        return (int) call(Sysno.EPOLL_CREATE1, flags, 0, 0);
     }
 
     @Override
     public void epollCtl(int epfd, int op, int fd, EpollEvent event) {
-        run(Sysno.EPOLL_CTL, () -> kernel.epolls().epollCtl(caller, epfd, op, fd, event));
+        call(Sysno.EPOLL_CTL, event, epfd, op, fd);
     }
 
     @Override
     public int epollWait(int epfd, long events, int maxevents, int timeoutMs) {
-        return (int) call(Sysno.EPOLL_WAIT, () -> kernel.epolls().epollWait(caller, copy, epfd, events, maxevents, timeoutMs));
+        return (int) call(Sysno.EPOLL_WAIT, null, epfd, events, maxevents, timeoutMs, 0, 0);
     }
 
     @Override
     public int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmask) {
-        return (int) call(Sysno.EPOLL_PWAIT, () -> kernel.epolls().epollPwait(caller, copy, epfd, events, maxevents, timeoutMs, sigmask));
+        return (int) call(Sysno.EPOLL_PWAIT, null, epfd, events, maxevents, timeoutMs, sigmask, 0);
     }
 
     @Override
     public int poll(long fds, int nfds, int timeoutMs) {
-        return (int) call(Sysno.POLL, () -> PollCalls.poll(caller, copy, fds, nfds, timeoutMs));
+        return (int) call(Sysno.POLL, fds, nfds, timeoutMs);
     }
 
     @Override
     public int select(int nfds, long readfds, long writefds, long exceptfds, long timeoutMicros) {
-        return (int) call(Sysno.SELECT, () -> PollCalls.select(caller, copy, nfds, readfds, writefds, exceptfds, timeoutMicros));
+        return (int) call(Sysno.SELECT, null, nfds, readfds, writefds, exceptfds, timeoutMicros, 0);
     }
 
     // ================================================================================ sockets
 
     @Override
     public int socket(int domain, int type, int protocol) {
-        return (int) call(Sysno.SOCKET, () -> GuestSocketCalls.socket(kernel.sockets(), caller, host, domain, type, protocol));
+        return (int) call(Sysno.SOCKET, domain, type, protocol);
     }
 
     @Override
     public void bind(int fd, SockAddrIn addr) {
-        run(Sysno.BIND, () -> GuestSocketCalls.bind(kernel.sockets(), caller, host, fd, addr));
+        call(Sysno.BIND, addr, fd, 0, 0);
     }
 
     @Override
     public void listen(int fd, int backlog) {
-        run(Sysno.LISTEN, () -> GuestSocketCalls.listen(kernel.sockets(), caller, host, fd, backlog));
+        call(Sysno.LISTEN, fd, backlog, 0);
     }
 
     @Override
     public int accept(int fd) {
-        return (int) call(Sysno.ACCEPT, () -> GuestSocketCalls.accept4(kernel.sockets(), caller, host, fd, 0));
+        return (int) call(Sysno.ACCEPT, fd, 0, 0);
     }
 
     @Override
     public int accept4(int fd, int flags) {
-        return (int) call(Sysno.ACCEPT4, () -> GuestSocketCalls.accept4(kernel.sockets(), caller, host, fd, flags));
+        return (int) call(Sysno.ACCEPT4, fd, flags, 0);
     }
 
     @Override
     public void connect(int fd, SockAddrIn addr) {
-        run(Sysno.CONNECT, () -> GuestSocketCalls.connect(kernel.sockets(), caller, host, fd, addr));
+        call(Sysno.CONNECT, addr, fd, 0, 0);
     }
 
     @Override
     public long send(int fd, long buf, long len, int flags) {
-        return call(Sysno.SENDTO, () -> GuestSocketCalls.send(kernel.sockets(), caller, copy, host, fd, buf, len, flags));
+        return call(Sysno.SENDTO, null, fd, buf, len, flags, 0, 0);
     }
 
+    /** The destination is not used: the socket is a connected TCP socket (Linux ignores it there). */
     @Override
     public long sendto(int fd, long buf, long len, int flags, SockAddrIn dest) {
-        return call(Sysno.SENDTO, () -> GuestSocketCalls.send(kernel.sockets(), caller, copy, host, fd, buf, len, flags));
+        return call(Sysno.SENDTO, null, fd, buf, len, flags, 0, 0);
     }
 
     @Override
     public long recv(int fd, long buf, long len, int flags) {
-        return recvfrom(fd, buf, len, flags);
+        return call(Sysno.RECVFROM, null, fd, buf, len, flags, 0, 0);
     }
 
     @Override
     public long recvfrom(int fd, long buf, long len, int flags) {
-        return call(Sysno.RECVFROM, () -> GuestSocketCalls.recv(kernel.sockets(), caller, copy, host, fd, buf, len, flags));
+        return call(Sysno.RECVFROM, null, fd, buf, len, flags, 0, 0);
     }
 
     @Override
     public void shutdown(int fd, int how) {
-        run(Sysno.SHUTDOWN, () -> GuestSocketCalls.shutdown(kernel.sockets(), caller, host, fd, how));
+        call(Sysno.SHUTDOWN, fd, how, 0);
     }
 
     @Override
     public void setsockopt(int fd, int level, int name, int value) {
-        run(Sysno.SETSOCKOPT, () -> kernel.sockets().setsockopt(caller, fd, level, name, value));
+        call(Sysno.SETSOCKOPT, null, fd, level, name, value, 0, 0);
     }
 
     @Override
     public int getsockopt(int fd, int level, int name) {
-        return (int) call(Sysno.GETSOCKOPT, () -> kernel.sockets().getsockopt(caller, fd, level, name));
+        return (int) call(Sysno.GETSOCKOPT, fd, level, name);
     }
 
     @Override
     public SockAddrIn getsockname(int fd) {
-        return get(Sysno.GETSOCKNAME, () -> kernel.sockets().getsockname(caller, fd));
+        return (SockAddrIn) get(Sysno.GETSOCKNAME, null, fd, 0);
     }
 
     @Override
     public SockAddrIn getpeername(int fd) {
-        return get(Sysno.GETPEERNAME, () -> kernel.sockets().getpeername(caller, fd));
+        return (SockAddrIn) get(Sysno.GETPEERNAME, null, fd, 0);
+    }
+
+    // ================================================================================ the call wrapper
+
+    /**
+     * The one system-call wrapper. Counts the call and stops at the boundary ({@link #enter});
+     * runs it ({@link #dispatch}); when a signal interrupted it (ERESTARTSYS), delivers and
+     * restarts it or fails with EINTR as {@link Sysno#restart()} says; maps any other failure to
+     * what a guest may see ({@link #fail}); and stops at the boundary again on return, whatever
+     * happened.
+     *
+     * @param o      the call's object argument, or null
+     * @param a0..a5 its integer arguments in order, unused ones 0
+     */
+    private long call(Sysno s, Object o, long a0, long a1, long a2, long a3, long a4, long a5) {
+        enter(s);
+        try {
+            for (;;) {
+                try {
+                    return dispatch(s, o, a0, a1, a2, a3, a4, a5);
+                } catch (ErrnoException e) {
+                    if (e.errno() != Errno.ERESTARTSYS || s.restart() == Sysno.Restart.NEVER) {
+                        throw e;
+                    }
+                    delivery.restartOrEintr(s.restart() == Sysno.Restart.ALWAYS);
+                }
+            }
+        } catch (RuntimeException e) {
+            throw fail(e);
+        } finally {
+            leave();
+        }
+    }
+
+    /** A call with at most three integer arguments. */
+    private long call(Sysno s, long a0, long a1, long a2) {
+        return call(s, null, a0, a1, a2, 0, 0, 0);
+    }
+
+    /** A call with an object argument and at most three integer ones. */
+    private long call(Sysno s, Object o, long a0, long a1, long a2) {
+        return call(s, o, a0, a1, a2, 0, 0, 0);
+    }
+
+    /** A call whose result is an object: it comes back through an {@link ObjectCall}. */
+    private Object get(Sysno s, Object o, long a0, long a1) {
+        ObjectCall c = new ObjectCall(o);
+        call(s, c, a0, a1, 0, 0, 0, 0);
+        return c.result;
+    }
+
+    /** The object slot of a call whose result is an object: its object argument in, its result out. */
+    private static final class ObjectCall {
+        final Object arg;
+        Object result;
+
+        ObjectCall(Object arg) {
+            this.arg = arg;
+        }
+    }
+
+    /** Stores a call's object result; the call itself returns 0. */
+    private static long result(Object call, Object value) {
+        ((ObjectCall) call).result = value;
+        return 0;
+    }
+
+    private static Object arg(Object call) {
+        return ((ObjectCall) call).arg;
+    }
+
+    private void enter(Sysno s) {
+        counters.increment(s);
+        tick(SYSCALL_TICKS);
+        if (delivery.attention()) {
+            delivery.boundary();
+        }
+    }
+
+    private void leave() {
+        if (delivery.attention()) {
+            delivery.boundary();
+        }
+    }
+
+    /**
+     * Maps a failure from below to what the guest may see; always throws. An ERESTARTSYS that
+     * was not restarted becomes EINTR, a guest fault kills the process, anything but an errno is
+     * an internal error of the kernel, recorded, and EIO for the guest.
+     */
+    private RuntimeException fail(RuntimeException e) {
+        if (e instanceof ErrnoException ee) {
+            if (ee.errno() == Errno.ERESTARTSYS) {
+                throw Errno.EINTR.exception("interrupted by a signal");
+            }
+            throw ee;
+        }
+        if (e instanceof GuestFault f) {
+            throw fault(f);
+        }
+        kernel.internalError(e);
+        throw Errno.EIO.exception("internal LibOS error: " + e);
+    }
+
+    // ================================================================================ the dispatch table
+
+    /**
+     * Runs one call: its subsystem's entry point, with the arguments where its entry point above
+     * put them. Returns the call's result, 0 for calls without one; an object result goes into
+     * the {@link ObjectCall}.
+     */
+    private long dispatch(Sysno s, Object o, long a0, long a1, long a2, long a3, long a4, long a5) {
+        long r = 0;
+        switch (s) {
+            case MMAP -> r = memory.mmap(a0, a1, (int) a2, (int) a3, (int) a4, a5);
+            case MUNMAP -> memory.munmap(a0, a1);
+            case MPROTECT -> memory.mprotect(a0, a1, (int) a2);
+            case MREMAP -> r = memory.mremap(a0, a1, a2, (int) a3, a4);
+            case BRK -> r = memory.brk(a0);
+            case MSYNC -> memory.msync(a0, a1, (int) a2);
+            case MADVISE -> memory.madvise(a0, a1, (int) a2);
+
+            case GETPID -> r = process.pid();
+            case GETPPID -> r = ProcessCalls.getppid(thread);
+            case GETTID -> r = thread.tid();
+            case POSIX_SPAWN -> {
+                Spawn p = (Spawn) o;
+                r = ProcessCalls.posixSpawn(thread, p.path(), p.actions(), p.argv(), p.envp());
+            }
+            case WAIT4 -> r = o instanceof ObjectCall ? result(o, kernel.wait4(thread, (int) a0, (int) a1))
+                    : ProcessCalls.wait4(thread, copy, (int) a0, a1, (int) a2);
+            case KILL -> kernel.kill(process, (int) a0, (int) a1);
+            case RT_SIGACTION -> r = result(o, process.sighand().set((int) a0, (SigAction) arg(o)));
+            case RT_SIGPROCMASK -> r = signals.setMask((int) a0, a1);
+            case RT_SIGPENDING -> r = signals.sigpending();
+            case CLONE -> r = ProcessCalls.threadCreate(thread, (ThreadFunction) o);
+            case THREAD_JOIN -> r = kernel.joinThread(thread, (int) a0);
+            case SCHED_YIELD -> Thread.yield();
+            case CLOCK_GETTIME -> r = ProcessCalls.clockGettime(kernel, (int) a0);
+            case NANOSLEEP -> ProcessCalls.nanosleep(caller, a0);
+
+            case OPEN, OPENAT -> r = PathCalls.openat(kernel.vfs(), caller, host, (int) a0, (String) o, (int) a1, (int) a2);
+            case CLOSE -> FileCalls.close(caller, (int) a0);
+            case READ -> r = ReadWriteCalls.read(caller, copy, host, (int) a0, a1, a2);
+            case WRITE -> r = ReadWriteCalls.write(caller, copy, host, (int) a0, a1, a2);
+            case PREAD64 -> r = ReadWriteCalls.pread(caller, copy, host, (int) a0, a1, a2, a3);
+            case PWRITE64 -> r = ReadWriteCalls.pwrite(caller, copy, host, (int) a0, a1, a2, a3);
+            case LSEEK -> r = FileCalls.lseek(caller, (int) a0, a1, (int) a2);
+            case FSTAT -> r = result(o, FileCalls.fstat(caller, (int) a0));
+            case STAT -> r = result(o, PathCalls.stat(kernel.vfs(), caller, host, (String) arg(o)));
+            case LSTAT -> r = result(o, PathCalls.lstat(kernel.vfs(), caller, host, (String) arg(o)));
+            case FTRUNCATE -> FileCalls.ftruncate(caller, host, (int) a0, a1);
+            case FSYNC -> FileCalls.fsync(caller, host, vm, (int) a0);
+            case UNLINK -> PathCalls.unlink(kernel.vfs(), caller, (String) o);
+            case MKDIR -> PathCalls.mkdir(kernel.vfs(), caller, (String) o, (int) a0);
+            case RMDIR -> PathCalls.rmdir(kernel.vfs(), caller, (String) o);
+            case CHDIR -> PathCalls.chdir(kernel.vfs(), caller, (String) o);
+            case GETCWD -> r = result(o, kernel.vfs().getcwd(caller));
+            case DUP -> r = FileCalls.dup(caller, (int) a0);
+            case DUP2 -> r = FileCalls.dup2(caller, (int) a0, (int) a1);
+            case DUP3 -> r = FileCalls.dup3(caller, (int) a0, (int) a1, (int) a2);
+            case FCNTL -> r = FileCalls.fcntl(caller, (int) a0, (int) a1, a2);
+            case IOCTL -> r = FileCalls.ioctl(caller, copy, (int) a0, (int) a1, a2);
+            case GETDENTS64 -> r = ReadWriteCalls.getdents64(caller, copy, host, (int) a0, a1, a2);
+            case PIPE2 -> r = result(o, kernel.pipes().pipe2(caller, (int) a0));
+            case EVENTFD2 -> r = kernel.eventfds().eventfd2(caller, (int) a0, (int) a1);
+
+            case EPOLL_CREATE1 -> r = kernel.epolls().epollCreate1(caller, (int) a0);
+            case EPOLL_CTL -> kernel.epolls().epollCtl(caller, (int) a0, (int) a1, (int) a2, (EpollEvent) o);
+            case EPOLL_WAIT -> r = kernel.epolls().epollWait(caller, copy, (int) a0, a1, (int) a2, (int) a3);
+            case EPOLL_PWAIT -> r = kernel.epolls().epollPwait(caller, copy, (int) a0, a1, (int) a2, (int) a3, a4);
+            case POLL -> r = PollCalls.poll(caller, copy, a0, (int) a1, (int) a2);
+            case SELECT -> r = PollCalls.select(caller, copy, (int) a0, a1, a2, a3, a4);
+
+            case SOCKET -> r = GuestSocketCalls.socket(kernel.sockets(), caller, host, (int) a0, (int) a1, (int) a2);
+            case BIND -> GuestSocketCalls.bind(kernel.sockets(), caller, host, (int) a0, (SockAddrIn) o);
+            case LISTEN -> GuestSocketCalls.listen(kernel.sockets(), caller, host, (int) a0, (int) a1);
+            case ACCEPT, ACCEPT4 -> r = GuestSocketCalls.accept4(kernel.sockets(), caller, host, (int) a0, (int) a1);
+            case CONNECT -> GuestSocketCalls.connect(kernel.sockets(), caller, host, (int) a0, (SockAddrIn) o);
+            case SENDTO -> r = GuestSocketCalls.send(kernel.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
+            case RECVFROM -> r = GuestSocketCalls.recv(kernel.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
+            case SHUTDOWN -> GuestSocketCalls.shutdown(kernel.sockets(), caller, host, (int) a0, (int) a1);
+            case SETSOCKOPT -> kernel.sockets().setsockopt(caller, (int) a0, (int) a1, (int) a2, (int) a3);
+            case GETSOCKOPT -> r = kernel.sockets().getsockopt(caller, (int) a0, (int) a1, (int) a2);
+            case GETSOCKNAME -> r = result(o, kernel.sockets().getsockname(caller, (int) a0));
+            case GETPEERNAME -> r = result(o, kernel.sockets().getpeername(caller, (int) a0));
+
+            case EXIT, EXIT_GROUP -> throw new IllegalStateException(s.linuxName() + " ends the thread and is not dispatched");
+            default -> throw new IllegalStateException("no dispatch entry for " + s.linuxName());
+        }
+        return r;
     }
 
     @Override
