@@ -75,10 +75,7 @@ public final class ReadWriteCalls {
             try {
                 n = positional ? FileCalls.pread(c, fd, b, offset + total) : FileCalls.read(c, fd, b);
             } catch (ErrnoException e) {
-                if (total > 0 && e.errno() != Errno.EBADF) {
-                    return total;
-                }
-                throw e;
+                return partial(total, e);
             }
             host.charge(f, n);
             if (n > 0) {
@@ -144,10 +141,7 @@ public final class ReadWriteCalls {
             try {
                 n = positional ? FileCalls.pwrite(c, fd, b, offset + total) : FileCalls.write(c, fd, b);
             } catch (ErrnoException e) {
-                if (total > 0 && e.errno() != Errno.EBADF) {
-                    return total;
-                }
-                throw e;
+                return partial(total, e);
             }
             host.charge(f, n);
             total += n;
@@ -170,5 +164,17 @@ public final class ReadWriteCalls {
             u.writeHead(buf, b, n);
         }
         return n;
+    }
+
+    /**
+     * A transfer failed after {@code total} bytes moved: returns those, as read(2), write(2),
+     * send(2) and recv(2) do; rethrows when nothing moved, and always for EBADF (the descriptor
+     * was closed under the call).
+     */
+    public static long partial(long total, ErrnoException e) {
+        if (total > 0 && e.errno() != Errno.EBADF) {
+            return total;
+        }
+        throw e;
     }
 }

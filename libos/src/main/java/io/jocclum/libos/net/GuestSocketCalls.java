@@ -34,9 +34,7 @@ public final class GuestSocketCalls {
 
     /** {@code bind(2)}. */
     public static void bind(SocketCalls s, Caller c, HostIo host, int fd, SockAddrIn addr) {
-        if (addr == null) {
-            throw Errno.EFAULT.exception("null address");
-        }
+        requireAddress(addr);
         s.bind(c, fd, addr);
         host.ocall(0);
     }
@@ -59,9 +57,7 @@ public final class GuestSocketCalls {
      * on (EINTR, then EALREADY).
      */
     public static void connect(SocketCalls s, Caller c, HostIo host, int fd, SockAddrIn addr) {
-        if (addr == null) {
-            throw Errno.EFAULT.exception("null address");
-        }
+        requireAddress(addr);
         s.connect(c, fd, addr);
         host.ocall(0);
     }
@@ -85,10 +81,7 @@ public final class GuestSocketCalls {
             try {
                 n = s.send(c, fd, b, flags);
             } catch (ErrnoException e) {
-                if (total > 0 && e.errno() != Errno.EBADF) {
-                    return total;
-                }
-                throw e;
+                return ReadWriteCalls.partial(total, e);
             }
             host.ocall(n);
             total += n;
@@ -123,5 +116,12 @@ public final class GuestSocketCalls {
     public static void shutdown(SocketCalls s, Caller c, HostIo host, int fd, int how) {
         s.shutdown(c, fd, how);
         host.ocall(0);
+    }
+
+    /** EFAULT for a NULL address (the guest passed no sockaddr). */
+    private static void requireAddress(SockAddrIn addr) {
+        if (addr == null) {
+            throw Errno.EFAULT.exception("null address");
+        }
     }
 }
