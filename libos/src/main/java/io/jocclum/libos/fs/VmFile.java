@@ -1,8 +1,6 @@
-package io.jocclum.libos.syscall;
+package io.jocclum.libos.fs;
 
-import io.jocclum.libos.fs.RegularFile;
 import io.jocclum.libos.vm.MappableFile;
-import io.jocclum.sgx.cpu.EnclaveContext;
 
 import java.nio.ByteBuffer;
 
@@ -11,12 +9,12 @@ import java.nio.ByteBuffer;
  * its inode as identity, its access mode. Bytes moved to or from a host-backed file (the image,
  * hostfs) are an OCALL each call, charged to the enclave.
  */
-record VmFile(RegularFile file, boolean host, EnclaveContext ctx) implements MappableFile {
+record VmFile(RegularFile file, boolean host, HostIo io) implements MappableFile {
     @Override
     public int read(long position, ByteBuffer dst) {
         int n = file.readAt(dst, position);
         if (host) {
-            ctx.ocall(n);
+            io.ocall(n);
         }
         return n;
     }
@@ -25,7 +23,7 @@ record VmFile(RegularFile file, boolean host, EnclaveContext ctx) implements Map
     public int write(long position, ByteBuffer src) {
         int n = file.writeAt(src, position);
         if (host) {
-            ctx.ocall(n);
+            io.ocall(n);
         }
         return n;
     }
