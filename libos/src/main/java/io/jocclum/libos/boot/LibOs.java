@@ -18,11 +18,13 @@ import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.Region;
 import io.jocclum.libos.layout.RegionKind;
 import io.jocclum.libos.process.Kernel;
-import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.Services;
+import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.process.TcsPool;
 import io.jocclum.libos.programs.Programs;
 import io.jocclum.libos.syscall.HostStreamFile;
 import io.jocclum.libos.syscall.SyscallCounters;
+import io.jocclum.libos.syscall.FileServices;
 import io.jocclum.libos.syscall.SyscallFacade;
 import io.jocclum.libos.syscall.Sysno;
 import io.jocclum.libos.vm.UserSpace;
@@ -94,6 +96,7 @@ public final class LibOs implements AutoCloseable {
     private final Vfs vfs;
     private final Kernel kernel;
     private final SyscallCounters syscalls;
+    private final FileServices files = new FileServices();
     private final Programs programs;
     private final List<String> env;
     private final List<String> warnings;
@@ -145,10 +148,10 @@ public final class LibOs implements AutoCloseable {
 
         this.syscalls = new SyscallCounters(options.platform().syscallCycles());
         this.programs = new Programs(vfs, options.programs(), hostDevs::contains, ctx::ocall);
-        this.kernel = new Kernel(new Kernel.Config(ctx, userSpace, vfs, hostDevs, programs, tcs, options.clock(),
+        this.kernel = new Kernel(new Services(ctx, userSpace, vfs, hostDevs, programs, tcs, options.clock(),
                 options.wallClock(), () -> fd.enclave().account().snapshot().simulatedNanos(), cfg.process(), this::sampleCommitted,
                 a -> fd.ecall(a, 0)));
-        kernel.setFacades(t -> new SyscallFacade(t, syscalls));
+        kernel.setFacades(t -> new SyscallFacade(t, syscalls, files));
 
         List<String> e = new ArrayList<>(cfg.env().defaults());
         for (String name : cfg.env().untrusted()) {
@@ -306,7 +309,7 @@ public final class LibOs implements AutoCloseable {
     }
 
     /** Starts {@code path} as init (pid 1) without waiting. */
-    public Process spawnInit(String path, List<String> args) {
+    public GuestProcess spawnInit(String path, List<String> args) {
         List<String> argv = new ArrayList<>();
         argv.add(path);
         argv.addAll(args);
@@ -450,7 +453,7 @@ public final class LibOs implements AutoCloseable {
         }
         List<FdTable> tables = new ArrayList<>();
         boolean quiescent = true;
-        for (Process p : kernel.processes()) {
+        for (GuestProcess p : kernel.processes()) {
             if (!p.exited()) {
                 tables.add(p.files());
                 quiescent = false;
@@ -485,7 +488,7 @@ public final class LibOs implements AutoCloseable {
         try {
             kernel.killAll();
             kernel.awaitQuiescent();
-            kernel.shutdown();
+            files.close();
             userSpace.shutdown();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

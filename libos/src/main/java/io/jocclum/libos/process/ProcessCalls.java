@@ -28,7 +28,7 @@ public final class ProcessCalls {
 
     /** {@code getppid(2)}: a process whose parent is gone (pid 0) reports init's pid, 1. */
     public static int getppid(GuestThread t) {
-        Process p = t.process();
+        GuestProcess p = t.process();
         int pp = p.ppid();
         return pp == 0 && p.pid() != 1 ? 1 : pp;
     }

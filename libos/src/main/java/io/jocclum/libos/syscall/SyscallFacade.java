@@ -22,7 +22,7 @@ import io.jocclum.libos.net.SocketFile;
 import io.jocclum.libos.process.GuestExit;
 import io.jocclum.libos.process.GuestThread;
 import io.jocclum.libos.process.Kernel;
-import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.process.ProcessCalls;
 import io.jocclum.libos.signal.SignalDelivery;
 import io.jocclum.libos.signal.ThreadSignalState;
@@ -75,7 +75,7 @@ public final class SyscallFacade implements Syscalls {
     private static final int SYSCALL_TICKS = 64;
 
     private final GuestThread thread;
-    private final Process process;
+    private final GuestProcess process;
     private final Kernel kernel;
     private final Caller caller;
     private final ThreadSignalState signals;
@@ -86,10 +86,11 @@ public final class SyscallFacade implements Syscalls {
     private final HostIo host;
     private final VmCalls memory;
     private final SyscallCounters counters;
+    private final FileServices files;
     /** Work since the last yield (this thread only). */
     private int ticks;
 
-    public SyscallFacade(GuestThread thread, SyscallCounters counters) {
+    public SyscallFacade(GuestThread thread, SyscallCounters counters, FileServices files) {
         this.thread = thread;
         this.process = thread.process();
         this.kernel = thread.kernel();
@@ -100,6 +101,7 @@ public final class SyscallFacade implements Syscalls {
         this.user = vm.memory(AccessMode.USER);
         this.copy = new UserCopy(vm.memory(AccessMode.KERNEL));
         this.counters = counters;
+        this.files = files;
         this.host = new HostIo(kernel::hostDevice, f -> f instanceof SocketFile, kernel.ctx()::ocall);
         this.memory = new VmCalls(vm, (fd, prot, flags) -> FileCalls.mappable(caller, host, fd, prot, flags), kernel::sampleCommitted);
     }
@@ -765,28 +767,28 @@ public final class SyscallFacade implements Syscalls {
             case FCNTL -> r = FileCalls.fcntl(caller, (int) a0, (int) a1, a2);
             case IOCTL -> r = FileCalls.ioctl(caller, copy, (int) a0, (int) a1, a2);
             case GETDENTS64 -> r = ReadWriteCalls.getdents64(caller, copy, host, (int) a0, a1, a2);
-            case PIPE2 -> r = result(o, kernel.pipes().pipe2(caller, (int) a0));
-            case EVENTFD2 -> r = kernel.eventfds().eventfd2(caller, (int) a0, (int) a1);
+            case PIPE2 -> r = result(o, files.pipes().pipe2(caller, (int) a0));
+            case EVENTFD2 -> r = files.eventfds().eventfd2(caller, (int) a0, (int) a1);
 
-            case EPOLL_CREATE1 -> r = kernel.epolls().epollCreate1(caller, (int) a0);
-            case EPOLL_CTL -> kernel.epolls().epollCtl(caller, (int) a0, (int) a1, (int) a2, (EpollEvent) o);
-            case EPOLL_WAIT -> r = kernel.epolls().epollWait(caller, copy, (int) a0, a1, (int) a2, (int) a3);
-            case EPOLL_PWAIT -> r = kernel.epolls().epollPwait(caller, copy, (int) a0, a1, (int) a2, (int) a3, a4);
+            case EPOLL_CREATE1 -> r = files.epolls().epollCreate1(caller, (int) a0);
+            case EPOLL_CTL -> files.epolls().epollCtl(caller, (int) a0, (int) a1, (int) a2, (EpollEvent) o);
+            case EPOLL_WAIT -> r = files.epolls().epollWait(caller, copy, (int) a0, a1, (int) a2, (int) a3);
+            case EPOLL_PWAIT -> r = files.epolls().epollPwait(caller, copy, (int) a0, a1, (int) a2, (int) a3, a4);
             case POLL -> r = PollCalls.poll(caller, copy, a0, (int) a1, (int) a2);
             case SELECT -> r = PollCalls.select(caller, copy, (int) a0, a1, a2, a3, a4);
 
-            case SOCKET -> r = GuestSocketCalls.socket(kernel.sockets(), caller, host, (int) a0, (int) a1, (int) a2);
-            case BIND -> GuestSocketCalls.bind(kernel.sockets(), caller, host, (int) a0, (SockAddrIn) o);
-            case LISTEN -> GuestSocketCalls.listen(kernel.sockets(), caller, host, (int) a0, (int) a1);
-            case ACCEPT, ACCEPT4 -> r = GuestSocketCalls.accept4(kernel.sockets(), caller, host, (int) a0, (int) a1);
-            case CONNECT -> GuestSocketCalls.connect(kernel.sockets(), caller, host, (int) a0, (SockAddrIn) o);
-            case SENDTO -> r = GuestSocketCalls.send(kernel.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
-            case RECVFROM -> r = GuestSocketCalls.recv(kernel.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
-            case SHUTDOWN -> GuestSocketCalls.shutdown(kernel.sockets(), caller, host, (int) a0, (int) a1);
-            case SETSOCKOPT -> kernel.sockets().setsockopt(caller, (int) a0, (int) a1, (int) a2, (int) a3);
-            case GETSOCKOPT -> r = kernel.sockets().getsockopt(caller, (int) a0, (int) a1, (int) a2);
-            case GETSOCKNAME -> r = result(o, kernel.sockets().getsockname(caller, (int) a0));
-            case GETPEERNAME -> r = result(o, kernel.sockets().getpeername(caller, (int) a0));
+            case SOCKET -> r = GuestSocketCalls.socket(files.sockets(), caller, host, (int) a0, (int) a1, (int) a2);
+            case BIND -> GuestSocketCalls.bind(files.sockets(), caller, host, (int) a0, (SockAddrIn) o);
+            case LISTEN -> GuestSocketCalls.listen(files.sockets(), caller, host, (int) a0, (int) a1);
+            case ACCEPT, ACCEPT4 -> r = GuestSocketCalls.accept4(files.sockets(), caller, host, (int) a0, (int) a1);
+            case CONNECT -> GuestSocketCalls.connect(files.sockets(), caller, host, (int) a0, (SockAddrIn) o);
+            case SENDTO -> r = GuestSocketCalls.send(files.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
+            case RECVFROM -> r = GuestSocketCalls.recv(files.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
+            case SHUTDOWN -> GuestSocketCalls.shutdown(files.sockets(), caller, host, (int) a0, (int) a1);
+            case SETSOCKOPT -> files.sockets().setsockopt(caller, (int) a0, (int) a1, (int) a2, (int) a3);
+            case GETSOCKOPT -> r = files.sockets().getsockopt(caller, (int) a0, (int) a1, (int) a2);
+            case GETSOCKNAME -> r = result(o, files.sockets().getsockname(caller, (int) a0));
+            case GETPEERNAME -> r = result(o, files.sockets().getpeername(caller, (int) a0));
 
             case EXIT, EXIT_GROUP -> throw new IllegalStateException(s.linuxName() + " ends the thread and is not dispatched");
             default -> throw new IllegalStateException("no dispatch entry for " + s.linuxName());

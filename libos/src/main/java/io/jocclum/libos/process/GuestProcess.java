@@ -16,7 +16,7 @@ import java.util.Map;
 
 /**
  * One process of the LibOS (Linux {@code signal_struct} + {@code mm} + {@code files}, Occlum's
- * {@code Process}): its memory in the shared user space, its fd table and fs context, its signal
+ * {@code GuestProcess}): its memory in the shared user space, its fd table and fs context, its signal
  * dispositions, its threads, its place in the process tree, and how it ended.
  *
  * <p>Exit: the process ends when its last thread ends. What it ends with is decided by the first
@@ -29,7 +29,7 @@ import java.util.Map;
  * <p>Locking: {@code this} guards the thread map, the live count and the exit decision;
  * {@link Kernel#treeLock} guards {@link #parent}, {@link #children} and the zombie state.
  */
-public final class Process implements ThreadSignalState.Owner {
+public final class GuestProcess implements ThreadSignalState.Owner {
     final Kernel kernel;
     final int pid;
     final String path;
@@ -44,9 +44,9 @@ public final class Process implements ThreadSignalState.Owner {
     final WaiterQueue childEvents = new WaiterQueue();
 
     /** Guarded by kernel.treeLock. */
-    Process parent;
+    GuestProcess parent;
     /** Guarded by kernel.treeLock. */
-    final List<Process> children = new ArrayList<>();
+    final List<GuestProcess> children = new ArrayList<>();
     /** Guarded by kernel.treeLock. */
     boolean zombie;
     /** Guarded by kernel.treeLock. */
@@ -73,7 +73,7 @@ public final class Process implements ThreadSignalState.Owner {
     /** Guarded by this: no thread may be added any more. */
     private boolean closed;
 
-    Process(Kernel kernel, int pid, String path, String[] argv, String[] envp, FdTable files, FsContext fs, ProcessVm vm,
+    GuestProcess(Kernel kernel, int pid, String path, String[] argv, String[] envp, FdTable files, FsContext fs, ProcessVm vm,
             Sighand sighand) {
         this.kernel = kernel;
         this.pid = pid;
