@@ -61,7 +61,7 @@ public final class AttestationPlatform implements AutoCloseable {
     private final ArchitecturalEnclave pce;
     private final ArchitecturalEnclave qe;
     private final SimulatedPki pki;
-    private final Collateral collateral;
+    private final PcsCollateral collateral;
     private final byte[] attestationKey;
     private final ECPrivateKey attestationPrivate;
     private final byte[] qeId;
@@ -128,7 +128,7 @@ public final class AttestationPlatform implements AutoCloseable {
         for (int i = 0; i < 16; i++) {
             attrs[i] &= attrMask[i];
         }
-        this.collateral = Collateral.generate(pki, spec, new Collateral.QeIdentity(le32(qe.miscSelect()), le32(-1), attrs,
+        this.collateral = PcsCollateral.generate(pki, spec, new PcsCollateral.QeIdentity(le32(qe.miscSelect()), le32(-1), attrs,
                 attrMask, qe.mrSigner(), 1));
     }
 
@@ -146,7 +146,7 @@ public final class AttestationPlatform implements AutoCloseable {
     }
 
     /** The collateral PCS would serve for this platform. */
-    public Collateral collateral() {
+    public PcsCollateral collateral() {
         return collateral;
     }
 

@@ -189,7 +189,7 @@ class AttestationPlatformTest {
         TcbSpec spec = TcbSpec.defaults().withCurrentLevel(2);
         SgxPlatform p = platform(4, spec);
         AttestationPlatform a = attest(p, spec);
-        Collateral c = a.collateral();
+        PcsCollateral c = a.collateral();
         List<X509Certificate> signing = certs(c.tcbInfoIssuerChain());
         assertThat(signing).hasSize(2);
         assertThat(signing.get(0).getSubjectX500Principal().getName()).contains("SGX TCB Signing");

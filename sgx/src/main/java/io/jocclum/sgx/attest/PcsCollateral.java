@@ -31,7 +31,7 @@ import java.util.Map;
  * @param rootCaCrl               DER
  * @param rootCa                  PEM of the simulated root CA (the trust anchor)
  */
-public record Collateral(String tcbInfo, String qeIdentity, String tcbInfoIssuerChain, String qeIdentityIssuerChain,
+public record PcsCollateral(String tcbInfo, String qeIdentity, String tcbInfoIssuerChain, String qeIdentityIssuerChain,
                          String pckCrlIssuerChain, byte[] pckCrl, byte[] rootCaCrl, String rootCa) {
     /** File names of the verifier's collateral directory. */
     public static final String TCB_INFO = "tcb_info.json";
@@ -45,7 +45,7 @@ public record Collateral(String tcbInfo, String qeIdentity, String tcbInfoIssuer
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    public Collateral {
+    public PcsCollateral {
         pckCrl = pckCrl.clone();
         rootCaCrl = rootCaCrl.clone();
     }
@@ -97,7 +97,7 @@ public record Collateral(String tcbInfo, String qeIdentity, String tcbInfoIssuer
     }
 
     /** Generates the collateral of {@code spec} signed by {@code pki}'s TCB Signing key. */
-    public static Collateral generate(SimulatedPki pki, TcbSpec spec, QeIdentity qe) {
+    public static PcsCollateral generate(SimulatedPki pki, TcbSpec spec, QeIdentity qe) {
         HexFormat hex = HexFormat.of().withUpperCase();
         ObjectNode tcb = JSON.createObjectNode();
         tcb.put("id", "SGX");
@@ -144,7 +144,7 @@ public record Collateral(String tcbInfo, String qeIdentity, String tcbInfoIssuer
         }
 
         String chain = pki.tcbSigningChainPem();
-        return new Collateral(signed("tcbInfo", JSON.writeValueAsString(tcb), pki), signed("enclaveIdentity",
+        return new PcsCollateral(signed("tcbInfo", JSON.writeValueAsString(tcb), pki), signed("enclaveIdentity",
                 JSON.writeValueAsString(id), pki), chain, chain, pki.pckCrlChainPem(), pki.pckCrl(), pki.rootCrl(),
                 SimulatedPki.pem(pki.root()));
     }
