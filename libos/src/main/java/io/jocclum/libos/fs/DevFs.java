@@ -17,10 +17,10 @@ final class DevFs extends FileSystem {
     private final DevDir root;
     private final RandomGenerator random;
 
-    DevFs(long dev, RandomGenerator random, InstantSource clock) {
+    DevFs(long dev, RandomGenerator random, InstantSource clock, List<CharDevice> extra) {
         super(dev, true, clock);
         this.random = random;
-        this.root = new DevDir();
+        this.root = new DevDir(extra);
     }
 
     @Override
@@ -34,14 +34,20 @@ final class DevFs extends FileSystem {
     }
 
     final class DevDir extends Inode.Dir {
-        private final List<Entry> entries = List.of(
-                new Entry("null", new Dev(2, 3, DeviceFiles.Kind.NULL)),
-                new Entry("urandom", new Dev(3, 9, DeviceFiles.Kind.URANDOM)),
-                new Entry("zero", new Dev(4, 5, DeviceFiles.Kind.ZERO)));
+        private final List<Entry> entries;
         private final long time = nowNanos();
 
-        DevDir() {
+        DevDir(List<CharDevice> extra) {
             super(DevFs.this);
+            List<Entry> l = new java.util.ArrayList<>(List.of(
+                    new Entry("null", new Dev(2, 3, DeviceFiles.Kind.NULL)),
+                    new Entry("urandom", new Dev(3, 9, DeviceFiles.Kind.URANDOM)),
+                    new Entry("zero", new Dev(4, 5, DeviceFiles.Kind.ZERO))));
+            long ino = 5;
+            for (CharDevice d : extra) {
+                l.add(new Entry(d.name(), new External(ino++, d)));
+            }
+            this.entries = List.copyOf(l);
         }
 
         @Override
@@ -98,6 +104,39 @@ final class DevFs extends FileSystem {
         @Override
         List<Entry> list() {
             return entries;
+        }
+    }
+
+    /** A device provided from outside the file layer ({@link CharDevice}). */
+    final class External extends Inode.Device {
+        private final long ino;
+        private final CharDevice device;
+
+        External(long ino, CharDevice device) {
+            super(DevFs.this);
+            this.ino = ino;
+            this.device = device;
+        }
+
+        @Override
+        long ino() {
+            return ino;
+        }
+
+        @Override
+        int mode() {
+            return FileMode.S_IFCHR | 0666;
+        }
+
+        @Override
+        Stat stat() {
+            return new Stat(dev, ino, mode(), 1, 0, 0, makedev(device.major(), device.minor()), 0, 4096, 0, root.time, root.time,
+                    root.time);
+        }
+
+        @Override
+        OpenFile open(int flags, String path) {
+            return device.opener().open(flags, this::stat);
         }
     }
 

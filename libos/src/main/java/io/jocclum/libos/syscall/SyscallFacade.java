@@ -27,6 +27,7 @@ import io.jocclum.libos.fs.DirectoryFile;
 import io.jocclum.libos.fs.FdTable;
 import io.jocclum.libos.fs.FileCalls;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.fs.UserMemoryIoctl;
 import io.jocclum.libos.fs.RegularFile;
 import io.jocclum.libos.fs.SpawnFileAction;
 import io.jocclum.libos.net.SocketFile;
@@ -1230,10 +1231,13 @@ public final class SyscallFacade implements Syscalls {
     public int ioctl(int fd, int cmd, long argAddr) {
         enter(Sysno.IOCTL);
         try {
-            files.get(fd);
+            OpenFile f = files.get(fd);
             ByteBuffer arg = null;
             boolean in = cmd == Ioctls.FIONBIO;
             boolean none = cmd == Ioctls.FIOCLEX || cmd == Ioctls.FIONCLEX;
+            if (f instanceof UserMemoryIoctl dev && !in && !none) {
+                return dev.ioctl(caller, cmd, argAddr, kmem);
+            }
             if (argAddr != 0 && !none) {
                 arg = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
                 if (in) {
