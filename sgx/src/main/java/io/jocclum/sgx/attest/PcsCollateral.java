@@ -118,7 +118,7 @@ public record PcsCollateral(String tcbInfo, String qeIdentity, String tcbInfoIss
             }
             t.put("pcesvn", l.tcb().pcesvn());
             level.put("tcbDate", date(l.tcbDate()));
-            level.put("tcbStatus", l.status().json());
+            level.put("tcbStatus", l.status().name());
             advisories(level, l.advisoryIds());
         }
 
@@ -139,7 +139,7 @@ public record PcsCollateral(String tcbInfo, String qeIdentity, String tcbInfoIss
             ObjectNode level = qeLevels.addObject();
             level.putObject("tcb").put("isvsvn", l.isvsvn());
             level.put("tcbDate", date(l.tcbDate()));
-            level.put("tcbStatus", l.status().json());
+            level.put("tcbStatus", l.status().name());
             advisories(level, l.advisoryIds());
         }
 

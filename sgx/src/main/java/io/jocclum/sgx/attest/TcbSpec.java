@@ -1,5 +1,6 @@
 package io.jocclum.sgx.attest;
 
+import io.jocclum.dcap.TcbStatus;
 import tools.jackson.databind.JsonNode;
 
 import java.time.Instant;
@@ -143,8 +144,8 @@ public record TcbSpec(byte[] fmspc, byte[] pceId, SgxType sgxType, CaType caType
     public record QeLevel(int isvsvn, Instant tcbDate, TcbStatus status, List<String> advisoryIds) {
         public QeLevel {
             Objects.requireNonNull(tcbDate);
-            if (!status.allowedForQe()) {
-                throw new IllegalArgumentException("a QE identity level is " + TcbStatus.names(true) + ", not " + status.json());
+            if (!allowedForQe(status)) {
+                throw new IllegalArgumentException("a QE identity level is " + statusNames(true) + ", not " + status.name());
             }
             advisoryIds = List.copyOf(advisoryIds);
         }
@@ -215,19 +216,19 @@ public record TcbSpec(byte[] fmspc, byte[] pceId, SgxType sgxType, CaType caType
      */
     public static TcbSpec defaults() {
         List<Level> levels = List.of(
-                level(15, 1, 13, "2024-11-13T00:00:00Z", TcbStatus.UP_TO_DATE),
-                level(15, 0, 13, "2024-11-13T00:00:00Z", TcbStatus.CONFIGURATION_NEEDED, "INTEL-SA-00289"),
-                level(14, 1, 13, "2024-03-13T00:00:00Z", TcbStatus.SW_HARDENING_NEEDED, "INTEL-SA-00615"),
-                level(14, 0, 13, "2024-03-13T00:00:00Z", TcbStatus.CONFIGURATION_AND_SW_HARDENING_NEEDED, "INTEL-SA-00289",
+                level(15, 1, 13, "2024-11-13T00:00:00Z", TcbStatus.UpToDate),
+                level(15, 0, 13, "2024-11-13T00:00:00Z", TcbStatus.ConfigurationNeeded, "INTEL-SA-00289"),
+                level(14, 1, 13, "2024-03-13T00:00:00Z", TcbStatus.SWHardeningNeeded, "INTEL-SA-00615"),
+                level(14, 0, 13, "2024-03-13T00:00:00Z", TcbStatus.ConfigurationAndSWHardeningNeeded, "INTEL-SA-00289",
                         "INTEL-SA-00615"),
-                level(13, 1, 13, "2023-02-15T00:00:00Z", TcbStatus.OUT_OF_DATE, "INTEL-SA-00828", "INTEL-SA-00615"),
-                level(13, 0, 13, "2023-02-15T00:00:00Z", TcbStatus.OUT_OF_DATE_CONFIGURATION_NEEDED, "INTEL-SA-00289",
+                level(13, 1, 13, "2023-02-15T00:00:00Z", TcbStatus.OutOfDate, "INTEL-SA-00828", "INTEL-SA-00615"),
+                level(13, 0, 13, "2023-02-15T00:00:00Z", TcbStatus.OutOfDateConfigurationNeeded, "INTEL-SA-00289",
                         "INTEL-SA-00828", "INTEL-SA-00615"),
-                level(12, 1, 11, "2021-11-10T00:00:00Z", TcbStatus.REVOKED, "INTEL-SA-00614"));
+                level(12, 1, 11, "2021-11-10T00:00:00Z", TcbStatus.Revoked, "INTEL-SA-00614"));
         Qe qe = new Qe(8, List.of(
-                new QeLevel(8, Instant.parse("2024-03-13T00:00:00Z"), TcbStatus.UP_TO_DATE, List.of()),
-                new QeLevel(6, Instant.parse("2021-11-10T00:00:00Z"), TcbStatus.OUT_OF_DATE, List.of("INTEL-SA-00615")),
-                new QeLevel(0, Instant.parse("2018-08-15T00:00:00Z"), TcbStatus.REVOKED, List.of("INTEL-SA-00202"))));
+                new QeLevel(8, Instant.parse("2024-03-13T00:00:00Z"), TcbStatus.UpToDate, List.of()),
+                new QeLevel(6, Instant.parse("2021-11-10T00:00:00Z"), TcbStatus.OutOfDate, List.of("INTEL-SA-00615")),
+                new QeLevel(0, Instant.parse("2018-08-15T00:00:00Z"), TcbStatus.Revoked, List.of("INTEL-SA-00202"))));
         return new TcbSpec(HexFormat.of().parseHex("00606A000000"), new byte[2], SgxType.SCALABLE, CaType.PROCESSOR, levels,
                 levels.getFirst().tcb(), qe, List.of(), DEFAULT_ISSUE_DATE, DEFAULT_NEXT_UPDATE, 17);
     }
@@ -426,11 +427,20 @@ public record TcbSpec(byte[] fmspc, byte[] pceId, SgxType sgxType, CaType caType
     }
 
     private static TcbStatus status(String at, JsonNode v, boolean qe) {
-        TcbStatus s = v != null && v.isString() ? TcbStatus.ofJson(v.stringValue()) : null;
-        if (s == null || (qe && !s.allowedForQe())) {
-            throw new IllegalArgumentException("\"" + at + "\" must be one of " + TcbStatus.names(qe));
+        TcbStatus s = v != null && v.isString() ? TcbStatus.parse(v.stringValue()) : null;
+        if (s == null || (qe && !allowedForQe(s))) {
+            throw new IllegalArgumentException("\"" + at + "\" must be one of " + statusNames(qe));
         }
         return s;
+    }
+
+    /** QE identity levels are UpToDate, OutOfDate or Revoked (Intel PCS API, QE identity v2). */
+    static boolean allowedForQe(TcbStatus s) {
+        return s == TcbStatus.UpToDate || s == TcbStatus.OutOfDate || s == TcbStatus.Revoked;
+    }
+
+    private static String statusNames(boolean qe) {
+        return String.join(", ", Arrays.stream(TcbStatus.values()).filter(t -> !qe || allowedForQe(t)).map(Enum::name).toList());
     }
 
     private static List<String> revoked(String at, JsonNode v) {

@@ -1,5 +1,6 @@
 package io.jocclum.sgx.attest;
 
+import io.jocclum.dcap.TcbStatus;
 import io.jocclum.sgx.arch.Report;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.SgxPlatform;
@@ -211,7 +212,7 @@ class AttestationPlatformTest {
         assertThat(tcb.get("tcbLevels")).hasSize(7);
         assertThat(tcb.get("tcbLevels").get(2).get("tcbStatus").stringValue()).isEqualTo("SWHardeningNeeded");
         assertThat(tcb.get("tcbLevels").get(2).get("advisoryIDs").get(0).stringValue()).isEqualTo("INTEL-SA-00615");
-        assertThat(spec.matchedLevel().status()).isEqualTo(TcbStatus.SW_HARDENING_NEEDED);
+        assertThat(spec.matchedLevel().status()).isEqualTo(TcbStatus.SWHardeningNeeded);
         JsonNode qe = json.readTree(c.qeIdentity()).get("enclaveIdentity");
         assertThat(qe.get("version").intValue()).isEqualTo(2);
         assertThat(qe.get("mrsigner").stringValue()).isEqualTo(HEX.withUpperCase().formatHex(a.qeMrSigner()));

@@ -1,5 +1,6 @@
 package io.jocclum.sgx.attest;
 
+import io.jocclum.dcap.TcbStatus;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -25,8 +26,8 @@ class TcbSpecTest {
             assertThat(d.withCurrentLevel(i).matchedLevel()).as("level %d", i).isSameAs(d.levels().get(i));
         }
         assertThat(d.levels().stream().map(TcbSpec.Level::status).distinct()).hasSize(7);
-        assertThat(d.matchedQeLevel().status()).isEqualTo(TcbStatus.UP_TO_DATE);
-        assertThat(d.withQe(new TcbSpec.Qe(7, d.qe().levels())).matchedQeLevel().status()).isEqualTo(TcbStatus.OUT_OF_DATE);
+        assertThat(d.matchedQeLevel().status()).isEqualTo(TcbStatus.UpToDate);
+        assertThat(d.withQe(new TcbSpec.Qe(7, d.qe().levels())).matchedQeLevel().status()).isEqualTo(TcbStatus.OutOfDate);
     }
 
     @Test
@@ -53,7 +54,7 @@ class TcbSpecTest {
         assertThat(s.caType()).isEqualTo(TcbSpec.CaType.PLATFORM);
         assertThat(s.current()).isEqualTo(s.levels().get(1).tcb());
         assertThat(s.matchedLevel().advisoryIds()).containsExactly("INTEL-SA-00001");
-        assertThat(s.matchedQeLevel().status()).isEqualTo(TcbStatus.REVOKED);
+        assertThat(s.matchedQeLevel().status()).isEqualTo(TcbStatus.Revoked);
         assertThat(s.revoked()).containsExactly("pck", "abcd");
         assertThat(s.issueDate()).isEqualTo(Instant.parse("2025-02-01T00:00:00Z"));
         assertThat(s.nextUpdate()).isEqualTo(Instant.parse("2025-03-01T00:00:00Z"));
