@@ -4,6 +4,9 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.SgxIoctls;
 import io.jocclum.api.Stat;
+import io.jocclum.dcap.PreparedCollateral;
+import io.jocclum.dcap.QuoteVerifier;
+import io.jocclum.dcap.TrustedRoot;
 import io.jocclum.libos.boot.AttestationSettings;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.CharDevice;
@@ -51,6 +54,7 @@ public final class SgxDevice {
     private final AttestationSettings settings;
     private final InstantSource clock;
     private AttestationPlatform generator;
+    private PreparedCollateral prepared;
     private String generatorFailure;
     private boolean closed;
 
@@ -97,6 +101,15 @@ public final class SgxDevice {
         return generator;
     }
 
+    /** The platform's collateral, checked once against the simulated root (the verifier of VER_DCAP_QUOTE). */
+    synchronized PreparedCollateral prepared() {
+        AttestationPlatform g = generator();
+        if (prepared == null) {
+            prepared = QuoteVerifier.prepare(g.collateral().toVerifierCollateral(), TrustedRoot.of(g.pki().root()));
+        }
+        return prepared;
+    }
+
     /** Ends the PCE and QE3 if they were started (before the platform closes). */
     public synchronized void close() {
         closed = true;
@@ -109,6 +122,11 @@ public final class SgxDevice {
 
     InstantSource clock() {
         return clock;
+    }
+
+    /** Charges an OCALL carrying {@code bytes} to the enclave. */
+    void ocall(long bytes) {
+        ctx.ocall(bytes);
     }
 
     AttestationSettings settings() {

@@ -1,5 +1,6 @@
 package io.jocclum.sgx.attest;
 
+import io.jocclum.dcap.collateral.Collateral;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
@@ -72,6 +73,13 @@ public record PcsCollateral(String tcbInfo, String qeIdentity, String tcbInfoIss
         m.put(ROOT_CA_CRL, rootCaCrl.clone());
         m.put(ROOT_CA, rootCa.getBytes(StandardCharsets.US_ASCII));
         return m;
+    }
+
+    /** The dcap verifier's view of this collateral. */
+    public Collateral toVerifierCollateral() {
+        Map<String, byte[]> f = files();
+        return Collateral.of(f.get(TCB_INFO), f.get(QE_IDENTITY), f.get(TCB_INFO_ISSUER_CHAIN), f.get(QE_IDENTITY_ISSUER_CHAIN),
+                f.get(PCK_CRL_ISSUER_CHAIN), f.get(PCK_CRL), f.get(ROOT_CA_CRL));
     }
 
     /** Writes {@link #files()} into {@code dir} (created if needed), replacing files of the same names. */

@@ -14,7 +14,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,16 +31,9 @@ class DcapVerificationTest {
         try (AttestationPlatform a = AttestationPlatform.start(p, spec);
              EnclaveFd app = SgxTestSupport.load(p, p.newTask("app"), SgxTestSupport.image(1 << 20, 1))) {
             byte[] quote = a.quote(app.context().ereport(a.qeTargetInfo(), new byte[64]));
-            Collateral c = collateral(a.collateral());
+            Collateral c = a.collateral().toVerifierCollateral();
             return QuoteVerifier.verify(quote, c, at, intelRoot ? TrustedRoot.intel() : TrustedRoot.of(a.pki().root()));
         }
-    }
-
-    static Collateral collateral(PcsCollateral pc) {
-        Map<String, byte[]> f = pc.files();
-        return Collateral.of(f.get(PcsCollateral.TCB_INFO), f.get(PcsCollateral.QE_IDENTITY), f.get(PcsCollateral.TCB_INFO_ISSUER_CHAIN),
-                f.get(PcsCollateral.QE_IDENTITY_ISSUER_CHAIN), f.get(PcsCollateral.PCK_CRL_ISSUER_CHAIN), f.get(PcsCollateral.PCK_CRL),
-                f.get(PcsCollateral.ROOT_CA_CRL));
     }
 
     @Test
