@@ -82,16 +82,23 @@ public final class TrustedRoot {
      * @throws UncheckedIOException     when it cannot be read
      */
     public static TrustedRoot load(Path file) {
-        byte[] b;
         try {
-            b = Files.readAllBytes(file);
+            return parse(Files.readAllBytes(file));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A root from the bytes of a certificate file (PEM or DER).
+     *
+     * @throws IllegalArgumentException when they are not one P-256 certificate (the message says why)
+     */
+    public static TrustedRoot parse(byte[] certificateFile) {
         try {
-            return of(Pem.certificateFile(b));
+            return of(Pem.certificateFile(certificateFile));
         } catch (Pem.PemException e) {
-            throw new IllegalArgumentException(file + " is not a PEM or DER certificate (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException("not a PEM or DER certificate (" + e.getMessage() + ")", e);
         }
     }
 

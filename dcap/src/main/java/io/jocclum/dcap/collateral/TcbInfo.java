@@ -1,6 +1,5 @@
 package io.jocclum.dcap.collateral;
 
-import io.jocclum.dcap.CollateralFormatException;
 import io.jocclum.dcap.TcbStatus;
 
 import java.time.Instant;
@@ -129,11 +128,6 @@ public record TcbInfo(int version, String id, Instant issueDate, Instant nextUpd
             }
         }
         return ids;
-    }
-
-    /** Rejects a value not allowed in a TCB info (used by loaders that add context). */
-    static CollateralFormatException error(String path, String problem) {
-        return new CollateralFormatException(ITEM, path, problem);
     }
 
     @Override

@@ -122,7 +122,7 @@ public final class Pem {
             }
             throw new PemException(offset, "the certificate does not decode to exactly its DER bytes");
         } catch (CertificateException | RuntimeException e) {
-            throw new PemException(offset, "not an X.509 certificate (" + e.getMessage() + ")");
+            throw new PemException(offset, "not an X.509 certificate (" + clean(e) + ")");
         }
     }
 
@@ -163,8 +163,16 @@ public final class Pem {
             }
             return crl;
         } catch (CRLException | RuntimeException e) {
-            throw new PemException(0, "not an X.509 CRL (" + e.getMessage() + ")");
+            throw new PemException(0, "not an X.509 CRL (" + clean(e) + ")");
         }
+    }
+
+    /** A JDK parser's message without exception class names. */
+    static String clean(Exception e) {
+        String m = String.valueOf(e.getMessage());
+        m = m.replaceAll("(?:[a-z]+\\.)+[A-Za-z]*Exception: ", "").replace("Could not parse certificate: ", "")
+                .replace("Parsing error: ", "");
+        return m.isBlank() || m.equals("null") ? "it does not decode" : m;
     }
 
     private static boolean startsWithPem(byte[] b) {

@@ -318,23 +318,6 @@ public final class Quote {
         return raw.clone();
     }
 
-    /**
-     * True when {@code other} holds the same PCK chain bytes as this quote; used by caches to avoid
-     * copying the chain.
-     */
-    public boolean sameChainBytes(byte[] chain) {
-        return Arrays.equals(raw, pckChainOffset, pckChainOffset + pckChainSize, chain, 0, chain.length);
-    }
-
-    /** Hash of the PCK chain bytes (for cache lookups). */
-    public int chainHash() {
-        int h = 1;
-        for (int i = pckChainOffset, e = pckChainOffset + pckChainSize; i < e; i++) {
-            h = 31 * h + raw[i];
-        }
-        return h;
-    }
-
     @Override
     public String toString() {
         return "Quote[v" + version() + ", " + raw.length + " bytes, " + body + "]";
