@@ -34,14 +34,7 @@ import java.util.Map;
  */
 public record PcsCollateral(String tcbInfo, String qeIdentity, String tcbInfoIssuerChain, String qeIdentityIssuerChain,
                          String pckCrlIssuerChain, byte[] pckCrl, byte[] rootCaCrl, String rootCa) {
-    /** File names of the verifier's collateral directory. */
-    public static final String TCB_INFO = "tcb_info.json";
-    public static final String QE_IDENTITY = "qe_identity.json";
-    public static final String TCB_INFO_ISSUER_CHAIN = "tcb_info_issuer_chain.pem";
-    public static final String QE_IDENTITY_ISSUER_CHAIN = "qe_identity_issuer_chain.pem";
-    public static final String PCK_CRL_ISSUER_CHAIN = "pck_crl_issuer_chain.pem";
-    public static final String PCK_CRL = "pck_crl.der";
-    public static final String ROOT_CA_CRL = "root_ca_crl.der";
+    /** The file of the root certificate, next to the verifier's files ({@link Collateral#TCB_INFO} ...). */
     public static final String ROOT_CA = "root_ca.pem";
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -64,22 +57,22 @@ public record PcsCollateral(String tcbInfo, String qeIdentity, String tcbInfoIss
     /** The files by name, in the verifier's layout plus {@value #ROOT_CA}. */
     public Map<String, byte[]> files() {
         Map<String, byte[]> m = new LinkedHashMap<>();
-        m.put(TCB_INFO, tcbInfo.getBytes(StandardCharsets.UTF_8));
-        m.put(QE_IDENTITY, qeIdentity.getBytes(StandardCharsets.UTF_8));
-        m.put(TCB_INFO_ISSUER_CHAIN, tcbInfoIssuerChain.getBytes(StandardCharsets.US_ASCII));
-        m.put(QE_IDENTITY_ISSUER_CHAIN, qeIdentityIssuerChain.getBytes(StandardCharsets.US_ASCII));
-        m.put(PCK_CRL_ISSUER_CHAIN, pckCrlIssuerChain.getBytes(StandardCharsets.US_ASCII));
-        m.put(PCK_CRL, pckCrl.clone());
-        m.put(ROOT_CA_CRL, rootCaCrl.clone());
+        m.put(Collateral.TCB_INFO, tcbInfo.getBytes(StandardCharsets.UTF_8));
+        m.put(Collateral.QE_IDENTITY, qeIdentity.getBytes(StandardCharsets.UTF_8));
+        m.put(Collateral.TCB_INFO_ISSUER_CHAIN, tcbInfoIssuerChain.getBytes(StandardCharsets.US_ASCII));
+        m.put(Collateral.QE_IDENTITY_ISSUER_CHAIN, qeIdentityIssuerChain.getBytes(StandardCharsets.US_ASCII));
+        m.put(Collateral.PCK_CRL_ISSUER_CHAIN, pckCrlIssuerChain.getBytes(StandardCharsets.US_ASCII));
+        m.put(Collateral.PCK_CRL, pckCrl.clone());
+        m.put(Collateral.ROOT_CA_CRL, rootCaCrl.clone());
         m.put(ROOT_CA, rootCa.getBytes(StandardCharsets.US_ASCII));
         return m;
     }
 
     /** The dcap verifier's view of this collateral. */
     public Collateral toVerifierCollateral() {
-        Map<String, byte[]> f = files();
-        return Collateral.of(f.get(TCB_INFO), f.get(QE_IDENTITY), f.get(TCB_INFO_ISSUER_CHAIN), f.get(QE_IDENTITY_ISSUER_CHAIN),
-                f.get(PCK_CRL_ISSUER_CHAIN), f.get(PCK_CRL), f.get(ROOT_CA_CRL));
+        return Collateral.of(tcbInfo.getBytes(StandardCharsets.UTF_8), qeIdentity.getBytes(StandardCharsets.UTF_8),
+                tcbInfoIssuerChain.getBytes(StandardCharsets.US_ASCII), qeIdentityIssuerChain.getBytes(StandardCharsets.US_ASCII),
+                pckCrlIssuerChain.getBytes(StandardCharsets.US_ASCII), pckCrl, rootCaCrl);
     }
 
     /** Writes {@link #files()} into {@code dir} (created if needed), replacing files of the same names. */
