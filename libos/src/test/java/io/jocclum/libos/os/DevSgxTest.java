@@ -2,6 +2,7 @@ package io.jocclum.libos.os;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
+import io.jocclum.api.GuestProgram;
 import io.jocclum.api.Libc;
 import io.jocclum.api.OcclumDcap;
 import io.jocclum.api.OpenFlags;
@@ -108,6 +109,35 @@ class DevSgxTest extends OsTestBase {
             assertErrno(() -> createReport(sys, fd, 0x10, data, report, arg), Errno.EFAULT);
             return 0;
         }).assertOk();
+    }
+
+    @Test
+    void verifyReportRefusesAReportOfTheSameEnclaveFromAnotherPlatform() throws Exception {
+        GuestProgram make = (sys, argv, envp) -> {
+            int fd = sys.open("/dev/sgx", OpenFlags.O_RDONLY, 0);
+            long m = Libc.alloc(sys, 4096);
+            sys.ioctl(fd, SgxIoctls.SELF_TARGET, m);
+            createReport(sys, fd, m, 0, m + 512, m + 1024);
+            byte[] r = new byte[SgxIoctls.REPORT_SIZE];
+            sys.loadBytes(m + 512, r, 0, r.length);
+            KEYS.put("report", HexFormat.of().formatHex(r));
+            return 0;
+        };
+        GuestProgram check = (sys, argv, envp) -> {
+            int fd = sys.open("/dev/sgx", OpenFlags.O_RDONLY, 0);
+            long m = Libc.alloc(sys, 4096);
+            byte[] r = HexFormat.of().parseHex(KEYS.get("report"));
+            sys.storeBytes(m, r, 0, r.length);
+            if (argv.length > 1 && argv[1].equals("same")) {
+                sys.ioctl(fd, SgxIoctls.VERIFY_REPORT, m);
+            } else {
+                assertErrno(() -> sys.ioctl(fd, SgxIoctls.VERIFY_REPORT, m), Errno.EINVAL);
+            }
+            return 0;
+        };
+        os(Matrix.PLAIN_ON_SGX2).run(make).assertOk();
+        os(Matrix.PLAIN_ON_SGX2).run(check, "same").assertOk();
+        boot("standard", Matrix.PLAIN_ON_SGX2, PLATFORM.withSeed(77), b -> { }).run(check, "other").assertOk();
     }
 
     /** A KEYREQUEST for a seal key with {@code policy}, at SVN 0 and CPUSVN 0. */
