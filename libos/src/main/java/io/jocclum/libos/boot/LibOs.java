@@ -2,6 +2,7 @@ package io.jocclum.libos.boot;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.libos.attest.SgxDevice;
 import io.jocclum.libos.config.InternalConfig;
 import io.jocclum.libos.config.Mount;
 import io.jocclum.libos.events.ThreadSignals;
@@ -98,6 +99,7 @@ public final class LibOs implements AutoCloseable {
     private final SyscallCounters syscalls;
     private final FileServices files = new FileServices();
     private final Programs programs;
+    private final SgxDevice sgxDevice;
     private final List<String> env;
     private final List<String> warnings;
     private final EnclaveStats startup;
@@ -129,6 +131,8 @@ public final class LibOs implements AutoCloseable {
         List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings);
         Vfs.Builder vb = Vfs.builder().random(new SplittableRandom(options.platform().seed())).wallClock(options.wallClock());
         mounts.forEach(vb::mount);
+        this.sgxDevice = new SgxDevice(ctx, edmm, platform, options.platform().attestation(), options.wallClock());
+        vb.device(sgxDevice.charDevice());
         this.vfs = vb.build();
         Caller root = new Caller(new FdTable(), FsContext.initial(), Credentials.ROOT, ThreadSignals.NONE, Waiter.level(),
                 options.clock());
@@ -493,6 +497,7 @@ public final class LibOs implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            sgxDevice.close();
             fd.close();
             platform.close();
         }
