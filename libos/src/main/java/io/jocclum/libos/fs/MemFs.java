@@ -1,5 +1,7 @@
 package io.jocclum.libos.fs;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
 import io.jocclum.api.Stat;
@@ -90,7 +92,7 @@ final class MemFs extends GuestFileSystem {
         private final int mode;
         private final int uid;
         private final int gid;
-        /** Guarded by namespaceLock. */
+        @GuardedBy("namespaceLock")
         private final TreeMap<String, Inode> children = new TreeMap<>();
         private volatile long mtime = nowNanos();
         private final long ctime = mtime;
@@ -214,14 +216,17 @@ final class MemFs extends GuestFileSystem {
         private final int uid;
         private final int gid;
         private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
-        /** Page index → 4 KiB page; guarded by rw. */
+        /** Page index → 4 KiB page. */
+        @GuardedBy("rw")
         private final Map<Long, byte[]> pages = new HashMap<>();
-        /** Guarded by rw (written under the write lock). */
+        /** Written under the write lock. */
+        @GuardedBy("rw")
         private volatile long size;
         private volatile long mtime = nowNanos();
         private volatile long ctime = mtime;
         private volatile int nlink = 1;
-        /** Open descriptions using this file; guarded by rw. */
+        /** Open descriptions using this file. */
+        @GuardedBy("rw")
         private int opens;
 
         MemFile(int mode, int uid, int gid) {

@@ -1,5 +1,7 @@
 package io.jocclum.libos.process;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.GuestProgram;
@@ -81,7 +83,7 @@ public final class Kernel {
     final Object treeLock = new Object();
     final ProcessTable table = new ProcessTable();
     final PidAllocator pids = table.pids;
-    /** Guarded by treeLock. */
+    @GuardedBy("treeLock")
     private GuestProcess init;
     private final List<Throwable> internalErrors = new ArrayList<>();
     private final AtomicLong spawned = new AtomicLong();

@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 /**
  * The commit-window state of one VMA for EDMM page faults. An isolated fault commits
  * {@code initial} pages; a fault just above (below) the previous window continues a sequential
@@ -10,9 +12,12 @@ package io.jocclum.libos.vm;
  * <p>Guarded by its own monitor (faults of several threads of a process on one VMA).
  */
 final class FaultStream {
-    private int window;      // guarded by this
-    private long nextUp = -1;   // guarded by this
-    private long nextDown = -1; // guarded by this
+    @GuardedBy("this")
+    private int window;
+    @GuardedBy("this")
+    private long nextUp = -1;
+    @GuardedBy("this")
+    private long nextDown = -1;
 
     /** The page range [0], [1] to commit for a fault at page {@code page} of a VMA [vs, ve). */
     synchronized long[] windowFor(long page, long vs, long ve, int initial, int max) {

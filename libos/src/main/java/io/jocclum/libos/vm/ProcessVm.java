@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Mman;
@@ -44,15 +46,21 @@ public final class ProcessVm {
     private final VmEpc epc;
     private final long trimThreshold;
 
-    /** The VMAs (guarded by lock). */
+    /** The VMAs. */
+    @GuardedBy("lock")
     final VmaTree vmas;
     final Placer placer;
     private final Remapper remapper;
-    private Chunk heap;                                      // guarded by lock
-    private long brk;                                        // guarded by lock
-    private long stackStart;                                 // guarded by lock
-    private long stackEnd;                                   // guarded by lock
-    private boolean exited;                                  // guarded by lock
+    @GuardedBy("lock")
+    private Chunk heap;
+    @GuardedBy("lock")
+    private long brk;
+    @GuardedBy("lock")
+    private long stackStart;
+    @GuardedBy("lock")
+    private long stackEnd;
+    @GuardedBy("lock")
+    private boolean exited;
 
     /** When an unmap gives EPC back. */
     enum GiveBack { NEVER, BY_SPAN, BY_VMA_SIZE }

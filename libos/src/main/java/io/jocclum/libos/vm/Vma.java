@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Mman;
 
 /**
@@ -31,7 +33,8 @@ final class Vma {
     /** Shared file mappings: pages written since the last write-back; null otherwise. */
     final PageBits modified;
     final FaultStream stream = new FaultStream();
-    /** False once the VMA left its process's map (guarded by the process lock). */
+    /** False once the VMA left its process's map. */
+    @GuardedBy("process.lock")
     boolean alive = true;
 
     Vma(long start, long end, int prot, int flags, FileBacking file, Chunk chunk, UserMemoryKind region, Kind kind, PageBits modified) {
