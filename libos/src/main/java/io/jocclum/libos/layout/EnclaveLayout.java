@@ -6,8 +6,8 @@ import io.jocclum.libos.config.Resolver;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
-import io.jocclum.sgx.arch.Sgx;
 import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.image.PageSource;
 import io.jocclum.sgx.image.SecsParams;
@@ -63,7 +63,7 @@ public final class EnclaveLayout {
     static final long XFRM_PKRU = 1L << 9;
     /** XCR0 bits of AMX TILECFG and TILEDATA (SDM Vol. 1, 13.1). */
     static final long XFRM_AMX = (1L << 17) | (1L << 18);
-    private static final long PAGE = Sgx.PAGE_SIZE;
+    private static final long PAGE = Pages.SIZE;
 
     private final EnclaveXml xml;
     private final SecsParams secs;
@@ -104,7 +104,7 @@ public final class EnclaveLayout {
         long ssaBytes = (long) NSSA * ssaFrame * PAGE;
         long heapDynamic = edmm ? xml.heapMaxSize() - xml.heapInitSize() : 0;
         int count = 3 + (heapDynamic > 0 ? 1 : 0) + 5 * tcsNum + (tcsMax > tcsNum ? 1 : 0) + 1 + (edmm ? 1 : 0);
-        long dataSize = Sgx.pageRoundUp(MeasuredData.encodedSize(internalConfig.length, count));
+        long dataSize = Pages.upExact(MeasuredData.encodedSize(internalConfig.length, count));
         List<Region> rs = new ArrayList<>(count);
         long ctx;
         long end;
@@ -186,7 +186,7 @@ public final class EnclaveLayout {
      * OFSBASE = OGSBASE = the thread data, FSLIMIT = GSLIMIT = 0xFFF; everything else zero.
      */
     static byte[] tcsPage(long ssaAt, int ssaFrame, long tdAt) {
-        ByteBuffer b = ByteBuffer.allocate(Sgx.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Pages.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(0, 0);              // STATE (reserved for the CPU)
         b.putLong(8, 0);              // FLAGS: DBGOPTIN clear
         b.putLong(16, ssaAt);         // OSSA
@@ -207,10 +207,10 @@ public final class EnclaveLayout {
      * first_ssa_gpr, then our TCS offset and thread index.
      */
     static byte[] threadData(int thread, long tdAt, long stackAt, long stack, long tcsAt, long ssaAt, int ssaFrame) {
-        ByteBuffer b = ByteBuffer.allocate(Sgx.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Pages.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         long base = stackAt + stack;
         b.putLong(tdAt).putLong(base).putLong(base).putLong(stackAt)
-                .putLong(ssaAt + (long) ssaFrame * Sgx.PAGE_SIZE - GPRSGX_SIZE)
+                .putLong(ssaAt + (long) ssaFrame * Pages.SIZE - GPRSGX_SIZE)
                 .putLong(tcsAt).putInt(thread);
         return b.array();
     }
