@@ -3,6 +3,7 @@ package io.jocclum.libos.fs;
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
 import io.jocclum.api.Stat;
+import io.jocclum.sgx.arch.Pages;
 
 import java.time.InstantSource;
 import java.util.List;
@@ -56,7 +57,7 @@ final class DevFs extends FileSystem {
 
         @Override
         Stat stat() {
-            return new Stat(dev, 1, mode(), 2, 0, 0, 0, 0, 4096, 0, time, time, time);
+            return new Stat(dev, 1, mode(), 2, 0, 0, 0, 0, Pages.SIZE, 0, time, time, time);
         }
 
         @Override
@@ -125,7 +126,7 @@ final class DevFs extends FileSystem {
 
         @Override
         Stat stat() {
-            return new Stat(dev, ino, mode(), 1, 0, 0, makedev(1, minor), 0, 4096, 0, root.time, root.time, root.time);
+            return new Stat(dev, ino, mode(), 1, 0, 0, makedev(1, minor), 0, Pages.SIZE, 0, root.time, root.time, root.time);
         }
 
         @Override
