@@ -2,8 +2,8 @@ package io.jocclum.sgx.cgroup;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
-
 import io.jocclum.sgx.arch.Pages;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.EnumSet;

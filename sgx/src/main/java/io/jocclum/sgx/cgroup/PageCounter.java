@@ -1,6 +1,7 @@
 package io.jocclum.sgx.cgroup;
 
 import io.jocclum.sgx.arch.Pages;
+
 import java.util.concurrent.atomic.AtomicLong;
 
 /**

@@ -1,6 +1,7 @@
 package io.jocclum.sgx.cpu;
 
 import io.jocclum.sgx.arch.Pages;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 

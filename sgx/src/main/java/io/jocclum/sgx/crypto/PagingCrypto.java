@@ -2,6 +2,7 @@ package io.jocclum.sgx.crypto;
 
 import io.jocclum.sgx.arch.LittleEndian;
 import io.jocclum.sgx.arch.Pages;
+
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;

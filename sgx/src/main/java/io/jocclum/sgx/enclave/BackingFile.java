@@ -1,6 +1,7 @@
 package io.jocclum.sgx.enclave;
 
 import io.jocclum.sgx.arch.Pages;
+
 import java.util.Arrays;
 import java.util.SortedSet;
 
