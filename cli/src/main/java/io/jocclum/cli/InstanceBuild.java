@@ -3,7 +3,7 @@ package io.jocclum.cli;
 import io.jocclum.libos.build.EnclaveBuilder;
 import io.jocclum.libos.config.ImageDigest;
 import io.jocclum.libos.config.OcclumJson;
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.libos.layout.EnclaveLayout;
@@ -67,7 +67,7 @@ final class InstanceBuild {
     private static final Logger LOG = LoggerFactory.getLogger(InstanceBuild.class);
 
     /** How to build. {@code signKey} is null for the instance's own key. */
-    record Options(PlatformRequest request, boolean force, Path signKey) {
+    record Options(BuildRequest request, boolean force, Path signKey) {
     }
 
     /** A test hook called at named stages ("staged": every output is in staging, nothing committed). */
@@ -155,7 +155,7 @@ final class InstanceBuild {
             return BuildReport.skipped(paths, options.request(), keyFile);
         }
         ResolvedConfig resolved = OcclumJson.load(json, "Occlum.json", options.request());
-        LOG.debug("Occlum.json resolved for the {} path in {} ms", resolved.platform().path(), ms(t0));
+        LOG.debug("Occlum.json resolved for the {} path in {} ms", resolved.buildPath().path(), ms(t0));
         Path staging = Files.createTempDirectory(paths.build(), ".staging-");
         try {
             EnclaveBuilder builder = new EnclaveBuilder(resolved, staging);

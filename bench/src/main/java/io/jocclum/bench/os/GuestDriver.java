@@ -23,7 +23,7 @@ import java.util.function.ToLongFunction;
  * {@link SynchronousQueue} transfers, a few microseconds) is paid once per work item; a work item
  * runs a batch of calls, so it is spread over the batch.
  */
-final class GuestDriver implements AutoCloseable {
+public final class GuestDriver implements AutoCloseable {
     private static final ToLongFunction<Syscalls> STOP = s -> 0;
 
     private final Path dir;
@@ -33,7 +33,7 @@ final class GuestDriver implements AutoCloseable {
     private final Thread runner;
 
     /** Builds an EDMM instance of Occlum's template in a temporary directory and boots it on the default platform. */
-    GuestDriver() {
+    public GuestDriver() {
         try {
             dir = Files.createTempDirectory("jocclum-bench-os-");
         } catch (IOException e) {
@@ -52,7 +52,7 @@ final class GuestDriver implements AutoCloseable {
     }
 
     /** Runs {@code item} on the guest's main thread and returns its result. */
-    long call(ToLongFunction<Syscalls> item) {
+    public long call(ToLongFunction<Syscalls> item) {
         try {
             work.put(item);
             return done.take();

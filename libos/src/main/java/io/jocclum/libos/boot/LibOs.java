@@ -2,6 +2,7 @@ package io.jocclum.libos.boot;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.libos.attest.SgxDevice;
 import io.jocclum.libos.config.InternalConfig;
 import io.jocclum.libos.config.Mount;
 import io.jocclum.libos.events.ThreadSignals;
@@ -18,11 +19,13 @@ import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.Region;
 import io.jocclum.libos.layout.RegionKind;
 import io.jocclum.libos.process.Kernel;
-import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.Services;
+import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.process.TcsPool;
 import io.jocclum.libos.programs.Programs;
 import io.jocclum.libos.syscall.HostStreamFile;
 import io.jocclum.libos.syscall.SyscallCounters;
+import io.jocclum.libos.syscall.FileServices;
 import io.jocclum.libos.syscall.SyscallFacade;
 import io.jocclum.libos.syscall.Sysno;
 import io.jocclum.libos.vm.UserSpace;
@@ -95,7 +98,9 @@ public final class LibOs implements AutoCloseable {
     private final Vfs vfs;
     private final Kernel kernel;
     private final SyscallCounters syscalls;
+    private final FileServices files = new FileServices();
     private final Programs programs;
+    private final SgxDevice sgxDevice;
     private final List<String> env;
     private final List<String> warnings;
     private final EnclaveStats startup;
@@ -127,6 +132,8 @@ public final class LibOs implements AutoCloseable {
         List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings);
         Vfs.Builder vb = Vfs.builder().random(new SplittableRandom(options.platform().seed())).wallClock(options.wallClock());
         mounts.forEach(vb::mount);
+        this.sgxDevice = new SgxDevice(ctx, edmm, platform, options.platform().attestation(), options.wallClock());
+        vb.device(sgxDevice.charDevice());
         this.vfs = vb.build();
         Caller root = new Caller(new FdTable(), FsContext.initial(), Credentials.ROOT, ThreadSignals.NONE, Waiter.level(),
                 options.clock());
@@ -146,10 +153,10 @@ public final class LibOs implements AutoCloseable {
 
         this.syscalls = new SyscallCounters(options.platform().syscallCycles());
         this.programs = new Programs(vfs, options.programs(), hostDevs::contains, ctx::ocall);
-        this.kernel = new Kernel(new Kernel.Config(ctx, userSpace, vfs, hostDevs, programs, tcs, options.clock(),
+        this.kernel = new Kernel(new Services(ctx, userSpace, vfs, hostDevs, programs, tcs, options.clock(),
                 options.wallClock(), () -> fd.enclave().account().snapshot().simulatedNanos(), cfg.process(), this::sampleCommitted,
                 a -> fd.ecall(a, 0)));
-        kernel.setFacades(t -> new SyscallFacade(t, syscalls));
+        kernel.setFacades(t -> new SyscallFacade(t, syscalls, files));
 
         List<String> e = new ArrayList<>(cfg.env().defaults());
         for (String name : cfg.env().untrusted()) {
@@ -307,7 +314,7 @@ public final class LibOs implements AutoCloseable {
     }
 
     /** Starts {@code path} as init (pid 1) without waiting. */
-    public Process spawnInit(String path, List<String> args) {
+    public GuestProcess spawnInit(String path, List<String> args) {
         List<String> argv = new ArrayList<>();
         argv.add(path);
         argv.addAll(args);
@@ -445,13 +452,13 @@ public final class LibOs implements AutoCloseable {
     public void checkInvariants() {
         List<String> problems = new ArrayList<>();
         try {
-            userSpace.checkInvariants(new PlatformEpcmView(fd.enclave(), fd.context()));
+            userSpace.checkInvariants(new EnclaveEpcmView(fd.enclave(), fd.context()));
         } catch (IllegalStateException e) {
             problems.add(e.getMessage());
         }
         List<FdTable> tables = new ArrayList<>();
         boolean quiescent = true;
-        for (Process p : kernel.processes()) {
+        for (GuestProcess p : kernel.processes()) {
             if (!p.exited()) {
                 tables.add(p.files());
                 quiescent = false;
@@ -486,11 +493,12 @@ public final class LibOs implements AutoCloseable {
         try {
             kernel.killAll();
             kernel.awaitQuiescent();
-            kernel.shutdown();
+            files.close();
             userSpace.shutdown();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            sgxDevice.close();
             fd.close();
             platform.close();
         }

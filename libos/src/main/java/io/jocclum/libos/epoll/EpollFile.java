@@ -1,5 +1,7 @@
 package io.jocclum.libos.epoll;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Epoll;
 import io.jocclum.api.Errno;
 import io.jocclum.api.OpenFlags;
@@ -74,10 +76,11 @@ public final class EpollFile extends OpenFile {
     private EpollItem[] txBuf = new EpollItem[16];
     /** Guards the ready list and the items' queued/prev/next fields. */
     private final Object lock = new Object();
-    /** Guarded by lock. */
+    @GuardedBy("lock")
     private EpollItem readyHead;
     private EpollItem readyTail;
-    /** Guarded by lock; volatile for the lock-free "anything ready?" checks. */
+    /** Volatile for the lock-free "anything ready?" checks. */
+    @GuardedBy("lock")
     private volatile int readyCount;
     /** Threads in epoll_wait (exclusive: woken one at a time). */
     private final WaiterQueue waiters = new WaiterQueue();

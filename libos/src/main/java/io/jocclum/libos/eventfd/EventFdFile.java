@@ -1,5 +1,7 @@
 package io.jocclum.libos.eventfd;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.EventFd;
 import io.jocclum.api.OpenFlags;
@@ -33,7 +35,8 @@ public final class EventFdFile extends OpenFile {
 
     private final boolean semaphore;
     private final long ino;
-    /** Unsigned; guarded by this. */
+    /** Unsigned. */
+    @GuardedBy("this")
     private long count;
     private final WaiterQueue blockedReaders = new WaiterQueue();
     private final WaiterQueue blockedWriters = new WaiterQueue();

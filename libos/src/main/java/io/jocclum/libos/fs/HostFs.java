@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * host (dev, ino) pair, stable for the life of the mount. Every host failure becomes a Linux
  * errno through {@link HostErrors}; files are reported as owned by root, as Occlum shows them.
  */
-final class HostFs extends FileSystem {
+final class HostFs extends GuestFileSystem {
     private static final String ATTRS = "unix:mode,ino,dev,nlink,size,rdev,lastModifiedTime,lastAccessTime,ctime";
     /** st_blksize of a host file: the usual file-system block size (the host's own is not asked for). */
     private static final int HOST_BLKSIZE = 4096;

@@ -1,5 +1,7 @@
 package io.jocclum.libos.fs;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
 import io.jocclum.api.Stat;
@@ -24,7 +26,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * read-write lock. Pages count against the mount's capacity: a write that cannot get a page
  * stops there (a partial count) or fails with ENOSPC.
  */
-final class MemFs extends FileSystem {
+final class MemFs extends GuestFileSystem {
     /** MAX_LFS_FILESIZE on 64-bit (include/linux/fs.h). */
     static final long MAX_FILE_SIZE = Long.MAX_VALUE;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(Pages.SIZE).asReadOnlyBuffer();
@@ -89,7 +91,7 @@ final class MemFs extends FileSystem {
         private final int mode;
         private final int uid;
         private final int gid;
-        /** Guarded by namespaceLock. */
+        @GuardedBy("namespaceLock")
         private final TreeMap<String, Inode> children = new TreeMap<>();
         private volatile long mtime = nowNanos();
         private final long ctime = mtime;
@@ -213,14 +215,17 @@ final class MemFs extends FileSystem {
         private final int uid;
         private final int gid;
         private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
-        /** Page index → 4 KiB page; guarded by rw. */
+        /** Page index → 4 KiB page. */
+        @GuardedBy("rw")
         private final Map<Long, byte[]> pages = new HashMap<>();
-        /** Guarded by rw (written under the write lock). */
+        /** Written under the write lock. */
+        @GuardedBy("rw")
         private volatile long size;
         private volatile long mtime = nowNanos();
         private volatile long ctime = mtime;
         private volatile int nlink = 1;
-        /** Open descriptions using this file; guarded by rw. */
+        /** Open descriptions using this file. */
+        @GuardedBy("rw")
         private int opens;
 
         MemFile(int mode, int uid, int gid) {

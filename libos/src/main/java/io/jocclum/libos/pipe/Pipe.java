@@ -1,5 +1,7 @@
 package io.jocclum.libos.pipe;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
 import io.jocclum.api.Limits;
@@ -42,15 +44,18 @@ public final class Pipe {
     static final int PIPE_BUF = Limits.PIPE_BUF;
 
     private final ReentrantLock lock = new ReentrantLock();
-    /** The ring, allocated at the first write; guarded by lock. */
+    /** The ring, allocated at the first write. */
+    @GuardedBy("lock")
     private byte[] ring;
-    /** Guarded by lock. */
+    @GuardedBy("lock")
     private int capacity;
-    /** Index of the first unread byte; guarded by lock. */
+    /** Index of the first unread byte. */
+    @GuardedBy("lock")
     private int head;
     /** Bytes stored; guarded by lock (volatile for lock-free FIONREAD-style peeks in checks). */
     private volatile int count;
-    /** False once the read end (writer end) is released; guarded by lock. */
+    /** False once the read end (writer end) is released. */
+    @GuardedBy("lock")
     private volatile boolean readerOpen = true;
     private volatile boolean writerOpen = true;
 

@@ -1,5 +1,6 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.jocclum.sgx.arch.Pages;
 
 /**
@@ -12,9 +13,12 @@ import io.jocclum.sgx.arch.Pages;
  * <p>Guarded by its own monitor (faults of several threads of a process on one VMA).
  */
 final class FaultStream {
-    private int window;      // guarded by this
-    private long nextUp = -1;   // guarded by this
-    private long nextDown = -1; // guarded by this
+    @GuardedBy("this")
+    private int window;
+    @GuardedBy("this")
+    private long nextUp = -1;
+    @GuardedBy("this")
+    private long nextDown = -1;
 
     /** The page range [0], [1] to commit for a fault at page {@code page} of a VMA [vs, ve). */
     synchronized long[] windowFor(long page, long vs, long ve, int initial, int max) {

@@ -32,7 +32,7 @@ public final class GuestMemory {
     private final ProcessVm vm;
     private final AccessMode mode;
     private final EnclaveContext ctx;
-    private final Epc epc;
+    private final VmEpc epc;
     private final VmConfig config;
     private final VmCounters counters;
 
@@ -343,12 +343,12 @@ public final class GuestMemory {
 
     /** A bulk run: commit what is missing (EDMM user region), mark reserved pages dirty and shared-file pages modified. */
     private void prepareRun(Vma v, long pos, long n, boolean write) {
-        if (epc.edmm && v.region == Region.USER_REGION) {
+        if (epc.edmm && v.region == UserMemoryKind.USER_REGION) {
             long s = Pages.down(pos);
             long e = Pages.up(pos + n);
             if (!epc.tracker.allCommitted(s, e)) {
                 try {
-                    long k = epc.commit(s, e, Epc.epcm(v.region, v.prot));
+                    long k = epc.commit(s, e, VmEpc.epcm(v.region, v.prot));
                     counters.faults.increment();
                     counters.pagesCommittedOnFault.add(k);
                 } catch (EnclaveFault f) {
@@ -357,7 +357,7 @@ public final class GuestMemory {
             }
         }
         if (write) {
-            if (v.region == Region.RESERVED) {
+            if (v.region == UserMemoryKind.RESERVED) {
                 epc.dirty.mark(pos, pos + n);
             }
             if (v.modified != null) {
@@ -386,7 +386,7 @@ public final class GuestMemory {
             return null;
         }
         if (write) {
-            if (v.region == Region.RESERVED) {
+            if (v.region == UserMemoryKind.RESERVED) {
                 long page = Pages.index(address);
                 if (page != lastDirtyPage || Pages.index(address + n - 1) != page) {
                     epc.dirty.mark(address, address + n);
@@ -415,11 +415,11 @@ public final class GuestMemory {
         switch (f.kind()) {
             case PAGE_FAULT -> {
                 long page = Pages.down(f.address());
-                if (attempt < MAX_RETRIES && epc.edmm && v.region == Region.USER_REGION && page >= v.start && page < v.end) {
+                if (attempt < MAX_RETRIES && epc.edmm && v.region == UserMemoryKind.USER_REGION && page >= v.start && page < v.end) {
                     if (!epc.tracker.isCommitted(page)) {
                         long[] w = v.stream.windowFor(page, v.start, v.end, config.faultWindowInitialPages(), config.faultWindowMaxPages());
                         try {
-                            long k = epc.commit(w[0], w[1], Epc.epcm(v.region, v.prot));
+                            long k = epc.commit(w[0], w[1], VmEpc.epcm(v.region, v.prot));
                             counters.faults.increment();
                             counters.pagesCommittedOnFault.add(k);
                         } catch (EnclaveFault g) {

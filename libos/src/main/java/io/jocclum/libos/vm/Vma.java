@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Mman;
 import io.jocclum.sgx.arch.Pages;
 
@@ -27,15 +29,16 @@ final class Vma {
     final int flags;
     final FileBacking file;
     final Chunk chunk;
-    final Region region;
+    final UserMemoryKind region;
     final Kind kind;
     /** Shared file mappings: pages written since the last write-back; null otherwise. */
     final PageBits modified;
     final FaultStream stream = new FaultStream();
-    /** False once the VMA left its process's map (guarded by the process lock). */
+    /** False once the VMA left its process's map. */
+    @GuardedBy("process.lock")
     boolean alive = true;
 
-    Vma(long start, long end, int prot, int flags, FileBacking file, Chunk chunk, Region region, Kind kind, PageBits modified) {
+    Vma(long start, long end, int prot, int flags, FileBacking file, Chunk chunk, UserMemoryKind region, Kind kind, PageBits modified) {
         if (start >= end || !Pages.isAligned(start | end)) {
             throw new IllegalArgumentException("bad VMA range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
         }

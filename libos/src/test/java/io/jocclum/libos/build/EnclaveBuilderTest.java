@@ -2,7 +2,7 @@ package io.jocclum.libos.build;
 
 import io.jocclum.libos.config.ImageDigest;
 import io.jocclum.libos.config.OcclumJson;
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.Templates;
 import io.jocclum.libos.layout.BuiltEnclave;
@@ -27,7 +27,7 @@ class EnclaveBuilderTest {
     Path tmp;
 
     ResolvedConfig resolved() {
-        return OcclumJson.load(Templates.occlumTemplate(), "Occlum.json", PlatformRequest.defaults());
+        return OcclumJson.load(Templates.occlumTemplate(), "Occlum.json", BuildRequest.defaults());
     }
 
     @Test

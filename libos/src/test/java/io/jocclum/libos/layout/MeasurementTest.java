@@ -2,7 +2,7 @@ package io.jocclum.libos.layout;
 
 import io.jocclum.libos.config.Json;
 import io.jocclum.libos.config.OcclumJson;
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Templates;
@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MeasurementTest {
 
     static EnclaveLayout layout(byte[] json, boolean edmm, byte[] digest) {
-        ResolvedConfig c = OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, edmm));
+        ResolvedConfig c = OcclumJson.load(json, "Occlum.json", BuildRequest.of(SgxMode.HW, edmm));
         return LayoutInvariants.check(EnclaveLayout.plan(c.enclaveXml(),
                 c.internalConfig(HexFormat.of().formatHex(digest)).toBytes(), digest));
     }

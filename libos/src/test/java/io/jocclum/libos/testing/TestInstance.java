@@ -2,7 +2,7 @@ package io.jocclum.libos.testing;
 
 import io.jocclum.libos.build.EnclaveBuilder;
 import io.jocclum.libos.config.OcclumJson;
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Templates;
@@ -112,7 +112,7 @@ public final class TestInstance {
                 }
                 byte[] json = json();
                 Files.write(paths.occlumJson(), json);
-                ResolvedConfig resolved = OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, edmm));
+                ResolvedConfig resolved = OcclumJson.load(json, "Occlum.json", BuildRequest.of(SgxMode.HW, edmm));
                 EnclaveBuilder.deleteTree(paths.imageSnapshot());
                 EnclaveBuilder.build(resolved, paths.image(), paths.build(), key(), SigStruct.bcdDate(2026, 1, 1));
                 return BuiltEnclave.load(paths);

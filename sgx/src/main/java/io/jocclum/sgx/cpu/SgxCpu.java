@@ -785,7 +785,8 @@ public final class SgxCpu {
                 boolean noProd = (r.keyPolicy() & KeyRequest.POLICY_NOISVPRODID) != 0;
                 KeyDerivation d = new KeyDerivation(name, noProd ? 0 : self.isvProdId(), r.isvSvn(),
                         (r.keyPolicy() & KeyRequest.POLICY_CONFIGID) != 0 ? r.configSvn() : 0,
-                        name == KeyRequest.PROVISION_KEY ? z16 : features.ownerEpoch(), masked, mask,
+                        name == KeyRequest.PROVISION_KEY || name == KeyRequest.PROVISION_SEAL_KEY ? z16
+                                : features.ownerEpoch(), masked, mask,
                         byEnclave ? self.mrEnclave() : z32, bySigner ? self.mrSigner() : z32,
                         name == KeyRequest.PROVISION_KEY || name == KeyRequest.PROVISION_SEAL_KEY ? z32 : r.keyId(),
                         r.cpuSvn(), self.miscSelect() & r.miscMask(), r.miscMask(),

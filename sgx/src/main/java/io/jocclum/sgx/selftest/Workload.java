@@ -1,5 +1,7 @@
 package io.jocclum.sgx.selftest;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
@@ -119,7 +121,7 @@ final class Workload {
     private final List<Runnable> steps = new ArrayList<>();
     private EnclaveFd fd;
     private Thread thread;
-    /** Guarded by the scheduler's lock. */
+    @GuardedBy("scheduler.lock")
     boolean left;
     private volatile Outcome outcome;
     private volatile String detail = "";
