@@ -1,5 +1,7 @@
 package io.jocclum.bench.sgx;
 
+import io.jocclum.sgx.arch.LittleEndian;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.PlatformConfig;
@@ -42,23 +44,23 @@ public class EpcPagingBench {
 
     private Cipher cipher;
     private SecretKeySpec key;
-    private final byte[] page = new byte[4096];
-    private final byte[] sealed = new byte[4096 + 16];
-    private final byte[] opened = new byte[4096];
+    private final byte[] page = new byte[Pages.SIZE];
+    private final byte[] sealed = new byte[Pages.SIZE + 16];
+    private final byte[] opened = new byte[Pages.SIZE];
     private final byte[] aad = new byte[24];
     private final byte[] iv = new byte[12];
     private long version;
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
-        platform = SgxPlatform.start(PlatformConfig.builder().epcSize(EPC_PAGES * 4096L).ksgxd(Ksgxd.Mode.MANUAL).build());
+        platform = SgxPlatform.start(PlatformConfig.builder().epcSize(Pages.bytes(EPC_PAGES)).ksgxd(Ksgxd.Mode.MANUAL).build());
         fd = SgxBenchSupport.enclave(platform, HEAP_PAGES);
         ctx = fd.context();
-        byte[] data = new byte[4096];
+        byte[] data = new byte[Pages.SIZE];
         Random r = new Random(1);
         for (int i = 0; i < HEAP_PAGES; i++) {
             r.nextBytes(data);
-            ctx.write(SgxBenchSupport.HEAP + i * 4096L, data, 0, 4096);
+            ctx.write(SgxBenchSupport.HEAP + Pages.bytes(i), data, 0, Pages.SIZE);
         }
         new Random(2).nextBytes(page);
         key = new SecretKeySpec(new byte[16], "AES");
@@ -76,19 +78,17 @@ public class EpcPagingBench {
     public byte ours() {
         int i = next;
         next = (i + 1) % HEAP_PAGES;
-        return ctx.readByte(SgxBenchSupport.HEAP + i * 4096L + 17);
+        return ctx.readByte(SgxBenchSupport.HEAP + Pages.bytes(i) + 17);
     }
 
     /** AES-GCM seal and open of one 4 KiB page with a fresh nonce. */
     @Benchmark
     public byte[] anchor() throws Exception {
         version++;
-        for (int b = 0; b < 8; b++) {
-            iv[b] = (byte) (version >>> (8 * b));
-        }
+        LittleEndian.putLong(iv, 0, version);
         cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, iv));
         cipher.updateAAD(aad);
-        cipher.doFinal(page, 0, 4096, sealed, 0);
+        cipher.doFinal(page, 0, Pages.SIZE, sealed, 0);
         cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, iv));
         cipher.updateAAD(aad);
         cipher.doFinal(sealed, 0, sealed.length, opened, 0);

@@ -31,6 +31,7 @@ import io.jocclum.libos.syscall.Sysno;
 import io.jocclum.libos.vm.UserSpace;
 import io.jocclum.libos.vm.UserSpaceLayout;
 import io.jocclum.libos.vm.VmStats;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.EnclaveStats;
 import io.jocclum.sgx.cpu.EnclaveContext;
@@ -167,7 +168,7 @@ public final class LibOs implements AutoCloseable {
         }
         this.env = List.copyOf(e);
         this.startup = fd.stats();
-        this.committedAfterStartup = fd.enclave().pageCount() * 4096;
+        this.committedAfterStartup = Pages.bytes(fd.enclave().pageCount());
         this.peakPages.set(fd.enclave().pageCount());
     }
 
@@ -337,7 +338,7 @@ public final class LibOs implements AutoCloseable {
     private void finish(int status) {
         exitStatus = status;
         sampleCommitted();
-        committedAtExit = fd.enclave().pageCount() * 4096;
+        committedAtExit = Pages.bytes(fd.enclave().pageCount());
     }
 
     private String programError(String path, ErrnoException e) {
@@ -427,11 +428,11 @@ public final class LibOs implements AutoCloseable {
         for (Map.Entry<Sysno, Long> e : syscalls.snapshot().entrySet()) {
             sys.put(e.getKey().linuxName(), e.getValue());
         }
-        long atExit = committedAtExit >= 0 ? committedAtExit : fd.enclave().pageCount() * 4096;
+        long atExit = committedAtExit >= 0 ? committedAtExit : Pages.bytes(fd.enclave().pageCount());
         sampleCommitted();
         return new RunStats(edmm, built.layout().edmm(), options.platform().describe(), options.platform().cpuHz(),
                 startup.cycles(), startup.counts(), now.counts(), now.cycles(), syscalls.total(), syscalls.cycles(), sys,
-                committedAfterStartup, peakPages.get() * 4096, atExit, vm.faults(), vm.pagesCommittedOnFault(),
+                committedAfterStartup, Pages.bytes(peakPages.get()), atExit, vm.faults(), vm.pagesCommittedOnFault(),
                 vm.pagesCommittedEagerly(), vm.pagesTrimmed(), kernel.tcs().added(), kernel.spawnedCount(),
                 kernel.threadsCreated(), exitStatus);
     }

@@ -8,6 +8,7 @@ import io.jocclum.sgx.driver.PlatformConfig;
 import io.jocclum.sgx.attest.TcbSpec;
 import io.jocclum.sgx.epc.Ksgxd;
 import io.jocclum.libos.syscall.SyscallCounters;
+import io.jocclum.sgx.arch.Pages;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.core.StreamReadFeature;
@@ -61,7 +62,7 @@ public record PlatformSettings(long epcBytes, boolean sgx2, long cpuHz, Map<Cost
             .build();
 
     public PlatformSettings {
-        if (epcBytes <= 0 || epcBytes % 4096 != 0) {
+        if (epcBytes <= 0 || !Pages.isAligned(epcBytes)) {
             throw new BootException("the EPC size " + epcBytes + " is not a positive multiple of 4KB.");
         }
         if (cpuHz <= 0) {

@@ -14,6 +14,7 @@ import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.FileWatch;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.sgx.arch.Pages;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -447,7 +448,7 @@ public final class EpollFile extends OpenFile {
 
     @Override
     public Stat fstat() {
-        return new Stat(EpollCalls.ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 0);
+        return new Stat(EpollCalls.ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, Pages.SIZE, 0, 0, 0, 0);
     }
 
     /** Closing the last descriptor removes every registration (ep_clear_and_put). */

@@ -3,6 +3,7 @@ package io.jocclum.libos.fs;
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
 import io.jocclum.api.Stat;
+import io.jocclum.sgx.arch.Pages;
 
 import java.time.InstantSource;
 import java.util.List;
@@ -63,7 +64,7 @@ final class DevFs extends GuestFileSystem {
 
         @Override
         Stat stat() {
-            return new Stat(dev, 1, mode(), 2, 0, 0, 0, 0, 4096, 0, time, time, time);
+            return new Stat(dev, 1, mode(), 2, 0, 0, 0, 0, Pages.SIZE, 0, time, time, time);
         }
 
         @Override
@@ -136,7 +137,7 @@ final class DevFs extends GuestFileSystem {
 
         @Override
         Stat stat() {
-            return new Stat(dev, ino, mode(), 1, 0, 0, makedev(device.major(), device.minor()), 0, 4096, 0, root.time, root.time,
+            return new Stat(dev, ino, mode(), 1, 0, 0, makedev(device.major(), device.minor()), 0, Pages.SIZE, 0, root.time, root.time,
                     root.time);
         }
 

@@ -4,7 +4,7 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Seek;
 import io.jocclum.libos.vm.UserCopy;
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 
 import java.nio.ByteBuffer;
 
@@ -23,7 +23,7 @@ import java.nio.ByteBuffer;
  */
 public final class ReadWriteCalls {
     /** MAX_RW_COUNT ({@code include/linux/fs.h}): INT_MAX rounded down to a page. */
-    public static final long MAX_RW_COUNT = Integer.MAX_VALUE & ~(Sgx.PAGE_SIZE - 1L);
+    public static final long MAX_RW_COUNT = Integer.MAX_VALUE & Pages.MASK;
 
     private ReadWriteCalls() {
     }

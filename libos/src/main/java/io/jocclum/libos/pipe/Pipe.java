@@ -12,6 +12,7 @@ import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
+import io.jocclum.sgx.arch.Pages;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;
@@ -40,8 +41,6 @@ public final class Pipe {
     public static final int DEFAULT_CAPACITY = 65536;
     /** /proc/sys/fs/pipe-max-size default (fs/pipe.c). */
     public static final int DEFAULT_MAX_SIZE = 1 << 20;
-    /** PAGE_SIZE on x86_64: the pipe slot size and the minimum F_SETPIPE_SZ. */
-    static final int PAGE = 4096;
     static final int PIPE_BUF = Limits.PIPE_BUF;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -75,7 +74,7 @@ public final class Pipe {
         this.capacity = capacity;
         this.maxSize = maxSize;
         this.ino = ino;
-        this.stat = new Stat(dev, ino, FileMode.S_IFIFO | 0600, 1, uid, gid, 0, 0, PAGE, 0, 0, 0, 0);
+        this.stat = new Stat(dev, ino, FileMode.S_IFIFO | 0600, 1, uid, gid, 0, 0, Pages.SIZE, 0, 0, 0, 0);
         this.readEnd = new PipeEnd.Reader(this, readFlags);
         this.writeEnd = new PipeEnd.Writer(this, writeFlags);
     }
@@ -319,7 +318,7 @@ public final class Pipe {
         if (req > (1L << 31)) {
             throw Errno.EINVAL.exception("pipe size " + req + " above 2^31");
         }
-        long size = req < PAGE ? PAGE : Long.highestOneBit(req - 1) << 1; // roundup_pow_of_two
+        long size = req < Pages.SIZE ? Pages.SIZE : Long.highestOneBit(req - 1) << 1; // roundup_pow_of_two
         boolean grew;
         lock.lock();
         try {
@@ -363,7 +362,7 @@ public final class Pipe {
             if (head < 0 || head >= capacity) {
                 throw new IllegalStateException("pipe " + ino + ": head " + head + " outside the ring");
             }
-            if (Integer.bitCount(capacity) != 1 || capacity < PAGE) {
+            if (Integer.bitCount(capacity) != 1 || capacity < Pages.SIZE) {
                 throw new IllegalStateException("pipe " + ino + ": capacity " + capacity + " not a power of two >= 4096");
             }
             if (ring != null && ring.length != capacity) {

@@ -1,6 +1,7 @@
 package io.jocclum.libos.vm;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.jocclum.sgx.arch.Pages;
 
 /**
  * The commit-window state of one VMA for EDMM page faults. An isolated fault commits
@@ -26,15 +27,15 @@ final class FaultStream {
         if (page == nextUp && window > 0) {
             window = Math.min(window * 2, max);
             s = page;
-            e = Math.min(ve, page + ((long) window << 12));
-        } else if (page + 4096 == nextDown && window > 0) {
+            e = Math.min(ve, page + Pages.bytes(window));
+        } else if (page + Pages.SIZE == nextDown && window > 0) {
             window = Math.min(window * 2, max);
-            e = page + 4096;
-            s = Math.max(vs, e - ((long) window << 12));
+            e = page + Pages.SIZE;
+            s = Math.max(vs, e - Pages.bytes(window));
         } else {
             window = initial;
             s = page;
-            e = Math.min(ve, page + ((long) initial << 12));
+            e = Math.min(ve, page + Pages.bytes(initial));
         }
         nextUp = e;
         nextDown = s;

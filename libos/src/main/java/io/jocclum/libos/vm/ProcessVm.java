@@ -5,6 +5,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Mman;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveFault;
 
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ import java.util.concurrent.locks.StampedLock;
  */
 public final class ProcessVm {
     /** x86_64 TASK_SIZE_MAX with 4-level paging: (1 << 47) - PAGE_SIZE (arch/x86/include/asm/page_64_types.h). */
-    public static final long TASK_SIZE = (1L << 47) - 4096;
+    public static final long TASK_SIZE = (1L << 47) - Pages.SIZE;
     /** Default vm.mmap_min_addr on x86 (mm/Kconfig DEFAULT_MMAP_MIN_ADDR = 65536). */
     public static final long MMAP_MIN_ADDR = 65536;
     /** Flags accepted with MAP_SHARED_VALIDATE (include/linux/mman.h LEGACY_MAP_MASK, plus MAP_FIXED_NOREPLACE). */
@@ -87,7 +88,7 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             for (ProcessVmSpec.ImageSpec img : spec.images()) {
-                long size = pageUp(img.size());
+                long size = Pages.up(img.size());
                 Chunk c = placer.allocSingle(size);
                 Piece p = new Piece(c.start, c.end, c);
                 try {
@@ -181,7 +182,7 @@ public final class ProcessVm {
      * fd); it is ignored with MAP_ANONYMOUS. Returns the mapping's address.
      */
     public long mmap(long addr, long length, int prot, int flags, MappableFile file, long offset) {
-        if ((offset & 4095) != 0) {
+        if (!Pages.isAligned(offset)) {
             throw Errno.EINVAL.exception("offset 0x" + Long.toHexString(offset) + " is not page aligned");
         }
         boolean anon = (flags & Mman.MAP_ANONYMOUS) != 0;
@@ -191,7 +192,7 @@ public final class ProcessVm {
         if (length == 0) {
             throw Errno.EINVAL.exception("length 0");
         }
-        long len = pageUp(length);
+        long len = Pages.up(length);
         if (len == 0 || Long.compareUnsigned(len, TASK_SIZE) > 0) {
             throw Errno.ENOMEM.exception("length 0x" + Long.toHexString(length) + " larger than the address space");
         }
@@ -201,7 +202,7 @@ public final class ProcessVm {
         boolean noreplace = (flags & Mman.MAP_FIXED_NOREPLACE) != 0;
         boolean fixed = noreplace || (flags & Mman.MAP_FIXED) != 0;
         if (fixed) {
-            if ((addr & 4095) != 0) {
+            if (!Pages.isAligned(addr)) {
                 throw Errno.EINVAL.exception("MAP_FIXED address 0x" + Long.toHexString(addr) + " is not page aligned");
             }
             if (Long.compareUnsigned(addr, MMAP_MIN_ADDR) < 0) {
@@ -234,7 +235,7 @@ public final class ProcessVm {
                 | (shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE);
         boolean populate = (flags & Mman.MAP_LOCKED) != 0
                 || (flags & Mman.MAP_POPULATE) != 0 && (flags & Mman.MAP_NONBLOCK) == 0;
-        long hint = fixed ? 0 : addr & ~4095L;
+        long hint = fixed ? 0 : Pages.down(addr);
 
         long stamp = lock.writeLock();
         try {
@@ -325,10 +326,10 @@ public final class ProcessVm {
 
     /** munmap(2). */
     public void munmap(long addr, long length) {
-        if ((addr & 4095) != 0 || Long.compareUnsigned(addr, TASK_SIZE) > 0 || Long.compareUnsigned(length, TASK_SIZE - addr) > 0) {
+        if (!Pages.isAligned(addr) || Long.compareUnsigned(addr, TASK_SIZE) > 0 || Long.compareUnsigned(length, TASK_SIZE - addr) > 0) {
             throw Errno.EINVAL.exception("munmap of 0x" + Long.toHexString(addr) + "+0x" + Long.toHexString(length));
         }
-        long len = pageUp(length);
+        long len = Pages.up(length);
         if (len == 0) {
             throw Errno.EINVAL.exception("length 0");
         }
@@ -467,13 +468,13 @@ public final class ProcessVm {
         if (grows == (Mman.PROT_GROWSDOWN | Mman.PROT_GROWSUP)) {
             throw Errno.EINVAL.exception("PROT_GROWSDOWN and PROT_GROWSUP together");
         }
-        if ((addr & 4095) != 0) {
+        if (!Pages.isAligned(addr)) {
             throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
         }
         if (length == 0) {
             return;
         }
-        long len = pageUp(length);
+        long len = Pages.up(length);
         long end = addr + len;
         if (len == 0 || Long.compareUnsigned(end, addr) <= 0) {
             throw Errno.ENOMEM.exception("range wraps around");
@@ -568,11 +569,11 @@ public final class ProcessVm {
         if (dontunmap && (!maymove || oldSize != newSize)) {
             throw Errno.EINVAL.exception("MREMAP_DONTUNMAP needs MREMAP_MAYMOVE and equal sizes");
         }
-        if ((oldAddr & 4095) != 0) {
+        if (!Pages.isAligned(oldAddr)) {
             throw Errno.EINVAL.exception("old address 0x" + Long.toHexString(oldAddr) + " is not page aligned");
         }
-        long oldLen = pageUp(oldSize);
-        long newLen = pageUp(newSize);
+        long oldLen = Pages.up(oldSize);
+        long newLen = Pages.up(newSize);
         if (newLen == 0) {
             throw Errno.EINVAL.exception("new size 0");
         }
@@ -622,8 +623,8 @@ public final class ProcessVm {
             if (heap == null || Long.compareUnsigned(addr, heap.start) < 0 || Long.compareUnsigned(addr, heap.end) > 0) {
                 return brk;
             }
-            long newTop = pageUp(addr);
-            long oldTop = pageUp(brk);
+            long newTop = Pages.up(addr);
+            long oldTop = Pages.up(brk);
             if (newTop == oldTop) {
                 brk = addr;
                 return addr;
@@ -634,7 +635,7 @@ public final class ProcessVm {
                 return addr;
             }
             // Linux keeps a guard page between the break and the next mapping (do_brk checks vm_start_gap)
-            if (!vmas.in(oldTop, Math.min(heap.end, newTop + 4096)).isEmpty()) {
+            if (!vmas.in(oldTop, Math.min(heap.end, newTop + Pages.SIZE)).isEmpty()) {
                 return brk;
             }
             Piece p = new Piece(oldTop, newTop, heap);
@@ -697,13 +698,13 @@ public final class ProcessVm {
         if ((flags & ~(Mman.MS_ASYNC | Mman.MS_INVALIDATE | Mman.MS_SYNC)) != 0) {
             throw Errno.EINVAL.exception("unknown msync flags 0x" + Integer.toHexString(flags));
         }
-        if ((addr & 4095) != 0) {
+        if (!Pages.isAligned(addr)) {
             throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
         }
         if ((flags & Mman.MS_ASYNC) != 0 && (flags & Mman.MS_SYNC) != 0) {
             throw Errno.EINVAL.exception("MS_ASYNC and MS_SYNC together");
         }
-        long len = pageUp(length);
+        long len = Pages.up(length);
         long end = addr + len;
         if (Long.compareUnsigned(end, addr) < 0) {
             throw Errno.ENOMEM.exception("range wraps around");
@@ -780,10 +781,10 @@ public final class ProcessVm {
         if (!validAdvice(advice)) {
             throw Errno.EINVAL.exception("advice " + advice + " is not supported");
         }
-        if ((addr & 4095) != 0) {
+        if (!Pages.isAligned(addr)) {
             throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
         }
-        long len = pageUp(length);
+        long len = Pages.up(length);
         if (length != 0 && len == 0) {
             throw Errno.EINVAL.exception("length wraps around");
         }
@@ -950,12 +951,6 @@ public final class ProcessVm {
 
     boolean exitedLocked() {
         return exited;
-    }
-
-    /** Page-rounds an unsigned length up; 0 when it overflows. */
-    static long pageUp(long len) {
-        long r = (len + 4095) & ~4095L;
-        return Long.compareUnsigned(r, len) < 0 ? 0 : r;
     }
 
     @Override

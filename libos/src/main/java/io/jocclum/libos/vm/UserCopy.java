@@ -2,7 +2,7 @@ package io.jocclum.libos.vm;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -50,7 +50,7 @@ public final class UserCopy {
     public ByteBuffer buffer(long n) {
         int want = (int) Math.min(n, CHUNK);
         if (bounce == null || bounce.capacity() < want) {
-            int cap = Math.max(Sgx.PAGE_SIZE, Integer.highestOneBit(Math.max(1, want - 1)) << 1);
+            int cap = Math.max(Pages.SIZE, Integer.highestOneBit(Math.max(1, want - 1)) << 1);
             bounce = ByteBuffer.allocate(Math.min(cap, CHUNK)).order(ByteOrder.LITTLE_ENDIAN);
         }
         bounce.clear().limit(want);
@@ -88,7 +88,7 @@ public final class UserCopy {
         }
         int done = 0;
         while (done < n) {
-            int len = (int) Math.min(n - done, Sgx.PAGE_SIZE - ((addr + done) & (Sgx.PAGE_SIZE - 1)));
+            int len = (int) Math.min(n - done, Pages.SIZE - Pages.offset(addr + done));
             try {
                 copy(addr + done, buf.duplicate().limit(start + done + len).position(start + done), toUser);
             } catch (ErrnoException e) {

@@ -2,7 +2,7 @@ package io.jocclum.libos.vm;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.Mman;
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 
 /**
  * The memory system calls of one guest thread (Linux {@code mm/mmap.c}, {@code mm/mprotect.c},
@@ -21,7 +21,7 @@ public record VmCalls(ProcessVm vm, MmapFiles files, Runnable sampleCommitted) {
     public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
         MappableFile file = null;
         if ((flags & Mman.MAP_ANONYMOUS) == 0) {
-            if ((offset & (Sgx.PAGE_SIZE - 1)) != 0) {
+            if (!Pages.isAligned(offset)) {
                 throw Errno.EINVAL.exception("offset " + offset + " is not page aligned");
             }
             file = files.mappable(fd, prot, flags);

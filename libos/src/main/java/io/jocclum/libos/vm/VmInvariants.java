@@ -1,6 +1,7 @@
 package io.jocclum.libos.vm;
 
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 
 import java.util.ArrayList;
@@ -84,7 +85,7 @@ final class VmInvariants {
             for (long lp : space.lost.in(lo, hi)) {
                 Map.Entry<Long, Chunk> in = chunkIndex(chunks, lp);
                 if (in == null) {
-                    items.add(new long[] {lp, lp + 4096}); // retired outside every chunk
+                    items.add(new long[] {lp, lp + Pages.SIZE}); // retired outside every chunk
                 }
             }
             items.sort(Comparator.comparingLong(x -> x[0]));
@@ -140,7 +141,7 @@ final class VmInvariants {
                 if (!c.contains(v.start, v.end) || v.region != c.region) {
                     p.add("pid " + vm.pid + ": " + v + " sticks out of its chunk");
                 }
-                if (v.modified != null && v.modified.pages() != v.size() >>> 12) {
+                if (v.modified != null && v.modified.pages() != Pages.count(v.size())) {
                     p.add("pid " + vm.pid + ": modified bitmap of " + v + " has " + v.modified.pages() + " pages");
                 }
                 switch (c.kind) {
@@ -185,7 +186,7 @@ final class VmInvariants {
                     long retired = 0; // lost pages outside VMAs stay used for good
                     for (long lp : space.lost.in(c.start, c.end)) {
                         if (vmaAt(all, lp) == null) {
-                            retired += 4096;
+                            retired += Pages.SIZE;
                         }
                     }
                     if (multiUse.getOrDefault(c, 0L) + retired != c.used) {
@@ -216,7 +217,7 @@ final class VmInvariants {
             }
             int[] vi = {0};
             epc.tracker.forEachCommittedRun(layout.userRegionBase(), layout.userRegionEnd(), false, (s, e) -> {
-                for (long a = s; a < e; a += 4096) {
+                for (long a = s; a < e; a += Pages.SIZE) {
                     while (vi[0] < all.size() && all.get(vi[0]).end <= a) {
                         vi[0]++;
                     }
@@ -229,7 +230,7 @@ final class VmInvariants {
         }
         if (layout.reservedSize() > 0) {
             int vi = 0;
-            for (long a = layout.reservedBase(); a < layout.reservedEnd(); a += 4096) {
+            for (long a = layout.reservedBase(); a < layout.reservedEnd(); a += Pages.SIZE) {
                 while (vi < all.size() && all.get(vi).end <= a) {
                     vi++;
                 }

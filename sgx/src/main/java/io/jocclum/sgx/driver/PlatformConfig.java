@@ -1,5 +1,6 @@
 package io.jocclum.sgx.driver;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.CostModel;
 import io.jocclum.sgx.cpu.CpuFeatures;
@@ -57,7 +58,7 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
                     + epcSectionBytes.size());
         }
         for (long b : epcSectionBytes) {
-            if (b <= 0 || b % 4096 != 0) {
+            if (b <= 0 || !Pages.isAligned(b)) {
                 throw new IllegalArgumentException("EPC section size " + b + " is not a positive multiple of 4096 bytes");
             }
         }

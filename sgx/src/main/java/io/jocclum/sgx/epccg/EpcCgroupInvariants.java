@@ -1,5 +1,6 @@
 package io.jocclum.sgx.epccg;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cgroup.Css;
 import io.jocclum.sgx.cgroup.MiscCgroup;
 import io.jocclum.sgx.cgroup.MiscResource;
@@ -61,7 +62,7 @@ public final class EpcCgroupInvariants {
             problems.accept("the root misc cgroup's sgx_epc state is not the controller's root");
         }
         long capacity = rootCss.controller().capacity(SGX_EPC);
-        if (capacity != services.capacityPages() * SgxEpcCgroup.PAGE) {
+        if (capacity != services.capacityPages() * Pages.SIZE) {
             problems.accept("sgx_epc capacity " + capacity + " != 4096 x " + services.capacityPages() + " EPC pages");
         }
         if (Long.compareUnsigned(rootCss.usage(SGX_EPC), capacity) > 0) {
@@ -77,7 +78,7 @@ public final class EpcCgroupInvariants {
         for (Map.Entry<MiscCgroup, Long> e : subtree.entrySet()) {
             MiscCgroup m = e.getKey();
             long usage = m.usage(SGX_EPC);
-            if (usage != e.getValue() * SgxEpcCgroup.PAGE) {
+            if (usage != e.getValue() * Pages.SIZE) {
                 problems.accept(m + ": misc.current sgx_epc " + Long.toUnsignedString(usage) + " != 4096 x "
                         + e.getValue() + " pages charged in its subtree");
             }
