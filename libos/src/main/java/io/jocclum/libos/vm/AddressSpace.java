@@ -39,7 +39,7 @@ final class AddressSpace {
         }
     }
 
-    private FreeSpace free(Region r) {
+    FreeSpace free(Region r) {
         return r == Region.RESERVED ? reservedFree : regionFree;
     }
 
