@@ -42,7 +42,7 @@ public final class Pipe {
     static final int PAGE = 4096;
     static final int PIPE_BUF = Limits.PIPE_BUF;
 
-    private final ReentrantLock lock = new ReentrantLock();
+    final ReentrantLock lock = new ReentrantLock(); // package-private for the checker's tests
     /** The ring, allocated at the first write; guarded by lock. */
     private byte[] ring;
     /** Guarded by lock. */
@@ -348,8 +348,11 @@ public final class Pipe {
         return (int) size;
     }
 
-    /** Checks the ring's invariants and that no waiter is left when nobody is blocked. */
+    /** Checks the ring's invariants and that no waiter is left (and no lock held) when nobody is blocked. */
     public void checkInvariants(boolean quiescent) {
+        if (quiescent && lock.isLocked()) {
+            throw new IllegalStateException("pipe " + ino + ": lock still held after quiescence");
+        }
         lock.lock();
         try {
             if (count < 0 || count > capacity) {
