@@ -157,4 +157,107 @@ class ConfigGapsTest {
         assertThat(OcclumJson.load(Json.set(TEMPLATE, "env.default", "[\"A==1\"]"), "x", PlatformRequest.defaults())
                 .internalConfig("").env().defaults()).containsExactly("A==1");
     }
+
+    // ---- the internal config is strict in every nested section -------------------------------
+
+    @Test
+    void anUnknownKeyInANestedSectionOfTheInternalConfigIsAnError() {
+        String good = new String(EnclaveXmlAndInternalConfigTest.internal(TEMPLATE), StandardCharsets.UTF_8);
+        record Case(String after, String path, String allowed) {
+        }
+        for (Case c : List.of(
+                new Case("\"user_space_init_size\"", "resource_limits", "user_space_init_size, user_space_max_size"),
+                new Case("\"default_stack_size\"", "process", "default_stack_size, default_heap_size, default_mmap_size"),
+                new Case("\"default\"", "env", "default, untrusted"),
+                new Case("\"product_id\"", "metadata", "product_id, version_number, debuggable, enable_kss, family_id, ext_prod_id"),
+                new Case("\"high\"", "metadata.family_id", "high, low"),
+                new Case("\"amx\"", "feature", "amx, pkru, io_uring, enable_edmm, enable_posix_shm"))) {
+            int at = good.indexOf("  " + c.after() + ":");
+            assertThat(at).as(c.after()).isPositive();
+            String bad = good.substring(0, at) + "  \"stray\": 1,\n  " + good.substring(at);
+            assertThatThrownBy(() -> InternalConfig.parse(bytes(bad))).as(c.path())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("internal config: " + c.path() + ".stray: unknown key; allowed here: " + c.allowed() + ".");
+        }
+    }
+
+    // ---- mounts: odd but valid, and wrong ------------------------------------------------------
+
+    private static byte[] withMount(String mountJson) {
+        return Json.edit(TEMPLATE, root -> ((ArrayNode) root.get("mount")).add(Json.tree(bytes(mountJson))));
+    }
+
+    @Test
+    void layersOfAMountThatIsNotAUnionAreWarnedAbout() {
+        byte[] json = withMount("{\"target\": \"/x\", \"type\": \"hostfs\", \"source\": \".\", \"options\": {\"layers\": []}}");
+        assertThat(OcclumJsonTest.warnings(json)).containsExactly(
+                "mount[2].options.layers: layers only mean something for a unionfs mount; ignored for \"hostfs\".");
+    }
+
+    @Test
+    void anExt2MountNeedsADiskSizeEvenWithOtherOptions() {
+        byte[] json = withMount("{\"target\": \"/e\", \"type\": \"ext2\", \"options\": {\"temporary\": true}}");
+        assertThat(OcclumJsonTest.errors(json)).containsExactly(
+                "mount[2].options.disk_size: required key missing; expected a size of at least 5GB for an ext2 mount.");
+    }
+
+    @Test
+    void layersMustBeAnArray() {
+        byte[] json = Json.edit(TEMPLATE, root -> ((ObjectNode) root.get("mount").get(0).get("options")).put("layers", 5));
+        assertThat(OcclumJsonTest.errors(json)).containsExactly("mount[0].options.layers: 5 is a number; expected an array of mounts.");
+    }
+
+    // ---- how values are shown in messages -------------------------------------------------------
+
+    @Test
+    void wrongTypesAreNamedAndShown() {
+        assertThat(OcclumJsonTest.errors(Json.set(TEMPLATE, "resource_limits.max_num_of_threads", "null")))
+                .containsExactly("resource_limits.max_num_of_threads: found null; expected a whole number from 1 to 65536.");
+        assertThat(OcclumJsonTest.errors(Json.set(TEMPLATE, "resource_limits.max_num_of_threads", "[1]")))
+                .containsExactly("resource_limits.max_num_of_threads: found an array; expected a whole number from 1 to 65536.");
+        assertThat(OcclumJsonTest.errors(Json.set(TEMPLATE, "resource_limits.max_num_of_threads", "{}")))
+                .containsExactly("resource_limits.max_num_of_threads: found an object; expected a whole number from 1 to 65536.");
+        assertThat(OcclumJsonTest.errors(Json.set(TEMPLATE, "resource_limits.max_num_of_threads", "true")))
+                .containsExactly("resource_limits.max_num_of_threads: true is a boolean; expected a whole number from 1 to 65536.");
+        String long61 = "x".repeat(61);
+        assertThat(OcclumJsonTest.errors(Json.set(TEMPLATE, "entry_points", "[\"" + long61 + "\"]")))
+                .containsExactly("entry_points[0]: \"" + "x".repeat(57) + "...\" is not an absolute path; expected a path inside the enclave such as \"/bin\".");
+        String sixty = "y".repeat(60);
+        assertThat(OcclumJsonTest.errors(Json.set(TEMPLATE, "entry_points", "[\"" + sixty + "\"]")))
+                .containsExactly("entry_points[0]: \"" + sixty + "\" is not an absolute path; expected a path inside the enclave such as \"/bin\".");
+        assertThat(OcclumJsonTest.errors(Json.set(TEMPLATE, "entry_points", "[\"a\\\"b\\\\c\\nd\\te\\u0001\\u001f \"]")))
+                .containsExactly("entry_points[0]: \"a\\\"b\\\\c\\nd\\te\\u0001\\u001f \" is not an absolute path; expected a path inside the enclave such as \"/bin\".");
+    }
+
+    // ---- problems, exceptions, platforms, resolution -------------------------------------------
+
+    @Test
+    void aConfigExceptionNamesItsOriginAndEveryProblem() {
+        byte[] json = Json.set(Json.set(TEMPLATE, "resource_limits.max_num_of_threads", "0"), "feature.amx", "9");
+        ConfigException e = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+                () -> OcclumJson.load(json, "My.json", PlatformRequest.defaults()));
+        assertThat(e.origin()).isEqualTo("My.json");
+        assertThat(e.errors()).hasSize(2).allMatch(ConfigProblem::isError);
+        assertThat(e.getMessage()).startsWith("My.json has 2 problems:\n  My.json: ");
+        assertThat(ConfigProblem.warning("a", "b").isError()).isFalse();
+    }
+
+    @Test
+    void aPlatformOfItsOwn() {
+        assertThat(Platform.of(SgxMode.HW, true).path()).isEqualTo("EDMM");
+        assertThat(Platform.of(SgxMode.HW, false).path()).isEqualTo("non-EDMM");
+        assertThat(Platform.of(SgxMode.SIM, false).edmm()).isFalse();
+        assertThatThrownBy(() -> Platform.of(SgxMode.SIM, true)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("simulation mode never uses EDMM");
+    }
+
+    @Test
+    void resolvingAConfigurationChecksItFirst() {
+        OcclumConfig ok = OcclumJson.parse(TEMPLATE, "Occlum.json").config();
+        assertThat(Resolver.resolve(ok, Platform.of(SgxMode.HW, true))).isNotNull();
+        OcclumConfig bad = OcclumJson.parse(withMount("{\"target\": \"/c\", \"type\": \"sefs\", \"options\": {\"cache_size\": \"1GB\"}}"),
+                "Occlum.json").config();
+        assertThatThrownBy(() -> Resolver.resolve(bad, Platform.of(SgxMode.HW, false))).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("Occlum.json: mount[2].options.cache_size: ");
+    }
 }
