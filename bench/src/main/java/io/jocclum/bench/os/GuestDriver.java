@@ -9,11 +9,14 @@ import io.jocclum.libos.programs.ProgramRegistry;
 import io.jocclum.libos.testing.TestInstance;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.concurrent.SynchronousQueue;
+import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 
 /**
@@ -23,7 +26,7 @@ import java.util.function.ToLongFunction;
  * {@link SynchronousQueue} transfers, a few microseconds) is paid once per work item; a work item
  * runs a batch of calls, so it is spread over the batch.
  */
-final class GuestDriver implements AutoCloseable {
+public final class GuestDriver implements AutoCloseable {
     private static final ToLongFunction<Syscalls> STOP = s -> 0;
 
     private final Path dir;
@@ -33,15 +36,27 @@ final class GuestDriver implements AutoCloseable {
     private final Thread runner;
 
     /** Builds an EDMM instance of Occlum's template in a temporary directory and boots it on the default platform. */
-    GuestDriver() {
+    public GuestDriver() {
+        this(b -> { }, ProgramRegistry.standard());
+    }
+
+    /**
+     * Builds an EDMM instance of Occlum's template changed by {@code config} in a temporary
+     * directory and boots it on the default platform with {@code programs} (plus the benchmark
+     * guest, {@code /bin/benchguest}).
+     */
+    public GuestDriver(Consumer<TestInstance.Builder> config, ProgramRegistry programs) {
         try {
             dir = Files.createTempDirectory("jocclum-bench-os-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        BuiltEnclave built = TestInstance.builder(dir).edmm(true).build();
-        ProgramRegistry reg = ProgramRegistry.standard().with("benchguest", () -> new Guest(work, done));
-        os = LibOs.boot(built, BootOptions.defaults().withPrograms(reg));
+        TestInstance.Builder b = TestInstance.builder(dir).edmm(true);
+        config.accept(b);
+        BuiltEnclave built = b.build();
+        ProgramRegistry reg = programs.with("benchguest", () -> new Guest(work, done));
+        os = LibOs.boot(built, BootOptions.defaults().withPrograms(reg)
+                .withStdio(InputStream.nullInputStream(), OutputStream.nullOutputStream(), System.err));
         runner = Thread.ofPlatform().name("bench-libos-run").start(() -> {
             try {
                 os.run("/bin/benchguest", java.util.List.of());
@@ -51,8 +66,13 @@ final class GuestDriver implements AutoCloseable {
         });
     }
 
+    /** The booted LibOS. */
+    public LibOs os() {
+        return os;
+    }
+
     /** Runs {@code item} on the guest's main thread and returns its result. */
-    long call(ToLongFunction<Syscalls> item) {
+    public long call(ToLongFunction<Syscalls> item) {
         try {
             work.put(item);
             return done.take();

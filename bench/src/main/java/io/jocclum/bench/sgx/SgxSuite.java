@@ -14,7 +14,7 @@ public final class SgxSuite implements BenchSuite {
     private static final double PAGE = 4096;
 
     private static Figure gbPerSecond(Figure opsPerSecond) {
-        return Figure.throughput(opsPerSecond.value() * PAGE / 1e9, "GB/s");
+        return opsPerSecond.scale(PAGE / 1e9, "GB/s");
     }
 
     @Override
@@ -28,7 +28,7 @@ public final class SgxSuite implements BenchSuite {
             @Override
             public String description() {
                 return "EWB+ELDU round trips of 4 KiB pages on one core (fault, ELDU, ksgxd aging + EWB) vs bare JDK "
-                        + "AES-GCM seal+open of 4 KiB; goal >= 1 GB/s";
+                        + "AES-GCM seal+open of the same pages (goals: >= 50% of it, >= 1 GB/s)";
             }
 
             @Override
@@ -36,8 +36,10 @@ public final class SgxSuite implements BenchSuite {
                 Map<String, Figure> r = ctx.jmh().include(EpcPagingBench.class, "ours")
                         .include(EpcPagingBench.class, "anchor").run();
                 Figure ours = gbPerSecond(r.get("ours"));
-                return Result.of(ours, gbPerSecond(r.get("anchor")))
-                        .withNote("goal: ours >= 1 GB/s of pages on one core: " + (ours.value() >= 1 ? "met" : "NOT met"));
+                Result res = Result.of(ours, gbPerSecond(r.get("anchor")));
+                return res.withNote("goal: ours >= 50% of the raw AES-GCM seal+open (median of the per-round ratios): "
+                                + (res.speedup() >= 0.5 ? "met" : "NOT met"))
+                        .withNote("goal: ours >= 1 GB/s of pages on one core (median of the rounds): " + (ours.value() >= 1 ? "met" : "NOT met"));
             }
         }, new Comparison() {
             @Override
@@ -53,12 +55,12 @@ public final class SgxSuite implements BenchSuite {
 
             @Override
             public Result run(BenchContext ctx) throws Exception {
-                Map<String, Figure> r = ctx.jmh().include(EpcAllocBench.class, "ours").run();
                 if (!NativeAnchors.compilerAvailable()) {
+                    Map<String, Figure> r = ctx.jmh().include(EpcAllocBench.class, "ours").run();
                     return new Result(r.get("ours"), null, List.of("no C compiler: anchor skipped"));
                 }
-                Map<String, Figure> n = ctx.natives().run("epc_freelist", true, ctx.quick() ? "5000000" : "50000000");
-                return Result.of(r.get("ours"), n.get("epc-alloc-free"));
+                Map<String, Figure> r = ctx.jmh().include(EpcAllocBench.class, "ours").pinCpu0(true).nativeAnchor("epc_freelist").run();
+                return Result.of(r.get("ours"), r.get("epc-alloc-free")).withNote("both pinned to CPU 0");
             }
         }, new Comparison() {
             @Override
