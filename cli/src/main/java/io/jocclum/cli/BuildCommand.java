@@ -1,6 +1,6 @@
 package io.jocclum.cli;
 
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.layout.InstancePaths;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -36,7 +36,7 @@ final class BuildCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         InstancePaths paths = Instance.at(cli.cwd);
-        PlatformRequest request = PlatformRequest.from(cli.env, sgxMode, enableEdmm);
+        BuildRequest request = BuildRequest.from(cli.env, sgxMode, enableEdmm);
         BuildReport r = new InstanceBuild(cli, paths, new InstanceBuild.Options(request, force, signKey)).run();
         Main.printWarnings(cli, r.warnings());
         if (r.skipped()) {

@@ -2,12 +2,13 @@ package io.jocclum.cli;
 
 import io.jocclum.api.Wait;
 import io.jocclum.libos.boot.BootException;
+import io.jocclum.libos.build.EnclaveBuilder;
 import io.jocclum.libos.boot.BootOptions;
 import io.jocclum.libos.boot.LibOs;
 import io.jocclum.libos.boot.RunStats;
 import io.jocclum.libos.config.Adjustment;
 import io.jocclum.libos.config.EnclaveXml;
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.ResourceLimits;
 import io.jocclum.libos.config.SgxMode;
@@ -73,7 +74,7 @@ final class DemoCommand implements Callable<Integer> {
             printRuns(workload, run1, run2);
         } finally {
             if (!keep) {
-                InstanceBuild.deleteTree(dir);
+                EnclaveBuilder.deleteTree(dir);
             }
         }
         return 0;
@@ -157,7 +158,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private BuildReport build(InstancePaths paths, boolean edmm) {
-        return new InstanceBuild(cli, paths, new InstanceBuild.Options(PlatformRequest.of(SgxMode.HW, edmm), true, null))
+        return new InstanceBuild(cli, paths, new InstanceBuild.Options(BuildRequest.of(SgxMode.HW, edmm), true, null))
                 .run();
     }
 

@@ -1,9 +1,9 @@
 package io.jocclum.cli;
 
+import io.jocclum.libos.build.EnclaveBuilder;
 import io.jocclum.libos.config.ImageDigest;
-import io.jocclum.libos.config.InternalConfig;
 import io.jocclum.libos.config.OcclumJson;
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.libos.layout.EnclaveLayout;
@@ -35,7 +35,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
@@ -47,8 +46,8 @@ import java.util.stream.Stream;
  * <p>Steps: read the inputs and fingerprint them (Occlum.json bytes, image digest, platform
  * request, signing key's public modulus, LibOS version); stop if the fingerprint equals the last
  * successful build's and every output exists (unless forced); load and resolve Occlum.json (all
- * problems at once); copy image/ into a staging directory inside build/ and digest the copy;
- * plan the layout, measure, sign; write every output into staging; then commit by atomic renames
+ * problems at once); run the build pipeline ({@link EnclaveBuilder}: copy image/ into a staging
+ * directory inside build/ and digest the copy, plan the layout, measure, sign) into staging; then commit by atomic renames
  * (same file system), the fingerprint last. Any failure before the commit removes the staging
  * directory and leaves earlier outputs byte-identical; a failure during the commit (renames only:
  * each old output is renamed aside first) undoes the renames done so far, so earlier outputs stay
@@ -68,7 +67,7 @@ final class InstanceBuild {
     private static final Logger LOG = LoggerFactory.getLogger(InstanceBuild.class);
 
     /** How to build. {@code signKey} is null for the instance's own key. */
-    record Options(PlatformRequest request, boolean force, Path signKey) {
+    record Options(BuildRequest request, boolean force, Path signKey) {
     }
 
     /** A test hook called at named stages ("staged": every output is in staging, nothing committed). */
@@ -156,21 +155,17 @@ final class InstanceBuild {
             return BuildReport.skipped(paths, options.request(), keyFile);
         }
         ResolvedConfig resolved = OcclumJson.load(json, "Occlum.json", options.request());
-        LOG.debug("Occlum.json resolved for the {} path in {} ms", resolved.platform().path(), ms(t0));
+        LOG.debug("Occlum.json resolved for the {} path in {} ms", resolved.buildPath().path(), ms(t0));
         Path staging = Files.createTempDirectory(paths.build(), ".staging-");
         try {
-            Path snapshot = staging.resolve("mount").resolve("__ROOT");
-            copyTree(paths.image(), snapshot);
-            byte[] copied = digest(snapshot);
+            EnclaveBuilder builder = new EnclaveBuilder(resolved, staging);
+            byte[] copied = snapshot(builder);
             if (!Arrays.equals(copied, digest)) {
                 throw new UserError("image/ changed while it was copied into the build; build again.");
             }
-            InternalConfig internal = resolved.internalConfig(ImageDigest.hex(digest));
-            byte[] internalBytes = internal.toBytes();
-            byte[] xml = resolved.enclaveXml().toBytes();
-            EnclaveLayout layout = EnclaveLayout.plan(resolved.enclaveXml(), internalBytes, digest);
+            EnclaveLayout layout = builder.plan();
             warnIfSlowToMeasure(resolved, layout);
-            byte[] mrenclave = Measurement.mrenclave(layout);
+            byte[] mrenclave = builder.measure();
             LOG.debug("measured {} EADD and {} EEXTEND records in {} ms", layout.eaddCount(), layout.eextendCount(), ms(t0));
             boolean generated = key == null;
             if (generated) {
@@ -181,10 +176,7 @@ final class InstanceBuild {
                 Files.writeString(k, SigningKey.toPem(key), StandardCharsets.US_ASCII);
                 LOG.debug("generated the instance signing key in {} ms", ms(t0));
             }
-            SigStruct sig = Measurement.sigStruct(layout, mrenclave, bcdDate()).sign(key);
-            Files.write(staging.resolve("Enclave.xml"), xml);
-            Files.write(staging.resolve("Occlum_sys.json"), internalBytes);
-            Files.write(staging.resolve("enclave.sigstruct"), sig.toBytes());
+            SigStruct sig = builder.sign(key, bcdDate());
             Files.writeString(staging.resolve("fingerprint"), fingerprint + "\n", StandardCharsets.US_ASCII);
             faults.at("staged");
             commit(staging, generated);
@@ -192,7 +184,7 @@ final class InstanceBuild {
             return new BuildReport(false, paths, options.request(), resolved, layout, mrenclave, sig.mrSigner(), keyFile,
                     generated, resolved.warnings());
         } finally {
-            deleteTree(staging);
+            EnclaveBuilder.deleteTree(staging);
         }
     }
 
@@ -239,13 +231,15 @@ final class InstanceBuild {
                 undo.push(() -> Files.deleteIfExists(paths.signingKey()));
             }
             faults.at("commit");
-            replace(staging.resolve("Enclave.xml"), paths.enclaveXml(), previous.resolve("Enclave.xml"), undo);
+            replace(staging.resolve(InstancePaths.ENCLAVE_XML), paths.enclaveXml(), previous.resolve(InstancePaths.ENCLAVE_XML),
+                    undo);
             faults.at("commit:Enclave.xml");
-            replace(staging.resolve("Occlum_sys.json"), paths.internalConfig(), previous.resolve("Occlum_sys.json"), undo);
-            replace(staging.resolve("enclave.sigstruct"), paths.sigStruct(), previous.resolve("enclave.sigstruct"), undo);
+            replace(staging.resolve(InstancePaths.INTERNAL_CONFIG), paths.internalConfig(),
+                    previous.resolve(InstancePaths.INTERNAL_CONFIG), undo);
+            replace(staging.resolve(InstancePaths.SIGSTRUCT), paths.sigStruct(), previous.resolve(InstancePaths.SIGSTRUCT), undo);
             faults.at("commit:enclave.sigstruct");
             mkdir(paths.imageSnapshot().getParent(), undo);
-            replace(staging.resolve("mount").resolve("__ROOT"), paths.imageSnapshot(), previous.resolve("__ROOT"), undo);
+            replace(InstancePaths.snapshotIn(staging), paths.imageSnapshot(), previous.resolve("__ROOT"), undo);
             faults.at("commit:snapshot");
             Files.move(staging.resolve("fingerprint"), paths.fingerprint(), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
@@ -359,39 +353,21 @@ final class InstanceBuild {
         }
     }
 
-    /** Copies {@code from} to the new directory {@code to}: directories, files (with permissions), symlinks as links. */
-    static void copyTree(Path from, Path to) throws IOException {
-        Files.createDirectories(to);
-        for (ImageDigest.Entry e : ImageDigest.entries(from)) {
-            Path dst = to.resolve(e.relative());
-            if (Files.isSymbolicLink(e.path())) {
-                Files.createSymbolicLink(dst, Files.readSymbolicLink(e.path()));
-            } else if (Files.isDirectory(e.path(), LinkOption.NOFOLLOW_LINKS)) {
-                Files.createDirectories(dst);
-            } else if (Files.isRegularFile(e.path(), LinkOption.NOFOLLOW_LINKS)) {
-                Files.copy(e.path(), dst, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-            } else {
-                throw new UserError(e.relative() + " in image/ is neither a file, a directory nor a symbolic link;"
-                        + " an image may hold only those.");
-            }
+    /** {@link EnclaveBuilder#snapshot} with the image problems a user can fix as {@link UserError}s. */
+    private byte[] snapshot(EnclaveBuilder builder) throws IOException {
+        try {
+            return builder.snapshot(paths.image());
+        } catch (AccessDeniedException e) {
+            throw new UserError("cannot read " + e.getFile() + " in the image: permission denied.");
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage() + ".");
         }
     }
 
     private void deleteStaleStaging() throws IOException {
         try (Stream<Path> s = Files.list(paths.build())) {
             for (Path p : s.filter(p -> p.getFileName().toString().startsWith(".staging-")).toList()) {
-                deleteTree(p);
-            }
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+                EnclaveBuilder.deleteTree(p);
             }
         }
     }

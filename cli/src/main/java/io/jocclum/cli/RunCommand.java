@@ -9,7 +9,7 @@ import io.jocclum.libos.boot.RunStats;
 import io.jocclum.libos.config.ConfigException;
 import io.jocclum.libos.config.ImageDigest;
 import io.jocclum.libos.config.OcclumJson;
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Sizes;
@@ -144,7 +144,7 @@ final class RunCommand implements Callable<Integer> {
         }
         ResolvedConfig now;
         try {
-            now = OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, built.layout().edmm()));
+            now = OcclumJson.load(json, "Occlum.json", BuildRequest.of(SgxMode.HW, built.layout().edmm()));
         } catch (ConfigException e) {
             throw new UserError(stale + "Occlum.json changed since and now has errors; fix it and run jocclum build.");
         }

@@ -20,7 +20,7 @@ final class Summary {
         EnclaveLayout l = r.layout();
         List<String> out = new ArrayList<>();
         out.add("Built " + r.paths().root() + " for " + (c.edmm() ? "an EDMM (SGX2) platform" : "a non-EDMM platform")
-                + " (" + c.platform().reason() + ").");
+                + " (" + c.buildPath().reason() + ").");
         out.add(String.format("  %-15s %-10s %s", "", "Init", "Max"));
         out.add(String.format("  %-15s %-10s %s", "kernel heap", Sizes.human(c.kernelHeapInit()), Sizes.human(c.kernelHeapMax())));
         if (c.edmm()) {

@@ -1,6 +1,6 @@
 package io.jocclum.cli;
 
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.Templates;
 import io.jocclum.libos.layout.BuiltEnclave;
 import io.jocclum.libos.layout.InstancePaths;
@@ -249,7 +249,7 @@ class BuildTest {
         // a failure after every output was staged, before the commit
         Files.writeString(inst.resolve("image/etc/hosts"), "127.0.0.1 localhost\n");
         InstanceBuild b = new InstanceBuild(new Cli(System.out, System.err, Run.ENV, inst, java.time.Clock.systemUTC()),
-                new InstancePaths(inst), new InstanceBuild.Options(PlatformRequest.defaults(), false,
+                new InstancePaths(inst), new InstanceBuild.Options(BuildRequest.defaults(), false,
                 Run.key(tmp, "key-a.pem"))).faults(stage -> {
                     if (stage.equals("staged")) {
                         throw new IOException("disk full (injected)");
@@ -268,7 +268,7 @@ class BuildTest {
 
     InstanceBuild failingBuild(Path inst, Path signKey, String failAt) {
         return new InstanceBuild(new Cli(System.out, System.err, Run.ENV, inst, java.time.Clock.systemUTC()),
-                new InstancePaths(inst), new InstanceBuild.Options(PlatformRequest.defaults(), true, signKey))
+                new InstancePaths(inst), new InstanceBuild.Options(BuildRequest.defaults(), true, signKey))
                 .faults(stage -> {
                     if (stage.equals(failAt)) {
                         throw new IOException("rename failed at " + stage + " (injected)");
@@ -329,7 +329,7 @@ class BuildTest {
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
         Cli cli = new Cli(System.out, new java.io.PrintStream(err, true, StandardCharsets.UTF_8), Run.ENV, inst,
                 java.time.Clock.systemUTC());
-        BuildReport r = new InstanceBuild(cli, new InstancePaths(inst), new InstanceBuild.Options(PlatformRequest.defaults(),
+        BuildReport r = new InstanceBuild(cli, new InstancePaths(inst), new InstanceBuild.Options(BuildRequest.defaults(),
                 true, Run.key(tmp, "key-a.pem"))).slowMeasurementBytes(1 << 20).run();
         String expected = "warning: this build adds 364.5MB (" + r.layout().eaddCount() + " pages) to the enclave before"
                 + " it starts, and MRENCLAVE hashes a record for each page: ";

@@ -9,9 +9,9 @@ import io.jocclum.sgx.cgroup.CgroupFs;
 import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.driver.EnclaveFd;
-import io.jocclum.sgx.driver.EnclaveImage;
+import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.driver.PlatformConfig;
-import io.jocclum.sgx.driver.SgxIoctl;
+import io.jocclum.sgx.driver.EnclaveLoader;
 import io.jocclum.sgx.driver.SgxPlatform;
 import io.jocclum.sgx.epc.EpcController;
 import io.jocclum.sgx.epc.Ksgxd;
@@ -28,7 +28,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
 import java.security.interfaces.RSAPrivateCrtKey;
 import java.util.ArrayList;
@@ -57,14 +56,12 @@ public class EpcCgroupReclaimBench {
     static final int TARGET_PAGES = 1_000;
     static final long BASE = 0x10_0000_0000L;
     static final long HEAP = BASE + 0x2000;
-    private static final int CHUNK = 256;
     /**
      * Batches run in the trial set-up so that both sides are JIT-compiled before JMH measures (the
      * anchor's scan loop compiles after a few batches, ours has more code to warm).
      */
     private static final int WARM_OPS_OURS = 5_000;
     private static final int WARM_OPS_ANCHOR = 30;
-    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[CHUNK * 4096]);
 
     /** A platform holding the pages, with either controller. */
     abstract static class World {
@@ -95,28 +92,15 @@ public class EpcCgroupReclaimBench {
             ctx = targetFd.context();
         }
 
-        /** An enclave of SECS + VA pages + TCS + code + {@code heap} zero pages, built in bulk ioctls. */
+        /** An enclave of SECS + VA pages + TCS + code + {@code heap} zero pages. */
         private EnclaveFd load(HostTask t, int heap, RSAPrivateCrtKey key) {
             long size = Long.highestOneBit((heap + 2L) * 4096 - 1) << 1;
             EnclaveImage img = new EnclaveImage(BASE, size, 1,
                     new Attributes(Attributes.MODE64BIT | Attributes.DEBUG, Attributes.XFRM_LEGACY), 0, List.of(
                     new EnclaveImage.Segment(0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(0x1000, 1, 0x1000, 0, 0), true),
                     new EnclaveImage.Segment(0x1000, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), new byte[4096], true),
-                    new EnclaveImage.Segment(0x2000, heap * 4096L, SecInfo.reg(SecInfo.R | SecInfo.W), null, false)));
-            EnclaveFd fd = platform.openEnclave(t);
-            fd.create(img.secs());
-            for (EnclaveImage.Segment s : img.segments()) {
-                long flags = s.measured() ? SgxIoctl.SGX_PAGE_MEASURE : 0;
-                for (long off = 0; off < s.length(); ) {
-                    long n = Math.min(s.length() - off, CHUNK * 4096L);
-                    MemorySegment src = s.data() == null ? ZEROS.asSlice(0, n) : MemorySegment.ofArray(s.data()).asSlice(off, n);
-                    SgxIoctl.AddPages a = new SgxIoctl.AddPages(src, s.offset() + off, n, s.secInfo(), flags);
-                    fd.addPages(a);
-                    off += a.count;
-                }
-            }
-            fd.init(img.sign(key, 0, 0).toBytes());
-            return fd;
+                    EnclaveImage.Segment.zero(0x2000, heap * 4096L, SecInfo.reg(SecInfo.R | SecInfo.W), false)));
+            return EnclaveLoader.load(platform, t, img, img.sign(key, 0, 0));
         }
 
         /** Faults the target's evicted heap pages back in (they go to the tail of their LRU). */

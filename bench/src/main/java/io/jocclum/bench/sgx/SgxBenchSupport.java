@@ -5,7 +5,7 @@ import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Tcs;
 import io.jocclum.sgx.driver.EnclaveFd;
-import io.jocclum.sgx.driver.EnclaveImage;
+import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.driver.EnclaveLoader;
 import io.jocclum.sgx.driver.SgxPlatform;
 import io.jocclum.sgx.measure.SigningKey;
@@ -37,7 +37,7 @@ final class SgxBenchSupport {
                 new Attributes(Attributes.MODE64BIT | Attributes.DEBUG, Attributes.XFRM_LEGACY), 0, List.of(
                 new EnclaveImage.Segment(0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(0x1000, 1, 0x1000, 0, 0), true),
                 new EnclaveImage.Segment(0x1000, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), new byte[4096], true),
-                new EnclaveImage.Segment(0x2000, heapPages * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, false)));
+                EnclaveImage.Segment.zero(0x2000, heapPages * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), false)));
         return EnclaveLoader.load(p, p.newTask("bench"), img, img.sign(key(), 1, 1));
     }
 }

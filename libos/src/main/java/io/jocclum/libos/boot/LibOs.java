@@ -18,11 +18,13 @@ import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.Region;
 import io.jocclum.libos.layout.RegionKind;
 import io.jocclum.libos.process.Kernel;
-import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.Services;
+import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.process.TcsPool;
 import io.jocclum.libos.programs.Programs;
 import io.jocclum.libos.syscall.HostStreamFile;
 import io.jocclum.libos.syscall.SyscallCounters;
+import io.jocclum.libos.syscall.FileServices;
 import io.jocclum.libos.syscall.SyscallFacade;
 import io.jocclum.libos.syscall.Sysno;
 import io.jocclum.libos.vm.UserSpace;
@@ -32,7 +34,9 @@ import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.EnclaveStats;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.driver.EnclaveFd;
+import io.jocclum.sgx.driver.EnclaveLoader;
 import io.jocclum.sgx.driver.SgxPlatform;
+import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.cgroup.Cgroup;
 import io.jocclum.sgx.cgroup.Controller;
 import io.jocclum.sgx.cgroup.HostTask;
@@ -58,10 +62,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>Build/run mismatch (config-edmm.md): an instance built for EDMM on a platform without
  *   SGX2 is refused ({@link BootException}); a non-EDMM build on SGX2 runs without EDMM.</li>
  *   <li>The platform starts ({@link PlatformSettings}); a host task opens
- *   {@code /dev/sgx_enclave}; {@link EnclaveLayout#load} drives ECREATE and, page by page, EADD
- *   and EEXTEND through the driver's ioctls ({@link EnclaveLoadSink}), at SECS.BASEADDR =
- *   SECS.SIZE (naturally aligned); EINIT with the build's SIGSTRUCT, which checks that the
- *   measurement equals the one {@code jocclum print mrenclave} shows.</li>
+ *   {@code /dev/sgx_enclave}; {@link EnclaveLoader} adds the layout's {@link EnclaveImage} (the
+ *   one the build measured) through the driver's ioctls, CREATE then ADD_PAGES with
+ *   SGX_PAGE_MEASURE for measured pages, at SECS.BASEADDR = SECS.SIZE (naturally aligned); EINIT
+ *   with the build's SIGSTRUCT, which checks that the measurement equals the one
+ *   {@code jocclum print mrenclave} shows.</li>
  *   <li>The untrusted runtime ECALLs into the LibOS through TCS 0 (charged); the LibOS then reads
  *   its internal config and sets up: the user space over the layout's reserved memory (and, on
  *   EDMM, the uncommitted user region), the file system (the image snapshot read-only at /, a
@@ -91,6 +96,7 @@ public final class LibOs implements AutoCloseable {
     private final Vfs vfs;
     private final Kernel kernel;
     private final SyscallCounters syscalls;
+    private final FileServices files = new FileServices();
     private final Programs programs;
     private final List<String> env;
     private final List<String> warnings;
@@ -142,10 +148,10 @@ public final class LibOs implements AutoCloseable {
 
         this.syscalls = new SyscallCounters(options.platform().syscallCycles());
         this.programs = new Programs(vfs, options.programs(), hostDevs::contains, ctx::ocall);
-        this.kernel = new Kernel(new Kernel.Config(ctx, userSpace, vfs, hostDevs, programs, tcs, options.clock(),
+        this.kernel = new Kernel(new Services(ctx, userSpace, vfs, hostDevs, programs, tcs, options.clock(),
                 options.wallClock(), () -> fd.enclave().account().snapshot().simulatedNanos(), cfg.process(), this::sampleCommitted,
                 a -> fd.ecall(a, 0)));
-        kernel.setFacades(t -> new SyscallFacade(t, syscalls));
+        kernel.setFacades(t -> new SyscallFacade(t, syscalls, files));
 
         List<String> e = new ArrayList<>(cfg.env().defaults());
         for (String name : cfg.env().untrusted()) {
@@ -192,14 +198,14 @@ public final class LibOs implements AutoCloseable {
                 cgroups.attach(task, cg);
             }
             fd = platform.openEnclave(task);
-            long base = size;
-            EnclaveLoadSink sink = new EnclaveLoadSink(fd, base, layout);
+            EnclaveImage image = layout.image();
+            long base = image.base();
+            EnclaveLoader loader = new EnclaveLoader(fd);
             try {
-                layout.load(sink);
-                sink.finish();
+                loader.add(image);
             } catch (ErrnoException e) {
                 throw new BootException("the enclave could not be loaded on this platform (" + e.errno() + " after "
-                        + sink.pagesAdded() + " of " + layout.eaddCount() + " pages, " + ps.describe() + "): " + advice(e.errno()));
+                        + loader.pagesAdded() + " of " + layout.eaddCount() + " pages, " + ps.describe() + "): " + advice(e.errno()));
             }
             try {
                 fd.init(built.sigStruct().toBytes());
@@ -303,7 +309,7 @@ public final class LibOs implements AutoCloseable {
     }
 
     /** Starts {@code path} as init (pid 1) without waiting. */
-    public Process spawnInit(String path, List<String> args) {
+    public GuestProcess spawnInit(String path, List<String> args) {
         List<String> argv = new ArrayList<>();
         argv.add(path);
         argv.addAll(args);
@@ -441,13 +447,13 @@ public final class LibOs implements AutoCloseable {
     public void checkInvariants() {
         List<String> problems = new ArrayList<>();
         try {
-            userSpace.checkInvariants(new PlatformEpcmView(fd.enclave(), fd.context()));
+            userSpace.checkInvariants(new EnclaveEpcmView(fd.enclave(), fd.context()));
         } catch (IllegalStateException e) {
             problems.add(e.getMessage());
         }
         List<FdTable> tables = new ArrayList<>();
         boolean quiescent = true;
-        for (Process p : kernel.processes()) {
+        for (GuestProcess p : kernel.processes()) {
             if (!p.exited()) {
                 tables.add(p.files());
                 quiescent = false;
@@ -482,7 +488,7 @@ public final class LibOs implements AutoCloseable {
         try {
             kernel.killAll();
             kernel.awaitQuiescent();
-            kernel.shutdown();
+            files.close();
             userSpace.shutdown();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -83,10 +83,10 @@ public final class OcclumJson {
      * Parses, decides the platform and resolves, reporting the problems of all three stages at
      * once: the resolution checks run on the sections that parsed even when others did not.
      */
-    public static ResolvedConfig load(byte[] json, String origin, PlatformRequest request) {
+    public static ResolvedConfig load(byte[] json, String origin, BuildRequest request) {
         Problems problems = new Problems(false);
         Reading r = read(json, origin, problems);
-        Platform platform = Platform.decide(request, r.feature != null && r.feature.enableEdmm());
+        BuildPath platform = BuildPath.decide(request, r.feature != null && r.feature.enableEdmm());
         if (r.limits != null) {
             Resolver.check(r.limits, r.mounts, platform.edmm(), problems, path -> written(r.root, path));
         }

@@ -10,7 +10,7 @@ import java.util.List;
  * @param userSpaceInit the table's "user space Init": {@code user_space_size} (on the non-EDMM
  *                      path it has no effect; the whole Max is reserved memory)
  */
-public record ResolvedConfig(OcclumConfig config, Platform platform, long kernelHeapInit, long kernelHeapMax,
+public record ResolvedConfig(OcclumConfig config, BuildPath buildPath, long kernelHeapInit, long kernelHeapMax,
                              long userSpaceInit, long userSpaceMax, long tcsInit, long tcsMax, EnclaveXml enclaveXml,
                              List<Adjustment> adjustments, List<ConfigProblem> warnings) {
 
@@ -20,7 +20,7 @@ public record ResolvedConfig(OcclumConfig config, Platform platform, long kernel
     }
 
     public boolean edmm() {
-        return platform.edmm();
+        return buildPath.edmm();
     }
 
     /**

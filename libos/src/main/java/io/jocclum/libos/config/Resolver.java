@@ -128,7 +128,7 @@ public final class Resolver {
     }
 
     /** Resolves a validated configuration; {@link ConfigException} if Init exceeds Max or a cache does not fit. */
-    public static ResolvedConfig resolve(OcclumConfig config, Platform platform) {
+    public static ResolvedConfig resolve(OcclumConfig config, BuildPath platform) {
         Problems problems = new Problems(false);
         check(config.resourceLimits(), config.mounts(), platform.edmm(), problems, path -> null);
         if (problems.hasErrors()) {
@@ -138,7 +138,7 @@ public final class Resolver {
     }
 
     /** Resolves a configuration that passed {@link #check}. */
-    static ResolvedConfig resolve(OcclumConfig config, Platform platform, List<ConfigProblem> warnings) {
+    static ResolvedConfig resolve(OcclumConfig config, BuildPath platform, List<ConfigProblem> warnings) {
         ResourceLimits rl = config.resourceLimits();
         boolean edmm = platform.edmm();
         Sizing s = sizing(rl, edmm);

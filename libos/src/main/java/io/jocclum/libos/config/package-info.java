@@ -4,7 +4,7 @@
  * <p>Models Occlum's configuration tool ({@code tools/gen_internal_conf}) and the EDMM
  * configuration guide: {@link io.jocclum.libos.config.OcclumJson} reads an Occlum.json (comments
  * and trailing commas allowed) into the validated {@link io.jocclum.libos.config.OcclumConfig},
- * collecting every problem of the file with its JSON path; {@link io.jocclum.libos.config.Platform}
+ * collecting every problem of the file with its JSON path; {@link io.jocclum.libos.config.BuildPath}
  * decides the build path (SGX_MODE, ENABLE_EDMM, SIM outranks EDMM);
  * {@link io.jocclum.libos.config.Resolver} applies the EDMM resolution rules and produces the
  * {@link io.jocclum.libos.config.EnclaveXml} values and the

@@ -6,7 +6,9 @@ import io.jocclum.api.Errno;
 import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.vm.UserCopy;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -18,6 +20,8 @@ public final class EpollCalls {
     static final long ANON_DEV = 0x0e;
     /** EP_MAX_EVENTS = INT_MAX / sizeof(struct epoll_event). */
     public static final int EP_MAX_EVENTS = Integer.MAX_VALUE / Epoll.EVENT_SIZE;
+    /** Most events a guest's call copies out (it may return fewer than are ready, as the round-robin allows). */
+    static final int EPOLL_BATCH = 1024;
 
     private final AtomicLong nextIno = new AtomicLong(1);
 
@@ -98,6 +102,34 @@ public final class EpollCalls {
      */
     public int epollPwait(Caller c, int epfd, EpollEventSink out, int maxevents, int timeoutMs, long sigmask) {
         return withMask(c, sigmask, () -> epollWait(c, epfd, out, maxevents, timeoutMs));
+    }
+
+    /**
+     * {@code epoll_wait(2)} as a guest makes it: up to {@code maxevents} (at most
+     * {@value #EPOLL_BATCH} per call) {@code struct epoll_event}s stored at {@code events} in
+     * guest memory; EINVAL for maxevents out of range before anything else.
+     */
+    public int epollWait(Caller c, UserCopy u, int epfd, long events, int maxevents, int timeoutMs) {
+        return waitToUser(c, u, epfd, events, maxevents, timeoutMs, 0, false);
+    }
+
+    /** {@code epoll_pwait(2)} as a guest makes it (see {@link #epollWait(Caller, UserCopy, int, long, int, int)}). */
+    public int epollPwait(Caller c, UserCopy u, int epfd, long events, int maxevents, int timeoutMs, long sigmask) {
+        return waitToUser(c, u, epfd, events, maxevents, timeoutMs, sigmask, true);
+    }
+
+    private int waitToUser(Caller c, UserCopy u, int epfd, long events, int maxevents, int timeoutMs, long sigmask, boolean masked) {
+        if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) {
+            throw Errno.EINVAL.exception("maxevents " + maxevents);
+        }
+        int batch = Math.min(maxevents, EPOLL_BATCH);
+        ByteBuffer b = u.buffer((long) batch * Epoll.EVENT_SIZE);
+        EpollEventBuffer sink = new EpollEventBuffer(b);
+        int n = masked ? epollPwait(c, epfd, sink, batch, timeoutMs, sigmask) : epollWait(c, epfd, sink, batch, timeoutMs);
+        if (n > 0) {
+            u.writeHead(events, b, n * Epoll.EVENT_SIZE);
+        }
+        return n;
     }
 
     /** {@code epoll_pwait2(2)} (Linux 5.11): timeout in nanoseconds, negative = NULL = forever. */

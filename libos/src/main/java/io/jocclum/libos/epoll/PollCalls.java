@@ -1,6 +1,7 @@
 package io.jocclum.libos.epoll;
 
 import io.jocclum.api.Errno;
+import io.jocclum.api.Poll;
 import io.jocclum.libos.events.IoEvents;
 import io.jocclum.libos.events.Poller;
 import io.jocclum.libos.events.WaitClock;
@@ -8,6 +9,10 @@ import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.FdTable;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.vm.UserCopy;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * {@code poll}, {@code ppoll}, {@code select} and {@code pselect6} on the event core
@@ -34,6 +39,37 @@ public final class PollCalls {
      */
     public static int poll(Caller c, int nfds, int[] fds, int[] events, int[] revents, int timeoutMs) {
         return pollNanos(c, nfds, fds, events, revents, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
+    }
+
+    /**
+     * {@code poll(2)} as a guest makes it: {@code nfds} {@code struct pollfd}s at {@code fds} in
+     * guest memory, their revents written back. EINVAL for nfds above RLIMIT_NOFILE before the
+     * array is read.
+     */
+    public static int poll(Caller c, UserCopy u, long fds, int nfds, int timeoutMs) {
+        FdTable t = c.files();
+        if (nfds < 0 || nfds > t.limit()) {
+            throw Errno.EINVAL.exception("nfds " + Integer.toUnsignedString(nfds) + " above RLIMIT_NOFILE " + t.limit());
+        }
+        int[] fd = new int[nfds];
+        int[] ev = new int[nfds];
+        int[] rev = new int[nfds];
+        if (nfds > 0) {
+            byte[] raw = new byte[nfds * Poll.POLLFD_SIZE];
+            u.read(fds, raw, 0, raw.length);
+            ByteBuffer r = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < nfds; i++) {
+                fd[i] = r.getInt(i * Poll.POLLFD_SIZE);
+                ev[i] = r.getShort(i * Poll.POLLFD_SIZE + 4) & 0xFFFF;
+            }
+        }
+        int n = poll(c, nfds, fd, ev, rev, timeoutMs);
+        for (int i = 0; i < nfds; i++) {
+            long at = fds + (long) i * Poll.POLLFD_SIZE + 6;
+            u.writeByte(at, (byte) rev[i]);
+            u.writeByte(at + 1, (byte) (rev[i] >>> 8));
+        }
+        return n;
     }
 
     /** {@code ppoll(2)} without a signal mask: timeout in nanoseconds, negative = NULL = forever. */
@@ -233,5 +269,52 @@ public final class PollCalls {
 
     private static void set(long[] set, int fd) {
         set[fd >>> 6] |= 1L << (fd & 63);
+    }
+
+    // ====================================================================== the guest's select
+
+    /**
+     * {@code select(2)} as a guest makes it: the fd_sets at {@code readfds}, {@code writefds},
+     * {@code exceptfds} in guest memory (0 = NULL), read and written back in 64-bit words;
+     * timeout in microseconds, -1 = NULL = forever. Returns the number of ready bits.
+     */
+    public static int select(Caller c, UserCopy u, int nfds, long readfds, long writefds, long exceptfds, long timeoutMicros) {
+        if (nfds < 0) {
+            throw Errno.EINVAL.exception("nfds " + nfds);
+        }
+        if (timeoutMicros < -1) {
+            throw Errno.EINVAL.exception("negative timeout " + timeoutMicros);
+        }
+        int n = Math.min(nfds, c.files().capacity());
+        int words = (n + 63) / 64;
+        long[] r = readSet(u, readfds, words);
+        long[] w = readSet(u, writefds, words);
+        long[] x = readSet(u, exceptfds, words);
+        long timeoutNanos = timeoutMicros < 0 ? -1 : timeoutMicros > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : timeoutMicros * 1000;
+        SelectResult res = select(c, n, r, w, x, timeoutNanos);
+        writeSet(u, readfds, r);
+        writeSet(u, writefds, w);
+        writeSet(u, exceptfds, x);
+        return res.ready();
+    }
+
+    private static long[] readSet(UserCopy u, long addr, int words) {
+        if (addr == 0) {
+            return null;
+        }
+        long[] set = new long[words];
+        for (int i = 0; i < words; i++) {
+            set[i] = u.readLong(addr + 8L * i);
+        }
+        return set;
+    }
+
+    private static void writeSet(UserCopy u, long addr, long[] set) {
+        if (addr == 0) {
+            return;
+        }
+        for (int i = 0; i < set.length; i++) {
+            u.writeLong(addr + 8L * i, set[i]);
+        }
     }
 }

@@ -13,7 +13,7 @@ import java.util.random.RandomGenerator;
  * Linux's device numbers (1:3, 1:5, 1:9, Documentation/admin-guide/devices.txt). The directory
  * itself cannot be changed (EROFS); the devices can be read and written.
  */
-final class DevFs extends FileSystem {
+final class DevFs extends GuestFileSystem {
     private final DevDir root;
     private final RandomGenerator random;
 

@@ -4,9 +4,14 @@ import io.jocclum.api.DirEntry;
 import io.jocclum.api.Errno;
 import io.jocclum.api.Fcntl;
 import io.jocclum.api.Ioctls;
+import io.jocclum.api.Mman;
 import io.jocclum.api.Stat;
+import io.jocclum.libos.vm.MappableFile;
+import io.jocclum.libos.vm.ProcessVm;
+import io.jocclum.libos.vm.UserCopy;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 
 /**
@@ -56,6 +61,26 @@ public final class FileCalls {
             throw Errno.EINVAL.exception("negative length " + length);
         }
         c.files().get(fd).ftruncate(length);
+    }
+
+    /** {@code ftruncate(2)} as a guest makes it: an OCALL when the file is on a host file system. */
+    public static void ftruncate(Caller c, HostIo host, int fd, long length) {
+        ftruncate(c, fd, length);
+        host.charge(c.files().get(fd), 0);
+    }
+
+    /**
+     * {@code fsync(2)}: writes the process's shared mappings of a regular file back to it (an
+     * OCALL on a host file system); nothing to do for a directory; EINVAL for other files.
+     */
+    public static void fsync(Caller c, HostIo host, ProcessVm vm, int fd) {
+        OpenFile f = c.files().get(fd);
+        if (f instanceof RegularFile rf) {
+            vm.syncFile(rf.id());
+            host.charge(f, 0);
+        } else if (!(f instanceof DirectoryFile)) {
+            throw Errno.EINVAL.exception(f + " does not support fsync");
+        }
     }
 
     /** {@code close(2)}. */
@@ -140,6 +165,29 @@ public final class FileCalls {
         }
     }
 
+    /**
+     * {@code ioctl(2)} as a guest makes it, with the int its third argument points to in guest
+     * memory: read for FIONBIO, written back for the commands that answer (FIONREAD); none for
+     * FIOCLEX and FIONCLEX. EBADF before the argument is touched.
+     */
+    public static int ioctl(Caller c, UserCopy u, int fd, int cmd, long argAddr) {
+        c.files().get(fd);
+        ByteBuffer arg = null;
+        boolean in = cmd == Ioctls.FIONBIO;
+        boolean none = cmd == Ioctls.FIOCLEX || cmd == Ioctls.FIONCLEX;
+        if (argAddr != 0 && !none) {
+            arg = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
+            if (in) {
+                arg.putInt(0, u.readInt(argAddr));
+            }
+        }
+        int r = ioctl(c, fd, cmd, arg);
+        if (arg != null && !in) {
+            u.writeInt(argAddr, arg.getInt(0));
+        }
+        return r;
+    }
+
     /** {@code getdents64(2)}: ENOTDIR when {@code fd} is not a directory. */
     public static int getdents64(Caller c, int fd, ByteBuffer buf) {
         if (!(c.files().get(fd) instanceof DirectoryFile d)) {
@@ -154,5 +202,29 @@ public final class FileCalls {
             throw Errno.ENOTDIR.exception("fd " + fd + " is not a directory");
         }
         return d.readAll();
+    }
+
+    /**
+     * The file mmap maps for {@code fd} ({@link io.jocclum.libos.vm.MmapFiles}): a regular file,
+     * whose bytes are an OCALL when it is on a host file system; null for a device that maps
+     * anonymous memory (/dev/zero, {@code mmap_zero}), whose access mode do_mmap still checks
+     * (EACCES); ENODEV for anything else.
+     */
+    public static MappableFile mappable(Caller c, HostIo host, int fd, int prot, int flags) {
+        OpenFile f = c.files().get(fd);
+        if (f.mapsAnonymous()) {
+            if (!f.canRead()) {
+                throw Errno.EACCES.exception("fd " + fd + " is not open for reading");
+            }
+            int type = flags & Mman.MAP_TYPE;
+            if ((type == Mman.MAP_SHARED || type == Mman.MAP_SHARED_VALIDATE) && (prot & Mman.PROT_WRITE) != 0 && !f.canWrite()) {
+                throw Errno.EACCES.exception("MAP_SHARED with PROT_WRITE of fd " + fd + ", which is not open for writing");
+            }
+            return null;
+        }
+        if (f instanceof RegularFile rf) {
+            return new VmFile(rf, host.hostDevice(rf.id().dev()), host);
+        }
+        throw Errno.ENODEV.exception("fd " + fd + " (" + f + ") cannot be mapped");
     }
 }

@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * host (dev, ino) pair, stable for the life of the mount. Every host failure becomes a Linux
  * errno through {@link HostErrors}; files are reported as owned by root, as Occlum shows them.
  */
-final class HostFs extends FileSystem {
+final class HostFs extends GuestFileSystem {
     private static final String ATTRS = "unix:mode,ino,dev,nlink,size,rdev,lastModifiedTime,lastAccessTime,ctime";
 
     private final Path hostRoot;

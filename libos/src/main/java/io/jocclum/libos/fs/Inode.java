@@ -7,13 +7,13 @@ import java.util.List;
 
 /**
  * A file-system object (Linux {@code struct inode}): directory, regular file, device or symbolic
- * link, belonging to one {@link FileSystem}. Names live in directories, not here, so a regular
+ * link, belonging to one {@link GuestFileSystem}. Names live in directories, not here, so a regular
  * file stays usable through open descriptors after it is unlinked.
  */
 abstract sealed class Inode permits Inode.Dir, Inode.Regular, Inode.Device, Inode.Symlink {
-    final FileSystem fs;
+    final GuestFileSystem fs;
 
-    Inode(FileSystem fs) {
+    Inode(GuestFileSystem fs) {
         this.fs = fs;
     }
 
@@ -54,7 +54,7 @@ abstract sealed class Inode permits Inode.Dir, Inode.Regular, Inode.Device, Inod
 
     /** A directory. Mutations throw ErrnoException with Linux's errno. */
     abstract static non-sealed class Dir extends Inode {
-        Dir(FileSystem fs) {
+        Dir(GuestFileSystem fs) {
             super(fs);
         }
 
@@ -83,7 +83,7 @@ abstract sealed class Inode permits Inode.Dir, Inode.Regular, Inode.Device, Inod
 
     /** A regular file: positional I/O through {@link FileIo}s. */
     abstract static non-sealed class Regular extends Inode {
-        Regular(FileSystem fs) {
+        Regular(GuestFileSystem fs) {
             super(fs);
         }
 
@@ -96,7 +96,7 @@ abstract sealed class Inode permits Inode.Dir, Inode.Regular, Inode.Device, Inod
 
     /** A character device (/dev/null, /dev/zero, /dev/urandom). */
     abstract static non-sealed class Device extends Inode {
-        Device(FileSystem fs) {
+        Device(GuestFileSystem fs) {
             super(fs);
         }
 
@@ -106,7 +106,7 @@ abstract sealed class Inode permits Inode.Dir, Inode.Regular, Inode.Device, Inod
 
     /** A symbolic link (found in host directories). */
     abstract static non-sealed class Symlink extends Inode {
-        Symlink(FileSystem fs) {
+        Symlink(GuestFileSystem fs) {
             super(fs);
         }
 

@@ -23,7 +23,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * read-write lock. Pages count against the mount's capacity: a write that cannot get a page
  * stops there (a partial count) or fails with ENOSPC.
  */
-final class MemFs extends FileSystem {
+final class MemFs extends GuestFileSystem {
     /** tmpfs page size (PAGE_SIZE on x86_64). */
     static final int PAGE = 4096;
     /** MAX_LFS_FILESIZE on 64-bit (include/linux/fs.h). */

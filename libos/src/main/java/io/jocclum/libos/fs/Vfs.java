@@ -22,7 +22,7 @@ import java.util.random.RandomGenerator;
  * The LibOS file-system namespace: a mount table and path resolution, and the path-based
  * syscalls (open, openat, stat, lstat, mkdir, rmdir, unlink, chdir, getcwd, readlink).
  *
- * <p>Design: the mount table maps canonical LibOS paths to {@link FileSystem}s: "/" is the
+ * <p>Design: the mount table maps canonical LibOS paths to {@link GuestFileSystem}s: "/" is the
  * image (read-only: writes give EROFS), {@code /dev} the devices, plus tmpfs and hostfs mounts.
  * Resolution walks one component at a time keeping a stack of (canonical path, inode) frames,
  * so {@code ..} is exact across mount points and symbolic links found in host directories are
@@ -34,12 +34,12 @@ public final class Vfs {
     /** MAXSYMLINKS (include/linux/namei.h). */
     static final int MAX_SYMLINKS = 40;
 
-    private final Map<String, FileSystem> mounts;
-    private final FileSystem rootFs;
+    private final Map<String, GuestFileSystem> mounts;
+    private final GuestFileSystem rootFs;
     /** Parent path → names of mount points directly below it (for listings). */
     private final Map<String, List<String>> mountChildren = new HashMap<>();
 
-    private Vfs(Map<String, FileSystem> mounts) {
+    private Vfs(Map<String, GuestFileSystem> mounts) {
         this.mounts = Map.copyOf(mounts);
         this.rootFs = mounts.get("/");
         for (String t : mounts.keySet()) {
@@ -95,14 +95,14 @@ public final class Vfs {
             if (random == null) {
                 throw new IllegalStateException("Vfs needs a RandomGenerator for /dev/urandom");
             }
-            Map<String, FileSystem> m = new LinkedHashMap<>();
+            Map<String, GuestFileSystem> m = new LinkedHashMap<>();
             long dev = 1;
             for (MountSpec s : specs) {
                 String target = canonicalMountTarget(s.target());
                 if (m.containsKey(target)) {
                     throw new IllegalArgumentException("two mounts at " + target);
                 }
-                FileSystem fs = switch (s) {
+                GuestFileSystem fs = switch (s) {
                     case MountSpec.ImageRoot r -> new HostFs(dev++, r.hostDir(), true, "image", wallClock);
                     case MountSpec.Tmpfs t -> new MemFs(dev++, t.capacityBytes(), wallClock);
                     case MountSpec.HostDir h -> new HostFs(dev++, h.hostDir(), h.readOnly(), "hostfs", wallClock);
@@ -212,7 +212,7 @@ public final class Vfs {
             }
             dotLast = false;
             String childPath = child(top.path, name);
-            FileSystem m = mounts.get(childPath);
+            GuestFileSystem m = mounts.get(childPath);
             Inode childInode = m != null ? m.root() : dir.lookup(name);
             if (childInode == null) {
                 if (last) {
@@ -568,7 +568,7 @@ public final class Vfs {
         out.add(new DirEntry(parentIno, FileMode.DT_DIR, ".."));
         List<String> seen = new ArrayList<>();
         for (Inode.Dir.Entry e : dir.list()) {
-            FileSystem m = mounts.get(child(path, e.name()));
+            GuestFileSystem m = mounts.get(child(path, e.name()));
             Inode i = m != null ? m.root() : e.inode();
             out.add(new DirEntry(i.ino(), DirectoryFile.dtype(i), e.name()));
             seen.add(e.name());

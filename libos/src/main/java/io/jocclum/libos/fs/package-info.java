@@ -6,8 +6,11 @@
  * allocation, dup/dup2/dup3, FD_CLOEXEC, RLIMIT_NOFILE, spawn inheritance with posix_spawn file
  * actions), {@link io.jocclum.libos.fs.Vfs} the namespace of mounts (the image read-only at "/",
  * tmpfs, hostfs, {@code /dev}) with path resolution and the path syscalls, and
- * {@link io.jocclum.libos.fs.FileCalls} the descriptor syscalls. Every entry point takes the
- * calling thread's {@link io.jocclum.libos.fs.Caller} and fails with a Linux errno. See
- * docs/fs.md.
+ * {@link io.jocclum.libos.fs.FileCalls} the descriptor syscalls,
+ * {@link io.jocclum.libos.fs.ReadWriteCalls} those that copy between guest memory and a
+ * descriptor (read, write, getdents64), {@link io.jocclum.libos.fs.PathCalls} the path syscalls
+ * as a guest makes them, and {@link io.jocclum.libos.fs.HostIo} the OCALL price of host I/O.
+ * Every entry point takes the calling thread's {@link io.jocclum.libos.fs.Caller} and fails with
+ * a Linux errno. See docs/fs.md.
  */
 package io.jocclum.libos.fs;

@@ -8,6 +8,9 @@ import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.image.EnclaveImage;
+import io.jocclum.sgx.image.PageSource;
+import io.jocclum.sgx.image.SecsParams;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -40,6 +43,10 @@ import java.util.List;
  * debuggable, KSS if enabled; XFRM x87|SSE, plus PKRU (bit 9) or AMX TILECFG|TILEDATA (bits 17, 18)
  * when required (value 1). MISCSELECT is Enclave.xml's (EXINFO on EDMM).
  *
+ * <p>This is the LibOS's plan of an Occlum enclave (which regions it has, what they hold, what
+ * stays for EDMM); what is loaded is its {@link #image()}, the sgx module's {@link EnclaveImage},
+ * whose one load walk gives both the build's MRENCLAVE and the boot's ADD_PAGES.
+ *
  * <p>Immutable; the page contents are computed on demand and never materialised for zero or
  * filled regions.
  */
@@ -59,17 +66,25 @@ public final class EnclaveLayout {
     private static final long PAGE = Sgx.PAGE_SIZE;
 
     private final EnclaveXml xml;
-    private final Secs secs;
+    private final SecsParams secs;
     private final List<Region> regions;
     private final MeasuredData data;
     private final long threadContextSize;
+    private final EnclaveImage image;
 
-    private EnclaveLayout(EnclaveXml xml, Secs secs, List<Region> regions, MeasuredData data, long threadContextSize) {
+    private EnclaveLayout(EnclaveXml xml, SecsParams secs, List<Region> regions, MeasuredData data, long threadContextSize) {
         this.xml = xml;
         this.secs = secs;
         this.regions = Collections.unmodifiableList(regions);
         this.data = data;
         this.threadContextSize = threadContextSize;
+        List<EnclaveImage.Segment> segments = new ArrayList<>();
+        for (Region r : regions) {
+            if (r.committedAtLoad()) {
+                segments.add(new EnclaveImage.Segment(r.offset(), r.size(), r.secInfo(), r.content(), r.measured()));
+            }
+        }
+        this.image = new EnclaveImage(secs.size(), secs, segments);
     }
 
     /**
@@ -144,7 +159,7 @@ public final class EnclaveLayout {
             if (end > Resolver.MAX_ADDRESS_SPACE) {
                 throw new ArithmeticException();
             }
-            Secs secs = new Secs(Math.max(2 * PAGE, ceilPow2(end)), ssaFrame, attributes, (int) xml.miscSelect());
+            SecsParams secs = new SecsParams(Math.max(2 * PAGE, ceilPow2(end)), ssaFrame, attributes, (int) xml.miscSelect());
             List<MeasuredData.Entry> entries = new ArrayList<>(rs.size());
             for (Region r : rs) {
                 entries.add(new MeasuredData.Entry(r.kind(), r.thread(), r.offset(), r.size(), r.secInfo(), r.measured(),
@@ -209,45 +224,20 @@ public final class EnclaveLayout {
         return h == v ? v : Math.multiplyExact(h, 2L);
     }
 
-    // ---- the loader's sequence ----------------------------------------------------------------
-
-    /**
-     * Replays the load: ECREATE, then for every region added at load, in order, each page's EADD
-     * and, for measured regions, its sixteen EEXTENDs. One page buffer is reused; uniform regions
-     * (zero, 0xCC) fill it once.
-     */
-    public void load(LoadSink sink) {
-        sink.ecreate(secs);
-        byte[] page = new byte[Sgx.PAGE_SIZE];
-        for (Region r : regions) {
-            if (!r.committedAtLoad()) {
-                continue;
-            }
-            PageSource src = r.content();
-            boolean uniform = src.uniform();
-            if (uniform) {
-                src.page(0, page);
-            }
-            long pages = r.pages();
-            for (long i = 0; i < pages; i++) {
-                if (!uniform) {
-                    src.page(i, page);
-                }
-                long at = r.offset() + i * Sgx.PAGE_SIZE;
-                sink.eadd(at, r.secInfo(), page);
-                if (r.measured()) {
-                    for (int c = 0; c < Sgx.PAGE_SIZE; c += Sgx.EEXTEND_BLOCK) {
-                        sink.eextend(at + c, page, c);
-                    }
-                }
-            }
-        }
-    }
-
     // ---- queries ------------------------------------------------------------------------------
 
-    public Secs secs() {
+    public SecsParams secs() {
         return secs;
+    }
+
+    /**
+     * What the loader adds: the regions added at load, in order, as an {@link EnclaveImage} at
+     * SECS.BASEADDR = SECS.SIZE (the lowest naturally aligned base above 0). Its
+     * {@link EnclaveImage#mrEnclave} is the build's MRENCLAVE and the boot loads exactly it, so the
+     * two agree by construction.
+     */
+    public EnclaveImage image() {
+        return image;
     }
 
     public boolean edmm() {
@@ -289,12 +279,12 @@ public final class EnclaveLayout {
 
     /** Pages EADDed at load. */
     public long eaddCount() {
-        return regions.stream().filter(Region::committedAtLoad).mapToLong(Region::pages).sum();
+        return image.eaddCount();
     }
 
     /** 256-byte EEXTEND records at load. */
     public long eextendCount() {
-        return regions.stream().filter(Region::measured).mapToLong(r -> r.pages() * (Sgx.PAGE_SIZE / Sgx.EEXTEND_BLOCK)).sum();
+        return image.eextendCount();
     }
 
     /** Bytes of EPC the loader commits before EINIT. */

@@ -20,6 +20,11 @@ import java.nio.file.Path;
  * </pre>
  */
 public record InstancePaths(Path root) {
+    /** The build outputs' names inside build/ (also inside a build's staging directory). */
+    public static final String ENCLAVE_XML = "Enclave.xml";
+    public static final String INTERNAL_CONFIG = "Occlum_sys.json";
+    public static final String SIGSTRUCT = "enclave.sigstruct";
+
     public InstancePaths {
         root = root.toAbsolutePath().normalize();
     }
@@ -45,20 +50,25 @@ public record InstancePaths(Path root) {
     }
 
     public Path enclaveXml() {
-        return build().resolve("Enclave.xml");
+        return build().resolve(ENCLAVE_XML);
     }
 
     public Path internalConfig() {
-        return build().resolve("Occlum_sys.json");
+        return build().resolve(INTERNAL_CONFIG);
     }
 
     public Path sigStruct() {
-        return build().resolve("enclave.sigstruct");
+        return build().resolve(SIGSTRUCT);
     }
 
     /** The image snapshot: the source the template's image layer names ({@code ./build/mount/__ROOT}). */
     public Path imageSnapshot() {
-        return build().resolve("mount").resolve("__ROOT");
+        return snapshotIn(build());
+    }
+
+    /** The image snapshot inside {@code buildDir} (build/ or a build's staging directory). */
+    public static Path snapshotIn(Path buildDir) {
+        return buildDir.resolve("mount").resolve("__ROOT");
     }
 
     public Path fingerprint() {

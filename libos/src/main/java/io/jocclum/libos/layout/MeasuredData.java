@@ -2,6 +2,7 @@ package io.jocclum.libos.layout;
 
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.image.SecsParams;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,7 +46,7 @@ import java.util.List;
  *              bit 1 added at load), thread index 4 (0xFFFFFFFF for none), reserved 4
  * </pre>
  */
-public record MeasuredData(String libosVersion, byte[] imageDigest, byte[] internalConfig, Secs secs, int nssa,
+public record MeasuredData(String libosVersion, byte[] imageDigest, byte[] internalConfig, SecsParams secs, int nssa,
                            boolean edmm, long threadContextSize, int tcsNum, int tcsMaxNum, List<Entry> regions) {
 
     static final byte[] MAGIC = "JOCCLUM\0".getBytes(StandardCharsets.US_ASCII);
@@ -152,7 +153,7 @@ public record MeasuredData(String libosVersion, byte[] imageDigest, byte[] inter
                 entries.add(new Entry(kind, thread, off, size, si, (flags & 1) != 0, (flags & 2) != 0));
             }
             return new MeasuredData(new String(v, 0, n, StandardCharsets.US_ASCII), digest, cfg,
-                    new Secs(secsSize, ssa, attrs, misc), nssa, edmm, ctx, tcsNum, tcsMax, entries);
+                    new SecsParams(secsSize, ssa, attrs, misc), nssa, edmm, ctx, tcsNum, tcsMax, entries);
         } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException | ArithmeticException e) {
             throw new IllegalArgumentException("the LibOS data is truncated or inconsistent: " + e);
         }

@@ -2,6 +2,7 @@ package io.jocclum.libos.layout;
 
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.image.PageSource;
 
 /**
  * A page-aligned range of the enclave (offsets relative to SECS.BASEADDR).

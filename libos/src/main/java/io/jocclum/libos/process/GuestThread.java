@@ -20,7 +20,7 @@ import io.jocclum.libos.signal.ThreadSignalState;
  */
 public final class GuestThread {
     final Kernel kernel;
-    final Process process;
+    final GuestProcess process;
     final int tid;
     final boolean main;
     final Waiter waiter;
@@ -39,7 +39,7 @@ public final class GuestThread {
     /** The thread that joins this one. */
     GuestThread joiner;
 
-    GuestThread(Kernel kernel, Process process, int tid, boolean main, long initialMask) {
+    GuestThread(Kernel kernel, GuestProcess process, int tid, boolean main, long initialMask) {
         this.kernel = kernel;
         this.process = process;
         this.tid = tid;
@@ -53,7 +53,7 @@ public final class GuestThread {
         return tid;
     }
 
-    public Process process() {
+    public GuestProcess process() {
         return process;
     }
 

@@ -8,8 +8,6 @@ import io.jocclum.api.Signal;
 import io.jocclum.api.Syscalls;
 import io.jocclum.api.Wait;
 import io.jocclum.libos.config.ProcessDefaults;
-import io.jocclum.libos.epoll.EpollCalls;
-import io.jocclum.libos.eventfd.EventFdCalls;
 import io.jocclum.libos.events.ThreadSignals;
 import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.events.Waiter;
@@ -17,13 +15,9 @@ import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.Credentials;
 import io.jocclum.libos.fs.FdTable;
-import io.jocclum.libos.fs.FileCalls;
 import io.jocclum.libos.fs.FsContext;
 import io.jocclum.libos.fs.SpawnFileAction;
 import io.jocclum.libos.fs.Vfs;
-import io.jocclum.libos.net.HostNetwork;
-import io.jocclum.libos.net.SocketCalls;
-import io.jocclum.libos.pipe.PipeCalls;
 import io.jocclum.libos.programs.LoadedProgram;
 import io.jocclum.libos.programs.ProgramLoader;
 import io.jocclum.libos.signal.Sighand;
@@ -32,16 +26,13 @@ import io.jocclum.libos.vm.ProcessVm;
 import io.jocclum.libos.vm.ProcessVmSpec;
 import io.jocclum.libos.vm.UserSpace;
 import io.jocclum.sgx.cpu.EnclaveContext;
-import io.jocclum.sgx.cpu.EnclaveFault;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
@@ -51,17 +42,17 @@ import java.util.function.LongSupplier;
  * The process layer of one running LibOS (Occlum {@code process/}, Linux {@code fork.c},
  * {@code exit.c}, {@code signal.c} sending side): the process table, pid allocation, spawn,
  * threads, exit, zombies and wait4, kill, reparenting to init; and the shared services the
- * syscall façade reaches through it (the user space, the VFS, pipes, eventfds, epoll, sockets,
- * the clocks).
+ * syscall façade reaches through it (the user space, the VFS, the clocks); the file types outside
+ * the VFS (pipes, eventfds, epoll, sockets) are the syscall layer's.
  *
  * <p>Init: the first process (pid 1) is the program {@code run} starts. Orphans are reparented to
  * it; when it exits, every other process is killed with SIGKILL, as when the init of a pid
  * namespace dies (pid_namespaces(7)), and the LibOS ends when all are gone.
  *
  * <p>Locking: {@link #treeLock} (Linux {@code tasklist_lock}) guards parent/children links and
- * zombie states; a {@link Process} guards its threads and exit decision; the pid allocator and
- * TCS pool lock themselves. Order: treeLock before a process's lock. The table is a concurrent
- * map; {@link #quiesce} is a host-side monitor.
+ * zombie states; a {@link GuestProcess} guards its threads and exit decision; the pid allocator and
+ * TCS pool lock themselves. Order: treeLock before a process's lock. The table
+ * ({@link ProcessTable}) is concurrent; threads are {@link Threads}'.
  */
 public final class Kernel {
     private static final System.Logger LOG = System.getLogger(Kernel.class.getName());
@@ -70,18 +61,7 @@ public final class Kernel {
     /** Protection of program image regions: the bytes of a program are its code. */
     static final int IMAGE_PROT = Mman.PROT_READ | Mman.PROT_EXEC;
 
-    /** What the boot gives the kernel. */
-    public record Config(EnclaveContext ctx, UserSpace userSpace, Vfs vfs, Set<Long> hostDevices, ProgramLoader programs,
-                         TcsPool tcs, WaitClock clock, InstantSource wallClock, LongSupplier cpuNanos,
-                         ProcessDefaults defaults, Runnable commitSampler, LongConsumer enterEnclave) {
-    }
-
-    /** A thread's code: a program's main, or a ThreadFunction. */
-    @FunctionalInterface
-    interface Body {
-        long run(GuestThread t) throws Exception;
-    }
-
+    private final Services services;
     final EnclaveContext ctx;
     final UserSpace userSpace;
     final Vfs vfs;
@@ -94,30 +74,21 @@ public final class Kernel {
     final ProcessDefaults defaults;
     final Runnable commitSampler;
     final LongConsumer enterEnclave;
-    final PipeCalls pipes = new PipeCalls();
-    final EventFdCalls eventfds = new EventFdCalls();
-    final EpollCalls epolls = new EpollCalls();
-    /** Guarded by this; started on the first socket. */
-    private HostNetwork net;
-    private volatile SocketCalls sockets;
     /** Makes the syscall interface of a new thread; set once by the boot. */
-    private volatile Function<GuestThread, Syscalls> facades;
+    volatile Function<GuestThread, Syscalls> facades;
 
     /** Guards the process tree (parent/children, zombie, reaped, waitStatus). */
     final Object treeLock = new Object();
-    private final ConcurrentHashMap<Integer, Process> table = new ConcurrentHashMap<>();
-    private final PidAllocator pids = new PidAllocator(PidAllocator.PID_MAX_DEFAULT);
+    final ProcessTable table = new ProcessTable();
+    final PidAllocator pids = table.pids;
     /** Guarded by treeLock. */
-    private Process init;
-    /** Host-side monitor for {@link #awaitInit} and {@link #awaitQuiescent}; guards the two fields below. */
-    private final Object quiesce = new Object();
-    private int liveProcesses;
-    private Integer initStatus;
+    private GuestProcess init;
     private final List<Throwable> internalErrors = new ArrayList<>();
     private final AtomicLong spawned = new AtomicLong();
-    private final AtomicLong threadsCreated = new AtomicLong();
+    private final Threads threads = new Threads(this);
 
-    public Kernel(Config c) {
+    public Kernel(Services c) {
+        this.services = c;
         this.ctx = c.ctx();
         this.userSpace = c.userSpace();
         this.vfs = c.vfs();
@@ -130,6 +101,11 @@ public final class Kernel {
         this.defaults = c.defaults();
         this.commitSampler = c.commitSampler();
         this.enterEnclave = c.enterEnclave();
+    }
+
+    /** What the boot gave this kernel. */
+    public Services services() {
+        return services;
     }
 
     /** Installs the factory of per-thread syscall interfaces (the syscall façade). */
@@ -149,18 +125,6 @@ public final class Kernel {
 
     public Vfs vfs() {
         return vfs;
-    }
-
-    public PipeCalls pipes() {
-        return pipes;
-    }
-
-    public EventFdCalls eventfds() {
-        return eventfds;
-    }
-
-    public EpollCalls epolls() {
-        return epolls;
     }
 
     public WaitClock clock() {
@@ -190,21 +154,6 @@ public final class Kernel {
         commitSampler.run();
     }
 
-    /** The host sockets, started on first use (one host poller thread for the LibOS). */
-    public SocketCalls sockets() {
-        SocketCalls s = sockets;
-        if (s == null) {
-            synchronized (this) {
-                if (sockets == null) {
-                    net = HostNetwork.start();
-                    sockets = new SocketCalls(net);
-                }
-                s = sockets;
-            }
-        }
-        return s;
-    }
-
     // ================================================================================ spawn
 
     /**
@@ -213,22 +162,14 @@ public final class Kernel {
      * started (ENOENT, ENOEXEC, ENOMEM, ...). After an init and all its processes have ended, a
      * new init may be started: it begins a fresh pid space (pid 1 again), as a new pid namespace.
      */
-    public Process spawnInit(String path, String[] argv, String[] envp, FdTable files) {
-        synchronized (quiesce) {
-            if (liveProcesses > 0) {
-                throw new IllegalStateException("processes are still running; a new init starts only when all have ended");
-            }
-            initStatus = null;
-        }
+    public GuestProcess spawnInit(String path, String[] argv, String[] envp, FdTable files) {
+        table.beginPidSpace();
         synchronized (treeLock) {
             if (init != null) {
                 reapLocked(init);
                 init = null;
             }
-            if (!table.isEmpty()) {
-                throw new IllegalStateException("processes left in the table: " + table.keySet());
-            }
-            pids.reset();
+            table.resetPids();
         }
         FsContext fs = FsContext.initial();
         Caller lookup = new Caller(files, fs, Credentials.ROOT, ThreadSignals.NONE, Waiter.level(), clock);
@@ -242,10 +183,10 @@ public final class Kernel {
      * thread's signal mask. Returns the child's pid; errors as posix_spawn returns them.
      */
     public int spawn(GuestThread parent, String path, List<SpawnFileAction> actions, String[] argv, String[] envp) {
-        Process pp = parent.process;
+        GuestProcess pp = parent.process;
         // glibc's child applies the file actions, then execs: a failing action is reported before a bad path
         FdTable files = pp.files.spawnChild(actions, vfs.opener(parent.caller));
-        Process child;
+        GuestProcess child;
         try {
             LoadedProgram program = programs.load(parent.caller, path);
             child = create(pp, program, argv, envp == null ? pp.envp : envp, files, pp.fs.copy(), pp.sighand.forSpawnedChild(),
@@ -257,7 +198,7 @@ public final class Kernel {
         return child.pid;
     }
 
-    private Process create(Process parent, LoadedProgram program, String[] argv, String[] envp, FdTable files, FsContext fs,
+    private GuestProcess create(GuestProcess parent, LoadedProgram program, String[] argv, String[] envp, FdTable files, FsContext fs,
                            Sighand sighand, long mask) {
         TcsPool.Slot slot = tcs.acquire();
         int pid;
@@ -275,7 +216,7 @@ public final class Kernel {
             tcs.release(slot);
             throw e;
         }
-        Process p = new Process(this, pid, program.path(), argv, envp, files, fs, vm, sighand);
+        GuestProcess p = new GuestProcess(this, pid, program.path(), argv, envp, files, fs, vm, sighand);
         synchronized (treeLock) {
             p.parent = parent;
             if (parent != null) {
@@ -283,15 +224,12 @@ public final class Kernel {
             } else {
                 init = p;
             }
-            table.put(pid, p);
-        }
-        synchronized (quiesce) {
-            liveProcesses++;
+            table.add(p);
         }
         spawned.incrementAndGet();
         String[] args = argv.clone();
         String[] env = envp.clone();
-        startThread(p, pid, slot, true, mask, t -> {
+        threads.start(p, pid, slot, true, mask, t -> {
             GuestProgram prog = program.entry().get();
             return prog.main(t.sys, args, env);
         });
@@ -315,106 +253,7 @@ public final class Kernel {
 
     /** pthread_create: a new thread of {@code caller}'s process; EAGAIN when no TCS or tid is free. */
     public int createThread(GuestThread caller, io.jocclum.api.ThreadFunction fn) {
-        Process p = caller.process;
-        TcsPool.Slot slot = tcs.acquire();
-        int tid;
-        try {
-            tid = pids.allocate();
-        } catch (RuntimeException e) {
-            tcs.release(slot);
-            throw e;
-        }
-        threadsCreated.incrementAndGet();
-        startThread(p, tid, slot, false, caller.signals.mask(), t -> fn.run(t.sys));
-        return tid;
-    }
-
-    private void startThread(Process p, int tid, TcsPool.Slot slot, boolean main, long mask, Body body) {
-        GuestThread t = new GuestThread(this, p, tid, main, mask);
-        t.tcs = slot;
-        t.sys = facades.apply(t);
-        if (!p.addThread(t)) {
-            tcs.release(slot);
-            if (!main) {
-                pids.free(tid);
-            }
-            throw Errno.EAGAIN.exception(p + " is exiting");
-        }
-        t.vthread = Thread.ofVirtual().name("guest-" + p.pid + "-" + tid).unstarted(() -> run(t, body));
-        t.vthread.start();
-    }
-
-    private void run(GuestThread t, Body body) {
-        Process p = t.process;
-        int code = 0;
-        long value = 0;
-        try {
-            enterEnclave.accept(t.tcs.address());
-            value = body.run(t);
-            if (t.main) {
-                code = (int) value;
-                p.exitGroup(code);
-            }
-            t.setExit(code, value);
-        } catch (GuestExit e) {
-            synchronized (t) {
-                code = t.exitCode;
-                value = t.exitValue;
-            }
-        } catch (StackOverflowError e) {
-            report(t, e);
-            p.die(Signal.SIGSEGV);
-        } catch (OutOfMemoryError e) {
-            p.die(Signal.SIGKILL);
-        } catch (EnclaveFault e) {
-            // entering the enclave failed: its TCS could not be brought back (no EPC)
-            p.die(Signal.SIGBUS);
-        } catch (Throwable e) {
-            report(t, e);
-            p.die(Signal.SIGABRT);
-        } finally {
-            endThread(t, code, value);
-        }
-    }
-
-    /** An uncaught exception of guest code, reported on the process's stderr like the JVM's default handler. */
-    private void report(GuestThread t, Throwable e) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(t.process.name()).append('[').append(t.process.pid).append("]: uncaught ").append(e);
-        for (StackTraceElement f : e.getStackTrace()) {
-            if (!f.getClassName().startsWith("io.jocclum.libos.") && !f.getClassName().startsWith("java.")) {
-                sb.append(" (at ").append(f).append(')');
-                break;
-            }
-        }
-        sb.append('\n');
-        try {
-            ByteBuffer b = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
-            FileCalls.write(t.caller, 2, b);
-        } catch (RuntimeException ignored) {
-            // no stderr: nothing to report to
-        }
-        LOG.log(System.Logger.Level.DEBUG, () -> t + ": uncaught guest exception " + e);
-    }
-
-    private void endThread(GuestThread t, int code, long value) {
-        tcs.release(t.tcs);
-        Process p = t.process;
-        synchronized (p) {
-            // joinable until the process exits; a tid other than the pid stays taken until then or a join
-            p.endedThreads.put(t.tid, t);
-        }
-        // leave the live set before joiners learn of the end: a joiner that then exits is the last thread
-        boolean last = p.removeThread(t, code);
-        synchronized (t) {
-            t.ended = true;
-            t.exitCode = code;
-            t.exitValue = value;
-        }
-        t.joiners.wakeAll();
-        if (last) {
-            processExited(p);
-        }
+        return threads.create(caller, fn);
     }
 
     /**
@@ -422,54 +261,7 @@ public final class Kernel {
      * signal interrupts the wait (the façade runs the handler and calls again, never EINTR).
      */
     public long joinThread(GuestThread caller, int tid) {
-        Process p = caller.process;
-        if (tid == caller.tid) {
-            throw Errno.EDEADLK.exception("a thread cannot join itself");
-        }
-        GuestThread t;
-        synchronized (p) {
-            t = p.thread(tid);
-            if (t == null) {
-                t = p.endedThreads.get(tid);
-            }
-            if (t == null || t.main && tid != p.pid) {
-                throw Errno.ESRCH.exception("no thread " + tid + " in " + p);
-            }
-            if (t.joined && t.joiner != caller) {
-                throw Errno.EINVAL.exception("thread " + tid + " is already joined");
-            }
-            t.joined = true;
-            t.joiner = caller;
-        }
-        Waiter w = caller.waiter;
-        for (;;) {
-            w.reset();
-            WaiterQueue.Node n = t.joiners.enqueue(w);
-            try {
-                synchronized (t) {
-                    if (t.ended) {
-                        break;
-                    }
-                }
-                if (caller.signals.interruptPending()) {
-                    throw Errno.ERESTARTSYS.exception("join interrupted");
-                }
-                w.await(clock, WaitClock.FOREVER);
-                if (caller.signals.interruptPending()) {
-                    throw Errno.ERESTARTSYS.exception("join interrupted");
-                }
-            } finally {
-                t.joiners.remove(n);
-            }
-        }
-        synchronized (p) {
-            if (p.endedThreads.remove(tid) != null && !t.main) {
-                pids.free(tid);
-            }
-        }
-        synchronized (t) {
-            return t.exitValue;
-        }
+        return threads.join(caller, tid);
     }
 
     /** SYS_exit on {@code t}: records the code; the façade then unwinds the thread. */
@@ -485,7 +277,7 @@ public final class Kernel {
 
     // ================================================================================ exit
 
-    private void processExited(Process p) {
+    void processExited(GuestProcess p) {
         int status = p.finalStatus();
         try {
             p.files.closeAll();
@@ -506,14 +298,14 @@ public final class Kernel {
             }
             p.endedThreads.clear();
         }
-        Process notifyParent = null;
+        GuestProcess notifyParent = null;
         boolean initZombies = false;
         boolean wasInit;
-        Process reaper;
+        GuestProcess reaper;
         synchronized (treeLock) {
             wasInit = p == init;
             reaper = init != null && init != p && !init.zombie ? init : null;
-            for (Process c : p.children) {
+            for (GuestProcess c : p.children) {
                 c.parent = reaper;
                 if (reaper != null) {
                     reaper.children.add(c);
@@ -525,7 +317,7 @@ public final class Kernel {
             p.children.clear();
             p.zombie = true;
             p.waitStatus = status;
-            Process parent = p.parent;
+            GuestProcess parent = p.parent;
             if (parent == null) {
                 if (!wasInit) {
                     reapLocked(p);
@@ -547,28 +339,21 @@ public final class Kernel {
         }
         LOG.log(System.Logger.Level.DEBUG, () -> p + " exited with status 0x" + Integer.toHexString(status));
         if (wasInit) {
-            for (Process q : table.values()) {
+            for (GuestProcess q : table.all()) {
                 if (q != p) {
                     q.die(Signal.SIGKILL);
                 }
             }
         }
-        synchronized (quiesce) {
-            liveProcesses--;
-            if (wasInit) {
-                initStatus = status;
-            }
-            quiesce.notifyAll();
-        }
+        table.exited(wasInit, status);
     }
 
-    private void reapLocked(Process c) {
+    private void reapLocked(GuestProcess c) {
         if (c.reaped) {
             return;
         }
         c.reaped = true;
-        table.remove(c.pid, c);
-        pids.free(c.pid);
+        table.reap(c);
     }
 
     /**
@@ -580,7 +365,7 @@ public final class Kernel {
         if ((options & ~known) != 0) {
             throw Errno.EINVAL.exception("wait4 options 0x" + Integer.toHexString(options));
         }
-        Process self = caller.process;
+        GuestProcess self = caller.process;
         Waiter w = caller.waiter;
         for (;;) {
             w.reset();
@@ -588,7 +373,7 @@ public final class Kernel {
             try {
                 synchronized (treeLock) {
                     boolean any = false;
-                    for (Process c : self.children) {
+                    for (GuestProcess c : self.children) {
                         if (matches(c, pid)) {
                             any = true;
                             if (c.zombie) {
@@ -616,7 +401,7 @@ public final class Kernel {
     }
 
     /** There is one process group, number 1 ({@link #PROCESS_GROUP}): 0, -1 and -1 all mean "any child". */
-    private static boolean matches(Process c, int pid) {
+    private static boolean matches(GuestProcess c, int pid) {
         if (pid > 0) {
             return c.pid == pid;
         }
@@ -630,35 +415,35 @@ public final class Kernel {
      * ignores it); 0: the caller's process group (everyone, there is one group); -1: everyone but
      * init and the caller; -{@link #PROCESS_GROUP}: everyone; other negative: ESRCH.
      */
-    public void kill(Process sender, int pid, int sig) {
+    public void kill(GuestProcess sender, int pid, int sig) {
         if (sig < 0 || sig > Signal.NSIG) {
             throw Errno.EINVAL.exception("signal " + sig + " is outside 0.." + Signal.NSIG);
         }
-        List<Process> targets = new ArrayList<>();
+        List<GuestProcess> targets = new ArrayList<>();
         if (pid > 0) {
-            Process p = table.get(pid);
+            GuestProcess p = table.get(pid);
             if (p != null) {
                 targets.add(p);
             }
         } else if (pid == -1) {
-            for (Process p : table.values()) {
+            for (GuestProcess p : table.all()) {
                 if (p.pid != 1 && p != sender) {
                     targets.add(p);
                 }
             }
         } else if (pid == 0 || pid == -PROCESS_GROUP) {
-            targets.addAll(table.values());
+            targets.addAll(table.all());
         }
         if (targets.isEmpty()) {
             throw Errno.ESRCH.exception("no process " + pid);
         }
-        for (Process p : targets) {
+        for (GuestProcess p : targets) {
             sendSignal(p, sig);
         }
     }
 
     /** Sends {@code sig} to process {@code p} (process-directed), as Linux's complete_signal. */
-    public void sendSignal(Process p, int sig) {
+    public void sendSignal(GuestProcess p, int sig) {
         if (sig == 0 || p.dying()) {
             return;
         }
@@ -688,52 +473,32 @@ public final class Kernel {
 
     /** Waits until init has exited and returns its wait status. */
     public int awaitInit() throws InterruptedException {
-        synchronized (quiesce) {
-            while (initStatus == null) {
-                quiesce.wait();
-            }
-            return initStatus;
-        }
+        return table.awaitInit();
     }
 
     /** Waits until every process has exited. */
     public void awaitQuiescent() throws InterruptedException {
-        synchronized (quiesce) {
-            while (liveProcesses > 0) {
-                quiesce.wait();
-            }
-        }
+        table.awaitQuiescent();
     }
 
     /** Kills every process with SIGKILL (host-side teardown). */
     public void killAll() {
-        for (Process p : table.values()) {
+        for (GuestProcess p : table.all()) {
             p.die(Signal.SIGKILL);
         }
     }
 
-    /** Closes the host network if it was started. */
-    public void shutdown() {
-        synchronized (this) {
-            if (net != null) {
-                net.close();
-                net = null;
-                sockets = null;
-            }
-        }
-    }
-
     /** The process {@code pid} (live or zombie), or null. */
-    public Process process(int pid) {
+    public GuestProcess process(int pid) {
         return table.get(pid);
     }
 
     /** Every process in the table (live and zombies). */
-    public Collection<Process> processes() {
-        return List.copyOf(table.values());
+    public Collection<GuestProcess> processes() {
+        return table.snapshot();
     }
 
-    public Process init() {
+    public GuestProcess init() {
         synchronized (treeLock) {
             return init;
         }
@@ -746,7 +511,7 @@ public final class Kernel {
 
     /** Threads created with threadCreate so far. */
     public long threadsCreated() {
-        return threadsCreated.get();
+        return threads.created();
     }
 
     /** Records a LibOS failure that a guest saw as EIO (a bug; tests assert there is none). */

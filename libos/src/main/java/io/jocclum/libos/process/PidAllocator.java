@@ -5,7 +5,7 @@ import io.jocclum.api.Errno;
 import java.util.BitSet;
 
 /**
- * Process and thread ids from one space, as in Linux (kernel/pid.c {@code alloc_pid}): the next
+ * GuestProcess and thread ids from one space, as in Linux (kernel/pid.c {@code alloc_pid}): the next
  * free id after the last one given, wrapping at {@code pid_max} to {@link #RESERVED_PIDS}; EAGAIN
  * when every id is taken. An id stays taken until its process is reaped (or its thread joined),
  * so a pid is never reused while a zombie holds it.

@@ -18,7 +18,7 @@ import io.jocclum.libos.events.Waiter;
  * thread. {@link #dequeue()} picks the next signal to deliver (thread-directed first, then
  * process-directed, lowest number first, as Linux {@code dequeue_signal}), discarding those whose
  * action has become "ignore". Running the handler, or killing the process when the action is
- * fatal, is the syscall façade's job.
+ * fatal, is {@link SignalDelivery}'s job.
  *
  * <p>A temporary mask (epoll_pwait, ppoll, pselect) interrupted by a signal stays installed
  * until the handler ran: {@link #restoreMask} with {@code interrupted} records the mask to put

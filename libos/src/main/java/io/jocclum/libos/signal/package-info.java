@@ -4,7 +4,8 @@
  * {@code signal_struct.shared_pending}), per-thread masks and pending sets
  * ({@link io.jocclum.libos.signal.ThreadSignalState}, which is the file layer's
  * {@link io.jocclum.libos.events.ThreadSignals} hook), and the default actions of signal(7)
- * ({@link io.jocclum.libos.signal.DefaultAction}). Sending to a process and delivering
- * (running Java handlers, killing) are the process layer's and the syscall façade's.
+ * ({@link io.jocclum.libos.signal.DefaultAction}), and delivery at a system-call boundary
+ * ({@link io.jocclum.libos.signal.SignalDelivery}: Java handlers, fatal actions, restart or EINTR
+ * per SA_RESTART). Sending to a process is the process layer's.
  */
 package io.jocclum.libos.signal;

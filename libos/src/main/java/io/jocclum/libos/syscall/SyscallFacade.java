@@ -1,83 +1,70 @@
 package io.jocclum.libos.syscall;
 
-import io.jocclum.api.Clocks;
-import io.jocclum.api.Epoll;
 import io.jocclum.api.EpollEvent;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
-import io.jocclum.api.Ioctls;
-import io.jocclum.api.Mman;
-import io.jocclum.api.Poll;
+import io.jocclum.api.OpenFlags;
 import io.jocclum.api.SigAction;
-import io.jocclum.api.Signal;
 import io.jocclum.api.SockAddrIn;
 import io.jocclum.api.SpawnAction;
 import io.jocclum.api.Stat;
 import io.jocclum.api.Syscalls;
 import io.jocclum.api.ThreadFunction;
 import io.jocclum.api.Wait;
-import io.jocclum.libos.epoll.EpollCalls;
-import io.jocclum.libos.epoll.EpollEventBuffer;
 import io.jocclum.libos.epoll.PollCalls;
-import io.jocclum.libos.epoll.SelectResult;
-import io.jocclum.libos.events.WaitClock;
-import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.fs.Caller;
-import io.jocclum.libos.fs.DirectoryFile;
-import io.jocclum.libos.fs.FdTable;
 import io.jocclum.libos.fs.FileCalls;
-import io.jocclum.libos.fs.OpenFile;
-import io.jocclum.libos.fs.RegularFile;
-import io.jocclum.libos.fs.SpawnFileAction;
+import io.jocclum.libos.fs.HostIo;
+import io.jocclum.libos.fs.PathCalls;
+import io.jocclum.libos.fs.ReadWriteCalls;
+import io.jocclum.libos.net.GuestSocketCalls;
 import io.jocclum.libos.net.SocketFile;
 import io.jocclum.libos.process.GuestExit;
 import io.jocclum.libos.process.GuestThread;
 import io.jocclum.libos.process.Kernel;
-import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.GuestProcess;
+import io.jocclum.libos.process.ProcessCalls;
+import io.jocclum.libos.signal.SignalDelivery;
 import io.jocclum.libos.signal.ThreadSignalState;
 import io.jocclum.libos.vm.AccessMode;
 import io.jocclum.libos.vm.GuestFault;
 import io.jocclum.libos.vm.GuestMemory;
-import io.jocclum.libos.vm.MappableFile;
 import io.jocclum.libos.vm.ProcessVm;
-import io.jocclum.sgx.cpu.EnclaveContext;
+import io.jocclum.libos.vm.UserCopy;
+import io.jocclum.libos.vm.VmCalls;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The system-call interface of one guest thread (Occlum's syscall dispatcher): every
- * {@link Syscalls} method validates its arguments in Linux's order, copies between guest memory
- * and the buffers of the layers below, calls them, and handles what they report.
+ * The system-call interface of one guest thread (Occlum's syscall dispatcher): a thin
+ * dispatcher. Each {@link Syscalls} method names its call ({@link Sysno}) and passes its
+ * arguments to the one call wrapper ({@link #call}), which looks the call up in the dispatch
+ * table ({@link #dispatch}); the logic of each call is in the package of its subsystem —
+ * {@link VmCalls}, {@link FileCalls}, {@link ReadWriteCalls}, {@link PathCalls},
+ * {@link io.jocclum.libos.epoll.EpollCalls}, {@link PollCalls}, {@link GuestSocketCalls},
+ * {@link ProcessCalls}, the signal state — which validates the arguments in Linux's order and
+ * copies between guest memory and the layers' buffers through {@link UserCopy}.
  *
  * <p>Boundaries: each call counts itself, then checks (one volatile read in the common case)
  * whether the thread needs attention — a dying process ends the thread with {@link GuestExit}, a
- * pending signal is delivered (its Java handler runs on this thread with the signal and the
- * action's mask blocked; a fatal default action kills the process) — on entry and again on
- * return. Guest loads and stores check only whether the process is dying; a faulting access kills
- * the process with SIGSEGV or SIGBUS.
+ * pending signal is delivered by {@link SignalDelivery} — on entry and again on return. Guest
+ * loads and stores check only whether the process is dying; a faulting access kills the process
+ * with SIGSEGV or SIGBUS.
  *
- * <p>Interrupted calls: the file layer throws ERESTARTSYS from restartable blocking calls (read,
- * write, accept, connect, send, recv; and the process layer from wait4 and thread joins). The
- * façade delivers the signals; the call is restarted when every handler that ran had SA_RESTART
- * (or none ran), else it fails with EINTR. epoll_wait, poll, select and nanosleep fail with EINTR
- * and are never restarted (signal(7)). ERESTARTSYS never reaches a guest, and neither does any
- * other exception of the LibOS: a failure that is not an errno is recorded as an internal error
- * of the kernel and reported to the guest as EIO.
+ * <p>Interrupted calls: the layers throw ERESTARTSYS from blocking calls that a signal
+ * interrupts. The wrapper delivers the signals and restarts the call or fails it with EINTR as
+ * its {@link Sysno#restart()} says: read, write, accept, send, recv and wait4 are restarted when
+ * every handler that ran had SA_RESTART (or none ran), a thread join always, every other call
+ * (epoll_wait, poll, select, nanosleep, connect, ...) fails with EINTR (signal(7)). ERESTARTSYS
+ * never reaches a guest, and neither does any other exception of the LibOS: a failure that is not
+ * an errno is recorded as an internal error of the kernel and reported to the guest as EIO.
  *
- * <p>Buffers: I/O goes through a per-thread heap buffer of at most {@link #CHUNK} bytes per
- * layer call; regular files and writes loop over chunks, reads from streams return what one call
- * delivers (a short read, as Linux may return). Not thread-safe: one per guest thread.
+ * <p>Arguments travel as Linux passes them, in six integer registers (an int widened to a long
+ * and narrowed back in the table), plus the one object some calls of the guest API take (a path,
+ * an address, an action); an object result comes back in a holder. So a call allocates nothing
+ * on its way through the wrapper. Not thread-safe: one per guest thread.
  */
 public final class SyscallFacade implements Syscalls {
-    /** Largest transfer per call to the layers below (bytes). */
-    static final int CHUNK = 1 << 20;
-    /** MAX_RW_COUNT (include/linux/fs.h): INT_MAX rounded down to a page. */
-    static final long MAX_RW_COUNT = Integer.MAX_VALUE & ~4095L;
-    /** Most epoll events copied out per call (a call may return fewer than are ready, as the round-robin allows). */
-    static final int EPOLL_BATCH = 1024;
     /**
      * Work units after which a guest thread yields its carrier: a syscall counts 64, a guest-memory
      * access 1 (a bulk copy 1 per 4KB). Guest threads are virtual threads, which the JDK does not
@@ -88,264 +75,72 @@ public final class SyscallFacade implements Syscalls {
     private static final int SYSCALL_TICKS = 64;
 
     private final GuestThread thread;
-    private final Process process;
+    private final GuestProcess process;
     private final Kernel kernel;
     private final Caller caller;
-    private final FdTable files;
     private final ThreadSignalState signals;
+    private final SignalDelivery delivery;
     private final ProcessVm vm;
     private final GuestMemory user;
-    private final GuestMemory kmem;
+    private final UserCopy copy;
+    private final HostIo host;
+    private final VmCalls memory;
     private final SyscallCounters counters;
-    private final EnclaveContext ctx;
-    private ByteBuffer scratch;
+    private final FileServices files;
     /** Work since the last yield (this thread only). */
     private int ticks;
-    /** Handlers running on this thread: a mask left by a pwait call is restored only by the outermost boundary. */
-    private int delivering;
 
-    public SyscallFacade(GuestThread thread, SyscallCounters counters) {
+    public SyscallFacade(GuestThread thread, SyscallCounters counters, FileServices files) {
         this.thread = thread;
         this.process = thread.process();
         this.kernel = thread.kernel();
         this.caller = thread.caller();
-        this.files = caller.files();
         this.signals = thread.signals();
+        this.delivery = new SignalDelivery(signals, process.sighand(), process, this, GuestExit.INSTANCE);
         this.vm = process.vm();
         this.user = vm.memory(AccessMode.USER);
-        this.kmem = vm.memory(AccessMode.KERNEL);
+        this.copy = new UserCopy(vm.memory(AccessMode.KERNEL));
         this.counters = counters;
-        this.ctx = kernel.ctx();
-    }
-
-    // ================================================================================ boundaries
-
-    private void enter(Sysno s) {
-        counters.increment(s);
-        tick(SYSCALL_TICKS);
-        if (signals.attention()) {
-            boundary();
-        }
-    }
-
-    private void leave() {
-        if (signals.attention()) {
-            boundary();
-        }
-    }
-
-    /** Delivers what is pending: ends the thread if the process is dying, runs handlers, kills on fatal actions. */
-    private void boundary() {
-        if (process.dying()) {
-            throw GuestExit.INSTANCE;
-        }
-        ThreadSignalState.Delivery d;
-        while ((d = signals.dequeue()) != null) {
-            deliver(d);
-        }
-        if (delivering == 0) {
-            signals.finishDelivery();
-        }
-    }
-
-    /** Delivers one signal; returns true when it ran a handler with SA_RESTART. */
-    private boolean deliver(ThreadSignalState.Delivery d) {
-        if (d.fatal()) {
-            process.die(d.sig());
-            throw GuestExit.INSTANCE;
-        }
-        SigAction a = d.action();
-        if (a.kind() != SigAction.Kind.HANDLER) {
-            return true;
-        }
-        if ((a.flags() & Signal.SA_RESETHAND) != 0) {
-            process.sighand().set(d.sig(), SigAction.DEFAULT);
-        }
-        long old = signals.mask();
-        long blocked = old | a.mask() | ((a.flags() & Signal.SA_NODEFER) != 0 ? 0 : Signal.bit(d.sig()));
-        signals.setMaskRaw(blocked);
-        delivering++;
-        try {
-            a.handler().handle(this, d.sig());
-        } finally {
-            delivering--;
-            signals.setMaskRaw(old);
-        }
-        if (process.dying()) {
-            throw GuestExit.INSTANCE;
-        }
-        return (a.flags() & Signal.SA_RESTART) != 0;
-    }
-
-    /**
-     * An ERESTARTSYS came up: delivers the pending signals; returns normally when the call is to
-     * be restarted (every handler had SA_RESTART, or none ran), else throws EINTR.
-     */
-    private void restartOrEintr() {
-        if (process.dying()) {
-            throw GuestExit.INSTANCE;
-        }
-        boolean restart = true;
-        ThreadSignalState.Delivery d;
-        while ((d = signals.dequeue()) != null) {
-            restart &= deliver(d);
-        }
-        if (delivering == 0) {
-            signals.finishDelivery();
-        }
-        if (!restart) {
-            throw Errno.EINTR.exception("interrupted by a signal handler without SA_RESTART");
-        }
-    }
-
-    /** Runs the pending handlers and always restarts (pthread_join never fails with EINTR). */
-    private void deliverAndRestart() {
-        if (process.dying()) {
-            throw GuestExit.INSTANCE;
-        }
-        ThreadSignalState.Delivery d;
-        while ((d = signals.dequeue()) != null) {
-            deliver(d);
-        }
-        if (delivering == 0) {
-            signals.finishDelivery();
-        }
-    }
-
-    /** Maps a failure from below to what the guest may see; always throws. */
-    private RuntimeException fail(RuntimeException e) {
-        if (e instanceof ErrnoException ee) {
-            if (ee.errno() == Errno.ERESTARTSYS) {
-                throw Errno.EINTR.exception("interrupted by a signal");
-            }
-            throw ee;
-        }
-        if (e instanceof GuestFault f) {
-            throw fault(f);
-        }
-        kernel.internalError(e);
-        throw Errno.EIO.exception("internal LibOS error: " + e);
-    }
-
-    private static boolean restarting(ErrnoException e) {
-        return e.errno() == Errno.ERESTARTSYS;
+        this.files = files;
+        this.host = new HostIo(kernel::hostDevice, f -> f instanceof SocketFile, kernel.ctx()::ocall);
+        this.memory = new VmCalls(vm, (fd, prot, flags) -> FileCalls.mappable(caller, host, fd, prot, flags), kernel::sampleCommitted);
     }
 
     // ================================================================================ memory
 
     @Override
     public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
-        enter(Sysno.MMAP);
-        try {
-            MappableFile file = null;
-            if ((flags & Mman.MAP_ANONYMOUS) == 0) {
-                if ((offset & 4095) != 0) {
-                    throw Errno.EINVAL.exception("offset " + offset + " is not page aligned");
-                }
-                OpenFile f = files.get(fd);
-                if (f.mapsAnonymous()) {
-                    // /dev/zero (mmap_zero): anonymous memory; do_mmap's access checks still apply to the file
-                    if (!f.canRead()) {
-                        throw Errno.EACCES.exception("fd " + fd + " is not open for reading");
-                    }
-                    int type = flags & Mman.MAP_TYPE;
-                    if ((type == Mman.MAP_SHARED || type == Mman.MAP_SHARED_VALIDATE) && (prot & Mman.PROT_WRITE) != 0 && !f.canWrite()) {
-                        throw Errno.EACCES.exception("MAP_SHARED with PROT_WRITE of fd " + fd + ", which is not open for writing");
-                    }
-                    return vm.mmap(addr, length, prot, flags | Mman.MAP_ANONYMOUS, null, 0);
-                }
-                file = mappable(fd);
-            }
-            return vm.mmap(addr, length, prot, flags, file, offset);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
-    }
-
-    private MappableFile mappable(int fd) {
-        OpenFile f = files.get(fd);
-        if (f instanceof RegularFile rf) {
-            return new VmFile(rf, kernel.hostDevice(rf.id().dev()), ctx);
-        }
-        throw Errno.ENODEV.exception("fd " + fd + " (" + f + ") cannot be mapped");
+        return call(Sysno.MMAP, null, addr, length, prot, flags, fd, offset);
     }
 
     @Override
     public void munmap(long addr, long length) {
-        enter(Sysno.MUNMAP);
-        try {
-            kernel.sampleCommitted();
-            vm.munmap(addr, length);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.MUNMAP, addr, length, 0);
     }
 
     @Override
     public void mprotect(long addr, long length, int prot) {
-        enter(Sysno.MPROTECT);
-        try {
-            vm.mprotect(addr, length, prot);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.MPROTECT, addr, length, prot);
     }
 
     @Override
     public long mremap(long oldAddr, long oldSize, long newSize, int flags, long newAddr) {
-        enter(Sysno.MREMAP);
-        try {
-            kernel.sampleCommitted();
-            return vm.mremap(oldAddr, oldSize, newSize, flags, newAddr);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.MREMAP, null, oldAddr, oldSize, newSize, flags, newAddr, 0);
     }
 
     @Override
     public long brk(long addr) {
-        enter(Sysno.BRK);
-        try {
-            kernel.sampleCommitted();
-            return vm.brk(addr);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.BRK, addr, 0, 0);
     }
 
     @Override
     public void msync(long addr, long length, int flags) {
-        enter(Sysno.MSYNC);
-        try {
-            vm.msync(addr, length, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.MSYNC, addr, length, flags);
     }
 
     @Override
     public void madvise(long addr, long length, int advice) {
-        enter(Sysno.MADVISE);
-        try {
-            kernel.sampleCommitted();
-            vm.madvise(addr, length, advice);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.MADVISE, addr, length, advice);
     }
 
     // ================================================================================ guest memory
@@ -472,59 +267,31 @@ public final class SyscallFacade implements Syscalls {
         }
     }
 
+
     // ================================================================================ processes
 
     @Override
     public int getpid() {
-        enter(Sysno.GETPID);
-        leave();
-        return process.pid();
+        return (int) call(Sysno.GETPID, 0, 0, 0);
     }
 
     @Override
     public int getppid() {
-        enter(Sysno.GETPPID);
-        try {
-            int pp = process.ppid();
-            return pp == 0 && process.pid() != 1 ? 1 : pp;
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.GETPPID, 0, 0, 0);
     }
 
     @Override
     public int gettid() {
-        enter(Sysno.GETTID);
-        leave();
-        return thread.tid();
+        return (int) call(Sysno.GETTID, 0, 0, 0);
+    }
+
+    /** posix_spawn's four object arguments, in the one object slot. */
+    private record Spawn(String path, List<SpawnAction> actions, String[] argv, String[] envp) {
     }
 
     @Override
     public int posixSpawn(String path, List<SpawnAction> actions, String[] argv, String[] envp) {
-        enter(Sysno.POSIX_SPAWN);
-        try {
-            checkPath(path);
-            List<SpawnFileAction> fa = new ArrayList<>();
-            if (actions != null) {
-                for (SpawnAction a : actions) {
-                    fa.add(switch (a) {
-                        case SpawnAction.Close c -> new SpawnFileAction.Close(c.fd());
-                        case SpawnAction.Dup2 d -> new SpawnFileAction.Dup2(d.fd(), d.newFd());
-                        case SpawnAction.Open o -> {
-                            checkPath(o.path());
-                            yield new SpawnFileAction.Open(o.fd(), o.path(), o.flags(), o.mode());
-                        }
-                    });
-                }
-            }
-            String[] args = argv == null ? new String[0] : argv.clone();
-            String[] env = envp == null ? null : envp.clone();
-            return kernel.spawn(thread, path, fa, args, env);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.POSIX_SPAWN, new Spawn(path, actions, argv, envp), 0, 0, 0);
     }
 
     @Override
@@ -543,1143 +310,326 @@ public final class SyscallFacade implements Syscalls {
 
     @Override
     public Wait.Result wait4(int pid, int options) {
-        enter(Sysno.WAIT4);
-        try {
-            return waitLoop(pid, options);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
-    }
-
-    private Wait.Result waitLoop(int pid, int options) {
-        for (;;) {
-            try {
-                return kernel.wait4(thread, pid, options);
-            } catch (ErrnoException e) {
-                if (!restarting(e)) {
-                    throw e;
-                }
-                restartOrEintr();
-            }
-        }
+        return (Wait.Result) get(Sysno.WAIT4, null, pid, options);
     }
 
     @Override
     public int wait4(int pid, long statusAddr, int options) {
-        enter(Sysno.WAIT4);
-        try {
-            Wait.Result r = waitLoop(pid, options);
-            if (statusAddr != 0 && r.pid() != 0) {
-                kmem.writeInt(statusAddr, r.status());
-            }
-            return r.pid();
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.WAIT4, pid, statusAddr, options);
     }
 
     @Override
     public void kill(int pid, int sig) {
-        enter(Sysno.KILL);
-        try {
-            kernel.kill(process, pid, sig);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.KILL, pid, sig, 0);
     }
 
     @Override
     public SigAction sigaction(int sig, SigAction act) {
-        enter(Sysno.RT_SIGACTION);
-        try {
-            return process.sighand().set(sig, act);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (SigAction) get(Sysno.RT_SIGACTION, act, sig, 0);
     }
 
     @Override
     public long sigprocmask(int how, long set) {
-        enter(Sysno.RT_SIGPROCMASK);
-        try {
-            return signals.setMask(how, set);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.RT_SIGPROCMASK, how, set, 0);
     }
 
     @Override
     public long sigpending() {
-        enter(Sysno.RT_SIGPENDING);
-        try {
-            return signals.sigpending();
-        } finally {
-            leave();
-        }
+        return call(Sysno.RT_SIGPENDING, 0, 0, 0);
     }
 
     @Override
     public int threadCreate(ThreadFunction body) {
-        enter(Sysno.CLONE);
-        try {
-            if (body == null) {
-                throw Errno.EINVAL.exception("no thread body");
-            }
-            return kernel.createThread(thread, body);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.CLONE, body, 0, 0, 0);
     }
 
     @Override
     public long threadJoin(int tid) {
-        enter(Sysno.THREAD_JOIN);
-        try {
-            for (;;) {
-                try {
-                    return kernel.joinThread(thread, tid);
-                } catch (ErrnoException e) {
-                    if (!restarting(e)) {
-                        throw e;
-                    }
-                    deliverAndRestart();
-                }
-            }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.THREAD_JOIN, tid, 0, 0);
     }
 
     @Override
     public void schedYield() {
-        enter(Sysno.SCHED_YIELD);
-        Thread.yield();
-        leave();
+        call(Sysno.SCHED_YIELD, 0, 0, 0);
     }
 
     @Override
     public long clockGettime(int clockId) {
-        enter(Sysno.CLOCK_GETTIME);
-        try {
-            return switch (clockId) {
-                case Clocks.CLOCK_REALTIME, Clocks.CLOCK_REALTIME_COARSE -> {
-                    var i = kernel.wallClock().instant();
-                    yield i.getEpochSecond() * 1_000_000_000L + i.getNano();
-                }
-                case Clocks.CLOCK_MONOTONIC, Clocks.CLOCK_MONOTONIC_RAW, Clocks.CLOCK_MONOTONIC_COARSE, Clocks.CLOCK_BOOTTIME ->
-                        kernel.clock().nanoTime();
-                case Clocks.CLOCK_PROCESS_CPUTIME_ID, Clocks.CLOCK_THREAD_CPUTIME_ID -> kernel.cpuNanos();
-                default -> throw Errno.EINVAL.exception("clock " + clockId);
-            };
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.CLOCK_GETTIME, clockId, 0, 0);
     }
 
     @Override
     public void nanosleep(long nanos) {
-        enter(Sysno.NANOSLEEP);
-        try {
-            if (nanos < 0) {
-                throw Errno.EINVAL.exception("negative duration " + nanos);
-            }
-            WaitClock clock = caller.clock();
-            Waiter w = caller.waiter();
-            long deadline = clock.deadlineAfter(nanos);
-            for (;;) {
-                w.reset();
-                if (signals.interruptPending()) {
-                    throw Errno.EINTR.exception("nanosleep interrupted");
-                }
-                if (!w.await(clock, deadline)) {
-                    return;
-                }
-            }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.NANOSLEEP, nanos, 0, 0);
     }
 
     // ================================================================================ files
 
-    /** EFAULT for a null path (a NULL pointer), EINVAL for an embedded NUL (the C string would end there). */
-    private static void checkPath(String path) {
-        if (path == null) {
-            throw Errno.EFAULT.exception("null path");
-        }
-        if (path.indexOf('\0') >= 0) {
-            throw Errno.EINVAL.exception("path contains NUL");
-        }
-    }
-
-    /** Whether I/O on {@code f} leaves the enclave (host file systems, sockets). */
-    private boolean host(OpenFile f) {
-        if (f instanceof RegularFile rf) {
-            return kernel.hostDevice(rf.id().dev());
-        }
-        if (f instanceof DirectoryFile d) {
-            return kernel.hostDevice(d.fstat().dev());
-        }
-        return f instanceof SocketFile;
-    }
-
-    private void chargeHost(OpenFile f, long bytes) {
-        if (host(f)) {
-            ctx.ocall(bytes);
-        }
-    }
-
-    private ByteBuffer scratch(long n) {
-        int want = (int) Math.min(n, CHUNK);
-        if (scratch == null || scratch.capacity() < want) {
-            int cap = Math.max(4096, Integer.highestOneBit(Math.max(1, want - 1)) << 1);
-            scratch = ByteBuffer.allocate(Math.min(cap, CHUNK)).order(ByteOrder.LITTLE_ENDIAN);
-        }
-        scratch.clear().limit(want);
-        return scratch;
-    }
-
     @Override
     public int open(String path, int flags, int mode) {
-        return openat(io.jocclum.api.OpenFlags.AT_FDCWD, path, flags, mode, Sysno.OPEN);
+        return (int) call(Sysno.OPEN, path, OpenFlags.AT_FDCWD, flags, mode);
     }
 
     @Override
     public int openat(int dirfd, String path, int flags, int mode) {
-        return openat(dirfd, path, flags, mode, Sysno.OPENAT);
-    }
-
-    private int openat(int dirfd, String path, int flags, int mode, Sysno s) {
-        enter(s);
-        try {
-            checkPath(path);
-            int fd = kernel.vfs().openat(caller, dirfd, path, flags, mode);
-            OpenFile f = files.getOrNull(fd);
-            if (f != null) {
-                chargeHost(f, 0);
-            }
-            return fd;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.OPENAT, path, dirfd, flags, mode);
     }
 
     @Override
     public void close(int fd) {
-        enter(Sysno.CLOSE);
-        try {
-            FileCalls.close(caller, fd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.CLOSE, fd, 0, 0);
     }
 
     @Override
     public long read(int fd, long buf, long count) {
-        enter(Sysno.READ);
-        try {
-            return input(fd, buf, count, -1, false);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.READ, fd, buf, count);
     }
 
     @Override
     public long pread(int fd, long buf, long count, long offset) {
-        enter(Sysno.PREAD64);
-        try {
-            return input(fd, buf, count, offset, true);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
-    }
-
-    /** read/pread: chunks from the file into guest memory; regular files are read until short. */
-    private long input(int fd, long buf, long count, long offset, boolean positional) {
-        OpenFile f = files.get(fd);
-        if (count < 0) {
-            throw Errno.EINVAL.exception("negative count " + count);
-        }
-        long want = Math.min(count, MAX_RW_COUNT);
-        boolean loop = f instanceof RegularFile;
-        long total = 0;
-        for (;;) {
-            long room = want - total;
-            if (!loop) {
-                // a stream (pipe, socket, device) cannot give bytes back: take only what the buffer can hold
-                room = kmem.accessiblePrefix(buf + total, room, true);
-                if (room == 0) {
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf + total) + " is not writable");
-                }
-            }
-            ByteBuffer b = scratch(room);
-            int chunk = b.remaining();
-            int n;
-            try {
-                n = positional ? FileCalls.pread(caller, fd, b, offset + total) : FileCalls.read(caller, fd, b);
-            } catch (ErrnoException e) {
-                if (total > 0 && e.errno() != Errno.EBADF) {
-                    return total;
-                }
-                if (restarting(e)) {
-                    restartOrEintr();
-                    continue;
-                }
-                throw e;
-            }
-            chargeHost(f, n);
-            if (n > 0) {
-                b.flip();
-                int copied = copyOut(buf + total, b);
-                if (copied < n) {
-                    // copy_to_user stopped at an inaccessible page: read(2) returns the bytes copied
-                    // (EFAULT when none), and a regular file's position advances by those only
-                    if (!positional && f instanceof RegularFile) {
-                        FileCalls.lseek(caller, fd, copied - n, io.jocclum.api.Seek.SEEK_CUR);
-                    }
-                    total += copied;
-                    if (total == 0) {
-                        throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
-                    }
-                    return total;
-                }
-            }
-            total += n;
-            if (n < chunk || n == 0 || !loop || total >= want) {
-                return total;
-            }
-        }
-    }
-
-    /**
-     * Copies {@code src} (position to limit) to guest memory at {@code addr}; returns the bytes
-     * copied, fewer than asked when a page cannot be written (the pages before it are written,
-     * as copy_to_user does).
-     */
-    private int copyOut(long addr, ByteBuffer src) {
-        int n = src.remaining();
-        int start = src.position();
-        try {
-            kmem.write(addr, src);
-            return n;
-        } catch (ErrnoException e) {
-            if (e.errno() != Errno.EFAULT) {
-                throw e;
-            }
-        }
-        int done = 0;
-        while (done < n) {
-            int len = (int) Math.min(n - done, 4096 - ((addr + done) & 4095));
-            try {
-                kmem.write(addr + done, src.duplicate().limit(start + done + len).position(start + done));
-            } catch (ErrnoException e) {
-                if (e.errno() != Errno.EFAULT) {
-                    throw e;
-                }
-                break;
-            }
-            done += len;
-        }
-        return done;
-    }
-
-    /**
-     * Fills {@code dst} (position to limit) from guest memory at {@code addr} and leaves its
-     * position after the bytes read; fewer than asked when a page cannot be read (copy_from_user).
-     */
-    private int copyIn(long addr, ByteBuffer dst) {
-        int n = dst.remaining();
-        int start = dst.position();
-        try {
-            kmem.read(addr, dst);
-            return n;
-        } catch (ErrnoException e) {
-            if (e.errno() != Errno.EFAULT) {
-                throw e;
-            }
-        }
-        int done = 0;
-        while (done < n) {
-            int len = (int) Math.min(n - done, 4096 - ((addr + done) & 4095));
-            try {
-                kmem.read(addr + done, dst.duplicate().limit(start + done + len).position(start + done));
-            } catch (ErrnoException e) {
-                if (e.errno() != Errno.EFAULT) {
-                    throw e;
-                }
-                break;
-            }
-            done += len;
-        }
-        dst.limit(start + n).position(start + done);
-        return done;
+        return call(Sysno.PREAD64, null, fd, buf, count, offset, 0, 0);
     }
 
     @Override
     public long write(int fd, long buf, long count) {
-        enter(Sysno.WRITE);
-        try {
-            return output(fd, buf, count, -1, false);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.WRITE, fd, buf, count);
     }
 
     @Override
     public long pwrite(int fd, long buf, long count, long offset) {
-        enter(Sysno.PWRITE64);
-        try {
-            return output(fd, buf, count, offset, true);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
-    }
-
-    /** write/pwrite: chunks from guest memory to the file, until done or a short write. */
-    private long output(int fd, long buf, long count, long offset, boolean positional) {
-        OpenFile f = files.get(fd);
-        if (count < 0) {
-            throw Errno.EINVAL.exception("negative count " + count);
-        }
-        long want = Math.min(count, MAX_RW_COUNT);
-        if (f.discardsWrites()) {
-            // write_null: the access checks, then the count, the buffer never read
-            ByteBuffer none = ByteBuffer.allocate(0);
-            if (positional) {
-                FileCalls.pwrite(caller, fd, none, offset);
-            } else {
-                FileCalls.write(caller, fd, none);
-            }
-            return want;
-        }
-        long total = 0;
-        for (;;) {
-            ByteBuffer b = scratch(want - total);
-            int len = b.remaining();
-            boolean faulted = false;
-            if (len > 0) {
-                int got = copyIn(buf + total, b);
-                if (got == 0) {
-                    // copy_from_user failed at once: what was written so far, or EFAULT
-                    if (total > 0) {
-                        return total;
-                    }
-                    throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not readable");
-                }
-                // a fault after some bytes: write(2) writes those and returns a short count
-                faulted = got < len;
-                len = got;
-                b.flip();
-            }
-            int n;
-            try {
-                n = positional ? FileCalls.pwrite(caller, fd, b, offset + total) : FileCalls.write(caller, fd, b);
-            } catch (ErrnoException e) {
-                if (total > 0 && e.errno() != Errno.EBADF) {
-                    return total;
-                }
-                if (restarting(e)) {
-                    restartOrEintr();
-                    continue;
-                }
-                throw e;
-            }
-            chargeHost(f, n);
-            total += n;
-            if (n < len || faulted || total >= want) {
-                return total;
-            }
-        }
+        return call(Sysno.PWRITE64, null, fd, buf, count, offset, 0, 0);
     }
 
     @Override
     public long lseek(int fd, long offset, int whence) {
-        enter(Sysno.LSEEK);
-        try {
-            return FileCalls.lseek(caller, fd, offset, whence);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.LSEEK, fd, offset, whence);
     }
 
     @Override
     public Stat fstat(int fd) {
-        enter(Sysno.FSTAT);
-        try {
-            return FileCalls.fstat(caller, fd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (Stat) get(Sysno.FSTAT, null, fd, 0);
     }
 
     @Override
     public Stat stat(String path) {
-        enter(Sysno.STAT);
-        try {
-            checkPath(path);
-            Stat s = kernel.vfs().stat(caller, path);
-            if (kernel.hostDevice(s.dev())) {
-                ctx.ocall(0);
-            }
-            return s;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (Stat) get(Sysno.STAT, path, 0, 0);
     }
 
     @Override
     public Stat lstat(String path) {
-        enter(Sysno.LSTAT);
-        try {
-            checkPath(path);
-            Stat s = kernel.vfs().lstat(caller, path);
-            if (kernel.hostDevice(s.dev())) {
-                ctx.ocall(0);
-            }
-            return s;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (Stat) get(Sysno.LSTAT, path, 0, 0);
     }
 
     @Override
     public void ftruncate(int fd, long length) {
-        enter(Sysno.FTRUNCATE);
-        try {
-            FileCalls.ftruncate(caller, fd, length);
-            chargeHost(files.get(fd), 0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.FTRUNCATE, fd, length, 0);
     }
 
     @Override
     public void fsync(int fd) {
-        enter(Sysno.FSYNC);
-        try {
-            OpenFile f = files.get(fd);
-            if (f instanceof RegularFile rf) {
-                vm.syncFile(rf.id());
-                chargeHost(f, 0);
-            } else if (!(f instanceof DirectoryFile)) {
-                throw Errno.EINVAL.exception(f + " does not support fsync");
-            }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.FSYNC, fd, 0, 0);
     }
 
     @Override
     public void unlink(String path) {
-        enter(Sysno.UNLINK);
-        try {
-            checkPath(path);
-            kernel.vfs().unlink(caller, path);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.UNLINK, path, 0, 0, 0);
     }
 
     @Override
     public void mkdir(String path, int mode) {
-        enter(Sysno.MKDIR);
-        try {
-            checkPath(path);
-            kernel.vfs().mkdir(caller, path, mode);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.MKDIR, path, mode, 0, 0);
     }
 
     @Override
     public void rmdir(String path) {
-        enter(Sysno.RMDIR);
-        try {
-            checkPath(path);
-            kernel.vfs().rmdir(caller, path);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.RMDIR, path, 0, 0, 0);
     }
 
     @Override
     public void chdir(String path) {
-        enter(Sysno.CHDIR);
-        try {
-            checkPath(path);
-            kernel.vfs().chdir(caller, path);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.CHDIR, path, 0, 0, 0);
     }
 
     @Override
     public String getcwd() {
-        enter(Sysno.GETCWD);
-        try {
-            return kernel.vfs().getcwd(caller);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (String) get(Sysno.GETCWD, null, 0, 0);
     }
 
     @Override
     public int dup(int fd) {
-        enter(Sysno.DUP);
-        try {
-            return FileCalls.dup(caller, fd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.DUP, fd, 0, 0);
     }
 
     @Override
     public int dup2(int oldFd, int newFd) {
-        enter(Sysno.DUP2);
-        try {
-            return FileCalls.dup2(caller, oldFd, newFd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.DUP2, oldFd, newFd, 0);
     }
 
     @Override
     public int dup3(int oldFd, int newFd, int flags) {
-        enter(Sysno.DUP3);
-        try {
-            return FileCalls.dup3(caller, oldFd, newFd, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.DUP3, oldFd, newFd, flags);
     }
 
     @Override
     public long fcntl(int fd, int cmd, long arg) {
-        enter(Sysno.FCNTL);
-        try {
-            return FileCalls.fcntl(caller, fd, cmd, arg);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.FCNTL, fd, cmd, arg);
     }
 
     @Override
     public int ioctl(int fd, int cmd, long argAddr) {
-        enter(Sysno.IOCTL);
-        try {
-            files.get(fd);
-            ByteBuffer arg = null;
-            boolean in = cmd == Ioctls.FIONBIO;
-            boolean none = cmd == Ioctls.FIOCLEX || cmd == Ioctls.FIONCLEX;
-            if (argAddr != 0 && !none) {
-                arg = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-                if (in) {
-                    arg.putInt(0, kmem.readInt(argAddr));
-                }
-            }
-            int r = FileCalls.ioctl(caller, fd, cmd, arg);
-            if (arg != null && !in) {
-                kmem.writeInt(argAddr, arg.getInt(0));
-            }
-            return r;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.IOCTL, fd, cmd, argAddr);
     }
 
     @Override
     public long getdents64(int fd, long buf, long count) {
-        enter(Sysno.GETDENTS64);
-        try {
-            OpenFile f = files.get(fd);
-            if (count < 0) {
-                throw Errno.EINVAL.exception("negative count");
-            }
-            ByteBuffer b = scratch(count);
-            int n = FileCalls.getdents64(caller, fd, b);
-            chargeHost(f, n);
-            if (n > 0) {
-                ByteBuffer out = b.duplicate();
-                out.position(0).limit(n);
-                kmem.write(buf, out);
-            }
-            return n;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.GETDENTS64, fd, buf, count);
     }
 
     @Override
     public int[] pipe2(int flags) {
-        enter(Sysno.PIPE2);
-        try {
-            return kernel.pipes().pipe2(caller, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int[]) get(Sysno.PIPE2, null, flags, 0);
     }
 
     @Override
     public int eventfd(int initval, int flags) {
-        enter(Sysno.EVENTFD2);
-        try {
-            return kernel.eventfds().eventfd2(caller, initval, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.EVENTFD2, initval, flags, 0);
     }
 
     // ================================================================================ events
 
     @Override
     public int epollCreate1(int flags) {
-        enter(Sysno.EPOLL_CREATE1);
-        try {
-            return kernel.epolls().epollCreate1(caller, flags);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.EPOLL_CREATE1, flags, 0, 0);
     }
 
     @Override
     public void epollCtl(int epfd, int op, int fd, EpollEvent event) {
-        enter(Sysno.EPOLL_CTL);
-        try {
-            kernel.epolls().epollCtl(caller, epfd, op, fd, event);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.EPOLL_CTL, event, epfd, op, fd);
     }
 
     @Override
     public int epollWait(int epfd, long events, int maxevents, int timeoutMs) {
-        enter(Sysno.EPOLL_WAIT);
-        try {
-            return epoll(epfd, events, maxevents, timeoutMs, 0, false);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.EPOLL_WAIT, null, epfd, events, maxevents, timeoutMs, 0, 0);
     }
 
     @Override
     public int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmask) {
-        enter(Sysno.EPOLL_PWAIT);
-        try {
-            return epoll(epfd, events, maxevents, timeoutMs, sigmask, true);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
-    }
-
-    private int epoll(int epfd, long events, int maxevents, int timeoutMs, long sigmask, boolean masked) {
-        if (maxevents <= 0 || maxevents > EpollCalls.EP_MAX_EVENTS) {
-            throw Errno.EINVAL.exception("maxevents " + maxevents);
-        }
-        int batch = Math.min(maxevents, EPOLL_BATCH);
-        ByteBuffer b = scratch((long) batch * Epoll.EVENT_SIZE);
-        EpollEventBuffer sink = new EpollEventBuffer(b);
-        int n = masked ? kernel.epolls().epollPwait(caller, epfd, sink, batch, timeoutMs, sigmask)
-                : kernel.epolls().epollWait(caller, epfd, sink, batch, timeoutMs);
-        if (n > 0) {
-            ByteBuffer out = b.duplicate();
-            out.position(0).limit(n * Epoll.EVENT_SIZE);
-            kmem.write(events, out);
-        }
-        return n;
+        return (int) call(Sysno.EPOLL_PWAIT, null, epfd, events, maxevents, timeoutMs, sigmask, 0);
     }
 
     @Override
     public int poll(long fds, int nfds, int timeoutMs) {
-        enter(Sysno.POLL);
-        try {
-            if (nfds < 0 || nfds > files.limit()) {
-                throw Errno.EINVAL.exception("nfds " + Integer.toUnsignedString(nfds) + " above RLIMIT_NOFILE " + files.limit());
-            }
-            int[] fd = new int[nfds];
-            int[] ev = new int[nfds];
-            int[] rev = new int[nfds];
-            if (nfds > 0) {
-                byte[] raw = new byte[nfds * Poll.POLLFD_SIZE];
-                kmem.read(fds, raw, 0, raw.length);
-                ByteBuffer r = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-                for (int i = 0; i < nfds; i++) {
-                    fd[i] = r.getInt(i * Poll.POLLFD_SIZE);
-                    ev[i] = r.getShort(i * Poll.POLLFD_SIZE + 4) & 0xFFFF;
-                }
-            }
-            int n = PollCalls.poll(caller, nfds, fd, ev, rev, timeoutMs);
-            for (int i = 0; i < nfds; i++) {
-                long at = fds + (long) i * Poll.POLLFD_SIZE + 6;
-                kmem.writeByte(at, (byte) rev[i]);
-                kmem.writeByte(at + 1, (byte) (rev[i] >>> 8));
-            }
-            return n;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.POLL, fds, nfds, timeoutMs);
     }
 
     @Override
     public int select(int nfds, long readfds, long writefds, long exceptfds, long timeoutMicros) {
-        enter(Sysno.SELECT);
-        try {
-            if (nfds < 0) {
-                throw Errno.EINVAL.exception("nfds " + nfds);
-            }
-            if (timeoutMicros < -1) {
-                throw Errno.EINVAL.exception("negative timeout " + timeoutMicros);
-            }
-            int n = Math.min(nfds, files.capacity());
-            int words = (n + 63) / 64;
-            long[] r = readSet(readfds, words);
-            long[] w = readSet(writefds, words);
-            long[] x = readSet(exceptfds, words);
-            long timeoutNanos = timeoutMicros < 0 ? -1 : timeoutMicros > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : timeoutMicros * 1000;
-            SelectResult res = PollCalls.select(caller, n, r, w, x, timeoutNanos);
-            writeSet(readfds, r);
-            writeSet(writefds, w);
-            writeSet(exceptfds, x);
-            return res.ready();
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
-    }
-
-    private long[] readSet(long addr, int words) {
-        if (addr == 0) {
-            return null;
-        }
-        long[] set = new long[words];
-        for (int i = 0; i < words; i++) {
-            set[i] = kmem.readLong(addr + 8L * i);
-        }
-        return set;
-    }
-
-    private void writeSet(long addr, long[] set) {
-        if (addr == 0) {
-            return;
-        }
-        for (int i = 0; i < set.length; i++) {
-            kmem.writeLong(addr + 8L * i, set[i]);
-        }
+        return (int) call(Sysno.SELECT, null, nfds, readfds, writefds, exceptfds, timeoutMicros, 0);
     }
 
     // ================================================================================ sockets
 
     @Override
     public int socket(int domain, int type, int protocol) {
-        enter(Sysno.SOCKET);
-        try {
-            int fd = kernel.sockets().socket(caller, domain, type, protocol);
-            ctx.ocall(0);
-            return fd;
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.SOCKET, domain, type, protocol);
     }
 
     @Override
     public void bind(int fd, SockAddrIn addr) {
-        enter(Sysno.BIND);
-        try {
-            if (addr == null) {
-                throw Errno.EFAULT.exception("null address");
-            }
-            kernel.sockets().bind(caller, fd, addr);
-            ctx.ocall(0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.BIND, addr, fd, 0, 0);
     }
 
     @Override
     public void listen(int fd, int backlog) {
-        enter(Sysno.LISTEN);
-        try {
-            kernel.sockets().listen(caller, fd, backlog);
-            ctx.ocall(0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.LISTEN, fd, backlog, 0);
     }
 
     @Override
     public int accept(int fd) {
-        return accept4(fd, 0, Sysno.ACCEPT);
+        return (int) call(Sysno.ACCEPT, fd, 0, 0);
     }
 
     @Override
     public int accept4(int fd, int flags) {
-        return accept4(fd, flags, Sysno.ACCEPT4);
-    }
-
-    private int accept4(int fd, int flags, Sysno s) {
-        enter(s);
-        try {
-            for (;;) {
-                try {
-                    int r = kernel.sockets().accept4(caller, fd, flags).fd();
-                    ctx.ocall(0);
-                    return r;
-                } catch (ErrnoException e) {
-                    if (!restarting(e)) {
-                        throw e;
-                    }
-                    restartOrEintr();
-                }
-            }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.ACCEPT4, fd, flags, 0);
     }
 
     @Override
     public void connect(int fd, SockAddrIn addr) {
-        enter(Sysno.CONNECT);
-        try {
-            if (addr == null) {
-                throw Errno.EFAULT.exception("null address");
-            }
-            // a connect interrupted by a signal is not restarted: the connection goes on (EINTR, then EALREADY)
-            kernel.sockets().connect(caller, fd, addr);
-            ctx.ocall(0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.CONNECT, addr, fd, 0, 0);
     }
 
     @Override
     public long send(int fd, long buf, long len, int flags) {
-        return sendto(fd, buf, len, flags, null, Sysno.SENDTO);
+        return call(Sysno.SENDTO, null, fd, buf, len, flags, 0, 0);
     }
 
+    /** The destination is not used: the socket is a connected TCP socket (Linux ignores it there). */
     @Override
     public long sendto(int fd, long buf, long len, int flags, SockAddrIn dest) {
-        return sendto(fd, buf, len, flags, dest, Sysno.SENDTO);
-    }
-
-    private long sendto(int fd, long buf, long len, int flags, SockAddrIn dest, Sysno s) {
-        enter(s);
-        try {
-            files.get(fd);
-            if (len < 0) {
-                throw Errno.EINVAL.exception("negative length");
-            }
-            long want = Math.min(len, MAX_RW_COUNT);
-            long total = 0;
-            for (;;) {
-                ByteBuffer b = scratch(want - total);
-                int chunk = b.remaining();
-                if (chunk > 0) {
-                    kmem.read(buf + total, b);
-                    b.flip();
-                }
-                int n;
-                try {
-                    n = kernel.sockets().send(caller, fd, b, flags);
-                } catch (ErrnoException e) {
-                    if (total > 0 && e.errno() != Errno.EBADF) {
-                        return total;
-                    }
-                    if (restarting(e)) {
-                        restartOrEintr();
-                        continue;
-                    }
-                    throw e;
-                }
-                ctx.ocall(n);
-                total += n;
-                if (n < chunk || total >= want) {
-                    return total;
-                }
-            }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.SENDTO, null, fd, buf, len, flags, 0, 0);
     }
 
     @Override
     public long recv(int fd, long buf, long len, int flags) {
-        return recvfrom(fd, buf, len, flags);
+        return call(Sysno.RECVFROM, null, fd, buf, len, flags, 0, 0);
     }
 
     @Override
     public long recvfrom(int fd, long buf, long len, int flags) {
-        enter(Sysno.RECVFROM);
-        try {
-            files.get(fd);
-            if (len < 0) {
-                throw Errno.EINVAL.exception("negative length");
-            }
-            // a socket cannot take bytes back: receive only what the buffer can hold (EFAULT when nothing)
-            long room = len == 0 ? 0 : kmem.accessiblePrefix(buf, Math.min(len, MAX_RW_COUNT), true);
-            if (len > 0 && room == 0) {
-                throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(buf) + " is not writable");
-            }
-            for (;;) {
-                ByteBuffer b = scratch(room);
-                int n;
-                try {
-                    n = kernel.sockets().recv(caller, fd, b, flags);
-                } catch (ErrnoException e) {
-                    if (!restarting(e)) {
-                        throw e;
-                    }
-                    restartOrEintr();
-                    continue;
-                }
-                ctx.ocall(n);
-                if (n > 0) {
-                    b.flip();
-                    kmem.write(buf, b);
-                }
-                return n;
-            }
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return call(Sysno.RECVFROM, null, fd, buf, len, flags, 0, 0);
     }
 
     @Override
     public void shutdown(int fd, int how) {
-        enter(Sysno.SHUTDOWN);
-        try {
-            kernel.sockets().shutdown(caller, fd, how);
-            ctx.ocall(0);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.SHUTDOWN, fd, how, 0);
     }
 
     @Override
     public void setsockopt(int fd, int level, int name, int value) {
-        enter(Sysno.SETSOCKOPT);
-        try {
-            kernel.sockets().setsockopt(caller, fd, level, name, value);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        call(Sysno.SETSOCKOPT, null, fd, level, name, value, 0, 0);
     }
 
     @Override
     public int getsockopt(int fd, int level, int name) {
-        enter(Sysno.GETSOCKOPT);
-        try {
-            return kernel.sockets().getsockopt(caller, fd, level, name);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
-        }
+        return (int) call(Sysno.GETSOCKOPT, fd, level, name);
     }
 
     @Override
     public SockAddrIn getsockname(int fd) {
-        enter(Sysno.GETSOCKNAME);
+        return (SockAddrIn) get(Sysno.GETSOCKNAME, null, fd, 0);
+    }
+
+    @Override
+    public SockAddrIn getpeername(int fd) {
+        return (SockAddrIn) get(Sysno.GETPEERNAME, null, fd, 0);
+    }
+
+    // ================================================================================ the call wrapper
+
+    /**
+     * The one system-call wrapper. Counts the call and stops at the boundary ({@link #enter});
+     * runs it ({@link #dispatch}); when a signal interrupted it (ERESTARTSYS), delivers and
+     * restarts it or fails with EINTR as {@link Sysno#restart()} says; maps any other failure to
+     * what a guest may see ({@link #fail}); and stops at the boundary again on return, whatever
+     * happened.
+     *
+     * @param o      the call's object argument, or null
+     * @param a0..a5 its integer arguments in order, unused ones 0
+     */
+    private long call(Sysno s, Object o, long a0, long a1, long a2, long a3, long a4, long a5) {
+        enter(s);
         try {
-            return kernel.sockets().getsockname(caller, fd);
+            for (;;) {
+                try {
+                    return dispatch(s, o, a0, a1, a2, a3, a4, a5);
+                } catch (ErrnoException e) {
+                    if (e.errno() != Errno.ERESTARTSYS || s.restart() == Sysno.Restart.NEVER) {
+                        throw e;
+                    }
+                    delivery.restartOrEintr(s.restart() == Sysno.Restart.ALWAYS);
+                }
+            }
         } catch (RuntimeException e) {
             throw fail(e);
         } finally {
@@ -1687,16 +637,163 @@ public final class SyscallFacade implements Syscalls {
         }
     }
 
-    @Override
-    public SockAddrIn getpeername(int fd) {
-        enter(Sysno.GETPEERNAME);
-        try {
-            return kernel.sockets().getpeername(caller, fd);
-        } catch (RuntimeException e) {
-            throw fail(e);
-        } finally {
-            leave();
+    /** A call with at most three integer arguments. */
+    private long call(Sysno s, long a0, long a1, long a2) {
+        return call(s, null, a0, a1, a2, 0, 0, 0);
+    }
+
+    /** A call with an object argument and at most three integer ones. */
+    private long call(Sysno s, Object o, long a0, long a1, long a2) {
+        return call(s, o, a0, a1, a2, 0, 0, 0);
+    }
+
+    /** A call whose result is an object: it comes back through an {@link ObjectCall}. */
+    private Object get(Sysno s, Object o, long a0, long a1) {
+        ObjectCall c = new ObjectCall(o);
+        call(s, c, a0, a1, 0, 0, 0, 0);
+        return c.result;
+    }
+
+    /** The object slot of a call whose result is an object: its object argument in, its result out. */
+    private static final class ObjectCall {
+        final Object arg;
+        Object result;
+
+        ObjectCall(Object arg) {
+            this.arg = arg;
         }
+    }
+
+    /** Stores a call's object result; the call itself returns 0. */
+    private static long result(Object call, Object value) {
+        ((ObjectCall) call).result = value;
+        return 0;
+    }
+
+    private static Object arg(Object call) {
+        return ((ObjectCall) call).arg;
+    }
+
+    private void enter(Sysno s) {
+        counters.increment(s);
+        tick(SYSCALL_TICKS);
+        if (delivery.attention()) {
+            delivery.boundary();
+        }
+    }
+
+    private void leave() {
+        if (delivery.attention()) {
+            delivery.boundary();
+        }
+    }
+
+    /**
+     * Maps a failure from below to what the guest may see; always throws. An ERESTARTSYS that
+     * was not restarted becomes EINTR, a guest fault kills the process, anything but an errno is
+     * an internal error of the kernel, recorded, and EIO for the guest.
+     */
+    private RuntimeException fail(RuntimeException e) {
+        if (e instanceof ErrnoException ee) {
+            if (ee.errno() == Errno.ERESTARTSYS) {
+                throw Errno.EINTR.exception("interrupted by a signal");
+            }
+            throw ee;
+        }
+        if (e instanceof GuestFault f) {
+            throw fault(f);
+        }
+        kernel.internalError(e);
+        throw Errno.EIO.exception("internal LibOS error: " + e);
+    }
+
+    // ================================================================================ the dispatch table
+
+    /**
+     * Runs one call: its subsystem's entry point, with the arguments where its entry point above
+     * put them. Returns the call's result, 0 for calls without one; an object result goes into
+     * the {@link ObjectCall}.
+     */
+    private long dispatch(Sysno s, Object o, long a0, long a1, long a2, long a3, long a4, long a5) {
+        long r = 0;
+        switch (s) {
+            case MMAP -> r = memory.mmap(a0, a1, (int) a2, (int) a3, (int) a4, a5);
+            case MUNMAP -> memory.munmap(a0, a1);
+            case MPROTECT -> memory.mprotect(a0, a1, (int) a2);
+            case MREMAP -> r = memory.mremap(a0, a1, a2, (int) a3, a4);
+            case BRK -> r = memory.brk(a0);
+            case MSYNC -> memory.msync(a0, a1, (int) a2);
+            case MADVISE -> memory.madvise(a0, a1, (int) a2);
+
+            case GETPID -> r = process.pid();
+            case GETPPID -> r = ProcessCalls.getppid(thread);
+            case GETTID -> r = thread.tid();
+            case POSIX_SPAWN -> {
+                Spawn p = (Spawn) o;
+                r = ProcessCalls.posixSpawn(thread, p.path(), p.actions(), p.argv(), p.envp());
+            }
+            case WAIT4 -> r = o instanceof ObjectCall ? result(o, kernel.wait4(thread, (int) a0, (int) a1))
+                    : ProcessCalls.wait4(thread, copy, (int) a0, a1, (int) a2);
+            case KILL -> kernel.kill(process, (int) a0, (int) a1);
+            case RT_SIGACTION -> r = result(o, process.sighand().set((int) a0, (SigAction) arg(o)));
+            case RT_SIGPROCMASK -> r = signals.setMask((int) a0, a1);
+            case RT_SIGPENDING -> r = signals.sigpending();
+            case CLONE -> r = ProcessCalls.threadCreate(thread, (ThreadFunction) o);
+            case THREAD_JOIN -> r = kernel.joinThread(thread, (int) a0);
+            case SCHED_YIELD -> Thread.yield();
+            case CLOCK_GETTIME -> r = ProcessCalls.clockGettime(kernel, (int) a0);
+            case NANOSLEEP -> ProcessCalls.nanosleep(caller, a0);
+
+            case OPEN, OPENAT -> r = PathCalls.openat(kernel.vfs(), caller, host, (int) a0, (String) o, (int) a1, (int) a2);
+            case CLOSE -> FileCalls.close(caller, (int) a0);
+            case READ -> r = ReadWriteCalls.read(caller, copy, host, (int) a0, a1, a2);
+            case WRITE -> r = ReadWriteCalls.write(caller, copy, host, (int) a0, a1, a2);
+            case PREAD64 -> r = ReadWriteCalls.pread(caller, copy, host, (int) a0, a1, a2, a3);
+            case PWRITE64 -> r = ReadWriteCalls.pwrite(caller, copy, host, (int) a0, a1, a2, a3);
+            case LSEEK -> r = FileCalls.lseek(caller, (int) a0, a1, (int) a2);
+            case FSTAT -> r = result(o, FileCalls.fstat(caller, (int) a0));
+            case STAT -> r = result(o, PathCalls.stat(kernel.vfs(), caller, host, (String) arg(o)));
+            case LSTAT -> r = result(o, PathCalls.lstat(kernel.vfs(), caller, host, (String) arg(o)));
+            case FTRUNCATE -> FileCalls.ftruncate(caller, host, (int) a0, a1);
+            case FSYNC -> FileCalls.fsync(caller, host, vm, (int) a0);
+            case UNLINK -> PathCalls.unlink(kernel.vfs(), caller, (String) o);
+            case MKDIR -> PathCalls.mkdir(kernel.vfs(), caller, (String) o, (int) a0);
+            case RMDIR -> PathCalls.rmdir(kernel.vfs(), caller, (String) o);
+            case CHDIR -> PathCalls.chdir(kernel.vfs(), caller, (String) o);
+            case GETCWD -> r = result(o, kernel.vfs().getcwd(caller));
+            case DUP -> r = FileCalls.dup(caller, (int) a0);
+            case DUP2 -> r = FileCalls.dup2(caller, (int) a0, (int) a1);
+            case DUP3 -> r = FileCalls.dup3(caller, (int) a0, (int) a1, (int) a2);
+            case FCNTL -> r = FileCalls.fcntl(caller, (int) a0, (int) a1, a2);
+            case IOCTL -> r = FileCalls.ioctl(caller, copy, (int) a0, (int) a1, a2);
+            case GETDENTS64 -> r = ReadWriteCalls.getdents64(caller, copy, host, (int) a0, a1, a2);
+            case PIPE2 -> r = result(o, files.pipes().pipe2(caller, (int) a0));
+            case EVENTFD2 -> r = files.eventfds().eventfd2(caller, (int) a0, (int) a1);
+
+            case EPOLL_CREATE1 -> r = files.epolls().epollCreate1(caller, (int) a0);
+            case EPOLL_CTL -> files.epolls().epollCtl(caller, (int) a0, (int) a1, (int) a2, (EpollEvent) o);
+            case EPOLL_WAIT -> r = files.epolls().epollWait(caller, copy, (int) a0, a1, (int) a2, (int) a3);
+            case EPOLL_PWAIT -> r = files.epolls().epollPwait(caller, copy, (int) a0, a1, (int) a2, (int) a3, a4);
+            case POLL -> r = PollCalls.poll(caller, copy, a0, (int) a1, (int) a2);
+            case SELECT -> r = PollCalls.select(caller, copy, (int) a0, a1, a2, a3, a4);
+
+            case SOCKET -> r = GuestSocketCalls.socket(files.sockets(), caller, host, (int) a0, (int) a1, (int) a2);
+            case BIND -> GuestSocketCalls.bind(files.sockets(), caller, host, (int) a0, (SockAddrIn) o);
+            case LISTEN -> GuestSocketCalls.listen(files.sockets(), caller, host, (int) a0, (int) a1);
+            case ACCEPT, ACCEPT4 -> r = GuestSocketCalls.accept4(files.sockets(), caller, host, (int) a0, (int) a1);
+            case CONNECT -> GuestSocketCalls.connect(files.sockets(), caller, host, (int) a0, (SockAddrIn) o);
+            case SENDTO -> r = GuestSocketCalls.send(files.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
+            case RECVFROM -> r = GuestSocketCalls.recv(files.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
+            case SHUTDOWN -> GuestSocketCalls.shutdown(files.sockets(), caller, host, (int) a0, (int) a1);
+            case SETSOCKOPT -> files.sockets().setsockopt(caller, (int) a0, (int) a1, (int) a2, (int) a3);
+            case GETSOCKOPT -> r = files.sockets().getsockopt(caller, (int) a0, (int) a1, (int) a2);
+            case GETSOCKNAME -> r = result(o, files.sockets().getsockname(caller, (int) a0));
+            case GETPEERNAME -> r = result(o, files.sockets().getpeername(caller, (int) a0));
+
+            case EXIT, EXIT_GROUP -> throw new IllegalStateException(s.linuxName() + " ends the thread and is not dispatched");
+            default -> throw new IllegalStateException("no dispatch entry for " + s.linuxName());
+        }
+        return r;
     }
 
     @Override

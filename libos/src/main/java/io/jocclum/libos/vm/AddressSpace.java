@@ -39,28 +39,28 @@ final class AddressSpace {
         }
     }
 
-    private FreeSpace free(Region r) {
-        return r == Region.RESERVED ? reservedFree : regionFree;
+    private FreeSpace free(UserMemoryKind r) {
+        return r == UserMemoryKind.RESERVED ? reservedFree : regionFree;
     }
 
-    private long lo(Region r) {
-        return r == Region.RESERVED ? layout.reservedBase() : layout.userRegionBase();
+    private long lo(UserMemoryKind r) {
+        return r == UserMemoryKind.RESERVED ? layout.reservedBase() : layout.userRegionBase();
     }
 
-    private long hi(Region r) {
-        return r == Region.RESERVED ? layout.reservedEnd() : layout.userRegionEnd();
+    private long hi(UserMemoryKind r) {
+        return r == UserMemoryKind.RESERVED ? layout.reservedEnd() : layout.userRegionEnd();
     }
 
     /** True if every page of [start, end) is user space (no gap, nothing outside). */
     boolean isUserSpace(long start, long end) {
-        Region a = layout.regionOf(start);
+        UserMemoryKind a = layout.regionOf(start);
         if (a == null) {
             return false;
         }
         if (end <= hi(a)) {
             return true;
         }
-        Region b = layout.regionOf(hi(a));
+        UserMemoryKind b = layout.regionOf(hi(a));
         return b != null && b != a && end <= hi(b);
     }
 
@@ -68,7 +68,7 @@ final class AddressSpace {
     Chunk allocate(long size, Chunk.Kind kind, int owner, Arena arena) {
         lock.lock();
         try {
-            for (Region r : Region.values()) {
+            for (UserMemoryKind r : UserMemoryKind.values()) {
                 long s = free(r).allocBestFit(size);
                 if (s >= 0) {
                     return index(new Chunk(s, s + size, kind, r, owner, arena));
@@ -84,7 +84,7 @@ final class AddressSpace {
     Chunk allocateBelow(long size, long limit, Chunk.Kind kind, int owner, Arena arena) {
         lock.lock();
         try {
-            for (Region r : Region.values()) {
+            for (UserMemoryKind r : UserMemoryKind.values()) {
                 long s = free(r).allocFirstFitBelow(size, limit);
                 if (s >= 0) {
                     return index(new Chunk(s, s + size, kind, r, owner, arena));
@@ -98,7 +98,7 @@ final class AddressSpace {
 
     /** A new chunk at exactly [start, end) if it is entirely free and in one region; null otherwise. */
     Chunk allocateExact(long start, long end, Chunk.Kind kind, int owner, Arena arena) {
-        Region r = layout.regionOf(start);
+        UserMemoryKind r = layout.regionOf(start);
         if (r == null || end > hi(r)) {
             return null;
         }
@@ -120,7 +120,7 @@ final class AddressSpace {
 
     /** Caller holds lock: takes [start, end) (inside one region's hole) as a new SINGLE chunk of {@code owner}. */
     Chunk takeLocked(long start, long end, int owner) {
-        Region r = layout.regionOf(start);
+        UserMemoryKind r = layout.regionOf(start);
         if (!free(r).allocExact(start, end)) {
             throw new IllegalStateException("range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end) + " is not free");
         }
@@ -129,7 +129,7 @@ final class AddressSpace {
 
     /** Caller holds lock: true if [start, end) lies in one hole. */
     boolean isFreeLocked(long start, long end) {
-        Region r = layout.regionOf(start);
+        UserMemoryKind r = layout.regionOf(start);
         return r != null && end <= hi(r) && free(r).contains(start, end);
     }
 
@@ -172,7 +172,7 @@ final class AddressSpace {
                 }
             }
             for (long[] f : freed) {
-                Region r = layout.regionOf(f[0]);
+                UserMemoryKind r = layout.regionOf(f[0]);
                 lost.freeExcept(free(r), f[0], f[1], lo(r), hi(r));
             }
         } finally {
@@ -230,7 +230,7 @@ final class AddressSpace {
     List<String> checkLocked() {
         List<String> p = new ArrayList<>(reservedFree.check("reserved free space"));
         p.addAll(regionFree.check("user-region free space"));
-        for (Region r : Region.values()) {
+        for (UserMemoryKind r : UserMemoryKind.values()) {
             FreeSpace.Hole prev = null;
             for (FreeSpace.Hole h : free(r).holes()) {
                 if (prev != null && prev.end() == h.start()) {

@@ -21,7 +21,7 @@ final class Chunk {
     final long start;
     final long end;
     final Kind kind;
-    final Region region;
+    final UserMemoryKind region;
     /** Owning pid for SINGLE and HEAP chunks; 0 for MULTI. */
     final int owner;
     /** The arena of a MULTI chunk, null otherwise. */
@@ -32,7 +32,7 @@ final class Chunk {
     /** True once the chunk went back to the global free space. */
     boolean released;
 
-    Chunk(long start, long end, Kind kind, Region region, int owner, Arena arena) {
+    Chunk(long start, long end, Kind kind, UserMemoryKind region, int owner, Arena arena) {
         if (start >= end || ((start | end) & 4095) != 0) {
             throw new IllegalArgumentException("bad chunk range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
         }

@@ -30,7 +30,7 @@ public final class GuestMemory {
     private final ProcessVm vm;
     private final AccessMode mode;
     private final EnclaveContext ctx;
-    private final Epc epc;
+    private final VmEpc epc;
     private final VmConfig config;
     private final VmCounters counters;
 
@@ -347,12 +347,12 @@ public final class GuestMemory {
 
     /** A bulk run: commit what is missing (EDMM user region), mark reserved pages dirty and shared-file pages modified. */
     private void prepareRun(Vma v, long pos, long n, boolean write) {
-        if (epc.edmm && v.region == Region.USER_REGION) {
+        if (epc.edmm && v.region == UserMemoryKind.USER_REGION) {
             long s = pos & ~4095L;
             long e = ProcessVm.pageUp(pos + n);
             if (!epc.tracker.allCommitted(s, e)) {
                 try {
-                    long k = epc.commit(s, e, Epc.epcm(v.region, v.prot));
+                    long k = epc.commit(s, e, VmEpc.epcm(v.region, v.prot));
                     counters.faults.increment();
                     counters.pagesCommittedOnFault.add(k);
                 } catch (EnclaveFault f) {
@@ -361,7 +361,7 @@ public final class GuestMemory {
             }
         }
         if (write) {
-            if (v.region == Region.RESERVED) {
+            if (v.region == UserMemoryKind.RESERVED) {
                 epc.dirty.mark(pos, pos + n);
             }
             if (v.modified != null) {
@@ -390,7 +390,7 @@ public final class GuestMemory {
             return null;
         }
         if (write) {
-            if (v.region == Region.RESERVED) {
+            if (v.region == UserMemoryKind.RESERVED) {
                 long page = address >>> 12;
                 if (page != lastDirtyPage || (address + n - 1) >>> 12 != page) {
                     epc.dirty.mark(address, address + n);
@@ -419,11 +419,11 @@ public final class GuestMemory {
         switch (f.kind()) {
             case PAGE_FAULT -> {
                 long page = f.address() & ~4095L;
-                if (attempt < MAX_RETRIES && epc.edmm && v.region == Region.USER_REGION && page >= v.start && page < v.end) {
+                if (attempt < MAX_RETRIES && epc.edmm && v.region == UserMemoryKind.USER_REGION && page >= v.start && page < v.end) {
                     if (!epc.tracker.isCommitted(page)) {
                         long[] w = v.stream.windowFor(page, v.start, v.end, config.faultWindowInitialPages(), config.faultWindowMaxPages());
                         try {
-                            long k = epc.commit(w[0], w[1], Epc.epcm(v.region, v.prot));
+                            long k = epc.commit(w[0], w[1], VmEpc.epcm(v.region, v.prot));
                             counters.faults.increment();
                             counters.pagesCommittedOnFault.add(k);
                         } catch (EnclaveFault g) {

@@ -225,8 +225,8 @@ final class Placer {
             // a free part may cross from reserved memory into an adjacent user region
             long s = g[0];
             while (s < g[1]) {
-                Region r = as.layout.regionOf(s);
-                long hi = r == Region.RESERVED ? as.layout.reservedEnd() : as.layout.userRegionEnd();
+                UserMemoryKind r = as.layout.regionOf(s);
+                long hi = r == UserMemoryKind.RESERVED ? as.layout.reservedEnd() : as.layout.userRegionEnd();
                 long e = Math.min(g[1], hi);
                 if (!as.isFreeLocked(s, e)) {
                     throw occupied.exception("fixed range 0x" + Long.toHexString(s) + "-0x" + Long.toHexString(e) + " is in use");

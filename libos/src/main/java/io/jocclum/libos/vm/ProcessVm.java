@@ -41,7 +41,7 @@ public final class ProcessVm {
     final int pid;
     final StampedLock lock = new StampedLock();
     private final AddressSpace as;
-    private final Epc epc;
+    private final VmEpc epc;
     private final long trimThreshold;
 
     /** The VMAs (guarded by lock). */
@@ -87,7 +87,7 @@ public final class ProcessVm {
                     if (img.fileSize() > 0) {
                         epc.fillFromFile(c.region, c.start, img.fileSize(), img.content(), img.fileOffset());
                     }
-                    epc.transition(c.region, c.start, c.end, Epc.base(c.region), Epc.epcm(c.region, img.prot() & RWX));
+                    epc.transition(c.region, c.start, c.end, VmEpc.base(c.region), VmEpc.epcm(c.region, img.prot() & RWX));
                 } catch (RuntimeException e) {
                     rollback(List.of(p));
                     throw syscallFailure(e);
@@ -263,22 +263,22 @@ public final class ProcessVm {
      * permissions are applied to the committed pages.
      */
     void materialize(Piece p, int prot, FileBacking fb, boolean eager) {
-        Region r = p.chunk().region;
+        UserMemoryKind r = p.chunk().region;
         if (fb != null || eager) {
             epc.commitEagerly(r, p.start(), p.end());
             if (fb != null) {
                 epc.fillFromFile(r, p.start(), p.end() - p.start(), fb.file(), fb.offset());
             }
         }
-        epc.transition(r, p.start(), p.end(), Epc.base(r), Epc.epcm(r, prot));
+        epc.transition(r, p.start(), p.end(), VmEpc.base(r), VmEpc.epcm(r, prot));
     }
 
     /** Undoes {@link #materialize} of pieces that never got VMAs: cleans them and gives their space back. */
     void rollback(List<Piece> pieces) {
         for (Piece p : pieces) {
-            Region r = p.chunk().region;
+            UserMemoryKind r = p.chunk().region;
             epc.zero(r, p.start(), p.end());
-            if (r == Region.USER_REGION && p.end() - p.start() >= trimThreshold) {
+            if (r == UserMemoryKind.USER_REGION && p.end() - p.start() >= trimThreshold) {
                 epc.trim(p.start(), p.end());
             }
             switch (p.chunk().kind) {
@@ -353,8 +353,8 @@ public final class ProcessVm {
             long ie = Math.min(e, v.end);
             int prot = v.prot;
             if (v.sharedFile()) {
-                if (epc.edmm && Epc.hw(prot) == 0) {
-                    epc.transition(v.region, is, ie, Epc.epcm(v.region, prot), Epc.base(v.region));
+                if (epc.edmm && VmEpc.hw(prot) == 0) {
+                    epc.transition(v.region, is, ie, VmEpc.epcm(v.region, prot), VmEpc.base(v.region));
                     prot = RW;
                 }
                 try {
@@ -363,7 +363,7 @@ public final class ProcessVm {
                     // Linux munmap/exit never report write-back errors; the data is lost like a failed writeback
                 }
             }
-            boolean give = v.region == Region.USER_REGION && switch (gb) {
+            boolean give = v.region == UserMemoryKind.USER_REGION && switch (gb) {
                 case NEVER -> false;
                 case BY_SPAN -> spanLarge;
                 case BY_VMA_SIZE -> v.size() >= trimThreshold;
@@ -511,7 +511,7 @@ public final class ProcessVm {
                 }
                 long is = Math.max(start, v.start);
                 long ie = Math.min(end, v.end);
-                epc.transition(v.region, is, ie, Epc.epcm(v.region, v.prot), Epc.epcm(v.region, p));
+                epc.transition(v.region, is, ie, VmEpc.epcm(v.region, v.prot), VmEpc.epcm(v.region, p));
                 vmas.retire(v);
                 List<long[]> parts = new ArrayList<>();
                 if (v.start < is) {
@@ -752,15 +752,15 @@ public final class ProcessVm {
         if (!v.sharedFile()) {
             return;
         }
-        boolean none = epc.edmm && Epc.hw(v.prot) == 0;
+        boolean none = epc.edmm && VmEpc.hw(v.prot) == 0;
         if (none) {
-            epc.transition(v.region, s, e, 0, Epc.base(v.region));
+            epc.transition(v.region, s, e, 0, VmEpc.base(v.region));
         }
         try {
             epc.writeBack(v, s, e);
         } finally {
             if (none) {
-                epc.transition(v.region, s, e, Epc.base(v.region), 0);
+                epc.transition(v.region, s, e, VmEpc.base(v.region), 0);
             }
         }
     }
@@ -833,9 +833,9 @@ public final class ProcessVm {
                             }
                             continue;
                         }
-                        if (epc.edmm && v.region == Region.USER_REGION) {
+                        if (epc.edmm && v.region == UserMemoryKind.USER_REGION) {
                             try {
-                                space.counters.pagesCommittedEagerly.add(epc.commit(is, ie, Epc.epcm(v.region, v.prot)));
+                                space.counters.pagesCommittedEagerly.add(epc.commit(is, ie, VmEpc.epcm(v.region, v.prot)));
                             } catch (EnclaveFault f) {
                                 if (advice == Mman.MADV_WILLNEED) {
                                     continue;
@@ -878,20 +878,20 @@ public final class ProcessVm {
         if (v.sharedFile()) {
             return;
         }
-        Region r = v.region;
-        if (v.file == null && r == Region.USER_REGION && giveBack) {
+        UserMemoryKind r = v.region;
+        if (v.file == null && r == UserMemoryKind.USER_REGION && giveBack) {
             epc.trim(s, e);
             return;
         }
-        long now = Epc.epcm(r, protNow);
-        long target = Epc.epcm(r, v.prot);
-        epc.transition(r, s, e, now, Epc.base(r));
+        long now = VmEpc.epcm(r, protNow);
+        long target = VmEpc.epcm(r, v.prot);
+        epc.transition(r, s, e, now, VmEpc.base(r));
         epc.zero(r, s, e);
         if (v.file != null) {
             epc.commitEagerly(r, s, e);
             epc.fillFromFile(r, s, e - s, v.file.file(), v.file.offset() + (s - v.start));
         }
-        epc.transition(r, s, e, Epc.base(r), target);
+        epc.transition(r, s, e, VmEpc.base(r), target);
     }
 
     // ==== inspection =================================================================================

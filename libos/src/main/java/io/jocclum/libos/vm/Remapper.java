@@ -20,7 +20,7 @@ final class Remapper {
 
     private final ProcessVm vm;
     private final AddressSpace as;
-    private final Epc epc;
+    private final VmEpc epc;
     private final int pid;
     private final long trimThreshold;
 
@@ -129,12 +129,12 @@ final class Remapper {
         int prot = proto.prot;
         FileBacking fb = proto.file == null ? null : proto.file.advance(src - proto.start);
         long dstStart = dest.getFirst().start();
-        boolean srcNone = epc.edmm && Epc.hw(prot) == 0;
+        boolean srcNone = epc.edmm && VmEpc.hw(prot) == 0;
         for (Vma v : run) {
             long is = Math.max(src, v.start);
             long ie = Math.min(src + srcLen, v.end);
             if (srcNone) {
-                epc.transition(v.region, is, ie, Epc.epcm(v.region, prot), Epc.base(v.region));
+                epc.transition(v.region, is, ie, VmEpc.epcm(v.region, prot), VmEpc.base(v.region));
             }
             if (v.sharedFile()) {
                 try {
@@ -146,7 +146,7 @@ final class Remapper {
         }
         try {
             for (Piece d : dest) {
-                Region dr = d.chunk().region;
+                UserMemoryKind dr = d.chunk().region;
                 long cs = d.start();
                 long ce = Math.min(d.end(), dstStart + srcLen);
                 for (Vma v : run) {
@@ -162,7 +162,7 @@ final class Remapper {
                     epc.commitEagerly(dr, gs, d.end());
                     epc.fillFromFile(dr, gs, d.end() - gs, fb.file(), fb.offset() + (gs - dstStart));
                 }
-                epc.transition(dr, d.start(), d.end(), Epc.base(dr), Epc.epcm(dr, prot));
+                epc.transition(dr, d.start(), d.end(), VmEpc.base(dr), VmEpc.epcm(dr, prot));
             }
         } catch (RuntimeException e) {
             vm.rollback(dest);
@@ -170,7 +170,7 @@ final class Remapper {
                 for (Vma v : run) {
                     long is = Math.max(src, v.start);
                     long ie = Math.min(src + srcLen, v.end);
-                    epc.transition(v.region, is, ie, Epc.base(v.region), Epc.epcm(v.region, prot));
+                    epc.transition(v.region, is, ie, VmEpc.base(v.region), VmEpc.epcm(v.region, prot));
                 }
             }
             throw ProcessVm.syscallFailure(e);
@@ -183,7 +183,7 @@ final class Remapper {
                 if (srcNone) {
                     // contents are at base permissions now: drop them, then restore the VMA's
                     vm.dropContents(v, is, ie, RW);
-                    epc.transition(v.region, is, ie, Epc.base(v.region), Epc.epcm(v.region, prot));
+                    epc.transition(v.region, is, ie, VmEpc.base(v.region), VmEpc.epcm(v.region, prot));
                 } else {
                     vm.dropContents(v, is, ie, v.prot);
                 }

@@ -28,7 +28,7 @@ public final class UserSpace {
     final VmCounters counters = new VmCounters();
     final LostPages lost = new LostPages();
     final AddressSpace addressSpace;
-    final Epc epc;
+    final VmEpc epc;
     final Arena[] arenas;
     private final ConcurrentHashMap<Integer, ProcessVm> processes = new ConcurrentHashMap<>();
 
@@ -37,7 +37,7 @@ public final class UserSpace {
         this.layout = layout;
         this.config = config;
         this.addressSpace = new AddressSpace(layout, lost);
-        this.epc = new Epc(ctx, layout, counters, lost);
+        this.epc = new VmEpc(ctx, layout, counters, lost);
         this.arenas = new Arena[config.arenas()];
         for (int i = 0; i < arenas.length; i++) {
             arenas[i] = new Arena(i, this);

@@ -94,12 +94,12 @@ public record UserSpaceLayout(long reservedBase, long reservedSize, long userReg
     }
 
     /** Which part holds {@code address}; null for the gap and outside. */
-    Region regionOf(long address) {
+    UserMemoryKind regionOf(long address) {
         if (reservedSize > 0 && address >= reservedBase && address < reservedEnd()) {
-            return Region.RESERVED;
+            return UserMemoryKind.RESERVED;
         }
         if (userRegionSize > 0 && address >= userRegionBase && address < userRegionEnd()) {
-            return Region.USER_REGION;
+            return UserMemoryKind.USER_REGION;
         }
         return null;
     }

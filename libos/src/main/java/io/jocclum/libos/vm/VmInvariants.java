@@ -55,7 +55,7 @@ final class VmInvariants {
         Map<Long, Chunk> index = new HashMap<>();
         for (Chunk c : chunks) {
             index.put(c.start, c);
-            Region r = layout.regionOf(c.start);
+            UserMemoryKind r = layout.regionOf(c.start);
             if (r != c.region || layout.regionOf(c.end - 1) != r) {
                 p.add(c + " is not inside its region " + c.region);
             }
@@ -64,10 +64,10 @@ final class VmInvariants {
             }
         }
         // holes and chunks tile each region exactly
-        for (Region r : Region.values()) {
-            long lo = r == Region.RESERVED ? layout.reservedBase() : layout.userRegionBase();
-            long hi = r == Region.RESERVED ? layout.reservedEnd() : layout.userRegionEnd();
-            if (r == Region.USER_REGION && !layout.hasUserRegion() || r == Region.RESERVED && layout.reservedSize() == 0) {
+        for (UserMemoryKind r : UserMemoryKind.values()) {
+            long lo = r == UserMemoryKind.RESERVED ? layout.reservedBase() : layout.userRegionBase();
+            long hi = r == UserMemoryKind.RESERVED ? layout.reservedEnd() : layout.userRegionEnd();
+            if (r == UserMemoryKind.USER_REGION && !layout.hasUserRegion() || r == UserMemoryKind.RESERVED && layout.reservedSize() == 0) {
                 continue;
             }
             List<long[]> items = new ArrayList<>();
@@ -195,7 +195,7 @@ final class VmInvariants {
                 }
             }
         }
-        Epc epc = space.epc;
+        VmEpc epc = space.epc;
         if (epc.edmm) {
             p.addAll(epc.tracker.check());
         }
@@ -206,7 +206,7 @@ final class VmInvariants {
 
     /** The platform against the VM: commit state, permissions, clean-on-free, dirty-map soundness. */
     private static void checkPlatform(UserSpace space, List<Vma> all, EpcmView view, List<String> p) {
-        Epc epc = space.epc;
+        VmEpc epc = space.epc;
         UserSpaceLayout layout = space.layout;
         int[] reported = {0};
         if (layout.hasUserRegion()) {
@@ -222,7 +222,7 @@ final class VmInvariants {
                     }
                     Vma v = vi[0] < all.size() && all.get(vi[0]).start <= a ? all.get(vi[0]) : null;
                     if (!space.lost.contains(a)) {
-                        checkPage(view, a, v == null ? Epc.base(Region.USER_REGION) : Epc.epcm(Region.USER_REGION, v.prot), v == null, p, reported);
+                        checkPage(view, a, v == null ? VmEpc.base(UserMemoryKind.USER_REGION) : VmEpc.epcm(UserMemoryKind.USER_REGION, v.prot), v == null, p, reported);
                     }
                 }
             });
@@ -237,7 +237,7 @@ final class VmInvariants {
                 if (space.lost.contains(a)) {
                     continue; // its EPCM state and contents are whatever they were when it was lost
                 }
-                long expected = !epc.edmm ? Epc.RWX : v == null ? Epc.base(Region.RESERVED) : Epc.epcm(Region.RESERVED, v.prot);
+                long expected = !epc.edmm ? VmEpc.RWX : v == null ? VmEpc.base(UserMemoryKind.RESERVED) : VmEpc.epcm(UserMemoryKind.RESERVED, v.prot);
                 checkPage(view, a, expected, v == null, p, reported);
                 if (!epc.dirty.isDirty(a) && !view.pageIsZero(a) && reported[0]++ < 20) {
                     p.add("reserved page " + hex(a) + " is not zero but not marked dirty");

@@ -26,7 +26,7 @@ final class Vma {
     final int flags;
     final FileBacking file;
     final Chunk chunk;
-    final Region region;
+    final UserMemoryKind region;
     final Kind kind;
     /** Shared file mappings: pages written since the last write-back; null otherwise. */
     final PageBits modified;
@@ -34,7 +34,7 @@ final class Vma {
     /** False once the VMA left its process's map (guarded by the process lock). */
     boolean alive = true;
 
-    Vma(long start, long end, int prot, int flags, FileBacking file, Chunk chunk, Region region, Kind kind, PageBits modified) {
+    Vma(long start, long end, int prot, int flags, FileBacking file, Chunk chunk, UserMemoryKind region, Kind kind, PageBits modified) {
         if (start >= end || ((start | end) & 4095) != 0) {
             throw new IllegalArgumentException("bad VMA range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
         }

@@ -12,7 +12,7 @@ class EnclaveXmlAndInternalConfigTest {
 
     @Test
     void enclaveXmlReadsBackWhatItWrites() {
-        EnclaveXml x = OcclumJson.load(Templates.guideExample(), "Occlum.json", PlatformRequest.of(SgxMode.HW, true))
+        EnclaveXml x = OcclumJson.load(Templates.guideExample(), "Occlum.json", BuildRequest.of(SgxMode.HW, true))
                 .enclaveXml();
         assertThat(EnclaveXml.parse(x.toBytes())).isEqualTo(x);
         assertThat(new String(x.toBytes(), StandardCharsets.UTF_8)).startsWith("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -26,7 +26,7 @@ class EnclaveXmlAndInternalConfigTest {
                 + " EnclaveConfiguration");
         assertThatThrownBy(() -> EnclaveXml.parse(bytes("<EnclaveConfiguration><ProdID>1</ProdID></EnclaveConfiguration>")))
                 .hasMessage("Enclave.xml has no ISVSVN element");
-        String bad = new String(OcclumJson.load(Templates.occlumTemplate(), "x", PlatformRequest.defaults()).enclaveXml()
+        String bad = new String(OcclumJson.load(Templates.occlumTemplate(), "x", BuildRequest.defaults()).enclaveXml()
                 .toBytes(), StandardCharsets.UTF_8).replace("<TCSNum>32<", "<TCSNum>many<");
         assertThatThrownBy(() -> EnclaveXml.parse(bytes(bad))).hasMessage("Enclave.xml's TCSNum is \"many\", not a number");
         assertThatThrownBy(() -> EnclaveXml.parse(bytes("<EnclaveConfiguration>"))).isInstanceOf(IllegalArgumentException.class)
@@ -48,7 +48,7 @@ class EnclaveXmlAndInternalConfigTest {
     }
 
     static byte[] internal(byte[] json) {
-        return OcclumJson.load(json, "Occlum.json", PlatformRequest.defaults()).internalConfig("cd".repeat(32)).toBytes();
+        return OcclumJson.load(json, "Occlum.json", BuildRequest.defaults()).internalConfig("cd".repeat(32)).toBytes();
     }
 
     @Test

@@ -19,20 +19,20 @@ class OcclumJsonTest {
 
     static List<String> errors(byte[] json) {
         ConfigException e = catchThrowableOfType(ConfigException.class,
-                () -> OcclumJson.load(json, "Occlum.json", PlatformRequest.defaults()));
+                () -> OcclumJson.load(json, "Occlum.json", BuildRequest.defaults()));
         assertThat(e).as("expected a configuration error").isNotNull();
         return e.errors().stream().map(ConfigProblem::toString).toList();
     }
 
     static List<String> errorsEdmm(byte[] json) {
         ConfigException e = catchThrowableOfType(ConfigException.class,
-                () -> OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, true)));
+                () -> OcclumJson.load(json, "Occlum.json", BuildRequest.of(SgxMode.HW, true)));
         assertThat(e).as("expected a configuration error").isNotNull();
         return e.errors().stream().map(ConfigProblem::toString).toList();
     }
 
     static List<String> warnings(byte[] json) {
-        return ResolutionInvariants.check(OcclumJson.load(json, "Occlum.json", PlatformRequest.defaults()))
+        return ResolutionInvariants.check(OcclumJson.load(json, "Occlum.json", BuildRequest.defaults()))
                 .warnings().stream().map(ConfigProblem::toString).toList();
     }
 
@@ -70,7 +70,7 @@ class OcclumJsonTest {
                 + " metadata, feature and mount; an Occlum.json needs all of resource_limits, process, entry_points, env,"
                 + " metadata, feature and mount, as in Occlum's template (jocclum new writes one).");
         ConfigException e = catchThrowableOfType(ConfigException.class,
-                () -> OcclumJson.load(Templates.guideSections(), "Occlum.json", PlatformRequest.defaults()));
+                () -> OcclumJson.load(Templates.guideSections(), "Occlum.json", BuildRequest.defaults()));
         assertThat(e.getMessage()).startsWith("Occlum.json lacks the required sections entry_points,");
     }
 
@@ -169,7 +169,7 @@ class OcclumJsonTest {
         };
         for (String[] c : cases) {
             ConfigException e = catchThrowableOfType(ConfigException.class,
-                    () -> OcclumJson.load(bytes(c[0]), "Occlum.json", PlatformRequest.defaults()));
+                    () -> OcclumJson.load(bytes(c[0]), "Occlum.json", BuildRequest.defaults()));
             assertThat(e.getMessage()).as(c[0]).isEqualTo("Occlum.json is not valid JSON at " + c[1]
                     + " (comments and trailing commas are allowed).");
         }
@@ -178,7 +178,7 @@ class OcclumJsonTest {
     @Test
     void notJson() {
         ConfigException e = catchThrowableOfType(ConfigException.class,
-                () -> OcclumJson.load(bytes("{\n  \"process\": {,\n}"), "Occlum.json", PlatformRequest.defaults()));
+                () -> OcclumJson.load(bytes("{\n  \"process\": {,\n}"), "Occlum.json", BuildRequest.defaults()));
         assertThat(e.getMessage()).startsWith("Occlum.json is not valid JSON at line 2, column 15: ")
                 .endsWith(" (comments and trailing commas are allowed).").doesNotContain("\n");
         assertThat(errors(bytes("[1, 2]"))).containsExactly("holds an array; expected an object with the sections"
@@ -206,7 +206,7 @@ class OcclumJsonTest {
         assertThat(e).containsExactly("mount[0].options.layers: no layer has target \"/\", type \"sefs\" and an"
                 + " options.MAC key; expected one such layer, where the build puts the image's MAC.");
         ConfigException ce = catchThrowableOfType(ConfigException.class,
-                () -> OcclumJson.load(mac, "Occlum.json", PlatformRequest.defaults()));
+                () -> OcclumJson.load(mac, "Occlum.json", BuildRequest.defaults()));
         assertThat(ce.warnings()).extracting(ConfigProblem::toString).containsExactly(
                 "mount[0].options.layers[0].options.mac: unknown key, ignored; did you mean MAC?");
     }
@@ -255,7 +255,7 @@ class OcclumJsonTest {
         // non-EDMM: the heap is 32MB, too small; EDMM raises its Max to 1GB, where 64MB fits
         assertThat(errors(json)).containsExactly("mount[0].options.layers[0].options.cache_size: \"64MB\" is larger than"
                 + " the kernel heap Max of 32MB; a file system cache lives in the kernel heap and must fit there.");
-        ResolutionInvariants.check(OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, true)));
+        ResolutionInvariants.check(OcclumJson.load(json, "Occlum.json", BuildRequest.of(SgxMode.HW, true)));
     }
 
     @Test
@@ -271,7 +271,7 @@ class OcclumJsonTest {
                 "metadata.ext_prod_id.low: 5 is a number; expected a 64-bit hex string such as \"0x0\".");
         ResolvedConfig ok = OcclumJson.load(set(set(kss, "metadata.family_id",
                         "{\"high\": \"FFFFFFFFFFFFFFFF\", \"low\": \"0x00000000000000001\"}"),
-                "metadata.ext_prod_id", "{\"high\": \"0x2\", \"low\": \"abc\"}"), "Occlum.json", PlatformRequest.defaults());
+                "metadata.ext_prod_id", "{\"high\": \"0x2\", \"low\": \"abc\"}"), "Occlum.json", BuildRequest.defaults());
         ResolutionInvariants.check(ok);
         assertThat(ok.enclaveXml().enableKss()).isEqualTo(1);
         assertThat(ok.enclaveXml().isvFamilyIdH()).isEqualTo(-1L);
@@ -282,7 +282,7 @@ class OcclumJsonTest {
         byte[] noKss = set(TEMPLATE, "metadata.family_id", "{\"high\": \"0xZZ\", \"low\": \"0x5\"}");
         assertThat(warnings(noKss)).containsExactly("metadata.family_id.high: \"0xZZ\" is not a hex number; write up to"
                 + " 16 hex digits, \"0x\" prefix optional, e.g. \"0x1f\"; ignored because metadata.enable_kss is false.");
-        EnclaveXml x = OcclumJson.load(noKss, "Occlum.json", PlatformRequest.defaults()).enclaveXml();
+        EnclaveXml x = OcclumJson.load(noKss, "Occlum.json", BuildRequest.defaults()).enclaveXml();
         assertThat(x.isvFamilyIdL()).isZero();
         assertThat(x.enableKss()).isZero();
     }
@@ -311,7 +311,7 @@ class OcclumJsonTest {
                 + " kernel heap Max of 1536MB (the larger of kernel_space_heap_max_size \"1536MB\" and the EDMM default 1GB);"
                 + " the kernel heap Init must not exceed its Max.");
         // the same file on the non-EDMM path: heap_max is the static heap, heap_size has no effect
-        ResolvedConfig nonEdmm = ResolutionInvariants.check(OcclumJson.load(heap, "Occlum.json", PlatformRequest.defaults()));
+        ResolvedConfig nonEdmm = ResolutionInvariants.check(OcclumJson.load(heap, "Occlum.json", BuildRequest.defaults()));
         assertThat(nonEdmm.kernelHeapMax()).isEqualTo(1536L << 20);
         byte[] user = set(set(TEMPLATE, "resource_limits.user_space_size", "\"20GB\""),
                 "resource_limits.user_space_max_size", "\"1GB\"");

@@ -68,7 +68,7 @@ class RandomConfigTest {
             boolean valid = edmm
                     ? heap <= Math.max(heapW, Resolver.DEFAULT_KERNEL_HEAP_MAX) && user <= Math.max(userW, Resolver.DEFAULT_USER_SPACE_MAX)
                     : user <= userW;
-            PlatformRequest req = PlatformRequest.of(SgxMode.HW, edmm);
+            BuildRequest req = BuildRequest.of(SgxMode.HW, edmm);
             outcomes[(edmm ? 2 : 0) + (valid ? 0 : 1)]++;
             if (!valid) {
                 ConfigException e = catchThrowableOfType(ConfigException.class, () -> OcclumJson.load(json, "Occlum.json", req));
@@ -117,6 +117,6 @@ class RandomConfigTest {
     }
 
     static byte[] internal(byte[] json) {
-        return OcclumJson.load(json, "Occlum.json", PlatformRequest.defaults()).internalConfig("00").toBytes();
+        return OcclumJson.load(json, "Occlum.json", BuildRequest.defaults()).internalConfig("00").toBytes();
     }
 }

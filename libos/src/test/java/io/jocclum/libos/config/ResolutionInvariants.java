@@ -13,7 +13,7 @@ public final class ResolutionInvariants {
     public static ResolvedConfig check(ResolvedConfig c) {
         ResourceLimits rl = c.config().resourceLimits();
         EnclaveXml x = c.enclaveXml();
-        String ctx = "resolved " + rl + " on " + c.platform().path();
+        String ctx = "resolved " + rl + " on " + c.buildPath().path();
         assertThat(c.kernelHeapInit()).as(ctx).isLessThanOrEqualTo(c.kernelHeapMax());
         assertThat(c.userSpaceInit()).as(ctx).isLessThanOrEqualTo(c.userSpaceMax());
         assertThat(c.tcsInit()).as(ctx).isBetween(1L, c.tcsMax());

@@ -36,7 +36,7 @@ class ResolverTest {
     }
 
     static ResolvedConfig load(byte[] json, boolean edmm) {
-        return ResolutionInvariants.check(OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, edmm)));
+        return ResolutionInvariants.check(OcclumJson.load(json, "Occlum.json", BuildRequest.of(SgxMode.HW, edmm)));
     }
 
     @ParameterizedTest
@@ -115,10 +115,10 @@ class ResolverTest {
     @Test
     void featureEnableEdmmTakesTheEdmmPathButNotInSimMode() {
         byte[] json = set(Templates.occlumTemplate(), "feature.enable_edmm", "true");
-        ResolvedConfig hw = OcclumJson.load(json, "Occlum.json", PlatformRequest.defaults());
+        ResolvedConfig hw = OcclumJson.load(json, "Occlum.json", BuildRequest.defaults());
         assertThat(hw.edmm()).isTrue();
-        assertThat(hw.platform().reason()).isEqualTo("HW mode, EDMM requested by feature.enable_edmm in Occlum.json");
-        ResolvedConfig sim = OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.SIM, false));
+        assertThat(hw.buildPath().reason()).isEqualTo("HW mode, EDMM requested by feature.enable_edmm in Occlum.json");
+        ResolvedConfig sim = OcclumJson.load(json, "Occlum.json", BuildRequest.of(SgxMode.SIM, false));
         assertThat(sim.edmm()).isFalse();
         assertThat(sim.warnings()).extracting(ConfigProblem::toString).containsExactly("EDMM was requested by"
                 + " feature.enable_edmm in Occlum.json, but --sgx-mode SIM outranks it: simulation mode never uses EDMM,"

@@ -3,7 +3,7 @@ package io.jocclum.libos.layout;
 import io.jocclum.libos.config.ConfigException;
 import io.jocclum.libos.config.Json;
 import io.jocclum.libos.config.OcclumJson;
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Templates;
@@ -11,6 +11,9 @@ import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.PageSource;
+import io.jocclum.sgx.image.SecsParams;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -25,7 +28,7 @@ class EnclaveLayoutTest {
     static final byte[] DIGEST = new byte[32];
 
     static EnclaveLayout layout(byte[] json, boolean edmm) {
-        ResolvedConfig c = OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, edmm));
+        ResolvedConfig c = OcclumJson.load(json, "Occlum.json", BuildRequest.of(SgxMode.HW, edmm));
         return LayoutInvariants.check(EnclaveLayout.plan(c.enclaveXml(), c.internalConfig("00".repeat(32)).toBytes(), DIGEST));
     }
 
@@ -102,9 +105,9 @@ class EnclaveLayoutTest {
     void theLoadSequenceIsEcreateThenEaddEachFollowedByItsEextends() {
         EnclaveLayout l = layout(Templates.guideExample(), true);
         List<String> seq = new ArrayList<>();
-        l.load(new LoadSink() {
+        l.image().load(new LoadSink() {
             @Override
-            public void ecreate(Secs secs) {
+            public void ecreate(SecsParams secs) {
                 seq.add("ECREATE " + secs.size());
             }
 
@@ -132,7 +135,7 @@ class EnclaveLayoutTest {
 
     @Test
     void theDataPageCarriesVersionDigestConfigAndTable() {
-        ResolvedConfig c = OcclumJson.load(Templates.occlumTemplate(), "Occlum.json", PlatformRequest.defaults());
+        ResolvedConfig c = OcclumJson.load(Templates.occlumTemplate(), "Occlum.json", BuildRequest.defaults());
         byte[] cfg = c.internalConfig("11".repeat(32)).toBytes();
         byte[] digest = new byte[32];
         digest[5] = 7;
@@ -170,7 +173,7 @@ class EnclaveLayoutTest {
     void anEnclaveBeyond128TbIsAConfigError() {
         byte[] json = Json.set(Json.set(Templates.occlumTemplate(), "resource_limits.user_space_size", "\"100TB\""),
                 "resource_limits.kernel_space_heap_size", "\"100TB\"");
-        ResolvedConfig c = OcclumJson.load(json, "Occlum.json", PlatformRequest.defaults());
+        ResolvedConfig c = OcclumJson.load(json, "Occlum.json", BuildRequest.defaults());
         assertThatThrownBy(() -> EnclaveLayout.plan(c.enclaveXml(), new byte[10], DIGEST))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("Occlum.json: resource_limits: the enclave does not fit in 128TB, the largest address range of"

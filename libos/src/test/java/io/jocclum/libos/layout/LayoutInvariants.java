@@ -3,6 +3,8 @@ package io.jocclum.libos.layout;
 import io.jocclum.libos.config.EnclaveXml;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.SecsParams;
 
 import java.util.List;
 
@@ -52,11 +54,11 @@ public final class LayoutInvariants {
         assertThat(l.region(RegionKind.RESERVED_USER).offset() % EnclaveLayout.USER_ALIGN).isZero();
         // what is measured and added, counted two ways
         long[] seen = new long[2];
-        l.load(new LoadSink() {
+        l.image().load(new LoadSink() {
             long last = -1;
 
             @Override
-            public void ecreate(Secs s) {
+            public void ecreate(SecsParams s) {
                 assertThat(s).isEqualTo(l.secs());
             }
 

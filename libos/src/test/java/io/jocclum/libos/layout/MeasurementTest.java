@@ -2,11 +2,13 @@ package io.jocclum.libos.layout;
 
 import io.jocclum.libos.config.Json;
 import io.jocclum.libos.config.OcclumJson;
-import io.jocclum.libos.config.PlatformRequest;
+import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Templates;
 import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.image.LoadSink;
+import io.jocclum.sgx.image.SecsParams;
 import io.jocclum.sgx.measure.SigStruct;
 import io.jocclum.sgx.measure.SigningKey;
 import org.junit.jupiter.api.Test;
@@ -26,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class MeasurementTest {
 
     static EnclaveLayout layout(byte[] json, boolean edmm, byte[] digest) {
-        ResolvedConfig c = OcclumJson.load(json, "Occlum.json", PlatformRequest.of(SgxMode.HW, edmm));
+        ResolvedConfig c = OcclumJson.load(json, "Occlum.json", BuildRequest.of(SgxMode.HW, edmm));
         return LayoutInvariants.check(EnclaveLayout.plan(c.enclaveXml(),
                 c.internalConfig(HexFormat.of().formatHex(digest)).toBytes(), digest));
     }
@@ -90,9 +92,9 @@ class MeasurementTest {
         for (boolean edmm : new boolean[]{false, true}) {
             EnclaveLayout l = layout(Templates.guideExample(), edmm, new byte[32]);
             long[] bytes = {0};
-            l.load(new LoadSink() {
+            l.image().load(new LoadSink() {
                 @Override
-                public void ecreate(Secs secs) {
+                public void ecreate(SecsParams secs) {
                     bytes[0] += 64;
                 }
 

@@ -12,7 +12,7 @@ import io.jocclum.api.Poll;
 import io.jocclum.api.SpawnAction;
 import io.jocclum.api.Syscalls;
 import io.jocclum.api.Wait;
-import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.support.Quiesce;
 import org.junit.jupiter.api.Test;
 
@@ -187,7 +187,7 @@ class EventsStressTest extends OsTestBase {
             for (int i = 0; i < k; i++) {
                 sys.close(data[i][1]); // the parent keeps the read ends, only for FIONREAD
             }
-            List<Process> readerProcs = Arrays.stream(readers).mapToObj(pid -> os.os.kernel().process(pid)).toList();
+            List<GuestProcess> readerProcs = Arrays.stream(readers).mapToObj(pid -> os.os.kernel().process(pid)).toList();
             for (int r = 0; r < ROUNDS; r++) {
                 for (int w = 0; w < WRITERS; w++) {
                     write(sys, control[w], new byte[]{'g'});
@@ -210,7 +210,7 @@ class EventsStressTest extends OsTestBase {
                 } catch (AssertionError e) {
                     StringBuilder sb = new StringBuilder(e.getMessage());
                     for (int i = 0; i < k; i++) {
-                        Process p = readerProcs.get(i);
+                        GuestProcess p = readerProcs.get(i);
                         sb.append("; ").append(KINDS[i]).append(": exited=").append(p.exited()).append(" bytes=")
                                 .append(fionread(sys, data[i][0]));
                         for (var t : p.threads()) {

@@ -9,7 +9,7 @@ import io.jocclum.api.Poll;
 import io.jocclum.api.Syscalls;
 import io.jocclum.libos.epoll.EpollFile;
 import io.jocclum.libos.process.GuestThread;
-import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.support.Quiesce;
 
 import java.util.ArrayList;
@@ -155,18 +155,18 @@ final class GuestOps {
 
     /** Yields until {@code n} threads are parked in epoll_wait on descriptor {@code epfd} of process {@code pid}. */
     static void awaitEpollWaiters(Booted os, int pid, int epfd, int n) {
-        Process p = os.os.kernel().process(pid);
+        GuestProcess p = os.os.kernel().process(pid);
         EpollFile ep = (EpollFile) p.files().get(epfd);
         Quiesce.until(() -> ep.waiterCount() == n && parkedThreads(p) >= n, n + " threads asleep in epoll_wait");
     }
 
     /** Yields until every thread of {@code pid} but the caller's own is parked, at least {@code n} of them. */
     static void awaitParked(Booted os, int pid, int n) {
-        Process p = os.os.kernel().process(pid);
+        GuestProcess p = os.os.kernel().process(pid);
         Quiesce.until(() -> parkedThreads(p) >= n, n + " threads of " + pid + " asleep");
     }
 
-    static int parkedThreads(Process p) {
+    static int parkedThreads(GuestProcess p) {
         int k = 0;
         for (GuestThread t : p.threads()) {
             Thread j = t.javaThread();
@@ -179,7 +179,7 @@ final class GuestOps {
 
     /** Yields until exactly {@code n} threads wait on the epoll, all parked and none holding an unconsumed wake-up. */
     static void awaitSettled(Booted os, int pid, int epfd, int n) {
-        Process p = os.os.kernel().process(pid);
+        GuestProcess p = os.os.kernel().process(pid);
         EpollFile ep = (EpollFile) p.files().get(epfd);
         Quiesce.until(() -> ep.waiterCount() == n && ep.notifiedWaiters() == 0 && parkedThreads(p) >= n,
                 n + " threads asleep in epoll_wait with no wake-up pending");

@@ -11,7 +11,7 @@ import io.jocclum.api.SpawnAction;
 import io.jocclum.api.Syscalls;
 import io.jocclum.api.Wait;
 import io.jocclum.libos.process.GuestThread;
-import io.jocclum.libos.process.Process;
+import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.support.Quiesce;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -32,7 +32,7 @@ class SignalTest extends OsTestBase {
     /** Waits (host side, no sleeping) until thread {@code tid} of process {@code pid} is parked in a blocking call. */
     static void awaitParked(Booted os, int pid, int tid) {
         Quiesce.until(() -> {
-            Process p = os.os.kernel().process(pid);
+            GuestProcess p = os.os.kernel().process(pid);
             if (p == null) {
                 return false;
             }

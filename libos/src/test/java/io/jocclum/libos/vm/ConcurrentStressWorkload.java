@@ -30,7 +30,7 @@ abstract class ConcurrentStressWorkload extends VmTestBase {
     }
     private static final int RW = PROT_READ | PROT_WRITE;
 
-    record Region(long addr, long len, byte fill) {
+    record UserMemoryKind(long addr, long len, byte fill) {
     }
 
     @Test
@@ -73,7 +73,7 @@ abstract class ConcurrentStressWorkload extends VmTestBase {
     private void work(ProcessVm vm, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         GuestMemory mem = vm.memory(AccessMode.USER);
-        List<Region> mine = new ArrayList<>();
+        List<UserMemoryKind> mine = new ArrayList<>();
         for (int step = 0, steps = steps(); step < steps; step++) {
             int r = rnd.nextInt(100);
             if (r < 35 || mine.isEmpty()) {
@@ -87,14 +87,14 @@ abstract class ConcurrentStressWorkload extends VmTestBase {
                 byte fill = (byte) (1 + rnd.nextInt(250));
                 assertZero(mem, a, len);
                 mem.fill(a, len, fill);
-                mine.add(new Region(a, len, fill));
+                mine.add(new UserMemoryKind(a, len, fill));
             } else if (r < 60) {
-                Region g = mine.remove(rnd.nextInt(mine.size()));
+                UserMemoryKind g = mine.remove(rnd.nextInt(mine.size()));
                 verify(mem, g);
                 vm.munmap(g.addr, g.len);
             } else if (r < 70) {
                 int i = rnd.nextInt(mine.size());
-                Region g = mine.get(i);
+                UserMemoryKind g = mine.get(i);
                 long newLen = g.len + (1 + rnd.nextInt(8)) * PAGE;
                 long b;
                 try {
@@ -102,12 +102,12 @@ abstract class ConcurrentStressWorkload extends VmTestBase {
                 } catch (ErrnoException e) {
                     continue;
                 }
-                verify(mem, new Region(b, g.len, g.fill));
+                verify(mem, new UserMemoryKind(b, g.len, g.fill));
                 assertZero(mem, b + g.len, newLen - g.len);
                 mem.fill(b + g.len, newLen - g.len, g.fill);
-                mine.set(i, new Region(b, newLen, g.fill));
+                mine.set(i, new UserMemoryKind(b, newLen, g.fill));
             } else if (r < 78) {
-                Region g = mine.get(rnd.nextInt(mine.size()));
+                UserMemoryKind g = mine.get(rnd.nextInt(mine.size()));
                 vm.mprotect(g.addr, g.len, PROT_READ);
                 verify(mem, g);
                 vm.mprotect(g.addr, g.len, RW);
@@ -115,12 +115,12 @@ abstract class ConcurrentStressWorkload extends VmTestBase {
                 verify(mem, mine.get(rnd.nextInt(mine.size())));
             }
         }
-        for (Region g : mine) {
+        for (UserMemoryKind g : mine) {
             verify(mem, g);
         }
     }
 
-    private static void verify(GuestMemory mem, Region g) {
+    private static void verify(GuestMemory mem, UserMemoryKind g) {
         byte[] b = new byte[(int) g.len];
         mem.read(g.addr, b, 0, b.length);
         for (int i = 0; i < b.length; i++) {

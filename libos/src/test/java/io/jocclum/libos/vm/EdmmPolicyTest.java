@@ -34,7 +34,7 @@ class EdmmPolicyTest extends VmTestBase {
     @Test
     void aGigabyteMappingTouchedInFourPlacesCommitsFourPages() {
         long a = anon(GB);
-        assertThat(platform.layout().regionOf(a)).isEqualTo(Region.USER_REGION);
+        assertThat(platform.layout().regionOf(a)).isEqualTo(UserMemoryKind.USER_REGION);
         long before = userRegionPages();
         TestEnclave.Counts c0 = enclave.counts();
         long epc0 = enclave.epcPagesInUse();
@@ -158,7 +158,7 @@ class EdmmPolicyTest extends VmTestBase {
     @Test
     void brkShrinkAndMadviseDontneedGiveEpcBackAboveTheThreshold() {
         long start = vm.heapStart();
-        assertThat(platform.layout().regionOf(start)).isEqualTo(Region.USER_REGION);
+        assertThat(platform.layout().regionOf(start)).isEqualTo(UserMemoryKind.USER_REGION);
         vm.brk(start + 3 * MB);
         mem.fill(start, 3 * MB, (byte) 2);
         long committed = userRegionPages();
@@ -193,11 +193,11 @@ class EdmmPolicyTest extends VmTestBase {
     void fileMappingsAndTheStackAreCommittedEagerly() {
         long stack = vm.stackStart();
         long stackPages = (vm.stackEnd() - stack) / PAGE;
-        assertThat(space.stats().pagesCommittedEagerly()).isGreaterThanOrEqualTo(platform.layout().regionOf(stack) == Region.USER_REGION ? stackPages : 0);
+        assertThat(space.stats().pagesCommittedEagerly()).isGreaterThanOrEqualTo(platform.layout().regionOf(stack) == UserMemoryKind.USER_REGION ? stackPages : 0);
         ByteArrayFile f = ByteArrayFile.of(new byte[(int) (3 * PAGE)]);
         long big = anon(40 * MB); // pushes the next mappings into the user region
         long a = vm.mmap(0, 64 * MB, PROT_READ, MAP_PRIVATE, f, 0);
-        assertThat(platform.layout().regionOf(a)).isEqualTo(Region.USER_REGION);
+        assertThat(platform.layout().regionOf(a)).isEqualTo(UserMemoryKind.USER_REGION);
         assertThat(epcm.countValid(a, a + 64 * MB)).isEqualTo(64 * MB / PAGE);
         assertThat(epcm.entry(a).flags().perms()).isEqualTo(SecInfo.R);
         vm.munmap(a, 64 * MB);

@@ -32,7 +32,7 @@ class LostPageTest extends VmTestBase {
         }
         long hint = platform.layout().userRegionBase() + 512 * MB;
         long a = vm.mmap(hint, pages * PAGE, RW, ANON | MAP_FIXED_NOREPLACE, null, 0);
-        assertThat(platform.layout().regionOf(a)).isEqualTo(Region.USER_REGION);
+        assertThat(platform.layout().regionOf(a)).isEqualTo(UserMemoryKind.USER_REGION);
         return a;
     }
 

@@ -53,7 +53,7 @@ class SdkSecinfoTest extends VmTestBase {
     @Test
     void commitPermissionChangesAndTrimUseTheSdksSecinfo() {
         long r = vm.mmap(0, 2 * MB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
-        assertThat(platform.layout().regionOf(r)).isEqualTo(Region.USER_REGION);
+        assertThat(platform.layout().regionOf(r)).isEqualTo(UserMemoryKind.USER_REGION);
         calls.clear();
         mem.readByte(r);
         assertThat(calls).containsExactly("eacceptcopy " + si(PageType.REG, SecInfo.R, 0));

@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cgroup;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -21,11 +23,13 @@ public final class Cgroup {
     private final Cgroup parent;
     private final String name;
     private final String path;
-    /** Guarded by the cgroup mutex. Live children by name. */
+    /** Live children by name. */
+    @GuardedBy("CgroupHierarchy.mutex")
     final TreeMap<String, Cgroup> children = new TreeMap<>();
-    /** Guarded by the cgroup mutex. Member tasks by pid. */
+    /** Member tasks by pid. */
+    @GuardedBy("CgroupHierarchy.mutex")
     final TreeMap<Integer, HostTask> tasks = new TreeMap<>();
-    /** Guarded by the cgroup mutex. */
+    @GuardedBy("CgroupHierarchy.mutex")
     final EnumSet<Controller> subtreeControl = EnumSet.noneOf(Controller.class);
     /** Written under the cgroup mutex. False once removed. */
     private volatile boolean online = true;

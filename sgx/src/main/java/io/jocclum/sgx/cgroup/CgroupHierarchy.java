@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cgroup;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 
@@ -44,11 +46,13 @@ public final class CgroupHierarchy {
     private final CgroupFs fs;
     /** css_serial_nr_next. Lock-free. */
     private final AtomicLong cssSerial = new AtomicLong();
-    /** Guarded by mutex. Live tasks by pid. */
+    /** Live tasks by pid. */
+    @GuardedBy("mutex")
     private final TreeMap<Integer, HostTask> tasksByPid = new TreeMap<>();
-    /** Guarded by mutex. */
+    @GuardedBy("mutex")
     private int nextPid = 1;
-    /** Guarded by mutex. Killed csses whose base reference is dropped at the outermost unlock. */
+    /** Killed csses whose base reference is dropped at the outermost unlock. */
+    @GuardedBy("mutex")
     private final List<Css<?>> deferredPuts = new ArrayList<>();
     /** Copy-on-write: read lock-free from the charge path. */
     private final CopyOnWriteArrayList<CgroupFileListener> listeners = new CopyOnWriteArrayList<>();

@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cgroup;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -20,9 +22,11 @@ public final class MemCgroup extends Css<MemCgroup> {
     final AtomicLongArray releasedEvents = new AtomicLongArray(MemoryEvent.values().length);
     /** Guards {@link #localResident} and {@link #localSwapped}: one lock per memory cgroup. */
     final Object localLock = new Object();
-    /** Guarded by localLock. Pages charged at this very level that are resident. */
+    /** Pages charged at this very level that are resident. */
+    @GuardedBy("localLock")
     long localResident;
-    /** Guarded by localLock. Pages charged at this very level that are swapped out. */
+    /** Pages charged at this very level that are swapped out. */
+    @GuardedBy("localLock")
     long localSwapped;
 
     MemCgroup(MemoryController controller, Cgroup cgroup, MemCgroup parent, long serial, CgroupHierarchy h) {

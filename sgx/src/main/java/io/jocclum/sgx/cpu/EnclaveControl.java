@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cpu;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.Secs;
 import io.jocclum.sgx.cost.CostAccount;
@@ -30,7 +32,8 @@ public final class EnclaveControl {
     private final int configSvn;
     private volatile Attributes attributes;
     private final MeasurementBuilder measurement;  // null after reload from a page image
-    private byte[] mrEnclave = new byte[32];        // guarded by this until EINIT
+    @GuardedBy("this")
+    private byte[] mrEnclave = new byte[32];  // until EINIT
     private byte[] mrSigner = new byte[32];
     private int isvProdId;
     private int isvSvn;
@@ -38,7 +41,8 @@ public final class EnclaveControl {
     private byte[] isvExtProdId = new byte[16];
     private volatile boolean initialized;
     private volatile long epoch;
-    private int children;                            // guarded by this
+    @GuardedBy("this")
+    private int children;
     private final CostAccount account;
 
     EnclaveControl(long eid, Secs secs, CostAccount account) {

@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cpu;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 
@@ -69,14 +71,21 @@ public final class EpcFrame {
     private final int section;
 
     private volatile int epcm;            // written under this
-    private long linaddr;                 // guarded by this, published by the epcm write
-    private long ownerEid;                // guarded by this, published by the epcm write
-    private EnclaveControl owner;         // EPCM.ENCLAVESECS; guarded by this
-    private long blockEpoch;              // guarded by this: the owner's epoch at EBLOCK
-    private long modEpoch;                // guarded by this: the owner's epoch at EMODPR/EMODT
+    @GuardedBy("this")
+    private long linaddr;  // published by the epcm write
+    @GuardedBy("this")
+    private long ownerEid;  // published by the epcm write
+    @GuardedBy("this")
+    private EnclaveControl owner;  // EPCM.ENCLAVESECS
+    @GuardedBy("this")
+    private long blockEpoch;  // the owner's epoch at EBLOCK
+    @GuardedBy("this")
+    private long modEpoch;  // the owner's epoch at EMODPR/EMODT
     private volatile MemorySegment content; // CAS-published; null = zero page
-    private long[] vaSlots;               // guarded by this (PT_VA)
-    private EnclaveControl secs;          // guarded by this (PT_SECS)
+    @GuardedBy("this")
+    private long[] vaSlots;  // PT_VA
+    @GuardedBy("this")
+    private EnclaveControl secs;  // PT_SECS
     @SuppressWarnings("unused")
     private volatile int state;           // pins | BLOCKED | FENCED | EXCL, atomic updates only
 

@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cpu;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 
@@ -16,9 +18,12 @@ final class HostPagePool {
     /** Pages per slab: 256 pages = 1 MiB. */
     static final int SLAB_PAGES = 256;
 
-    private final ArrayDeque<MemorySegment> free = new ArrayDeque<>(); // guarded by this
-    private long slabs; // guarded by this
-    private long inUse; // guarded by this
+    @GuardedBy("this")
+    private final ArrayDeque<MemorySegment> free = new ArrayDeque<>();
+    @GuardedBy("this")
+    private long slabs;
+    @GuardedBy("this")
+    private long inUse;
 
     /** A chunk; zero-filled when {@code zeroed}, else with arbitrary contents. */
     MemorySegment take(boolean zeroed) {

@@ -1,5 +1,7 @@
 package io.jocclum.sgx.enclave;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.Attributes;
@@ -80,8 +82,10 @@ public final class Enclave {
     long attributesMask;
     PageTable pages;
     BackingStore backing;
-    long pageCnt;          // guarded by lock
-    int secsChildCnt;      // guarded by lock
+    @GuardedBy("lock")
+    long pageCnt;
+    @GuardedBy("lock")
+    int secsChildCnt;
     volatile EnclaveControl control;
     private volatile EnclaveMemory memory;
     final EnclaveFaults faults = new EnclaveFaults(this);

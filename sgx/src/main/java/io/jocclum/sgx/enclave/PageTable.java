@@ -1,5 +1,7 @@
 package io.jocclum.sgx.enclave;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.function.Consumer;
@@ -20,7 +22,8 @@ final class PageTable {
 
     private final int levels;
     private final Object[] root = new Object[FANOUT];
-    private long count; // guarded by the enclave lock
+    @GuardedBy("enclave.lock")
+    private long count;
 
     PageTable(long pages) {
         int bits = 64 - Long.numberOfLeadingZeros(Math.max(1, pages - 1));

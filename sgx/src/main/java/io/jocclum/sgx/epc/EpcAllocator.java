@@ -1,5 +1,7 @@
 package io.jocclum.sgx.epc;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cpu.Epc;
@@ -50,8 +52,10 @@ public final class EpcAllocator {
     private static final class Node {
         final ReentrantLock lock = new ReentrantLock();
         final EpcSection section;
-        final ArrayDeque<EpcPage> freeList = new ArrayDeque<>(); // guarded by lock
-        long nextFresh;                                          // guarded by lock
+        @GuardedBy("lock")
+        final ArrayDeque<EpcPage> freeList = new ArrayDeque<>();
+        @GuardedBy("lock")
+        long nextFresh;
 
         Node(EpcSection s) {
             this.section = s;

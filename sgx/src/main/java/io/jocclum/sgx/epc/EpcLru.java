@@ -1,5 +1,7 @@
 package io.jocclum.sgx.epc;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -16,8 +18,10 @@ import java.util.function.Consumer;
 public final class EpcLru {
     private final String name;
     final ReentrantLock lock = new ReentrantLock();
-    private EpcPage head;         // guarded by lock
-    private EpcPage tail;         // guarded by lock
+    @GuardedBy("lock")
+    private EpcPage head;
+    @GuardedBy("lock")
+    private EpcPage tail;
     private volatile int size;    // written under lock
 
     public EpcLru(String name) {

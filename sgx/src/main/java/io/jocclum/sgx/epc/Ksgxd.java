@@ -1,5 +1,7 @@
 package io.jocclum.sgx.epc;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -35,10 +37,14 @@ public final class Ksgxd {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private final Condition idleChanged = lock.newCondition();
-    private boolean wakeRequested;   // guarded by lock
-    private boolean idle = true;     // guarded by lock
-    private boolean stopped;         // guarded by lock
-    private boolean running;         // guarded by lock (MANUAL: runPending in progress)
+    @GuardedBy("lock")
+    private boolean wakeRequested;
+    @GuardedBy("lock")
+    private boolean idle = true;
+    @GuardedBy("lock")
+    private boolean stopped;
+    @GuardedBy("lock")
+    private boolean running;  // MANUAL: runPending in progress
     private Thread thread;
     private final LongAdder rounds = new LongAdder();
 

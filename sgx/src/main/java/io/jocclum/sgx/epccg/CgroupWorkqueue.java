@@ -1,5 +1,7 @@
 package io.jocclum.sgx.epccg;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.util.ArrayDeque;
 import java.util.function.Consumer;
 import java.util.concurrent.locks.Condition;
@@ -27,11 +29,13 @@ final class CgroupWorkqueue {
     private final Consumer<SgxCgroup> work;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    /** Guarded by lock. MANUAL: the pending items in queueing order. */
+    /** MANUAL: the pending items in queueing order. */
+    @GuardedBy("lock")
     private final ArrayDeque<SgxCgroup> queue = new ArrayDeque<>();
-    /** Guarded by lock. Items queued or running. */
+    /** Items queued or running. */
+    @GuardedBy("lock")
     private int busy;
-    /** Guarded by lock. */
+    @GuardedBy("lock")
     private boolean stopped;
 
     CgroupWorkqueue(boolean threads, Consumer<SgxCgroup> work) {

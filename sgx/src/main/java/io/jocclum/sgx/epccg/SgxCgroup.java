@@ -1,5 +1,7 @@
 package io.jocclum.sgx.epccg;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.sgx.cgroup.Css;
 import io.jocclum.sgx.cgroup.MiscCgroup;
 import io.jocclum.sgx.epc.EpcGroup;
@@ -29,15 +31,20 @@ public final class SgxCgroup implements EpcGroup {
     private final MiscCgroup misc;
     private final EpcLru lru;
     final ReentrantLock nextLock = new ReentrantLock();
-    /** Guarded by nextLock. The next css to scan in this cgroup's subtree; never a released one. */
+    /** The next css to scan in this cgroup's subtree; never a released one. */
+    @GuardedBy("nextLock")
     MiscCgroup nextCg;
-    /** Guarded by the work queue's lock: queued and not yet started. */
+    /** Queued and not yet started. */
+    @GuardedBy("workqueue.lock")
     boolean workPending;
-    /** Guarded by the work queue's lock: the thread running the item, null when not running. */
+    /** The thread running the item, null when not running. */
+    @GuardedBy("workqueue.lock")
     Thread worker;
-    /** Guarded by the work queue's lock: queued again while running. */
+    /** Queued again while running. */
+    @GuardedBy("workqueue.lock")
     boolean workRequeued;
-    /** Guarded by the work queue's lock: cancel_work_sync() ran (the cgroup is being freed). */
+    /** Cancel_work_sync() ran (the cgroup is being freed). */
+    @GuardedBy("workqueue.lock")
     boolean workCancelled;
     final LongAdder asyncRuns = new LongAdder();
     final LongAdder directRounds = new LongAdder();

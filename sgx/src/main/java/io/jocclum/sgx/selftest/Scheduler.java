@@ -1,5 +1,7 @@
 package io.jocclum.sgx.selftest;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -16,7 +18,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class Scheduler {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    /** Guarded by lock: the W allowed to run a step, or null (the runner's turn). */
+    /** The W allowed to run a step, or null (the runner's turn). */
+    @GuardedBy("lock")
     private Workload current;
 
     /** Wakes every waiter (a signal was delivered). */

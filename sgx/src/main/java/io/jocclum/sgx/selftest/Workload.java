@@ -1,5 +1,7 @@
 package io.jocclum.sgx.selftest;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
@@ -9,7 +11,8 @@ import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.cpu.EnclaveFault;
 import io.jocclum.sgx.driver.EnclaveFd;
-import io.jocclum.sgx.driver.EnclaveImage;
+import io.jocclum.sgx.driver.EnclaveLoader;
+import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.driver.SgxIoctl;
 import io.jocclum.sgx.driver.SgxPlatform;
 import io.jocclum.sgx.measure.SigStruct;
@@ -53,7 +56,6 @@ final class Workload {
     /** Heap pages the ECALLs write and check at most. */
     static final int SAMPLES = 256;
     private static final long MAGIC = 0x1234_5678_9ABC_DEF0L;
-    private static final MemorySegment ZEROS = MemorySegment.ofArray(new byte[QUANTUM_PAGES * 4096]);
 
     /** What the process's exit status says. */
     enum Outcome {
@@ -74,10 +76,10 @@ final class Workload {
                     new EnclaveImage.Segment(TCS0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(SSA0, 1, CODE, 0, 0), true),
                     new EnclaveImage.Segment(TCS1, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(SSA0 + 0x1000, 1, CODE, 0, 0),
                             true),
-                    new EnclaveImage.Segment(SSA0, 2 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, true),
+                    EnclaveImage.Segment.zero(SSA0, 2 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), true),
                     new EnclaveImage.Segment(CODE, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), code, true),
-                    new EnclaveImage.Segment(DATA, 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, true),
-                    new EnclaveImage.Segment(HEAP, capacityBytes, SecInfo.reg(SecInfo.R | SecInfo.W), null, false));
+                    EnclaveImage.Segment.zero(DATA, 4096, SecInfo.reg(SecInfo.R | SecInfo.W), true),
+                    EnclaveImage.Segment.zero(HEAP, capacityBytes, SecInfo.reg(SecInfo.R | SecInfo.W), false));
             EnclaveImage img = new EnclaveImage(elrangeBase(size), size, 1,
                     new Attributes(Attributes.MODE64BIT | Attributes.DEBUG, Attributes.XFRM_LEGACY), 0, segs);
             return new Image(img, img.sign(key, 0, 0), heapPages);
@@ -118,7 +120,7 @@ final class Workload {
     private final List<Runnable> steps = new ArrayList<>();
     private EnclaveFd fd;
     private Thread thread;
-    /** Guarded by the scheduler's lock. */
+    @GuardedBy("scheduler.lock")
     boolean left;
     private volatile Outcome outcome;
     private volatile String detail = "";
@@ -133,15 +135,8 @@ final class Workload {
         this.waker = sched::wake;
         task.addSignalWaker(waker);
         steps.add(this::create);
-        for (EnclaveImage.Segment s : image.image().segments()) {
-            if (s.offset() == HEAP) {
-                for (long off = 0; off < s.length(); off += QUANTUM_PAGES * 4096L) {
-                    long o = off;
-                    steps.add(() -> add(s, o, Math.min(QUANTUM_PAGES * 4096L, s.length() - o)));
-                }
-            } else {
-                steps.add(() -> add(s, 0, s.length()));
-            }
+        for (EnclaveLoader.Add a : EnclaveLoader.adds(image.image(), QUANTUM_PAGES)) {
+            steps.add(() -> add(a));
         }
         steps.add(() -> fd.init(image.sigstruct().toBytes()));
         steps.add(this::firstEcall);
@@ -283,16 +278,13 @@ final class Workload {
         fd.create(image.image().secs());
     }
 
-    /** ADD_PAGES of {@code length} bytes of {@code s} from {@code off}, resuming after partial progress. */
-    private void add(EnclaveImage.Segment s, long off, long length) {
-        long flags = s.measured() ? SgxIoctl.SGX_PAGE_MEASURE : 0;
+    /** One ADD_PAGES step of the load, resuming after partial progress. */
+    private void add(EnclaveLoader.Add a) {
         long done = 0;
-        while (done < length) {
-            MemorySegment src = s.data() == null ? ZEROS.asSlice(0, length - done)
-                    : MemorySegment.ofArray(s.data()).asSlice(off + done, length - done);
-            SgxIoctl.AddPages a = new SgxIoctl.AddPages(src, s.offset() + off + done, length - done, s.secInfo(), flags);
-            fd.addPages(a);
-            done += a.count;
+        while (done < a.length()) {
+            SgxIoctl.AddPages r = a.request(done);
+            fd.addPages(r);
+            done += r.count;
             if (task.killed()) {
                 return;   // partial progress because of the signal: the process dies with it
             }

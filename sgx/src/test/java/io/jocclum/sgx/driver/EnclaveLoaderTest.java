@@ -3,6 +3,8 @@ package io.jocclum.sgx.driver;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Tcs;
+import io.jocclum.sgx.image.EnclaveImage;
+import io.jocclum.sgx.image.PageSource;
 import io.jocclum.sgx.measure.MeasurementBuilder;
 import io.jocclum.sgx.measure.SigStruct;
 import io.jocclum.sgx.testing.SgxInvariantsExtension;
@@ -30,8 +32,8 @@ class EnclaveLoaderTest {
                 new EnclaveImage.Segment(0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(0x1000, 2, 0x1000, 0, 0), true),
                 new EnclaveImage.Segment(0x1000, 3 * 4096, SecInfo.reg(SecInfo.R | SecInfo.X), code, true),
                 new EnclaveImage.Segment(0x4000, 4096, SecInfo.reg(SecInfo.R | SecInfo.W), data, false),
-                new EnclaveImage.Segment(0x5000, 10 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, true),
-                new EnclaveImage.Segment(0x20000, 4 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, false));
+                EnclaveImage.Segment.zero(0x5000, 10 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), true),
+                EnclaveImage.Segment.zero(0x20000, 4 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), false));
         EnclaveImage img = new EnclaveImage(BASE, 1 << 20, 2, SgxTestSupport.attributes(), 0, segs);
 
         MeasurementBuilder m = new MeasurementBuilder().ecreate(2, 1 << 20);
@@ -59,6 +61,47 @@ class EnclaveLoaderTest {
         fd.context().read(BASE + 0x4000, back, 0, 4096);
         assertThat(back).isEqualTo(data);
         fd.close();
+    }
+
+    @Test
+    void filledAndShortDataSegmentsLoadToTheImagesMeasurement() {
+        byte[] shortData = new byte[100];
+        new Random(5).nextBytes(shortData);
+        EnclaveImage img = new EnclaveImage(BASE, 1 << 20, 1, SgxTestSupport.attributes(), 0, List.of(
+                new EnclaveImage.Segment(0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(0x1000, 1, 0x1000, 0, 0), true),
+                new EnclaveImage.Segment(0x1000, 2 * 4096, SecInfo.reg(SecInfo.R | SecInfo.X), shortData, true),
+                new EnclaveImage.Segment(0x3000, 70 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W),
+                        new PageSource.Fill((byte) 0xCC), true)));
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(128).build());
+        EnclaveFd fd = EnclaveLoader.load(p, p.newTask("boot"), img, img.sign(SgxTestSupport.signingKey(), 1, 1));
+        assertThat(fd.enclave().mrEnclave()).isEqualTo(img.mrEnclave());
+        byte[] back = new byte[4096];
+        fd.context().read(BASE + 0x1000, back, 0, 4096);
+        assertThat(java.util.Arrays.copyOf(back, 100)).isEqualTo(shortData);
+        assertThat(java.util.Arrays.copyOfRange(back, 100, 4096)).containsOnly(0);
+        fd.context().read(BASE + 0x3000 + 69 * 4096, back, 0, 4096);
+        assertThat(back).containsOnly((byte) 0xCC);
+        fd.close();
+    }
+
+    @Test
+    void addsSplitSegmentsIntoRunsInLoadOrderAndResumeAfterProgress() {
+        EnclaveImage img = SgxTestSupport.image(1 << 20, 5);
+        List<EnclaveLoader.Add> adds = EnclaveLoader.adds(img, 2);
+        assertThat(adds).extracting(EnclaveLoader.Add::offset).containsExactly(0L, 0x1000L, 0x2000L, 0x4000L, 0x6000L);
+        assertThat(adds).extracting(EnclaveLoader.Add::pages).containsExactly(1L, 1L, 2L, 2L, 1L);
+        SgxIoctl.AddPages rest = adds.get(2).request(4096);
+        assertThat(rest.offset).isEqualTo(0x3000);
+        assertThat(rest.length).isEqualTo(4096);
+        assertThat(rest.flags).isZero();
+        assertThat(adds.get(1).request(0).flags).isEqualTo(SgxIoctl.SGX_PAGE_MEASURE);
+        assertThatThrownBy(() -> adds.get(2).request(100)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("progress 100");
+        assertThatThrownBy(() -> adds.get(2).request(8192)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> EnclaveLoader.adds(img, 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least one page");
+        assertThatThrownBy(() -> new EnclaveImage.Segment(0, 4096, SecInfo.reg(SecInfo.R), new byte[4097], false))
+                .hasMessageContaining("segment data has 4097 bytes");
     }
 
     @Test

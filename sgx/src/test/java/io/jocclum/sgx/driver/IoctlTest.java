@@ -8,6 +8,7 @@ import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Secs;
 import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cpu.EnclaveContext;
+import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.measure.SigStruct;
 import io.jocclum.sgx.testing.SgxInvariantsExtension;
 import io.jocclum.sgx.testing.SgxTestSupport;
@@ -171,11 +172,7 @@ class IoctlTest {
         SigStruct sig = img.sign(SgxTestSupport.signingKey(), 1, 1);
         errno(Errno.EACCES, () -> EnclaveLoader.load(p, task, img, sig));
         EnclaveFd fd = p.openEnclave(task);
-        fd.create(img.secs());
-        for (EnclaveImage.Segment s : img.segments()) {
-            fd.addPages(new SgxIoctl.AddPages(MemorySegment.ofArray(s.data() == null ? new byte[(int) s.length()] : s.data()),
-                    s.offset(), s.length(), s.secInfo(), s.measured() ? SgxIoctl.SGX_PAGE_MEASURE : 0));
-        }
+        new EnclaveLoader(fd).add(img);
         ProvisionFd closed = p.openProvision(task);
         closed.close();
         errno(Errno.EINVAL, () -> fd.provision(closed));

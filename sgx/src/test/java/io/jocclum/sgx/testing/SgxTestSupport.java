@@ -6,7 +6,7 @@ import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Tcs;
 import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.driver.EnclaveFd;
-import io.jocclum.sgx.driver.EnclaveImage;
+import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.driver.EnclaveLoader;
 import io.jocclum.sgx.driver.PlatformConfig;
 import io.jocclum.sgx.driver.SgxPlatform;
@@ -83,7 +83,7 @@ public final class SgxTestSupport {
                 Tcs.image(0x1000, 1, 0x1000, 0, 0), true));
         segs.add(new EnclaveImage.Segment(0x1000, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), code, true));
         if (heapPages > 0) {
-            segs.add(new EnclaveImage.Segment(0x2000, heapPages * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), null, false));
+            segs.add(EnclaveImage.Segment.zero(0x2000, heapPages * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), false));
         }
         return new EnclaveImage(BASE, size, 1, attributes(), 0, segs);
     }

@@ -1,0 +1,50 @@
+package io.jocclum.libos.fs;
+
+import io.jocclum.libos.vm.MappableFile;
+
+import java.nio.ByteBuffer;
+
+/**
+ * An open regular file as the VM maps it: positional I/O on the file (the file position stays),
+ * its inode as identity, its access mode. Bytes moved to or from a host-backed file (the image,
+ * hostfs) are an OCALL each call, charged to the enclave.
+ */
+record VmFile(RegularFile file, boolean host, HostIo io) implements MappableFile {
+    @Override
+    public int read(long position, ByteBuffer dst) {
+        int n = file.readAt(dst, position);
+        if (host) {
+            io.ocall(n);
+        }
+        return n;
+    }
+
+    @Override
+    public int write(long position, ByteBuffer src) {
+        int n = file.writeAt(src, position);
+        if (host) {
+            io.ocall(n);
+        }
+        return n;
+    }
+
+    @Override
+    public long size() {
+        return file.size();
+    }
+
+    @Override
+    public Object identity() {
+        return file.id();
+    }
+
+    @Override
+    public boolean readable() {
+        return file.canRead();
+    }
+
+    @Override
+    public boolean writable() {
+        return file.writable();
+    }
+}
