@@ -348,6 +348,11 @@ class EnclsLeafTest {
         pf(() -> hw.cpu.ewb(hw.acct, page, s, 0, blob, pcmd, 0));            // VA operand is a SECS
         gp(() -> hw.cpu.ewb(hw.acct, page, va, 512, blob, pcmd, 0));
         gp(() -> hw.cpu.ewb(hw.acct, va, va, 0, blob, pcmd, 0));             // VA eviction not modelled
+        gp(() -> hw.cpu.ewb(hw.acct, page, va, 0, blob, pcmd, 1));            // PCMD past the end of its buffer
+        gp(() -> hw.cpu.ewb(hw.acct, page, va, 0, blob, pcmd, -1));
+        gp(() -> hw.cpu.ewb(hw.acct, page, va, 0, new byte[4095], pcmd, 0));  // contents shorter than a page
+        gp(() -> hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, s, blob, pcmd, 1, va, 0, false));
+        gp(() -> hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, s, new byte[4095], pcmd, 0, va, 0, false));
         assertThat(hw.cpu.ewb(hw.acct, s, va, 1, blob, pcmd, 0)).as("SECS with children").isEqualTo(SgxStatus.CHILD_PRESENT);
         assertThat(hw.cpu.ewb(hw.acct, page, va, 0, blob, pcmd, 0)).isEqualTo(SgxStatus.SUCCESS);
         EpcFrame valid = hw.fresh();

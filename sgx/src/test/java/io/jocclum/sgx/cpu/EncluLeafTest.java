@@ -192,8 +192,10 @@ class EncluLeafTest {
         io.jocclum.sgx.cost.CostAccount acct = hw.acct;
         io.jocclum.sgx.cost.CostAccount enclave = self.account();
         long aug = acct.count(CostEvent.EAUG);
+        long children = self.children();
         EpcFrame f = eaug(0x4000);
         assertThat(acct.count(CostEvent.EAUG) - aug).isEqualTo(1);
+        assertThat(self.children()).as("an EAUGed page is a child of its SECS").isEqualTo(children + 1);
         long accept = enclave.count(CostEvent.EACCEPT);
         hw.cpu.eaccept(self, f, Hw.BASE + 0x4000, SecInfo.of(PageType.REG, RW, SecInfo.PENDING));
         assertThat(enclave.count(CostEvent.EACCEPT) - accept).isEqualTo(1);
