@@ -7,7 +7,6 @@ import io.jocclum.api.Stat;
 import io.jocclum.dcap.PreparedCollateral;
 import io.jocclum.dcap.QuoteVerifier;
 import io.jocclum.dcap.TrustedRoot;
-import io.jocclum.libos.boot.AttestationSettings;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.CharDevice;
 import io.jocclum.libos.fs.OpenFile;

@@ -1,5 +1,6 @@
 package io.jocclum.libos.boot;
 
+import io.jocclum.libos.attest.AttestationSettings;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.CostModel;

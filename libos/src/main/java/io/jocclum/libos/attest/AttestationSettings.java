@@ -1,4 +1,4 @@
-package io.jocclum.libos.boot;
+package io.jocclum.libos.attest;
 
 import io.jocclum.sgx.attest.TcbSpec;
 
@@ -22,10 +22,10 @@ import java.util.Objects;
 public record AttestationSettings(byte[] fuses, byte[] ownerEpoch, TcbSpec tcb, boolean dcapDriver, boolean occlumCompatErrno) {
     public AttestationSettings {
         if (fuses != null && fuses.length != 32) {
-            throw new BootException("the fuses have 32 bytes (64 hex digits), got " + fuses.length + ".");
+            throw new IllegalArgumentException("the fuses have 32 bytes (64 hex digits), got " + fuses.length + ".");
         }
         if (ownerEpoch == null || ownerEpoch.length != 16) {
-            throw new BootException("the owner epoch has 16 bytes (32 hex digits).");
+            throw new IllegalArgumentException("the owner epoch has 16 bytes (32 hex digits).");
         }
         Objects.requireNonNull(tcb);
         fuses = fuses == null ? null : fuses.clone();
