@@ -69,7 +69,7 @@ public final class EpollFile extends OpenFile {
 
     private final long ino;
     /** Guards {@link #items}, {@link #txBuf} and scans. */
-    private final ReentrantLock mtx = new ReentrantLock();
+    final ReentrantLock mtx = new ReentrantLock(); // package-private for the checker's tests
     /** Guarded by mtx. */
     private final Map<Key, EpollItem> items = new HashMap<>();
     /** Scratch array for scans; guarded by mtx. */
@@ -569,6 +569,9 @@ public final class EpollFile extends OpenFile {
     @Override
     public void checkInvariants(boolean quiescent) {
         super.checkInvariants(quiescent);
+        if (quiescent && mtx.isLocked()) {
+            throw new IllegalStateException(this + ": epoll mutex still held after quiescence");
+        }
         mtx.lock();
         try {
             for (Map.Entry<Key, EpollItem> e : items.entrySet()) {

@@ -43,7 +43,7 @@ public final class Pipe {
     public static final int DEFAULT_MAX_SIZE = 1 << 20;
     static final int PIPE_BUF = Limits.PIPE_BUF;
 
-    private final ReentrantLock lock = new ReentrantLock();
+    final ReentrantLock lock = new ReentrantLock(); // package-private for the checker's tests
     /** The ring, allocated at the first write. */
     @GuardedBy("lock")
     private byte[] ring;
@@ -352,8 +352,11 @@ public final class Pipe {
         return (int) size;
     }
 
-    /** Checks the ring's invariants and that no waiter is left when nobody is blocked. */
+    /** Checks the ring's invariants and that no waiter is left (and no lock held) when nobody is blocked. */
     public void checkInvariants(boolean quiescent) {
+        if (quiescent && lock.isLocked()) {
+            throw new IllegalStateException("pipe " + ino + ": lock still held after quiescence");
+        }
         lock.lock();
         try {
             if (count < 0 || count > capacity) {

@@ -44,7 +44,7 @@ final class AddressSpace {
         }
     }
 
-    private FreeSpace free(UserMemoryKind r) {
+    FreeSpace free(UserMemoryKind r) {
         return r == UserMemoryKind.RESERVED ? reservedFree : regionFree;
     }
 

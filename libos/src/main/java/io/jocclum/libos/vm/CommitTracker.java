@@ -47,7 +47,7 @@ final class CommitTracker {
     private final long pages;
     private final AtomicReferenceArray<Leaf[]> dirs;
     private final Object[] stripes = new Object[STRIPES];
-    private final AtomicLong committed = new AtomicLong();
+    final AtomicLong committed = new AtomicLong(); // package-private for the checker's tests
 
     CommitTracker(long base, long size) {
         if (!Pages.isAligned(base) || !Pages.isAligned(size) || size <= 0) {
@@ -130,12 +130,12 @@ final class CommitTracker {
     }
 
     /** Leaf state, caller holds the stripe lock: null (empty), FULL or partial. */
-    private Leaf leaf(long leafIndex) {
+    Leaf leaf(long leafIndex) {
         Leaf[] dir = dir(leafIndex, false);
         return dir == null ? null : dir[(int) (leafIndex & (DIR_LEAVES - 1))];
     }
 
-    private void setLeaf(long leafIndex, Leaf l) {
+    void setLeaf(long leafIndex, Leaf l) {
         Leaf[] dir = dir(leafIndex, l != null);
         if (dir != null) {
             dir[(int) (leafIndex & (DIR_LEAVES - 1))] = l;

@@ -21,7 +21,10 @@ final class VmInvariants {
     }
 
     static List<String> check(UserSpace space, List<ProcessVm> procs, EpcmView view) {
-        List<String> p = new ArrayList<>();
+        List<String> p = heldLocks(space, procs);
+        if (!p.isEmpty()) {
+            return p; // a leaked lock: taking it could block forever (or succeed reentrantly and hide the leak)
+        }
         long[] stamps = new long[procs.size()];
         for (int i = 0; i < procs.size(); i++) {
             stamps[i] = procs.get(i).lock.writeLock();
@@ -40,6 +43,32 @@ final class VmInvariants {
             for (int i = procs.size() - 1; i >= 0; i--) {
                 procs.get(i).lock.unlockWrite(stamps[i]);
             }
+        }
+        return p;
+    }
+
+    /**
+     * Lock hygiene: on a quiescent user space no VM lock is held, by any thread (a missing
+     * unlock on some path would otherwise go unnoticed: the locks are reentrant or the next
+     * taker just blocks).
+     */
+    static List<String> heldLocks(UserSpace space, List<ProcessVm> procs) {
+        List<String> p = new ArrayList<>();
+        for (ProcessVm vm : procs) {
+            if (vm.lock.isWriteLocked()) {
+                p.add("pid " + vm.pid + ": process VM lock still held for writing");
+            }
+            if (vm.lock.isReadLocked()) {
+                p.add("pid " + vm.pid + ": process VM lock still held for reading (" + vm.lock.getReadLockCount() + ")");
+            }
+        }
+        for (Arena a : space.arenas) {
+            if (a.lock.isLocked()) {
+                p.add("arena " + a.id + ": lock still held" + (a.lock.isHeldByCurrentThread() ? " by the checking thread" : ""));
+            }
+        }
+        if (space.addressSpace.lock.isLocked()) {
+            p.add("address space: lock still held" + (space.addressSpace.lock.isHeldByCurrentThread() ? " by the checking thread" : ""));
         }
         return p;
     }

@@ -338,6 +338,11 @@ public final class SgxEpcCgroup implements EpcController {
         return wq.busyCount();
     }
 
+    /** The work queue (for the invariant checker and its tests). */
+    CgroupWorkqueue workqueue() {
+        return wq;
+    }
+
     /** {@code sgx_cgroup_free()}: cancel the work item, move ancestors' cursors off this cgroup. */
     private void freeCgroup(SgxCgroup cg) {
         wq.cancelSync(cg);
