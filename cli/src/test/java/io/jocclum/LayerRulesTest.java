@@ -61,12 +61,12 @@ class LayerRulesTest {
 
         SGX.put("arch", Set.of());
         SGX.put("cost", Set.of());
-        SGX.put("cgroup", Set.of());
+        SGX.put("cgroup", Set.of("arch"));
         SGX.put("crypto", Set.of("arch"));
         SGX.put("measure", Set.of("arch"));
         SGX.put("cpu", Set.of("arch", "cost", "crypto", "measure"));
-        SGX.put("epc", Set.of("cgroup", "cpu"));
-        SGX.put("epccg", Set.of("cgroup", "epc"));
+        SGX.put("epc", Set.of("arch", "cgroup", "cpu"));
+        SGX.put("epccg", Set.of("arch", "cgroup", "epc"));
         SGX.put("enclave", Set.of("arch", "cgroup", "cost", "cpu", "epc"));
         SGX.put("image", Set.of("arch", "cpu", "measure"));
         SGX.put("attest", Set.of("arch", "cgroup", "cpu", "crypto", "driver", "enclave", "image", "measure"));
