@@ -60,7 +60,7 @@ class LayerRulesTest {
                 "programs", "signal", "syscall", "vm"));
 
         SGX.put("arch", Set.of());
-        SGX.put("cost", Set.of());
+        SGX.put("cost", Set.of("arch"));
         SGX.put("cgroup", Set.of("arch"));
         SGX.put("crypto", Set.of("arch"));
         SGX.put("measure", Set.of("arch"));

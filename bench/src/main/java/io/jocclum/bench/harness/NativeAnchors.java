@@ -2,30 +2,34 @@ package io.jocclum.bench.harness;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * Native C anchors: C sources shipped as resources under {@code /native/}, compiled once per run
- * with the system compiler ({@code cc -O2}) into a temporary directory, and run as child
- * processes. A native anchor prints lines {@code result: NAME VALUE UNIT}; {@link #run} returns
- * them by NAME.
+ * Native C anchors: C sources shipped as resources under {@code /native/} (each includes
+ * {@code anchor.h}, which gives it its {@code main}), compiled once per run with the system
+ * compiler ({@code cc -O2}) into a temporary directory, and run as child processes. As a side of
+ * an interleaved run ({@link BenchContext.JmhRun#nativeAnchor}) an anchor serves rounds; run on
+ * its own ({@link #run}) it runs a warm-up round and five rounds and prints
+ * {@code result: NAME VALUE UNIT} per figure and round, which {@link #run} returns as medians.
+ * Either way it measures the host's null system call after every round.
  */
 public final class NativeAnchors implements AutoCloseable {
-    private final PrintStream log;
+    private final Consumer<NativeReport> reports;
     private final Map<String, Path> built = new HashMap<>();
     private Path dir;
 
-    NativeAnchors(PrintStream log) {
-        this.log = log;
+    NativeAnchors(Consumer<NativeReport> reports) {
+        this.reports = reports;
     }
 
     /** True when a C compiler is on the PATH. */
@@ -67,6 +71,7 @@ public final class NativeAnchors implements AutoCloseable {
         if (dir == null) {
             dir = Files.createTempDirectory("jocclum-native-");
         }
+        copyResource("anchor.h", dir.resolve("anchor.h"));
         Path src = dir.resolve(name + ".c");
         try (InputStream in = NativeAnchors.class.getResourceAsStream("/native/" + name + ".c")) {
             if (in == null) {
@@ -85,10 +90,20 @@ public final class NativeAnchors implements AutoCloseable {
         return exe;
     }
 
+    private static void copyResource(String name, Path to) throws IOException {
+        try (InputStream in = NativeAnchors.class.getResourceAsStream("/native/" + name)) {
+            if (in == null) {
+                throw new IOException("no native anchor resource /native/" + name);
+            }
+            Files.write(to, in.readAllBytes());
+        }
+    }
+
     /**
-     * Runs a compiled anchor (pinned to CPU 0 with taskset when {@code pinCpu0}) and returns its
-     * {@code result:} lines as NAME -> Figure (unit as printed; higherIsBetter if the unit ends
-     * with "/s").
+     * Runs a compiled anchor on its own (pinned to CPU 0 with taskset when {@code pinCpu0}) and
+     * returns the median of its rounds per figure NAME (unit as printed; higherIsBetter if the
+     * unit ends with "/s"). Not interleaved with anything: for reference figures; a comparison's
+     * anchor belongs in its {@link BenchContext.JmhRun}.
      */
     public Map<String, Figure> run(String name, boolean pinCpu0, String... args) throws IOException, InterruptedException {
         Path exe = compile(name);
@@ -103,16 +118,34 @@ public final class NativeAnchors implements AutoCloseable {
         if (p.waitFor() != 0) {
             throw new IOException("native anchor " + name + " failed:\n" + out);
         }
-        Map<String, Figure> results = new HashMap<>();
+        Map<String, List<Double>> values = new LinkedHashMap<>();
+        Map<String, String> units = new HashMap<>();
+        Map<String, Double> entries = new HashMap<>();
+        List<Double> nul = new ArrayList<>();
         for (String line : out.split("\n")) {
             String[] f = line.trim().split("\\s+");
             if (f.length == 4 && f[0].equals("result:")) {
-                results.put(f[1], new Figure(Double.parseDouble(f[2]), f[3], f[3].endsWith("/s")));
+                values.computeIfAbsent(f[1], k -> new ArrayList<>()).add(Double.parseDouble(f[2]));
+                units.put(f[1], f[3]);
+            } else if (f.length == 3 && f[0].equals("null-syscall:")) {
+                nul.add(Double.parseDouble(f[1]));
+            } else if (f.length == 3 && f[0].equals("entries:")) {
+                entries.put(f[1], Double.parseDouble(f[2]));
             }
         }
-        if (results.isEmpty()) {
+        if (values.isEmpty()) {
             throw new IOException("native anchor " + name + " printed no result line:\n" + out);
         }
+        Map<String, Figure> results = new LinkedHashMap<>();
+        values.forEach((k, v) -> {
+            String u = units.get(k);
+            Figure fig = new Figure(Rounds.median(v.stream().mapToDouble(Double::doubleValue).toArray()), u, u.endsWith("/s"));
+            results.put(k, fig);
+            if (!nul.isEmpty()) {
+                reports.accept(NativeReport.of(k, fig, nul.stream().mapToDouble(Double::doubleValue).toArray(),
+                        entries.getOrDefault(k, Double.NaN)));
+            }
+        });
         return results;
     }
 

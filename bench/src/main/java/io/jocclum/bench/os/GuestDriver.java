@@ -9,11 +9,14 @@ import io.jocclum.libos.programs.ProgramRegistry;
 import io.jocclum.libos.testing.TestInstance;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.concurrent.SynchronousQueue;
+import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 
 /**
@@ -34,14 +37,26 @@ public final class GuestDriver implements AutoCloseable {
 
     /** Builds an EDMM instance of Occlum's template in a temporary directory and boots it on the default platform. */
     public GuestDriver() {
+        this(b -> { }, ProgramRegistry.standard());
+    }
+
+    /**
+     * Builds an EDMM instance of Occlum's template changed by {@code config} in a temporary
+     * directory and boots it on the default platform with {@code programs} (plus the benchmark
+     * guest, {@code /bin/benchguest}).
+     */
+    public GuestDriver(Consumer<TestInstance.Builder> config, ProgramRegistry programs) {
         try {
             dir = Files.createTempDirectory("jocclum-bench-os-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        BuiltEnclave built = TestInstance.builder(dir).edmm(true).build();
-        ProgramRegistry reg = ProgramRegistry.standard().with("benchguest", () -> new Guest(work, done));
-        os = LibOs.boot(built, BootOptions.defaults().withPrograms(reg));
+        TestInstance.Builder b = TestInstance.builder(dir).edmm(true);
+        config.accept(b);
+        BuiltEnclave built = b.build();
+        ProgramRegistry reg = programs.with("benchguest", () -> new Guest(work, done));
+        os = LibOs.boot(built, BootOptions.defaults().withPrograms(reg)
+                .withStdio(InputStream.nullInputStream(), OutputStream.nullOutputStream(), System.err));
         runner = Thread.ofPlatform().name("bench-libos-run").start(() -> {
             try {
                 os.run("/bin/benchguest", java.util.List.of());
@@ -49,6 +64,11 @@ public final class GuestDriver implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         });
+    }
+
+    /** The booted LibOS. */
+    public LibOs os() {
+        return os;
     }
 
     /** Runs {@code item} on the guest's main thread and returns its result. */

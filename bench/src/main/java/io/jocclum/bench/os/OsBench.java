@@ -13,13 +13,17 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
  * mmap+munmap pairs through the guest API of a booted LibOS (the syscall façade: argument
  * checks, signal checks at the call boundary, system-call accounting, the process's VM), on the
- * guest's own thread. One invocation is a batch of {@value #BATCH} pairs of 4, 8, 16, 32 and
- * 64 KB in turn, handed to the guest at once; JMH reports the time per pair.
+ * guest's own thread. One invocation is a batch of {@value #BATCH} pairs handed to the guest at
+ * once; the score is the time per pair. {@link #mmapMunmap}: pairs of 4, 8, 16, 32 and 64 KB in
+ * turn, placed by the VM (next to each other, a cache-hot spot of the VMA tree).
+ * {@link #mmapMunmapRandom}: one page mapped with MAP_FIXED into a hole between two live VMAs
+ * chosen at random, then unmapped, so that every pair works at a different place of the tree.
  */
 public class OsBench {
     static final int BATCH = 2000;
@@ -34,29 +38,32 @@ public class OsBench {
         public int liveVmas;
 
         GuestDriver driver;
+        /** The one-page holes between the live VMAs. */
+        long[] holes;
+        final SplittableRandom random = new SplittableRandom(0x5EED_0F_4A11L);
+        /** The holes of the next batch. */
+        final long[] next = new long[BATCH];
 
         @Setup(Level.Trial)
         public void setup() {
             driver = new GuestDriver();
             int n = liveVmas;
-            long vmas = driver.call(sys -> {
-                // 2n adjacent one-page mappings merge into VMAs; unmapping every other page leaves n VMAs and n holes
+            holes = new long[n];
+            int pid = (int) driver.call(sys -> {
+                // 2n one-page mappings; unmapping every other page leaves n one-page VMAs and n holes
                 long[] pages = new long[2 * n];
                 for (int k = 0; k < pages.length; k++) {
                     pages[k] = sys.mmap(0, Mman.PAGE_SIZE, RW, ANON, -1, 0);
                 }
                 for (int k = 1; k < pages.length; k += 2) {
                     sys.munmap(pages[k], Mman.PAGE_SIZE);
+                    holes[k / 2] = pages[k];
                 }
-                return n;
+                return sys.getpid();
             });
-            if (vmas != n) {
-                throw new IllegalStateException("the guest made " + vmas + " VMAs, wanted " + n);
-            }
-            // The syscall path (façade, VM, chunk pool) takes a few hundred thousand calls to be compiled; quick mode's
-            // warm-up iteration alone would time the interpreter. Warm it here, outside the measurement.
-            for (int r = 0; r < 200; r++) {
-                driver.call(OsBench::batch);
+            long vmas = driver.os().kernel().process(pid).vm().vmaCount();
+            if (vmas < n) {
+                throw new IllegalStateException("the guest has " + vmas + " VMAs, wanted at least " + n);
             }
         }
 
@@ -72,6 +79,25 @@ public class OsBench {
     @OperationsPerInvocation(BATCH)
     public long mmapMunmap(Guest g) {
         return g.driver.call(OsBench::batch);
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    @OperationsPerInvocation(BATCH)
+    public long mmapMunmapRandom(Guest g) {
+        long[] at = g.next;
+        for (int i = 0; i < BATCH; i++) {
+            at[i] = g.holes[g.random.nextInt(g.holes.length)];
+        }
+        return g.driver.call(sys -> {
+            long sum = 0;
+            for (long a : at) {
+                sum += sys.mmap(a, Mman.PAGE_SIZE, RW, ANON | Mman.MAP_FIXED, -1, 0);
+                sys.munmap(a, Mman.PAGE_SIZE);
+            }
+            return sum;
+        });
     }
 
     private static long batch(io.jocclum.api.Syscalls sys) {

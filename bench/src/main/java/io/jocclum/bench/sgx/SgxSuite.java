@@ -13,7 +13,7 @@ import java.util.Map;
 /** The simulated SGX hardware and driver: paging round trips, EPC allocation, the enclave access path. */
 public final class SgxSuite implements BenchSuite {
     private static Figure gbPerSecond(Figure opsPerSecond) {
-        return Figure.throughput(opsPerSecond.value() * Pages.SIZE / 1e9, "GB/s");
+        return opsPerSecond.scale(Pages.SIZE / 1e9, "GB/s");
     }
 
     @Override
@@ -27,7 +27,7 @@ public final class SgxSuite implements BenchSuite {
             @Override
             public String description() {
                 return "EWB+ELDU round trips of 4 KiB pages on one core (fault, ELDU, ksgxd aging + EWB) vs bare JDK "
-                        + "AES-GCM seal+open of 4 KiB; goal >= 1 GB/s";
+                        + "AES-GCM seal+open of the same pages (goals: >= 50% of it, >= 1 GB/s)";
             }
 
             @Override
@@ -35,8 +35,10 @@ public final class SgxSuite implements BenchSuite {
                 Map<String, Figure> r = ctx.jmh().include(EpcPagingBench.class, "ours")
                         .include(EpcPagingBench.class, "anchor").run();
                 Figure ours = gbPerSecond(r.get("ours"));
-                return Result.of(ours, gbPerSecond(r.get("anchor")))
-                        .withNote("goal: ours >= 1 GB/s of pages on one core: " + (ours.value() >= 1 ? "met" : "NOT met"));
+                Result res = Result.of(ours, gbPerSecond(r.get("anchor")));
+                return res.withNote("goal: ours >= 50% of the raw AES-GCM seal+open (median of the per-round ratios): "
+                                + (res.speedup() >= 0.5 ? "met" : "NOT met"))
+                        .withNote("goal: ours >= 1 GB/s of pages on one core (median of the rounds): " + (ours.value() >= 1 ? "met" : "NOT met"));
             }
         }, new Comparison() {
             @Override
@@ -52,12 +54,12 @@ public final class SgxSuite implements BenchSuite {
 
             @Override
             public Result run(BenchContext ctx) throws Exception {
-                Map<String, Figure> r = ctx.jmh().include(EpcAllocBench.class, "ours").run();
                 if (!NativeAnchors.compilerAvailable()) {
+                    Map<String, Figure> r = ctx.jmh().include(EpcAllocBench.class, "ours").run();
                     return new Result(r.get("ours"), null, List.of("no C compiler: anchor skipped"));
                 }
-                Map<String, Figure> n = ctx.natives().run("epc_freelist", true, ctx.quick() ? "5000000" : "50000000");
-                return Result.of(r.get("ours"), n.get("epc-alloc-free"));
+                Map<String, Figure> r = ctx.jmh().include(EpcAllocBench.class, "ours").pinCpu0(true).nativeAnchor("epc_freelist").run();
+                return Result.of(r.get("ours"), r.get("epc-alloc-free")).withNote("both pinned to CPU 0");
             }
         }, new Comparison() {
             @Override

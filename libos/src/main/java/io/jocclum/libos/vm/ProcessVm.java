@@ -52,6 +52,7 @@ public final class ProcessVm {
     final VmaTree vmas;
     final Placer placer;
     private final Remapper remapper;
+    private final Syncer syncer;
     @GuardedBy("lock")
     private Chunk heap;
     @GuardedBy("lock")
@@ -75,6 +76,7 @@ public final class ProcessVm {
         this.vmas = new VmaTree(as, pid);
         this.placer = new Placer(this);
         this.remapper = new Remapper(this);
+        this.syncer = new Syncer(this);
     }
 
     public int pid() {
@@ -169,7 +171,7 @@ public final class ProcessVm {
         }
     }
 
-    private void ensureAlive() {
+    void ensureAlive() {
         if (exited) {
             throw new IllegalStateException("process " + pid + " has exited; its memory is gone");
         }
@@ -691,87 +693,15 @@ public final class ProcessVm {
 
     /**
      * msync(2): writes the modified pages of shared file mappings in the range back to their
-     * files (MS_ASYNC too: our mappings are not coherent with the file otherwise). ENOMEM if part
-     * of the range is unmapped (after flushing the mapped parts, as Linux).
+     * files; see {@link Syncer#msync}.
      */
     public void msync(long addr, long length, int flags) {
-        if ((flags & ~(Mman.MS_ASYNC | Mman.MS_INVALIDATE | Mman.MS_SYNC)) != 0) {
-            throw Errno.EINVAL.exception("unknown msync flags 0x" + Integer.toHexString(flags));
-        }
-        if (!Pages.isAligned(addr)) {
-            throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
-        }
-        if ((flags & Mman.MS_ASYNC) != 0 && (flags & Mman.MS_SYNC) != 0) {
-            throw Errno.EINVAL.exception("MS_ASYNC and MS_SYNC together");
-        }
-        long len = Pages.up(length);
-        long end = addr + len;
-        if (Long.compareUnsigned(end, addr) < 0) {
-            throw Errno.ENOMEM.exception("range wraps around");
-        }
-        if (len == 0) {
-            return; // also a length that rounds up to 2^64, as in Linux
-        }
-        long stamp = lock.writeLock();
-        try {
-            ensureAlive();
-            long x = addr;
-            boolean hole = false;
-            for (Vma v : vmas.in(addr, end)) {
-                if (v.start > x) {
-                    if (flags == Mman.MS_ASYNC) {
-                        throw Errno.ENOMEM.exception("unmapped hole at 0x" + Long.toHexString(x));
-                    }
-                    hole = true;
-                }
-                if ((flags & Mman.MS_INVALIDATE) != 0 && (v.flags & Mman.MAP_LOCKED) != 0) {
-                    throw Errno.EBUSY.exception("MS_INVALIDATE on a locked mapping");
-                }
-                flush(v, Math.max(addr, v.start), Math.min(end, v.end));
-                x = v.end;
-            }
-            if (hole || x < end) {
-                throw Errno.ENOMEM.exception("part of the range is not mapped");
-            }
-        } finally {
-            lock.unlockWrite(stamp);
-        }
+        syncer.msync(addr, length, flags);
     }
 
-    /**
-     * fsync/fdatasync of a file: writes back the modified pages of every shared mapping of that
-     * file in this process (as Occlum does; other processes' mappings flush on their own msync,
-     * munmap or exit).
-     */
+    /** fsync/fdatasync of a file: see {@link Syncer#syncFile}. */
     public void syncFile(Object identity) {
-        long stamp = lock.writeLock();
-        try {
-            ensureAlive();
-            for (Vma v : vmas.values()) {
-                if (v.sharedFile() && v.file.file().identity().equals(identity)) {
-                    flush(v, v.start, v.end);
-                }
-            }
-        } finally {
-            lock.unlockWrite(stamp);
-        }
-    }
-
-    private void flush(Vma v, long s, long e) {
-        if (!v.sharedFile()) {
-            return;
-        }
-        boolean none = epc.edmm && VmEpc.hw(v.prot) == 0;
-        if (none) {
-            epc.transition(v.region, s, e, 0, VmEpc.base(v.region));
-        }
-        try {
-            epc.writeBack(v, s, e);
-        } finally {
-            if (none) {
-                epc.transition(v.region, s, e, VmEpc.base(v.region), 0);
-            }
-        }
+        syncer.syncFile(identity);
     }
 
     // ==== madvise ====================================================================================
