@@ -117,10 +117,11 @@ public final class Pem {
     public static X509Certificate certificate(byte[] der, int offset) throws PemException {
         try {
             Object c = factory().generateCertificate(new ByteArrayInputStream(der));
-            if (c instanceof X509Certificate x && java.util.Arrays.equals(x.getEncoded(), der)) {
-                return x;
+            if (!(c instanceof X509Certificate x) || !java.util.Arrays.equals(x.getEncoded(), der)) {
+                throw new PemException(offset, "the certificate does not decode to exactly its DER bytes");
             }
-            throw new PemException(offset, "the certificate does not decode to exactly its DER bytes");
+            requireWholeSignatureBytes(der, offset, "certificate");
+            return x;
         } catch (CertificateException | RuntimeException e) {
             throw new PemException(offset, "not an X.509 certificate (" + clean(e) + ")");
         }
@@ -161,10 +162,61 @@ public final class Pem {
             if (crl == null || !java.util.Arrays.equals(crl.getEncoded(), der)) {
                 throw new PemException(0, "the CRL does not decode to exactly its DER bytes");
             }
+            requireWholeSignatureBytes(der, 0, "CRL");
             return crl;
         } catch (CRLException | RuntimeException e) {
             throw new PemException(0, "not an X.509 CRL (" + clean(e) + ")");
         }
+    }
+
+    /**
+     * The signature of a certificate or CRL ({@code SEQUENCE { tbs, algorithm, BIT STRING }}, RFC 5280
+     * section 4.1) must be a BIT STRING with no unused bits. The JDK's parser ignores the unused-bits
+     * byte, which is not covered by the signature, so a changed byte there would otherwise verify;
+     * OpenSSL, under Intel's QVL, refuses such a signature in {@code ASN1_item_verify}
+     * (crypto/asn1/a_verify.c, "invalid bit string bits left").
+     */
+    static void requireWholeSignatureBytes(byte[] der, int offset, String what) throws PemException {
+        int[] pos = {0};
+        int outerEnd = enter(der, pos, 0x30, offset, what);
+        skip(der, pos, 0x30, offset, what);
+        skip(der, pos, 0x30, offset, what);
+        int bitsEnd = enter(der, pos, 0x03, offset, what);
+        if (bitsEnd != outerEnd || pos[0] >= bitsEnd || der[pos[0]] != 0) {
+            throw new PemException(offset, "the " + what + "'s signature is not a whole number of bytes"
+                    + " (its BIT STRING must have 0 unused bits)");
+        }
+    }
+
+    /** Reads a tag and length at {@code pos[0]}; leaves {@code pos[0]} at the contents; returns their end. */
+    private static int enter(byte[] der, int[] pos, int tag, int offset, String what) throws PemException {
+        int p = pos[0];
+        if (p + 2 > der.length || (der[p] & 0xFF) != tag) {
+            throw new PemException(offset, "the " + what + " is not a signed DER structure");
+        }
+        int len = der[p + 1] & 0xFF;
+        p += 2;
+        if (len > 0x80) {
+            int n = len - 0x80;
+            if (n > 3 || p + n > der.length) {
+                throw new PemException(offset, "the " + what + " has a DER length that does not fit");
+            }
+            len = 0;
+            for (int i = 0; i < n; i++) {
+                len = (len << 8) | (der[p++] & 0xFF);
+            }
+        } else if (len == 0x80) {
+            throw new PemException(offset, "the " + what + " uses an indefinite length, which DER forbids");
+        }
+        if (len > der.length - p) {
+            throw new PemException(offset, "the " + what + " has a DER length past its end");
+        }
+        pos[0] = p;
+        return p + len;
+    }
+
+    private static void skip(byte[] der, int[] pos, int tag, int offset, String what) throws PemException {
+        pos[0] = enter(der, pos, tag, offset, what);
     }
 
     /** A JDK parser's message without exception class names. */
