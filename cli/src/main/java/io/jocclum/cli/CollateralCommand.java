@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 final class CollateralCommand implements Callable<Integer> {
     @Override
     public Integer call() {
-        throw new UserError("no collateral command given; use 'jocclum collateral export DIR' (see 'jocclum collateral --help').");
+        throw new UserError(UsageErrors.EXIT, "no collateral command given; use 'jocclum collateral export DIR' (see 'jocclum collateral --help').");
     }
 
     /** {@code jocclum collateral export}. */
@@ -57,7 +57,7 @@ final class CollateralCommand implements Callable<Integer> {
                 } catch (IOException e) {
                     throw Instance.io("cannot read the platform file " + f, e);
                 } catch (BootException e) {
-                    throw new UserError(e.getMessage());
+                    throw new UserError(UsageErrors.EXIT, e.getMessage());
                 }
             }
             if (seed != null) {

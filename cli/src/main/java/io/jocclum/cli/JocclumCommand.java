@@ -14,6 +14,8 @@ import java.util.concurrent.Callable;
             DemoCommand.class, SelftestCommand.class, QuoteCommand.class, CollateralCommand.class})
 final class JocclumCommand implements Callable<Integer> {
     private final Cli cli;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     JocclumCommand(Cli cli) {
         this.cli = cli;
@@ -27,7 +29,8 @@ final class JocclumCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new UserError("no command given; use one of new, init, build, run, print, demo, selftest (see 'jocclum --help').");
+        throw new UserError(UsageErrors.EXIT, "no command given; the commands are " + UsageErrors.commands(spec)
+                + " (see 'jocclum --help').");
     }
 
     static final class Version implements picocli.CommandLine.IVersionProvider {
