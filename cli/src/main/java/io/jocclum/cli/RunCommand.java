@@ -83,7 +83,7 @@ final class RunCommand implements Callable<Integer> {
             // refuse before the run, not after it: a program's run is not something to repeat for a typo
             Path parent = cli.resolve(statsJson).toAbsolutePath().getParent();
             if (parent != null && !Files.isDirectory(parent)) {
-                throw new UserError("--stats-json " + statsJson + ": the directory " + parent + " does not exist; create it or"
+                throw new UserError(UsageErrors.EXIT, "--stats-json " + statsJson + ": the directory " + parent + " does not exist; create it or"
                         + " give another path.");
             }
         }
@@ -95,7 +95,7 @@ final class RunCommand implements Callable<Integer> {
                 .withHostEnv(cli.env).withClocks(WaitClock.system(), cli.clock);
         int status;
         RunStats s;
-        try (LibOs os = LibOs.boot(built, options)) {
+        try (LibOs os = BootPhases.boot(cli, built, options)) {
             os.warnings().forEach(w -> cli.err.println("warning: " + w));
             String p = path.startsWith("/") ? path : "/" + path;
             status = os.run(p, args == null ? List.of() : args);
@@ -184,12 +184,12 @@ final class RunCommand implements Callable<Integer> {
                 try {
                     bytes = Sizes.parse(epc);
                 } catch (IllegalArgumentException e) {
-                    throw new UserError("--epc \"" + epc + "\" " + e.getMessage() + ".");
+                    throw new UserError(UsageErrors.EXIT, "--epc \"" + epc + "\" " + e.getMessage() + ".");
                 }
                 s = s.withEpcBytes(bytes);
             }
             if (sgx1 && sgx2) {
-                throw new UserError("--sgx1 and --sgx2 contradict each other; give one of them.");
+                throw new UserError(UsageErrors.EXIT, "--sgx1 and --sgx2 contradict each other; give one of them.");
             }
             if (sgx1) {
                 s = s.withSgx2(false);
@@ -200,7 +200,7 @@ final class RunCommand implements Callable<Integer> {
                 s = s.withSeed(seed);
             }
         } catch (BootException e) {
-            throw new UserError(e.getMessage());
+            throw new UserError(UsageErrors.EXIT, e.getMessage());
         }
         return s;
     }

@@ -14,7 +14,7 @@ final class SelftestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new UserError("no selftest given; use 'jocclum selftest epc-cgroup' (see 'jocclum selftest --help').");
+        throw new UserError(UsageErrors.EXIT, "no selftest given; use 'jocclum selftest epc-cgroup' (see 'jocclum selftest --help').");
     }
 
     /** {@code jocclum selftest epc-cgroup}: the v17 EPC cgroup selftests S0-S7. */
@@ -50,21 +50,25 @@ final class SelftestCommand implements Callable<Integer> {
             try {
                 bytes = Sizes.parse(capacity);
             } catch (IllegalArgumentException e) {
-                throw new UserError("--capacity '" + capacity + "' " + e.getMessage() + ".");
+                throw new UserError(UsageErrors.EXIT, "--capacity '" + capacity + "' " + e.getMessage() + ".");
             }
             String problem = EpcCgroupSelftest.capacityProblem(bytes);
             if (problem != null) {
-                throw new UserError("--capacity " + capacity.strip() + " " + problem + ".");
+                throw new UserError(UsageErrors.EXIT, "--capacity " + capacity.strip() + " " + problem + ".");
             }
             long need = EpcCgroupSelftest.heapNeeded(bytes);
             long have = cli.maxHeapBytes;
             if (need > have) {
                 long fits = Math.max(0, (have - (64L << 20)) / 17 * 2) & -(1L << 20);
+                String smaller = fits >= EpcCgroupSelftest.MIN_CAPACITY ? Sizes.format(fits) : "8MB";
+                long heapGiB = Math.max(1, (need + (1L << 30) - 1) >> 30);
+                String larger = (heapGiB << 30) + (512L << 20) <= cli.machineMemoryBytes
+                        ? ", or a larger heap, e.g. JOCCLUM_JAVA_OPTS=-Xmx" + heapGiB + "g"
+                        : " (this machine has " + Sizes.human(cli.machineMemoryBytes) + " of memory, too little for a"
+                        + " heap that large)";
                 throw new UserError("--capacity " + capacity.strip() + " needs about " + Sizes.human(need) + " of Java heap"
                         + " (eight enclaves of C bytes each, most of them in the backing store), but this JVM may use "
-                        + Sizes.human(have) + "; give at most " + (fits >= EpcCgroupSelftest.MIN_CAPACITY
-                        ? Sizes.format(fits) : "8MB") + ", or a larger heap, e.g. JOCCLUM_JAVA_OPTS=-Xmx"
-                        + Math.max(1, (need + (1L << 30) - 1) >> 30) + "g.");
+                        + Sizes.human(have) + "; give at most " + smaller + larger + ".");
             }
             long s = seed != null ? seed : cli.clock.millis();
             EpcCgroupSelftest.Report r = EpcCgroupSelftest.run(new EpcCgroupSelftest.Options(bytes, s, intent), cli.out);
