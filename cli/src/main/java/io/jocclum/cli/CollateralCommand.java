@@ -27,10 +27,11 @@ final class CollateralCommand implements Callable<Integer> {
 
     /** {@code jocclum collateral export}. */
     @Command(name = "export", description = {
-        "Write the simulated platform's collateral into DIR in the verifier's layout (tcb_info.json, qe_identity.json, their",
-        "issuer chains, pck_crl.der and its issuer chain, root_ca_crl.der) plus root_ca.pem, the simulated root CA, so that",
-        "'jocclum quote verify QUOTE --collateral DIR --root DIR/root_ca.pem' checks quotes made by 'jocclum run' on the",
-        "same platform (the same --platform file and --seed)."})
+        "Write the simulated platform's collateral and root CA into DIR.",
+        "The files are in the verifier's layout (tcb_info.json, qe_identity.json, their issuer chains, pck_crl.der and its"
+                + " issuer chain, root_ca_crl.der) plus root_ca.pem, the simulated root CA, so that"
+                + " 'jocclum quote verify QUOTE --collateral DIR --root DIR/root_ca.pem' checks quotes made by 'jocclum run'"
+                + " on the same platform (the same --platform file and --seed)."})
     static final class Export implements Callable<Integer> {
         private final Cli cli;
 

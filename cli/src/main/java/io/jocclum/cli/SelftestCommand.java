@@ -19,8 +19,9 @@ final class SelftestCommand implements Callable<Integer> {
 
     /** {@code jocclum selftest epc-cgroup}: the v17 EPC cgroup selftests S0-S7. */
     @Command(name = "epc-cgroup", description = {
-        "Run the v17 EPC cgroup selftests (run_epc_cg_selftests.sh, S0-S7) on a simulated platform with the misc",
-        "cgroup sgx_epc controller and print kselftest TAP; exit 0 only when all pass.",
+        "Run the v17 EPC cgroup selftests S0-S7 and print kselftest TAP.",
+        "They are the series' run_epc_cg_selftests.sh, on a simulated platform with the misc cgroup sgx_epc controller;"
+                + " exit 0 only when all pass.",
         "The limits derive from the capacity C: SMALL = C/512, LARGE = 4 x SMALL, LARGER = C; each workload W builds",
         "an enclave with a heap of C bytes. Memory needed: about 8.5 x C of Java heap (refused if the heap is smaller)."})
     static final class EpcCgroup implements Callable<Integer> {

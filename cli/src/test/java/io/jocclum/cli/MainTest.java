@@ -69,6 +69,23 @@ class MainTest {
                 + " export --help').\n");
     }
 
+    /** The first line of each description is what a parent's command list shows: it must be a whole sentence. */
+    @Test
+    void everyCommandListLineIsAWholeSentence() {
+        java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+        todo.add(Main.commandLine(new Cli(System.out, System.err, Run.ENV, tmp, java.time.Clock.systemUTC())));
+        int seen = 0;
+        while (!todo.isEmpty()) {
+            picocli.CommandLine c = todo.pop();
+            String[] d = c.getCommandSpec().usageMessage().description();
+            assertThat(d).as(c.getCommandSpec().qualifiedName()).isNotEmpty();
+            assertThat(d[0].strip()).as(c.getCommandSpec().qualifiedName()).endsWith(".");
+            todo.addAll(c.getSubcommands().values());
+            seen++;
+        }
+        assertThat(seen).isGreaterThan(10);
+    }
+
     @Test
     void occlumsVerbsThatAreNotOfferedGetOneSentenceSayingSo() {
         for (var e : UsageErrors.NOT_OFFERED.entrySet()) {
