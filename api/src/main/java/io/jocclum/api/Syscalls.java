@@ -414,4 +414,69 @@ public interface Syscalls {
 
     /** {@code getpeername(2)}: ENOTCONN. */
     SockAddrIn getpeername(int fd);
+
+    // =============================================================================== files (more)
+
+    /**
+     * {@code fdatasync(2)}: as {@link #fsync}. EBADF, EINVAL (a pipe, socket or other file that
+     * cannot be synchronised).
+     */
+    void fdatasync(int fd);
+
+    /**
+     * {@code fallocate(2)}: allocates [offset, offset+len) of a regular file open for writing.
+     * Mode 0 grows the file to offset+len when it is shorter; {@link Falloc#FALLOC_FL_KEEP_SIZE}
+     * leaves the size alone. Errors in Linux's order: EBADF (no descriptor), EINVAL (offset &lt; 0,
+     * len &lt;= 0, COLLAPSE_RANGE or INSERT_RANGE combined with other bits), EOPNOTSUPP (unknown
+     * bits, PUNCH_HOLE without KEEP_SIZE, and every mode but 0 and KEEP_SIZE), EBADF (not open for
+     * writing), ESPIPE (a pipe), EISDIR, ENODEV (not a regular file), EFBIG (offset+len overflows),
+     * ENOSPC.
+     */
+    void fallocate(int fd, int mode, long offset, long len);
+
+    // =============================================================================== identity and limits
+
+    /** {@code getuid(2)}: 0; every process of the LibOS runs as root, as in Occlum. */
+    int getuid();
+
+    /** {@code geteuid(2)}: 0. */
+    int geteuid();
+
+    /** {@code getgid(2)}: 0. */
+    int getgid();
+
+    /** {@code getegid(2)}: 0. */
+    int getegid();
+
+    /**
+     * {@code setuid(2)}: EINVAL for -1. Setting 0 succeeds; any other uid is refused with EPERM,
+     * since the LibOS has only root (Linux would drop root's privileges for good).
+     */
+    void setuid(int uid);
+
+    /** {@code setgid(2)}: as {@link #setuid} for the group id. */
+    void setgid(int gid);
+
+    /**
+     * {@code getrlimit(2)} of resource {@code resource} ({@link Rlimit#RLIMIT_NOFILE}, ...):
+     * EINVAL for an unknown resource. RLIMIT_NOFILE starts at 1024 (hard 4096), RLIMIT_STACK at
+     * the configured stack size, RLIMIT_DATA at the heap size, RLIMIT_AS at the size of the user
+     * space; the others unlimited (RLIMIT_CORE 0, RLIMIT_MEMLOCK 8 MiB).
+     */
+    Rlimit getrlimit(int resource);
+
+    /**
+     * {@code setrlimit(2)}: EFAULT (null limit), EINVAL (unknown resource, soft above hard),
+     * EPERM (hard RLIMIT_NOFILE above nr_open, 1048576; raising a hard limit without
+     * privilege). A lower RLIMIT_NOFILE makes new descriptors at or above it fail with EMFILE;
+     * open ones stay. Children started later inherit the limits.
+     */
+    void setrlimit(int resource, Rlimit limit);
+
+    /**
+     * {@code prlimit64(2)}: the limit of process {@code pid} (0: the caller), set to
+     * {@code newLimit} unless it is null. Returns the old limit. ESRCH (no such live process),
+     * then the errors of {@link #setrlimit}.
+     */
+    Rlimit prlimit(int pid, int resource, Rlimit newLimit);
 }

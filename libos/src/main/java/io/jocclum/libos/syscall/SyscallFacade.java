@@ -4,6 +4,7 @@ import io.jocclum.api.EpollEvent;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.OpenFlags;
+import io.jocclum.api.Rlimit;
 import io.jocclum.api.SigAction;
 import io.jocclum.api.SockAddrIn;
 import io.jocclum.api.SpawnAction;
@@ -606,6 +607,63 @@ public final class SyscallFacade implements Syscalls {
         return (SockAddrIn) get(Sysno.GETPEERNAME, null, fd, 0);
     }
 
+    // ================================================================================ files (more), identity, limits
+
+    @Override
+    public void fdatasync(int fd) {
+        call(Sysno.FDATASYNC, fd, 0, 0);
+    }
+
+    @Override
+    public void fallocate(int fd, int mode, long offset, long len) {
+        call(Sysno.FALLOCATE, null, fd, mode, offset, len, 0, 0);
+    }
+
+    @Override
+    public int getuid() {
+        return (int) call(Sysno.GETUID, 0, 0, 0);
+    }
+
+    @Override
+    public int geteuid() {
+        return (int) call(Sysno.GETEUID, 0, 0, 0);
+    }
+
+    @Override
+    public int getgid() {
+        return (int) call(Sysno.GETGID, 0, 0, 0);
+    }
+
+    @Override
+    public int getegid() {
+        return (int) call(Sysno.GETEGID, 0, 0, 0);
+    }
+
+    @Override
+    public void setuid(int uid) {
+        call(Sysno.SETUID, uid, 0, 0);
+    }
+
+    @Override
+    public void setgid(int gid) {
+        call(Sysno.SETGID, gid, 0, 0);
+    }
+
+    @Override
+    public Rlimit getrlimit(int resource) {
+        return (Rlimit) get(Sysno.GETRLIMIT, null, resource, 0);
+    }
+
+    @Override
+    public void setrlimit(int resource, Rlimit limit) {
+        call(Sysno.SETRLIMIT, limit, resource, 0, 0);
+    }
+
+    @Override
+    public Rlimit prlimit(int pid, int resource, Rlimit newLimit) {
+        return (Rlimit) get(Sysno.PRLIMIT64, newLimit, pid, resource);
+    }
+
     // ================================================================================ the call wrapper
 
     /**
@@ -790,6 +848,16 @@ public final class SyscallFacade implements Syscalls {
             case GETSOCKOPT -> r = files.sockets().getsockopt(caller, (int) a0, (int) a1, (int) a2);
             case GETSOCKNAME -> r = result(o, files.sockets().getsockname(caller, (int) a0));
             case GETPEERNAME -> r = result(o, files.sockets().getpeername(caller, (int) a0));
+
+            case FDATASYNC -> FileCalls.fdatasync(caller, host, vm, (int) a0);
+            case FALLOCATE -> FileCalls.fallocate(caller, host, (int) a0, (int) a1, a2, a3);
+            case GETUID, GETEUID -> r = process.credentials().uid();
+            case GETGID, GETEGID -> r = process.credentials().gid();
+            case SETUID -> ProcessCalls.setId(thread, (int) a0, "uid");
+            case SETGID -> ProcessCalls.setId(thread, (int) a0, "gid");
+            case GETRLIMIT -> r = result(o, ProcessCalls.getrlimit(thread, (int) a0));
+            case SETRLIMIT -> ProcessCalls.setrlimit(thread, (int) a0, (Rlimit) o);
+            case PRLIMIT64 -> r = result(o, ProcessCalls.prlimit(thread, (int) a0, (int) a1, (Rlimit) arg(o)));
 
             case EXIT, EXIT_GROUP -> throw new IllegalStateException(s.linuxName() + " ends the thread and is not dispatched");
             default -> throw new IllegalStateException("no dispatch entry for " + s.linuxName());
