@@ -479,4 +479,76 @@ public interface Syscalls {
      * then the errors of {@link #setrlimit}.
      */
     Rlimit prlimit(int pid, int resource, Rlimit newLimit);
+
+    // =============================================================================== AF_UNIX sockets
+
+    /**
+     * {@code socketpair(2)}: two connected AF_UNIX sockets of {@code type}
+     * ({@link Socket#SOCK_STREAM}, SOCK_DGRAM, SOCK_SEQPACKET, with SOCK_NONBLOCK and
+     * SOCK_CLOEXEC); protocol 0. EAFNOSUPPORT (another family), EOPNOTSUPP (AF_INET),
+     * ESOCKTNOSUPPORT, EPROTONOSUPPORT, EINVAL (unknown type flags), EMFILE.
+     */
+    int[] socketpair(int domain, int type, int protocol);
+
+    /**
+     * {@code bind(2)} of an AF_UNIX socket (made by {@link #socket} with {@link Socket#AF_UNIX}):
+     * a path name creates a socket file (EADDRINUSE when the path exists, ENOENT, EACCES, EROFS),
+     * an abstract name is taken in the LibOS-wide abstract namespace (EADDRINUSE), an unnamed
+     * address picks a free abstract name. EINVAL (already bound, name longer than 108 bytes),
+     * EFAULT (null), ENOTSOCK, EAFNOSUPPORT (not an AF_UNIX socket).
+     */
+    void bind(int fd, SockAddrUn addr);
+
+    /**
+     * {@code connect(2)} of an AF_UNIX socket. Stream and seqpacket: connects to a listening
+     * socket (ENOENT: no such path; ECONNREFUSED: not a socket, nobody bound, or not listening;
+     * EACCES; EPROTOTYPE: another socket type; EISCONN; EINVAL when listening; EAGAIN when
+     * non-blocking and the backlog is full, else it waits; EINTR). Datagram: sets the default
+     * destination.
+     */
+    void connect(int fd, SockAddrUn addr);
+
+    /**
+     * {@code sendto(2)} of a datagram to {@code dest} (null: the connected peer, ENOTCONN without
+     * one). EPERM when the destination is connected to another socket, EMSGSIZE, EAGAIN,
+     * ECONNREFUSED (nobody bound there any more), plus connect's lookup errors. On stream sockets
+     * an address is EISCONN (connected) or EOPNOTSUPP.
+     */
+    long sendto(int fd, long buf, long len, int flags, SockAddrUn dest);
+
+    /**
+     * {@code sendmsg(2)} with a {@code struct msghdr} at {@code msg} ({@link Socket#MSGHDR_SIZE}
+     * bytes, offsets {@code Socket.MSGHDR_*}): the bytes of its iovecs, to {@code msg_name} (a
+     * {@code sockaddr_un}, for datagrams) and, on AF_UNIX sockets, the descriptors of SOL_SOCKET
+     * SCM_RIGHTS control messages, which the receiver gets as new descriptors of the same open
+     * files. EBADF (a descriptor to pass is not open), EINVAL (a malformed control message, more
+     * than {@link Socket#SCM_MAX_FD} descriptors, negative iov length), EFAULT, EMSGSIZE (more than
+     * 1024 iovecs), and the errors of send and sendto. Returns the bytes sent.
+     */
+    long sendmsg(int fd, long msg, int flags);
+
+    /**
+     * {@code recvmsg(2)} into the {@code struct msghdr} at {@code msg}: fills its iovecs, writes
+     * the sender's address to {@code msg_name} (datagrams; {@code msg_namelen} gets its length),
+     * received descriptors as one SCM_RIGHTS control message (lowest free descriptors;
+     * {@link Socket#MSG_CMSG_CLOEXEC} sets FD_CLOEXEC on them) with {@code msg_controllen} set to
+     * the bytes used, and {@code msg_flags}: MSG_TRUNC when a datagram or seqpacket record did
+     * not fit (the rest is discarded), MSG_CTRUNC when the control buffer (or RLIMIT_NOFILE) had
+     * no room for every descriptor (those are closed). Flags MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL,
+     * MSG_TRUNC, MSG_CMSG_CLOEXEC. Returns the bytes received, 0 at end of stream.
+     */
+    long recvmsg(int fd, long msg, int flags);
+
+    /** {@code getsockname(2)} of an AF_UNIX socket: its bound address or unnamed. EAFNOSUPPORT for other sockets. */
+    SockAddrUn getsocknameUnix(int fd);
+
+    /** {@code getpeername(2)} of an AF_UNIX socket: the peer's address when it was connected. ENOTCONN, EAFNOSUPPORT. */
+    SockAddrUn getpeernameUnix(int fd);
+
+    /**
+     * {@code getsockopt(fd, SOL_SOCKET, SO_PEERCRED)}: the process that connected (or listened,
+     * seen from the connecting side, or made the pair) and its ids; pid 0, uid and gid -1 when
+     * it never was connected, as Linux reports.
+     */
+    Ucred getpeercred(int fd);
 }
