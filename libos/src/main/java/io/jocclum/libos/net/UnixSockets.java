@@ -296,12 +296,20 @@ public final class UnixSockets {
         if (len < 0) {
             throw Errno.EINVAL.exception("negative length");
         }
+        checkRecordSize(s, len);
         ByteBuffer b = ByteBuffer.allocate((int) Math.min(len, ReadWriteCalls.MAX_RW_COUNT));
         if (b.capacity() > 0) {
             u.read(buf, b);
             b.flip();
         }
         return sendBytes(c, vfs, s, b, flags, dest, new UnixSocketFile.Rights(null));
+    }
+
+    /** EMSGSIZE for a datagram or record the queue cannot hold, before its bytes are copied (unix_dgram_sendmsg). */
+    private static void checkRecordSize(UnixSocketFile s, long len) {
+        if (s.type != Socket.SOCK_STREAM && len > UnixSocketFile.QUEUE_LIMIT - 32) {
+            throw Errno.EMSGSIZE.exception("message of " + len + " bytes (at most " + (UnixSocketFile.QUEUE_LIMIT - 32) + ")");
+        }
     }
 
     private long sendBytes(Caller c, Vfs vfs, UnixSocketFile s, ByteBuffer b, int flags, SockAddrUn dest, UnixSocketFile.Rights rights) {
@@ -356,6 +364,7 @@ public final class UnixSockets {
         UnixSocketFile s = sock(c, fd);
         MsgHdr h = MsgHdr.read(u, msg);
         SockAddrUn dest = h.name == 0 ? null : readName(u, h.name, h.namelen);
+        checkRecordSize(s, h.total);
         ByteBuffer data = h.gather(u);
         List<OpenFile> files = h.controllen > 0 ? rights(c, u, h) : null;
         UnixSocketFile.Rights rights = new UnixSocketFile.Rights(files == null || files.isEmpty() ? null : files);
