@@ -5,6 +5,7 @@ import io.jocclum.api.Falloc;
 import io.jocclum.api.Libc;
 import io.jocclum.api.OpenFlags;
 import io.jocclum.api.Rlimit;
+import io.jocclum.api.Socket;
 import io.jocclum.api.SpawnAction;
 import io.jocclum.api.Wait;
 import org.junit.jupiter.api.Test;
@@ -75,6 +76,9 @@ class IdentityLimitsTest extends OsTestBase {
             assertErrno(() -> sys.dup2(0, 8), Errno.EBADF);
             sys.close(fds.getLast());
             assertErrno(() -> sys.pipe(), Errno.EMFILE);
+            assertErrno(() -> sys.socketpair(Socket.AF_UNIX, Socket.SOCK_STREAM, 0), Errno.EMFILE);
+            assertThat(sys.dup(0)).as("a failed pair leaves the one free slot free").isEqualTo(7);
+            sys.close(7);
             sys.setrlimit(Rlimit.RLIMIT_NOFILE, new Rlimit(1024, 4096));
             for (int fd : fds.subList(0, fds.size() - 1)) {
                 sys.close(fd);
