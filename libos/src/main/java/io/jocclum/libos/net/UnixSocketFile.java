@@ -141,21 +141,18 @@ public final class UnixSocketFile extends OpenFile {
 
     /** Connects two fresh sockets to each other (socketpair). */
     static void pair(UnixSocketFile a, UnixSocketFile b) {
-        a.lock.lock();
+        a.connectedTo(b);
+        b.connectedTo(a);
+    }
+
+    private void connectedTo(UnixSocketFile other) {
+        lock.lock();
         try {
-            a.peer = b;
-            a.state = State.CONNECTED;
-            a.peerCred = b.cred;
+            peer = other;
+            state = State.CONNECTED;
+            peerCred = other.cred;
         } finally {
-            a.lock.unlock();
-        }
-        b.lock.lock();
-        try {
-            b.peer = a;
-            b.state = State.CONNECTED;
-            b.peerCred = a.cred;
-        } finally {
-            b.lock.unlock();
+            lock.unlock();
         }
     }
 
@@ -581,10 +578,16 @@ public final class UnixSocketFile extends OpenFile {
             if (state != State.CONNECTED) {
                 throw Errno.EINVAL.exception("recv on an unconnected stream socket");
             }
+            if ((flags & Socket.MSG_OOB) != 0) {
+                throw Errno.EOPNOTSUPP.exception("MSG_OOB on an AF_UNIX socket");
+            }
             return recvStream(c, dst, flags, out);
         }
         if (type == Socket.SOCK_SEQPACKET && state != State.CONNECTED) {
             throw Errno.ENOTCONN.exception("recv on an unconnected seqpacket socket");
+        }
+        if ((flags & Socket.MSG_OOB) != 0) {
+            throw Errno.EOPNOTSUPP.exception("MSG_OOB on an AF_UNIX socket");
         }
         return recvRecord(c, dst, flags, out);
     }

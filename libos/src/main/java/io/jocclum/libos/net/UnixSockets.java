@@ -95,7 +95,7 @@ public final class UnixSockets {
     public int socket(Caller c, int type, int protocol, Ucred me) {
         int base = baseType(type, protocol);
         UnixSocketFile s = new UnixSocketFile(this, base, type & Socket.SOCK_NONBLOCK, me);
-        return install(c, s, (type & Socket.SOCK_CLOEXEC) != 0);
+        return SocketCalls.install(c, s, (type & Socket.SOCK_CLOEXEC) != 0);
     }
 
     /** {@code socketpair(2)}: two connected sockets; EOPNOTSUPP for AF_INET, EAFNOSUPPORT for other families. */
@@ -111,25 +111,15 @@ public final class UnixSockets {
         UnixSocketFile b = new UnixSocketFile(this, base, type & Socket.SOCK_NONBLOCK, me);
         UnixSocketFile.pair(a, b);
         boolean cloexec = (type & Socket.SOCK_CLOEXEC) != 0;
-        int fa = install(c, a, cloexec);
+        int fa = SocketCalls.install(c, a, cloexec);
         int fb;
         try {
-            fb = install(c, b, cloexec);
+            fb = SocketCalls.install(c, b, cloexec);
         } catch (RuntimeException e) {
             c.files().close(fa);
             throw e;
         }
         return new int[] {fa, fb};
-    }
-
-    private static int install(Caller c, OpenFile f, boolean cloexec) {
-        try {
-            return c.files().install(f, cloexec);
-        } catch (RuntimeException e) {
-            f.retain();
-            f.unref();
-            throw e;
-        }
     }
 
     // ------------------------------------------------------------------ names
@@ -240,7 +230,7 @@ public final class UnixSockets {
         if ((flags & Socket.SOCK_NONBLOCK) != 0) {
             s.setNonBlocking(true);
         }
-        return install(c, s, (flags & Socket.SOCK_CLOEXEC) != 0);
+        return SocketCalls.install(c, s, (flags & Socket.SOCK_CLOEXEC) != 0);
     }
 
     /** {@code connect(2)}. */

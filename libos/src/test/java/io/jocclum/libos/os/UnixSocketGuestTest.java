@@ -151,6 +151,10 @@ class UnixSocketGuestTest extends OsTestBase {
             assertThat(sys.getpeernameUnix(sv[0]).isUnnamed()).isTrue();
             assertThat(sys.getpeercred(sv[0])).isEqualTo(new Ucred(sys.getpid(), 0, 0));
             assertThat(errno(() -> sys.getsockname(sv[0]))).as("not an AF_INET socket").isEqualTo(Errno.EAFNOSUPPORT);
+            long one = Libc.alloc(sys, 16);
+            assertThat(errno(() -> sys.send(sv[0], one, 1, Socket.MSG_OOB))).isEqualTo(Errno.EOPNOTSUPP);
+            assertThat(errno(() -> sys.recv(sv[1], one, 1, Socket.MSG_OOB))).isEqualTo(Errno.EOPNOTSUPP);
+            assertThat(errno(() -> sys.recv(sv[1], one, 1, Socket.MSG_DONTWAIT))).isEqualTo(Errno.EAGAIN);
 
             // shutdown(SHUT_WR): the peer reads EOF after the data, sees RDHUP; we get EPIPE
             sys.sigaction(Signal.SIGPIPE, SigAction.IGNORE);
