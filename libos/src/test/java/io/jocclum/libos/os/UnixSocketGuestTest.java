@@ -573,4 +573,41 @@ class UnixSocketGuestTest extends OsTestBase {
             return 0;
         }).assertOk();
     }
+
+    /** signal(7): recvmsg on a socket is restarted with SA_RESTART and fails with EINTR without it. */
+    @Test
+    void aBlockedRecvmsgIsRestartedWithSaRestartAndFailsWithEintrWithout() throws Exception {
+        Booted os = os(Matrix.EDMM_ON_SGX2);
+        for (boolean restart : new boolean[] {true, false}) {
+            os.run((sys, argv, envp) -> {
+                java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+                sys.sigaction(Signal.SIGUSR1, SigAction.handler((s, sig) -> handled.incrementAndGet(), restart ? Signal.SA_RESTART : 0));
+                int[] sv = sys.socketpair(Socket.AF_UNIX, Socket.SOCK_DGRAM, 0);
+                long[] result = {-2};
+                int reader = sys.threadCreate(t -> {
+                    try {
+                        result[0] = recvmsg(t, sv[1], 100, 0, 0).n();
+                    } catch (io.jocclum.api.ErrnoException e) {
+                        result[0] = -e.errno().number();
+                    }
+                    return 0;
+                });
+                sys.sigprocmask(Signal.SIG_BLOCK, Signal.bit(Signal.SIGUSR1)); // only the reader takes it
+                GuestOps.awaitParked(os, sys.getpid(), 1);
+                sys.kill(sys.getpid(), Signal.SIGUSR1);
+                if (restart) {
+                    io.jocclum.libos.support.Quiesce.until(() -> handled.get() == 1, "handler ran");
+                    GuestOps.awaitParked(os, sys.getpid(), 1); // restarted and blocked again
+                    write(sys, sv[0], bytes("abc"));
+                }
+                sys.threadJoin(reader);
+                assertThat(handled.get()).isEqualTo(1);
+                assertThat(result[0]).isEqualTo(restart ? 3 : -Errno.EINTR.number());
+                sys.close(sv[0]);
+                sys.close(sv[1]);
+                sys.sigprocmask(Signal.SIG_UNBLOCK, Signal.bit(Signal.SIGUSR1));
+                return 0;
+            }).assertOk();
+        }
+    }
 }
