@@ -370,7 +370,13 @@ public interface Syscalls {
 
     // =============================================================================== sockets
 
-    /** {@code socket(2)}: AF_INET + SOCK_STREAM (+ SOCK_NONBLOCK, SOCK_CLOEXEC); EAFNOSUPPORT, ESOCKTNOSUPPORT, EPROTONOSUPPORT, EMFILE. */
+    /**
+     * {@code socket(2)}: AF_INET + SOCK_STREAM (a host TCP socket), or AF_UNIX + SOCK_STREAM,
+     * SOCK_DGRAM or SOCK_SEQPACKET (a socket inside the LibOS; see {@link #bind(int, SockAddrUn)}),
+     * each with SOCK_NONBLOCK and SOCK_CLOEXEC. EAFNOSUPPORT, ESOCKTNOSUPPORT, EPROTONOSUPPORT,
+     * EINVAL (unknown type flags), EMFILE. listen, accept, send, recv, shutdown, setsockopt,
+     * getsockopt, read, write, poll and epoll work on both kinds.
+     */
     int socket(int domain, int type, int protocol);
 
     /** {@code bind(2)}: EADDRINUSE, EADDRNOTAVAIL (only the loopback interface exists), EINVAL, ENOTSOCK. */
@@ -400,7 +406,7 @@ public interface Syscalls {
     /** {@code recvfrom(2)}: on stream sockets the same as {@link #recv} (the sender is the peer). */
     long recvfrom(int fd, long buf, long len, int flags);
 
-    /** {@code shutdown(2)}: {@link Socket#SHUT_RD}, SHUT_WR, SHUT_RDWR. ENOTCONN, EINVAL. */
+    /** {@code shutdown(2)}: {@link Socket#SHUT_RD}, SHUT_WR, SHUT_RDWR. ENOTCONN (TCP only: an unconnected AF_UNIX socket is no error, as on Linux), EINVAL. */
     void shutdown(int fd, int how);
 
     /** {@code setsockopt(2)} with an int value: SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY; ENOPROTOOPT for others. */

@@ -278,6 +278,25 @@ public final class UnixSocketFile extends OpenFile {
         }
     }
 
+    /** Puts back a connection accept took but could not install; released when the listener is gone. */
+    void requeue(UnixSocketFile embryo) {
+        boolean back;
+        lock.lock();
+        try {
+            back = !closed && state == State.LISTENING;
+            if (back) {
+                backlog.addFirst(embryo);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (!back) {
+            embryo.pendingError = Errno.ECONNRESET.number();
+            embryo.retain();
+            embryo.unref();
+        }
+    }
+
     /** Stream and seqpacket connect to {@code target} (already looked up and type-checked). */
     void connectStream(Caller c, UnixSocketFile target, Ucred me, boolean nonBlocking) {
         connectLock.lock();

@@ -226,11 +226,15 @@ public final class UnixSockets {
         if ((flags & ~(Socket.SOCK_NONBLOCK | Socket.SOCK_CLOEXEC)) != 0) {
             throw Errno.EINVAL.exception("accept4 flags 0x" + Integer.toHexString(flags));
         }
-        UnixSocketFile s = sock(c, fd).accept(c);
-        if ((flags & Socket.SOCK_NONBLOCK) != 0) {
-            s.setNonBlocking(true);
+        UnixSocketFile listener = sock(c, fd);
+        UnixSocketFile s = listener.accept(c);
+        s.setNonBlocking((flags & Socket.SOCK_NONBLOCK) != 0);
+        try {
+            return c.files().install(s, (flags & Socket.SOCK_CLOEXEC) != 0);
+        } catch (RuntimeException e) {
+            listener.requeue(s); // Linux takes the descriptor first: EMFILE leaves the connection queued
+            throw e;
         }
-        return SocketCalls.install(c, s, (flags & Socket.SOCK_CLOEXEC) != 0);
     }
 
     /** {@code connect(2)}. */

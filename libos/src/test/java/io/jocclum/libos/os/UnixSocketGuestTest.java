@@ -610,4 +610,27 @@ class UnixSocketGuestTest extends OsTestBase {
             }).assertOk();
         }
     }
+
+    @Test
+    void acceptAtTheDescriptorLimitFailsWithEmfileAndLeavesTheConnectionQueued() throws Exception {
+        os(Matrix.EDMM_ON_SGX2).run((sys, argv, envp) -> {
+            int l = sys.socket(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+            sys.bind(l, SockAddrUn.abstractName("emfile"));
+            sys.listen(l, 1);
+            int c = sys.socket(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+            sys.connect(c, SockAddrUn.abstractName("emfile"));
+            write(sys, c, bytes("queued"));
+            int limit = Math.max(l, c) + 1;
+            sys.setrlimit(io.jocclum.api.Rlimit.RLIMIT_NOFILE, new io.jocclum.api.Rlimit(limit, 4096));
+            assertThat(errno(() -> sys.accept(l))).isEqualTo(Errno.EMFILE);
+            assertThat(poll(sys, l, Poll.POLLIN, 0)).as("still pending").isEqualTo(Poll.POLLIN);
+            sys.setrlimit(io.jocclum.api.Rlimit.RLIMIT_NOFILE, new io.jocclum.api.Rlimit(1024, 4096));
+            int a = sys.accept(l);
+            assertThat(new String(read(sys, a, 100))).isEqualTo("queued");
+            for (int fd : new int[] {l, c, a}) {
+                sys.close(fd);
+            }
+            return 0;
+        }).assertOk();
+    }
 }
