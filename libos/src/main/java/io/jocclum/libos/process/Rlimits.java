@@ -14,7 +14,7 @@ import io.jocclum.libos.fs.FdTable;
  * descriptors, EBADF for dup2 targets above it); its hard limit here. The other limits are kept
  * and reported: RLIMIT_STACK starts at {@code process.default_stack_size}, RLIMIT_DATA at
  * {@code process.default_heap_size} and RLIMIT_AS at the size of the enclave's user space (what a
- * process can map at most), as Occlum's {@code misc/rlimit.rs} derives them from Occlum.json;
+ * process can map at most; Occlum's {@code misc/rlimit.rs} sums heap, stack and mmap sizes);
  * everything else starts unlimited, as on Linux. Locking: {@code this}.
  */
 public final class Rlimits {
