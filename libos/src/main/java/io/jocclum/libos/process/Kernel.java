@@ -177,7 +177,10 @@ public final class Kernel {
         FsContext fs = FsContext.initial();
         Caller lookup = new Caller(files, fs, Credentials.ROOT, ThreadSignals.NONE, Waiter.level(), clock);
         LoadedProgram program = programs.load(lookup, path);
-        return create(null, program, argv, envp, files, fs, new Sighand(), 0);
+        var space = userSpace.layout();
+        Rlimits limits = Rlimits.initial(files, Math.max(Pages.SIZE, Pages.up(defaults.defaultStackSize())),
+                Pages.up(defaults.defaultHeapSize()), space.reservedSize() + space.userRegionSize());
+        return create(null, program, argv, envp, files, fs, new Sighand(), limits, 0);
     }
 
     /**
@@ -193,7 +196,7 @@ public final class Kernel {
         try {
             LoadedProgram program = programs.load(parent.caller, path);
             child = create(pp, program, argv, envp == null ? pp.envp : envp, files, pp.fs.copy(), pp.sighand.forSpawnedChild(),
-                    parent.signals.mask());
+                    pp.rlimits.forChild(files), parent.signals.mask());
         } catch (RuntimeException e) {
             files.closeAll();
             throw e;
@@ -202,7 +205,7 @@ public final class Kernel {
     }
 
     private GuestProcess create(GuestProcess parent, LoadedProgram program, String[] argv, String[] envp, FdTable files, FsContext fs,
-                           Sighand sighand, long mask) {
+                           Sighand sighand, Rlimits rlimits, long mask) {
         TcsPool.Slot slot = tcs.acquire();
         int pid;
         try {
@@ -219,7 +222,7 @@ public final class Kernel {
             tcs.release(slot);
             throw e;
         }
-        GuestProcess p = new GuestProcess(this, pid, program.path(), argv, envp, files, fs, vm, sighand);
+        GuestProcess p = new GuestProcess(this, pid, program.path(), argv, envp, files, fs, vm, sighand, rlimits);
         synchronized (treeLock) {
             p.parent = parent;
             if (parent != null) {
