@@ -60,7 +60,7 @@ public final class Pem {
             int stop = begin < 0 ? s.length() : begin;
             for (int i = pos; i < stop; i++) {
                 if (!Character.isWhitespace(s.charAt(i))) {
-                    throw new PemException(i, "unexpected byte 0x" + HexFormat.of().toHexDigits(s.charAt(i) & 0xFF)
+                    throw new PemException(i, "unexpected byte 0x" + HexFormat.of().toHexDigits((byte) s.charAt(i))
                             + " outside a PEM block");
                 }
             }

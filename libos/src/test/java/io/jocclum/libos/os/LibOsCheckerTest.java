@@ -19,4 +19,30 @@ class LibOsCheckerTest extends OsTestBase {
             assertThat(b.os.kernel().internalErrors()).hasSize(1);
         }
     }
+
+    @Test
+    void aTcsLeftInUseFailsTheCheck() {
+        try (Booted b = Booted.boot(instance("standard", false, x -> { }), Matrix.PLAIN_ON_SGX2, PLATFORM)) {
+            b.os.checkInvariants();
+            var slot = b.os.kernel().tcs().acquire();
+            assertThatThrownBy(b.os::checkInvariants).isInstanceOf(IllegalStateException.class)
+                    .hasMessage("invariants violated:\n  TCS pool: 1 TCSs still in use while no thread runs");
+            b.os.kernel().tcs().release(slot);
+            b.os.checkInvariants();
+        }
+    }
+
+    @Test
+    void aPlatformProblemFailsTheCheck() {
+        try (Booted b = Booted.boot(instance("standard", false, x -> { }), Matrix.PLAIN_ON_SGX2, PLATFORM)) {
+            var allocator = b.os.platform().epcManager().allocator();
+            long used = allocator.capacityPages() - allocator.freePages();
+            var stray = allocator.allocate("stray", io.jocclum.sgx.epc.Reclaim.SGX_NO_RECLAIM, b.os.platform().newTask("stray"));
+            assertThatThrownBy(b.os::checkInvariants).isInstanceOf(IllegalStateException.class)
+                    .hasMessageStartingWith("invariants violated:\n  ")
+                    .hasMessageContaining("\n  " + (used + 1) + " EPC pages allocated but enclaves and vEPCs account for " + used);
+            allocator.free(stray);
+            b.os.checkInvariants();
+        }
+    }
 }

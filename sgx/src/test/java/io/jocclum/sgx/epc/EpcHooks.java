@@ -11,6 +11,20 @@ public final class EpcHooks {
         p.group = g;
     }
 
+    /** Sets the page's owner; returns the old one. */
+    public static Object setOwner(EpcPage p, Object owner) {
+        Object old = p.owner;
+        p.owner = owner;
+        return old;
+    }
+
+    /** Adds {@code delta} to the allocator's free-page counter ({@code sgx_nr_free_pages}). */
+    public static void miscountFree(EpcAllocator a, long delta) throws ReflectiveOperationException {
+        var f = EpcAllocator.class.getDeclaredField("nrFree");
+        f.setAccessible(true);
+        ((java.util.concurrent.atomic.AtomicLong) f.get(a)).addAndGet(delta);
+    }
+
     public static void setFlags(EpcPage p, int flags) {
         p.flags = flags;
     }

@@ -27,9 +27,13 @@ class EpcCgroupInvariantsTest {
         EnclaveFd fd = SgxTestSupport.load(f.p, f.task("w", "/a"), SgxTestSupport.image(1 << 20, 4));
         MiscCgroup a = f.fs.cgroup("/a").misc();
         assertThat(f.p.checkInvariants()).isEmpty();
-        assertThat(f.fs.cgroup("/").misc().controller().tryCharge(MiscResource.SGX_EPC, a, 4096)).isTrue();
-        assertThat(f.p.checkInvariants()).anyMatch(v -> v.contains("misc.current sgx_epc") && v.contains("/a"))
-                .anyMatch(v -> v.contains("misc.current sgx_epc") && v.contains("MiscCgroup[/]"));
+        MiscCgroup root = f.fs.cgroup("/").misc();
+        long ua = a.usage(MiscResource.SGX_EPC);
+        long ur = root.usage(MiscResource.SGX_EPC);
+        assertThat(root.controller().tryCharge(MiscResource.SGX_EPC, a, 4096)).isTrue();
+        assertThat(f.p.checkInvariants()).contains(
+                a + ": misc.current sgx_epc " + (ua + 4096) + " != 4096 x " + ua / 4096 + " pages charged in its subtree",
+                root + ": misc.current sgx_epc " + (ur + 4096) + " != 4096 x " + ur / 4096 + " pages charged in its subtree");
         f.fs.cgroup("/").misc().controller().uncharge(MiscResource.SGX_EPC, a, 4096);
         assertThat(f.p.checkInvariants()).isEmpty();
         fd.close();
@@ -46,7 +50,7 @@ class EpcCgroupInvariantsTest {
         } finally {
             a.nextLock.unlock();
         }
-        assertThat(f.p.checkInvariants()).anyMatch(v -> v.contains("next_cg cursor"));
+        assertThat(f.p.checkInvariants()).contains(a + ": next_cg cursor " + b + " is not a live css of its subtree");
         a.nextLock.lock();
         try {
             a.nextCg = a.misc();
@@ -67,7 +71,7 @@ class EpcCgroupInvariantsTest {
         assertThat(f.ctl.workBusy(a)).isTrue();
         java.util.List<String> problems = new java.util.ArrayList<>();
         f.ctl.checkInvariants(problems::add);
-        assertThat(problems).anyMatch(v -> v.contains("async reclaim work items"));
+        assertThat(problems).containsExactly(f.ctl.workBusyCount() + " async reclaim work items queued or running while quiescent");
         assertThat(f.p.checkInvariants()).as("the platform checker runs the work first").isEmpty();
         fd.close();
     }
