@@ -197,6 +197,16 @@ public interface Syscalls {
      */
     long sigprocmask(int how, long set);
 
+    /**
+     * {@code tgkill(2)}: sends {@code sig} to thread {@code tid} of process {@code tgid} only (a
+     * fatal signal still ends the whole process); 0 checks that the thread exists. EINVAL for
+     * tgid or tid &lt;= 0 or a signal outside 0..64, ESRCH when no such live thread.
+     */
+    void tgkill(int tgid, int tid, int sig);
+
+    /** {@code tkill(2)}: {@link #tgkill} without the process check. EINVAL for tid &lt;= 0, ESRCH. */
+    void tkill(int tid, int sig);
+
     /** {@code rt_sigpending(2)}: the signals pending for the thread or its process that are blocked. */
     long sigpending();
 
@@ -350,6 +360,40 @@ public interface Syscalls {
 
     /** {@code epoll_pwait(2)}: {@link #epollWait} with {@code sigmask} installed as the thread's mask for the duration of the call. */
     int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmask);
+
+    /** {@code epoll_create(2)}: {@code size} must be positive (EINVAL otherwise) and is then ignored. */
+    int epollCreate(int size);
+
+    /**
+     * {@code epoll_pwait(2)} with the mask as Linux takes it: {@code sigmaskAddr} is the address of a
+     * {@code sigset_t} (8 bytes) in guest memory, or 0 (NULL: the thread's mask is left alone, the
+     * call is epoll_wait); {@code sigsetsize} must be {@link Signal#SIGSET_SIZE} when a mask is given
+     * (EINVAL). The mask is read before anything else (EFAULT).
+     */
+    int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmaskAddr, long sigsetsize);
+
+    /**
+     * {@code epoll_pwait2(2)}: {@link #epollPwait(int, long, int, int, long, long)} with a
+     * {@code struct timespec} timeout at {@code timeoutAddr} (0 = NULL = wait for ever), read first:
+     * EFAULT, EINVAL when tv_sec &lt; 0 or tv_nsec is outside [0, 10^9). Not written back.
+     */
+    int epollPwait2(int epfd, long events, int maxevents, long timeoutAddr, long sigmaskAddr, long sigsetsize);
+
+    /**
+     * {@code ppoll(2)} as the system call: {@link #poll} with a {@code struct timespec} timeout at
+     * {@code tsp} (0 = NULL = for ever; EFAULT, EINVAL) and a {@code sigset_t} at
+     * {@code sigmaskAddr} (0 = NULL) installed for the call. The time left is written back to
+     * {@code *tsp} unless it was NULL or zero (glibc's wrapper hides that; the system call does it).
+     */
+    int ppoll(long fds, int nfds, long tsp, long sigmaskAddr, long sigsetsize);
+
+    /**
+     * {@code pselect6(2)} as the system call: {@link #select} with a {@code struct timespec}
+     * timeout at {@code tsp} (written back with the time left, as ppoll), and at {@code sigArg}
+     * (0 = NULL) the 16-byte pair {address of a sigset_t or 0, its size (8)} whose mask is
+     * installed for the call. EINVAL for nfds &lt; 0, a bad timespec or size; EBADF; EFAULT; EINTR.
+     */
+    int pselect6(int nfds, long readfds, long writefds, long exceptfds, long tsp, long sigArg);
 
     /**
      * {@code poll(2)} over {@code nfds} packed 8-byte {@code struct pollfd}s at {@code fds}

@@ -441,6 +441,53 @@ public final class Kernel {
         }
     }
 
+    /**
+     * {@code tgkill(2)}: {@code sig} becomes pending for thread {@code tid} of process
+     * {@code tgid} alone (kernel/signal.c {@code do_send_specific}): only that thread can take it,
+     * unless it is fatal, which ends the whole process as for any signal. EINVAL for tgid or tid
+     * &lt;= 0 or a signal outside 0..64; ESRCH when no such live thread; signal 0 only checks.
+     */
+    public void tgkill(int tgid, int tid, int sig) {
+        if (tgid <= 0 || tid <= 0) {
+            throw Errno.EINVAL.exception("tgid " + tgid + ", tid " + tid + ": both must be positive");
+        }
+        sendToThread(tgid, tid, sig);
+    }
+
+    /** {@code tkill(2)}: {@link #tgkill} in whichever process thread {@code tid} is; EINVAL for tid &lt;= 0. */
+    public void tkill(int tid, int sig) {
+        if (tid <= 0) {
+            throw Errno.EINVAL.exception("tid " + tid + " must be positive");
+        }
+        sendToThread(-1, tid, sig);
+    }
+
+    private void sendToThread(int tgid, int tid, int sig) {
+        if (sig < 0 || sig > Signal.NSIG) {
+            throw Errno.EINVAL.exception("signal " + sig + " is outside 0.." + Signal.NSIG);
+        }
+        GuestThread target = null;
+        for (GuestProcess p : table.all()) {
+            if ((tgid == -1 || p.pid == tgid) && !p.exited()) {
+                target = p.thread(tid);
+                if (target != null) {
+                    break;
+                }
+            }
+        }
+        if (target == null) {
+            throw Errno.ESRCH.exception(tgid == -1 ? "no thread " + tid : "no thread " + tid + " in process " + tgid);
+        }
+        if (sig == 0 || target.process().dying()) {
+            return;
+        }
+        if (sig == Signal.SIGKILL) {
+            target.process().die(Signal.SIGKILL);
+            return;
+        }
+        target.signals().send(sig);
+    }
+
     /** Sends {@code sig} to process {@code p} (process-directed), as Linux's complete_signal. */
     public void sendSignal(GuestProcess p, int sig) {
         if (sig == 0 || p.dying()) {
