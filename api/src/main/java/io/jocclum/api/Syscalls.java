@@ -338,6 +338,26 @@ public interface Syscalls {
     /** {@code eventfd2(2)}: flags {@link EventFd#EFD_CLOEXEC}, EFD_NONBLOCK, EFD_SEMAPHORE. */
     int eventfd(int initval, int flags);
 
+    /**
+     * {@code timerfd_create(2)}: a disarmed timer on {@link Clocks#CLOCK_REALTIME},
+     * CLOCK_MONOTONIC or CLOCK_BOOTTIME (the LibOS's clocks, as clock_gettime reads them); flags
+     * {@link TimerFd#TFD_NONBLOCK}, TFD_CLOEXEC. read gives the number of expirations since the
+     * last read as an 8-byte count (EAGAIN or block while 0, EINVAL for a buffer under 8 bytes);
+     * epoll/poll report it readable while that count is not 0. EINVAL for another clock or flag.
+     */
+    int timerfdCreate(int clockid, int flags);
+
+    /**
+     * {@code timerfd_settime(2)}: the {@code struct itimerspec} at {@code newValue} arms the timer
+     * (it_value from now, or at it_value with {@link TimerFd#TFD_TIMER_ABSTIME}; then every
+     * it_interval) or disarms it (it_value 0); the previous setting goes to {@code oldValue}
+     * unless 0. EINVAL for bad flags or values or a descriptor that is not a timerfd, EBADF, EFAULT.
+     */
+    void timerfdSettime(int fd, int flags, long newValue, long oldValue);
+
+    /** {@code timerfd_gettime(2)}: {it_interval, time to the next expiry} to {@code currValue} (0 when disarmed). */
+    void timerfdGettime(int fd, long currValue);
+
     // =============================================================================== events
 
     /** {@code epoll_create1(2)}: flags 0 or {@link Epoll#EPOLL_CLOEXEC}. */

@@ -3,6 +3,7 @@ package io.jocclum.libos.syscall;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.jocclum.libos.epoll.EpollCalls;
 import io.jocclum.libos.eventfd.EventFdCalls;
+import io.jocclum.libos.eventfd.TimerFdCalls;
 import io.jocclum.libos.net.HostNetwork;
 import io.jocclum.libos.net.SocketCalls;
 import io.jocclum.libos.pipe.PipeCalls;
@@ -16,6 +17,7 @@ public final class FileServices implements AutoCloseable {
     private final PipeCalls pipes = new PipeCalls();
     private final EventFdCalls eventfds = new EventFdCalls();
     private final EpollCalls epolls = new EpollCalls();
+    private final TimerFdCalls timerfds = new TimerFdCalls();
     /** Started on the first socket. */
     @GuardedBy("this")
     private HostNetwork net;
@@ -31,6 +33,10 @@ public final class FileServices implements AutoCloseable {
 
     public EpollCalls epolls() {
         return epolls;
+    }
+
+    public TimerFdCalls timerfds() {
+        return timerfds;
     }
 
     /** The host sockets, started on first use (one host poller thread for the LibOS). */

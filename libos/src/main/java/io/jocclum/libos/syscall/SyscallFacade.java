@@ -506,6 +506,21 @@ public final class SyscallFacade implements Syscalls {
         return (int) call(Sysno.EVENTFD2, initval, flags, 0);
     }
 
+    @Override
+    public int timerfdCreate(int clockid, int flags) {
+        return (int) call(Sysno.TIMERFD_CREATE, clockid, flags, 0);
+    }
+
+    @Override
+    public void timerfdSettime(int fd, int flags, long newValue, long oldValue) {
+        call(Sysno.TIMERFD_SETTIME, null, fd, flags, newValue, oldValue, 0, 0);
+    }
+
+    @Override
+    public void timerfdGettime(int fd, long currValue) {
+        call(Sysno.TIMERFD_GETTIME, fd, currValue, 0);
+    }
+
     // ================================================================================ events
 
     @Override
@@ -808,6 +823,10 @@ public final class SyscallFacade implements Syscalls {
             case GETDENTS64 -> r = ReadWriteCalls.getdents64(caller, copy, host, (int) a0, a1, a2);
             case PIPE2 -> r = result(o, files.pipes().pipe2(caller, (int) a0));
             case EVENTFD2 -> r = files.eventfds().eventfd2(caller, (int) a0, (int) a1);
+
+            case TIMERFD_CREATE -> r = files.timerfds().timerfdCreate(caller, (int) a0, (int) a1);
+            case TIMERFD_SETTIME -> files.timerfds().timerfdSettime(caller, copy, kernel.wallClock(), (int) a0, (int) a1, a2, a3);
+            case TIMERFD_GETTIME -> files.timerfds().timerfdGettime(caller, copy, (int) a0, a1);
 
             case EPOLL_CREATE1 -> r = files.epolls().epollCreate1(caller, (int) a0);
             case EPOLL_CTL -> files.epolls().epollCtl(caller, (int) a0, (int) a1, (int) a2, (EpollEvent) o);
