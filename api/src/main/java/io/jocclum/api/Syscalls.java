@@ -358,6 +358,20 @@ public interface Syscalls {
     /** {@code timerfd_gettime(2)}: {it_interval, time to the next expiry} to {@code currValue} (0 when disarmed). */
     void timerfdGettime(int fd, long currValue);
 
+    /**
+     * {@code signalfd4(2)}: a descriptor from which the signals of the {@code sigset_t} at
+     * {@code maskAddr} are read as 128-byte {@code struct signalfd_siginfo}s ({@link SignalFd}),
+     * taking them from the pending signals (block them first with sigprocmask, so that they are not
+     * delivered); readable for epoll/poll while one is pending. fd -1 makes a new one, a signalfd
+     * gets the new mask. EINVAL unless sizemask is 8, for flags other than SFD_NONBLOCK |
+     * SFD_CLOEXEC or an fd that is not a signalfd; EBADF; EFAULT. read: EINVAL under 128 bytes,
+     * EAGAIN or block while none is pending.
+     */
+    int signalfd4(int fd, long maskAddr, long sizemask, int flags);
+
+    /** {@code signalfd(2)}: {@link #signalfd4} with flags 0. */
+    int signalfd(int fd, long maskAddr, long sizemask);
+
     // =============================================================================== events
 
     /** {@code epoll_create1(2)}: flags 0 or {@link Epoll#EPOLL_CLOEXEC}. */

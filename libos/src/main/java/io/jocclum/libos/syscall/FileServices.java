@@ -3,6 +3,7 @@ package io.jocclum.libos.syscall;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.jocclum.libos.epoll.EpollCalls;
 import io.jocclum.libos.eventfd.EventFdCalls;
+import io.jocclum.libos.eventfd.SignalFdCalls;
 import io.jocclum.libos.eventfd.TimerFdCalls;
 import io.jocclum.libos.net.HostNetwork;
 import io.jocclum.libos.net.SocketCalls;
@@ -18,6 +19,7 @@ public final class FileServices implements AutoCloseable {
     private final EventFdCalls eventfds = new EventFdCalls();
     private final EpollCalls epolls = new EpollCalls();
     private final TimerFdCalls timerfds = new TimerFdCalls();
+    private final SignalFdCalls signalfds = new SignalFdCalls();
     /** Started on the first socket. */
     @GuardedBy("this")
     private HostNetwork net;
@@ -37,6 +39,10 @@ public final class FileServices implements AutoCloseable {
 
     public TimerFdCalls timerfds() {
         return timerfds;
+    }
+
+    public SignalFdCalls signalfds() {
+        return signalfds;
     }
 
     /** The host sockets, started on first use (one host poller thread for the LibOS). */

@@ -521,6 +521,16 @@ public final class SyscallFacade implements Syscalls {
         call(Sysno.TIMERFD_GETTIME, fd, currValue, 0);
     }
 
+    @Override
+    public int signalfd4(int fd, long maskAddr, long sizemask, int flags) {
+        return (int) call(Sysno.SIGNALFD4, null, fd, maskAddr, sizemask, flags, 0, 0);
+    }
+
+    @Override
+    public int signalfd(int fd, long maskAddr, long sizemask) {
+        return (int) call(Sysno.SIGNALFD, fd, maskAddr, sizemask);
+    }
+
     // ================================================================================ events
 
     @Override
@@ -827,6 +837,7 @@ public final class SyscallFacade implements Syscalls {
             case TIMERFD_CREATE -> r = files.timerfds().timerfdCreate(caller, (int) a0, (int) a1);
             case TIMERFD_SETTIME -> files.timerfds().timerfdSettime(caller, copy, kernel.wallClock(), (int) a0, (int) a1, a2, a3);
             case TIMERFD_GETTIME -> files.timerfds().timerfdGettime(caller, copy, (int) a0, a1);
+            case SIGNALFD, SIGNALFD4 -> r = files.signalfds().signalfd4(caller, copy, (int) a0, a1, a2, (int) a3);
 
             case EPOLL_CREATE1 -> r = files.epolls().epollCreate1(caller, (int) a0);
             case EPOLL_CTL -> files.epolls().epollCtl(caller, (int) a0, (int) a1, (int) a2, (EpollEvent) o);
@@ -837,8 +848,8 @@ public final class SyscallFacade implements Syscalls {
             case EPOLL_PWAIT2 -> r = files.epolls().epollPwait2(caller, copy, (int) a0, a1, (int) a2, a3, a4, a5);
             case PPOLL -> r = PollCalls.ppoll(caller, copy, a0, (int) a1, a2, a3, a4);
             case PSELECT6 -> r = PollCalls.pselect6(caller, copy, (int) a0, a1, a2, a3, a4, a5);
-            case TGKILL -> kernel.tgkill((int) a0, (int) a1, (int) a2);
-            case TKILL -> kernel.tkill((int) a0, (int) a1);
+            case TGKILL -> kernel.tgkill(process.pid(), (int) a0, (int) a1, (int) a2);
+            case TKILL -> kernel.tkill(process.pid(), (int) a0, (int) a1);
             case POLL -> r = PollCalls.poll(caller, copy, a0, (int) a1, (int) a2);
             case SELECT -> r = PollCalls.select(caller, copy, (int) a0, a1, a2, a3, a4);
 
