@@ -35,13 +35,7 @@ public final class SignalFdCalls {
             s.setMask(mask);
             return fd;
         }
-        SignalFdFile f = new SignalFdFile(c.signals(), mask, flags, nextIno.getAndIncrement());
-        try {
-            return c.files().install(f, (flags & OpenFlags.O_CLOEXEC) != 0);
-        } catch (RuntimeException e) {
-            f.retain();
-            f.unref();
-            throw e;
-        }
+        return EventFdCalls.install(c, new SignalFdFile(c.signals(), mask, flags, nextIno.getAndIncrement()),
+                (flags & OpenFlags.O_CLOEXEC) != 0);
     }
 }

@@ -13,7 +13,6 @@ import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.OpenFile;
-import io.jocclum.sgx.arch.Pages;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -124,7 +123,7 @@ public final class SignalFdFile extends OpenFile {
 
     @Override
     public Stat fstat() {
-        return new Stat(EventFdCalls.ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, Pages.SIZE, 0, 0, 0, 0);
+        return EventFdCalls.anonInode(ino);
     }
 
     @Override

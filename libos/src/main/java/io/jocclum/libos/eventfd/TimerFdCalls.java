@@ -43,14 +43,8 @@ public final class TimerFdCalls {
             default -> throw Errno.EINVAL.exception("timerfd_create clock " + clockId
                     + " (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and their _ALARM forms are allowed)");
         };
-        TimerFdFile f = new TimerFdFile(clock, flags, nextIno.getAndIncrement(), c.clock());
-        try {
-            return c.files().install(f, (flags & OpenFlags.O_CLOEXEC) != 0);
-        } catch (RuntimeException e) {
-            f.retain();
-            f.unref();
-            throw e;
-        }
+        return EventFdCalls.install(c, new TimerFdFile(clock, flags, nextIno.getAndIncrement(), c.clock()),
+                (flags & OpenFlags.O_CLOEXEC) != 0);
     }
 
     /**

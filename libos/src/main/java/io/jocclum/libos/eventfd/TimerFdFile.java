@@ -13,7 +13,6 @@ import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.OpenFile;
 import io.jocclum.sgx.arch.LittleEndian;
-import io.jocclum.sgx.arch.Pages;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.LockSupport;
@@ -177,12 +176,7 @@ public final class TimerFdFile extends OpenFile {
                 dst.position(dst.position() + 8);
                 return 8;
             }
-            if (c.signals().interruptPending()) {
-                blockedReaders.remove(node);
-                throw Errno.ERESTARTSYS.exception("timerfd read interrupted");
-            }
-            w.await(c.clock(), WaitClock.FOREVER);
-            blockedReaders.remove(node);
+            EventFdFile.sleep(c, w, blockedReaders, node, "timerfd read");
         }
     }
 
@@ -199,7 +193,7 @@ public final class TimerFdFile extends OpenFile {
 
     @Override
     public Stat fstat() {
-        return new Stat(EventFdCalls.ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, Pages.SIZE, 0, 0, 0, 0);
+        return EventFdCalls.anonInode(ino);
     }
 
     @Override
