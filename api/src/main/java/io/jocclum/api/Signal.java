@@ -10,6 +10,9 @@ public final class Signal {
     private Signal() {
     }
 
+    /** {@code sizeof(sigset_t)} in the kernel: the {@code sigsetsize} of the calls that take a mask. */
+    public static final int SIGSET_SIZE = 8;
+
     public static final int SIGHUP = 1;
     public static final int SIGINT = 2;
     public static final int SIGQUIT = 3;

@@ -197,6 +197,16 @@ public interface Syscalls {
      */
     long sigprocmask(int how, long set);
 
+    /**
+     * {@code tgkill(2)}: sends {@code sig} to thread {@code tid} of process {@code tgid} only (a
+     * fatal signal still ends the whole process); 0 checks that the thread exists. EINVAL for
+     * tgid or tid &lt;= 0 or a signal outside 0..64, ESRCH when no such live thread.
+     */
+    void tgkill(int tgid, int tid, int sig);
+
+    /** {@code tkill(2)}: {@link #tgkill} without the process check. EINVAL for tid &lt;= 0, ESRCH. */
+    void tkill(int tid, int sig);
+
     /** {@code rt_sigpending(2)}: the signals pending for the thread or its process that are blocked. */
     long sigpending();
 
@@ -328,6 +338,40 @@ public interface Syscalls {
     /** {@code eventfd2(2)}: flags {@link EventFd#EFD_CLOEXEC}, EFD_NONBLOCK, EFD_SEMAPHORE. */
     int eventfd(int initval, int flags);
 
+    /**
+     * {@code timerfd_create(2)}: a disarmed timer on {@link Clocks#CLOCK_REALTIME},
+     * CLOCK_MONOTONIC or CLOCK_BOOTTIME (the LibOS's clocks, as clock_gettime reads them); flags
+     * {@link TimerFd#TFD_NONBLOCK}, TFD_CLOEXEC. read gives the number of expirations since the
+     * last read as an 8-byte count (EAGAIN or block while 0, EINVAL for a buffer under 8 bytes);
+     * epoll/poll report it readable while that count is not 0. EINVAL for another clock or flag.
+     */
+    int timerfdCreate(int clockid, int flags);
+
+    /**
+     * {@code timerfd_settime(2)}: the {@code struct itimerspec} at {@code newValue} arms the timer
+     * (it_value from now, or at it_value with {@link TimerFd#TFD_TIMER_ABSTIME}; then every
+     * it_interval) or disarms it (it_value 0); the previous setting goes to {@code oldValue}
+     * unless 0. EINVAL for bad flags or values or a descriptor that is not a timerfd, EBADF, EFAULT.
+     */
+    void timerfdSettime(int fd, int flags, long newValue, long oldValue);
+
+    /** {@code timerfd_gettime(2)}: {it_interval, time to the next expiry} to {@code currValue} (0 when disarmed). */
+    void timerfdGettime(int fd, long currValue);
+
+    /**
+     * {@code signalfd4(2)}: a descriptor from which the signals of the {@code sigset_t} at
+     * {@code maskAddr} are read as 128-byte {@code struct signalfd_siginfo}s ({@link SignalFd}),
+     * taking them from the pending signals (block them first with sigprocmask, so that they are not
+     * delivered); readable for epoll/poll while one is pending. fd -1 makes a new one, a signalfd
+     * gets the new mask. EINVAL unless sizemask is 8, for flags other than SFD_NONBLOCK |
+     * SFD_CLOEXEC or an fd that is not a signalfd; EBADF; EFAULT. read: EINVAL under 128 bytes,
+     * EAGAIN or block while none is pending.
+     */
+    int signalfd4(int fd, long maskAddr, long sizemask, int flags);
+
+    /** {@code signalfd(2)}: {@link #signalfd4} with flags 0. */
+    int signalfd(int fd, long maskAddr, long sizemask);
+
     // =============================================================================== events
 
     /** {@code epoll_create1(2)}: flags 0 or {@link Epoll#EPOLL_CLOEXEC}. */
@@ -350,6 +394,40 @@ public interface Syscalls {
 
     /** {@code epoll_pwait(2)}: {@link #epollWait} with {@code sigmask} installed as the thread's mask for the duration of the call. */
     int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmask);
+
+    /** {@code epoll_create(2)}: {@code size} must be positive (EINVAL otherwise) and is then ignored. */
+    int epollCreate(int size);
+
+    /**
+     * {@code epoll_pwait(2)} with the mask as Linux takes it: {@code sigmaskAddr} is the address of a
+     * {@code sigset_t} (8 bytes) in guest memory, or 0 (NULL: the thread's mask is left alone, the
+     * call is epoll_wait); {@code sigsetsize} must be {@link Signal#SIGSET_SIZE} when a mask is given
+     * (EINVAL). The mask is read before anything else (EFAULT).
+     */
+    int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmaskAddr, long sigsetsize);
+
+    /**
+     * {@code epoll_pwait2(2)}: {@link #epollPwait(int, long, int, int, long, long)} with a
+     * {@code struct timespec} timeout at {@code timeoutAddr} (0 = NULL = wait for ever), read first:
+     * EFAULT, EINVAL when tv_sec &lt; 0 or tv_nsec is outside [0, 10^9). Not written back.
+     */
+    int epollPwait2(int epfd, long events, int maxevents, long timeoutAddr, long sigmaskAddr, long sigsetsize);
+
+    /**
+     * {@code ppoll(2)} as the system call: {@link #poll} with a {@code struct timespec} timeout at
+     * {@code tsp} (0 = NULL = for ever; EFAULT, EINVAL) and a {@code sigset_t} at
+     * {@code sigmaskAddr} (0 = NULL) installed for the call. The time left is written back to
+     * {@code *tsp} unless it was NULL or zero (glibc's wrapper hides that; the system call does it).
+     */
+    int ppoll(long fds, int nfds, long tsp, long sigmaskAddr, long sigsetsize);
+
+    /**
+     * {@code pselect6(2)} as the system call: {@link #select} with a {@code struct timespec}
+     * timeout at {@code tsp} (written back with the time left, as ppoll), and at {@code sigArg}
+     * (0 = NULL) the 16-byte pair {address of a sigset_t or 0, its size (8)} whose mask is
+     * installed for the call. EINVAL for nfds &lt; 0, a bad timespec or size; EBADF; EFAULT; EINTR.
+     */
+    int pselect6(int nfds, long readfds, long writefds, long exceptfds, long tsp, long sigArg);
 
     /**
      * {@code poll(2)} over {@code nfds} packed 8-byte {@code struct pollfd}s at {@code fds}

@@ -6,6 +6,7 @@ import io.jocclum.api.Errno;
 import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.fs.Timespecs;
 import io.jocclum.libos.vm.UserCopy;
 
 import java.nio.ByteBuffer;
@@ -110,22 +111,53 @@ public final class EpollCalls {
      * guest memory; EINVAL for maxevents out of range before anything else.
      */
     public int epollWait(Caller c, UserCopy u, int epfd, long events, int maxevents, int timeoutMs) {
-        return waitToUser(c, u, epfd, events, maxevents, timeoutMs, 0, false);
+        return waitToUser(c, u, epfd, events, maxevents, millisToNanos(timeoutMs), 0, false);
     }
 
     /** {@code epoll_pwait(2)} as a guest makes it (see {@link #epollWait(Caller, UserCopy, int, long, int, int)}). */
     public int epollPwait(Caller c, UserCopy u, int epfd, long events, int maxevents, int timeoutMs, long sigmask) {
-        return waitToUser(c, u, epfd, events, maxevents, timeoutMs, sigmask, true);
+        return waitToUser(c, u, epfd, events, maxevents, millisToNanos(timeoutMs), sigmask, true);
     }
 
-    private int waitToUser(Caller c, UserCopy u, int epfd, long events, int maxevents, int timeoutMs, long sigmask, boolean masked) {
+    /**
+     * {@code epoll_pwait(2)} with the mask as Linux passes it: the address of a {@code sigset_t},
+     * 0 = NULL (the thread's mask stays, as epoll_wait). The mask is read first
+     * ({@code set_user_sigmask}): EINVAL unless sigsetsize is 8, EFAULT.
+     */
+    public int epollPwait(Caller c, UserCopy u, int epfd, long events, int maxevents, int timeoutMs, long sigmaskAddr, long sigsetsize) {
+        if (sigmaskAddr == 0) {
+            return epollWait(c, u, epfd, events, maxevents, timeoutMs);
+        }
+        long mask = Timespecs.readSigset(u, sigmaskAddr, sigsetsize);
+        return epollPwait(c, u, epfd, events, maxevents, timeoutMs, mask);
+    }
+
+    /**
+     * {@code epoll_pwait2(2)} (Linux 5.11) as a guest makes it: the timeout is a
+     * {@code struct timespec} at {@code timeoutAddr} (0 = NULL = forever; read first: EFAULT,
+     * EINVAL when invalid), the mask as in {@link #epollPwait(Caller, UserCopy, int, long, int, int, long, long)}.
+     */
+    public int epollPwait2(Caller c, UserCopy u, int epfd, long events, int maxevents, long timeoutAddr, long sigmaskAddr, long sigsetsize) {
+        long timeoutNanos = timeoutAddr == 0 ? -1 : Timespecs.readTimeout(u, timeoutAddr);
+        if (sigmaskAddr == 0) {
+            return waitToUser(c, u, epfd, events, maxevents, timeoutNanos, 0, false);
+        }
+        long mask = Timespecs.readSigset(u, sigmaskAddr, sigsetsize);
+        return waitToUser(c, u, epfd, events, maxevents, timeoutNanos, mask, true);
+    }
+
+    private static long millisToNanos(int timeoutMs) {
+        return timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L;
+    }
+
+    private int waitToUser(Caller c, UserCopy u, int epfd, long events, int maxevents, long timeoutNanos, long sigmask, boolean masked) {
         if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) {
             throw Errno.EINVAL.exception("maxevents " + maxevents);
         }
         int batch = Math.min(maxevents, EPOLL_BATCH);
         ByteBuffer b = u.buffer((long) batch * Epoll.EVENT_SIZE);
         EpollEventBuffer sink = new EpollEventBuffer(b);
-        int n = masked ? epollPwait(c, epfd, sink, batch, timeoutMs, sigmask) : epollWait(c, epfd, sink, batch, timeoutMs);
+        int n = masked ? epollPwait2(c, epfd, sink, batch, timeoutNanos, sigmask) : waitNanos(c, epfd, sink, batch, timeoutNanos);
         if (n > 0) {
             u.writeHead(events, b, n * Epoll.EVENT_SIZE);
         }

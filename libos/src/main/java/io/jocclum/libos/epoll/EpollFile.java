@@ -86,6 +86,11 @@ public final class EpollFile extends OpenFile {
     private final WaiterQueue waiters = new WaiterQueue();
     /** Observers of this epoll as a file (outer epolls, poll, select). */
     private final Notifier notifier = new Notifier();
+    /**
+     * Test hook: run by epoll_wait's scan right after it took the ready list out (mtx held), so a
+     * test can act at exactly that point of the interleaving; null in production.
+     */
+    volatile Runnable afterDetachHook;
 
     EpollFile(long ino) {
         super(OpenFlags.O_RDWR);
@@ -318,6 +323,10 @@ public final class EpollFile extends OpenFile {
             synchronized (lock) {
                 n = detachReady();
             }
+            Runnable hook = afterDetachHook;
+            if (hook != null) {
+                hook.run();
+            }
             int reported = 0;
             int i = 0;
             for (; i < n && reported < maxevents; i++) {
@@ -400,12 +409,16 @@ public final class EpollFile extends OpenFile {
 
     // ====================================================================== as a file
 
-    /** ep_eventpoll_poll: IN iff some queued item really polls ready; stale items are dropped. */
+    /**
+     * ep_eventpoll_poll: IN iff some queued item really polls ready; stale items are dropped.
+     * Always under {@link #mtx}, as Linux's {@code __ep_eventpoll_poll} takes {@code ep->mtx}: an
+     * epoll_wait on this epoll may have the ready list taken out for its scan (readyCount 0) and
+     * re-queue level-triggered items only at its end, without telling the observers; reading
+     * readyCount without the mutex there would report "nothing ready" and an outer waiter would
+     * sleep with an event ready (a lost wake-up).
+     */
     @Override
     public int poll() {
-        if (readyCount == 0) {
-            return 0;
-        }
         mtx.lock();
         try {
             EpollItem[] snap;

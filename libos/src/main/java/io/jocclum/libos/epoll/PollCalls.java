@@ -9,6 +9,7 @@ import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.FdTable;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.fs.Timespecs;
 import io.jocclum.libos.vm.UserCopy;
 
 import java.nio.ByteBuffer;
@@ -47,6 +48,44 @@ public final class PollCalls {
      * array is read.
      */
     public static int poll(Caller c, UserCopy u, long fds, int nfds, int timeoutMs) {
+        return pollUser(c, u, fds, nfds, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
+    }
+
+    /**
+     * {@code ppoll(2)} as a guest makes it (fs/select.c): the timeout is a {@code struct timespec}
+     * at {@code tsp} (0 = NULL = forever), read first (EFAULT; EINVAL when invalid); then the mask
+     * at {@code sigmask} (0 = NULL: unchanged; EINVAL unless sigsetsize is 8), installed for the
+     * call; then poll. Like the system call (not glibc's wrapper), the time left is written back
+     * to {@code *tsp} on every outcome unless the timeout was NULL or zero
+     * ({@code poll_select_finish}); a fault writing it back is ignored.
+     */
+    public static int ppoll(Caller c, UserCopy u, long fds, int nfds, long tsp, long sigmask, long sigsetsize) {
+        long timeoutNanos = tsp == 0 ? -1 : Timespecs.readTimeout(u, tsp);
+        boolean masked = sigmask != 0;
+        long mask = masked ? Timespecs.readSigset(u, sigmask, sigsetsize) : 0;
+        long deadline = c.clock().deadlineAfter(timeoutNanos);
+        try {
+            return masked ? EpollCalls.withMask(c, mask, () -> pollUser(c, u, fds, nfds, timeoutNanos))
+                    : pollUser(c, u, fds, nfds, timeoutNanos);
+        } finally {
+            writeBackRemaining(c, u, tsp, timeoutNanos, deadline);
+        }
+    }
+
+    /** poll_select_finish: the time left to {@code *tsp}, unless NULL or zero; faults ignored. */
+    private static void writeBackRemaining(Caller c, UserCopy u, long tsp, long timeoutNanos, long deadline) {
+        if (tsp == 0 || timeoutNanos <= 0) {
+            return;
+        }
+        long left = deadline >= WaitClock.FOREVER - 1 ? timeoutNanos : Math.max(0, deadline - c.clock().nanoTime());
+        try {
+            Timespecs.writeTimespec(u, tsp, left);
+        } catch (io.jocclum.api.ErrnoException | io.jocclum.libos.vm.GuestFault e) {
+            // Linux: "we don't want the Linux-specific update to the timeval to cause a fault"
+        }
+    }
+
+    private static int pollUser(Caller c, UserCopy u, long fds, int nfds, long timeoutNanos) {
         FdTable t = c.files();
         if (nfds < 0 || nfds > t.limit()) {
             throw Errno.EINVAL.exception("nfds " + Integer.toUnsignedString(nfds) + " above RLIMIT_NOFILE " + t.limit());
@@ -63,7 +102,7 @@ public final class PollCalls {
                 ev[i] = r.getShort(i * Poll.POLLFD_SIZE + 4) & 0xFFFF;
             }
         }
-        int n = poll(c, nfds, fd, ev, rev, timeoutMs);
+        int n = pollNanos(c, nfds, fd, ev, rev, timeoutNanos);
         for (int i = 0; i < nfds; i++) {
             long at = fds + (long) i * Poll.POLLFD_SIZE + 6;
             u.writeByte(at, (byte) rev[i]);
@@ -285,12 +324,45 @@ public final class PollCalls {
         if (timeoutMicros < -1) {
             throw Errno.EINVAL.exception("negative timeout " + timeoutMicros);
         }
+        long timeoutNanos = timeoutMicros < 0 ? -1 : timeoutMicros > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : timeoutMicros * 1000;
+        return selectUser(c, u, nfds, readfds, writefds, exceptfds, timeoutNanos);
+    }
+
+    /**
+     * {@code pselect6(2)} as a guest makes it (fs/select.c): {@code sig} is the address of Linux's
+     * {@code struct sigset_argpack} {const sigset_t *ss; size_t ss_len} (0 = NULL), read first
+     * (EFAULT); then the timespec at {@code tsp} (0 = NULL = forever; EFAULT, EINVAL when invalid);
+     * then the mask (EINVAL unless ss_len is 8), installed for the call; then select (EINVAL for
+     * nfds &lt; 0, EBADF). The time left is written back to {@code *tsp} as ppoll does.
+     */
+    public static int pselect6(Caller c, UserCopy u, int nfds, long readfds, long writefds, long exceptfds, long tsp, long sig) {
+        long ss = 0;
+        long ssLen = 0;
+        if (sig != 0) {
+            ss = u.readLong(sig);
+            ssLen = u.readLong(sig + 8);
+        }
+        long timeoutNanos = tsp == 0 ? -1 : Timespecs.readTimeout(u, tsp);
+        boolean masked = ss != 0;
+        long mask = masked ? Timespecs.readSigset(u, ss, ssLen) : 0;
+        long deadline = c.clock().deadlineAfter(timeoutNanos);
+        try {
+            if (nfds < 0) {
+                throw Errno.EINVAL.exception("nfds " + nfds);
+            }
+            return masked ? EpollCalls.withMask(c, mask, () -> selectUser(c, u, nfds, readfds, writefds, exceptfds, timeoutNanos))
+                    : selectUser(c, u, nfds, readfds, writefds, exceptfds, timeoutNanos);
+        } finally {
+            writeBackRemaining(c, u, tsp, timeoutNanos, deadline);
+        }
+    }
+
+    private static int selectUser(Caller c, UserCopy u, int nfds, long readfds, long writefds, long exceptfds, long timeoutNanos) {
         int n = Math.min(nfds, c.files().capacity());
         int words = (n + 63) / 64;
         long[] r = readSet(u, readfds, words);
         long[] w = readSet(u, writefds, words);
         long[] x = readSet(u, exceptfds, words);
-        long timeoutNanos = timeoutMicros < 0 ? -1 : timeoutMicros > Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : timeoutMicros * 1000;
         SelectResult res = select(c, n, r, w, x, timeoutNanos);
         writeSet(u, readfds, r);
         writeSet(u, writefds, w);

@@ -3,7 +3,11 @@ package io.jocclum.libos.eventfd;
 import io.jocclum.api.Errno;
 import io.jocclum.api.EventFd;
 import io.jocclum.api.OpenFlags;
+import io.jocclum.api.Stat;
 import io.jocclum.libos.fs.Caller;
+import io.jocclum.libos.fs.OpenFile;
+
+import io.jocclum.sgx.arch.Pages;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -18,9 +22,18 @@ public final class EventFdCalls {
         if ((flags & ~(EventFd.EFD_SEMAPHORE | EventFd.EFD_CLOEXEC | EventFd.EFD_NONBLOCK)) != 0) {
             throw Errno.EINVAL.exception("eventfd flags 0x" + Integer.toHexString(flags));
         }
-        EventFdFile f = create(initval, flags);
+        return install(c, create(initval, flags), (flags & OpenFlags.O_CLOEXEC) != 0);
+    }
+
+    /** fstat of an anonymous inode: mode 0600 without type bits (fs/anon_inodes.c). */
+    static Stat anonInode(long ino) {
+        return new Stat(ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, Pages.SIZE, 0, 0, 0, 0);
+    }
+
+    /** Installs a new file in the lowest free descriptor; releases it when that fails (EMFILE). */
+    static int install(Caller c, OpenFile f, boolean cloexec) {
         try {
-            return c.files().install(f, (flags & OpenFlags.O_CLOEXEC) != 0);
+            return c.files().install(f, cloexec);
         } catch (RuntimeException e) {
             f.retain();
             f.unref();

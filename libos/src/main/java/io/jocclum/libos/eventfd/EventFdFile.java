@@ -14,7 +14,6 @@ import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.OpenFile;
 import io.jocclum.sgx.arch.LittleEndian;
-import io.jocclum.sgx.arch.Pages;
 
 import java.nio.ByteBuffer;
 
@@ -82,12 +81,7 @@ public final class EventFdFile extends OpenFile {
                 notifier.broadcast(IoEvents.OUT | IoEvents.WRNORM);
                 return 8;
             }
-            if (c.signals().interruptPending()) {
-                blockedReaders.remove(node);
-                throw Errno.ERESTARTSYS.exception("eventfd read interrupted");
-            }
-            w.await(c.clock(), WaitClock.FOREVER);
-            blockedReaders.remove(node);
+            sleep(c, w, blockedReaders, node, "eventfd read");
         }
     }
 
@@ -120,13 +114,21 @@ public final class EventFdFile extends OpenFile {
                 notifier.broadcast(IoEvents.IN | IoEvents.RDNORM);
                 return 8;
             }
-            if (c.signals().interruptPending()) {
-                blockedWriters.remove(node);
-                throw Errno.ERESTARTSYS.exception("eventfd write interrupted");
-            }
-            w.await(c.clock(), WaitClock.FOREVER);
-            blockedWriters.remove(node);
+            sleep(c, w, blockedWriters, node, "eventfd write");
         }
+    }
+
+    /**
+     * The sleep of a blocking read or write whose waiter {@code w} is queued as {@code node}:
+     * ERESTARTSYS when a signal is to be delivered, else parks until woken; dequeues either way.
+     */
+    static void sleep(Caller c, Waiter w, WaiterQueue q, WaiterQueue.Node node, String what) {
+        if (c.signals().interruptPending()) {
+            q.remove(node);
+            throw Errno.ERESTARTSYS.exception(what + " interrupted");
+        }
+        w.await(c.clock(), WaitClock.FOREVER);
+        q.remove(node);
     }
 
     @Override
@@ -151,8 +153,7 @@ public final class EventFdFile extends OpenFile {
 
     @Override
     public Stat fstat() {
-        // anon_inode: mode 0600 without type bits (fs/anon_inodes.c)
-        return new Stat(EventFdCalls.ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, Pages.SIZE, 0, 0, 0, 0);
+        return EventFdCalls.anonInode(ino);
     }
 
     @Override

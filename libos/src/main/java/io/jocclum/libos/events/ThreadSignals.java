@@ -26,6 +26,28 @@ public interface ThreadSignals {
     /** Sends SIGPIPE to the calling thread (write to a pipe or socket without a reader). */
     void raiseSigpipe();
 
+    /**
+     * The notifier of the thread's process that broadcasts IN whenever a signal becomes pending
+     * for the process or one of its threads (Linux {@code sighand->signalfd_wqh}); null when
+     * signals are not modelled.
+     */
+    default Notifier signalNotifier() {
+        return null;
+    }
+
+    /** Signals pending for this thread or its whole process (blocked or not). */
+    default long pendingSignals() {
+        return 0;
+    }
+
+    /**
+     * Takes the lowest pending signal of {@code mask}, this thread's own before the process's
+     * (Linux {@code dequeue_signal}), or returns null; for signalfd reads.
+     */
+    default SignalInfo takeSignal(long mask) {
+        return null;
+    }
+
     /** No signals: never interrupted, masks ignored, SIGPIPE dropped (tests, host tools). */
     ThreadSignals NONE = new ThreadSignals() {
         @Override

@@ -78,9 +78,13 @@ public abstract class OpenFile {
         return m == OpenFlags.O_WRONLY || m == OpenFlags.O_RDWR;
     }
 
-    /** What {@code F_GETFL} returns. */
+    /**
+     * What {@code F_GETFL} returns: O_LARGEFILE only where open/openat set it (Linux's
+     * {@code force_o_largefile()} in {@code do_sys_openat2}), never on pipes, eventfds, sockets or
+     * epoll files.
+     */
     public int statusFlags() {
-        return flags | OpenFlags.O_LARGEFILE;
+        return flags;
     }
 
     public final boolean isNonBlocking() {

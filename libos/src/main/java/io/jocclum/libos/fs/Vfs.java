@@ -308,6 +308,7 @@ public final class Vfs {
      * file actions and the VM). The caller must install it or release it.
      */
     public OpenFile openFile(Caller c, int dirfd, String path, int flags, int mode) {
+        flags |= OpenFlags.O_LARGEFILE; // force_o_largefile() on 64-bit (fs/open.c)
         int acc = flags & OpenFlags.O_ACCMODE;
         if ((flags & OpenFlags.O_TMPFILE) == OpenFlags.O_TMPFILE) {
             throw Errno.EOPNOTSUPP.exception("O_TMPFILE is not supported");

@@ -32,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Writability follows Linux's page slots in bytes: the write end is writable (POLLOUT) when
  * at least PIPE_BUF bytes are free, which is also when a blocked writer may proceed. Writes of at
  * most PIPE_BUF bytes are atomic (all or EAGAIN when non-blocking; wait for room when
- * blocking); larger non-blocking writes are partial; larger blocking writes complete fully,
+ * blocking); larger non-blocking writes store what fits (EAGAIN only when full); larger blocking writes complete fully,
  * possibly interleaved with other writers, unless a signal interrupts them (then the count
  * written so far, or ERESTARTSYS). Writing with no reader raises SIGPIPE and fails with EPIPE.
  */
@@ -123,8 +123,10 @@ public final class Pipe {
                 } else {
                     int free = capacity - count;
                     int remaining = len - written;
-                    // atomic writes need room for all of it; larger ones a page (PIPE_BUF) or the rest
-                    if (free >= Math.min(remaining, PIPE_BUF)) {
+                    // atomic writes need room for all of it; larger blocking ones a page (PIPE_BUF) or
+                    // the rest; a larger non-blocking one takes whatever room there is (pipe_write
+                    // fills the last page before it finds the ring full and returns the partial count)
+                    if (free >= Math.min(remaining, PIPE_BUF) || (nonBlocking && !atomic && free > 0)) {
                         now = Math.min(free, remaining);
                         copyIn(src, now);
                         written += now;

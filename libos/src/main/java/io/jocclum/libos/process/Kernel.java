@@ -3,6 +3,7 @@ package io.jocclum.libos.process;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import io.jocclum.api.Errno;
+import io.jocclum.libos.events.SignalInfo;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.GuestProgram;
 import io.jocclum.api.Mman;
@@ -440,12 +441,64 @@ public final class Kernel {
             throw Errno.ESRCH.exception("no process " + pid);
         }
         for (GuestProcess p : targets) {
-            sendSignal(p, sig);
+            sendSignal(p, sig, SignalInfo.SI_USER, sender == null ? 0 : sender.pid);
         }
+    }
+
+    /**
+     * {@code tgkill(2)} from process {@code sender}: {@code sig} becomes pending for thread {@code tid} of process
+     * {@code tgid} alone (kernel/signal.c {@code do_send_specific}): only that thread can take it,
+     * unless it is fatal, which ends the whole process as for any signal. EINVAL for tgid or tid
+     * &lt;= 0 or a signal outside 0..64; ESRCH when no such live thread; signal 0 only checks.
+     */
+    public void tgkill(int sender, int tgid, int tid, int sig) {
+        if (tgid <= 0 || tid <= 0) {
+            throw Errno.EINVAL.exception("tgid " + tgid + ", tid " + tid + ": both must be positive");
+        }
+        sendToThread(sender, tgid, tid, sig);
+    }
+
+    /** {@code tkill(2)}: {@link #tgkill} in whichever process thread {@code tid} is; EINVAL for tid &lt;= 0. */
+    public void tkill(int sender, int tid, int sig) {
+        if (tid <= 0) {
+            throw Errno.EINVAL.exception("tid " + tid + " must be positive");
+        }
+        sendToThread(sender, -1, tid, sig);
+    }
+
+    private void sendToThread(int sender, int tgid, int tid, int sig) {
+        if (sig < 0 || sig > Signal.NSIG) {
+            throw Errno.EINVAL.exception("signal " + sig + " is outside 0.." + Signal.NSIG);
+        }
+        GuestThread target = null;
+        for (GuestProcess p : table.all()) {
+            if ((tgid == -1 || p.pid == tgid) && !p.exited()) {
+                target = p.thread(tid);
+                if (target != null) {
+                    break;
+                }
+            }
+        }
+        if (target == null) {
+            throw Errno.ESRCH.exception(tgid == -1 ? "no thread " + tid : "no thread " + tid + " in process " + tgid);
+        }
+        if (sig == 0 || target.process().dying()) {
+            return;
+        }
+        if (sig == Signal.SIGKILL) {
+            target.process().die(Signal.SIGKILL);
+            return;
+        }
+        target.signals().send(sig, SignalInfo.SI_TKILL, sender);
     }
 
     /** Sends {@code sig} to process {@code p} (process-directed), as Linux's complete_signal. */
     public void sendSignal(GuestProcess p, int sig) {
+        sendSignal(p, sig, SignalInfo.SI_KERNEL, 0);
+    }
+
+    /** {@link #sendSignal(GuestProcess, int)} with the siginfo a signalfd read reports. */
+    private void sendSignal(GuestProcess p, int sig, int code, int senderPid) {
         if (sig == 0 || p.dying()) {
             return;
         }
@@ -459,7 +512,7 @@ public final class Kernel {
             return;
         }
         GuestThread target = p.pickThread(sig);
-        switch (p.sighand.queue(sig, target != null)) {
+        switch (p.sighand.queue(sig, target != null, code, senderPid)) {
             case DISCARDED -> {
             }
             case FATAL -> p.die(sig);

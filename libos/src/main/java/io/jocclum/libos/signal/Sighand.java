@@ -1,5 +1,8 @@
 package io.jocclum.libos.signal;
 
+import io.jocclum.libos.events.IoEvents;
+import io.jocclum.libos.events.Notifier;
+import io.jocclum.libos.events.SignalInfo;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import io.jocclum.api.Errno;
@@ -28,6 +31,10 @@ public final class Sighand {
     private final SigAction[] actions = new SigAction[Signal.NSIG + 1];
     /** Process-directed pending signals not yet taken by a thread; written under lock. */
     volatile long sharedPending;
+    /** siginfo code and sender of each shared pending signal (standard signals: one instance each); under lock. */
+    private final int[] sharedCode = new int[Signal.NSIG + 1];
+    private final int[] sharedPid = new int[Signal.NSIG + 1];
+    private final Notifier signalNotifier = new Notifier();
 
     public Sighand() {
         java.util.Arrays.fill(actions, SigAction.DEFAULT);
@@ -127,13 +134,37 @@ public final class Sighand {
      * process; when every thread blocks it, it stays pending until one unblocks it.
      */
     public Queued queue(int sig, boolean someThreadAccepts) {
+        return queue(sig, someThreadAccepts, SignalInfo.SI_USER, 0);
+    }
+
+    /** {@link #queue(int, boolean)} with the siginfo a signalfd read reports ({@code code}, sender {@code pid}). */
+    public Queued queue(int sig, boolean someThreadAccepts, int code, int pid) {
+        Queued q;
         synchronized (lock) {
             if (someThreadAccepts && ignoredLocked(sig)) {
                 return Queued.DISCARDED;
             }
-            sharedPending |= Signal.bit(sig);
-            return someThreadAccepts && fatalLocked(sig) ? Queued.FATAL : Queued.QUEUED;
+            long bit = Signal.bit(sig);
+            if ((sharedPending & bit) == 0) {
+                sharedCode[sig] = code;
+                sharedPid[sig] = pid;
+            }
+            sharedPending |= bit;
+            q = someThreadAccepts && fatalLocked(sig) ? Queued.FATAL : Queued.QUEUED;
         }
+        signalNotifier.broadcast(IoEvents.IN | IoEvents.RDNORM);
+        return q;
+    }
+
+    /** The notifier signalfds watch: IN whenever a signal becomes pending in this process. */
+    public Notifier signalNotifier() {
+        return signalNotifier;
+    }
+
+    /** Takes {@code sig} from the shared pending set (lock held by the caller); its siginfo. */
+    SignalInfo takeSharedLocked(int sig) {
+        sharedPending &= ~Signal.bit(sig);
+        return new SignalInfo(sig, sharedCode[sig], sharedPid[sig]);
     }
 
     /** Makes {@code sig} pending for the whole process (any thread that does not block it takes it). */

@@ -1,5 +1,8 @@
 package io.jocclum.libos.signal;
 
+import io.jocclum.libos.events.IoEvents;
+import io.jocclum.libos.events.Notifier;
+import io.jocclum.libos.events.SignalInfo;
 import io.jocclum.api.Errno;
 import io.jocclum.api.SigAction;
 import io.jocclum.api.Signal;
@@ -50,6 +53,9 @@ public final class ThreadSignalState implements ThreadSignals {
     private volatile long mask;
     /** Thread-directed pending signals; written under {@code sighand.lock}. */
     private volatile long pending;
+    /** siginfo code and sender of each thread-directed pending signal; under {@code sighand.lock}. */
+    private final int[] infoCode = new int[Signal.NSIG + 1];
+    private final int[] infoPid = new int[Signal.NSIG + 1];
     /** Mask to restore after the next delivery; touched by the owning thread only. */
     private long restoreAfter;
     private boolean restorePending;
@@ -114,12 +120,21 @@ public final class ThreadSignalState implements ThreadSignals {
      * the thread is woken to deliver it.
      */
     public void send(int sig) {
+        send(sig, SignalInfo.SI_KERNEL, 0);
+    }
+
+    /** {@link #send(int)} with the siginfo a signalfd read reports ({@code code}, sender {@code pid}). */
+    public void send(int sig, int code, int pid) {
         boolean fatal;
         synchronized (sighand.lock) {
             long bit = Signal.bit(sig);
             boolean blocked = (mask & bit) != 0 && (bit & Sighand.UNBLOCKABLE) == 0;
             if (!blocked && sighand.ignoredLocked(sig)) {
                 return;
+            }
+            if ((pending & bit) == 0) {
+                infoCode[sig] = code;
+                infoPid[sig] = pid;
             }
             pending |= bit;
             fatal = !blocked && sighand.fatalLocked(sig);
@@ -128,6 +143,34 @@ public final class ThreadSignalState implements ThreadSignals {
             owner.die(sig);
         }
         waiter.wake();
+        sighand.signalNotifier().broadcast(IoEvents.IN | IoEvents.RDNORM);
+    }
+
+    @Override
+    public Notifier signalNotifier() {
+        return sighand.signalNotifier();
+    }
+
+    @Override
+    public long pendingSignals() {
+        return pending | sighand.sharedPending;
+    }
+
+    @Override
+    public SignalInfo takeSignal(long set) {
+        synchronized (sighand.lock) {
+            long own = pending & set;
+            if (own != 0) {
+                int sig = Long.numberOfTrailingZeros(own) + 1;
+                pending &= ~Signal.bit(sig);
+                return new SignalInfo(sig, infoCode[sig], infoPid[sig]);
+            }
+            long shared = sighand.sharedPending & set;
+            if (shared != 0) {
+                return sighand.takeSharedLocked(Long.numberOfTrailingZeros(shared) + 1);
+            }
+            return null;
+        }
     }
 
     /**

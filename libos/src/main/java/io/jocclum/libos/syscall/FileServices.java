@@ -3,6 +3,8 @@ package io.jocclum.libos.syscall;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.jocclum.libos.epoll.EpollCalls;
 import io.jocclum.libos.eventfd.EventFdCalls;
+import io.jocclum.libos.eventfd.SignalFdCalls;
+import io.jocclum.libos.eventfd.TimerFdCalls;
 import io.jocclum.libos.net.HostNetwork;
 import io.jocclum.libos.net.SocketCalls;
 import io.jocclum.libos.net.UnixSockets;
@@ -18,6 +20,8 @@ public final class FileServices implements AutoCloseable {
     private final EventFdCalls eventfds = new EventFdCalls();
     private final EpollCalls epolls = new EpollCalls();
     private final UnixSockets unix = new UnixSockets();
+    private final TimerFdCalls timerfds = new TimerFdCalls();
+    private final SignalFdCalls signalfds = new SignalFdCalls();
     /** Started on the first socket. */
     @GuardedBy("this")
     private HostNetwork net;
@@ -38,6 +42,14 @@ public final class FileServices implements AutoCloseable {
     /** The AF_UNIX sockets and their abstract namespace. */
     public UnixSockets unix() {
         return unix;
+    }
+
+    public TimerFdCalls timerfds() {
+        return timerfds;
+    }
+
+    public SignalFdCalls signalfds() {
+        return signalfds;
     }
 
     /** The host sockets, started on first use (one host poller thread for the LibOS). */

@@ -330,6 +330,16 @@ public final class SyscallFacade implements Syscalls {
     }
 
     @Override
+    public void tgkill(int tgid, int tid, int sig) {
+        call(Sysno.TGKILL, tgid, tid, sig);
+    }
+
+    @Override
+    public void tkill(int tid, int sig) {
+        call(Sysno.TKILL, tid, sig, 0);
+    }
+
+    @Override
     public SigAction sigaction(int sig, SigAction act) {
         return (SigAction) get(Sysno.RT_SIGACTION, act, sig, 0);
     }
@@ -501,6 +511,31 @@ public final class SyscallFacade implements Syscalls {
         return (int) call(Sysno.EVENTFD2, initval, flags, 0);
     }
 
+    @Override
+    public int timerfdCreate(int clockid, int flags) {
+        return (int) call(Sysno.TIMERFD_CREATE, clockid, flags, 0);
+    }
+
+    @Override
+    public void timerfdSettime(int fd, int flags, long newValue, long oldValue) {
+        call(Sysno.TIMERFD_SETTIME, null, fd, flags, newValue, oldValue, 0, 0);
+    }
+
+    @Override
+    public void timerfdGettime(int fd, long currValue) {
+        call(Sysno.TIMERFD_GETTIME, fd, currValue, 0);
+    }
+
+    @Override
+    public int signalfd4(int fd, long maskAddr, long sizemask, int flags) {
+        return (int) call(Sysno.SIGNALFD4, null, fd, maskAddr, sizemask, flags, 0, 0);
+    }
+
+    @Override
+    public int signalfd(int fd, long maskAddr, long sizemask) {
+        return (int) call(Sysno.SIGNALFD, fd, maskAddr, sizemask);
+    }
+
     // ================================================================================ events
 
     @Override
@@ -521,6 +556,34 @@ public final class SyscallFacade implements Syscalls {
     @Override
     public int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmask) {
         return (int) call(Sysno.EPOLL_PWAIT, null, epfd, events, maxevents, timeoutMs, sigmask, 0);
+    }
+
+    @Override
+    public int epollCreate(int size) {
+        return (int) call(Sysno.EPOLL_CREATE, size, 0, 0);
+    }
+
+    /** The object slot of an epoll_pwait whose mask is an address (the 5-argument form passes the mask itself). */
+    private static final Object SIGMASK_ADDRESS = new Object();
+
+    @Override
+    public int epollPwait(int epfd, long events, int maxevents, int timeoutMs, long sigmaskAddr, long sigsetsize) {
+        return (int) call(Sysno.EPOLL_PWAIT, SIGMASK_ADDRESS, epfd, events, maxevents, timeoutMs, sigmaskAddr, sigsetsize);
+    }
+
+    @Override
+    public int epollPwait2(int epfd, long events, int maxevents, long timeoutAddr, long sigmaskAddr, long sigsetsize) {
+        return (int) call(Sysno.EPOLL_PWAIT2, null, epfd, events, maxevents, timeoutAddr, sigmaskAddr, sigsetsize);
+    }
+
+    @Override
+    public int ppoll(long fds, int nfds, long tsp, long sigmaskAddr, long sigsetsize) {
+        return (int) call(Sysno.PPOLL, null, fds, nfds, tsp, sigmaskAddr, sigsetsize, 0);
+    }
+
+    @Override
+    public int pselect6(int nfds, long readfds, long writefds, long exceptfds, long tsp, long sigArg) {
+        return (int) call(Sysno.PSELECT6, null, nfds, readfds, writefds, exceptfds, tsp, sigArg);
     }
 
     @Override
@@ -887,10 +950,22 @@ public final class SyscallFacade implements Syscalls {
             case PIPE2 -> r = result(o, files.pipes().pipe2(caller, (int) a0));
             case EVENTFD2 -> r = files.eventfds().eventfd2(caller, (int) a0, (int) a1);
 
+            case TIMERFD_CREATE -> r = files.timerfds().timerfdCreate(caller, (int) a0, (int) a1);
+            case TIMERFD_SETTIME -> files.timerfds().timerfdSettime(caller, copy, kernel.wallClock(), (int) a0, (int) a1, a2, a3);
+            case TIMERFD_GETTIME -> files.timerfds().timerfdGettime(caller, copy, (int) a0, a1);
+            case SIGNALFD, SIGNALFD4 -> r = files.signalfds().signalfd4(caller, copy, (int) a0, a1, a2, (int) a3);
+
             case EPOLL_CREATE1 -> r = files.epolls().epollCreate1(caller, (int) a0);
             case EPOLL_CTL -> files.epolls().epollCtl(caller, (int) a0, (int) a1, (int) a2, (EpollEvent) o);
             case EPOLL_WAIT -> r = files.epolls().epollWait(caller, copy, (int) a0, a1, (int) a2, (int) a3);
-            case EPOLL_PWAIT -> r = files.epolls().epollPwait(caller, copy, (int) a0, a1, (int) a2, (int) a3, a4);
+            case EPOLL_PWAIT -> r = o == SIGMASK_ADDRESS ? files.epolls().epollPwait(caller, copy, (int) a0, a1, (int) a2, (int) a3, a4, a5)
+                    : files.epolls().epollPwait(caller, copy, (int) a0, a1, (int) a2, (int) a3, a4);
+            case EPOLL_CREATE -> r = files.epolls().epollCreate(caller, (int) a0);
+            case EPOLL_PWAIT2 -> r = files.epolls().epollPwait2(caller, copy, (int) a0, a1, (int) a2, a3, a4, a5);
+            case PPOLL -> r = PollCalls.ppoll(caller, copy, a0, (int) a1, a2, a3, a4);
+            case PSELECT6 -> r = PollCalls.pselect6(caller, copy, (int) a0, a1, a2, a3, a4, a5);
+            case TGKILL -> kernel.tgkill(process.pid(), (int) a0, (int) a1, (int) a2);
+            case TKILL -> kernel.tkill(process.pid(), (int) a0, (int) a1);
             case POLL -> r = PollCalls.poll(caller, copy, a0, (int) a1, (int) a2);
             case SELECT -> r = PollCalls.select(caller, copy, (int) a0, a1, a2, a3, a4);
 

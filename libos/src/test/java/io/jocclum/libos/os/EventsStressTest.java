@@ -250,6 +250,81 @@ class EventsStressTest extends OsTestBase {
         assertThat(res.status()).as("seed %d; stderr: %s", SEED, res.err()).isZero();
     }
 
+    /**
+     * Nested epoll with two waiters, many times: thread A in epoll_wait on the inner epoll, thread B
+     * on an outer epoll that holds the inner, the source a pipe (or an eventfd) that stays readable
+     * (level-triggered, never drained). Every round both must return; a round where B sleeps on the
+     * outer with no wake-up pending after A returned is the lost wake-up (EpollFile.poll read the
+     * inner's ready count without its mutex while A had the ready list taken out). The seed varies
+     * who starts first, the yields before waiting and writing, the source and A's maxevents.
+     */
+    @Test
+    void nestedEpollTwoWaitersNeverLoseAWakeUp() throws Exception {
+        System.out.println("EventsStressTest nested-epoll seed=" + SEED + " (replay with -Djocclum.seed=" + SEED + ")");
+        Booted os = os(Matrix.PLAIN_ON_SGX2);
+        os.run((sys, argv, envp) -> {
+            int pid = sys.getpid();
+            SplittableRandom rnd = new SplittableRandom(SEED);
+            for (int round = 0; round < 120; round++) {
+                boolean eventfd = rnd.nextBoolean();
+                int[] p = eventfd ? null : sys.pipe2(0);
+                int src = eventfd ? sys.eventfd(0, 0) : p[0];
+                int inner = sys.epollCreate1(0);
+                int outer = sys.epollCreate1(0);
+                add(sys, inner, src, Epoll.EPOLLIN, 1);
+                add(sys, outer, inner, Epoll.EPOLLIN, 2);
+                int yieldsA = rnd.nextInt(4);
+                int yieldsB = rnd.nextInt(4);
+                int yieldsW = rnd.nextInt(6);
+                int maxA = 1 + rnd.nextInt(2);
+                boolean bFirst = rnd.nextBoolean();
+                java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+                ThreadFunctionFactory wait = (ep, yields, max) -> s -> {
+                    for (int i = 0; i < yields; i++) {
+                        s.schedYield();
+                    }
+                    assertThat(epWait(s, ep, max, -1)).isNotEmpty();
+                    done.incrementAndGet();
+                    return 0;
+                };
+                int t1 = sys.threadCreate(bFirst ? wait.of(outer, yieldsB, 4) : wait.of(inner, yieldsA, maxA));
+                int t2 = sys.threadCreate(bFirst ? wait.of(inner, yieldsA, maxA) : wait.of(outer, yieldsB, 4));
+                for (int i = 0; i < yieldsW; i++) {
+                    sys.schedYield();
+                }
+                if (eventfd) {
+                    GuestOps.efdWrite(sys, src, 1);
+                } else {
+                    write(sys, p[1], new byte[]{1});
+                }
+                int r = round;
+                Quiesce.until(() -> done.get() == 2 || lostWakeUp(os, pid, outer, done.get()),
+                        "seed " + SEED + " round " + r + ": both waiters returned or one is lost");
+                assertThat(done.get()).as("seed %d round %d (eventfd %s, B first %s, yields %d/%d/%d, maxevents %d): "
+                        + "the outer waiter slept with the inner readable", SEED, r, eventfd, bFirst, yieldsA, yieldsB, yieldsW, maxA)
+                        .isEqualTo(2);
+                sys.threadJoin(t1);
+                sys.threadJoin(t2);
+                for (int fd : eventfd ? new int[]{src, inner, outer} : new int[]{p[0], p[1], inner, outer}) {
+                    sys.close(fd);
+                }
+            }
+            return 0;
+        }).assertOk();
+    }
+
+    /** One waiter returned and the other sleeps on the outer epoll with no wake-up pending. */
+    private static boolean lostWakeUp(Booted os, int pid, int outer, int done) {
+        GuestProcess p = os.os.kernel().process(pid);
+        io.jocclum.libos.epoll.EpollFile ep = (io.jocclum.libos.epoll.EpollFile) p.files().get(outer);
+        return done == 1 && ep.waiterCount() == 1 && ep.notifiedWaiters() == 0 && GuestOps.parkedThreads(p) >= 1;
+    }
+
+    @FunctionalInterface
+    private interface ThreadFunctionFactory {
+        io.jocclum.api.ThreadFunction of(int ep, int yields, int max);
+    }
+
     @Test
     void aPipelineOf24ProcessesAndAFanInOf16ThroughOneEpoll() throws Exception {
         Booted os = big();

@@ -48,6 +48,8 @@ public final class EpcAllocator {
     private volatile boolean closed;
     private EpcController controller;   // set once by EpcManager before use
     private Ksgxd ksgxd;                // set once by EpcManager before use
+    /** MANUAL mode: runs at the scheduling points of tasks waiting for EPC (see {@link #setSchedulingPoint}). */
+    private volatile Runnable schedulingPoint = () -> { };
 
     private static final class Node {
         final ReentrantLock lock = new ReentrantLock();
@@ -250,6 +252,7 @@ public final class EpcAllocator {
             controller.runPendingWork();
             ksgxd.wakeUp();
             ksgxd.runPending();
+            schedulingPoint.run();
         }
         progressLock.lock();
         try {
@@ -264,6 +267,24 @@ public final class EpcAllocator {
             return !closed;
         } finally {
             progressLock.unlock();
+        }
+    }
+
+    /**
+     * MANUAL mode: {@code hook} runs where a task waits for EPC to be freed holding no lock — a
+     * fault path about to wait for progress (after the queued work and ksgxd ran) and a direct
+     * reclaim loop's {@code cond_resched()} ({@link #schedulingPoint()}). A deterministic scheduler
+     * of simulated tasks lets tasks that are due to exit (killed ones) run there, since their exit
+     * is the progress awaited.
+     */
+    public void setSchedulingPoint(Runnable hook) {
+        this.schedulingPoint = java.util.Objects.requireNonNull(hook);
+    }
+
+    /** A scheduling point of a task waiting for EPC (MANUAL mode only; see {@link #setSchedulingPoint}). */
+    public void schedulingPoint() {
+        if (ksgxd.isManual()) {
+            schedulingPoint.run();
         }
     }
 

@@ -36,6 +36,12 @@ public final class EpcManager implements EpcServices, AutoCloseable {
         ksgxd.start();
     }
 
+    @Override
+    public void condResched() {
+        allocator.schedulingPoint();
+        Thread.yield();
+    }
+
     public EpcAllocator allocator() {
         return allocator;
     }

@@ -60,4 +60,12 @@ public interface EpcServices {
 
     /** Wakes allocations waiting for reclaim progress (after async reclaim freed nothing but state changed). */
     void signalProgress();
+
+    /**
+     * {@code cond_resched()} in a direct reclaim loop: lets other tasks run (in MANUAL mode first
+     * the allocator's scheduling point, {@link EpcAllocator#setSchedulingPoint}).
+     */
+    default void condResched() {
+        Thread.yield();
+    }
 }

@@ -168,7 +168,7 @@ public final class SgxEpcCgroup implements EpcController {
             }
             cg.directRounds.increment();
             reclaimPages(cg, task.mm(), 1);
-            Thread.yield(); // cond_resched()
+            services.condResched();
         }
     }
 

@@ -434,6 +434,7 @@ public final class EpcCgroupSelftest {
          */
         private List<Workload> runConcurrent(int n, String path, long killPlan, List<String> d) {
             Scheduler sched = new Scheduler();
+            platform.epcManager().allocator().setSchedulingPoint(sched::reapKilled);
             List<Workload> ws = new ArrayList<>();
             runs++;
             for (int i = 0; i < n; i++) {
@@ -457,7 +458,7 @@ public final class EpcCgroupSelftest {
                 if (round == killRound) {
                     if (!sched.hasLeft(victim)) {
                         platform.kill(victim.task());           // SIGTERM
-                        sched.awaitLeft(victim);
+                        sched.grant(victim);                    // it dies in the turn it is given
                         d.add("S5: W" + byIndex.indexOf(victim) + " killed in scheduler round " + round + ": "
                                 + victim.outcome());
                     } else {
@@ -466,6 +467,7 @@ public final class EpcCgroupSelftest {
                 }
             }
             ws.forEach(Workload::join);
+            platform.epcManager().allocator().setSchedulingPoint(() -> { });
             for (int i = 0; i < ws.size(); i++) {
                 Workload w = ws.get(i);
                 d.add("W" + i + " in " + path.substring(ROOT.length() + 1) + ": exit "

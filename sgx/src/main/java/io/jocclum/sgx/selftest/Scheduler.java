@@ -9,11 +9,17 @@ import java.util.concurrent.locks.ReentrantLock;
  * The interleaving of concurrent W processes: a baton passed round-robin. Each W runs on its own
  * virtual thread but performs a step (one ioctl, one ECALL) only while it holds the baton, so the
  * builds overlap in a fixed order and a W that fails releases its enclave within its own turn,
- * before any other W charges again (the spec's S2/S3 notes). A fatal signal wakes a W that waits
- * for its turn: it then dies at once, concurrently with whoever holds the baton, as a killed
- * process is torn down by the kernel.
+ * before any other W charges again (the spec's S2/S3 notes).
  *
- * <p>Locking: {@code lock} guards {@code current} and every W's {@code left} flag.
+ * <p>A killed W also dies only while it holds the baton, so that a run is a function of its seed:
+ * at its next turn, or earlier at a fixed point of the W that holds the baton — between two of its
+ * ADD_PAGES calls, or where it waits for EPC to be freed (a fault path waiting for progress, a
+ * direct reclaim loop's cond_resched: the dying W's exit is what it waits for) — through {@link #reapKilled()}, which lends the baton to each killed W in index order
+ * and takes it back once that W has left. (A real killed process is torn down concurrently; the
+ * points chosen here are among the interleavings that allows.)
+ *
+ * <p>Locking: {@code lock} guards {@code current}, {@code granted}, {@code members} and every W's
+ * {@code left} flag.
  */
 final class Scheduler {
     private final ReentrantLock lock = new ReentrantLock();
@@ -21,6 +27,48 @@ final class Scheduler {
     /** The W allowed to run a step, or null (the runner's turn). */
     @GuardedBy("lock")
     private Workload current;
+    /**
+     * The W the runner gave the turn to, until it ends it or leaves: {@link #current} while the
+     * holder lends the baton to a killed W ({@link #reapKilled}) stays the holder's turn.
+     */
+    @GuardedBy("lock")
+    private Workload granted;
+    /** Every W of the run, in index order. */
+    @GuardedBy("lock")
+    private final java.util.List<Workload> members = new java.util.ArrayList<>();
+
+    /** Adds a W to the run (in index order). */
+    void register(Workload w) {
+        lock.lock();
+        try {
+            members.add(w);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Baton holder's side (or the runner's): every killed W that has not left, in index order, gets
+     * the baton, dies (releases its enclave, exits) and gives it back; then the holder has it again.
+     */
+    void reapKilled() {
+        lock.lock();
+        try {
+            Workload holder = current;
+            for (Workload m : members) {
+                if (m != holder && !m.left && m.task().killed()) {
+                    current = m;
+                    changed.signalAll();
+                    while (!m.left) {
+                        changed.awaitUninterruptibly();
+                    }
+                }
+            }
+            current = holder;
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /** Wakes every waiter (a signal was delivered). */
     void wake() {
@@ -32,11 +80,11 @@ final class Scheduler {
         }
     }
 
-    /** W side: waits for the baton; false when a signal is pending (the W must die). */
+    /** W side: waits for the baton; false when the W was killed (it must die now, in this turn). */
     boolean awaitTurn(Workload w) {
         lock.lock();
         try {
-            while (current != w && !w.task().killed()) {
+            while (current != w) {
                 changed.awaitUninterruptibly();
             }
             return !w.task().killed();
@@ -52,6 +100,9 @@ final class Scheduler {
             if (current == w) {
                 current = null;
             }
+            if (granted == w) {
+                granted = null;
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -65,6 +116,9 @@ final class Scheduler {
             w.left = true;
             if (current == w) {
                 current = null;
+            }
+            if (granted == w) {
+                granted = null;
             }
             changed.signalAll();
         } finally {
@@ -80,20 +134,9 @@ final class Scheduler {
                 return;
             }
             current = w;
+            granted = w;
             changed.signalAll();
-            while (current == w && !w.left) {
-                changed.awaitUninterruptibly();
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Runner side: waits until {@code w} left. */
-    void awaitLeft(Workload w) {
-        lock.lock();
-        try {
-            while (!w.left) {
+            while (granted == w && !w.left) {
                 changed.awaitUninterruptibly();
             }
         } finally {

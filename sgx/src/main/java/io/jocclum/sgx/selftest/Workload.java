@@ -135,6 +135,7 @@ final class Workload {
         this.seed = seed;
         this.waker = sched::wake;
         task.addSignalWaker(waker);
+        sched.register(this);
         steps.add(this::create);
         for (EnclaveLoader.Add a : EnclaveLoader.adds(image.image(), QUANTUM_PAGES)) {
             steps.add(() -> add(a));
@@ -195,7 +196,7 @@ final class Workload {
         try {
             for (int i = 0; i < steps.size() && !done; i++) {
                 if (!sched.awaitTurn(this)) {
-                    finish(Outcome.KILLED, "killed by a signal while waiting to run");
+                    finish(Outcome.KILLED, "killed by a signal while waiting to run");  // dies in this turn
                     break;
                 }
                 try {
@@ -230,7 +231,7 @@ final class Workload {
             }
         } finally {
             if (!done) {
-                teardown();           // killed while waiting: dies now, concurrently with the turn holder
+                teardown();           // killed while waiting: dies in the turn it was given
             }
             sched.left(this);
         }
@@ -289,6 +290,7 @@ final class Workload {
             if (task.killed()) {
                 return;   // partial progress because of the signal: the process dies with it
             }
+            sched.reapKilled();   // an OOM kill by this call: the victim dies here, at a fixed point
         }
     }
 

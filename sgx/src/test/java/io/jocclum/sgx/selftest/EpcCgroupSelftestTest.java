@@ -165,6 +165,38 @@ class EpcCgroupSelftestTest {
         assertThat(r.allPassed()).isTrue();
     }
 
+    /**
+     * Same seed, same output: the whole run twice with one seed prints the same TAP, line by line —
+     * S5's kill point and S6's kill points and memory events included (the W processes are
+     * scheduled deterministically, killed ones die at fixed points); S6 once more on its own.
+     */
+    @Test
+    void theSameSeedGivesTheSameOutput() {
+        assertThat(wholeRun(SEED)).as("the whole selftest again with seed %d", SEED).containsExactlyElementsOf(wholeRun(SEED));
+        List<String> s6 = s6Lines(SEED);
+        assertThat(s6).anyMatch(l -> l.contains("oom_kill 4"));
+        assertThat(s6Lines(SEED)).as("S6 again with seed %d", SEED).containsExactlyElementsOf(s6);
+    }
+
+    private static List<String> wholeRun(long seed) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        EpcCgroupSelftest.Report r = EpcCgroupSelftest.run(new Options(EpcCgroupSelftest.MIN_CAPACITY, seed, false),
+                new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        assertThat(r.allPassed()).as("seed %d", seed).isTrue();
+        return bytes.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+
+    private static List<String> s6Lines(long seed) {
+        Session s = EpcCgroupSelftest.open(new Options(EpcCgroupSelftest.MIN_CAPACITY, seed, false));
+        SgxTestSupport.track(s.platform());
+        s.s0Setup();
+        CaseResult r = s.s6MemcgTooSmall();
+        s.s7LeakCheck();
+        List<String> lines = new java.util.ArrayList<>(r.diagnostics());
+        lines.add(r.tapLine());
+        return lines;
+    }
+
     @Test
     void theSeedChoosesS5sVictimAndDelay() {
         String a = victimLine(1);
