@@ -4,6 +4,7 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.Sgx;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -67,6 +68,59 @@ public final class UserCopy {
      */
     public int copyFromUser(long addr, ByteBuffer dst) {
         return copyPartial(addr, dst, false);
+    }
+
+    /**
+     * copy_to_user straight from a file's own storage: {@code length} bytes of {@code src} at
+     * {@code offset} to guest memory at {@code addr}; returns the bytes copied, fewer than asked
+     * when a page cannot be written (the pages before it are written). One copy, no allocation:
+     * what a pipe read uses to move bytes from its ring to the reader's buffer.
+     */
+    public int copyToUser(long addr, MemorySegment src, long offset, int length) {
+        return copySegment(addr, src, offset, length, true);
+    }
+
+    /**
+     * copy_from_user straight into a file's own storage: {@code length} bytes of guest memory at
+     * {@code addr} into {@code dst} at {@code offset}; returns the bytes copied, fewer than asked
+     * when a page cannot be read. What a pipe write uses to move bytes from the writer's buffer
+     * to its ring.
+     */
+    public int copyFromUser(long addr, MemorySegment dst, long offset, int length) {
+        return copySegment(addr, dst, offset, length, false);
+    }
+
+    private int copySegment(long addr, MemorySegment seg, long offset, int length, boolean toUser) {
+        try {
+            segment(addr, seg, offset, length, toUser);
+            return length;
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.EFAULT) {
+                throw e;
+            }
+        }
+        int done = 0;
+        while (done < length) {
+            int len = (int) Math.min(length - done, Sgx.PAGE_SIZE - ((addr + done) & (Sgx.PAGE_SIZE - 1)));
+            try {
+                segment(addr + done, seg, offset + done, len, toUser);
+            } catch (ErrnoException e) {
+                if (e.errno() != Errno.EFAULT) {
+                    throw e;
+                }
+                break;
+            }
+            done += len;
+        }
+        return done;
+    }
+
+    private void segment(long addr, MemorySegment seg, long offset, int length, boolean toUser) {
+        if (toUser) {
+            kmem.write(addr, seg, offset, length);
+        } else {
+            kmem.read(addr, seg, offset, length);
+        }
     }
 
     /** All at once when the range allows it, else page by page up to the first page that faults. */

@@ -6,7 +6,7 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import java.lang.foreign.MemorySegment;
 import java.security.GeneralSecurityException;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The paging crypto of EWB and ELDU: AES-128-GCM under the platform's paging key.
@@ -19,7 +19,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * reused under the key. Any change to the blob, the MAC, the SECINFO, a blob of another page (other
  * LINADDR), of another enclave, or of an older eviction (other version) makes {@link #open} fail.
  *
- * <p>Thread-safe: Cipher instances are pooled (never one per thread, since guest threads are virtual).
+ * <p>Thread-safe: Cipher instances are pooled (never one per thread, since guest threads are virtual),
+ * each with the scratch arrays of a seal or open (nonce, associated data, a plaintext page), so that
+ * the only allocations of a page's crypto are the JDK's own per {@code Cipher.init}. The AES rounds
+ * and GHASH run on the JDK's AES-NI and carry-less-multiply intrinsics where the CPU has them.
  */
 public final class PagingCrypto {
     public static final int PAGE = 4096;
@@ -27,12 +30,17 @@ public final class PagingCrypto {
     private static final byte[] ZERO_PAGE = new byte[PAGE];
 
     private final SecretKeySpec key;
-    private final ConcurrentLinkedQueue<Worker> pool = new ConcurrentLinkedQueue<>();
+    /** Idle workers: a fixed set of slots (taking and giving back allocate nothing); extra workers are dropped. */
+    private final AtomicReferenceArray<Worker> pool = new AtomicReferenceArray<>(16);
 
-    /** A Cipher and a scratch buffer for ciphertext || tag. */
+    /** A Cipher and scratch: ciphertext || tag, a plaintext page, the nonce and the associated data. */
     private static final class Worker {
         final Cipher cipher;
         final byte[] buf = new byte[PAGE + TAG];
+        final byte[] plain = new byte[PAGE];
+        final MemorySegment plainSegment = MemorySegment.ofArray(plain);
+        final byte[] nonce = new byte[12];
+        final byte[] aad = new byte[24];
 
         Worker() {
             try {
@@ -60,8 +68,8 @@ public final class PagingCrypto {
         Worker w = take();
         try {
             Cipher c = w.cipher;
-            c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version)));
-            c.updateAAD(aad(linaddr, eid, secInfo));
+            c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version, w.nonce)));
+            c.updateAAD(aad(linaddr, eid, secInfo, w.aad));
             // with room for the tag after the page, encrypt straight into the blob
             byte[] out = blob.length >= PAGE + TAG ? blob : w.buf;
             int n;
@@ -70,8 +78,8 @@ public final class PagingCrypto {
             } else if (src.heapBase().isPresent() && src.heapBase().get() instanceof byte[] arr) {
                 n = c.doFinal(arr, (int) src.address(), PAGE, out, 0);
             } else {
-                byte[] plain = src.asSlice(0, PAGE).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                n = c.doFinal(plain, 0, PAGE, out, 0);
+                MemorySegment.copy(src, 0, w.plainSegment, 0, PAGE);
+                n = c.doFinal(w.plain, 0, PAGE, out, 0);
             }
             if (n != PAGE + TAG) {
                 throw new IllegalStateException("GCM produced " + n + " bytes for one page");
@@ -83,7 +91,7 @@ public final class PagingCrypto {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed: " + e.getMessage(), e);
         } finally {
-            pool.offer(w);
+            giveBack(w);
         }
     }
 
@@ -96,8 +104,8 @@ public final class PagingCrypto {
         Worker w = take();
         try {
             Cipher c = w.cipher;
-            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version)));
-            c.updateAAD(aad(linaddr, eid, secInfo));
+            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version, w.nonce)));
+            c.updateAAD(aad(linaddr, eid, secInfo, w.aad));
             // GCM wants ciphertext || tag in one buffer: use the blob's spare room if it has some
             byte[] in = blob;
             if (blob.length >= PAGE + TAG) {
@@ -110,9 +118,8 @@ public final class PagingCrypto {
             if (dst.heapBase().isPresent() && dst.heapBase().get() instanceof byte[] arr) {
                 c.doFinal(in, 0, PAGE + TAG, arr, (int) dst.address());
             } else {
-                byte[] plain = new byte[PAGE];
-                c.doFinal(in, 0, PAGE + TAG, plain, 0);
-                MemorySegment.copy(MemorySegment.ofArray(plain), 0, dst, 0, PAGE);
+                c.doFinal(in, 0, PAGE + TAG, w.plain, 0);
+                MemorySegment.copy(w.plainSegment, 0, dst, 0, PAGE);
             }
             return true;
         } catch (AEADBadTagException e) {
@@ -120,25 +127,39 @@ public final class PagingCrypto {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM decryption failed: " + e.getMessage(), e);
         } finally {
-            pool.offer(w);
+            giveBack(w);
         }
     }
 
     private Worker take() {
-        Worker w = pool.poll();
-        return w != null ? w : new Worker();
+        for (int i = 0; i < pool.length(); i++) {
+            Worker w = pool.getPlain(i) == null ? null : pool.getAndSet(i, null);
+            if (w != null) {
+                return w;
+            }
+        }
+        return new Worker();
     }
 
-    static byte[] nonce(long version) {
-        byte[] n = new byte[12];
+    private void giveBack(Worker w) {
+        for (int i = 0; i < pool.length(); i++) {
+            if (pool.compareAndSet(i, null, w)) {
+                return;
+            }
+        }
+    }
+
+    /** The nonce of {@code version} written into {@code n} (12 bytes): the version little-endian, then zeros. */
+    private static byte[] nonce(long version, byte[] n) {
+        java.util.Arrays.fill(n, 8, 12, (byte) 0);
         for (int i = 0; i < 8; i++) {
             n[i] = (byte) (version >>> (8 * i));
         }
         return n;
     }
 
-    static byte[] aad(long linaddr, long eid, long secInfo) {
-        byte[] a = new byte[24];
+    /** The associated data written into {@code a} (24 bytes): LINADDR, the enclave ID, the SECINFO flags, each little-endian. */
+    private static byte[] aad(long linaddr, long eid, long secInfo, byte[] a) {
         for (int i = 0; i < 8; i++) {
             a[i] = (byte) (linaddr >>> (8 * i));
             a[8 + i] = (byte) (eid >>> (8 * i));

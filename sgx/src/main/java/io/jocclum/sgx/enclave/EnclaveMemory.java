@@ -127,17 +127,36 @@ final class EnclaveMemory implements EnclaveContext {
 
     // ---- memory ----------------------------------------------------------------------------------
 
-    /** One page's part of an access: {@code n} bytes at {@code in} of the pinned frame, after {@code done} bytes. */
+    /**
+     * One page's part of an access: {@code n} bytes at {@code in} of the pinned frame, and the
+     * caller's side at {@code off} of {@code buf} (a {@code byte[]} or a {@link MemorySegment}).
+     * The implementations below capture nothing, so an access allocates nothing.
+     */
     @FunctionalInterface
     private interface PageAccess {
-        void access(EpcFrame frame, int in, long done, int n);
+        void access(EpcFrame frame, int in, Object buf, long off, int n, byte value);
     }
+
+    private static final PageAccess READ_ARRAY = (f, in, buf, off, n, v) ->
+            MemorySegment.copy(f.pinnedContent(false), ValueLayout.JAVA_BYTE, in, (byte[]) buf, (int) off, n);
+    private static final PageAccess WRITE_ARRAY = (f, in, buf, off, n, v) ->
+            MemorySegment.copy((byte[]) buf, (int) off, f.pinnedContent(true), ValueLayout.JAVA_BYTE, in, n);
+    private static final PageAccess READ_SEGMENT = (f, in, buf, off, n, v) ->
+            MemorySegment.copy(f.pinnedContent(false), in, (MemorySegment) buf, off, n);
+    private static final PageAccess WRITE_SEGMENT = (f, in, buf, off, n, v) ->
+            MemorySegment.copy((MemorySegment) buf, off, f.pinnedContent(true), in, n);
+    private static final PageAccess FILL = (f, in, buf, off, n, v) -> {
+        if (v != 0 || f.isMaterialized()) { // zeros into a zero page: nothing to store
+            f.pinnedContent(true).asSlice(in, n).fill(v);
+        }
+    };
 
     /**
      * An access of {@code length} bytes at {@code address}, page by page: each page's frame is pinned
-     * for {@code op} (faulting the page in when needed) and unpinned after it.
+     * for {@code op} (faulting the page in when needed) and unpinned after it; the caller's side
+     * advances from {@code off} of {@code buf}.
      */
-    private void eachPage(long address, long length, boolean write, PageAccess op) {
+    private void eachPage(long address, long length, boolean write, PageAccess op, Object buf, long off, byte value) {
         checkRange(address, length, write);
         long done = 0;
         while (done < length) {
@@ -146,7 +165,7 @@ final class EnclaveMemory implements EnclaveContext {
             int n = (int) Math.min(length - done, 4096 - in);
             EpcFrame f = pin(at, write);
             try {
-                op.access(f, in, done, n);
+                op.access(f, in, buf, off + done, n, value);
             } finally {
                 f.unpin();
             }
@@ -157,38 +176,30 @@ final class EnclaveMemory implements EnclaveContext {
     @Override
     public void read(long address, byte[] dst, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, dst.length);
-        eachPage(address, length, false, (f, in, done, n) ->
-                MemorySegment.copy(f.pinnedContent(false), ValueLayout.JAVA_BYTE, in, dst, offset + (int) done, n));
+        eachPage(address, length, false, READ_ARRAY, dst, offset, (byte) 0);
     }
 
     @Override
     public void write(long address, byte[] src, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, src.length);
-        eachPage(address, length, true, (f, in, done, n) ->
-                MemorySegment.copy(src, offset + (int) done, f.pinnedContent(true), ValueLayout.JAVA_BYTE, in, n));
+        eachPage(address, length, true, WRITE_ARRAY, src, offset, (byte) 0);
     }
 
     @Override
     public void read(long address, MemorySegment dst, long dstOffset, long length) {
         Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
-        eachPage(address, length, false, (f, in, done, n) ->
-                MemorySegment.copy(f.pinnedContent(false), in, dst, dstOffset + done, n));
+        eachPage(address, length, false, READ_SEGMENT, dst, dstOffset, (byte) 0);
     }
 
     @Override
     public void write(long address, MemorySegment src, long srcOffset, long length) {
         Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
-        eachPage(address, length, true, (f, in, done, n) ->
-                MemorySegment.copy(src, srcOffset + done, f.pinnedContent(true), in, n));
+        eachPage(address, length, true, WRITE_SEGMENT, src, srcOffset, (byte) 0);
     }
 
     @Override
     public void fill(long address, long length, byte value) {
-        eachPage(address, length, true, (f, in, done, n) -> {
-            if (value != 0 || f.isMaterialized()) { // zeros into a zero page: nothing to store
-                f.pinnedContent(true).asSlice(in, n).fill(value);
-            }
-        });
+        eachPage(address, length, true, FILL, null, 0, value);
     }
 
     @Override
