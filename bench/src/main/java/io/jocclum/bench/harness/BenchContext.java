@@ -198,6 +198,12 @@ public final class BenchContext {
                 out.println("# fork " + (f + 1) + " of " + n + ": " + one.summary());
                 out.flush();
             }
+            Map<String, Double> cpu = all.cpuNsPerOp();
+            if (!cpu.isEmpty()) {
+                List<String> s = new ArrayList<>();
+                cpu.forEach((k, v) -> s.add(k + " " + BenchFormat.number(v) + " ns"));
+                out.println("# CPU time of the whole JVM per operation (all its threads; median of the rounds): " + String.join(", ", s));
+            }
             return all.figures(reports::add);
         }
 
@@ -258,6 +264,7 @@ public final class BenchContext {
         final Map<String, Boolean> higher = new HashMap<>();
         final Map<String, Double> entries = new HashMap<>();
         final Map<String, List<Double>> nullSyscall = new HashMap<>();
+        final Map<String, List<Double>> cpu = new LinkedHashMap<>();
         final java.util.Set<String> javaSides = new java.util.HashSet<>();
         String error;
 
@@ -279,6 +286,7 @@ public final class BenchContext {
                     higher.putIfAbsent(f[1], f[4].endsWith("/s"));
                 }
                 case "entries" -> entries.put(f[1], Double.parseDouble(f[2]));
+                case "cpu" -> cpu.computeIfAbsent(f[1], k -> new ArrayList<>()).add(Double.parseDouble(f[3]));
                 case "null-syscall" -> nullSyscall.computeIfAbsent(f[1], k -> new ArrayList<>()).add(Double.parseDouble(f[3]));
                 case "error" -> error = line.substring(ForkMain.PREFIX.length() + "error ".length());
                 default -> {
@@ -294,6 +302,7 @@ public final class BenchContext {
             higher.putAll(o.higher);
             entries.putAll(o.entries);
             o.nullSyscall.forEach((k, v) -> nullSyscall.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v));
+            o.cpu.forEach((k, v) -> cpu.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v));
             javaSides.addAll(o.javaSides);
         }
 
@@ -313,6 +322,18 @@ public final class BenchContext {
                 }
             }
             return out;
+        }
+
+        /** Per Java side, the JVM's CPU time per operation (median over the rounds, ns), when known. */
+        Map<String, Double> cpuNsPerOp() {
+            Map<String, Double> m = new LinkedHashMap<>();
+            cpu.forEach((k, v) -> {
+                double[] a = v.stream().mapToDouble(Double::doubleValue).filter(d -> !Double.isNaN(d)).toArray();
+                if (a.length > 0) {
+                    m.put(k, Rounds.median(a));
+                }
+            });
+            return m;
         }
 
         private static double[] toArray(List<Double> v) {

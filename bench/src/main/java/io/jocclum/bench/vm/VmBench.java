@@ -55,6 +55,9 @@ public class VmBench {
         UserSpace space;
         ProcessVm vm;
         int i;
+        /** The one-page holes between the live VMAs. */
+        long[] holes;
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(0x5EED_0F_4A11L);
 
         @Setup(Level.Trial)
         public void setup() {
@@ -66,8 +69,10 @@ public class VmBench {
             for (int k = 0; k < pages.length; k++) {
                 pages[k] = vm.mmap(0, PAGE, RW, ANON, null, 0);
             }
+            holes = new long[liveVmas];
             for (int k = 1; k < pages.length; k += 2) {
                 vm.munmap(pages[k], PAGE);
+                holes[k / 2] = pages[k];
             }
             if (vm.vmaCount() < liveVmas) {
                 throw new IllegalStateException("only " + vm.vmaCount() + " VMAs live, wanted " + liveVmas);
@@ -88,6 +93,17 @@ public class VmBench {
         long len = SIZES[s.i++ % SIZES.length];
         long a = s.vm.mmap(0, len, RW, ANON, null, 0);
         s.vm.munmap(a, len);
+        return a;
+    }
+
+    /** One page mapped with MAP_FIXED into a hole between two live VMAs chosen at random, then unmapped. */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public long mmapMunmapRandom(MmapState s) {
+        long a = s.holes[s.random.nextInt(s.holes.length)];
+        s.vm.mmap(a, PAGE, RW, ANON | Mman.MAP_FIXED, null, 0);
+        s.vm.munmap(a, PAGE);
         return a;
     }
 

@@ -23,7 +23,7 @@ public final class VmSuite implements BenchSuite {
 
     @Override
     public List<Comparison> comparisons() {
-        return List.of(guestWriteSyscall(), mmapMunmap(), mmapMunmapManyVmas(), guestWrite("fake"), guestWrite("sgx"), firstTouch("fake"),
+        return List.of(guestWriteSyscall(), mmapMunmap(), mmapMunmapManyVmas(), mmapMunmapManyVmasRandom(), guestWrite("fake"), guestWrite("sgx"), firstTouch("fake"),
                 firstTouch("sgx"), firstTouchSimulated());
     }
 
@@ -90,6 +90,27 @@ public final class VmSuite implements BenchSuite {
             public Result run(BenchContext ctx) throws Exception {
                 Map<String, Figure> r = ctx.jmh().include(VmBench.class, "mmapMunmap").param("liveVmas", "100", "100000").run();
                 return Result.of(r.get("mmapMunmap[liveVmas=100000]"), r.get("mmapMunmap[liveVmas=100]")).withNote(NOTE);
+            }
+        };
+    }
+
+    private static Comparison mmapMunmapManyVmasRandom() {
+        return new Comparison() {
+            @Override
+            public String name() {
+                return "vm-mmap-munmap-100k-vmas-random-internal";
+            }
+
+            @Override
+            public String description() {
+                return "mmap(MAP_FIXED)+munmap of one page into a hole between two live VMAs chosen at random, through ProcessVm,"
+                        + " with 100,000 live VMAs (ours) vs with 100 (anchor)";
+            }
+
+            @Override
+            public Result run(BenchContext ctx) throws Exception {
+                Map<String, Figure> r = ctx.jmh().include(VmBench.class, "mmapMunmapRandom").param("liveVmas", "100", "100000").run();
+                return Result.of(r.get("mmapMunmapRandom[liveVmas=100000]"), r.get("mmapMunmapRandom[liveVmas=100]")).withNote(NOTE);
             }
         };
     }
