@@ -90,6 +90,7 @@ public final class UserCopy {
         return copySegment(addr, dst, offset, length, false);
     }
 
+    /** All at once when the range allows it, else page by page up to the first page that faults. */
     private int copySegment(long addr, MemorySegment seg, long offset, int length, boolean toUser) {
         try {
             segment(addr, seg, offset, length, toUser);
@@ -123,41 +124,13 @@ public final class UserCopy {
         }
     }
 
-    /** All at once when the range allows it, else page by page up to the first page that faults. */
+    /** {@link #copySegment} over the buffer's remaining bytes; its position ends after the bytes copied. */
     private int copyPartial(long addr, ByteBuffer buf, boolean toUser) {
         int n = buf.remaining();
         int start = buf.position();
-        try {
-            copy(addr, buf, toUser);
-            return n;
-        } catch (ErrnoException e) {
-            if (e.errno() != Errno.EFAULT) {
-                throw e;
-            }
-        }
-        int done = 0;
-        while (done < n) {
-            int len = (int) Math.min(n - done, Sgx.PAGE_SIZE - ((addr + done) & (Sgx.PAGE_SIZE - 1)));
-            try {
-                copy(addr + done, buf.duplicate().limit(start + done + len).position(start + done), toUser);
-            } catch (ErrnoException e) {
-                if (e.errno() != Errno.EFAULT) {
-                    throw e;
-                }
-                break;
-            }
-            done += len;
-        }
+        int done = copySegment(addr, MemorySegment.ofBuffer(buf), 0, n, toUser);
         buf.limit(start + n).position(start + done);
         return done;
-    }
-
-    private void copy(long addr, ByteBuffer buf, boolean toUser) {
-        if (toUser) {
-            kmem.write(addr, buf);
-        } else {
-            kmem.read(addr, buf);
-        }
     }
 
     /**
