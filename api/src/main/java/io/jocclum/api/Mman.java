@@ -10,7 +10,11 @@ public final class Mman {
     private Mman() {
     }
 
-    /** Page size of x86_64 ({@code PAGE_SIZE}). */
+    /**
+     * Page size of x86_64 ({@code PAGE_SIZE}): the guest ABI's constant, for guest programs. This
+     * module depends on no other, so the LibOS and the SGX model, which see the whole platform,
+     * take the same value from {@code io.jocclum.sgx.arch.Pages} (with its masks and rounding).
+     */
     public static final long PAGE_SIZE = 4096;
 
     /** {@code MAP_FAILED}: (void *) -1. */

@@ -2,6 +2,7 @@ package io.jocclum.bench.epccg;
 
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Tcs;
 import io.jocclum.sgx.cgroup.Cgroup;
@@ -94,19 +95,19 @@ public class EpcCgroupReclaimBench {
 
         /** An enclave of SECS + VA pages + TCS + code + {@code heap} zero pages. */
         private EnclaveFd load(HostTask t, int heap, RSAPrivateCrtKey key) {
-            long size = Long.highestOneBit((heap + 2L) * 4096 - 1) << 1;
+            long size = Long.highestOneBit((heap + 2L) * Pages.SIZE - 1) << 1;
             EnclaveImage img = new EnclaveImage(BASE, size, 1,
                     new Attributes(Attributes.MODE64BIT | Attributes.DEBUG, Attributes.XFRM_LEGACY), 0, List.of(
-                    new EnclaveImage.Segment(0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(0x1000, 1, 0x1000, 0, 0), true),
-                    new EnclaveImage.Segment(0x1000, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), new byte[4096], true),
-                    EnclaveImage.Segment.zero(0x2000, heap * 4096L, SecInfo.reg(SecInfo.R | SecInfo.W), false)));
+                    new EnclaveImage.Segment(0, Pages.SIZE, SecInfo.of(PageType.TCS, 0), Tcs.image(0x1000, 1, 0x1000, 0, 0), true),
+                    new EnclaveImage.Segment(0x1000, Pages.SIZE, SecInfo.reg(SecInfo.R | SecInfo.X), new byte[Pages.SIZE], true),
+                    EnclaveImage.Segment.zero(0x2000, Pages.bytes(heap), SecInfo.reg(SecInfo.R | SecInfo.W), false)));
             return EnclaveLoader.load(platform, t, img, img.sign(key, 0, 0));
         }
 
         /** Faults the target's evicted heap pages back in (they go to the tail of their LRU). */
         void restore() {
             for (int i = 0; i < TARGET_PAGES - 4; i++) {
-                long addr = HEAP + i * 4096L;
+                long addr = HEAP + Pages.bytes(i);
                 if (targetFd.enclave().epcmAt(addr) == null) {
                     ctx.readByte(addr);
                 }

@@ -1,5 +1,6 @@
 package io.jocclum.bench.measure;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.measure.MeasurementBuilder;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class MeasureBench {
-    private final byte[] page = new byte[4096];
+    private final byte[] page = new byte[Pages.SIZE];
     private MeasurementBuilder builder;
     private MessageDigest sha;
     private long offset;
@@ -35,7 +36,7 @@ public class MeasureBench {
 
     @Benchmark
     public MeasurementBuilder ours() {
-        long off = (offset += 4096) & ((1L << 40) - 1);
+        long off = (offset += Pages.SIZE) & ((1L << 40) - 1);
         builder.eadd(off, SecInfo.reg(SecInfo.R | SecInfo.W));
         return builder.eextendPage(off, page);
     }

@@ -27,8 +27,7 @@ import java.util.concurrent.TimeUnit;
  */
 public class OsBench {
     static final int BATCH = 2000;
-    private static final long PAGE = 4096;
-    private static final long[] SIZES = {4096, 8192, 16384, 32768, 65536};
+    private static final long[] SIZES = {Mman.PAGE_SIZE, 2 * Mman.PAGE_SIZE, 4 * Mman.PAGE_SIZE, 8 * Mman.PAGE_SIZE, 16 * Mman.PAGE_SIZE};
     private static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
     private static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
 
@@ -54,10 +53,10 @@ public class OsBench {
                 // 2n one-page mappings; unmapping every other page leaves n one-page VMAs and n holes
                 long[] pages = new long[2 * n];
                 for (int k = 0; k < pages.length; k++) {
-                    pages[k] = sys.mmap(0, PAGE, RW, ANON, -1, 0);
+                    pages[k] = sys.mmap(0, Mman.PAGE_SIZE, RW, ANON, -1, 0);
                 }
                 for (int k = 1; k < pages.length; k += 2) {
-                    sys.munmap(pages[k], PAGE);
+                    sys.munmap(pages[k], Mman.PAGE_SIZE);
                     holes[k / 2] = pages[k];
                 }
                 return sys.getpid();
@@ -94,8 +93,8 @@ public class OsBench {
         return g.driver.call(sys -> {
             long sum = 0;
             for (long a : at) {
-                sum += sys.mmap(a, PAGE, RW, ANON | Mman.MAP_FIXED, -1, 0);
-                sys.munmap(a, PAGE);
+                sum += sys.mmap(a, Mman.PAGE_SIZE, RW, ANON | Mman.MAP_FIXED, -1, 0);
+                sys.munmap(a, Mman.PAGE_SIZE);
             }
             return sum;
         });

@@ -1,5 +1,6 @@
 package io.jocclum.bench.sgx;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.PlatformConfig;
@@ -34,7 +35,7 @@ public class EnclaveAccessBench {
     private EnclaveFd fd;
     private EnclaveContext ctx;
     private MemorySegment native4k;
-    private final byte[] buf = new byte[4096];
+    private final byte[] buf = new byte[Pages.SIZE];
     private int next;
 
     @Setup(Level.Trial)
@@ -43,9 +44,9 @@ public class EnclaveAccessBench {
         fd = SgxBenchSupport.enclave(platform, PAGES);
         ctx = fd.context();
         for (int i = 0; i < PAGES; i++) {
-            ctx.writeLong(SgxBenchSupport.HEAP + i * 4096L, i);
+            ctx.writeLong(SgxBenchSupport.HEAP + Pages.bytes(i), i);
         }
-        native4k = Arena.ofAuto().allocate(PAGES * 4096L, 4096);
+        native4k = Arena.ofAuto().allocate(Pages.bytes(PAGES), Pages.SIZE);
         native4k.fill((byte) 1);
     }
 
@@ -59,7 +60,7 @@ public class EnclaveAccessBench {
     public byte[] ours() {
         int i = next;
         next = (i + 1) & (PAGES - 1);
-        ctx.read(SgxBenchSupport.HEAP + i * 4096L, buf, 0, 4096);
+        ctx.read(SgxBenchSupport.HEAP + Pages.bytes(i), buf, 0, Pages.SIZE);
         return buf;
     }
 
@@ -67,7 +68,7 @@ public class EnclaveAccessBench {
     public byte[] anchor() {
         int i = next;
         next = (i + 1) & (PAGES - 1);
-        MemorySegment.copy(native4k, ValueLayout.JAVA_BYTE, i * 4096L, buf, 0, 4096);
+        MemorySegment.copy(native4k, ValueLayout.JAVA_BYTE, Pages.bytes(i), buf, 0, Pages.SIZE);
         return buf;
     }
 }

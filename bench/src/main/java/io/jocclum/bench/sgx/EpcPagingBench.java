@@ -1,5 +1,7 @@
 package io.jocclum.bench.sgx;
 
+import io.jocclum.sgx.arch.LittleEndian;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.PlatformConfig;
@@ -44,22 +46,22 @@ public class EpcPagingBench {
     private SecretKeySpec key;
     private final byte[][] pages = new byte[HEAP_PAGES][];
     private int anchorNext;
-    private final byte[] sealed = new byte[4096 + 16];
-    private final byte[] opened = new byte[4096];
+    private final byte[] sealed = new byte[Pages.SIZE + 16];
+    private final byte[] opened = new byte[Pages.SIZE];
     private final byte[] aad = new byte[24];
     private final byte[] iv = new byte[12];
     private long version;
 
     @Setup(Level.Trial)
     public void setup() throws Exception {
-        platform = SgxPlatform.start(PlatformConfig.builder().epcSize(EPC_PAGES * 4096L).ksgxd(Ksgxd.Mode.MANUAL).build());
+        platform = SgxPlatform.start(PlatformConfig.builder().epcSize(Pages.bytes(EPC_PAGES)).ksgxd(Ksgxd.Mode.MANUAL).build());
         fd = SgxBenchSupport.enclave(platform, HEAP_PAGES);
         ctx = fd.context();
         Random r = new Random(1);
         for (int i = 0; i < HEAP_PAGES; i++) {
-            pages[i] = new byte[4096];
+            pages[i] = new byte[Pages.SIZE];
             r.nextBytes(pages[i]);
-            ctx.write(SgxBenchSupport.HEAP + i * 4096L, pages[i], 0, 4096);
+            ctx.write(SgxBenchSupport.HEAP + Pages.bytes(i), pages[i], 0, Pages.SIZE);
         }
         key = new SecretKeySpec(new byte[16], "AES");
         cipher = Cipher.getInstance("AES/GCM/NoPadding");
@@ -76,7 +78,7 @@ public class EpcPagingBench {
     public byte ours() {
         int i = next;
         next = (i + 1) % HEAP_PAGES;
-        return ctx.readByte(SgxBenchSupport.HEAP + i * 4096L + 17);
+        return ctx.readByte(SgxBenchSupport.HEAP + Pages.bytes(i) + 17);
     }
 
     /** AES-GCM seal and open of the next 4 KiB page with a fresh nonce. */
@@ -85,12 +87,10 @@ public class EpcPagingBench {
         byte[] page = pages[anchorNext];
         anchorNext = (anchorNext + 1) % HEAP_PAGES;
         version++;
-        for (int b = 0; b < 8; b++) {
-            iv[b] = (byte) (version >>> (8 * b));
-        }
+        LittleEndian.putLong(iv, 0, version);
         cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, iv));
         cipher.updateAAD(aad);
-        cipher.doFinal(page, 0, 4096, sealed, 0);
+        cipher.doFinal(page, 0, Pages.SIZE, sealed, 0);
         cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(128, iv));
         cipher.updateAAD(aad);
         cipher.doFinal(sealed, 0, sealed.length, opened, 0);

@@ -2,6 +2,7 @@ package io.jocclum.bench.sgx;
 
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Tcs;
 import io.jocclum.sgx.driver.EnclaveFd;
@@ -32,12 +33,12 @@ final class SgxBenchSupport {
 
     /** An enclave with a TCS, a code page and {@code heapPages} RW pages at {@link #HEAP}. */
     static EnclaveFd enclave(SgxPlatform p, long heapPages) {
-        long size = Long.highestOneBit((heapPages + 2) * 4096 - 1) << 1;
+        long size = Long.highestOneBit((heapPages + 2) * Pages.SIZE - 1) << 1;
         EnclaveImage img = new EnclaveImage(BASE, size, 1,
                 new Attributes(Attributes.MODE64BIT | Attributes.DEBUG, Attributes.XFRM_LEGACY), 0, List.of(
-                new EnclaveImage.Segment(0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(0x1000, 1, 0x1000, 0, 0), true),
-                new EnclaveImage.Segment(0x1000, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), new byte[4096], true),
-                EnclaveImage.Segment.zero(0x2000, heapPages * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), false)));
+                new EnclaveImage.Segment(0, Pages.SIZE, SecInfo.of(PageType.TCS, 0), Tcs.image(0x1000, 1, 0x1000, 0, 0), true),
+                new EnclaveImage.Segment(0x1000, Pages.SIZE, SecInfo.reg(SecInfo.R | SecInfo.X), new byte[Pages.SIZE], true),
+                EnclaveImage.Segment.zero(0x2000, Pages.bytes(heapPages), SecInfo.reg(SecInfo.R | SecInfo.W), false)));
         return EnclaveLoader.load(p, p.newTask("bench"), img, img.sign(key(), 1, 1));
     }
 }

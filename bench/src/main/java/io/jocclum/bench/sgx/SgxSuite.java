@@ -5,16 +5,15 @@ import io.jocclum.bench.harness.BenchSuite;
 import io.jocclum.bench.harness.Comparison;
 import io.jocclum.bench.harness.Figure;
 import io.jocclum.bench.harness.NativeAnchors;
+import io.jocclum.sgx.arch.Pages;
 
 import java.util.List;
 import java.util.Map;
 
 /** The simulated SGX hardware and driver: paging round trips, EPC allocation, the enclave access path. */
 public final class SgxSuite implements BenchSuite {
-    private static final double PAGE = 4096;
-
     private static Figure gbPerSecond(Figure opsPerSecond) {
-        return opsPerSecond.scale(PAGE / 1e9, "GB/s");
+        return opsPerSecond.scale(Pages.SIZE / 1e9, "GB/s");
     }
 
     @Override

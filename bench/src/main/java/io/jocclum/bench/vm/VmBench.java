@@ -9,6 +9,7 @@ import io.jocclum.libos.vm.UserSpace;
 import io.jocclum.libos.vm.UserSpaceLayout;
 import io.jocclum.libos.vm.VmConfig;
 import io.jocclum.libos.vm.testing.FakeEnclave;
+import io.jocclum.sgx.arch.Pages;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -32,11 +33,10 @@ import java.util.concurrent.TimeUnit;
  * ({@code platform} = {@code fake} or {@code sgx}, see {@link BenchEnclave}).
  */
 public class VmBench {
-    static final long PAGE = 4096;
     static final long BASE = 0x10_0000_0000L;
     static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
     static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
-    private static final long[] SIZES = {4096, 8192, 16384, 32768, 65536};
+    private static final long[] SIZES = {Pages.SIZE, 2 * Pages.SIZE, 4 * Pages.SIZE, 8 * Pages.SIZE, 16 * Pages.SIZE};
 
     /** An EDMM user space: 64 MB reserved, a 64 MB gap, 16 GB user region. */
     static UserSpaceLayout edmmLayout() {
@@ -67,11 +67,11 @@ public class VmBench {
             // 2n one-page mappings merge into one VMA; unmapping every other page leaves n VMAs and n holes
             long[] pages = new long[2 * liveVmas];
             for (int k = 0; k < pages.length; k++) {
-                pages[k] = vm.mmap(0, PAGE, RW, ANON, null, 0);
+                pages[k] = vm.mmap(0, Pages.SIZE, RW, ANON, null, 0);
             }
             holes = new long[liveVmas];
             for (int k = 1; k < pages.length; k += 2) {
-                vm.munmap(pages[k], PAGE);
+                vm.munmap(pages[k], Pages.SIZE);
                 holes[k / 2] = pages[k];
             }
             if (vm.vmaCount() < liveVmas) {
@@ -102,8 +102,8 @@ public class VmBench {
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public long mmapMunmapRandom(MmapState s) {
         long a = s.holes[s.random.nextInt(s.holes.length)];
-        s.vm.mmap(a, PAGE, RW, ANON | Mman.MAP_FIXED, null, 0);
-        s.vm.munmap(a, PAGE);
+        s.vm.mmap(a, Pages.SIZE, RW, ANON | Mman.MAP_FIXED, null, 0);
+        s.vm.munmap(a, Pages.SIZE);
         return a;
     }
 
@@ -160,7 +160,7 @@ public class VmBench {
             }
             chunkSeg = MemorySegment.ofArray(chunk);
             arena = Arena.ofShared();
-            raw = arena.allocate(WriteState.SIZE, 4096);
+            raw = arena.allocate(WriteState.SIZE, Pages.SIZE);
             raw.fill((byte) 1);
         }
 
@@ -223,7 +223,7 @@ public class VmBench {
         long[] touchOnce() {
             long a = vm.mmap(0, SIZE, RW, ANON, null, 0);
             long c0 = enclave.sgx.stats().cycles();
-            for (long off = 0; off < SIZE; off += PAGE) {
+            for (long off = 0; off < SIZE; off += Pages.SIZE) {
                 mem.writeByte(a + off, (byte) 1);
             }
             long c1 = enclave.sgx.stats().cycles();
@@ -238,7 +238,7 @@ public class VmBench {
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
     public long edmmFirstTouch(TouchState s) {
         long a = s.vm.mmap(0, TouchState.SIZE, RW, ANON, null, 0);
-        for (long off = 0; off < TouchState.SIZE; off += PAGE) {
+        for (long off = 0; off < TouchState.SIZE; off += Pages.SIZE) {
             s.mem.writeByte(a + off, (byte) 1);
         }
         s.vm.munmap(a, TouchState.SIZE);

@@ -4,6 +4,7 @@ import io.jocclum.bench.harness.BenchContext;
 import io.jocclum.bench.harness.BenchSuite;
 import io.jocclum.bench.harness.Comparison;
 import io.jocclum.bench.harness.Figure;
+import io.jocclum.sgx.arch.Pages;
 
 import java.util.List;
 import java.util.Map;
@@ -157,7 +158,7 @@ public final class VmSuite implements BenchSuite {
             public Result run(BenchContext ctx) throws Exception {
                 Map<String, Figure> r = ctx.jmh().include(VmBench.class, "edmmFirstTouch").include(VmBench.class, "edmmMapUnmapUntouched")
                         .param("platform", platform).run();
-                double pages = VmBench.TouchState.SIZE / VmBench.PAGE;
+                double pages = VmBench.TouchState.SIZE / Pages.SIZE;
                 Figure t = r.get("edmmFirstTouch[platform=" + platform + "]");
                 Figure u = r.get("edmmMapUnmapUntouched[platform=" + platform + "]");
                 double touched = t.value();
@@ -198,7 +199,7 @@ public final class VmSuite implements BenchSuite {
                 try {
                     s.touchOnce(); // the first round also grows the enclave's VA pages; measure the steady state
                     long[] c = s.touchOnce();
-                    double pages = VmBench.TouchState.SIZE / VmBench.PAGE;
+                    double pages = VmBench.TouchState.SIZE / Pages.SIZE;
                     double hz = s.enclave.sgx.platform().config().costs().cpuHz();
                     double commit = c[0] / pages;
                     double giveBack = c[1] / pages;

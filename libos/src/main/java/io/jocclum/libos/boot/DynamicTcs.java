@@ -6,6 +6,7 @@ import io.jocclum.libos.layout.Region;
 import io.jocclum.libos.layout.RegionKind;
 import io.jocclum.libos.process.TcsPool;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.SgxStatus;
 import io.jocclum.sgx.arch.Tcs;
@@ -26,7 +27,6 @@ import java.nio.ByteOrder;
  * uncommitted.
  */
 final class DynamicTcs implements TcsPool.Grower {
-    private static final long PAGE = 4096;
     /** Size of the GPRSGX area at the end of an SSA frame (SDM Vol. 3D, 34.9.1), as the layout uses it. */
     private static final int GPRSGX_SIZE = 184;
     private static final SecInfo PENDING_RW = SecInfo.of(PageType.REG, SecInfo.R | SecInfo.W, SecInfo.PENDING);
@@ -50,7 +50,7 @@ final class DynamicTcs implements TcsPool.Grower {
         this.contextSize = layout.threadContextSize();
         this.stackSize = stack.size();
         this.ssaFrame = layout.secs().ssaFrameSize();
-        this.ssaBytes = (long) EnclaveLayout.NSSA * ssaFrame * PAGE;
+        this.ssaBytes = (long) EnclaveLayout.NSSA * ssaFrame * Pages.SIZE;
     }
 
     @Override
@@ -59,20 +59,20 @@ final class DynamicTcs implements TcsPool.Grower {
             throw new IllegalArgumentException("TCS " + index + " was loaded with the enclave");
         }
         long ctxAt = poolStart + (index - tcsNum) * contextSize;
-        long stackAt = ctxAt + PAGE;
+        long stackAt = ctxAt + Pages.SIZE;
         long tcsAt = stackAt + stackSize;
-        long ssaAt = tcsAt + PAGE;
+        long ssaAt = tcsAt + Pages.SIZE;
         long tdAt = ssaAt + ssaBytes;
         try {
             accept(stackAt, stackSize);
             accept(ssaAt, ssaBytes);
-            accept(tdAt, PAGE);
-            accept(tcsAt, PAGE);
+            accept(tdAt, Pages.SIZE);
+            accept(tcsAt, Pages.SIZE);
             byte[] td = threadData(index, tdAt, stackAt, tcsAt, ssaAt);
             ctx.write(base + tdAt, td, 0, td.length);
             byte[] tcs = Tcs.image(ssaAt, EnclaveLayout.NSSA, 0, tdAt, tdAt);
             ctx.write(base + tcsAt, tcs, 0, tcs.length);
-            ctx.modifyTypes(base + tcsAt, PAGE, PageType.TCS);
+            ctx.modifyTypes(base + tcsAt, Pages.SIZE, PageType.TCS);
             int st = ctx.eaccept(base + tcsAt, SecInfo.of(PageType.TCS, 0, SecInfo.MODIFIED));
             if (st != SgxStatus.SUCCESS.code()) {
                 throw new IllegalStateException("EACCEPT of the new TCS at 0x" + Long.toHexString(base + tcsAt) + " returned " + st);
@@ -85,7 +85,7 @@ final class DynamicTcs implements TcsPool.Grower {
 
     /** EACCEPT each page (EAUGed by the driver on the #PF); a page accepted by an earlier, failed attempt is kept. */
     private void accept(long offset, long length) {
-        for (long a = base + offset; a < base + offset + length; a += PAGE) {
+        for (long a = base + offset; a < base + offset + length; a += Pages.SIZE) {
             int st = ctx.eaccept(a, PENDING_RW);
             if (st != SgxStatus.SUCCESS.code()) {
                 try {
@@ -99,10 +99,10 @@ final class DynamicTcs implements TcsPool.Grower {
 
     /** The SDK's thread_data_t prefix as the layout writes it: self, last_sp, stack base and limit, first SSA GPR, TCS, index. */
     private byte[] threadData(int index, long tdAt, long stackAt, long tcsAt, long ssaAt) {
-        ByteBuffer b = ByteBuffer.allocate((int) PAGE).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Pages.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         long top = stackAt + stackSize;
         b.putLong(tdAt).putLong(top).putLong(top).putLong(stackAt)
-                .putLong(ssaAt + (long) ssaFrame * PAGE - GPRSGX_SIZE).putLong(tcsAt).putInt(index);
+                .putLong(ssaAt + (long) ssaFrame * Pages.SIZE - GPRSGX_SIZE).putLong(tcsAt).putInt(index);
         return b.array();
     }
 }

@@ -1,6 +1,7 @@
 package io.jocclum.libos.boot;
 
 import io.jocclum.libos.vm.EpcmView;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.cpu.EnclaveFault;
@@ -46,9 +47,9 @@ final class EnclaveEpcmView implements EpcmView {
 
     @Override
     public boolean pageIsZero(long address) {
-        byte[] b = new byte[4096];
+        byte[] b = new byte[Pages.SIZE];
         try {
-            ctx.read(address & ~4095L, b, 0, b.length);
+            ctx.read(Pages.down(address), b, 0, b.length);
         } catch (EnclaveFault e) {
             return true;
         }
@@ -63,7 +64,7 @@ final class EnclaveEpcmView implements EpcmView {
     @Override
     public long countValid(long start, long end) {
         long n = 0;
-        for (long a = start; a < end; a += 4096) {
+        for (long a = start; a < end; a += Pages.SIZE) {
             if (enclave.hasPage(a)) {
                 n++;
             }

@@ -2,6 +2,7 @@ package io.jocclum.libos.boot;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.libos.attest.SgxDevice;
 import io.jocclum.libos.config.InternalConfig;
 import io.jocclum.libos.config.Mount;
 import io.jocclum.libos.events.ThreadSignals;
@@ -12,6 +13,7 @@ import io.jocclum.libos.fs.Credentials;
 import io.jocclum.libos.fs.FdTable;
 import io.jocclum.libos.fs.FileInvariants;
 import io.jocclum.libos.fs.FsContext;
+import io.jocclum.libos.fs.HostStreamFile;
 import io.jocclum.libos.fs.MountSpec;
 import io.jocclum.libos.fs.Vfs;
 import io.jocclum.libos.layout.BuiltEnclave;
@@ -23,7 +25,6 @@ import io.jocclum.libos.process.Services;
 import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.process.TcsPool;
 import io.jocclum.libos.programs.Programs;
-import io.jocclum.libos.syscall.HostStreamFile;
 import io.jocclum.libos.syscall.SyscallCounters;
 import io.jocclum.libos.syscall.FileServices;
 import io.jocclum.libos.syscall.SyscallFacade;
@@ -31,6 +32,7 @@ import io.jocclum.libos.syscall.Sysno;
 import io.jocclum.libos.vm.UserSpace;
 import io.jocclum.libos.vm.UserSpaceLayout;
 import io.jocclum.libos.vm.VmStats;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.EnclaveStats;
 import io.jocclum.sgx.cpu.EnclaveContext;
@@ -101,6 +103,7 @@ public final class LibOs implements AutoCloseable {
     private final HostWaitClock waitClock;
     private final FileServices files = new FileServices();
     private final Programs programs;
+    private final SgxDevice sgxDevice;
     private final List<String> env;
     private final List<String> warnings;
     private final EnclaveStats startup;
@@ -132,6 +135,8 @@ public final class LibOs implements AutoCloseable {
         List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings);
         Vfs.Builder vb = Vfs.builder().random(new SplittableRandom(options.platform().seed())).wallClock(options.wallClock());
         mounts.forEach(vb::mount);
+        this.sgxDevice = new SgxDevice(ctx, edmm, platform, options.platform().attestation(), options.wallClock());
+        vb.device(sgxDevice.charDevice());
         this.vfs = vb.build();
         this.waitClock = new HostWaitClock(options.clock(), () -> ctx.ocall(0));
         Caller root = new Caller(new FdTable(), FsContext.initial(), Credentials.ROOT, ThreadSignals.NONE, Waiter.level(),
@@ -167,7 +172,7 @@ public final class LibOs implements AutoCloseable {
         }
         this.env = List.copyOf(e);
         this.startup = fd.stats();
-        this.committedAfterStartup = fd.enclave().pageCount() * 4096;
+        this.committedAfterStartup = Pages.bytes(fd.enclave().pageCount());
         this.peakPages.set(fd.enclave().pageCount());
     }
 
@@ -337,7 +342,7 @@ public final class LibOs implements AutoCloseable {
     private void finish(int status) {
         exitStatus = status;
         sampleCommitted();
-        committedAtExit = fd.enclave().pageCount() * 4096;
+        committedAtExit = Pages.bytes(fd.enclave().pageCount());
     }
 
     private String programError(String path, ErrnoException e) {
@@ -427,11 +432,11 @@ public final class LibOs implements AutoCloseable {
         for (Map.Entry<Sysno, Long> e : syscalls.snapshot().entrySet()) {
             sys.put(e.getKey().linuxName(), e.getValue());
         }
-        long atExit = committedAtExit >= 0 ? committedAtExit : fd.enclave().pageCount() * 4096;
+        long atExit = committedAtExit >= 0 ? committedAtExit : Pages.bytes(fd.enclave().pageCount());
         sampleCommitted();
         return new RunStats(edmm, built.layout().edmm(), options.platform().describe(), options.platform().cpuHz(),
                 startup.cycles(), startup.counts(), now.counts(), now.cycles(), syscalls.total(), syscalls.cycles(), sys,
-                committedAfterStartup, peakPages.get() * 4096, atExit, vm.faults(), vm.pagesCommittedOnFault(),
+                committedAfterStartup, Pages.bytes(peakPages.get()), atExit, vm.faults(), vm.pagesCommittedOnFault(),
                 vm.pagesCommittedEagerly(), vm.pagesTrimmed(), kernel.tcs().added(), kernel.spawnedCount(),
                 kernel.threadsCreated(), waitClock.sleeps(), waitClock.wakeups(), exitStatus);
     }
@@ -497,6 +502,7 @@ public final class LibOs implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            sgxDevice.close();
             fd.close();
             platform.close();
         }

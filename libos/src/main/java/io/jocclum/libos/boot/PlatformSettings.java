@@ -1,11 +1,14 @@
 package io.jocclum.libos.boot;
 
+import io.jocclum.libos.attest.AttestationSettings;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.CostModel;
 import io.jocclum.sgx.driver.PlatformConfig;
+import io.jocclum.sgx.attest.TcbSpec;
 import io.jocclum.sgx.epc.Ksgxd;
 import io.jocclum.libos.syscall.SyscallCounters;
+import io.jocclum.sgx.arch.Pages;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.core.StreamReadFeature;
@@ -35,9 +38,12 @@ import java.util.OptionalLong;
  * @param ksgxd               THREAD (a daemon reclaimer, Linux's) or MANUAL (deterministic)
  * @param backingLimit        memory.max of the backing store's memory cgroup, empty for none
  * @param syscallCycles       cycles of one LibOS system call
+ * @param attestation         fuses, owner epoch, TCB description (CPUSVN, PCESVN, collateral), DCAP driver,
+ *                            errno style of /dev/sgx
  */
 public record PlatformSettings(long epcBytes, boolean sgx2, long cpuHz, Map<CostEvent, Long> costs, long copyCyclesPerKb,
-                               long seed, Ksgxd.Mode ksgxd, OptionalLong backingLimit, long syscallCycles) {
+                               long seed, Ksgxd.Mode ksgxd, OptionalLong backingLimit, long syscallCycles,
+                               AttestationSettings attestation) {
 
     /**
      * Default EPC: 4 GiB in one section. Source: a moderate SGX2 server (Intel Xeon Scalable 3rd
@@ -48,7 +54,7 @@ public record PlatformSettings(long epcBytes, boolean sgx2, long cpuHz, Map<Cost
 
     /** The keys a platform file may have. */
     public static final List<String> KEYS = List.of("epc", "sgx2", "cpu_hz", "costs", "copy_cycles_per_kb", "seed", "ksgxd",
-            "backing_memory_limit", "syscall_cycles");
+            "backing_memory_limit", "syscall_cycles", "fuses", "owner_epoch", "tcb", "dcap_driver", "occlum_compat_errno");
 
     private static final JsonMapper MAPPER = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_TRAILING_COMMA)
@@ -56,7 +62,7 @@ public record PlatformSettings(long epcBytes, boolean sgx2, long cpuHz, Map<Cost
             .build();
 
     public PlatformSettings {
-        if (epcBytes <= 0 || epcBytes % 4096 != 0) {
+        if (epcBytes <= 0 || !Pages.isAligned(epcBytes)) {
             throw new BootException("the EPC size " + epcBytes + " is not a positive multiple of 4KB.");
         }
         if (cpuHz <= 0) {
@@ -69,39 +75,47 @@ public record PlatformSettings(long epcBytes, boolean sgx2, long cpuHz, Map<Cost
     public static PlatformSettings defaults() {
         return new PlatformSettings(DEFAULT_EPC_BYTES, true, CostModel.DEFAULT_CPU_HZ, Map.of(),
                 CostModel.DEFAULT_COPY_CYCLES_PER_KB, 0, Ksgxd.Mode.THREAD, OptionalLong.empty(),
-                SyscallCounters.DEFAULT_SYSCALL_CYCLES);
+                SyscallCounters.DEFAULT_SYSCALL_CYCLES, AttestationSettings.defaults());
     }
 
     public PlatformSettings withEpcBytes(long b) {
-        return new PlatformSettings(b, sgx2, cpuHz, costs, copyCyclesPerKb, seed, ksgxd, backingLimit, syscallCycles);
+        return new PlatformSettings(b, sgx2, cpuHz, costs, copyCyclesPerKb, seed, ksgxd, backingLimit, syscallCycles, attestation);
     }
 
     public PlatformSettings withSgx2(boolean on) {
-        return new PlatformSettings(epcBytes, on, cpuHz, costs, copyCyclesPerKb, seed, ksgxd, backingLimit, syscallCycles);
+        return new PlatformSettings(epcBytes, on, cpuHz, costs, copyCyclesPerKb, seed, ksgxd, backingLimit, syscallCycles, attestation);
     }
 
     public PlatformSettings withSeed(long s) {
-        return new PlatformSettings(epcBytes, sgx2, cpuHz, costs, copyCyclesPerKb, s, ksgxd, backingLimit, syscallCycles);
+        return new PlatformSettings(epcBytes, sgx2, cpuHz, costs, copyCyclesPerKb, s, ksgxd, backingLimit, syscallCycles, attestation);
     }
 
     public PlatformSettings withKsgxd(Ksgxd.Mode m) {
-        return new PlatformSettings(epcBytes, sgx2, cpuHz, costs, copyCyclesPerKb, seed, m, backingLimit, syscallCycles);
+        return new PlatformSettings(epcBytes, sgx2, cpuHz, costs, copyCyclesPerKb, seed, m, backingLimit, syscallCycles, attestation);
     }
 
     public PlatformSettings withBackingLimit(long bytes) {
-        return new PlatformSettings(epcBytes, sgx2, cpuHz, costs, copyCyclesPerKb, seed, ksgxd, OptionalLong.of(bytes), syscallCycles);
+        return new PlatformSettings(epcBytes, sgx2, cpuHz, costs, copyCyclesPerKb, seed, ksgxd, OptionalLong.of(bytes), syscallCycles, attestation);
     }
 
     public PlatformSettings withCost(CostEvent e, long cycles) {
         Map<CostEvent, Long> m = new EnumMap<>(CostEvent.class);
         m.putAll(costs);
         m.put(e, cycles);
-        return new PlatformSettings(epcBytes, sgx2, cpuHz, m, copyCyclesPerKb, seed, ksgxd, backingLimit, syscallCycles);
+        return new PlatformSettings(epcBytes, sgx2, cpuHz, m, copyCyclesPerKb, seed, ksgxd, backingLimit, syscallCycles, attestation);
     }
 
-    /** The sgx module's configuration: one EPC section, the CPU features, the cost model. */
+    public PlatformSettings withAttestation(AttestationSettings a) {
+        return new PlatformSettings(epcBytes, sgx2, cpuHz, costs, copyCyclesPerKb, seed, ksgxd, backingLimit, syscallCycles, a);
+    }
+
+    /**
+     * The sgx module's configuration: one EPC section, the CPU features (CPUSVN from the TCB
+     * description's current level, the owner epoch), the fuses, the cost model.
+     */
     public PlatformConfig toPlatformConfig() {
-        PlatformConfig.Builder b = PlatformConfig.builder().epcSize(epcBytes).sgx2(sgx2).seed(seed).ksgxd(ksgxd);
+        PlatformConfig.Builder b = PlatformConfig.builder().epcSize(epcBytes).sgx2(sgx2).seed(seed).ksgxd(ksgxd)
+                .cpuSvn(attestation.tcb().current().cpuSvn()).ownerEpoch(attestation.ownerEpoch()).fuses(attestation.fuses());
         CostModel m = CostModel.defaults().withCpuHz(cpuHz).withCopyCyclesPerKb(copyCyclesPerKb);
         for (Map.Entry<CostEvent, Long> e : costs.entrySet()) {
             m = m.with(e.getKey(), e.getValue());
@@ -116,7 +130,9 @@ public record PlatformSettings(long epcBytes, boolean sgx2, long cpuHz, Map<Cost
      * <pre>
      * { "epc": "4GB", "sgx2": true, "cpu_hz": 2300000000, "seed": 0, "ksgxd": "thread",
      *   "costs": { "EADD": 10000, "EWB": 15000 }, "copy_cycles_per_kb": 1400,
-     *   "backing_memory_limit": "1GB", "syscall_cycles": 300 }
+     *   "backing_memory_limit": "1GB", "syscall_cycles": 300,
+     *   "fuses": "<64 hex digits>", "owner_epoch": "<32 hex digits>", "tcb": { "current": 2 },
+     *   "dcap_driver": true, "occlum_compat_errno": false }
      * </pre>
      */
     public static PlatformSettings parse(byte[] json, String origin, PlatformSettings base) {
@@ -139,15 +155,26 @@ public record PlatformSettings(long epcBytes, boolean sgx2, long cpuHz, Map<Cost
                 case "epc" -> s.withEpcBytes(size(at, v));
                 case "sgx2" -> s.withSgx2(bool(at, v));
                 case "cpu_hz" -> new PlatformSettings(s.epcBytes, s.sgx2, positive(at, v), s.costs, s.copyCyclesPerKb, s.seed,
-                        s.ksgxd, s.backingLimit, s.syscallCycles);
+                        s.ksgxd, s.backingLimit, s.syscallCycles, s.attestation);
                 case "copy_cycles_per_kb" -> new PlatformSettings(s.epcBytes, s.sgx2, s.cpuHz, s.costs, nonNegative(at, v), s.seed,
-                        s.ksgxd, s.backingLimit, s.syscallCycles);
+                        s.ksgxd, s.backingLimit, s.syscallCycles, s.attestation);
                 case "seed" -> s.withSeed(integer(at, v));
                 case "ksgxd" -> s.withKsgxd(ksgxd(at, v));
                 case "backing_memory_limit" -> s.withBackingLimit(size(at, v));
                 case "syscall_cycles" -> new PlatformSettings(s.epcBytes, s.sgx2, s.cpuHz, s.costs, s.copyCyclesPerKb, s.seed,
-                        s.ksgxd, s.backingLimit, nonNegative(at, v));
+                        s.ksgxd, s.backingLimit, nonNegative(at, v), s.attestation);
                 case "costs" -> costs(at, v, s);
+                case "fuses" -> s.withAttestation(s.attestation.withFuses(hex(at, v, 32)));
+                case "owner_epoch" -> s.withAttestation(s.attestation.withOwnerEpoch(hex(at, v, 16)));
+                case "dcap_driver" -> s.withAttestation(s.attestation.withDcapDriver(bool(at, v)));
+                case "occlum_compat_errno" -> s.withAttestation(s.attestation.withOcclumCompatErrno(bool(at, v)));
+                case "tcb" -> {
+                    try {
+                        yield s.withAttestation(s.attestation.withTcb(TcbSpec.parse(v, "tcb", s.attestation.tcb())));
+                    } catch (IllegalArgumentException e) {
+                        throw new BootException(origin + ": " + e.getMessage() + ".");
+                    }
+                }
                 default -> throw new BootException(at + " is not a platform setting; the keys are " + String.join(", ", KEYS) + ".");
             };
         }
@@ -183,6 +210,13 @@ public record PlatformSettings(long epcBytes, boolean sgx2, long cpuHz, Map<Cost
             }
         }
         throw new BootException(at + " must be a size such as \"4GB\" or a number of bytes.");
+    }
+
+    private static byte[] hex(String at, JsonNode v, int bytes) {
+        if (v.isString() && v.stringValue().matches("[0-9a-fA-F]{" + 2 * bytes + "}")) {
+            return java.util.HexFormat.of().parseHex(v.stringValue());
+        }
+        throw new BootException(at + " must be " + 2 * bytes + " hex digits (" + bytes + " bytes).");
     }
 
     private static boolean bool(String at, JsonNode v) {

@@ -127,15 +127,16 @@ public record EnclaveXml(
     public static EnclaveXml parse(byte[] xml) {
         Map<String, String> v = new LinkedHashMap<>();
         try {
-            XMLInputFactory f = XMLInputFactory.newFactory();
-            f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-            f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
-            XMLStreamReader r = f.createXMLStreamReader(new ByteArrayInputStream(xml));
+            XMLStreamReader r = inputFactory().createXMLStreamReader(new ByteArrayInputStream(xml));
             int depth = 0;
             String element = null;
             StringBuilder text = new StringBuilder();
             while (r.hasNext()) {
                 int ev = r.next();
+                if (ev == XMLStreamConstants.DTD) {
+                    throw new IllegalArgumentException("Enclave.xml has a DOCTYPE; an Enclave.xml has none"
+                            + " (entities, internal or external, are never expanded)");
+                }
                 if (ev == XMLStreamConstants.START_ELEMENT) {
                     depth++;
                     if (depth == 1 && !r.getLocalName().equals("EnclaveConfiguration")) {
@@ -166,6 +167,14 @@ public record EnclaveXml(
                 v.containsKey("UserRegionSize") ? OptionalLong.of(num(v, "UserRegionSize")) : OptionalLong.empty(),
                 (int) num(v, "EnableKSS"), num(v, "ISVEXTPRODID_H"), num(v, "ISVEXTPRODID_L"), num(v, "ISVFAMILYID_H"),
                 num(v, "ISVFAMILYID_L"), (int) num(v, "PKRU"), (int) num(v, "AMX"));
+    }
+
+    /** The StAX factory of {@link #parse}: no DTD, no external entities (XXE), whatever the JDK's defaults. */
+    static XMLInputFactory inputFactory() {
+        XMLInputFactory f = XMLInputFactory.newFactory();
+        f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+        f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+        return f;
     }
 
     private static long num(Map<String, String> v, String name) {

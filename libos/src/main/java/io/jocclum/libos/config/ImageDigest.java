@@ -1,5 +1,7 @@
 package io.jocclum.libos.config;
 
+import io.jocclum.sgx.arch.LittleEndian;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -66,11 +68,7 @@ public final class ImageDigest {
                 md.update((byte) (ownerExecutable(p) ? 1 : 0));
                 long size = a.size();
                 long counted = 0;
-                byte[] len = new byte[8];
-                for (int i = 0; i < 8; i++) {
-                    len[i] = (byte) (size >>> (8 * i));
-                }
-                md.update(len);
+                md.update(LittleEndian.bytes(size));
                 try (InputStream in = Files.newInputStream(p)) {
                     int n;
                     while ((n = in.read(buffer)) > 0) {

@@ -1,5 +1,7 @@
 package io.jocclum.libos.config;
 
+import io.jocclum.sgx.arch.Pages;
+
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
 import tools.jackson.core.TokenStreamLocation;
@@ -48,8 +50,6 @@ public final class OcclumJson {
     public static final long MIN_CACHE_SIZE = 192 * Sizes.KB;
     /** Smallest ext2 disk (Occlum's gen_internal_conf: 5 GB). */
     public static final long MIN_EXT2_DISK_SIZE = 5 * Sizes.GB;
-    /** The EPC page size (SDM Vol. 3D, 34.1): Enclave.xml sizes are whole pages. */
-    static final long PAGE = 4096;
 
     static final JsonMapper MAPPER = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_TRAILING_COMMA)
@@ -235,7 +235,7 @@ public final class OcclumJson {
      */
     private static OptionalLong pages(Fields f, String key, boolean required) {
         OptionalLong v = f.size(key, required);
-        if (v.isPresent() && (v.getAsLong() == 0 || v.getAsLong() % PAGE != 0)) {
+        if (v.isPresent() && (v.getAsLong() == 0 || !Pages.isAligned(v.getAsLong()))) {
             String written = Fields.quote(f.raw(key, false, "").stringValue());
             String why = v.getAsLong() == 0 ? " is zero" : " is not a multiple of 4KB";
             f.problems().error(f.path(key), written + why + "; expected a positive multiple of 4KB (whole enclave pages).");
@@ -475,7 +475,7 @@ public final class OcclumJson {
             if (c < MIN_CACHE_SIZE) {
                 problems.error(f.path("cache_size"), written + " is too small; expected at least 192KB.");
                 ok = false;
-            } else if (c % PAGE != 0) {
+            } else if (!Pages.isAligned(c)) {
                 problems.error(f.path("cache_size"), written + " is not a multiple of 4KB; expected whole pages.");
                 ok = false;
             }

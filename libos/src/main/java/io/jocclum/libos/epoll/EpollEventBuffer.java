@@ -1,7 +1,7 @@
 package io.jocclum.libos.epoll;
 
 import io.jocclum.api.Epoll;
-import io.jocclum.libos.fs.LittleEndian;
+import io.jocclum.sgx.arch.LittleEndian;
 
 import java.nio.ByteBuffer;
 

@@ -1,5 +1,7 @@
 package io.jocclum.libos.epoll;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Epoll;
 import io.jocclum.api.Errno;
 import io.jocclum.api.OpenFlags;
@@ -12,6 +14,7 @@ import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.FileWatch;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.sgx.arch.Pages;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -66,17 +69,18 @@ public final class EpollFile extends OpenFile {
 
     private final long ino;
     /** Guards {@link #items}, {@link #txBuf} and scans. */
-    private final ReentrantLock mtx = new ReentrantLock();
+    final ReentrantLock mtx = new ReentrantLock(); // package-private for the checker's tests
     /** Guarded by mtx. */
     private final Map<Key, EpollItem> items = new HashMap<>();
     /** Scratch array for scans; guarded by mtx. */
     private EpollItem[] txBuf = new EpollItem[16];
     /** Guards the ready list and the items' queued/prev/next fields. */
     private final Object lock = new Object();
-    /** Guarded by lock. */
+    @GuardedBy("lock")
     private EpollItem readyHead;
     private EpollItem readyTail;
-    /** Guarded by lock; volatile for the lock-free "anything ready?" checks. */
+    /** Volatile for the lock-free "anything ready?" checks. */
+    @GuardedBy("lock")
     private volatile int readyCount;
     /** Threads in epoll_wait (exclusive: woken one at a time). */
     private final WaiterQueue waiters = new WaiterQueue();
@@ -444,7 +448,7 @@ public final class EpollFile extends OpenFile {
 
     @Override
     public Stat fstat() {
-        return new Stat(EpollCalls.ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 0);
+        return new Stat(EpollCalls.ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, Pages.SIZE, 0, 0, 0, 0);
     }
 
     /** Closing the last descriptor removes every registration (ep_clear_and_put). */
@@ -565,6 +569,9 @@ public final class EpollFile extends OpenFile {
     @Override
     public void checkInvariants(boolean quiescent) {
         super.checkInvariants(quiescent);
+        if (quiescent && mtx.isLocked()) {
+            throw new IllegalStateException(this + ": epoll mutex still held after quiescence");
+        }
         mtx.lock();
         try {
             for (Map.Entry<Key, EpollItem> e : items.entrySet()) {

@@ -1,5 +1,7 @@
 package io.jocclum.libos.eventfd;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.EventFd;
 import io.jocclum.api.OpenFlags;
@@ -10,8 +12,9 @@ import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
-import io.jocclum.libos.fs.LittleEndian;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.sgx.arch.LittleEndian;
+import io.jocclum.sgx.arch.Pages;
 
 import java.nio.ByteBuffer;
 
@@ -32,7 +35,8 @@ public final class EventFdFile extends OpenFile {
 
     private final boolean semaphore;
     private final long ino;
-    /** Unsigned; guarded by this. */
+    /** Unsigned. */
+    @GuardedBy("this")
     private long count;
     private final WaiterQueue blockedReaders = new WaiterQueue();
     private final WaiterQueue blockedWriters = new WaiterQueue();
@@ -148,7 +152,7 @@ public final class EventFdFile extends OpenFile {
     @Override
     public Stat fstat() {
         // anon_inode: mode 0600 without type bits (fs/anon_inodes.c)
-        return new Stat(EventFdCalls.ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 0);
+        return new Stat(EventFdCalls.ANON_DEV, ino, 0600, 1, 0, 0, 0, 0, Pages.SIZE, 0, 0, 0, 0);
     }
 
     @Override

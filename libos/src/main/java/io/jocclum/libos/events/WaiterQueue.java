@@ -1,5 +1,7 @@
 package io.jocclum.libos.events;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,7 +22,7 @@ public final class WaiterQueue {
     public static final class Node {
         final Waiter waiter;
         final boolean exclusive;
-        /** Guarded by the queue lock. */
+        @GuardedBy("queue.lock")
         Node prev;
         Node next;
         boolean queued;
@@ -32,7 +34,7 @@ public final class WaiterQueue {
     }
 
     private final Object lock = new Object();
-    /** Guarded by {@link #lock}. */
+    @GuardedBy("lock")
     private Node head;
     private Node tail;
     /** Written under {@link #lock}; read without it for the empty fast path. */

@@ -3,6 +3,7 @@ package io.jocclum.libos.fs;
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
 import io.jocclum.api.Stat;
+import io.jocclum.sgx.arch.Pages;
 
 import java.time.InstantSource;
 import java.util.List;
@@ -10,17 +11,18 @@ import java.util.random.RandomGenerator;
 
 /**
  * The LibOS {@code /dev}: {@code null}, {@code zero} and {@code urandom} character devices with
- * Linux's device numbers (1:3, 1:5, 1:9, Documentation/admin-guide/devices.txt). The directory
+ * Linux's device numbers (1:3, 1:5, 1:9, Documentation/admin-guide/devices.txt), then the devices
+ * added with {@link Vfs.Builder#device} (such as {@code /dev/sgx}). The directory
  * itself cannot be changed (EROFS); the devices can be read and written.
  */
 final class DevFs extends GuestFileSystem {
     private final DevDir root;
     private final RandomGenerator random;
 
-    DevFs(long dev, RandomGenerator random, InstantSource clock) {
+    DevFs(long dev, RandomGenerator random, InstantSource clock, List<CharDevice> extra) {
         super(dev, true, clock);
         this.random = random;
-        this.root = new DevDir();
+        this.root = new DevDir(extra);
     }
 
     @Override
@@ -34,14 +36,20 @@ final class DevFs extends GuestFileSystem {
     }
 
     final class DevDir extends Inode.Dir {
-        private final List<Entry> entries = List.of(
-                new Entry("null", new Dev(2, 3, DeviceFiles.Kind.NULL)),
-                new Entry("urandom", new Dev(3, 9, DeviceFiles.Kind.URANDOM)),
-                new Entry("zero", new Dev(4, 5, DeviceFiles.Kind.ZERO)));
+        private final List<Entry> entries;
         private final long time = nowNanos();
 
-        DevDir() {
+        DevDir(List<CharDevice> extra) {
             super(DevFs.this);
+            List<CharDevice> devices = new java.util.ArrayList<>(List.of(memDevice("null", 3, DeviceFiles.Kind.NULL),
+                    memDevice("urandom", 9, DeviceFiles.Kind.URANDOM), memDevice("zero", 5, DeviceFiles.Kind.ZERO)));
+            devices.addAll(extra);
+            List<Entry> l = new java.util.ArrayList<>();
+            long ino = 2;
+            for (CharDevice d : devices) {
+                l.add(new Entry(d.name(), new Dev(ino++, d)));
+            }
+            this.entries = List.copyOf(l);
         }
 
         @Override
@@ -56,7 +64,7 @@ final class DevFs extends GuestFileSystem {
 
         @Override
         Stat stat() {
-            return new Stat(dev, 1, mode(), 2, 0, 0, 0, 0, 4096, 0, time, time, time);
+            return new Stat(dev, 1, mode(), 2, 0, 0, 0, 0, Pages.SIZE, 0, time, time, time);
         }
 
         @Override
@@ -101,16 +109,20 @@ final class DevFs extends GuestFileSystem {
         }
     }
 
+    /** A memory device of drivers/char/mem.c (major 1). */
+    private CharDevice memDevice(String name, int minor, DeviceFiles.Kind kind) {
+        return new CharDevice(name, 1, minor, (flags, stat) -> new DeviceFiles.DeviceFile(kind, flags, stat, random));
+    }
+
+    /** A character device: the memory devices and those added from outside the file layer ({@link CharDevice}). */
     final class Dev extends Inode.Device {
         private final long ino;
-        private final int minor;
-        private final DeviceFiles.Kind kind;
+        private final CharDevice device;
 
-        Dev(long ino, int minor, DeviceFiles.Kind kind) {
+        Dev(long ino, CharDevice device) {
             super(DevFs.this);
             this.ino = ino;
-            this.minor = minor;
-            this.kind = kind;
+            this.device = device;
         }
 
         @Override
@@ -125,12 +137,13 @@ final class DevFs extends GuestFileSystem {
 
         @Override
         Stat stat() {
-            return new Stat(dev, ino, mode(), 1, 0, 0, makedev(1, minor), 0, 4096, 0, root.time, root.time, root.time);
+            return new Stat(dev, ino, mode(), 1, 0, 0, makedev(device.major(), device.minor()), 0, Pages.SIZE, 0, root.time, root.time,
+                    root.time);
         }
 
         @Override
         OpenFile open(int flags, String path) {
-            return new DeviceFiles.DeviceFile(kind, flags, this, random);
+            return device.opener().open(flags, this::stat);
         }
     }
 }

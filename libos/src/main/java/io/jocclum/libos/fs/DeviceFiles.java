@@ -20,13 +20,13 @@ final class DeviceFiles {
      */
     static final class DeviceFile extends OpenFile {
         private final Kind kind;
-        private final Inode inode;
+        private final java.util.function.Supplier<Stat> stat;
         private final RandomGenerator random;
 
-        DeviceFile(Kind kind, int flags, Inode inode, RandomGenerator random) {
+        DeviceFile(Kind kind, int flags, java.util.function.Supplier<Stat> stat, RandomGenerator random) {
             super(flags);
             this.kind = kind;
-            this.inode = inode;
+            this.stat = stat;
             this.random = random;
         }
 
@@ -101,7 +101,7 @@ final class DeviceFiles {
 
         @Override
         public Stat fstat() {
-            return inode.stat();
+            return stat.get();
         }
 
         @Override

@@ -1,5 +1,7 @@
 package io.jocclum.libos.fs;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.DirEntry;
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
@@ -21,9 +23,9 @@ public final class DirectoryFile extends OpenFile {
     private final Vfs vfs;
     private final Inode.Dir inode;
     private final String path;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private List<DirEntry> snapshot;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int index;
 
     DirectoryFile(Vfs vfs, Inode.Dir inode, int flags, String path) {

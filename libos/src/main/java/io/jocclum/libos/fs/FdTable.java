@@ -1,5 +1,7 @@
 package io.jocclum.libos.fs;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.Limits;
 import io.jocclum.api.OpenFlags;
@@ -41,9 +43,11 @@ public final class FdTable {
     private final Object lock = new Object();
     /** Replaced on growth (under lock); elements stored with release semantics (under lock). */
     private volatile Entry[] slots = new Entry[MIN_CAPACITY];
-    /** Used descriptor numbers; guarded by lock. */
+    /** Used descriptor numbers. */
+    @GuardedBy("lock")
     private final BitSet used = new BitSet();
-    /** Lowest number that may be free; guarded by lock. */
+    /** Lowest number that may be free. */
+    @GuardedBy("lock")
     private int nextFd;
     /** Soft RLIMIT_NOFILE. */
     private volatile int limit;

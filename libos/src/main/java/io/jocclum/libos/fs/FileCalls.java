@@ -171,10 +171,14 @@ public final class FileCalls {
      * FIOCLEX and FIONCLEX. EBADF before the argument is touched.
      */
     public static int ioctl(Caller c, UserCopy u, int fd, int cmd, long argAddr) {
-        c.files().get(fd);
+        OpenFile f = c.files().get(fd);
         ByteBuffer arg = null;
         boolean in = cmd == Ioctls.FIONBIO;
         boolean none = cmd == Ioctls.FIOCLEX || cmd == Ioctls.FIONCLEX;
+        if (f instanceof UserMemoryIoctl dev && !in && !none) {
+            // a device whose commands take structures in guest memory (/dev/sgx)
+            return dev.ioctl(c, cmd, argAddr, u.kernelMemory());
+        }
         if (argAddr != 0 && !none) {
             arg = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
             if (in) {

@@ -39,6 +39,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class HostFs extends GuestFileSystem {
     private static final String ATTRS = "unix:mode,ino,dev,nlink,size,rdev,lastModifiedTime,lastAccessTime,ctime";
+    /** st_blksize of a host file: the usual file-system block size (the host's own is not asked for). */
+    private static final int HOST_BLKSIZE = 4096;
 
     private final Path hostRoot;
     private final String name;
@@ -111,7 +113,7 @@ final class HostFs extends GuestFileSystem {
             int mode = (Integer) a.get("mode");
             long size = (Long) a.get("size");
             return new Stat(dev, ino, mode, ((Integer) a.get("nlink")).longValue(), 0, 0, (Long) a.get("rdev"), size,
-                    4096, (size + 511) / 512, nanos(a.get("lastAccessTime")), nanos(a.get("lastModifiedTime")),
+                    HOST_BLKSIZE, (size + 511) / 512, nanos(a.get("lastAccessTime")), nanos(a.get("lastModifiedTime")),
                     nanos(a.get("ctime")));
         } catch (IOException e) {
             throw HostErrors.exception(e);

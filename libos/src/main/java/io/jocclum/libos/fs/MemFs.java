@@ -1,8 +1,11 @@
 package io.jocclum.libos.fs;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
 import io.jocclum.api.Stat;
+import io.jocclum.sgx.arch.Pages;
 
 import java.nio.ByteBuffer;
 import java.time.InstantSource;
@@ -24,11 +27,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * stops there (a partial count) or fails with ENOSPC.
  */
 final class MemFs extends GuestFileSystem {
-    /** tmpfs page size (PAGE_SIZE on x86_64). */
-    static final int PAGE = 4096;
     /** MAX_LFS_FILESIZE on 64-bit (include/linux/fs.h). */
     static final long MAX_FILE_SIZE = Long.MAX_VALUE;
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(PAGE).asReadOnlyBuffer();
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(Pages.SIZE).asReadOnlyBuffer();
 
     /** Guards every directory's children map (namespace operations). */
     final Object namespaceLock = new Object();
@@ -65,21 +66,21 @@ final class MemFs extends GuestFileSystem {
         long u;
         do {
             u = usedBytes.get();
-            if (u + PAGE > capacityBytes) {
+            if (u + Pages.SIZE > capacityBytes) {
                 return false;
             }
-        } while (!usedBytes.compareAndSet(u, u + PAGE));
+        } while (!usedBytes.compareAndSet(u, u + Pages.SIZE));
         return true;
     }
 
     private void releasePages(long n) {
-        usedBytes.addAndGet(-n * PAGE);
+        usedBytes.addAndGet(-n * Pages.SIZE);
     }
 
     /** Fills {@code n} bytes of {@code dst} with zeros. */
     static void putZeros(ByteBuffer dst, int n) {
         while (n > 0) {
-            int k = Math.min(n, PAGE);
+            int k = Math.min(n, Pages.SIZE);
             dst.put(ZEROS.slice(0, k));
             n -= k;
         }
@@ -90,7 +91,7 @@ final class MemFs extends GuestFileSystem {
         private final int mode;
         private final int uid;
         private final int gid;
-        /** Guarded by namespaceLock. */
+        @GuardedBy("namespaceLock")
         private final TreeMap<String, Inode> children = new TreeMap<>();
         private volatile long mtime = nowNanos();
         private final long ctime = mtime;
@@ -128,7 +129,7 @@ final class MemFs extends GuestFileSystem {
             synchronized (namespaceLock) {
                 subdirs = (int) children.values().stream().filter(Inode::isDir).count();
             }
-            return new Stat(dev, ino, mode, 2L + subdirs, uid, gid, 0, PAGE, PAGE, 8, mtime, mtime, ctime);
+            return new Stat(dev, ino, mode, 2L + subdirs, uid, gid, 0, Pages.SIZE, Pages.SIZE, 8, mtime, mtime, ctime);
         }
 
         @Override
@@ -214,14 +215,17 @@ final class MemFs extends GuestFileSystem {
         private final int uid;
         private final int gid;
         private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
-        /** Page index → 4 KiB page; guarded by rw. */
+        /** Page index → 4 KiB page. */
+        @GuardedBy("rw")
         private final Map<Long, byte[]> pages = new HashMap<>();
-        /** Guarded by rw (written under the write lock). */
+        /** Written under the write lock. */
+        @GuardedBy("rw")
         private volatile long size;
         private volatile long mtime = nowNanos();
         private volatile long ctime = mtime;
         private volatile int nlink = 1;
-        /** Open descriptions using this file; guarded by rw. */
+        /** Open descriptions using this file. */
+        @GuardedBy("rw")
         private int opens;
 
         MemFile(int mode, int uid, int gid) {
@@ -274,7 +278,7 @@ final class MemFs extends GuestFileSystem {
         Stat stat() {
             rw.readLock().lock();
             try {
-                return new Stat(dev, ino, mode, nlink, uid, gid, 0, size, PAGE, (long) pages.size() * (PAGE / 512),
+                return new Stat(dev, ino, mode, nlink, uid, gid, 0, size, Pages.SIZE, (long) pages.size() * (Pages.SIZE / 512),
                         mtime, mtime, ctime);
             } finally {
                 rw.readLock().unlock();
@@ -309,9 +313,9 @@ final class MemFs extends GuestFileSystem {
                 int done = 0;
                 while (done < n) {
                     long p = pos + done;
-                    int off = (int) (p % PAGE);
-                    int k = Math.min(n - done, PAGE - off);
-                    byte[] page = pages.get(p / PAGE);
+                    int off = Pages.offset(p);
+                    int k = Math.min(n - done, Pages.SIZE - off);
+                    byte[] page = pages.get(Pages.index(p));
                     if (page == null) {
                         putZeros(dst, k);
                     } else {
@@ -346,15 +350,15 @@ final class MemFs extends GuestFileSystem {
             int done = 0;
             while (done < n) {
                 long p = pos + done;
-                int off = (int) (p % PAGE);
-                int k = Math.min(n - done, PAGE - off);
-                long idx = p / PAGE;
+                int off = Pages.offset(p);
+                int k = Math.min(n - done, Pages.SIZE - off);
+                long idx = Pages.index(p);
                 byte[] page = pages.get(idx);
                 if (page == null) {
                     if (!reservePage()) {
                         break;
                     }
-                    page = new byte[PAGE];
+                    page = new byte[Pages.SIZE];
                     pages.put(idx, page);
                 }
                 src.get(page, off, k);
@@ -388,7 +392,7 @@ final class MemFs extends GuestFileSystem {
             rw.writeLock().lock();
             try {
                 if (length < size) {
-                    long firstDropped = (length + PAGE - 1) / PAGE;
+                    long firstDropped = Pages.countUp(length);
                     long dropped = 0;
                     var it = pages.entrySet().iterator();
                     while (it.hasNext()) {
@@ -399,9 +403,9 @@ final class MemFs extends GuestFileSystem {
                         }
                     }
                     releasePages(dropped);
-                    byte[] last = pages.get(length / PAGE);
-                    if (last != null && length % PAGE != 0) {
-                        java.util.Arrays.fill(last, (int) (length % PAGE), PAGE, (byte) 0);
+                    byte[] last = pages.get(Pages.index(length));
+                    if (last != null && !Pages.isAligned(length)) {
+                        java.util.Arrays.fill(last, Pages.offset(length), Pages.SIZE, (byte) 0);
                     }
                 }
                 size = length;

@@ -1,5 +1,7 @@
 package io.jocclum.libos.fs;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Fcntl;
@@ -50,7 +52,8 @@ public abstract class OpenFile {
     private volatile boolean released;
     /** Guards {@link #watches}. */
     private final Object watchLock = new Object();
-    /** Epoll registrations on this file; guarded by {@link #watchLock}. */
+    /** Epoll registrations on this file. */
+    @GuardedBy("watchLock")
     private FileWatch[] watches = NO_WATCHES;
 
     protected OpenFile(int flags) {

@@ -4,7 +4,7 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Seek;
 import io.jocclum.libos.vm.UserCopy;
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 
 import java.nio.ByteBuffer;
 
@@ -25,7 +25,7 @@ import java.nio.ByteBuffer;
  */
 public final class ReadWriteCalls {
     /** MAX_RW_COUNT ({@code include/linux/fs.h}): INT_MAX rounded down to a page. */
-    public static final long MAX_RW_COUNT = Integer.MAX_VALUE & ~(Sgx.PAGE_SIZE - 1L);
+    public static final long MAX_RW_COUNT = Integer.MAX_VALUE & Pages.MASK;
 
     private ReadWriteCalls() {
     }
@@ -83,11 +83,10 @@ public final class ReadWriteCalls {
             int chunk = b.remaining();
             int n;
             try {
-                n = positional ? FileCalls.pread(c, fd, b, offset + total) : FileCalls.read(c, fd, b);
+                n = transfer(c, host, f, fd, b, positional, offset + total, true);
             } catch (ErrnoException e) {
                 return partial(total, e);
             }
-            host.charge(f, n);
             if (n > 0) {
                 b.flip();
                 int copied = u.copyToUser(buf + total, b);
@@ -157,16 +156,31 @@ public final class ReadWriteCalls {
             }
             int n;
             try {
-                n = positional ? FileCalls.pwrite(c, fd, b, offset + total) : FileCalls.write(c, fd, b);
+                n = transfer(c, host, f, fd, b, positional, offset + total, false);
             } catch (ErrnoException e) {
                 return partial(total, e);
             }
-            host.charge(f, n);
             total += n;
             if (n < len || faulted || total >= want) {
                 return total;
             }
         }
+    }
+
+    /**
+     * One call to the file for one chunk, at {@code position} when {@code positional} (else at
+     * the file position), into {@code b} ({@code in}) or from it; charges the OCALL when the file
+     * is on the host.
+     */
+    private static int transfer(Caller c, HostIo host, OpenFile f, int fd, ByteBuffer b, boolean positional, long position, boolean in) {
+        int n;
+        if (in) {
+            n = positional ? FileCalls.pread(c, fd, b, position) : FileCalls.read(c, fd, b);
+        } else {
+            n = positional ? FileCalls.pwrite(c, fd, b, position) : FileCalls.write(c, fd, b);
+        }
+        host.charge(f, n);
+        return n;
     }
 
     /** {@code getdents64(2)}: the records that fit in {@code count} bytes at {@code buf}. */

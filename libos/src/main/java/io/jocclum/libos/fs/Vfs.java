@@ -61,6 +61,7 @@ public final class Vfs {
         private final List<MountSpec> specs = new ArrayList<>();
         private RandomGenerator random;
         private InstantSource wallClock = InstantSource.fixed(Instant.EPOCH);
+        private final List<CharDevice> devices = new ArrayList<>();
 
         public Builder mount(MountSpec spec) {
             specs.add(spec);
@@ -91,6 +92,12 @@ public final class Vfs {
             return this;
         }
 
+        /** Adds a character device to /dev (after null, urandom and zero). */
+        public Builder device(CharDevice d) {
+            devices.add(d);
+            return this;
+        }
+
         public Vfs build() {
             if (random == null) {
                 throw new IllegalStateException("Vfs needs a RandomGenerator for /dev/urandom");
@@ -113,7 +120,7 @@ public final class Vfs {
                 throw new IllegalArgumentException("no root mount: an ImageRoot (or a mount at /) is required");
             }
             if (!m.containsKey("/dev")) {
-                m.put("/dev", new DevFs(dev, random, wallClock));
+                m.put("/dev", new DevFs(dev, random, wallClock, devices));
             }
             return new Vfs(m);
         }

@@ -12,16 +12,16 @@ import java.nio.ByteBuffer;
 record VmFile(RegularFile file, boolean host, HostIo io) implements MappableFile {
     @Override
     public int read(long position, ByteBuffer dst) {
-        int n = file.readAt(dst, position);
-        if (host) {
-            io.ocall(n);
-        }
-        return n;
+        return charged(file.readAt(dst, position));
     }
 
     @Override
     public int write(long position, ByteBuffer src) {
-        int n = file.writeAt(src, position);
+        return charged(file.writeAt(src, position));
+    }
+
+    /** Charges the OCALL that moved {@code n} bytes when the file is on the host; returns {@code n}. */
+    private int charged(int n) {
         if (host) {
             io.ocall(n);
         }

@@ -6,8 +6,8 @@ import io.jocclum.libos.config.Resolver;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
-import io.jocclum.sgx.arch.Sgx;
 import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.image.PageSource;
 import io.jocclum.sgx.image.SecsParams;
@@ -63,7 +63,6 @@ public final class EnclaveLayout {
     static final long XFRM_PKRU = 1L << 9;
     /** XCR0 bits of AMX TILECFG and TILEDATA (SDM Vol. 1, 13.1). */
     static final long XFRM_AMX = (1L << 17) | (1L << 18);
-    private static final long PAGE = Sgx.PAGE_SIZE;
 
     private final EnclaveXml xml;
     private final SecsParams secs;
@@ -101,19 +100,19 @@ public final class EnclaveLayout {
         int tcsNum = Math.toIntExact(xml.tcsNum());
         int tcsMax = Math.toIntExact(xml.tcsMaxNum());
         long stack = xml.stackMaxSize();
-        long ssaBytes = (long) NSSA * ssaFrame * PAGE;
+        long ssaBytes = (long) NSSA * ssaFrame * Pages.SIZE;
         long heapDynamic = edmm ? xml.heapMaxSize() - xml.heapInitSize() : 0;
         int count = 3 + (heapDynamic > 0 ? 1 : 0) + 5 * tcsNum + (tcsMax > tcsNum ? 1 : 0) + 1 + (edmm ? 1 : 0);
-        long dataSize = Sgx.pageRoundUp(MeasuredData.encodedSize(internalConfig.length, count));
+        long dataSize = Pages.upExact(MeasuredData.encodedSize(internalConfig.length, count));
         List<Region> rs = new ArrayList<>(count);
         long ctx;
         long end;
         try {
-            ctx = Math.addExact(Math.addExact(PAGE, stack), PAGE + ssaBytes + PAGE);
+            ctx = Math.addExact(Math.addExact(Pages.SIZE, stack), Pages.SIZE + ssaBytes + Pages.SIZE);
             long off = 0;
-            rs.add(new Region(RegionKind.LIBOS_TEXT, -1, off, PAGE, SecInfo.reg(SecInfo.R | SecInfo.X), true, true,
+            rs.add(new Region(RegionKind.LIBOS_TEXT, -1, off, Pages.SIZE, SecInfo.reg(SecInfo.R | SecInfo.X), true, true,
                     new PageSource.Bytes(LibosImage.textPage())));
-            off += PAGE;
+            off += Pages.SIZE;
             int dataIndex = rs.size();
             rs.add(new Region(RegionKind.LIBOS_DATA, -1, off, dataSize, SecInfo.reg(SecInfo.R), true, true, PageSource.ZERO));
             off += dataSize;
@@ -126,16 +125,16 @@ public final class EnclaveLayout {
             }
             for (int t = 0; t < tcsNum; t++) {
                 long guard = off;
-                long stackAt = guard + PAGE;
+                long stackAt = guard + Pages.SIZE;
                 long tcsAt = stackAt + stack;
-                long ssaAt = tcsAt + PAGE;
+                long ssaAt = tcsAt + Pages.SIZE;
                 long tdAt = ssaAt + ssaBytes;
-                rs.add(new Region(RegionKind.GUARD, t, guard, PAGE, SecInfo.reg(0), false, false, PageSource.ZERO));
+                rs.add(new Region(RegionKind.GUARD, t, guard, Pages.SIZE, SecInfo.reg(0), false, false, PageSource.ZERO));
                 rs.add(new Region(RegionKind.STACK, t, stackAt, stack, rw, true, true, new PageSource.Fill(STACK_FILL)));
-                rs.add(new Region(RegionKind.TCS, t, tcsAt, PAGE, SecInfo.of(PageType.TCS, 0), true, true,
+                rs.add(new Region(RegionKind.TCS, t, tcsAt, Pages.SIZE, SecInfo.of(PageType.TCS, 0), true, true,
                         new PageSource.Bytes(tcsPage(ssaAt, ssaFrame, tdAt))));
                 rs.add(new Region(RegionKind.SSA, t, ssaAt, ssaBytes, rw, true, true, PageSource.ZERO));
-                rs.add(new Region(RegionKind.THREAD_DATA, t, tdAt, PAGE, rw, true, true,
+                rs.add(new Region(RegionKind.THREAD_DATA, t, tdAt, Pages.SIZE, rw, true, true,
                         new PageSource.Bytes(threadData(t, tdAt, stackAt, stack, tcsAt, ssaAt, ssaFrame))));
                 off = Math.addExact(off, ctx);
             }
@@ -146,11 +145,11 @@ public final class EnclaveLayout {
                 off = Math.addExact(off, pool);
             }
             SecInfo rwx = SecInfo.reg(SecInfo.R | SecInfo.W | SecInfo.X);
-            off = alignUp(Math.addExact(off, PAGE), USER_ALIGN);
+            off = alignUp(Math.addExact(off, Pages.SIZE), USER_ALIGN);
             rs.add(new Region(RegionKind.RESERVED_USER, -1, off, xml.reservedMemMaxSize(), rwx, false, true, PageSource.ZERO));
             off = Math.addExact(off, xml.reservedMemMaxSize());
             if (edmm) {
-                off = alignUp(Math.addExact(off, PAGE), USER_ALIGN);
+                off = alignUp(Math.addExact(off, Pages.SIZE), USER_ALIGN);
                 long user = xml.userRegionSize().getAsLong();
                 rs.add(new Region(RegionKind.USER_REGION, -1, off, user, rwx, false, false, PageSource.ZERO));
                 off = Math.addExact(off, user);
@@ -159,7 +158,7 @@ public final class EnclaveLayout {
             if (end > Resolver.MAX_ADDRESS_SPACE) {
                 throw new ArithmeticException();
             }
-            SecsParams secs = new SecsParams(Math.max(2 * PAGE, ceilPow2(end)), ssaFrame, attributes, (int) xml.miscSelect());
+            SecsParams secs = new SecsParams(Math.max(2 * Pages.SIZE, ceilPow2(end)), ssaFrame, attributes, (int) xml.miscSelect());
             List<MeasuredData.Entry> entries = new ArrayList<>(rs.size());
             for (Region r : rs) {
                 entries.add(new MeasuredData.Entry(r.kind(), r.thread(), r.offset(), r.size(), r.secInfo(), r.measured(),
@@ -186,7 +185,7 @@ public final class EnclaveLayout {
      * OFSBASE = OGSBASE = the thread data, FSLIMIT = GSLIMIT = 0xFFF; everything else zero.
      */
     static byte[] tcsPage(long ssaAt, int ssaFrame, long tdAt) {
-        ByteBuffer b = ByteBuffer.allocate(Sgx.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Pages.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         b.putLong(0, 0);              // STATE (reserved for the CPU)
         b.putLong(8, 0);              // FLAGS: DBGOPTIN clear
         b.putLong(16, ssaAt);         // OSSA
@@ -207,10 +206,10 @@ public final class EnclaveLayout {
      * first_ssa_gpr, then our TCS offset and thread index.
      */
     static byte[] threadData(int thread, long tdAt, long stackAt, long stack, long tcsAt, long ssaAt, int ssaFrame) {
-        ByteBuffer b = ByteBuffer.allocate(Sgx.PAGE_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(Pages.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         long base = stackAt + stack;
         b.putLong(tdAt).putLong(base).putLong(base).putLong(stackAt)
-                .putLong(ssaAt + (long) ssaFrame * Sgx.PAGE_SIZE - GPRSGX_SIZE)
+                .putLong(ssaAt + (long) ssaFrame * Pages.SIZE - GPRSGX_SIZE)
                 .putLong(tcsAt).putInt(thread);
         return b.array();
     }

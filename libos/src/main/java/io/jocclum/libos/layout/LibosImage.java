@@ -1,6 +1,6 @@
 package io.jocclum.libos.layout;
 
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -23,7 +23,7 @@ public final class LibosImage {
 
     /** The entry page: "jocclum LibOS VERSION\n" then INT3 to the end of the page. */
     static byte[] textPage() {
-        byte[] page = new byte[Sgx.PAGE_SIZE];
+        byte[] page = new byte[Pages.SIZE];
         Arrays.fill(page, INT3);
         byte[] text = ("jocclum LibOS " + VERSION + "\n").getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(text, 0, page, 0, text.length);

@@ -1,6 +1,7 @@
 package io.jocclum.libos.layout;
 
 import io.jocclum.libos.config.EnclaveXml;
+import io.jocclum.sgx.arch.LittleEndian;
 import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.measure.SigStruct;
 
@@ -48,11 +49,6 @@ public final class Measurement {
     }
 
     private static byte[] id(long low, long high) {
-        byte[] b = new byte[16];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (low >>> (8 * i));
-            b[8 + i] = (byte) (high >>> (8 * i));
-        }
-        return b;
+        return LittleEndian.bytes(low, high);
     }
 }

@@ -1,7 +1,7 @@
 package io.jocclum.libos.layout;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
-import io.jocclum.sgx.arch.Sgx;
 import io.jocclum.sgx.image.PageSource;
 
 /**
@@ -19,7 +19,7 @@ public record Region(RegionKind kind, int thread, long offset, long size, SecInf
                      boolean committedAtLoad, PageSource content) {
 
     public Region {
-        if (!Sgx.isPageAligned(offset) || !Sgx.isPageAligned(size) || size <= 0) {
+        if (!Pages.isAligned(offset) || !Pages.isAligned(size) || size <= 0) {
             throw new IllegalArgumentException("region " + kind + " at 0x" + Long.toHexString(offset) + " of 0x"
                     + Long.toHexString(size) + " bytes is not a positive run of whole pages");
         }
@@ -33,7 +33,7 @@ public record Region(RegionKind kind, int thread, long offset, long size, SecInf
     }
 
     public long pages() {
-        return size / Sgx.PAGE_SIZE;
+        return size / Pages.SIZE;
     }
 
     /** "thread[3].stack", "kernel-heap", ... */

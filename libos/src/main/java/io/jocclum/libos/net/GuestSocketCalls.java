@@ -27,15 +27,12 @@ public final class GuestSocketCalls {
 
     /** {@code socket(2)}. */
     public static int socket(SocketCalls s, Caller c, HostIo host, int domain, int type, int protocol) {
-        int fd = s.socket(c, domain, type, protocol);
-        host.ocall(0);
-        return fd;
+        return charged(host, s.socket(c, domain, type, protocol));
     }
 
     /** {@code bind(2)}. */
     public static void bind(SocketCalls s, Caller c, HostIo host, int fd, SockAddrIn addr) {
-        requireAddress(addr);
-        s.bind(c, fd, addr);
+        s.bind(c, fd, address(addr));
         host.ocall(0);
     }
 
@@ -47,9 +44,7 @@ public final class GuestSocketCalls {
 
     /** {@code accept4(2)} ({@code accept(2)} with flags 0): the new descriptor. */
     public static int accept4(SocketCalls s, Caller c, HostIo host, int fd, int flags) {
-        int r = s.accept4(c, fd, flags).fd();
-        host.ocall(0);
-        return r;
+        return charged(host, s.accept4(c, fd, flags).fd());
     }
 
     /**
@@ -57,8 +52,7 @@ public final class GuestSocketCalls {
      * on (EINTR, then EALREADY).
      */
     public static void connect(SocketCalls s, Caller c, HostIo host, int fd, SockAddrIn addr) {
-        requireAddress(addr);
-        s.connect(c, fd, addr);
+        s.connect(c, fd, address(addr));
         host.ocall(0);
     }
 
@@ -118,10 +112,17 @@ public final class GuestSocketCalls {
         host.ocall(0);
     }
 
-    /** EFAULT for a NULL address (the guest passed no sockaddr). */
-    private static void requireAddress(SockAddrIn addr) {
+    /** The address, EFAULT when it is NULL (the guest passed no sockaddr). */
+    private static SockAddrIn address(SockAddrIn addr) {
         if (addr == null) {
             throw Errno.EFAULT.exception("null address");
         }
+        return addr;
+    }
+
+    /** Charges the OCALL of a call that returned a descriptor; returns it. */
+    private static int charged(HostIo host, int fd) {
+        host.ocall(0);
+        return fd;
     }
 }

@@ -16,8 +16,9 @@ import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.HostErrors;
-import io.jocclum.libos.fs.LittleEndian;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.sgx.arch.LittleEndian;
+import io.jocclum.sgx.arch.Pages;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -777,7 +778,7 @@ public final class SocketFile extends OpenFile {
 
     @Override
     public Stat fstat() {
-        return new Stat(HostNetwork.SOCKFS_DEV, ino, FileMode.S_IFSOCK | 0777, 1, 0, 0, 0, 0, 4096, 0, 0, 0, 0);
+        return new Stat(HostNetwork.SOCKFS_DEV, ino, FileMode.S_IFSOCK | 0777, 1, 0, 0, 0, 0, Pages.SIZE, 0, 0, 0, 0);
     }
 
     @Override

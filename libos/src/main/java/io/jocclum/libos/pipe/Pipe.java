@@ -1,5 +1,7 @@
 package io.jocclum.libos.pipe;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
 import io.jocclum.api.Limits;
@@ -11,6 +13,7 @@ import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.vm.UserCopy;
+import io.jocclum.sgx.arch.Pages;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -42,22 +45,24 @@ public final class Pipe {
     public static final int DEFAULT_CAPACITY = 65536;
     /** /proc/sys/fs/pipe-max-size default (fs/pipe.c). */
     public static final int DEFAULT_MAX_SIZE = 1 << 20;
-    /** PAGE_SIZE on x86_64: the pipe slot size and the minimum F_SETPIPE_SZ. */
-    static final int PAGE = 4096;
     static final int PIPE_BUF = Limits.PIPE_BUF;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    /** The ring, allocated at the first write; guarded by lock. */
+    final ReentrantLock lock = new ReentrantLock(); // package-private for the checker's tests
+    /** The ring, allocated at the first write. */
+    @GuardedBy("lock")
     private byte[] ring;
-    /** {@link #ring} as a segment, for copies from and to guest memory; guarded by lock. */
+    /** {@link #ring} as a segment, for copies from and to guest memory. */
+    @GuardedBy("lock")
     private MemorySegment ringSegment;
-    /** Guarded by lock. */
+    @GuardedBy("lock")
     private int capacity;
-    /** Index of the first unread byte; guarded by lock. */
+    /** Index of the first unread byte. */
+    @GuardedBy("lock")
     private int head;
     /** Bytes stored; guarded by lock (volatile for lock-free FIONREAD-style peeks in checks). */
     private volatile int count;
-    /** False once the read end (writer end) is released; guarded by lock. */
+    /** False once the read end (writer end) is released. */
+    @GuardedBy("lock")
     private volatile boolean readerOpen = true;
     private volatile boolean writerOpen = true;
 
@@ -76,7 +81,7 @@ public final class Pipe {
         this.capacity = capacity;
         this.maxSize = maxSize;
         this.ino = ino;
-        this.stat = new Stat(dev, ino, FileMode.S_IFIFO | 0600, 1, uid, gid, 0, 0, PAGE, 0, 0, 0, 0);
+        this.stat = new Stat(dev, ino, FileMode.S_IFIFO | 0600, 1, uid, gid, 0, 0, Pages.SIZE, 0, 0, 0, 0);
         this.readEnd = new PipeEnd.Reader(this, readFlags);
         this.writeEnd = new PipeEnd.Writer(this, writeFlags);
     }
@@ -388,7 +393,7 @@ public final class Pipe {
         if (req > (1L << 31)) {
             throw Errno.EINVAL.exception("pipe size " + req + " above 2^31");
         }
-        long size = req < PAGE ? PAGE : Long.highestOneBit(req - 1) << 1; // roundup_pow_of_two
+        long size = req < Pages.SIZE ? Pages.SIZE : Long.highestOneBit(req - 1) << 1; // roundup_pow_of_two
         boolean grew;
         lock.lock();
         try {
@@ -423,8 +428,11 @@ public final class Pipe {
         return (int) size;
     }
 
-    /** Checks the ring's invariants and that no waiter is left when nobody is blocked. */
+    /** Checks the ring's invariants and that no waiter is left (and no lock held) when nobody is blocked. */
     public void checkInvariants(boolean quiescent) {
+        if (quiescent && lock.isLocked()) {
+            throw new IllegalStateException("pipe " + ino + ": lock still held after quiescence");
+        }
         lock.lock();
         try {
             if (count < 0 || count > capacity) {
@@ -433,7 +441,7 @@ public final class Pipe {
             if (head < 0 || head >= capacity) {
                 throw new IllegalStateException("pipe " + ino + ": head " + head + " outside the ring");
             }
-            if (Integer.bitCount(capacity) != 1 || capacity < PAGE) {
+            if (Integer.bitCount(capacity) != 1 || capacity < Pages.SIZE) {
                 throw new IllegalStateException("pipe " + ino + ": capacity " + capacity + " not a power of two >= 4096");
             }
             if (ring != null && ring.length != capacity) {

@@ -4,6 +4,7 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.OpenFlags;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.sgx.arch.Pages;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,10 +26,10 @@ public final class PipeCalls {
     }
 
     public PipeCalls(int defaultCapacity, int maxSize) {
-        if (defaultCapacity < Pipe.PAGE || Integer.bitCount(defaultCapacity) != 1) {
+        if (defaultCapacity < Pages.SIZE || Integer.bitCount(defaultCapacity) != 1) {
             throw new IllegalArgumentException("pipe capacity " + defaultCapacity + " must be a power of two >= 4096");
         }
-        if (maxSize < Pipe.PAGE) {
+        if (maxSize < Pages.SIZE) {
             throw new IllegalArgumentException("pipe-max-size " + maxSize + " must be >= 4096");
         }
         this.defaultCapacity = defaultCapacity;

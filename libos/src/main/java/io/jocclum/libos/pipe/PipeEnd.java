@@ -6,9 +6,9 @@ import io.jocclum.api.OpenFlags;
 import io.jocclum.api.Stat;
 import io.jocclum.libos.events.Notifier;
 import io.jocclum.libos.fs.Caller;
-import io.jocclum.libos.fs.LittleEndian;
 import io.jocclum.libos.fs.OpenFile;
 import io.jocclum.libos.vm.UserCopy;
+import io.jocclum.sgx.arch.LittleEndian;
 
 import java.nio.ByteBuffer;
 

@@ -1,5 +1,7 @@
 package io.jocclum.libos.process;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Wait;
 import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Credentials;
@@ -43,34 +45,36 @@ public final class GuestProcess implements ThreadSignalState.Owner {
     /** Threads of this process waiting in wait4 for a child. */
     final WaiterQueue childEvents = new WaiterQueue();
 
-    /** Guarded by kernel.treeLock. */
+    @GuardedBy("kernel.treeLock")
     GuestProcess parent;
-    /** Guarded by kernel.treeLock. */
+    @GuardedBy("kernel.treeLock")
     final List<GuestProcess> children = new ArrayList<>();
-    /** Guarded by kernel.treeLock. */
+    @GuardedBy("kernel.treeLock")
     boolean zombie;
-    /** Guarded by kernel.treeLock. */
+    @GuardedBy("kernel.treeLock")
     boolean reaped;
     /** The wait status, set when the process becomes a zombie (guarded by kernel.treeLock). */
     int waitStatus;
 
-    /** Guarded by this. */
+    @GuardedBy("this")
     private final Map<Integer, GuestThread> threads = new LinkedHashMap<>();
-    /** Ended threads not joined yet (their tids stay taken); guarded by this. */
+    /** Ended threads not joined yet (their tids stay taken). */
+    @GuardedBy("this")
     final Map<Integer, GuestThread> endedThreads = new java.util.HashMap<>();
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int live;
     /** Written under this. */
     private volatile boolean dying;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int deathSignal;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private boolean groupExit;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int groupExitCode;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int lastCode;
-    /** Guarded by this: no thread may be added any more. */
+    /** No thread may be added any more. */
+    @GuardedBy("this")
     private boolean closed;
 
     GuestProcess(Kernel kernel, int pid, String path, String[] argv, String[] envp, FdTable files, FsContext fs, ProcessVm vm,

@@ -1,5 +1,7 @@
 package io.jocclum.libos.process;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.GuestProgram;
@@ -25,6 +27,7 @@ import io.jocclum.libos.vm.MappableFile;
 import io.jocclum.libos.vm.ProcessVm;
 import io.jocclum.libos.vm.ProcessVmSpec;
 import io.jocclum.libos.vm.UserSpace;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveContext;
 
 import java.nio.ByteBuffer;
@@ -81,7 +84,7 @@ public final class Kernel {
     final Object treeLock = new Object();
     final ProcessTable table = new ProcessTable();
     final PidAllocator pids = table.pids;
-    /** Guarded by treeLock. */
+    @GuardedBy("treeLock")
     private GuestProcess init;
     private final List<Throwable> internalErrors = new ArrayList<>();
     private final AtomicLong spawned = new AtomicLong();
@@ -241,12 +244,8 @@ public final class Kernel {
         long size = Math.max(image.length, 1);
         ProcessVmSpec.ImageSpec img = new ProcessVmSpec.ImageSpec(program.path(), size, IMAGE_PROT, new BytesFile(image), 0,
                 image.length);
-        return new ProcessVmSpec(pageUp(defaults.defaultHeapSize()), Math.max(4096, pageUp(defaults.defaultStackSize())),
+        return new ProcessVmSpec(Pages.up(defaults.defaultHeapSize()), Math.max(Pages.SIZE, Pages.up(defaults.defaultStackSize())),
                 List.of(img));
-    }
-
-    private static long pageUp(long v) {
-        return (v + 4095) & -4096L;
     }
 
     // ================================================================================ threads

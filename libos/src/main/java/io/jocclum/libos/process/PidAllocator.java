@@ -1,5 +1,7 @@
 package io.jocclum.libos.process;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 
 import java.util.BitSet;
@@ -17,9 +19,9 @@ final class PidAllocator {
     static final int RESERVED_PIDS = 300;
 
     private final int max;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private final BitSet used = new BitSet();
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int last;
 
     PidAllocator(int max) {

@@ -1,5 +1,7 @@
 package io.jocclum.libos.process;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 
 import java.util.ArrayDeque;
@@ -34,17 +36,18 @@ public final class TcsPool {
 
     private final int max;
     private final Grower grower;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private final ArrayDeque<Slot> free = new ArrayDeque<>();
-    /** Guarded by this: indexes of failed additions, retried first. */
+    /** Indexes of failed additions, retried first. */
+    @GuardedBy("this")
     private final ArrayDeque<Integer> retry = new ArrayDeque<>();
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int created;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int inUse;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int peak;
-    /** Guarded by this. */
+    @GuardedBy("this")
     private int added;
 
     /**

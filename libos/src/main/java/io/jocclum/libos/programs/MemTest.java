@@ -32,7 +32,6 @@ import java.util.SplittableRandom;
  * <p>Exit status 0 when every check passed, 1 on a verification error, 2 on a usage error.
  */
 public final class MemTest implements GuestProgram {
-    private static final long PAGE = Mman.PAGE_SIZE;
 
     private long size = 64L << 20;
     private int regions = 1;
@@ -103,7 +102,7 @@ public final class MemTest implements GuestProgram {
     }
 
     private int normal(Syscalls sys) {
-        long pages = (size + PAGE - 1) / PAGE;
+        long pages = (size + Mman.PAGE_SIZE - 1) / Mman.PAGE_SIZE;
         long k = Math.round(pages * touch);
         boolean writable = prot.contains("w");
         boolean readable = !prot.equals("none");
@@ -119,7 +118,7 @@ public final class MemTest implements GuestProgram {
             for (int g = 0; g < regions; g++) {
                 long[] which = choose(pages, k, rnd);
                 for (long p : which) {
-                    long at = addrs[g] + p * PAGE;
+                    long at = addrs[g] + p * Mman.PAGE_SIZE;
                     long sig = signature(r, g, p);
                     if (writable) {
                         sys.storeLong(at, sig);
@@ -136,13 +135,13 @@ public final class MemTest implements GuestProgram {
                 touched += which.length;
                 if (readable && k < pages) {
                     long untouched = untouchedPage(which, pages);
-                    if (untouched >= 0 && sys.loadLong(addrs[g] + untouched * PAGE) != 0) {
+                    if (untouched >= 0 && sys.loadLong(addrs[g] + untouched * Mman.PAGE_SIZE) != 0) {
                         errors++;
                     }
                 }
                 if (writable) {
                     for (long p : which) {
-                        if (sys.loadLong(addrs[g] + p * PAGE) != signature(r, g, p)) {
+                        if (sys.loadLong(addrs[g] + p * Mman.PAGE_SIZE) != signature(r, g, p)) {
                             errors++;
                         }
                     }
@@ -219,9 +218,9 @@ public final class MemTest implements GuestProgram {
     }
 
     private int writeReadOnly(Syscalls sys) {
-        long a = sys.mmap(0, PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+        long a = sys.mmap(0, Mman.PAGE_SIZE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
         sys.storeLong(a, 42);
-        sys.mprotect(a, PAGE, Mman.PROT_READ);
+        sys.mprotect(a, Mman.PAGE_SIZE, Mman.PROT_READ);
         Libc.puts(sys, String.format(Locale.ROOT, "memtest: writing to read-only memory at 0x%x", a));
         sys.storeLong(a, 43);
         Libc.println(sys, 2, "memtest: the write to read-only memory succeeded");
@@ -229,8 +228,8 @@ public final class MemTest implements GuestProgram {
     }
 
     private int useAfterUnmap(Syscalls sys) {
-        long a = sys.mmap(0, PAGE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
-        sys.munmap(a, PAGE);
+        long a = sys.mmap(0, Mman.PAGE_SIZE, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
+        sys.munmap(a, Mman.PAGE_SIZE);
         Libc.puts(sys, String.format(Locale.ROOT, "memtest: reading unmapped memory at 0x%x", a));
         sys.loadLong(a);
         Libc.println(sys, 2, "memtest: the read of unmapped memory succeeded");

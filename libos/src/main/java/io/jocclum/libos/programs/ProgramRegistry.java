@@ -13,7 +13,7 @@ import java.util.function.Supplier;
 
 /**
  * The built-in programs, found by name under {@code /bin}: {@code hello}, {@code memtest},
- * {@code spawntest}, {@code pipebench}, {@code epollecho}, plus whatever a test or embedding registers with {@link #with}. Immutable.
+ * {@code spawntest}, {@code pipebench}, {@code epollecho}, {@code dcap-test}, plus whatever a test or embedding registers with {@link #with}. Immutable.
  * A built-in's program image is the bytes of its entry class file, so its process gets an image
  * region the size of its code, as an ELF program would.
  */
@@ -31,10 +31,10 @@ public final class ProgramRegistry {
         this.byName = Map.copyOf(byName);
     }
 
-    /** hello, memtest, spawntest, pipebench and epollecho. */
+    /** hello, memtest, spawntest, pipebench, epollecho and dcap-test. */
     public static ProgramRegistry standard() {
         return empty().with("hello", Hello::new).with("memtest", MemTest::new).with("spawntest", SpawnTest::new)
-                .with("pipebench", PipeBench::new).with("epollecho", EpollEcho::new);
+                .with("pipebench", PipeBench::new).with("epollecho", EpollEcho::new).with("dcap-test", DcapTest::new);
     }
 
     /** No built-ins. */

@@ -1,5 +1,7 @@
 package io.jocclum.libos.signal;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.SigAction;
 import io.jocclum.api.Signal;
@@ -21,7 +23,8 @@ public final class Sighand {
 
     /** Guards {@link #actions} and writes to {@link #sharedPending}. */
     final Object lock = new Object();
-    /** Index = signal number (1..64); guarded by lock. */
+    /** Index = signal number (1..64). */
+    @GuardedBy("lock")
     private final SigAction[] actions = new SigAction[Signal.NSIG + 1];
     /** Process-directed pending signals not yet taken by a thread; written under lock. */
     volatile long sharedPending;

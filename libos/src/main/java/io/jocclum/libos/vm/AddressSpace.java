@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,9 +26,12 @@ final class AddressSpace {
     final ReentrantLock lock = new ReentrantLock();
     final UserSpaceLayout layout;
     final LostPages lost;
-    private final FreeSpace reservedFree = new FreeSpace(); // guarded by lock
-    private final FreeSpace regionFree = new FreeSpace();   // guarded by lock
-    private final TreeMap<Long, Chunk> chunks = new TreeMap<>(); // guarded by lock
+    @GuardedBy("lock")
+    private final FreeSpace reservedFree = new FreeSpace();
+    @GuardedBy("lock")
+    private final FreeSpace regionFree = new FreeSpace();
+    @GuardedBy("lock")
+    private final TreeMap<Long, Chunk> chunks = new TreeMap<>();
 
     AddressSpace(UserSpaceLayout layout, LostPages lost) {
         this.layout = layout;
@@ -39,7 +44,7 @@ final class AddressSpace {
         }
     }
 
-    private FreeSpace free(UserMemoryKind r) {
+    FreeSpace free(UserMemoryKind r) {
         return r == UserMemoryKind.RESERVED ? reservedFree : regionFree;
     }
 

@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,9 +27,12 @@ final class Arena {
     final int id;
     final ReentrantLock lock = new ReentrantLock();
     private final UserSpace space;
-    private final FreeSpace free = new FreeSpace();                      // guarded by lock
-    private final TreeMap<Long, Chunk> chunks = new TreeMap<>();         // guarded by lock
-    private final LinkedHashSet<Chunk> empty = new LinkedHashSet<>();    // guarded by lock
+    @GuardedBy("lock")
+    private final FreeSpace free = new FreeSpace();
+    @GuardedBy("lock")
+    private final TreeMap<Long, Chunk> chunks = new TreeMap<>();
+    @GuardedBy("lock")
+    private final LinkedHashSet<Chunk> empty = new LinkedHashSet<>();
 
     Arena(int id, UserSpace space) {
         this.id = id;

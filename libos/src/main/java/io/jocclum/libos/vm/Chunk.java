@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.sgx.arch.Pages;
+
 /**
  * A range of user space carved from the global free space (Occlum {@code chunk.rs}). Three
  * kinds:
@@ -33,7 +35,7 @@ final class Chunk {
     boolean released;
 
     Chunk(long start, long end, Kind kind, UserMemoryKind region, int owner, Arena arena) {
-        if (start >= end || ((start | end) & 4095) != 0) {
+        if (start >= end || !Pages.isAligned(start | end)) {
             throw new IllegalArgumentException("bad chunk range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
         }
         this.start = start;

@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.sgx.arch.Pages;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,15 +47,15 @@ final class CommitTracker {
     private final long pages;
     private final AtomicReferenceArray<Leaf[]> dirs;
     private final Object[] stripes = new Object[STRIPES];
-    private final AtomicLong committed = new AtomicLong();
+    final AtomicLong committed = new AtomicLong(); // package-private for the checker's tests
 
     CommitTracker(long base, long size) {
-        if ((base & 4095) != 0 || (size & 4095) != 0 || size <= 0) {
+        if (!Pages.isAligned(base) || !Pages.isAligned(size) || size <= 0) {
             throw new IllegalArgumentException("commit tracker range must be page aligned and non-empty: 0x"
                     + Long.toHexString(base) + "+0x" + Long.toHexString(size));
         }
         this.base = base;
-        this.pages = size >>> 12;
+        this.pages = Pages.count(size);
         long leaves = (pages + LEAF_PAGES - 1) >>> LEAF_SHIFT;
         this.dirs = new AtomicReferenceArray<>((int) ((leaves + DIR_LEAVES - 1) >>> DIR_SHIFT));
         for (int i = 0; i < STRIPES; i++) {
@@ -66,7 +68,7 @@ final class CommitTracker {
     }
 
     long end() {
-        return base + (pages << 12);
+        return base + Pages.bytes(pages);
     }
 
     boolean covers(long address) {
@@ -128,12 +130,12 @@ final class CommitTracker {
     }
 
     /** Leaf state, caller holds the stripe lock: null (empty), FULL or partial. */
-    private Leaf leaf(long leafIndex) {
+    Leaf leaf(long leafIndex) {
         Leaf[] dir = dir(leafIndex, false);
         return dir == null ? null : dir[(int) (leafIndex & (DIR_LEAVES - 1))];
     }
 
-    private void setLeaf(long leafIndex, Leaf l) {
+    void setLeaf(long leafIndex, Leaf l) {
         Leaf[] dir = dir(leafIndex, l != null);
         if (dir != null) {
             dir[(int) (leafIndex & (DIR_LEAVES - 1))] = l;
@@ -154,7 +156,7 @@ final class CommitTracker {
         if (address < base || address >= end()) {
             throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " outside the user region");
         }
-        return (address - base) >>> 12;
+        return Pages.index(address - base);
     }
 
     boolean isCommitted(long address) {
@@ -214,7 +216,7 @@ final class CommitTracker {
                     for (long q = p; q < leafEnd; q++) {
                         int i = (int) (q & (LEAF_PAGES - 1));
                         if (!bit(l, i)) {
-                            action.commit(base + (q << 12));
+                            action.commit(base + Pages.bytes(q));
                             if (l == null) {
                                 l = new Leaf();
                                 setLeaf(li, l);
@@ -266,7 +268,7 @@ final class CommitTracker {
                         while (r < leafEnd && bit(l, (int) (r & (LEAF_PAGES - 1)))) {
                             r++;
                         }
-                        run.accept(base + (q << 12), base + (r << 12));
+                        run.accept(base + Pages.bytes(q), base + Pages.bytes(r));
                         if (clearAfter) {
                             l = clear(li, l, q, r);
                         }

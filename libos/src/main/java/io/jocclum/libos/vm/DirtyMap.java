@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.sgx.arch.Pages;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -23,7 +25,7 @@ final class DirtyMap {
     DirtyMap(long base, long size) {
         this.base = base;
         this.end = base + size;
-        this.words = new long[(int) (((size >>> 12) + 63) >>> 6)];
+        this.words = new long[(int) ((Pages.count(size) + 63) >>> 6)];
     }
 
     boolean covers(long address) {
@@ -32,8 +34,8 @@ final class DirtyMap {
 
     /** Marks the pages touched by [start, end) (byte addresses, end exclusive) dirty. */
     void mark(long start, long end) {
-        long p = (start - base) >>> 12;
-        long last = (end - 1 - base) >>> 12;
+        long p = Pages.index(start - base);
+        long last = Pages.index(end - 1 - base);
         while (p <= last) {
             int w = (int) (p >>> 6);
             int from = (int) (p & 63);
@@ -47,14 +49,14 @@ final class DirtyMap {
     }
 
     boolean isDirty(long address) {
-        long p = (address - base) >>> 12;
+        long p = Pages.index(address - base);
         return ((long) WORD.getVolatile(words, (int) (p >>> 6)) & (1L << (p & 63))) != 0;
     }
 
     /** Clears the bits of the pages of [start, end) (page aligned). */
     void clear(long start, long end) {
-        long p = (start - base) >>> 12;
-        long last = (end - 1 - base) >>> 12;
+        long p = Pages.index(start - base);
+        long last = Pages.index(end - 1 - base);
         while (p <= last) {
             int w = (int) (p >>> 6);
             int from = (int) (p & 63);
@@ -69,8 +71,8 @@ final class DirtyMap {
 
     /** Calls {@code run} for each maximal run of dirty pages within [start, end) (page aligned). */
     void forEachDirtyRun(long start, long end, PageRun run) {
-        long p = (start - base) >>> 12;
-        long last = (end - 1 - base) >>> 12;
+        long p = Pages.index(start - base);
+        long last = Pages.index(end - 1 - base);
         long runStart = -1;
         while (p <= last) {
             long word = (long) WORD.getVolatile(words, (int) (p >>> 6));
@@ -82,13 +84,13 @@ final class DirtyMap {
             if (d && runStart < 0) {
                 runStart = p;
             } else if (!d && runStart >= 0) {
-                run.accept(base + (runStart << 12), base + (p << 12));
+                run.accept(base + Pages.bytes(runStart), base + Pages.bytes(p));
                 runStart = -1;
             }
             p++;
         }
         if (runStart >= 0) {
-            run.accept(base + (runStart << 12), base + ((last + 1) << 12));
+            run.accept(base + Pages.bytes(runStart), base + Pages.bytes(last + 1));
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.cpu.EpcmEntry;
 import io.jocclum.sgx.enclave.Enclave;
@@ -23,7 +24,7 @@ public final class EnclaveEpcmView implements EpcmView {
 
     @Override
     public Entry entry(long address) {
-        EpcmEntry e = enclave.inspectPage(address & ~0xFFFL);
+        EpcmEntry e = enclave.inspectPage(Pages.down(address));
         if (e == null || !e.valid()) {
             return Entry.ABSENT;
         }
@@ -34,7 +35,7 @@ public final class EnclaveEpcmView implements EpcmView {
 
     @Override
     public boolean pageIsZero(long address) {
-        return enclave.inspectPageIsZero(address & ~0xFFFL);
+        return enclave.inspectPageIsZero(Pages.down(address));
     }
 
     @Override

@@ -1,5 +1,8 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.jocclum.sgx.arch.Pages;
+
 /**
  * The commit-window state of one VMA for EDMM page faults. An isolated fault commits
  * {@code initial} pages; a fault just above (below) the previous window continues a sequential
@@ -10,9 +13,12 @@ package io.jocclum.libos.vm;
  * <p>Guarded by its own monitor (faults of several threads of a process on one VMA).
  */
 final class FaultStream {
-    private int window;      // guarded by this
-    private long nextUp = -1;   // guarded by this
-    private long nextDown = -1; // guarded by this
+    @GuardedBy("this")
+    private int window;
+    @GuardedBy("this")
+    private long nextUp = -1;
+    @GuardedBy("this")
+    private long nextDown = -1;
 
     /** The page range [0], [1] to commit for a fault at page {@code page} of a VMA [vs, ve). */
     synchronized long[] windowFor(long page, long vs, long ve, int initial, int max) {
@@ -21,15 +27,15 @@ final class FaultStream {
         if (page == nextUp && window > 0) {
             window = Math.min(window * 2, max);
             s = page;
-            e = Math.min(ve, page + ((long) window << 12));
-        } else if (page + 4096 == nextDown && window > 0) {
+            e = Math.min(ve, page + Pages.bytes(window));
+        } else if (page + Pages.SIZE == nextDown && window > 0) {
             window = Math.min(window * 2, max);
-            e = page + 4096;
-            s = Math.max(vs, e - ((long) window << 12));
+            e = page + Pages.SIZE;
+            s = Math.max(vs, e - Pages.bytes(window));
         } else {
             window = initial;
             s = page;
-            e = Math.min(ve, page + ((long) initial << 12));
+            e = Math.min(ve, page + Pages.bytes(initial));
         }
         nextUp = e;
         nextDown = s;

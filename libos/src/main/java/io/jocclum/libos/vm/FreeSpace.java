@@ -60,7 +60,7 @@ final class FreeSpace {
     }
 
     /** The holes of one size, most recently added first. */
-    private static final class Bin {
+    static final class Bin {
         final long size;
         Hole head;
         int count;
@@ -70,9 +70,10 @@ final class FreeSpace {
         }
     }
 
-    private final LongTreeMap<Hole> byEnd = new LongTreeMap<>();
-    private final TreeMap<Long, Bin> bySize = new TreeMap<>();
-    private long freeBytes;
+    // package-private for the checker's tests, which corrupt them deliberately
+    final LongTreeMap<Hole> byEnd = new LongTreeMap<>();
+    final TreeMap<Long, Bin> bySize = new TreeMap<>();
+    long freeBytes;
 
     long freeBytes() {
         return freeBytes;

@@ -1,6 +1,8 @@
 package io.jocclum.libos.vm;
 
 import io.jocclum.api.Errno;
+import io.jocclum.sgx.arch.LittleEndian;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.cpu.EnclaveFault;
 
@@ -175,18 +177,12 @@ public final class GuestMemory {
     private long readAcross(long address, int n) {
         byte[] b = new byte[n];
         bulk(address, MemorySegment.ofArray(b), 0, n, false);
-        long v = 0;
-        for (int i = n - 1; i >= 0; i--) {
-            v = (v << 8) | (b[i] & 0xFF);
-        }
-        return v;
+        return LittleEndian.get(b, 0, n);
     }
 
     private void writeAcross(long address, long value, int n) {
         byte[] b = new byte[n];
-        for (int i = 0; i < n; i++) {
-            b[i] = (byte) (value >>> (8 * i));
-        }
+        LittleEndian.put(b, 0, value, n);
         bulk(address, MemorySegment.ofArray(b), 0, n, true);
     }
 
@@ -325,7 +321,7 @@ public final class GuestMemory {
 
     /** After a fault at a later page of a run, the pages before it are done: continue there. */
     private static long resumeAt(EnclaveFault f, long cur, long end) {
-        long page = f.address() & ~4095L;
+        long page = Pages.down(f.address());
         return page > cur && page < end ? page : cur;
     }
 
@@ -348,8 +344,8 @@ public final class GuestMemory {
     /** A bulk run: commit what is missing (EDMM user region), mark reserved pages dirty and shared-file pages modified. */
     private void prepareRun(Vma v, long pos, long n, boolean write) {
         if (epc.edmm && v.region == UserMemoryKind.USER_REGION) {
-            long s = pos & ~4095L;
-            long e = ProcessVm.pageUp(pos + n);
+            long s = Pages.down(pos);
+            long e = Pages.up(pos + n);
             if (!epc.tracker.allCommitted(s, e)) {
                 try {
                     long k = epc.commit(s, e, VmEpc.epcm(v.region, v.prot));
@@ -365,7 +361,7 @@ public final class GuestMemory {
                 epc.dirty.mark(pos, pos + n);
             }
             if (v.modified != null) {
-                v.modified.set((pos - v.start) >>> 12, ((pos + n - 1 - v.start) >>> 12) + 1);
+                v.modified.set(Pages.index(pos - v.start), Pages.index(pos + n - 1 - v.start) + 1);
             }
         }
     }
@@ -391,14 +387,14 @@ public final class GuestMemory {
         }
         if (write) {
             if (v.region == UserMemoryKind.RESERVED) {
-                long page = address >>> 12;
-                if (page != lastDirtyPage || (address + n - 1) >>> 12 != page) {
+                long page = Pages.index(address);
+                if (page != lastDirtyPage || Pages.index(address + n - 1) != page) {
                     epc.dirty.mark(address, address + n);
-                    lastDirtyPage = (address + n - 1) >>> 12 == page ? page : -1;
+                    lastDirtyPage = Pages.index(address + n - 1) == page ? page : -1;
                 }
             }
             if (v.modified != null) {
-                v.modified.set((address - v.start) >>> 12, ((address + n - 1 - v.start) >>> 12) + 1);
+                v.modified.set(Pages.index(address - v.start), Pages.index(address + n - 1 - v.start) + 1);
             }
         }
         return v;
@@ -418,7 +414,7 @@ public final class GuestMemory {
     private void resolve(Vma v, EnclaveFault f, boolean write, int attempt) {
         switch (f.kind()) {
             case PAGE_FAULT -> {
-                long page = f.address() & ~4095L;
+                long page = Pages.down(f.address());
                 if (attempt < MAX_RETRIES && epc.edmm && v.region == UserMemoryKind.USER_REGION && page >= v.start && page < v.end) {
                     if (!epc.tracker.isCommitted(page)) {
                         long[] w = v.stream.windowFor(page, v.start, v.end, config.faultWindowInitialPages(), config.faultWindowMaxPages());

@@ -75,7 +75,7 @@ final class LongTreeMap<V> {
     }
 
     private Node<V> root;
-    private int size;
+    int size; // package-private for the checker's tests
 
     int size() {
         return size;

@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.sgx.arch.Pages;
+
 import java.util.NavigableSet;
 import java.util.concurrent.ConcurrentSkipListSet;
 
@@ -20,11 +22,11 @@ final class LostPages {
     private final ConcurrentSkipListSet<Long> pages = new ConcurrentSkipListSet<>();
 
     void retire(long page) {
-        pages.add(page & ~4095L);
+        pages.add(Pages.down(page));
     }
 
     boolean contains(long page) {
-        return !pages.isEmpty() && pages.contains(page & ~4095L);
+        return !pages.isEmpty() && pages.contains(Pages.down(page));
     }
 
     /** The lost pages in [start, end), ascending. */
@@ -34,7 +36,7 @@ final class LostPages {
 
     /** Bytes of lost pages in [start, end). */
     long bytesIn(long start, long end) {
-        return pages.isEmpty() ? 0 : (long) in(start, end).size() << 12;
+        return pages.isEmpty() ? 0 : Pages.bytes(in(start, end).size());
     }
 
     long count() {
@@ -55,7 +57,7 @@ final class LostPages {
             if (p > cur) {
                 fs.free(cur, p, lo, hi);
             }
-            cur = p + 4096;
+            cur = p + Pages.SIZE;
         }
         if (cur < end) {
             fs.free(cur, end, lo, hi);

@@ -1,8 +1,11 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Mman;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveFault;
 
 import java.util.ArrayList;
@@ -26,7 +29,7 @@ import java.util.concurrent.locks.StampedLock;
  */
 public final class ProcessVm {
     /** x86_64 TASK_SIZE_MAX with 4-level paging: (1 << 47) - PAGE_SIZE (arch/x86/include/asm/page_64_types.h). */
-    public static final long TASK_SIZE = (1L << 47) - 4096;
+    public static final long TASK_SIZE = (1L << 47) - Pages.SIZE;
     /** Default vm.mmap_min_addr on x86 (mm/Kconfig DEFAULT_MMAP_MIN_ADDR = 65536). */
     public static final long MMAP_MIN_ADDR = 65536;
     /** Flags accepted with MAP_SHARED_VALIDATE (include/linux/mman.h LEGACY_MAP_MASK, plus MAP_FIXED_NOREPLACE). */
@@ -44,15 +47,22 @@ public final class ProcessVm {
     private final VmEpc epc;
     private final long trimThreshold;
 
-    /** The VMAs (guarded by lock). */
+    /** The VMAs. */
+    @GuardedBy("lock")
     final VmaTree vmas;
     final Placer placer;
     private final Remapper remapper;
-    private Chunk heap;                                      // guarded by lock
-    private long brk;                                        // guarded by lock
-    private long stackStart;                                 // guarded by lock
-    private long stackEnd;                                   // guarded by lock
-    private boolean exited;                                  // guarded by lock
+    private final Syncer syncer;
+    @GuardedBy("lock")
+    private Chunk heap;
+    @GuardedBy("lock")
+    private long brk;
+    @GuardedBy("lock")
+    private long stackStart;
+    @GuardedBy("lock")
+    private long stackEnd;
+    @GuardedBy("lock")
+    private boolean exited;
 
     /** When an unmap gives EPC back. */
     enum GiveBack { NEVER, BY_SPAN, BY_VMA_SIZE }
@@ -66,6 +76,7 @@ public final class ProcessVm {
         this.vmas = new VmaTree(as, pid);
         this.placer = new Placer(this);
         this.remapper = new Remapper(this);
+        this.syncer = new Syncer(this);
     }
 
     public int pid() {
@@ -79,7 +90,7 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             for (ProcessVmSpec.ImageSpec img : spec.images()) {
-                long size = pageUp(img.size());
+                long size = Pages.up(img.size());
                 Chunk c = placer.allocSingle(size);
                 Piece p = new Piece(c.start, c.end, c);
                 try {
@@ -160,7 +171,7 @@ public final class ProcessVm {
         }
     }
 
-    private void ensureAlive() {
+    void ensureAlive() {
         if (exited) {
             throw new IllegalStateException("process " + pid + " has exited; its memory is gone");
         }
@@ -173,7 +184,7 @@ public final class ProcessVm {
      * fd); it is ignored with MAP_ANONYMOUS. Returns the mapping's address.
      */
     public long mmap(long addr, long length, int prot, int flags, MappableFile file, long offset) {
-        if ((offset & 4095) != 0) {
+        if (!Pages.isAligned(offset)) {
             throw Errno.EINVAL.exception("offset 0x" + Long.toHexString(offset) + " is not page aligned");
         }
         boolean anon = (flags & Mman.MAP_ANONYMOUS) != 0;
@@ -183,7 +194,7 @@ public final class ProcessVm {
         if (length == 0) {
             throw Errno.EINVAL.exception("length 0");
         }
-        long len = pageUp(length);
+        long len = Pages.up(length);
         if (len == 0 || Long.compareUnsigned(len, TASK_SIZE) > 0) {
             throw Errno.ENOMEM.exception("length 0x" + Long.toHexString(length) + " larger than the address space");
         }
@@ -193,7 +204,7 @@ public final class ProcessVm {
         boolean noreplace = (flags & Mman.MAP_FIXED_NOREPLACE) != 0;
         boolean fixed = noreplace || (flags & Mman.MAP_FIXED) != 0;
         if (fixed) {
-            if ((addr & 4095) != 0) {
+            if (!Pages.isAligned(addr)) {
                 throw Errno.EINVAL.exception("MAP_FIXED address 0x" + Long.toHexString(addr) + " is not page aligned");
             }
             if (Long.compareUnsigned(addr, MMAP_MIN_ADDR) < 0) {
@@ -226,7 +237,7 @@ public final class ProcessVm {
                 | (shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE);
         boolean populate = (flags & Mman.MAP_LOCKED) != 0
                 || (flags & Mman.MAP_POPULATE) != 0 && (flags & Mman.MAP_NONBLOCK) == 0;
-        long hint = fixed ? 0 : addr & ~4095L;
+        long hint = fixed ? 0 : Pages.down(addr);
 
         long stamp = lock.writeLock();
         try {
@@ -317,10 +328,10 @@ public final class ProcessVm {
 
     /** munmap(2). */
     public void munmap(long addr, long length) {
-        if ((addr & 4095) != 0 || Long.compareUnsigned(addr, TASK_SIZE) > 0 || Long.compareUnsigned(length, TASK_SIZE - addr) > 0) {
+        if (!Pages.isAligned(addr) || Long.compareUnsigned(addr, TASK_SIZE) > 0 || Long.compareUnsigned(length, TASK_SIZE - addr) > 0) {
             throw Errno.EINVAL.exception("munmap of 0x" + Long.toHexString(addr) + "+0x" + Long.toHexString(length));
         }
-        long len = pageUp(length);
+        long len = Pages.up(length);
         if (len == 0) {
             throw Errno.EINVAL.exception("length 0");
         }
@@ -459,13 +470,13 @@ public final class ProcessVm {
         if (grows == (Mman.PROT_GROWSDOWN | Mman.PROT_GROWSUP)) {
             throw Errno.EINVAL.exception("PROT_GROWSDOWN and PROT_GROWSUP together");
         }
-        if ((addr & 4095) != 0) {
+        if (!Pages.isAligned(addr)) {
             throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
         }
         if (length == 0) {
             return;
         }
-        long len = pageUp(length);
+        long len = Pages.up(length);
         long end = addr + len;
         if (len == 0 || Long.compareUnsigned(end, addr) <= 0) {
             throw Errno.ENOMEM.exception("range wraps around");
@@ -560,11 +571,11 @@ public final class ProcessVm {
         if (dontunmap && (!maymove || oldSize != newSize)) {
             throw Errno.EINVAL.exception("MREMAP_DONTUNMAP needs MREMAP_MAYMOVE and equal sizes");
         }
-        if ((oldAddr & 4095) != 0) {
+        if (!Pages.isAligned(oldAddr)) {
             throw Errno.EINVAL.exception("old address 0x" + Long.toHexString(oldAddr) + " is not page aligned");
         }
-        long oldLen = pageUp(oldSize);
-        long newLen = pageUp(newSize);
+        long oldLen = Pages.up(oldSize);
+        long newLen = Pages.up(newSize);
         if (newLen == 0) {
             throw Errno.EINVAL.exception("new size 0");
         }
@@ -614,8 +625,8 @@ public final class ProcessVm {
             if (heap == null || Long.compareUnsigned(addr, heap.start) < 0 || Long.compareUnsigned(addr, heap.end) > 0) {
                 return brk;
             }
-            long newTop = pageUp(addr);
-            long oldTop = pageUp(brk);
+            long newTop = Pages.up(addr);
+            long oldTop = Pages.up(brk);
             if (newTop == oldTop) {
                 brk = addr;
                 return addr;
@@ -626,7 +637,7 @@ public final class ProcessVm {
                 return addr;
             }
             // Linux keeps a guard page between the break and the next mapping (do_brk checks vm_start_gap)
-            if (!vmas.in(oldTop, Math.min(heap.end, newTop + 4096)).isEmpty()) {
+            if (!vmas.in(oldTop, Math.min(heap.end, newTop + Pages.SIZE)).isEmpty()) {
                 return brk;
             }
             Piece p = new Piece(oldTop, newTop, heap);
@@ -682,87 +693,15 @@ public final class ProcessVm {
 
     /**
      * msync(2): writes the modified pages of shared file mappings in the range back to their
-     * files (MS_ASYNC too: our mappings are not coherent with the file otherwise). ENOMEM if part
-     * of the range is unmapped (after flushing the mapped parts, as Linux).
+     * files; see {@link Syncer#msync}.
      */
     public void msync(long addr, long length, int flags) {
-        if ((flags & ~(Mman.MS_ASYNC | Mman.MS_INVALIDATE | Mman.MS_SYNC)) != 0) {
-            throw Errno.EINVAL.exception("unknown msync flags 0x" + Integer.toHexString(flags));
-        }
-        if ((addr & 4095) != 0) {
-            throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
-        }
-        if ((flags & Mman.MS_ASYNC) != 0 && (flags & Mman.MS_SYNC) != 0) {
-            throw Errno.EINVAL.exception("MS_ASYNC and MS_SYNC together");
-        }
-        long len = pageUp(length);
-        long end = addr + len;
-        if (Long.compareUnsigned(end, addr) < 0) {
-            throw Errno.ENOMEM.exception("range wraps around");
-        }
-        if (len == 0) {
-            return; // also a length that rounds up to 2^64, as in Linux
-        }
-        long stamp = lock.writeLock();
-        try {
-            ensureAlive();
-            long x = addr;
-            boolean hole = false;
-            for (Vma v : vmas.in(addr, end)) {
-                if (v.start > x) {
-                    if (flags == Mman.MS_ASYNC) {
-                        throw Errno.ENOMEM.exception("unmapped hole at 0x" + Long.toHexString(x));
-                    }
-                    hole = true;
-                }
-                if ((flags & Mman.MS_INVALIDATE) != 0 && (v.flags & Mman.MAP_LOCKED) != 0) {
-                    throw Errno.EBUSY.exception("MS_INVALIDATE on a locked mapping");
-                }
-                flush(v, Math.max(addr, v.start), Math.min(end, v.end));
-                x = v.end;
-            }
-            if (hole || x < end) {
-                throw Errno.ENOMEM.exception("part of the range is not mapped");
-            }
-        } finally {
-            lock.unlockWrite(stamp);
-        }
+        syncer.msync(addr, length, flags);
     }
 
-    /**
-     * fsync/fdatasync of a file: writes back the modified pages of every shared mapping of that
-     * file in this process (as Occlum does; other processes' mappings flush on their own msync,
-     * munmap or exit).
-     */
+    /** fsync/fdatasync of a file: see {@link Syncer#syncFile}. */
     public void syncFile(Object identity) {
-        long stamp = lock.writeLock();
-        try {
-            ensureAlive();
-            for (Vma v : vmas.values()) {
-                if (v.sharedFile() && v.file.file().identity().equals(identity)) {
-                    flush(v, v.start, v.end);
-                }
-            }
-        } finally {
-            lock.unlockWrite(stamp);
-        }
-    }
-
-    private void flush(Vma v, long s, long e) {
-        if (!v.sharedFile()) {
-            return;
-        }
-        boolean none = epc.edmm && VmEpc.hw(v.prot) == 0;
-        if (none) {
-            epc.transition(v.region, s, e, 0, VmEpc.base(v.region));
-        }
-        try {
-            epc.writeBack(v, s, e);
-        } finally {
-            if (none) {
-                epc.transition(v.region, s, e, VmEpc.base(v.region), 0);
-            }
-        }
+        syncer.syncFile(identity);
     }
 
     // ==== madvise ====================================================================================
@@ -772,10 +711,10 @@ public final class ProcessVm {
         if (!validAdvice(advice)) {
             throw Errno.EINVAL.exception("advice " + advice + " is not supported");
         }
-        if ((addr & 4095) != 0) {
+        if (!Pages.isAligned(addr)) {
             throw Errno.EINVAL.exception("address 0x" + Long.toHexString(addr) + " is not page aligned");
         }
-        long len = pageUp(length);
+        long len = Pages.up(length);
         if (length != 0 && len == 0) {
             throw Errno.EINVAL.exception("length wraps around");
         }
@@ -942,12 +881,6 @@ public final class ProcessVm {
 
     boolean exitedLocked() {
         return exited;
-    }
-
-    /** Page-rounds an unsigned length up; 0 when it overflows. */
-    static long pageUp(long len) {
-        long r = (len + 4095) & ~4095L;
-        return Long.compareUnsigned(r, len) < 0 ? 0 : r;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.sgx.arch.Pages;
+
 import java.util.List;
 
 /**
@@ -13,10 +15,10 @@ import java.util.List;
  */
 public record ProcessVmSpec(long heapSize, long stackSize, List<ImageSpec> images) {
     public ProcessVmSpec {
-        if (heapSize < 0 || (heapSize & 4095) != 0) {
+        if (heapSize < 0 || !Pages.isAligned(heapSize)) {
             throw new IllegalArgumentException("heap size " + heapSize + " must be a non-negative multiple of 4096");
         }
-        if (stackSize <= 0 || (stackSize & 4095) != 0) {
+        if (stackSize <= 0 || !Pages.isAligned(stackSize)) {
             throw new IllegalArgumentException("stack size " + stackSize + " must be a positive multiple of 4096");
         }
         images = List.copyOf(images);

@@ -3,6 +3,7 @@ package io.jocclum.libos.vm;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Mman;
+import io.jocclum.sgx.arch.Pages;
 
 import java.util.List;
 
@@ -35,7 +36,7 @@ final class Remapper {
     long remapTo(long oldAddr, long oldLen, long newLen, boolean fixed, boolean dontunmap, long newAddr) {
         long copyLen = Math.min(oldLen, newLen);
         if (fixed) {
-            if ((newAddr & 4095) != 0) {
+            if (!Pages.isAligned(newAddr)) {
                 throw Errno.EINVAL.exception("new address 0x" + Long.toHexString(newAddr) + " is not page aligned");
             }
             if (Long.compareUnsigned(newLen, ProcessVm.TASK_SIZE) > 0 || Long.compareUnsigned(newAddr, ProcessVm.TASK_SIZE - newLen) > 0) {

@@ -2,7 +2,7 @@ package io.jocclum.libos.vm;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -32,6 +32,11 @@ public final class UserCopy {
     private ByteBuffer bounce;
 
     /** @param kmem a KERNEL-mode accessor of the process's memory, for this thread only */
+    /** The KERNEL-mode accessor this copier reads and writes through. */
+    public GuestMemory kernelMemory() {
+        return kmem;
+    }
+
     public UserCopy(GuestMemory kmem) {
         if (kmem.mode() != AccessMode.KERNEL) {
             throw new IllegalArgumentException("copies to and from user memory need a KERNEL-mode accessor, got " + kmem.mode());
@@ -46,7 +51,7 @@ public final class UserCopy {
     public ByteBuffer buffer(long n) {
         int want = (int) Math.min(n, CHUNK);
         if (bounce == null || bounce.capacity() < want) {
-            int cap = Math.max(Sgx.PAGE_SIZE, Integer.highestOneBit(Math.max(1, want - 1)) << 1);
+            int cap = Math.max(Pages.SIZE, Integer.highestOneBit(Math.max(1, want - 1)) << 1);
             bounce = ByteBuffer.allocate(Math.min(cap, CHUNK)).order(ByteOrder.LITTLE_ENDIAN);
         }
         bounce.clear().limit(want);
@@ -102,7 +107,7 @@ public final class UserCopy {
         }
         int done = 0;
         while (done < length) {
-            int len = (int) Math.min(length - done, Sgx.PAGE_SIZE - ((addr + done) & (Sgx.PAGE_SIZE - 1)));
+            int len = (int) Math.min(length - done, Pages.SIZE - Pages.offset(addr + done));
             try {
                 segment(addr + done, seg, offset + done, len, toUser);
             } catch (ErrnoException e) {

@@ -1,5 +1,6 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveContext;
 
 import java.util.ArrayList;
@@ -165,7 +166,7 @@ public final class UserSpace {
             }
         }
         long free = addressSpace.freeBytes();
-        if (free + (lost.count() << 12) != layout.totalSize()) {
+        if (free + Pages.bytes(lost.count()) != layout.totalSize()) {
             throw new IllegalStateException("after shutdown " + free + " of " + layout.totalSize() + " bytes are free ("
                     + lost.count() + " pages lost)");
         }

@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.sgx.arch.Pages;
+
 /**
  * Where the user space lies in ELRANGE, as the boot hands it to the VM (Occlum
  * {@code user_space_vm.rs} / {@code vm_layout.rs}; sizing rules in {@code config-edmm.md}).
@@ -55,7 +57,7 @@ public record UserSpaceLayout(long reservedBase, long reservedSize, long userReg
     }
 
     private static void requirePage(String name, long v) {
-        if ((v & 4095) != 0) {
+        if (!Pages.isAligned(v)) {
             throw new IllegalArgumentException(name + " 0x" + Long.toHexString(v) + " is not page aligned (4096)");
         }
     }

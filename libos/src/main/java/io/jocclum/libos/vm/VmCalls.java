@@ -2,7 +2,7 @@ package io.jocclum.libos.vm;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.Mman;
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 
 /**
  * The memory system calls of one guest thread (Linux {@code mm/mmap.c}, {@code mm/mprotect.c},
@@ -10,28 +10,18 @@ import io.jocclum.sgx.arch.Sgx;
  * {@link ProcessVm}: mmap resolves a descriptor through the file layer ({@link MmapFiles}) after
  * the offset check; the calls that may give memory back (munmap, mremap, brk, madvise) first
  * sample the committed EPC, so that its peak is not missed.
+ *
+ * @param vm              the process's address space
+ * @param files           the descriptors mmap may map
+ * @param sampleCommitted samples the committed EPC (peak tracking) before memory may be given back
  */
-public final class VmCalls {
-    private final ProcessVm vm;
-    private final MmapFiles files;
-    private final Runnable sampleCommitted;
-
-    /**
-     * @param vm              the process's address space
-     * @param files           the descriptors mmap may map
-     * @param sampleCommitted samples the committed EPC (peak tracking) before memory may be given back
-     */
-    public VmCalls(ProcessVm vm, MmapFiles files, Runnable sampleCommitted) {
-        this.vm = vm;
-        this.files = files;
-        this.sampleCommitted = sampleCommitted;
-    }
+public record VmCalls(ProcessVm vm, MmapFiles files, Runnable sampleCommitted) {
 
     /** {@code mmap(2)}: EINVAL for an unaligned offset of a file mapping before the descriptor is looked up. */
     public long mmap(long addr, long length, int prot, int flags, int fd, long offset) {
         MappableFile file = null;
         if ((flags & Mman.MAP_ANONYMOUS) == 0) {
-            if ((offset & (Sgx.PAGE_SIZE - 1)) != 0) {
+            if (!Pages.isAligned(offset)) {
                 throw Errno.EINVAL.exception("offset " + offset + " is not page aligned");
             }
             file = files.mappable(fd, prot, flags);

@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.sgx.arch.Pages;
+
 /**
  * The VM's policy knobs (all documented in {@code docs/vm.md}). {@link #defaults()} gives the
  * values the LibOS uses; tests and benchmarks vary them.
@@ -27,7 +29,7 @@ public record VmConfig(long multiChunkSize, long smallMappingMax, int arenas, in
     public static final long OCCLUM_CHUNK_SIZE = 32L << 20;
 
     public VmConfig {
-        if (multiChunkSize <= 0 || (multiChunkSize & 4095) != 0) {
+        if (multiChunkSize <= 0 || !Pages.isAligned(multiChunkSize)) {
             throw new IllegalArgumentException("multiChunkSize " + multiChunkSize + " must be a positive multiple of 4096");
         }
         if (smallMappingMax <= 0 || smallMappingMax > multiChunkSize) {
@@ -43,7 +45,7 @@ public record VmConfig(long multiChunkSize, long smallMappingMax, int arenas, in
             throw new IllegalArgumentException("fault window " + faultWindowInitialPages + ".." + faultWindowMaxPages
                     + " must satisfy 1 <= initial <= max");
         }
-        if (trimThresholdBytes < 4096) {
+        if (trimThresholdBytes < Pages.SIZE) {
             throw new IllegalArgumentException("trimThresholdBytes " + trimThresholdBytes + " must be at least one page (4096)");
         }
     }

@@ -4,6 +4,7 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Mman;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.SgxStatus;
 import io.jocclum.sgx.cpu.EnclaveContext;
@@ -35,7 +36,7 @@ final class VmEpc {
     static final long R = SecInfo.R;
     static final long RW = SecInfo.R | SecInfo.W;
     static final long RWX = SecInfo.R | SecInfo.W | SecInfo.X;
-    private static final byte[] ZERO_PAGE = new byte[4096];
+    private static final byte[] ZERO_PAGE = new byte[Pages.SIZE];
     /** EACCEPT operand of a page EMODTed to PT_TRIM (the SDK's SGX_EMA_PAGE_TYPE_TRIM | SGX_EMA_STATE_MODIFIED). */
     private static final SecInfo TRIMMED = SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED);
     private static final int IO_CHUNK = 256 << 10;
@@ -120,9 +121,9 @@ final class VmEpc {
             if (!isLoss(ex)) {
                 throw ex;
             }
-            for (long x = a; x < b; x += 4096) {
+            for (long x = a; x < b; x += Pages.SIZE) {
                 try {
-                    op.accept(x, x + 4096);
+                    op.accept(x, x + Pages.SIZE);
                 } catch (RuntimeException ey) {
                     if (!isLoss(ey)) {
                         throw ey;
@@ -145,7 +146,7 @@ final class VmEpc {
                 if (p > cur) {
                     out.add(new long[] {cur, p});
                 }
-                cur = p + 4096;
+                cur = p + Pages.SIZE;
             }
             if (cur < run[1]) {
                 out.add(new long[] {cur, run[1]});
@@ -177,18 +178,18 @@ final class VmEpc {
             long restricted = from & to;
             ctx.restrictPermissions(s, e - s, restricted);
             SecInfo pr = SecInfo.of(PageType.REG, restricted, SecInfo.PR);
-            for (long a = s; a < e; a += 4096) {
+            for (long a = s; a < e; a += Pages.SIZE) {
                 accept(a, pr);
             }
             cur = restricted;
         }
         if ((to & ~cur) != 0) {
             SecInfo ext = SecInfo.reg(to); // as the SDK: PT_REG | prot (EMODPE ignores the page type)
-            for (long a = s; a < e; a += 4096) {
+            for (long a = s; a < e; a += Pages.SIZE) {
                 ctx.emodpe(a, ext);
             }
         }
-        counters.permChangePages.add((e - s) >>> 12);
+        counters.permChangePages.add(Pages.count(e - s));
     }
 
     private void accept(long a, SecInfo si) {
@@ -308,14 +309,14 @@ final class VmEpc {
                 }
             }
             // page by page; pages the failed run already changed are recognised by EACCEPT
-            for (long x = a; x < b; x += 4096) {
+            for (long x = a; x < b; x += Pages.SIZE) {
                 try {
                     if (ctx.eaccept(x, TRIMMED) != SgxStatus.SUCCESS.code()) {
-                        ctx.modifyTypes(x, 4096, PageType.TRIM);
+                        ctx.modifyTypes(x, Pages.SIZE, PageType.TRIM);
                         accept(x, TRIMMED);
                     }
-                    ctx.removePages(x, 4096);
-                    tracker.uncommit(x, x + 4096);
+                    ctx.removePages(x, Pages.SIZE);
+                    tracker.uncommit(x, x + Pages.SIZE);
                     counters.pagesTrimmed.increment();
                 } catch (RuntimeException ey) {
                     if (!isLoss(ey)) {
@@ -330,12 +331,12 @@ final class VmEpc {
 
     private void trimRun(long a, long b) {
         ctx.modifyTypes(a, b - a, PageType.TRIM);
-        for (long x = a; x < b; x += 4096) {
+        for (long x = a; x < b; x += Pages.SIZE) {
             accept(x, TRIMMED);
         }
         ctx.removePages(a, b - a);
         tracker.uncommit(a, b);
-        counters.pagesTrimmed.add((b - a) >>> 12);
+        counters.pagesTrimmed.add(Pages.count(b - a));
         counters.trimRuns.increment();
     }
 
@@ -437,13 +438,13 @@ final class VmEpc {
         long fileSize = f.size();
         byte[] buf = new byte[IO_CHUNK];
         MemorySegment seg = MemorySegment.ofArray(buf);
-        long firstPage = (s - v.start) >>> 12;
-        long endPage = (e - v.start) >>> 12;
+        long firstPage = Pages.index(s - v.start);
+        long endPage = Pages.index(e - v.start);
         java.util.List<long[]> runs = new java.util.ArrayList<>();
         v.modified.forEachRun(firstPage, endPage, (a, b) -> runs.add(new long[] {a, b}));
         for (long[] run : runs) {
-            long a = v.start + (run[0] << 12);
-            long b = v.start + (run[1] << 12);
+            long a = v.start + Pages.bytes(run[0]);
+            long b = v.start + Pages.bytes(run[1]);
             long off = v.file.offset() + (a - v.start);
             long limit = Math.min(b - a, fileSize - off);
             for (long done = 0; done < limit; ) {

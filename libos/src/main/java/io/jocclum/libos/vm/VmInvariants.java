@@ -1,6 +1,7 @@
 package io.jocclum.libos.vm;
 
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 
 import java.util.ArrayList;
@@ -20,7 +21,10 @@ final class VmInvariants {
     }
 
     static List<String> check(UserSpace space, List<ProcessVm> procs, EpcmView view) {
-        List<String> p = new ArrayList<>();
+        List<String> p = heldLocks(space, procs);
+        if (!p.isEmpty()) {
+            return p; // a leaked lock: taking it could block forever (or succeed reentrantly and hide the leak)
+        }
         long[] stamps = new long[procs.size()];
         for (int i = 0; i < procs.size(); i++) {
             stamps[i] = procs.get(i).lock.writeLock();
@@ -39,6 +43,32 @@ final class VmInvariants {
             for (int i = procs.size() - 1; i >= 0; i--) {
                 procs.get(i).lock.unlockWrite(stamps[i]);
             }
+        }
+        return p;
+    }
+
+    /**
+     * Lock hygiene: on a quiescent user space no VM lock is held, by any thread (a missing
+     * unlock on some path would otherwise go unnoticed: the locks are reentrant or the next
+     * taker just blocks).
+     */
+    static List<String> heldLocks(UserSpace space, List<ProcessVm> procs) {
+        List<String> p = new ArrayList<>();
+        for (ProcessVm vm : procs) {
+            if (vm.lock.isWriteLocked()) {
+                p.add("pid " + vm.pid + ": process VM lock still held for writing");
+            }
+            if (vm.lock.isReadLocked()) {
+                p.add("pid " + vm.pid + ": process VM lock still held for reading (" + vm.lock.getReadLockCount() + ")");
+            }
+        }
+        for (Arena a : space.arenas) {
+            if (a.lock.isLocked()) {
+                p.add("arena " + a.id + ": lock still held" + (a.lock.isHeldByCurrentThread() ? " by the checking thread" : ""));
+            }
+        }
+        if (space.addressSpace.lock.isLocked()) {
+            p.add("address space: lock still held" + (space.addressSpace.lock.isHeldByCurrentThread() ? " by the checking thread" : ""));
         }
         return p;
     }
@@ -84,7 +114,7 @@ final class VmInvariants {
             for (long lp : space.lost.in(lo, hi)) {
                 Map.Entry<Long, Chunk> in = chunkIndex(chunks, lp);
                 if (in == null) {
-                    items.add(new long[] {lp, lp + 4096}); // retired outside every chunk
+                    items.add(new long[] {lp, lp + Pages.SIZE}); // retired outside every chunk
                 }
             }
             items.sort(Comparator.comparingLong(x -> x[0]));
@@ -140,7 +170,7 @@ final class VmInvariants {
                 if (!c.contains(v.start, v.end) || v.region != c.region) {
                     p.add("pid " + vm.pid + ": " + v + " sticks out of its chunk");
                 }
-                if (v.modified != null && v.modified.pages() != v.size() >>> 12) {
+                if (v.modified != null && v.modified.pages() != Pages.count(v.size())) {
                     p.add("pid " + vm.pid + ": modified bitmap of " + v + " has " + v.modified.pages() + " pages");
                 }
                 switch (c.kind) {
@@ -185,7 +215,7 @@ final class VmInvariants {
                     long retired = 0; // lost pages outside VMAs stay used for good
                     for (long lp : space.lost.in(c.start, c.end)) {
                         if (vmaAt(all, lp) == null) {
-                            retired += 4096;
+                            retired += Pages.SIZE;
                         }
                     }
                     if (multiUse.getOrDefault(c, 0L) + retired != c.used) {
@@ -216,7 +246,7 @@ final class VmInvariants {
             }
             int[] vi = {0};
             epc.tracker.forEachCommittedRun(layout.userRegionBase(), layout.userRegionEnd(), false, (s, e) -> {
-                for (long a = s; a < e; a += 4096) {
+                for (long a = s; a < e; a += Pages.SIZE) {
                     while (vi[0] < all.size() && all.get(vi[0]).end <= a) {
                         vi[0]++;
                     }
@@ -229,7 +259,7 @@ final class VmInvariants {
         }
         if (layout.reservedSize() > 0) {
             int vi = 0;
-            for (long a = layout.reservedBase(); a < layout.reservedEnd(); a += 4096) {
+            for (long a = layout.reservedBase(); a < layout.reservedEnd(); a += Pages.SIZE) {
                 while (vi < all.size() && all.get(vi).end <= a) {
                     vi++;
                 }

@@ -1,6 +1,9 @@
 package io.jocclum.libos.vm;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import io.jocclum.api.Mman;
+import io.jocclum.sgx.arch.Pages;
 
 /**
  * One mapping of one process (Occlum {@code vm_area.rs}): a page-aligned range, its Linux
@@ -31,11 +34,12 @@ final class Vma {
     /** Shared file mappings: pages written since the last write-back; null otherwise. */
     final PageBits modified;
     final FaultStream stream = new FaultStream();
-    /** False once the VMA left its process's map (guarded by the process lock). */
+    /** False once the VMA left its process's map. */
+    @GuardedBy("process.lock")
     boolean alive = true;
 
     Vma(long start, long end, int prot, int flags, FileBacking file, Chunk chunk, UserMemoryKind region, Kind kind, PageBits modified) {
-        if (start >= end || ((start | end) & 4095) != 0) {
+        if (start >= end || !Pages.isAligned(start | end)) {
             throw new IllegalArgumentException("bad VMA range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
         }
         this.start = start;
@@ -46,7 +50,7 @@ final class Vma {
         this.chunk = chunk;
         this.region = region;
         this.kind = kind;
-        this.modified = file != null && file.shared() ? (modified != null ? modified : new PageBits((end - start) >>> 12)) : null;
+        this.modified = file != null && file.shared() ? (modified != null ? modified : new PageBits(Pages.count(end - start))) : null;
     }
 
     long size() {
@@ -69,7 +73,7 @@ final class Vma {
     /** The part [s, e) as a new VMA in chunk {@code c}. */
     Vma slice(long s, long e, Chunk c) {
         return new Vma(s, e, prot, flags, file == null ? null : file.advance(s - start), c, region, kind,
-                modified == null ? null : modified.slice((s - start) >>> 12, (e - start) >>> 12));
+                modified == null ? null : modified.slice(Pages.index(s - start), Pages.index(e - start)));
     }
 
     Vma withProt(int p, Chunk c) {
@@ -79,7 +83,7 @@ final class Vma {
     /** This VMA grown or shrunk at its end to {@code newEnd}, in chunk {@code c}. */
     Vma resized(long newEnd, Chunk c) {
         return new Vma(start, newEnd, prot, flags, file, c, region, kind,
-                modified == null ? null : modified.resized((newEnd - start) >>> 12));
+                modified == null ? null : modified.resized(Pages.count(newEnd - start)));
     }
 
     /** Same attributes and backing continuity, so {@code this} followed by {@code next} can be one VMA. */
@@ -106,7 +110,7 @@ final class Vma {
 
     Vma merged(Vma next, Chunk c) {
         return new Vma(start, next.end, prot, flags, file, c, region, kind,
-                modified == null ? null : modified.concat(next.modified, (next.end - start) >>> 12));
+                modified == null ? null : modified.concat(next.modified, Pages.count(next.end - start)));
     }
 
     @Override

@@ -70,4 +70,65 @@ class ImageDigestTest {
         Files.writeString(t.resolve("y/a"), "");
         assertThat(ImageDigest.of(t.resolve("x"))).isNotEqualTo(ImageDigest.of(t.resolve("y")));
     }
+
+    /**
+     * A tree with an empty directory, a symbolic link, an executable, an empty file, a non-ASCII
+     * name and names whose byte order differs from a directory walk's (pre-order "a", "a/b", then
+     * "a-b") and from a case-insensitive listing ("B" before "a").
+     */
+    static Path knownTree(Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("a"));
+        Files.createDirectories(dir.resolve("empty"));
+        Files.writeString(dir.resolve("é"), "x");
+        Files.writeString(dir.resolve("a/c"), "#!x\n");
+        Files.writeString(dir.resolve("a/b"), "hello\n");
+        Files.writeString(dir.resolve("a-b"), "");
+        Files.writeString(dir.resolve("B"), "upper");
+        Files.createSymbolicLink(dir.resolve("link"), Path.of("a/b"));
+        for (String f : new String[]{"é", "a/b", "a-b", "B"}) {
+            Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("rw-r--r--"));
+        }
+        Files.setPosixFilePermissions(dir.resolve("a/c"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
+    }
+
+    @Test
+    void entriesAreInTheOrderOfTheirPathsAsUtf8Bytes(@TempDir Path t) throws Exception {
+        Path root = knownTree(t.resolve("img"));
+        assertThat(ImageDigest.entries(root).stream().map(ImageDigest.Entry::relative).toList())
+                .containsExactly("B", "a", "a-b", "a/b", "a/c", "empty", "link", "é");
+    }
+
+    /**
+     * Known answer: the SHA-256 of the canonical stream of {@link #knownTree}, computed
+     * independently from the format in ImageDigest's documentation ('F' path exec length content,
+     * 'D' path, 'L' path target; strings as 4-byte little-endian length + UTF-8; lengths 8-byte
+     * little-endian), whatever order the file system lists the entries in.
+     */
+    @Test
+    void knownAnswer(@TempDir Path t) throws Exception {
+        Path root = knownTree(t.resolve("img"));
+        assertThat(ImageDigest.hex(ImageDigest.of(root))).isEqualTo("fab3fe783c2cb871698ac22646213439104b10047c9812e75de77f6de2965849");
+        Path empty = Files.createDirectories(t.resolve("nothing"));
+        assertThat(ImageDigest.hex(ImageDigest.of(empty))).as("SHA-256 of the empty stream")
+                .isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+
+    @Test
+    void knownAnswerOfTheSameTreeBuiltInAnotherOrder(@TempDir Path t) throws Exception {
+        Path root = t.resolve("img2");
+        Files.createSymbolicLink(Files.createDirectories(root).resolve("link"), Path.of("a/b"));
+        Files.writeString(root.resolve("B"), "upper");
+        Files.writeString(root.resolve("a-b"), "");
+        Files.createDirectories(root.resolve("empty"));
+        Files.createDirectories(root.resolve("a"));
+        Files.writeString(root.resolve("a/b"), "hello\n");
+        Files.writeString(root.resolve("a/c"), "#!x\n");
+        Files.writeString(root.resolve("é"), "x");
+        for (String f : new String[]{"é", "a/b", "a-b", "B"}) {
+            Files.setPosixFilePermissions(root.resolve(f), PosixFilePermissions.fromString("rw-------"));
+        }
+        Files.setPosixFilePermissions(root.resolve("a/c"), PosixFilePermissions.fromString("rwx------"));
+        assertThat(ImageDigest.hex(ImageDigest.of(root))).isEqualTo("fab3fe783c2cb871698ac22646213439104b10047c9812e75de77f6de2965849");
+    }
 }

@@ -192,4 +192,18 @@ class EpollCtlTest extends EpollTesting {
         io.jocclum.libos.fs.FileCalls.close(c, q[1]);
         assertThat(poll(ep, 2).toList(2)).contains(new EpollEvent(EPOLLHUP, 8));
     }
+
+    /** Lock hygiene: an epoll mutex left held fails the quiescent check. */
+    @Test
+    void aLeakedEpollMutexFailsTheQuiescentCheck() {
+        int ep = epolls.epollCreate1(c, 0);
+        EpollFile f = (EpollFile) c.files().get(ep);
+        f.mtx.lock();
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.jocclum.libos.fs.FileInvariants.check(tables(), true))
+                    .hasMessage(f + ": epoll mutex still held after quiescence");
+        } finally {
+            f.mtx.unlock();
+        }
+    }
 }

@@ -9,8 +9,8 @@ import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Templates;
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
-import io.jocclum.sgx.arch.Sgx;
 import io.jocclum.sgx.image.LoadSink;
 import io.jocclum.sgx.image.PageSource;
 import io.jocclum.sgx.image.SecsParams;
@@ -186,6 +186,6 @@ class EnclaveLayoutTest {
                 PageSource.ZERO)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new Region(RegionKind.USER_REGION, -1, 0, 4096, SecInfo.reg(SecInfo.R), true, false,
                 PageSource.ZERO)).hasMessageContaining("measured but not added");
-        assertThat(Sgx.isPageAligned(LibosImage.textPage().length)).isTrue();
+        assertThat(Pages.isAligned(LibosImage.textPage().length)).isTrue();
     }
 }

@@ -2,7 +2,7 @@ package io.jocclum.libos.layout;
 
 import io.jocclum.libos.config.EnclaveXml;
 import io.jocclum.sgx.arch.PageType;
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.image.LoadSink;
 import io.jocclum.sgx.image.SecsParams;
 
@@ -27,7 +27,7 @@ public final class LayoutInvariants {
         long prevEnd = 0;
         for (Region r : rs) {
             assertThat(r.offset()).as(ctx + " " + r).isGreaterThanOrEqualTo(prevEnd);
-            assertThat(Sgx.isPageAligned(r.offset()) && Sgx.isPageAligned(r.size())).as(r.toString()).isTrue();
+            assertThat(Pages.isAligned(r.offset()) && Pages.isAligned(r.size())).as(r.toString()).isTrue();
             if (r.measured()) {
                 assertThat(r.committedAtLoad()).as(r.toString()).isTrue();
             }
@@ -47,7 +47,7 @@ public final class LayoutInvariants {
         assertThat(count(l, RegionKind.STACK)).isEqualTo(x.tcsNum());
         assertThat(rs.stream().filter(r -> r.kind() == RegionKind.STACK).allMatch(r -> r.size() == x.stackMaxSize())).isTrue();
         assertThat(rs.stream().filter(r -> r.kind() == RegionKind.TCS).allMatch(r -> r.secInfo().pageType() == PageType.TCS
-                && r.size() == Sgx.PAGE_SIZE && r.measured())).isTrue();
+                && r.size() == Pages.SIZE && r.measured())).isTrue();
         assertThat(sum(l, RegionKind.TCS_POOL)).isEqualTo((x.tcsMaxNum() - x.tcsNum()) * l.threadContextSize());
         assertThat(sum(l, RegionKind.RESERVED_USER)).isEqualTo(x.reservedMemMaxSize());
         assertThat(sum(l, RegionKind.USER_REGION)).isEqualTo(x.userRegionSize().orElse(0));

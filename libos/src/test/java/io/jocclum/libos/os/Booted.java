@@ -47,6 +47,11 @@ final class Booted implements AutoCloseable {
     }
 
     static Booted boot(BuiltEnclave built, Matrix m, PlatformSettings platform) {
+        return boot(built, m, platform, java.time.InstantSource.fixed(java.time.Instant.EPOCH));
+    }
+
+    /** A LibOS whose wall clock (CLOCK_REALTIME, the time VER_DCAP_QUOTE checks collateral at) is {@code wall}. */
+    static Booted boot(BuiltEnclave built, Matrix m, PlatformSettings platform, java.time.InstantSource wall) {
         Map<String, GuestProgram> programs = new ConcurrentHashMap<>();
         ProgramRegistry reg = ProgramRegistry.standard();
         for (String s : SLOTS) {
@@ -55,7 +60,7 @@ final class Booted implements AutoCloseable {
         Capture out = new Capture();
         Capture err = new Capture();
         LibOs os = LibOs.boot(built, BootOptions.defaults().withPlatform(platform.withSgx2(m.sgx2)).withPrograms(reg)
-                .withStdio(InputStream.nullInputStream(), out, err));
+                .withStdio(InputStream.nullInputStream(), out, err).withClocks(io.jocclum.libos.events.WaitClock.system(), wall));
         return new Booted(os, m, programs, out, err);
     }
 

@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Every built-in answers --help (and -h) with its usage on stdout and status 0, and an unknown option with status 2. */
 class BuiltinHelpTest extends OsTestBase {
     @ParameterizedTest
-    @ValueSource(strings = {"memtest", "spawntest", "pipebench", "epollecho"})
+    @ValueSource(strings = {"memtest", "spawntest", "pipebench", "epollecho", "dcap-test"})
     void helpPrintsTheUsageAndSucceeds(String name) throws InterruptedException {
         Booted os = os(Matrix.EDMM_ON_SGX2);
         for (String flag : new String[]{"--help", "-h"}) {

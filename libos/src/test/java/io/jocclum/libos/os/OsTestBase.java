@@ -78,7 +78,13 @@ abstract class OsTestBase {
 
     /** A LibOS of a special configuration, closed (after its invariants are checked) after the test. */
     Booted boot(String key, Matrix m, PlatformSettings platform, Consumer<io.jocclum.libos.testing.TestInstance.Builder> cfg) {
-        Booted b = Booted.boot(instance(key, m.edmmBuild, cfg), m, platform);
+        return boot(key, m, platform, java.time.InstantSource.fixed(java.time.Instant.EPOCH), cfg);
+    }
+
+    /** As above, with the LibOS wall clock {@code wall}. */
+    Booted boot(String key, Matrix m, PlatformSettings platform, java.time.InstantSource wall,
+                Consumer<io.jocclum.libos.testing.TestInstance.Builder> cfg) {
+        Booted b = Booted.boot(instance(key, m.edmmBuild, cfg), m, platform, wall);
         extra.add(b);
         return b;
     }

@@ -314,4 +314,19 @@ class PipeTest extends FileLayerTest {
         FileCalls.fcntl(c, d, Fcntl.F_SETFL, OpenFlags.O_NONBLOCK);
         assertThat(errno(() -> FileCalls.read(c, p[0], ByteBuffer.allocate(1)))).isEqualTo(Errno.EAGAIN);
     }
+
+    /** Lock hygiene: a pipe lock left held fails the quiescent check (and is found by the after-test checker). */
+    @Test
+    void aLeakedPipeLockFailsTheQuiescentCheck() {
+        int[] p = pipes.pipe(c);
+        Pipe pipe = ((PipeEnd) c.files().get(p[0])).pipe();
+        pipe.lock.lock();
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> io.jocclum.libos.fs.FileInvariants.check(tables(), true))
+                    .hasMessage("pipe " + pipe.ino + ": lock still held after quiescence");
+            io.jocclum.libos.fs.FileInvariants.check(tables(), false); // a lock may be held while calls run
+        } finally {
+            pipe.lock.unlock();
+        }
+    }
 }

@@ -5,7 +5,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.util.concurrent.CountDownLatch;
+
 import static io.jocclum.api.Mman.*;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The checker run after every test must itself notice broken states. */
@@ -46,6 +49,180 @@ class InvariantCheckerTest extends VmTestBase {
         assertThatThrownBy(() -> space.checkInvariants(epcm)).hasMessageContaining("expected REG R--");
         ctx.restrictPermissions(a, PAGE, SecInfo.R);
         ctx.eaccept(a, SecInfo.of(io.jocclum.sgx.arch.PageType.REG, SecInfo.R, SecInfo.PR));
+        checkAll();
+    }
+
+    private void fails(String expected) {
+        assertThatThrownBy(() -> space.checkInvariants(epcm)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(expected);
+    }
+
+    @Test
+    void aLeakedAddressSpaceLockFailsTheCheck() {
+        anon(PAGE);
+        space.addressSpace.lock.lock();
+        try {
+            fails("address space: lock still held by the checking thread");
+        } finally {
+            space.addressSpace.lock.unlock();
+        }
+        checkAll();
+    }
+
+    @Test
+    void aLeakedArenaLockFailsTheCheck() {
+        Arena a = space.arenas[space.arenas.length - 1];
+        a.lock.lock();
+        try {
+            fails("arena " + a.id + ": lock still held by the checking thread");
+        } finally {
+            a.lock.unlock();
+        }
+        checkAll();
+    }
+
+    @Test
+    void leakedProcessLocksFailTheCheck() {
+        long w = vm.lock.writeLock();
+        try {
+            fails("pid 1: process VM lock still held for writing");
+        } finally {
+            vm.lock.unlockWrite(w);
+        }
+        long r = vm.lock.readLock();
+        try {
+            fails("pid 1: process VM lock still held for reading (1)");
+        } finally {
+            vm.lock.unlockRead(r);
+        }
+        checkAll();
+    }
+
+    @Test
+    void aLockLeakedByAnotherThreadFailsTheCheckWithoutBlockingIt() throws InterruptedException {
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread t = Thread.ofPlatform().start(() -> {
+            space.addressSpace.lock.lock();
+            try {
+                held.countDown();
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                space.addressSpace.lock.unlock();
+            }
+        });
+        held.await();
+        try {
+            assertThatThrownBy(() -> space.checkInvariants(epcm)).hasMessageContaining("address space: lock still held")
+                    .hasMessageNotContaining("checking thread");
+        } finally {
+            release.countDown();
+            t.join();
+        }
+        checkAll();
+    }
+
+    @Test
+    void anIndexedChunkMarkedReleasedIsFound() {
+        long a = anon(PAGE);
+        Chunk c = vm.find(a).chunk;
+        c.released = true;
+        try {
+            fails(c + " is indexed but marked released");
+        } finally {
+            c.released = false;
+        }
+        checkAll();
+    }
+
+    @Test
+    void aRangeNeitherFreeNorInAChunkIsFound() {
+        long end = platform.layout().reservedEnd();
+        long last = end - PAGE; // the last two reserved pages are free in these tests
+        FreeSpace free = space.addressSpace.free(UserMemoryKind.RESERVED);
+        assertThat(free.allocExact(last, end)).isTrue();
+        try {
+            fails("RESERVED: holes and chunks end at 0x" + Long.toHexString(last) + ", region ends at 0x" + Long.toHexString(end));
+        } finally {
+            free.free(last, end, platform.layout().reservedBase(), end);
+        }
+        assertThat(free.allocExact(last - PAGE, last)).isTrue();
+        try {
+            fails("RESERVED: lost range at 0x" + Long.toHexString(last - PAGE) + " (next item 0x" + Long.toHexString(last)
+                    + "-0x" + Long.toHexString(end) + ")");
+        } finally {
+            free.free(last - PAGE, last, platform.layout().reservedBase(), end);
+        }
+        checkAll();
+    }
+
+    @Test
+    void aChunkThatIsAlsoFreeIsFound() {
+        long a = anon(PAGE);
+        Chunk c = vm.find(a).chunk;
+        FreeSpace free = space.addressSpace.free(c.region);
+        free.free(c.start, c.end, c.start, c.end);
+        try {
+            fails(c.region + ": overlap at 0x" + Long.toHexString(c.start));
+        } finally {
+            assertThat(free.allocExact(c.start, c.end)).isTrue();
+        }
+        checkAll();
+    }
+
+    @Test
+    void aDeadVmaInTheMapIsFound() {
+        long a = anon(PAGE);
+        Vma v = vm.find(a);
+        v.alive = false;
+        try {
+            fails("pid 1: dead VMA in the map " + v);
+        } finally {
+            v.alive = true;
+        }
+        checkAll();
+    }
+
+    @Test
+    void aMultiChunkWhoseUsedBytesDisagreeWithItsVmasIsFound() {
+        long a = anon(PAGE);
+        Chunk c = vm.find(a).chunk;
+        assertThat(c.kind).isEqualTo(Chunk.Kind.MULTI);
+        c.used += PAGE;
+        try {
+            fails(c + " counts " + c.used + " used bytes but its VMAs hold " + (c.used - PAGE) + " and 0 bytes are lost");
+        } finally {
+            c.used -= PAGE;
+        }
+        checkAll();
+    }
+
+    @Test
+    void aVmaOutsideItsChunkIsFound() {
+        long a = anon(PAGE);
+        Vma v = vm.find(a);
+        long last = platform.layout().reservedEnd() - PAGE; // free in these tests
+        Vma stray = new Vma(last, last + PAGE, v.prot, v.flags, null, v.chunk, v.region, v.kind, null);
+        vm.vmas.put(stray);
+        try {
+            fails("pid 1: " + stray + " sticks out of its chunk");
+        } finally {
+            vm.vmas.retire(stray);
+        }
+        checkAll();
+    }
+
+    @Test
+    void aFreeReservedPageStillMarkedDirtyIsFound() {
+        long last = platform.layout().reservedEnd() - PAGE;
+        space.epc.dirty.mark(last, last + PAGE);
+        try {
+            fails("free reserved page 0x" + Long.toHexString(last) + " is still marked dirty");
+        } finally {
+            space.epc.dirty.clear(last, last + PAGE);
+        }
         checkAll();
     }
 }

@@ -2,6 +2,7 @@ package io.jocclum.libos.vm;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.Pages;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -408,8 +409,8 @@ class ModelBasedVmTest extends VmTestBase {
         }
         long target = v;
         op = "brk 0x" + Long.toHexString(target);
-        long oldTop = ProcessVm.pageUp(me.brk);
-        long newTop = ProcessVm.pageUp(target);
+        long oldTop = Pages.up(me.brk);
+        long newTop = Pages.up(target);
         long expected;
         if (target < me.heapStart || target > me.heapEnd) {
             expected = me.brk;

@@ -38,11 +38,6 @@ public record Attributes(long flags, long xfrm) {
 
     /** 16 bytes: FLAGS then XFRM, both little-endian. */
     public byte[] toBytes() {
-        byte[] b = new byte[16];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (flags >>> (8 * i));
-            b[8 + i] = (byte) (xfrm >>> (8 * i));
-        }
-        return b;
+        return LittleEndian.bytes(flags, xfrm);
     }
 }

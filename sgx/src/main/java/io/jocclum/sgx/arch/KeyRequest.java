@@ -27,20 +27,20 @@ public record KeyRequest(int keyName, int keyPolicy, int isvSvn, byte[] cpuSvn, 
     public static final int POLICY_RESERVED = 0xFFC0;
 
     public KeyRequest {
-        cpuSvn = Le.check("CPUSVN", cpuSvn, 16);
-        keyId = Le.check("KEYID", keyId, 32);
+        cpuSvn = Fields.check("CPUSVN", cpuSvn, 16);
+        keyId = Fields.check("KEYID", keyId, 32);
     }
 
     public byte[] toBytes() {
         byte[] b = new byte[SIZE];
-        Le.put(b, 0, keyName, 2);
-        Le.put(b, 2, keyPolicy, 2);
-        Le.put(b, 4, isvSvn, 2);
+        LittleEndian.put(b, 0, keyName, 2);
+        LittleEndian.put(b, 2, keyPolicy, 2);
+        LittleEndian.put(b, 4, isvSvn, 2);
         System.arraycopy(cpuSvn, 0, b, 8, 16);
-        Le.putAttributes(b, 24, attributeMask);
+        Fields.putAttributes(b, 24, attributeMask);
         System.arraycopy(keyId, 0, b, 40, 32);
-        Le.put(b, 72, miscMask, 4);
-        Le.put(b, 76, configSvn, 2);
+        LittleEndian.put(b, 72, miscMask, 4);
+        LittleEndian.put(b, 76, configSvn, 2);
         return b;
     }
 
@@ -48,12 +48,13 @@ public record KeyRequest(int keyName, int keyPolicy, int isvSvn, byte[] cpuSvn, 
         if (b.length != SIZE) {
             throw new IllegalArgumentException("a KEYREQUEST has 512 bytes, got " + b.length);
         }
-        return new KeyRequest((int) Le.get(b, 0, 2), (int) Le.get(b, 2, 2), (int) Le.get(b, 4, 2), Le.copy(b, 8, 16),
-                Le.attributes(b, 24), Le.copy(b, 40, 32), (int) Le.get(b, 72, 4), (int) Le.get(b, 76, 2));
+        return new KeyRequest(LittleEndian.getUnsignedShort(b, 0), LittleEndian.getUnsignedShort(b, 2),
+                LittleEndian.getUnsignedShort(b, 4), Fields.copy(b, 8, 16), Fields.attributes(b, 24),
+                Fields.copy(b, 40, 32), LittleEndian.getInt(b, 72), LittleEndian.getUnsignedShort(b, 76));
     }
 
     /** True if the reserved fields of an encoded KEYREQUEST are zero (EGETKEY raises #GP otherwise). */
     public static boolean reservedFieldsZero(byte[] b) {
-        return Le.allZero(b, 6, 2) && Le.allZero(b, 78, SIZE - 78);
+        return Fields.allZero(b, 6, 2) && Fields.allZero(b, 78, SIZE - 78);
     }
 }

@@ -12,27 +12,27 @@ public final class Pcmd {
     public static final int OFF_MAC = 112;
     public static final int MAC_SIZE = 16;
     /** PCMD entries per backing page. */
-    public static final int PER_PAGE = Sgx.PAGE_SIZE / SIZE;
+    public static final int PER_PAGE = Pages.SIZE / SIZE;
 
     private Pcmd() {
     }
 
     public static long secInfoFlags(byte[] page, int at) {
-        return Le.get(page, at + OFF_SECINFO, 8);
+        return LittleEndian.getLong(page, at + OFF_SECINFO);
     }
 
     public static long enclaveId(byte[] page, int at) {
-        return Le.get(page, at + OFF_ENCLAVEID, 8);
+        return LittleEndian.getLong(page, at + OFF_ENCLAVEID);
     }
 
     public static void write(byte[] page, int at, long secInfoFlags, long enclaveId) {
         java.util.Arrays.fill(page, at, at + SIZE, (byte) 0);
-        Le.put(page, at + OFF_SECINFO, secInfoFlags, 8);
-        Le.put(page, at + OFF_ENCLAVEID, enclaveId, 8);
+        LittleEndian.putLong(page, at + OFF_SECINFO, secInfoFlags);
+        LittleEndian.putLong(page, at + OFF_ENCLAVEID, enclaveId);
     }
 
     /** True if the reserved parts (SECINFO bytes 8..63 and 72..111) are zero. */
     public static boolean reservedFieldsZero(byte[] page, int at) {
-        return Le.allZero(page, at + 8, 56) && Le.allZero(page, at + 72, 40);
+        return Fields.allZero(page, at + 8, 56) && Fields.allZero(page, at + 72, 40);
     }
 }

@@ -16,29 +16,29 @@ public record Report(byte[] cpuSvn, int miscSelect, byte[] isvExtProdId, Attribu
     public static final int BODY_SIZE = 384;
 
     public Report {
-        cpuSvn = Le.check("CPUSVN", cpuSvn, 16);
-        isvExtProdId = Le.check("ISVEXTPRODID", isvExtProdId, 16);
-        mrEnclave = Le.check("MRENCLAVE", mrEnclave, 32);
-        mrSigner = Le.check("MRSIGNER", mrSigner, 32);
-        configId = Le.check("CONFIGID", configId, 64);
-        isvFamilyId = Le.check("ISVFAMILYID", isvFamilyId, 16);
-        reportData = Le.check("REPORTDATA", reportData, 64);
-        keyId = Le.check("KEYID", keyId, 32);
-        mac = Le.check("MAC", mac, 16);
+        cpuSvn = Fields.check("CPUSVN", cpuSvn, 16);
+        isvExtProdId = Fields.check("ISVEXTPRODID", isvExtProdId, 16);
+        mrEnclave = Fields.check("MRENCLAVE", mrEnclave, 32);
+        mrSigner = Fields.check("MRSIGNER", mrSigner, 32);
+        configId = Fields.check("CONFIGID", configId, 64);
+        isvFamilyId = Fields.check("ISVFAMILYID", isvFamilyId, 16);
+        reportData = Fields.check("REPORTDATA", reportData, 64);
+        keyId = Fields.check("KEYID", keyId, 32);
+        mac = Fields.check("MAC", mac, 16);
     }
 
     public byte[] toBytes() {
         byte[] b = new byte[SIZE];
         System.arraycopy(cpuSvn, 0, b, 0, 16);
-        Le.put(b, 16, miscSelect, 4);
+        LittleEndian.put(b, 16, miscSelect, 4);
         System.arraycopy(isvExtProdId, 0, b, 32, 16);
-        Le.putAttributes(b, 48, attributes);
+        Fields.putAttributes(b, 48, attributes);
         System.arraycopy(mrEnclave, 0, b, 64, 32);
         System.arraycopy(mrSigner, 0, b, 128, 32);
         System.arraycopy(configId, 0, b, 192, 64);
-        Le.put(b, 256, isvProdId, 2);
-        Le.put(b, 258, isvSvn, 2);
-        Le.put(b, 260, configSvn, 2);
+        LittleEndian.put(b, 256, isvProdId, 2);
+        LittleEndian.put(b, 258, isvSvn, 2);
+        LittleEndian.put(b, 260, configSvn, 2);
         System.arraycopy(isvFamilyId, 0, b, 304, 16);
         System.arraycopy(reportData, 0, b, 320, 64);
         System.arraycopy(keyId, 0, b, 384, 32);
@@ -55,9 +55,10 @@ public record Report(byte[] cpuSvn, int miscSelect, byte[] isvExtProdId, Attribu
         if (b.length != SIZE) {
             throw new IllegalArgumentException("a REPORT has 432 bytes, got " + b.length);
         }
-        return new Report(Le.copy(b, 0, 16), (int) Le.get(b, 16, 4), Le.copy(b, 32, 16), Le.attributes(b, 48),
-                Le.copy(b, 64, 32), Le.copy(b, 128, 32), Le.copy(b, 192, 64), (int) Le.get(b, 256, 2),
-                (int) Le.get(b, 258, 2), (int) Le.get(b, 260, 2), Le.copy(b, 304, 16), Le.copy(b, 320, 64),
-                Le.copy(b, 384, 32), Le.copy(b, 416, 16));
+        return new Report(Fields.copy(b, 0, 16), LittleEndian.getInt(b, 16), Fields.copy(b, 32, 16),
+                Fields.attributes(b, 48), Fields.copy(b, 64, 32), Fields.copy(b, 128, 32), Fields.copy(b, 192, 64),
+                LittleEndian.getUnsignedShort(b, 256), LittleEndian.getUnsignedShort(b, 258),
+                LittleEndian.getUnsignedShort(b, 260), Fields.copy(b, 304, 16), Fields.copy(b, 320, 64),
+                Fields.copy(b, 384, 32), Fields.copy(b, 416, 16));
     }
 }

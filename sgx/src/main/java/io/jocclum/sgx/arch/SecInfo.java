@@ -65,9 +65,7 @@ public record SecInfo(long flags) {
     /** The 64-byte structure: FLAGS little-endian, the rest zero. */
     public byte[] toBytes() {
         byte[] b = new byte[SIZE];
-        for (int i = 0; i < 8; i++) {
-            b[i] = (byte) (flags >>> (8 * i));
-        }
+        LittleEndian.putLong(b, 0, flags);
         return b;
     }
 

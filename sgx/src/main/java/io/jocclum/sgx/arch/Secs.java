@@ -10,7 +10,7 @@ package io.jocclum.sgx.arch;
  */
 public record Secs(long size, long baseAddr, int ssaFrameSize, int miscSelect, Attributes attributes,
                    byte[] mrEnclave, byte[] mrSigner, byte[] configId, int isvProdId, int isvSvn, int configSvn) {
-    public static final int SIZE = 4096;
+    public static final int SIZE = Pages.SIZE;
     static final int OFF_SIZE = 0;
     static final int OFF_BASE = 8;
     static final int OFF_SSA = 16;
@@ -24,9 +24,9 @@ public record Secs(long size, long baseAddr, int ssaFrameSize, int miscSelect, A
     static final int OFF_CONFIGSVN = 260;
 
     public Secs {
-        mrEnclave = Le.check("MRENCLAVE", mrEnclave, 32);
-        mrSigner = Le.check("MRSIGNER", mrSigner, 32);
-        configId = Le.check("CONFIGID", configId, 64);
+        mrEnclave = Fields.check("MRENCLAVE", mrEnclave, 32);
+        mrSigner = Fields.check("MRSIGNER", mrSigner, 32);
+        configId = Fields.check("CONFIGID", configId, 64);
     }
 
     /** The SECS user space passes to ECREATE: measurements zero, no KSS identity. */
@@ -37,17 +37,17 @@ public record Secs(long size, long baseAddr, int ssaFrameSize, int miscSelect, A
 
     public byte[] toBytes() {
         byte[] b = new byte[SIZE];
-        Le.put(b, OFF_SIZE, size, 8);
-        Le.put(b, OFF_BASE, baseAddr, 8);
-        Le.put(b, OFF_SSA, ssaFrameSize, 4);
-        Le.put(b, OFF_MISC, miscSelect, 4);
-        Le.putAttributes(b, OFF_ATTRIBUTES, attributes);
+        LittleEndian.putLong(b, OFF_SIZE, size);
+        LittleEndian.putLong(b, OFF_BASE, baseAddr);
+        LittleEndian.put(b, OFF_SSA, ssaFrameSize, 4);
+        LittleEndian.put(b, OFF_MISC, miscSelect, 4);
+        Fields.putAttributes(b, OFF_ATTRIBUTES, attributes);
         System.arraycopy(mrEnclave, 0, b, OFF_MRENCLAVE, 32);
         System.arraycopy(mrSigner, 0, b, OFF_MRSIGNER, 32);
         System.arraycopy(configId, 0, b, OFF_CONFIGID, 64);
-        Le.put(b, OFF_ISVPRODID, isvProdId, 2);
-        Le.put(b, OFF_ISVSVN, isvSvn, 2);
-        Le.put(b, OFF_CONFIGSVN, configSvn, 2);
+        LittleEndian.put(b, OFF_ISVPRODID, isvProdId, 2);
+        LittleEndian.put(b, OFF_ISVSVN, isvSvn, 2);
+        LittleEndian.put(b, OFF_CONFIGSVN, configSvn, 2);
         return b;
     }
 
@@ -55,14 +55,16 @@ public record Secs(long size, long baseAddr, int ssaFrameSize, int miscSelect, A
         if (b.length != SIZE) {
             throw new IllegalArgumentException("a SECS has 4096 bytes, got " + b.length);
         }
-        return new Secs(Le.get(b, OFF_SIZE, 8), Le.get(b, OFF_BASE, 8), (int) Le.get(b, OFF_SSA, 4),
-                (int) Le.get(b, OFF_MISC, 4), Le.attributes(b, OFF_ATTRIBUTES), Le.copy(b, OFF_MRENCLAVE, 32),
-                Le.copy(b, OFF_MRSIGNER, 32), Le.copy(b, OFF_CONFIGID, 64), (int) Le.get(b, OFF_ISVPRODID, 2),
-                (int) Le.get(b, OFF_ISVSVN, 2), (int) Le.get(b, OFF_CONFIGSVN, 2));
+        return new Secs(LittleEndian.getLong(b, OFF_SIZE), LittleEndian.getLong(b, OFF_BASE),
+                LittleEndian.getInt(b, OFF_SSA), LittleEndian.getInt(b, OFF_MISC), Fields.attributes(b, OFF_ATTRIBUTES),
+                Fields.copy(b, OFF_MRENCLAVE, 32), Fields.copy(b, OFF_MRSIGNER, 32), Fields.copy(b, OFF_CONFIGID, 64),
+                LittleEndian.getUnsignedShort(b, OFF_ISVPRODID), LittleEndian.getUnsignedShort(b, OFF_ISVSVN),
+                LittleEndian.getUnsignedShort(b, OFF_CONFIGSVN));
     }
 
     /** True if every reserved byte of an encoded SECS is zero (ECREATE raises #GP otherwise). */
     public static boolean reservedFieldsZero(byte[] b) {
-        return Le.allZero(b, 24, 24) && Le.allZero(b, 96, 32) && Le.allZero(b, 160, 32) && Le.allZero(b, 262, SIZE - 262);
+        return Fields.allZero(b, 24, 24) && Fields.allZero(b, 96, 32) && Fields.allZero(b, 160, 32)
+                && Fields.allZero(b, 262, SIZE - 262);
     }
 }

@@ -9,8 +9,8 @@ public record TargetInfo(byte[] mrEnclave, Attributes attributes, int configSvn,
     public static final int SIZE = 512;
 
     public TargetInfo {
-        mrEnclave = Le.check("MEASUREMENT", mrEnclave, 32);
-        configId = Le.check("CONFIGID", configId, 64);
+        mrEnclave = Fields.check("MEASUREMENT", mrEnclave, 32);
+        configId = Fields.check("CONFIGID", configId, 64);
     }
 
     /** The TARGETINFO of the enclave that produced {@code report} (what the SDK's sgx_self_target does). */
@@ -22,9 +22,9 @@ public record TargetInfo(byte[] mrEnclave, Attributes attributes, int configSvn,
     public byte[] toBytes() {
         byte[] b = new byte[SIZE];
         System.arraycopy(mrEnclave, 0, b, 0, 32);
-        Le.putAttributes(b, 32, attributes);
-        Le.put(b, 50, configSvn, 2);
-        Le.put(b, 52, miscSelect, 4);
+        Fields.putAttributes(b, 32, attributes);
+        LittleEndian.put(b, 50, configSvn, 2);
+        LittleEndian.put(b, 52, miscSelect, 4);
         System.arraycopy(configId, 0, b, 64, 64);
         return b;
     }
@@ -33,7 +33,7 @@ public record TargetInfo(byte[] mrEnclave, Attributes attributes, int configSvn,
         if (b.length != SIZE) {
             throw new IllegalArgumentException("a TARGETINFO has 512 bytes, got " + b.length);
         }
-        return new TargetInfo(Le.copy(b, 0, 32), Le.attributes(b, 32), (int) Le.get(b, 50, 2),
-                (int) Le.get(b, 52, 4), Le.copy(b, 64, 64));
+        return new TargetInfo(Fields.copy(b, 0, 32), Fields.attributes(b, 32), LittleEndian.getUnsignedShort(b, 50),
+                LittleEndian.getInt(b, 52), Fields.copy(b, 64, 64));
     }
 }

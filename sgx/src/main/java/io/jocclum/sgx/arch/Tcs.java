@@ -15,14 +15,14 @@ public final class Tcs {
 
     /** A TCS image with the given fields, limits 0xFFFFFFFF as the SDK writes them. */
     public static byte[] image(long ossa, int nssa, long oentry, long ofsbase, long ogsbase) {
-        byte[] b = new byte[Sgx.PAGE_SIZE];
-        Le.put(b, 16, ossa, 8);
-        Le.put(b, 28, nssa, 4);
-        Le.put(b, 32, oentry, 8);
-        Le.put(b, 48, ofsbase, 8);
-        Le.put(b, 56, ogsbase, 8);
-        Le.put(b, 64, 0xFFFFFFFFL, 4);
-        Le.put(b, 68, 0xFFFFFFFFL, 4);
+        byte[] b = new byte[Pages.SIZE];
+        LittleEndian.putLong(b, 16, ossa);
+        LittleEndian.put(b, 28, nssa, 4);
+        LittleEndian.putLong(b, 32, oentry);
+        LittleEndian.putLong(b, 48, ofsbase);
+        LittleEndian.putLong(b, 56, ogsbase);
+        LittleEndian.put(b, 64, 0xFFFFFFFFL, 4);
+        LittleEndian.put(b, 68, 0xFFFFFFFFL, 4);
         return b;
     }
 
@@ -32,21 +32,21 @@ public final class Tcs {
      * is well formed, else what is wrong.
      */
     public static String check(byte[] b) {
-        long flags = Le.get(b, 8, 8);
+        long flags = LittleEndian.getLong(b, 8);
         if ((flags & ~(FLAG_DBGOPTIN | FLAG_AEXNOTIFY)) != 0) {
             return "reserved TCS.FLAGS bits set";
         }
-        if (Le.get(b, 24, 4) != 0) {
+        if (LittleEndian.get(b, 24, 4) != 0) {
             return "TCS.CSSA is not 0";
         }
-        if (!Sgx.isPageAligned(Le.get(b, 16, 8)) || !Sgx.isPageAligned(Le.get(b, 48, 8))
-                || !Sgx.isPageAligned(Le.get(b, 56, 8))) {
+        if (!Pages.isAligned(LittleEndian.getLong(b, 16)) || !Pages.isAligned(LittleEndian.getLong(b, 48))
+                || !Pages.isAligned(LittleEndian.getLong(b, 56))) {
             return "TCS.OSSA, OFSBASE or OGSBASE is not page aligned";
         }
-        if ((Le.get(b, 64, 4) & 0xFFF) != 0xFFF || (Le.get(b, 68, 4) & 0xFFF) != 0xFFF) {
+        if ((LittleEndian.get(b, 64, 4) & 0xFFF) != 0xFFF || (LittleEndian.get(b, 68, 4) & 0xFFF) != 0xFFF) {
             return "TCS.FSLIMIT or GSLIMIT does not end in 0xFFF";
         }
-        if (!Le.allZero(b, 0, 8) || !Le.allZero(b, 72, Sgx.PAGE_SIZE - 72)) {
+        if (!Fields.allZero(b, 0, 8) || !Fields.allZero(b, 72, Pages.SIZE - 72)) {
             return "reserved TCS fields are not zero";
         }
         return null;

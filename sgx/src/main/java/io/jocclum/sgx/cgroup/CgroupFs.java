@@ -2,6 +2,7 @@ package io.jocclum.sgx.cgroup;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.Pages;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -31,7 +32,7 @@ import java.util.TreeSet;
  */
 public final class CgroupFs {
     /** kernfs {@code atomic_write_len} of cgroup files (PAGE_SIZE): longer writes are E2BIG. */
-    static final int MAX_WRITE = 4096;
+    static final int MAX_WRITE = Pages.SIZE;
 
     private final CgroupHierarchy h;
 

@@ -18,7 +18,8 @@ import java.util.Map;
  * css: usage = charges made at that level + children's usage, usage &ge; 0, peak &ge; usage, root
  * usage &le; capacity, events = own limit hits + children's events (0 on the root), the private
  * state allocated wherever the resource has ops and a capacity; per memory cgroup the same for memory and swap pages and events,
- * and no swap usage while swap is off; and no kernel warning recorded.
+ * and no swap usage while swap is off; no kernel warning recorded; and, first, that nobody holds
+ * the cgroup mutex (a leaked mutex is reported alone: taking it would block or hide the leak).
  */
 public final class CgroupInvariants {
     private CgroupInvariants() {
@@ -35,6 +36,10 @@ public final class CgroupInvariants {
     /** Every violated invariant, one message each; empty when all hold. */
     public static List<String> violations(CgroupHierarchy h) {
         List<String> out = new ArrayList<>();
+        if (h.mutex.isLocked()) {
+            out.add("cgroup mutex still held" + (h.mutex.isHeldByCurrentThread() ? " by the checking thread" : ""));
+            return out;
+        }
         h.mutex.lock();
         try {
             checkTree(h, h.root(), out);

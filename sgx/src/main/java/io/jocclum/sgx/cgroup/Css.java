@@ -96,8 +96,8 @@ public abstract sealed class Css<C extends Css<C>> permits MiscCgroup, MemCgroup
         return serial;
     }
 
-    /** Current reference count, for the invariant checker. */
-    final long refCount() {
+    /** Current reference count, for the invariant checkers. */
+    public final long refCount() {
         return refs.get();
     }
 

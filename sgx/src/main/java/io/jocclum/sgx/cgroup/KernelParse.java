@@ -2,6 +2,7 @@ package io.jocclum.sgx.cgroup;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.Pages;
 
 /**
  * The kernel's string helpers that cgroup files parse their input with, reimplemented exactly:
@@ -178,7 +179,7 @@ final class KernelParse {
         if (end[0] != buf.length()) {
             throw Errno.EINVAL.exception("not a memory size: " + buf);
         }
-        long pages = Long.divideUnsigned(bytes, MemoryController.PAGE_SIZE);
+        long pages = Pages.count(bytes);
         return Math.min(pages, PageCounter.PAGE_COUNTER_MAX);
     }
 }

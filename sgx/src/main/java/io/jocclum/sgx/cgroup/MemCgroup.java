@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * The memory controller's state in one cgroup ({@code struct mem_cgroup}, reduced): page counters
  * for memory and swap, the event counters, and which of the pages charged here are resident or
  * swapped out. Charging goes through {@link MemoryController}; this class is the read side.
- * Amounts are pages of {@link MemoryController#PAGE_SIZE} bytes.
+ * Amounts are pages of {@link io.jocclum.sgx.arch.Pages#SIZE} bytes.
  */
 public final class MemCgroup extends Css<MemCgroup> {
     private final MemoryController controller;

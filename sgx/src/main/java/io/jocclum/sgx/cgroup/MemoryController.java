@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cgroup;
 
+import io.jocclum.sgx.arch.Pages;
+
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -32,8 +34,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * write side.
  */
 public final class MemoryController {
-    /** PAGE_SIZE on x86-64. */
-    public static final int PAGE_SIZE = 4096;
     /** The "max" limit in pages (PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE). */
     public static final long PAGE_COUNTER_MAX = PageCounter.PAGE_COUNTER_MAX;
     /** MAX_RECLAIM_RETRIES (mm/internal.h): charge retries without reclaim progress before OOM. */
@@ -284,7 +284,7 @@ public final class MemoryController {
     }
 
     private static String bytes(long pages) {
-        return Long.toUnsignedString(pages * PAGE_SIZE) + "\n";
+        return Long.toUnsignedString(Pages.bytes(pages)) + "\n";
     }
 
     /** {@code seq_puts_memcg_tunable()}: "max" or the byte value. */

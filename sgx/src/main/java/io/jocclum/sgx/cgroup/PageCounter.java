@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cgroup;
 
+import io.jocclum.sgx.arch.Pages;
+
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -8,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class PageCounter {
     /** PAGE_COUNTER_MAX = LONG_MAX / PAGE_SIZE (include/linux/page_counter.h, 64-bit). */
-    static final long PAGE_COUNTER_MAX = Long.MAX_VALUE / MemoryController.PAGE_SIZE;
+    static final long PAGE_COUNTER_MAX = Long.MAX_VALUE / Pages.SIZE;
 
     private final CgroupHierarchy hierarchy;
     final PageCounter parent;

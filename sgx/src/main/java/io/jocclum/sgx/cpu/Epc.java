@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cpu;
 
+import io.jocclum.sgx.arch.Pages;
+
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +28,7 @@ public final class Epc {
     private final long totalPages;
     private final AtomicReferenceArray<AtomicReferenceArray<EpcFrame>> directory;
     private final HostPagePool pool = new HostPagePool();
-    private final MemorySegment zeroPage = MemorySegment.ofArray(new byte[4096]).asReadOnly();
+    private final MemorySegment zeroPage = MemorySegment.ofArray(new byte[Pages.SIZE]).asReadOnly();
 
     /** An EPC with sections of the given sizes in bytes (each a positive multiple of 4096). */
     public Epc(List<Long> sectionBytes) {
@@ -39,11 +41,11 @@ public final class Epc {
         long phys = PHYS_BASE;
         for (int i = 0; i < sectionBytes.size(); i++) {
             long b = sectionBytes.get(i);
-            if (b <= 0 || b % 4096 != 0) {
+            if (b <= 0 || !Pages.isAligned(b)) {
                 throw new IllegalArgumentException("EPC section " + i + " size " + b + " is not a positive multiple of 4096");
             }
-            s.add(new EpcSection(i, pfn, b / 4096, phys));
-            pfn += b / 4096;
+            s.add(new EpcSection(i, pfn, Pages.count(b), phys));
+            pfn += Pages.count(b);
             phys += b + (1L << 30); // sections are not contiguous in physical memory
         }
         if (pfn > (long) Integer.MAX_VALUE * CHUNK) {
@@ -63,7 +65,7 @@ public final class Epc {
     }
 
     public long capacityBytes() {
-        return totalPages * 4096;
+        return Pages.bytes(totalPages);
     }
 
     /** The frame with global number {@code pfn}, created on first use. */
@@ -112,7 +114,7 @@ public final class Epc {
 
     long physicalAddress(long pfn) {
         EpcSection s = sections.get(sectionOf(pfn));
-        return s.physBase() + (pfn - s.firstPfn()) * 4096;
+        return s.physBase() + Pages.bytes(pfn - s.firstPfn());
     }
 
     /** Host bytes currently reserved for frame contents. */

@@ -3,6 +3,7 @@ package io.jocclum.sgx.cpu;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 
 import java.lang.foreign.MemorySegment;
@@ -193,7 +194,7 @@ public final class EpcFrame {
             return false;
         }
         int e = epcm;
-        if ((e & EPCM_VALID) == 0 || ownerEid != eid || linaddr != (address & ~0xFFFL)) {
+        if ((e & EPCM_VALID) == 0 || ownerEid != eid || linaddr != Pages.down(address)) {
             unpin();
             return false;
         }
@@ -423,7 +424,7 @@ public final class EpcFrame {
             c = epc.pool().take(false);
             CONTENT.setVolatile(this, c);
         }
-        MemorySegment.copy(src, 0, c, 0, 4096);
+        MemorySegment.copy(src, 0, c, 0, Pages.SIZE);
     }
 
     /** A chunk for ELDU to decrypt into (not yet visible to any access: the entry is invalid). */
@@ -445,7 +446,7 @@ public final class EpcFrame {
     }
 
     private boolean isZero(MemorySegment src) {
-        return src.asSlice(0, 4096).mismatch(epc.zeroPage()) == -1;
+        return src.asSlice(0, Pages.SIZE).mismatch(epc.zeroPage()) == -1;
     }
 
     @Override

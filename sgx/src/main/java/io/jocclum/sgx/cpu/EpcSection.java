@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cpu;
 
+import io.jocclum.sgx.arch.Pages;
+
 /**
  * One EPC section as CPUID leaf 0x12 reports it: a physically contiguous range of EPC frames.
  *
@@ -10,7 +12,7 @@ package io.jocclum.sgx.cpu;
  */
 public record EpcSection(int index, long firstPfn, long pages, long physBase) {
     public long bytes() {
-        return pages * 4096L;
+        return Pages.bytes(pages);
     }
 
     public boolean contains(long pfn) {

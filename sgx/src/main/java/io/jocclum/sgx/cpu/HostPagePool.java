@@ -1,6 +1,7 @@
 package io.jocclum.sgx.cpu;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.jocclum.sgx.arch.Pages;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -14,7 +15,6 @@ import java.util.ArrayDeque;
  * away with the platform.
  */
 final class HostPagePool {
-    static final int PAGE = 4096;
     /** Pages per slab: 256 pages = 1 MiB. */
     static final int SLAB_PAGES = 256;
 
@@ -31,12 +31,12 @@ final class HostPagePool {
         synchronized (this) {
             s = free.pollLast();
             if (s == null) {
-                MemorySegment slab = MemorySegment.ofArray(new byte[SLAB_PAGES * PAGE]);
+                MemorySegment slab = MemorySegment.ofArray(new byte[SLAB_PAGES * Pages.SIZE]);
                 slabs++;
                 for (int i = SLAB_PAGES - 1; i > 0; i--) {
-                    free.addLast(slab.asSlice((long) i * PAGE, PAGE));
+                    free.addLast(slab.asSlice((long) i * Pages.SIZE, Pages.SIZE));
                 }
-                s = slab.asSlice(0, PAGE);
+                s = slab.asSlice(0, Pages.SIZE);
                 inUse++;
                 return s; // a fresh slab is zeroed
             }
@@ -57,7 +57,7 @@ final class HostPagePool {
 
     /** Host bytes held by slabs. */
     synchronized long hostBytes() {
-        return slabs * SLAB_PAGES * PAGE;
+        return slabs * SLAB_PAGES * Pages.SIZE;
     }
 
     synchronized long chunksInUse() {

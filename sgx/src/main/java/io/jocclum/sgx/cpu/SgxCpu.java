@@ -3,6 +3,7 @@ package io.jocclum.sgx.cpu;
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.KeyRequest;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.Pcmd;
 import io.jocclum.sgx.arch.Report;
 import io.jocclum.sgx.arch.SecInfo;
@@ -119,7 +120,7 @@ public final class SgxCpu {
             return "reserved SECS fields are not zero";
         }
         long size = s.size();
-        if (size < 2 * 4096 || Long.bitCount(size) != 1) {
+        if (size < 2 * Pages.SIZE || Long.bitCount(size) != 1) {
             return "SECS.SIZE 0x" + Long.toHexString(size) + " is not a power of two of at least two pages";
         }
         if ((s.baseAddr() & (size - 1)) != 0) {
@@ -182,10 +183,10 @@ public final class SgxCpu {
         if (type != PageType.REG.encoding() && type != PageType.TCS.encoding()) {
             throw gp("EADD", "SECINFO page type " + type + " cannot be EADDed");
         }
-        if ((linaddr & 0xFFF) != 0) {
+        if (!Pages.isAligned(linaddr)) {
             throw gp("EADD", "LINADDR 0x" + Long.toHexString(linaddr) + " is not page aligned");
         }
-        if (src.byteSize() < 4096) {
+        if (src.byteSize() < Pages.SIZE) {
             throw gp("EADD", "source page shorter than 4096 bytes");
         }
         EnclaveControl c = secsOf("EADD", secsFrame);
@@ -197,7 +198,7 @@ public final class SgxCpu {
         }
         long perms = secInfo.perms();
         if (type == PageType.TCS.encoding()) {
-            byte[] tcs = src.asSlice(0, 4096).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            byte[] tcs = src.asSlice(0, Pages.SIZE).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
             String bad = Tcs.check(tcs);
             if (bad != null) {
                 throw gp("EADD", bad);
@@ -220,7 +221,7 @@ public final class SgxCpu {
     /** EEXTEND: measures the 256 bytes at {@code offset} in {@code page}. */
     public void eextend(CostAccount acct, EpcFrame secsFrame, EpcFrame page, int offset) {
         acct.charge(CostEvent.EEXTEND);
-        if (offset < 0 || offset >= 4096 || (offset & 0xFF) != 0) {
+        if (offset < 0 || offset >= Pages.SIZE || (offset & 0xFF) != 0) {
             throw gp("EEXTEND", "chunk offset " + offset + " is not 256-byte aligned inside the page");
         }
         EnclaveControl c = secsOf("EEXTEND", secsFrame);
@@ -383,7 +384,7 @@ public final class SgxCpu {
         if (slot < 0 || slot >= 512) {
             throw gp("EWB", "VA slot " + slot + " out of range");
         }
-        if (contents.length < 4096 || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.length) {
+        if (contents.length < Pages.SIZE || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.length) {
             throw gp("EWB", "contents or PCMD buffer too small");
         }
         boolean occupied;
@@ -450,7 +451,7 @@ public final class SgxCpu {
         if (slot < 0 || slot >= 512) {
             throw gp("ELDU", "VA slot " + slot + " out of range");
         }
-        if (contents.length < 4096 || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.length) {
+        if (contents.length < Pages.SIZE || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.length) {
             throw gp("ELDU", "contents or PCMD buffer too small");
         }
         long secInfo = Pcmd.secInfoFlags(pcmd, pcmdOff);
@@ -468,7 +469,7 @@ public final class SgxCpu {
             }
         } else {
             parent = secsOf("ELDU", secsFrame);
-            if ((linaddr & 0xFFF) != 0 || !parent.contains(linaddr)) {
+            if (!Pages.isAligned(linaddr) || !parent.contains(linaddr)) {
                 throw gp("ELDU", "LINADDR 0x" + Long.toHexString(linaddr) + " outside ELRANGE");
             }
         }
@@ -483,7 +484,7 @@ public final class SgxCpu {
                 long version = va.vaSlotsArray()[slot];
                 if (parent == null) {
                     long eid = Pcmd.enclaveId(pcmd, pcmdOff);
-                    byte[] image = new byte[4096];
+                    byte[] image = new byte[Pages.SIZE];
                     if (!paging.open(contents, pcmd, pcmdOff + Pcmd.OFF_MAC, version, 0, eid, secInfo,
                             MemorySegment.ofArray(image))) {
                         return SgxStatus.MAC_COMPARE_FAIL;
@@ -532,7 +533,7 @@ public final class SgxCpu {
             version = va.vaSlotsArray()[slot];
         }
         long secInfo = Pcmd.secInfoFlags(pcmd, pcmdOff);
-        byte[] blob = java.util.Arrays.copyOf(contents, 4096 + PagingCrypto.TAG);
+        byte[] blob = java.util.Arrays.copyOf(contents, Pages.SIZE + PagingCrypto.TAG);
         return paging.open(blob, pcmd, pcmdOff + Pcmd.OFF_MAC, version, linaddr, eid, secInfo, dst);
     }
 
@@ -544,7 +545,7 @@ public final class SgxCpu {
         if (!c.isInitialized()) {
             throw gp("EAUG", "the enclave is not initialised");
         }
-        if ((linaddr & 0xFFF) != 0 || !c.contains(linaddr)) {
+        if (!Pages.isAligned(linaddr) || !c.contains(linaddr)) {
             throw gp("EAUG", "LINADDR 0x" + Long.toHexString(linaddr) + " is not a page of ELRANGE");
         }
         synchronized (target) {
@@ -632,7 +633,7 @@ public final class SgxCpu {
         requireSgx2Enclu(address, "EACCEPT");
         self.account().charge(CostEvent.EACCEPT);
         long f = secInfo.flags();
-        if (secInfo.reservedBitsSet() || (address & 0xFFF) != 0) {
+        if (secInfo.reservedBitsSet() || !Pages.isAligned(address)) {
             throw encluGp(address, "EACCEPT: reserved SECINFO bits or unaligned address");
         }
         int pt = secInfo.pageTypeEncoding();
@@ -660,7 +661,7 @@ public final class SgxCpu {
             }
             if (t == PageType.TCS.encoding() && modified) {
                 MemorySegment c = page.contentOrNull();
-                byte[] tcs = c == null ? new byte[4096] : c.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                byte[] tcs = c == null ? new byte[Pages.SIZE] : c.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
                 String bad = Tcs.check(tcs);
                 if (bad != null) {
                     throw encluGp(address, "EACCEPT of a TCS: " + bad);
@@ -676,8 +677,8 @@ public final class SgxCpu {
         requireSgx2Enclu(address, "EACCEPTCOPY");
         self.account().charge(CostEvent.EACCEPTCOPY);
         if (secInfo.reservedBitsSet() || (secInfo.flags() & (SecInfo.MODIFIED | SecInfo.PR)) != 0
-                || secInfo.pageTypeEncoding() != PageType.REG.encoding() || (address & 0xFFF) != 0
-                || (secInfo.has(SecInfo.W) && !secInfo.has(SecInfo.R)) || source.byteSize() < 4096) {
+                || secInfo.pageTypeEncoding() != PageType.REG.encoding() || !Pages.isAligned(address)
+                || (secInfo.has(SecInfo.W) && !secInfo.has(SecInfo.R)) || source.byteSize() < Pages.SIZE) {
             throw encluGp(address, "EACCEPTCOPY: bad SECINFO " + secInfo + " or operands");
         }
         synchronized (page) {
@@ -784,7 +785,8 @@ public final class SgxCpu {
                 boolean noProd = (r.keyPolicy() & KeyRequest.POLICY_NOISVPRODID) != 0;
                 KeyDerivation d = new KeyDerivation(name, noProd ? 0 : self.isvProdId(), r.isvSvn(),
                         (r.keyPolicy() & KeyRequest.POLICY_CONFIGID) != 0 ? r.configSvn() : 0,
-                        name == KeyRequest.PROVISION_KEY ? z16 : features.ownerEpoch(), masked, mask,
+                        name == KeyRequest.PROVISION_KEY || name == KeyRequest.PROVISION_SEAL_KEY ? z16
+                                : features.ownerEpoch(), masked, mask,
                         byEnclave ? self.mrEnclave() : z32, bySigner ? self.mrSigner() : z32,
                         name == KeyRequest.PROVISION_KEY || name == KeyRequest.PROVISION_SEAL_KEY ? z32 : r.keyId(),
                         r.cpuSvn(), self.miscSelect() & r.miscMask(), r.miscMask(),

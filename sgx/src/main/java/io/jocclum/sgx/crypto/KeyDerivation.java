@@ -1,6 +1,7 @@
 package io.jocclum.sgx.crypto;
 
 import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.arch.LittleEndian;
 
 /**
  * The key-derivation buffer EGETKEY (and EREPORT, for the target's REPORT key) feeds to AES-CMAC
@@ -39,9 +40,7 @@ public record KeyDerivation(int keyName, int isvProdId, int isvSvn, int configSv
     }
 
     private static int le(byte[] b, int p, long v, int len) {
-        for (int i = 0; i < len; i++) {
-            b[p + i] = (byte) (v >>> (8 * i));
-        }
+        LittleEndian.put(b, p, v, len);
         return p + len;
     }
 

@@ -1,5 +1,8 @@
 package io.jocclum.sgx.crypto;
 
+import io.jocclum.sgx.arch.LittleEndian;
+import io.jocclum.sgx.arch.Pages;
+
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.GCMParameterSpec;
@@ -25,9 +28,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * and GHASH run on the JDK's AES-NI and carry-less-multiply intrinsics where the CPU has them.
  */
 public final class PagingCrypto {
-    public static final int PAGE = 4096;
     public static final int TAG = 16;
-    private static final byte[] ZERO_PAGE = new byte[PAGE];
+    private static final byte[] ZERO_PAGE = new byte[Pages.SIZE];
 
     private final SecretKeySpec key;
     /** Idle workers: a fixed set of slots (taking and giving back allocate nothing); extra workers are dropped. */
@@ -36,8 +38,8 @@ public final class PagingCrypto {
     /** A Cipher and scratch: ciphertext || tag, a plaintext page, the nonce and the associated data. */
     private static final class Worker {
         final Cipher cipher;
-        final byte[] buf = new byte[PAGE + TAG];
-        final byte[] plain = new byte[PAGE];
+        final byte[] buf = new byte[Pages.SIZE + TAG];
+        final byte[] plain = new byte[Pages.SIZE];
         final MemorySegment plainSegment = MemorySegment.ofArray(plain);
         final byte[] nonce = new byte[12];
         final byte[] aad = new byte[24];
@@ -71,23 +73,23 @@ public final class PagingCrypto {
             c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version, w.nonce)));
             c.updateAAD(aad(linaddr, eid, secInfo, w.aad));
             // with room for the tag after the page, encrypt straight into the blob
-            byte[] out = blob.length >= PAGE + TAG ? blob : w.buf;
+            byte[] out = blob.length >= Pages.SIZE + TAG ? blob : w.buf;
             int n;
             if (src == null) {
-                n = c.doFinal(ZERO_PAGE, 0, PAGE, out, 0);
+                n = c.doFinal(ZERO_PAGE, 0, Pages.SIZE, out, 0);
             } else if (src.heapBase().isPresent() && src.heapBase().get() instanceof byte[] arr) {
-                n = c.doFinal(arr, (int) src.address(), PAGE, out, 0);
+                n = c.doFinal(arr, (int) src.address(), Pages.SIZE, out, 0);
             } else {
-                MemorySegment.copy(src, 0, w.plainSegment, 0, PAGE);
-                n = c.doFinal(w.plain, 0, PAGE, out, 0);
+                MemorySegment.copy(src, 0, w.plainSegment, 0, Pages.SIZE);
+                n = c.doFinal(w.plain, 0, Pages.SIZE, out, 0);
             }
-            if (n != PAGE + TAG) {
+            if (n != Pages.SIZE + TAG) {
                 throw new IllegalStateException("GCM produced " + n + " bytes for one page");
             }
             if (out != blob) {
-                System.arraycopy(out, 0, blob, 0, PAGE);
+                System.arraycopy(out, 0, blob, 0, Pages.SIZE);
             }
-            System.arraycopy(out, PAGE, mac, macOff, TAG);
+            System.arraycopy(out, Pages.SIZE, mac, macOff, TAG);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed: " + e.getMessage(), e);
         } finally {
@@ -108,18 +110,18 @@ public final class PagingCrypto {
             c.updateAAD(aad(linaddr, eid, secInfo, w.aad));
             // GCM wants ciphertext || tag in one buffer: use the blob's spare room if it has some
             byte[] in = blob;
-            if (blob.length >= PAGE + TAG) {
-                System.arraycopy(mac, macOff, blob, PAGE, TAG);
+            if (blob.length >= Pages.SIZE + TAG) {
+                System.arraycopy(mac, macOff, blob, Pages.SIZE, TAG);
             } else {
                 in = w.buf;
-                System.arraycopy(blob, 0, in, 0, PAGE);
-                System.arraycopy(mac, macOff, in, PAGE, TAG);
+                System.arraycopy(blob, 0, in, 0, Pages.SIZE);
+                System.arraycopy(mac, macOff, in, Pages.SIZE, TAG);
             }
             if (dst.heapBase().isPresent() && dst.heapBase().get() instanceof byte[] arr) {
-                c.doFinal(in, 0, PAGE + TAG, arr, (int) dst.address());
+                c.doFinal(in, 0, Pages.SIZE + TAG, arr, (int) dst.address());
             } else {
-                c.doFinal(in, 0, PAGE + TAG, w.plain, 0);
-                MemorySegment.copy(w.plainSegment, 0, dst, 0, PAGE);
+                c.doFinal(in, 0, Pages.SIZE + TAG, w.plain, 0);
+                MemorySegment.copy(w.plainSegment, 0, dst, 0, Pages.SIZE);
             }
             return true;
         } catch (AEADBadTagException e) {
@@ -152,19 +154,15 @@ public final class PagingCrypto {
     /** The nonce of {@code version} written into {@code n} (12 bytes): the version little-endian, then zeros. */
     private static byte[] nonce(long version, byte[] n) {
         java.util.Arrays.fill(n, 8, 12, (byte) 0);
-        for (int i = 0; i < 8; i++) {
-            n[i] = (byte) (version >>> (8 * i));
-        }
+        LittleEndian.putLong(n, 0, version);
         return n;
     }
 
     /** The associated data written into {@code a} (24 bytes): LINADDR, the enclave ID, the SECINFO flags, each little-endian. */
     private static byte[] aad(long linaddr, long eid, long secInfo, byte[] a) {
-        for (int i = 0; i < 8; i++) {
-            a[i] = (byte) (linaddr >>> (8 * i));
-            a[8 + i] = (byte) (eid >>> (8 * i));
-            a[16 + i] = (byte) (secInfo >>> (8 * i));
-        }
+        LittleEndian.putLong(a, 0, linaddr);
+        LittleEndian.putLong(a, 8, eid);
+        LittleEndian.putLong(a, 16, secInfo);
         return a;
     }
 }

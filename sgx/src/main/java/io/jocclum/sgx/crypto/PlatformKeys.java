@@ -10,9 +10,13 @@ import java.security.MessageDigest;
  *
  * <p>Design: real CPUs hold fused secrets (the seal fuses, the root provisioning key) and a per-boot
  * random KEYID for REPORT keys (CR_REPORT_KEYID), and derive every EGETKEY key with AES-CMAC over a
- * key-derivation buffer (SDM Vol. 3D, 38.17 "Key derivation"). Here the fuses are SHA-256 of a label
- * and the seed; the paging key (EWB/ELDU) and CR_REPORT_KEYID are AES-CMAC of labels under the fuses;
- * {@link #derive} is AES-CMAC under the fuse key of the name over a {@link KeyDerivation} buffer.
+ * key-derivation buffer (SDM Vol. 3D, 38.17 "Key derivation"). Here the 32 bytes of fuses are the
+ * platform's fused secret: bytes 0-15 the seal fuses, 16-31 the root provisioning key. They are given
+ * ({@link #PlatformKeys(byte[])}, the platform file's {@code fuses}) or SHA-256 of a label and the seed
+ * ({@link #PlatformKeys(long)}, the default); the paging key (EWB/ELDU) and CR_REPORT_KEYID are
+ * AES-CMAC of labels under the seal fuses; {@link #derive} is AES-CMAC over a {@link KeyDerivation}
+ * buffer under the root provisioning key for PROVISION_KEY and under the seal fuses for every other
+ * key (the SDM's PROVISION_SEAL_KEY is rooted in the seal fuses).
  * The exact buffer layout is the model's (documented in {@link KeyDerivation}); what matters, and what
  * is tested, is which inputs a key depends on.
  *
@@ -24,8 +28,25 @@ public final class PlatformKeys {
     private final byte[] pagingKey;
     private final byte[] reportKeyId;
 
+    /** Size of the fused secret. */
+    public static final int FUSES_BYTES = 32;
+
+    /** The default fuses of the platform with {@code seed}: SHA-256 of a label and the seed. */
+    public static byte[] fusesOf(long seed) {
+        return sha256(("jocclum simulated SGX platform fuses " + seed).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /** The keys of a platform whose fuses are derived from {@code seed} ({@link #fusesOf(long)}). */
     public PlatformKeys(long seed) {
-        byte[] root = sha256(("jocclum simulated SGX platform fuses " + seed).getBytes(StandardCharsets.US_ASCII));
+        this(fusesOf(seed));
+    }
+
+    /** The keys of a platform with these 32 bytes of fuses (seal fuses, then the root provisioning key). */
+    public PlatformKeys(byte[] fuses) {
+        if (fuses == null || fuses.length != FUSES_BYTES) {
+            throw new IllegalArgumentException("the platform's fuses have " + FUSES_BYTES + " bytes");
+        }
+        byte[] root = fuses;
         sealFuses = java.util.Arrays.copyOfRange(root, 0, 16);
         provisionFuses = java.util.Arrays.copyOfRange(root, 16, 32);
         pagingKey = label(sealFuses, "EWB/ELDU paging key");
@@ -47,11 +68,11 @@ public final class PlatformKeys {
     }
 
     /**
-     * The 128-bit key for a derivation request. Provisioning keys are rooted in the provisioning fuses,
+     * The 128-bit key for a derivation request. PROVISION_KEY is rooted in the root provisioning key,
      * all others in the seal fuses.
      */
     public byte[] derive(KeyDerivation d) {
-        byte[] root = d.keyName() == 1 || d.keyName() == 2 ? provisionFuses : sealFuses;
+        byte[] root = d.keyName() == 1 ? provisionFuses : sealFuses;
         return AesCmac.mac(root, d.toBytes());
     }
 

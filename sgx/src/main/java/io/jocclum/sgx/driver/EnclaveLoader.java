@@ -1,7 +1,7 @@
 package io.jocclum.sgx.driver;
 
 import io.jocclum.api.ErrnoException;
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.image.EnclaveImage;
 import io.jocclum.sgx.image.PageSource;
@@ -23,7 +23,7 @@ import java.util.List;
 public final class EnclaveLoader {
     /** Pages per ADD_PAGES call of {@link #add(EnclaveImage)}. */
     public static final int CHUNK_PAGES = 64;
-    private static final byte[] ZERO = new byte[CHUNK_PAGES * Sgx.PAGE_SIZE];
+    private static final byte[] ZERO = new byte[CHUNK_PAGES * Pages.SIZE];
 
     /**
      * One SGX_IOC_ENCLAVE_ADD_PAGES of a load: {@code pages} pages of {@code segment} from its page
@@ -32,20 +32,20 @@ public final class EnclaveLoader {
     public record Add(EnclaveImage.Segment segment, long first, long pages) {
         /** Offset in ELRANGE of the first page. */
         public long offset() {
-            return segment.offset() + first * Sgx.PAGE_SIZE;
+            return segment.offset() + first * Pages.SIZE;
         }
 
         public long length() {
-            return pages * Sgx.PAGE_SIZE;
+            return pages * Pages.SIZE;
         }
 
         /** The ioctl argument adding this range from byte {@code done} on (0, or the progress of earlier calls). */
         public SgxIoctl.AddPages request(long done) {
-            if (!Sgx.isPageAligned(done) || done < 0 || done >= length()) {
+            if (!Pages.isAligned(done) || done < 0 || done >= length()) {
                 throw new IllegalArgumentException("progress " + done + " is not a page inside this add of " + length()
                         + " bytes");
             }
-            long skip = done / Sgx.PAGE_SIZE;
+            long skip = done / Pages.SIZE;
             return new SgxIoctl.AddPages(source(segment.content(), first + skip, pages - skip), offset() + done,
                     length() - done, segment.secInfo(), segment.measured() ? SgxIoctl.SGX_PAGE_MEASURE : 0);
         }
@@ -89,7 +89,7 @@ public final class EnclaveLoader {
                 try {
                     fd.addPages(part);
                 } finally {
-                    pagesAdded += part.count / Sgx.PAGE_SIZE;
+                    pagesAdded += part.count / Pages.SIZE;
                 }
                 done += part.count;
             }
@@ -120,15 +120,15 @@ public final class EnclaveLoader {
 
     /** Pages {@code [first, first + pages)} of {@code content} as an ADD_PAGES source. */
     private static MemorySegment source(PageSource content, long first, long pages) {
-        long bytes = pages * Sgx.PAGE_SIZE;
+        long bytes = pages * Pages.SIZE;
         if (content instanceof PageSource.Zero && bytes <= ZERO.length) {
             return MemorySegment.ofArray(ZERO).asSlice(0, bytes);
         }
         byte[] b = new byte[Math.toIntExact(bytes)];
-        byte[] page = new byte[Sgx.PAGE_SIZE];
+        byte[] page = new byte[Pages.SIZE];
         for (long i = 0; i < pages; i++) {
             content.page(first + i, page);
-            System.arraycopy(page, 0, b, (int) (i * Sgx.PAGE_SIZE), Sgx.PAGE_SIZE);
+            System.arraycopy(page, 0, b, (int) (i * Pages.SIZE), Pages.SIZE);
         }
         return MemorySegment.ofArray(b);
     }

@@ -1,9 +1,11 @@
 package io.jocclum.sgx.driver;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.CostModel;
 import io.jocclum.sgx.cpu.CpuFeatures;
 import io.jocclum.sgx.cpu.Epc;
+import io.jocclum.sgx.crypto.PlatformKeys;
 import io.jocclum.sgx.epc.EpcTunables;
 import io.jocclum.sgx.epc.Ksgxd;
 
@@ -23,9 +25,11 @@ import java.util.List;
  * @param ksgxdMode       THREAD (a daemon thread; the cgroup work queue has threads too) or MANUAL
  *                        (deterministic, background work run by the caller)
  * @param epcCgroup       the EPC cgroup controller: OFF (no-op, the default), V17 or INTENT
+ * @param fuses           the platform's fused secret (32 bytes: seal fuses, root provisioning key), or
+ *                        null to derive it from {@code seed} ({@link PlatformKeys#fusesOf(long)})
  */
 public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, CostModel costs, long seed,
-                             EpcTunables tunables, Ksgxd.Mode ksgxdMode, EpcCgroup epcCgroup) {
+                             EpcTunables tunables, Ksgxd.Mode ksgxdMode, EpcCgroup epcCgroup, byte[] fuses) {
     /**
      * Which EPC controller {@link SgxPlatform#start(PlatformConfig)} plugs into the driver.
      */
@@ -54,7 +58,7 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
                     + epcSectionBytes.size());
         }
         for (long b : epcSectionBytes) {
-            if (b <= 0 || b % 4096 != 0) {
+            if (b <= 0 || !Pages.isAligned(b)) {
                 throw new IllegalArgumentException("EPC section size " + b + " is not a positive multiple of 4096 bytes");
             }
         }
@@ -63,6 +67,23 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
         java.util.Objects.requireNonNull(tunables, "tunables");
         java.util.Objects.requireNonNull(ksgxdMode, "ksgxdMode");
         java.util.Objects.requireNonNull(epcCgroup, "epcCgroup");
+        if (fuses != null) {
+            if (fuses.length != PlatformKeys.FUSES_BYTES) {
+                throw new IllegalArgumentException("the platform's fuses have " + PlatformKeys.FUSES_BYTES + " bytes, got "
+                        + fuses.length);
+            }
+            fuses = fuses.clone();
+        }
+    }
+
+    /** The fused secret the CPU uses: the configured one, or the one derived from the seed. */
+    public byte[] effectiveFuses() {
+        return fuses != null ? fuses.clone() : PlatformKeys.fusesOf(seed);
+    }
+
+    @Override
+    public byte[] fuses() {
+        return fuses == null ? null : fuses.clone();
     }
 
     public long epcBytes() {
@@ -86,6 +107,7 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
         b.tunables = tunables;
         b.ksgxdMode = ksgxdMode;
         b.epcCgroup = epcCgroup;
+        b.fuses = fuses;
         return b;
     }
 
@@ -101,6 +123,7 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
         private EpcTunables tunables = EpcTunables.linux();
         private Ksgxd.Mode ksgxdMode = Ksgxd.Mode.THREAD;
         private EpcCgroup epcCgroup = EpcCgroup.OFF;
+        private byte[] fuses;
 
         /** One EPC section of {@code bytes}. */
         public Builder epcSize(long bytes) {
@@ -119,6 +142,22 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
             CpuFeatures f = features;
             this.features = new CpuFeatures(on, f.kss(), f.allowedAttributes(), f.allowedXfrm(), f.allowedMiscSelect(),
                     f.maxEnclaveSize64Log2(), f.cpuSvn(), f.ownerEpoch());
+            return this;
+        }
+
+        /** CR_CPUSVN (16 bytes): the CPU's security version, which EREPORT reports and EGETKEY checks. */
+        public Builder cpuSvn(byte[] svn) {
+            CpuFeatures f = features;
+            this.features = new CpuFeatures(f.sgx2(), f.kss(), f.allowedAttributes(), f.allowedXfrm(), f.allowedMiscSelect(),
+                    f.maxEnclaveSize64Log2(), svn, f.ownerEpoch());
+            return this;
+        }
+
+        /** CSR_SGX_OWNEREPOCH (16 bytes), mixed into seal and REPORT keys. */
+        public Builder ownerEpoch(byte[] epoch) {
+            CpuFeatures f = features;
+            this.features = new CpuFeatures(f.sgx2(), f.kss(), f.allowedAttributes(), f.allowedXfrm(), f.allowedMiscSelect(),
+                    f.maxEnclaveSize64Log2(), f.cpuSvn(), epoch);
             return this;
         }
 
@@ -170,8 +209,14 @@ public record PlatformConfig(List<Long> epcSectionBytes, CpuFeatures features, C
             return this;
         }
 
+        /** The platform's fused secret (32 bytes), or null to derive it from the seed (the default). */
+        public Builder fuses(byte[] f) {
+            this.fuses = f == null ? null : f.clone();
+            return this;
+        }
+
         public PlatformConfig build() {
-            return new PlatformConfig(sections, features, costs, seed, tunables, ksgxdMode, epcCgroup);
+            return new PlatformConfig(sections, features, costs, seed, tunables, ksgxdMode, epcCgroup, fuses);
         }
     }
 }

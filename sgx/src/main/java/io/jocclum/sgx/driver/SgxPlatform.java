@@ -59,7 +59,7 @@ public final class SgxPlatform implements AutoCloseable {
     private SgxPlatform(PlatformConfig config, EpcController.Factory controller) {
         this.config = config;
         this.epc = new Epc(config.epcSectionBytes());
-        this.cpu = new SgxCpu(epc, config.features(), new PlatformKeys(config.seed()));
+        this.cpu = new SgxCpu(epc, config.features(), new PlatformKeys(config.effectiveFuses()));
         this.clock = new CycleClock(config.costs());
         this.cgroups = new CgroupHierarchy();
         this.memcgs = new BackingMemcgs(cgroups);

@@ -1,5 +1,7 @@
 package io.jocclum.sgx.enclave;
 
+import io.jocclum.sgx.arch.Pages;
+
 import java.util.Arrays;
 import java.util.SortedSet;
 
@@ -17,12 +19,12 @@ public final class BackingFile {
 
     /** The file page holding the evicted contents of the enclave page at {@code linaddr}. */
     public long contentsIndex(long linaddr) {
-        return (linaddr - encl.base()) >>> 12;
+        return Pages.index(linaddr - encl.base());
     }
 
     /** The file page of the SECS image. */
     public long secsIndex() {
-        return encl.size() >>> 12;
+        return Pages.count(encl.size());
     }
 
     /** File offset of the PCMD for the enclave page at {@code linaddr}. */
@@ -40,7 +42,7 @@ public final class BackingFile {
         encl.lock.lock();
         try {
             BackingStore.ShmemPage p = encl.backing().page(index);
-            return p == null ? null : java.util.Arrays.copyOf(p.data, 4096);
+            return p == null ? null : java.util.Arrays.copyOf(p.data, Pages.SIZE);
         } finally {
             encl.lock.unlock();
         }
@@ -48,7 +50,7 @@ public final class BackingFile {
 
     /** Overwrites the existing file page {@code index}; IllegalStateException if it does not exist. */
     public void writePage(long index, byte[] data) {
-        if (data.length != 4096) {
+        if (data.length != Pages.SIZE) {
             throw new IllegalArgumentException("a backing page has 4096 bytes, got " + data.length);
         }
         encl.lock.lock();
@@ -57,7 +59,7 @@ public final class BackingFile {
             if (p == null) {
                 throw new IllegalStateException("backing page " + index + " does not exist");
             }
-            System.arraycopy(data, 0, p.data, 0, 4096);
+            System.arraycopy(data, 0, p.data, 0, Pages.SIZE);
         } finally {
             encl.lock.unlock();
         }
@@ -65,22 +67,22 @@ public final class BackingFile {
 
     /** The {@code length} bytes at file offset {@code offset} (within one page). */
     public byte[] read(long offset, int length) {
-        byte[] page = readPage(offset / 4096);
+        byte[] page = readPage(Pages.index(offset));
         if (page == null) {
             return null;
         }
-        int at = (int) (offset % 4096);
+        int at = Pages.offset(offset);
         return Arrays.copyOfRange(page, at, at + length);
     }
 
     /** Writes {@code data} at file offset {@code offset} (within one existing page). */
     public void write(long offset, byte[] data) {
-        byte[] page = readPage(offset / 4096);
+        byte[] page = readPage(Pages.index(offset));
         if (page == null) {
-            throw new IllegalStateException("backing page " + offset / 4096 + " does not exist");
+            throw new IllegalStateException("backing page " + Pages.index(offset) + " does not exist");
         }
-        System.arraycopy(data, 0, page, (int) (offset % 4096), data.length);
-        writePage(offset / 4096, page);
+        System.arraycopy(data, 0, page, Pages.offset(offset), data.length);
+        writePage(Pages.index(offset), page);
     }
 
     /** The file pages that exist. */

@@ -1,5 +1,6 @@
 package io.jocclum.sgx.enclave;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.Pcmd;
 import io.jocclum.sgx.epc.BackingMemory;
 
@@ -21,7 +22,6 @@ import java.util.TreeSet;
  * <p>Locking: guarded by the enclave lock.
  */
 final class BackingStore {
-    static final int PAGE = 4096;
 
     /**
      * One shmem page. {@code data} has 16 spare bytes after the page: scratch where the paging crypto
@@ -58,7 +58,7 @@ final class BackingStore {
 
     /** File offset of the PCMD of enclave page {@code pageIndex}. */
     long pcmdOffset(long pageIndex) {
-        return encSize + PAGE + pageIndex * Pcmd.SIZE;
+        return encSize + Pages.SIZE + pageIndex * Pcmd.SIZE;
     }
 
     /**
@@ -69,19 +69,19 @@ final class BackingStore {
         ShmemPage contents = pages.get(pageIndex);
         boolean newContents = false;
         if (contents == null) {
-            if (!memcg.tryCharge(PAGE)) {
+            if (!memcg.tryCharge(Pages.SIZE)) {
                 return null;
             }
             contents = new ShmemPage(memcg, buffer(false));
             pages.put(pageIndex, contents);
-            bytes += PAGE;
+            bytes += Pages.SIZE;
             newContents = true;
         }
         long pcmdOff = pcmdOffset(pageIndex);
-        long pcmdIndex = pcmdOff / PAGE;
+        long pcmdIndex = Pages.index(pcmdOff);
         ShmemPage pcmd = pages.get(pcmdIndex);
         if (pcmd == null) {
-            if (!memcg.tryCharge(PAGE)) {
+            if (!memcg.tryCharge(Pages.SIZE)) {
                 if (newContents) {
                     drop(pageIndex);
                 }
@@ -89,10 +89,10 @@ final class BackingStore {
             }
             pcmd = new ShmemPage(memcg, buffer(true));
             pages.put(pcmdIndex, pcmd);
-            bytes += PAGE;
+            bytes += Pages.SIZE;
         }
         pcmd.pendingWriters++;
-        return new Slot(pageIndex, contents, pcmd, (int) (pcmdOff % PAGE));
+        return new Slot(pageIndex, contents, pcmd, Pages.offset(pcmdOff));
     }
 
     /** {@code sgx_encl_put_backing} after the EWB wrote the slot ({@code written}: the EWB succeeded). */
@@ -107,11 +107,11 @@ final class BackingStore {
     Slot lookup(long pageIndex) {
         ShmemPage contents = pages.get(pageIndex);
         long pcmdOff = pcmdOffset(pageIndex);
-        ShmemPage pcmd = pages.get(pcmdOff / PAGE);
+        ShmemPage pcmd = pages.get(Pages.index(pcmdOff));
         if (contents == null || pcmd == null) {
             return null;
         }
-        return new Slot(pageIndex, contents, pcmd, (int) (pcmdOff % PAGE));
+        return new Slot(pageIndex, contents, pcmd, Pages.offset(pcmdOff));
     }
 
     /** After a successful ELDU: truncate the contents page, zero the PCMD, truncate an empty PCMD page. */
@@ -120,15 +120,15 @@ final class BackingStore {
         java.util.Arrays.fill(s.pcmd().data, s.pcmdOffset(), s.pcmdOffset() + Pcmd.SIZE, (byte) 0);
         s.pcmd().liveEntries--;
         if (s.pcmd().pendingWriters == 0 && s.pcmd().liveEntries == 0) {
-            drop(pcmdOffset(s.pageIndex()) / PAGE);
+            drop(Pages.index(pcmdOffset(s.pageIndex())));
         }
     }
 
     private void drop(long fileIndex) {
         ShmemPage p = pages.remove(fileIndex);
         if (p != null) {
-            p.memcg.uncharge(PAGE);
-            bytes -= PAGE;
+            p.memcg.uncharge(Pages.SIZE);
+            bytes -= Pages.SIZE;
             if (spare.size() < SPARE_BUFFERS) {
                 spare.push(p.data);
             }
@@ -139,7 +139,7 @@ final class BackingStore {
     private byte[] buffer(boolean zeroed) {
         byte[] b = spare.poll();
         if (b == null) {
-            return new byte[PAGE + 16];
+            return new byte[Pages.SIZE + 16];
         }
         if (zeroed) {
             java.util.Arrays.fill(b, (byte) 0);

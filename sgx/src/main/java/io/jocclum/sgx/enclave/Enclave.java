@@ -6,6 +6,7 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.SgxStatus;
 import io.jocclum.sgx.cgroup.HostTask;
@@ -539,14 +540,14 @@ public final class Enclave {
         if (pages == null) {
             return null;
         }
-        EnclavePage p = pages.get((addr - base) >>> 12);
+        EnclavePage p = pages.get(Pages.index(addr - base));
         EpcFrame f = p == null ? null : p.frame;
         return f == null ? null : f.epcmEntry();
     }
 
     /** True if the enclave has a page (resident or evicted) at {@code addr}. */
     public boolean hasPage(long addr) {
-        return pages != null && addr >= base && addr - base < size && pages.get((addr - base) >>> 12) != null;
+        return pages != null && addr >= base && addr - base < size && pages.get(Pages.index(addr - base)) != null;
     }
 
     // ---- inspection for invariant checkers (EnclaveInspection) --------------------------------------
@@ -588,7 +589,7 @@ public final class Enclave {
         if (pages == null || addr < base || addr - base >= size) {
             return false;
         }
-        EnclavePage p = pages.get((addr - base) >>> 12);
+        EnclavePage p = pages.get(Pages.index(addr - base));
         return p != null && p.isResident();
     }
 

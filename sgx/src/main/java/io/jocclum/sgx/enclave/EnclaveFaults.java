@@ -3,6 +3,7 @@ package io.jocclum.sgx.enclave;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.SgxStatus;
 import io.jocclum.sgx.cgroup.HostTask;
@@ -32,7 +33,7 @@ final class EnclaveFaults {
 
     /** {@code sgx_encl_load_page}: the page at {@code addr}, reloaded if evicted. Lock held. */
     EnclavePage loadPage(long addr, HostTask current) {
-        EnclavePage entry = encl.pages.get((addr - encl.base) >>> 12);
+        EnclavePage entry = encl.pages.get(Pages.index(addr - encl.base));
         if (entry == null) {
             throw Errno.EFAULT.exception("no enclave page at 0x" + Long.toHexString(addr));
         }
@@ -103,10 +104,10 @@ final class EnclaveFaults {
         encl.account.charge(CostEvent.PAGE_FAULT);
         try {
             long gen = encl.drv.epc().allocator().progressGeneration();
-            long idx = (addr - encl.base) >>> 12;
+            long idx = Pages.index(addr - encl.base);
             boolean busy;
             if (encl.cpu.sgx2() && encl.pages.get(idx) == null) {
-                busy = eaugPage(addr & ~0xFFFL, write, current);
+                busy = eaugPage(Pages.down(addr), write, current);
             } else {
                 busy = loadForFault(idx, addr, write, current);
             }
@@ -163,7 +164,7 @@ final class EnclaveFaults {
         EnclavePage page = new EnclavePage(encl, addr, false, PageType.REG, SecInfo.R | SecInfo.W | SecInfo.X);
         encl.lock.lock();
         try {
-            long idx = (addr - encl.base) >>> 12;
+            long idx = Pages.index(addr - encl.base);
             if (encl.pages.get(idx) != null) {
                 return false; // created by another flow meanwhile: retry
             }

@@ -1,6 +1,7 @@
 package io.jocclum.sgx.enclave;
 
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.Pcmd;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.cpu.EpcFrame;
@@ -43,7 +44,7 @@ final class EnclaveInspection {
         if (encl.pages == null || addr < encl.base || addr - encl.base >= encl.size) {
             return absent;
         }
-        long idx = (addr - encl.base) >>> 12;
+        long idx = Pages.index(addr - encl.base);
         EnclavePage q = encl.pages.get(idx);
         if (q == null) {
             return absent;
@@ -81,7 +82,7 @@ final class EnclaveInspection {
         if (b == null || p.vaPage == null) {
             return false;
         }
-        byte[] plain = new byte[4096];
+        byte[] plain = new byte[Pages.SIZE];
         if (!encl.cpu.inspectEvicted(b.contents().data, b.pcmd().data, b.pcmdOffset(), p.vaPage.epcPage.frame(),
                 p.vaSlot, p.addr, encl.control.eid(), MemorySegment.ofArray(plain))) {
             return false;
@@ -99,8 +100,8 @@ final class EnclaveInspection {
         if (encl.pages == null) {
             return 0;
         }
-        long from = Math.max(0, start - encl.base) >>> 12;
-        long to = (Math.min(encl.size, Math.max(0, end - encl.base)) + 0xFFF) >>> 12;
+        long from = Pages.index(Math.max(0, start - encl.base));
+        long to = Pages.countUp(Math.min(encl.size, Math.max(0, end - encl.base)));
         long[] n = {0};
         encl.lock.lock();
         try {
@@ -199,7 +200,7 @@ final class EnclaveInspection {
             long expectedBacking = 0;
             java.util.Set<Long> pcmdPages = new java.util.HashSet<>();
             for (Long idx : encl.backing.fileIndexes()) {
-                if (idx <= (encl.size >>> 12)) {
+                if (idx <= Pages.count(encl.size)) {
                     expectedBacking++;
                 } else {
                     pcmdPages.add(idx);
@@ -227,7 +228,7 @@ final class EnclaveInspection {
             problems.accept(me + p + " shares its VA slot with another page");
         }
         if (!encl.backing.hasPage(p.backingIndex())
-                || !encl.backing.hasPage(encl.backing.pcmdOffset(p.backingIndex()) / 4096)) {
+                || !encl.backing.hasPage(Pages.index(encl.backing.pcmdOffset(p.backingIndex())))) {
             problems.accept(me + p + " is evicted but its backing pages are missing");
         }
     }

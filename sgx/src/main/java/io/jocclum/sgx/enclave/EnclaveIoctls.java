@@ -3,7 +3,9 @@ package io.jocclum.sgx.enclave;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.arch.LittleEndian;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Secs;
 import io.jocclum.sgx.arch.SgxStatus;
@@ -79,7 +81,7 @@ final class EnclaveIoctls {
         try {
             encl.secs.publish(secsEpc);
             encl.control = c;
-            encl.pages = new PageTable(s.size() >>> 12);
+            encl.pages = new PageTable(Pages.count(s.size()));
             encl.attributes = s.attributes().flags();
             encl.attributesMask = Enclave.SGX_ATTR_UNPRIV_MASK;
             if (s.attributes().has(Attributes.DEBUG)) {
@@ -104,7 +106,7 @@ final class EnclaveIoctls {
         if (src == null) {
             return new IoctlOutcome(-1, 0, Errno.EFAULT);
         }
-        if ((src.address() & 0xFFF) != 0) {
+        if (!Pages.isAligned(src.address())) {
             return new IoctlOutcome(-1, 0, Errno.EINVAL);
         }
         if (validateOffsetLength(offset, length) != null) {
@@ -118,19 +120,19 @@ final class EnclaveIoctls {
         }
         long c;
         Errno ret = null;
-        for (c = 0; c < length; c += 4096) {
+        for (c = 0; c < length; c += Pages.SIZE) {
             if (current.signalPending()) {
                 if (c == 0) {
                     ret = Errno.ERESTARTSYS;
                 }
                 break;
             }
-            if (src.byteSize() < c + 4096) {
+            if (src.byteSize() < c + Pages.SIZE) {
                 ret = Errno.EFAULT; // get_user_pages() of the source failed
                 break;
             }
             try {
-                addPage(src.asSlice(c, 4096), offset + c, secInfo, flagsArg, current);
+                addPage(src.asSlice(c, Pages.SIZE), offset + c, secInfo, flagsArg, current);
             } catch (ErrnoException e) {
                 ret = e.errno();
                 break;
@@ -161,7 +163,7 @@ final class EnclaveIoctls {
             if (va != null) {
                 encl.vaPages.addHead(va);
             }
-            long idx = offset >>> 12;
+            long idx = Pages.index(offset);
             if (!encl.pages.insert(idx, page)) {
                 encl.shrink(va);
                 encl.freeEpcPage(epc);
@@ -179,7 +181,7 @@ final class EnclaveIoctls {
             encl.secsChildCnt++;
             if ((flagsArg & Enclave.SGX_PAGE_MEASURE) != 0) {
                 try {
-                    for (int off = 0; off < 4096; off += 256) {
+                    for (int off = 0; off < Pages.SIZE; off += 256) {
                         encl.cpu.eextend(encl.account, encl.secs.frame, epc.frame(), off);
                     }
                 } catch (EnclsException e) {
@@ -205,7 +207,7 @@ final class EnclaveIoctls {
         if (sigstruct == null || sigstruct.length < 1808) {
             throw Errno.EFAULT.exception("SIGSTRUCT shorter than 1808 bytes");
         }
-        long vendor = le(sigstruct, 16, 4);
+        long vendor = LittleEndian.get(sigstruct, 16, 4);
         if (vendor != 0x0000 && vendor != 0x8086) {
             throw Errno.EINVAL.exception("SIGSTRUCT.VENDOR 0x" + Long.toHexString(vendor) + " is neither 0 nor 0x8086");
         }
@@ -216,9 +218,9 @@ final class EnclaveIoctls {
         long reservedAttrs = ~encl.cpu.features().allowedAttributes();
         long reservedXfrm = ~encl.cpu.features().allowedXfrm();
         long reservedMisc = ~(long) encl.cpu.features().allowedMiscSelect() & 0xFFFFFFFFL;
-        if ((le(sigstruct, 928, 8) & le(sigstruct, 944, 8) & reservedAttrs) != 0
-                || (le(sigstruct, 900, 4) & le(sigstruct, 904, 4) & reservedMisc) != 0
-                || (le(sigstruct, 936, 8) & le(sigstruct, 952, 8) & reservedXfrm) != 0) {
+        if ((LittleEndian.getLong(sigstruct, 928) & LittleEndian.getLong(sigstruct, 944) & reservedAttrs) != 0
+                || (LittleEndian.get(sigstruct, 900, 4) & LittleEndian.get(sigstruct, 904, 4) & reservedMisc) != 0
+                || (LittleEndian.getLong(sigstruct, 936) & LittleEndian.getLong(sigstruct, 952) & reservedXfrm) != 0) {
             throw Errno.EINVAL.exception("SIGSTRUCT requires attributes this platform reserves");
         }
         encl.lock.lock();
@@ -359,7 +361,7 @@ final class EnclaveIoctls {
             entry.publish(null);
             encl.freeEpcPage(epc);
             encl.secsChildCnt--;
-            encl.pages.remove((addr - encl.base) >>> 12);
+            encl.pages.remove(Pages.index(addr - encl.base));
             encl.shrink(null);
             return null;
         });
@@ -378,7 +380,7 @@ final class EnclaveIoctls {
      */
     private IoctlOutcome forEachPage(long offset, long length, HostTask current, PageStep step) {
         long c;
-        for (c = 0; c < length; c += 4096) {
+        for (c = 0; c < length; c += Pages.SIZE) {
             long addr = encl.base + offset + c;
             encl.drv.epc().allocator().reclaimDirect(current);
             encl.lock.lock();
@@ -409,16 +411,16 @@ final class EnclaveIoctls {
 
     /** {@code sgx_validate_offset_length}. */
     private Errno validateOffsetLength(long offset, long length) {
-        if ((offset & 0xFFF) != 0) {
+        if (!Pages.isAligned(offset)) {
             return Errno.EINVAL;
         }
-        if (length == 0 || (length & 0xFFF) != 0) {
+        if (length == 0 || !Pages.isAligned(length)) {
             return Errno.EINVAL;
         }
         if (Long.compareUnsigned(offset + length, offset) < 0) {
             return Errno.EINVAL;
         }
-        if (Long.compareUnsigned(offset + length - 4096, encl.size) >= 0) {
+        if (Long.compareUnsigned(offset + length - Pages.SIZE, encl.size) >= 0) {
             return Errno.EINVAL;
         }
         return null;
@@ -452,14 +454,6 @@ final class EnclaveIoctls {
             encl.account.charge(CostEvent.AEX);
             encl.account.charge(CostEvent.ERESUME);
         }
-    }
-
-    private static long le(byte[] b, int at, int len) {
-        long v = 0;
-        for (int i = len - 1; i >= 0; i--) {
-            v = (v << 8) | (b[at + i] & 0xFF);
-        }
-        return v;
     }
 
 }

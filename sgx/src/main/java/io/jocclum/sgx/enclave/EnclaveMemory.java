@@ -1,7 +1,9 @@
 package io.jocclum.sgx.enclave;
 
 import io.jocclum.api.Errno;
+import io.jocclum.sgx.arch.LittleEndian;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cost.CostAccount;
@@ -14,7 +16,6 @@ import io.jocclum.sgx.cpu.SgxCpu;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -34,8 +35,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread-safe; {@code ocallLock} serialises the runtime's ioctls (the driver allows one at a time).
  */
 final class EnclaveMemory implements EnclaveContext {
-    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Enclave encl;
     private final HostTask task;
@@ -85,7 +84,7 @@ final class EnclaveMemory implements EnclaveContext {
 
     /** A pinned frame whose EPCM allows the access at {@code address}. */
     private EpcFrame pin(long address, boolean write) {
-        long idx = (address - base) >>> 12;
+        long idx = Pages.index(address - base);
         for (;;) {
             EnclavePage p = pages.get(idx);
             if (p != null) {
@@ -111,8 +110,8 @@ final class EnclaveMemory implements EnclaveContext {
     /** A pinned frame holding the page at {@code address} (any EPCM state): an ENCLU operand. */
     private EpcFrame pinOwned(long address, boolean write) {
         checkRange(address, 1, write);
-        long pageAddr = address & ~0xFFFL;
-        long idx = (address - base) >>> 12;
+        long pageAddr = Pages.down(address);
+        long idx = Pages.index(address - base);
         for (;;) {
             EnclavePage p = pages.get(idx);
             if (p != null) {
@@ -161,8 +160,8 @@ final class EnclaveMemory implements EnclaveContext {
         long done = 0;
         while (done < length) {
             long at = address + done;
-            int in = (int) (at & 0xFFF);
-            int n = (int) Math.min(length - done, 4096 - in);
+            int in = Pages.offset(at);
+            int n = (int) Math.min(length - done, Pages.SIZE - in);
             EpcFrame f = pin(at, write);
             try {
                 op.access(f, in, buf, off + done, n, value);
@@ -207,7 +206,7 @@ final class EnclaveMemory implements EnclaveContext {
         checkRange(address, 1, false);
         EpcFrame f = pin(address, false);
         try {
-            return f.pinnedContent(false).get(ValueLayout.JAVA_BYTE, address & 0xFFF);
+            return f.pinnedContent(false).get(ValueLayout.JAVA_BYTE, Pages.offset(address));
         } finally {
             f.unpin();
         }
@@ -218,7 +217,7 @@ final class EnclaveMemory implements EnclaveContext {
         checkRange(address, 1, true);
         EpcFrame f = pin(address, true);
         try {
-            f.pinnedContent(true).set(ValueLayout.JAVA_BYTE, address & 0xFFF, value);
+            f.pinnedContent(true).set(ValueLayout.JAVA_BYTE, Pages.offset(address), value);
         } finally {
             f.unpin();
         }
@@ -247,33 +246,33 @@ final class EnclaveMemory implements EnclaveContext {
     /** The little-endian int ({@code size} 4) or long (8) at {@code address}, which may span two pages. */
     private long readLittleEndian(long address, int size) {
         checkRange(address, size, false);
-        long in = address & 0xFFF;
-        if (in <= 4096 - size) {
+        long in = Pages.offset(address);
+        if (in <= Pages.SIZE - size) {
             EpcFrame f = pin(address, false);
             try {
                 MemorySegment page = f.pinnedContent(false);
-                return size == 4 ? page.get(INT_LE, in) : page.get(LONG_LE, in);
+                return size == 4 ? page.get(LittleEndian.INT, in) : page.get(LittleEndian.LONG, in);
             } finally {
                 f.unpin();
             }
         }
         MemorySegment bytes = MemorySegment.ofArray(new byte[8]);
         read(address, bytes, 0, size);
-        return size == 4 ? bytes.get(INT_LE, 0) : bytes.get(LONG_LE, 0);
+        return size == 4 ? bytes.get(LittleEndian.INT, 0) : bytes.get(LittleEndian.LONG, 0);
     }
 
     /** Stores the low {@code size} (4 or 8) bytes of {@code value} little-endian at {@code address}. */
     private void writeLittleEndian(long address, int size, long value) {
         checkRange(address, size, true);
-        long in = address & 0xFFF;
-        if (in <= 4096 - size) {
+        long in = Pages.offset(address);
+        if (in <= Pages.SIZE - size) {
             EpcFrame f = pin(address, true);
             try {
                 MemorySegment page = f.pinnedContent(true);
                 if (size == 4) {
-                    page.set(INT_LE, in, (int) value);
+                    page.set(LittleEndian.INT, in, (int) value);
                 } else {
-                    page.set(LONG_LE, in, value);
+                    page.set(LittleEndian.LONG, in, value);
                 }
             } finally {
                 f.unpin();
@@ -281,7 +280,7 @@ final class EnclaveMemory implements EnclaveContext {
             return;
         }
         MemorySegment bytes = MemorySegment.ofArray(new byte[8]);
-        bytes.set(LONG_LE, 0, value);
+        bytes.set(LittleEndian.LONG, 0, value);
         write(address, bytes, 0, size);
     }
 
@@ -296,7 +295,7 @@ final class EnclaveMemory implements EnclaveContext {
     @Override
     public int eaccept(long address, SecInfo secInfo) {
         requireSgx2(address, "EACCEPT");
-        if ((address & 0xFFF) != 0) {
+        if (!Pages.isAligned(address)) {
             throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, address, false, "EACCEPT of an unaligned address");
         }
         EpcFrame f = pinOwned(address, false);
@@ -310,7 +309,7 @@ final class EnclaveMemory implements EnclaveContext {
     @Override
     public int eacceptcopy(long address, SecInfo secInfo, byte[] source) {
         requireSgx2(address, "EACCEPTCOPY");
-        if ((address & 0xFFF) != 0 || source == null || source.length != 4096) {
+        if (!Pages.isAligned(address) || source == null || source.length != Pages.SIZE) {
             throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, address, true,
                     "EACCEPTCOPY needs an aligned address and a 4096-byte source page");
         }
@@ -327,7 +326,7 @@ final class EnclaveMemory implements EnclaveContext {
         requireSgx2(address, "EMODPE");
         EpcFrame f = pinOwned(address, false);
         try {
-            cpu.emodpe(f.owner(), f, address & ~0xFFFL, secInfo);
+            cpu.emodpe(f.owner(), f, Pages.down(address), secInfo);
         } finally {
             f.unpin();
         }
@@ -356,7 +355,7 @@ final class EnclaveMemory implements EnclaveContext {
      * valid, accepted TCS page of this enclave, else #GP.
      */
     void eenter(long tcs) {
-        if ((tcs & 0xFFF) != 0) {
+        if (!Pages.isAligned(tcs)) {
             throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, tcs, false, "EENTER: TCS is not page aligned");
         }
         EpcFrame f = pinOwned(tcs, false);

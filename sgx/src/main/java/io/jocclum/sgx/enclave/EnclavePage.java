@@ -1,6 +1,7 @@
 package io.jocclum.sgx.enclave;
 
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cgroup.Mm;
 import io.jocclum.sgx.cpu.EpcFrame;
 import io.jocclum.sgx.epc.EpcPage;
@@ -43,7 +44,7 @@ final class EnclavePage implements Reclaimable {
 
     /** The page's index in the backing file. */
     long backingIndex() {
-        return isSecs ? encl.size() >>> 12 : (addr - encl.base()) >>> 12;
+        return isSecs ? Pages.count(encl.size()) : Pages.index(addr - encl.base());
     }
 
     boolean isResident() {

@@ -1,5 +1,6 @@
 package io.jocclum.sgx.epc;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cgroup.CgroupHierarchy;
 import io.jocclum.sgx.cgroup.MemCgroup;
 import io.jocclum.sgx.cgroup.MemoryController;
@@ -24,7 +25,6 @@ import java.util.function.Consumer;
  * <p>Thread-safe: the adapter map is concurrent, counters are atomic.
  */
 public final class BackingMemcgs {
-    private static final long PAGE = 4096;
 
     private final MemoryController memory;
     private final ConcurrentHashMap<MemCgroup, Adapter> adapters = new ConcurrentHashMap<>();
@@ -92,7 +92,7 @@ public final class BackingMemcgs {
             for (MemCgroup d : m.descendantsPre()) {
                 Adapter a = adapters.get(d);
                 if (a != null) {
-                    expected += a.bytes.get() / PAGE;
+                    expected += Pages.count(a.bytes.get());
                 }
             }
             long got = m.usagePages() + m.swapPages();
@@ -156,10 +156,10 @@ public final class BackingMemcgs {
         }
 
         private static long pages(long n) {
-            if (n < 0 || n % PAGE != 0) {
+            if (n < 0 || !Pages.isAligned(n)) {
                 throw new IllegalArgumentException("backing charge of " + n + " bytes is not a multiple of 4096");
             }
-            return n / PAGE;
+            return Pages.count(n);
         }
 
         @Override

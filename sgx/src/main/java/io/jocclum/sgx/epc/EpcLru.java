@@ -28,6 +28,11 @@ public final class EpcLru {
         this.name = name;
     }
 
+    /** Whether some thread holds the list's lock (lock hygiene of the invariant checkers). */
+    public boolean isLocked() {
+        return lock.isLocked();
+    }
+
     public String name() {
         return name;
     }

@@ -27,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class CgroupWorkqueue {
     private final boolean threads;
     private final Consumer<SgxCgroup> work;
-    private final ReentrantLock lock = new ReentrantLock();
+    final ReentrantLock lock = new ReentrantLock(); // package-private for the checker's tests
     private final Condition changed = lock.newCondition();
     /** MANUAL: the pending items in queueing order. */
     @GuardedBy("lock")
@@ -202,6 +202,11 @@ final class CgroupWorkqueue {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Whether some thread holds the queue's lock (lock hygiene of the invariant checker). */
+    boolean isLocked() {
+        return lock.isLocked();
     }
 
     boolean isStopped() {

@@ -1,5 +1,6 @@
 package io.jocclum.sgx.epccg;
 
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cgroup.Css;
 import io.jocclum.sgx.cgroup.MiscCgroup;
 import io.jocclum.sgx.cgroup.MiscResource;
@@ -25,7 +26,11 @@ import java.util.function.Consumer;
  *       its subtree; the root's usage is at most the capacity, which is 4096 × the EPC pages;</li>
  *   <li>every linked misc css has its {@code sgx_cgroup} state, and each state's {@code next_cg}
  *       cursor is an unreleased css of its own subtree;</li>
- *   <li>no async work item is queued or running.</li>
+ *   <li>no async work item is queued or running;</li>
+ *   <li>lock hygiene: no lock of the controller (cursor locks, LRU locks, the work queue's lock) is
+ *       held by any thread (checked first: taking a leaked lock would block or hide the leak);</li>
+ *   <li>reference counts balance: every linked misc css holds exactly its base reference (while
+ *       online), one per linked child and one per EPC page charged to it.</li>
  * </ul>
  */
 public final class EpcCgroupInvariants {
@@ -35,6 +40,9 @@ public final class EpcCgroupInvariants {
     }
 
     static void check(SgxEpcCgroup ctl, EpcServices services, Consumer<String> problems) {
+        if (heldLocks(ctl, problems)) {
+            return;
+        }
         Map<SgxCgroup, long[]> charged = new IdentityHashMap<>();
         long[] allocated = {0};
         services.forEachPage(p -> {
@@ -61,7 +69,7 @@ public final class EpcCgroupInvariants {
             problems.accept("the root misc cgroup's sgx_epc state is not the controller's root");
         }
         long capacity = rootCss.controller().capacity(SGX_EPC);
-        if (capacity != services.capacityPages() * SgxEpcCgroup.PAGE) {
+        if (capacity != services.capacityPages() * Pages.SIZE) {
             problems.accept("sgx_epc capacity " + capacity + " != 4096 x " + services.capacityPages() + " EPC pages");
         }
         if (Long.compareUnsigned(rootCss.usage(SGX_EPC), capacity) > 0) {
@@ -77,7 +85,7 @@ public final class EpcCgroupInvariants {
         for (Map.Entry<MiscCgroup, Long> e : subtree.entrySet()) {
             MiscCgroup m = e.getKey();
             long usage = m.usage(SGX_EPC);
-            if (usage != e.getValue() * SgxEpcCgroup.PAGE) {
+            if (usage != e.getValue() * Pages.SIZE) {
                 problems.accept(m + ": misc.current sgx_epc " + Long.toUnsignedString(usage) + " != 4096 x "
                         + e.getValue() + " pages charged in its subtree");
             }
@@ -85,6 +93,30 @@ public final class EpcCgroupInvariants {
         if (ctl.workBusyCount() != 0) {
             problems.accept(ctl.workBusyCount() + " async reclaim work items queued or running while quiescent");
         }
+    }
+
+    /** Reports every lock of the controller some thread still holds; true if there is one. */
+    private static boolean heldLocks(SgxEpcCgroup ctl, Consumer<String> problems) {
+        boolean held = false;
+        if (ctl.workqueue().isLocked()) {
+            problems.accept("sgx_cg_wq: lock still held");
+            held = true;
+        }
+        for (MiscCgroup m : ctl.root().misc().descendantsPre()) {
+            SgxCgroup s = m.priv(SGX_EPC);
+            if (s == null) {
+                continue;
+            }
+            if (s.nextLock.isLocked()) {
+                problems.accept(s + ": next_cg lock still held");
+                held = true;
+            }
+            if (s.lru().isLocked()) {
+                problems.accept(s.lru() + ": LRU lock still held");
+                held = true;
+            }
+        }
+        return held;
     }
 
     /** Pages charged in each css's subtree, and the per-css checks. Returns the subtree's pages. */
@@ -107,8 +139,15 @@ public final class EpcCgroupInvariants {
             }
         }
         long total = own;
+        int children = 0;
         for (MiscCgroup d : childrenOf(m)) {
             total += subtreePages(d, charged, out, problems);
+            children++;
+        }
+        long expected = (m.isOnline() ? 1 : 0) + children + own;
+        if (m.refCount() != expected) {
+            problems.accept(m + ": " + m.refCount() + " references but " + expected + " expected ("
+                    + (m.isOnline() ? "base, " : "") + children + " children, " + own + " charged pages)");
         }
         out.put(m, total);
         return total;

@@ -1,6 +1,7 @@
 package io.jocclum.sgx.epccg;
 
 import io.jocclum.api.Errno;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cgroup.Cgroup;
 import io.jocclum.sgx.cgroup.CgroupHierarchy;
 import io.jocclum.sgx.cgroup.HostTask;
@@ -55,8 +56,6 @@ import java.util.function.Consumer;
  * have their own locks; nothing is held across a reclaim batch.
  */
 public final class SgxEpcCgroup implements EpcController {
-    /** PAGE_SIZE: one EPC page is charged as 4096 bytes (spec 1.3). */
-    static final long PAGE = 4096;
     /** SGX_CG_MIN_FREE_PAGE (epc_cgroup.h, v17 patch 10; = SGX_NR_LOW_PAGES): credit kept below the limit. */
     static final long SGX_CG_MIN_FREE_PAGE = 32;
     /** SGX_CG_LOW_LIMIT (epc_cgroup.h, v17 patch 10; = 4 x SGX_CG_MIN_FREE_PAGE): no credit below this limit. */
@@ -94,7 +93,7 @@ public final class SgxEpcCgroup implements EpcController {
                 freeCgroup(state);
             }
         }, root);
-        misc.setCapacity(SGX_EPC, services.capacityPages() * PAGE);
+        misc.setCapacity(SGX_EPC, services.capacityPages() * Pages.SIZE);
     }
 
     /**
@@ -175,7 +174,7 @@ public final class SgxEpcCgroup implements EpcController {
 
     /** {@code __sgx_cgroup_try_charge()}: one attempt. */
     private Errno tryChargeOnce(SgxCgroup cg, HostTask task) {
-        if (misc.tryCharge(SGX_EPC, cg.misc(), PAGE)) {
+        if (misc.tryCharge(SGX_EPC, cg.misc(), Pages.SIZE)) {
             return null;
         }
         if (lruEmpty(cg)) {
@@ -190,7 +189,7 @@ public final class SgxEpcCgroup implements EpcController {
     /** {@code sgx_cgroup_uncharge()}. */
     @Override
     public void uncharge(EpcGroup group) {
-        misc.uncharge(SGX_EPC, ((SgxCgroup) group).misc(), PAGE);
+        misc.uncharge(SGX_EPC, ((SgxCgroup) group).misc(), Pages.SIZE);
     }
 
     @Override
@@ -291,7 +290,7 @@ public final class SgxEpcCgroup implements EpcController {
         if (Long.compareUnsigned(max, SGX_CG_LOW_LIMIT) > 0) {
             max -= SGX_CG_MIN_FREE_PAGE;
         }
-        long usage = Long.divideUnsigned(cg.misc().usage(SGX_EPC), PAGE);
+        long usage = Long.divideUnsigned(cg.misc().usage(SGX_EPC), Pages.SIZE);
         return Long.compareUnsigned(usage, max) >= 0;
     }
 
@@ -304,7 +303,7 @@ public final class SgxEpcCgroup implements EpcController {
                 max = l;
             }
         }
-        return Long.divideUnsigned(max, PAGE);
+        return Long.divideUnsigned(max, Pages.SIZE);
     }
 
     /**
@@ -337,6 +336,11 @@ public final class SgxEpcCgroup implements EpcController {
 
     int workBusyCount() {
         return wq.busyCount();
+    }
+
+    /** The work queue (for the invariant checker and its tests). */
+    CgroupWorkqueue workqueue() {
+        return wq;
     }
 
     /** {@code sgx_cgroup_free()}: cancel the work item, move ancestors' cursors off this cgroup. */

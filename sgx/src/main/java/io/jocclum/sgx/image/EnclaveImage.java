@@ -1,6 +1,7 @@
 package io.jocclum.sgx.image;
 
 import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Sgx;
 import io.jocclum.sgx.measure.MeasurementBuilder;
@@ -45,7 +46,7 @@ public record EnclaveImage(long base, SecsParams params, List<Segment> segments)
      */
     public record Segment(long offset, long length, SecInfo secInfo, PageSource content, boolean measured) {
         public Segment {
-            if (!Sgx.isPageAligned(offset) || length <= 0 || !Sgx.isPageAligned(length)) {
+            if (!Pages.isAligned(offset) || length <= 0 || !Pages.isAligned(length)) {
                 throw new IllegalArgumentException("segment at 0x" + Long.toHexString(offset) + " of " + length
                         + " bytes is not a page-aligned range");
             }
@@ -65,7 +66,7 @@ public record EnclaveImage(long base, SecsParams params, List<Segment> segments)
         }
 
         public long pages() {
-            return length / Sgx.PAGE_SIZE;
+            return length / Pages.SIZE;
         }
     }
 
@@ -95,7 +96,7 @@ public record EnclaveImage(long base, SecsParams params, List<Segment> segments)
      */
     public void load(LoadSink sink) {
         sink.ecreate(params);
-        byte[] page = new byte[Sgx.PAGE_SIZE];
+        byte[] page = new byte[Pages.SIZE];
         for (Segment s : segments) {
             PageSource src = s.content();
             boolean uniform = src.uniform();
@@ -107,10 +108,10 @@ public record EnclaveImage(long base, SecsParams params, List<Segment> segments)
                 if (!uniform) {
                     src.page(i, page);
                 }
-                long at = s.offset() + i * Sgx.PAGE_SIZE;
+                long at = s.offset() + i * Pages.SIZE;
                 sink.eadd(at, s.secInfo(), page);
                 if (s.measured()) {
-                    for (int c = 0; c < Sgx.PAGE_SIZE; c += Sgx.EEXTEND_BLOCK) {
+                    for (int c = 0; c < Pages.SIZE; c += Sgx.EEXTEND_BLOCK) {
                         sink.eextend(at + c, page, c);
                     }
                 }
@@ -148,7 +149,7 @@ public record EnclaveImage(long base, SecsParams params, List<Segment> segments)
     /** 256-byte EEXTEND records. */
     public long eextendCount() {
         return segments.stream().filter(Segment::measured)
-                .mapToLong(s -> s.pages() * (Sgx.PAGE_SIZE / Sgx.EEXTEND_BLOCK)).sum();
+                .mapToLong(s -> s.pages() * (Pages.SIZE / Sgx.EEXTEND_BLOCK)).sum();
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.jocclum.sgx.image;
 
-import io.jocclum.sgx.arch.Sgx;
+import io.jocclum.sgx.arch.Pages;
 
 import java.util.Arrays;
 
@@ -17,7 +17,7 @@ public sealed interface PageSource {
     record Zero() implements PageSource {
         @Override
         public void page(long index, byte[] dst) {
-            Arrays.fill(dst, 0, Sgx.PAGE_SIZE, (byte) 0);
+            Arrays.fill(dst, 0, Pages.SIZE, (byte) 0);
         }
 
         @Override
@@ -30,7 +30,7 @@ public sealed interface PageSource {
     record Fill(byte value) implements PageSource {
         @Override
         public void page(long index, byte[] dst) {
-            Arrays.fill(dst, 0, Sgx.PAGE_SIZE, value);
+            Arrays.fill(dst, 0, Pages.SIZE, value);
         }
 
         @Override
@@ -47,12 +47,12 @@ public sealed interface PageSource {
 
         @Override
         public void page(long index, byte[] dst) {
-            long from = index * Sgx.PAGE_SIZE;
-            int n = (int) Math.max(0, Math.min(Sgx.PAGE_SIZE, data.length - from));
+            long from = index * Pages.SIZE;
+            int n = (int) Math.max(0, Math.min(Pages.SIZE, data.length - from));
             if (n > 0) {
                 System.arraycopy(data, (int) from, dst, 0, n);
             }
-            Arrays.fill(dst, n, Sgx.PAGE_SIZE, (byte) 0);
+            Arrays.fill(dst, n, Pages.SIZE, (byte) 0);
         }
 
         @Override

@@ -1,8 +1,8 @@
 package io.jocclum.sgx.image;
 
 import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.Secs;
-import io.jocclum.sgx.arch.Sgx;
 
 /**
  * The ECREATE inputs of an {@link EnclaveImage}: SECS.SIZE (a power of two), SSAFRAMESIZE in
@@ -11,7 +11,7 @@ import io.jocclum.sgx.arch.Sgx;
  */
 public record SecsParams(long size, int ssaFrameSize, Attributes attributes, int miscSelect) {
     public SecsParams {
-        if (Long.bitCount(size) != 1 || size < 2 * Sgx.PAGE_SIZE) {
+        if (Long.bitCount(size) != 1 || size < 2 * Pages.SIZE) {
             throw new IllegalArgumentException("SECS.SIZE " + size + " is not a power of two of at least two pages");
         }
         if (ssaFrameSize < 1) {

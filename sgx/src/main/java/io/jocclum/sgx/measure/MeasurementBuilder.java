@@ -1,5 +1,7 @@
 package io.jocclum.sgx.measure;
 
+import io.jocclum.sgx.arch.LittleEndian;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Sgx;
 
@@ -50,8 +52,8 @@ public final class MeasurementBuilder {
         created = true;
         clear();
         System.arraycopy(ECREATE, 0, record, 0, 8);
-        putLe(record, 8, ssaFrameSize, 4);
-        putLe(record, 12, secsSize, 8);
+        LittleEndian.put(record, 8, ssaFrameSize, 4);
+        LittleEndian.putLong(record, 12, secsSize);
         sha256.update(record);
         return this;
     }
@@ -59,13 +61,13 @@ public final class MeasurementBuilder {
     /** The EADD record of the page at {@code offset} with {@code secInfo}. */
     public MeasurementBuilder eadd(long offset, SecInfo secInfo) {
         checkOpen();
-        if (!Sgx.isPageAligned(offset)) {
+        if (!Pages.isAligned(offset)) {
             throw new IllegalArgumentException("EADD offset 0x" + Long.toHexString(offset) + " is not page aligned");
         }
         clear();
         System.arraycopy(EADD, 0, record, 0, 8);
-        putLe(record, 8, offset, 8);
-        putLe(record, 16, secInfo.flags(), 8); // bytes 24..63: reserved part of SECINFO, zero
+        LittleEndian.putLong(record, 8, offset);
+        LittleEndian.putLong(record, 16, secInfo.flags()); // bytes 24..63: reserved part of SECINFO, zero
         sha256.update(record);
         eaddCount++;
         return this;
@@ -79,7 +81,7 @@ public final class MeasurementBuilder {
         }
         clear();
         System.arraycopy(EEXTEND, 0, record, 0, 8);
-        putLe(record, 8, offset, 8);
+        LittleEndian.putLong(record, 8, offset);
         sha256.update(record);
         sha256.update(data, from, Sgx.EEXTEND_BLOCK);
         eextendCount++;
@@ -88,10 +90,10 @@ public final class MeasurementBuilder {
 
     /** EEXTEND of a whole page: sixteen 256-byte records. {@code page} holds 4096 bytes. */
     public MeasurementBuilder eextendPage(long offset, byte[] page) {
-        if (page.length != Sgx.PAGE_SIZE) {
+        if (page.length != Pages.SIZE) {
             throw new IllegalArgumentException("a page has 4096 bytes, got " + page.length);
         }
-        for (int i = 0; i < Sgx.PAGE_SIZE; i += Sgx.EEXTEND_BLOCK) {
+        for (int i = 0; i < Pages.SIZE; i += Sgx.EEXTEND_BLOCK) {
             eextend(offset + i, page, i);
         }
         return this;
@@ -156,11 +158,5 @@ public final class MeasurementBuilder {
         byte[] a = s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         System.arraycopy(a, 0, b, 0, a.length);
         return b;
-    }
-
-    static void putLe(byte[] b, int at, long v, int len) {
-        for (int i = 0; i < len; i++) {
-            b[at + i] = (byte) (v >>> (8 * i));
-        }
     }
 }

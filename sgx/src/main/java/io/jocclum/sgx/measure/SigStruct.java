@@ -1,6 +1,7 @@
 package io.jocclum.sgx.measure;
 
 import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.arch.LittleEndian;
 import io.jocclum.sgx.arch.Sgx;
 
 import java.math.BigInteger;
@@ -149,26 +150,26 @@ public record SigStruct(
     private byte[] encode(boolean withQ) {
         byte[] b = new byte[Sgx.SIGSTRUCT_SIZE];
         System.arraycopy(HEADER, 0, b, 0, 16);
-        MeasurementBuilder.putLe(b, 16, vendor, 4);
-        MeasurementBuilder.putLe(b, 20, date, 4);
+        LittleEndian.put(b, 16, vendor, 4);
+        LittleEndian.put(b, 20, date, 4);
         System.arraycopy(HEADER2, 0, b, 24, 16);
-        MeasurementBuilder.putLe(b, 40, swDefined, 4);
+        LittleEndian.put(b, 40, swDefined, 4);
         if (modulus != null) {
             System.arraycopy(modulus, 0, b, 128, RSA_BYTES);
         }
-        MeasurementBuilder.putLe(b, 512, EXPONENT, 4);
+        LittleEndian.put(b, 512, EXPONENT, 4);
         if (signature != null) {
             System.arraycopy(signature, 0, b, 516, RSA_BYTES);
         }
-        MeasurementBuilder.putLe(b, 900, miscSelect, 4);
-        MeasurementBuilder.putLe(b, 904, miscMask, 4);
+        LittleEndian.put(b, 900, miscSelect, 4);
+        LittleEndian.put(b, 904, miscMask, 4);
         System.arraycopy(isvFamilyId, 0, b, 912, 16);
         System.arraycopy(attributes.toBytes(), 0, b, 928, 16);
         System.arraycopy(attributeMask.toBytes(), 0, b, 944, 16);
         System.arraycopy(enclaveHash, 0, b, 960, 32);
         System.arraycopy(isvExtProdId, 0, b, 1008, 16);
-        MeasurementBuilder.putLe(b, 1024, isvProdId, 2);
-        MeasurementBuilder.putLe(b, 1026, isvSvn, 2);
+        LittleEndian.put(b, 1024, isvProdId, 2);
+        LittleEndian.put(b, 1026, isvSvn, 2);
         if (withQ && modulus != null && signature != null) {
             BigInteger m = new BigInteger(1, reverse(modulus));
             BigInteger s = new BigInteger(1, reverse(signature));
@@ -188,14 +189,15 @@ public record SigStruct(
         if (!Arrays.equals(b, 0, 16, HEADER, 0, 16) || !Arrays.equals(b, 24, 40, HEADER2, 0, 16)) {
             throw new IllegalArgumentException("SIGSTRUCT header fields do not have their architectural values");
         }
-        if (getLe(b, 512, 4) != EXPONENT) {
-            throw new IllegalArgumentException("SIGSTRUCT exponent is " + getLe(b, 512, 4) + ", must be 3");
+        if (LittleEndian.get(b, 512, 4) != EXPONENT) {
+            throw new IllegalArgumentException("SIGSTRUCT exponent is " + LittleEndian.get(b, 512, 4) + ", must be 3");
         }
-        return new SigStruct((int) getLe(b, 16, 4), (int) getLe(b, 20, 4), (int) getLe(b, 40, 4),
-                (int) getLe(b, 900, 4), (int) getLe(b, 904, 4), Arrays.copyOfRange(b, 912, 928),
-                new Attributes(getLe(b, 928, 8), getLe(b, 936, 8)), new Attributes(getLe(b, 944, 8), getLe(b, 952, 8)),
-                Arrays.copyOfRange(b, 960, 992), Arrays.copyOfRange(b, 1008, 1024), (int) getLe(b, 1024, 2),
-                (int) getLe(b, 1026, 2), Arrays.copyOfRange(b, 128, 512), Arrays.copyOfRange(b, 516, 900));
+        return new SigStruct(LittleEndian.getInt(b, 16), LittleEndian.getInt(b, 20), LittleEndian.getInt(b, 40),
+                LittleEndian.getInt(b, 900), LittleEndian.getInt(b, 904), Arrays.copyOfRange(b, 912, 928),
+                new Attributes(LittleEndian.getLong(b, 928), LittleEndian.getLong(b, 936)),
+                new Attributes(LittleEndian.getLong(b, 944), LittleEndian.getLong(b, 952)),
+                Arrays.copyOfRange(b, 960, 992), Arrays.copyOfRange(b, 1008, 1024), LittleEndian.getUnsignedShort(b, 1024),
+                LittleEndian.getUnsignedShort(b, 1026), Arrays.copyOfRange(b, 128, 512), Arrays.copyOfRange(b, 516, 900));
     }
 
     /** DATE as the SDM encodes it: BCD yyyymmdd, e.g. 2026-11-22 is 0x20261122. */
@@ -214,14 +216,6 @@ public record SigStruct(
             throw new IllegalArgumentException(field + " must have " + len + " bytes");
         }
         return v.clone();
-    }
-
-    static long getLe(byte[] b, int at, int len) {
-        long v = 0;
-        for (int i = len - 1; i >= 0; i--) {
-            v = (v << 8) | (b[at + i] & 0xFF);
-        }
-        return v;
     }
 
     static byte[] reverse(byte[] in) {

@@ -1,6 +1,7 @@
 package io.jocclum.sgx.selftest;
 
 import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cgroup.CgroupFs;
 import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.driver.PlatformConfig;
@@ -79,7 +80,7 @@ public final class EpcCgroupSelftest {
      * or null if it can.
      */
     public static String capacityProblem(long bytes) {
-        if (bytes % 4096 != 0) {
+        if (!Pages.isAligned(bytes)) {
             return "is not a multiple of 4KB (EPC pages are 4096 bytes)";
         }
         if (bytes < MIN_CAPACITY) {
@@ -308,7 +309,7 @@ public final class EpcCgroupSelftest {
                 return new CaseResult(1, DESCRIPTIONS[0], Status.SKIP, d, "kernel does not support SGX cgroup");
             }
             d.add("C=" + c + " SMALL=" + small + " LARGE=" + large + " LARGER=" + larger + " bytes ("
-                    + small / 4096 + ", " + large / 4096 + ", " + larger / 4096 + " pages)");
+                    + small / Pages.SIZE + ", " + large / Pages.SIZE + ", " + larger / Pages.SIZE + " pages)");
             boolean ok = fs.read(SMALL_PARENT, "misc.max").equals("sgx_epc " + small + "\n")
                     && fs.read(LARGE, "misc.max").equals("sgx_epc " + large + "\n")
                     && fs.read(LARGER, "misc.max").equals("sgx_epc " + larger + "\n")

@@ -5,6 +5,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.Tcs;
 import io.jocclum.sgx.cgroup.HostTask;
@@ -65,20 +66,20 @@ final class Workload {
     /** The enclave every W builds (same for all): its layout, SIGSTRUCT and page figures. */
     record Image(EnclaveImage image, SigStruct sigstruct, long heapPages) {
         static Image of(long capacityBytes, RSAPrivateCrtKey key) {
-            long heapPages = capacityBytes / 4096;
+            long heapPages = Pages.count(capacityBytes);
             long total = HEAP + capacityBytes;
             long size = Long.highestOneBit(total - 1) << 1;
-            byte[] code = new byte[4096];
+            byte[] code = new byte[Pages.SIZE];
             for (int i = 0; i < code.length; i++) {
                 code[i] = (byte) (0xC3 ^ i);
             }
             List<EnclaveImage.Segment> segs = List.of(
-                    new EnclaveImage.Segment(TCS0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(SSA0, 1, CODE, 0, 0), true),
-                    new EnclaveImage.Segment(TCS1, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(SSA0 + 0x1000, 1, CODE, 0, 0),
+                    new EnclaveImage.Segment(TCS0, Pages.SIZE, SecInfo.of(PageType.TCS, 0), Tcs.image(SSA0, 1, CODE, 0, 0), true),
+                    new EnclaveImage.Segment(TCS1, Pages.SIZE, SecInfo.of(PageType.TCS, 0), Tcs.image(SSA0 + Pages.SIZE, 1, CODE, 0, 0),
                             true),
-                    EnclaveImage.Segment.zero(SSA0, 2 * 4096, SecInfo.reg(SecInfo.R | SecInfo.W), true),
-                    new EnclaveImage.Segment(CODE, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), code, true),
-                    EnclaveImage.Segment.zero(DATA, 4096, SecInfo.reg(SecInfo.R | SecInfo.W), true),
+                    EnclaveImage.Segment.zero(SSA0, 2 * Pages.SIZE, SecInfo.reg(SecInfo.R | SecInfo.W), true),
+                    new EnclaveImage.Segment(CODE, Pages.SIZE, SecInfo.reg(SecInfo.R | SecInfo.X), code, true),
+                    EnclaveImage.Segment.zero(DATA, Pages.SIZE, SecInfo.reg(SecInfo.R | SecInfo.W), true),
                     EnclaveImage.Segment.zero(HEAP, capacityBytes, SecInfo.reg(SecInfo.R | SecInfo.W), false));
             EnclaveImage img = new EnclaveImage(elrangeBase(size), size, 1,
                     new Attributes(Attributes.MODE64BIT | Attributes.DEBUG, Attributes.XFRM_LEGACY), 0, segs);
@@ -293,7 +294,7 @@ final class Workload {
 
     private long samplePage(int j) {
         long stride = Math.max(1, image.heapPages() / SAMPLES);
-        return base() + HEAP + (j * stride % image.heapPages()) * 4096L;
+        return base() + HEAP + Pages.bytes(j * stride % image.heapPages());
     }
 
     private int samples() {

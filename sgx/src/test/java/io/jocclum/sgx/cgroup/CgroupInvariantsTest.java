@@ -84,4 +84,16 @@ class CgroupInvariantsTest {
         h.fs().cgroup("/a/b").setCss(Controller.MISC, null);
         assertThat(CgroupInvariants.violations(h)).anyMatch(v -> v.contains("misc css missing"));
     }
+
+    @Test
+    void aLeakedCgroupMutexIsReportedAlone() {
+        CgroupHierarchy h = populated();
+        h.mutex.lock();
+        try {
+            assertThat(CgroupInvariants.violations(h)).containsExactly("cgroup mutex still held by the checking thread");
+        } finally {
+            h.unlock();
+        }
+        assertThat(CgroupInvariants.violations(h)).isEmpty();
+    }
 }

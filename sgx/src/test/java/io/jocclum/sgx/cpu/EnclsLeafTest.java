@@ -274,6 +274,8 @@ class EnclsLeafTest {
         hw.addTcs(s2, 0);
         assertThat(hw.init(s2)).isEqualTo(SgxStatus.SUCCESS);
         EpcFrame va = hw.fresh();
+        long[] before = {hw.acct.count(CostEvent.EPA), hw.acct.count(CostEvent.EBLOCK), hw.acct.count(CostEvent.ETRACK),
+            hw.acct.count(CostEvent.EWB), hw.acct.count(CostEvent.ELDU)};
         hw.cpu.epa(hw.acct, va);
         byte[] blob = new byte[4096];
         byte[] pcmd = new byte[4096];
@@ -296,6 +298,10 @@ class EnclsLeafTest {
         assertThat(back.epcmEntry().perms()).isEqualTo(SecInfo.R | SecInfo.W);
         assertThat(va.vaSlot(3)).as("ELDU clears the slot").isZero();
         assertThat(s2.secs().children()).isEqualTo(2);
+        assertThat(new long[] {hw.acct.count(CostEvent.EPA) - before[0], hw.acct.count(CostEvent.EBLOCK) - before[1],
+            hw.acct.count(CostEvent.ETRACK) - before[2], hw.acct.count(CostEvent.EWB) - before[3],
+            hw.acct.count(CostEvent.ELDU) - before[4]}).as("EPA, EBLOCK, ETRACK, EWB, ELDU each charged once per execution")
+                .containsExactly(1, 1, 1, 3, 1);
         // the same blob cannot be loaded twice: the version is gone from the slot
         assertThat(hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x2000, s2, blob, pcmd, 256, va, 3, false))
                 .isEqualTo(SgxStatus.MAC_COMPARE_FAIL);
@@ -342,6 +348,11 @@ class EnclsLeafTest {
         pf(() -> hw.cpu.ewb(hw.acct, page, s, 0, blob, pcmd, 0));            // VA operand is a SECS
         gp(() -> hw.cpu.ewb(hw.acct, page, va, 512, blob, pcmd, 0));
         gp(() -> hw.cpu.ewb(hw.acct, va, va, 0, blob, pcmd, 0));             // VA eviction not modelled
+        gp(() -> hw.cpu.ewb(hw.acct, page, va, 0, blob, pcmd, 1));            // PCMD past the end of its buffer
+        gp(() -> hw.cpu.ewb(hw.acct, page, va, 0, blob, pcmd, -1));
+        gp(() -> hw.cpu.ewb(hw.acct, page, va, 0, new byte[4095], pcmd, 0));  // contents shorter than a page
+        gp(() -> hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, s, blob, pcmd, 1, va, 0, false));
+        gp(() -> hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, s, new byte[4095], pcmd, 0, va, 0, false));
         assertThat(hw.cpu.ewb(hw.acct, s, va, 1, blob, pcmd, 0)).as("SECS with children").isEqualTo(SgxStatus.CHILD_PRESENT);
         assertThat(hw.cpu.ewb(hw.acct, page, va, 0, blob, pcmd, 0)).isEqualTo(SgxStatus.SUCCESS);
         EpcFrame valid = hw.fresh();

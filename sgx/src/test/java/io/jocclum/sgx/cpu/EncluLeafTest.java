@@ -185,4 +185,33 @@ class EncluLeafTest {
         assertThat(pending.pinForAccess(self.eid() + 1, Hw.BASE + 0x4000, false)).as("other enclave").isFalse();
         assertThat(pending.pinForAccess(self.eid(), Hw.BASE + 0x5000, false)).as("other address").isFalse();
     }
+
+    /** Each EDMM leaf charges its own cost event once per execution (the simulated cycles depend on it). */
+    @Test
+    void everyEdmmLeafIsChargedOnce() {
+        io.jocclum.sgx.cost.CostAccount acct = hw.acct;
+        io.jocclum.sgx.cost.CostAccount enclave = self.account();
+        long aug = acct.count(CostEvent.EAUG);
+        long children = self.children();
+        EpcFrame f = eaug(0x4000);
+        assertThat(acct.count(CostEvent.EAUG) - aug).isEqualTo(1);
+        assertThat(self.children()).as("an EAUGed page is a child of its SECS").isEqualTo(children + 1);
+        long accept = enclave.count(CostEvent.EACCEPT);
+        hw.cpu.eaccept(self, f, Hw.BASE + 0x4000, SecInfo.of(PageType.REG, RW, SecInfo.PENDING));
+        assertThat(enclave.count(CostEvent.EACCEPT) - accept).isEqualTo(1);
+        long pe = enclave.count(CostEvent.EMODPE);
+        hw.cpu.emodpe(self, f, Hw.BASE + 0x4000, new SecInfo(SecInfo.X));
+        assertThat(enclave.count(CostEvent.EMODPE) - pe).isEqualTo(1);
+        long pr = acct.count(CostEvent.EMODPR);
+        hw.cpu.emodpr(hw.acct, f, new SecInfo(SecInfo.R));
+        assertThat(acct.count(CostEvent.EMODPR) - pr).isEqualTo(1);
+        EpcFrame g = eaug(0x5000);
+        long copy = enclave.count(CostEvent.EACCEPTCOPY);
+        assertThat(hw.cpu.eacceptcopy(self, g, Hw.BASE + 0x5000, SecInfo.of(PageType.REG, RW, SecInfo.PENDING),
+                MemorySegment.ofArray(new byte[4096]))).isEqualTo(SgxStatus.SUCCESS.code());
+        assertThat(enclave.count(CostEvent.EACCEPTCOPY) - copy).isEqualTo(1);
+        long t = acct.count(CostEvent.EMODT);
+        hw.cpu.emodt(hw.acct, g, SecInfo.of(PageType.TRIM, 0));
+        assertThat(acct.count(CostEvent.EMODT) - t).isEqualTo(1);
+    }
 }

@@ -27,8 +27,12 @@ final class Hw {
     private long next;
 
     Hw(boolean sgx2, long seed) {
+        this(CpuFeatures.defaults(sgx2), new PlatformKeys(seed));
+    }
+
+    Hw(CpuFeatures features, PlatformKeys keys) {
         epc = new Epc(List.of(4096L * 4096));
-        cpu = new SgxCpu(epc, CpuFeatures.defaults(sgx2), new PlatformKeys(seed));
+        cpu = new SgxCpu(epc, features, keys);
         acct = new CostAccount("test", CostModel.defaults(), new CycleClock(CostModel.defaults()));
     }
 

@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** EREPORT / EGETKEY: a REPORT verifies with the target's REPORT key on the same platform only. */
 class ReportKeyTest {
 
-    private static EnclaveControl enclave(Hw hw, int variant, long extraAttrs) {
+    static EnclaveControl enclave(Hw hw, int variant, long extraAttrs) {
         EpcFrame s = hw.fresh();
         Attributes a = Hw.attrs().with(extraAttrs == 0 ? Attributes.DEBUG : extraAttrs);
         hw.cpu.ecreate(hw.acct, s, io.jocclum.sgx.arch.Secs.forCreate(Hw.BASE, Hw.SIZE, 1, 0, a).toBytes(), new SecInfo(0));
@@ -32,7 +32,7 @@ class ReportKeyTest {
         return c;
     }
 
-    private static byte[] targetInfoOf(EnclaveControl c) {
+    static byte[] targetInfoOf(EnclaveControl c) {
         return new TargetInfo(c.mrEnclave(), c.attributes(), c.configSvn(), c.miscSelect(), c.configId()).toBytes();
     }
 

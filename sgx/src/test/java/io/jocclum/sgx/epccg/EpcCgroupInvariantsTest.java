@@ -5,8 +5,15 @@ import io.jocclum.sgx.cgroup.MiscResource;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.testing.SgxInvariantsExtension;
 import io.jocclum.sgx.testing.SgxTestSupport;
+import io.jocclum.sgx.cgroup.CgroupHooks;
+import io.jocclum.sgx.epc.EpcGroup;
+import io.jocclum.sgx.epc.EpcHooks;
+import io.jocclum.sgx.epc.EpcPage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -63,5 +70,197 @@ class EpcCgroupInvariantsTest {
         assertThat(problems).anyMatch(v -> v.contains("async reclaim work items"));
         assertThat(f.p.checkInvariants()).as("the platform checker runs the work first").isEmpty();
         fd.close();
+    }
+
+    private static final MiscResource SGX_EPC = MiscResource.SGX_EPC;
+
+    /** A platform with /a holding an enclave of 8 pages (its pages on /a's LRU). */
+    private record Fixture(EpcCg f, EnclaveFd fd, SgxCgroup a) {
+        List<String> problems() {
+            List<String> out = new ArrayList<>();
+            f.ctl.checkInvariants(out::add);
+            return out;
+        }
+
+        EpcPage firstOnLru() {
+            EpcPage[] first = {null};
+            a.lru().forEach(p -> {
+                if (first[0] == null) {
+                    first[0] = p;
+                }
+            });
+            assertThat(first[0]).as("a page on /a's LRU").isNotNull();
+            return first[0];
+        }
+    }
+
+    private static Fixture fixture() {
+        EpcCg f = new EpcCg(256).mkdir("/a", -1);
+        EnclaveFd fd = SgxTestSupport.load(f.p, f.task("w", "/a"), SgxTestSupport.image(1 << 20, 8));
+        Fixture x = new Fixture(f, fd, f.group("/a"));
+        assertThat(x.problems()).isEmpty();
+        return x;
+    }
+
+    @Test
+    void aPageChargedToSomethingElseIsFound() {
+        Fixture x = fixture();
+        EpcPage p = x.firstOnLru();
+        EpcGroup stranger = () -> "stranger";
+        EpcHooks.setGroup(p, stranger);
+        assertThat(x.problems()).contains(p + " is charged to " + stranger + ", not to an sgx_cgroup",
+                p + " is on " + x.a().lru() + " but charged to " + stranger);
+        EpcHooks.setGroup(p, x.a());
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    @Test
+    void aPageChargedToAReleasedCgroupIsFound() {
+        Fixture x = fixture();
+        x.f().mkdir("/b", -1);
+        SgxCgroup b = x.f().group("/b");
+        x.f().fs.rmdir("/b");
+        assertThat(b.misc().isReleased()).isTrue();
+        EpcPage p = x.firstOnLru();
+        EpcHooks.setGroup(p, b);
+        assertThat(x.problems()).contains(p + " is charged to released " + b.misc(),
+                "12 EPC pages allocated but 11 charged in the cgroup tree (pages charged to cgroups no longer linked?)");
+        EpcHooks.setGroup(p, x.a());
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    @Test
+    void aPageTrackedOnAnotherCgroupsLruIsFound() {
+        Fixture x = fixture();
+        SgxCgroup root = x.f().ctl.root();
+        EpcPage p = x.firstOnLru();
+        EpcHooks.move(p, x.a().lru(), root.lru());
+        assertThat(x.problems()).contains(p + " is tracked but on " + root.lru() + " instead of its cgroup's " + x.a().lru(),
+                p + " is on " + root.lru() + " but charged to " + x.a());
+        EpcHooks.move(p, root.lru(), x.a().lru());
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    @Test
+    void aPageOnAnLruWithoutBeingTrackedIsFound() {
+        Fixture x = fixture();
+        EpcPage p = x.firstOnLru();
+        int flags = p.flags();
+        EpcHooks.setFlags(p, flags & ~EpcPage.RECLAIMER_TRACKED);
+        assertThat(x.problems()).containsExactly(p + " is on " + x.a().lru() + " without being tracked there");
+        EpcHooks.setFlags(p, flags);
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    @Test
+    void anLruWhoseSizeDisagreesWithItsLinksIsFound() throws ReflectiveOperationException {
+        Fixture x = fixture();
+        int linked = x.a().lru().size();
+        EpcHooks.miscount(x.a().lru(), 1);
+        assertThat(x.problems()).containsExactly(x.a().lru() + " says " + (linked + 1) + " pages but links " + linked);
+        EpcHooks.miscount(x.a().lru(), -1);
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    @Test
+    void aRootWithoutTheControllersStateIsFound() {
+        Fixture x = fixture();
+        MiscCgroup root = x.f().fs.cgroup("/").misc();
+        Object old = CgroupHooks.setPriv(root, SGX_EPC, x.a());
+        assertThat(x.problems()).contains("the root misc cgroup's sgx_epc state is not the controller's root",
+                root + " holds the sgx_epc state of " + x.a().misc());
+        CgroupHooks.setPriv(root, SGX_EPC, old);
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    @Test
+    void aCgroupWithoutStateIsFound() {
+        Fixture x = fixture();
+        MiscCgroup a = x.a().misc();
+        Object old = CgroupHooks.setPriv(a, SGX_EPC, null);
+        assertThat(x.problems()).contains(a + " has no sgx_epc state");
+        CgroupHooks.setPriv(a, SGX_EPC, old);
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    @Test
+    void aWrongCapacityAndAnOverfullRootAreFound() {
+        Fixture x = fixture();
+        MiscCgroup root = x.f().fs.cgroup("/").misc();
+        long capacity = root.controller().capacity(SGX_EPC);
+        root.controller().setCapacity(SGX_EPC, capacity + 4096);
+        assertThat(x.problems()).containsExactly("sgx_epc capacity " + (capacity + 4096) + " != 4096 x 256 EPC pages");
+        long usage = root.usage(SGX_EPC);
+        root.controller().setCapacity(SGX_EPC, usage - 4096);
+        assertThat(x.problems()).containsExactly("sgx_epc capacity " + (usage - 4096) + " != 4096 x 256 EPC pages",
+                "root sgx_epc usage " + usage + " exceeds the capacity " + (usage - 4096));
+        root.controller().setCapacity(SGX_EPC, capacity);
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    @Test
+    void leakedControllerLocksAreFound() {
+        Fixture x = fixture();
+        x.a().nextLock.lock();
+        try {
+            assertThat(x.problems()).containsExactly(x.a() + ": next_cg lock still held");
+        } finally {
+            x.a().nextLock.unlock();
+        }
+        EpcHooks.lock(x.a().lru()).lock();
+        try {
+            assertThat(x.problems()).containsExactly(x.a().lru() + ": LRU lock still held");
+        } finally {
+            EpcHooks.lock(x.a().lru()).unlock();
+        }
+        x.f().ctl.workqueue().lock.lock();
+        try {
+            assertThat(x.problems()).containsExactly("sgx_cg_wq: lock still held");
+            assertThat(x.f().p.checkInvariants()).contains("sgx_cg_wq: lock still held");
+        } finally {
+            x.f().ctl.workqueue().lock.unlock();
+        }
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    @Test
+    void aLeakedOrMissingReferenceIsFound() {
+        Fixture x = fixture();
+        MiscCgroup a = x.a().misc();
+        long refs = a.refCount();
+        a.get();
+        assertThat(x.problems()).containsExactly(a + ": " + (refs + 1) + " references but " + refs + " expected (base, 0 children, "
+                + (refs - 1) + " charged pages)");
+        a.put();
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+        assertThat(x.problems()).isEmpty();
+        assertThat(a.refCount()).as("only the base reference once the enclave is gone").isEqualTo(1);
+    }
+
+    @Test
+    void freeingACgroupCancelsItsQueuedWork() {
+        EpcCg f = new EpcCg(256).mkdir("/a", 10);
+        EnclaveFd fd = SgxTestSupport.load(f.p, f.task("w", "/a"), SgxTestSupport.image(1 << 20, 20));
+        SgxCgroup a = f.group("/a");
+        f.limit("/a", f.usage("/a"));
+        EpcCg.errno(io.jocclum.api.Errno.EBUSY, () -> f.p.epcManager().allocator().allocate(new Object(),
+                io.jocclum.sgx.epc.Reclaim.SGX_NO_RECLAIM, fd.task()));
+        assertThat(f.ctl.workBusy(a)).isTrue();
+        fd.close();
+        f.p.exit(fd.task());
+        f.fs.rmdir("/a");
+        assertThat(a.misc().isReleased()).as("the last page and the base reference are gone").isTrue();
+        assertThat(f.ctl.workBusy(a)).as("cancel_work_sync dropped the queued item").isFalse();
+        assertThat(f.ctl.workBusyCount()).isZero();
     }
 }

@@ -1,22 +1,8 @@
 package io.jocclum.sgx.arch;
 
-/** Little-endian field access for the SDM structures of this package. */
-final class Le {
-    private Le() {
-    }
-
-    static void put(byte[] b, int at, long v, int len) {
-        for (int i = 0; i < len; i++) {
-            b[at + i] = (byte) (v >>> (8 * i));
-        }
-    }
-
-    static long get(byte[] b, int at, int len) {
-        long v = 0;
-        for (int i = len - 1; i >= 0; i--) {
-            v = (v << 8) | (b[at + i] & 0xFF);
-        }
-        return v;
+/** Field helpers for the SDM structures of this package (byte order: {@link LittleEndian}). */
+final class Fields {
+    private Fields() {
     }
 
     static byte[] copy(byte[] b, int at, int len) {
@@ -41,11 +27,11 @@ final class Le {
     }
 
     static Attributes attributes(byte[] b, int at) {
-        return new Attributes(get(b, at, 8), get(b, at + 8, 8));
+        return new Attributes(LittleEndian.getLong(b, at), LittleEndian.getLong(b, at + 8));
     }
 
     static void putAttributes(byte[] b, int at, Attributes a) {
-        put(b, at, a.flags(), 8);
-        put(b, at + 8, a.xfrm(), 8);
+        LittleEndian.putLong(b, at, a.flags());
+        LittleEndian.putLong(b, at + 8, a.xfrm());
     }
 }

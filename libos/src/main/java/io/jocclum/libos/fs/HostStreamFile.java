@@ -1,12 +1,9 @@
-package io.jocclum.libos.syscall;
+package io.jocclum.libos.fs;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.FileMode;
 import io.jocclum.api.OpenFlags;
 import io.jocclum.api.Stat;
-import io.jocclum.libos.fs.Caller;
-import io.jocclum.libos.fs.FdTable;
-import io.jocclum.libos.fs.OpenFile;
 import io.jocclum.sgx.cpu.EnclaveContext;
 
 import java.io.IOException;

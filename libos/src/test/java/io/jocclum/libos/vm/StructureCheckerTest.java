@@ -1,0 +1,239 @@
+package io.jocclum.libos.vm;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The structural checkers of the VM's indexes ({@link FreeSpace#check}, {@link LongTreeMap#check},
+ * {@link CommitTracker#check}, {@link AddressSpace#checkLocked}) report each kind of corruption,
+ * with its exact message: every test corrupts one structure on purpose through its package-private
+ * fields and asserts the report (and that the intact structure reports nothing).
+ */
+class StructureCheckerTest {
+    private static final long P = 4096;
+
+    /** Holes [0, 2P), [4P, 5P), [8P, 10P) (sizes 2P, P, 2P): two bins. */
+    private static FreeSpace threeHoles() {
+        FreeSpace f = new FreeSpace();
+        f.free(0, 2 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        f.free(4 * P, 5 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        f.free(8 * P, 10 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        assertThat(f.check("t")).isEmpty();
+        return f;
+    }
+
+    private static FreeSpace.Hole live(FreeSpace f, long end) {
+        FreeSpace.Hole h = f.byEnd.get(end);
+        assertThat(h).isNotNull();
+        return h;
+    }
+
+    @Test
+    void freeSpaceReportsAMalformedHole() {
+        FreeSpace f = threeHoles();
+        live(f, 5 * P).start = 5 * P;
+        assertThat(f.check("t")).contains("t: malformed Hole[0x5000-0x5000] under key 0x5000");
+    }
+
+    @Test
+    void freeSpaceReportsAHoleOutsideTheBinOfItsSize() {
+        FreeSpace f = threeHoles();
+        live(f, 10 * P).start = 9 * P; // now one page long, still in the 2-page bin
+        assertThat(f.check("t")).containsExactly("t: Hole[0x9000-0xa000] is not in the bin of its size",
+                "t: free byte count 20480 but holes sum to 16384");
+    }
+
+    @Test
+    void freeSpaceReportsOverlappingHoles() {
+        FreeSpace f = threeHoles();
+        FreeSpace.Hole h = live(f, 5 * P);
+        f.bySize.get(P).head = null; // keep the bins out of it: unlink, then widen by hand
+        f.bySize.remove(P);
+        h.start = P;
+        h.bin = null;
+        assertThat(f.check("t")).contains("t: holes overlap Hole[0x0-0x2000] Hole[0x1000-0x5000]");
+    }
+
+    @Test
+    void freeSpaceReportsAStrayHoleInABin() {
+        FreeSpace f = threeHoles();
+        FreeSpace.Hole stray = new FreeSpace.Hole(20 * P, 21 * P);
+        FreeSpace.Bin bin = f.bySize.get(P);
+        stray.bin = bin;
+        stray.next = bin.head;
+        bin.head.prev = stray;
+        bin.head = stray;
+        bin.count++;
+        assertThat(f.check("t")).containsExactly("t: bin 4096 holds a stray Hole[0x14000-0x15000]", "t: 3 holes but 4 in bins");
+    }
+
+    @Test
+    void freeSpaceReportsABinCountThatDisagreesWithItsLinks() {
+        FreeSpace f = threeHoles();
+        f.bySize.get(2 * P).count++;
+        assertThat(f.check("t")).containsExactly("t: bin 8192 counts 3 but links 2");
+    }
+
+    @Test
+    void freeSpaceReportsAnEmptyBin() {
+        FreeSpace f = threeHoles();
+        f.bySize.put(7 * P, new FreeSpace.Bin(7 * P));
+        assertThat(f.check("t")).containsExactly("t: bin 28672 counts 0 but links 0");
+    }
+
+    @Test
+    void freeSpaceReportsAHoleMissingFromTheBins() {
+        FreeSpace f = threeHoles();
+        FreeSpace.Bin bin = f.bySize.get(P);
+        bin.head = null;
+        bin.count = 0;
+        assertThat(f.check("t")).contains("t: 3 holes but 2 in bins", "t: bin 4096 counts 0 but links 0");
+    }
+
+    @Test
+    void freeSpaceReportsABrokenAddressIndex() {
+        FreeSpace f = threeHoles();
+        f.byEnd.size++;
+        assertThat(f.check("t")).contains("t: address index size 4 but 3 nodes");
+    }
+
+    @Test
+    void freeSpaceReportsAWrongFreeByteCount() {
+        FreeSpace f = threeHoles();
+        f.freeBytes += P;
+        assertThat(f.check("t")).containsExactly("t: free byte count 24576 but holes sum to 20480");
+    }
+
+    private static LongTreeMap<String> tree() {
+        LongTreeMap<String> m = new LongTreeMap<>();
+        for (long k = 1; k <= 7; k++) {
+            m.put(k * 10, "v" + k);
+        }
+        assertThat(m.check()).isEmpty();
+        return m;
+    }
+
+    private static LongTreeMap.Node<String> root(LongTreeMap<String> m) {
+        LongTreeMap.Node<String> n = m.first();
+        while (n.parent != null) {
+            n = n.parent;
+        }
+        return n;
+    }
+
+    @Test
+    void treeReportsABadParentLink() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Node<String> r = root(m);
+        r.left.parent = r.right;
+        assertThat(m.check()).containsExactly("bad parent link at " + r.left.key);
+    }
+
+    @Test
+    void treeReportsAnOrderViolation() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Node<String> r = root(m);
+        LongTreeMap.Node<String> l = r.left;
+        r.left = r.right;
+        r.right = l;
+        assertThat(m.check()).contains("order violated at " + r.left.key, "order violated at " + r.right.key);
+    }
+
+    @Test
+    void treeReportsABadHeight() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Node<String> r = root(m);
+        r.height = 9;
+        assertThat(m.check()).containsExactly("bad height at " + r.key + ": 9 vs 3");
+    }
+
+    @Test
+    void treeReportsAnUnbalancedNode() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Node<String> r = root(m);
+        LongTreeMap.Node<String> cut = r.right;
+        r.right = null;
+        r.height = 3;
+        m.size -= 3;
+        assertThat(cut).isNotNull();
+        assertThat(m.check()).containsExactly("unbalanced at " + r.key);
+    }
+
+    @Test
+    void treeReportsAWrongSize() {
+        LongTreeMap<String> m = tree();
+        m.size--;
+        assertThat(m.check()).containsExactly("size 6 but 7 nodes");
+    }
+
+    private static final long BASE = 1L << 40;
+
+    /** Leaf 0 partial (3 pages), leaf 1 full. */
+    private static CommitTracker tracker() {
+        CommitTracker t = new CommitTracker(BASE, 16L << 20);
+        t.commit(BASE, BASE + 3 * P, a -> { });
+        t.commit(BASE + (4L << 20), BASE + (8L << 20), a -> { });
+        assertThat(t.leaf(1)).isSameAs(CommitTracker.FULL);
+        assertThat(t.check()).isEmpty();
+        return t;
+    }
+
+    @Test
+    void commitTrackerReportsALeafCountThatDisagreesWithItsBits() {
+        CommitTracker t = tracker();
+        t.leaf(0).count = 4;
+        assertThat(t.check()).containsExactly("commit tracker leaf 0: count 4 but 3 bits set");
+    }
+
+    @Test
+    void commitTrackerReportsAFullLeafNotCollapsed() {
+        CommitTracker t = tracker();
+        CommitTracker.Leaf l = new CommitTracker.Leaf();
+        java.util.Arrays.fill(l.bits, -1L);
+        l.count = CommitTracker.LEAF_PAGES;
+        t.setLeaf(1, l);
+        assertThat(t.check()).containsExactly("commit tracker leaf 1: 1024 pages set but not collapsed");
+    }
+
+    @Test
+    void commitTrackerReportsAnEmptyLeafNotCollapsed() {
+        CommitTracker t = tracker();
+        t.setLeaf(2, new CommitTracker.Leaf());
+        assertThat(t.check()).containsExactly("commit tracker leaf 2: 0 pages set but not collapsed");
+    }
+
+    @Test
+    void commitTrackerReportsAWrongTotal() {
+        CommitTracker t = tracker();
+        t.committed.incrementAndGet();
+        assertThat(t.check()).containsExactly("commit tracker: total 1028 but leaves hold 1027");
+    }
+
+    @Test
+    void addressSpaceReportsHolesNotCoalesced() {
+        UserSpaceLayout layout = new UserSpaceLayout(1L << 30, 1L << 20, 1L << 32, 1L << 20);
+        AddressSpace as = new AddressSpace(layout, new LostPages());
+        long a = layout.userRegionBase();
+        as.lock.lock();
+        try {
+            assertThat(as.checkLocked()).isEmpty();
+            FreeSpace user = as.free(UserMemoryKind.USER_REGION);
+            assertThat(user.allocExact(a, a + 2 * P)).isTrue();
+            user.free(a, a + P, a, a + P);           // bounds stop it from merging
+            user.free(a + P, a + 2 * P, a + P, a + 2 * P);
+            assertThat(user.check("u")).isEmpty();
+            assertThat(as.checkLocked()).containsExactly(
+                    "global free space: adjacent holes not coalesced Hole[0x100000000-0x100001000] Hole[0x100001000-0x100002000]",
+                    "global free space: adjacent holes not coalesced Hole[0x100001000-0x100002000] Hole[0x100002000-0x100100000]");
+            FreeSpace reserved = as.free(UserMemoryKind.RESERVED);
+            reserved.freeBytes--;
+            List<String> p = as.checkLocked();
+            assertThat(p).contains("reserved free space: free byte count 1048575 but holes sum to 1048576");
+        } finally {
+            as.lock.unlock();
+        }
+    }
+}

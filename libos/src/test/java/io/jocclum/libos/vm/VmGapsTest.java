@@ -1,0 +1,126 @@
+package io.jocclum.libos.vm;
+
+import io.jocclum.libos.vm.testing.ByteArrayFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.Arrays;
+
+import static io.jocclum.api.Mman.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Behaviour a mutation run showed untested: how many VMAs merging leaves, growing the brk heap in
+ * place with mremap, what MREMAP_DONTUNMAP leaves in the source, and that a moved MAP_SHARED
+ * mapping's changes reach the file.
+ */
+@ParameterizedClass
+@EnumSource(Platform.class)
+class VmGapsTest extends VmTestBase {
+    private static final int RW = PROT_READ | PROT_WRITE;
+
+    private static byte[] bytes(int n, int seed) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) (seed + i);
+        }
+        return b;
+    }
+
+    @Test
+    void adjacentEqualMappingsMergeIntoOneVma() {
+        int before = vm.vmaCount();
+        long a = anon(2 * PAGE);
+        assertThat(vm.vmaCount()).isEqualTo(before + 1);
+        long b = vm.mmap(a + 2 * PAGE, 2 * PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, null, 0);
+        assertThat(b).isEqualTo(a + 2 * PAGE);
+        assertThat(vm.vmaCount()).as("merged with its left neighbour").isEqualTo(before + 1);
+        assertThat(mappingAt(a).end()).isEqualTo(a + 4 * PAGE);
+        vm.mprotect(a + PAGE, PAGE, PROT_READ);
+        assertThat(vm.vmaCount()).as("split in three").isEqualTo(before + 3);
+        vm.mprotect(a + PAGE, PAGE, RW);
+        assertThat(vm.vmaCount()).as("merged again, as Linux does").isEqualTo(before + 1);
+        assertThat(mappingAt(a + 3 * PAGE).start()).isEqualTo(a);
+        vm.mmap(a + 4 * PAGE, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, null, 0);
+        assertThat(vm.vmaCount()).as("other permissions: no merge").isEqualTo(before + 2);
+        vm.munmap(a, 5 * PAGE);
+        assertThat(vm.vmaCount()).isEqualTo(before);
+    }
+
+    @Test
+    void mremapGrowsTheBrkHeapInPlaceUpToItsChunk() {
+        long hs = vm.heapStart();
+        assertThat(hs).isNotZero();
+        assertThat(vm.brk(hs + 2 * PAGE)).isEqualTo(hs + 2 * PAGE);
+        pattern(hs, 2 * PAGE, 5);
+        assertThat(vm.mremap(hs, 2 * PAGE, 3 * PAGE, 0, 0)).as("grown in place").isEqualTo(hs);
+        assertThat(mappingAt(hs).end()).isEqualTo(hs + 3 * PAGE);
+        assertThat(hasPattern(hs, 2 * PAGE, 5)).isTrue();
+        assertThat(isZero(hs + 2 * PAGE, PAGE)).isTrue();
+        long heapEnd = hs + spec().heapSize();
+        assertThat(vm.mremap(hs, 3 * PAGE, heapEnd - hs, 0, 0)).as("up to the end of the heap chunk").isEqualTo(hs);
+        assertThat(mappingAt(hs).end()).isEqualTo(heapEnd);
+        assertThat(errno(() -> vm.mremap(hs, heapEnd - hs, heapEnd - hs + PAGE, 0, 0)))
+                .as("not past the heap chunk without MREMAP_MAYMOVE").isEqualTo(io.jocclum.api.Errno.ENOMEM);
+        assertThat(mappingAt(hs).end()).isEqualTo(heapEnd);
+    }
+
+    @Test
+    void dontunmapMovesAnonymousContentsAndLeavesZeros() {
+        long a = anon(2 * PAGE);
+        pattern(a, 2 * PAGE, 9);
+        long b = vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+        assertThat(b).isNotEqualTo(a);
+        assertThat(hasPattern(b, 2 * PAGE, 9)).isTrue();
+        assertThat(mapped(a, 2 * PAGE)).as("the source stays mapped").isTrue();
+        assertThat(isZero(a, 2 * PAGE)).as("and reads as zeros").isTrue();
+    }
+
+    @Test
+    void dontunmapOfAPrivateFileMappingRereadsTheFile() {
+        byte[] content = bytes(2 * (int) PAGE, 3);
+        ByteArrayFile f = ByteArrayFile.of(content);
+        long a = vm.mmap(0, 2 * PAGE, RW, MAP_PRIVATE, f, 0);
+        mem.writeByte(a + 10, (byte) 0x77);
+        long b = vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+        assertThat(mem.readByte(b + 10)).isEqualTo((byte) 0x77);
+        byte[] src = new byte[2 * (int) PAGE];
+        mem.read(a, src, 0, src.length);
+        assertThat(src).as("the source shows the file again").isEqualTo(content);
+        assertThat(f.contents()).isEqualTo(content);
+    }
+
+    @Test
+    void dontunmapOfAProtNoneMappingLeavesItProtNoneAndZero() {
+        long a = anon(PAGE);
+        pattern(a, PAGE, 11);
+        vm.mprotect(a, PAGE, PROT_NONE);
+        long b = vm.mremap(a, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+        assertThat(mappingAt(a).prot()).isEqualTo(PROT_NONE);
+        assertThat(mappingAt(b).prot()).isEqualTo(PROT_NONE);
+        vm.mprotect(b, PAGE, PROT_READ);
+        assertThat(hasPattern(b, PAGE, 11)).isTrue();
+        vm.mprotect(a, PAGE, PROT_READ);
+        assertThat(isZero(a, PAGE)).isTrue();
+    }
+
+    @Test
+    void aMovedSharedMappingWritesItsChangesBack() {
+        byte[] content = bytes(2 * (int) PAGE, 1);
+        ByteArrayFile f = ByteArrayFile.of(content);
+        long a = vm.mmap(0, 2 * PAGE, RW, MAP_SHARED, f, 0);
+        vm.mmap(a + 2 * PAGE, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, null, 0); // no growth in place
+        mem.writeByte(a + PAGE + 3, (byte) 0x5a);
+        long b = vm.mremap(a, 2 * PAGE, 3 * PAGE, MREMAP_MAYMOVE, 0);
+        assertThat(b).isNotEqualTo(a);
+        byte[] expected = content.clone();
+        expected[(int) PAGE + 3] = 0x5a;
+        assertThat(f.contents()).as("written back when the source went away").isEqualTo(expected);
+        assertThat(mem.readByte(b + PAGE + 3)).isEqualTo((byte) 0x5a);
+        mem.writeByte(b, (byte) 0x11);
+        vm.munmap(b, 3 * PAGE);
+        expected[0] = 0x11;
+        assertThat(Arrays.copyOf(f.contents(), expected.length)).isEqualTo(expected);
+    }
+}
