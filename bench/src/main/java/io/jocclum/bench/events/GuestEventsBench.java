@@ -4,6 +4,7 @@ import io.jocclum.api.Epoll;
 import io.jocclum.api.EpollEvent;
 import io.jocclum.api.GuestProgram;
 import io.jocclum.api.Libc;
+import io.jocclum.api.Mman;
 import io.jocclum.api.OpenFlags;
 import io.jocclum.api.SpawnAction;
 import io.jocclum.api.Syscalls;
@@ -55,7 +56,7 @@ public class GuestEventsBench {
     public static final class Pong implements GuestProgram {
         @Override
         public int main(Syscalls sys, String[] argv, String[] envp) {
-            long page = Libc.alloc(sys, 4096);
+            long page = Libc.alloc(sys, Mman.PAGE_SIZE);
             int ep = sys.epollCreate1(0);
             sys.epollCtl(ep, Epoll.EPOLL_CTL_ADD, 0, new EpollEvent(Epoll.EPOLLIN, 2));
             for (;;) {
@@ -139,7 +140,7 @@ public class GuestEventsBench {
                 in = ba[0];
                 ep = sys.epollCreate1(0);
                 sys.epollCtl(ep, Epoll.EPOLL_CTL_ADD, in, new EpollEvent(Epoll.EPOLLIN, 1));
-                page = Libc.alloc(sys, 4096);
+                page = Libc.alloc(sys, Mman.PAGE_SIZE);
                 return 0;
             });
         }

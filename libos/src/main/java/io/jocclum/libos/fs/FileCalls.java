@@ -9,6 +9,7 @@ import io.jocclum.api.Stat;
 import io.jocclum.libos.vm.MappableFile;
 import io.jocclum.libos.vm.ProcessVm;
 import io.jocclum.libos.vm.UserCopy;
+import io.jocclum.sgx.arch.LittleEndian;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

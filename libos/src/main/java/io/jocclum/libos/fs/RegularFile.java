@@ -4,6 +4,7 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.Ioctls;
 import io.jocclum.api.Seek;
 import io.jocclum.api.Stat;
+import io.jocclum.sgx.arch.LittleEndian;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;

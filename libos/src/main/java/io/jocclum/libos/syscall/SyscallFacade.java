@@ -32,6 +32,7 @@ import io.jocclum.libos.vm.GuestMemory;
 import io.jocclum.libos.vm.ProcessVm;
 import io.jocclum.libos.vm.UserCopy;
 import io.jocclum.libos.vm.VmCalls;
+import io.jocclum.sgx.arch.Pages;
 
 import java.util.List;
 
@@ -154,7 +155,7 @@ public final class SyscallFacade implements Syscalls {
 
     private void alive(long bytes) {
         alive();
-        tick((int) Math.min(bytes >>> 12, YIELD_TICKS));
+        tick((int) Math.min(Pages.count(bytes), YIELD_TICKS));
     }
 
     /** Cooperative scheduling: yields the carrier after {@link #YIELD_TICKS} units of work. */

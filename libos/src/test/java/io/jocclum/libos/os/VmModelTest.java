@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * there); the default is fixed per matrix cell. The seed is in every failure message.
  */
 class VmModelTest extends OsTestBase {
-    static final long PAGE = 4096;
+    static final long PAGE = Mman.PAGE_SIZE;
     private static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
     private static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
     private static final int[] PROTS = {Mman.PROT_NONE, Mman.PROT_READ, RW};

@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Seed: {@code -Dos.vm.seed=N}.
  */
 class VmStressTest extends OsTestBase {
-    static final long PAGE = 4096;
+    static final long PAGE = Mman.PAGE_SIZE;
     private static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
     private static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
     private static final int CHILDREN = 5;

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * for unmapped pages (madvise(2)).
  */
 class VmSyscallTest extends OsTestBase {
-    static final long PAGE = 4096;
+    static final long PAGE = Mman.PAGE_SIZE;
     private static final int RW = Mman.PROT_READ | Mman.PROT_WRITE;
     private static final int ANON = Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS;
     /** x86_64 TASK_SIZE (47-bit user addresses, arch/x86/include/asm/page_64_types.h). */

@@ -1,6 +1,7 @@
 package io.jocclum.libos.vm;
 
 import io.jocclum.libos.vm.testing.PlatformEnclave;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.EnclaveStats;
 import io.jocclum.sgx.driver.PlatformConfig;
@@ -27,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * is in every message; {@code -Dvm.seed=N} replays.
  */
 class OversubscribedEpcTest {
-    private static final long PAGE = 4096;
+    private static final long PAGE = Pages.SIZE;
     private static final long MB = 1 << 20;
     /** The EPC: 4 MB. */
     private static final long EPC_PAGES = 1024;

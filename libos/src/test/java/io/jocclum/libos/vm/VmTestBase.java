@@ -3,6 +3,7 @@ package io.jocclum.libos.vm;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Mman;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.AfterEach;
@@ -22,7 +23,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * {@code SgxPlatform.checkInvariants()} (EPCM, free lists, LRUs, VA slots, backing store, charges).
  */
 abstract class VmTestBase {
-    static final long PAGE = 4096;
+    static final long PAGE = Pages.SIZE;
     static final long MB = 1 << 20;
 
     @Parameter

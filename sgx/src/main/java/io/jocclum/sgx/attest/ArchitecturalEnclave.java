@@ -2,6 +2,7 @@ package io.jocclum.sgx.attest;
 
 import io.jocclum.sgx.arch.Attributes;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.TargetInfo;
 import io.jocclum.sgx.arch.Tcs;
@@ -49,14 +50,14 @@ final class ArchitecturalEnclave implements AutoCloseable {
      */
     static ArchitecturalEnclave load(SgxPlatform platform, HostTask task, long base, String name, int prodId, int svn,
                                      boolean provision) {
-        byte[] code = new byte[4096];
+        byte[] code = new byte[Pages.SIZE];
         byte[] label = ("jocclum simulated " + name + " (not Intel's)").getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(label, 0, code, 0, label.length);
         long flags = Attributes.MODE64BIT | (provision ? Attributes.PROVISIONKEY : 0);
         EnclaveImage image = new EnclaveImage(base, SIZE, 1, new Attributes(flags, Attributes.XFRM_LEGACY), 0, List.of(
-                new EnclaveImage.Segment(0, 4096, SecInfo.of(PageType.TCS, 0), Tcs.image(0x2000, 1, 0x1000, 0, 0), true),
-                new EnclaveImage.Segment(0x1000, 4096, SecInfo.reg(SecInfo.R | SecInfo.X), code, true),
-                EnclaveImage.Segment.zero(0x2000, 4096, SecInfo.reg(SecInfo.R | SecInfo.W), true)));
+                new EnclaveImage.Segment(0, Pages.SIZE, SecInfo.of(PageType.TCS, 0), Tcs.image(0x2000, 1, 0x1000, 0, 0), true),
+                new EnclaveImage.Segment(0x1000, Pages.SIZE, SecInfo.reg(SecInfo.R | SecInfo.X), code, true),
+                EnclaveImage.Segment.zero(0x2000, Pages.SIZE, SecInfo.reg(SecInfo.R | SecInfo.W), true)));
         SigStruct sig = image.sign(signingKey(), prodId, svn);
         EnclaveFd fd = platform.openEnclave(task);
         try {

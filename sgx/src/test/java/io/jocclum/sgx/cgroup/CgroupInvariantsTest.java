@@ -1,5 +1,7 @@
 package io.jocclum.sgx.cgroup;
 
+import io.jocclum.sgx.arch.Pages;
+
 import org.junit.jupiter.api.Test;
 
 import static io.jocclum.sgx.cgroup.MiscResource.SGX_EPC;
@@ -8,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The checker finds corrupted state (each corruption is what a bug in the core would leave). */
 class CgroupInvariantsTest {
-    private static final long PAGE = 4096;
+    private static final long PAGE = Pages.SIZE;
 
     private CgroupHierarchy populated() {
         CgroupHierarchy h = new CgroupHierarchy();

@@ -2,6 +2,7 @@ package io.jocclum.sgx.cgroup;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.Pages;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 
@@ -10,7 +11,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 /** A fresh hierarchy per test, with the invariant checker run after every test. */
 abstract class CgroupTestBase {
-    static final long PAGE = 4096;
+    static final long PAGE = Pages.SIZE;
     /** 128 MiB, the spec's example EPC capacity. */
     static final long CAPACITY = 128L << 20;
 

@@ -2,6 +2,7 @@ package io.jocclum.sgx.epccg;
 
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cgroup.CgroupFs;
 import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cgroup.MiscResource;
@@ -17,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * tree through cgroupfs, as a shell would. The invariant extension checks and closes it after the test.
  */
 final class EpcCg {
-    static final long PAGE = 4096;
+    static final long PAGE = Pages.SIZE;
 
     final SgxPlatform p;
     final CgroupFs fs;

@@ -3,7 +3,9 @@ package io.jocclum.libos.vm.testing;
 import io.jocclum.api.Errno;
 import io.jocclum.libos.vm.EpcmView;
 import io.jocclum.libos.vm.UserSpaceLayout;
+import io.jocclum.sgx.arch.LittleEndian;
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.SgxStatus;
 import io.jocclum.sgx.cpu.EnclaveContext;
@@ -12,7 +14,6 @@ import io.jocclum.sgx.cpu.EnclaveFault;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -44,8 +45,6 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
     private static final long VALID = 1L << 63;
     private static final long CORRUPT = 1L << 62;
     private static final long TYPE_MASK = 0xFF00L;
-    private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long REG_TYPE = (long) PageType.REG.encoding() << 8;
     private static final long TRIM_TYPE = (long) PageType.TRIM.encoding() << 8;
 
@@ -85,13 +84,13 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
 
     /** An initialised enclave over ELRANGE [base, base + size) with no pages; {@code edmm} = SGX2. */
     public FakeEnclave(long base, long size, boolean edmm) {
-        if ((base & 4095) != 0 || size <= 0 || (size & 4095) != 0) {
+        if (!Pages.isAligned(base) || size <= 0 || !Pages.isAligned(size)) {
             throw new IllegalArgumentException("ELRANGE must be page aligned and non-empty: 0x" + Long.toHexString(base) + "+0x" + Long.toHexString(size));
         }
         this.base = base;
         this.size = size;
         this.edmm = edmm;
-        this.leaves = new AtomicReferenceArray<>((int) ((size / 4096 + LEAF_PAGES - 1) / LEAF_PAGES));
+        this.leaves = new AtomicReferenceArray<>((int) ((size / Pages.SIZE + LEAF_PAGES - 1) / LEAF_PAGES));
     }
 
     /**
@@ -111,7 +110,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
 
     /** EADD (at load): the pages become valid REG pages with {@code perms}, zero-filled. */
     public void eadd(long address, long length, long perms) {
-        for (long a = address; a < address + length; a += 4096) {
+        for (long a = address; a < address + length; a += Pages.SIZE) {
             Leaf l = leaf(a, true);
             int i = index(a);
             synchronized (l) {
@@ -189,7 +188,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
     }
 
     private static int index(long address) {
-        return (int) ((address >>> 12) & (LEAF_PAGES - 1));
+        return (int) (Pages.index(address) & (LEAF_PAGES - 1));
     }
 
     private boolean inRange(long address) {
@@ -238,11 +237,11 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         }
         synchronized (slabLock) {
             if (slab == null || slabUsed == slab.byteSize()) {
-                slab = arena.allocate(1 << 20, 4096);
+                slab = arena.allocate(1 << 20, Pages.SIZE);
                 slabUsed = 0;
             }
-            f = slab.asSlice(slabUsed, 4096);
-            slabUsed += 4096;
+            f = slab.asSlice(slabUsed, Pages.SIZE);
+            slabUsed += Pages.SIZE;
             return f;
         }
     }
@@ -262,8 +261,8 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         long done = 0;
         while (done < length) {
             long a = address + done;
-            int in = (int) (a & 4095);
-            long n = Math.min(length - done, 4096 - in);
+            int in = Pages.offset(a);
+            long n = Math.min(length - done, Pages.SIZE - in);
             MemorySegment f = frame(a, false);
             if (f == null) {
                 dst.asSlice(dstOffset + done, n).fill((byte) 0);
@@ -279,8 +278,8 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         long done = 0;
         while (done < length) {
             long a = address + done;
-            int in = (int) (a & 4095);
-            long n = Math.min(length - done, 4096 - in);
+            int in = Pages.offset(a);
+            long n = Math.min(length - done, Pages.SIZE - in);
             MemorySegment.copy(src, srcOffset + done, frame(a, true), in, n);
             done += n;
         }
@@ -291,8 +290,8 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         long done = 0;
         while (done < length) {
             long a = address + done;
-            int in = (int) (a & 4095);
-            long n = Math.min(length - done, 4096 - in);
+            int in = Pages.offset(a);
+            long n = Math.min(length - done, Pages.SIZE - in);
             if (value == 0) {
                 MemorySegment f = frame(a, false);
                 // permission check for a store even when the page has no frame
@@ -319,56 +318,56 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
     @Override
     public byte readByte(long address) {
         MemorySegment f = frame(address, false);
-        return f == null ? 0 : f.get(ValueLayout.JAVA_BYTE, address & 4095);
+        return f == null ? 0 : f.get(ValueLayout.JAVA_BYTE, Pages.offset(address));
     }
 
     @Override
     public void writeByte(long address, byte value) {
-        frame(address, true).set(ValueLayout.JAVA_BYTE, address & 4095, value);
+        frame(address, true).set(ValueLayout.JAVA_BYTE, Pages.offset(address), value);
     }
 
     @Override
     public int readInt(long address) {
-        if ((address & 4095) > 4092) {
+        if (Pages.offset(address) > Pages.SIZE - 4) {
             byte[] b = new byte[4];
             read(address, b, 0, 4);
-            return MemorySegment.ofArray(b).get(INT, 0);
+            return MemorySegment.ofArray(b).get(LittleEndian.INT, 0);
         }
         MemorySegment f = frame(address, false);
-        return f == null ? 0 : f.get(INT, address & 4095);
+        return f == null ? 0 : f.get(LittleEndian.INT, Pages.offset(address));
     }
 
     @Override
     public void writeInt(long address, int value) {
-        if ((address & 4095) > 4092) {
+        if (Pages.offset(address) > Pages.SIZE - 4) {
             byte[] b = new byte[4];
-            MemorySegment.ofArray(b).set(INT, 0, value);
+            MemorySegment.ofArray(b).set(LittleEndian.INT, 0, value);
             write(address, b, 0, 4);
             return;
         }
-        frame(address, true).set(INT, address & 4095, value);
+        frame(address, true).set(LittleEndian.INT, Pages.offset(address), value);
     }
 
     @Override
     public long readLong(long address) {
-        if ((address & 4095) > 4088) {
+        if (Pages.offset(address) > Pages.SIZE - 8) {
             byte[] b = new byte[8];
             read(address, b, 0, 8);
-            return MemorySegment.ofArray(b).get(LONG, 0);
+            return MemorySegment.ofArray(b).get(LittleEndian.LONG, 0);
         }
         MemorySegment f = frame(address, false);
-        return f == null ? 0 : f.get(LONG, address & 4095);
+        return f == null ? 0 : f.get(LittleEndian.LONG, Pages.offset(address));
     }
 
     @Override
     public void writeLong(long address, long value) {
-        if ((address & 4095) > 4088) {
+        if (Pages.offset(address) > Pages.SIZE - 8) {
             byte[] b = new byte[8];
-            MemorySegment.ofArray(b).set(LONG, 0, value);
+            MemorySegment.ofArray(b).set(LittleEndian.LONG, 0, value);
             write(address, b, 0, 8);
             return;
         }
-        frame(address, true).set(LONG, address & 4095, value);
+        frame(address, true).set(LittleEndian.LONG, Pages.offset(address), value);
     }
 
     // ---- ENCLU ----------------------------------------------------------------------------------
@@ -380,7 +379,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
     }
 
     private static void requireAligned(long address) {
-        if ((address & 4095) != 0) {
+        if (!Pages.isAligned(address)) {
             throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, address, false, "address not page aligned");
         }
     }
@@ -431,7 +430,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         requireSgx2("EACCEPTCOPY", address);
         requireAligned(address);
         long p = secInfo.perms();
-        if (source.length < 4096 || secInfo.reservedBitsSet() || (p & SecInfo.W) != 0 && (p & SecInfo.R) == 0
+        if (source.length < Pages.SIZE || secInfo.reservedBitsSet() || (p & SecInfo.W) != 0 && (p & SecInfo.R) == 0
                 || (secInfo.flags() & TYPE_MASK) != REG_TYPE) {
             throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, address, false, "bad EACCEPTCOPY operands " + secInfo);
         }
@@ -450,12 +449,12 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
                 return SgxStatus.PAGE_ATTRIBUTES_MISMATCH.code();
             }
             boolean zero = true;
-            for (int k = 0; k < 4096 && zero; k++) {
+            for (int k = 0; k < Pages.SIZE && zero; k++) {
                 zero = source[k] == 0;
             }
             if (!zero) {
                 MemorySegment f = allocFrame();
-                MemorySegment.copy(MemorySegment.ofArray(source), 0, f, 0, 4096);
+                MemorySegment.copy(MemorySegment.ofArray(source), 0, f, 0, Pages.SIZE);
                 l.frames[i] = f;
             }
             l.meta[i] = VALID | REG_TYPE | p;
@@ -497,7 +496,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
     // ---- OCALLs: the driver's SGX2 ioctls ---------------------------------------------------------
 
     private void requireRange(long address, long length) {
-        if ((address & 4095) != 0 || (length & 4095) != 0 || length <= 0 || !inRange(address) || !inRange(address + length - 1)) {
+        if (!Pages.isAligned(address) || !Pages.isAligned(length) || length <= 0 || !inRange(address) || !inRange(address + length - 1)) {
             throw new IllegalStateException("driver ioctl with a bad range 0x" + Long.toHexString(address) + "+0x" + Long.toHexString(length));
         }
     }
@@ -524,7 +523,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         requireSgx2("EMODPR", address);
         requireRange(address, length);
         ocalls.incrementAndGet();
-        for (long a = address; a < address + length; a += 4096) {
+        for (long a = address; a < address + length; a += Pages.SIZE) {
             Leaf l = leaf(a, true);
             int i = index(a);
             synchronized (l) {
@@ -547,7 +546,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
             throw new IllegalStateException("SGX_IOC_ENCLAVE_MODIFY_TYPES to " + type + " (only TRIM and TCS)");
         }
         ocalls.incrementAndGet();
-        for (long a = address; a < address + length; a += 4096) {
+        for (long a = address; a < address + length; a += Pages.SIZE) {
             Leaf l = leaf(a, true);
             int i = index(a);
             synchronized (l) {
@@ -567,7 +566,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         requireSgx2("EREMOVE", address);
         requireRange(address, length);
         ocalls.incrementAndGet();
-        for (long a = address; a < address + length; a += 4096) {
+        for (long a = address; a < address + length; a += Pages.SIZE) {
             Leaf l = leaf(a, true);
             int i = index(a);
             synchronized (l) {
@@ -622,7 +621,7 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         if (f == null) {
             return true;
         }
-        for (long o = 0; o < 4096; o += 8) {
+        for (long o = 0; o < Pages.SIZE; o += 8) {
             if (f.get(ValueLayout.JAVA_LONG_UNALIGNED, o) != 0) {
                 return false;
             }
@@ -636,14 +635,14 @@ public final class FakeEnclave implements EnclaveContext, EpcmView, AutoCloseabl
         long a = start;
         while (a < end) {
             long leafStart = base + (((a - base) >>> 22) << 22);
-            long leafEnd = leafStart + ((long) LEAF_PAGES << 12);
+            long leafEnd = leafStart + Pages.bytes(LEAF_PAGES);
             Leaf l = leaf(a, false);
             if (l != null) {
                 synchronized (l) {
                     if (a == leafStart && end >= leafEnd) {
                         n += l.valid;
                     } else {
-                        for (long x = a; x < Math.min(end, leafEnd); x += 4096) {
+                        for (long x = a; x < Math.min(end, leafEnd); x += Pages.SIZE) {
                             if ((l.meta[index(x)] & VALID) != 0) {
                                 n++;
                             }
