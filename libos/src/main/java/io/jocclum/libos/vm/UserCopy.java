@@ -32,16 +32,16 @@ public final class UserCopy {
     private ByteBuffer bounce;
 
     /** @param kmem a KERNEL-mode accessor of the process's memory, for this thread only */
-    /** The KERNEL-mode accessor this copier reads and writes through. */
-    public GuestMemory kernelMemory() {
-        return kmem;
-    }
-
     public UserCopy(GuestMemory kmem) {
         if (kmem.mode() != AccessMode.KERNEL) {
             throw new IllegalArgumentException("copies to and from user memory need a KERNEL-mode accessor, got " + kmem.mode());
         }
         this.kmem = kmem;
+    }
+
+    /** The KERNEL-mode accessor this copier reads and writes through. */
+    public GuestMemory kernelMemory() {
+        return kmem;
     }
 
     /**
