@@ -237,11 +237,18 @@ public final class BenchContext {
 
     /**
      * The command that runs {@code main} in a new JVM of the benchmarks' Java (the system property
-     * {@code jocclum.java}, else this JVM's executable) with the benchmarks' class path.
+     * {@code jocclum.java}, else this JVM's executable) with the benchmarks' class path, the JVM
+     * options of the system property {@code jocclum.fork.jvmargs} (space-separated; bin/bench passes
+     * the launcher's heap page setting) and then {@code jvmArgs}.
      */
     public static List<String> javaCommand(List<String> jvmArgs, Class<?> main, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaExecutable());
+        for (String a : System.getProperty("jocclum.fork.jvmargs", "").trim().split("\\s+")) {
+            if (!a.isEmpty()) {
+                cmd.add(a);
+            }
+        }
         cmd.addAll(jvmArgs);
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
