@@ -21,7 +21,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -107,7 +106,7 @@ public class VmBench {
         return a;
     }
 
-    /** A committed 64 MB mapping, written sequentially in 64 KB chunks; the anchor copies the same chunks into off-heap memory. */
+    /** A committed 64 MB mapping, written sequentially in 64 KB chunks; the anchor copies the same chunks into 64 MB of the heap. */
     @State(Scope.Thread)
     public static class WriteState {
         static final long SIZE = 64L << 20;
@@ -145,12 +144,15 @@ public class VmBench {
         }
     }
 
-    /** The anchor of {@link WriteState}: the same 64 KB chunks copied into 64 MB of off-heap memory. */
+    /**
+     * The anchor of {@link WriteState}: the same 64 KB chunks copied into 64 MB of the JVM's heap,
+     * the kind of memory the simulated EPC pages live in (so both sides get the same page size
+     * from the host, huge pages when the JVM's heap has them).
+     */
     @State(Scope.Thread)
     public static class RawState {
         final byte[] chunk = new byte[WriteState.CHUNK];
         MemorySegment chunkSeg;
-        Arena arena;
         MemorySegment raw;
 
         @Setup(Level.Trial)
@@ -159,14 +161,8 @@ public class VmBench {
                 chunk[k] = (byte) k;
             }
             chunkSeg = MemorySegment.ofArray(chunk);
-            arena = Arena.ofShared();
-            raw = arena.allocate(WriteState.SIZE, Pages.SIZE);
+            raw = MemorySegment.ofArray(new byte[(int) WriteState.SIZE]);
             raw.fill((byte) 1);
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            arena.close();
         }
     }
 

@@ -38,7 +38,7 @@ public final class VmSuite implements BenchSuite {
             @Override
             public String description() {
                 return "sequential 64 KiB writes by a guest program (storeBytes) over a populated 64 MiB mapping of a booted LibOS"
-                        + " on the simulated SGX platform vs a raw MemorySegment copy of the same chunks (goal: >= 0.8 of raw copy)";
+                        + " on the simulated SGX platform vs a raw MemorySegment copy of the same chunks into 64 MiB of the heap (goal: >= 0.8 of raw copy)";
             }
 
             @Override
