@@ -126,7 +126,7 @@ public final class VmSuite implements BenchSuite {
             @Override
             public String description() {
                 return "sequential 64 KB writes over a committed 64 MB mapping through GuestMemory on the " + platform
-                        + " platform vs a raw MemorySegment copy of the same chunks";
+                        + " platform vs a raw MemorySegment copy of the same chunks into 64 MB of the heap";
             }
 
             @Override
