@@ -22,6 +22,11 @@ jocclum_find_java() { # prints the path of a java >= 25
   return 1
 }
 
+jocclum_heap_page_opts() { # the JVM's heap on transparent huge pages when the host offers them (madvise or always)
+  local f=/sys/kernel/mm/transparent_hugepage/enabled
+  if [ -r "$f" ] && ! grep -q '\[never\]' "$f"; then echo "-XX:+UseTransparentHugePages"; fi
+}
+
 jocclum_ensure_built() { # $1 = jar to check, $2 = project root; rebuilds when any source is newer
   local jar="$1" root="$2" newer
   if [ -f "$jar" ]; then

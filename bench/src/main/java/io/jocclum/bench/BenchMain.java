@@ -110,7 +110,7 @@ public final class BenchMain {
         return "compare: " + name + " ours=" + BenchFormat.number(r.ours().value()) + " " + r.ours().unit()
                 + " anchor=" + BenchFormat.number(r.anchor().value()) + " " + r.anchor().unit()
                 + " speedup=" + BenchFormat.number(r.speedup())
-                + (sp == null ? " (not interleaved: ratio of the medians)"
+                + (sp == null ? " (not measured in interleaved rounds: ratio of the two figures)"
                 : " min-max=" + BenchFormat.number(sp.min()) + "-" + BenchFormat.number(sp.max()) + " rounds=" + sp.n());
     }
 }

@@ -48,7 +48,7 @@ class BenchMainTest {
                 Figure.ofRounds(new double[]{1, 1, 2}, "GiB/s", true));
         assertThat(BenchMain.line("x", r)).isEqualTo("compare: x ours=3 GiB/s anchor=1 GiB/s speedup=2 min-max=1.5-4 rounds=3");
         Comparison.Result plain = Comparison.Result.of(Figure.time(2, "ms"), Figure.time(4, "ms"));
-        assertThat(BenchMain.line("y", plain)).isEqualTo("compare: y ours=2 ms anchor=4 ms speedup=2 (not interleaved: ratio of the medians)");
+        assertThat(BenchMain.line("y", plain)).isEqualTo("compare: y ours=2 ms anchor=4 ms speedup=2 (not measured in interleaved rounds: ratio of the two figures)");
         Comparison.Result alone = new Comparison.Result(Figure.ofRounds(new double[]{5, 7, 6}, "ms", false), null, java.util.List.of());
         assertThat(BenchMain.line("z", alone)).isEqualTo("result: z 6 ms min-max=5-7 rounds=3");
     }

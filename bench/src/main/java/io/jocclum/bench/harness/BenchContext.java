@@ -198,6 +198,12 @@ public final class BenchContext {
                 out.println("# fork " + (f + 1) + " of " + n + ": " + one.summary());
                 out.flush();
             }
+            Map<String, Double> cpu = all.cpuNsPerOp();
+            if (!cpu.isEmpty()) {
+                List<String> s = new ArrayList<>();
+                cpu.forEach((k, v) -> s.add(k + " " + BenchFormat.number(v) + " ns"));
+                out.println("# CPU time of the whole JVM per operation (all its threads; median of the rounds): " + String.join(", ", s));
+            }
             return all.figures(reports::add);
         }
 
@@ -231,11 +237,18 @@ public final class BenchContext {
 
     /**
      * The command that runs {@code main} in a new JVM of the benchmarks' Java (the system property
-     * {@code jocclum.java}, else this JVM's executable) with the benchmarks' class path.
+     * {@code jocclum.java}, else this JVM's executable) with the benchmarks' class path, the JVM
+     * options of the system property {@code jocclum.fork.jvmargs} (space-separated; bin/bench passes
+     * the launcher's heap page setting) and then {@code jvmArgs}.
      */
     public static List<String> javaCommand(List<String> jvmArgs, Class<?> main, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(javaExecutable());
+        for (String a : System.getProperty("jocclum.fork.jvmargs", "").trim().split("\\s+")) {
+            if (!a.isEmpty()) {
+                cmd.add(a);
+            }
+        }
         cmd.addAll(jvmArgs);
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
@@ -258,6 +271,7 @@ public final class BenchContext {
         final Map<String, Boolean> higher = new HashMap<>();
         final Map<String, Double> entries = new HashMap<>();
         final Map<String, List<Double>> nullSyscall = new HashMap<>();
+        final Map<String, List<Double>> cpu = new LinkedHashMap<>();
         final java.util.Set<String> javaSides = new java.util.HashSet<>();
         String error;
 
@@ -279,6 +293,7 @@ public final class BenchContext {
                     higher.putIfAbsent(f[1], f[4].endsWith("/s"));
                 }
                 case "entries" -> entries.put(f[1], Double.parseDouble(f[2]));
+                case "cpu" -> cpu.computeIfAbsent(f[1], k -> new ArrayList<>()).add(Double.parseDouble(f[3]));
                 case "null-syscall" -> nullSyscall.computeIfAbsent(f[1], k -> new ArrayList<>()).add(Double.parseDouble(f[3]));
                 case "error" -> error = line.substring(ForkMain.PREFIX.length() + "error ".length());
                 default -> {
@@ -294,6 +309,7 @@ public final class BenchContext {
             higher.putAll(o.higher);
             entries.putAll(o.entries);
             o.nullSyscall.forEach((k, v) -> nullSyscall.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v));
+            o.cpu.forEach((k, v) -> cpu.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v));
             javaSides.addAll(o.javaSides);
         }
 
@@ -313,6 +329,18 @@ public final class BenchContext {
                 }
             }
             return out;
+        }
+
+        /** Per Java side, the JVM's CPU time per operation (median over the rounds, ns), when known. */
+        Map<String, Double> cpuNsPerOp() {
+            Map<String, Double> m = new LinkedHashMap<>();
+            cpu.forEach((k, v) -> {
+                double[] a = v.stream().mapToDouble(Double::doubleValue).filter(d -> !Double.isNaN(d)).toArray();
+                if (a.length > 0) {
+                    m.put(k, Rounds.median(a));
+                }
+            });
+            return m;
         }
 
         private static double[] toArray(List<Double> v) {

@@ -5,7 +5,7 @@ package io.jocclum.bench.harness;
  * figures; the harness prints {@code compare: NAME ours=V UNIT anchor=V UNIT speedup=X
  * min-max=A-B rounds=N}, where X > 1 means ours is faster (better). When both figures were
  * measured in interleaved rounds ({@link BenchContext#jmh()}), X is the median of the per-round
- * ratios and A-B their range; otherwise X is the ratio of the two medians and no range is printed.
+ * ratios and A-B their range; otherwise X is the ratio of the two figures and no range is printed.
  * A benchmark without an anchor (a goal on an absolute figure) returns a result whose anchor is
  * null, printed as {@code result: NAME V UNIT}.
  */

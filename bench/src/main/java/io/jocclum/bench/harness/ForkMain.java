@@ -122,6 +122,7 @@ public final class ForkMain {
                 for (int r = 0; r < spec.rounds(); r++) {
                     for (JavaSide j : java) {
                         out.println(PREFIX + "round " + j.label + " " + r + " " + j.round(spec.roundMs() * 1_000_000) + " " + j.unit());
+                        out.println(PREFIX + "cpu " + j.label + " " + r + " " + j.cpuNsPerOp());
                     }
                     for (NativeSide ns : natives) {
                         NativeSide.RoundResult rr = ns.round(spec.roundMs());

@@ -35,6 +35,10 @@ final class JavaSide {
     private final MethodHandle batch;
     private final MethodHandle timed;
     private long batchSize = 1;
+    /** Process CPU time per operation in the last round (ns), or NaN when the JVM does not tell. */
+    private double lastCpuNsPerOp = Double.NaN;
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean o ? o : null;
 
     JavaSide(String label, BenchMethod bench, Map<String, String> params, StateSet states) throws ReflectiveOperationException {
         this.label = label;
@@ -74,6 +78,15 @@ final class JavaSide {
         }
     }
 
+    /**
+     * CPU time of the whole JVM (all threads: the benchmark's own, those it hands work to, GC,
+     * JIT) per operation during the last round, in ns: on a shared machine less disturbed by other
+     * load than the wall time.
+     */
+    double cpuNsPerOp() {
+        return lastCpuNsPerOp;
+    }
+
     String unit() {
         return bench.scoreUnit();
     }
@@ -87,6 +100,7 @@ final class JavaSide {
         instances.forEach(i -> i.setup(Level.Iteration));
         long calls = 0;
         long ns = 0;
+        long cpu0 = OS == null ? -1 : OS.getProcessCpuTime();
         try {
             long start = System.nanoTime();
             do {
@@ -111,6 +125,8 @@ final class JavaSide {
         } finally {
             instances.forEach(i -> i.teardown(Level.Iteration));
         }
+        long cpu1 = OS == null ? -1 : OS.getProcessCpuTime();
+        lastCpuNsPerOp = cpu0 < 0 || cpu1 < 0 ? Double.NaN : (cpu1 - cpu0) / ((double) calls * bench.opsPerInvocation);
         return bench.score(calls, Math.max(ns, 1));
     }
 }

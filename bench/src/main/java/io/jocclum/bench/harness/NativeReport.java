@@ -56,8 +56,9 @@ public record NativeReport(String name, Figure anchor, Rounds.Spread nullSyscall
         }
         String per = perWhat(anchor.unit());
         double share = entriesPerWork * nullSyscallNs.median() * 1e-9 / KernelEntries.secondsPerWork(anchor.value(), anchor.unit());
+        String entries = entriesPerWork == Math.rint(entriesPerWork) ? Long.toString((long) entriesPerWork) : BenchFormat.number(entriesPerWork);
         String line = String.format("native %s makes %s kernel entries per %s: %s%% of its time at the null system call's cost",
-                name, BenchFormat.number(entriesPerWork), per, BenchFormat.number(100 * share));
+                name, entries, per, BenchFormat.number(100 * share));
         if (withoutEntries == null) {
             out.add(line + "; the anchor without them cannot be told (they account for all of it)");
             return out;

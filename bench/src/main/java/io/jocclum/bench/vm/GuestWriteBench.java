@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * the simulated SGX platform (a booted EDMM instance of Occlum's template on the default platform):
  * each write is the guest's {@code storeBytes} of 64 KiB from its Java array into enclave memory.
  * One operation writes the whole 64 MiB; {@link VmBench#rawCopy} copies the same chunks into
- * off-heap memory.
+ * the JVM's heap (where the simulated EPC pages live too).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -21,7 +21,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +54,9 @@ public class VmBench {
         UserSpace space;
         ProcessVm vm;
         int i;
+        /** The one-page holes between the live VMAs. */
+        long[] holes;
+        final java.util.SplittableRandom random = new java.util.SplittableRandom(0x5EED_0F_4A11L);
 
         @Setup(Level.Trial)
         public void setup() {
@@ -66,8 +68,10 @@ public class VmBench {
             for (int k = 0; k < pages.length; k++) {
                 pages[k] = vm.mmap(0, Pages.SIZE, RW, ANON, null, 0);
             }
+            holes = new long[liveVmas];
             for (int k = 1; k < pages.length; k += 2) {
                 vm.munmap(pages[k], Pages.SIZE);
+                holes[k / 2] = pages[k];
             }
             if (vm.vmaCount() < liveVmas) {
                 throw new IllegalStateException("only " + vm.vmaCount() + " VMAs live, wanted " + liveVmas);
@@ -91,7 +95,18 @@ public class VmBench {
         return a;
     }
 
-    /** A committed 64 MB mapping, written sequentially in 64 KB chunks; the anchor copies the same chunks into off-heap memory. */
+    /** One page mapped with MAP_FIXED into a hole between two live VMAs chosen at random, then unmapped. */
+    @Benchmark
+    @BenchmarkMode(Mode.AverageTime)
+    @OutputTimeUnit(TimeUnit.NANOSECONDS)
+    public long mmapMunmapRandom(MmapState s) {
+        long a = s.holes[s.random.nextInt(s.holes.length)];
+        s.vm.mmap(a, Pages.SIZE, RW, ANON | Mman.MAP_FIXED, null, 0);
+        s.vm.munmap(a, Pages.SIZE);
+        return a;
+    }
+
+    /** A committed 64 MB mapping, written sequentially in 64 KB chunks; the anchor copies the same chunks into 64 MB of the heap. */
     @State(Scope.Thread)
     public static class WriteState {
         static final long SIZE = 64L << 20;
@@ -129,12 +144,15 @@ public class VmBench {
         }
     }
 
-    /** The anchor of {@link WriteState}: the same 64 KB chunks copied into 64 MB of off-heap memory. */
+    /**
+     * The anchor of {@link WriteState}: the same 64 KB chunks copied into 64 MB of the JVM's heap,
+     * the kind of memory the simulated EPC pages live in (so both sides get the same page size
+     * from the host, huge pages when the JVM's heap has them).
+     */
     @State(Scope.Thread)
     public static class RawState {
         final byte[] chunk = new byte[WriteState.CHUNK];
         MemorySegment chunkSeg;
-        Arena arena;
         MemorySegment raw;
 
         @Setup(Level.Trial)
@@ -143,14 +161,8 @@ public class VmBench {
                 chunk[k] = (byte) k;
             }
             chunkSeg = MemorySegment.ofArray(chunk);
-            arena = Arena.ofShared();
-            raw = arena.allocate(WriteState.SIZE, Pages.SIZE);
+            raw = MemorySegment.ofArray(new byte[(int) WriteState.SIZE]);
             raw.fill((byte) 1);
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            arena.close();
         }
     }
 

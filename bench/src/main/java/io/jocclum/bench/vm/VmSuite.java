@@ -24,7 +24,7 @@ public final class VmSuite implements BenchSuite {
 
     @Override
     public List<Comparison> comparisons() {
-        return List.of(guestWriteSyscall(), mmapMunmap(), mmapMunmapManyVmas(), guestWrite("fake"), guestWrite("sgx"), firstTouch("fake"),
+        return List.of(guestWriteSyscall(), mmapMunmap(), mmapMunmapManyVmas(), mmapMunmapManyVmasRandom(), guestWrite("fake"), guestWrite("sgx"), firstTouch("fake"),
                 firstTouch("sgx"), firstTouchSimulated());
     }
 
@@ -38,7 +38,7 @@ public final class VmSuite implements BenchSuite {
             @Override
             public String description() {
                 return "sequential 64 KiB writes by a guest program (storeBytes) over a populated 64 MiB mapping of a booted LibOS"
-                        + " on the simulated SGX platform vs a raw MemorySegment copy of the same chunks (goal: >= 0.8 of raw copy)";
+                        + " on the simulated SGX platform vs a raw MemorySegment copy of the same chunks into 64 MiB of the heap (goal: >= 0.8 of raw copy)";
             }
 
             @Override
@@ -95,6 +95,27 @@ public final class VmSuite implements BenchSuite {
         };
     }
 
+    private static Comparison mmapMunmapManyVmasRandom() {
+        return new Comparison() {
+            @Override
+            public String name() {
+                return "vm-mmap-munmap-100k-vmas-random-internal";
+            }
+
+            @Override
+            public String description() {
+                return "mmap(MAP_FIXED)+munmap of one page into a hole between two live VMAs chosen at random, through ProcessVm,"
+                        + " with 100,000 live VMAs (ours) vs with 100 (anchor)";
+            }
+
+            @Override
+            public Result run(BenchContext ctx) throws Exception {
+                Map<String, Figure> r = ctx.jmh().include(VmBench.class, "mmapMunmapRandom").param("liveVmas", "100", "100000").run();
+                return Result.of(r.get("mmapMunmapRandom[liveVmas=100000]"), r.get("mmapMunmapRandom[liveVmas=100]")).withNote(NOTE);
+            }
+        };
+    }
+
     private static Comparison guestWrite(String platform) {
         return new Comparison() {
             @Override
@@ -105,7 +126,7 @@ public final class VmSuite implements BenchSuite {
             @Override
             public String description() {
                 return "sequential 64 KB writes over a committed 64 MB mapping through GuestMemory on the " + platform
-                        + " platform vs a raw MemorySegment copy of the same chunks";
+                        + " platform vs a raw MemorySegment copy of the same chunks into 64 MB of the heap";
             }
 
             @Override

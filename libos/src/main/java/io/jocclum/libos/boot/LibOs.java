@@ -6,6 +6,7 @@ import io.jocclum.libos.attest.SgxDevice;
 import io.jocclum.libos.config.InternalConfig;
 import io.jocclum.libos.config.Mount;
 import io.jocclum.libos.events.ThreadSignals;
+import io.jocclum.libos.events.HostWaitClock;
 import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.Credentials;
@@ -98,6 +99,8 @@ public final class LibOs implements AutoCloseable {
     private final Vfs vfs;
     private final Kernel kernel;
     private final SyscallCounters syscalls;
+    /** The guest threads' wait clock: every sleep on the host and every wake-up through it is an OCALL. */
+    private final HostWaitClock waitClock;
     private final FileServices files = new FileServices();
     private final Programs programs;
     private final SgxDevice sgxDevice;
@@ -135,8 +138,9 @@ public final class LibOs implements AutoCloseable {
         this.sgxDevice = new SgxDevice(ctx, edmm, platform, options.platform().attestation(), options.wallClock());
         vb.device(sgxDevice.charDevice());
         this.vfs = vb.build();
+        this.waitClock = new HostWaitClock(options.clock(), () -> ctx.ocall(0));
         Caller root = new Caller(new FdTable(), FsContext.initial(), Credentials.ROOT, ThreadSignals.NONE, Waiter.level(),
-                options.clock());
+                waitClock);
         Set<Long> hostDevs = new HashSet<>();
         for (MountSpec m : mounts) {
             if (m instanceof MountSpec.ImageRoot || m instanceof MountSpec.HostDir) {
@@ -153,7 +157,7 @@ public final class LibOs implements AutoCloseable {
 
         this.syscalls = new SyscallCounters(options.platform().syscallCycles());
         this.programs = new Programs(vfs, options.programs(), hostDevs::contains, ctx::ocall);
-        this.kernel = new Kernel(new Services(ctx, userSpace, vfs, hostDevs, programs, tcs, options.clock(),
+        this.kernel = new Kernel(new Services(ctx, userSpace, vfs, hostDevs, programs, tcs, waitClock,
                 options.wallClock(), () -> fd.enclave().account().snapshot().simulatedNanos(), cfg.process(), this::sampleCommitted,
                 a -> fd.ecall(a, 0)));
         kernel.setFacades(t -> new SyscallFacade(t, syscalls, files));
@@ -447,7 +451,7 @@ public final class LibOs implements AutoCloseable {
                 startup.cycles(), startup.counts(), now.counts(), now.cycles(), syscalls.total(), syscalls.cycles(), sys,
                 committedAfterStartup, Pages.bytes(peakPages.get()), atExit, vm.faults(), vm.pagesCommittedOnFault(),
                 vm.pagesCommittedEagerly(), vm.pagesTrimmed(), kernel.tcs().added(), kernel.spawnedCount(),
-                kernel.threadsCreated(), exitStatus);
+                kernel.threadsCreated(), waitClock.sleeps(), waitClock.wakeups(), exitStatus);
     }
 
     /** Counter of one event over the whole run. */

@@ -45,17 +45,20 @@ import java.util.Map;
  * @param tcsAdded             TCSs added on demand (EDMM)
  * @param processes            processes spawned
  * @param threads              extra threads created
+ * @param hostSleeps           times a guest thread slept on the host (blocked in a system call): an OCALL each
+ * @param hostWakeups          wake-ups of a sleeping guest thread through the host: an OCALL each
  * @param exitStatus           the init process's wait status, or -1 when it has not exited
  */
 public record RunStats(boolean edmm, boolean builtForEdmm, String platform, long cpuHz, long startupCycles,
                        Map<CostEvent, Long> startupCounts, Map<CostEvent, Long> counts, long enclaveCycles, long syscalls,
                        long syscallCycles, Map<String, Long> syscallCounts, long committedAfterStartup, long committedPeak,
                        long committedAtExit, long libosPageFaults, long pagesCommittedOnFault, long pagesCommittedEagerly,
-                       long pagesTrimmed, int tcsAdded, long processes, long threads, int exitStatus) {
+                       long pagesTrimmed, int tcsAdded, long processes, long threads, long hostSleeps, long hostWakeups,
+                       int exitStatus) {
 
     /** The counters shown by name in the text and JSON forms (all counters are in the JSON). */
     static final List<CostEvent> SHOWN = List.of(CostEvent.EADD, CostEvent.EEXTEND, CostEvent.EAUG, CostEvent.EACCEPT,
-            CostEvent.PAGE_FAULT, CostEvent.EWB, CostEvent.ELDU);
+            CostEvent.PAGE_FAULT, CostEvent.EWB, CostEvent.ELDU, CostEvent.OCALL);
 
     public RunStats {
         startupCounts = new EnumMap<>(startupCounts);
@@ -103,6 +106,8 @@ public record RunStats(boolean edmm, boolean builtForEdmm, String platform, long
         l.add(String.format(Locale.ROOT, "  LibOS: %,d page faults committed %,d pages on demand, %,d pages committed eagerly,"
                 + " %,d given back; %d processes, %d threads, %d TCSs added", libosPageFaults, pagesCommittedOnFault,
                 pagesCommittedEagerly, pagesTrimmed, processes, threads, tcsAdded));
+        l.add(String.format(Locale.ROOT, "  host waits: %,d sleeps of guest threads on the host and %,d wake-ups through it,"
+                + " an OCALL each (in the OCALL row)", hostSleeps, hostWakeups));
         return l;
     }
 
@@ -155,6 +160,8 @@ public record RunStats(boolean edmm, boolean builtForEdmm, String platform, long
         libos.put("tcs_added", tcsAdded);
         libos.put("processes", processes);
         libos.put("threads", threads);
+        libos.put("host_sleeps", hostSleeps);
+        libos.put("host_wakeups", hostWakeups);
         ObjectNode sys = root.putObject("syscalls");
         new java.util.TreeMap<>(syscallCounts).forEach(sys::put);
         root.put("exit_status", exitStatus);

@@ -23,6 +23,11 @@ public interface WaitClock {
         LockSupport.park(blocker);
     }
 
+    /** Unparks {@code thread}, parked in {@link #park} or {@link #parkNanos} of this clock. */
+    default void unpark(Thread thread) {
+        LockSupport.unpark(thread);
+    }
+
     /** Deadline value meaning "no timeout". */
     long FOREVER = Long.MAX_VALUE;
 

@@ -2,7 +2,6 @@ package io.jocclum.libos.events;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A guest thread's parking spot (Occlum's {@code Waiter} + {@code Synchronizer}).
@@ -39,6 +38,8 @@ public final class Waiter {
     private volatile int state;
     /** The thread currently in {@link #await}; written by it before it publishes PARKED. */
     private volatile Thread owner;
+    /** The clock the owner parks on (it unparks too); written with {@link #owner}. */
+    private volatile WaitClock ownerClock = WaitClock.system();
 
     private Waiter(boolean edge) {
         this.edge = edge;
@@ -70,7 +71,7 @@ public final class Waiter {
     public boolean wake() {
         int prev = (int) STATE.getAndSet(this, NOTIFIED);
         if (prev == PARKED) {
-            LockSupport.unpark(owner);
+            ownerClock.unpark(owner);
         }
         return prev != NOTIFIED;
     }
@@ -91,6 +92,7 @@ public final class Waiter {
      * false on timeout. Never busy-waits.
      */
     public boolean await(WaitClock clock, long deadline) {
+        ownerClock = clock;
         owner = Thread.currentThread();
         for (;;) {
             int s = (int) STATE.getVolatile(this);

@@ -9,6 +9,7 @@ import io.jocclum.api.OpenFlags;
 import io.jocclum.api.Stat;
 import io.jocclum.libos.events.IoEvents;
 import io.jocclum.libos.events.Notifier;
+import io.jocclum.libos.vm.UserCopy;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -153,6 +154,44 @@ public abstract class OpenFile {
             throw Errno.EINVAL.exception("negative offset " + offset);
         }
         return doPwrite(caller, src, offset);
+    }
+
+    /** What {@link #readToUser} and {@link #writeFromUser} return for a file without a direct path. */
+    public static final int NO_DIRECT = -1;
+
+    /**
+     * {@code read(2)} straight into guest memory, for a file that copies from its own storage to
+     * the caller's buffer in one copy (a pipe, as Linux's {@code pipe_read} copies from its pages to
+     * the user's iovec): up to {@code length} bytes to {@code addr}; the bytes copied, stopping at
+     * the first page that cannot be written (EFAULT when none could, the rest stays in the file).
+     * {@link #NO_DIRECT} when the file has no such path: the call then reads into a heap buffer.
+     */
+    public final int readToUser(Caller caller, UserCopy user, long addr, int length) {
+        if (!canRead()) {
+            throw Errno.EBADF.exception("not open for reading");
+        }
+        return doReadToUser(caller, user, addr, length);
+    }
+
+    /**
+     * {@code write(2)} straight from guest memory into the file's own storage (one copy, as
+     * {@code pipe_write} copies from the user's iovec into its pages): the bytes written, a short
+     * count when a page of the buffer cannot be read after some bytes, EFAULT when none could;
+     * {@link #NO_DIRECT} when the file has no such path.
+     */
+    public final int writeFromUser(Caller caller, UserCopy user, long addr, int length) {
+        if (!canWrite()) {
+            throw Errno.EBADF.exception("not open for writing");
+        }
+        return doWriteFromUser(caller, user, addr, length);
+    }
+
+    protected int doReadToUser(Caller caller, UserCopy user, long addr, int length) {
+        return NO_DIRECT;
+    }
+
+    protected int doWriteFromUser(Caller caller, UserCopy user, long addr, int length) {
+        return NO_DIRECT;
     }
 
     protected int doRead(Caller caller, ByteBuffer dst) {

@@ -11,9 +11,11 @@ import java.nio.ByteBuffer;
 /**
  * The system calls that move bytes between a guest's memory and a descriptor (Linux
  * {@code fs/read_write.c}, {@code fs/readdir.c}): read, pread64, write, pwrite64, getdents64,
- * for every kind of open file. Each copies through the thread's bounce buffer
- * ({@link UserCopy#buffer}) in chunks of at most {@link UserCopy#CHUNK} bytes and charges an
- * OCALL for host I/O ({@link HostIo}).
+ * for every kind of open file. A file that can copy between guest memory and its own storage
+ * (a pipe, {@link OpenFile#readToUser}) gets the guest's buffer itself: one copy per direction,
+ * as Linux's pipe_read and pipe_write. Others go through the thread's bounce buffer
+ * ({@link UserCopy#buffer}) in chunks of at most {@link UserCopy#CHUNK} bytes. Host I/O is
+ * charged an OCALL ({@link HostIo}).
  *
  * <p>Counts: regular files are read until a short read; a stream (pipe, socket, device) gives
  * what one call delivers and takes only as many bytes as the buffer's accessible prefix holds,
@@ -55,6 +57,14 @@ public final class ReadWriteCalls {
             throw Errno.EINVAL.exception("negative count " + count);
         }
         long want = Math.min(count, MAX_RW_COUNT);
+        if (!positional) {
+            // a file that copies from its own storage into guest memory (a pipe): one copy
+            int n = f.readToUser(c, u, buf, (int) want);
+            if (n != OpenFile.NO_DIRECT) {
+                host.charge(f, n);
+                return n;
+            }
+        }
         boolean loop = f instanceof RegularFile;
         long total = 0;
         for (;;) {
@@ -116,6 +126,14 @@ public final class ReadWriteCalls {
                 FileCalls.write(c, fd, none);
             }
             return want;
+        }
+        if (!positional) {
+            // a file that copies from guest memory into its own storage (a pipe): one copy
+            int n = f.writeFromUser(c, u, buf, (int) want);
+            if (n != OpenFile.NO_DIRECT) {
+                host.charge(f, n);
+                return n;
+            }
         }
         long total = 0;
         for (;;) {

@@ -12,8 +12,10 @@ import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
+import io.jocclum.libos.vm.UserCopy;
 import io.jocclum.sgx.arch.Pages;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -22,7 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * end and a write end.
  *
  * <p>Design: one lock guards the ring and the end states; data is copied straight between the
- * caller's ByteBuffer and the ring (no intermediate array). Blocked readers and writers wait in
+ * caller's buffer and the ring, one copy per direction: a guest's read and write copy between
+ * its memory and the ring ({@link UserCopy}, as {@code pipe_read} and {@code pipe_write} copy
+ * between the user's iovec and the pipe's pages), other callers between a ByteBuffer and the ring. Blocked readers and writers wait in
  * two {@link WaiterQueue}s, enqueued under the pipe lock so a wake-up cannot be missed, and are
  * woken after the lock is released. Each end has its own {@link Notifier} for epoll and poll:
  * every successful write broadcasts IN on the read end — each write is a new edge for EPOLLET, as
@@ -47,6 +51,9 @@ public final class Pipe {
     /** The ring, allocated at the first write. */
     @GuardedBy("lock")
     private byte[] ring;
+    /** {@link #ring} as a segment, for copies from and to guest memory. */
+    @GuardedBy("lock")
+    private MemorySegment ringSegment;
     @GuardedBy("lock")
     private int capacity;
     /** Index of the first unread byte. */
@@ -105,17 +112,30 @@ public final class Pipe {
     // ------------------------------------------------------------------ write
 
     int write(Caller c, ByteBuffer src, boolean nonBlocking) {
-        int len = src.remaining();
+        return write(c, src, null, 0, src.remaining(), nonBlocking);
+    }
+
+    /** A guest's write of {@code len} bytes at {@code addr}: copied from its memory into the ring. */
+    int writeFromUser(Caller c, UserCopy user, long addr, int len, boolean nonBlocking) {
+        return write(c, null, user, addr, len, nonBlocking);
+    }
+
+    /**
+     * Writes {@code len} bytes from {@code src}, or from guest memory at {@code addr} when
+     * {@code user} is not null. A page of the guest's buffer that cannot be read ends the write:
+     * the bytes before it count, EFAULT when there are none.
+     */
+    private int write(Caller c, ByteBuffer src, UserCopy user, long addr, int len, boolean nonBlocking) {
         if (len == 0) {
             return 0;
         }
-        boolean atomic = len <= PIPE_BUF;
         int written = 0;
         Waiter w = c.waiter();
         for (;;) {
             int now = 0;
             WaiterQueue.Node node = null;
             boolean broken = false;
+            boolean faulted = false;
             lock.lock();
             try {
                 if (!readerOpen) {
@@ -127,11 +147,12 @@ public final class Pipe {
                     // the rest; a larger non-blocking one takes whatever room there is (pipe_write
                     // fills the last page before it finds the ring full and returns the partial count)
                     if (free >= Math.min(remaining, PIPE_BUF) || (nonBlocking && !atomic && free > 0)) {
-                        now = Math.min(free, remaining);
-                        copyIn(src, now);
+                        int want = Math.min(free, remaining);
+                        now = copyIn(src, user, addr + written, want);
+                        faulted = now < want;
                         written += now;
                     }
-                    boolean done = written == len || (nonBlocking && written > 0);
+                    boolean done = written == len || (nonBlocking && written > 0) || faulted;
                     if (!done && !nonBlocking) {
                         w.reset();
                         node = blockedWriters.enqueue(w);
@@ -151,6 +172,12 @@ public final class Pipe {
                 }
                 throw Errno.EPIPE.exception("pipe has no reader");
             }
+            if (faulted) {
+                if (written > 0) {
+                    return written;
+                }
+                throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(addr) + " is not readable");
+            }
             if (written == len || (nonBlocking && written > 0)) {
                 return written;
             }
@@ -169,33 +196,62 @@ public final class Pipe {
         }
     }
 
-    /** Copies {@code n} bytes from {@code src} to the ring's tail; lock held. */
-    private void copyIn(ByteBuffer src, int n) {
+    /**
+     * Copies {@code n} bytes to the ring's tail from {@code src} or from guest memory at
+     * {@code addr}; returns the bytes stored, fewer than {@code n} only when a page of the guest's
+     * buffer cannot be read. Lock held.
+     */
+    private int copyIn(ByteBuffer src, UserCopy user, long addr, int n) {
         if (ring == null) {
             ring = new byte[capacity];
+            ringSegment = MemorySegment.ofArray(ring);
         }
         int tail = head + count;
         if (tail >= capacity) {
             tail -= capacity;
         }
         int first = Math.min(n, capacity - tail);
-        src.get(ring, tail, first);
-        if (n > first) {
-            src.get(ring, 0, n - first);
+        int got;
+        if (user == null) {
+            src.get(ring, tail, first);
+            if (n > first) {
+                src.get(ring, 0, n - first);
+            }
+            got = n;
+        } else {
+            got = user.copyFromUser(addr, ringSegment, tail, first);
+            if (got == first && n > first) {
+                got += user.copyFromUser(addr + first, ringSegment, 0, n - first);
+            }
         }
-        count += n;
+        count += got;
+        return got;
     }
 
     // ------------------------------------------------------------------ read
 
     int read(Caller c, ByteBuffer dst, boolean nonBlocking) {
-        int len = dst.remaining();
+        return read(c, dst, null, 0, dst.remaining(), nonBlocking);
+    }
+
+    /** A guest's read of up to {@code len} bytes into its memory at {@code addr}, straight from the ring. */
+    int readToUser(Caller c, UserCopy user, long addr, int len, boolean nonBlocking) {
+        return read(c, null, user, addr, len, nonBlocking);
+    }
+
+    /**
+     * Reads up to {@code len} bytes into {@code dst}, or into guest memory at {@code addr} when
+     * {@code user} is not null. Only the bytes copied leave the ring: a page of the guest's buffer
+     * that cannot be written ends the read, EFAULT when nothing was copied.
+     */
+    private int read(Caller c, ByteBuffer dst, UserCopy user, long addr, int len, boolean nonBlocking) {
         if (len == 0) {
             return 0;
         }
         Waiter w = c.waiter();
         for (;;) {
             int n = 0;
+            boolean faulted = false;
             boolean becameWritable = false;
             WaiterQueue.Node node = null;
             lock.lock();
@@ -203,8 +259,9 @@ public final class Pipe {
                 int cnt = count;
                 if (cnt > 0) {
                     boolean wasFull = capacity - cnt < PIPE_BUF;
-                    n = Math.min(len, cnt);
-                    copyOut(dst, n);
+                    int want = Math.min(len, cnt);
+                    n = copyOut(dst, user, addr, want);
+                    faulted = n < want;
                     becameWritable = wasFull && capacity - count >= PIPE_BUF;
                 } else if (!writerOpen) {
                     return 0;
@@ -217,12 +274,15 @@ public final class Pipe {
             } finally {
                 lock.unlock();
             }
+            if (becameWritable) {
+                blockedWriters.wakeAll();
+                writeNotifier.broadcast(IoEvents.OUT | IoEvents.WRNORM);
+            }
             if (n > 0) {
-                if (becameWritable) {
-                    blockedWriters.wakeAll();
-                    writeNotifier.broadcast(IoEvents.OUT | IoEvents.WRNORM);
-                }
                 return n;
+            }
+            if (faulted) {
+                throw Errno.EFAULT.exception("buffer at 0x" + Long.toHexString(addr) + " is not writable");
             }
             if (c.signals().interruptPending()) {
                 blockedReaders.remove(node);
@@ -233,15 +293,30 @@ public final class Pipe {
         }
     }
 
-    private void copyOut(ByteBuffer dst, int n) {
+    /**
+     * Copies up to {@code n} bytes from the ring's head to {@code dst} or to guest memory at
+     * {@code addr} and removes the bytes copied from the ring; returns their number, fewer than
+     * {@code n} only when a page of the guest's buffer cannot be written. Lock held.
+     */
+    private int copyOut(ByteBuffer dst, UserCopy user, long addr, int n) {
         int first = Math.min(n, capacity - head);
-        dst.put(ring, head, first);
-        if (n > first) {
-            dst.put(ring, 0, n - first);
+        int got;
+        if (user == null) {
+            dst.put(ring, head, first);
+            if (n > first) {
+                dst.put(ring, 0, n - first);
+            }
+            got = n;
+        } else {
+            got = user.copyToUser(addr, ringSegment, head, first);
+            if (got == first && n > first) {
+                got += user.copyToUser(addr + first, ringSegment, 0, n - first);
+            }
         }
-        int cnt = count - n;
+        int cnt = count - got;
         count = cnt;
-        head = cnt == 0 ? 0 : (head + n) % capacity;
+        head = cnt == 0 ? 0 : (head + got) % capacity;
+        return got;
     }
 
     // ------------------------------------------------------------------ readiness
@@ -340,6 +415,7 @@ public final class Pipe {
                 System.arraycopy(ring, head, n, 0, first);
                 System.arraycopy(ring, 0, n, first, count - first);
                 ring = n;
+                ringSegment = MemorySegment.ofArray(ring);
             }
             head = 0;
             capacity = (int) size;

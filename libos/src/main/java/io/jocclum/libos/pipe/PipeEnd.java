@@ -7,6 +7,7 @@ import io.jocclum.api.Stat;
 import io.jocclum.libos.events.Notifier;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.vm.UserCopy;
 import io.jocclum.sgx.arch.LittleEndian;
 
 import java.nio.ByteBuffer;
@@ -73,6 +74,11 @@ public abstract sealed class PipeEnd extends OpenFile permits PipeEnd.Reader, Pi
         }
 
         @Override
+        protected int doReadToUser(Caller caller, UserCopy user, long addr, int length) {
+            return pipe.readToUser(caller, user, addr, length, isNonBlocking());
+        }
+
+        @Override
         public int poll() {
             return pipe.pollRead();
         }
@@ -102,6 +108,11 @@ public abstract sealed class PipeEnd extends OpenFile permits PipeEnd.Reader, Pi
         @Override
         protected int doWrite(Caller caller, ByteBuffer src) {
             return pipe.write(caller, src, isNonBlocking());
+        }
+
+        @Override
+        protected int doWriteFromUser(Caller caller, UserCopy user, long addr, int length) {
+            return pipe.writeFromUser(caller, user, addr, length, isNonBlocking());
         }
 
         @Override

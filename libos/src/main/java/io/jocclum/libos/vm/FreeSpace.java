@@ -145,12 +145,18 @@ final class FreeSpace {
         if (start >= end) {
             throw new IllegalArgumentException("empty or inverted range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
         }
-        Hole right = holeAtOrAfter(start);
+        LongTreeMap.Node<Hole> rn = byEnd.higher(start);
+        Hole right = rn == null ? null : rn.value();
         if (right != null && right.start < end) {
             throw new IllegalStateException("freeing 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end)
                     + " which overlaps free " + right);
         }
-        Hole left = start > lo ? byEnd.get(start) : null;
+        Hole left = null;
+        if (start > lo) {
+            // the hole ending at start, if any, is the one just before the right neighbour: no second walk
+            LongTreeMap.Node<Hole> ln = rn == null ? byEnd.last() : rn.prev();
+            left = ln != null && ln.key() == start ? ln.value() : null;
+        }
         if (right != null && (right.start != end || end >= hi)) {
             right = null;
         }
@@ -214,14 +220,17 @@ final class FreeSpace {
 
     /** Takes exactly [start, end) if it lies inside one hole. */
     boolean allocExact(long start, long end) {
-        Hole h = holeAtOrAfter(start);
+        LongTreeMap.Node<Hole> n = byEnd.higher(start);
+        Hole h = n == null ? null : n.value();
         if (h == null || h.start > start || h.end < end) {
             return false;
         }
         long hs = h.start;
         long he = h.end;
         if (hs == start && he == end) {
-            delete(h);
+            byEnd.delete(n); // the node found above: no second walk
+            binRemove(h);
+            freeBytes -= he - hs;
         } else if (hs == start) {
             binRemove(h);
             h.start = end;

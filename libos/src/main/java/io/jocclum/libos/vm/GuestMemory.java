@@ -176,14 +176,14 @@ public final class GuestMemory {
     /** A value that straddles two VMAs: byte-wise through the bulk path (caller holds the read lock). */
     private long readAcross(long address, int n) {
         byte[] b = new byte[n];
-        bulk(address, MemorySegment.ofArray(b), 0, n, false);
+        bulk(address, b, 0, n, false);
         return LittleEndian.get(b, 0, n);
     }
 
     private void writeAcross(long address, long value, int n) {
         byte[] b = new byte[n];
         LittleEndian.put(b, 0, value, n);
-        bulk(address, MemorySegment.ofArray(b), 0, n, true);
+        bulk(address, b, 0, n, true);
     }
 
     /**
@@ -214,12 +214,12 @@ public final class GuestMemory {
 
     public void read(long address, byte[] dst, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, dst.length);
-        copy(address, MemorySegment.ofArray(dst), offset, length, false);
+        copy(address, dst, offset, length, false);
     }
 
     public void write(long address, byte[] src, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, src.length);
-        copy(address, MemorySegment.ofArray(src), offset, length, true);
+        copy(address, src, offset, length, true);
     }
 
     /** Reads {@code length} guest bytes into {@code dst} at {@code offset}. */
@@ -235,14 +235,22 @@ public final class GuestMemory {
     /** Fills {@code dst} from its position to its limit and advances its position to the limit. */
     public void read(long address, ByteBuffer dst) {
         int n = dst.remaining();
-        copy(address, MemorySegment.ofBuffer(dst), 0, n, false);
+        if (dst.hasArray()) {
+            copy(address, dst.array(), dst.arrayOffset() + dst.position(), n, false);
+        } else {
+            copy(address, MemorySegment.ofBuffer(dst), 0, n, false);
+        }
         dst.position(dst.limit());
     }
 
     /** Writes {@code src} from its position to its limit and advances its position to the limit. */
     public void write(long address, ByteBuffer src) {
         int n = src.remaining();
-        copy(address, MemorySegment.ofBuffer(src), 0, n, true);
+        if (src.hasArray()) {
+            copy(address, src.array(), src.arrayOffset() + src.position(), n, true);
+        } else {
+            copy(address, MemorySegment.ofBuffer(src), 0, n, true);
+        }
         src.position(src.limit());
     }
 
@@ -276,23 +284,28 @@ public final class GuestMemory {
         }
     }
 
-    private void copy(long address, MemorySegment seg, long offset, long length, boolean write) {
+    /**
+     * A copy between guest memory and {@code buf}, a {@code byte[]} (copied as it is: no segment
+     * made per call) or a {@link MemorySegment}.
+     */
+    private void copy(long address, Object buf, long offset, long length, boolean write) {
         if (length == 0) {
             return;
         }
-        if (length < 0 || offset < 0 || offset + length > seg.byteSize()) {
-            throw new IndexOutOfBoundsException("offset " + offset + " length " + length + " of a " + seg.byteSize() + "-byte buffer");
+        long size = buf instanceof byte[] a ? a.length : ((MemorySegment) buf).byteSize();
+        if (length < 0 || offset < 0 || offset + length > size) {
+            throw new IndexOutOfBoundsException("offset " + offset + " length " + length + " of a " + size + "-byte buffer");
         }
         long stamp = vm.lock.readLock();
         try {
-            bulk(address, seg, offset, length, write);
+            bulk(address, buf, offset, length, write);
         } finally {
             vm.lock.unlockRead(stamp);
         }
     }
 
     /** Caller holds the read lock. */
-    private void bulk(long address, MemorySegment seg, long offset, long length, boolean write) {
+    private void bulk(long address, Object buf, long offset, long length, boolean write) {
         long done = 0;
         while (done < length) {
             long pos = address + done;
@@ -304,10 +317,16 @@ public final class GuestMemory {
                 try {
                     long k = pos + n - cur;
                     long o = offset + done + (cur - pos);
-                    if (write) {
-                        ctx.write(cur, seg, o, k);
+                    if (buf instanceof byte[] a) {
+                        if (write) {
+                            ctx.write(cur, a, (int) o, (int) k);
+                        } else {
+                            ctx.read(cur, a, (int) o, (int) k);
+                        }
+                    } else if (write) {
+                        ctx.write(cur, (MemorySegment) buf, o, k);
                     } else {
-                        ctx.read(cur, seg, o, k);
+                        ctx.read(cur, (MemorySegment) buf, o, k);
                     }
                     break;
                 } catch (EnclaveFault f) {

@@ -187,42 +187,71 @@ final class LongTreeMap<V> {
 
     /** Maps key to value; returns the previous value or null. */
     V put(long key, V value) {
+        int before = size;
+        Node<V> n = insert(key, value);
+        if (size != before) {
+            return null;
+        }
+        V old = n.value;
+        n.value = value;
+        return old;
+    }
+
+    /**
+     * The node of {@code key}: a new one holding {@code value}, or the existing one left as it is
+     * (the caller compares its value). Lets a caller go on from the node ({@link Node#prev},
+     * {@link Node#next}, {@link #delete}) without walking the tree again.
+     */
+    Node<V> insert(long key, V value) {
         if (root == null) {
             root = new Node<>(key, value, null);
             size = 1;
-            return null;
+            return root;
         }
         Node<V> n = root;
+        Node<V> added;
         while (true) {
             if (key < n.key) {
                 if (n.left == null) {
-                    n.left = new Node<>(key, value, n);
+                    added = n.left = new Node<>(key, value, n);
                     break;
                 }
                 n = n.left;
             } else if (key > n.key) {
                 if (n.right == null) {
-                    n.right = new Node<>(key, value, n);
+                    added = n.right = new Node<>(key, value, n);
                     break;
                 }
                 n = n.right;
             } else {
-                V old = n.value;
-                n.value = value;
-                return old;
+                return n;
             }
         }
         size++;
         rebalanceFrom(n);
-        return null;
+        return added;
     }
 
-    /** Removes key; returns its value or null. */
-    V remove(long key) {
+    /** The node of {@code key}, or null. */
+    Node<V> node(long key) {
         Node<V> n = root;
         while (n != null && n.key != key) {
             n = key < n.key ? n.left : n.right;
         }
+        return n;
+    }
+
+    /**
+     * Removes a node of this map found earlier (no walk from the root). Other nodes stay valid:
+     * removal relinks nodes, it never moves a key from one node to another.
+     */
+    void delete(Node<V> n) {
+        removeNode(n);
+    }
+
+    /** Removes key; returns its value or null. */
+    V remove(long key) {
+        Node<V> n = node(key);
         if (n == null) {
             return null;
         }

@@ -175,7 +175,10 @@ final class Placer {
             }
         }
         // the whole target is now ours: clean the old mappings in place, keeping their ranges
-        vm.removeRange(a, b, true, ProcessVm.GiveBack.BY_SPAN);
+        // (none when the lookup above found none: the process lock keeps its VMAs as they were)
+        if (!own.isEmpty()) {
+            vm.removeRange(a, b, true, ProcessVm.GiveBack.BY_SPAN);
+        }
         return piecesOver(a, b);
     }
 

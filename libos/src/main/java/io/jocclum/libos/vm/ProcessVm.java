@@ -402,14 +402,16 @@ public final class ProcessVm {
         for (Vma v : hit) {
             long is = Math.max(s, v.start);
             long ie = Math.min(e, v.end);
-            vmas.retire(v);
+            // a left part keeps the VMA's start: it takes the VMA's place in the tree
             switch (v.chunk.kind) {
                 case SINGLE -> {
                     removed.add(v.chunk);
                     if (v.start < is) {
                         Chunk lc = new Chunk(v.start, is, Chunk.Kind.SINGLE, v.region, pid, null);
                         added.add(lc);
-                        vmas.put(v.slice(v.start, is, lc));
+                        vmas.replace(v, v.slice(v.start, is, lc));
+                    } else {
+                        vmas.retire(v);
                     }
                     if (ie < v.end) {
                         Chunk rc = new Chunk(ie, v.end, Chunk.Kind.SINGLE, v.region, pid, null);
@@ -424,7 +426,9 @@ public final class ProcessVm {
                 }
                 case MULTI, HEAP -> {
                     if (v.start < is) {
-                        vmas.put(v.slice(v.start, is, v.chunk));
+                        vmas.replace(v, v.slice(v.start, is, v.chunk));
+                    } else {
+                        vmas.retire(v);
                     }
                     if (ie < v.end) {
                         vmas.put(v.slice(ie, v.end, v.chunk));

@@ -4,6 +4,7 @@ import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.sgx.arch.Pages;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -31,16 +32,16 @@ public final class UserCopy {
     private ByteBuffer bounce;
 
     /** @param kmem a KERNEL-mode accessor of the process's memory, for this thread only */
-    /** The KERNEL-mode accessor this copier reads and writes through. */
-    public GuestMemory kernelMemory() {
-        return kmem;
-    }
-
     public UserCopy(GuestMemory kmem) {
         if (kmem.mode() != AccessMode.KERNEL) {
             throw new IllegalArgumentException("copies to and from user memory need a KERNEL-mode accessor, got " + kmem.mode());
         }
         this.kmem = kmem;
+    }
+
+    /** The KERNEL-mode accessor this copier reads and writes through. */
+    public GuestMemory kernelMemory() {
+        return kmem;
     }
 
     /**
@@ -74,23 +75,41 @@ public final class UserCopy {
         return copyPartial(addr, dst, false);
     }
 
+    /**
+     * copy_to_user straight from a file's own storage: {@code length} bytes of {@code src} at
+     * {@code offset} to guest memory at {@code addr}; returns the bytes copied, fewer than asked
+     * when a page cannot be written (the pages before it are written). One copy, no allocation:
+     * what a pipe read uses to move bytes from its ring to the reader's buffer.
+     */
+    public int copyToUser(long addr, MemorySegment src, long offset, int length) {
+        return copySegment(addr, src, offset, length, true);
+    }
+
+    /**
+     * copy_from_user straight into a file's own storage: {@code length} bytes of guest memory at
+     * {@code addr} into {@code dst} at {@code offset}; returns the bytes copied, fewer than asked
+     * when a page cannot be read. What a pipe write uses to move bytes from the writer's buffer
+     * to its ring.
+     */
+    public int copyFromUser(long addr, MemorySegment dst, long offset, int length) {
+        return copySegment(addr, dst, offset, length, false);
+    }
+
     /** All at once when the range allows it, else page by page up to the first page that faults. */
-    private int copyPartial(long addr, ByteBuffer buf, boolean toUser) {
-        int n = buf.remaining();
-        int start = buf.position();
+    private int copySegment(long addr, MemorySegment seg, long offset, int length, boolean toUser) {
         try {
-            copy(addr, buf, toUser);
-            return n;
+            segment(addr, seg, offset, length, toUser);
+            return length;
         } catch (ErrnoException e) {
             if (e.errno() != Errno.EFAULT) {
                 throw e;
             }
         }
         int done = 0;
-        while (done < n) {
-            int len = (int) Math.min(n - done, Pages.SIZE - Pages.offset(addr + done));
+        while (done < length) {
+            int len = (int) Math.min(length - done, Pages.SIZE - Pages.offset(addr + done));
             try {
-                copy(addr + done, buf.duplicate().limit(start + done + len).position(start + done), toUser);
+                segment(addr + done, seg, offset + done, len, toUser);
             } catch (ErrnoException e) {
                 if (e.errno() != Errno.EFAULT) {
                     throw e;
@@ -99,16 +118,24 @@ public final class UserCopy {
             }
             done += len;
         }
-        buf.limit(start + n).position(start + done);
         return done;
     }
 
-    private void copy(long addr, ByteBuffer buf, boolean toUser) {
+    private void segment(long addr, MemorySegment seg, long offset, int length, boolean toUser) {
         if (toUser) {
-            kmem.write(addr, buf);
+            kmem.write(addr, seg, offset, length);
         } else {
-            kmem.read(addr, buf);
+            kmem.read(addr, seg, offset, length);
         }
+    }
+
+    /** {@link #copySegment} over the buffer's remaining bytes; its position ends after the bytes copied. */
+    private int copyPartial(long addr, ByteBuffer buf, boolean toUser) {
+        int n = buf.remaining();
+        int start = buf.position();
+        int done = copySegment(addr, MemorySegment.ofBuffer(buf), 0, n, toUser);
+        buf.limit(start + n).position(start + done);
+        return done;
     }
 
     /**

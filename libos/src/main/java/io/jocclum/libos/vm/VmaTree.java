@@ -49,56 +49,75 @@ final class VmaTree {
 
     /** Adds a VMA that overlaps none. */
     void put(Vma v) {
-        if (map.put(v.start, v) != null) {
+        add(v);
+    }
+
+    /** Adds a VMA that overlaps none; its node, to go on from without a walk. */
+    private LongTreeMap.Node<Vma> add(Vma v) {
+        LongTreeMap.Node<Vma> n = map.insert(v.start, v);
+        if (n.value() != v) {
             throw new IllegalStateException("VMA collision at 0x" + Long.toHexString(v.start));
         }
+        return n;
+    }
+
+    /**
+     * Puts {@code now} in the place of {@code old}, which starts at the same address (the left
+     * part of a cut VMA): one lookup, no rebalancing; {@code old} is retired.
+     */
+    void replace(Vma old, Vma now) {
+        if (now.start != old.start) {
+            throw new IllegalArgumentException(now + " does not start where " + old + " does");
+        }
+        LongTreeMap.Node<Vma> n = map.node(old.start);
+        if (n == null || n.value() != old) {
+            throw new IllegalStateException("replacing " + old + " which is not mapped");
+        }
+        n.value = now;
+        old.alive = false;
     }
 
     /** Creates the VMAs of a new mapping over {@code pieces} and merges them with equal neighbours. */
     void install(List<Piece> pieces, int prot, int flags, FileBacking fb, long start, Vma.Kind kind) {
+        LongTreeMap.Node<Vma> first = null;
         Vma last = null;
         for (Piece p : pieces) {
             last = new Vma(p.start(), p.end(), prot, flags, fb == null ? null : fb.advance(p.start() - start), p.chunk(),
                     p.chunk().region, kind, null);
-            put(last);
+            LongTreeMap.Node<Vma> n = add(last);
+            if (first == null) {
+                first = n;
+            }
         }
         generation++;
-        if (pieces.size() == 1) {
-            mergeNeighbours(last);
-        } else {
-            mergeAround(pieces.getFirst().start(), pieces.getLast().end());
-        }
-    }
-
-    /** Merges one new VMA with its neighbours if they are the same mapping: two lookups. */
-    private void mergeNeighbours(Vma v) {
-        LongTreeMap.Node<Vma> l = map.lower(v.start);
-        LongTreeMap.Node<Vma> r = map.higher(v.start);
-        boolean left = l != null && l.value().end == v.start && l.value().canMerge(v);
-        boolean right = r != null && v.end == r.key() && v.canMerge(r.value());
-        if (left || right) {
-            mergeAround(v.start, v.end);
-        }
+        // merge from the new mapping's left neighbour (or the mapping itself) rightwards
+        LongTreeMap.Node<Vma> left = first.prev();
+        mergeFrom(left != null && left.value().end == first.value().start ? left : first, last.end);
     }
 
     /** Merges mergeable neighbours among the VMAs touching [s, e] (Linux merges; Occlum does not after mprotect). */
     void mergeAround(long s, long e) {
         LongTreeMap.Node<Vma> first = map.lower(s);
-        Vma prev;
-        if (first != null && first.value().end == s) {
-            prev = first.value();
-        } else {
-            LongTreeMap.Node<Vma> c = map.ceiling(s);
-            if (c == null) {
-                return;
-            }
-            prev = c.value();
+        if (first == null || first.value().end != s) {
+            first = map.ceiling(s);
         }
-        while (prev.end <= e) {
-            LongTreeMap.Node<Vma> ne = map.higher(prev.start);
+        if (first != null) {
+            mergeFrom(first, e);
+        }
+    }
+
+    /**
+     * Merges, from the VMA of node {@code at} on, each VMA with the next while they touch, can
+     * merge and start at or before {@code e}. The merged VMA takes the left one's node (same
+     * start), the right one's node is deleted: no walk from the root.
+     */
+    private void mergeFrom(LongTreeMap.Node<Vma> at, long e) {
+        while (at.value().end <= e) {
+            LongTreeMap.Node<Vma> ne = at.next();
             if (ne == null || ne.key() > e) {
                 return;
             }
+            Vma prev = at.value();
             Vma next = ne.value();
             if (prev.end == next.start && prev.canMerge(next)) {
                 Chunk c = prev.chunk;
@@ -106,14 +125,13 @@ final class VmaTree {
                     c = new Chunk(prev.start, next.end, Chunk.Kind.SINGLE, prev.region, pid, null);
                     as.replace(List.of(prev.chunk, next.chunk), List.of(c), List.of());
                 }
-                Vma m = prev.merged(next, c);
-                retire(prev);
-                retire(next);
-                put(m);
-                prev = m;
+                map.delete(ne);
+                next.alive = false;
+                prev.alive = false;
+                at.value = prev.merged(next, c);
                 generation++;
             } else {
-                prev = next;
+                at = ne;
             }
         }
     }
@@ -129,8 +147,10 @@ final class VmaTree {
     /** This process's VMAs intersecting [s, e), in address order (one lookup when one VMA covers the range). */
     List<Vma> in(long s, long e) {
         LongTreeMap.Node<Vma> en = map.floor(s);
-        if (en == null || en.value().end <= s) {
-            en = map.higher(s);
+        if (en == null) {
+            en = map.first();
+        } else if (en.value().end <= s) {
+            en = en.next();
         }
         if (en == null || en.key() >= e) {
             return List.of();
@@ -145,7 +165,7 @@ final class VmaTree {
             if (v.end >= e) {
                 return out;
             }
-            en = map.higher(v.start);
+            en = en.next();
             if (en == null || en.key() >= e) {
                 return out;
             }

@@ -103,6 +103,50 @@ class PipeGuestTest extends OsTestBase {
         }).assertOk();
     }
 
+    /**
+     * pipe_write copies from the writer's buffer page by page into the pipe: a page that cannot be
+     * read ends the write, which returns the bytes of the pages before it (EFAULT when none).
+     */
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
+    void aWriteFromAPartlyUnreadableBufferWritesTheReadablePages(Matrix m) throws Exception {
+        os(m).run((sys, argv, envp) -> {
+            int[] p = sys.pipe();
+            long src = sys.mmap(0, 8192, io.jocclum.api.Mman.PROT_READ | io.jocclum.api.Mman.PROT_WRITE,
+                    io.jocclum.api.Mman.MAP_PRIVATE | io.jocclum.api.Mman.MAP_ANONYMOUS, -1, 0);
+            for (int i = 0; i < 4096; i++) {
+                sys.storeByte(src + i, (byte) (i * 3));
+            }
+            sys.mprotect(src + 4096, 4096, io.jocclum.api.Mman.PROT_NONE);
+            assertThat(sys.write(p[1], src, 8192)).as("the readable first page only").isEqualTo(4096);
+            assertThat(errno(() -> sys.write(p[1], src + 4096, 16))).isEqualTo(Errno.EFAULT);
+            long dst = Libc.alloc(sys, 8192);
+            assertThat(sys.read(p[0], dst, 8192)).as("only the first page went into the pipe").isEqualTo(4096);
+            for (int i = 0; i < 4096; i++) {
+                assertThat(sys.loadByte(dst + i)).isEqualTo((byte) (i * 3));
+            }
+            return 0;
+        }).assertOk();
+    }
+
+    /** A guest thread that blocks sleeps on the host, as Occlum's waiters do: an OCALL each, shown by --stats. */
+    @Test
+    void aGuestThreadThatSleepsOnTheHostCostsAnOcall() throws Exception {
+        Booted os = os(Matrix.EDMM_ON_SGX2);
+        io.jocclum.libos.boot.RunStats before = os.os.stats();
+        os.run((sys, argv, envp) -> {
+            sys.nanosleep(2_000_000);
+            return 0;
+        }).assertOk();
+        io.jocclum.libos.boot.RunStats after = os.os.stats();
+        long sleeps = after.hostSleeps() - before.hostSleeps();
+        long wakeups = after.hostWakeups() - before.hostWakeups();
+        assertThat(sleeps).as("the nanosleep slept on the host").isPositive();
+        assertThat(after.count(io.jocclum.sgx.cost.CostEvent.OCALL) - before.count(io.jocclum.sgx.cost.CostEvent.OCALL))
+                .as("an OCALL per sleep and per wake-up").isGreaterThanOrEqualTo(sleeps + wakeups);
+        assertThat(String.join("\n", after.format())).contains("host waits: " + after.hostSleeps() + " sleeps");
+    }
+
     @Test
     void pipeBufWritesOfSeveralWriterProcessesAreNeverInterleaved() throws Exception {
         Booted os = os(Matrix.EDMM_ON_SGX2);

@@ -190,7 +190,17 @@ public final class EpcFrame {
      * permission).
      */
     public boolean pinForAccess(long eid, long address, boolean write) {
-        if (!pin()) {
+        return pinForAccess(eid, address, write, true);
+    }
+
+    /**
+     * {@link #pinForAccess(long, long, boolean)}, but with {@code wait} false a frame that is
+     * fenced or held exclusively (by EREMOVE or a TLB shootdown waiting for in-flight copies) is
+     * not waited for: false at once. A caller that holds other frames pinned must not wait, since
+     * whoever fences this frame may be waiting for those.
+     */
+    public boolean pinForAccess(long eid, long address, boolean write, boolean wait) {
+        if (!(wait ? pin() : pinOnce())) {
             return false;
         }
         int e = epcm;
@@ -236,6 +246,16 @@ public final class EpcFrame {
 
     public void unpin() {
         STATE.getAndAdd(this, -1);
+    }
+
+    /** One attempt of {@link #pin}: false, with nothing pinned, when the frame is blocked, fenced or held exclusively. */
+    private boolean pinOnce() {
+        int s = (int) STATE.getAndAdd(this, 1);
+        if ((s & (BLOCKED | FENCED | EXCL)) == 0) {
+            return true;
+        }
+        STATE.getAndAdd(this, -1);
+        return false;
     }
 
     private boolean pin() {

@@ -9,7 +9,7 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import java.lang.foreign.MemorySegment;
 import java.security.GeneralSecurityException;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The paging crypto of EWB and ELDU: AES-128-GCM under the platform's paging key.
@@ -22,19 +22,27 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * reused under the key. Any change to the blob, the MAC, the SECINFO, a blob of another page (other
  * LINADDR), of another enclave, or of an older eviction (other version) makes {@link #open} fail.
  *
- * <p>Thread-safe: Cipher instances are pooled (never one per thread, since guest threads are virtual).
+ * <p>Thread-safe: Cipher instances are pooled (never one per thread, since guest threads are virtual),
+ * each with the scratch arrays of a seal or open (nonce, associated data, a plaintext page), so that
+ * the only allocations of a page's crypto are the JDK's own per {@code Cipher.init}. The AES rounds
+ * and GHASH run on the JDK's AES-NI and carry-less-multiply intrinsics where the CPU has them.
  */
 public final class PagingCrypto {
     public static final int TAG = 16;
     private static final byte[] ZERO_PAGE = new byte[Pages.SIZE];
 
     private final SecretKeySpec key;
-    private final ConcurrentLinkedQueue<Worker> pool = new ConcurrentLinkedQueue<>();
+    /** Idle workers: a fixed set of slots (taking and giving back allocate nothing); extra workers are dropped. */
+    private final AtomicReferenceArray<Worker> pool = new AtomicReferenceArray<>(16);
 
-    /** A Cipher and a scratch buffer for ciphertext || tag. */
+    /** A Cipher and scratch: ciphertext || tag, a plaintext page, the nonce and the associated data. */
     private static final class Worker {
         final Cipher cipher;
         final byte[] buf = new byte[Pages.SIZE + TAG];
+        final byte[] plain = new byte[Pages.SIZE];
+        final MemorySegment plainSegment = MemorySegment.ofArray(plain);
+        final byte[] nonce = new byte[12];
+        final byte[] aad = new byte[24];
 
         Worker() {
             try {
@@ -62,8 +70,8 @@ public final class PagingCrypto {
         Worker w = take();
         try {
             Cipher c = w.cipher;
-            c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version)));
-            c.updateAAD(aad(linaddr, eid, secInfo));
+            c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version, w.nonce)));
+            c.updateAAD(aad(linaddr, eid, secInfo, w.aad));
             // with room for the tag after the page, encrypt straight into the blob
             byte[] out = blob.length >= Pages.SIZE + TAG ? blob : w.buf;
             int n;
@@ -72,8 +80,8 @@ public final class PagingCrypto {
             } else if (src.heapBase().isPresent() && src.heapBase().get() instanceof byte[] arr) {
                 n = c.doFinal(arr, (int) src.address(), Pages.SIZE, out, 0);
             } else {
-                byte[] plain = src.asSlice(0, Pages.SIZE).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                n = c.doFinal(plain, 0, Pages.SIZE, out, 0);
+                MemorySegment.copy(src, 0, w.plainSegment, 0, Pages.SIZE);
+                n = c.doFinal(w.plain, 0, Pages.SIZE, out, 0);
             }
             if (n != Pages.SIZE + TAG) {
                 throw new IllegalStateException("GCM produced " + n + " bytes for one page");
@@ -85,7 +93,7 @@ public final class PagingCrypto {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed: " + e.getMessage(), e);
         } finally {
-            pool.offer(w);
+            giveBack(w);
         }
     }
 
@@ -98,8 +106,8 @@ public final class PagingCrypto {
         Worker w = take();
         try {
             Cipher c = w.cipher;
-            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version)));
-            c.updateAAD(aad(linaddr, eid, secInfo));
+            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version, w.nonce)));
+            c.updateAAD(aad(linaddr, eid, secInfo, w.aad));
             // GCM wants ciphertext || tag in one buffer: use the blob's spare room if it has some
             byte[] in = blob;
             if (blob.length >= Pages.SIZE + TAG) {
@@ -112,9 +120,8 @@ public final class PagingCrypto {
             if (dst.heapBase().isPresent() && dst.heapBase().get() instanceof byte[] arr) {
                 c.doFinal(in, 0, Pages.SIZE + TAG, arr, (int) dst.address());
             } else {
-                byte[] plain = new byte[Pages.SIZE];
-                c.doFinal(in, 0, Pages.SIZE + TAG, plain, 0);
-                MemorySegment.copy(MemorySegment.ofArray(plain), 0, dst, 0, Pages.SIZE);
+                c.doFinal(in, 0, Pages.SIZE + TAG, w.plain, 0);
+                MemorySegment.copy(w.plainSegment, 0, dst, 0, Pages.SIZE);
             }
             return true;
         } catch (AEADBadTagException e) {
@@ -122,23 +129,37 @@ public final class PagingCrypto {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM decryption failed: " + e.getMessage(), e);
         } finally {
-            pool.offer(w);
+            giveBack(w);
         }
     }
 
     private Worker take() {
-        Worker w = pool.poll();
-        return w != null ? w : new Worker();
+        for (int i = 0; i < pool.length(); i++) {
+            Worker w = pool.getPlain(i) == null ? null : pool.getAndSet(i, null);
+            if (w != null) {
+                return w;
+            }
+        }
+        return new Worker();
     }
 
-    static byte[] nonce(long version) {
-        byte[] n = new byte[12];
+    private void giveBack(Worker w) {
+        for (int i = 0; i < pool.length(); i++) {
+            if (pool.compareAndSet(i, null, w)) {
+                return;
+            }
+        }
+    }
+
+    /** The nonce of {@code version} written into {@code n} (12 bytes): the version little-endian, then zeros. */
+    private static byte[] nonce(long version, byte[] n) {
+        java.util.Arrays.fill(n, 8, 12, (byte) 0);
         LittleEndian.putLong(n, 0, version);
         return n;
     }
 
-    static byte[] aad(long linaddr, long eid, long secInfo) {
-        byte[] a = new byte[24];
+    /** The associated data written into {@code a} (24 bytes): LINADDR, the enclave ID, the SECINFO flags, each little-endian. */
+    private static byte[] aad(long linaddr, long eid, long secInfo, byte[] a) {
         LittleEndian.putLong(a, 0, linaddr);
         LittleEndian.putLong(a, 8, eid);
         LittleEndian.putLong(a, 16, secInfo);

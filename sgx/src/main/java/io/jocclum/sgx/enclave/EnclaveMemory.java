@@ -35,6 +35,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread-safe; {@code ocallLock} serialises the runtime's ioctls (the driver allows one at a time).
  */
 final class EnclaveMemory implements EnclaveContext {
+    /** Pages pinned at once by a multi-page access (see {@link #eachPage}). */
+    private static final int RUN = 16;
 
     private final Enclave encl;
     private final HostTask task;
@@ -84,27 +86,40 @@ final class EnclaveMemory implements EnclaveContext {
 
     /** A pinned frame whose EPCM allows the access at {@code address}. */
     private EpcFrame pin(long address, boolean write) {
-        long idx = Pages.index(address - base);
         for (;;) {
-            EnclavePage p = pages.get(idx);
-            if (p != null) {
-                EpcFrame f = p.frame;
-                boolean pinned;
-                try {
-                    pinned = f != null && f.pinForAccess(eid, address, write);
-                } catch (EnclaveFault epcmFault) {
-                    account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
-                    throw epcmFault;
-                }
-                if (pinned) {
-                    if (!p.young) {
-                        p.young = true;
-                    }
-                    return f;
-                }
+            EpcFrame f = tryPin(address, write, true);
+            if (f != null) {
+                return f;
             }
             encl.faults.handleFault(address, write, task);
         }
+    }
+
+    /**
+     * The frame of the page at {@code address}, pinned, if it is present and its EPCM allows the
+     * access; null when the access needs the fault path (page absent, evicted or being evicted),
+     * or, with {@code wait} false, when the frame is fenced for a moment.
+     */
+    private EpcFrame tryPin(long address, boolean write, boolean wait) {
+        EnclavePage p = pages.get(Pages.index(address - base));
+        if (p == null) {
+            return null;
+        }
+        EpcFrame f = p.frame;
+        boolean pinned;
+        try {
+            pinned = f != null && f.pinForAccess(eid, address, write, wait);
+        } catch (EnclaveFault epcmFault) {
+            account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
+            throw epcmFault;
+        }
+        if (!pinned) {
+            return null;
+        }
+        if (!p.young) {
+            p.young = true;
+        }
+        return f;
     }
 
     /** A pinned frame holding the page at {@code address} (any EPCM state): an ENCLU operand. */
@@ -126,68 +141,136 @@ final class EnclaveMemory implements EnclaveContext {
 
     // ---- memory ----------------------------------------------------------------------------------
 
-    /** One page's part of an access: {@code n} bytes at {@code in} of the pinned frame, after {@code done} bytes. */
+    /**
+     * One page's part of an access: {@code n} bytes at {@code in} of the pinned frame, and the
+     * caller's side at {@code off} of {@code buf} (a {@code byte[]} or a {@link MemorySegment}).
+     * The implementations below capture nothing, so an access allocates nothing.
+     */
     @FunctionalInterface
     private interface PageAccess {
-        void access(EpcFrame frame, int in, long done, int n);
+        void access(EpcFrame frame, int in, Object buf, long off, int n, byte value);
     }
+
+    private static final PageAccess READ_ARRAY = (f, in, buf, off, n, v) ->
+            MemorySegment.copy(f.pinnedContent(false), ValueLayout.JAVA_BYTE, in, (byte[]) buf, (int) off, n);
+    private static final PageAccess WRITE_ARRAY = (f, in, buf, off, n, v) ->
+            MemorySegment.copy((byte[]) buf, (int) off, f.pinnedContent(true), ValueLayout.JAVA_BYTE, in, n);
+    private static final PageAccess READ_SEGMENT = (f, in, buf, off, n, v) ->
+            MemorySegment.copy(f.pinnedContent(false), in, (MemorySegment) buf, off, n);
+    private static final PageAccess WRITE_SEGMENT = (f, in, buf, off, n, v) ->
+            MemorySegment.copy((MemorySegment) buf, off, f.pinnedContent(true), in, n);
+    private static final PageAccess FILL = (f, in, buf, off, n, v) -> {
+        if (v != 0 || f.isMaterialized()) { // zeros into a zero page: nothing to store
+            f.pinnedContent(true).asSlice(in, n).fill(v);
+        }
+    };
 
     /**
      * An access of {@code length} bytes at {@code address}, page by page: each page's frame is pinned
-     * for {@code op} (faulting the page in when needed) and unpinned after it.
+     * for {@code op} (faulting the page in when needed) and unpinned after it; the caller's side
+     * advances from {@code off} of {@code buf}.
+     *
+     * <p>An access of several pages pins up to {@value #RUN} present pages ahead, then copies them
+     * all, then unpins them: a pin and an unpin are atomic updates, and an atomic update waits
+     * until the CPU's earlier stores are done, so pinning and unpinning between the pages' copies
+     * would stall every copy. A page that needs the fault path is taken alone, with nothing else
+     * pinned (the fault handler may have to evict a page to make room), and so is a page whose frame
+     * is fenced while others are pinned. An EPCM violation at a
+     * page ends the access after the pages before it, as a fault in the middle of a copy does.
      */
-    private void eachPage(long address, long length, boolean write, PageAccess op) {
+    private void eachPage(long address, long length, boolean write, PageAccess op, Object buf, long off, byte value) {
         checkRange(address, length, write);
+        int first = Pages.offset(address);
+        if (length <= Pages.SIZE - first) {
+            if (length > 0) {
+                EpcFrame f = pin(address, write);
+                try {
+                    op.access(f, first, buf, off, (int) length, value);
+                } finally {
+                    f.unpin();
+                }
+            }
+            return;
+        }
+        EpcFrame[] run = new EpcFrame[(int) Math.min(RUN, Pages.countUp(first + length))];
         long done = 0;
         while (done < length) {
-            long at = address + done;
-            int in = Pages.offset(at);
-            int n = (int) Math.min(length - done, Pages.SIZE - in);
-            EpcFrame f = pin(at, write);
+            int k = 0;
+            long ahead = done;
+            EnclaveFault violation = null;
             try {
-                op.access(f, in, done, n);
-            } finally {
-                f.unpin();
+                while (k < run.length && ahead < length) {
+                    long at = address + ahead;
+                    // with frames pinned, a fenced frame is not waited for (its fencer may wait for ours)
+                    EpcFrame f = tryPin(at, write, k == 0);
+                    if (f == null) {
+                        break;
+                    }
+                    run[k++] = f;
+                    ahead += Math.min(length - ahead, Pages.SIZE - Pages.offset(at));
+                }
+            } catch (EnclaveFault e) {
+                violation = e;
             }
-            done += n;
+            if (k == 0 && violation == null) {
+                // the next page needs the fault path: alone, nothing else pinned
+                long at = address + done;
+                int n = (int) Math.min(length - done, Pages.SIZE - Pages.offset(at));
+                EpcFrame f = pin(at, write);
+                try {
+                    op.access(f, Pages.offset(at), buf, off + done, n, value);
+                } finally {
+                    f.unpin();
+                }
+                done += n;
+                continue;
+            }
+            try {
+                for (int i = 0; i < k; i++) {
+                    long at = address + done;
+                    int n = (int) Math.min(length - done, Pages.SIZE - Pages.offset(at));
+                    op.access(run[i], Pages.offset(at), buf, off + done, n, value);
+                    done += n;
+                }
+            } finally {
+                for (int i = 0; i < k; i++) {
+                    run[i].unpin();
+                    run[i] = null;
+                }
+            }
+            if (violation != null) {
+                throw violation;
+            }
         }
     }
 
     @Override
     public void read(long address, byte[] dst, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, dst.length);
-        eachPage(address, length, false, (f, in, done, n) ->
-                MemorySegment.copy(f.pinnedContent(false), ValueLayout.JAVA_BYTE, in, dst, offset + (int) done, n));
+        eachPage(address, length, false, READ_ARRAY, dst, offset, (byte) 0);
     }
 
     @Override
     public void write(long address, byte[] src, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, src.length);
-        eachPage(address, length, true, (f, in, done, n) ->
-                MemorySegment.copy(src, offset + (int) done, f.pinnedContent(true), ValueLayout.JAVA_BYTE, in, n));
+        eachPage(address, length, true, WRITE_ARRAY, src, offset, (byte) 0);
     }
 
     @Override
     public void read(long address, MemorySegment dst, long dstOffset, long length) {
         Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
-        eachPage(address, length, false, (f, in, done, n) ->
-                MemorySegment.copy(f.pinnedContent(false), in, dst, dstOffset + done, n));
+        eachPage(address, length, false, READ_SEGMENT, dst, dstOffset, (byte) 0);
     }
 
     @Override
     public void write(long address, MemorySegment src, long srcOffset, long length) {
         Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
-        eachPage(address, length, true, (f, in, done, n) ->
-                MemorySegment.copy(src, srcOffset + done, f.pinnedContent(true), in, n));
+        eachPage(address, length, true, WRITE_SEGMENT, src, srcOffset, (byte) 0);
     }
 
     @Override
     public void fill(long address, long length, byte value) {
-        eachPage(address, length, true, (f, in, done, n) -> {
-            if (value != 0 || f.isMaterialized()) { // zeros into a zero page: nothing to store
-                f.pinnedContent(true).asSlice(in, n).fill(value);
-            }
-        });
+        eachPage(address, length, true, FILL, null, 0, value);
     }
 
     @Override

@@ -89,6 +89,37 @@ class EnclaveContextTest {
     }
 
     @Test
+    void aMultiPageWriteStopsAtTheFirstPageItMayNotWriteAfterWritingThePagesBefore() {
+        // heap pages 0..7 at HEAP; page 5 made read-only; a write from page 1 to page 7 (7 pages, one run)
+        ctx.restrictPermissions(HEAP + 5 * 4096, 4096, SecInfo.R);
+        assertThat(ctx.eaccept(HEAP + 5 * 4096, SecInfo.of(PageType.REG, SecInfo.R, SecInfo.PR))).isZero();
+        byte[] data = new byte[7 * 4096 - 100];
+        java.util.Arrays.fill(data, (byte) 0x6B);
+        long at = HEAP + 4096 + 100;
+        assertThatThrownBy(() -> ctx.write(at, data, 0, data.length)).isInstanceOfSatisfying(EnclaveFault.class, f -> {
+            assertThat(f.kind()).isEqualTo(EnclaveFault.Kind.PAGE_FAULT);
+            assertThat(f.address()).isEqualTo(HEAP + 5 * 4096);
+        });
+        assertThat(ctx.readByte(at)).isEqualTo((byte) 0x6B);
+        assertThat(ctx.readByte(HEAP + 5 * 4096 - 1)).as("the last byte before the read-only page").isEqualTo((byte) 0x6B);
+        assertThat(ctx.readByte(HEAP + 5 * 4096)).isZero();
+        assertThat(ctx.readByte(HEAP + 6 * 4096)).as("nothing after the fault").isZero();
+        // a write past the last EADDed heap page: the pages before are written, the next one is EAUGed and PENDING
+        long end = HEAP + 8 * 4096;
+        byte[] tail = new byte[3 * 4096];
+        java.util.Arrays.fill(tail, (byte) 0x3C);
+        assertThatThrownBy(() -> ctx.write(end - 2 * 4096, tail, 0, tail.length)).isInstanceOfSatisfying(EnclaveFault.class,
+                f -> assertThat(f.address()).isEqualTo(end));
+        assertThat(ctx.readByte(end - 1)).isEqualTo((byte) 0x3C);
+        assertThat(fd.enclave().epcmAt(end).pending()).isTrue();
+        // a read across pages sees the written bytes and is not disturbed by the faults above
+        byte[] back = new byte[4 * 4096];
+        ctx.read(HEAP + 4096, back, 0, back.length);
+        assertThat(back[100]).isEqualTo((byte) 0x6B);
+        assertThat(back[99]).isZero();
+    }
+
+    @Test
     void accessToAnUncommittedPageEaugsItAndFaultsOnPending() {
         long addr = BASE + 0x100000;
         assertThat(fd.enclave().hasPage(addr)).isFalse();
