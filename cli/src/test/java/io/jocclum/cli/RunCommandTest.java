@@ -44,13 +44,7 @@ class RunCommandTest {
 
     /** A new instance with small sizes (so a non-EDMM load is quick). */
     Path instance(String name) throws IOException {
-        assertThat(Run.jocclum(tmp, "new", name).exit()).isZero();
-        Path inst = tmp.resolve(name);
-        Path json = inst.resolve("Occlum.json");
-        String s = Files.readString(json).replace("\"300MB\"", "\"64MB\"").replace("\"32MB\"", "\"8MB\"")
-                .replace("\"100MB\"", "\"8MB\"").replace("\"4MB\"", "\"256KB\"");
-        Files.writeString(json, s);
-        return inst;
+        return Run.smallInstance(tmp, name);
     }
 
     Run.Result build(Path inst, String... args) {
