@@ -45,6 +45,15 @@ final class Lifecycle {
                 + "); give it more with JOCCLUM_JAVA_OPTS=-Xmx<size>, or give the program less memory.";
     }
 
+    /** The sentence for guest processes the LibOS ended because the host ran out of memory. */
+    static String victimsMessage(java.util.List<Integer> pids) {
+        return "jocclum: the host ran out of memory for " + (pids.size() == 1 ? "process " + pids.getFirst()
+                : pids.size() + " processes (" + pids.stream().map(String::valueOf).collect(java.util.stream.Collectors
+                .joining(", ")) + ")") + ", which the LibOS killed as Linux's OOM killer would; give the JVM more heap"
+                + " (JOCCLUM_JAVA_OPTS=-Xmx<size>, now " + mb(Runtime.getRuntime().maxMemory()) + ") or the program less"
+                + " memory.";
+    }
+
     /**
      * The sentence for a host limit found in {@code e}'s causes (the Java heap, or the host memory of
      * the EPC and backing pages), null if none is there: such an error is no internal error.

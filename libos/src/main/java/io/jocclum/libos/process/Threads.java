@@ -92,9 +92,11 @@ final class Threads {
             report(t, e);
             p.die(Signal.SIGSEGV);
         } catch (OutOfMemoryError e) {
+            kernel.hostMemoryExhausted(p.pid);
             p.die(Signal.SIGKILL);
         } catch (HostPagePool.HostMemoryExhausted e) {
             // no host memory for a page of the enclave: what a shmem-backed page gives when memory is gone
+            kernel.hostMemoryExhausted(p.pid);
             p.die(Signal.SIGBUS);
         } catch (EnclaveFault e) {
             // entering the enclave failed: its TCS could not be brought back (no EPC)
