@@ -16,7 +16,9 @@ import java.io.UncheckedIOException;
  *
  * <p>Exit codes: 0 success; 2 bad input: a usage error (one sentence in the user's terms, see
  * {@link UsageErrors}) or a configuration error (every problem listed, one per line); 1 a runtime
- * error (one sentence), and an internal error too, whose stack trace only {@code -v} shows.
+ * error (one sentence), and an internal error too, whose stack trace only {@code -v} shows. SIGINT
+ * and SIGTERM end it with 130 and 143, an error that reaches the top of any thread (e.g. the JVM's
+ * heap running out) with 1 and one sentence ({@link Lifecycle}).
  */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -25,7 +27,9 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(Cli.system(), args));
+        Cli cli = Cli.system();
+        Lifecycle.install(cli);
+        System.exit(run(cli, args));
     }
 
     static int run(Cli cli, String... args) {
@@ -58,6 +62,14 @@ public final class Main {
                 return UserError.CONFIG;
             }
             default -> {
+                String limit = Lifecycle.limitReached(ex);
+                if (limit != null) {
+                    cli.err.println(limit);
+                    if (cli.verbose) {
+                        ex.printStackTrace(cli.err);
+                    }
+                    return UserError.FAILURE;
+                }
                 Throwable cause = ex instanceof UncheckedIOException u ? u.getCause() : ex;
                 cli.err.println("jocclum: internal error: " + cause + (cli.verbose ? "" : " (run with -v for details)"));
                 if (cli.verbose) {

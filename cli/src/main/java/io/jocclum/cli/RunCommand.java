@@ -100,6 +100,10 @@ final class RunCommand implements Callable<Integer> {
             String p = path.startsWith("/") ? path : "/" + path;
             status = os.run(p, args == null ? List.of() : args);
             s = os.stats();
+            List<Integer> victims = os.kernel().hostMemoryVictims();
+            if (!victims.isEmpty()) {
+                cli.err.println(Lifecycle.victimsMessage(victims));
+            }
             if (!os.kernel().internalErrors().isEmpty()) {
                 cli.err.println("jocclum: " + os.kernel().internalErrors().size() + " internal LibOS error(s) were reported to the"
                         + " program as EIO (run with -v for details).");

@@ -50,6 +50,17 @@ final class Run {
         return new Result(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)).noTrace();
     }
 
+    /** A new instance {@code dir/name} with small sizes (so a non-EDMM load is quick). */
+    static Path smallInstance(Path dir, String name) throws IOException {
+        assertThat(jocclum(dir, "new", name).exit()).isZero();
+        Path inst = dir.resolve(name);
+        Path json = inst.resolve("Occlum.json");
+        String s = Files.readString(json).replace("\"300MB\"", "\"64MB\"").replace("\"32MB\"", "\"8MB\"")
+                .replace("\"100MB\"", "\"8MB\"").replace("\"4MB\"", "\"256KB\"");
+        Files.writeString(json, s);
+        return inst;
+    }
+
     /** A test key file (RSA-3072, e=3) copied out of the test resources. */
     static Path key(Path dir, String name) {
         try (InputStream in = Run.class.getResourceAsStream(name)) {

@@ -44,13 +44,7 @@ class RunCommandTest {
 
     /** A new instance with small sizes (so a non-EDMM load is quick). */
     Path instance(String name) throws IOException {
-        assertThat(Run.jocclum(tmp, "new", name).exit()).isZero();
-        Path inst = tmp.resolve(name);
-        Path json = inst.resolve("Occlum.json");
-        String s = Files.readString(json).replace("\"300MB\"", "\"64MB\"").replace("\"32MB\"", "\"8MB\"")
-                .replace("\"100MB\"", "\"8MB\"").replace("\"4MB\"", "\"256KB\"");
-        Files.writeString(json, s);
-        return inst;
+        return Run.smallInstance(tmp, name);
     }
 
     Run.Result build(Path inst, String... args) {
@@ -113,6 +107,9 @@ class RunCommandTest {
                         sys.close(out);
                         Libc.puts(sys, "copied " + total);
                         return 0;
+                    }
+                    if (argv.length > 1 && argv[1].equals("oom")) {
+                        throw new OutOfMemoryError("Java heap space"); // what a guest gets when it fills the JVM's heap
                     }
                     if (argv.length > 1 && argv[1].equals("segv")) {
                         long a = sys.mmap(0, 4096, Mman.PROT_READ, Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS, -1, 0);
@@ -183,6 +180,11 @@ class RunCommandTest {
         Run.Result segv = run(inst, "bin/app.jar", "segv");
         assertThat(segv.exit()).isEqualTo(128 + 11);
         assertThat(segv.out()).isEmpty();
+        // the JVM's heap ran out in the guest: the OOM killer's SIGKILL, and one sentence
+        Run.Result oom = run(inst, "bin/app.jar", "oom");
+        assertThat(oom.exit()).isEqualTo(128 + 9);
+        assertThat(oom.err()).startsWith("jocclum: the host ran out of memory for process 1, which the LibOS killed as Linux's"
+                + " OOM killer would; give the JVM more heap (JOCCLUM_JAVA_OPTS=-Xmx<size>, now ").hasLineCount(1);
     }
 
     @Test

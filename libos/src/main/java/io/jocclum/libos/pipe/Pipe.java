@@ -130,6 +130,7 @@ public final class Pipe {
             return 0;
         }
         int written = 0;
+        boolean atomic = len <= PIPE_BUF;
         Waiter w = c.waiter();
         for (;;) {
             int now = 0;

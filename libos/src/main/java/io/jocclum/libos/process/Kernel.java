@@ -88,6 +88,7 @@ public final class Kernel {
     @GuardedBy("treeLock")
     private GuestProcess init;
     private final List<Throwable> internalErrors = new ArrayList<>();
+    private final List<Integer> hostMemoryVictims = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final AtomicLong spawned = new AtomicLong();
     private final Threads threads = new Threads(this);
 
@@ -575,6 +576,19 @@ public final class Kernel {
         synchronized (internalErrors) {
             internalErrors.add(e);
         }
+    }
+
+    /**
+     * Records that the host ran out of memory for process {@code pid} (the JVM's heap, or host pages
+     * of the enclave), which then got the signal the kernel's OOM handling gives (SIGKILL or SIGBUS).
+     */
+    public void hostMemoryExhausted(int pid) {
+        hostMemoryVictims.add(pid);
+    }
+
+    /** Pids of the processes ended because the host ran out of memory, in order. */
+    public List<Integer> hostMemoryVictims() {
+        return List.copyOf(hostMemoryVictims);
     }
 
     public List<Throwable> internalErrors() {

@@ -7,6 +7,7 @@ import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.FileCalls;
 import io.jocclum.sgx.cpu.EnclaveFault;
+import io.jocclum.sgx.cpu.HostPagePool;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -91,7 +92,12 @@ final class Threads {
             report(t, e);
             p.die(Signal.SIGSEGV);
         } catch (OutOfMemoryError e) {
+            kernel.hostMemoryExhausted(p.pid);
             p.die(Signal.SIGKILL);
+        } catch (HostPagePool.HostMemoryExhausted e) {
+            // no host memory for a page of the enclave: what a shmem-backed page gives when memory is gone
+            kernel.hostMemoryExhausted(p.pid);
+            p.die(Signal.SIGBUS);
         } catch (EnclaveFault e) {
             // entering the enclave failed: its TCS could not be brought back (no EPC)
             p.die(Signal.SIGBUS);

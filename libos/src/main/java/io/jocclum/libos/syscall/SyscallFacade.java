@@ -37,6 +37,7 @@ import io.jocclum.libos.vm.GuestMemory;
 import io.jocclum.libos.vm.ProcessVm;
 import io.jocclum.libos.vm.UserCopy;
 import io.jocclum.libos.vm.VmCalls;
+import io.jocclum.sgx.cpu.HostPagePool;
 import io.jocclum.sgx.arch.Pages;
 
 import java.util.List;
@@ -882,6 +883,9 @@ public final class SyscallFacade implements Syscalls {
         }
         if (e instanceof GuestFault f) {
             throw fault(f);
+        }
+        if (e instanceof HostPagePool.HostMemoryExhausted) {
+            throw Errno.ENOMEM.exception("the host has no memory left for enclave pages");
         }
         kernel.internalError(e);
         throw Errno.EIO.exception("internal LibOS error: " + e);

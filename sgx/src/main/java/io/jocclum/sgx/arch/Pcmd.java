@@ -1,9 +1,14 @@
 package io.jocclum.sgx.arch;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
 /**
  * PCMD, the Paging Crypto MetaData EWB writes next to an evicted page (SDM Vol. 3D, 34.20):
  * 128 bytes, SECINFO (0, 64), ENCLAVEID (64, 8), reserved (72, 40), MAC (112, 16). Linux stores 32
  * of them per 4 KiB backing page after the enclave's contents ({@code sgx_encl_get_backing_page_pcmd_offset}).
+ * The accessors take the backing page as an array or as a segment (a page outside the heap).
  */
 public final class Pcmd {
     public static final int SIZE = 128;
@@ -14,25 +19,53 @@ public final class Pcmd {
     /** PCMD entries per backing page. */
     public static final int PER_PAGE = Pages.SIZE / SIZE;
 
+    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private Pcmd() {
     }
 
     public static long secInfoFlags(byte[] page, int at) {
-        return LittleEndian.getLong(page, at + OFF_SECINFO);
+        return secInfoFlags(MemorySegment.ofArray(page), at);
+    }
+
+    public static long secInfoFlags(MemorySegment page, long at) {
+        return page.get(LE_LONG, at + OFF_SECINFO);
     }
 
     public static long enclaveId(byte[] page, int at) {
-        return LittleEndian.getLong(page, at + OFF_ENCLAVEID);
+        return enclaveId(MemorySegment.ofArray(page), at);
+    }
+
+    public static long enclaveId(MemorySegment page, long at) {
+        return page.get(LE_LONG, at + OFF_ENCLAVEID);
     }
 
     public static void write(byte[] page, int at, long secInfoFlags, long enclaveId) {
-        java.util.Arrays.fill(page, at, at + SIZE, (byte) 0);
-        LittleEndian.putLong(page, at + OFF_SECINFO, secInfoFlags);
-        LittleEndian.putLong(page, at + OFF_ENCLAVEID, enclaveId);
+        write(MemorySegment.ofArray(page), at, secInfoFlags, enclaveId);
+    }
+
+    public static void write(MemorySegment page, long at, long secInfoFlags, long enclaveId) {
+        page.asSlice(at, SIZE).fill((byte) 0);
+        page.set(LE_LONG, at + OFF_SECINFO, secInfoFlags);
+        page.set(LE_LONG, at + OFF_ENCLAVEID, enclaveId);
     }
 
     /** True if the reserved parts (SECINFO bytes 8..63 and 72..111) are zero. */
     public static boolean reservedFieldsZero(byte[] page, int at) {
-        return Fields.allZero(page, at + 8, 56) && Fields.allZero(page, at + 72, 40);
+        return reservedFieldsZero(MemorySegment.ofArray(page), at);
+    }
+
+    /** True if the reserved parts (SECINFO bytes 8..63 and 72..111) are zero. */
+    public static boolean reservedFieldsZero(MemorySegment page, long at) {
+        return allZero(page, at + 8, 56) && allZero(page, at + 72, 40);
+    }
+
+    private static boolean allZero(MemorySegment s, long from, int len) {
+        for (long i = from; i < from + len; i += Long.BYTES) {
+            if (s.get(LE_LONG, i) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -12,11 +12,11 @@ import java.util.function.Consumer;
  * The Enclave Page Cache: one or more sections of 4 KiB frames.
  *
  * <p>Design: frames are created on first use through a two-level directory (4096 frames per chunk),
- * and a frame holds host memory only once it stores non-zero data ({@link HostPagePool}), so a 64 GiB
- * EPC (16 Mi frames) costs a 4096-entry array until pages are used. Frame numbers (pfn) are global
+ * and a frame holds host memory only once it stores non-zero data ({@link HostPagePool}, outside the
+ * Java heap), so a 64 GiB EPC (16 Mi frames) costs a 4096-entry array until pages are used. Frame numbers (pfn) are global
  * across sections. Lock-free: chunks and frames are published by CAS.
  */
-public final class Epc {
+public final class Epc implements AutoCloseable {
     /** Linux's SGX_MAX_EPC_SECTIONS (arch/x86/kernel/cpu/sgx/sgx.h). */
     public static final int MAX_SECTIONS = 8;
     /** Simulated physical address of the first section (an arbitrary PRMRR-like base). */
@@ -27,7 +27,7 @@ public final class Epc {
     private final List<EpcSection> sections;
     private final long totalPages;
     private final AtomicReferenceArray<AtomicReferenceArray<EpcFrame>> directory;
-    private final HostPagePool pool = new HostPagePool();
+    private final HostPagePool pool = new HostPagePool("epc");
     private final MemorySegment zeroPage = MemorySegment.ofArray(new byte[Pages.SIZE]).asReadOnly();
 
     /** An EPC with sections of the given sizes in bytes (each a positive multiple of 4096). */
@@ -124,7 +124,13 @@ public final class Epc {
 
     /** Frames currently holding a host memory chunk. */
     public long materializedPages() {
-        return pool.chunksInUse();
+        return pool.pagesInUse();
+    }
+
+    /** Frees the host memory of every frame; the EPC must not be used afterwards. */
+    @Override
+    public void close() {
+        pool.close();
     }
 
     HostPagePool pool() {

@@ -3,42 +3,98 @@ package io.jocclum.sgx.cpu;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.jocclum.sgx.arch.Pages;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 
 /**
- * Host memory for the contents of EPC frames: 4 KiB chunks cut from 1 MiB slabs, recycled through a
- * free stack. A frame takes a chunk only when it first holds non-zero data (EADD of a non-zero page, a
- * store, ELDU); frames that are free or all-zero hold none, so a large EPC costs host memory only for
- * the pages in use. The slabs are heap segments ({@code MemorySegment.ofArray}): the JDK's AES-GCM
- * works on arrays without intermediate copies, which is what makes EWB/ELDU fast, and the slabs go
- * away with the platform.
+ * Host memory for 4 KiB pages of the simulated platform (the contents of EPC frames, the pages of
+ * the enclaves' backing store), outside the Java heap: slabs of a temporary file mapped with
+ * {@link FileChannel#map(FileChannel.MapMode, long, long, Arena)}, cut into 4 KiB chunks and
+ * recycled through a free stack. This is how Linux backs an enclave too: its evicted pages live in
+ * a shmem file ({@code arch/x86/kernel/cpu/sgx/encl.c}, {@code sgx_encl_get_backing}).
+ *
+ * <p>Design. The file is created in {@code java.io.tmpdir} and unlinked at once, so nothing is
+ * left on disk whatever way the JVM ends; its pages are the kernel's page cache, which it may
+ * write back to disk, never the Java heap, so the heap holds only the page metadata. Slabs start at
+ * 1 MiB and double up to 64 MiB (few mappings even for a 64 GB EPC). Each slab's file space is
+ * written with zeros before it is mapped, so a full disk is an {@link HostMemoryExhausted} at that
+ * moment rather than a SIGBUS on a later store. A pool never shrinks: it holds at most its peak use.
+ * The mapping goes away with {@link #close} or, for a pool that is never closed, when it becomes
+ * unreachable.
+ *
+ * <p>Thread-safe.
  */
-final class HostPagePool {
-    /** Pages per slab: 256 pages = 1 MiB. */
-    static final int SLAB_PAGES = 256;
+public final class HostPagePool implements AutoCloseable {
+    static final long MIN_SLAB = 1L << 20;
+    static final long MAX_SLAB = 64L << 20;
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect((int) MIN_SLAB).asReadOnlyBuffer();
 
+    /** Host memory could not be had: the file could not be created or grown (disk or tmpfs full). */
+    public static final class HostMemoryExhausted extends RuntimeException {
+        HostMemoryExhausted(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The file and its mappings; what the cleaner closes (must not refer to the pool). */
+    private static final class Backing implements Runnable {
+        final Arena arena = Arena.ofShared();
+        FileChannel channel;
+
+        @Override
+        public void run() {
+            try {
+                arena.close();
+            } catch (IllegalStateException ignored) {
+                // already closed
+            }
+            try {
+                if (channel != null) {
+                    channel.close();
+                }
+            } catch (IOException ignored) {
+                // an unlinked temporary file: nothing to lose
+            }
+        }
+    }
+
+    private final String purpose;
+    private final Backing backing = new Backing();
+    private final Cleaner.Cleanable cleanable;
     @GuardedBy("this")
     private final ArrayDeque<MemorySegment> free = new ArrayDeque<>();
     @GuardedBy("this")
-    private long slabs;
+    private long fileBytes;
     @GuardedBy("this")
     private long inUse;
+    @GuardedBy("this")
+    private boolean closed;
 
-    /** A chunk; zero-filled when {@code zeroed}, else with arbitrary contents. */
-    MemorySegment take(boolean zeroed) {
+    /** A pool whose file is named after {@code purpose} (letters only, e.g. "epc" or "backing"). */
+    public HostPagePool(String purpose) {
+        this.purpose = purpose;
+        this.cleanable = CLEANER.register(this, backing);
+    }
+
+    /** A page; zero-filled when {@code zeroed}, else with arbitrary contents. */
+    public MemorySegment take(boolean zeroed) {
         MemorySegment s;
         synchronized (this) {
             s = free.pollLast();
             if (s == null) {
-                MemorySegment slab = MemorySegment.ofArray(new byte[SLAB_PAGES * Pages.SIZE]);
-                slabs++;
-                for (int i = SLAB_PAGES - 1; i > 0; i--) {
-                    free.addLast(slab.asSlice((long) i * Pages.SIZE, Pages.SIZE));
-                }
-                s = slab.asSlice(0, Pages.SIZE);
+                grow();
+                s = free.pollLast();
                 inUse++;
-                return s; // a fresh slab is zeroed
+                return s; // fresh file space is zero
             }
             inUse++;
         }
@@ -48,19 +104,73 @@ final class HostPagePool {
         return s;
     }
 
-    void give(MemorySegment s) {
+    /** Returns a page taken from this pool. */
+    public void give(MemorySegment s) {
         synchronized (this) {
             free.addLast(s);
             inUse--;
         }
     }
 
-    /** Host bytes held by slabs. */
-    synchronized long hostBytes() {
-        return slabs * SLAB_PAGES * Pages.SIZE;
+    @GuardedBy("this")
+    private void grow() {
+        if (closed) {
+            throw new IllegalStateException("the " + purpose + " page pool is closed");
+        }
+        long slab = Math.clamp(fileBytes / 4, MIN_SLAB, MAX_SLAB);
+        try {
+            if (backing.channel == null) {
+                backing.channel = openUnlinked();
+            }
+            FileChannel ch = backing.channel;
+            for (long at = fileBytes; at < fileBytes + slab; ) {
+                ByteBuffer z = ZEROS.duplicate();
+                at += ch.write(z, at);
+            }
+            MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, fileBytes, slab, backing.arena);
+            fileBytes += slab;
+            for (long off = slab - Pages.SIZE; off >= 0; off -= Pages.SIZE) {
+                free.addLast(m.asSlice(off, Pages.SIZE));
+            }
+        } catch (IOException e) {
+            throw new HostMemoryExhausted("cannot get " + (slab >> 20) + "MB more host memory for " + purpose + " pages in "
+                    + dir() + " (" + e.getMessage() + ")");
+        }
     }
 
-    synchronized long chunksInUse() {
+    private FileChannel openUnlinked() throws IOException {
+        Path f = Files.createTempFile(dir(), "jocclum-" + purpose + "-", ".pages");
+        FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                StandardOpenOption.DELETE_ON_CLOSE);
+        try {
+            Files.delete(f); // the open channel and the mappings keep the data
+        } catch (IOException ignored) {
+            // a platform that cannot unlink open files: DELETE_ON_CLOSE removes it
+        }
+        return ch;
+    }
+
+    private static Path dir() {
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /** Host bytes mapped for pages (the pool's peak use, rounded up to its slabs). */
+    public synchronized long hostBytes() {
+        return fileBytes;
+    }
+
+    /** Pages currently taken. */
+    public synchronized long pagesInUse() {
         return inUse;
+    }
+
+    /** Unmaps every page and drops the file; no page of this pool may be used afterwards. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+            free.clear();
+        }
+        cleanable.clean();
     }
 }

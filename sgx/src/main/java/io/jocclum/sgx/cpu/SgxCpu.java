@@ -380,11 +380,17 @@ public final class SgxCpu {
      */
     public SgxStatus ewb(CostAccount acct, EpcFrame page, EpcFrame va, int slot, byte[] contents, byte[] pcmd,
                          int pcmdOff) {
+        return ewb(acct, page, va, slot, MemorySegment.ofArray(contents), MemorySegment.ofArray(pcmd), pcmdOff);
+    }
+
+    /** {@link #ewb(CostAccount, EpcFrame, EpcFrame, int, byte[], byte[], int)} into backing pages as segments. */
+    public SgxStatus ewb(CostAccount acct, EpcFrame page, EpcFrame va, int slot, MemorySegment contents,
+                         MemorySegment pcmd, long pcmdOff) {
         acct.charge(CostEvent.EWB);
         if (slot < 0 || slot >= 512) {
             throw gp("EWB", "VA slot " + slot + " out of range");
         }
-        if (contents.length < Pages.SIZE || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.length) {
+        if (contents.byteSize() < Pages.SIZE || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.byteSize()) {
             throw gp("EWB", "contents or PCMD buffer too small");
         }
         boolean occupied;
@@ -447,11 +453,18 @@ public final class SgxCpu {
      */
     public SgxStatus eldu(CostAccount acct, EpcFrame target, long linaddr, EpcFrame secsFrame, byte[] contents,
                           byte[] pcmd, int pcmdOff, EpcFrame va, int slot, boolean blocked) {
+        return eldu(acct, target, linaddr, secsFrame, MemorySegment.ofArray(contents), MemorySegment.ofArray(pcmd), pcmdOff,
+                va, slot, blocked);
+    }
+
+    /** {@link #eldu(CostAccount, EpcFrame, long, EpcFrame, byte[], byte[], int, EpcFrame, int, boolean)} from segments. */
+    public SgxStatus eldu(CostAccount acct, EpcFrame target, long linaddr, EpcFrame secsFrame, MemorySegment contents,
+                          MemorySegment pcmd, long pcmdOff, EpcFrame va, int slot, boolean blocked) {
         acct.charge(CostEvent.ELDU);
         if (slot < 0 || slot >= 512) {
             throw gp("ELDU", "VA slot " + slot + " out of range");
         }
-        if (contents.length < Pages.SIZE || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.length) {
+        if (contents.byteSize() < Pages.SIZE || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.byteSize()) {
             throw gp("ELDU", "contents or PCMD buffer too small");
         }
         long secInfo = Pcmd.secInfoFlags(pcmd, pcmdOff);
@@ -526,15 +539,14 @@ public final class SgxCpu {
      * changing nothing (no EPCM, VA slot, cost or clock update). False if the MAC does not verify.
      * For invariant checkers; the enclave's own view goes through ELDU.
      */
-    public boolean inspectEvicted(byte[] contents, byte[] pcmd, int pcmdOff, EpcFrame va, int slot, long linaddr, long eid,
-                                  MemorySegment dst) {
+    public boolean inspectEvicted(MemorySegment contents, MemorySegment pcmd, long pcmdOff, EpcFrame va, int slot,
+                                  long linaddr, long eid, MemorySegment dst) {
         long version;
         synchronized (va) {
             version = va.vaSlotsArray()[slot];
         }
         long secInfo = Pcmd.secInfoFlags(pcmd, pcmdOff);
-        byte[] blob = java.util.Arrays.copyOf(contents, Pages.SIZE + PagingCrypto.TAG);
-        return paging.open(blob, pcmd, pcmdOff + Pcmd.OFF_MAC, version, linaddr, eid, secInfo, dst);
+        return paging.open(contents, pcmd, pcmdOff + Pcmd.OFF_MAC, version, linaddr, eid, secInfo, dst);
     }
 
     /** EAUG: adds a zeroed, PENDING regular page with RW permissions to an initialised enclave. */

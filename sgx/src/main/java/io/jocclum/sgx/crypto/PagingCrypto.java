@@ -11,6 +11,8 @@ import java.lang.foreign.MemorySegment;
 import java.security.GeneralSecurityException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
 /**
  * The paging crypto of EWB and ELDU: AES-128-GCM under the platform's paging key.
  *
@@ -62,34 +64,38 @@ public final class PagingCrypto {
 
     /**
      * EWB's encryption: the 4096 bytes of {@code src} (null = a page of zeros) into {@code blob[0, 4096)},
-     * the MAC into {@code mac[macOff, macOff+16)}. A blob of at least 4112 bytes is used as scratch
-     * for the tag too (saves a copy); only its first 4096 bytes are the page.
+     * the MAC into {@code mac[macOff, macOff+16)}.
      */
     public void seal(MemorySegment src, long version, long linaddr, long eid, long secInfo,
                      byte[] blob, byte[] mac, int macOff) {
+        seal(src, version, linaddr, eid, secInfo, MemorySegment.ofArray(blob), MemorySegment.ofArray(mac), macOff);
+    }
+
+    /**
+     * EWB's encryption into segments (a backing page outside the heap): the 4096 bytes of {@code src}
+     * (null = a page of zeros) into {@code blob[0, 4096)}, the MAC into {@code mac[macOff, macOff+16)}.
+     */
+    public void seal(MemorySegment src, long version, long linaddr, long eid, long secInfo,
+                     MemorySegment blob, MemorySegment mac, long macOff) {
         Worker w = take();
         try {
             Cipher c = w.cipher;
             c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version, w.nonce)));
             c.updateAAD(aad(linaddr, eid, secInfo, w.aad));
-            // with room for the tag after the page, encrypt straight into the blob
-            byte[] out = blob.length >= Pages.SIZE + TAG ? blob : w.buf;
             int n;
             if (src == null) {
-                n = c.doFinal(ZERO_PAGE, 0, Pages.SIZE, out, 0);
-            } else if (src.heapBase().isPresent() && src.heapBase().get() instanceof byte[] arr) {
-                n = c.doFinal(arr, (int) src.address(), Pages.SIZE, out, 0);
+                n = c.doFinal(ZERO_PAGE, 0, Pages.SIZE, w.buf, 0);
+            } else if (heapArray(src) instanceof byte[] arr) {
+                n = c.doFinal(arr, (int) src.address(), Pages.SIZE, w.buf, 0);
             } else {
-                MemorySegment.copy(src, 0, w.plainSegment, 0, Pages.SIZE);
-                n = c.doFinal(w.plain, 0, Pages.SIZE, out, 0);
+                MemorySegment.copy(src, JAVA_BYTE, 0, w.plain, 0, Pages.SIZE);
+                n = c.doFinal(w.plain, 0, Pages.SIZE, w.buf, 0);
             }
             if (n != Pages.SIZE + TAG) {
                 throw new IllegalStateException("GCM produced " + n + " bytes for one page");
             }
-            if (out != blob) {
-                System.arraycopy(out, 0, blob, 0, Pages.SIZE);
-            }
-            System.arraycopy(out, Pages.SIZE, mac, macOff, TAG);
+            MemorySegment.copy(w.buf, 0, blob, JAVA_BYTE, 0, Pages.SIZE);
+            MemorySegment.copy(w.buf, Pages.SIZE, mac, JAVA_BYTE, macOff, TAG);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed: " + e.getMessage(), e);
         } finally {
@@ -103,25 +109,25 @@ public final class PagingCrypto {
      */
     public boolean open(byte[] blob, byte[] mac, int macOff, long version, long linaddr, long eid, long secInfo,
                         MemorySegment dst) {
+        return open(MemorySegment.ofArray(blob), MemorySegment.ofArray(mac), macOff, version, linaddr, eid, secInfo, dst);
+    }
+
+    /** {@link #open(byte[], byte[], int, long, long, long, long, MemorySegment)} from segments. */
+    public boolean open(MemorySegment blob, MemorySegment mac, long macOff, long version, long linaddr, long eid,
+                        long secInfo, MemorySegment dst) {
         Worker w = take();
         try {
             Cipher c = w.cipher;
             c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version, w.nonce)));
             c.updateAAD(aad(linaddr, eid, secInfo, w.aad));
-            // GCM wants ciphertext || tag in one buffer: use the blob's spare room if it has some
-            byte[] in = blob;
-            if (blob.length >= Pages.SIZE + TAG) {
-                System.arraycopy(mac, macOff, blob, Pages.SIZE, TAG);
+            // GCM wants ciphertext || tag in one buffer
+            MemorySegment.copy(blob, JAVA_BYTE, 0, w.buf, 0, Pages.SIZE);
+            MemorySegment.copy(mac, JAVA_BYTE, macOff, w.buf, Pages.SIZE, TAG);
+            if (heapArray(dst) instanceof byte[] arr) {
+                c.doFinal(w.buf, 0, Pages.SIZE + TAG, arr, (int) dst.address());
             } else {
-                in = w.buf;
-                System.arraycopy(blob, 0, in, 0, Pages.SIZE);
-                System.arraycopy(mac, macOff, in, Pages.SIZE, TAG);
-            }
-            if (dst.heapBase().isPresent() && dst.heapBase().get() instanceof byte[] arr) {
-                c.doFinal(in, 0, Pages.SIZE + TAG, arr, (int) dst.address());
-            } else {
-                c.doFinal(in, 0, Pages.SIZE + TAG, w.plain, 0);
-                MemorySegment.copy(w.plainSegment, 0, dst, 0, Pages.SIZE);
+                c.doFinal(w.buf, 0, Pages.SIZE + TAG, w.plain, 0);
+                MemorySegment.copy(w.plain, 0, dst, JAVA_BYTE, 0, Pages.SIZE);
             }
             return true;
         } catch (AEADBadTagException e) {
@@ -131,6 +137,10 @@ public final class PagingCrypto {
         } finally {
             giveBack(w);
         }
+    }
+
+    private static Object heapArray(MemorySegment s) {
+        return s.heapBase().orElse(null);
     }
 
     private Worker take() {

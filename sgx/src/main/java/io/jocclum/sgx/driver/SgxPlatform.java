@@ -29,7 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * One simulated machine with SGX: the CPU (EPC, EPCM, leaves, platform keys), the Linux SGX driver
  * (EPC allocator, reclaimer, ksgxd, enclaves, vEPC) with a pluggable EPC controller, the host's
  * cgroup hierarchy (misc and memory controllers) and its tasks, and its simulated clock.
- * {@link #start} boots it; {@link #close} stops ksgxd and the controller's workers.
+ * {@link #start} boots it; {@link #close} stops ksgxd and the controller's workers and frees the host memory
+ * of the EPC and the backing stores (both outside the Java heap, see {@link io.jocclum.sgx.cpu.HostPagePool}).
  *
  * <p>Entry points: {@link #newTask} (a host process in the root cgroup; move it with
  * {@code cgroups().fs().write(task, path, "cgroup.procs", "0")}), {@link #openEnclave}
@@ -268,5 +269,7 @@ public final class SgxPlatform implements AutoCloseable {
     @Override
     public void close() {
         epcManager.close();
+        driver.close();
+        epc.close();
     }
 }

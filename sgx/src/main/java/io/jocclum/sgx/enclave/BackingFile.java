@@ -2,6 +2,8 @@ package io.jocclum.sgx.enclave;
 
 import io.jocclum.sgx.arch.Pages;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.SortedSet;
 
@@ -42,7 +44,7 @@ public final class BackingFile {
         encl.lock.lock();
         try {
             BackingStore.ShmemPage p = encl.backing().page(index);
-            return p == null ? null : java.util.Arrays.copyOf(p.data, Pages.SIZE);
+            return p == null ? null : p.data.toArray(ValueLayout.JAVA_BYTE);
         } finally {
             encl.lock.unlock();
         }
@@ -59,7 +61,7 @@ public final class BackingFile {
             if (p == null) {
                 throw new IllegalStateException("backing page " + index + " does not exist");
             }
-            System.arraycopy(data, 0, p.data, 0, Pages.SIZE);
+            MemorySegment.copy(data, 0, p.data, ValueLayout.JAVA_BYTE, 0, Pages.SIZE);
         } finally {
             encl.lock.unlock();
         }

@@ -2,8 +2,10 @@ package io.jocclum.sgx.enclave;
 
 import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.Pcmd;
+import io.jocclum.sgx.cpu.HostPagePool;
 import io.jocclum.sgx.epc.BackingMemory;
 
+import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeSet;
@@ -13,7 +15,9 @@ import java.util.TreeSet;
  * file page {@code i} for enclave page {@code i}, the SECS at page {@code size / 4096}, and the
  * 128-byte PCMDs packed 32 per page after that ({@code sgx_encl_get_backing_page_pcmd_offset}).
  *
- * <p>Design: sparse (a map of the file pages that exist); each page is charged to the memory cgroup
+ * <p>Design: sparse (a map of the file pages that exist); the pages' bytes come from the driver's
+ * {@link HostPagePool} (a temporary file mapped outside the Java heap, as the kernel's shmem is host
+ * memory outside the enclave), so evicted enclave memory never has to fit in the heap. Each page is charged to the memory cgroup
  * that was active when it was allocated and uncharged from that one when it is truncated or the file
  * is dropped. After ELDU the contents page is truncated and the PCMD entry zeroed; a PCMD page is
  * truncated when all its entries are zero and no reclaimer is about to write into it (the kernel's
@@ -23,18 +27,15 @@ import java.util.TreeSet;
  */
 final class BackingStore {
 
-    /**
-     * One shmem page. {@code data} has 16 spare bytes after the page: scratch where the paging crypto
-     * puts the MAC next to the ciphertext (not part of the file).
-     */
+    /** One shmem page: 4096 bytes of the host page pool. */
     static final class ShmemPage {
-        final byte[] data;
+        final MemorySegment data;
         final BackingMemory memcg;
         int pendingWriters;
         /** PCMD entries written by EWB and not yet cleared by a reload (what memchr_inv would find). */
         int liveEntries;
 
-        ShmemPage(BackingMemory memcg, byte[] data) {
+        ShmemPage(BackingMemory memcg, MemorySegment data) {
             this.memcg = memcg;
             this.data = data;
         }
@@ -44,16 +45,14 @@ final class BackingStore {
     record Slot(long pageIndex, ShmemPage contents, ShmemPage pcmd, int pcmdOffset) {
     }
 
-    /** Recycled page buffers, so that steady paging does not allocate (host memory accounting is unchanged). */
-    private static final int SPARE_BUFFERS = 64;
-
     private final long encSize;
+    private final HostPagePool host;
     private final Map<Long, ShmemPage> pages = new HashMap<>();
-    private final java.util.ArrayDeque<byte[]> spare = new java.util.ArrayDeque<>();
     private long bytes;
 
-    BackingStore(long enclaveSize) {
+    BackingStore(long enclaveSize, HostPagePool host) {
         this.encSize = enclaveSize;
+        this.host = host;
     }
 
     /** File offset of the PCMD of enclave page {@code pageIndex}. */
@@ -63,16 +62,18 @@ final class BackingStore {
 
     /**
      * {@code sgx_encl_alloc_backing}: gets (creating, charged to {@code memcg}) the contents and PCMD
-     * pages; null if a charge fails. The PCMD page counts a pending writer until {@link #put}.
+     * pages; null if a charge fails or the host has no memory left for the page (what a failed shmem
+     * allocation gives the kernel). The PCMD page counts a pending writer until {@link #put}.
      */
     Slot alloc(long pageIndex, BackingMemory memcg) {
         ShmemPage contents = pages.get(pageIndex);
         boolean newContents = false;
         if (contents == null) {
-            if (!memcg.tryCharge(Pages.SIZE)) {
+            MemorySegment data = chargedPage(memcg, false);
+            if (data == null) {
                 return null;
             }
-            contents = new ShmemPage(memcg, buffer(false));
+            contents = new ShmemPage(memcg, data);
             pages.put(pageIndex, contents);
             bytes += Pages.SIZE;
             newContents = true;
@@ -81,13 +82,14 @@ final class BackingStore {
         long pcmdIndex = Pages.index(pcmdOff);
         ShmemPage pcmd = pages.get(pcmdIndex);
         if (pcmd == null) {
-            if (!memcg.tryCharge(Pages.SIZE)) {
+            MemorySegment data = chargedPage(memcg, true);
+            if (data == null) {
                 if (newContents) {
                     drop(pageIndex);
                 }
                 return null;
             }
-            pcmd = new ShmemPage(memcg, buffer(true));
+            pcmd = new ShmemPage(memcg, data);
             pages.put(pcmdIndex, pcmd);
             bytes += Pages.SIZE;
         }
@@ -117,7 +119,7 @@ final class BackingStore {
     /** After a successful ELDU: truncate the contents page, zero the PCMD, truncate an empty PCMD page. */
     void truncateAfterLoad(Slot s) {
         drop(s.pageIndex());
-        java.util.Arrays.fill(s.pcmd().data, s.pcmdOffset(), s.pcmdOffset() + Pcmd.SIZE, (byte) 0);
+        s.pcmd().data.asSlice(s.pcmdOffset(), Pcmd.SIZE).fill((byte) 0);
         s.pcmd().liveEntries--;
         if (s.pcmd().pendingWriters == 0 && s.pcmd().liveEntries == 0) {
             drop(Pages.index(pcmdOffset(s.pageIndex())));
@@ -129,22 +131,21 @@ final class BackingStore {
         if (p != null) {
             p.memcg.uncharge(Pages.SIZE);
             bytes -= Pages.SIZE;
-            if (spare.size() < SPARE_BUFFERS) {
-                spare.push(p.data);
-            }
+            host.give(p.data);
         }
     }
 
-    /** A page buffer (page + 16 bytes of crypto scratch); zero-filled when {@code zeroed}. */
-    private byte[] buffer(boolean zeroed) {
-        byte[] b = spare.poll();
-        if (b == null) {
-            return new byte[Pages.SIZE + 16];
+    /** A host page charged to {@code memcg} (zero-filled when {@code zeroed}); null if either fails. */
+    private MemorySegment chargedPage(BackingMemory memcg, boolean zeroed) {
+        if (!memcg.tryCharge(Pages.SIZE)) {
+            return null;
         }
-        if (zeroed) {
-            java.util.Arrays.fill(b, (byte) 0);
+        try {
+            return host.take(zeroed);
+        } catch (HostPagePool.HostMemoryExhausted e) {
+            memcg.uncharge(Pages.SIZE);
+            return null;
         }
-        return b;
     }
 
     /** {@code fput(encl->backing)}: frees every page. */

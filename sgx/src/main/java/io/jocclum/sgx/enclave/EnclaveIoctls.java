@@ -58,7 +58,7 @@ final class EnclaveIoctls {
             if (va != null) {
                 encl.vaPages.addHead(va);
             }
-            encl.backing = new BackingStore(s.size());
+            encl.backing = new BackingStore(s.size(), encl.drv.shmem());
         } finally {
             encl.lock.unlock();
         }

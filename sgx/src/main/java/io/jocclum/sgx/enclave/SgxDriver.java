@@ -4,6 +4,7 @@ import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cost.CostAccount;
 import io.jocclum.sgx.cost.CostModel;
 import io.jocclum.sgx.cost.CycleClock;
+import io.jocclum.sgx.cpu.HostPagePool;
 import io.jocclum.sgx.cpu.SgxCpu;
 import io.jocclum.sgx.epc.BackingMemcgs;
 import io.jocclum.sgx.epc.EpcManager;
@@ -15,8 +16,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The SGX driver instance: the CPU, EPC management, the backing-store memcgs, the cost model, the
- * live enclaves and the kernel's warnings (e.g. an EREMOVE that failed and leaked a page, which the
+ * The SGX driver instance: the CPU, EPC management, the backing-store memcgs and the host memory of
+ * the backing stores (the kernel's shmem), the cost model, the live enclaves and the kernel's warnings (e.g. an EREMOVE that failed and leaked a page, which the
  * invariant checker reports). Created once per platform.
  */
 public final class SgxDriver {
@@ -29,6 +30,7 @@ public final class SgxDriver {
     private final Set<Enclave> enclaves = ConcurrentHashMap.newKeySet();
     private final List<String> warnings = new CopyOnWriteArrayList<>();
     private final AtomicLong seq = new AtomicLong();
+    private final HostPagePool shmem = new HostPagePool("backing");
 
     public SgxDriver(SgxCpu cpu, EpcManager epc, BackingMemcgs memcgs, CostModel costs, CycleClock clock) {
         this.cpu = cpu;
@@ -84,6 +86,16 @@ public final class SgxDriver {
     /** Enclaves not yet released. */
     public Set<Enclave> enclaves() {
         return Set.copyOf(enclaves);
+    }
+
+    /** Host memory of the enclaves' backing stores (outside the Java heap). */
+    public HostPagePool shmem() {
+        return shmem;
+    }
+
+    /** Frees the backing stores' host memory; call after every enclave was released. */
+    public void close() {
+        shmem.close();
     }
 
     /** Kernel warnings (WARN_ON / ENCLS_WARN) so far. */

@@ -1,0 +1,116 @@
+package io.jocclum.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * How {@code jocclum run} ends, checked on a real process: {@code Main.main} in a child JVM with a
+ * small heap, started in a built EDMM instance. A guest whose memory is several times the JVM's
+ * heap runs (EPC and backing pages live outside the heap); a run that still exhausts the heap ends
+ * with status 1 and one sentence; SIGTERM and SIGINT end a spinning guest with 143 and 130. No Java
+ * exception text reaches the terminal. {@code waitFor} timeouts only guard against a hang.
+ */
+class RunLifecycleTest {
+    private static final long HANG_GUARD_SECONDS = 300;
+
+    @TempDir
+    static Path tmp;
+    static Path inst;
+
+    @BeforeAll
+    static void buildEdmmInstance() throws IOException {
+        inst = Run.smallInstance(tmp, "life");
+        Run.Result r = Run.jocclum(inst, "build", "--enable-edmm", "--sign-key", Run.key(tmp, "key-a.pem").toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+    }
+
+    /** {@code java -Xmx<heap> ... io.jocclum.cli.Main run ARGS} in the instance, stderr into a file. */
+    static Process jocclum(String heap, Path stderr, String... runArgs) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-Xmx" + heap, "-XX:+UseSerialGC", "-Xss2m", "--enable-native-access=ALL-UNNAMED",
+                "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run"));
+        cmd.addAll(List.of(runArgs));
+        return new ProcessBuilder(cmd).directory(inst.toFile()).redirectError(stderr.toFile()).start();
+    }
+
+    /** Waits for the end (a hang fails the test) and returns its status. */
+    static int end(Process p) throws InterruptedException {
+        boolean ended = p.waitFor(HANG_GUARD_SECONDS, TimeUnit.SECONDS);
+        if (!ended) {
+            p.destroyForcibly();
+        }
+        assertThat(ended).as("the run ended").isTrue();
+        return p.exitValue();
+    }
+
+    static void noJavaText(String s) {
+        assertThat(s).doesNotContain("Exception").doesNotContain("Error:").doesNotContain("\tat ")
+                .doesNotContain("java.");
+    }
+
+    @Test
+    void aGuestWithSeveralTimesTheHeapInEnclaveMemoryRuns() throws Exception {
+        // 256MB of guest pages through a 64MB EPC (evictions to the backing store) in a 48MB heap
+        Path err = tmp.resolve("big.err");
+        Process p = jocclum("48m", err, "--epc", "64MB", "--stats", "/bin/memtest", "--size", "256MB", "--touch", "1");
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int status = end(p);
+        String e = Files.readString(err);
+        assertThat(status).as(out + e).isZero();
+        assertThat(out).contains("memtest: ok: 1 rounds, 65536 pages touched, 0 errors");
+        assertThat(e).containsPattern("EWB +[0-9,]+ +[1-9][0-9,]*"); // pages really went to the backing store
+        noJavaText(out + e);
+    }
+
+    @Test
+    void aRunThatStillExhaustsTheHeapEndsWithOneSentence() throws Exception {
+        // page metadata of 2GB of guest memory does not fit in 24MB
+        Path err = tmp.resolve("oom.err");
+        Process p = jocclum("24m", err, "--epc", "128MB", "/bin/memtest", "--size", "2GB", "--touch", "1");
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        int status = end(p);
+        String e = Files.readString(err);
+        assertThat(status).as(e).isEqualTo(1);
+        assertThat(e.strip().lines()).as(e).singleElement().asString().matches("jocclum: the JVM ran out of heap \\(its"
+                + " limit is 2[0-9]MB\\); give it more with JOCCLUM_JAVA_OPTS=-Xmx<size>, or give the program less memory\\.");
+        noJavaText(e);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"TERM, 143", "INT, 130"})
+    void aSignalEndsASpinningGuestWith128PlusItsNumber(String signal, int expected) throws Exception {
+        Path err = tmp.resolve("sig" + signal + ".err");
+        Process p = jocclum("256m", err, "/bin/memtest", "--size", "64KB", "--rounds", "1048576");
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).as("the guest runs").startsWith("memtest: round 1:");
+        Thread drain = Thread.ofVirtual().start(() -> {
+            try {
+                out.transferTo(java.io.Writer.nullWriter());
+            } catch (IOException ignored) {
+                // the process is gone
+            }
+        });
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start();
+        assertThat(kill.waitFor()).isZero();
+        int status = end(p);
+        drain.join();
+        String e = Files.readString(err);
+        assertThat(status).as(e).isEqualTo(expected);
+        assertThat(e.strip()).isEqualTo("jocclum: stopped by SIG" + signal + ".");
+    }
+}
