@@ -128,6 +128,7 @@ public final class LibOs implements AutoCloseable {
                 layout.region(RegionKind.USER_REGION).size())
                 : UserSpaceLayout.reservedOnly(base + reserved.offset(), reserved.size());
         this.userSpace = UserSpace.create(ctx, usl, options.vm());
+        userSpace.sysvShm().clock(() -> options.wallClock().instant().getEpochSecond());
 
         List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings);
         Vfs.Builder vb = Vfs.builder().random(new SplittableRandom(options.platform().seed())).wallClock(options.wallClock());
@@ -295,6 +296,10 @@ public final class LibOs implements AutoCloseable {
         out.addFirst(new MountSpec.ImageRoot(image));
         if (!tmp) {
             out.add(new MountSpec.Tmpfs("/tmp", tmpfsBytes));
+        }
+        if (out.stream().noneMatch(m -> m.target().equals("/dev/shm"))) {
+            // Occlum's devfs mounts a fresh ramfs at /dev/shm (fs/dev_fs/mod.rs): POSIX shared memory
+            out.add(new MountSpec.Tmpfs("/dev/shm", tmpfsBytes));
         }
         return out;
     }

@@ -388,6 +388,7 @@ public final class Vfs {
                 if (trunc && !created) {
                     try {
                         io.truncate(0);
+                        r.fs.afterTruncate(r.ino(), 0);
                     } catch (RuntimeException e) {
                         io.close();
                         throw e;
@@ -560,6 +561,7 @@ public final class Vfs {
         Inode.FileIo io = r.open(false, true);
         try {
             io.truncate(length);
+            r.fs.afterTruncate(r.ino(), length);
         } finally {
             io.close();
         }

@@ -34,4 +34,12 @@ public interface MappableFile {
 
     /** The open file allows writing (O_WRONLY or O_RDWR). */
     boolean writable();
+
+    /**
+     * Attaches {@code cache} to the file (every open file of the same inode reads and writes
+     * through it), or detaches {@code cache} when {@code attach} is false. A file layer without
+     * shared caching ignores it.
+     */
+    default void attachCache(FileCache cache, boolean attach) {
+    }
 }

@@ -242,6 +242,9 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             ensureAlive();
+            if (fb != null && shared && !fixed) {
+                return mapSegment(space.shared.attachFile(pid, file, offset, len), offset, len, p, kept, fb);
+            }
             List<Piece> pieces;
             if (fixed) {
                 pieces = placer.placeFixed(addr, len, noreplace);
@@ -263,6 +266,77 @@ public final class ProcessVm {
             vmas.install(pieces, p, kept, fb, start, Vma.Kind.MMAP);
             space.counters.mmaps.increment();
             return start;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * Maps file offsets [off, off + len) of segment {@code seg}, to which this process is already
+     * attached, at the segment's address for them. If this process maps all of that range
+     * already, the existing view is the answer (as Occlum does: one address per page, so a second
+     * mapping of the same pages is the same mapping, with the protection it has); EINVAL if it
+     * maps only a part of it.
+     */
+    private long mapSegment(SharedSegment seg, long off, long len, int prot, int flags, FileBacking fb) {
+        long s = seg.addressOf(off);
+        long e = s + len;
+        List<Vma> have = vmas.in(s, e);
+        if (!have.isEmpty()) {
+            long x = s;
+            for (Vma v : have) {
+                x = v.start == x && v.chunk == seg.chunk ? v.end : -1;
+            }
+            if (x >= e) {
+                return s;
+            }
+            if (vmas.in(seg.chunk.start, seg.chunk.end).isEmpty()) {
+                space.shared.detach(seg, pid);
+            }
+            throw Errno.EINVAL.exception("this process maps a part of the shared pages at 0x" + Long.toHexString(s) + " already");
+        }
+        vmas.install(List.of(new Piece(s, e, seg.chunk)), prot, flags, fb, s, Vma.Kind.MMAP);
+        space.counters.mmaps.increment();
+        return s;
+    }
+
+    /**
+     * Attaches the whole of {@code seg} (a System V segment) with {@code prot}: EINVAL if this
+     * process maps any of its addresses already, EIDRM if the segment is gone. Returns its address.
+     */
+    public long attachSegment(SharedSegment seg, int prot) {
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            Chunk c = seg.chunk;
+            if (!vmas.in(c.start, c.end).isEmpty()) {
+                throw Errno.EINVAL.exception("the segment at 0x" + Long.toHexString(c.start) + " is attached to this process already");
+            }
+            if (!space.shared.attach(seg, pid)) {
+                throw Errno.EIDRM.exception("the segment was removed");
+            }
+            vmas.install(List.of(new Piece(c.start, c.end, c)), prot & RWX, Mman.MAP_SHARED, null, c.start, Vma.Kind.MMAP);
+            return c.start;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * shmdt: detaches the segment of {@code owner} mapped at exactly {@code addr} (its start);
+     * EINVAL if none is.
+     */
+    public SharedSegment detachSegment(long addr, java.util.function.Predicate<SharedSegment> owned) {
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            Vma v = vmas.find(addr);
+            if (v == null || !v.inSegment() || v.chunk.start != addr || !owned.test(v.chunk.segment)) {
+                throw Errno.EINVAL.exception("no System V segment is attached at 0x" + Long.toHexString(addr));
+            }
+            SharedSegment seg = v.chunk.segment;
+            removeRange(seg.chunk.start, seg.chunk.end, false, GiveBack.NEVER);
+            return seg;
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -359,9 +433,23 @@ public final class ProcessVm {
         vmas.generation++;
         boolean spanLarge = e - s >= trimThreshold;
         List<long[]> trims = List.of();
+        List<SharedSegment> segments = List.of();
         for (Vma v : hit) {
             long is = Math.max(s, v.start);
             long ie = Math.min(e, v.end);
+            if (v.inSegment()) {
+                // the pages stay: they are the segment's (other processes may map them)
+                try {
+                    v.chunk.segment.writeBack(is, ie);
+                } catch (ErrnoException ignored) {
+                    // as below: munmap and exit never report write-back errors
+                }
+                if (!segments.contains(v.chunk.segment)) {
+                    segments = segments.isEmpty() ? new ArrayList<>() : segments;
+                    segments.add(v.chunk.segment);
+                }
+                continue;
+            }
             int prot = v.prot;
             if (v.sharedFile()) {
                 if (epc.edmm && VmEpc.hw(prot) == 0) {
@@ -422,7 +510,7 @@ public final class ProcessVm {
                         freed.add(new long[] {is, ie});
                     }
                 }
-                case MULTI, HEAP -> {
+                case MULTI, HEAP, SHARED -> {
                     if (v.start < is) {
                         vmas.put(v.slice(v.start, is, v.chunk));
                     }
@@ -437,6 +525,11 @@ public final class ProcessVm {
         }
         if (!removed.isEmpty()) {
             as.replace(removed, added, freed);
+        }
+        for (SharedSegment seg : segments) {
+            if (vmas.in(seg.chunk.start, seg.chunk.end).isEmpty()) {
+                space.shared.detach(seg, pid);
+            }
         }
         if (arenaFrees.size() > 1) {
             arenaFrees.sort(Comparator.comparingInt(x -> ((Chunk) x[0]).arena.id));
@@ -522,7 +615,9 @@ public final class ProcessVm {
                 }
                 long is = Math.max(start, v.start);
                 long ie = Math.min(end, v.end);
-                epc.transition(v.region, is, ie, VmEpc.epcm(v.region, v.prot), VmEpc.epcm(v.region, p));
+                if (!v.inSegment()) {
+                    epc.transition(v.region, is, ie, VmEpc.epcm(v.region, v.prot), VmEpc.epcm(v.region, p));
+                }
                 vmas.retire(v);
                 List<long[]> parts = new ArrayList<>();
                 if (v.start < is) {
@@ -585,8 +680,13 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             ensureAlive();
-            if (vmas.find(oldAddr) == null) {
+            Vma at = vmas.find(oldAddr);
+            if (at == null) {
                 throw Errno.EFAULT.exception("nothing mapped at 0x" + Long.toHexString(oldAddr));
+            }
+            if (at.inSegment() && (fixed || dontunmap || Long.compareUnsigned(newLen, oldLen) > 0)) {
+                throw Errno.EINVAL.exception("shared pages cannot move or grow: every process maps them at 0x"
+                        + Long.toHexString(at.chunk.start));
             }
             if (fixed || dontunmap) {
                 return remapper.remapTo(oldAddr, oldLen, newLen, fixed, dontunmap, newAddr);
@@ -774,7 +874,7 @@ public final class ProcessVm {
                         }
                         if (epc.edmm && v.region == UserMemoryKind.USER_REGION) {
                             try {
-                                space.counters.pagesCommittedEagerly.add(epc.commit(is, ie, VmEpc.epcm(v.region, v.prot)));
+                                space.counters.pagesCommittedEagerly.add(epc.commit(is, ie, VmEpc.epcm(v.region, v.epcmProt())));
                             } catch (EnclaveFault f) {
                                 if (advice == Mman.MADV_WILLNEED) {
                                     continue;
@@ -814,7 +914,7 @@ public final class ProcessVm {
      * keeps its contents (they are the file's).
      */
     private void dropContents(Vma v, long s, long e, int protNow, boolean giveBack) {
-        if (v.sharedFile()) {
+        if (v.sharedFile() || v.inSegment()) {
             return;
         }
         UserMemoryKind r = v.region;
