@@ -285,7 +285,7 @@ public final class ProcessVm {
         if (!have.isEmpty()) {
             long x = s;
             for (Vma v : have) {
-                x = v.start == x && v.chunk == seg.chunk ? v.end : -1;
+                x = x >= 0 && v.start <= x && v.chunk == seg.chunk ? v.end : -1;
             }
             if (x >= e) {
                 return s;
