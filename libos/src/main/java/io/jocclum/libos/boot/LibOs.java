@@ -20,6 +20,7 @@ import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.Region;
 import io.jocclum.libos.layout.RegionKind;
 import io.jocclum.libos.process.Kernel;
+import io.jocclum.libos.process.ProcView;
 import io.jocclum.libos.process.Services;
 import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.process.TcsPool;
@@ -97,6 +98,8 @@ public final class LibOs implements AutoCloseable {
     private final UserSpace userSpace;
     private final Vfs vfs;
     private final Kernel kernel;
+    /** /proc's view of the kernel (set once the kernel exists; /proc is first read after boot). */
+    private volatile ProcView procView;
     private final SyscallCounters syscalls;
     private final FileServices files = new FileServices();
     private final Programs programs;
@@ -133,6 +136,7 @@ public final class LibOs implements AutoCloseable {
         List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings);
         Vfs.Builder vb = Vfs.builder().random(new SplittableRandom(options.platform().seed())).wallClock(options.wallClock());
         mounts.forEach(vb::mount);
+        vb.proc(() -> procView);
         this.sgxDevice = new SgxDevice(ctx, edmm, platform, options.platform().attestation(), options.wallClock());
         vb.device(sgxDevice.charDevice());
         this.vfs = vb.build();
@@ -158,6 +162,7 @@ public final class LibOs implements AutoCloseable {
                 options.wallClock(), () -> fd.enclave().account().snapshot().simulatedNanos(), cfg.process(), this::sampleCommitted,
                 a -> fd.ecall(a, 0)));
         kernel.setFacades(t -> new SyscallFacade(t, syscalls, files));
+        this.procView = new ProcView(kernel);
 
         List<String> e = new ArrayList<>(cfg.env().defaults());
         for (String name : cfg.env().untrusted()) {

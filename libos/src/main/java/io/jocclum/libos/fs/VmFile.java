@@ -34,6 +34,11 @@ record VmFile(RegularFile file, boolean host, HostIo io) implements MappableFile
     }
 
     @Override
+    public String path() {
+        return file.path();
+    }
+
+    @Override
     public long size() {
         return file.size();
     }

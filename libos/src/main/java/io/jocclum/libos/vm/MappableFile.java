@@ -29,6 +29,11 @@ public interface MappableFile {
      */
     Object identity();
 
+    /** The path the file was opened by (for /proc/PID/maps), or null. */
+    default String path() {
+        return null;
+    }
+
     /** The open file allows reading (O_RDONLY or O_RDWR). */
     boolean readable();
 

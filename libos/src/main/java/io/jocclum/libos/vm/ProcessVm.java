@@ -941,8 +941,9 @@ public final class ProcessVm {
         try {
             List<Mapping> out = new ArrayList<>(vmas.size());
             for (Vma v : vmas.values()) {
+                String name = v.file != null ? v.file.file().path() : v.inSegment() ? v.chunk.segment.label : null;
                 out.add(new Mapping(v.start, v.end, v.prot, v.flags, v.kind.name().toLowerCase(java.util.Locale.ROOT),
-                        v.file == null ? null : v.file.file().identity(), v.file == null ? 0 : v.file.offset()));
+                        v.file == null ? null : v.file.file().identity(), v.file == null ? 0 : v.file.offset(), name));
             }
             return out;
         } finally {

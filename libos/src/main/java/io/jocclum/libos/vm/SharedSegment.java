@@ -38,6 +38,8 @@ final class SharedSegment implements FileCache {
     final long fileOffset;
     /** File segments: pages stored to through a mapping since their last write-back. */
     final PageBits dirty;
+    /** A System V segment's name in /proc/PID/maps ("/SYSV0000abcd (deleted)"), else null. */
+    volatile String label;
     /** A file open for writing that maps this segment (for write-back), or null. */
     volatile MappableFile writer;
     @GuardedBy("owner.lock")

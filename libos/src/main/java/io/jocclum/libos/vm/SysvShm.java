@@ -132,6 +132,7 @@ public final class SysvShm {
         s.mem = mem;
         int slot = index;
         mem.onRelease = () -> slots[slot] = null;
+        mem.label = String.format("/SYSV%08x (deleted)", key);
         mem.onDetach = pid -> {
             s.dtime = clock.getAsLong();
             s.lpid = pid;
