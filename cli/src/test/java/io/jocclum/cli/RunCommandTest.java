@@ -44,6 +44,11 @@ class RunCommandTest {
 
     /** A new instance with small sizes (so a non-EDMM load is quick). */
     Path instance(String name) throws IOException {
+        return instance(tmp, name);
+    }
+
+    /** A new instance {@code name} in {@code tmp} with small sizes. */
+    static Path instance(Path tmp, String name) throws IOException {
         assertThat(Run.jocclum(tmp, "new", name).exit()).isZero();
         Path inst = tmp.resolve(name);
         Path json = inst.resolve("Occlum.json");
@@ -180,7 +185,7 @@ class RunCommandTest {
         }
         assertThat(Files.readString(inst.resolve("out.txt"))).isEqualTo("pid 1 sum " + sum);
         // killed by SIGSEGV: the shell's 128 + 11
-        Run.Result segv = run(inst, "bin/app.jar", "segv");
+        Run.Result segv = run(inst, "/bin/app.jar", "segv");
         assertThat(segv.exit()).isEqualTo(128 + 11);
         assertThat(segv.out()).isEmpty();
     }

@@ -98,6 +98,7 @@ public final class LibOs implements AutoCloseable {
     private final UserSpace userSpace;
     private final Vfs vfs;
     private final Kernel kernel;
+    private final EntryPoints entryPoints;
     /** /proc's view of the kernel (set once the kernel exists; /proc is first read after boot). */
     private volatile ProcView procView;
     private final SyscallCounters syscalls;
@@ -123,6 +124,7 @@ public final class LibOs implements AutoCloseable {
         this.edmm = layout.edmm();
         EnclaveContext ctx = fd.context();
         InternalConfig cfg = built.internalConfig();
+        this.entryPoints = new EntryPoints(cfg.entryPoints());
         this.warnings = new ArrayList<>();
 
         Region reserved = layout.region(RegionKind.RESERVED_USER);
@@ -323,8 +325,17 @@ public final class LibOs implements AutoCloseable {
         return status;
     }
 
-    /** Starts {@code path} as init (pid 1) without waiting. */
+    /** The entry points of the configuration: the host may start programs under them only. */
+    public List<String> entryPoints() {
+        return entryPoints.list();
+    }
+
+    /**
+     * Starts {@code path} as init (pid 1) without waiting. The host starts it, so the
+     * configuration's entry points apply: {@link ProgramRejected} (EINVAL, EACCES) otherwise.
+     */
     public GuestProcess spawnInit(String path, List<String> args) {
+        entryPoints.validate(path);
         List<String> argv = new ArrayList<>();
         argv.add(path);
         argv.addAll(args);
