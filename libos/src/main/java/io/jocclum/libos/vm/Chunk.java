@@ -37,6 +37,8 @@ final class Chunk {
     boolean released;
     /** The segment of a SHARED chunk (set once, before any VMA uses it), null otherwise. */
     SharedSegment segment;
+    /** A SHARED chunk of a file: its pages stored to through a mapping since their last write-back. */
+    PageBits dirty;
 
     Chunk(long start, long end, Kind kind, UserMemoryKind region, int owner, Arena arena) {
         if (start >= end || !Pages.isAligned(start | end)) {

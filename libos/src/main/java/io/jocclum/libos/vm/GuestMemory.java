@@ -363,7 +363,7 @@ public final class GuestMemory {
             if (v.modified != null) {
                 v.modified.set(Pages.index(pos - v.start), Pages.index(pos + n - 1 - v.start) + 1);
             } else if (v.inSegment()) {
-                v.chunk.segment.stored(pos, n);
+                SharedSegment.stored(v.chunk, pos, n);
             }
         }
     }
@@ -398,7 +398,7 @@ public final class GuestMemory {
             if (v.modified != null) {
                 v.modified.set(Pages.index(address - v.start), Pages.index(address + n - 1 - v.start) + 1);
             } else if (v.inSegment()) {
-                v.chunk.segment.stored(address, n);
+                SharedSegment.stored(v.chunk, address, n);
             }
         }
         return v;

@@ -243,7 +243,11 @@ public final class ProcessVm {
         try {
             ensureAlive();
             if (fb != null && shared && !fixed) {
-                return mapSegment(space.shared.attachFile(pid, file, offset, len), offset, len, p, kept, fb);
+                SharedSegment seg = space.shared.attachFile(pid, file, offset, len, hint);
+                if (seg != null) {
+                    return mapSegment(seg, offset, len, p, kept, fb);
+                }
+                // the file's shared pages cannot hold this range: the process gets its own copy (Occlum's fallback)
             }
             List<Piece> pieces;
             if (fixed) {
@@ -285,17 +289,17 @@ public final class ProcessVm {
         if (!have.isEmpty()) {
             long x = s;
             for (Vma v : have) {
-                x = x >= 0 && v.start <= x && v.chunk == seg.chunk ? v.end : -1;
+                x = x >= 0 && v.start <= x && v.chunk.segment == seg ? v.end : -1;
             }
             if (x >= e) {
                 return s;
             }
-            if (vmas.in(seg.chunk.start, seg.chunk.end).isEmpty()) {
+            if (vmas.in(seg.start, seg.end).isEmpty()) {
                 space.shared.detach(seg, pid);
             }
             throw Errno.EINVAL.exception("this process maps a part of the shared pages at 0x" + Long.toHexString(s) + " already");
         }
-        vmas.install(List.of(new Piece(s, e, seg.chunk)), prot, flags, fb, s, Vma.Kind.MMAP);
+        vmas.install(seg.pieces(s, e), prot, flags, fb, s, Vma.Kind.MMAP);
         space.counters.mmaps.increment();
         return s;
     }
@@ -308,15 +312,14 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             ensureAlive();
-            Chunk c = seg.chunk;
-            if (!vmas.in(c.start, c.end).isEmpty()) {
-                throw Errno.EINVAL.exception("the segment at 0x" + Long.toHexString(c.start) + " is attached to this process already");
+            if (!vmas.in(seg.start, seg.end).isEmpty()) {
+                throw Errno.EINVAL.exception("the segment at 0x" + Long.toHexString(seg.start) + " is attached to this process already");
             }
             if (!space.shared.attach(seg, pid)) {
                 throw Errno.EIDRM.exception("the segment was removed");
             }
-            vmas.install(List.of(new Piece(c.start, c.end, c)), prot & RWX, Mman.MAP_SHARED, null, c.start, Vma.Kind.MMAP);
-            return c.start;
+            vmas.install(seg.pieces(seg.start, seg.end), prot & RWX, Mman.MAP_SHARED, null, seg.start, Vma.Kind.MMAP);
+            return seg.start;
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -331,11 +334,11 @@ public final class ProcessVm {
         try {
             ensureAlive();
             Vma v = vmas.find(addr);
-            if (v == null || !v.inSegment() || v.chunk.start != addr || !owned.test(v.chunk.segment)) {
+            if (v == null || !v.inSegment() || v.chunk.segment.start != addr || !owned.test(v.chunk.segment)) {
                 throw Errno.EINVAL.exception("no System V segment is attached at 0x" + Long.toHexString(addr));
             }
             SharedSegment seg = v.chunk.segment;
-            removeRange(seg.chunk.start, seg.chunk.end, false, GiveBack.NEVER);
+            removeRange(seg.start, seg.end, false, GiveBack.NEVER);
             return seg;
         } finally {
             lock.unlockWrite(stamp);
@@ -527,7 +530,7 @@ public final class ProcessVm {
             as.replace(removed, added, freed);
         }
         for (SharedSegment seg : segments) {
-            if (vmas.in(seg.chunk.start, seg.chunk.end).isEmpty()) {
+            if (vmas.in(seg.start, seg.end).isEmpty()) {
                 space.shared.detach(seg, pid);
             }
         }
@@ -684,9 +687,9 @@ public final class ProcessVm {
             if (at == null) {
                 throw Errno.EFAULT.exception("nothing mapped at 0x" + Long.toHexString(oldAddr));
             }
-            if (at.inSegment() && (fixed || dontunmap || Long.compareUnsigned(newLen, oldLen) > 0)) {
-                throw Errno.EINVAL.exception("shared pages cannot move or grow: every process maps them at 0x"
-                        + Long.toHexString(at.chunk.start));
+            if (at.inSegment() && at.file == null && (fixed || dontunmap || Long.compareUnsigned(newLen, oldLen) > 0)) {
+                throw Errno.EINVAL.exception("a System V segment cannot move or grow: every process maps it at 0x"
+                        + Long.toHexString(at.chunk.segment.start));
             }
             if (fixed || dontunmap) {
                 return remapper.remapTo(oldAddr, oldLen, newLen, fixed, dontunmap, newAddr);

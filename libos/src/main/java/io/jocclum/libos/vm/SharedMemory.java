@@ -36,30 +36,57 @@ final class SharedMemory {
 
     /**
      * The file segment of {@code f} holding file offsets [off, off + len), attached to
-     * {@code pid}: the existing one, or a new one over [0, max(file size, off + len)) filled from
-     * the file. ENOMEM when the file already has a segment that does not hold the range (it
-     * cannot grow in place under mappings that other processes use) or no room is left.
+     * {@code pid}: the existing one, grown at its end if the range reaches past it and the
+     * address space there is free, or a new one of exactly the range, at {@code hint} (the
+     * address for offset {@code off}) when that is free. Null when the file has a segment that
+     * cannot hold the range (it starts before it, or cannot grow): the caller maps the process
+     * its own copy instead. ENOMEM when no room is left for a new segment.
      */
-    SharedSegment attachFile(int pid, MappableFile f, long off, long len) {
+    SharedSegment attachFile(int pid, MappableFile f, long off, long len, long hint) {
         lock.lock();
         try {
             Object id = f.identity();
             SharedSegment s = files.get(id);
             if (s == null) {
-                long size = Math.max(Pages.up(f.size()), off + len);
-                s = create(f, size);
+                Chunk c = hint != 0 && Pages.isAligned(hint) ? space.addressSpace.allocateExact(hint, hint + len, Chunk.Kind.SHARED, 0, null) : null;
+                s = create(f, len, off, c);
                 files.put(id, s);
                 f.attachCache(s, true);
             } else if (!s.covers(off, len)) {
-                throw Errno.ENOMEM.exception("file offsets 0x" + Long.toHexString(off) + "+0x" + Long.toHexString(len)
-                        + " lie outside the shared pages of the file (0x" + Long.toHexString(s.fileOffset) + "+0x"
-                        + Long.toHexString(s.size()) + ") while they are mapped");
+                if (off < s.fileOffset || off > s.fileOffset + s.size() || !grow(s, s.addressOf(off + len))) {
+                    return null;
+                }
             }
             if (f.writable()) {
                 s.writer = f;
             }
             s.users.add(pid);
             return s;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Grows file segment {@code s} at its end up to address {@code newEnd} with a new chunk
+     * filled from the file, if that address space is free; false otherwise.
+     */
+    boolean grow(SharedSegment s, long newEnd) {
+        lock.lock();
+        try {
+            if (s.released || s.file == null) {
+                return false;
+            }
+            if (newEnd <= s.end) {
+                return true;
+            }
+            Chunk c = space.addressSpace.allocateExact(s.end, newEnd, Chunk.Kind.SHARED, 0, null);
+            if (c == null) {
+                return false;
+            }
+            fill(c, s.file, s.fileOffset + (c.start - s.start));
+            s.adopt(c);
+            return true;
         } finally {
             lock.unlock();
         }
@@ -79,7 +106,7 @@ final class SharedMemory {
     SharedSegment createAnonymous(long size) {
         lock.lock();
         try {
-            SharedSegment s = create(null, size);
+            SharedSegment s = create(null, size, 0, null);
             s.persistent = true;
             anonymous.add(s);
             return s;
@@ -88,34 +115,40 @@ final class SharedMemory {
         }
     }
 
-    private SharedSegment create(MappableFile f, long size) {
-        AddressSpace as = space.addressSpace;
-        Chunk c = as.allocate(size, Chunk.Kind.SHARED, 0, null);
+    /** A new segment of {@code size} bytes for file offset {@code off} of {@code f}, in {@code c} if given. */
+    private SharedSegment create(MappableFile f, long size, long off, Chunk c) {
         if (c == null) {
-            throw Errno.ENOMEM.exception("no free range of " + size + " bytes for shared memory");
+            c = space.addressSpace.allocate(size, Chunk.Kind.SHARED, 0, null);
+            if (c == null) {
+                throw Errno.ENOMEM.exception("no free range of " + size + " bytes for shared memory");
+            }
         }
-        SharedSegment s = new SharedSegment(this, c, f, 0);
+        fill(c, f, off);
+        return new SharedSegment(this, c, f, off);
+    }
+
+    /** Commits and fills a new chunk from file offset {@code off} (nothing for anonymous memory); on failure gives it back. */
+    private void fill(Chunk c, MappableFile f, long off) {
         VmEpc epc = space.epc;
         try {
             if (f != null) {
                 epc.commitEagerly(c.region, c.start, c.end);
-                epc.fillFromFile(c.region, c.start, c.size(), f, 0);
+                epc.fillFromFile(c.region, c.start, c.size(), f, off);
             }
             epc.transition(c.region, c.start, c.end, VmEpc.base(c.region), VmEpc.epcm(c.region, Mman.PROT_READ | Mman.PROT_WRITE));
         } catch (RuntimeException e) {
             epc.zero(c.region, c.start, c.end);
-            as.release(c);
+            space.addressSpace.release(c);
             throw ProcessVm.syscallFailure(e);
         }
         space.counters.chunksCreated.increment();
-        return s;
     }
 
     /** Adds {@code pid} to the users of {@code s}; false if the segment is gone. */
     boolean attach(SharedSegment s, int pid) {
         lock.lock();
         try {
-            if (s.chunk.released) {
+            if (s.released) {
                 return false;
             }
             s.users.add(pid);
@@ -161,12 +194,12 @@ final class SharedMemory {
 
     @GuardedBy("lock")
     private void releaseIfUnused(SharedSegment s) {
-        if (!s.users.isEmpty() || s.persistent || s.chunk.released) {
+        if (!s.users.isEmpty() || s.persistent || s.released) {
             return;
         }
         if (s.file != null) {
             try {
-                s.writeBack(s.chunk.start, s.chunk.end);
+                s.writeBack(s.start, s.end);
             } catch (ErrnoException ignored) {
                 // as at munmap and exit: Linux does not report write-back errors here
             }
@@ -181,11 +214,12 @@ final class SharedMemory {
         s.access.writeLock().lock();
         try {
             s.released = true;
-            Chunk c = s.chunk;
-            space.epc.scrub(c.region, c.start, c.end, Mman.PROT_READ | Mman.PROT_WRITE,
-                    c.size() >= space.config.trimThresholdBytes());
-            space.addressSpace.release(c);
-            space.counters.chunksReleased.increment();
+            for (Chunk c : s.chunks) {
+                space.epc.scrub(c.region, c.start, c.end, Mman.PROT_READ | Mman.PROT_WRITE,
+                        c.size() >= space.config.trimThresholdBytes());
+                space.addressSpace.release(c);
+                space.counters.chunksReleased.increment();
+            }
         } finally {
             s.access.writeLock().unlock();
         }

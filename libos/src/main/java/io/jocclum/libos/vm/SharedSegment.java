@@ -6,67 +6,86 @@ import io.jocclum.sgx.arch.Pages;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Memory that several processes map at once (Linux's shared page cache of an inode and its
- * shmem objects): one {@link Chunk.Kind#SHARED} chunk of the user space whose pages every
- * attached process maps at the same addresses, with its own VMAs and protections. In a
+ * shmem objects): contiguous {@link Chunk.Kind#SHARED} chunks of the user space whose pages
+ * every attached process maps at the same addresses, with its own VMAs and protections. In a
  * single-address-space LibOS this is what sharing a page means: there is one copy of it.
  *
  * <p>Two kinds. A <em>file segment</em> caches file offsets [{@link #fileOffset},
- * {@code fileOffset + size}) of one file: created by the first MAP_SHARED mapping of the file,
- * filled from the file, attached to it as its {@link FileCache} (so read and write go through
- * it), written back on msync, munmap, fsync and when the last mapping goes. An <em>anonymous
- * segment</em> is a System V shared memory segment: zero pages committed on demand, alive
- * while {@link #persistent} (until IPC_RMID) or attached.
+ * {@code fileOffset + size}) of one file: created by the first MAP_SHARED mapping of the file
+ * (at its hint if that is free), grown at its end by later mappings and mremap when the address
+ * space after it is free (a chunk more), filled from the file, attached to the file as its
+ * {@link FileCache} (read and write go through it), written back on msync, munmap, fsync and
+ * when the last mapping goes. An <em>anonymous segment</em> is a System V shared memory
+ * segment: one chunk of zero pages committed on demand, alive while {@link #persistent} (until
+ * IPC_RMID) or attached.
  *
- * <p>{@link #users} and {@link #persistent} are guarded by the {@link SharedMemory}'s lock; the
- * pages are guarded by {@link #access}: readers are the file layer's reads and writes, the
- * writer is the release, after which the pages belong to someone else.
+ * <p>{@link #users}, {@link #persistent}, {@link #released} and growth are guarded by the
+ * {@link SharedMemory}'s lock; the pages by {@link #access}: readers are the file layer's reads
+ * and writes and the write-backs, the writer is the release, after which the pages belong to
+ * someone else.
  */
 final class SharedSegment implements FileCache {
     final SharedMemory owner;
-    final Chunk chunk;
+    /** Address of the first byte. */
+    final long start;
+    final UserMemoryKind region;
+    /** One past the last byte (grows). */
+    volatile long end;
+    /** The chunks in address order, contiguous from {@link #start} to {@link #end}. */
+    final List<Chunk> chunks = new CopyOnWriteArrayList<>();
     /** The mapped file (the first mapper's open file), null for an anonymous segment. */
     final MappableFile file;
     /** The file's identity, null for an anonymous segment. */
     final Object identity;
-    /** File offset of the chunk's first byte. */
+    /** File offset of {@link #start}. */
     final long fileOffset;
-    /** File segments: pages stored to through a mapping since their last write-back. */
-    final PageBits dirty;
-    /** A System V segment's name in /proc/PID/maps ("/SYSV0000abcd (deleted)"), else null. */
-    volatile String label;
     /** A file open for writing that maps this segment (for write-back), or null. */
     volatile MappableFile writer;
-    @GuardedBy("owner.lock")
-    final Set<Integer> users = new HashSet<>();
-    @GuardedBy("owner.lock")
-    boolean persistent;
+    /** A System V segment's name in /proc/PID/maps ("/SYSV0000abcd (deleted)"), else null. */
+    volatile String label;
     /** Called (under the owner's lock) when the segment is released; null if nobody cares. */
     Runnable onRelease;
     /** Called (under the owner's lock) with the pid of a process that stopped mapping it. */
     java.util.function.IntConsumer onDetach;
+    @GuardedBy("owner.lock")
+    final Set<Integer> users = new HashSet<>();
+    @GuardedBy("owner.lock")
+    boolean persistent;
     final ReentrantReadWriteLock access = new ReentrantReadWriteLock();
-    @GuardedBy("access")
-    boolean released;
+    /** Set under the owner's lock and the access write lock. */
+    volatile boolean released;
 
-    SharedSegment(SharedMemory owner, Chunk chunk, MappableFile file, long fileOffset) {
+    SharedSegment(SharedMemory owner, Chunk first, MappableFile file, long fileOffset) {
         this.owner = owner;
-        this.chunk = chunk;
+        this.start = first.start;
+        this.end = first.end;
+        this.region = first.region;
         this.file = file;
         this.identity = file == null ? null : file.identity();
         this.fileOffset = fileOffset;
-        this.dirty = file == null ? null : new PageBits(Pages.count(chunk.size()));
         this.writer = file != null && file.writable() ? file : null;
-        chunk.segment = this;
+        adopt(first);
+    }
+
+    /** Takes {@code c} (starting at {@link #end} or being the first) as the segment's next chunk. */
+    void adopt(Chunk c) {
+        c.segment = this;
+        c.dirty = file == null ? null : new PageBits(Pages.count(c.size()));
+        chunks.add(c);
+        end = c.end;
     }
 
     long size() {
-        return chunk.size();
+        return end - start;
     }
 
     /** True if file offsets [off, off + len) are in this segment. */
@@ -74,28 +93,48 @@ final class SharedSegment implements FileCache {
         return off >= fileOffset && off + len <= fileOffset + size();
     }
 
-    /** The address of file offset {@code off} (which {@link #covers} the segment). */
+    /** The address of file offset {@code off}. */
     long addressOf(long off) {
-        return chunk.start + (off - fileOffset);
+        return start + (off - fileOffset);
     }
 
-    /** Marks [a, a + n) (addresses inside the chunk) as stored to through a mapping. */
-    void stored(long a, long n) {
-        if (dirty != null) {
-            dirty.set(Pages.index(a - chunk.start), Pages.index(a + n - 1 - chunk.start) + 1);
+    /** The pieces of [s, e) (inside the segment), one per chunk. */
+    List<Piece> pieces(long s, long e) {
+        List<Piece> l = new ArrayList<>(1);
+        for (Chunk c : chunks) {
+            long a = Math.max(s, c.start);
+            long b = Math.min(e, c.end);
+            if (a < b) {
+                l.add(new Piece(a, b, c));
+            }
+        }
+        return l;
+    }
+
+    /** Marks [a, a + n) (inside chunk {@code c}) as stored to through a mapping. */
+    static void stored(Chunk c, long a, long n) {
+        if (c.dirty != null) {
+            c.dirty.set(Pages.index(a - c.start), Pages.index(a + n - 1 - c.start) + 1);
         }
     }
 
     /** Writes the stored-to pages of [s, e) back to the file (msync, munmap, fsync, release). */
     void writeBack(long s, long e) {
         MappableFile w = writer;
-        if (dirty == null || w == null) {
+        if (file == null || w == null) {
             return;
         }
         access.readLock().lock();
         try {
-            if (!released) {
-                owner.space.epc.writeBack(w, chunk.start, fileOffset, dirty, Math.max(s, chunk.start), Math.min(e, chunk.end));
+            if (released) {
+                return;
+            }
+            for (Chunk c : chunks) {
+                long a = Math.max(s, c.start);
+                long b = Math.min(e, c.end);
+                if (a < b) {
+                    owner.space.epc.writeBack(w, c.start, fileOffset + (c.start - start), c.dirty, a, b);
+                }
             }
         } finally {
             access.readLock().unlock();
@@ -111,13 +150,10 @@ final class SharedSegment implements FileCache {
 
     @Override
     public void overlay(long pos, ByteBuffer dst, int at, int n) {
-        long[] r = clip(pos, n);
-        if (r == null) {
-            return;
-        }
         access.readLock().lock();
         try {
-            if (released) {
+            long[] r = clip(pos, n);
+            if (released || r == null) {
                 return;
             }
             byte[] tmp = new byte[(int) (r[1] - r[0])];
@@ -130,18 +166,15 @@ final class SharedSegment implements FileCache {
 
     @Override
     public void store(long pos, ByteBuffer src, int at, int n) {
-        long[] r = clip(pos, n);
-        if (r == null) {
-            return;
-        }
         access.readLock().lock();
         try {
-            if (released) {
+            long[] r = clip(pos, n);
+            if (released || r == null) {
                 return;
             }
             byte[] tmp = new byte[(int) (r[1] - r[0])];
             src.get(at + (int) (r[0] - pos), tmp, 0, tmp.length);
-            owner.space.epc.write(chunk.region, addressOf(r[0]), MemorySegment.ofArray(tmp), 0, tmp.length);
+            owner.space.epc.write(region, addressOf(r[0]), MemorySegment.ofArray(tmp), 0, tmp.length);
         } finally {
             access.readLock().unlock();
         }
@@ -149,17 +182,14 @@ final class SharedSegment implements FileCache {
 
     @Override
     public void truncated(long size) {
-        long from = Math.max(size, fileOffset);
-        long to = fileOffset + size();
-        if (from >= to) {
-            return;
-        }
         access.readLock().lock();
         try {
-            if (!released) {
-                long a = addressOf(from);
-                owner.space.epc.write(chunk.region, a, MemorySegment.ofArray(new byte[(int) (to - from)]), 0, to - from);
+            long from = Math.max(size, fileOffset);
+            long to = fileOffset + size();
+            if (released || from >= to) {
+                return;
             }
+            owner.space.epc.write(region, addressOf(from), MemorySegment.ofArray(new byte[(int) (to - from)]), 0, to - from);
         } finally {
             access.readLock().unlock();
         }
@@ -167,6 +197,6 @@ final class SharedSegment implements FileCache {
 
     @Override
     public String toString() {
-        return (file == null ? "anonymous segment " : "file segment ") + chunk;
+        return (file == null ? "anonymous segment 0x" : "file segment 0x") + Long.toHexString(start) + "-0x" + Long.toHexString(end);
     }
 }

@@ -84,7 +84,7 @@ final class Syncer {
             }
             SharedSegment seg = vm.space.shared.fileSegment(identity);
             if (seg != null) {
-                seg.writeBack(seg.chunk.start, seg.chunk.end);
+                seg.writeBack(seg.start, seg.end);
             }
         } finally {
             vm.lock.unlockWrite(stamp);

@@ -185,8 +185,8 @@ public final class SysvShm {
         } finally {
             shared.lock.unlock();
         }
-        if (addr != 0 && addr != mem.chunk.start) {
-            throw Errno.EINVAL.exception("segment " + shmid + " can only be attached at 0x" + Long.toHexString(mem.chunk.start)
+        if (addr != 0 && addr != mem.start) {
+            throw Errno.EINVAL.exception("segment " + shmid + " can only be attached at 0x" + Long.toHexString(mem.start)
                     + " (all processes share one address space)");
         }
         long at = vm.attachSegment(mem, prot);

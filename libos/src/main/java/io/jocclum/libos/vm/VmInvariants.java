@@ -207,17 +207,26 @@ final class VmInvariants {
         // a shared segment's pages are the segment's: one pseudo-VMA (read-write EPCM) stands for all its sharers
         all.removeIf(Vma::inSegment);
         for (SharedSegment seg : segmentUsers.keySet()) {
-            Chunk c = seg.chunk;
-            all.add(new Vma(c.start, c.end, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, null, c, c.region, Vma.Kind.MMAP, null));
-            if (index.get(c.start) != c || c.kind != Chunk.Kind.SHARED || c.segment != seg) {
-                p.add(seg + " is not an indexed shared chunk");
+            long at = seg.start;
+            for (Chunk c : seg.chunks) {
+                all.add(new Vma(c.start, c.end, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, null, c, c.region, Vma.Kind.MMAP, null));
+                if (index.get(c.start) != c || c.kind != Chunk.Kind.SHARED || c.segment != seg || c.start != at) {
+                    p.add(seg + ": " + c + " is not an indexed shared chunk of it, following the previous one");
+                }
+                if ((seg.file == null) != (c.dirty == null) || c.dirty != null && c.dirty.pages() != Pages.count(c.size())) {
+                    p.add(seg + ": " + c + " has a wrong modified bitmap");
+                }
+                at = c.end;
+            }
+            if (at != seg.end) {
+                p.add(seg + " ends at 0x" + Long.toHexString(seg.end) + " but its chunks at 0x" + Long.toHexString(at));
             }
             if (segmentUsers.get(seg).isEmpty() && !seg.persistent) {
                 p.add(seg + " has no users but was not released");
             }
             for (int u : segmentUsers.get(seg)) {
                 ProcessVm user = byPid.get(u);
-                if (user == null || user.vmas.in(c.start, c.end).isEmpty()) {
+                if (user == null || user.vmas.in(seg.start, seg.end).isEmpty()) {
                     p.add(seg + " lists pid " + u + ", which does not map it");
                 }
             }

@@ -169,4 +169,28 @@ class ProcFsGuestTest extends OsTestBase {
             return 0;
         }).assertOk();
     }
+
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
+    void aParentSeesItsChildsEntriesAndTheyGoWithIt(Matrix m) throws Exception {
+        Booted os = os(m);
+        os.program("child", (sys, argv, envp) -> {
+            Libc.readAll(sys, 0); // until the parent closes the pipe
+            return 0;
+        });
+        os.run((sys, argv, envp) -> {
+            int[] p = sys.pipe2(OpenFlags.O_CLOEXEC);
+            int pid = sys.posixSpawn("/bin/child", List.of(io.jocclum.api.SpawnAction.dup2(p[0], 0)), new String[] {"child", "x"}, null);
+            assertThat(list(sys, "/proc")).contains(Integer.toString(pid));
+            assertThat(readFile(sys, "/proc/" + pid + "/cmdline")).isEqualTo("child\0x\0");
+            assertThat(readFile(sys, "/proc/" + pid + "/stat")).startsWith(pid + " (child) R " + sys.getpid() + " ");
+            assertThat(list(sys, "/proc/" + pid + "/fd")).contains("0");
+            sys.close(p[1]);
+            sys.wait4(pid, 0);
+            assertThat(list(sys, "/proc")).doesNotContain(Integer.toString(pid));
+            assertErrno(() -> sys.stat("/proc/" + pid + "/cmdline"), Errno.ENOENT);
+            sys.close(p[0]);
+            return 0;
+        }).assertOk();
+    }
 }

@@ -320,4 +320,29 @@ class SharedMemoryGuestTest extends OsTestBase {
             return 0;
         }).assertOk();
     }
+
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
+    void aStoreThroughAReadOnlyViewKillsWithSigsegvWhileOtherViewsWrite(Matrix m) throws Exception {
+        Booted os = os(m);
+        os.program("child", (sys, argv, envp) -> {
+            long ro = sys.shmat(Integer.parseInt(argv[1]), 0, Shm.SHM_RDONLY);
+            assertThat(get(sys, ro, 6)).isEqualTo("parent");
+            sys.storeByte(ro, (byte) 'X'); // SIGSEGV: this process's view is read-only
+            return 0;
+        });
+        os.run((sys, argv, envp) -> {
+            int id = sys.shmget(Shm.IPC_PRIVATE, 4096, 0600);
+            long a = sys.shmat(id, 0, 0);
+            put(sys, a, "parent");
+            int pid = sys.posixSpawn("/bin/child", List.of(), new String[] {"child", Integer.toString(id)}, null);
+            int st = sys.wait4(pid, 0).status();
+            assertThat(Wait.WIFSIGNALED(st) && Wait.WTERMSIG(st) == io.jocclum.api.Signal.SIGSEGV).as("status %s", st).isTrue();
+            assertThat(get(sys, a, 6)).as("the refused store changed nothing").isEqualTo("parent");
+            put(sys, a, "PARENT");
+            assertThat(get(sys, a, 6)).isEqualTo("PARENT");
+            sys.shmctl(id, Shm.IPC_RMID, 0);
+            return 0;
+        }).assertOk();
+    }
 }
