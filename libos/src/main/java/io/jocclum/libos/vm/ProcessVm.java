@@ -277,29 +277,23 @@ public final class ProcessVm {
 
     /**
      * Maps file offsets [off, off + len) of segment {@code seg}, to which this process is already
-     * attached, at the segment's address for them. If this process maps all of that range
-     * already, the existing view is the answer (as Occlum does: one address per page, so a second
-     * mapping of the same pages is the same mapping, with the protection it has); EINVAL if it
-     * maps only a part of it.
+     * attached, at the segment's address for them. Parts this process maps already stay as they
+     * are (one address per page: a second mapping of the same pages is the same mapping, with
+     * the protection it has, as in Occlum); the rest get new VMAs.
      */
     private long mapSegment(SharedSegment seg, long off, long len, int prot, int flags, FileBacking fb) {
         long s = seg.addressOf(off);
         long e = s + len;
-        List<Vma> have = vmas.in(s, e);
-        if (!have.isEmpty()) {
-            long x = s;
-            for (Vma v : have) {
-                x = x >= 0 && v.start <= x && v.chunk.segment == seg ? v.end : -1;
+        long x = s;
+        for (Vma v : vmas.in(s, e)) {
+            if (v.start > x) {
+                vmas.install(seg.pieces(x, v.start), prot, flags, fb.advance(x - s), x, Vma.Kind.MMAP);
             }
-            if (x >= e) {
-                return s;
-            }
-            if (vmas.in(seg.start, seg.end).isEmpty()) {
-                space.shared.detach(seg, pid);
-            }
-            throw Errno.EINVAL.exception("this process maps a part of the shared pages at 0x" + Long.toHexString(s) + " already");
+            x = v.end;
         }
-        vmas.install(seg.pieces(s, e), prot, flags, fb, s, Vma.Kind.MMAP);
+        if (x < e) {
+            vmas.install(seg.pieces(x, e), prot, flags, fb.advance(x - s), x, Vma.Kind.MMAP);
+        }
         space.counters.mmaps.increment();
         return s;
     }

@@ -108,8 +108,9 @@ final class Vma {
         if (file == null || next.file == null) {
             return file == null && next.file == null;
         }
+        boolean oneSegment = inSegment() && next.inSegment() && chunk.segment == next.chunk.segment;
         return file.shared() == next.file.shared()
-                && (file.shared() ? file.file() == next.file.file() : file.file().identity().equals(next.file.file().identity()))
+                && (file.shared() && !oneSegment ? file.file() == next.file.file() : file.file().identity().equals(next.file.file().identity()))
                 && file.offset() + size() == next.file.offset();
     }
 

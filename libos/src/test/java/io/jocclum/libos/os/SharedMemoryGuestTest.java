@@ -345,4 +345,32 @@ class SharedMemoryGuestTest extends OsTestBase {
             return 0;
         }).assertOk();
     }
+
+    @ParameterizedTest
+    @EnumSource(Matrix.class)
+    void theSharedPagesOfAFileGrowAtTheirEndAndARangeBeforeThemIsTheProcesssOwnCopy(Matrix m) throws Exception {
+        os(m).run((sys, argv, envp) -> {
+            int fd = sys.open("/tmp/grow", OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0600);
+            sys.ftruncate(fd, 4 * 4096);
+            long a = sys.mmap(0, 4096, RW, Mman.MAP_SHARED, fd, 4096);
+            put(sys, a, "first");
+            long b = sys.mmap(0, 2 * 4096, RW, Mman.MAP_SHARED, fd, 4096);
+            assertThat(b).as("file page 1 stays where it is").isEqualTo(a);
+            put(sys, b + 4096, "grown");
+            assertThat(pread(sys, fd, 2 * 4096, 5)).as("the grown page is shared with read(2)").isEqualTo("grown");
+            pwrite(sys, fd, 2 * 4096 + 8, "write");
+            assertThat(get(sys, b + 4096 + 8, 5)).as("write(2) into the grown page").isEqualTo("write");
+            // file page 0 lies before the shared pages: this mapping is the process's own copy
+            long c = sys.mmap(0, 2 * 4096, RW, Mman.MAP_SHARED, fd, 0);
+            assertThat(c + 4096).isNotEqualTo(a);
+            assertThat(get(sys, c + 4096, 5)).as("filled from the shared pages").isEqualTo("first");
+            put(sys, c, "zero!");
+            sys.munmap(c, 2 * 4096);
+            assertThat(pread(sys, fd, 0, 5)).as("written back at munmap").isEqualTo("zero!");
+            sys.munmap(a, 2 * 4096);
+            sys.close(fd);
+            sys.unlink("/tmp/grow");
+            return 0;
+        }).assertOk();
+    }
 }
