@@ -74,4 +74,44 @@ public final class Libc {
             free(sys, buf, chunk);
         }
     }
+
+    /** Where POSIX shared memory objects live (glibc's SHMDIR): a RAM file system. */
+    public static final String SHM_DIR = "/dev/shm/";
+
+    /**
+     * {@code shm_open(3)} as glibc does it ({@code sysdeps/posix/shm_open.c}): leading slashes
+     * of {@code name} are dropped, the rest must be a non-empty single file name other than "."
+     * and ".." (EINVAL) of at most NAME_MAX bytes (ENAMETOOLONG); then
+     * {@code open("/dev/shm/NAME", oflag | O_NOFOLLOW | O_CLOEXEC, mode)} with its errnos.
+     */
+    public static int shmOpen(Syscalls sys, String name, int oflag, int mode) {
+        return sys.open(shmPath(name), oflag | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, mode);
+    }
+
+    /** {@code shm_unlink(3)}: unlinks /dev/shm/NAME (names as {@link #shmOpen}); EPERM from unlink becomes EACCES, as in glibc. */
+    public static void shmUnlink(Syscalls sys, String name) {
+        try {
+            sys.unlink(shmPath(name));
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EPERM) {
+                throw Errno.EACCES.exception(e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    private static String shmPath(String name) {
+        int i = 0;
+        while (i < name.length() && name.charAt(i) == '/') {
+            i++;
+        }
+        String n = name.substring(i);
+        if (n.isEmpty() || n.equals(".") || n.equals("..") || n.indexOf('/') >= 0) {
+            throw Errno.EINVAL.exception("shared memory name \"" + name + "\" is not a single file name");
+        }
+        if (n.getBytes(StandardCharsets.UTF_8).length > Limits.NAME_MAX) {
+            throw Errno.ENAMETOOLONG.exception("shared memory name longer than NAME_MAX (" + Limits.NAME_MAX + ")");
+        }
+        return SHM_DIR + n;
+    }
 }

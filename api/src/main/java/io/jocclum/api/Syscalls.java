@@ -635,4 +635,34 @@ public interface Syscalls {
      * it never was connected, as Linux reports.
      */
     Ucred getpeercred(int fd);
+
+    // ---- System V shared memory (docs/shm.md)
+
+    /**
+     * {@code shmget(2)}: the id of the segment of {@code key} ({@link Shm#IPC_PRIVATE}: a new
+     * one), created with {@link Shm#IPC_CREAT} and the permission bits of {@code shmflg}.
+     * EINVAL (size outside SHMMIN..SHMMAX, or larger than an existing segment), EEXIST
+     * (IPC_CREAT|IPC_EXCL on an existing key), ENOENT (no segment, no IPC_CREAT), EACCES (mode),
+     * ENOSPC (SHMMNI segments exist), ENOMEM.
+     */
+    int shmget(int key, long size, int shmflg);
+
+    /**
+     * {@code shmat(2)}: attaches the segment ({@link Shm#SHM_RDONLY}, {@link Shm#SHM_EXEC},
+     * {@link Shm#SHM_RND}) and returns its address, which is the same in every process (an
+     * {@code shmaddr} other than 0 or that address is EINVAL). EINVAL (bad id, unaligned
+     * address, attached already), EACCES (mode), EIDRM, ENOMEM.
+     */
+    long shmat(int shmid, long shmaddr, int shmflg);
+
+    /** {@code shmdt(2)}: detaches the segment attached at {@code shmaddr}; EINVAL if none is. */
+    void shmdt(long shmaddr);
+
+    /**
+     * {@code shmctl(2)}: {@link Shm#IPC_STAT} writes a {@link ShmidDs} at {@code buf},
+     * {@link Shm#IPC_SET} reads one (uid, gid, mode), {@link Shm#IPC_RMID} removes the segment
+     * once the last process detaches. EINVAL (bad id or command), EACCES (IPC_STAT without read
+     * permission), EPERM (IPC_SET/IPC_RMID by neither owner nor creator), EFAULT (bad buf).
+     */
+    int shmctl(int shmid, int cmd, long buf);
 }

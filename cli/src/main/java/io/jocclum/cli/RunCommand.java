@@ -5,6 +5,7 @@ import io.jocclum.libos.boot.BootException;
 import io.jocclum.libos.boot.BootOptions;
 import io.jocclum.libos.boot.LibOs;
 import io.jocclum.libos.boot.PlatformSettings;
+import io.jocclum.libos.boot.ProgramRejected;
 import io.jocclum.libos.boot.RunStats;
 import io.jocclum.libos.config.ConfigException;
 import io.jocclum.libos.config.ImageDigest;
@@ -97,8 +98,14 @@ final class RunCommand implements Callable<Integer> {
         RunStats s;
         try (LibOs os = BootPhases.boot(cli, built, options)) {
             os.warnings().forEach(w -> cli.err.println("warning: " + w));
-            String p = path.startsWith("/") ? path : "/" + path;
-            status = os.run(p, args == null ? List.of() : args);
+            try {
+                status = os.run(path, args == null ? List.of() : args);
+            } catch (ProgramRejected e) {
+                // occlum run: the PAL reports occlum_ecall_new_process's errno, occlum-run exits with 127
+                cli.err.println("jocclum: cannot start " + path + ": " + e.errno().name() + ": " + e.getMessage()
+                        + (e.errno() == io.jocclum.api.Errno.EACCES ? " (entry_points: " + String.join(", ", os.entryPoints()) + ")" : ""));
+                return 127;
+            }
             s = os.stats();
             List<Integer> victims = os.kernel().hostMemoryVictims();
             if (!victims.isEmpty()) {

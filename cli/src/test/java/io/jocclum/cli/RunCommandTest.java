@@ -47,6 +47,11 @@ class RunCommandTest {
         return Run.smallInstance(tmp, name);
     }
 
+    /** A new instance {@code name} in {@code tmp} with small sizes. */
+    static Path instance(Path tmp, String name) throws IOException {
+        return Run.smallInstance(tmp, name);
+    }
+
     Run.Result build(Path inst, String... args) {
         String[] all = Stream.concat(Stream.of("build", "--sign-key", Run.key(tmp, "key-a.pem").toString()), Stream.of(args))
                 .toArray(String[]::new);
@@ -177,7 +182,7 @@ class RunCommandTest {
         }
         assertThat(Files.readString(inst.resolve("out.txt"))).isEqualTo("pid 1 sum " + sum);
         // killed by SIGSEGV: the shell's 128 + 11
-        Run.Result segv = run(inst, "bin/app.jar", "segv");
+        Run.Result segv = run(inst, "/bin/app.jar", "segv");
         assertThat(segv.exit()).isEqualTo(128 + 11);
         assertThat(segv.out()).isEmpty();
         // the JVM's heap ran out in the guest: the OOM killer's SIGKILL, and one sentence

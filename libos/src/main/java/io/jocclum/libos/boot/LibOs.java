@@ -21,6 +21,7 @@ import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.Region;
 import io.jocclum.libos.layout.RegionKind;
 import io.jocclum.libos.process.Kernel;
+import io.jocclum.libos.process.ProcView;
 import io.jocclum.libos.process.Services;
 import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.process.TcsPool;
@@ -98,6 +99,9 @@ public final class LibOs implements AutoCloseable {
     private final UserSpace userSpace;
     private final Vfs vfs;
     private final Kernel kernel;
+    private final EntryPoints entryPoints;
+    /** /proc's view of the kernel (set once the kernel exists; /proc is first read after boot). */
+    private volatile ProcView procView;
     private final SyscallCounters syscalls;
     /** The guest threads' wait clock: every sleep on the host and every wake-up through it is an OCALL. */
     private final HostWaitClock waitClock;
@@ -123,6 +127,7 @@ public final class LibOs implements AutoCloseable {
         this.edmm = layout.edmm();
         EnclaveContext ctx = fd.context();
         InternalConfig cfg = built.internalConfig();
+        this.entryPoints = new EntryPoints(cfg.entryPoints());
         this.warnings = new ArrayList<>();
 
         Region reserved = layout.region(RegionKind.RESERVED_USER);
@@ -131,10 +136,12 @@ public final class LibOs implements AutoCloseable {
                 layout.region(RegionKind.USER_REGION).size())
                 : UserSpaceLayout.reservedOnly(base + reserved.offset(), reserved.size());
         this.userSpace = UserSpace.create(ctx, usl, options.vm());
+        userSpace.sysvShm().clock(() -> options.wallClock().instant().getEpochSecond());
 
         List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings);
         Vfs.Builder vb = Vfs.builder().random(new SplittableRandom(options.platform().seed())).wallClock(options.wallClock());
         mounts.forEach(vb::mount);
+        vb.proc(() -> procView);
         this.sgxDevice = new SgxDevice(ctx, edmm, platform, options.platform().attestation(), options.wallClock());
         vb.device(sgxDevice.charDevice());
         this.vfs = vb.build();
@@ -161,6 +168,7 @@ public final class LibOs implements AutoCloseable {
                 options.wallClock(), () -> fd.enclave().account().snapshot().simulatedNanos(), cfg.process(), this::sampleCommitted,
                 a -> fd.ecall(a, 0)));
         kernel.setFacades(t -> new SyscallFacade(t, syscalls, files));
+        this.procView = new ProcView(kernel);
 
         List<String> e = new ArrayList<>(cfg.env().defaults());
         for (String name : cfg.env().untrusted()) {
@@ -313,6 +321,10 @@ public final class LibOs implements AutoCloseable {
         if (!tmp) {
             out.add(new MountSpec.Tmpfs("/tmp", tmpfsBytes));
         }
+        if (out.stream().noneMatch(m -> m.target().equals("/dev/shm"))) {
+            // Occlum's devfs mounts a fresh ramfs at /dev/shm (fs/dev_fs/mod.rs): POSIX shared memory
+            out.add(new MountSpec.Tmpfs("/dev/shm", tmpfsBytes));
+        }
         return out;
     }
 
@@ -330,8 +342,17 @@ public final class LibOs implements AutoCloseable {
         return status;
     }
 
-    /** Starts {@code path} as init (pid 1) without waiting. */
+    /** The entry points of the configuration: the host may start programs under them only. */
+    public List<String> entryPoints() {
+        return entryPoints.list();
+    }
+
+    /**
+     * Starts {@code path} as init (pid 1) without waiting. The host starts it, so the
+     * configuration's entry points apply: {@link ProgramRejected} (EINVAL, EACCES) otherwise.
+     */
     public GuestProcess spawnInit(String path, List<String> args) {
+        entryPoints.validate(path);
         List<String> argv = new ArrayList<>();
         argv.add(path);
         argv.addAll(args);

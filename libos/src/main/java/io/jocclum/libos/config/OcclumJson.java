@@ -341,6 +341,10 @@ public final class OcclumJson {
                 || (edmm.isEmpty() && f.has("enable_edmm")) || (shm.isEmpty() && f.has("enable_posix_shm"))) {
             return null;
         }
+        if (shm.orElse(false)) {
+            f.problems().warn(f.path("enable_posix_shm"), "has no effect: MAP_SHARED mappings of a file are always shared"
+                    + " coherently between processes, as in Linux (Occlum shares them only with this flag).");
+        }
         return new Feature((int) amx.orElse(0), (int) pkru.orElse(0), ioUring.orElse(0), edmm.orElse(false),
                 shm.orElse(false));
     }

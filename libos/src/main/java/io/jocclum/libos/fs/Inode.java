@@ -121,6 +121,11 @@ abstract sealed class Inode permits Inode.Dir, Inode.Regular, Inode.Device, Inod
         }
 
         abstract String target();
+
+        /** The target as {@code c} sees it (/proc/self depends on the caller). */
+        String target(Caller c) {
+            return target();
+        }
     }
 
     /** Positional I/O on a regular file, one per open description. */

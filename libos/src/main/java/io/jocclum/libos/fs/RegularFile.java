@@ -36,6 +36,11 @@ public final class RegularFile extends OpenFile {
         return path;
     }
 
+    /** Attaches (or detaches) the page cache of the file's inode. */
+    void attachCache(io.jocclum.libos.vm.FileCache c, boolean attach) {
+        inode.fs.attachCache(inode.ino(), c, attach);
+    }
+
     /** The file's identity (st_dev, st_ino). */
     public InodeId id() {
         return inode.id();
@@ -56,10 +61,38 @@ public final class RegularFile extends OpenFile {
         if (offset < 0) {
             throw Errno.EINVAL.exception("negative offset " + offset);
         }
-        return io.read(dst, offset);
+        return read(dst, offset);
     }
 
-    /** Writes {@code src} at {@code offset} without moving the file position. */
+    /** Reads through the page cache of the file (if it is mapped MAP_SHARED somewhere). */
+    private int read(ByteBuffer dst, long offset) {
+        int at = dst.position();
+        int n = io.read(dst, offset);
+        inode.fs.afterRead(inode.ino(), offset, dst, at, n);
+        return n;
+    }
+
+    /** Writes to the file and its page cache (if it is mapped MAP_SHARED somewhere). */
+    private int write(ByteBuffer src, long offset) {
+        int at = src.position();
+        int n = io.write(src, offset);
+        inode.fs.afterWrite(inode.ino(), offset, src, at, n);
+        return n;
+    }
+
+    /** Appends to the file and its page cache; returns the end offset. */
+    private long append(ByteBuffer src) {
+        int at = src.position();
+        long end = io.append(src);
+        int n = src.position() - at;
+        inode.fs.afterWrite(inode.ino(), end - n, src, at, n);
+        return end;
+    }
+
+    /**
+     * Writes {@code src} at {@code offset} without moving the file position, to the file only:
+     * the VM writes back the file's shared pages with it.
+     */
     public int writeAt(ByteBuffer src, long offset) {
         if (offset < 0) {
             throw Errno.EINVAL.exception("negative offset " + offset);
@@ -71,7 +104,7 @@ public final class RegularFile extends OpenFile {
     protected int doRead(Caller caller, ByteBuffer dst) {
         posLock.lock();
         try {
-            int n = io.read(dst, pos);
+            int n = read(dst, pos);
             pos += n;
             return n;
         } finally {
@@ -85,11 +118,11 @@ public final class RegularFile extends OpenFile {
         try {
             if (isAppend()) {
                 int before = src.remaining();
-                long end = io.append(src);
+                long end = append(src);
                 pos = end;
                 return before - src.remaining();
             }
-            int n = io.write(src, pos);
+            int n = write(src, pos);
             pos += n;
             return n;
         } finally {
@@ -104,7 +137,7 @@ public final class RegularFile extends OpenFile {
 
     @Override
     protected int doPread(Caller caller, ByteBuffer dst, long offset) {
-        return io.read(dst, offset);
+        return read(dst, offset);
     }
 
     @Override
@@ -112,10 +145,10 @@ public final class RegularFile extends OpenFile {
         if (isAppend()) {
             // Linux appends even for pwrite on an O_APPEND description (pwrite(2) BUGS)
             int before = src.remaining();
-            io.append(src);
+            append(src);
             return before - src.remaining();
         }
-        return io.write(src, offset);
+        return write(src, offset);
     }
 
     @Override
@@ -172,6 +205,7 @@ public final class RegularFile extends OpenFile {
         }
         inode.fs.requireWritable();
         io.truncate(length);
+        inode.fs.afterTruncate(inode.ino(), length);
     }
 
     /**

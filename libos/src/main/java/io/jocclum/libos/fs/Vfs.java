@@ -62,6 +62,7 @@ public final class Vfs {
         private RandomGenerator random;
         private InstantSource wallClock = InstantSource.fixed(Instant.EPOCH);
         private final List<CharDevice> devices = new ArrayList<>();
+        private java.util.function.Supplier<ProcSource> proc;
 
         public Builder mount(MountSpec spec) {
             specs.add(spec);
@@ -89,6 +90,12 @@ public final class Vfs {
         /** File timestamps come from here (default: the epoch, for reproducible stats). */
         public Builder wallClock(InstantSource c) {
             this.wallClock = c;
+            return this;
+        }
+
+        /** Mounts /proc, showing what {@code source} (asked at each access) supplies. */
+        public Builder proc(java.util.function.Supplier<ProcSource> source) {
+            this.proc = source;
             return this;
         }
 
@@ -121,6 +128,9 @@ public final class Vfs {
             }
             if (!m.containsKey("/dev")) {
                 m.put("/dev", new DevFs(dev, random, wallClock, devices));
+            }
+            if (proc != null && !m.containsKey("/proc")) {
+                m.put("/proc", new ProcFs(dev + 1, proc, wallClock));
             }
             return new Vfs(m);
         }
@@ -231,7 +241,7 @@ public final class Vfs {
                 if (++links > MAX_SYMLINKS) {
                     throw Errno.ELOOP.exception("more than " + MAX_SYMLINKS + " symbolic links");
                 }
-                String target = link.target();
+                String target = link.target(c);
                 if (target.isEmpty()) {
                     throw Errno.ENOENT.exception("empty symbolic link " + childPath);
                 }
@@ -389,6 +399,7 @@ public final class Vfs {
                 if (trunc && !created) {
                     try {
                         io.truncate(0);
+                        r.fs.afterTruncate(r.ino(), 0);
                     } catch (RuntimeException e) {
                         io.close();
                         throw e;
@@ -433,7 +444,7 @@ public final class Vfs {
         if (!(i instanceof Inode.Symlink s)) {
             throw Errno.EINVAL.exception(path + " is not a symbolic link");
         }
-        return s.target();
+        return s.target(c);
     }
 
     /** {@code mkdir(2)}. */
@@ -561,6 +572,7 @@ public final class Vfs {
         Inode.FileIo io = r.open(false, true);
         try {
             io.truncate(length);
+            r.fs.afterTruncate(r.ino(), length);
         } finally {
             io.close();
         }

@@ -29,6 +29,16 @@ record VmFile(RegularFile file, boolean host, HostIo io) implements MappableFile
     }
 
     @Override
+    public void attachCache(io.jocclum.libos.vm.FileCache cache, boolean attach) {
+        file.attachCache(cache, attach);
+    }
+
+    @Override
+    public String path() {
+        return file.path();
+    }
+
+    @Override
     public long size() {
         return file.size();
     }

@@ -35,6 +35,7 @@ import io.jocclum.libos.vm.AccessMode;
 import io.jocclum.libos.vm.GuestFault;
 import io.jocclum.libos.vm.GuestMemory;
 import io.jocclum.libos.vm.ProcessVm;
+import io.jocclum.libos.vm.SysvShm;
 import io.jocclum.libos.vm.UserCopy;
 import io.jocclum.libos.vm.VmCalls;
 import io.jocclum.sgx.cpu.HostPagePool;
@@ -779,6 +780,32 @@ public final class SyscallFacade implements Syscalls {
         return (Ucred) get(Sysno.GETSOCKOPT, null, fd, Socket.SO_PEERCRED);
     }
 
+    // ================================================================================ System V shared memory
+
+    @Override
+    public int shmget(int key, long size, int shmflg) {
+        return (int) call(Sysno.SHMGET, key, size, shmflg);
+    }
+
+    @Override
+    public long shmat(int shmid, long shmaddr, int shmflg) {
+        return call(Sysno.SHMAT, shmid, shmaddr, shmflg);
+    }
+
+    @Override
+    public void shmdt(long shmaddr) {
+        call(Sysno.SHMDT, shmaddr, 0, 0);
+    }
+
+    @Override
+    public int shmctl(int shmid, int cmd, long buf) {
+        return (int) call(Sysno.SHMCTL, shmid, cmd, buf);
+    }
+
+    private SysvShm.Cred ipcCaller() {
+        return new SysvShm.Cred(process.pid(), caller.credentials().uid(), caller.credentials().gid());
+    }
+
     // ================================================================================ the call wrapper
 
     /**
@@ -1038,6 +1065,11 @@ public final class SyscallFacade implements Syscalls {
             case GETRLIMIT -> r = result(o, ProcessCalls.getrlimit(thread, (int) a0));
             case SETRLIMIT -> ProcessCalls.setrlimit(thread, (int) a0, (Rlimit) o);
             case PRLIMIT64 -> r = result(o, ProcessCalls.prlimit(thread, (int) a0, (int) a1, (Rlimit) arg(o)));
+
+            case SHMGET -> r = kernel.userSpace().sysvShm().shmget((int) a0, a1, (int) a2, ipcCaller());
+            case SHMAT -> r = kernel.userSpace().sysvShm().shmat(vm, (int) a0, a1, (int) a2, ipcCaller());
+            case SHMDT -> kernel.userSpace().sysvShm().shmdt(vm, a0);
+            case SHMCTL -> r = kernel.userSpace().sysvShm().shmctl((int) a0, (int) a1, a2, ipcCaller(), copy);
 
             case EXIT, EXIT_GROUP -> throw new IllegalStateException(s.linuxName() + " ends the thread and is not dispatched");
             default -> throw new IllegalStateException("no dispatch entry for " + s.linuxName());

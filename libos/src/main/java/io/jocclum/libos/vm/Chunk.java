@@ -13,12 +13,14 @@ import io.jocclum.sgx.arch.Pages;
  *       process; its free parts are holes of the arena's free space.</li>
  *   <li>{@link Kind#HEAP}: a process's brk reservation: VMAs of its owner inside, the rest kept
  *       for brk to grow into.</li>
+ *   <li>{@link Kind#SHARED}: the pages of a {@link SharedSegment} (a file's shared mappings, a
+ *       System V segment): every process that maps it has VMAs over the same addresses.</li>
  * </ul>
  * Ranges are immutable. {@link #used} is guarded by the arena's lock; {@link #released} by the
  * arena's lock for MULTI chunks and by the owner's process lock otherwise.
  */
 final class Chunk {
-    enum Kind { SINGLE, MULTI, HEAP }
+    enum Kind { SINGLE, MULTI, HEAP, SHARED }
 
     final long start;
     final long end;
@@ -33,6 +35,10 @@ final class Chunk {
     long used;
     /** True once the chunk went back to the global free space. */
     boolean released;
+    /** The segment of a SHARED chunk (set once, before any VMA uses it), null otherwise. */
+    SharedSegment segment;
+    /** A SHARED chunk of a file: its pages stored to through a mapping since their last write-back. */
+    PageBits dirty;
 
     Chunk(long start, long end, Kind kind, UserMemoryKind region, int owner, Arena arena) {
         if (start >= end || !Pages.isAligned(start | end)) {
@@ -57,6 +63,6 @@ final class Chunk {
     @Override
     public String toString() {
         return kind + "[0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end)
-                + (kind == Kind.MULTI ? " arena " + arena.id + " used " + used : " pid " + owner) + "]";
+                + (kind == Kind.MULTI ? " arena " + arena.id + " used " + used : kind == Kind.SHARED ? " shared" : " pid " + owner) + "]";
     }
 }

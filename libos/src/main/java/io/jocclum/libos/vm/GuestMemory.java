@@ -367,7 +367,7 @@ public final class GuestMemory {
             long e = Pages.up(pos + n);
             if (!epc.tracker.allCommitted(s, e)) {
                 try {
-                    long k = epc.commit(s, e, VmEpc.epcm(v.region, v.prot));
+                    long k = epc.commit(s, e, VmEpc.epcm(v.region, v.epcmProt()));
                     counters.faults.increment();
                     counters.pagesCommittedOnFault.add(k);
                 } catch (EnclaveFault f) {
@@ -381,6 +381,8 @@ public final class GuestMemory {
             }
             if (v.modified != null) {
                 v.modified.set(Pages.index(pos - v.start), Pages.index(pos + n - 1 - v.start) + 1);
+            } else if (v.inSegment()) {
+                SharedSegment.stored(v.chunk, pos, n);
             }
         }
     }
@@ -414,6 +416,8 @@ public final class GuestMemory {
             }
             if (v.modified != null) {
                 v.modified.set(Pages.index(address - v.start), Pages.index(address + n - 1 - v.start) + 1);
+            } else if (v.inSegment()) {
+                SharedSegment.stored(v.chunk, address, n);
             }
         }
         return v;
@@ -438,7 +442,7 @@ public final class GuestMemory {
                     if (!epc.tracker.isCommitted(page)) {
                         long[] w = v.stream.windowFor(page, v.start, v.end, config.faultWindowInitialPages(), config.faultWindowMaxPages());
                         try {
-                            long k = epc.commit(w[0], w[1], VmEpc.epcm(v.region, v.prot));
+                            long k = epc.commit(w[0], w[1], VmEpc.epcm(v.region, v.epcmProt()));
                             counters.faults.increment();
                             counters.pagesCommittedOnFault.add(k);
                         } catch (EnclaveFault g) {

@@ -29,9 +29,22 @@ public interface MappableFile {
      */
     Object identity();
 
+    /** The path the file was opened by (for /proc/PID/maps), or null. */
+    default String path() {
+        return null;
+    }
+
     /** The open file allows reading (O_RDONLY or O_RDWR). */
     boolean readable();
 
     /** The open file allows writing (O_WRONLY or O_RDWR). */
     boolean writable();
+
+    /**
+     * Attaches {@code cache} to the file (every open file of the same inode reads and writes
+     * through it), or detaches {@code cache} when {@code attach} is false. A file layer without
+     * shared caching ignores it.
+     */
+    default void attachCache(FileCache cache, boolean attach) {
+    }
 }

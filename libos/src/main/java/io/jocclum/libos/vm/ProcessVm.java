@@ -242,6 +242,13 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             ensureAlive();
+            if (fb != null && shared && !fixed) {
+                SharedSegment seg = space.shared.attachFile(pid, file, offset, len, hint);
+                if (seg != null) {
+                    return mapSegment(seg, offset, len, p, kept, fb);
+                }
+                // the file's shared pages cannot hold this range: the process gets its own copy (Occlum's fallback)
+            }
             List<Piece> pieces;
             if (fixed) {
                 pieces = placer.placeFixed(addr, len, noreplace);
@@ -263,6 +270,70 @@ public final class ProcessVm {
             vmas.install(pieces, p, kept, fb, start, Vma.Kind.MMAP);
             space.counters.mmaps.increment();
             return start;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * Maps file offsets [off, off + len) of segment {@code seg}, to which this process is already
+     * attached, at the segment's address for them. Parts this process maps already stay as they
+     * are (one address per page: a second mapping of the same pages is the same mapping, with
+     * the protection it has, as in Occlum); the rest get new VMAs.
+     */
+    private long mapSegment(SharedSegment seg, long off, long len, int prot, int flags, FileBacking fb) {
+        long s = seg.addressOf(off);
+        long e = s + len;
+        long x = s;
+        for (Vma v : vmas.in(s, e)) {
+            if (v.start > x) {
+                vmas.install(seg.pieces(x, v.start), prot, flags, fb.advance(x - s), x, Vma.Kind.MMAP);
+            }
+            x = v.end;
+        }
+        if (x < e) {
+            vmas.install(seg.pieces(x, e), prot, flags, fb.advance(x - s), x, Vma.Kind.MMAP);
+        }
+        space.counters.mmaps.increment();
+        return s;
+    }
+
+    /**
+     * Attaches the whole of {@code seg} (a System V segment) with {@code prot}: EINVAL if this
+     * process maps any of its addresses already, EIDRM if the segment is gone. Returns its address.
+     */
+    public long attachSegment(SharedSegment seg, int prot) {
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            if (!vmas.in(seg.start, seg.end).isEmpty()) {
+                throw Errno.EINVAL.exception("the segment at 0x" + Long.toHexString(seg.start) + " is attached to this process already");
+            }
+            if (!space.shared.attach(seg, pid)) {
+                throw Errno.EIDRM.exception("the segment was removed");
+            }
+            vmas.install(seg.pieces(seg.start, seg.end), prot & RWX, Mman.MAP_SHARED, null, seg.start, Vma.Kind.MMAP);
+            return seg.start;
+        } finally {
+            lock.unlockWrite(stamp);
+        }
+    }
+
+    /**
+     * shmdt: detaches the segment of {@code owner} mapped at exactly {@code addr} (its start);
+     * EINVAL if none is.
+     */
+    public SharedSegment detachSegment(long addr, java.util.function.Predicate<SharedSegment> owned) {
+        long stamp = lock.writeLock();
+        try {
+            ensureAlive();
+            Vma v = vmas.find(addr);
+            if (v == null || !v.inSegment() || v.chunk.segment.start != addr || !owned.test(v.chunk.segment)) {
+                throw Errno.EINVAL.exception("no System V segment is attached at 0x" + Long.toHexString(addr));
+            }
+            SharedSegment seg = v.chunk.segment;
+            removeRange(seg.start, seg.end, false, GiveBack.NEVER);
+            return seg;
         } finally {
             lock.unlockWrite(stamp);
         }
@@ -359,9 +430,23 @@ public final class ProcessVm {
         vmas.generation++;
         boolean spanLarge = e - s >= trimThreshold;
         List<long[]> trims = List.of();
+        List<SharedSegment> segments = List.of();
         for (Vma v : hit) {
             long is = Math.max(s, v.start);
             long ie = Math.min(e, v.end);
+            if (v.inSegment()) {
+                // the pages stay: they are the segment's (other processes may map them)
+                try {
+                    v.chunk.segment.writeBack(is, ie);
+                } catch (ErrnoException ignored) {
+                    // as below: munmap and exit never report write-back errors
+                }
+                if (!segments.contains(v.chunk.segment)) {
+                    segments = segments.isEmpty() ? new ArrayList<>() : segments;
+                    segments.add(v.chunk.segment);
+                }
+                continue;
+            }
             int prot = v.prot;
             if (v.sharedFile()) {
                 if (epc.edmm && VmEpc.hw(prot) == 0) {
@@ -424,7 +509,7 @@ public final class ProcessVm {
                         freed.add(new long[] {is, ie});
                     }
                 }
-                case MULTI, HEAP -> {
+                case MULTI, HEAP, SHARED -> {
                     if (v.start < is) {
                         vmas.replace(v, v.slice(v.start, is, v.chunk));
                     } else {
@@ -441,6 +526,11 @@ public final class ProcessVm {
         }
         if (!removed.isEmpty()) {
             as.replace(removed, added, freed);
+        }
+        for (SharedSegment seg : segments) {
+            if (vmas.in(seg.start, seg.end).isEmpty()) {
+                space.shared.detach(seg, pid);
+            }
         }
         if (arenaFrees.size() > 1) {
             arenaFrees.sort(Comparator.comparingInt(x -> ((Chunk) x[0]).arena.id));
@@ -526,7 +616,9 @@ public final class ProcessVm {
                 }
                 long is = Math.max(start, v.start);
                 long ie = Math.min(end, v.end);
-                epc.transition(v.region, is, ie, VmEpc.epcm(v.region, v.prot), VmEpc.epcm(v.region, p));
+                if (!v.inSegment()) {
+                    epc.transition(v.region, is, ie, VmEpc.epcm(v.region, v.prot), VmEpc.epcm(v.region, p));
+                }
                 vmas.retire(v);
                 List<long[]> parts = new ArrayList<>();
                 if (v.start < is) {
@@ -589,8 +681,13 @@ public final class ProcessVm {
         long stamp = lock.writeLock();
         try {
             ensureAlive();
-            if (vmas.find(oldAddr) == null) {
+            Vma at = vmas.find(oldAddr);
+            if (at == null) {
                 throw Errno.EFAULT.exception("nothing mapped at 0x" + Long.toHexString(oldAddr));
+            }
+            if (at.inSegment() && at.file == null && (fixed || dontunmap || Long.compareUnsigned(newLen, oldLen) > 0)) {
+                throw Errno.EINVAL.exception("a System V segment cannot move or grow: every process maps it at 0x"
+                        + Long.toHexString(at.chunk.segment.start));
             }
             if (fixed || dontunmap) {
                 return remapper.remapTo(oldAddr, oldLen, newLen, fixed, dontunmap, newAddr);
@@ -778,7 +875,7 @@ public final class ProcessVm {
                         }
                         if (epc.edmm && v.region == UserMemoryKind.USER_REGION) {
                             try {
-                                space.counters.pagesCommittedEagerly.add(epc.commit(is, ie, VmEpc.epcm(v.region, v.prot)));
+                                space.counters.pagesCommittedEagerly.add(epc.commit(is, ie, VmEpc.epcm(v.region, v.epcmProt())));
                             } catch (EnclaveFault f) {
                                 if (advice == Mman.MADV_WILLNEED) {
                                     continue;
@@ -818,7 +915,7 @@ public final class ProcessVm {
      * keeps its contents (they are the file's).
      */
     private void dropContents(Vma v, long s, long e, int protNow, boolean giveBack) {
-        if (v.sharedFile()) {
+        if (v.sharedFile() || v.inSegment()) {
             return;
         }
         UserMemoryKind r = v.region;
@@ -845,8 +942,9 @@ public final class ProcessVm {
         try {
             List<Mapping> out = new ArrayList<>(vmas.size());
             for (Vma v : vmas.values()) {
+                String name = v.file != null ? v.file.file().path() : v.inSegment() ? v.chunk.segment.label : null;
                 out.add(new Mapping(v.start, v.end, v.prot, v.flags, v.kind.name().toLowerCase(java.util.Locale.ROOT),
-                        v.file == null ? null : v.file.file().identity(), v.file == null ? 0 : v.file.offset()));
+                        v.file == null ? null : v.file.file().identity(), v.file == null ? 0 : v.file.offset(), name));
             }
             return out;
         } finally {

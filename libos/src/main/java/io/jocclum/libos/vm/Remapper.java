@@ -99,6 +99,15 @@ final class Remapper {
                 }
                 ext = new Piece(s, e, c);
             }
+            case SHARED -> {
+                // a view of a file's shared pages grows over the next pages of the file (the segment grows if need be)
+                SharedSegment seg = c.segment;
+                if (last.file == null || !vm.vmas.in(s, e).isEmpty() || !vm.space.shared.grow(seg, e)) {
+                    return false;
+                }
+                vm.vmas.install(seg.pieces(s, e), last.prot, last.flags, last.file.advance(s - last.start), s, last.kind);
+                return true;
+            }
             default -> throw new IllegalStateException();
         }
         try {

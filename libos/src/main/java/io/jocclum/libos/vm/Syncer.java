@@ -82,12 +82,20 @@ final class Syncer {
                     flush(v, v.start, v.end);
                 }
             }
+            SharedSegment seg = vm.space.shared.fileSegment(identity);
+            if (seg != null) {
+                seg.writeBack(seg.start, seg.end);
+            }
         } finally {
             vm.lock.unlockWrite(stamp);
         }
     }
 
     private void flush(Vma v, long s, long e) {
+        if (v.inSegment()) {
+            v.chunk.segment.writeBack(s, e);
+            return;
+        }
         if (!v.sharedFile()) {
             return;
         }

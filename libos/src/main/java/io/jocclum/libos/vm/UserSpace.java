@@ -31,6 +31,8 @@ public final class UserSpace {
     final AddressSpace addressSpace;
     final VmEpc epc;
     final Arena[] arenas;
+    final SharedMemory shared;
+    private final SysvShm sysv;
     private final ConcurrentHashMap<Integer, ProcessVm> processes = new ConcurrentHashMap<>();
 
     private UserSpace(EnclaveContext ctx, UserSpaceLayout layout, VmConfig config) {
@@ -43,6 +45,13 @@ public final class UserSpace {
         for (int i = 0; i < arenas.length; i++) {
             arenas[i] = new Arena(i, this);
         }
+        this.shared = new SharedMemory(this);
+        this.sysv = new SysvShm(shared);
+    }
+
+    /** The System V shared memory of this user space (one IPC namespace per LibOS, as Occlum). */
+    public SysvShm sysvShm() {
+        return sysv;
     }
 
     /**
@@ -157,6 +166,7 @@ public final class UserSpace {
         if (!processes.isEmpty()) {
             throw new IllegalStateException("processes still alive at shutdown: " + processes.keySet());
         }
+        sysv.destroyAll();
         for (Arena a : arenas) {
             a.lock.lock();
             try {

@@ -431,21 +431,32 @@ final class VmEpc {
      * modified bits. The pages must be readable in the EPCM. Write errors propagate.
      */
     void writeBack(Vma v, long s, long e) {
-        if (v.modified == null || !v.file.file().writable()) {
+        if (v.modified == null) {
             return;
         }
-        MappableFile f = v.file.file();
+        writeBack(v.file.file(), v.start, v.file.offset(), v.modified, s, e);
+    }
+
+    /**
+     * Writes the pages of [s, e) marked in {@code modified} (indexed from {@code base}, whose
+     * file offset is {@code fileOffset}) back to {@code f}, clipped to its length, and clears
+     * their marks. Nothing for a file not open for writing.
+     */
+    void writeBack(MappableFile f, long base, long fileOffset, PageBits modified, long s, long e) {
+        if (!f.writable()) {
+            return;
+        }
         long fileSize = f.size();
         byte[] buf = new byte[IO_CHUNK];
         MemorySegment seg = MemorySegment.ofArray(buf);
-        long firstPage = Pages.index(s - v.start);
-        long endPage = Pages.index(e - v.start);
+        long firstPage = Pages.index(s - base);
+        long endPage = Pages.index(e - base);
         java.util.List<long[]> runs = new java.util.ArrayList<>();
-        v.modified.forEachRun(firstPage, endPage, (a, b) -> runs.add(new long[] {a, b}));
+        modified.forEachRun(firstPage, endPage, (a, b) -> runs.add(new long[] {a, b}));
         for (long[] run : runs) {
-            long a = v.start + Pages.bytes(run[0]);
-            long b = v.start + Pages.bytes(run[1]);
-            long off = v.file.offset() + (a - v.start);
+            long a = base + Pages.bytes(run[0]);
+            long b = base + Pages.bytes(run[1]);
+            long off = fileOffset + (a - base);
             long limit = Math.min(b - a, fileSize - off);
             for (long done = 0; done < limit; ) {
                 int n = (int) Math.min(buf.length, limit - done);
@@ -468,7 +479,7 @@ final class VmEpc {
                 counters.bytesWrittenBack.add(n);
                 done += n;
             }
-            v.modified.clear(run[0], run[1]);
+            modified.clear(run[0], run[1]);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.api.Mman;
+
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
@@ -29,12 +31,16 @@ final class VmInvariants {
         for (int i = 0; i < procs.size(); i++) {
             stamps[i] = procs.get(i).lock.writeLock();
         }
+        IdentityHashMap<SharedSegment, java.util.Set<Integer>> segmentUsers = new IdentityHashMap<>();
+        for (SharedSegment seg : space.shared.segmentsLocked()) {
+            segmentUsers.put(seg, java.util.Set.copyOf(seg.users));
+        }
         for (Arena a : space.arenas) {
             a.lock.lock();
         }
         space.addressSpace.lock.lock();
         try {
-            checkLocked(space, procs, view, p);
+            checkLocked(space, procs, view, segmentUsers, p);
         } finally {
             space.addressSpace.lock.unlock();
             for (int i = space.arenas.length - 1; i >= 0; i--) {
@@ -77,7 +83,8 @@ final class VmInvariants {
         return "0x" + Long.toHexString(v);
     }
 
-    private static void checkLocked(UserSpace space, List<ProcessVm> procs, EpcmView view, List<String> p) {
+    private static void checkLocked(UserSpace space, List<ProcessVm> procs, EpcmView view,
+                                    IdentityHashMap<SharedSegment, java.util.Set<Integer>> segmentUsers, List<String> p) {
         AddressSpace as = space.addressSpace;
         UserSpaceLayout layout = space.layout;
         p.addAll(as.checkLocked());
@@ -186,6 +193,41 @@ final class VmInvariants {
                         }
                     }
                     case MULTI -> multiUse.merge(c, v.size(), Long::sum);
+                    case SHARED -> {
+                        if (c.segment == null || !segmentUsers.getOrDefault(c.segment, java.util.Set.of()).contains(vm.pid)) {
+                            p.add("pid " + vm.pid + ": " + v + " maps a shared segment that does not list it as a user");
+                        }
+                        if (v.modified != null) {
+                            p.add("pid " + vm.pid + ": " + v + " in a shared segment keeps its own modified bitmap");
+                        }
+                    }
+                }
+            }
+        }
+        // a shared segment's pages are the segment's: one pseudo-VMA (read-write EPCM) stands for all its sharers
+        all.removeIf(Vma::inSegment);
+        for (SharedSegment seg : segmentUsers.keySet()) {
+            long at = seg.start;
+            for (Chunk c : seg.chunks) {
+                all.add(new Vma(c.start, c.end, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, null, c, c.region, Vma.Kind.MMAP, null));
+                if (index.get(c.start) != c || c.kind != Chunk.Kind.SHARED || c.segment != seg || c.start != at) {
+                    p.add(seg + ": " + c + " is not an indexed shared chunk of it, following the previous one");
+                }
+                if ((seg.file == null) != (c.dirty == null) || c.dirty != null && c.dirty.pages() != Pages.count(c.size())) {
+                    p.add(seg + ": " + c + " has a wrong modified bitmap");
+                }
+                at = c.end;
+            }
+            if (at != seg.end) {
+                p.add(seg + " ends at 0x" + Long.toHexString(seg.end) + " but its chunks at 0x" + Long.toHexString(at));
+            }
+            if (segmentUsers.get(seg).isEmpty() && !seg.persistent) {
+                p.add(seg + " has no users but was not released");
+            }
+            for (int u : segmentUsers.get(seg)) {
+                ProcessVm user = byPid.get(u);
+                if (user == null || user.vmas.in(seg.start, seg.end).isEmpty()) {
+                    p.add(seg + " lists pid " + u + ", which does not map it");
                 }
             }
         }
@@ -206,6 +248,11 @@ final class VmInvariants {
                     ProcessVm owner = byPid.get(c.owner);
                     if (owner == null || owner.heapLocked() != c) {
                         p.add(c + " belongs to no live process");
+                    }
+                }
+                case SHARED -> {
+                    if (c.segment == null || !segmentUsers.containsKey(c.segment)) {
+                        p.add(c + " belongs to no live shared segment");
                     }
                 }
                 case MULTI -> {

@@ -50,7 +50,7 @@ final class Vma {
         this.chunk = chunk;
         this.region = region;
         this.kind = kind;
-        this.modified = file != null && file.shared() ? (modified != null ? modified : new PageBits(Pages.count(end - start))) : null;
+        this.modified = file != null && file.shared() && chunk.kind != Chunk.Kind.SHARED ? (modified != null ? modified : new PageBits(Pages.count(end - start))) : null;
     }
 
     long size() {
@@ -64,6 +64,20 @@ final class Vma {
 
     boolean writable() {
         return (prot & Mman.PROT_WRITE) != 0;
+    }
+
+    /** The VMA maps a {@link SharedSegment}: its pages are shared with other processes. */
+    boolean inSegment() {
+        return chunk.kind == Chunk.Kind.SHARED;
+    }
+
+    /**
+     * The protection its committed pages have in the EPCM: the VMA's own, except in a shared
+     * segment, whose pages stay read-write for every sharer (each process's protection is
+     * enforced on its accesses, as Occlum's shared chunks do).
+     */
+    int epcmProt() {
+        return inSegment() ? Mman.PROT_READ | Mman.PROT_WRITE : prot;
     }
 
     boolean sharedFile() {
@@ -94,8 +108,9 @@ final class Vma {
         if (file == null || next.file == null) {
             return file == null && next.file == null;
         }
+        boolean oneSegment = inSegment() && next.inSegment() && chunk.segment == next.chunk.segment;
         return file.shared() == next.file.shared()
-                && (file.shared() ? file.file() == next.file.file() : file.file().identity().equals(next.file.file().identity()))
+                && (file.shared() && !oneSegment ? file.file() == next.file.file() : file.file().identity().equals(next.file.file().identity()))
                 && file.offset() + size() == next.file.offset();
     }
 

@@ -225,4 +225,54 @@ class InvariantCheckerTest extends VmTestBase {
         }
         checkAll();
     }
+
+    /** A System V segment attached by the test's process. */
+    private SharedSegment attachedSegment() {
+        SysvShm.Cred root = new SysvShm.Cred(vm.pid, 0, 0);
+        int id = space.sysvShm().shmget(0, PAGE, 01000 | 0600, root);
+        long a = space.sysvShm().shmat(vm, id, 0, 0, root);
+        space.sysvShm().shmctl(id, 0, 0, root, null); // IPC_RMID: gone at the detach
+        return vm.find(a).chunk.segment;
+    }
+
+    @Test
+    void aSegmentMappedByAProcessItDoesNotListIsFound() {
+        SharedSegment seg = attachedSegment();
+        seg.users.remove(vm.pid);
+        try {
+            fails("maps a shared segment that does not list it as a user");
+        } finally {
+            seg.users.add(vm.pid);
+        }
+        checkAll();
+        vm.munmap(seg.start, seg.size());
+        checkAll();
+    }
+
+    @Test
+    void aSegmentListingAProcessThatDoesNotMapItIsFound() {
+        SharedSegment seg = attachedSegment();
+        seg.users.add(4242);
+        try {
+            fails("lists pid 4242, which does not map it");
+        } finally {
+            seg.users.remove(4242);
+        }
+        vm.munmap(seg.start, seg.size());
+        checkAll();
+    }
+
+    @Test
+    void anUnusedSegmentThatWasNotReleasedIsFound() {
+        SharedSegment seg = space.shared.createAnonymous(PAGE);
+        seg.persistent = false;
+        try {
+            fails(seg + " has no users but was not released");
+        } finally {
+            seg.persistent = true;
+        }
+        space.shared.unpersist(seg);
+        assertThat(seg.released).isTrue();
+        checkAll();
+    }
 }
