@@ -108,6 +108,8 @@ public final class LibOs implements AutoCloseable {
     private final FileServices files = new FileServices();
     private final Programs programs;
     private final SgxDevice sgxDevice;
+    /** Held while this LibOS uses the root's upper layer (two runs of one instance would overwrite each other's). */
+    private final java.nio.channels.FileChannel upperLock;
     private final List<String> env;
     private final List<String> warnings;
     private final EnclaveStats startup;
@@ -141,9 +143,11 @@ public final class LibOs implements AutoCloseable {
         mounts.forEach(vb::mount);
         this.sgxDevice = new SgxDevice(ctx, edmm, platform, options.platform().attestation(), options.wallClock());
         vb.device(sgxDevice.charDevice());
+        this.upperLock = lockUpperLayer(mounts);
         try {
             this.vfs = vb.build();
         } catch (ErrnoException e) {
+            unlock(upperLock);
             throw new BootException("the file system cannot be mounted (" + e.errno() + ": " + detail(e) + ")"
                     + mountAdvice(e.errno()));
         }
@@ -358,6 +362,43 @@ public final class LibOs implements AutoCloseable {
             out.add(new MountSpec.Tmpfs("/tmp", tmpfsBytes));
         }
         return out;
+    }
+
+    private static java.nio.channels.FileChannel lockUpperLayer(List<MountSpec> mounts) {
+        for (MountSpec m : mounts) {
+            if (m instanceof MountSpec.RootUnion u) {
+                Path lock = u.upperDir().resolveSibling(u.upperDir().getFileName() + ".lock");
+                try {
+                    var ch = java.nio.channels.FileChannel.open(lock, java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.WRITE);
+                    java.nio.channels.FileLock l;
+                    try {
+                        l = ch.tryLock();
+                    } catch (java.nio.channels.OverlappingFileLockException e) {
+                        l = null;
+                    }
+                    if (l == null) {
+                        ch.close();
+                        throw new BootException("another run of this instance is using " + u.upperDir() + "; wait for it to"
+                                + " end (occlum run refuses a second run of an instance too).");
+                    }
+                    return ch;
+                } catch (java.io.IOException e) {
+                    throw new BootException("cannot lock the upper layer " + u.upperDir() + ": " + e.getMessage());
+                }
+            }
+        }
+        return null;
+    }
+
+    private static void unlock(java.nio.channels.FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (java.io.IOException e) {
+                // the lock goes with the process anyway
+            }
+        }
     }
 
     /**
@@ -603,6 +644,7 @@ public final class LibOs implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             sgxDevice.close();
+            unlock(upperLock);
             fd.close();
             platform.close();
         }

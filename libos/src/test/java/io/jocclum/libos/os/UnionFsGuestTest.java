@@ -233,6 +233,16 @@ class UnionFsGuestTest extends OsTestBase {
         }
     }
 
+    @Test
+    void twoBootsCannotShareAnUpperLayer() throws Exception {
+        Path upper = Files.createDirectories(tmp.resolve("upper"));
+        try (Booted os = bootWith(upper)) {
+            assertThatThrownBy(() -> bootWith(upper)).isInstanceOf(BootException.class).hasMessageContaining("another run");
+            os.run((sys, argv, envp) -> 0).assertOk();
+        }
+        bootWith(upper).close(); // free again once the first has closed
+    }
+
     /** The SEFS data files of a host directory (32 hex digits each). */
     private static List<Path> dataFiles(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
