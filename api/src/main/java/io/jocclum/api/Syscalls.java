@@ -288,6 +288,14 @@ public interface Syscalls {
     /** {@code unlink(2)}: EISDIR for a directory, ENOENT, EROFS, EBUSY. */
     void unlink(String path);
 
+    /**
+     * {@code rename(2)}: moves {@code oldPath} to {@code newPath}, atomically replacing what is
+     * there. EBUSY ("." or "..", a mount point), ENOENT, ENOTDIR, EISDIR, ENOTEMPTY, EINVAL (a
+     * directory into itself), EXDEV (across mounts, or a directory of the image in the root union),
+     * EROFS, EACCES.
+     */
+    void rename(String oldPath, String newPath);
+
     /** {@code mkdir(2)}: EEXIST, ENOENT, EROFS, EACCES. */
     void mkdir(String path, int mode);
 

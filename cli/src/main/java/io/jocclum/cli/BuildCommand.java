@@ -9,8 +9,9 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 @Command(name = "build", description = {
-        "Build the instance in the current directory: build/Enclave.xml, the internal config, the image snapshot,"
-                + " MRENCLAVE and the SIGSTRUCT.",
+        "Build the instance in the current directory: build/Enclave.xml, the internal config, the image SEFS"
+                + " (build/mount/__ROOT), MRENCLAVE and the SIGSTRUCT; empties run/ (the writable layer of the root file"
+                + " system) as occlum build does.",
         "Platform: env SGX_MODE (HW, the default, or SIM) and ENABLE_EDMM (Y, YES, Yes, yes, True, true, 1), or the"
                 + " options below; SIM outranks EDMM. An unchanged instance is not rebuilt."})
 final class BuildCommand implements Callable<Integer> {
@@ -30,6 +31,14 @@ final class BuildCommand implements Callable<Integer> {
             description = "RSA-3072 key with exponent 3 (PEM) to sign with, instead of the instance's own key.")
     Path signKey;
 
+    @Option(names = "--image-key", paramLabel = "FILE",
+            description = "Encrypt the image and the upper layer of the root file system with this key (jocclum gen-image-key).")
+    Path imageKey;
+
+    @Option(names = "--buildin-image-key", description = "Store the image key in build/ so that jocclum run needs no"
+            + " --image-key (for development only: anyone with the instance directory has the key).")
+    boolean buildinImageKey;
+
     BuildCommand(Cli cli) {
         this.cli = cli;
     }
@@ -38,7 +47,11 @@ final class BuildCommand implements Callable<Integer> {
     public Integer call() {
         InstancePaths paths = Instance.at(cli.cwd);
         BuildRequest request = BuildRequest.from(cli.env, sgxMode, edmmFlag());
-        BuildReport r = new InstanceBuild(cli, paths, new InstanceBuild.Options(request, force, signKey)).run();
+        if (buildinImageKey && imageKey == null) {
+            throw new UserError("--buildin-image-key needs --image-key FILE (the key to build in).");
+        }
+        byte[] key = imageKey == null ? null : ImageKeys.read(cli, imageKey);
+        BuildReport r = new InstanceBuild(cli, paths, new InstanceBuild.Options(request, force, signKey, key, buildinImageKey)).run();
         Main.printWarnings(cli, r.warnings());
         if (r.skipped()) {
             cli.out.println("Nothing changed since the last build of " + paths.root() + " (Occlum.json, image/, platform"

@@ -6,6 +6,7 @@ import io.jocclum.libos.config.OcclumJson;
 import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.Sizes;
+import io.jocclum.libos.fs.sefs.ImageKey;
 import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.InstancePaths;
 import io.jocclum.libos.layout.LibosImage;
@@ -66,8 +67,14 @@ import java.util.stream.Stream;
 final class InstanceBuild {
     private static final Logger LOG = LoggerFactory.getLogger(InstanceBuild.class);
 
-    /** How to build. {@code signKey} is null for the instance's own key. */
-    record Options(BuildRequest request, boolean force, Path signKey) {
+    /**
+     * How to build. {@code signKey} is null for the instance's own key; {@code imageKey} null for
+     * an integrity-only image; {@code buildinImageKey} stores the key in build/.
+     */
+    record Options(BuildRequest request, boolean force, Path signKey, byte[] imageKey, boolean buildinImageKey) {
+        Options(BuildRequest request, boolean force, Path signKey) {
+            this(request, force, signKey, null, false);
+        }
     }
 
     /** A test hook called at named stages ("staged": every output is in staging, nothing committed). */
@@ -177,6 +184,8 @@ final class InstanceBuild {
     private BuildReport locked() throws IOException {
         long t0 = System.nanoTime();
         deleteStaleStaging();
+        // occlum build: rm -rf run first; an empty upper layer after a successful build
+        EnclaveBuilder.deleteTree(paths.root().resolve("run"));
         Inputs in = inputs();
         byte[] json = in.json();
         Path keyFile = in.keyFile();
@@ -185,6 +194,7 @@ final class InstanceBuild {
         String fingerprint = in.fingerprint();
         if (!options.force() && upToDate(fingerprint)) {
             LOG.debug("inputs unchanged ({}), nothing to do", fingerprint);
+            Files.createDirectories(paths.upperLayer());
             return BuildReport.skipped(paths, options.request(), keyFile);
         }
         ResolvedConfig resolved = OcclumJson.load(json, "Occlum.json", options.request());
@@ -192,6 +202,13 @@ final class InstanceBuild {
         Path staging = Files.createTempDirectory(paths.build(), ".staging-");
         try {
             EnclaveBuilder builder = new EnclaveBuilder(resolved, staging);
+            if (options.imageKey() != null) {
+                builder.imageKey(options.imageKey());
+                if (options.buildinImageKey()) {
+                    Files.writeString(staging.resolve(ImageKeys.BUILTIN), ImageKey.format(options.imageKey()) + "\n",
+                            StandardCharsets.US_ASCII);
+                }
+            }
             byte[] copied = snapshot(builder);
             if (!Arrays.equals(copied, digest)) {
                 throw new UserError("image/ changed while it was copied into the build; build again.");
@@ -213,6 +230,7 @@ final class InstanceBuild {
             Files.writeString(staging.resolve("fingerprint"), fingerprint + "\n", StandardCharsets.US_ASCII);
             faults.at("staged");
             commit(staging, generated);
+            Files.createDirectories(paths.upperLayer());
             LOG.debug("build committed in {} ms", ms(t0));
             return new BuildReport(false, paths, options.request(), resolved, layout, mrenclave, sig.mrSigner(), keyFile,
                     generated, resolved.warnings());
@@ -291,6 +309,15 @@ final class InstanceBuild {
             faults.at("commit:enclave.sigstruct");
             mkdir(paths.imageSnapshot().getParent(), undo);
             replace(InstancePaths.snapshotIn(staging), paths.imageSnapshot(), previous.resolve("__ROOT"), undo);
+            replace(staging.resolve("mount").resolve(InstancePaths.ROOT_MAC), paths.rootMac(), previous.resolve(InstancePaths.ROOT_MAC),
+                    undo);
+            replace(staging.resolve(InstancePaths.IMAGE_DIGEST), paths.imageDigest(), previous.resolve(InstancePaths.IMAGE_DIGEST),
+                    undo);
+            replace(staging.resolve(InstancePaths.IMAGE_CONFIG), paths.build().resolve(InstancePaths.IMAGE_CONFIG),
+                    previous.resolve(InstancePaths.IMAGE_CONFIG), undo);
+            Path builtin = staging.resolve(ImageKeys.BUILTIN);
+            replace(Files.exists(builtin) ? builtin : null, paths.build().resolve(ImageKeys.BUILTIN),
+                    previous.resolve(ImageKeys.BUILTIN), undo);
             faults.at("commit:snapshot");
             Files.move(staging.resolve("fingerprint"), paths.fingerprint(), StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
@@ -335,7 +362,8 @@ final class InstanceBuild {
     }
 
     private boolean upToDate(String fingerprint) throws IOException {
-        for (Path p : List.of(paths.enclaveXml(), paths.internalConfig(), paths.sigStruct(), paths.imageSnapshot())) {
+        for (Path p : List.of(paths.enclaveXml(), paths.internalConfig(), paths.sigStruct(), paths.imageSnapshot(), paths.rootMac(),
+                paths.imageDigest())) {
             if (!Files.exists(p)) {
                 return false;
             }
@@ -351,6 +379,9 @@ final class InstanceBuild {
         md.update(sha256().digest(json));
         md.update(imageDigest);
         md.update(key == null ? new byte[1] : key.getModulus().toByteArray());
+        // the image key and whether it is built in change the outputs (an image built with another key differs)
+        md.update(options.imageKey() == null ? new byte[1] : sha256().digest(options.imageKey()));
+        md.update((byte) (options.buildinImageKey() ? 1 : 0));
         return HexFormat.of().formatHex(md.digest());
     }
 

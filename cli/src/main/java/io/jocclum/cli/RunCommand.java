@@ -68,6 +68,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "Seed of the platform secrets and of /dev/urandom (default 0).")
     Long seed;
 
+    @Option(names = "--image-key", paramLabel = "FILE", description = "The key the instance was built with"
+            + " (jocclum build --image-key FILE); needed for an encrypted image unless it was built in (--buildin-image-key).")
+    Path imageKey;
+
     @Parameters(index = "0", paramLabel = "PATH", description = "The program's path in the LibOS file system, e.g. /bin/hello.")
     String path;
 
@@ -94,6 +98,10 @@ final class RunCommand implements Callable<Integer> {
         PlatformSettings settings = settings();
         BootOptions options = BootOptions.defaults().withPlatform(settings).withStdio(cli.in, cli.out, cli.err)
                 .withHostEnv(cli.env).withClocks(WaitClock.system(), cli.clock);
+        byte[] key = ImageKeys.forRun(cli, paths, imageKey);
+        if (key != null) {
+            options = options.withImageKey(key);
+        }
         int status;
         RunStats s;
         try (LibOs os = BootPhases.boot(cli, built, options)) {
@@ -168,10 +176,10 @@ final class RunCommand implements Callable<Integer> {
         } catch (IOException | IllegalArgumentException e) {
             throw new UserError(stale + "image/ cannot be read (" + e.getMessage() + "); fix it and run jocclum build.");
         }
-        String mac = ImageDigest.hex(digest);
-        if (!built.internalConfig().imageMac().map(mac::equals).orElse(false)) {
+        if (!Arrays.equals(digest, built.layout().measuredData().imageDigest())) {
             throw new UserError(stale + "image/ changed since; run jocclum build.");
         }
+        String mac = built.internalConfig().imageMac().orElse("");
         if (!Arrays.equals(now.internalConfig(mac).toBytes(), built.internalConfigBytes())) {
             throw new UserError(stale + "Occlum.json changed since (the LibOS configuration differs); run jocclum build.");
         }

@@ -26,7 +26,7 @@ class BuildTest {
      * it changes when the template, the layout, the internal config format or the LibOS version
      * changes, each of which must be deliberate.
      */
-    static final String DEFAULT_MRENCLAVE = "e4d59209dc27de26e0a94d090dd2202d6d37a585e7947513bac4a90030a9b682";
+    static final String DEFAULT_MRENCLAVE = "a7d3401ae6a83b530ca6fc9a422b9010c9bbe72a97684750e87656bb74e356ef";
 
     @TempDir
     Path tmp;
@@ -34,6 +34,23 @@ class BuildTest {
     Path instance(String name) {
         assertThat(Run.jocclum(tmp, "new", name).exit()).isZero();
         return tmp.resolve(name);
+    }
+
+    /**
+     * The content of {@code relative} in the built image SEFS, checked against build/mount/.ROOT_MAC
+     * (null for a directory; AssertionError when missing).
+     */
+    static String imageFile(Path inst, String relative) throws IOException {
+        byte[] mac = io.jocclum.libos.fs.sefs.ImageKey.parse(read(inst.resolve("build/mount/.ROOT_MAC")));
+        try (var image = io.jocclum.libos.fs.sefs.SefsStore.openOrCreate(inst.resolve("build/mount/__ROOT"),
+                io.jocclum.libos.fs.sefs.SefsKey.integrityOnly(mac), true, 0)) {
+            var n = image.root();
+            for (String part : relative.split("/")) {
+                n = image.lookup(n, part);
+                assertThat(n).as(relative + " in the image").isNotNull();
+            }
+            return n.isDir() ? null : new String(image.content(n), StandardCharsets.UTF_8);
+        }
     }
 
     static String golden(String name) throws IOException {
@@ -88,8 +105,11 @@ class BuildTest {
                         + " of 512MB.\n")
                 .contains("On demand: nothing;");
         built(inst);
-        // the image snapshot and its digest in the internal config
-        assertThat(inst.resolve("build/mount/__ROOT/bin")).isDirectory();
+        // the image SEFS, its root MAC in .ROOT_MAC and in the internal config, an empty upper layer
+        assertThat(imageFile(inst, "bin")).isNull();
+        assertThat(read(inst.resolve("build/Occlum_sys.json")))
+                .contains("\"MAC\": \"" + read(inst.resolve("build/mount/.ROOT_MAC")).strip() + "\"");
+        assertThat(inst.resolve("run/mount/__ROOT")).isEmptyDirectory();
         assertThat(read(inst.resolve("build/Occlum_sys.json"))).contains("\"source\": \"./build/mount/__ROOT\"");
         // stable across instances and runs
         Path other = instance("b");
@@ -188,11 +208,11 @@ class BuildTest {
         build(inst, Map.of());
         String withFile = mrenclave(inst);
         assertThat(withFile).isNotEqualTo(base);
-        assertThat(read(inst.resolve("build/mount/__ROOT/bin/hello"))).isEqualTo("hello\n");
+        assertThat(imageFile(inst, "bin/hello")).isEqualTo("hello\n");
         Files.writeString(inst.resolve("image/bin/hello"), "hellp\n");
         build(inst, Map.of());
         assertThat(mrenclave(inst)).isNotEqualTo(withFile).isNotEqualTo(base);
-        assertThat(read(inst.resolve("build/mount/__ROOT/bin/hello"))).isEqualTo("hellp\n");
+        assertThat(imageFile(inst, "bin/hello")).isEqualTo("hellp\n");
         built(inst);
     }
 
@@ -263,7 +283,7 @@ class BuildTest {
         }
         // and the next build goes through
         assertThat(build(inst, Map.of()).exit()).isZero();
-        assertThat(read(inst.resolve("build/mount/__ROOT/etc/hosts"))).startsWith("127.0.0.1");
+        assertThat(imageFile(inst, "etc/hosts")).startsWith("127.0.0.1");
     }
 
     InstanceBuild failingBuild(Path inst, Path signKey, String failAt) {

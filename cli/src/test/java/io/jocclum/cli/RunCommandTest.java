@@ -193,6 +193,79 @@ class RunCommandTest {
     }
 
     @Test
+    void theRootUnionKeepsWritesAcrossRunsUntilTheNextBuild() throws Exception {
+        Path inst = instance("persist");
+        Files.write(inst.resolve("image/bin/app.jar"), guestJar());
+        build(inst);
+        assertThat(inst.resolve("run/mount/__ROOT")).isEmptyDirectory();
+        Files.writeString(inst.resolve("in.txt"), "kept in the upper layer\n");
+        // run 1 writes into the image's /etc (copy-up) and a new /root
+        assertThat(run(inst, "/bin/app.jar", "copy", "/host/in.txt", "/etc/kept.txt").exit()).isZero();
+        assertThat(inst.resolve("run/mount/__ROOT/metadata")).exists();
+        // run 2 finds it
+        Run.Result r = run(inst, "/bin/app.jar", "copy", "/etc/kept.txt", "/host/back.txt");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(Files.readString(inst.resolve("back.txt"))).isEqualTo("kept in the upper layer\n");
+        // a build empties run/, as occlum build does, even when nothing else changed
+        build(inst);
+        assertThat(inst.resolve("run/mount/__ROOT")).isEmptyDirectory();
+        // (a guest looking for /etc/kept.txt now fails with ENOENT; UnionFsGuestTest shows the errnos)
+    }
+
+    @Test
+    void genImageKeyAndBuildWithItEncryptBothLayers() throws Exception {
+        Path inst = instance("enc");
+        Files.write(inst.resolve("image/bin/app.jar"), guestJar());
+        Files.writeString(inst.resolve("image/etc/greeting"), "a secret greeting\n");
+        build(inst);
+        String plainMac = Files.readString(inst.resolve("build/mount/.ROOT_MAC"));
+        assertThat(hostFilesContain(inst.resolve("build/mount/__ROOT"), "a secret greeting"))
+                .as("an integrity-only image is plaintext").isTrue();
+
+        Run.Result gen = Run.jocclum(inst, "gen-image-key", "image_key");
+        assertThat(gen.exit()).as(gen.err()).isZero();
+        String key = Files.readString(inst.resolve("image_key"));
+        assertThat(key).matches("([0-9a-f]{2}-){15}[0-9a-f]{2}\n");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(inst.resolve("image_key"))))
+                .isEqualTo("rw-------");
+        build(inst, "--image-key", "image_key");
+        assertThat(Files.readString(inst.resolve("build/mount/.ROOT_MAC"))).isNotEqualTo(plainMac);
+        assertThat(Files.readString(inst.resolve("build/image_config.json"))).contains("\"encrypted\"");
+        assertThat(hostFilesContain(inst.resolve("build/mount/__ROOT"), "a secret greeting")).isFalse();
+
+        Run.Result noKey = run(inst, "/bin/app.jar", "copy", "/etc/greeting", "/host/out.txt");
+        assertThat(noKey.exit()).isEqualTo(1);
+        assertThat(noKey.err()).contains("encrypted").contains("--image-key").hasLineCount(1);
+        Files.writeString(inst.resolve("wrong_key"), "00-".repeat(15) + "00\n");
+        Run.Result wrong = run(inst, "--image-key", "wrong_key", "/bin/app.jar");
+        assertThat(wrong.exit()).isEqualTo(1);
+        assertThat(wrong.err()).contains("cannot be mounted").hasLineCount(1);
+        Run.Result ok = run(inst, "--image-key", "image_key", "/bin/app.jar", "copy", "/etc/greeting", "/etc/copy");
+        assertThat(ok.exit()).as(ok.err()).isZero();
+        assertThat(hostFilesContain(inst.resolve("run/mount/__ROOT"), "a secret greeting"))
+                .as("the upper layer is encrypted with the image key").isFalse();
+        Run.Result again = run(inst, "--image-key", "image_key", "/bin/app.jar", "copy", "/etc/copy", "/host/out.txt");
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(Files.readString(inst.resolve("out.txt"))).isEqualTo("a secret greeting\n");
+
+        Files.writeString(inst.resolve("bad_key"), "not a key\n");
+        Run.Result bad = Run.jocclum(inst, "build", "--image-key", "bad_key");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.err()).contains("bad_key").contains("is not a key").hasLineCount(1);
+    }
+
+    private static boolean hostFilesContain(Path dir, String text) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path f : s.toList()) {
+                if (new String(Files.readAllBytes(f), java.nio.charset.StandardCharsets.ISO_8859_1).contains(text)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    @Test
     void aHostfsMountAddedToOcclumJsonIsSharedWithTheHost() throws Exception {
         Path inst = instance("mount");
         Path json = inst.resolve("Occlum.json");

@@ -16,6 +16,8 @@ import io.jocclum.libos.fs.FsContext;
 import io.jocclum.libos.fs.HostStreamFile;
 import io.jocclum.libos.fs.MountSpec;
 import io.jocclum.libos.fs.Vfs;
+import io.jocclum.libos.fs.sefs.ImageKey;
+import io.jocclum.libos.fs.sefs.SefsKey;
 import io.jocclum.libos.layout.BuiltEnclave;
 import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.Region;
@@ -33,6 +35,8 @@ import io.jocclum.libos.syscall.Sysno;
 import io.jocclum.libos.vm.UserSpace;
 import io.jocclum.libos.vm.UserSpaceLayout;
 import io.jocclum.libos.vm.VmStats;
+import io.jocclum.sgx.arch.Attributes;
+import io.jocclum.sgx.arch.KeyRequest;
 import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cost.EnclaveStats;
@@ -45,14 +49,17 @@ import io.jocclum.sgx.cgroup.Cgroup;
 import io.jocclum.sgx.cgroup.Controller;
 import io.jocclum.sgx.cgroup.HostTask;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
@@ -108,6 +115,8 @@ public final class LibOs implements AutoCloseable {
     private final FileServices files = new FileServices();
     private final Programs programs;
     private final SgxDevice sgxDevice;
+    /** Held while this LibOS uses the root's upper layer (two runs of one instance would overwrite each other's). */
+    private final java.nio.channels.FileChannel upperLock;
     private final List<String> env;
     private final List<String> warnings;
     private final EnclaveStats startup;
@@ -138,19 +147,26 @@ public final class LibOs implements AutoCloseable {
         this.userSpace = UserSpace.create(ctx, usl, options.vm());
         userSpace.sysvShm().clock(() -> options.wallClock().instant().getEpochSecond());
 
-        List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings);
+        List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings, ctx, options);
         Vfs.Builder vb = Vfs.builder().random(new SplittableRandom(options.platform().seed())).wallClock(options.wallClock());
         mounts.forEach(vb::mount);
         vb.proc(() -> procView);
         this.sgxDevice = new SgxDevice(ctx, edmm, platform, options.platform().attestation(), options.wallClock());
         vb.device(sgxDevice.charDevice());
-        this.vfs = vb.build();
+        this.upperLock = lockUpperLayer(mounts);
+        try {
+            this.vfs = vb.build();
+        } catch (ErrnoException e) {
+            unlock(upperLock);
+            throw new BootException("the file system cannot be mounted (" + e.errno() + ": " + detail(e) + ")"
+                    + mountAdvice(e.errno()));
+        }
         this.waitClock = new HostWaitClock(options.clock(), () -> ctx.ocall(0));
         Caller root = new Caller(new FdTable(), FsContext.initial(), Credentials.ROOT, ThreadSignals.NONE, Waiter.level(),
                 waitClock);
         Set<Long> hostDevs = new HashSet<>();
         for (MountSpec m : mounts) {
-            if (m instanceof MountSpec.ImageRoot || m instanceof MountSpec.HostDir) {
+            if (m instanceof MountSpec.HostDir) {
                 hostDevs.add(vfs.stat(root, m.target()).dev());
             }
         }
@@ -266,40 +282,89 @@ public final class LibOs implements AutoCloseable {
         };
     }
 
-    /** The file system of the internal config's mount section (see docs/run.md). */
-    private static List<MountSpec> mounts(BuiltEnclave built, InternalConfig cfg, long tmpfsBytes, List<String> warnings) {
+    /** The file system of the internal config's mount section (see docs/run.md and docs/filesystem.md). */
+    private static List<MountSpec> mounts(BuiltEnclave built, InternalConfig cfg, long tmpfsBytes, List<String> warnings,
+                                          EnclaveContext ctx, BootOptions options) {
+        Optional<byte[]> imageKey = options.imageKey();
         Path root = built.paths().root();
         List<MountSpec> out = new ArrayList<>();
-        Path image = built.paths().imageSnapshot();
+        MountSpec rootUnion = null;
         boolean tmp = false;
+        byte[] autoKey = null;
         for (int i = 0; i < cfg.mounts().size(); i++) {
             Mount m = cfg.mounts().get(i);
             String where = "mount[" + i + "] (" + m.type() + " at " + m.target() + ")";
             switch (m.type()) {
                 case "unionfs" -> {
                     if (!m.target().equals("/")) {
-                        warnings.add(where + " is not mounted: only the root union (the image) is supported.");
-                    } else {
-                        for (Mount l : m.options().layers().orElse(List.of())) {
-                            if (l.options().mac().isPresent() && l.source().isPresent()) {
-                                image = root.resolve(l.source().get()).normalize();
-                            }
+                        warnings.add(where + " is not mounted: only the root union is supported.");
+                        continue;
+                    }
+                    Mount image = null;
+                    Mount container = null;
+                    for (Mount l : m.options().layers().orElse(List.of())) {
+                        boolean isImage = l.options().mac().isPresent() || l.options().index().orElse(0) == 1;
+                        if (isImage && image == null) {
+                            image = l;
+                        } else if (!isImage && container == null) {
+                            container = l;
                         }
                     }
+                    if (image == null || container == null || image.source().isEmpty() || container.source().isEmpty()) {
+                        throw new BootException(where + ": the root union needs an image layer (with options.MAC) and a"
+                                + " container layer, each with a source, as in Occlum's template.");
+                    }
+                    byte[] mac;
+                    try {
+                        mac = ImageKey.parse(image.options().mac().orElse(""));
+                    } catch (IllegalArgumentException e) {
+                        throw new BootException("the image layer's MAC in build/Occlum_sys.json is not a SEFS root MAC; run"
+                                + " jocclum build -f.");
+                    }
+                    Path upper = options.upperLayer().orElse(root.resolve(container.source().get()).normalize());
+                    try {
+                        Files.createDirectories(upper);
+                    } catch (java.io.IOException e) {
+                        throw new BootException("cannot create the upper layer " + upper + ": " + e.getMessage());
+                    }
+                    if (imageKey.isEmpty() && autoKey == null) {
+                        autoKey = autoKey(ctx);
+                    }
+                    byte[] upperKey = imageKey.orElse(autoKey);
+                    rootUnion = new MountSpec.RootUnion(root.resolve(image.source().get()).normalize(),
+                            imageKey.map(k -> SefsKey.encrypted(k, mac)).orElse(SefsKey.integrityOnly(mac)), upper,
+                            SefsKey.encrypted(upperKey));
                 }
                 case "hostfs", "sefs" -> {
                     if (m.target().equals("/")) {
-                        warnings.add(where + " is ignored: the root is the image.");
+                        warnings.add(where + " is ignored: the root is the union of the image and run/mount/__ROOT.");
                         continue;
                     }
                     Path src = root.resolve(m.source().orElse(".")).normalize();
                     if (!Files.isDirectory(src)) {
                         throw new BootException(where + ": its source " + src + " is not a directory; create it or fix the mount.");
                     }
-                    out.add(new MountSpec.HostDir(m.target(), src, false));
-                    if (m.type().equals("sefs")) {
-                        warnings.add(where + " is mounted as a host directory: files are not encrypted (SEFS is not modelled).");
+                    if (m.type().equals("hostfs")) {
+                        out.add(new MountSpec.HostDir(m.target(), src, false));
+                        continue;
                     }
+                    if (m.options().temporary().orElse(false)) {
+                        clear(src, where);
+                    }
+                    SefsKey key;
+                    if (m.options().mac().isPresent()) {
+                        try {
+                            key = SefsKey.integrityOnly(ImageKey.parse(m.options().mac().get()));
+                        } catch (IllegalArgumentException e) {
+                            throw new BootException(where + ": options.MAC: " + e.getMessage() + ".");
+                        }
+                    } else {
+                        if (autoKey == null) {
+                            autoKey = autoKey(ctx);
+                        }
+                        key = SefsKey.encrypted(autoKey);
+                    }
+                    out.add(new MountSpec.Sefs(m.target(), src, key));
                 }
                 case "ramfs" -> {
                     out.add(new MountSpec.Tmpfs(m.target(), tmpfsBytes));
@@ -314,10 +379,10 @@ public final class LibOs implements AutoCloseable {
             }
             tmp |= m.target().equals("/tmp");
         }
-        if (!Files.isDirectory(image)) {
-            throw new BootException("the image snapshot " + image + " is missing; run jocclum build.");
+        if (rootUnion == null) {
+            throw new BootException("the configuration has no root union (a unionfs mount at /); run jocclum build -f.");
         }
-        out.addFirst(new MountSpec.ImageRoot(image));
+        out.addFirst(rootUnion);
         if (!tmp) {
             out.add(new MountSpec.Tmpfs("/tmp", tmpfsBytes));
         }
@@ -326,6 +391,64 @@ public final class LibOs implements AutoCloseable {
             out.add(new MountSpec.Tmpfs("/dev/shm", tmpfsBytes));
         }
         return out;
+    }
+
+    private static java.nio.channels.FileChannel lockUpperLayer(List<MountSpec> mounts) {
+        for (MountSpec m : mounts) {
+            if (m instanceof MountSpec.RootUnion u) {
+                Path lock = u.upperDir().resolveSibling(u.upperDir().getFileName() + ".lock");
+                try {
+                    var ch = java.nio.channels.FileChannel.open(lock, java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.WRITE);
+                    java.nio.channels.FileLock l;
+                    try {
+                        l = ch.tryLock();
+                    } catch (java.nio.channels.OverlappingFileLockException e) {
+                        l = null;
+                    }
+                    if (l == null) {
+                        ch.close();
+                        throw new BootException("another run of this instance is using " + u.upperDir() + "; wait for it to"
+                                + " end (occlum run refuses a second run of an instance too).");
+                    }
+                    return ch;
+                } catch (java.io.IOException e) {
+                    throw new BootException("cannot lock the upper layer " + u.upperDir() + ": " + e.getMessage());
+                }
+            }
+        }
+        return null;
+    }
+
+    private static void unlock(java.nio.channels.FileChannel ch) {
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (java.io.IOException e) {
+                // the lock goes with the process anyway
+            }
+        }
+    }
+
+    /**
+     * The SEFS auto key (Occlum's PFS auto key): EGETKEY's SEAL key with the MRSIGNER policy, so
+     * it depends on the signer, ISVPRODID and the platform, not on MRENCLAVE.
+     */
+    private static byte[] autoKey(EnclaveContext ctx) {
+        byte[] keyId = Arrays.copyOf("jocclum SEFS auto key".getBytes(StandardCharsets.US_ASCII), 32);
+        return ctx.egetkey(new KeyRequest(KeyRequest.SEAL_KEY, KeyRequest.POLICY_MRSIGNER, 0, new byte[16],
+                Attributes.SDK_DEFAULT_MASK, keyId, 0, 0).toBytes());
+    }
+
+    /** Empties a {@code temporary} sefs mount's directory (Occlum creates such a SEFS afresh). */
+    private static void clear(Path dir, String where) {
+        try (var s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                io.jocclum.libos.build.EnclaveBuilder.deleteTree(p);
+            }
+        } catch (java.io.IOException e) {
+            throw new BootException(where + ": cannot empty " + dir + " (temporary): " + e.getMessage());
+        }
     }
 
     // ================================================================================ run
@@ -375,6 +498,7 @@ public final class LibOs implements AutoCloseable {
 
     private void finish(int status) {
         exitStatus = status;
+        syncFiles();
         sampleCommitted();
         committedAtExit = Pages.bytes(fd.enclave().pageCount());
     }
@@ -392,10 +516,30 @@ public final class LibOs implements AutoCloseable {
         };
     }
 
+    private static String mountAdvice(Errno e) {
+        return switch (e) {
+            case EACCES -> "; the image in build/mount/__ROOT is not the one this enclave was built with: run jocclum build -f.";
+            case EIO -> "; a SEFS file was changed on the host, or it was written with another key (another signer, platform"
+                    + " or image key).";
+            case EINVAL -> "; the directory is not a SEFS of this mode, or run/mount/__ROOT was made for another image:"
+                    + " run jocclum build to start a fresh upper layer.";
+            default -> ".";
+        };
+    }
+
     private static String detail(ErrnoException e) {
         String m = e.getMessage();
         int colon = m.indexOf("): ");
         return colon >= 0 ? m.substring(colon + 3) : m;
+    }
+
+    /** Writes the SEFS mounts back (Occlum syncs every SEFS when a top-level process ends and at exit). */
+    private void syncFiles() {
+        try {
+            vfs.sync();
+        } catch (ErrnoException e) {
+            warnings.add("the file system could not be written back: " + e.getMessage());
+        }
     }
 
     private void sampleCommitted() {
@@ -531,12 +675,14 @@ public final class LibOs implements AutoCloseable {
         try {
             kernel.killAll();
             kernel.awaitQuiescent();
+            syncFiles();
             files.close();
             userSpace.shutdown();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             sgxDevice.close();
+            unlock(upperLock);
             fd.close();
             platform.close();
         }

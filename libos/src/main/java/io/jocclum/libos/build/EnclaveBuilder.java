@@ -2,18 +2,23 @@ package io.jocclum.libos.build;
 
 import io.jocclum.libos.config.ImageDigest;
 import io.jocclum.libos.config.ResolvedConfig;
+import io.jocclum.libos.fs.sefs.ImageKey;
+import io.jocclum.libos.fs.sefs.SefsImage;
 import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.InstancePaths;
 import io.jocclum.libos.layout.Measurement;
 import io.jocclum.sgx.measure.SigStruct;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.interfaces.RSAPrivateCrtKey;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -26,11 +31,12 @@ import java.util.stream.Stream;
  *
  * <p>The steps, in this order, each once:
  * <ol>
- *   <li>{@link #snapshot}: copy the image into the snapshot (directories, regular files with their
- *       permissions, symbolic links as links, never followed) and digest the copy
+ *   <li>{@link #snapshot}: the image SEFS made from the image (directories, regular files,
+ *       symbolic links as links, never followed), its root MAC, and the image's digest
  *       ({@link ImageDigest});</li>
- *   <li>{@link #plan}: the internal config naming that digest as the image layer's MAC, and the
- *       enclave layout planned from Enclave.xml, the internal config and the digest;</li>
+ *   <li>{@link #plan}: the internal config naming the root MAC as the image layer's MAC (as
+ *       Occlum's build does with {@code .ROOT_MAC}), and the enclave layout planned from
+ *       Enclave.xml, the internal config and the digest;</li>
  *   <li>{@link #measure}: MRENCLAVE of the layout;</li>
  *   <li>{@link #sign}: the SIGSTRUCT, and the three output files.</li>
  * </ol>
@@ -39,6 +45,8 @@ public final class EnclaveBuilder {
     private final ResolvedConfig resolved;
     private final Path out;
     private byte[] imageDigest;
+    private byte[] imageMac;
+    private byte[] imageKey;
     private byte[] internalConfig;
     private EnclaveLayout layout;
     private byte[] mrenclave;
@@ -49,10 +57,24 @@ public final class EnclaveBuilder {
         this.out = out;
     }
 
+    /**
+     * Encrypts the image SEFS with {@code key} (16 bytes, {@code jocclum build --image-key});
+     * without it the image is integrity-only. Before {@link #snapshot}.
+     */
+    public EnclaveBuilder imageKey(byte[] key) {
+        require(imageDigest == null, "imageKey");
+        this.imageKey = key.clone();
+        return this;
+    }
+
     /** Runs every step: {@code image} in, the outputs in {@code out}; returns the signed SIGSTRUCT. */
     public static SigStruct build(ResolvedConfig resolved, Path image, Path out, RSAPrivateCrtKey key, int bcdDate)
             throws IOException {
-        EnclaveBuilder b = new EnclaveBuilder(resolved, out);
+        return build(new EnclaveBuilder(resolved, out), image, key, bcdDate);
+    }
+
+    /** Runs every step of {@code b}. */
+    public static SigStruct build(EnclaveBuilder b, Path image, RSAPrivateCrtKey key, int bcdDate) throws IOException {
         b.snapshot(image);
         b.plan();
         b.measure();
@@ -60,15 +82,26 @@ public final class EnclaveBuilder {
     }
 
     /**
-     * Step 1: copies {@code image} into the snapshot in {@code out} (which must not exist yet) and
-     * returns the copy's digest. {@code IllegalArgumentException} naming an entry that is neither a
-     * file, a directory nor a symbolic link.
+     * Step 1: turns {@code image} into the image SEFS {@code out/mount/__ROOT} (which must not
+     * exist yet; integrity-only, or encrypted with the image key) with its root MAC in
+     * {@code out/mount/.ROOT_MAC} and the image type in {@code out/image_config.json}, as
+     * {@code occlum build} does with {@code sefs-cli zip}; returns the digest of the tree as read
+     * ({@link ImageDigest}, after the SEFS was written). {@code IllegalArgumentException} naming an
+     * entry that is neither a file, a directory nor a symbolic link.
      */
     public byte[] snapshot(Path image) throws IOException {
         require(imageDigest == null, "snapshot");
         Path snapshot = InstancePaths.snapshotIn(out);
-        copyTree(image, snapshot);
-        imageDigest = ImageDigest.of(snapshot);
+        List<SefsImage.Entry> entries = new ArrayList<>();
+        for (ImageDigest.Entry e : ImageDigest.entries(image)) {
+            entries.add(new SefsImage.Entry(e.relative(), e.path()));
+        }
+        imageMac = SefsImage.zip(entries, snapshot, imageKey);
+        Files.writeString(snapshot.resolveSibling(InstancePaths.ROOT_MAC), ImageKey.format(imageMac) + "\n",
+                StandardCharsets.US_ASCII);
+        Files.writeString(out.resolve(InstancePaths.IMAGE_CONFIG), "{\"image_type\": \""
+                + (imageKey == null ? "integrity-only" : "encrypted") + "\"}\n", StandardCharsets.US_ASCII);
+        imageDigest = ImageDigest.of(image);
         return imageDigest.clone();
     }
 
@@ -78,7 +111,7 @@ public final class EnclaveBuilder {
      */
     public EnclaveLayout plan() {
         require(imageDigest != null && layout == null, "plan");
-        internalConfig = resolved.internalConfig(ImageDigest.hex(imageDigest)).toBytes();
+        internalConfig = resolved.internalConfig(ImageKey.format(imageMac)).toBytes();
         layout = EnclaveLayout.plan(resolved.enclaveXml(), internalConfig, imageDigest);
         return layout;
     }
@@ -106,6 +139,7 @@ public final class EnclaveBuilder {
         Files.write(out.resolve(InstancePaths.ENCLAVE_XML), resolved.enclaveXml().toBytes());
         Files.write(out.resolve(InstancePaths.INTERNAL_CONFIG), internalConfig);
         Files.write(out.resolve(InstancePaths.SIGSTRUCT), sig.toBytes());
+        Files.writeString(out.resolve(InstancePaths.IMAGE_DIGEST), ImageDigest.hex(imageDigest) + "\n", StandardCharsets.US_ASCII);
         return sig;
     }
 

@@ -80,6 +80,7 @@ public final class FileCalls {
         OpenFile f = c.files().get(fd);
         if (f instanceof RegularFile rf) {
             vm.syncFile(rf.id());
+            rf.syncStorage();
             host.charge(f, 0);
         } else if (!(f instanceof DirectoryFile)) {
             throw Errno.EINVAL.exception(f + " does not support fsync");

@@ -9,8 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One mounted file system: a device number, read-only or not, and a root directory.
- * Implementations: {@link MemFs} (tmpfs), {@link HostFs} (the image and hostfs mounts, backed by
- * a host directory) and {@link DevFs}.
+ * Implementations: {@link MemFs} (tmpfs), {@link HostFs} (hostfs mounts, backed by a host
+ * directory), {@link UnionFs} (the root union and sefs mounts) and {@link DevFs}.
  */
 abstract class GuestFileSystem {
     final long dev;
@@ -33,6 +33,10 @@ abstract class GuestFileSystem {
     long nowNanos() {
         var i = wallClock.instant();
         return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    /** Writes what is cached in memory to the host (SEFS); nothing for the others. */
+    void sync() {
     }
 
     /** EROFS unless writable. */

@@ -240,6 +240,26 @@ final class HostFs extends GuestFileSystem {
         }
 
         @Override
+        void rename(String oldName, Inode.Dir newDir, String newName) {
+            requireWritable();
+            Path from = path.resolve(oldName);
+            Path to = ((HostDir) newDir).path.resolve(newName);
+            Inode src = lookup(oldName);
+            Inode dst = newDir.lookup(newName);
+            if (src == null) {
+                throw Errno.ENOENT.exception(oldName);
+            }
+            if (dst != null && src.isDir() != dst.isDir()) {
+                throw src.isDir() ? Errno.ENOTDIR.exception(newName) : Errno.EISDIR.exception(newName);
+            }
+            try {
+                Files.move(from, to, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw HostErrors.exception(e);
+            }
+        }
+
+        @Override
         List<Entry> list() {
             List<Entry> l = new ArrayList<>();
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(path)) {

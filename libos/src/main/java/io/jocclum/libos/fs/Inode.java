@@ -86,6 +86,15 @@ abstract sealed class Inode permits Inode.Dir, Inode.Regular, Inode.Device, Inod
         /** The entries, without "." and "..". */
         abstract List<Entry> list();
 
+        /**
+         * Moves the entry {@code oldName} to {@code newName} in {@code newDir} (a directory of the
+         * same file system), replacing what is there as rename(2) does: ENOENT, ENOTDIR, EISDIR,
+         * ENOTEMPTY. The path checks (EXDEV, EINVAL, EBUSY) are the {@link Vfs}'s.
+         */
+        void rename(String oldName, Dir newDir, String newName) {
+            throw Errno.EXDEV.exception(fs.type() + " does not support rename");
+        }
+
         /** A directory entry: name and the child's inode. */
         record Entry(String name, Inode inode) {
         }

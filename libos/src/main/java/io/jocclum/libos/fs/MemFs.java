@@ -213,6 +213,39 @@ final class MemFs extends GuestFileSystem {
         }
 
         @Override
+        void rename(String oldName, Inode.Dir newDir, String newName) {
+            synchronized (namespaceLock) {
+                MemDir nd = (MemDir) newDir;
+                Inode src = children.get(oldName);
+                if (src == null) {
+                    throw Errno.ENOENT.exception(oldName);
+                }
+                Inode dst = nd.children.get(newName);
+                if (dst == src) {
+                    return;
+                }
+                if (dst != null) {
+                    if (src.isDir() && !dst.isDir()) {
+                        throw Errno.ENOTDIR.exception(newName);
+                    }
+                    if (!src.isDir() && dst.isDir()) {
+                        throw Errno.EISDIR.exception(newName);
+                    }
+                    if (dst instanceof MemDir d && !d.children.isEmpty()) {
+                        throw Errno.ENOTEMPTY.exception(newName);
+                    }
+                    if (dst instanceof MemFile f) {
+                        f.unlinked();
+                    }
+                }
+                children.remove(oldName);
+                nd.children.put(newName, src);
+                mtime = nowNanos();
+                nd.mtime = mtime;
+            }
+        }
+
+        @Override
         List<Entry> list() {
             synchronized (namespaceLock) {
                 List<Entry> l = new ArrayList<>(children.size());

@@ -61,6 +61,13 @@ public final class PathCalls {
         vfs.unlink(c, path);
     }
 
+    /** {@code rename(2)}. */
+    public static void rename(Vfs vfs, Caller c, String oldPath, String newPath) {
+        checkPath(oldPath);
+        checkPath(newPath);
+        vfs.rename(c, oldPath, newPath);
+    }
+
     /** {@code mkdir(2)}. */
     public static void mkdir(Vfs vfs, Caller c, String path, int mode) {
         checkPath(path);

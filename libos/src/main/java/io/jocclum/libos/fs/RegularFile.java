@@ -46,6 +46,11 @@ public final class RegularFile extends OpenFile {
         return inode.id();
     }
 
+    /** Writes the file system's cached changes to the host (a SEFS's write-back; nothing for the others). */
+    public void syncStorage() {
+        inode.fs.sync();
+    }
+
     /** Current length in bytes. */
     public long size() {
         return io.size();

@@ -6,6 +6,7 @@ import io.jocclum.api.FileMode;
 import io.jocclum.api.Limits;
 import io.jocclum.api.OpenFlags;
 import io.jocclum.api.Stat;
+import io.jocclum.libos.fs.sefs.SefsStore;
 
 import java.time.Instant;
 import java.time.InstantSource;
@@ -120,6 +121,14 @@ public final class Vfs {
                     case MountSpec.ImageRoot r -> new HostFs(dev++, r.hostDir(), true, "image", wallClock);
                     case MountSpec.Tmpfs t -> new MemFs(dev++, t.capacityBytes(), wallClock);
                     case MountSpec.HostDir h -> new HostFs(dev++, h.hostDir(), h.readOnly(), "hostfs", wallClock);
+                    case MountSpec.RootUnion u -> {
+                        long now = nanos(wallClock);
+                        SefsStore low = SefsStore.openOrCreate(u.lowerDir(), u.lowerKey(), true, now);
+                        SefsStore up = SefsStore.openOrCreate(u.upperDir(), u.upperKey(), false, now);
+                        yield new UnionFs(dev++, low, up, "unionfs", wallClock);
+                    }
+                    case MountSpec.Sefs f -> new UnionFs(dev++, null,
+                            SefsStore.openOrCreate(f.dir(), f.key(), false, nanos(wallClock)), "sefs", wallClock);
                 };
                 m.put(target, fs);
             }
@@ -133,6 +142,11 @@ public final class Vfs {
                 m.put("/proc", new ProcFs(dev + 1, proc, wallClock));
             }
             return new Vfs(m);
+        }
+
+        private static long nanos(InstantSource c) {
+            Instant i = c.instant();
+            return i.getEpochSecond() * 1_000_000_000L + i.getNano();
         }
 
         private static String canonicalMountTarget(String t) {
@@ -627,6 +641,52 @@ public final class Vfs {
             throw Errno.ECONNREFUSED.exception("no socket is bound to " + path);
         }
         return e;
+    }
+
+    /**
+     * {@code rename(2)}: errnos in Linux's order (fs/namei.c, {@code do_renameat2}): EBUSY for "."
+     * or ".." as either last component or a mount point, ENOENT, ENOTDIR (a trailing slash on a
+     * non-directory), EXDEV across mounts, EROFS, EACCES, EINVAL for a directory moved below
+     * itself, then the file system's ENOTDIR, EISDIR, ENOTEMPTY. Same file at both names: nothing.
+     */
+    public void rename(Caller c, String oldPath, String newPath) {
+        Walk from = walk(c, OpenFlags.AT_FDCWD, oldPath, false);
+        Walk to = walk(c, OpenFlags.AT_FDCWD, newPath, false);
+        if (from.dotLast || to.dotLast) {
+            throw Errno.EBUSY.exception("rename of \".\" or \"..\"");
+        }
+        if (!from.exists()) {
+            throw Errno.ENOENT.exception(from.path);
+        }
+        if (!from.inode.isDir() && (from.trailingSlash || to.trailingSlash)) {
+            throw Errno.ENOTDIR.exception(from.path);
+        }
+        if (mounts.containsKey(from.path) || mounts.containsKey(to.path)) {
+            throw Errno.EBUSY.exception("a mount point");
+        }
+        Inode.Dir fromDir = (Inode.Dir) from.parent.inode;
+        Inode.Dir toDir = (Inode.Dir) to.parent.inode;
+        if (fromDir.fs != toDir.fs || from.inode.fs != fromDir.fs) {
+            throw Errno.EXDEV.exception(from.path + " and " + to.path + " are on different mounts");
+        }
+        fromDir.fs.requireWritable();
+        if (!fromDir.permits(c.credentials(), 3) || !toDir.permits(c.credentials(), 3)) {
+            throw Errno.EACCES.exception("write permission on " + from.parent.path + " or " + to.parent.path);
+        }
+        if (from.inode.isDir() && to.path.startsWith(from.path + "/")) {
+            throw Errno.EINVAL.exception("cannot move " + from.path + " below itself");
+        }
+        if (to.exists() && to.inode == from.inode) {
+            return;
+        }
+        fromDir.rename(from.name, toDir, to.name);
+    }
+
+    /** Writes every mount's cached changes to the host (SEFS); EIO when the host refuses. */
+    public void sync() {
+        for (GuestFileSystem fs : mounts.values()) {
+            fs.sync();
+        }
     }
 
     // ====================================================================== listings

@@ -29,13 +29,16 @@ public record BuiltEnclave(InstancePaths paths, EnclaveXml enclaveXml, byte[] in
         EnclaveXml xml = EnclaveXml.parse(Files.readAllBytes(paths.enclaveXml()));
         byte[] cfgBytes = Files.readAllBytes(paths.internalConfig());
         InternalConfig cfg = InternalConfig.parse(cfgBytes);
-        String mac = cfg.imageMac().orElseThrow(() -> new IllegalArgumentException(paths.internalConfig()
-                + " has no image layer MAC"));
+        cfg.imageMac().orElseThrow(() -> new IllegalArgumentException(paths.internalConfig() + " has no image layer MAC"));
+        String hex = Files.readString(paths.imageDigest(), java.nio.charset.StandardCharsets.US_ASCII).strip();
         byte[] digest;
         try {
-            digest = HexFormat.of().parseHex(mac);
+            digest = HexFormat.of().parseHex(hex);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(paths.internalConfig() + " has an image MAC that is not hex: " + mac);
+            throw new IllegalArgumentException(paths.imageDigest() + " is not a hex digest: " + hex);
+        }
+        if (digest.length != 32) {
+            throw new IllegalArgumentException(paths.imageDigest() + " is not a SHA-256 digest: " + hex);
         }
         EnclaveLayout layout = EnclaveLayout.plan(xml, cfgBytes, digest);
         SigStruct sig = SigStruct.parse(Files.readAllBytes(paths.sigStruct()));

@@ -15,7 +15,11 @@ import java.nio.file.Path;
  *     Enclave.xml             the SGX enclave configuration
  *     Occlum_sys.json         the internal config the LibOS reads at boot
  *     enclave.sigstruct       the 1808-byte SIGSTRUCT (MRENCLAVE, MRSIGNER)
- *     mount/__ROOT/           snapshot of image/ (the image layer of the root mount)
+ *     mount/__ROOT/           the image SEFS made from image/ (the lower layer of the root union)
+ *     mount/.ROOT_MAC         its root MAC (16 bytes as xx-xx-...), also in Occlum_sys.json
+ *     image_config.json       {"image_type": "integrity-only" | "encrypted"}
+ *     image.sha256            the digest of image/ (ImageDigest) measured into MRENCLAVE
+ *   run/mount/__ROOT/         the upper layer of the root union (a SEFS; emptied by every build)
  *     .inputs.sha256          fingerprint of the inputs of the last successful build
  * </pre>
  */
@@ -24,6 +28,9 @@ public record InstancePaths(Path root) {
     public static final String ENCLAVE_XML = "Enclave.xml";
     public static final String INTERNAL_CONFIG = "Occlum_sys.json";
     public static final String SIGSTRUCT = "enclave.sigstruct";
+    public static final String ROOT_MAC = ".ROOT_MAC";
+    public static final String IMAGE_DIGEST = "image.sha256";
+    public static final String IMAGE_CONFIG = "image_config.json";
 
     public InstancePaths {
         root = root.toAbsolutePath().normalize();
@@ -69,6 +76,21 @@ public record InstancePaths(Path root) {
     /** The image snapshot inside {@code buildDir} (build/ or a build's staging directory). */
     public static Path snapshotIn(Path buildDir) {
         return buildDir.resolve("mount").resolve("__ROOT");
+    }
+
+    /** The upper layer of the root union: {@code run/mount/__ROOT}. */
+    public Path upperLayer() {
+        return root.resolve("run").resolve("mount").resolve("__ROOT");
+    }
+
+    /** {@code build/image.sha256}: the measured digest of image/. */
+    public Path imageDigest() {
+        return build().resolve(IMAGE_DIGEST);
+    }
+
+    /** {@code build/mount/.ROOT_MAC}. */
+    public Path rootMac() {
+        return build().resolve("mount").resolve(ROOT_MAC);
     }
 
     public Path fingerprint() {

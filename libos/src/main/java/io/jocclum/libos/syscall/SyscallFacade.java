@@ -454,6 +454,11 @@ public final class SyscallFacade implements Syscalls {
     }
 
     @Override
+    public void rename(String oldPath, String newPath) {
+        call(Sysno.RENAME, new String[]{oldPath, newPath}, 0, 0, 0);
+    }
+
+    @Override
     public void mkdir(String path, int mode) {
         call(Sysno.MKDIR, path, mode, 0, 0);
     }
@@ -968,6 +973,7 @@ public final class SyscallFacade implements Syscalls {
             case FTRUNCATE -> FileCalls.ftruncate(caller, host, (int) a0, a1);
             case FSYNC -> FileCalls.fsync(caller, host, vm, (int) a0);
             case UNLINK -> PathCalls.unlink(kernel.vfs(), caller, (String) o);
+            case RENAME -> PathCalls.rename(kernel.vfs(), caller, ((String[]) o)[0], ((String[]) o)[1]);
             case MKDIR -> PathCalls.mkdir(kernel.vfs(), caller, (String) o, (int) a0);
             case RMDIR -> PathCalls.rmdir(kernel.vfs(), caller, (String) o);
             case CHDIR -> PathCalls.chdir(kernel.vfs(), caller, (String) o);

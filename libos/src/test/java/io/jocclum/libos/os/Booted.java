@@ -52,6 +52,20 @@ final class Booted implements AutoCloseable {
 
     /** A LibOS whose wall clock (CLOCK_REALTIME, the time VER_DCAP_QUOTE checks collateral at) is {@code wall}. */
     static Booted boot(BuiltEnclave built, Matrix m, PlatformSettings platform, java.time.InstantSource wall) {
+        java.nio.file.Path upper;
+        try {
+            // each boot its own upper layer: a shared instance's boots are alive at once
+            java.nio.file.Files.createDirectories(built.paths().root().resolve("run"));
+            upper = java.nio.file.Files.createTempDirectory(built.paths().root().resolve("run"), "upper-");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return boot(built, m, platform, wall, upper);
+    }
+
+    /** A LibOS whose root union's upper layer is the SEFS in {@code upper} (kept across boots). */
+    static Booted boot(BuiltEnclave built, Matrix m, PlatformSettings platform, java.time.InstantSource wall,
+                       java.nio.file.Path upper) {
         Map<String, GuestProgram> programs = new ConcurrentHashMap<>();
         ProgramRegistry reg = ProgramRegistry.standard();
         for (String s : SLOTS) {
@@ -60,7 +74,8 @@ final class Booted implements AutoCloseable {
         Capture out = new Capture();
         Capture err = new Capture();
         LibOs os = LibOs.boot(built, BootOptions.defaults().withPlatform(platform.withSgx2(m.sgx2)).withPrograms(reg)
-                .withStdio(InputStream.nullInputStream(), out, err).withClocks(io.jocclum.libos.events.WaitClock.system(), wall));
+                .withStdio(InputStream.nullInputStream(), out, err).withClocks(io.jocclum.libos.events.WaitClock.system(), wall)
+                .withUpperLayer(upper));
         return new Booted(os, m, programs, out, err);
     }
 
