@@ -177,7 +177,26 @@ public final class Kernel {
         FsContext fs = FsContext.initial();
         Caller lookup = new Caller(files, fs, Credentials.ROOT, ThreadSignals.NONE, Waiter.level(), clock);
         LoadedProgram program = programs.load(lookup, path);
-        return create(null, program, argv, envp, files, fs, new Sighand(), 0);
+        return create(null, program, argv, envp, files, fs, new Sighand(), 0, true);
+    }
+
+    /**
+     * Starts {@code path} as a top-level process started from the host next to the others, not as
+     * init (Occlum's {@code occlum exec}: every such process shares the enclave, its file systems
+     * and its pid space). It has no parent: it is reaped as soon as it exits, and
+     * {@link #awaitTopLevel} returns its wait status. ErrnoException as {@link #spawnInit}.
+     */
+    public GuestProcess spawnTopLevel(String path, String[] argv, String[] envp, FdTable files) {
+        FsContext fs = FsContext.initial();
+        Caller lookup = new Caller(files, fs, Credentials.ROOT, ThreadSignals.NONE, Waiter.level(), clock);
+        LoadedProgram program = programs.load(lookup, path);
+        return create(null, program, argv, envp, files, fs, new Sighand(), 0, false);
+    }
+
+    /** Waits until the top-level process {@code p} ({@link #spawnTopLevel}) has exited; returns its wait status. */
+    public int awaitTopLevel(GuestProcess p) throws InterruptedException {
+        table.awaitGone(p);
+        return p.waitStatus();
     }
 
     /**
@@ -193,7 +212,7 @@ public final class Kernel {
         try {
             LoadedProgram program = programs.load(parent.caller, path);
             child = create(pp, program, argv, envp == null ? pp.envp : envp, files, pp.fs.copy(), pp.sighand.forSpawnedChild(),
-                    parent.signals.mask());
+                    parent.signals.mask(), false);
         } catch (RuntimeException e) {
             files.closeAll();
             throw e;
@@ -202,7 +221,7 @@ public final class Kernel {
     }
 
     private GuestProcess create(GuestProcess parent, LoadedProgram program, String[] argv, String[] envp, FdTable files, FsContext fs,
-                           Sighand sighand, long mask) {
+                           Sighand sighand, long mask, boolean asInit) {
         TcsPool.Slot slot = tcs.acquire();
         int pid;
         try {
@@ -224,7 +243,7 @@ public final class Kernel {
             p.parent = parent;
             if (parent != null) {
                 parent.children.add(p);
-            } else {
+            } else if (asInit) {
                 init = p;
             }
             table.add(p);
