@@ -11,7 +11,8 @@ import java.util.concurrent.Callable;
 @Command(name = "jocclum", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = JocclumCommand.Version.class,
         description = "SGX confidential computing on one machine, with Occlum's verbs.",
         subcommands = {NewCommand.class, InitCommand.class, BuildCommand.class, RunCommand.class, PrintCommand.class,
-            DemoCommand.class, SelftestCommand.class, QuoteCommand.class, CollateralCommand.class})
+            DemoCommand.class, SelftestCommand.class, QuoteCommand.class, CollateralCommand.class,
+            StartCommand.class, ExecCommand.class, StopCommand.class, PackageCommand.class, ServerCommand.class})
 final class JocclumCommand implements Callable<Integer> {
     private final Cli cli;
 
