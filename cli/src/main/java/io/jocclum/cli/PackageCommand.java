@@ -132,12 +132,12 @@ final class PackageCommand implements Callable<Integer> {
              TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+            tar.putArchiveEntry(entry(top + "/", root));
+            tar.closeArchiveEntry();
             for (Path rel : files) {
                 Path p = root.resolve(rel);
                 String entryName = top + "/" + rel.toString().replace('\\', '/') + (Files.isDirectory(p) ? "/" : "");
-                TarArchiveEntry e = new TarArchiveEntry(entryName);
-                e.setModTime(Files.getLastModifiedTime(p));
-                e.setMode(mode(p));
+                TarArchiveEntry e = entry(entryName, p);
                 if (Files.isRegularFile(p)) {
                     long size = Files.size(p);
                     e.setSize(size);
@@ -152,6 +152,13 @@ final class PackageCommand implements Callable<Integer> {
             tar.finish();
         }
         return bytes;
+    }
+
+    private static TarArchiveEntry entry(String name, Path p) throws IOException {
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setModTime(Files.getLastModifiedTime(p));
+        e.setMode(mode(p));
+        return e;
     }
 
     private static int mode(Path p) throws IOException {
