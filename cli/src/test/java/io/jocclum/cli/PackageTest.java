@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,21 +42,7 @@ class PackageTest {
     Path tmp;
 
     Path instance(String name, boolean debuggable) throws Exception {
-        assertThat(Run.jocclum(tmp, "new", name).exit()).isZero();
-        Path inst = tmp.resolve(name);
-        Path json = inst.resolve("Occlum.json");
-        String s = Files.readString(json).replace("\"300MB\"", "\"64MB\"").replace("\"32MB\"", "\"8MB\"")
-                .replace("\"100MB\"", "\"8MB\"").replace("\"4MB\"", "\"256KB\"");
-        if (!debuggable) {
-            s = s.replace("\"debuggable\": true", "\"debuggable\": false");
-            assertThat(s).contains("\"debuggable\": false");
-        }
-        Files.writeString(json, s);
-        Files.write(inst.resolve("image/bin/app.jar"), GuestJars.compile(tmp.resolve("guest-" + name), GUEST));
-        Files.writeString(inst.resolve("image/etc/greeting"), "hello from the image\n");
-        Run.Result b = Run.jocclum(inst, "build", "--sign-key", Run.key(tmp, "key-a.pem").toString());
-        assertThat(b.exit()).as(b.err()).isZero();
-        return inst;
+        return GuestJars.instance(tmp, name, debuggable, GUEST, Map.of("etc/greeting", "hello from the image\n"));
     }
 
     /** Unpacks {@code tarGz} into {@code into}; returns the entry names in archive order. */

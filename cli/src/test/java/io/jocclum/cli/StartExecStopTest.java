@@ -80,22 +80,7 @@ class StartExecStopTest {
     private final List<Path> started = new ArrayList<>();
 
     Path instance(String name, boolean debuggable, String... buildArgs) throws Exception {
-        assertThat(Run.jocclum(tmp, "new", name).exit()).isZero();
-        Path inst = tmp.resolve(name);
-        Path json = inst.resolve("Occlum.json");
-        String s = Files.readString(json).replace("\"300MB\"", "\"64MB\"").replace("\"32MB\"", "\"8MB\"")
-                .replace("\"100MB\"", "\"8MB\"").replace("\"4MB\"", "\"256KB\"");
-        if (!debuggable) {
-            s = s.replace("\"debuggable\": true", "\"debuggable\": false");
-            assertThat(s).contains("\"debuggable\": false");
-        }
-        Files.writeString(json, s);
-        Files.write(inst.resolve("image/bin/app.jar"), GuestJars.compile(tmp.resolve("guest-" + name), GUEST));
-        List<String> build = new ArrayList<>(List.of("build", "--sign-key", Run.key(tmp, "key-a.pem").toString()));
-        build.addAll(List.of(buildArgs));
-        Run.Result b = Run.jocclum(inst, build.toArray(String[]::new));
-        assertThat(b.exit()).as(b.err()).isZero();
-        return inst;
+        return GuestJars.instance(tmp, name, debuggable, GUEST, Map.of(), buildArgs);
     }
 
     Run.Result start(Path inst) {
@@ -278,7 +263,7 @@ class StartExecStopTest {
     @Test
     void aServerThatCannotBootSaysWhyThroughStart() throws Exception {
         Path inst = instance("edmm", true, "--enable-edmm");
-        Run.Result r = start(inst.resolve("."));
+        Run.Result r = start(inst);
         assertThat(r.exit()).isZero();
         assertThat(Run.jocclum(inst, "stop").exit()).isZero();
         Run.Result sgx1 = Run.jocclum(inst, "start", "--epc", "1GB", "--sgx1");
