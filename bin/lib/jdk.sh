@@ -27,19 +27,33 @@ jocclum_ensure_built() { # $1 = jar to check, $2 = project root; rebuilds when a
   if [ -f "$jar" ]; then
     newer="$(find "$root" -path "$root/*/target" -prune -o \( -name '*.java' -o -name 'pom.xml' -o -path '*/src/main/resources/*' \) -newer "$jar" -print 2>/dev/null | head -n 1)"
     [ -z "$newer" ] && return 0
-    echo "jocclum: sources changed since the last build, rebuilding (mvn package -DskipTests)..." >&2
+    echo "jocclum: sources changed since the last build; rebuilding jocclum with Maven (mvn package -DskipTests)." >&2
   else
-    echo "jocclum: first run, building (mvn package -DskipTests)..." >&2
+    echo "jocclum: first run; building jocclum with Maven (mvn package -DskipTests). This takes one to three minutes," >&2
+    echo "         and Maven downloads the dependencies into ~/.m2 the first time." >&2
   fi
   if ! command -v mvn >/dev/null 2>&1; then
     echo "jocclum: Maven (mvn) is needed to build jocclum; install Maven 3.8.7 or newer." >&2
     return 1
   fi
   local log; log="$(mktemp)"
-  if ! (cd "$root" && mvn -q -B -DskipTests package) >"$log" 2>&1; then
+  # Maven's own progress, one line per module ("Building jocclum-sgx 0.1.0 [3/7]") and per download;
+  # the full log is shown only when the build fails.
+  if ! (cd "$root" && mvn -B -DskipTests package 2>&1 | tee "$log" | jocclum_build_progress; exit "${PIPESTATUS[0]}"); then
     cat "$log" >&2; rm -f "$log"
     echo "jocclum: the build failed (output above)." >&2
     return 1
   fi
   rm -f "$log"
+  echo "jocclum: build done." >&2
+}
+
+jocclum_build_progress() { # reads Maven's output, prints its module and download lines to stderr
+  local line
+  while IFS= read -r line; do
+    case "$line" in
+      *"[INFO] Building "*"/"*"]") echo "jocclum:   ${line#*\[INFO\] }" >&2 ;;
+      *"Downloading from "*) echo "jocclum:   ${line#*\[INFO\] }" >&2 ;;
+    esac
+  done
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 . "$root/bin/lib/jdk.sh"
-java="$(jocclum_find_java)" || { echo "wordcount: no JDK >= 25 found (set JAVA_HOME)" >java="$(find_jdk)"2; exit 1; }
+java="$(jocclum_find_java)" || { echo "wordcount: no JDK >= 25 found (set JAVA_HOME)" >&2; exit 1; }
 jdk="$(dirname "$(dirname "$(readlink -f "$java")")")"
 api="$root/api/target/jocclum-api.jar"
 if [ ! -f "$api" ]; then

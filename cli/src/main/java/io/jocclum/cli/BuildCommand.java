@@ -19,8 +19,9 @@ final class BuildCommand implements Callable<Integer> {
     @Option(names = "--sgx-mode", paramLabel = "HW|SIM", description = "SGX mode (overrides env SGX_MODE).")
     String sgxMode;
 
-    @Option(names = "--enable-edmm", description = "Build for an EDMM (SGX2) platform (like ENABLE_EDMM=Y).")
-    boolean enableEdmm;
+    @Option(names = "--enable-edmm", paramLabel = "Y|N", arity = "0..1", fallbackValue = "Y",
+            description = "Build for an EDMM (SGX2) platform (like ENABLE_EDMM=Y); Occlum's '--enable-edmm N' turns it off.")
+    String enableEdmm;
 
     @Option(names = {"-f", "--force"}, description = "Rebuild even if nothing changed.")
     boolean force;
@@ -36,7 +37,7 @@ final class BuildCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         InstancePaths paths = Instance.at(cli.cwd);
-        BuildRequest request = BuildRequest.from(cli.env, sgxMode, enableEdmm);
+        BuildRequest request = BuildRequest.from(cli.env, sgxMode, edmmFlag());
         BuildReport r = new InstanceBuild(cli, paths, new InstanceBuild.Options(request, force, signKey)).run();
         Main.printWarnings(cli, r.warnings());
         if (r.skipped()) {
@@ -46,5 +47,19 @@ final class BuildCommand implements Callable<Integer> {
         }
         Summary.build(r).forEach(cli.out::println);
         return 0;
+    }
+
+    private Boolean edmmFlag() {
+        if (enableEdmm == null) {
+            return null;
+        }
+        if (BuildRequest.TRUTHY.contains(enableEdmm)) {
+            return true;
+        }
+        if (BuildRequest.FALSY.contains(enableEdmm)) {
+            return false;
+        }
+        throw new UserError(UsageErrors.EXIT, "--enable-edmm " + enableEdmm + " is not Y or N (also accepted: YES, Yes, yes,"
+                + " True, true, 1 and NO, No, no, False, false, 0).");
     }
 }

@@ -22,6 +22,10 @@ final class Cli {
     boolean verbose;
     /** The most heap this JVM may use ({@code -Xmx}); commands that need a lot check it first. Tests change it. */
     long maxHeapBytes = Runtime.getRuntime().maxMemory();
+    /** The machine's physical memory; no advice suggests a heap larger than it. Tests change it. */
+    long machineMemoryBytes = machineMemory();
+    /** Whether the user watches a terminal: progress bars and boot phases are shown only then. Tests change it. */
+    boolean terminal;
 
     Cli(PrintStream out, PrintStream err, Map<String, String> env, Path cwd, Clock clock) {
         this(java.io.InputStream.nullInputStream(), out, err, env, cwd, clock);
@@ -36,8 +40,19 @@ final class Cli {
         this.clock = clock;
     }
 
+    private static long machineMemory() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize();
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
+
     static Cli system() {
-        return new Cli(System.in, System.out, System.err, System.getenv(), Path.of(""), Clock.systemUTC());
+        Cli cli = new Cli(System.in, System.out, System.err, System.getenv(), Path.of(""), Clock.systemUTC());
+        java.io.Console c = System.console();
+        cli.terminal = c != null && c.isTerminal();
+        return cli;
     }
 
     /** {@code p} against the working directory. */

@@ -22,15 +22,16 @@ import java.util.concurrent.Callable;
 final class CollateralCommand implements Callable<Integer> {
     @Override
     public Integer call() {
-        throw new UserError("no collateral command given; use 'jocclum collateral export DIR' (see 'jocclum collateral --help').");
+        throw new UserError(UsageErrors.EXIT, "no collateral command given; use 'jocclum collateral export DIR' (see 'jocclum collateral --help').");
     }
 
     /** {@code jocclum collateral export}. */
     @Command(name = "export", description = {
-        "Write the simulated platform's collateral into DIR in the verifier's layout (tcb_info.json, qe_identity.json, their",
-        "issuer chains, pck_crl.der and its issuer chain, root_ca_crl.der) plus root_ca.pem, the simulated root CA, so that",
-        "'jocclum quote verify QUOTE --collateral DIR --root DIR/root_ca.pem' checks quotes made by 'jocclum run' on the",
-        "same platform (the same --platform file and --seed)."})
+        "Write the simulated platform's collateral and root CA into DIR.",
+        "The files are in the verifier's layout (tcb_info.json, qe_identity.json, their issuer chains, pck_crl.der and its"
+                + " issuer chain, root_ca_crl.der) plus root_ca.pem, the simulated root CA, so that"
+                + " 'jocclum quote verify QUOTE --collateral DIR --root DIR/root_ca.pem' checks quotes made by 'jocclum run'"
+                + " on the same platform (the same --platform file and --seed)."})
     static final class Export implements Callable<Integer> {
         private final Cli cli;
 
@@ -57,7 +58,7 @@ final class CollateralCommand implements Callable<Integer> {
                 } catch (IOException e) {
                     throw Instance.io("cannot read the platform file " + f, e);
                 } catch (BootException e) {
-                    throw new UserError(e.getMessage());
+                    throw new UserError(UsageErrors.EXIT, e.getMessage());
                 }
             }
             if (seed != null) {

@@ -39,7 +39,8 @@ import java.util.function.Function;
  * side: the guide's promise (a small Init starts faster; memory is committed when touched) in
  * numbers.
  */
-@Command(name = "demo", description = {"Build the EDMM guide's example for a non-EDMM and an EDMM platform, run the same"
+@Command(name = "demo", description = {"Build the example of Occlum's EDMM configuration guide (docs/edmm_config_guide.md in Occlum)"
+        + " for a non-EDMM and an EDMM platform, run the same"
         + " memtest workload in both, and compare the two enclaves and runs side by side.",
         "The workload maps --size of memory and touches --touch of it (default: 256MB, a quarter)."})
 final class DemoCommand implements Callable<Integer> {
@@ -48,8 +49,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep", description = "Keep the temporary instance (its path is printed).")
     boolean keep;
 
-    @Option(names = "--size", paramLabel = "SIZE", description = "Memory the memtest workload maps (default 256MB; at most"
-            + " the guide's user_space_max_size, 600MB).")
+    @Option(names = "--size", paramLabel = "SIZE", description = "Memory the memtest workload maps, 4KB to 512MB (default 256MB;"
+            + " it must fit the 600MB user_space_max_size of that example beside the program's stack and heap).")
     String size = "256MB";
 
     @Option(names = "--touch", paramLabel = "FRACTION", description = "Fraction of it the workload touches, 0..1 (default 0.25).")
@@ -66,11 +67,13 @@ final class DemoCommand implements Callable<Integer> {
             InstancePaths paths = Instance.createNew(dir);
             Files.write(paths.occlumJson(), Templates.guideExample());
             List<String> workload = workload();
-            BuildReport sgx1 = build(paths, false);
-            RunStats run1 = runWorkload(paths, workload);
-            BuildReport sgx2 = build(paths, true);
-            RunStats run2 = runWorkload(paths, workload);
-            print(sgx1, sgx2, dir);
+            printHeader(dir);
+            // the instance holds one build at a time: build and run the non-EDMM enclave, then the EDMM one
+            BuildReport sgx1 = step("building the non-EDMM enclave", () -> build(paths, false));
+            RunStats run1 = step("running memtest in the non-EDMM enclave", () -> runWorkload(paths, workload));
+            BuildReport sgx2 = step("building the EDMM enclave", () -> build(paths, true));
+            print(sgx1, sgx2);
+            RunStats run2 = step("running memtest in the EDMM enclave", () -> runWorkload(paths, workload));
             printRuns(workload, run1, run2);
         } finally {
             if (!keep) {
@@ -86,11 +89,11 @@ final class DemoCommand implements Callable<Integer> {
         try {
             bytes = Sizes.parse(size);
         } catch (IllegalArgumentException e) {
-            throw new UserError("--size \"" + size + "\" " + e.getMessage() + ".");
+            throw new UserError(UsageErrors.EXIT, "--size \"" + size + "\" " + e.getMessage() + ".");
         }
         if (bytes <= 0 || bytes > 512L << 20) {
-            throw new UserError("--size " + size + " is out of range: the workload must fit the guide's 600MB user space"
-                    + " beside the program's stack and heap; give 4KB to 512MB.");
+            throw new UserError(UsageErrors.EXIT, "--size " + size + " is out of range: the workload"
+                    + " must fit the 600MB user space of the example in Occlum's EDMM configuration guide beside the program's stack and heap; give 4KB to 512MB.");
         }
         double f;
         try {
@@ -99,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
             f = Double.NaN;
         }
         if (!(f >= 0 && f <= 1)) {
-            throw new UserError("--touch " + touch + " is not a fraction; give a number from 0 to 1, e.g. 0.25.");
+            throw new UserError(UsageErrors.EXIT, "--touch " + touch + " is not a fraction; give a number from 0 to 1, e.g. 0.25.");
         }
         return List.of("--size", size, "--touch", touch);
     }
@@ -162,12 +165,33 @@ final class DemoCommand implements Callable<Integer> {
                 .run();
     }
 
-    private void print(BuildReport a, BuildReport b, Path dir) {
+    /** One part of the demo, announced on stderr and timed, so a terminal shows progress as it goes. */
+    private <T> T step(String what, IoSupplier<T> part) throws IOException {
+        cli.err.print("jocclum demo: " + what + "...");
+        cli.err.flush();
+        long t0 = System.nanoTime();
+        T r = part.get();
+        cli.err.println(String.format(Locale.ROOT, " done (%.1f s)", (System.nanoTime() - t0) / 1e9));
+        return r;
+    }
+
+    @FunctionalInterface
+    private interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+
+    private void printHeader(Path dir) {
         var o = cli.out;
-        o.println("jocclum demo: the EDMM guide's example configuration (its resource_limits and process in Occlum's");
-        o.println("template), built once for a non-EDMM platform and once for an EDMM (SGX2) platform.");
+        o.println("jocclum demo: the example configuration of Occlum's EDMM configuration guide");
+        o.println("(docs/edmm_config_guide.md in Occlum: its resource_limits and process in Occlum's template),");
+        o.println("built once for a non-EDMM platform and once for an EDMM (SGX2) platform.");
         o.println(keep ? "Instance kept in " + dir : "Temporary instance " + dir + " (removed; --keep keeps it)");
         o.println();
+        o.flush();
+    }
+
+    private void print(BuildReport a, BuildReport b) {
+        var o = cli.out;
         ResourceLimits rl = a.resolved().config().resourceLimits();
         o.println("Occlum.json says: kernel_space_stack_size " + Sizes.format(rl.kernelSpaceStackSize())
                 + ", kernel_space_heap_size " + Sizes.format(rl.kernelSpaceHeapSize()) + ", kernel_space_heap_max_size "
@@ -207,14 +231,17 @@ final class DemoCommand implements Callable<Integer> {
         EnclaveLayout lb = b.layout();
         o.println(String.format(Locale.ROOT, "  Start-up: the EDMM build adds %d pages before it runs, the non-EDMM build"
                 + " %d (%.0fx more);", lb.eaddCount(), la.eaddCount(), la.eaddCount() / (double) lb.eaddCount()));
-        o.println("    only Init is loaded with EDMM, so a small Init starts fast (the guide's advice).");
+        o.println("    only Init is loaded with EDMM, so a small Init starts fast (the advice of "
+                + "Occlum's EDMM configuration guide).");
         o.println("  Memory: without EDMM all " + Sizes.human(la.committedAtLoadBytes()) + " are committed at load,"
                 + " used or not; with EDMM " + Sizes.human(lb.committedAtLoadBytes()) + " are,");
         o.println("    and up to " + Sizes.human(lb.onDemandBytes()) + " more is committed only when touched. The Max values"
                 + " were raised to Occlum's");
-        o.println("    defaults, so on EDMM a Max cannot cap physical memory (guide, note 1).");
+        o.println("    defaults, so on EDMM a Max cannot cap physical memory ("
+                + "Occlum's EDMM configuration guide, note 1).");
         o.println("  One Occlum.json serves both; keep its Max values moderate if it must also start without EDMM"
-                + " (guide, note 2).");
+                + " ("
+                + "Occlum's EDMM configuration guide, note 2).");
         o.println();
         o.println("Values the rules changed compared with Occlum.json");
         adjustments(o, "non-EDMM", a.resolved().adjustments());

@@ -59,6 +59,10 @@ final class Instance {
             }
             Path tmp = Files.createTempFile(p.root(), ".Occlum.json", ".tmp");
             Files.write(tmp, Templates.occlumTemplate());
+            // a temporary file is created 0600; Occlum.json is an ordinary file (0644, as occlum new writes it)
+            if (tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
             Files.move(tmp, p.occlumJson(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw io("cannot create the instance in " + dir, e);

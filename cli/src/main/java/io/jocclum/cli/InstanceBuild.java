@@ -114,7 +114,14 @@ final class InstanceBuild {
         try {
             ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw Instance.io("cannot lock " + lockFile, e);
+            // a read-only instance cannot be locked, and cannot be written by another build either:
+            // when its outputs are up to date there is nothing to do
+            BuildReport upToDate = upToDateWithoutLock();
+            if (upToDate != null) {
+                return upToDate;
+            }
+            throw Instance.io("cannot build " + paths.root() + ": build/ is not writable and not up to date (cannot lock "
+                    + lockFile + ")", e);
         }
         try (ch) {
             FileLock lock = tryLock(ch, lockFile);
@@ -142,14 +149,40 @@ final class InstanceBuild {
         }
     }
 
-    private BuildReport locked() throws IOException {
-        long t0 = System.nanoTime();
-        deleteStaleStaging();
+    /** What a build reads: Occlum.json, the signing key (null: to be generated), the image's digest. */
+    private record Inputs(byte[] json, Path keyFile, RSAPrivateCrtKey key, byte[] digest, String fingerprint) {
+    }
+
+    private Inputs inputs() {
         byte[] json = read(paths.occlumJson());
         Path keyFile = options.signKey() != null ? cli.resolve(options.signKey()) : paths.signingKey();
         RSAPrivateCrtKey key = Files.exists(keyFile) || options.signKey() != null ? readKey(keyFile) : null;
         byte[] digest = digest(paths.image());
-        String fingerprint = fingerprint(json, digest, key);
+        return new Inputs(json, keyFile, key, digest, fingerprint(json, digest, key));
+    }
+
+    /** The skipped build's report when the outputs match the inputs (no lock taken), else null. */
+    private BuildReport upToDateWithoutLock() {
+        if (options.force()) {
+            return null;
+        }
+        try {
+            Inputs in = inputs();
+            return upToDate(in.fingerprint()) ? BuildReport.skipped(paths, options.request(), in.keyFile()) : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private BuildReport locked() throws IOException {
+        long t0 = System.nanoTime();
+        deleteStaleStaging();
+        Inputs in = inputs();
+        byte[] json = in.json();
+        Path keyFile = in.keyFile();
+        RSAPrivateCrtKey key = in.key();
+        byte[] digest = in.digest();
+        String fingerprint = in.fingerprint();
         if (!options.force() && upToDate(fingerprint)) {
             LOG.debug("inputs unchanged ({}), nothing to do", fingerprint);
             return BuildReport.skipped(paths, options.request(), keyFile);
@@ -165,7 +198,7 @@ final class InstanceBuild {
             }
             EnclaveLayout layout = builder.plan();
             warnIfSlowToMeasure(resolved, layout);
-            byte[] mrenclave = builder.measure();
+            byte[] mrenclave = measure(builder, layout);
             LOG.debug("measured {} EADD and {} EEXTEND records in {} ms", layout.eaddCount(), layout.eextendCount(), ms(t0));
             boolean generated = key == null;
             if (generated) {
@@ -185,6 +218,24 @@ final class InstanceBuild {
                     generated, resolved.warnings());
         } finally {
             EnclaveBuilder.deleteTree(staging);
+        }
+    }
+
+    /**
+     * MRENCLAVE, with a progress bar and its ETA on a terminal when the hashing is long enough to
+     * be worth watching ({@link #slowMeasurementBytes} or more). An interrupt (Ctrl-C) ends the JVM;
+     * the staging directory is then removed by the next build, and build/ is as before.
+     */
+    private byte[] measure(EnclaveBuilder builder, EnclaveLayout layout) {
+        if (!cli.terminal || Measurement.hashedBytes(layout) < slowMeasurementBytes) {
+            return builder.measure();
+        }
+        try (me.tongfei.progressbar.ProgressBar bar = new me.tongfei.progressbar.ProgressBarBuilder()
+                .setTaskName("Measuring").setInitialMax(layout.eaddCount()).setUnit(" pages", 1)
+                .setStyle(me.tongfei.progressbar.ProgressBarStyle.ASCII).showSpeed()
+                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(cli.err))
+                .build()) {
+            return builder.measure(bar::stepTo);
         }
     }
 

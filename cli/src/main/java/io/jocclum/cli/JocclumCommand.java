@@ -10,11 +10,13 @@ import java.util.concurrent.Callable;
 /** The top command. Add a subcommand by listing its class in {@code subcommands}. */
 @Command(name = "jocclum", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = JocclumCommand.Version.class,
         description = "SGX confidential computing on one machine, with Occlum's verbs.",
-        subcommands = {NewCommand.class, InitCommand.class, BuildCommand.class, RunCommand.class, PrintCommand.class,
-            DemoCommand.class, SelftestCommand.class, QuoteCommand.class, CollateralCommand.class,
-            StartCommand.class, ExecCommand.class, StopCommand.class, PackageCommand.class, ServerCommand.class})
+        subcommands = {NewCommand.class, InitCommand.class, BuildCommand.class, RunCommand.class, StartCommand.class,
+            ExecCommand.class, StopCommand.class, PackageCommand.class, PrintCommand.class, DemoCommand.class,
+            SelftestCommand.class, QuoteCommand.class, CollateralCommand.class, ServerCommand.class})
 final class JocclumCommand implements Callable<Integer> {
     private final Cli cli;
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     JocclumCommand(Cli cli) {
         this.cli = cli;
@@ -28,7 +30,8 @@ final class JocclumCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new UserError("no command given; use one of new, init, build, run, print, demo, selftest (see 'jocclum --help').");
+        throw new UserError(UsageErrors.EXIT, "no command given; the commands are " + UsageErrors.commands(spec)
+                + " (see 'jocclum --help').");
     }
 
     static final class Version implements picocli.CommandLine.IVersionProvider {

@@ -14,9 +14,9 @@ import java.io.UncheckedIOException;
  * Entry point of {@code jocclum}. {@link #run} is the whole program minus {@code System.exit}, so
  * tests run commands in-process.
  *
- * <p>Exit codes: 0 success; 2 a configuration error (every problem listed, one per line); 1 any
- * other user error (one sentence), picocli's parameter errors included; 1 for an internal error
- * too, whose stack trace only {@code -v} shows.
+ * <p>Exit codes: 0 success; 2 bad input: a usage error (one sentence in the user's terms, see
+ * {@link UsageErrors}) or a configuration error (every problem listed, one per line); 1 a runtime
+ * error (one sentence), and an internal error too, whose stack trace only {@code -v} shows.
  */
 public final class Main {
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -37,10 +37,8 @@ public final class Main {
         cl.setOut(new PrintWriter(cli.out, true));
         cl.setErr(new PrintWriter(cli.err, true));
         cl.setParameterExceptionHandler((ex, args) -> {
-            String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();
-            String msg = ex.getMessage();
-            cli.err.println("jocclum: " + msg + (msg.endsWith(".") ? "" : ";") + " see '" + cmd + " --help'.");
-            return UserError.FAILURE;
+            cli.err.println("jocclum: " + UsageErrors.describe(ex));
+            return UsageErrors.EXIT;
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> handle(cli, ex));
         // run PATH ARGS...: options after PATH belong to the program

@@ -50,12 +50,12 @@ final class PlatformOptions {
                 try {
                     bytes = Sizes.parse(epc);
                 } catch (IllegalArgumentException e) {
-                    throw new UserError("--epc \"" + epc + "\" " + e.getMessage() + ".");
+                    throw new UserError(UsageErrors.EXIT, "--epc \"" + epc + "\" " + e.getMessage() + ".");
                 }
                 s = s.withEpcBytes(bytes);
             }
             if (sgx1 && sgx2) {
-                throw new UserError("--sgx1 and --sgx2 contradict each other; give one of them.");
+                throw new UserError(UsageErrors.EXIT, "--sgx1 and --sgx2 contradict each other; give one of them.");
             }
             if (sgx1) {
                 s = s.withSgx2(false);
@@ -66,7 +66,7 @@ final class PlatformOptions {
                 s = s.withSeed(seed);
             }
         } catch (BootException e) {
-            throw new UserError(e.getMessage());
+            throw new UserError(UsageErrors.EXIT, e.getMessage());
         }
         return s;
     }

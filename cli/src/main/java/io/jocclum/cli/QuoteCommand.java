@@ -45,7 +45,7 @@ final class QuoteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new UserError("no quote command given; use 'jocclum quote verify' or 'jocclum quote view' (see 'jocclum quote --help').");
+        throw new UserError(UsageErrors.EXIT, "no quote command given; use 'jocclum quote verify' or 'jocclum quote view' (see 'jocclum quote --help').");
     }
 
     static byte[] read(Cli cli, Path p, String what) {

@@ -71,7 +71,7 @@ final class RunCommand implements Callable<Integer> {
             // refuse before the run, not after it: a program's run is not something to repeat for a typo
             Path parent = cli.resolve(statsJson).toAbsolutePath().getParent();
             if (parent != null && !Files.isDirectory(parent)) {
-                throw new UserError("--stats-json " + statsJson + ": the directory " + parent + " does not exist; create it or"
+                throw new UserError(UsageErrors.EXIT, "--stats-json " + statsJson + ": the directory " + parent + " does not exist; create it or"
                         + " give another path.");
             }
         }
@@ -83,7 +83,7 @@ final class RunCommand implements Callable<Integer> {
                 .withHostEnv(cli.env).withClocks(WaitClock.system(), cli.clock);
         int status;
         RunStats s;
-        try (InstanceUse use = InstanceUse.forRun(paths); LibOs os = LibOs.boot(built, options)) {
+        try (InstanceUse use = InstanceUse.forRun(paths); LibOs os = BootPhases.boot(cli, built, options)) {
             os.warnings().forEach(w -> cli.err.println("warning: " + w));
             String p = path.startsWith("/") ? path : "/" + path;
             status = os.run(p, args == null ? List.of() : args);

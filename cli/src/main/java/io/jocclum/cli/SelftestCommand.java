@@ -14,13 +14,14 @@ final class SelftestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new UserError("no selftest given; use 'jocclum selftest epc-cgroup' (see 'jocclum selftest --help').");
+        throw new UserError(UsageErrors.EXIT, "no selftest given; use 'jocclum selftest epc-cgroup' (see 'jocclum selftest --help').");
     }
 
     /** {@code jocclum selftest epc-cgroup}: the v17 EPC cgroup selftests S0-S7. */
     @Command(name = "epc-cgroup", description = {
-        "Run the v17 EPC cgroup selftests (run_epc_cg_selftests.sh, S0-S7) on a simulated platform with the misc",
-        "cgroup sgx_epc controller and print kselftest TAP; exit 0 only when all pass.",
+        "Run the v17 EPC cgroup selftests S0-S7 and print kselftest TAP.",
+        "They are the series' run_epc_cg_selftests.sh, on a simulated platform with the misc cgroup sgx_epc controller;"
+                + " exit 0 only when all pass.",
         "The limits derive from the capacity C: SMALL = C/512, LARGE = 4 x SMALL, LARGER = C; each workload W builds",
         "an enclave with a heap of C bytes. Memory needed: about 8.5 x C of Java heap (refused if the heap is smaller)."})
     static final class EpcCgroup implements Callable<Integer> {
@@ -50,21 +51,25 @@ final class SelftestCommand implements Callable<Integer> {
             try {
                 bytes = Sizes.parse(capacity);
             } catch (IllegalArgumentException e) {
-                throw new UserError("--capacity '" + capacity + "' " + e.getMessage() + ".");
+                throw new UserError(UsageErrors.EXIT, "--capacity '" + capacity + "' " + e.getMessage() + ".");
             }
             String problem = EpcCgroupSelftest.capacityProblem(bytes);
             if (problem != null) {
-                throw new UserError("--capacity " + capacity.strip() + " " + problem + ".");
+                throw new UserError(UsageErrors.EXIT, "--capacity " + capacity.strip() + " " + problem + ".");
             }
             long need = EpcCgroupSelftest.heapNeeded(bytes);
             long have = cli.maxHeapBytes;
             if (need > have) {
                 long fits = Math.max(0, (have - (64L << 20)) / 17 * 2) & -(1L << 20);
+                String smaller = fits >= EpcCgroupSelftest.MIN_CAPACITY ? Sizes.format(fits) : "8MB";
+                long heapGiB = Math.max(1, (need + (1L << 30) - 1) >> 30);
+                String larger = (heapGiB << 30) + (512L << 20) <= cli.machineMemoryBytes
+                        ? ", or a larger heap, e.g. JOCCLUM_JAVA_OPTS=-Xmx" + heapGiB + "g"
+                        : " (this machine has " + Sizes.human(cli.machineMemoryBytes) + " of memory, too little for a"
+                        + " heap that large)";
                 throw new UserError("--capacity " + capacity.strip() + " needs about " + Sizes.human(need) + " of Java heap"
                         + " (eight enclaves of C bytes each, most of them in the backing store), but this JVM may use "
-                        + Sizes.human(have) + "; give at most " + (fits >= EpcCgroupSelftest.MIN_CAPACITY
-                        ? Sizes.format(fits) : "8MB") + ", or a larger heap, e.g. JOCCLUM_JAVA_OPTS=-Xmx"
-                        + Math.max(1, (need + (1L << 30) - 1) >> 30) + "g.");
+                        + Sizes.human(have) + "; give at most " + smaller + larger + ".");
             }
             long s = seed != null ? seed : cli.clock.millis();
             EpcCgroupSelftest.Report r = EpcCgroupSelftest.run(new EpcCgroupSelftest.Options(bytes, s, intent), cli.out);

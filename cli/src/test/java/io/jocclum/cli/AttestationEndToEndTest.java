@@ -125,7 +125,7 @@ class AttestationEndToEndTest {
         assertThat(again.exit()).isZero();
         Files.writeString(platform, "{\"tcb\": {\"current\": 42}}");
         Run.Result bad = Run.jocclum(tmp, "collateral", "export", "out3", "--platform", platform.toString());
-        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("\"tcb.current\" must be an integer in 0..6");
     }
 }

@@ -340,6 +340,81 @@ class BuildTest {
     }
 
     @Test
+    void onATerminalALongMeasurementShowsAProgressBarThatReachesTheEnd() throws IOException {
+        Path inst = instance("bar");
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        Cli cli = new Cli(System.out, new java.io.PrintStream(err, true, StandardCharsets.UTF_8), Run.ENV, inst,
+                java.time.Clock.systemUTC());
+        cli.terminal = true;
+        BuildReport r = new InstanceBuild(cli, new InstancePaths(inst), new InstanceBuild.Options(BuildRequest.defaults(),
+                true, Run.key(tmp, "key-a.pem"))).slowMeasurementBytes(1 << 20).run();
+        String shown = err.toString(StandardCharsets.UTF_8);
+        long pages = r.layout().eaddCount();
+        assertThat(shown).contains("Measuring").contains("100%").contains(pages + "/" + pages);
+        cli.terminal = false;
+        err.reset();
+        new InstanceBuild(cli, new InstancePaths(inst), new InstanceBuild.Options(BuildRequest.defaults(), true,
+                Run.key(tmp, "key-a.pem"))).slowMeasurementBytes(1 << 20).run();
+        assertThat(err.toString(StandardCharsets.UTF_8)).as("no bar when stderr is not a terminal").doesNotContain("Measuring")
+                .startsWith("warning: this build adds");
+    }
+
+    @Test
+    void occlumsEnableEdmmYesOrNoSpelling() throws IOException {
+        Path inst = instance("yn");
+        assertThat(build(inst, Map.of(), "--enable-edmm", "Y").out()).contains("EDMM");
+        String edmm = mrenclave(inst);
+        assertThat(build(inst, Map.of(), "--enable-edmm").exit()).isZero();
+        assertThat(mrenclave(inst)).as("a bare --enable-edmm is Y").isEqualTo(edmm);
+        Run.Result no = build(inst, Map.of("ENABLE_EDMM", "Y"), "--enable-edmm", "N");
+        assertThat(no.exit()).isZero();
+        assertThat(no.err()).contains("--enable-edmm N overrides ENABLE_EDMM=Y from the environment.");
+        assertThat(mrenclave(inst)).as("N builds without EDMM").isNotEqualTo(edmm);
+        Run.Result bad = build(inst, Map.of(), "--enable-edmm", "maybe");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).isEqualTo("jocclum: --enable-edmm maybe is not Y or N (also accepted: YES, Yes, yes, True,"
+                + " true, 1 and NO, No, no, False, false, 0).\n");
+    }
+
+    @Test
+    void aNoOpBuildOfAReadOnlyUpToDateInstanceSaysItIsUpToDate() throws IOException {
+        Path inst = instance("ro");
+        assertThat(build(inst, Map.of()).exit()).isZero();
+        java.util.List<Path> dirs;
+        try (Stream<Path> all = Files.walk(inst)) {
+            dirs = all.filter(Files::isDirectory).toList();
+        }
+        Path lock = inst.resolve("build/.lock");
+        Files.deleteIfExists(lock);
+        try {
+            dirs.forEach(d -> d.toFile().setWritable(false, false));
+            org.junit.jupiter.api.Assumptions.assumeFalse(Files.isWritable(inst.resolve("build")),
+                    "read-only directories are writable for this user (root)");
+            Run.Result r = build(inst, Map.of());
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).contains("build/ is up to date");
+            // Occlum.json is a file and stays writable: a change makes the build necessary, which cannot be done
+            byte[] json = Files.readAllBytes(inst.resolve("Occlum.json"));
+            Files.write(inst.resolve("Occlum.json"), (new String(json, StandardCharsets.UTF_8) + "\n// changed\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            Run.Result stale = build(inst, Map.of());
+            assertThat(stale.exit()).isEqualTo(1);
+            assertThat(stale.err()).startsWith("jocclum: cannot build " + inst + ": build/ is not writable and not up to date")
+                    .hasLineCount(1);
+        } finally {
+            dirs.forEach(d -> d.toFile().setWritable(true, true));
+        }
+    }
+
+    @Test
+    void newWritesOcclumJsonReadableByAll() throws IOException {
+        Path inst = tmp.resolve("perm");
+        assertThat(Run.jocclum(tmp, "new", inst.toString()).exit()).isZero();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(inst.resolve("Occlum.json"))))
+                .isEqualTo("rw-r--r--");
+    }
+
+    @Test
     void configurationErrorsExitWith2AndListEveryProblem() throws IOException {
         Path inst = instance("err");
         Files.write(inst.resolve("Occlum.json"), Templates.guideSections());

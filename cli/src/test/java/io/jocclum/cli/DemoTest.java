@@ -18,7 +18,11 @@ class DemoTest {
     void demoComparesTheGuidesExampleOnBothPaths() {
         Run.Result r = Run.jocclum(tmp, "demo");
         assertThat(r.exit()).isZero();
-        assertThat(r.err()).isEmpty();
+        // each step is announced on stderr as it finishes, in the order they run
+        assertThat(r.err()).containsPattern("^jocclum demo: building the non-EDMM enclave\\.\\.\\. done \\(\\d+\\.\\d s\\)\n"
+                + "jocclum demo: running memtest in the non-EDMM enclave\\.\\.\\. done .*\n"
+                + "jocclum demo: building the EDMM enclave\\.\\.\\. done .*\n"
+                + "jocclum demo: running memtest in the EDMM enclave\\.\\.\\. done \\(\\d+\\.\\d s\\)\n$");
         String out = r.out();
         // the hand-derived values of config-edmm.md's table, non-EDMM then EDMM
         assertThat(out).containsPattern("HeapInitSize +40MB +4MB\n")
@@ -62,10 +66,10 @@ class DemoTest {
     @Test
     void badWorkloadOptionsAreOneSentence() {
         Run.Result r = Run.jocclum(tmp, "demo", "--touch", "2");
-        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err()).isEqualTo("jocclum: --touch 2 is not a fraction; give a number from 0 to 1, e.g. 0.25.\n");
         Run.Result s = Run.jocclum(tmp, "demo", "--size", "1GB");
-        assertThat(s.exit()).isEqualTo(1);
+        assertThat(s.exit()).isEqualTo(2);
         assertThat(s.err()).contains("--size 1GB is out of range").doesNotContain("Exception");
     }
 

@@ -233,7 +233,7 @@ class RunCommandTest {
                 .doesNotContainPattern("\"EAUG\"\\s*:\\s*[1-9]");
         // a stats file that cannot be written is refused before the program runs
         Run.Result bad = run(plain, "--stats-json", tmp.resolve("no/such/dir/s.json").toString(), "/bin/hello");
-        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.out()).as("the program did not run").isEmpty();
         assertThat(bad.err()).contains("--stats-json").contains("does not exist").hasLineCount(1);
     }

@@ -44,36 +44,46 @@ class SelftestTest {
                 new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8), Run.ENV, tmp,
                 java.time.Clock.systemUTC());
         cli.maxHeapBytes = 4L << 30;
+        cli.machineMemoryBytes = 16L << 30;
         assertThat(Main.run(cli, "selftest", "epc-cgroup", "--capacity", "1GB")).isEqualTo(1);
         assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).as("nothing ran").isEmpty();
         assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("jocclum: --capacity 1GB needs about"
                 + " 8.6GB of Java heap (eight enclaves of C bytes each, most of them in the backing store), but this JVM may"
                 + " use 4GB; give at most 474MB, or a larger heap, e.g. JOCCLUM_JAVA_OPTS=-Xmx9g.\n");
         cli.maxHeapBytes = 100L << 20;
+        err.reset();
         assertThat(Main.run(cli, "selftest", "epc-cgroup", "--capacity", "64TB")).isEqualTo(1);
-        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("give at most 8MB, or a larger heap");
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("give at most 8MB (this machine has 16GB"
+                + " of memory, too little for a heap that large).\n").doesNotContain("-Xmx");
+        err.reset();
+        cli.machineMemoryBytes = 8L << 30;
+        cli.maxHeapBytes = 4L << 30;
+        assertThat(Main.run(cli, "selftest", "epc-cgroup", "--capacity", "1GB")).isEqualTo(1);
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).as("9g would not fit in 8GB of memory")
+                .endsWith("give at most 474MB (this machine has 8GB of memory, too little for a heap that large).\n");
     }
 
     @Test
     void badCapacitiesAreOneSentence() {
         Run.Result bad = Run.jocclum(tmp, "selftest", "epc-cgroup", "--capacity", "lots");
-        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).isEqualTo("jocclum: --capacity 'lots' is not a size; write an unsigned integer followed by one"
                 + " of the units B, KB, MB, GB, TB (case-sensitive), e.g. \"300MB\".\n");
         assertThat(bad.out()).isEmpty();
         Run.Result small = Run.jocclum(tmp, "selftest", "epc-cgroup", "--capacity", "4MB");
-        assertThat(small.exit()).isEqualTo(1);
+        assertThat(small.exit()).isEqualTo(2);
         assertThat(small.err()).isEqualTo("jocclum: --capacity 4MB is too small to run the scenarios; the EPC capacity must"
                 + " be at least 8MB.\n");
         Run.Result odd = Run.jocclum(tmp, "selftest", "epc-cgroup", "--capacity", "10001KB");
-        assertThat(odd.exit()).isEqualTo(1);
+        assertThat(odd.exit()).isEqualTo(2);
         assertThat(odd.err()).isEqualTo("jocclum: --capacity 10001KB is not a multiple of 4KB (EPC pages are 4096 bytes).\n");
         Run.Result none = Run.jocclum(tmp, "selftest");
-        assertThat(none.exit()).isEqualTo(1);
+        assertThat(none.exit()).isEqualTo(2);
         assertThat(none.err()).isEqualTo("jocclum: no selftest given; use 'jocclum selftest epc-cgroup' (see 'jocclum"
                 + " selftest --help').\n");
         Run.Result seed = Run.jocclum(tmp, "selftest", "epc-cgroup", "--seed", "x");
-        assertThat(seed.exit()).isEqualTo(1);
-        assertThat(seed.err()).startsWith("jocclum: Invalid value for option '--seed'");
+        assertThat(seed.exit()).isEqualTo(2);
+        assertThat(seed.err()).isEqualTo("jocclum: --seed must be a whole number, not 'x' (see 'jocclum selftest epc-cgroup"
+                + " --help').\n");
     }
 }

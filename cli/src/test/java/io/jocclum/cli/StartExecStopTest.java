@@ -271,7 +271,7 @@ class StartExecStopTest {
         assertThat(sgx1.err()).contains("was built for EDMM").contains("no SGX2").hasLineCount(1);
         assertThat(inst.resolve("run/occlum_exec.sock")).doesNotExist();
         Run.Result badEpc = Run.jocclum(inst, "start", "--epc", "lots");
-        assertThat(badEpc.exit()).isEqualTo(1);
+        assertThat(badEpc.exit()).as("a usage error").isEqualTo(2);
         assertThat(badEpc.err()).contains("--epc \"lots\"").hasLineCount(1);
     }
 }

@@ -186,6 +186,14 @@ public final class LibOs implements AutoCloseable {
      * user's mistakes (mismatch, an enclave the platform cannot hold, a stale build).
      */
     public static LibOs boot(BuiltEnclave built, BootOptions options) {
+        return boot(built, options, phase -> { });
+    }
+
+    /**
+     * As {@link #boot(BuiltEnclave, BootOptions)}, naming each phase to {@code phases} as it begins
+     * (the platform, the load of the pages, EINIT, the LibOS), so a long boot can show where it is.
+     */
+    public static LibOs boot(BuiltEnclave built, BootOptions options, java.util.function.Consumer<String> phases) {
         EnclaveLayout layout = built.layout();
         PlatformSettings ps = options.platform();
         if (layout.edmm() && !ps.sgx2()) {
@@ -197,6 +205,7 @@ public final class LibOs implements AutoCloseable {
             throw new BootException("the enclave's address range (SECS.SIZE " + io.jocclum.libos.config.Sizes.human(size)
                     + ") does not fit below the 128TB user address limit at a naturally aligned base; lower the sizes in Occlum.json.");
         }
+        phases.accept("starting the simulated platform (" + ps.describe() + ")");
         SgxPlatform platform = SgxPlatform.start(ps.toPlatformConfig());
         EnclaveFd fd = null;
         try {
@@ -213,12 +222,15 @@ public final class LibOs implements AutoCloseable {
             EnclaveImage image = layout.image();
             long base = image.base();
             EnclaveLoader loader = new EnclaveLoader(fd);
+            phases.accept("loading the enclave: " + layout.eaddCount() + " pages added (EADD), "
+                    + layout.eextendCount() + " records measured (EEXTEND)");
             try {
                 loader.add(image);
             } catch (ErrnoException e) {
                 throw new BootException("the enclave could not be loaded on this platform (" + e.errno() + " after "
                         + loader.pagesAdded() + " of " + layout.eaddCount() + " pages, " + ps.describe() + "): " + advice(e.errno()));
             }
+            phases.accept("initialising the enclave (EINIT)");
             try {
                 fd.init(built.sigStruct().toBytes());
             } catch (ErrnoException e) {
@@ -227,6 +239,7 @@ public final class LibOs implements AutoCloseable {
             }
             Region tcs0 = layout.regions().stream().filter(r -> r.kind() == RegionKind.TCS && r.thread() == 0).findFirst()
                     .orElseThrow();
+            phases.accept("starting the LibOS (file systems, processes)");
             fd.ecall(base + tcs0.offset(), built.internalConfigBytes().length);
             return new LibOs(built, options, platform, fd, base);
         } catch (RuntimeException e) {

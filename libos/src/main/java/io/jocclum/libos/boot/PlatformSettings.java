@@ -9,6 +9,7 @@ import io.jocclum.sgx.attest.TcbSpec;
 import io.jocclum.sgx.epc.Ksgxd;
 import io.jocclum.libos.syscall.SyscallCounters;
 import io.jocclum.sgx.arch.Pages;
+import io.jocclum.libos.config.JsonErrors;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.core.StreamReadFeature;
@@ -140,45 +141,58 @@ public record PlatformSettings(long epcBytes, boolean sgx2, long cpuHz, Map<Cost
         try {
             root = MAPPER.readTree(json);
         } catch (JacksonException e) {
-            String why = e.getOriginalMessage();
-            int nl = why.indexOf('\n');
-            throw new BootException(origin + " is not valid JSON: " + (nl >= 0 ? why.substring(0, nl) : why).strip() + ".");
+            throw new BootException(origin + " is not valid JSON" + JsonErrors.where(e) + ": " + JsonErrors.problem(e)
+                    + " (comments and trailing commas are allowed).");
         }
         if (root == null || !root.isObject()) {
             throw new BootException(origin + " must hold a JSON object such as {\"epc\": \"4GB\", \"sgx2\": true}.");
         }
         PlatformSettings s = base;
+        List<String> problems = new java.util.ArrayList<>();
         for (String key : root.propertyNames()) {
-            JsonNode v = root.get(key);
-            String at = origin + ": \"" + key + "\"";
-            s = switch (key) {
-                case "epc" -> s.withEpcBytes(size(at, v));
-                case "sgx2" -> s.withSgx2(bool(at, v));
-                case "cpu_hz" -> new PlatformSettings(s.epcBytes, s.sgx2, positive(at, v), s.costs, s.copyCyclesPerKb, s.seed,
-                        s.ksgxd, s.backingLimit, s.syscallCycles, s.attestation);
-                case "copy_cycles_per_kb" -> new PlatformSettings(s.epcBytes, s.sgx2, s.cpuHz, s.costs, nonNegative(at, v), s.seed,
-                        s.ksgxd, s.backingLimit, s.syscallCycles, s.attestation);
-                case "seed" -> s.withSeed(integer(at, v));
-                case "ksgxd" -> s.withKsgxd(ksgxd(at, v));
-                case "backing_memory_limit" -> s.withBackingLimit(size(at, v));
-                case "syscall_cycles" -> new PlatformSettings(s.epcBytes, s.sgx2, s.cpuHz, s.costs, s.copyCyclesPerKb, s.seed,
-                        s.ksgxd, s.backingLimit, nonNegative(at, v), s.attestation);
-                case "costs" -> costs(at, v, s);
-                case "fuses" -> s.withAttestation(s.attestation.withFuses(hex(at, v, 32)));
-                case "owner_epoch" -> s.withAttestation(s.attestation.withOwnerEpoch(hex(at, v, 16)));
-                case "dcap_driver" -> s.withAttestation(s.attestation.withDcapDriver(bool(at, v)));
-                case "occlum_compat_errno" -> s.withAttestation(s.attestation.withOcclumCompatErrno(bool(at, v)));
-                case "tcb" -> {
-                    try {
-                        yield s.withAttestation(s.attestation.withTcb(TcbSpec.parse(v, "tcb", s.attestation.tcb())));
-                    } catch (IllegalArgumentException e) {
-                        throw new BootException(origin + ": " + e.getMessage() + ".");
-                    }
-                }
-                default -> throw new BootException(at + " is not a platform setting; the keys are " + String.join(", ", KEYS) + ".");
-            };
+            try {
+                s = setting(s, origin, key, root.get(key));
+            } catch (BootException e) {
+                problems.add(e.getMessage());
+            }
+        }
+        if (problems.size() == 1) {
+            throw new BootException(problems.getFirst());
+        }
+        if (!problems.isEmpty()) {
+            throw new BootException(origin + " has " + problems.size() + " problems:\n  " + String.join("\n  ", problems));
         }
         return s;
+    }
+
+    private static PlatformSettings setting(PlatformSettings s, String origin, String key, JsonNode v) {
+        String at = origin + ": \"" + key + "\"";
+        return switch (key) {
+            case "epc" -> s.withEpcBytes(size(at, v));
+            case "sgx2" -> s.withSgx2(bool(at, v));
+            case "cpu_hz" -> new PlatformSettings(s.epcBytes, s.sgx2, positive(at, v), s.costs, s.copyCyclesPerKb, s.seed,
+                    s.ksgxd, s.backingLimit, s.syscallCycles, s.attestation);
+            case "copy_cycles_per_kb" -> new PlatformSettings(s.epcBytes, s.sgx2, s.cpuHz, s.costs, nonNegative(at, v), s.seed,
+                    s.ksgxd, s.backingLimit, s.syscallCycles, s.attestation);
+            case "seed" -> s.withSeed(integer(at, v));
+            case "ksgxd" -> s.withKsgxd(ksgxd(at, v));
+            case "backing_memory_limit" -> s.withBackingLimit(size(at, v));
+            case "syscall_cycles" -> new PlatformSettings(s.epcBytes, s.sgx2, s.cpuHz, s.costs, s.copyCyclesPerKb, s.seed,
+                    s.ksgxd, s.backingLimit, nonNegative(at, v), s.attestation);
+            case "costs" -> costs(at, v, s);
+            case "fuses" -> s.withAttestation(s.attestation.withFuses(hex(at, v, 32)));
+            case "owner_epoch" -> s.withAttestation(s.attestation.withOwnerEpoch(hex(at, v, 16)));
+            case "dcap_driver" -> s.withAttestation(s.attestation.withDcapDriver(bool(at, v)));
+            case "occlum_compat_errno" -> s.withAttestation(s.attestation.withOcclumCompatErrno(bool(at, v)));
+            case "tcb" -> {
+                try {
+                    yield s.withAttestation(s.attestation.withTcb(TcbSpec.parse(v, "tcb", s.attestation.tcb())));
+                } catch (IllegalArgumentException e) {
+                    throw new BootException(origin + ": " + e.getMessage() + ".");
+                }
+            }
+            default -> throw new BootException(at + " is not a platform setting; the keys are " + String.join(", ", KEYS) + ".");
+        };
     }
 
     private static PlatformSettings costs(String at, JsonNode v, PlatformSettings s) {

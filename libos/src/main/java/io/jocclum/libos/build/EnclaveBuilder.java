@@ -85,8 +85,13 @@ public final class EnclaveBuilder {
 
     /** Step 3: MRENCLAVE of the layout (one SHA-256 record per page added at load; see {@link Measurement}). */
     public byte[] measure() {
+        return measure(done -> { });
+    }
+
+    /** As {@link #measure()}, reporting the pages hashed so far (of {@code layout.eaddCount()}) to {@code pagesDone}. */
+    public byte[] measure(java.util.function.LongConsumer pagesDone) {
         require(layout != null && mrenclave == null, "measure");
-        mrenclave = Measurement.mrenclave(layout);
+        mrenclave = Measurement.mrenclave(layout, pagesDone);
         return mrenclave.clone();
     }
 

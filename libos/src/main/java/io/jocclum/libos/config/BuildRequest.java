@@ -23,6 +23,8 @@ public record BuildRequest(SgxMode sgxMode, String sgxModeSource, boolean edmmRe
 
     /** Occlum's truthy spellings of ENABLE_EDMM (tools/occlum). */
     public static final Set<String> TRUTHY = Set.of("Y", "YES", "Yes", "yes", "True", "true", "1");
+    /** The spellings that turn EDMM off. */
+    public static final Set<String> FALSY = Set.of("N", "NO", "No", "no", "False", "false", "0");
 
     public BuildRequest {
         warnings = List.copyOf(warnings);
@@ -44,6 +46,15 @@ public record BuildRequest(SgxMode sgxMode, String sgxModeSource, boolean edmmRe
      * {@link ConfigException} when a mode is not HW or SIM.
      */
     public static BuildRequest from(Map<String, String> env, String flagSgxMode, boolean flagEnableEdmm) {
+        return from(env, flagSgxMode, flagEnableEdmm ? Boolean.TRUE : null);
+    }
+
+    /**
+     * As {@link #from(Map, String, boolean)}, with Occlum's {@code --enable-edmm Y|N} spelling:
+     * {@code flagEnableEdmm} null when the flag is absent, false for {@code N} (it overrides
+     * {@code ENABLE_EDMM} from the environment).
+     */
+    public static BuildRequest from(Map<String, String> env, String flagSgxMode, Boolean flagEnableEdmm) {
         List<String> warnings = new ArrayList<>();
         String envMode = env.get("SGX_MODE");
         SgxMode mode = SgxMode.HW;
@@ -78,14 +89,17 @@ public record BuildRequest(SgxMode sgxMode, String sgxModeSource, boolean edmmRe
             if (TRUTHY.contains(envEdmm)) {
                 edmm = true;
                 edmmSource = "ENABLE_EDMM=" + envEdmm;
-            } else if (!Set.of("N", "NO", "No", "no", "False", "false", "0").contains(envEdmm)) {
+            } else if (!FALSY.contains(envEdmm)) {
                 warnings.add("ENABLE_EDMM=" + envEdmm + " is not one of Y, YES, Yes, yes, True, true, 1, so it does not"
                         + " request EDMM.");
             }
         }
-        if (flagEnableEdmm) {
-            edmm = true;
-            edmmSource = "--enable-edmm";
+        if (flagEnableEdmm != null) {
+            if (edmm && !flagEnableEdmm) {
+                warnings.add("--enable-edmm N overrides ENABLE_EDMM=" + envEdmm + " from the environment.");
+            }
+            edmm = flagEnableEdmm;
+            edmmSource = flagEnableEdmm ? "--enable-edmm" : "";
         }
         return new BuildRequest(mode, modeSource, edmm, edmmSource, warnings);
     }

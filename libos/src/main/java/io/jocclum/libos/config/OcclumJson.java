@@ -4,7 +4,6 @@ import io.jocclum.sgx.arch.Pages;
 
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
-import tools.jackson.core.TokenStreamLocation;
 import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
@@ -121,39 +120,9 @@ public final class OcclumJson {
         try {
             return MAPPER.readTree(json);
         } catch (JacksonException e) {
-            TokenStreamLocation at = e.getLocation();
-            String where = at == null || at.getLineNr() < 0 ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
-            throw ConfigException.single(origin, "", "is not valid JSON" + where + ": " + parserProblem(e.getOriginalMessage())
+            throw ConfigException.single(origin, "", "is not valid JSON" + JsonErrors.where(e) + ": " + JsonErrors.problem(e)
                     + " (comments and trailing commas are allowed).");
         }
-    }
-
-    /**
-     * The parser's message for a user: its first line, without Jackson's internals (source
-     * locations, the names of parser features to enable), the commonest cases in plain words.
-     */
-    static String parserProblem(String message) {
-        String why = message == null ? "" : message;
-        int nl = why.indexOf('\n');
-        if (nl >= 0) {
-            why = why.substring(0, nl);
-        }
-        why = why.replaceAll("\\s*\\(start marker at \\[[^\\]]*\\]\\)", "")
-                .replaceAll(":?\\s*enable `[^`]*` to allow", "")
-                .replaceAll("\\s*\\[Source: [^\\]]*\\]", "")
-                .strip();
-        if (why.startsWith("Unexpected end-of-input: expected close marker for Object")
-                || why.startsWith("Unexpected end-of-input within/between Object entries")) {
-            return "the file ends inside an object (a closing '}' is missing)";
-        }
-        if (why.startsWith("Unexpected end-of-input: expected close marker for Array")
-                || why.startsWith("Unexpected end-of-input within/between Array entries")) {
-            return "the file ends inside an array (a closing ']' is missing)";
-        }
-        if (why.startsWith("Unexpected end-of-input in VALUE_STRING") || why.startsWith("Unexpected end-of-input in field name")) {
-            return "the file ends inside a string (a closing '\"' is missing)";
-        }
-        return why.isEmpty() ? "the parser gave up here" : why;
     }
 
     private static Reading read(byte[] json, String origin, Problems problems) {

@@ -175,11 +175,12 @@ public final class Resolver {
             if (s.userMax() != userWritten) {
                 out.add(new Adjustment("user space Max", userKey, userWritten, s.userMax(), true,
                         "EDMM builds use at least Occlum's default of 16GB, committed on demand, so the Max cannot"
-                                + " cap physical use (guide, note 1)"));
+                                + " cap physical use ("
+                                + "Occlum's EDMM configuration guide (docs/edmm_config_guide.md in Occlum), note 1)"));
             }
             if (rl.initNumOfThreads().isPresent() && rl.initNumOfThreads().getAsLong() != s.tcsInit()) {
                 out.add(new Adjustment("TCS Init", "init_num_of_threads", rl.initNumOfThreads().getAsLong(), s.tcsInit(),
-                        false, "the EDMM guide caps it at 16 (Occlum's generator would keep "
+                        false, "Occlum's EDMM configuration guide caps it at 16 (Occlum's generator would keep "
                         + rl.initNumOfThreads().getAsLong() + ")"));
             }
             if (s.tcsMax() != rl.maxNumOfThreads()) {

@@ -27,6 +27,11 @@ public final class Measurement {
         return layout.image().mrEnclave();
     }
 
+    /** As {@link #mrenclave(EnclaveLayout)}, reporting the pages hashed so far to {@code pagesDone}. */
+    public static byte[] mrenclave(EnclaveLayout layout, java.util.function.LongConsumer pagesDone) {
+        return layout.image().mrEnclave(pagesDone);
+    }
+
     /**
      * Bytes {@link #mrenclave} feeds to SHA-256 for {@code layout} ({@link EnclaveImage#hashedBytes}).
      * Hashing runs at roughly 1 GB/s on one core, so this is the cost of measuring.

@@ -28,7 +28,8 @@ public final class ProgramRegistry {
     private final Map<String, Builtin> byName;
 
     private ProgramRegistry(Map<String, Builtin> byName) {
-        this.byName = Map.copyOf(byName);
+        // registration order, so that a list of the built-ins reads the same on every run
+        this.byName = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(byName));
     }
 
     /** hello, memtest, spawntest, pipebench, epollecho and dcap-test. */

@@ -8,6 +8,7 @@ import io.jocclum.sgx.measure.MeasurementBuilder;
 import io.jocclum.sgx.measure.SigStruct;
 
 import java.security.interfaces.RSAPrivateCrtKey;
+import java.util.function.LongConsumer;
 import java.util.List;
 
 /**
@@ -121,7 +122,20 @@ public record EnclaveImage(long base, SecsParams params, List<Segment> segments)
 
     /** MRENCLAVE of this image (SDM Vol. 3D, 38.3): {@link #load} fed to {@link MeasurementBuilder}. */
     public byte[] mrEnclave() {
+        return mrEnclave(done -> { });
+    }
+
+    /** Pages between two reports of {@link #mrEnclave(LongConsumer)}. */
+    public static final long PROGRESS_PAGES = 1 << 16;
+
+    /**
+     * As {@link #mrEnclave()}, telling {@code pagesDone} how many pages have been hashed every
+     * {@link #PROGRESS_PAGES} pages and at the end (out of {@link #eaddCount()}). An interrupt of
+     * the calling thread stops the walk with a {@link java.util.concurrent.CancellationException}.
+     */
+    public byte[] mrEnclave(LongConsumer pagesDone) {
         MeasurementBuilder mb = new MeasurementBuilder();
+        long[] done = {0};
         load(new LoadSink() {
             @Override
             public void ecreate(SecsParams secs) {
@@ -131,6 +145,12 @@ public record EnclaveImage(long base, SecsParams params, List<Segment> segments)
             @Override
             public void eadd(long offset, SecInfo secInfo, byte[] page) {
                 mb.eadd(offset, secInfo);
+                if (++done[0] % PROGRESS_PAGES == 0) {
+                    if (Thread.interrupted()) {
+                        throw new java.util.concurrent.CancellationException("measurement interrupted");
+                    }
+                    pagesDone.accept(done[0]);
+                }
             }
 
             @Override
@@ -138,6 +158,7 @@ public record EnclaveImage(long base, SecsParams params, List<Segment> segments)
                 mb.eextend(offset, page, from);
             }
         });
+        pagesDone.accept(done[0]);
         return mb.finish();
     }
 
