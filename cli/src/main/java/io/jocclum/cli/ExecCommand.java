@@ -67,17 +67,16 @@ final class ExecCommand implements Callable<Integer> {
         request.add(Integer.toString(a.size()));
         request.addAll(a);
         new TreeMap<>(cli.env).forEach((k, v) -> request.add(k + "=" + v));
-        List<Restore> handlers = new ArrayList<>();
         try {
             ExecProtocol.write(ch, ExecProtocol.EXEC, ExecProtocol.ofStrings(request));
-            FORWARDED.forEach((name, number) -> handlers.add(forward(ch, name, number)));
+            Forwarding.add(ch);
             Thread.ofPlatform().daemon().name("exec-stdin").start(() -> pumpStdin(ch, cli.in));
             return relay(ch, paths, p);
         } catch (IOException e) {
             throw new UserError("the connection to the enclave of " + paths.root() + " failed (" + e.getMessage()
                     + "); is it being stopped?");
         } finally {
-            handlers.forEach(Restore::run);
+            Forwarding.remove(ch);
             ExecProtocol.close(ch);
         }
     }
@@ -126,20 +125,40 @@ final class ExecCommand implements Callable<Integer> {
         }
     }
 
-    /** Undoes one signal handler. */
-    private interface Restore extends Runnable {
-    }
+    /**
+     * While programs run, the host signals of {@link #FORWARDED} go to each of them instead of
+     * ending this JVM; the JVM's own handlers come back when the last one ended (several
+     * {@code exec}s share one JVM in tests).
+     */
+    private static final class Forwarding {
+        private static final java.util.Set<SocketChannel> ACTIVE = new java.util.LinkedHashSet<>();
+        private static final Map<String, sun.misc.SignalHandler> PREVIOUS = new LinkedHashMap<>();
 
-    /** While the program runs, host signal {@code name} is sent to it instead of ending this JVM. */
-    private static Restore forward(SocketChannel ch, String name, int number) {
-        sun.misc.Signal sig = new sun.misc.Signal(name);
-        sun.misc.SignalHandler previous = sun.misc.Signal.handle(sig, s -> {
-            try {
-                ExecProtocol.write(ch, ExecProtocol.SIGNAL, ExecProtocol.ofInt(number));
-            } catch (IOException e) {
-                // the program has ended: its status is on its way
+        static synchronized void add(SocketChannel ch) {
+            if (ACTIVE.isEmpty()) {
+                FORWARDED.forEach((name, number) -> {
+                    sun.misc.Signal sig = new sun.misc.Signal(name);
+                    PREVIOUS.put(name, sun.misc.Signal.handle(sig, s -> deliver(number)));
+                });
             }
-        });
-        return () -> sun.misc.Signal.handle(sig, previous);
+            ACTIVE.add(ch);
+        }
+
+        static synchronized void remove(SocketChannel ch) {
+            if (ACTIVE.remove(ch) && ACTIVE.isEmpty()) {
+                PREVIOUS.forEach((name, h) -> sun.misc.Signal.handle(new sun.misc.Signal(name), h));
+                PREVIOUS.clear();
+            }
+        }
+
+        private static synchronized void deliver(int number) {
+            for (SocketChannel ch : ACTIVE) {
+                try {
+                    ExecProtocol.write(ch, ExecProtocol.SIGNAL, ExecProtocol.ofInt(number));
+                } catch (IOException e) {
+                    // that program has ended: its status is on its way
+                }
+            }
+        }
     }
 }
