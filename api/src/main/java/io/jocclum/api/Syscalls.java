@@ -370,7 +370,13 @@ public interface Syscalls {
 
     // =============================================================================== sockets
 
-    /** {@code socket(2)}: AF_INET + SOCK_STREAM (+ SOCK_NONBLOCK, SOCK_CLOEXEC); EAFNOSUPPORT, ESOCKTNOSUPPORT, EPROTONOSUPPORT, EMFILE. */
+    /**
+     * {@code socket(2)}: AF_INET + SOCK_STREAM (a host TCP socket), or AF_UNIX + SOCK_STREAM,
+     * SOCK_DGRAM or SOCK_SEQPACKET (a socket inside the LibOS; see {@link #bind(int, SockAddrUn)}),
+     * each with SOCK_NONBLOCK and SOCK_CLOEXEC. EAFNOSUPPORT, ESOCKTNOSUPPORT, EPROTONOSUPPORT,
+     * EINVAL (unknown type flags), EMFILE. listen, accept, send, recv, shutdown, setsockopt,
+     * getsockopt, read, write, poll and epoll work on both kinds.
+     */
     int socket(int domain, int type, int protocol);
 
     /** {@code bind(2)}: EADDRINUSE, EADDRNOTAVAIL (only the loopback interface exists), EINVAL, ENOTSOCK. */
@@ -400,7 +406,7 @@ public interface Syscalls {
     /** {@code recvfrom(2)}: on stream sockets the same as {@link #recv} (the sender is the peer). */
     long recvfrom(int fd, long buf, long len, int flags);
 
-    /** {@code shutdown(2)}: {@link Socket#SHUT_RD}, SHUT_WR, SHUT_RDWR. ENOTCONN, EINVAL. */
+    /** {@code shutdown(2)}: {@link Socket#SHUT_RD}, SHUT_WR, SHUT_RDWR. ENOTCONN (TCP only: an unconnected AF_UNIX socket is no error, as on Linux), EINVAL. */
     void shutdown(int fd, int how);
 
     /** {@code setsockopt(2)} with an int value: SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY; ENOPROTOOPT for others. */
@@ -414,4 +420,141 @@ public interface Syscalls {
 
     /** {@code getpeername(2)}: ENOTCONN. */
     SockAddrIn getpeername(int fd);
+
+    // =============================================================================== files (more)
+
+    /**
+     * {@code fdatasync(2)}: as {@link #fsync}. EBADF, EINVAL (a pipe, socket or other file that
+     * cannot be synchronised).
+     */
+    void fdatasync(int fd);
+
+    /**
+     * {@code fallocate(2)}: allocates [offset, offset+len) of a regular file open for writing.
+     * Mode 0 grows the file to offset+len when it is shorter; {@link Falloc#FALLOC_FL_KEEP_SIZE}
+     * leaves the size alone. Errors in Linux's order: EBADF (no descriptor), EINVAL (offset &lt; 0,
+     * len &lt;= 0, COLLAPSE_RANGE or INSERT_RANGE combined with other bits), EOPNOTSUPP (unknown
+     * bits, PUNCH_HOLE without KEEP_SIZE, and every mode but 0 and KEEP_SIZE), EBADF (not open for
+     * writing), ESPIPE (a pipe), EISDIR, ENODEV (not a regular file), EFBIG (offset+len overflows),
+     * ENOSPC.
+     */
+    void fallocate(int fd, int mode, long offset, long len);
+
+    // =============================================================================== identity and limits
+
+    /** {@code getuid(2)}: 0; every process of the LibOS runs as root, as in Occlum. */
+    int getuid();
+
+    /** {@code geteuid(2)}: 0. */
+    int geteuid();
+
+    /** {@code getgid(2)}: 0. */
+    int getgid();
+
+    /** {@code getegid(2)}: 0. */
+    int getegid();
+
+    /**
+     * {@code setuid(2)}: EINVAL for -1. Setting 0 succeeds; any other uid is refused with EPERM,
+     * since the LibOS has only root (Linux would drop root's privileges for good).
+     */
+    void setuid(int uid);
+
+    /** {@code setgid(2)}: as {@link #setuid} for the group id. */
+    void setgid(int gid);
+
+    /**
+     * {@code getrlimit(2)} of resource {@code resource} ({@link Rlimit#RLIMIT_NOFILE}, ...):
+     * EINVAL for an unknown resource. RLIMIT_NOFILE starts at 1024 (hard 4096), RLIMIT_STACK at
+     * the configured stack size, RLIMIT_DATA at the heap size, RLIMIT_AS at the size of the user
+     * space; the others unlimited (RLIMIT_CORE 0, RLIMIT_MEMLOCK 8 MiB).
+     */
+    Rlimit getrlimit(int resource);
+
+    /**
+     * {@code setrlimit(2)}: EFAULT (null limit), EINVAL (unknown resource, soft above hard),
+     * EPERM (hard RLIMIT_NOFILE above nr_open, 1048576; raising a hard limit without
+     * privilege). A lower RLIMIT_NOFILE makes new descriptors at or above it fail with EMFILE;
+     * open ones stay. Children started later inherit the limits.
+     */
+    void setrlimit(int resource, Rlimit limit);
+
+    /**
+     * {@code prlimit64(2)}: the limit of process {@code pid} (0: the caller), set to
+     * {@code newLimit} unless it is null. Returns the old limit. ESRCH (no such live process),
+     * then the errors of {@link #setrlimit}.
+     */
+    Rlimit prlimit(int pid, int resource, Rlimit newLimit);
+
+    // =============================================================================== AF_UNIX sockets
+
+    /**
+     * {@code socketpair(2)}: two connected AF_UNIX sockets of {@code type}
+     * ({@link Socket#SOCK_STREAM}, SOCK_DGRAM, SOCK_SEQPACKET, with SOCK_NONBLOCK and
+     * SOCK_CLOEXEC); protocol 0. EAFNOSUPPORT (another family), EOPNOTSUPP (AF_INET),
+     * ESOCKTNOSUPPORT, EPROTONOSUPPORT, EINVAL (unknown type flags), EMFILE.
+     */
+    int[] socketpair(int domain, int type, int protocol);
+
+    /**
+     * {@code bind(2)} of an AF_UNIX socket (made by {@link #socket} with {@link Socket#AF_UNIX}):
+     * a path name creates a socket file (EADDRINUSE when the path exists, ENOENT, EACCES, EROFS),
+     * an abstract name is taken in the LibOS-wide abstract namespace (EADDRINUSE), an unnamed
+     * address picks a free abstract name. EINVAL (already bound, name longer than 108 bytes),
+     * EFAULT (null), ENOTSOCK, EAFNOSUPPORT (not an AF_UNIX socket).
+     */
+    void bind(int fd, SockAddrUn addr);
+
+    /**
+     * {@code connect(2)} of an AF_UNIX socket. Stream and seqpacket: connects to a listening
+     * socket (ENOENT: no such path; ECONNREFUSED: not a socket, nobody bound, or not listening;
+     * EACCES; EPROTOTYPE: another socket type; EISCONN; EINVAL when listening; EAGAIN when
+     * non-blocking and the backlog is full, else it waits; EINTR). Datagram: sets the default
+     * destination.
+     */
+    void connect(int fd, SockAddrUn addr);
+
+    /**
+     * {@code sendto(2)} of a datagram to {@code dest} (null: the connected peer, ENOTCONN without
+     * one). EPERM when the destination is connected to another socket, EMSGSIZE, EAGAIN,
+     * ECONNREFUSED (nobody bound there any more), plus connect's lookup errors. On stream sockets
+     * an address is EISCONN (connected) or EOPNOTSUPP.
+     */
+    long sendto(int fd, long buf, long len, int flags, SockAddrUn dest);
+
+    /**
+     * {@code sendmsg(2)} with a {@code struct msghdr} at {@code msg} ({@link Socket#MSGHDR_SIZE}
+     * bytes, offsets {@code Socket.MSGHDR_*}): the bytes of its iovecs, to {@code msg_name} (a
+     * {@code sockaddr_un}, for datagrams) and, on AF_UNIX sockets, the descriptors of SOL_SOCKET
+     * SCM_RIGHTS control messages, which the receiver gets as new descriptors of the same open
+     * files. EBADF (a descriptor to pass is not open), EINVAL (a malformed control message, more
+     * than {@link Socket#SCM_MAX_FD} descriptors, negative iov length), EFAULT, EMSGSIZE (more than
+     * 1024 iovecs), and the errors of send and sendto. Returns the bytes sent.
+     */
+    long sendmsg(int fd, long msg, int flags);
+
+    /**
+     * {@code recvmsg(2)} into the {@code struct msghdr} at {@code msg}: fills its iovecs, writes
+     * the sender's address to {@code msg_name} (datagrams; {@code msg_namelen} gets its length),
+     * received descriptors as one SCM_RIGHTS control message (lowest free descriptors;
+     * {@link Socket#MSG_CMSG_CLOEXEC} sets FD_CLOEXEC on them) with {@code msg_controllen} set to
+     * the bytes used, and {@code msg_flags}: MSG_TRUNC when a datagram or seqpacket record did
+     * not fit (the rest is discarded), MSG_CTRUNC when the control buffer (or RLIMIT_NOFILE) had
+     * no room for every descriptor (those are closed). Flags MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL,
+     * MSG_TRUNC, MSG_CMSG_CLOEXEC. Returns the bytes received, 0 at end of stream.
+     */
+    long recvmsg(int fd, long msg, int flags);
+
+    /** {@code getsockname(2)} of an AF_UNIX socket: its bound address or unnamed. EAFNOSUPPORT for other sockets. */
+    SockAddrUn getsocknameUnix(int fd);
+
+    /** {@code getpeername(2)} of an AF_UNIX socket: the peer's address when it was connected. ENOTCONN, EAFNOSUPPORT. */
+    SockAddrUn getpeernameUnix(int fd);
+
+    /**
+     * {@code getsockopt(fd, SOL_SOCKET, SO_PEERCRED)}: the process that connected (or listened,
+     * seen from the connecting side, or made the pair) and its ids; pid 0, uid and gid -1 when
+     * it never was connected, as Linux reports.
+     */
+    Ucred getpeercred(int fd);
 }

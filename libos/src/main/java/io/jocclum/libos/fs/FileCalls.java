@@ -2,6 +2,8 @@ package io.jocclum.libos.fs;
 
 import io.jocclum.api.DirEntry;
 import io.jocclum.api.Errno;
+import io.jocclum.api.Falloc;
+import io.jocclum.api.FileMode;
 import io.jocclum.api.Fcntl;
 import io.jocclum.api.Ioctls;
 import io.jocclum.api.Mman;
@@ -82,6 +84,71 @@ public final class FileCalls {
         } else if (!(f instanceof DirectoryFile)) {
             throw Errno.EINVAL.exception(f + " does not support fsync");
         }
+    }
+
+    /** {@code fdatasync(2)}: as {@link #fsync} (file data and metadata are written back alike). */
+    public static void fdatasync(Caller c, HostIo host, ProcessVm vm, int fd) {
+        fsync(c, host, vm, fd);
+    }
+
+    /** The mode bits Linux's {@code vfs_fallocate} knows ({@code FALLOC_FL_SUPPORTED_MASK}). */
+    private static final int FALLOC_SUPPORTED = Falloc.FALLOC_FL_KEEP_SIZE | Falloc.FALLOC_FL_PUNCH_HOLE
+            | Falloc.FALLOC_FL_COLLAPSE_RANGE | Falloc.FALLOC_FL_ZERO_RANGE | Falloc.FALLOC_FL_INSERT_RANGE
+            | Falloc.FALLOC_FL_UNSHARE_RANGE;
+
+    /**
+     * {@code fallocate(2)} with the checks of Linux's {@code vfs_fallocate} (fs/open.c) in its
+     * order: EBADF (no such descriptor), EINVAL (offset &lt; 0 or len &lt;= 0), EOPNOTSUPP (unknown
+     * mode bits, PUNCH_HOLE with ZERO_RANGE or without KEEP_SIZE), EINVAL (COLLAPSE_RANGE or
+     * INSERT_RANGE with other bits, UNSHARE_RANGE with bits other than KEEP_SIZE), EBADF (not
+     * open for writing), ESPIPE (a pipe), EISDIR, ENODEV (neither a regular file nor a
+     * directory: sockets, eventfds, devices), EFBIG (offset + len overflows). The file systems
+     * implement mode 0 (the file grows to offset + len when shorter) and KEEP_SIZE (the size
+     * stays); the other modes give EOPNOTSUPP.
+     */
+    public static void fallocate(Caller c, HostIo host, int fd, int mode, long offset, long len) {
+        OpenFile f = c.files().get(fd);
+        if (offset < 0 || len <= 0) {
+            throw Errno.EINVAL.exception("fallocate offset " + offset + ", length " + len + " (offset >= 0, length > 0)");
+        }
+        if ((mode & ~FALLOC_SUPPORTED) != 0) {
+            throw Errno.EOPNOTSUPP.exception("fallocate mode 0x" + Integer.toHexString(mode));
+        }
+        int punchZero = Falloc.FALLOC_FL_PUNCH_HOLE | Falloc.FALLOC_FL_ZERO_RANGE;
+        if ((mode & punchZero) == punchZero
+                || (mode & Falloc.FALLOC_FL_PUNCH_HOLE) != 0 && (mode & Falloc.FALLOC_FL_KEEP_SIZE) == 0) {
+            throw Errno.EOPNOTSUPP.exception("fallocate mode 0x" + Integer.toHexString(mode));
+        }
+        for (int alone : new int[] {Falloc.FALLOC_FL_COLLAPSE_RANGE, Falloc.FALLOC_FL_INSERT_RANGE}) {
+            if ((mode & alone) != 0 && (mode & ~alone) != 0) {
+                throw Errno.EINVAL.exception("fallocate mode 0x" + Integer.toHexString(mode) + " combines an exclusive mode");
+            }
+        }
+        if ((mode & Falloc.FALLOC_FL_UNSHARE_RANGE) != 0
+                && (mode & ~(Falloc.FALLOC_FL_UNSHARE_RANGE | Falloc.FALLOC_FL_KEEP_SIZE)) != 0) {
+            throw Errno.EINVAL.exception("fallocate mode 0x" + Integer.toHexString(mode) + " with UNSHARE_RANGE");
+        }
+        if (!f.canWrite()) {
+            throw Errno.EBADF.exception("fd " + fd + " is not open for writing");
+        }
+        int type = f.fstat().mode() & FileMode.S_IFMT;
+        if (type == FileMode.S_IFIFO) {
+            throw Errno.ESPIPE.exception("fallocate on a pipe");
+        }
+        if (type == FileMode.S_IFDIR) {
+            throw Errno.EISDIR.exception("fallocate on a directory");
+        }
+        if (type != FileMode.S_IFREG || !(f instanceof RegularFile rf)) {
+            throw Errno.ENODEV.exception("fallocate on " + f + ", which is not a regular file");
+        }
+        if (offset + len < 0) {
+            throw Errno.EFBIG.exception("offset " + offset + " + length " + len + " overflows");
+        }
+        if ((mode & ~Falloc.FALLOC_FL_KEEP_SIZE) != 0) {
+            throw Errno.EOPNOTSUPP.exception("fallocate mode 0x" + Integer.toHexString(mode) + " (only 0 and KEEP_SIZE)");
+        }
+        rf.allocate(offset + len, (mode & Falloc.FALLOC_FL_KEEP_SIZE) != 0);
+        host.charge(f, 0);
     }
 
     /** {@code close(2)}. */

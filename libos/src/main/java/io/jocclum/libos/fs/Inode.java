@@ -1,5 +1,6 @@
 package io.jocclum.libos.fs;
 
+import io.jocclum.api.Errno;
 import io.jocclum.api.Stat;
 
 import java.nio.ByteBuffer;
@@ -72,6 +73,15 @@ abstract sealed class Inode permits Inode.Dir, Inode.Regular, Inode.Device, Inod
 
         /** Removes an empty directory: ENOENT, ENOTDIR, ENOTEMPTY. */
         abstract void rmdir(String name);
+
+        /**
+         * Creates the socket file of an AF_UNIX bind naming {@code endpoint}; EEXIST when the name
+         * exists. A file system without socket files answers EPERM, as Linux's {@code vfs_mknod}
+         * does for a directory without {@code mknod}.
+         */
+        SocketInode mksock(String name, int perm, Credentials c, Object endpoint) {
+            throw Errno.EPERM.exception(fs.type() + " cannot hold socket files");
+        }
 
         /** The entries, without "." and "..". */
         abstract List<Entry> list();

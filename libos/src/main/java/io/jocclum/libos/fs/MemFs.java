@@ -153,6 +153,19 @@ final class MemFs extends GuestFileSystem {
         }
 
         @Override
+        SocketInode mksock(String name, int perm, Credentials c, Object endpoint) {
+            synchronized (namespaceLock) {
+                if (children.containsKey(name)) {
+                    throw Errno.EEXIST.exception(name);
+                }
+                SocketInode s = new SocketInode(MemFs.this, nextIno.getAndIncrement(), perm, c, endpoint);
+                children.put(name, s);
+                mtime = nowNanos();
+                return s;
+            }
+        }
+
+        @Override
         void mkdir(String name, int perm, Credentials c) {
             synchronized (namespaceLock) {
                 if (children.containsKey(name)) {

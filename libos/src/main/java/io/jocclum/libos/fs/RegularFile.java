@@ -174,6 +174,24 @@ public final class RegularFile extends OpenFile {
         io.truncate(length);
     }
 
+    /**
+     * fallocate's allocation up to {@code end}: the file grows to {@code end} when shorter,
+     * unless {@code keepSize}. Space is not reserved ahead: the file systems allocate on write.
+     */
+    void allocate(long end, boolean keepSize) {
+        inode.fs.requireWritable();
+        if (!keepSize) {
+            posLock.lock();
+            try {
+                if (io.size() < end) {
+                    io.truncate(end);
+                }
+            } finally {
+                posLock.unlock();
+            }
+        }
+    }
+
     @Override
     public int ioctl(Caller caller, int cmd, ByteBuffer arg) {
         if (cmd == Ioctls.FIONREAD) {

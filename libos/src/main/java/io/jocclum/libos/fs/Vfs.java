@@ -565,6 +565,57 @@ public final class Vfs {
         }
     }
 
+    // ====================================================================== AF_UNIX socket files
+
+    /**
+     * Creates the socket file of an AF_UNIX {@code bind} at {@code path} (the final symbolic link
+     * is not followed), naming {@code endpoint}, with mode 0777 less the umask. Errnos as Linux's
+     * {@code unix_bind_bsd}: EADDRINUSE when the name exists, ENOENT, ENOTDIR, EROFS, EACCES (no
+     * write permission on the directory), EPERM (a file system without socket files). Returns
+     * what unbinds it when the socket is closed (the file stays).
+     */
+    public Runnable bindSocket(Caller c, String path, Object endpoint) {
+        Walk w = walk(c, OpenFlags.AT_FDCWD, path, false);
+        if (w.exists() || w.dotLast) {
+            throw Errno.EADDRINUSE.exception(w.path + " exists");
+        }
+        if (w.trailingSlash) {
+            throw Errno.ENOENT.exception(w.path);
+        }
+        Inode.Dir parent = (Inode.Dir) w.parent.inode;
+        parent.fs.requireWritable();
+        if (!parent.permits(c.credentials(), 3)) {
+            throw Errno.EACCES.exception("write permission on " + w.parent.path);
+        }
+        SocketInode s;
+        try {
+            s = parent.mksock(w.name, 0777 & ~c.fs().umask(), c.credentials(), endpoint);
+        } catch (io.jocclum.api.ErrnoException e) {
+            throw e.errno() == Errno.EEXIST ? Errno.EADDRINUSE.exception(w.path + " exists") : e;
+        }
+        return s::unbind;
+    }
+
+    /**
+     * The endpoint an AF_UNIX {@code connect} or {@code sendto} to {@code path} reaches (Linux
+     * {@code unix_find_bsd}): ENOENT, ENOTDIR, EACCES (no write permission on the socket file),
+     * ECONNREFUSED when the file is not a socket or its socket was closed.
+     */
+    public Object findSocket(Caller c, String path) {
+        Inode i = require(walk(c, OpenFlags.AT_FDCWD, path, true));
+        if (!i.permits(c.credentials(), 2)) {
+            throw Errno.EACCES.exception("write permission on " + path);
+        }
+        if (!(i instanceof SocketInode s)) {
+            throw Errno.ECONNREFUSED.exception(path + " is not a socket");
+        }
+        Object e = s.endpoint();
+        if (e == null) {
+            throw Errno.ECONNREFUSED.exception("no socket is bound to " + path);
+        }
+        return e;
+    }
+
     // ====================================================================== listings
 
     List<DirEntry> listDirectory(Inode.Dir dir, String path) {

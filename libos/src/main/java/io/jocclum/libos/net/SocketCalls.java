@@ -45,7 +45,8 @@ public final class SocketCalls {
         return install(c, s, (flags & Socket.SOCK_CLOEXEC) != 0);
     }
 
-    private static int install(Caller c, OpenFile f, boolean cloexec) {
+    /** Installs a new socket's file; when that fails (EMFILE) the file is released. */
+    static int install(Caller c, OpenFile f, boolean cloexec) {
         try {
             return c.files().install(f, cloexec);
         } catch (RuntimeException e) {

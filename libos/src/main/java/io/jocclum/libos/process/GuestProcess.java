@@ -42,6 +42,7 @@ public final class GuestProcess implements ThreadSignalState.Owner {
     final Credentials credentials = Credentials.ROOT;
     final ProcessVm vm;
     final Sighand sighand;
+    final Rlimits rlimits;
     /** Threads of this process waiting in wait4 for a child. */
     final WaiterQueue childEvents = new WaiterQueue();
 
@@ -78,7 +79,7 @@ public final class GuestProcess implements ThreadSignalState.Owner {
     private boolean closed;
 
     GuestProcess(Kernel kernel, int pid, String path, String[] argv, String[] envp, FdTable files, FsContext fs, ProcessVm vm,
-            Sighand sighand) {
+            Sighand sighand, Rlimits rlimits) {
         this.kernel = kernel;
         this.pid = pid;
         this.path = path;
@@ -88,6 +89,17 @@ public final class GuestProcess implements ThreadSignalState.Owner {
         this.fs = fs;
         this.vm = vm;
         this.sighand = sighand;
+        this.rlimits = rlimits;
+    }
+
+    /** The resource limits (getrlimit, setrlimit, prlimit64). */
+    public Rlimits rlimits() {
+        return rlimits;
+    }
+
+    /** The user and group ids: root for every process, as in Occlum. */
+    public Credentials credentials() {
+        return credentials;
     }
 
     public int pid() {

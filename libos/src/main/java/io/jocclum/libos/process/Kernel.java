@@ -177,7 +177,14 @@ public final class Kernel {
         FsContext fs = FsContext.initial();
         Caller lookup = new Caller(files, fs, Credentials.ROOT, ThreadSignals.NONE, Waiter.level(), clock);
         LoadedProgram program = programs.load(lookup, path);
-        return create(null, program, argv, envp, files, fs, new Sighand(), 0, true);
+        return create(null, program, argv, envp, files, fs, new Sighand(), initialRlimits(files), 0, true);
+    }
+
+    /** The resource limits of a process started from the host (init or top-level). */
+    private Rlimits initialRlimits(FdTable files) {
+        var space = userSpace.layout();
+        return Rlimits.initial(files, Math.max(Pages.SIZE, Pages.up(defaults.defaultStackSize())),
+                Pages.up(defaults.defaultHeapSize()), space.reservedSize() + space.userRegionSize());
     }
 
     /**
@@ -190,7 +197,7 @@ public final class Kernel {
         FsContext fs = FsContext.initial();
         Caller lookup = new Caller(files, fs, Credentials.ROOT, ThreadSignals.NONE, Waiter.level(), clock);
         LoadedProgram program = programs.load(lookup, path);
-        return create(null, program, argv, envp, files, fs, new Sighand(), 0, false);
+        return create(null, program, argv, envp, files, fs, new Sighand(), initialRlimits(files), 0, false);
     }
 
     /** Waits until the top-level process {@code p} ({@link #spawnTopLevel}) has exited; returns its wait status. */
@@ -212,7 +219,7 @@ public final class Kernel {
         try {
             LoadedProgram program = programs.load(parent.caller, path);
             child = create(pp, program, argv, envp == null ? pp.envp : envp, files, pp.fs.copy(), pp.sighand.forSpawnedChild(),
-                    parent.signals.mask(), false);
+                    pp.rlimits.forChild(files), parent.signals.mask(), false);
         } catch (RuntimeException e) {
             files.closeAll();
             throw e;
@@ -221,7 +228,7 @@ public final class Kernel {
     }
 
     private GuestProcess create(GuestProcess parent, LoadedProgram program, String[] argv, String[] envp, FdTable files, FsContext fs,
-                           Sighand sighand, long mask, boolean asInit) {
+                           Sighand sighand, Rlimits rlimits, long mask, boolean asInit) {
         TcsPool.Slot slot = tcs.acquire();
         int pid;
         try {
@@ -238,7 +245,7 @@ public final class Kernel {
             tcs.release(slot);
             throw e;
         }
-        GuestProcess p = new GuestProcess(this, pid, program.path(), argv, envp, files, fs, vm, sighand);
+        GuestProcess p = new GuestProcess(this, pid, program.path(), argv, envp, files, fs, vm, sighand, rlimits);
         synchronized (treeLock) {
             p.parent = parent;
             if (parent != null) {

@@ -2,6 +2,7 @@ package io.jocclum.libos.process;
 
 import io.jocclum.api.Clocks;
 import io.jocclum.api.Errno;
+import io.jocclum.api.Rlimit;
 import io.jocclum.api.SpawnAction;
 import io.jocclum.api.ThreadFunction;
 import io.jocclum.api.Wait;
@@ -105,5 +106,53 @@ public final class ProcessCalls {
                 return;
             }
         }
+    }
+
+    // ================================================================ identity and limits
+
+    /**
+     * {@code setuid(2)} and {@code setgid(2)} (kernel/sys.c {@code __sys_setuid}): -1 is no id
+     * (EINVAL). Every process is root, as in Occlum: setting 0 succeeds and changes nothing;
+     * setting another id, which on Linux would drop root for good, is refused with EPERM (a
+     * result the man page tells programs to check), so no program goes on believing it dropped
+     * privileges it still has.
+     */
+    public static void setId(GuestThread t, int id, String what) {
+        if (id == -1) {
+            throw Errno.EINVAL.exception(what + " -1 is not a valid id");
+        }
+        var cred = t.process().credentials();
+        int current = what.equals("uid") ? cred.uid() : cred.gid();
+        if (id != current) {
+            throw Errno.EPERM.exception(what + " " + Integer.toUnsignedString(id) + ": the LibOS runs every process as root ("
+                    + what + " " + current + ") and cannot change it");
+        }
+    }
+
+    /** {@code getrlimit(2)}: EINVAL for an unknown resource. */
+    public static Rlimit getrlimit(GuestThread t, int resource) {
+        return t.process().rlimits().get(resource);
+    }
+
+    /** {@code setrlimit(2)}: EFAULT for no limit, then {@link Rlimits#set}'s checks. */
+    public static void setrlimit(GuestThread t, int resource, Rlimit limit) {
+        if (limit == null) {
+            throw Errno.EFAULT.exception("null rlimit");
+        }
+        t.process().rlimits().set(resource, limit, t.caller().credentials().privileged());
+    }
+
+    /**
+     * {@code prlimit64(2)} in Linux's order: the target (pid 0: the caller; ESRCH when no live
+     * process has that pid), then the resource (EINVAL) and the new limit's checks. Returns the
+     * old limit; {@code newLimit} null only reads.
+     */
+    public static Rlimit prlimit(GuestThread t, int pid, int resource, Rlimit newLimit) {
+        GuestProcess target = pid == 0 ? t.process() : t.kernel().process(pid);
+        if (target == null || target.exited()) {
+            throw Errno.ESRCH.exception("no process " + pid);
+        }
+        Rlimits r = target.rlimits();
+        return newLimit == null ? r.get(resource) : r.set(resource, newLimit, t.caller().credentials().privileged());
     }
 }

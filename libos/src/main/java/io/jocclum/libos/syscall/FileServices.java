@@ -5,6 +5,7 @@ import io.jocclum.libos.epoll.EpollCalls;
 import io.jocclum.libos.eventfd.EventFdCalls;
 import io.jocclum.libos.net.HostNetwork;
 import io.jocclum.libos.net.SocketCalls;
+import io.jocclum.libos.net.UnixSockets;
 import io.jocclum.libos.pipe.PipeCalls;
 
 /**
@@ -16,6 +17,7 @@ public final class FileServices implements AutoCloseable {
     private final PipeCalls pipes = new PipeCalls();
     private final EventFdCalls eventfds = new EventFdCalls();
     private final EpollCalls epolls = new EpollCalls();
+    private final UnixSockets unix = new UnixSockets();
     /** Started on the first socket. */
     @GuardedBy("this")
     private HostNetwork net;
@@ -31,6 +33,11 @@ public final class FileServices implements AutoCloseable {
 
     public EpollCalls epolls() {
         return epolls;
+    }
+
+    /** The AF_UNIX sockets and their abstract namespace. */
+    public UnixSockets unix() {
+        return unix;
     }
 
     /** The host sockets, started on first use (one host poller thread for the LibOS). */

@@ -4,8 +4,12 @@ import io.jocclum.api.EpollEvent;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.OpenFlags;
+import io.jocclum.api.Rlimit;
 import io.jocclum.api.SigAction;
 import io.jocclum.api.SockAddrIn;
+import io.jocclum.api.SockAddrUn;
+import io.jocclum.api.Socket;
+import io.jocclum.api.Ucred;
 import io.jocclum.api.SpawnAction;
 import io.jocclum.api.Stat;
 import io.jocclum.api.Syscalls;
@@ -19,6 +23,7 @@ import io.jocclum.libos.fs.PathCalls;
 import io.jocclum.libos.fs.ReadWriteCalls;
 import io.jocclum.libos.net.GuestSocketCalls;
 import io.jocclum.libos.net.SocketFile;
+import io.jocclum.libos.net.UnixSocketFile;
 import io.jocclum.libos.process.GuestExit;
 import io.jocclum.libos.process.GuestThread;
 import io.jocclum.libos.process.Kernel;
@@ -606,6 +611,110 @@ public final class SyscallFacade implements Syscalls {
         return (SockAddrIn) get(Sysno.GETPEERNAME, null, fd, 0);
     }
 
+    // ================================================================================ files (more), identity, limits
+
+    @Override
+    public void fdatasync(int fd) {
+        call(Sysno.FDATASYNC, fd, 0, 0);
+    }
+
+    @Override
+    public void fallocate(int fd, int mode, long offset, long len) {
+        call(Sysno.FALLOCATE, null, fd, mode, offset, len, 0, 0);
+    }
+
+    @Override
+    public int getuid() {
+        return (int) call(Sysno.GETUID, 0, 0, 0);
+    }
+
+    @Override
+    public int geteuid() {
+        return (int) call(Sysno.GETEUID, 0, 0, 0);
+    }
+
+    @Override
+    public int getgid() {
+        return (int) call(Sysno.GETGID, 0, 0, 0);
+    }
+
+    @Override
+    public int getegid() {
+        return (int) call(Sysno.GETEGID, 0, 0, 0);
+    }
+
+    @Override
+    public void setuid(int uid) {
+        call(Sysno.SETUID, uid, 0, 0);
+    }
+
+    @Override
+    public void setgid(int gid) {
+        call(Sysno.SETGID, gid, 0, 0);
+    }
+
+    @Override
+    public Rlimit getrlimit(int resource) {
+        return (Rlimit) get(Sysno.GETRLIMIT, null, resource, 0);
+    }
+
+    @Override
+    public void setrlimit(int resource, Rlimit limit) {
+        call(Sysno.SETRLIMIT, limit, resource, 0, 0);
+    }
+
+    @Override
+    public Rlimit prlimit(int pid, int resource, Rlimit newLimit) {
+        return (Rlimit) get(Sysno.PRLIMIT64, newLimit, pid, resource);
+    }
+
+    // ================================================================================ AF_UNIX sockets
+
+    @Override
+    public int[] socketpair(int domain, int type, int protocol) {
+        return (int[]) get(Sysno.SOCKETPAIR, null, domain, type, protocol);
+    }
+
+    @Override
+    public void bind(int fd, SockAddrUn addr) {
+        call(Sysno.BIND, addr, fd, 0, 0);
+    }
+
+    @Override
+    public void connect(int fd, SockAddrUn addr) {
+        call(Sysno.CONNECT, addr, fd, 0, 0);
+    }
+
+    @Override
+    public long sendto(int fd, long buf, long len, int flags, SockAddrUn dest) {
+        return call(Sysno.SENDTO, dest, fd, buf, len, flags, 0, 0);
+    }
+
+    @Override
+    public long sendmsg(int fd, long msg, int flags) {
+        return call(Sysno.SENDMSG, fd, msg, flags);
+    }
+
+    @Override
+    public long recvmsg(int fd, long msg, int flags) {
+        return call(Sysno.RECVMSG, fd, msg, flags);
+    }
+
+    @Override
+    public SockAddrUn getsocknameUnix(int fd) {
+        return (SockAddrUn) get(Sysno.GETSOCKNAME, null, fd, Socket.AF_UNIX);
+    }
+
+    @Override
+    public SockAddrUn getpeernameUnix(int fd) {
+        return (SockAddrUn) get(Sysno.GETPEERNAME, null, fd, Socket.AF_UNIX);
+    }
+
+    @Override
+    public Ucred getpeercred(int fd) {
+        return (Ucred) get(Sysno.GETSOCKOPT, null, fd, Socket.SO_PEERCRED);
+    }
+
     // ================================================================================ the call wrapper
 
     /**
@@ -652,6 +761,13 @@ public final class SyscallFacade implements Syscalls {
     private Object get(Sysno s, Object o, long a0, long a1) {
         ObjectCall c = new ObjectCall(o);
         call(s, c, a0, a1, 0, 0, 0, 0);
+        return c.result;
+    }
+
+    /** A call whose result is an object, with three integer arguments. */
+    private Object get(Sysno s, Object o, long a0, long a1, long a2) {
+        ObjectCall c = new ObjectCall(o);
+        call(s, c, a0, a1, a2, 0, 0, 0);
         return c.result;
     }
 
@@ -778,23 +894,105 @@ public final class SyscallFacade implements Syscalls {
             case POLL -> r = PollCalls.poll(caller, copy, a0, (int) a1, (int) a2);
             case SELECT -> r = PollCalls.select(caller, copy, (int) a0, a1, a2, a3, a4);
 
-            case SOCKET -> r = GuestSocketCalls.socket(files.sockets(), caller, host, (int) a0, (int) a1, (int) a2);
-            case BIND -> GuestSocketCalls.bind(files.sockets(), caller, host, (int) a0, (SockAddrIn) o);
-            case LISTEN -> GuestSocketCalls.listen(files.sockets(), caller, host, (int) a0, (int) a1);
-            case ACCEPT, ACCEPT4 -> r = GuestSocketCalls.accept4(files.sockets(), caller, host, (int) a0, (int) a1);
-            case CONNECT -> GuestSocketCalls.connect(files.sockets(), caller, host, (int) a0, (SockAddrIn) o);
-            case SENDTO -> r = GuestSocketCalls.send(files.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
-            case RECVFROM -> r = GuestSocketCalls.recv(files.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
-            case SHUTDOWN -> GuestSocketCalls.shutdown(files.sockets(), caller, host, (int) a0, (int) a1);
-            case SETSOCKOPT -> files.sockets().setsockopt(caller, (int) a0, (int) a1, (int) a2, (int) a3);
-            case GETSOCKOPT -> r = files.sockets().getsockopt(caller, (int) a0, (int) a1, (int) a2);
-            case GETSOCKNAME -> r = result(o, files.sockets().getsockname(caller, (int) a0));
-            case GETPEERNAME -> r = result(o, files.sockets().getpeername(caller, (int) a0));
+            case SOCKET -> r = a0 == Socket.AF_UNIX ? files.unix().socket(caller, (int) a1, (int) a2, ucred()) : GuestSocketCalls.socket(files.sockets(), caller, host, (int) a0, (int) a1, (int) a2);
+            case BIND -> {
+                if (unixFd(a0) || o instanceof SockAddrUn) {
+                    files.unix().bind(caller, kernel.vfs(), (int) a0, unixAddress(o));
+                } else {
+                    GuestSocketCalls.bind(files.sockets(), caller, host, (int) a0, (SockAddrIn) o);
+                }
+            }
+            case LISTEN -> {
+                if (unixFd(a0)) {
+                    files.unix().listen(caller, (int) a0, (int) a1, ucred());
+                } else {
+                    GuestSocketCalls.listen(files.sockets(), caller, host, (int) a0, (int) a1);
+                }
+            }
+            case ACCEPT, ACCEPT4 -> r = unixFd(a0) ? files.unix().accept4(caller, (int) a0, (int) a1) : GuestSocketCalls.accept4(files.sockets(), caller, host, (int) a0, (int) a1);
+            case CONNECT -> {
+                if (unixFd(a0) || o instanceof SockAddrUn) {
+                    files.unix().connect(caller, kernel.vfs(), (int) a0, unixAddress(o), ucred());
+                } else {
+                    GuestSocketCalls.connect(files.sockets(), caller, host, (int) a0, (SockAddrIn) o);
+                }
+            }
+            case SENDTO -> r = unixFd(a0) ? files.unix().send(caller, copy, kernel.vfs(), (int) a0, a1, a2, (int) a3, (SockAddrUn) o)
+                    : GuestSocketCalls.send(files.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
+            case RECVFROM -> r = unixFd(a0) ? files.unix().recv(caller, copy, (int) a0, a1, a2, (int) a3) : GuestSocketCalls.recv(files.sockets(), caller, copy, host, (int) a0, a1, a2, (int) a3);
+            case SHUTDOWN -> {
+                if (unixFd(a0)) {
+                    files.unix().shutdown(caller, (int) a0, (int) a1);
+                } else {
+                    GuestSocketCalls.shutdown(files.sockets(), caller, host, (int) a0, (int) a1);
+                }
+            }
+            case SETSOCKOPT -> {
+                if (unixFd(a0)) {
+                    files.unix().setsockopt(caller, (int) a0, (int) a1, (int) a2, (int) a3);
+                } else {
+                    files.sockets().setsockopt(caller, (int) a0, (int) a1, (int) a2, (int) a3);
+                }
+            }
+            case GETSOCKOPT -> {
+                if (o instanceof ObjectCall) {
+                    r = result(o, files.unix().peercred(caller, (int) a0));
+                } else {
+                    r = unixFd(a0) ? files.unix().getsockopt(caller, (int) a0, (int) a1, (int) a2)
+                            : files.sockets().getsockopt(caller, (int) a0, (int) a1, (int) a2);
+                }
+            }
+            case GETSOCKNAME -> r = result(o, a1 == Socket.AF_UNIX ? files.unix().getsockname(caller, (int) a0)
+                    : files.sockets().getsockname(caller, inetFd(a0)));
+            case GETPEERNAME -> r = result(o, a1 == Socket.AF_UNIX ? files.unix().getpeername(caller, (int) a0)
+                    : files.sockets().getpeername(caller, inetFd(a0)));
+            case SOCKETPAIR -> r = result(o, files.unix().socketpair(caller, (int) a0, (int) a1, (int) a2, ucred()));
+            case SENDMSG -> r = files.unix().sendmsg(caller, copy, kernel.vfs(), (int) a0, a1, (int) a2);
+            case RECVMSG -> r = files.unix().recvmsg(caller, copy, (int) a0, a1, (int) a2);
+
+            case FDATASYNC -> FileCalls.fdatasync(caller, host, vm, (int) a0);
+            case FALLOCATE -> FileCalls.fallocate(caller, host, (int) a0, (int) a1, a2, a3);
+            case GETUID, GETEUID -> r = process.credentials().uid();
+            case GETGID, GETEGID -> r = process.credentials().gid();
+            case SETUID -> ProcessCalls.setId(thread, (int) a0, "uid");
+            case SETGID -> ProcessCalls.setId(thread, (int) a0, "gid");
+            case GETRLIMIT -> r = result(o, ProcessCalls.getrlimit(thread, (int) a0));
+            case SETRLIMIT -> ProcessCalls.setrlimit(thread, (int) a0, (Rlimit) o);
+            case PRLIMIT64 -> r = result(o, ProcessCalls.prlimit(thread, (int) a0, (int) a1, (Rlimit) arg(o)));
 
             case EXIT, EXIT_GROUP -> throw new IllegalStateException(s.linuxName() + " ends the thread and is not dispatched");
             default -> throw new IllegalStateException("no dispatch entry for " + s.linuxName());
         }
         return r;
+    }
+
+    /** True when {@code fd} is an open AF_UNIX socket. */
+    private boolean unixFd(long fd) {
+        return caller.files().getOrNull((int) fd) instanceof UnixSocketFile;
+    }
+
+    /** The descriptor of an inet socket call: EAFNOSUPPORT for an AF_UNIX socket, whose addresses are {@link SockAddrUn}s. */
+    private int inetFd(long fd) {
+        if (unixFd(fd)) {
+            throw Errno.EAFNOSUPPORT.exception("fd " + fd + " is an AF_UNIX socket: use the SockAddrUn calls");
+        }
+        return (int) fd;
+    }
+
+    /** The AF_UNIX address of bind or connect: EFAULT for none, EINVAL for an AF_INET address. */
+    private static SockAddrUn unixAddress(Object o) {
+        if (o == null) {
+            throw Errno.EFAULT.exception("null address");
+        }
+        if (!(o instanceof SockAddrUn a)) {
+            throw Errno.EINVAL.exception("an AF_INET address for an AF_UNIX socket");
+        }
+        return a;
+    }
+
+    /** The caller's credentials as SO_PEERCRED reports them. */
+    private Ucred ucred() {
+        return new Ucred(process.pid(), process.credentials().uid(), process.credentials().gid());
     }
 
     @Override
