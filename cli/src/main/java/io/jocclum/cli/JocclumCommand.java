@@ -10,8 +10,10 @@ import java.util.concurrent.Callable;
 /** The top command. Add a subcommand by listing its class in {@code subcommands}. */
 @Command(name = "jocclum", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = JocclumCommand.Version.class,
         description = "SGX confidential computing on one machine, with Occlum's verbs.",
-        subcommands = {NewCommand.class, InitCommand.class, BuildCommand.class, RunCommand.class, PrintCommand.class,
-            DemoCommand.class, SelftestCommand.class, QuoteCommand.class, CollateralCommand.class, GenImageKeyCommand.class})
+        subcommands = {NewCommand.class, InitCommand.class, BuildCommand.class, RunCommand.class, StartCommand.class,
+            ExecCommand.class, StopCommand.class, PackageCommand.class, PrintCommand.class, DemoCommand.class,
+            SelftestCommand.class, QuoteCommand.class, CollateralCommand.class, GenImageKeyCommand.class,
+            ServerCommand.class})
 final class JocclumCommand implements Callable<Integer> {
     private final Cli cli;
     @picocli.CommandLine.Spec

@@ -47,6 +47,7 @@ public final class Main {
         cl.setExecutionExceptionHandler((ex, c, parsed) -> handle(cli, ex));
         // run PATH ARGS...: options after PATH belong to the program
         cl.getSubcommands().get("run").setStopAtPositional(true);
+        cl.getSubcommands().get("exec").setStopAtPositional(true);
         return cl;
     }
 

@@ -13,11 +13,11 @@ import io.jocclum.libos.config.OcclumJson;
 import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
 import io.jocclum.libos.config.SgxMode;
-import io.jocclum.libos.config.Sizes;
 import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.layout.BuiltEnclave;
 import io.jocclum.libos.layout.InstancePaths;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -53,20 +53,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--stats-json", paramLabel = "FILE", description = "Write the statistics as JSON to FILE (start-up time under \"startup\").")
     Path statsJson;
 
-    @Option(names = "--platform", paramLabel = "FILE", description = "Platform settings (JSON): epc, sgx2, cpu_hz, costs, seed, ...")
-    Path platformFile;
-
-    @Option(names = "--epc", paramLabel = "SIZE", description = "EPC capacity, e.g. 128MB or 8GB (default 4GB).")
-    String epc;
-
-    @Option(names = {"--sgx1", "--no-edmm-platform"}, description = "A platform without SGX2: no EDMM at run time.")
-    boolean sgx1;
-
-    @Option(names = "--sgx2", description = "A platform with SGX2 (the default).")
-    boolean sgx2;
-
-    @Option(names = "--seed", paramLabel = "N", description = "Seed of the platform secrets and of /dev/urandom (default 0).")
-    Long seed;
+    @Mixin
+    PlatformOptions platform = new PlatformOptions();
 
     @Option(names = "--image-key", paramLabel = "FILE", description = "The key the instance was built with"
             + " (jocclum build --image-key FILE); needed for an encrypted image unless it was built in (--buildin-image-key).")
@@ -104,7 +92,7 @@ final class RunCommand implements Callable<Integer> {
         }
         int status;
         RunStats s;
-        try (LibOs os = BootPhases.boot(cli, built, options)) {
+        try (InstanceUse use = InstanceUse.forRun(paths); LibOs os = BootPhases.boot(cli, built, options)) {
             os.warnings().forEach(w -> cli.err.println("warning: " + w));
             try {
                 status = os.run(path, args == null ? List.of() : args);
@@ -140,7 +128,7 @@ final class RunCommand implements Callable<Integer> {
         return Wait.shellStatus(status);
     }
 
-    private static BuiltEnclave load(InstancePaths paths) {
+    static BuiltEnclave load(InstancePaths paths) {
         try {
             return BuiltEnclave.load(paths);
         } catch (NoSuchFileException e) {
@@ -152,8 +140,11 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** The build is stale when Occlum.json or image/ no longer give what was built. */
-    private static void checkFresh(InstancePaths paths, BuiltEnclave built) throws IOException {
+    /**
+     * The build is stale when Occlum.json or image/ no longer give what was built. An instance
+     * without image/ (an unpacked {@code jocclum package}) is checked against Occlum.json only.
+     */
+    static void checkFresh(InstancePaths paths, BuiltEnclave built) throws IOException {
         String stale = "the build of " + paths.root() + " is stale: ";
         byte[] json;
         try {
@@ -170,14 +161,17 @@ final class RunCommand implements Callable<Integer> {
         if (!Arrays.equals(now.enclaveXml().toBytes(), Files.readAllBytes(paths.enclaveXml()))) {
             throw new UserError(stale + "Occlum.json changed since (the enclave configuration differs); run jocclum build.");
         }
-        byte[] digest;
-        try {
-            digest = ImageDigest.of(paths.image());
-        } catch (IOException | IllegalArgumentException e) {
-            throw new UserError(stale + "image/ cannot be read (" + e.getMessage() + "); fix it and run jocclum build.");
-        }
-        if (!Arrays.equals(digest, built.layout().measuredData().imageDigest())) {
-            throw new UserError(stale + "image/ changed since; run jocclum build.");
+        if (Files.exists(paths.image())) {
+            // an unpacked jocclum package has no image/: the build's image layer (measured into MRENCLAVE) is the image
+            byte[] digest;
+            try {
+                digest = ImageDigest.of(paths.image());
+            } catch (IOException | IllegalArgumentException e) {
+                throw new UserError(stale + "image/ cannot be read (" + e.getMessage() + "); fix it and run jocclum build.");
+            }
+            if (!Arrays.equals(digest, built.layout().measuredData().imageDigest())) {
+                throw new UserError(stale + "image/ changed since; run jocclum build.");
+            }
         }
         String mac = built.internalConfig().imageMac().orElse("");
         if (!Arrays.equals(now.internalConfig(mac).toBytes(), built.internalConfigBytes())) {
@@ -186,41 +180,6 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private PlatformSettings settings() {
-        PlatformSettings s = PlatformSettings.defaults();
-        try {
-            if (platformFile != null) {
-                Path f = cli.resolve(platformFile);
-                byte[] b;
-                try {
-                    b = Files.readAllBytes(f);
-                } catch (IOException e) {
-                    throw Instance.io("cannot read the platform file " + f, e);
-                }
-                s = PlatformSettings.parse(b, f.toString(), s);
-            }
-            if (epc != null) {
-                long bytes;
-                try {
-                    bytes = Sizes.parse(epc);
-                } catch (IllegalArgumentException e) {
-                    throw new UserError(UsageErrors.EXIT, "--epc \"" + epc + "\" " + e.getMessage() + ".");
-                }
-                s = s.withEpcBytes(bytes);
-            }
-            if (sgx1 && sgx2) {
-                throw new UserError(UsageErrors.EXIT, "--sgx1 and --sgx2 contradict each other; give one of them.");
-            }
-            if (sgx1) {
-                s = s.withSgx2(false);
-            } else if (sgx2) {
-                s = s.withSgx2(true);
-            }
-            if (seed != null) {
-                s = s.withSeed(seed);
-            }
-        } catch (BootException e) {
-            throw new UserError(UsageErrors.EXIT, e.getMessage());
-        }
-        return s;
+        return platform.settings(cli);
     }
 }

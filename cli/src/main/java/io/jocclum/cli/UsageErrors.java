@@ -77,9 +77,10 @@ final class UsageErrors {
         return "'" + cmd + "' takes no argument '" + first + "'" + suggestion(u) + help;
     }
 
-    /** The subcommands of {@code spec}, in their declared order. */
+    /** The subcommands of {@code spec} that are not hidden, in their declared order. */
     static String commands(CommandSpec spec) {
-        return String.join(", ", spec.subcommands().keySet());
+        return String.join(", ", spec.subcommands().entrySet().stream()
+                .filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden()).map(java.util.Map.Entry::getKey).toList());
     }
 
     /** picocli's closest suggestion, when it is close: a typo, not a different word. */

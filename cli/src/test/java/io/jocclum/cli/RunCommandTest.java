@@ -12,8 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -141,26 +139,7 @@ class RunCommandTest {
 
     /** Compiles {@link #GUEST} against the guest API jar (or classes directory) and packs it with its manifest. */
     byte[] guestJar() throws Exception {
-        Path src = tmp.resolve("src/guest/App.java");
-        Files.createDirectories(src.getParent());
-        Files.writeString(src, GUEST);
-        Path classes = tmp.resolve("classes");
-        Files.createDirectories(classes);
-        Path api = Path.of(GuestProgram.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        ByteArrayOutputStream diag = new ByteArrayOutputStream();
-        int rc = javac.run(null, diag, diag, "--release", "25", "-cp", api.toString(), "-d", classes.toString(), src.toString());
-        assertThat(rc).as(diag.toString(StandardCharsets.UTF_8)).isZero();
-        Manifest mf = new Manifest();
-        mf.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        mf.getMainAttributes().put(new Attributes.Name(JarProgram.MAIN_CLASS_ATTRIBUTE), "guest.App");
-        ByteArrayOutputStream jar = new ByteArrayOutputStream();
-        try (JarOutputStream out = new JarOutputStream(jar, mf)) {
-            out.putNextEntry(new JarEntry("guest/App.class"));
-            out.write(Files.readAllBytes(classes.resolve("guest/App.class")));
-            out.closeEntry();
-        }
-        return jar.toByteArray();
+        return GuestJars.compile(tmp, GUEST);
     }
 
     @ParameterizedTest

@@ -91,7 +91,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <h2>Run</h2>
  * {@link #run} spawns the program as init (pid 1) with the host's stdin/stdout/stderr as its
  * descriptors 0-2, waits for it, kills what is left (as the death of a pid namespace's init does)
- * and returns init's wait status. {@link #close} tears everything down.
+ * and returns init's wait status. {@link #close} tears everything down. A long-running enclave
+ * ({@code jocclum start}) runs no init: {@link #spawnHost} starts each program the host asks for
+ * as a top-level process with its own stdio, all of them sharing the enclave.
  *
  * <p>Thread-safety: boot, run and close from one host thread; {@link #stats} and
  * {@link #checkInvariants} when quiescent (the latter), any time (the former).
@@ -186,18 +188,23 @@ public final class LibOs implements AutoCloseable {
         kernel.setFacades(t -> new SyscallFacade(t, syscalls, files));
         this.procView = new ProcView(kernel);
 
+        this.env = environment(cfg, options.hostEnv());
+        this.startup = fd.stats();
+        this.committedAfterStartup = Pages.bytes(fd.enclave().pageCount());
+        this.peakPages.set(fd.enclave().pageCount());
+    }
+
+    /** env.default with the env.untrusted variables that {@code hostEnv} has (Occlum's env section). */
+    private static List<String> environment(InternalConfig cfg, Map<String, String> hostEnv) {
         List<String> e = new ArrayList<>(cfg.env().defaults());
         for (String name : cfg.env().untrusted()) {
-            String v = options.hostEnv().get(name);
+            String v = hostEnv.get(name);
             if (v != null) {
                 e.removeIf(s -> s.startsWith(name + "="));
                 e.add(name + "=" + v);
             }
         }
-        this.env = List.copyOf(e);
-        this.startup = fd.stats();
-        this.committedAfterStartup = Pages.bytes(fd.enclave().pageCount());
-        this.peakPages.set(fd.enclave().pageCount());
+        return List.copyOf(e);
     }
 
     // ================================================================================ boot
@@ -486,6 +493,41 @@ public final class LibOs implements AutoCloseable {
             stdio.closeAll();
             throw new BootException(programError(path, e));
         }
+    }
+
+    /**
+     * Starts {@code path} from the host as a top-level process next to the running ones, not as
+     * init (what {@code jocclum exec} asks of a started enclave, as Occlum's {@code occlum exec}):
+     * {@code stdin}, {@code stdout} and {@code stderr} are its descriptors 0-2 (inherited by what it
+     * spawns), its environment is env.default plus the env.untrusted variables of {@code hostEnv}.
+     * Wait for it with {@link #awaitExit(GuestProcess)}, signal it with {@link #signal}.
+     * {@link BootException} when the program cannot be started.
+     */
+    public GuestProcess spawnHost(String path, List<String> args, Map<String, String> hostEnv, java.io.InputStream stdin,
+                                  java.io.OutputStream stdout, java.io.OutputStream stderr) {
+        List<String> argv = new ArrayList<>();
+        argv.add(path);
+        argv.addAll(args);
+        FdTable stdio = HostStreamFile.stdio(stdin, stdout, stderr, fd.context());
+        try {
+            return kernel.spawnTopLevel(path, argv.toArray(String[]::new),
+                    environment(built.internalConfig(), hostEnv).toArray(String[]::new), stdio);
+        } catch (ErrnoException e) {
+            stdio.closeAll();
+            throw new BootException(programError(path, e));
+        }
+    }
+
+    /** Waits until {@code p}, started by {@link #spawnHost}, has exited; returns its wait status. */
+    public int awaitExit(GuestProcess p) throws InterruptedException {
+        int status = kernel.awaitTopLevel(p);
+        sampleCommitted();
+        return status;
+    }
+
+    /** Sends {@code sig} to {@code p} from the host (as kill(2) from outside the enclave); nothing once it has exited. */
+    public void signal(GuestProcess p, int sig) {
+        kernel.sendSignal(p, sig);
     }
 
     /** Waits for init to exit and every other process to end; returns init's status. */

@@ -179,10 +179,33 @@ public final class Kernel {
         FsContext fs = FsContext.initial();
         Caller lookup = new Caller(files, fs, Credentials.ROOT, ThreadSignals.NONE, Waiter.level(), clock);
         LoadedProgram program = programs.load(lookup, path);
+        return create(null, program, argv, envp, files, fs, new Sighand(), initialRlimits(files), 0, true);
+    }
+
+    /** The resource limits of a process started from the host (init or top-level). */
+    private Rlimits initialRlimits(FdTable files) {
         var space = userSpace.layout();
-        Rlimits limits = Rlimits.initial(files, Math.max(Pages.SIZE, Pages.up(defaults.defaultStackSize())),
+        return Rlimits.initial(files, Math.max(Pages.SIZE, Pages.up(defaults.defaultStackSize())),
                 Pages.up(defaults.defaultHeapSize()), space.reservedSize() + space.userRegionSize());
-        return create(null, program, argv, envp, files, fs, new Sighand(), limits, 0);
+    }
+
+    /**
+     * Starts {@code path} as a top-level process started from the host next to the others, not as
+     * init (Occlum's {@code occlum exec}: every such process shares the enclave, its file systems
+     * and its pid space). It has no parent: it is reaped as soon as it exits, and
+     * {@link #awaitTopLevel} returns its wait status. ErrnoException as {@link #spawnInit}.
+     */
+    public GuestProcess spawnTopLevel(String path, String[] argv, String[] envp, FdTable files) {
+        FsContext fs = FsContext.initial();
+        Caller lookup = new Caller(files, fs, Credentials.ROOT, ThreadSignals.NONE, Waiter.level(), clock);
+        LoadedProgram program = programs.load(lookup, path);
+        return create(null, program, argv, envp, files, fs, new Sighand(), initialRlimits(files), 0, false);
+    }
+
+    /** Waits until the top-level process {@code p} ({@link #spawnTopLevel}) has exited; returns its wait status. */
+    public int awaitTopLevel(GuestProcess p) throws InterruptedException {
+        table.awaitGone(p);
+        return p.waitStatus();
     }
 
     /**
@@ -198,7 +221,7 @@ public final class Kernel {
         try {
             LoadedProgram program = programs.load(parent.caller, path);
             child = create(pp, program, argv, envp == null ? pp.envp : envp, files, pp.fs.copy(), pp.sighand.forSpawnedChild(),
-                    pp.rlimits.forChild(files), parent.signals.mask());
+                    pp.rlimits.forChild(files), parent.signals.mask(), false);
         } catch (RuntimeException e) {
             files.closeAll();
             throw e;
@@ -207,7 +230,7 @@ public final class Kernel {
     }
 
     private GuestProcess create(GuestProcess parent, LoadedProgram program, String[] argv, String[] envp, FdTable files, FsContext fs,
-                           Sighand sighand, Rlimits rlimits, long mask) {
+                           Sighand sighand, Rlimits rlimits, long mask, boolean asInit) {
         TcsPool.Slot slot = tcs.acquire();
         int pid;
         try {
@@ -229,7 +252,7 @@ public final class Kernel {
             p.parent = parent;
             if (parent != null) {
                 parent.children.add(p);
-            } else {
+            } else if (asInit) {
                 init = p;
             }
             table.add(p);

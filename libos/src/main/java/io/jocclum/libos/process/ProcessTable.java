@@ -84,6 +84,18 @@ final class ProcessTable {
         }
     }
 
+    /**
+     * Waits until {@code p} has been reaped (it left the table; its pid may already name another
+     * process). Reaping happens before {@link #exited} notifies, so no wake-up is lost.
+     */
+    void awaitGone(GuestProcess p) throws InterruptedException {
+        synchronized (quiesce) {
+            while (byPid.get(p.pid) == p) {
+                quiesce.wait();
+            }
+        }
+    }
+
     void awaitQuiescent() throws InterruptedException {
         synchronized (quiesce) {
             while (liveProcesses > 0) {
