@@ -11,7 +11,7 @@ import java.util.concurrent.Callable;
 @Command(name = "jocclum", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, versionProvider = JocclumCommand.Version.class,
         description = "SGX confidential computing on one machine, with Occlum's verbs.",
         subcommands = {NewCommand.class, InitCommand.class, BuildCommand.class, RunCommand.class, PrintCommand.class,
-            DemoCommand.class, SelftestCommand.class, QuoteCommand.class, CollateralCommand.class})
+            DemoCommand.class, SelftestCommand.class, QuoteCommand.class, CollateralCommand.class, ReplayCommand.class, AdviseCommand.class})
 final class JocclumCommand implements Callable<Integer> {
     private final Cli cli;
     @picocli.CommandLine.Spec

@@ -94,6 +94,8 @@ public final class Replay {
     private final Set<Integer> finished = new HashSet<>();
     private final Map<Integer, Proc> procs = new LinkedHashMap<>();
     private final Map<Long, Long> shmSizes = new HashMap<>();
+    /** The enclave's pid of each traced child process. */
+    private final Map<Integer, Integer> guestPid = new HashMap<>();
     private final Map<String, Integer> replayed = new TreeMap<>();
     private final Map<String, Integer> skipped = new TreeMap<>();
     private final int rootTid;
@@ -382,6 +384,7 @@ public final class Replay {
             case "shmdt" -> unmapSegmentAt(sys, p, c.number(0));
             case "clone", "clone3", "fork", "vfork" -> spawn(sys, p, c);
             case "execve", "execveat" -> exec(sys, p);
+            case "wait4", "waitpid" -> reap(sys, (int) (long) c.result());
             default -> {
                 count(skipped, name);
                 return false;
@@ -509,14 +512,33 @@ public final class Replay {
                     return 0;
                 });
             } else {
-                sys.posixSpawn("/bin/" + CHILD_PROGRAM, List.of(), new String[] {CHILD_PROGRAM, Integer.toString(child)},
-                        new String[0]);
+                int pid = sys.posixSpawn("/bin/" + CHILD_PROGRAM, List.of(), new String[] {CHILD_PROGRAM,
+                    Integer.toString(child)}, new String[0]);
+                synchronized (this) {
+                    guestPid.put(child, pid);
+                }
             }
         } catch (ErrnoException x) {
             synchronized (this) {
                 expected.remove(child);
             }
             throw x;
+        }
+    }
+
+    /** The trace reaped child {@code tracePid}: so does the enclave, so its memory is free before the next call. */
+    private void reap(Syscalls sys, int tracePid) {
+        Integer pid;
+        synchronized (this) {
+            pid = guestPid.remove(tracePid);
+        }
+        if (pid != null) {
+            try {
+                sys.wait4(pid, 0, 0);
+            } catch (ErrnoException e) {
+                // reaped already (by another thread of the parent): its memory is free either way
+                count(skipped, "wait4 (" + e.errno() + ")");
+            }
         }
     }
 
