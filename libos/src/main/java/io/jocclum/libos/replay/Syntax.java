@@ -53,6 +53,9 @@ final class Syntax {
             if (c == '"') {
                 int e = stringEnd(inner, i);
                 i = e < 0 ? inner.length() : e;
+            } else if (c == '/' && i + 1 < inner.length() && inner.charAt(i + 1) == '*') {
+                int e = inner.indexOf("*/", i + 2);
+                i = e < 0 ? inner.length() : e + 1;
             } else if (c == '(' || c == '[' || c == '{') {
                 depth++;
             } else if (c == ')' || c == ']' || c == '}') {
@@ -70,7 +73,7 @@ final class Syntax {
     }
 
     private static String clean(String a) {
-        return a.replaceAll("/\\*.*?\\*/", "").strip();
+        return a.contains("/*") ? a.replaceAll("/\\*.*?(?:\\*/|$)", "").strip() : a.strip();
     }
 
     /** A number as strace prints it: decimal, 0x hex, 0 octal, NULL; {@link TraceFormatException} otherwise. */

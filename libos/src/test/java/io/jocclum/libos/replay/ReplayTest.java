@@ -179,4 +179,19 @@ class ReplayTest {
         assertThat(lines("fork.trace").get(f.line() - 1)).contains(f.call().substring(0, f.call().indexOf('(')));
         assertThat(f.limit()).contains("user_space");
     }
+
+    @Test
+    void moreThreadsThanMaxNumOfThreadsNamesTheClone() throws Exception {
+        // non-EDMM: TCS Max is max_num_of_threads (an EDMM build allows at least 4096)
+        BuiltEnclave two = TestInstance.builder(tmp.resolve("two-threads")).edmm(false)
+                .set("resource_limits.user_space_size", "128MB").set("resource_limits.user_space_max_size", "128MB")
+                .set("resource_limits.max_num_of_threads", 2).build();
+        ReplayRun.Outcome o = ReplayRun.run(two, BootOptions.defaults(), events("mt.trace"), Replay.Touch.parse("none"));
+        assertThat(o.fits()).isFalse();
+        Replay.Failure f = o.result().failure();
+        assertThat(f.errno()).isEqualTo("EAGAIN");
+        assertThat(f.call()).startsWith("clone3(");
+        assertThat(lines("mt.trace").get(f.line() - 1)).contains("clone3(");
+        assertThat(f.limit()).contains("resource_limits.max_num_of_threads");
+    }
 }
