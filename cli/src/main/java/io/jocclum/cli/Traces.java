@@ -157,6 +157,8 @@ final class Traces {
             throw new UserError("interrupted while replaying.");
         } catch (io.jocclum.libos.boot.BootException e) {
             throw new UserError(e.getMessage());
+        } catch (TraceFormatException e) {
+            throw new UserError(UNREADABLE, "the trace cannot be replayed: " + e.getMessage() + ".");
         }
     }
 

@@ -106,6 +106,7 @@ public final class Replay {
     private int liveProcs;
     private int peakProcs;
     private Failure failure;
+    private TraceFormatException formatError;
 
     /** One traced process: its mappings in trace addresses, translated to the enclave's. */
     private static final class Proc {
@@ -177,6 +178,11 @@ public final class Replay {
         return (sys, argv, envp) -> runProcess(sys, Integer.parseInt(argv[1]));
     }
 
+    /** An argument the replay could not read (the trace is malformed at its line), or null. */
+    public synchronized TraceFormatException formatError() {
+        return formatError;
+    }
+
     /** The result, once the root program has returned. */
     public synchronized Result result() {
         List<ProcessPeak> ps = procs.values().stream()
@@ -231,6 +237,13 @@ public final class Replay {
             } catch (ErrnoException x) {
                 fail(e, x.errno().name());
                 ends = true;
+            } catch (TraceFormatException x) {
+                synchronized (this) {
+                    if (formatError == null) {
+                        formatError = x;
+                    }
+                }
+                ends = true;
             }
             synchronized (this) {
                 next++;
@@ -271,7 +284,7 @@ public final class Replay {
     /** Waits for the next event this thread plays; null when the replay or this thread's process is over. */
     private synchronized TraceEvent await(int tid) {
         while (true) {
-            if (failure != null || next >= events.size()) {
+            if (failure != null || formatError != null || next >= events.size()) {
                 return null;
             }
             Proc mine = procOfTid.get(tid);

@@ -23,6 +23,7 @@ public final class ReplayRun {
         }
     }
 
+    /** Replays {@code events}; a {@link TraceFormatException} when an argument of a replayed call is unreadable. */
     public static Outcome run(BuiltEnclave built, BootOptions options, List<TraceEvent> events, Replay.Touch touch)
             throws InterruptedException {
         Replay r = new Replay(events, touch);
@@ -30,6 +31,9 @@ public final class ReplayRun {
                 .with(Replay.CHILD_PROGRAM, r::child));
         try (LibOs os = LibOs.boot(built, o)) {
             os.run("/bin/" + ROOT_PROGRAM, List.of());
+            if (r.formatError() != null) {
+                throw r.formatError();
+            }
             return new Outcome(r.result(), os.stats());
         }
     }

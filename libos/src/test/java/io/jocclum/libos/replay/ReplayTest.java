@@ -194,4 +194,16 @@ class ReplayTest {
         assertThat(lines("mt.trace").get(f.line() - 1)).contains("clone3(");
         assertThat(f.limit()).contains("resource_limits.max_num_of_threads");
     }
+
+    @Test
+    void anUnreadableArgumentIsAFormatErrorWithItsLine() throws Exception {
+        List<TraceEvent> ev = new StraceReader().read(new BufferedReader(new java.io.StringReader(String.join("\n",
+                "100 brk(NULL) = 0x5000",
+                "100 mmap(NULL, 40z6, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000",
+                "100 exit_group(0) = ?"))), 0).events();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReplayRun.run(instance("big", "8GB"),
+                BootOptions.defaults(), ev, Replay.Touch.parse("none")))
+                .isInstanceOfSatisfying(TraceFormatException.class, e -> assertThat(e.line()).isEqualTo(2))
+                .hasMessageContaining("'40z6' is not a number");
+    }
 }
