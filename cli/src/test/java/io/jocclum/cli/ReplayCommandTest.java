@@ -80,4 +80,42 @@ class ReplayCommandTest {
         assertThat(none.exit()).isEqualTo(2);
         assertThat(none.err()).contains("does not exist");
     }
+
+    private static java.util.List<String> peaks(String json) {
+        Matcher m = Pattern.compile("\"peak_[a-z_]+\":\\d+").matcher(json);
+        java.util.List<String> out = new java.util.ArrayList<>();
+        while (m.find()) {
+            out.add(m.group());
+        }
+        return out;
+    }
+
+    @Test
+    void perProcessFilesOfStraceFfGiveTheSamePeaksAsOneFile() throws IOException {
+        Path inst = instance("ff");
+        java.util.Map<String, StringBuilder> byPid = new java.util.TreeMap<>();
+        for (String l : Files.readAllLines(trace())) {
+            String[] f = l.split("\\s+", 2);
+            byPid.computeIfAbsent(f[0], k -> new StringBuilder()).append(f[1]).append('\n');
+        }
+        assertThat(byPid).hasSizeGreaterThan(1);
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("replay", "--json", "--touch", "none"));
+        for (var e : byPid.entrySet()) {
+            Path f = tmp.resolve("fork." + e.getKey());
+            Files.writeString(f, e.getValue());
+            args.add(f.toString());
+        }
+        Run.Result ff = Run.jocclum(inst, args.toArray(String[]::new));
+        Run.Result one = Run.jocclum(inst, "replay", "--json", "--touch", "none", trace().toString());
+        assertThat(ff.exit()).as(ff.err()).isZero();
+        assertThat(one.exit()).as(one.err()).isZero();
+        assertThat(peaks(ff.out())).isNotEmpty().isEqualTo(peaks(one.out()));
+        Path plain = tmp.resolve("plain.7");
+        Files.writeString(plain, "brk(NULL) = 0x5000\nexit_group(0) = ?\n");
+        Path other = tmp.resolve("plain.8");
+        Files.writeString(other, "brk(NULL) = 0x6000\nexit_group(0) = ?\n");
+        Run.Result no = Run.jocclum(inst, "replay", plain.toString(), other.toString());
+        assertThat(no.exit()).isEqualTo(2);
+        assertThat(no.err()).contains("has no timestamp").hasLineCount(1);
+    }
 }
