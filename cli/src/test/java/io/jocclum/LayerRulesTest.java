@@ -59,6 +59,7 @@ class LayerRulesTest {
                 "signal", "vm"));
         LIBOS.put("boot", Set.of("attest", "build", "config", "layout", "epoll", "eventfd", "events", "fs", "fs.sefs", "net", "pipe", "process",
                 "programs", "signal", "syscall", "vm"));
+        LIBOS.put("replay", Set.of("boot", "layout", "programs"));
 
         SGX.put("arch", Set.of());
         SGX.put("cost", Set.of("arch"));

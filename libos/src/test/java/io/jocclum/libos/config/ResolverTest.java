@@ -67,8 +67,8 @@ class ResolverTest {
                 "kernel heap Max raised from 40MB (kernel_space_heap_max_size) to 1GB: EDMM builds use at least Occlum's"
                         + " default of 1GB, committed on demand.",
                 "user space Max raised from 600MB (user_space_max_size) to 16GB: EDMM builds use at least Occlum's"
-                        + " default of 16GB, committed on demand, so the Max cannot cap physical use (Occlum's EDMM configuration"
-                        + " guide (docs/edmm_config_guide.md in Occlum), note 1).",
+                        + " default of 16GB, committed on demand, so the Max cannot cap physical use"
+                        + " (Occlum's EDMM configuration guide (docs/edmm_config_guide.md in Occlum), note 1).",
                 "TCS Max raised from 64 (max_num_of_threads) to 4096: EDMM builds allow at least Occlum's default of"
                         + " 4096 threads, added on demand.");
         assertThat(load(Templates.guideExample(), false).adjustments()).extracting(Adjustment::toString).containsExactly(
@@ -86,8 +86,8 @@ class ResolverTest {
         ResolvedConfig c = load(json, true);
         assertThat(c.tcsInit()).isEqualTo(16);
         assertThat(c.adjustments()).extracting(Adjustment::toString).contains("TCS Init lowered from 20"
-                + " (init_num_of_threads) to 16: Occlum's EDMM configuration guide caps it at 16 (Occlum's generator would"
-                + " keep 20).");
+                + " (init_num_of_threads) to 16: Occlum's EDMM configuration guide caps it at 16"
+                + " (Occlum's generator would keep 20).");
         // without init_num_of_threads: min(16, max)
         byte[] few = set(Templates.occlumTemplate(), "resource_limits.max_num_of_threads", "8");
         assertThat(load(few, true).tcsInit()).isEqualTo(8);

@@ -1,0 +1,121 @@
+package io.jocclum.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** jocclum replay and advise on a trace recorded with strace -f of a program that forks. */
+class ReplayCommandTest {
+    @TempDir
+    Path tmp;
+
+    private Path trace() throws IOException {
+        Path t = tmp.resolve("fork.trace");
+        try (InputStream in = getClass().getResourceAsStream("fork.trace")) {
+            Files.write(t, in.readAllBytes());
+        }
+        return t;
+    }
+
+    private Path instance(String name) {
+        Path inst = tmp.resolve(name);
+        assertThat(Run.jocclum(tmp, "new", inst.toString()).exit()).isZero();
+        return inst;
+    }
+
+    @Test
+    void replayReportsPeaksAndFits() throws IOException {
+        Path inst = instance("r");
+        Run.Result r = Run.jocclum(inst, "replay", "--edmm", trace().toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).startsWith("EDMM build; 3 process(es) replayed, at most 2 at once").contains("Fits:");
+        Run.Result j = Run.jocclum(inst, "replay", "--no-edmm", "--json", "--touch", "none", trace().toString());
+        assertThat(j.exit()).isZero();
+        assertThat(j.out()).contains("\"fits\":true").contains("\"edmm\":false").contains("\"peak_processes\":2");
+    }
+
+    @Test
+    void adviceReplaysAndTenPercentLessFailsNamingTheCall() throws IOException {
+        Path inst = instance("a");
+        Files.writeString(inst.resolve("Occlum.json"), Files.readString(inst.resolve("Occlum.json"))
+                .replaceFirst("\\{", "{\n    // my comment stays\n"));
+        Run.Result a = Run.jocclum(inst, "advise", "--margin", "0%", "--write", trace().toString());
+        assertThat(a.exit()).as(a.err()).isZero();
+        assertThat(a.out()).contains("resource_limits.user_space_size").containsPattern("replay under the advice +fits +fits")
+                .contains("Wrote ");
+        String json = Files.readString(inst.resolve("Occlum.json"));
+        assertThat(json).contains("// my comment stays");
+        Matcher m = Pattern.compile("\"user_space_size\"\\s*:\\s*\"(\\d+)MB\"").matcher(json);
+        assertThat(m.find()).isTrue();
+        long mb = Long.parseLong(m.group(1));
+        Run.Result ok = Run.jocclum(inst, "replay", "--no-edmm", "--touch", "none", trace().toString());
+        assertThat(ok.exit()).as(ok.out()).isZero();
+        long less = mb * 9 / 10;
+        Files.writeString(inst.resolve("Occlum.json"), json.replace("\"" + mb + "MB\"", "\"" + less + "MB\""));
+        Run.Result small = Run.jocclum(inst, "replay", "--no-edmm", "--touch", "none", trace().toString());
+        assertThat(small.exit()).isEqualTo(1);
+        assertThat(small.out()).containsPattern("TOO SMALL: line \\d+ \\(thread \\d+\\): [a-z0-9_]+\\(")
+                .contains("user_space");
+    }
+
+    @Test
+    void malformedTracesAreErrorsWithTheirLineNumber() throws IOException {
+        Path inst = instance("m");
+        Path bad = tmp.resolve("bad.trace");
+        Files.writeString(bad, "100 mmap(NULL, 4096, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000\n"
+                + "this is not strace\n100 exit_group(0) = ?\n", StandardCharsets.UTF_8);
+        Run.Result r = Run.jocclum(inst, "replay", bad.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).startsWith("jocclum: " + bad + ": line 2: not a line of strace output").hasLineCount(1);
+        Run.Result none = Run.jocclum(inst, "replay", tmp.resolve("nope.trace").toString());
+        assertThat(none.exit()).isEqualTo(2);
+        assertThat(none.err()).contains("does not exist");
+    }
+
+    private static java.util.List<String> peaks(String json) {
+        Matcher m = Pattern.compile("\"peak_[a-z_]+\":\\d+").matcher(json);
+        java.util.List<String> out = new java.util.ArrayList<>();
+        while (m.find()) {
+            out.add(m.group());
+        }
+        return out;
+    }
+
+    @Test
+    void perProcessFilesOfStraceFfGiveTheSamePeaksAsOneFile() throws IOException {
+        Path inst = instance("ff");
+        java.util.Map<String, StringBuilder> byPid = new java.util.TreeMap<>();
+        for (String l : Files.readAllLines(trace())) {
+            String[] f = l.split("\\s+", 2);
+            byPid.computeIfAbsent(f[0], k -> new StringBuilder()).append(f[1]).append('\n');
+        }
+        assertThat(byPid).hasSizeGreaterThan(1);
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("replay", "--json", "--touch", "none"));
+        for (var e : byPid.entrySet()) {
+            Path f = tmp.resolve("fork." + e.getKey());
+            Files.writeString(f, e.getValue());
+            args.add(f.toString());
+        }
+        Run.Result ff = Run.jocclum(inst, args.toArray(String[]::new));
+        Run.Result one = Run.jocclum(inst, "replay", "--json", "--touch", "none", trace().toString());
+        assertThat(ff.exit()).as(ff.err()).isZero();
+        assertThat(one.exit()).as(one.err()).isZero();
+        assertThat(peaks(ff.out())).isNotEmpty().isEqualTo(peaks(one.out()));
+        Path plain = tmp.resolve("plain.7");
+        Files.writeString(plain, "brk(NULL) = 0x5000\nexit_group(0) = ?\n");
+        Path other = tmp.resolve("plain.8");
+        Files.writeString(other, "brk(NULL) = 0x6000\nexit_group(0) = ?\n");
+        Run.Result no = Run.jocclum(inst, "replay", plain.toString(), other.toString());
+        assertThat(no.exit()).isEqualTo(2);
+        assertThat(no.err()).contains("has no timestamp").hasLineCount(1);
+    }
+}

@@ -1,0 +1,661 @@
+package io.jocclum.libos.replay;
+
+import io.jocclum.api.ErrnoException;
+import io.jocclum.api.GuestProgram;
+import io.jocclum.api.Mman;
+import io.jocclum.api.Syscalls;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Replays the memory system calls of a trace through guest system calls: one guest process per traced
+ * process, one guest thread per traced thread, each running its own events in the trace's global
+ * order (a turn-taking sequencer), so the enclave sees the program's mappings appear and go in the
+ * order they did. Addresses are translated: each mapping the trace made is recorded with the address
+ * the enclave gave it, and later calls on trace addresses act on the enclave's.
+ *
+ * <p>Replayed: mmap (file mappings as anonymous ones of the same length and sharing), munmap, mremap,
+ * mprotect, brk, madvise, msync, shmget/shmat/shmdt (as anonymous shared mappings); clone/fork/vfork/
+ * clone3 start a process or thread, execve replaces a process's mappings, exit/exit_group end them.
+ * Everything else is counted and skipped. The first call that fails in the enclave where it succeeded
+ * in the trace ends the replay and is reported.
+ */
+public final class Replay {
+    /** The built-in that runs a traced child process. */
+    public static final String CHILD_PROGRAM = "replay-process";
+
+    static final Map<String, Integer> PROT = Map.of("PROT_NONE", Mman.PROT_NONE, "PROT_READ", Mman.PROT_READ,
+            "PROT_WRITE", Mman.PROT_WRITE, "PROT_EXEC", Mman.PROT_EXEC);
+    static final Map<String, Integer> MAP = Map.ofEntries(Map.entry("MAP_SHARED", Mman.MAP_SHARED),
+            Map.entry("MAP_PRIVATE", Mman.MAP_PRIVATE), Map.entry("MAP_SHARED_VALIDATE", Mman.MAP_SHARED_VALIDATE),
+            Map.entry("MAP_FIXED", Mman.MAP_FIXED), Map.entry("MAP_ANONYMOUS", Mman.MAP_ANONYMOUS),
+            Map.entry("MAP_NORESERVE", Mman.MAP_NORESERVE), Map.entry("MAP_STACK", Mman.MAP_STACK),
+            Map.entry("MAP_FIXED_NOREPLACE", Mman.MAP_FIXED_NOREPLACE), Map.entry("MAP_POPULATE", Mman.MAP_POPULATE),
+            Map.entry("MAP_DENYWRITE", Mman.MAP_DENYWRITE), Map.entry("MAP_GROWSDOWN", Mman.MAP_GROWSDOWN));
+    static final Map<String, Integer> MREMAP = Map.of("MREMAP_MAYMOVE", Mman.MREMAP_MAYMOVE, "MREMAP_FIXED",
+            Mman.MREMAP_FIXED, "MREMAP_DONTUNMAP", Mman.MREMAP_DONTUNMAP);
+    private static final Set<String> SPAWNS = Set.of("clone", "clone3", "fork", "vfork");
+    private static final long PAGE = Mman.PAGE_SIZE;
+
+    /** Which pages of a new mapping the replay touches. */
+    public record Touch(double fraction) {
+        public Touch {
+            if (!(fraction >= 0 && fraction <= 1)) {
+                throw new IllegalArgumentException("a touch fraction is between 0 and 1");
+            }
+        }
+
+        public static Touch parse(String s) {
+            return switch (s) {
+                case "all" -> new Touch(1);
+                case "none" -> new Touch(0);
+                default -> {
+                    double f;
+                    try {
+                        f = Double.parseDouble(s);
+                    } catch (NumberFormatException e) {
+                        f = Double.NaN;
+                    }
+                    if (!(f >= 0 && f <= 1)) {
+                        throw new IllegalArgumentException("--touch " + s + " is not all, none or a fraction from 0 to 1");
+                    }
+                    yield new Touch(f);
+                }
+            };
+        }
+    }
+
+    /** The first call that failed in the enclave where it had succeeded in the trace. */
+    public record Failure(int line, int tid, String call, String errno, String limit) {
+    }
+
+    /** What one traced process did. */
+    public record ProcessPeak(int pid, long peakMappedBytes, long peakBrkBytes, int peakThreads) {
+    }
+
+    /** What the replay found. */
+    public record Result(List<ProcessPeak> processes, long peakMappedBytes, int peakThreads, int peakProcesses,
+            Map<String, Integer> replayed, Map<String, Integer> skipped, Failure failure) {
+    }
+
+    private final List<TraceEvent> events;
+    private final Touch touch;
+    private int next;
+    private final Map<Integer, Proc> procOfTid = new HashMap<>();
+    private final Map<Integer, Syscalls> threadOfTid = new HashMap<>();
+    private final Set<Integer> expected = new HashSet<>();
+    private final Set<Integer> finished = new HashSet<>();
+    private final Map<Integer, Proc> procs = new LinkedHashMap<>();
+    private final Map<Long, Long> shmSizes = new HashMap<>();
+    /** The enclave's pid of each traced child process. */
+    private final Map<Integer, Integer> guestPid = new HashMap<>();
+    private final Map<String, Integer> replayed = new TreeMap<>();
+    private final Map<String, Integer> skipped = new TreeMap<>();
+    private final int rootTid;
+    private long liveMapped;
+    private long peakMapped;
+    private int liveThreads;
+    private int peakThreads;
+    private int liveProcs;
+    private int peakProcs;
+    private Failure failure;
+    private TraceFormatException formatError;
+
+    /** One traced process: its mappings in trace addresses, translated to the enclave's. */
+    private static final class Proc {
+        final int pid;
+        final TreeMap<Long, Seg> segs = new TreeMap<>();
+        long brkBaseTrace = -1;
+        long brkBaseEnclave;
+        long brkTrace;
+        long mapped;
+        long peak;
+        long peakBrk;
+        int threads;
+        int peakThreads;
+        boolean dead;
+
+        Proc(int pid) {
+            this.pid = pid;
+        }
+    }
+
+    private record Seg(long start, long end, long enclave, int prot, boolean shared) {
+    }
+
+    public Replay(List<TraceEvent> events, Touch touch) {
+        this.events = order(events);
+        this.touch = touch;
+        this.rootTid = this.events.isEmpty() ? 0 : this.events.getFirst().tid();
+    }
+
+    /**
+     * Trace order, except that a thread's events never come before the call that created it (strace may
+     * finish a new thread's first call before the parent's clone returns).
+     */
+    static List<TraceEvent> order(List<TraceEvent> in) {
+        Map<Integer, Integer> birth = new HashMap<>();
+        for (int i = 0; i < in.size(); i++) {
+            if (in.get(i) instanceof TraceEvent.Call c && SPAWNS.contains(c.name()) && c.succeeded() && c.result() > 0) {
+                birth.putIfAbsent((int) (long) c.result(), i);
+            }
+        }
+        List<TraceEvent> out = new ArrayList<>(in.size());
+        Map<Integer, List<TraceEvent>> early = new HashMap<>();
+        for (int i = 0; i < in.size(); i++) {
+            TraceEvent e = in.get(i);
+            Integer b = birth.get(e.tid());
+            if (b != null && i < b) {
+                early.computeIfAbsent(e.tid(), t -> new ArrayList<>()).add(e);
+                continue;
+            }
+            out.add(e);
+            if (e instanceof TraceEvent.Call c && SPAWNS.contains(c.name()) && c.succeeded() && c.result() > 0) {
+                List<TraceEvent> waiting = early.remove((int) (long) c.result());
+                if (waiting != null) {
+                    out.addAll(waiting);
+                }
+            }
+        }
+        early.values().forEach(out::addAll);
+        return out;
+    }
+
+    /** The program that plays the root process; run it as the enclave's first program. */
+    public GuestProgram root() {
+        return (sys, argv, envp) -> runProcess(sys, rootTid);
+    }
+
+    /** The program that plays a child process (argv[1] is its traced pid). */
+    public GuestProgram child() {
+        return (sys, argv, envp) -> runProcess(sys, Integer.parseInt(argv[1]));
+    }
+
+    /** An argument the replay could not read (the trace is malformed at its line), or null. */
+    public synchronized TraceFormatException formatError() {
+        return formatError;
+    }
+
+    /** The result, once the root program has returned. */
+    public synchronized Result result() {
+        List<ProcessPeak> ps = procs.values().stream()
+                .map(p -> new ProcessPeak(p.pid, p.peak, p.peakBrk, p.peakThreads)).toList();
+        return new Result(ps, peakMapped, peakThreads, peakProcs, Map.copyOf(replayed), Map.copyOf(skipped), failure);
+    }
+
+    private int runProcess(Syscalls sys, int pid) {
+        Proc p;
+        synchronized (this) {
+            p = procs.computeIfAbsent(pid, Proc::new);
+            liveProcs++;
+            peakProcs = Math.max(peakProcs, liveProcs);
+            register(sys, pid, p);
+        }
+        try {
+            loop(sys, pid);
+            return 0;
+        } finally {
+            synchronized (this) {
+                processEnded(p);
+            }
+        }
+    }
+
+    private void register(Syscalls sys, int tid, Proc p) {
+        procOfTid.put(tid, p);
+        threadOfTid.put(tid, sys);
+        expected.remove(tid);
+        p.threads++;
+        p.peakThreads = Math.max(p.peakThreads, p.threads);
+        liveThreads++;
+        peakThreads = Math.max(peakThreads, liveThreads);
+        notifyAll();
+    }
+
+    private void loop(Syscalls sys, int tid) {
+        while (true) {
+            TraceEvent e = await(tid);
+            if (e == null) {
+                synchronized (this) {
+                    if (!finished.contains(tid)) {
+                        threadEnded(tid);
+                    }
+                    notifyAll();
+                }
+                return;
+            }
+            boolean ends;
+            try {
+                ends = execute(sys, tid, e);
+            } catch (ErrnoException x) {
+                fail(e, x.errno().name());
+                ends = true;
+            } catch (TraceFormatException x) {
+                synchronized (this) {
+                    if (formatError == null) {
+                        formatError = x;
+                    }
+                }
+                ends = true;
+            }
+            synchronized (this) {
+                next++;
+                if (ends) {
+                    threadEnded(tid);
+                    if (tid == procOfTid.get(tid).pid) {
+                        // counted as over before the next event: the trace's next fork may come at once
+                        processEnded(procOfTid.get(tid));
+                    }
+                }
+                notifyAll();
+            }
+            if (ends) {
+                return;
+            }
+        }
+    }
+
+    /** The process is over (its other threads end when they see it dead). */
+    private void processEnded(Proc p) {
+        if (!p.dead) {
+            p.dead = true;
+            liveProcs--;
+        }
+        notifyAll();
+    }
+
+    private void threadEnded(int tid) {
+        Proc p = procOfTid.get(tid);
+        finished.add(tid);
+        threadOfTid.remove(tid);
+        if (p != null) {
+            p.threads--;
+        }
+        liveThreads--;
+    }
+
+    /** Waits for the next event this thread plays; null when the replay or this thread's process is over. */
+    private synchronized TraceEvent await(int tid) {
+        while (true) {
+            if (failure != null || formatError != null || next >= events.size()) {
+                return null;
+            }
+            Proc mine = procOfTid.get(tid);
+            if (mine != null && mine.dead && !finished.contains(tid)) {
+                return null;
+            }
+            TraceEvent e = events.get(next);
+            int owner = owner(e);
+            if (owner == -1) {
+                next++;
+                notifyAll();
+                continue;
+            }
+            if (owner == tid) {
+                return e;
+            }
+            try {
+                wait();
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+    }
+
+    /** The tid that plays {@code e}: its own thread, the root for threads never seen created, -1 to skip it. */
+    private int owner(TraceEvent e) {
+        int t = e.tid();
+        if (finished.contains(t)) {
+            return -1;
+        }
+        if (threadOfTid.containsKey(t)) {
+            return t;
+        }
+        if (expected.contains(t)) {
+            return Integer.MIN_VALUE;
+        }
+        return threadOfTid.containsKey(rootTid) ? rootTid : -1;
+    }
+
+    private synchronized void fail(TraceEvent e, String errno) {
+        if (failure == null && e instanceof TraceEvent.Call c) {
+            failure = new Failure(c.line(), c.tid(), c.name() + "(" + String.join(", ", c.args()) + ") = "
+                    + (c.result() == null ? "?" : c.name().equals("brk") || c.name().startsWith("mmap")
+                    || c.name().equals("mremap") || c.name().equals("shmat") ? "0x" + Long.toHexString(c.result()) : c.result()),
+                    errno, limit(c.name(), errno));
+        }
+        notifyAll();
+    }
+
+    static String limit(String call, String errno) {
+        return switch (call) {
+            case "brk" -> "process.default_heap_size (the heap brk may grow into)";
+            case "clone", "clone3", "fork", "vfork" -> errno.equals("EAGAIN")
+                    ? "resource_limits.max_num_of_threads (one TCS per thread)"
+                    : "resource_limits.user_space_size / user_space_max_size (a new process's image, heap and stack)";
+            default -> "resource_limits.user_space_size / user_space_max_size (the user space mappings are placed in)";
+        };
+    }
+
+    /** Plays {@code e} on {@code sys}; true when it ends the calling thread. */
+    private boolean execute(Syscalls sys, int tid, TraceEvent e) {
+        Proc p;
+        synchronized (this) {
+            p = procOfTid.get(tid);
+        }
+        switch (e) {
+            case TraceEvent.Exited x -> {
+                return x.tid() == tid && p.pid == tid;
+            }
+            case TraceEvent.Killed k -> {
+                return k.tid() == tid && p.pid == tid;
+            }
+            case TraceEvent.Call c -> {
+                if (c.tid() != tid) {
+                    // a thread whose creation the trace does not show: played by the root, in the root process
+                    count(skipped, c.name() + " (thread " + c.tid() + " not seen created)");
+                }
+                return call(sys, p, c);
+            }
+        }
+    }
+
+    private boolean call(Syscalls sys, Proc p, TraceEvent.Call c) {
+        String name = c.name();
+        if (name.equals("exit_group") || name.equals("exit")) {
+            count(replayed, name);
+            return c.tid() == p.pid || name.equals("exit");
+        }
+        if (!c.succeeded()) {
+            count(skipped, name + " (failed in the trace)");
+            return false;
+        }
+        switch (name) {
+            case "mmap", "mmap2" -> mmap(sys, p, c);
+            case "munmap" -> unmap(sys, p, c.number(0), c.number(1));
+            case "mremap" -> mremap(sys, p, c);
+            case "mprotect" -> forEachPiece(p, c.number(0), c.number(1), (at, len, s) ->
+                    sys.mprotect(at, len, Syntax.flags(c.arg(2), PROT, c.line(), "prot")));
+            case "madvise" -> forEachPiece(p, c.number(0), c.number(1), (at, len, s) ->
+                    sys.madvise(at, len, (int) adviceOf(c)));
+            case "msync" -> forEachPiece(p, c.number(0), c.number(1), (at, len, s) -> sys.msync(at, len, Mman.MS_SYNC));
+            case "brk" -> brk(sys, p, c);
+            case "shmget" -> {
+                synchronized (this) {
+                    shmSizes.put(c.result(), c.number(1));
+                }
+            }
+            case "shmat" -> shmat(sys, p, c);
+            case "shmdt" -> unmapSegmentAt(sys, p, c.number(0));
+            case "clone", "clone3", "fork", "vfork" -> spawn(sys, p, c);
+            case "execve", "execveat" -> exec(sys, p);
+            case "wait4", "waitpid" -> reap(sys, (int) (long) c.result());
+            default -> {
+                count(skipped, name);
+                return false;
+            }
+        }
+        count(replayed, name);
+        return false;
+    }
+
+    private static long adviceOf(TraceEvent.Call c) {
+        String a = c.arg(2);
+        return switch (a) {
+            case "MADV_DONTNEED" -> Mman.MADV_DONTNEED;
+            case "MADV_WILLNEED" -> Mman.MADV_WILLNEED;
+            case "MADV_SEQUENTIAL" -> Mman.MADV_SEQUENTIAL;
+            case "MADV_RANDOM" -> Mman.MADV_RANDOM;
+            default -> a.chars().allMatch(Character::isDigit) ? Long.parseLong(a) : Mman.MADV_NORMAL;
+        };
+    }
+
+    private void mmap(Syscalls sys, Proc p, TraceEvent.Call c) {
+        long addr = c.number(0);
+        long len = c.number(1);
+        int prot = Syntax.flags(c.arg(2), PROT, c.line(), "prot");
+        int flags = Syntax.flags(c.arg(3), MAP, c.line(), "flags");
+        boolean shared = (flags & Mman.MAP_TYPE) != Mman.MAP_PRIVATE;
+        int ours = (shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE) | Mman.MAP_ANONYMOUS
+                | (flags & (Mman.MAP_NORESERVE | Mman.MAP_STACK));
+        long at = 0;
+        if ((flags & (Mman.MAP_FIXED | Mman.MAP_FIXED_NOREPLACE)) != 0) {
+            Long translated = translate(p, addr);
+            if (translated != null) {
+                at = translated;
+                ours |= Mman.MAP_FIXED;
+            }
+        }
+        long got = sys.mmap(at, len, prot, ours, -1, 0);
+        record(p, c.result(), len, got, prot, shared);
+        touch(sys, got, len, prot);
+    }
+
+    private void mremap(Syscalls sys, Proc p, TraceEvent.Call c) {
+        long old = c.number(0);
+        long oldSize = c.number(1);
+        long newSize = c.number(2);
+        int flags = Syntax.flags(c.arg(3), MREMAP, c.line(), "flags");
+        Seg s = segAt(p, old);
+        if (s == null) {
+            count(skipped, "mremap (of memory mapped before the trace)");
+            return;
+        }
+        long ourOld = s.enclave + (old - s.start);
+        long got = sys.mremap(ourOld, oldSize, newSize, flags & (Mman.MREMAP_MAYMOVE | Mman.MREMAP_DONTUNMAP), 0);
+        if ((flags & Mman.MREMAP_DONTUNMAP) == 0) {
+            forget(p, old, oldSize);
+        }
+        record(p, c.result(), newSize, got, s.prot, s.shared);
+        if (newSize > oldSize) {
+            touch(sys, got + pageUp(oldSize), newSize - pageUp(oldSize), s.prot);
+        }
+    }
+
+    private void brk(Syscalls sys, Proc p, TraceEvent.Call c) {
+        long want = c.number(0);
+        long result = c.result();
+        if (p.brkBaseTrace < 0) {
+            p.brkBaseTrace = result;
+            p.brkBaseEnclave = sys.brk(0);
+            p.brkTrace = p.brkBaseTrace;
+        }
+        if (want == 0) {
+            return;
+        }
+        long grow = result - p.brkBaseTrace;
+        long target = p.brkBaseEnclave + grow;
+        long got = sys.brk(target);
+        if (result == want && got != target) {
+            throw new ErrnoException(io.jocclum.api.Errno.ENOMEM, "brk");
+        }
+        long before = p.brkTrace;
+        p.brkTrace = result;
+        synchronized (this) {
+            p.peakBrk = Math.max(p.peakBrk, result - p.brkBaseTrace);
+        }
+        if (result > before) {
+            long from = pageUp(p.brkBaseEnclave + (before - p.brkBaseTrace));
+            touch(sys, from, pageUp(target) - from, Mman.PROT_READ | Mman.PROT_WRITE);
+        }
+    }
+
+    private void shmat(Syscalls sys, Proc p, TraceEvent.Call c) {
+        Long size;
+        synchronized (this) {
+            size = shmSizes.get(c.number(0));
+        }
+        if (size == null) {
+            count(skipped, "shmat (of a segment made before the trace)");
+            return;
+        }
+        long got = sys.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_ANONYMOUS, -1, 0);
+        record(p, c.result(), size, got, Mman.PROT_READ | Mman.PROT_WRITE, true);
+        touch(sys, got, size, Mman.PROT_READ | Mman.PROT_WRITE);
+    }
+
+    private void unmapSegmentAt(Syscalls sys, Proc p, long addr) {
+        Seg s = p.segs.get(addr);
+        if (s != null) {
+            unmap(sys, p, s.start, s.end - s.start);
+        }
+    }
+
+    private void spawn(Syscalls sys, Proc p, TraceEvent.Call c) {
+        int child = (int) (long) c.result();
+        boolean thread = c.args().stream().anyMatch(a -> a.contains("CLONE_THREAD"));
+        synchronized (this) {
+            expected.add(child);
+        }
+        try {
+            if (thread) {
+                sys.threadCreate(t -> {
+                    synchronized (this) {
+                        register(t, child, p);
+                    }
+                    loop(t, child);
+                    return 0;
+                });
+            } else {
+                int pid = sys.posixSpawn("/bin/" + CHILD_PROGRAM, List.of(), new String[] {CHILD_PROGRAM,
+                    Integer.toString(child)}, new String[0]);
+                synchronized (this) {
+                    guestPid.put(child, pid);
+                }
+            }
+        } catch (ErrnoException x) {
+            synchronized (this) {
+                expected.remove(child);
+            }
+            throw x;
+        }
+    }
+
+    /** The trace reaped child {@code tracePid}: so does the enclave, so its memory is free before the next call. */
+    private void reap(Syscalls sys, int tracePid) {
+        Integer pid;
+        synchronized (this) {
+            pid = guestPid.remove(tracePid);
+        }
+        if (pid != null) {
+            try {
+                sys.wait4(pid, 0, 0);
+            } catch (ErrnoException e) {
+                // reaped already (by another thread of the parent): its memory is free either way
+                count(skipped, "wait4 (" + e.errno() + ")");
+            }
+        }
+    }
+
+    private void exec(Syscalls sys, Proc p) {
+        for (Seg s : List.copyOf(p.segs.values())) {
+            unmap(sys, p, s.start, s.end - s.start);
+        }
+        p.brkBaseTrace = -1;
+    }
+
+    // ------------------------------------------------------------------ the address map
+
+    private void record(Proc p, long traceAddr, long len, long enclave, int prot, boolean shared) {
+        long end = traceAddr + pageUp(len);
+        forget(p, traceAddr, len);
+        p.segs.put(traceAddr, new Seg(traceAddr, end, enclave, prot, shared));
+        account(p, end - traceAddr);
+    }
+
+    private void unmap(Syscalls sys, Proc p, long addr, long len) {
+        forEachPiece(p, addr, len, (at, l, s) -> sys.munmap(at, l));
+        forget(p, addr, len);
+    }
+
+    /** Removes [addr, addr+len) from the map, splitting the mappings it cuts. */
+    private void forget(Proc p, long addr, long len) {
+        long end = addr + pageUp(len);
+        long removed = 0;
+        for (Seg s : overlapping(p, addr, end)) {
+            p.segs.remove(s.start);
+            long from = Math.max(s.start, addr);
+            long to = Math.min(s.end, end);
+            removed += to - from;
+            if (s.start < from) {
+                p.segs.put(s.start, new Seg(s.start, from, s.enclave, s.prot, s.shared));
+            }
+            if (to < s.end) {
+                p.segs.put(to, new Seg(to, s.end, s.enclave + (to - s.start), s.prot, s.shared));
+            }
+        }
+        account(p, -removed);
+    }
+
+    private synchronized void account(Proc p, long delta) {
+        p.mapped += delta;
+        p.peak = Math.max(p.peak, p.mapped);
+        liveMapped += delta;
+        peakMapped = Math.max(peakMapped, liveMapped);
+    }
+
+    private static List<Seg> overlapping(Proc p, long from, long to) {
+        List<Seg> out = new ArrayList<>();
+        Map.Entry<Long, Seg> before = p.segs.lowerEntry(from);
+        if (before != null && before.getValue().end > from) {
+            out.add(before.getValue());
+        }
+        out.addAll(p.segs.subMap(from, true, to, false).values());
+        return out;
+    }
+
+    private static Seg segAt(Proc p, long addr) {
+        Map.Entry<Long, Seg> e = p.segs.floorEntry(addr);
+        return e != null && e.getValue().end > addr ? e.getValue() : null;
+    }
+
+    private static Long translate(Proc p, long addr) {
+        Seg s = segAt(p, addr);
+        return s == null ? null : s.enclave + (addr - s.start);
+    }
+
+    @FunctionalInterface
+    private interface Piece {
+        void apply(long enclaveAddr, long length, Seg seg);
+    }
+
+    private static void forEachPiece(Proc p, long addr, long len, Piece f) {
+        long end = addr + pageUp(len);
+        for (Seg s : overlapping(p, addr, end)) {
+            long from = Math.max(s.start, addr);
+            long to = Math.min(s.end, end);
+            f.apply(s.enclave + (from - s.start), to - from, s);
+        }
+    }
+
+    private void touch(Syscalls sys, long at, long len, int prot) {
+        if (touch.fraction() == 0 || (prot & (Mman.PROT_READ | Mman.PROT_WRITE)) == 0) {
+            return;
+        }
+        long pages = pageUp(len) / PAGE;
+        long n = (long) Math.ceil(pages * touch.fraction());
+        for (long i = 0; i < n; i++) {
+            if ((prot & Mman.PROT_WRITE) != 0) {
+                sys.storeByte(at + i * PAGE, (byte) 1);
+            } else {
+                sys.loadByte(at + i * PAGE);
+            }
+        }
+    }
+
+    private static long pageUp(long n) {
+        return (n + PAGE - 1) & -PAGE;
+    }
+
+    private synchronized void count(Map<String, Integer> m, String k) {
+        m.merge(k, 1, Integer::sum);
+    }
+}
