@@ -112,11 +112,14 @@ final class PackageCommand implements Callable<Integer> {
         return out;
     }
 
-    /** The build's lock and staging, the server's socket and log, and what lives below them. */
+    /**
+     * The build's lock and staging, the upper layer's run lock, the server's socket and log, and
+     * what lives below them.
+     */
     private static boolean excluded(Path rel) {
         for (Path part : rel) {
             String s = part.toString();
-            if (s.startsWith(".staging-") || s.equals(".lock")) {
+            if (s.startsWith(".staging-") || s.equals(".lock") || s.endsWith(".lock")) {
                 return true;
             }
         }

@@ -165,7 +165,7 @@ class RunCommandTest {
         assertThat(segv.exit()).isEqualTo(128 + 11);
         assertThat(segv.out()).isEmpty();
         // the JVM's heap ran out in the guest: the OOM killer's SIGKILL, and one sentence
-        Run.Result oom = run(inst, "bin/app.jar", "oom");
+        Run.Result oom = run(inst, "/bin/app.jar", "oom");
         assertThat(oom.exit()).isEqualTo(128 + 9);
         assertThat(oom.err()).startsWith("jocclum: the host ran out of memory for process 1, which the LibOS killed as Linux's"
                 + " OOM killer would; give the JVM more heap (JOCCLUM_JAVA_OPTS=-Xmx<size>, now ").hasLineCount(1);
