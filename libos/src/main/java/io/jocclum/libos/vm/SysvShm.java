@@ -60,7 +60,8 @@ public final class SysvShm {
     private int seq;
     @GuardedBy("shared.lock")
     private int nextIndex;
-    private volatile LongSupplier clock = () -> System.currentTimeMillis() / 1000;
+    /** The LibOS sets its wall clock at boot ({@link #clock}); until then segment times are 0. */
+    private volatile LongSupplier clock = () -> 0;
 
     SysvShm(SharedMemory shared) {
         this.shared = shared;
