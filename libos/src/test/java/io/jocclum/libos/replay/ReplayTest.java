@@ -181,6 +181,39 @@ class ReplayTest {
     }
 
     @Test
+    void aBrkHeapAboveDefaultHeapSizeNamesTheBrkAndTheKey() throws Exception {
+        // the trace's heap grows by 6 MB, then by 12 MB; the enclave's brk heap is 8 MB
+        BuiltEnclave small = TestInstance.builder(tmp.resolve("small-heap")).edmm(false)
+                .set("resource_limits.user_space_size", "256MB").set("resource_limits.user_space_max_size", "256MB")
+                .set("process.default_heap_size", "8MB").build();
+        List<String> trace = List.of(
+                "7001  10:00:00.000001 brk(NULL)         = 0x555555560000 <0.000010>",
+                "7001  10:00:00.000002 brk(0x555555b60000) = 0x555555b60000 <0.000010>",
+                "7001  10:00:00.000003 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000"
+                        + " <0.000010>",
+                "7001  10:00:00.000004 brk(0x555556760000) = 0x555556760000 <0.000010>",
+                "7001  10:00:00.000005 exit_group(0)     = ?",
+                "7001  10:00:00.000006 +++ exited with 0 +++");
+        List<TraceEvent> ev = new StraceReader().read(new BufferedReader(new java.io.StringReader(String.join("\n", trace))), 0)
+                .events();
+        ReplayRun.Outcome o = ReplayRun.run(small, BootOptions.defaults(), ev, Replay.Touch.parse("none"));
+        assertThat(o.fits()).isFalse();
+        Replay.Failure f = o.result().failure();
+        assertThat(f.line()).as("the second growth, to 18 MB, is the first that does not fit in 8 MB").isEqualTo(4);
+        assertThat(f.call()).startsWith("brk(");
+        assertThat(f.errno()).isEqualTo("ENOMEM");
+        assertThat(f.limit()).contains("process.default_heap_size");
+        assertThat(o.result().processes().getFirst().peakBrkBytes()).as("the heap that did fit").isEqualTo(6L << 20);
+
+        BuiltEnclave enough = TestInstance.builder(tmp.resolve("enough-heap")).edmm(false)
+                .set("resource_limits.user_space_size", "256MB").set("resource_limits.user_space_max_size", "256MB")
+                .set("process.default_heap_size", "24MB").build();
+        ReplayRun.Outcome ok = ReplayRun.run(enough, BootOptions.defaults(), ev, Replay.Touch.parse("none"));
+        assertThat(ok.result().failure()).isNull();
+        assertThat(ok.result().processes().getFirst().peakBrkBytes()).isEqualTo(18L << 20);
+    }
+
+    @Test
     void moreThreadsThanMaxNumOfThreadsNamesTheClone() throws Exception {
         // non-EDMM: TCS Max is max_num_of_threads (an EDMM build allows at least 4096)
         BuiltEnclave two = TestInstance.builder(tmp.resolve("two-threads")).edmm(false)

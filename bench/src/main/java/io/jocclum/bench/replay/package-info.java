@@ -1,0 +1,2 @@
+/** Benchmarks of trace replay ({@code jocclum replay}). */
+package io.jocclum.bench.replay;
