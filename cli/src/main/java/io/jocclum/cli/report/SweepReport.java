@@ -229,25 +229,44 @@ public final class SweepReport {
         }
     }
 
-    /** Where the metric changes most, in one sentence. */
+    /**
+     * Where the metric changes most, in one sentence: along the first parameter on the line that
+     * changes most; when no line changes along it, between the lines.
+     */
     static String finding(String metric, String unit, Vary x, List<Line> lines) {
         String best = null;
-        double bestScore = -1;
+        double bestScore = 1;
+        String lowest = null;
+        String highest = null;
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
         for (Line l : lines) {
             double[] v = new double[l.points().length];
             for (int i = 0; i < v.length; i++) {
                 v[i] = value(l.points()[i], metric);
+                if (!Double.isNaN(v[i]) && v[i] < lo) {
+                    lo = v[i];
+                    lowest = l.label();
+                }
+                if (!Double.isNaN(v[i]) && v[i] > hi) {
+                    hi = v[i];
+                    highest = l.label();
+                }
             }
-            String s = lineFinding(metric, unit, x.values(), v);
+            String s = lineFinding(metric, unit, x.path(), x.values(), v);
             double score = spread(v);
             if (s != null && score > bestScore) {
                 bestScore = score;
-                best = (l.label().isEmpty() ? "" : "With " + l.label() + ", ") + s
-                        + (lines.size() > 1 ? " (the largest change of the " + lines.size() + " lines)" : "");
+                best = (l.label().isEmpty() ? "" : "with " + l.label() + ", ") + s
+                        + (lines.size() > 1 ? " (the line that changes most)" : "");
             }
         }
+        if (best == null && lowest != null && hi > lo && lines.size() > 1) {
+            return metric + " does not change with " + x.path() + "; it is " + Fmt.ratio(ratio(lo, hi)) + " higher with "
+                    + highest + " than with " + lowest + " (" + Fmt.value(hi, unit) + " vs " + Fmt.value(lo, unit) + ").";
+        }
         if (best == null) {
-            return metric + " has fewer than two values to compare.";
+            return metric + " has fewer than two different values to compare.";
         }
         return best + ".";
     }
@@ -281,7 +300,7 @@ public final class SweepReport {
     }
 
     /** The finding of one line (values at the x labels, NaN where missing), without the final period; null if < 2 values. */
-    static String lineFinding(String metric, String unit, List<String> xs, double[] v) {
+    static String lineFinding(String metric, String unit, String param, List<String> xs, double[] v) {
         List<Integer> idx = new ArrayList<>();
         for (int i = 0; i < v.length; i++) {
             if (!Double.isNaN(v[i])) {
@@ -307,7 +326,7 @@ public final class SweepReport {
         int first = idx.get(0);
         int last = idx.get(idx.size() - 1);
         if (br == 1) {
-            return metric + " is " + Fmt.value(v[first], unit) + " at every value of " + "the parameter";
+            return metric + " is " + Fmt.value(v[first], unit) + " at every value of " + param;
         }
         String step = Fmt.ratio(br);
         boolean twoPoints = idx.size() == 2;
