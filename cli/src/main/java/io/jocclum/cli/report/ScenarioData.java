@@ -283,7 +283,7 @@ record ScenarioData(String name, String description, Long seed, Host host, doubl
             List<JsonNode> tn = j.array(s, "t", p);
             List<JsonNode> vn = j.array(s, "values", p);
             if (tn.size() != vn.size()) {
-                throw j.error(Json.field(p, "values"), "has " + vn.size() + " entries but " + Json.field(p, "t")
+                throw j.error(Json.field(p, "values"), "has " + vn.size() + (vn.size() == 1 ? " entry" : " entries") + " but " + Json.field(p, "t")
                         + " has " + tn.size() + " (they must have the same length)");
             }
             double[] t = new double[tn.size()];

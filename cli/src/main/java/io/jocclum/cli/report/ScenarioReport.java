@@ -172,11 +172,18 @@ public final class ScenarioReport {
         };
     }
 
+    /** Above this many events, starts and exits are left off the charts (the timeline lists them all). */
+    static final int MARKED_ROUTINE_EVENTS = 20;
+
     private static List<LineChart.Marker> markers(ScenarioData d) {
         List<LineChart.Marker> m = new ArrayList<>();
         List<Event> events = orderedEvents(d);
+        boolean many = events.size() > MARKED_ROUTINE_EVENTS;
         for (int i = 0; i < events.size(); i++) {
             Event e = events.get(i);
+            if (many && List.of("start", "started", "exit").contains(e.kind())) {
+                continue;
+            }
             m.add(new LineChart.Marker(e.tS(), i + 1, eventColor(e.kind()), Fmt.at(e.tS()) + " " + e.kind()
                     + (e.target().isEmpty() ? "" : " " + e.target()) + (e.detail().isEmpty() ? "" : ": " + e.detail())));
         }

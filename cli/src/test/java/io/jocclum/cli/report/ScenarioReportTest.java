@@ -162,6 +162,22 @@ class ScenarioReportTest {
     }
 
     @Test
+    void manyEventsLeaveStartsAndExitsOffTheChartsButNotOffTheTimeline() throws IOException {
+        DataJson d = DataJson.scenario("busy", 10, 1);
+        double[] t = d.times();
+        d.cgroup("/", null).cgroup("/a", "/", 0.0, 8 * MB);
+        d.series("cgroup", "/a", "epc.current", "bytes", t, fill(t.length, MB));
+        for (int i = 0; i < 12; i++) {
+            d.event(i * 0.5, "start", "e" + i, "").event(i * 0.5 + 0.25, "exit", "e" + i, "status 0");
+        }
+        d.event(5, "limit", "/a", "8MB -> 4MB");
+        Document doc = render(d, "busy");
+        assertThat(doc.select("figure#epc-limits line.event").eachAttr("data-t")).containsExactly("5");
+        assertThat(doc.select("#event-table tbody tr")).hasSize(25);
+        assertThat(doc.selectFirst("figure#epc-limits g.badge text").text()).isEqualTo("22");
+    }
+
+    @Test
     void zeroEnclavesAndNoSeriesStillMakeAPage() throws IOException {
         DataJson d = DataJson.scenario("empty", 0, 0.1);
         Document doc = render(d, "empty");
@@ -287,7 +303,7 @@ class ScenarioReportTest {
         assertBad(twoPodsWith(r -> r.put("schema", "jocclum-scenario/2")), "$.schema must be \"jocclum-scenario/1\"");
         assertBad(twoPodsWith(r -> r.remove("durationS")), "$.durationS is missing");
         assertBad(twoPodsWith(r -> ((ArrayNode) r.get("series").get(1).get("values")).add(1)),
-                "$.series[1].values has 302 entries but $.series[1].t has 301");
+                "$.series[1].values has 302 entries but $.series[1].t has 301 (they must have the same length)");
         assertBad(twoPodsWith(r -> ((ArrayNode) r.get("series").get(0).get("values")).set(7, "lots")),
                 "$.series[0].values[7] must be a number or null, not \"lots\"");
         assertBad(twoPodsWith(r -> ((ArrayNode) r.get("series").get(0).get("t")).set(3, 0.0)),
