@@ -91,6 +91,10 @@ final class ScenarioCommand implements Callable<Integer> {
         try {
             Files.createDirectories(abs.getParent());
             tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".new-");
+            if (Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                // a report directory is an ordinary directory, not a private temporary one
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
             writer.write(tmp);
             if (Files.exists(abs)) {
                 Path old = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".old-");
