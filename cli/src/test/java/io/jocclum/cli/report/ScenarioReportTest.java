@@ -316,6 +316,7 @@ class ScenarioReportTest {
                 "$.series[2].scope is \"pod\"; allowed: host, cgroup, enclave");
         assertBad(twoPodsWith(r -> ((ObjectNode) r.get("metrics")).put("cgroup./pod-a.x", 3)),
                 "$.metrics[\"cgroup./pod-a.x\"] must be an object with value and unit");
+        assertBad(twoPodsWith(r -> ((ArrayNode) r.get("events")).add(3)), "$.events[5] must be an object, not 3");
         assertBad(twoPodsWith(r -> ((ObjectNode) r.get("cgroups").get(1)).put("path", "pod-a")),
                 "$.cgroups[1].path must be an absolute cgroup path");
     }
