@@ -188,6 +188,26 @@ class ScenarioReportTest {
     }
 
     @Test
+    void namesAreTextNeverMarkup() throws IOException {
+        DataJson d = DataJson.scenario("<b>bold</b>", 2, 1);
+        double[] t = d.times();
+        String cg = "/a\"b&c'<d>";
+        String en = "<script>alert(1)</script>";
+        d.cgroup("/", null).cgroup(cg, "/", 0.0, 4 * MB);
+        d.series("cgroup", cg, "epc.current", "bytes", t, fill(t.length, MB));
+        d.enclave(en, cg, true, 0.1, "exited");
+        d.series("enclave", en, "latency", "s", t, fill(t.length, 0.001));
+        d.event(1, "note", en, "</svg><img src=x>");
+        Document doc = render(d, "names");
+        assertThat(doc.select("script, img, b")).isEmpty();
+        assertThat(doc.selectFirst("h1").text()).isEqualTo("<b>bold</b>");
+        assertThat(doc.selectFirst("#enclave-table td").text()).isEqualTo(en);
+        assertThat(doc.select("polyline[data-series]").eachAttr("data-series")).contains("cgroup:" + cg + ":epc.current",
+                "enclave:" + en + ":latency");
+        assertThat(doc.selectFirst("#event-table tbody tr").text()).contains("</svg><img src=x>");
+    }
+
+    @Test
     void theSameDataGivesTheSameBytes() throws IOException {
         Path a = DataJson.twoPods().write(tmp.resolve("a"));
         Path b = DataJson.twoPods().write(tmp.resolve("b"));
