@@ -36,7 +36,7 @@ final class LineChart {
     static final int PH = H - TOP - BOTTOM;
 
     /** How a legend entry is drawn: a solid line, a dashed line, a filled area, an event marker or a dot. */
-    enum Mark { LINE, DASHED, AREA, EVENT, DOT }
+    enum Mark { LINE, DASHED, AREA, EVENT, DOT, NOTE }
 
     record Legend(String label, String color, Mark mark) {
     }
@@ -192,6 +192,7 @@ final class LineChart {
                 case AREA -> "sw area";
                 case EVENT -> "sw event";
                 case DOT -> "sw dot";
+                case NOTE -> "sw note";
             };
             b.append("<li><span class=\"").append(cls).append("\" style=\"--c:").append(l.color()).append("\"></span>")
                     .append(Fmt.html(l.label())).append("</li>");

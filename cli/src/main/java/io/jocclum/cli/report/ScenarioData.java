@@ -102,15 +102,14 @@ record ScenarioData(String name, String description, Long seed, Host host, doubl
         }
 
         /**
-         * The integral of a rate over time: each sample's value times the time to the next sample
-         * (the last sample counts for the interval before it); nulls count as 0.
+         * The integral of a rate over time: each sample's value times the time since the previous
+         * sample (a rate sample covers the interval that ends at it); nulls count as 0.
          */
         double integral() {
             double sum = 0;
-            for (int i = 0; i < t.length; i++) {
-                double dt = i + 1 < t.length ? t[i + 1] - t[i] : (i > 0 ? t[i] - t[i - 1] : 0);
+            for (int i = 1; i < t.length; i++) {
                 if (!Double.isNaN(values[i])) {
-                    sum += values[i] * dt;
+                    sum += values[i] * (t[i] - t[i - 1]);
                 }
             }
             return sum;
