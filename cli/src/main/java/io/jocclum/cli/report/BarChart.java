@@ -64,19 +64,8 @@ final class BarChart {
         b.append("<svg class=\"plot-svg\" viewBox=\"0 0 ").append(W).append(' ').append(h)
                 .append("\" preserveAspectRatio=\"xMidYMid meet\" role=\"img\" aria-label=\"").append(Fmt.html(title))
                 .append("\">\n<g class=\"axes\">\n");
-        for (double v : x.ticks()) {
-            double xx = LEFT + width(v);
-            b.append("<line class=\"grid\" x1=\"").append(Fmt.px(xx)).append("\" x2=\"").append(Fmt.px(xx))
-                    .append("\" y1=\"").append(TOP).append("\" y2=\"").append(TOP + ph).append("\"/>")
-                    .append("<text class=\"tick x-tick\" x=\"").append(Fmt.px(xx)).append("\" y=\"").append(TOP + ph + 20)
-                    .append("\" text-anchor=\"middle\">").append(Fmt.html(x.label().apply(v))).append("</text>\n");
-        }
-        b.append("<line class=\"axis\" x1=\"").append(LEFT).append("\" x2=\"").append(LEFT + PW).append("\" y1=\"")
-                .append(TOP + ph).append("\" y2=\"").append(TOP + ph).append("\"/>\n");
-        b.append("<line class=\"axis\" x1=\"").append(LEFT).append("\" x2=\"").append(LEFT).append("\" y1=\"")
-                .append(TOP).append("\" y2=\"").append(TOP + ph).append("\"/>\n");
-        b.append("<text class=\"axis-label x-label\" x=\"").append(LEFT + PW / 2).append("\" y=\"").append(h - 8)
-                .append("\" text-anchor=\"middle\">").append(Fmt.html(x.title())).append("</text>\n</g>\n");
+        LineChart.xFrame(b, x, v -> LEFT + width(v), LEFT, PW, TOP, ph, h, true);
+        b.append("</g>\n");
         b.append("<g class=\"plot\" data-x0=\"").append(Fmt.num(x.min())).append("\" data-x1=\"").append(Fmt.num(x.max()))
                 .append("\" data-left=\"").append(LEFT).append("\" data-width=\"").append(PW).append("\">\n");
         for (int i = 0; i < bars.size(); i++) {

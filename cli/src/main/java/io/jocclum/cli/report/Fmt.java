@@ -1,7 +1,5 @@
 package io.jocclum.cli.report;
 
-import io.jocclum.libos.config.Sizes;
-
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
@@ -24,7 +22,13 @@ final class Fmt {
         return b.toPlainString();
     }
 
-    /** Bytes in the largest binary unit not above them: "32MB", "3.5GB", "900B". */
+    private static final String[] BYTE_UNITS = {"B", "KB", "MB", "GB", "TB"};
+
+    /**
+     * Bytes in the largest binary unit (Occlum's KB = 1024 B) not above them: exact when whole
+     * ("32MB"), else with one decimal ("3.5GB", "20.3MB"); a value that rounds to 1024.0 of a unit
+     * is "1.0" of the next ("1.0GB" for 1GB less one page).
+     */
     static String bytes(double b) {
         if (!Double.isFinite(b)) {
             return "–";
@@ -33,13 +37,35 @@ final class Fmt {
             return "-" + bytes(-b);
         }
         long l = Math.round(b);
-        if (l < Sizes.KB) {
-            return l + "B";
+        int u = 0;
+        double x = l;
+        while (u < BYTE_UNITS.length - 1 && x >= 1024) {
+            x /= 1024;
+            u++;
         }
-        return Sizes.human(l);
+        if (x == Math.rint(x)) {
+            return (long) x + BYTE_UNITS[u];
+        }
+        String s = String.format(Locale.ROOT, "%.1f", x);
+        if (s.equals("1024.0") && u < BYTE_UNITS.length - 1) {
+            return "1.0" + BYTE_UNITS[u + 1];
+        }
+        return s + BYTE_UNITS[u];
     }
 
-    /** Seconds in s, ms or µs, three significant digits: "12.4 s", "52 ms", "310 µs". */
+    /** Three significant digits, trailing zeros kept ("12.0", "2.00", "624"). */
+    private static String sig3(double v) {
+        BigDecimal b = new BigDecimal(v).round(new MathContext(3, RoundingMode.HALF_EVEN));
+        if (b.scale() < 0) {
+            b = b.setScale(0, RoundingMode.UNNECESSARY);
+        }
+        if (b.precision() < 3) {
+            b = b.setScale(b.scale() + 3 - b.precision(), RoundingMode.UNNECESSARY);
+        }
+        return b.toPlainString();
+    }
+
+    /** Seconds in s, ms or µs, three significant digits: "12.4 s", "52.0 ms", "2.00 s", "310 µs". */
     static String seconds(double s) {
         if (!Double.isFinite(s)) {
             return "–";
@@ -48,13 +74,13 @@ final class Fmt {
         if (a == 0) {
             return "0 s";
         }
-        if (a < 1e-3) {
-            return sig(s * 1e6, 3) + " µs";
+        if (a < 0.9995e-3) {
+            return sig3(s * 1e6) + " µs";
         }
-        if (a < 1) {
-            return sig(s * 1e3, 3) + " ms";
+        if (a < 0.9995) {
+            return sig3(s * 1e3) + " ms";
         }
-        return sig(s, 3) + " s";
+        return sig3(s) + " s";
     }
 
     /** A point in simulated time: "12.4 s" (one decimal at least as precise as the data needs). */

@@ -114,6 +114,15 @@ final class Json {
         return array(obj, name, path);
     }
 
+    /** Element {@code i} of an array at {@code arrayPath}, which must be an object (described by {@code what}). */
+    JsonNode objectAt(List<JsonNode> array, int i, String arrayPath, String what) throws IOException {
+        JsonNode n = array.get(i);
+        if (!n.isObject()) {
+            throw error(index(arrayPath, i), "must be an object" + what + ", not " + shown(n));
+        }
+        return n;
+    }
+
     /** A required string. */
     String string(JsonNode obj, String name, String path) throws IOException {
         JsonNode n = present(obj, name, path);

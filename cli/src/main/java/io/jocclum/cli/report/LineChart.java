@@ -36,7 +36,7 @@ final class LineChart {
     static final int PH = H - TOP - BOTTOM;
 
     /** How a legend entry is drawn: a solid line, a dashed line, a filled area, an event marker or a dot. */
-    enum Mark { LINE, DASHED, AREA, EVENT, DOT }
+    enum Mark { LINE, DASHED, AREA, EVENT, DOT, NOTE }
 
     record Legend(String label, String color, Mark mark) {
     }
@@ -192,6 +192,7 @@ final class LineChart {
                 case AREA -> "sw area";
                 case EVENT -> "sw event";
                 case DOT -> "sw dot";
+                case NOTE -> "sw note";
             };
             b.append("<li><span class=\"").append(cls).append("\" style=\"--c:").append(l.color()).append("\"></span>")
                     .append(Fmt.html(l.label())).append("</li>");
@@ -208,22 +209,32 @@ final class LineChart {
                     .append("<text class=\"tick y-tick\" x=\"").append(LEFT - 8).append("\" y=\"").append(Fmt.px(yy + 4))
                     .append("\" text-anchor=\"end\">").append(Fmt.html(y.label().apply(v))).append("</text>\n");
         }
-        for (double v : x.ticks()) {
-            double xx = px(v);
-            b.append("<line class=\"tick-mark\" x1=\"").append(Fmt.px(xx)).append("\" x2=\"").append(Fmt.px(xx))
-                    .append("\" y1=\"").append(TOP + PH).append("\" y2=\"").append(TOP + PH + 5).append("\"/>")
-                    .append("<text class=\"tick x-tick\" x=\"").append(Fmt.px(xx)).append("\" y=\"").append(TOP + PH + 20)
-                    .append("\" text-anchor=\"middle\">").append(Fmt.html(x.label().apply(v))).append("</text>\n");
-        }
-        b.append("<line class=\"axis\" x1=\"").append(LEFT).append("\" x2=\"").append(LEFT + PW).append("\" y1=\"")
-                .append(TOP + PH).append("\" y2=\"").append(TOP + PH).append("\"/>\n");
-        b.append("<line class=\"axis\" x1=\"").append(LEFT).append("\" x2=\"").append(LEFT).append("\" y1=\"")
-                .append(TOP).append("\" y2=\"").append(TOP + PH).append("\"/>\n");
-        b.append("<text class=\"axis-label x-label\" x=\"").append(LEFT + PW / 2).append("\" y=\"").append(H - 8)
-                .append("\" text-anchor=\"middle\">").append(Fmt.html(x.title())).append("</text>\n");
+        xFrame(b, x, this::px, LEFT, PW, TOP, PH, H, false);
         b.append("<text class=\"axis-label y-label\" transform=\"translate(16 ").append(TOP + PH / 2)
                 .append(") rotate(-90)\" text-anchor=\"middle\">").append(Fmt.html(y.title())).append("</text>\n");
         b.append("</g>\n");
+    }
+
+    /**
+     * The x axis of a plot whose box is left..left+pw × top..top+ph in an SVG {@code h} high: a tick
+     * label per tick (with a tick mark, or a vertical grid line across the plot when
+     * {@code grid}), the two axis lines and the x axis title.
+     */
+    static void xFrame(StringBuilder b, Axis x, java.util.function.DoubleUnaryOperator px, int left, int pw, int top, int ph,
+                       int h, boolean grid) {
+        for (double v : x.ticks()) {
+            String xx = Fmt.px(px.applyAsDouble(v));
+            b.append("<line class=\"").append(grid ? "grid" : "tick-mark").append("\" x1=\"").append(xx).append("\" x2=\"")
+                    .append(xx).append("\" y1=\"").append(grid ? top : top + ph).append("\" y2=\"").append(top + ph + (grid ? 0 : 5))
+                    .append("\"/><text class=\"tick x-tick\" x=\"").append(xx).append("\" y=\"").append(top + ph + 20)
+                    .append("\" text-anchor=\"middle\">").append(Fmt.html(x.label().apply(v))).append("</text>\n");
+        }
+        b.append("<line class=\"axis\" x1=\"").append(left).append("\" x2=\"").append(left + pw).append("\" y1=\"")
+                .append(top + ph).append("\" y2=\"").append(top + ph).append("\"/>\n");
+        b.append("<line class=\"axis\" x1=\"").append(left).append("\" x2=\"").append(left).append("\" y1=\"")
+                .append(top).append("\" y2=\"").append(top + ph).append("\"/>\n");
+        b.append("<text class=\"axis-label x-label\" x=\"").append(left + pw / 2).append("\" y=\"").append(h - 8)
+                .append("\" text-anchor=\"middle\">").append(Fmt.html(x.title())).append("</text>\n");
     }
 
     private void events(StringBuilder b) {

@@ -62,6 +62,8 @@ final class Page {
             .sw.area { height: 12px; border: 0; background: var(--c); opacity: .75; border-radius: 2px; }
             .sw.event { width: 0; height: 14px; border: 0; border-left: 2px dashed var(--c); margin: 0 10px; }
             .sw.dot { width: 10px; height: 10px; border: 0; border-radius: 50%; background: var(--c); }
+            .sw.note { width: auto; height: auto; border: 0; color: var(--c); font-weight: 700; }
+            .sw.note::before { content: "↑"; }
             .table-wrap { overflow-x: auto; background: var(--card); border: 1px solid var(--line); border-radius: 8px; }
             table { border-collapse: collapse; width: 100%; font-size: 14px; }
             th, td { padding: 6px 10px; text-align: left; border-bottom: 1px solid #eaeef2; vertical-align: top; }

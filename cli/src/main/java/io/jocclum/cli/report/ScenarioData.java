@@ -102,15 +102,14 @@ record ScenarioData(String name, String description, Long seed, Host host, doubl
         }
 
         /**
-         * The integral of a rate over time: each sample's value times the time to the next sample
-         * (the last sample counts for the interval before it); nulls count as 0.
+         * The integral of a rate over time: each sample's value times the time since the previous
+         * sample (a rate sample covers the interval that ends at it); nulls count as 0.
          */
         double integral() {
             double sum = 0;
-            for (int i = 0; i < t.length; i++) {
-                double dt = i + 1 < t.length ? t[i + 1] - t[i] : (i > 0 ? t[i] - t[i - 1] : 0);
+            for (int i = 1; i < t.length; i++) {
                 if (!Double.isNaN(values[i])) {
-                    sum += values[i] * dt;
+                    sum += values[i] * (t[i] - t[i - 1]);
                 }
             }
             return sum;
@@ -188,10 +187,7 @@ record ScenarioData(String name, String description, Long seed, Host host, doubl
         List<JsonNode> cgs = j.arrayOrEmpty(root, "cgroups", "$");
         for (int i = 0; i < cgs.size(); i++) {
             String p = Json.index("$.cgroups", i);
-            JsonNode c = cgs.get(i);
-            if (!c.isObject()) {
-                throw j.error(p, "must be an object");
-            }
+            JsonNode c = j.objectAt(cgs, i, "$.cgroups", "");
             String path = j.string(c, "path", p);
             if (!path.startsWith("/")) {
                 throw j.error(Json.field(p, "path"), "must be an absolute cgroup path starting with /, not \"" + path + "\"");
@@ -205,10 +201,7 @@ record ScenarioData(String name, String description, Long seed, Host host, doubl
             double last = Double.NEGATIVE_INFINITY;
             for (int k = 0; k < ls.size(); k++) {
                 String lp = Json.index(Json.field(p, "limits"), k);
-                JsonNode l = ls.get(k);
-                if (!l.isObject()) {
-                    throw j.error(lp, "must be an object");
-                }
+                JsonNode l = j.objectAt(ls, k, Json.field(p, "limits"), "");
                 double t = j.number(l, "tS", lp);
                 if (t < last) {
                     throw j.error(Json.field(lp, "tS"), "is " + t + ", before the previous limit's " + last
@@ -228,10 +221,7 @@ record ScenarioData(String name, String description, Long seed, Host host, doubl
         List<JsonNode> es = j.arrayOrEmpty(root, "enclaves", "$");
         for (int i = 0; i < es.size(); i++) {
             String p = Json.index("$.enclaves", i);
-            JsonNode e = es.get(i);
-            if (!e.isObject()) {
-                throw j.error(p, "must be an object");
-            }
+            JsonNode e = j.objectAt(es, i, "$.enclaves", "");
             String en = j.string(e, "name", p);
             if (!names.add(en)) {
                 throw j.error(Json.field(p, "name"), "repeats the enclave name \"" + en + "\"");
@@ -269,10 +259,7 @@ record ScenarioData(String name, String description, Long seed, Host host, doubl
         List<JsonNode> ss = j.arrayOrEmpty(root, "series", "$");
         for (int i = 0; i < ss.size(); i++) {
             String p = Json.index("$.series", i);
-            JsonNode s = ss.get(i);
-            if (!s.isObject()) {
-                throw j.error(p, "must be an object");
-            }
+            JsonNode s = j.objectAt(ss, i, "$.series", "");
             String scope = j.string(s, "scope", p);
             if (!Set.of("host", "cgroup", "enclave").contains(scope)) {
                 throw j.error(Json.field(p, "scope"), "is \"" + scope + "\"; allowed: host, cgroup, enclave");
@@ -313,10 +300,7 @@ record ScenarioData(String name, String description, Long seed, Host host, doubl
         List<JsonNode> evs = j.arrayOrEmpty(root, "events", "$");
         for (int i = 0; i < evs.size(); i++) {
             String p = Json.index("$.events", i);
-            JsonNode e = evs.get(i);
-            if (!e.isObject()) {
-                throw j.error(p, "must be an object");
-            }
+            JsonNode e = j.objectAt(evs, i, "$.events", "");
             events.add(new Event(j.number(e, "tS", p), j.string(e, "kind", p), j.string(e, "target", p, ""),
                     j.string(e, "detail", p, "")));
         }

@@ -459,9 +459,11 @@ public final class ScenarioReport {
                         + Fmt.bytes(peak) + (limit == null ? "" : " of " + Fmt.bytes(limit)) + ")");
             } else if (Math.round(ewb) == 0) {
                 spared.add(c.path() + "'s EPC was untouched (peak " + Fmt.bytes(peak) + of + ", no page written back)");
+            } else if (limit == null) {
+                spared.add(c.path() + " has no limit but lost " + Fmt.count(Math.round(ewb)) + " pages to host-wide reclaim");
             } else {
                 spared.add(c.path() + " never reached its limit but lost " + Fmt.count(Math.round(ewb))
-                        + " pages to reclaim");
+                        + " pages to host-wide reclaim");
             }
         }
         List<String> parts = new ArrayList<>();
@@ -496,12 +498,22 @@ public final class ScenarioReport {
     /** A time chart of rate series, solid or dashed, each in its owner's colour. */
     private static LineChart rateChart(ScenarioData d, String id, String title, Axis time, List<Series> solid,
                                        List<Series> dashed, String solidName, String dashedName, String unit, String what) {
+        return rateChart(d, id, title, time, solid, dashed, solidName, dashedName, unit, what, Double.NaN);
+    }
+
+    /** As above, with the value axis ending at (a nice value above) {@code yMax}, or at the highest value when NaN. */
+    private static LineChart rateChart(ScenarioData d, String id, String title, Axis time, List<Series> solid,
+                                       List<Series> dashed, String solidName, String dashedName, String unit, String what,
+                                       double yMax) {
         double max = 0;
         for (Series s : solid) {
             max = Math.max(max, nz(s.max()));
         }
         for (Series s : dashed) {
             max = Math.max(max, nz(s.max()));
+        }
+        if (!Double.isNaN(yMax)) {
+            max = yMax;
         }
         LineChart c = new LineChart(id, title, time, Axis.values(max, unit, what));
         for (Series s : solid) {
@@ -544,11 +556,21 @@ public final class ScenarioReport {
         return chart("reclaim", caption, c.html());
     }
 
+    /**
+     * A run's total: the scalar metric when data.json has it, else the integral of the host's rate
+     * series, else the sum of the charted series' integrals.
+     */
+    private static double total(ScenarioData d, String metric, String rate, List<Series> charted) {
+        ScenarioData.Metric m = d.metrics().get(metric);
+        if (m != null && m.value() != null) {
+            return m.value();
+        }
+        return d.find("host", "host", rate).map(Series::integral).orElse(charted.stream().mapToDouble(Series::integral).sum());
+    }
+
     static String reclaimFinding(ScenarioData d, List<Series> ewb, List<Series> eldu) {
-        double out = d.find("host", "host", "ewb.rate").map(Series::integral)
-                .orElse(ewb.stream().mapToDouble(Series::integral).sum());
-        double in = d.find("host", "host", "eldu.rate").map(Series::integral)
-                .orElse(eldu.stream().mapToDouble(Series::integral).sum());
+        double out = total(d, "host.ewbPages", "ewb.rate", ewb);
+        double in = total(d, "host.elduPages", "eldu.rate", eldu);
         long outPages = Math.round(out);
         long inPages = Math.round(in);
         if (outPages == 0 && inPages == 0) {
@@ -699,8 +721,12 @@ public final class ScenarioReport {
         }
         Enclave fast = started.stream().min(Comparator.comparingDouble(Enclave::startupS)).get();
         Enclave slow = started.stream().max(Comparator.comparingDouble(Enclave::startupS)).get();
-        if (slow.startupS().equals(fast.startupS())) {
+        if (Fmt.seconds(slow.startupS()).equals(Fmt.seconds(fast.startupS()))) {
             return "Every enclave that started took " + Fmt.seconds(fast.startupS()) + tail + ".";
+        }
+        if (slow.startupS() < 1.1 * fast.startupS()) {
+            return "Start-up was within 10% for every enclave: from " + Fmt.seconds(fast.startupS()) + " (" + fast.name()
+                    + ") to " + Fmt.seconds(slow.startupS()) + " (" + slow.name() + ")" + tail + ".";
         }
         return fast.name() + " started fastest (" + Fmt.seconds(fast.startupS()) + "), " + slow.name() + " slowest ("
                 + Fmt.seconds(slow.startupS()) + ", " + Fmt.ratio(slow.startupS() / fast.startupS()) + " longer)" + tail + ".";
@@ -711,55 +737,100 @@ public final class ScenarioReport {
         if (lat.isEmpty()) {
             return Optional.empty();
         }
+        // A lone spike would flatten every other line: when the highest sample is more than 4x the
+        // 98th percentile of all samples, the axis ends above that percentile and the legend names the peak.
+        List<Double> all = new ArrayList<>();
+        Series peakOwner = lat.get(0);
+        for (Series s : lat) {
+            nonNull(s).forEach(all::add);
+            if (s.max() > peakOwner.max()) {
+                peakOwner = s;
+            }
+        }
+        all.sort(Double::compare);
+        double p98 = all.get((int) Math.floor(0.98 * (all.size() - 1)));
+        boolean clip = p98 > 0 && all.get(all.size() - 1) > 4 * p98;
         LineChart c = rateChart(d, "latency", "Operation latency per enclave", time, lat, List.of(), "latency", "", "s",
-                "mean latency per operation");
+                "mean latency per operation", clip ? 1.25 * p98 : Double.NaN);
+        if (clip) {
+            c.legend("clipped: " + peakOwner.id() + " peaked at " + Fmt.seconds(peakOwner.max()) + " at "
+                    + Fmt.at(peakOwner.t()[peakOwner.argMax()]), "#6E7781", LineChart.Mark.NOTE);
+        }
         addMarkers(c, markers);
         String caption = latencyFinding(lat);
         c.caption(caption);
         return chart("latency", caption, c.html());
     }
 
-    /** A series' early median: the median of its first quarter of non-null samples (at least one). */
-    static double earlyMedian(Series s) {
+    private static List<Double> nonNull(Series s) {
         List<Double> v = new ArrayList<>();
         for (double x : s.values()) {
             if (!Double.isNaN(x)) {
                 v.add(x);
             }
         }
-        return median(v.subList(0, Math.max(1, v.size() / 4)));
+        return v;
+    }
+
+    /** A series' baseline: the 10th percentile (nearest rank) of its non-null samples, its quietest tenth. */
+    static double baseline(Series s) {
+        List<Double> v = nonNull(s);
+        v.sort(Double::compare);
+        return v.isEmpty() ? Double.NaN : v.get((int) Math.floor(0.1 * (v.size() - 1)));
+    }
+
+    /** The first sample after the peak from which every sample stays within {@code factor} of the baseline; NaN if none. */
+    static double backFrom(Series s, double factor) {
+        double limit = factor * baseline(s);
+        double back = Double.NaN;
+        for (int i = s.argMax() + 1; i < s.t().length; i++) {
+            double v = s.values()[i];
+            if (Double.isNaN(v)) {
+                continue;
+            }
+            if (v > limit) {
+                back = Double.NaN;
+            } else if (Double.isNaN(back)) {
+                back = s.t()[i];
+            }
+        }
+        return back;
     }
 
     static String latencyFinding(List<Series> lat) {
-        Series worst = null;
-        double worstRatio = -1;
-        for (Series s : lat) {
-            double r = s.max() / earlyMedian(s);
-            if (!Double.isNaN(r) && r > worstRatio) {
-                worst = s;
-                worstRatio = r;
-            }
-        }
-        if (worst == null) {
-            return "Latency was 0 in every sample.";
-        }
-        if (worstRatio < 1.5) {
-            return "Latency stayed flat: every enclave's peak was within 1.5× of its early median (highest: "
-                    + worst.id() + ", " + Fmt.ratio(worstRatio) + ").";
-        }
-        StringBuilder b = new StringBuilder(worst.id()).append("'s latency peaked at ").append(Fmt.seconds(worst.max()))
-                .append(" at ").append(Fmt.at(worst.t()[worst.argMax()])).append(", ").append(Fmt.ratio(worstRatio))
-                .append(" its early median of ").append(Fmt.seconds(earlyMedian(worst)));
+        List<Series> rising = new ArrayList<>();
         List<String> calm = new ArrayList<>();
+        Series highest = null;
         for (Series s : lat) {
-            double r = s.max() / earlyMedian(s);
-            if (s != worst && r < 1.5) {
+            double r = s.max() / baseline(s);
+            if (highest == null || r > highest.max() / baseline(highest)) {
+                highest = s;
+            }
+            if (r >= 1.5) {
+                rising.add(s);
+            } else {
                 calm.add(s.id());
             }
         }
+        if (rising.isEmpty()) {
+            double r = highest.max() / baseline(highest);
+            return Double.isNaN(r) ? "Latency was 0 in every sample."
+                    : "Latency stayed flat: every enclave's peak was within 1.5× of its baseline (highest: " + highest.id()
+                    + ", " + Fmt.ratio(r) + ").";
+        }
+        rising.sort(Comparator.comparingDouble((Series s) -> s.max() / baseline(s)).reversed());
+        List<String> clauses = new ArrayList<>();
+        for (Series s : rising) {
+            double back = backFrom(s, 1.5);
+            clauses.add(s.id() + "'s latency peaked at " + Fmt.seconds(s.max()) + " at " + Fmt.at(s.t()[s.argMax()]) + ", "
+                    + Fmt.ratio(s.max() / baseline(s)) + " its baseline of " + Fmt.seconds(baseline(s))
+                    + (Double.isNaN(back) ? "" : ", and was back within 1.5× of it from " + Fmt.at(back)));
+        }
+        StringBuilder b = new StringBuilder(clauses.size() <= 3 ? String.join("; ", clauses)
+                : String.join("; ", clauses.subList(0, 2)) + "; " + (clauses.size() - 2) + " more enclaves rose above 1.5×");
         if (!calm.isEmpty()) {
-            b.append("; ").append(join(calm, 3, "enclaves")).append(calm.size() == 1 ? " stayed" : " stayed")
-                    .append(" within 1.5× of ").append(calm.size() == 1 ? "its own" : "their own");
+            b.append("; ").append(join(calm, 3, "enclaves")).append(" stayed within 1.5× of ")
+                    .append(calm.size() == 1 ? "its own" : "their own");
         }
         return b.append('.').toString();
     }
@@ -780,6 +851,8 @@ public final class ScenarioReport {
             caption = "No enclave completed an operation.";
         } else if (sorted.size() == 1) {
             caption = top.id() + " completed " + Fmt.count(Math.round(top.max())) + " operations.";
+        } else if (nz(top.max()) == nz(sorted.get(sorted.size() - 1).max())) {
+            caption = "Every enclave completed " + Fmt.count(Math.round(top.max())) + " operations.";
         } else {
             Series last = sorted.get(sorted.size() - 1);
             double ratio = nz(top.max()) / nz(last.max());

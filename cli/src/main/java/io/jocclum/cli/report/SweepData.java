@@ -37,10 +37,7 @@ record SweepData(String name, List<Vary> vary, List<Point> points) {
         Set<String> paths = new HashSet<>();
         for (int i = 0; i < vs.size(); i++) {
             String p = Json.index("$.vary", i);
-            JsonNode v = vs.get(i);
-            if (!v.isObject()) {
-                throw j.error(p, "must be an object with path and values");
-            }
+            JsonNode v = j.objectAt(vs, i, "$.vary", " with path and values");
             String path = j.string(v, "path", p);
             if (!paths.add(path)) {
                 throw j.error(Json.field(p, "path"), "repeats the parameter \"" + path + "\"");
@@ -59,10 +56,7 @@ record SweepData(String name, List<Vary> vary, List<Point> points) {
         List<JsonNode> ps = j.array(root, "points", "$");
         for (int i = 0; i < ps.size(); i++) {
             String p = Json.index("$.points", i);
-            JsonNode pt = ps.get(i);
-            if (!pt.isObject()) {
-                throw j.error(p, "must be an object with params, dir and metrics");
-            }
+            JsonNode pt = j.objectAt(ps, i, "$.points", " with params, dir and metrics");
             JsonNode pn = j.object(pt, "params", p);
             Map<String, String> params = new LinkedHashMap<>();
             for (Vary v : vary) {

@@ -42,13 +42,18 @@ class ReportBrowserTest {
         assertThat(ink.colours()).as("distinct colours").isGreaterThan(50);
     }
 
+    /** Renders the page: no console error, and a screenshot that is not blank. */
+    private void assertRendersCleanly(Path page, String name) throws Exception {
+        Chromium.Run run = shoot(page, tmp.resolve(name + ".png"));
+        assertThat(run.consoleErrors()).isEmpty();
+        assertNotBlank(tmp.resolve(name + ".png"));
+    }
+
     @Test
     void aScenarioReportRendersWithChartsAndNoConsoleError() throws Exception {
         Path out = DataJson.twoPods().write(tmp.resolve("two-pods"));
         ScenarioReport.write(out);
-        Chromium.Run run = shoot(out.resolve("index.html"), tmp.resolve("scenario.png"));
-        assertThat(run.consoleErrors()).isEmpty();
-        assertNotBlank(tmp.resolve("scenario.png"));
+        assertRendersCleanly(out.resolve("index.html"), "scenario");
     }
 
     @Test
@@ -58,9 +63,7 @@ class ReportBrowserTest {
         Files.writeString(out.resolve("sweep.json"), SweepReportTest.sweep(List.of("16MB", "32MB", "64MB", "128MB"), List.of(),
                 new SweepReportTest.MetricFn("enclave.a1.throughputOpsPerS", "ops/s", (i, j) -> tput[i])).toString());
         SweepReport.write(out);
-        Chromium.Run run = shoot(out.resolve("index.html"), tmp.resolve("sweep.png"));
-        assertThat(run.consoleErrors()).isEmpty();
-        assertNotBlank(tmp.resolve("sweep.png"));
+        assertRendersCleanly(out.resolve("index.html"), "sweep");
     }
 
     @Test

@@ -49,7 +49,7 @@ class ScenarioReportTest {
                 .containsExactly("epc-stacked", "epc-limits", "reclaim", "faults", "startup");
         assertThat(finding(doc, "epc-limits")).isEqualTo(
                 "/pod-b hit its limit at 12.4 s; /pod-a's EPC was untouched (peak 20MB of its 32MB limit, no page written back).");
-        assertThat(finding(doc, "startup")).isEqualTo("a1 started 52× faster with EDMM than b1 without (12 ms vs 624 ms).");
+        assertThat(finding(doc, "startup")).isEqualTo("a1 started 52× faster with EDMM than b1 without (12.0 ms vs 624 ms).");
         assertThat(finding(doc, "epc-stacked")).isEqualTo("EPC use peaked at 52MB of the host's 96MB (54%) at 12.4 s, 32MB of it in /pod-b.");
         assertThat(finding(doc, "reclaim")).isEqualTo("8,850 pages were written back (EWB, 34.6MB) and 7,965 loaded back (ELDU);"
                 + " EWB peaked at 500 pages/s at 12.4 s, 100% of the write-backs in /pod-b.");
@@ -79,7 +79,7 @@ class ScenarioReportTest {
                 "No cgroup reached its sgx_epc limit; /pod-a's EPC was untouched (peak 16MB of its 64MB limit, no page written back).");
         assertThat(finding(doc, "reclaim")).isEqualTo(
                 "No EPC page was written back (EWB) or loaded back (ELDU): every page stayed in the EPC.");
-        assertThat(finding(doc, "startup")).isEqualTo("a1 started fastest (10 ms), a2 slowest (30 ms, 3× longer).");
+        assertThat(finding(doc, "startup")).isEqualTo("a1 started fastest (10.0 ms), a2 slowest (30.0 ms, 3× longer).");
         assertThat(finding(doc, "epc-stacked")).isEqualTo("EPC use peaked at 16MB of the host's 96MB (17%) at 0 s, all of it in /pod-a.");
     }
 
@@ -102,6 +102,38 @@ class ScenarioReportTest {
         assertThat(finding(doc, "startup")).endsWith("; e3 never started.");
         assertThat(finding(doc, "startup")).startsWith("EDMM enclaves started");
         assertThat(doc.selectFirst("figure#startup text.no-value[data-item=e3]").text()).contains("never started");
+    }
+
+    @Test
+    void aNoisyNeighbourIsSeenInTheVictimsLatencyAndALoneSpikeIsClipped() throws IOException {
+        DataJson d = DataJson.scenario("noisy", 6, 0.25);
+        double[] t = d.times();
+        d.cgroup("/", null).cgroup("/victim", "/").cgroup("/noisy", "/", 0.0, null, 3.0, 40 * MB);
+        d.enclave("victim", "/victim", true, 0.02, "exited").enclave("noisy", "/noisy", true, 0.02, "exited");
+        double[] victim = new double[t.length];
+        double[] noisy = new double[t.length];
+        double[] victimEwb = new double[t.length];
+        for (int i = 0; i < t.length; i++) {
+            boolean thrash = t[i] >= 1 && t[i] < 3;
+            victim[i] = thrash ? 160e-6 : 51e-6;
+            noisy[i] = t[i] == 3 ? 0.1 : 300e-6;
+            victimEwb[i] = thrash ? 1000 : 0;
+        }
+        d.series("enclave", "victim", "latency", "s", t, victim).series("enclave", "noisy", "latency", "s", t, noisy);
+        d.series("cgroup", "/victim", "epc.current", "bytes", t, fill(t.length, 24 * MB));
+        d.series("cgroup", "/noisy", "epc.current", "bytes", t, fill(t.length, 30 * MB));
+        d.series("cgroup", "/victim", "ewb.rate", "pages/s", t, victimEwb);
+        d.series("cgroup", "/noisy", "ewb.rate", "pages/s", t, fill(t.length, 0));
+        d.event(3, "limit", "/noisy", "max -> 40MB");
+        Document doc = render(d, "noisy");
+        assertThat(finding(doc, "latency")).isEqualTo("noisy's latency peaked at 100 ms at 3 s, 333× its baseline of 300 µs,"
+                + " and was back within 1.5× of it from 3.25 s; victim's latency peaked at 160 µs at 1 s, 3.1× its baseline of"
+                + " 51.0 µs, and was back within 1.5× of it from 3 s.");
+        assertThat(doc.select("figure#latency ul.legend li").eachText()).contains("clipped: noisy peaked at 100 ms at 3 s");
+        assertThat(doc.selectFirst("figure#latency text.y-label").text()).isEqualTo("mean latency per operation (µs)");
+        assertThat(finding(doc, "epc-limits")).isEqualTo("No cgroup reached its sgx_epc limit; /victim has no limit but lost"
+                + " 2,000 pages to host-wide reclaim and /noisy's EPC was untouched (peak 30MB of its 40MB limit, no page"
+                + " written back).");
     }
 
     @Test
@@ -157,7 +189,7 @@ class ScenarioReportTest {
         assertThat(doc.select("figure#epc-limits polyline[data-step]")).isEmpty();
         assertThat(doc.selectFirst("#enclave-table tr[data-enclave=x]").text()).contains("–");
         assertThat(finding(doc, "startup")).isEqualTo("No enclave started: x never did.");
-        assertThat(finding(doc, "latency")).isEqualTo("x's latency peaked at 2 ms at 1.5 s, 2× its early median of 1 ms.");
+        assertThat(finding(doc, "latency")).isEqualTo("x's latency peaked at 2.00 ms at 1.5 s, 2× its baseline of 1.00 ms, and was back within 1.5× of it from 2 s.");
         assertThat(doc.select("#metrics")).isEmpty();
     }
 
@@ -185,6 +217,26 @@ class ScenarioReportTest {
         assertThat(doc.selectFirst("#no-enclaves")).isNotNull();
         assertThat(doc.selectFirst("ul.findings").text()).isEqualTo("The data holds no series to chart.");
         assertThat(doc.title()).isEqualTo("jocclum scenario: empty");
+    }
+
+    @Test
+    void namesAreTextNeverMarkup() throws IOException {
+        DataJson d = DataJson.scenario("<b>bold</b>", 2, 1);
+        double[] t = d.times();
+        String cg = "/a\"b&c'<d>";
+        String en = "<script>alert(1)</script>";
+        d.cgroup("/", null).cgroup(cg, "/", 0.0, 4 * MB);
+        d.series("cgroup", cg, "epc.current", "bytes", t, fill(t.length, MB));
+        d.enclave(en, cg, true, 0.1, "exited");
+        d.series("enclave", en, "latency", "s", t, fill(t.length, 0.001));
+        d.event(1, "note", en, "</svg><img src=x>");
+        Document doc = render(d, "names");
+        assertThat(doc.select("script, img, b")).isEmpty();
+        assertThat(doc.selectFirst("h1").text()).isEqualTo("<b>bold</b>");
+        assertThat(doc.selectFirst("#enclave-table td").text()).isEqualTo(en);
+        assertThat(doc.select("polyline[data-series]").eachAttr("data-series")).contains("cgroup:" + cg + ":epc.current",
+                "enclave:" + en + ":latency");
+        assertThat(doc.selectFirst("#event-table tbody tr").text()).contains("</svg><img src=x>");
     }
 
     @Test
@@ -316,6 +368,7 @@ class ScenarioReportTest {
                 "$.series[2].scope is \"pod\"; allowed: host, cgroup, enclave");
         assertBad(twoPodsWith(r -> ((ObjectNode) r.get("metrics")).put("cgroup./pod-a.x", 3)),
                 "$.metrics[\"cgroup./pod-a.x\"] must be an object with value and unit");
+        assertBad(twoPodsWith(r -> ((ArrayNode) r.get("events")).add(3)), "$.events[5] must be an object, not 3");
         assertBad(twoPodsWith(r -> ((ObjectNode) r.get("cgroups").get(1)).put("path", "pod-a")),
                 "$.cgroups[1].path must be an absolute cgroup path");
     }

@@ -119,7 +119,7 @@ class SweepReportTest {
         assertThat(doc.select("figure#metric-1 circle.point")).hasSize(5);
         assertThat(doc.select("figure#metric-1 polyline")).hasSize(3);
         assertThat(doc.selectFirst("figure#metric-0 p.finding").text()).isEqualTo("with enclaves.a1.edmm=true, enclave.a1.startupS is"
-                + " 3× higher at 32MB than at 8MB (10 ms → 30 ms); the largest step, 2×, is between 8MB and 16MB (the line that"
+                + " 3× higher at 32MB than at 8MB (10.0 ms → 30.0 ms); the largest step, 2×, is between 8MB and 16MB (the line that"
                 + " changes most).");
         assertThat(doc.select("#point-table tbody tr")).hasSize(6);
     }
@@ -130,7 +130,7 @@ class SweepReportTest {
                 new MetricFn("enclave.a1.startupS", "s", (i, j) -> j == 0 ? 0.012 : 0.624)), "lines");
         assertThat(doc.selectFirst("figure#metric-0 p.finding").text()).isEqualTo("enclave.a1.startupS does not change with"
                 + " cgroups./pod-a.epcMax; it is 52× higher with enclaves.a1.edmm=false than with enclaves.a1.edmm=true"
-                + " (624 ms vs 12 ms).");
+                + " (624 ms vs 12.0 ms).");
     }
 
     @Test
