@@ -60,6 +60,7 @@ class LayerRulesTest {
         LIBOS.put("boot", Set.of("attest", "build", "config", "layout", "epoll", "eventfd", "events", "fs", "fs.sefs", "net", "pipe", "process",
                 "programs", "signal", "syscall", "vm"));
         LIBOS.put("replay", Set.of("boot", "layout", "programs"));
+        LIBOS.put("scenario", Set.of("config", "fs.sefs", "layout", "replay", "vm"));
 
         SGX.put("arch", Set.of());
         SGX.put("cost", Set.of("arch"));

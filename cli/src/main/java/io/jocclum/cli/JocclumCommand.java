@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
         subcommands = {NewCommand.class, InitCommand.class, BuildCommand.class, RunCommand.class, StartCommand.class,
             ExecCommand.class, StopCommand.class, PackageCommand.class, PrintCommand.class, DemoCommand.class,
             SelftestCommand.class, QuoteCommand.class, CollateralCommand.class, GenImageKeyCommand.class,
-            ReplayCommand.class, AdviseCommand.class, ServerCommand.class})
+            ReplayCommand.class, AdviseCommand.class, ScenarioCommand.class, ServerCommand.class})
 final class JocclumCommand implements Callable<Integer> {
     private final Cli cli;
     @picocli.CommandLine.Spec

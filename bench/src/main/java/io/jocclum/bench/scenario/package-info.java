@@ -1,0 +1,2 @@
+/** The scenario engine's benchmark: the examples of examples/scenarios against the one-minute goal. */
+package io.jocclum.bench.scenario;
