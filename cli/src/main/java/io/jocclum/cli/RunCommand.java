@@ -94,6 +94,7 @@ final class RunCommand implements Callable<Integer> {
         RunStats s;
         try (InstanceUse use = InstanceUse.forRun(paths); LibOs os = BootPhases.boot(cli, built, options)) {
             os.warnings().forEach(w -> cli.err.println("warning: " + w));
+            os.kernel().onHeapExhausted(cli.heapExhausted);
             try {
                 status = os.run(path, args == null ? List.of() : args);
             } catch (ProgramRejected e) {
