@@ -185,6 +185,7 @@ final class InstanceBuild {
 
     private BuildReport locked() throws IOException {
         long t0 = System.nanoTime();
+        refuseWhileInUse();
         deleteStaleStaging();
         // occlum build: rm -rf run first; an empty upper layer after a successful build
         EnclaveBuilder.deleteTree(paths.root().resolve("run"));
@@ -239,6 +240,24 @@ final class InstanceBuild {
                     generated, resolved.warnings());
         } finally {
             EnclaveBuilder.deleteTree(staging);
+        }
+    }
+
+    /**
+     * A build empties run/ (the upper layer of the root, and the server's socket) and replaces what
+     * an enclave was booted from: not while the server of {@code jocclum start} or a {@code run}
+     * uses the instance.
+     */
+    private void refuseWhileInUse() {
+        switch (InstanceUse.holder(paths)) {
+            case SERVER -> throw new UserError("the enclave of " + paths.root() + " is started (jocclum start"
+                    + InstanceUse.serverPid(paths).stream().mapToObj(pid -> ", server process " + pid).findFirst().orElse("")
+                    + ") and a build would empty run/ under it; end it with jocclum stop, then build.");
+            case RUN -> throw new UserError("jocclum run is using " + paths.root() + " and a build would empty run/ under it;"
+                    + " build once the run has ended.");
+            case NONE -> {
+                // nobody runs the enclave
+            }
         }
     }
 
