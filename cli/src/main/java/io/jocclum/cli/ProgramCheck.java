@@ -15,7 +15,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -47,7 +46,7 @@ final class ProgramCheck {
     static void beforeBoot(InstancePaths paths, BuiltEnclave built, String path, ProgramRegistry programs) {
         InternalConfig cfg = built.internalConfig();
         new EntryPoints(cfg.entryPoints()).validate(path);
-        List<String> parts = components(path);
+        List<String> parts = EntryPoints.components(path); // no "..": the entry points refused it
         Optional<Path> upper = rootUpperLayer(paths, cfg.mounts(), parts);
         if (upper.isEmpty() || !Files.isDirectory(paths.image(), LinkOption.NOFOLLOW_LINKS)) {
             return;
@@ -108,7 +107,7 @@ final class ProgramCheck {
     private static Optional<Path> rootUpperLayer(InstancePaths paths, List<Mount> mounts, List<String> parts) {
         Mount root = null;
         for (Mount m : mounts) {
-            List<String> target = components(m.target());
+            List<String> target = EntryPoints.components(m.target());
             if (target.isEmpty()) {
                 root = m;
             } else if (parts.size() >= target.size() && parts.subList(0, target.size()).equals(target)) {
@@ -124,16 +123,5 @@ final class ProgramCheck {
             }
         }
         return Optional.empty();
-    }
-
-    /** The components of an absolute path ("" and "." dropped; the entry points check refused ".."). */
-    private static List<String> components(String path) {
-        List<String> out = new ArrayList<>();
-        for (String s : path.split("/")) {
-            if (!s.isEmpty() && !s.equals(".")) {
-                out.add(s);
-            }
-        }
-        return out;
     }
 }
