@@ -26,6 +26,11 @@ final class Cli {
     long machineMemoryBytes = machineMemory();
     /** Whether the user watches a terminal: progress bars and boot phases are shown only then. Tests change it. */
     boolean terminal;
+    /**
+     * Run by a guest thread when the JVM's heap runs out under it ({@code Kernel.onHeapExhausted}):
+     * {@code Main.main}'s ends the process with one sentence; null (tests) leaves the LibOS's default.
+     */
+    Runnable heapExhausted;
 
     Cli(PrintStream out, PrintStream err, Map<String, String> env, Path cwd, Clock clock) {
         this(java.io.InputStream.nullInputStream(), out, err, env, cwd, clock);

@@ -114,6 +114,7 @@ final class DemoCommand implements Callable<Integer> {
         BootOptions options = BootOptions.defaults().withStdio(java.io.InputStream.nullInputStream(), out, cli.err)
                 .withClocks(WaitClock.system(), cli.clock);
         try (LibOs os = LibOs.boot(built, options)) {
+            os.kernel().onHeapExhausted(cli.heapExhausted);
             int status = os.run("/bin/memtest", workload);
             if (status != 0) {
                 cli.err.print(out.toString(java.nio.charset.StandardCharsets.UTF_8));

@@ -5,6 +5,7 @@ import io.jocclum.libos.config.ImageDigest;
 import io.jocclum.libos.config.OcclumJson;
 import io.jocclum.libos.config.BuildRequest;
 import io.jocclum.libos.config.ResolvedConfig;
+import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.libos.fs.sefs.ImageKey;
 import io.jocclum.libos.layout.EnclaveLayout;
@@ -42,7 +43,8 @@ import java.util.stream.Stream;
 
 /**
  * {@code jocclum build} for one instance: Occlum.json + image/ + platform + signing key →
- * build/Enclave.xml, build/Occlum_sys.json, build/enclave.sigstruct, build/mount/__ROOT.
+ * build/Enclave.xml, build/Occlum_sys.json, build/enclave.sigstruct, build/mount/__ROOT, and
+ * build/.sgx_mode (the SGX mode built for, which package reads).
  *
  * <p>Steps: read the inputs and fingerprint them (Occlum.json bytes, image digest, platform
  * request, signing key's public modulus, LibOS version); stop if the fingerprint equals the last
@@ -183,6 +185,7 @@ final class InstanceBuild {
 
     private BuildReport locked() throws IOException {
         long t0 = System.nanoTime();
+        refuseWhileInUse();
         deleteStaleStaging();
         // occlum build: rm -rf run first; an empty upper layer after a successful build
         EnclaveBuilder.deleteTree(paths.root().resolve("run"));
@@ -227,6 +230,7 @@ final class InstanceBuild {
                 LOG.debug("generated the instance signing key in {} ms", ms(t0));
             }
             SigStruct sig = builder.sign(key, bcdDate());
+            Files.writeString(staging.resolve(SGX_MODE), options.request().sgxMode().name() + "\n", StandardCharsets.US_ASCII);
             Files.writeString(staging.resolve("fingerprint"), fingerprint + "\n", StandardCharsets.US_ASCII);
             faults.at("staged");
             commit(staging, generated);
@@ -236,6 +240,24 @@ final class InstanceBuild {
                     generated, resolved.warnings());
         } finally {
             EnclaveBuilder.deleteTree(staging);
+        }
+    }
+
+    /**
+     * A build empties run/ (the upper layer of the root, and the server's socket) and replaces what
+     * an enclave was booted from: not while the server of {@code jocclum start} or a {@code run}
+     * uses the instance.
+     */
+    private void refuseWhileInUse() {
+        switch (InstanceUse.holder(paths)) {
+            case SERVER -> throw new UserError("the enclave of " + paths.root() + " is started (jocclum start"
+                    + InstanceUse.serverPid(paths).stream().mapToObj(pid -> ", server process " + pid).findFirst().orElse("")
+                    + ") and a build would empty run/ under it; end it with jocclum stop, then build.");
+            case RUN -> throw new UserError("jocclum run is using " + paths.root() + " and a build would empty run/ under it;"
+                    + " build once the run has ended.");
+            case NONE -> {
+                // nobody runs the enclave
+            }
         }
     }
 
@@ -279,6 +301,35 @@ final class InstanceBuild {
         cli.err.flush();
     }
 
+    /** The file in build/ naming the SGX mode built for, {@code HW} or {@code SIM} (Occlum keeps it in .sgx_mode). */
+    static final String SGX_MODE = ".sgx_mode";
+
+    static Path sgxModeFile(InstancePaths paths) {
+        return paths.build().resolve(SGX_MODE);
+    }
+
+    /**
+     * The SGX mode {@code paths} was built for, from {@code build/.sgx_mode}; a {@link UserError}
+     * when the build does not say (made by an older jocclum) or says something else.
+     */
+    static SgxMode builtSgxMode(InstancePaths paths) {
+        Path f = sgxModeFile(paths);
+        String s;
+        try {
+            s = Files.readString(f, StandardCharsets.US_ASCII).strip();
+        } catch (NoSuchFileException e) {
+            throw new UserError("the build of " + paths.root() + " does not record its SGX mode (no " + f + "); run jocclum"
+                    + " build to redo it.");
+        } catch (IOException e) {
+            throw Instance.io("cannot read " + f, e);
+        }
+        try {
+            return SgxMode.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(f + " says '" + s + "', which " + e.getMessage() + "; run jocclum build -f.");
+        }
+    }
+
     /** Hashing above this (about 8 s at 1 GB/s) gets {@link #warnIfSlowToMeasure}'s warning. */
     static final long SLOW_MEASUREMENT_BYTES = 8L << 30;
 
@@ -315,6 +366,7 @@ final class InstanceBuild {
                     undo);
             replace(staging.resolve(InstancePaths.IMAGE_CONFIG), paths.build().resolve(InstancePaths.IMAGE_CONFIG),
                     previous.resolve(InstancePaths.IMAGE_CONFIG), undo);
+            replace(staging.resolve(SGX_MODE), sgxModeFile(paths), previous.resolve(SGX_MODE), undo);
             Path builtin = staging.resolve(ImageKeys.BUILTIN);
             replace(Files.exists(builtin) ? builtin : null, paths.build().resolve(ImageKeys.BUILTIN),
                     previous.resolve(ImageKeys.BUILTIN), undo);
@@ -363,7 +415,7 @@ final class InstanceBuild {
 
     private boolean upToDate(String fingerprint) throws IOException {
         for (Path p : List.of(paths.enclaveXml(), paths.internalConfig(), paths.sigStruct(), paths.imageSnapshot(), paths.rootMac(),
-                paths.imageDigest())) {
+                paths.imageDigest(), sgxModeFile(paths))) {
             if (!Files.exists(p)) {
                 return false;
             }

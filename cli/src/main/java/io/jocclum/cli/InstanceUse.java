@@ -74,6 +74,29 @@ final class InstanceUse implements AutoCloseable {
         return false;
     }
 
+    /** Who uses an instance's enclave now. */
+    enum Holder {
+        NONE, RUN, SERVER
+    }
+
+    /** Who uses the instance now: nobody, one or more {@code run}s (a shared lock), or the server (exclusive). */
+    static Holder holder(InstancePaths paths) {
+        if (!Files.exists(lockFile(paths))) {
+            return Holder.NONE; // never used: nothing to lock, and nothing to create (a first build makes no .jocclum/)
+        }
+        InstanceUse alone = take(paths, false);
+        if (alone != null) {
+            alone.close();
+            return Holder.NONE;
+        }
+        InstanceUse shared = take(paths, true);
+        if (shared != null) {
+            shared.close();
+            return Holder.RUN;
+        }
+        return Holder.SERVER;
+    }
+
     /** The process id of the instance's server while one holds the lock. */
     static OptionalLong serverPid(InstancePaths paths) {
         Path f = lockFile(paths);

@@ -63,6 +63,9 @@ public final class Main {
                 return UserError.CONFIG;
             }
             default -> {
+                if (cli.heapExhausted != null && Lifecycle.heapRanOut(ex)) {
+                    cli.heapExhausted.run(); // the same end as an OutOfMemoryError that reached the top of a thread
+                }
                 String limit = Lifecycle.limitReached(ex);
                 if (limit != null) {
                     cli.err.println(limit);

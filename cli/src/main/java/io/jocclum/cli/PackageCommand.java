@@ -1,5 +1,6 @@
 package io.jocclum.cli;
 
+import io.jocclum.libos.config.SgxMode;
 import io.jocclum.libos.layout.BuiltEnclave;
 import io.jocclum.libos.layout.InstancePaths;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -29,13 +30,15 @@ import java.util.zip.GZIPOutputStream;
  * build's lock and staging directories) and run/ (the writable layers, without the server's
  * socket and log) under one top directory named after the package; not image/ (the build holds
  * its measured snapshot) and not {@code .jocclum/} (the private signing key). The unpacked
- * directory runs with {@code jocclum run}. A debuggable enclave is refused without
- * {@code --debug}, as Occlum refuses it.
+ * directory runs with {@code jocclum run}. A debuggable enclave, and a build for simulation mode
+ * ({@code build/.sgx_mode} says SIM), are refused without {@code --debug}, as Occlum refuses them
+ * (in that order).
  */
 @Command(name = "package", description = {
         "Pack the built instance of the current directory into NAME.tar.gz (Occlum's occlum package): Occlum.json, build/"
                 + " and run/, not image/ and not the signing key; unpacked, it runs with jocclum run.",
-        "A debuggable enclave (Occlum.json metadata.debuggable) needs --debug."})
+        "A debuggable enclave (Occlum.json metadata.debuggable) or a build for SGX simulation mode (--sgx-mode SIM) needs"
+                + " --debug."})
 final class PackageCommand implements Callable<Integer> {
     private final Cli cli;
 
@@ -44,7 +47,7 @@ final class PackageCommand implements Callable<Integer> {
                     + " in the instance.")
     String name;
 
-    @Option(names = "--debug", description = "Allow packaging a debuggable enclave.")
+    @Option(names = "--debug", description = "Allow packaging a debuggable enclave or a simulation-mode build.")
     boolean debug;
 
     PackageCommand(Cli cli) {
@@ -59,6 +62,10 @@ final class PackageCommand implements Callable<Integer> {
         if (built.internalConfig().metadata().debuggable() && !debug) {
             throw new UserError(paths.root() + " is built as a debuggable enclave (Occlum.json metadata.debuggable is true), which"
                     + " is no place for secrets; set it to false and build again, or package it anyway with --debug.");
+        }
+        if (InstanceBuild.builtSgxMode(paths) == SgxMode.SIM && !debug) {
+            throw new UserError(paths.root() + " is built for SGX simulation mode (SIM), which protects nothing and is not for"
+                    + " use elsewhere; build it with --sgx-mode HW and package again, or package it anyway with --debug.");
         }
         String n = name == null ? paths.root().getFileName().toString() : name;
         if (!n.endsWith(".tar.gz")) {

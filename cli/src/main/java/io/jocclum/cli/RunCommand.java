@@ -90,17 +90,24 @@ final class RunCommand implements Callable<Integer> {
         if (key != null) {
             options = options.withImageKey(key);
         }
+        try {
+            ProgramCheck.beforeBoot(paths, built, path, options.programs());
+        } catch (ProgramRejected e) {
+            return rejected(e, built.internalConfig().entryPoints());
+        }
         int status;
         RunStats s;
         try (InstanceUse use = InstanceUse.forRun(paths); LibOs os = BootPhases.boot(cli, built, options)) {
             os.warnings().forEach(w -> cli.err.println("warning: " + w));
+            os.kernel().onHeapExhausted(cli.heapExhausted);
             try {
                 status = os.run(path, args == null ? List.of() : args);
             } catch (ProgramRejected e) {
-                // occlum run: the PAL reports occlum_ecall_new_process's errno, occlum-run exits with 127
-                cli.err.println("jocclum: cannot start " + path + ": " + e.errno().name() + ": " + e.getMessage()
-                        + (e.errno() == io.jocclum.api.Errno.EACCES ? " (entry_points: " + String.join(", ", os.entryPoints()) + ")" : ""));
-                return 127;
+                return rejected(e, os.entryPoints());
+            } catch (BootException e) {
+                // the process could not be created (no such program, not a jar): occlum-run's 127 as well
+                cli.err.println("jocclum: " + e.getMessage());
+                return ProgramCheck.CANNOT_START;
             }
             s = os.stats();
             List<Integer> victims = os.kernel().hostMemoryVictims();
@@ -126,6 +133,13 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         return Wait.shellStatus(status);
+    }
+
+    /** occlum run: the PAL reports occlum_ecall_new_process's errno, occlum-run exits with 127. */
+    private int rejected(ProgramRejected e, List<String> entryPoints) {
+        cli.err.println("jocclum: cannot start " + path + ": " + e.errno().name() + ": " + e.getMessage()
+                + (e.errno() == io.jocclum.api.Errno.EACCES ? " (entry_points: " + String.join(", ", entryPoints) + ")" : ""));
+        return ProgramCheck.CANNOT_START;
     }
 
     static BuiltEnclave load(InstancePaths paths) {

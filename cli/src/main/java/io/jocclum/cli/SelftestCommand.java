@@ -23,7 +23,8 @@ final class SelftestCommand implements Callable<Integer> {
         "They are the series' run_epc_cg_selftests.sh, on a simulated platform with the misc cgroup sgx_epc controller;"
                 + " exit 0 only when all pass.",
         "The limits derive from the capacity C: SMALL = C/512, LARGE = 4 x SMALL, LARGER = C; each workload W builds",
-        "an enclave with a heap of C bytes. Memory needed: about 8.5 x C of Java heap (refused if the heap is smaller)."})
+        "an enclave with a heap of C bytes. Memory needed: about 9/16 x C + 32MB of Java heap (refused if the heap is smaller);"
+                + " the enclaves' pages, about 8 x C, live in files in java.io.tmpdir, outside the heap."})
     static final class EpcCgroup implements Callable<Integer> {
         private final Cli cli;
 
@@ -60,7 +61,7 @@ final class SelftestCommand implements Callable<Integer> {
             long need = EpcCgroupSelftest.heapNeeded(bytes);
             long have = cli.maxHeapBytes;
             if (need > have) {
-                long fits = Math.max(0, (have - (64L << 20)) / 17 * 2) & -(1L << 20);
+                long fits = EpcCgroupSelftest.capacityFitting(have);
                 String smaller = fits >= EpcCgroupSelftest.MIN_CAPACITY ? Sizes.format(fits) : "8MB";
                 long heapGiB = Math.max(1, (need + (1L << 30) - 1) >> 30);
                 String larger = (heapGiB << 30) + (512L << 20) <= cli.machineMemoryBytes
@@ -68,7 +69,8 @@ final class SelftestCommand implements Callable<Integer> {
                         : " (this machine has " + Sizes.human(cli.machineMemoryBytes) + " of memory, too little for a"
                         + " heap that large)";
                 throw new UserError("--capacity " + capacity.strip() + " needs about " + Sizes.human(need) + " of Java heap"
-                        + " (eight enclaves of C bytes each, most of them in the backing store), but this JVM may use "
+                        + " (the bookkeeping of eight enclaves of C bytes each, whose pages live outside the heap), but this JVM"
+                        + " may use "
                         + Sizes.human(have) + "; give at most " + smaller + larger + ".");
             }
             long s = seed != null ? seed : cli.clock.millis();

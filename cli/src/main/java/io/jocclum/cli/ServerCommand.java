@@ -48,6 +48,7 @@ final class ServerCommand implements Callable<Integer> {
             try (LibOs os = LibOs.boot(built, options); ServerSocketChannel listener = ExecServer.bind(socket)) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(socket)));
                 os.warnings().forEach(w -> cli.err.println("warning: " + w));
+                os.kernel().onHeapExhausted(cli.heapExhausted);
                 cli.out.println("ready " + ProcessHandle.current().pid());
                 cli.out.flush();
                 ExecServer.serve(os, listener, cli.err);

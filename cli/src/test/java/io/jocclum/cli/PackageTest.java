@@ -129,4 +129,38 @@ class PackageTest {
         assertThat(notBuilt.exit()).isEqualTo(1);
         assertThat(notBuilt.err()).contains("has not been built yet").hasLineCount(1);
     }
+    @Test
+    void aSimulationModeBuildNeedsDebugAsOcclumPackageAsks() throws Exception {
+        Path inst = instance("sim", false);
+        Path mode = inst.resolve("build/.sgx_mode");
+        assertThat(Files.readString(mode)).isEqualTo("HW\n");
+        String key = Run.key(tmp, "key-a.pem").toString();
+        assertThat(Run.jocclum(inst, Map.of("SGX_MODE", "SIM"), "build", "--sign-key", key).exit()).isZero();
+        assertThat(Files.readString(mode)).isEqualTo("SIM\n");
+
+        Run.Result refused = Run.jocclum(inst, "package");
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.out()).isEmpty();
+        assertThat(refused.err()).isEqualTo("jocclum: " + inst + " is built for SGX simulation mode (SIM), which protects"
+                + " nothing and is not for use elsewhere; build it with --sgx-mode HW and package again, or package it anyway"
+                + " with --debug.\n");
+        assertThat(inst.resolve("sim.tar.gz")).doesNotExist();
+
+        Run.Result debug = Run.jocclum(inst, "package", "--debug");
+        assertThat(debug.exit()).as(debug.err()).isZero();
+        assertThat(unpack(inst.resolve("sim.tar.gz"), Files.createDirectories(tmp.resolve("sim-x")))).contains("sim/build/.sgx_mode");
+
+        assertThat(Run.jocclum(inst, "build", "--sign-key", key, "--sgx-mode", "HW").exit()).isZero();
+        assertThat(Files.readString(mode)).isEqualTo("HW\n");
+        assertThat(Run.jocclum(inst, "package").exit()).isZero();
+
+        // a build that does not record its mode (an older jocclum's) is not guessed at, and the next build redoes it
+        Files.delete(mode);
+        Run.Result unknown = Run.jocclum(inst, "package");
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.err()).contains("does not record its SGX mode").contains("jocclum build").hasLineCount(1);
+        Run.Result rebuilt = Run.jocclum(inst, "build", "--sign-key", key);
+        assertThat(rebuilt.out()).doesNotContain("Nothing changed");
+        assertThat(Files.readString(mode)).isEqualTo("HW\n");
+    }
 }

@@ -172,6 +172,46 @@ class RunCommandTest {
     }
 
     @Test
+    void aProgramThatIsNotThereIsRefusedBeforeTheBootWith127AsOcclumRun() throws Exception {
+        Path inst = instance("noprog");
+        Files.write(inst.resolve("image/bin/app.jar"), guestJar());
+        Files.createDirectories(inst.resolve("image/bin/dir"));
+        build(inst, "--enable-edmm");
+        // an EDMM build cannot boot on an SGX1 platform (status 1): whatever comes before the boot says so first
+        Run.Result boots = run(inst, "--sgx1", "/bin/app.jar");
+        assertThat(boots.exit()).as("a program of the image passes the check").isEqualTo(1);
+        assertThat(boots.err()).contains("built for EDMM");
+        assertThat(run(inst, "--sgx1", "/bin/memtest").exit()).as("so does a built-in").isEqualTo(1);
+        String builtins = String.join(", ", io.jocclum.libos.programs.ProgramRegistry.standard().names());
+        for (String nope : List.of("/bin/nope", "/bin/sub/nope.jar", "/bin/app.jar/x")) {
+            Run.Result missing = run(inst, "--sgx1", nope, "an-arg");
+            assertThat(missing.exit()).as(missing.err()).isEqualTo(127);
+            assertThat(missing.out()).isEmpty();
+            assertThat(missing.err()).isEqualTo("jocclum: there is no program " + nope + " in the instance's image (built-ins"
+                    + " under /bin: " + builtins + "; user programs are jar files placed in image/, then jocclum build).\n");
+        }
+        Run.Result dir = run(inst, "--sgx1", "/bin/dir");
+        assertThat(dir.exit()).isEqualTo(127);
+        assertThat(dir.err()).isEqualTo("jocclum: cannot run /bin/dir: it is not a regular file.\n");
+        Run.Result relative = run(inst, "--sgx1", "bin/hello");
+        assertThat(relative.exit()).isEqualTo(127);
+        assertThat(relative.err()).isEqualTo("jocclum: cannot start bin/hello: EINVAL: program path must be absolute\n");
+        Run.Result outside = run(inst, "--sgx1", "/etc/hosts");
+        assertThat(outside.exit()).isEqualTo(127);
+        assertThat(outside.err()).isEqualTo("jocclum: cannot start /etc/hosts: EACCES: program path is NOT a valid entry point"
+                + " (entry_points: /bin)\n");
+
+        // once a run wrote to the root's upper layer, the image alone no longer tells: the LibOS answers, the same way
+        Files.writeString(inst.resolve("in.txt"), "x\n");
+        assertThat(run(inst, "/bin/app.jar", "copy", "/host/in.txt", "/etc/kept.txt").exit()).isZero();
+        assertThat(run(inst, "--sgx1", "/bin/nope").exit()).as("booted before the lookup").isEqualTo(1);
+        Run.Result after = run(inst, "/bin/nope");
+        assertThat(after.exit()).isEqualTo(127);
+        assertThat(after.err()).isEqualTo("jocclum: there is no program /bin/nope in the instance's image (built-ins under"
+                + " /bin: " + builtins + "; user programs are jar files placed in image/, then jocclum build).\n");
+    }
+
+    @Test
     void theRootUnionKeepsWritesAcrossRunsUntilTheNextBuild() throws Exception {
         Path inst = instance("persist");
         Files.write(inst.resolve("image/bin/app.jar"), guestJar());

@@ -43,24 +43,24 @@ class SelftestTest {
         Cli cli = new Cli(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
                 new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8), Run.ENV, tmp,
                 java.time.Clock.systemUTC());
-        cli.maxHeapBytes = 4L << 30;
+        cli.maxHeapBytes = 256L << 20;
         cli.machineMemoryBytes = 16L << 30;
         assertThat(Main.run(cli, "selftest", "epc-cgroup", "--capacity", "1GB")).isEqualTo(1);
         assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).as("nothing ran").isEmpty();
         assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("jocclum: --capacity 1GB needs about"
-                + " 8.6GB of Java heap (eight enclaves of C bytes each, most of them in the backing store), but this JVM may"
-                + " use 4GB; give at most 474MB, or a larger heap, e.g. JOCCLUM_JAVA_OPTS=-Xmx9g.\n");
+                + " 608MB of Java heap (the bookkeeping of eight enclaves of C bytes each, whose pages live outside the heap),"
+                + " but this JVM may use 256MB; give at most 398MB, or a larger heap, e.g. JOCCLUM_JAVA_OPTS=-Xmx1g.\n");
         cli.maxHeapBytes = 100L << 20;
         err.reset();
         assertThat(Main.run(cli, "selftest", "epc-cgroup", "--capacity", "64TB")).isEqualTo(1);
-        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("give at most 8MB (this machine has 16GB"
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("give at most 120MB (this machine has 16GB"
                 + " of memory, too little for a heap that large).\n").doesNotContain("-Xmx");
         err.reset();
         cli.machineMemoryBytes = 8L << 30;
         cli.maxHeapBytes = 4L << 30;
-        assertThat(Main.run(cli, "selftest", "epc-cgroup", "--capacity", "1GB")).isEqualTo(1);
-        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).as("9g would not fit in 8GB of memory")
-                .endsWith("give at most 474MB (this machine has 8GB of memory, too little for a heap that large).\n");
+        assertThat(Main.run(cli, "selftest", "epc-cgroup", "--capacity", "16GB")).isEqualTo(1);
+        assertThat(err.toString(java.nio.charset.StandardCharsets.UTF_8)).as("10g would not fit in 8GB of memory")
+                .endsWith("give at most 7224MB (this machine has 8GB of memory, too little for a heap that large).\n");
     }
 
     @Test

@@ -274,4 +274,35 @@ class StartExecStopTest {
         assertThat(badEpc.exit()).as("a usage error").isEqualTo(2);
         assertThat(badEpc.err()).contains("--epc \"lots\"").hasLineCount(1);
     }
+    @Test
+    void buildIsRefusedWhileTheEnclaveIsStartedOrARunUsesIt() throws Exception {
+        Path inst = instance("busy", false);
+        String key = Run.key(tmp, "key-a.pem").toString();
+        Run.Result s = start(inst);
+        assertThat(s.exit()).as(s.err()).isZero();
+        String pid = s.out().replaceAll("(?s).*server process ([0-9]+)\\).*", "$1");
+        assertThat(pid).matches("[0-9]+");
+        assertThat(Run.jocclum(inst, "exec", "/bin/app.jar", "write", "/tmp/kept.txt", "kept").exit()).isZero();
+
+        Run.Result b = Run.jocclum(inst, "build", "--sign-key", key, "-f");
+        assertThat(b.exit()).isEqualTo(1);
+        assertThat(b.out()).isEmpty();
+        assertThat(b.err()).isEqualTo("jocclum: the enclave of " + inst + " is started (jocclum start, server process " + pid
+                + ") and a build would empty run/ under it; end it with jocclum stop, then build.\n");
+        // the server and its run/ are untouched
+        assertThat(inst.resolve("run/occlum_exec.sock")).exists();
+        Run.Result read = Run.jocclum(inst, "exec", "/bin/app.jar", "read", "/tmp/kept.txt");
+        assertThat(read.exit()).as(read.err()).isZero();
+        assertThat(read.out()).isEqualTo("kept\n");
+
+        assertThat(Run.jocclum(inst, "stop").exit()).isZero();
+        try (InstanceUse run = InstanceUse.forRun(new io.jocclum.libos.layout.InstancePaths(inst))) {
+            Run.Result during = Run.jocclum(inst, "build", "--sign-key", key, "-f");
+            assertThat(during.exit()).isEqualTo(1);
+            assertThat(during.err()).isEqualTo("jocclum: jocclum run is using " + inst + " and a build would empty run/ under"
+                    + " it; build once the run has ended.\n");
+        }
+        Run.Result after = Run.jocclum(inst, "build", "--sign-key", key, "-f");
+        assertThat(after.exit()).as(after.err()).isZero();
+    }
 }

@@ -49,7 +49,7 @@ public final class EntryPoints {
     }
 
     /** Rust's Path::components for an absolute path: "" and "." dropped (except a leading "."), ".." kept. */
-    private static List<String> components(String path) {
+    public static List<String> components(String path) {
         List<String> out = new ArrayList<>();
         for (String s : path.split("/")) {
             if (!s.isEmpty() && !s.equals(".")) {

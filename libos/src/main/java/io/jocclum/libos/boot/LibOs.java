@@ -546,7 +546,15 @@ public final class LibOs implements AutoCloseable {
     }
 
     private String programError(String path, ErrnoException e) {
-        String builtins = String.join(", ", options.programs().names());
+        return programError(path, e, options.programs());
+    }
+
+    /**
+     * The sentence for a program the host cannot start: {@code e} is what looking it up or loading
+     * it gave ({@code jocclum run} also says it before booting, for a path it can see is missing).
+     */
+    public static String programError(String path, ErrnoException e, io.jocclum.libos.programs.ProgramRegistry programs) {
+        String builtins = String.join(", ", programs.names());
         return switch (e.errno()) {
             case ENOENT, ENOTDIR -> "there is no program " + path + " in the instance's image (built-ins under /bin: " + builtins
                     + "; user programs are jar files placed in image/, then jocclum build).";

@@ -9,9 +9,10 @@ import io.jocclum.sgx.arch.Pages;
  * The file an AF_UNIX socket's {@code bind} to a path creates (mode S_IFSOCK; Linux
  * net/unix/af_unix.c {@code unix_bind_bsd}). It names the bound socket — its endpoint, an object
  * of the socket layer — until that socket is closed; the file itself stays until unlinked, as on
- * Linux, and a connect to it then finds nobody (ECONNREFUSED). Opening it gives ENXIO.
+ * Linux, and a connect to it then finds nobody (ECONNREFUSED). Opening it gives ENXIO. A file
+ * system that stores its files extends it (the root union keeps the file in its upper layer).
  */
-final class SocketInode extends Inode.Device {
+class SocketInode extends Inode.Device {
     private final long ino;
     private final int mode;
     private final int uid;
@@ -20,11 +21,16 @@ final class SocketInode extends Inode.Device {
     private volatile Object endpoint;
 
     SocketInode(GuestFileSystem fs, long ino, int perm, Credentials c, Object endpoint) {
+        this(fs, ino, perm, c.uid(), c.gid(), endpoint);
+    }
+
+    /** A socket file of {@code uid} and {@code gid}; {@code endpoint} null for one no socket is bound to. */
+    SocketInode(GuestFileSystem fs, long ino, int perm, int uid, int gid, Object endpoint) {
         super(fs);
         this.ino = ino;
         this.mode = FileMode.S_IFSOCK | (perm & 07777);
-        this.uid = c.uid();
-        this.gid = c.gid();
+        this.uid = uid;
+        this.gid = gid;
         this.ctime = fs.nowNanos();
         this.endpoint = endpoint;
     }

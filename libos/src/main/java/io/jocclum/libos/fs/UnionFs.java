@@ -39,6 +39,9 @@ import java.util.TreeSet;
  *   image is refused (EINVAL).</li>
  *   <li>readdir lists the merged names sorted by bytes; st_ino are union numbers (root 2, others
  *   from 3, per boot).</li>
+ *   <li>An AF_UNIX bind makes its socket file in the upper layer (a SEFS inode of type
+ *   {@link SefsStore#SOCKET}, no content), kept across boots as Linux keeps one on disk; the
+ *   socket bound to it lives only as long as the boot.</li>
  * </ul>
  * One lock (the file system) guards every operation.
  */
@@ -134,6 +137,7 @@ final class UnionFs extends GuestFileSystem {
             int type = switch (n.type()) {
                 case SefsStore.DIR -> FileMode.S_IFDIR;
                 case SefsStore.SYMLINK -> FileMode.S_IFLNK;
+                case SefsStore.SOCKET -> FileMode.S_IFSOCK;
                 default -> FileMode.S_IFREG;
             };
             long size = n.size();
@@ -148,9 +152,11 @@ final class UnionFs extends GuestFileSystem {
 
     private Inode make(UDir parent, String name, SefsStore.Node up, SefsStore.Node low) {
         Pos p = new Pos(parent, name, up, low, nextIno++);
-        return switch ((up != null ? up : low).type()) {
+        SefsStore.Node top = up != null ? up : low;
+        return switch (top.type()) {
             case SefsStore.DIR -> new UDir(p);
             case SefsStore.SYMLINK -> new ULink(p);
+            case SefsStore.SOCKET -> new USock(p, top, null); // kept from an earlier boot: no socket is bound to it
             default -> new UFile(p);
         };
     }
@@ -268,16 +274,34 @@ final class UnionFs extends GuestFileSystem {
         @Override
         Regular createFile(String name, int mode, Credentials c) {
             synchronized (UnionFs.this) {
-                requireFree(name);
-                copyUp(p);
-                if (upperHas(WHITEOUT + name)) {
-                    upper.remove(p.up, WHITEOUT + name, nowNanos());
-                }
-                SefsStore.Node n = upper.create(p.up, name, SefsStore.FILE, mode, c.uid(), c.gid(), null, nowNanos());
-                UFile f = (UFile) make(this, name, n, null);
+                UFile f = (UFile) make(this, name, createUpper(name, SefsStore.FILE, mode, c), null);
                 children.put(name, f);
                 return f;
             }
+        }
+
+        /**
+         * The socket file of an AF_UNIX bind, in the upper layer like a new regular file (a whiteout
+         * of the name goes), kept across boots as Linux keeps it on disk; EEXIST when the name shows.
+         */
+        @Override
+        SocketInode mksock(String name, int perm, Credentials c, Object endpoint) {
+            synchronized (UnionFs.this) {
+                SefsStore.Node n = createUpper(name, SefsStore.SOCKET, perm, c);
+                USock s = new USock(new Pos(this, name, n, null, nextIno++), n, endpoint);
+                children.put(name, s);
+                return s;
+            }
+        }
+
+        /** A new non-directory entry {@code name} in the upper layer, over a whiteout of it if there is one. */
+        private SefsStore.Node createUpper(String name, int type, int mode, Credentials c) {
+            requireFree(name);
+            copyUp(p);
+            if (upperHas(WHITEOUT + name)) {
+                upper.remove(p.up, WHITEOUT + name, nowNanos());
+            }
+            return upper.create(p.up, name, type, mode, c.uid(), c.gid(), null, nowNanos());
         }
 
         @Override
@@ -577,6 +601,26 @@ final class UnionFs extends GuestFileSystem {
             synchronized (UnionFs.this) {
                 return p.up != null ? upper.readlink(p.up) : lower.readlink(p.low);
             }
+        }
+    }
+
+    /** A socket file of the union (always in the upper layer: the image holds none). */
+    final class USock extends SocketInode implements UNode {
+        final Pos p;
+
+        USock(Pos p, SefsStore.Node n, Object endpoint) {
+            super(UnionFs.this, p.ino, n.mode(), n.uid(), n.gid(), endpoint);
+            this.p = p;
+        }
+
+        @Override
+        public Pos pos() {
+            return p;
+        }
+
+        @Override
+        Stat stat() {
+            return UnionFs.this.stat(p);
         }
     }
 }

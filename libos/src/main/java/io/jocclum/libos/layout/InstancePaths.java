@@ -19,6 +19,7 @@ import java.nio.file.Path;
  *     mount/.ROOT_MAC         its root MAC (16 bytes as xx-xx-...), also in Occlum_sys.json
  *     image_config.json       {"image_type": "integrity-only" | "encrypted"}
  *     image.sha256            the digest of image/ (ImageDigest) measured into MRENCLAVE
+ *     .sgx_mode               the SGX mode built for, HW or SIM (written by the CLI's build)
  *   run/mount/__ROOT/         the upper layer of the root union (a SEFS; emptied by every build)
  *     .inputs.sha256          fingerprint of the inputs of the last successful build
  * </pre>

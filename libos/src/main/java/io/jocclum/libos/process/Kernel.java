@@ -89,6 +89,7 @@ public final class Kernel {
     private GuestProcess init;
     private final List<Throwable> internalErrors = new ArrayList<>();
     private final List<Integer> hostMemoryVictims = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile Runnable heapExhausted;
     private final AtomicLong spawned = new AtomicLong();
     private final Threads threads = new Threads(this);
 
@@ -607,6 +608,25 @@ public final class Kernel {
      */
     public void hostMemoryExhausted(int pid) {
         hostMemoryVictims.add(pid);
+    }
+
+    /**
+     * What a guest thread does when the JVM's heap runs out under it ({@link OutOfMemoryError}):
+     * {@code action} is run on that thread, before anything else, and must not allocate. Without
+     * one, the process is killed with SIGKILL and recorded in {@link #hostMemoryVictims}, as the OOM
+     * killer would. A host that treats the heap as its own failure (the {@code jocclum} command
+     * ends the JVM) installs an action that does not return.
+     */
+    public void onHeapExhausted(Runnable action) {
+        this.heapExhausted = action;
+    }
+
+    /** Runs the action of {@link #onHeapExhausted}, if any; returns when there is none or it returned. */
+    void heapExhausted() {
+        Runnable a = heapExhausted;
+        if (a != null) {
+            a.run();
+        }
     }
 
     /** Pids of the processes ended because the host ran out of memory, in order. */

@@ -92,6 +92,7 @@ final class Threads {
             report(t, e);
             p.die(Signal.SIGSEGV);
         } catch (OutOfMemoryError e) {
+            kernel.heapExhausted(); // the host's choice first: it may end the JVM without allocating
             kernel.hostMemoryExhausted(p.pid);
             p.die(Signal.SIGKILL);
         } catch (HostPagePool.HostMemoryExhausted e) {

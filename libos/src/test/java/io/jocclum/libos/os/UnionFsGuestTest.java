@@ -1,8 +1,12 @@
 package io.jocclum.libos.os;
 
 import io.jocclum.api.Errno;
+import io.jocclum.api.FileMode;
 import io.jocclum.api.Libc;
 import io.jocclum.api.OpenFlags;
+import io.jocclum.api.SockAddrUn;
+import io.jocclum.api.Socket;
+import io.jocclum.api.Stat;
 import io.jocclum.api.Syscalls;
 import io.jocclum.libos.boot.BootException;
 import io.jocclum.libos.layout.BuiltEnclave;
@@ -201,6 +205,101 @@ class UnionFsGuestTest extends OsTestBase {
                 assertErrno(() -> sys.rename("/srv/b/f", "/tmp/f"), Errno.EXDEV);
                 sys.rename("/srv/b/f", "/srv/b/f"); // the same file: nothing
                 assertThat(cat(sys, "/srv/b/f")).isEqualTo("f\n");
+                return 0;
+            }).assertOk();
+        }
+    }
+
+    /** getdents64's d_type of each name in {@code path}. */
+    static java.util.Map<String, Integer> types(Syscalls sys, String path) {
+        int fd = sys.open(path, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, 0);
+        int size = 1 << 16;
+        long buf = Libc.alloc(sys, size);
+        java.util.Map<String, Integer> types = new java.util.TreeMap<>();
+        try {
+            for (int n; (n = (int) sys.getdents64(fd, buf, size)) > 0;) {
+                byte[] b = new byte[n];
+                sys.loadBytes(buf, b, 0, n);
+                for (int at = 0; at < n; at += (b[at + 16] & 0xff) | (b[at + 17] & 0xff) << 8) {
+                    int end = at + 19;
+                    while (b[end] != 0) {
+                        end++;
+                    }
+                    types.put(new String(b, at + 19, end - at - 19, StandardCharsets.UTF_8), (int) b[at + 18]);
+                }
+            }
+            return types;
+        } finally {
+            Libc.free(sys, buf, size);
+            sys.close(fd);
+        }
+    }
+
+    @Test
+    void anAfUnixBindInTheRootMakesASocketFileThatStaysUntilUnlinked() throws Exception {
+        Path upper = Files.createDirectories(tmp.resolve("upper"));
+        SockAddrUn name = SockAddrUn.path("/etc/conf/srv.sock"); // a directory of the image: copied up
+        try (Booted os = bootWith(upper)) {
+            os.run((sys, argv, envp) -> {
+                int l = sys.socket(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+                sys.bind(l, name);
+                sys.listen(l, 4);
+                Stat st = sys.stat("/etc/conf/srv.sock");
+                assertThat(st.mode() & FileMode.S_IFMT).isEqualTo(FileMode.S_IFSOCK);
+                assertThat(st.size()).isZero();
+                assertThat(sys.lstat("/etc/conf/srv.sock").ino()).isEqualTo(st.ino());
+                assertThat(types(sys, "/etc/conf")).containsEntry("srv.sock", FileMode.DT_SOCK)
+                        .containsEntry("a.conf", FileMode.DT_REG).doesNotContainKey(".ufs.wh.srv.sock");
+                assertErrno(() -> sys.open("/etc/conf/srv.sock", OpenFlags.O_RDWR, 0), Errno.ENXIO);
+                // the name leads to the socket
+                int c = sys.socket(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+                sys.connect(c, name);
+                int a = sys.accept(l);
+                assertThat(GuestOps.write(sys, c, bytes("through the root"))).isEqualTo(16);
+                assertThat(new String(GuestOps.read(sys, a, 100), StandardCharsets.UTF_8)).isEqualTo("through the root");
+                // a name that exists, a socket or not, in either layer: EADDRINUSE
+                int l2 = sys.socket(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+                assertErrno(() -> sys.bind(l2, name), Errno.EADDRINUSE);
+                assertErrno(() -> sys.bind(l2, SockAddrUn.path("/etc/motd")), Errno.EADDRINUSE);
+                assertErrno(() -> sys.bind(l2, SockAddrUn.path("/etc/conf")), Errno.EADDRINUSE);
+                // unlink removes the name, not the bound socket; the name is free again
+                sys.unlink("/etc/conf/srv.sock");
+                assertErrno(() -> sys.stat("/etc/conf/srv.sock"), Errno.ENOENT);
+                assertThat(ls(sys, "/etc/conf")).doesNotContain("srv.sock");
+                int c2 = sys.socket(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+                assertErrno(() -> sys.connect(c2, name), Errno.ENOENT);
+                assertThat(GuestOps.write(sys, a, bytes("still"))).isEqualTo(5);
+                sys.bind(l2, name);
+                // closing the socket leaves the file, which then refuses connections
+                sys.close(l2);
+                assertThat(sys.stat("/etc/conf/srv.sock").mode() & FileMode.S_IFMT).isEqualTo(FileMode.S_IFSOCK);
+                assertErrno(() -> sys.connect(c2, name), Errno.ECONNREFUSED);
+                // a name over a whiteout of an image file, and at the top of the root
+                sys.unlink("/etc/motd");
+                int l3 = sys.socket(Socket.AF_UNIX, Socket.SOCK_DGRAM, 0);
+                sys.bind(l3, SockAddrUn.path("/etc/motd"));
+                assertThat(sys.stat("/etc/motd").mode() & FileMode.S_IFMT).isEqualTo(FileMode.S_IFSOCK);
+                int l4 = sys.socket(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+                sys.bind(l4, SockAddrUn.path("/top.sock"));
+                assertThat(types(sys, "/")).containsEntry("top.sock", FileMode.DT_SOCK);
+                return 0;
+            }).assertOk();
+        }
+        // the files are kept across boots, as on a disk; no socket is bound to them any more
+        try (Booted os = bootWith(upper)) {
+            os.run((sys, argv, envp) -> {
+                assertThat(types(sys, "/etc/conf")).containsEntry("srv.sock", FileMode.DT_SOCK);
+                assertThat(types(sys, "/etc")).containsEntry("motd", FileMode.DT_SOCK);
+                int c = sys.socket(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+                assertErrno(() -> sys.connect(c, name), Errno.ECONNREFUSED);
+                int l = sys.socket(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+                assertErrno(() -> sys.bind(l, name), Errno.EADDRINUSE);
+                sys.unlink("/etc/conf/srv.sock");
+                sys.bind(l, name);
+                sys.listen(l, 1);
+                sys.connect(c, name);
+                sys.unlink("/top.sock");
+                assertThat(ls(sys, "/")).doesNotContain("top.sock");
                 return 0;
             }).assertOk();
         }

@@ -90,15 +90,26 @@ public final class EpcCgroupSelftest {
     }
 
     /**
-     * Java heap a run with capacity {@code bytes} needs: S4 and S5 run eight W, each with a heap of
-     * C bytes, under a limit of C, so about 7 x C of evicted pages sit in the backing store (host
-     * memory) and C in the EPC, plus PCMDs and bookkeeping: 8.5 x C and a fixed 64MB (measured with
-     * -Xmx: C = 128MB runs in 1.2GB and fails in 0.9GB, C = 512MB runs in 4.3GB).
+     * Java heap a run with capacity {@code bytes} needs: 9/16 x C + 32MB. The pages themselves (the
+     * EPC's frames, the eight W's evicted pages in their backing stores) live outside the heap
+     * ({@code HostPagePool}); the heap holds their bookkeeping, which grows with C. Measured as the
+     * smallest {@code -Xmx} (serial collector, seed 42) with which all eight cases pass: C = 32MB
+     * passes with 23MB and runs out with 20MB, 64MB with 37MB / 34MB, 128MB with 67MB / 62MB, 512MB
+     * with 275MB / 243MB: about C/2 + 10MB. The estimate adds an eighth of that slope and 32MB of
+     * headroom for the collector (320MB at C = 512MB, 41MB at the default 16MB).
      */
     public static long heapNeeded(long bytes) {
-        long fixed = 64L << 20;
-        return bytes > (Long.MAX_VALUE - fixed) / 9 ? Long.MAX_VALUE : bytes / 2 * 17 + fixed;
+        return bytes / 16 * 9 + HEAP_FIXED;
     }
+
+    /** The largest capacity whose {@link #heapNeeded} fits in {@code heap} bytes (0 if none), a whole number of MB. */
+    public static long capacityFitting(long heap) {
+        long ninths = Math.max(0, heap - HEAP_FIXED) / 9;
+        return (ninths > Long.MAX_VALUE / 16 ? Long.MAX_VALUE : ninths * 16) & -(1L << 20);
+    }
+
+    /** The part of {@link #heapNeeded} that does not grow with the capacity. */
+    static final long HEAP_FIXED = 32L << 20;
 
     /** The outcome of a case. */
     public enum Status {

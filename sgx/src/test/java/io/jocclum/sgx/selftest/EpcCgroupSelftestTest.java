@@ -226,12 +226,39 @@ class EpcCgroupSelftestTest {
     }
 
     @Test
-    void theHeapNeededGrowsWithTheCapacity() {
-        // measured: C = 128MB passes with -Xmx1200m and runs out of heap with -Xmx900m
-        assertThat(EpcCgroupSelftest.heapNeeded(128L << 20)).isBetween(900L << 20, 1200L << 20);
-        assertThat(EpcCgroupSelftest.heapNeeded(512L << 20)).isGreaterThan(4 * EpcCgroupSelftest.heapNeeded(128L << 20)
-                - (256L << 20));
-        assertThat(EpcCgroupSelftest.heapNeeded(Long.MAX_VALUE)).isEqualTo(Long.MAX_VALUE);
+    void theHeapNeededGrowsWithTheCapacityAndNamesTheLargestThatFits() {
+        assertThat(EpcCgroupSelftest.heapNeeded(128L << 20)).isEqualTo((72L + 32) << 20);
+        assertThat(EpcCgroupSelftest.heapNeeded(512L << 20) - EpcCgroupSelftest.heapNeeded(256L << 20)).isEqualTo(144L << 20);
+        assertThat(EpcCgroupSelftest.heapNeeded(Long.MAX_VALUE)).isPositive();
+        for (long c : new long[]{8L << 20, 100L << 20, 1L << 30, 1L << 40}) {
+            long fits = EpcCgroupSelftest.capacityFitting(EpcCgroupSelftest.heapNeeded(c));
+            assertThat(fits).as("capacity %d", c).isEqualTo(c & -(1L << 20));
+            assertThat(EpcCgroupSelftest.heapNeeded(fits + (1L << 20))).isGreaterThan(EpcCgroupSelftest.heapNeeded(c));
+        }
+        assertThat(EpcCgroupSelftest.capacityFitting(16L << 20)).isZero();
+        assertThat(EpcCgroupSelftest.capacityFitting(Long.MAX_VALUE)).isPositive();
+    }
+
+    /** {@code java -Xmx<heap> SelftestHeapProbe <capacityMB>}: its exit status. */
+    private static int probe(long heapBytes, long capacityMb) throws Exception {
+        Process p = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-Xmx" + (heapBytes >> 20) + "m",
+                "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                SelftestHeapProbe.class.getName(), Long.toString(capacityMb)).redirectErrorStream(true).start();
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        boolean ended = p.waitFor(600, java.util.concurrent.TimeUnit.SECONDS); // guards a hang only
+        if (!ended) {
+            p.destroyForcibly();
+        }
+        assertThat(ended).isTrue();
+        return p.exitValue();
+    }
+
+    @Test
+    void theEstimatedHeapIsEnoughAndNotFarTooMuch() throws Exception {
+        // the pages live outside the heap: C = 32MB passes in the estimated 50MB, and a third of it runs out
+        long need = EpcCgroupSelftest.heapNeeded(32L << 20);
+        assertThat(probe(need, 32)).as("with the estimated heap").isZero();
+        assertThat(probe(need / 3, 32)).as("with a third of it").isEqualTo(SelftestHeapProbe.OUT_OF_HEAP);
     }
 
     @Test

@@ -60,6 +60,8 @@ public final class SefsStore implements AutoCloseable {
     public static final int FILE = 1;
     public static final int DIR = 2;
     public static final int SYMLINK = 3;
+    /** The file an AF_UNIX bind creates (S_IFSOCK): no content, only its inode and name. */
+    public static final int SOCKET = 4;
     public static final long ROOT_INO = 2;
     public static final String METADATA = "metadata";
     /** The largest regular file (contents are held in one Java array). */
@@ -245,7 +247,7 @@ public final class SefsStore implements AutoCloseable {
         return new ArrayList<>(dir.entries.keySet());
     }
 
-    /** Creates {@code name} in {@code dir}: a regular file, a directory or a symbolic link ({@code target}). */
+    /** Creates {@code name} in {@code dir}: a regular file, a directory, a symbolic link ({@code target}) or a socket. */
     public synchronized Node create(Node dir, String name, int type, int mode, int uid, int gid, String target, long now) {
         writable();
         checkName(name);
@@ -488,7 +490,7 @@ public final class SefsStore implements AutoCloseable {
             n.diskName = HexFormat.of().formatHex(name);
             n.mac = new byte[16];
             b.get(n.mac);
-            if (type < FILE || type > SYMLINK || ino >= nextIno) {
+            if (type < FILE || type > SOCKET || ino >= nextIno) {
                 throw Errno.EIO.exception("SEFS " + dir + ": inode " + ino + " is malformed");
             }
             nodes.put(ino, n);
