@@ -28,12 +28,7 @@ class ExampleReportsTest {
     Path tmp;
 
     static Path examples() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("examples/scenarios"))) {
-                return p.resolve("examples/scenarios");
-            }
-        }
-        throw new IllegalStateException("examples/scenarios not found above " + Path.of("").toAbsolutePath());
+        return Run.example("scenarios");
     }
 
     /** Runs an example with --report, checks its page, and returns it parsed. */
