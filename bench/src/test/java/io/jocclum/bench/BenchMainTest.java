@@ -24,7 +24,7 @@ class BenchMainTest {
         String listed = out.toString(StandardCharsets.UTF_8);
         assertThat(listed.lines().map(l -> l.split("\\s+")[0]))
                 .contains("events-pipe-syscall", "events-epoll-pingpong-syscall", "os-mmap-munmap", "os-mmap-munmap-100k-vmas-random",
-                        "epc-ewb-eldu", "vm-guest-seq-write-sgx", "os-cold-run-hello", "events-pipe-64k-internal")
+                        "epc-ewb-eldu", "vm-guest-seq-write-sgx", "os-cold-run-hello", "events-pipe-64k-internal", "scenario-example")
                 .doesNotHaveDuplicates()
                 .allMatch(n -> n.matches("[a-z0-9-]+"));
     }

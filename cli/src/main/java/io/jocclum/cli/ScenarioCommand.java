@@ -91,6 +91,10 @@ final class ScenarioCommand implements Callable<Integer> {
         try {
             Files.createDirectories(abs.getParent());
             tmp = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".new-");
+            if (Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                // a report directory is an ordinary directory, not a private temporary one
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
             writer.write(tmp);
             if (Files.exists(abs)) {
                 Path old = Files.createTempDirectory(abs.getParent(), "." + abs.getFileName() + ".old-");
@@ -166,9 +170,9 @@ final class ScenarioCommand implements Callable<Integer> {
     // ============================================================================ run
 
     @Command(name = "run", description = {
-        "Run a scenario file in simulated time: many enclaves on one simulated host with the sgx_epc misc cgroup.",
-        "Prints a summary table; with --report DIR writes data.json, a CSV per series, events.csv, enclaves.csv and",
-        "index.html there (an earlier DIR is replaced only when the run succeeded). The same file and seed give the same files."})
+        "Run a scenario file in simulated time: many enclaves on one simulated host.",
+        "Prints a summary table; with --report DIR writes data.json, a CSV per series, events.csv, enclaves.csv and"
+                + " index.html there (DIR is replaced only when the run succeeded). The same file and seed give the same files."})
     static final class Run implements Callable<Integer> {
         private final Cli cli;
 
@@ -222,10 +226,11 @@ final class ScenarioCommand implements Callable<Integer> {
     // ============================================================================ sweep
 
     @Command(name = "sweep", description = {
-        "Run a scenario once per point of a parameter grid, in parallel on the local cores, and report each metric against",
-        "the varied parameters (DIR/sweep.json, DIR/index.html; each point in DIR/point-NNN).",
-        "--plan prints one self-contained command per point instead (for Kubernetes Jobs, Slurm, GNU parallel, ...);",
-        "run them anywhere, collect their directories under DIR, then 'jocclum scenario merge DIR'."})
+        "Run a scenario once per point of a parameter grid, in parallel on the local cores.",
+        "Writes DIR/point-NNN (a report each), DIR/sweep.json and DIR/index.html, which plots each metric against the varied"
+                + " parameters.",
+        "--plan prints one self-contained command per point instead (for Kubernetes Jobs, Slurm, GNU parallel, ...): run"
+                + " them anywhere, collect their directories under DIR, then 'jocclum scenario merge DIR'."})
     static final class SweepCmd implements Callable<Integer> {
         private final Cli cli;
 
@@ -354,9 +359,9 @@ final class ScenarioCommand implements Callable<Integer> {
     // ============================================================================ merge
 
     @Command(name = "merge", description = {
-        "Build a sweep's sweep.json and index.html from the directories of its points (each run with",
-        "'jocclum scenario run FILE --set PATH=VALUE ... --report DIR/point-NNN', as 'sweep --plan' prints them).",
-        "Each DIR is a point directory or holds point directories."})
+        "Build a sweep's sweep.json and index.html from the directories of its points.",
+        "Each DIR is a point directory (made by 'jocclum scenario run FILE --set PATH=VALUE ... --report DIR/point-NNN', as"
+                + " 'sweep --plan' prints them) or holds point directories."})
     static final class Merge implements Callable<Integer> {
         private final Cli cli;
 

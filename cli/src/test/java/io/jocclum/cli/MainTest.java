@@ -32,8 +32,8 @@ class MainTest {
         Run.Result none = Run.jocclum(tmp);
         assertThat(none.exit()).isEqualTo(2);
         assertThat(none.err()).isEqualTo("jocclum: no command given; the commands are new, init, build, run, start, exec,"
-                + " stop, package, print, demo, selftest, quote, collateral, gen-image-key, replay, advise (see 'jocclum"
-                + " --help').\n");
+                + " stop, package, print, demo, selftest, quote, collateral, gen-image-key, replay, advise, scenario (see"
+                + " 'jocclum --help').\n");
         Run.Result unknown = Run.jocclum(tmp, "build", "--bogus");
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err()).isEqualTo("jocclum: '--bogus' is not an option of 'jocclum build' (see 'jocclum build"
@@ -42,7 +42,7 @@ class MainTest {
         assertThat(cmd.exit()).isEqualTo(2);
         assertThat(cmd.err()).isEqualTo("jocclum: 'frobnicate' is not a jocclum command; the commands are new, init, build,"
                 + " run, start, exec, stop, package, print, demo, selftest, quote, collateral, gen-image-key, replay,"
-                + " advise.\n");
+                + " advise, scenario.\n");
         Run.Result typo = Run.jocclum(tmp, "buidl");
         assertThat(typo.exit()).isEqualTo(2);
         assertThat(typo.err()).isEqualTo("jocclum: 'buidl' is not a jocclum command; did you mean 'build'?\n");

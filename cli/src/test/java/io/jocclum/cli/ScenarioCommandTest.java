@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,16 +34,6 @@ class ScenarioCommandTest {
         return f;
     }
 
-    private static Map<String, String> files(Path dir) throws IOException {
-        Map<String, String> m = new TreeMap<>();
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.filter(Files::isRegularFile).toList()) {
-                m.put(dir.relativize(p).toString(), Files.readString(p));
-            }
-        }
-        return m;
-    }
-
     @Test
     void runWritesTheReportAndPrintsASummary() throws IOException {
         file();
@@ -53,7 +41,7 @@ class ScenarioCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("Scenario tiny (seed 5)").contains("stopped: all enclaves exited")
                 .containsPattern("e +/a +yes .* exited +1 +400 ").contains("Report: out/index.html");
-        assertThat(files(tmp.resolve("out"))).containsKeys("data.json", "index.html", "events.csv", "enclaves.csv",
+        assertThat(Run.files(tmp.resolve("out"))).containsKeys("data.json", "index.html", "events.csv", "enclaves.csv",
                 "series/cgroup-a-epc.current.csv");
         assertThat(Files.readString(tmp.resolve("out/data.json"))).contains("\"schema\" : \"jocclum-scenario/1\"")
                 .contains("\"seed\" : 5");
@@ -116,7 +104,7 @@ class ScenarioCommandTest {
         sweepArgs.addAll(List.of(vary));
         Run.Result s = Run.jocclum(tmp, sweepArgs.toArray(String[]::new));
         assertThat(s.exit()).as(s.err()).isZero();
-        assertThat(files(tmp.resolve("sweep"))).containsKeys("sweep.json", "index.html", "point-000/data.json",
+        assertThat(Run.files(tmp.resolve("sweep"))).containsKeys("sweep.json", "index.html", "point-000/data.json",
                 "point-003/index.html");
 
         List<String> planArgs = new ArrayList<>(List.of("scenario", "sweep", "tiny.json", "--report", "planned", "--plan"));

@@ -174,62 +174,20 @@ final class Fields {
 
     /** "VALUE is a string; expected X." for scalars, "found an array; expected X." for containers. */
     static String mismatch(JsonNode v, String expected) {
-        if (v.isContainer() || v.isNull()) {
-            return "found " + kind(v) + "; expected " + expected + ".";
-        }
-        return show(v) + " is " + kind(v) + "; expected " + expected + ".";
+        return JsonText.mismatch(v, expected);
     }
 
     static String kind(JsonNode v) {
-        if (v.isString()) {
-            return "a string";
-        } else if (v.isNumber()) {
-            return "a number";
-        } else if (v.isBoolean()) {
-            return "a boolean";
-        } else if (v.isNull()) {
-            return "null";
-        } else if (v.isArray()) {
-            return "an array";
-        } else if (v.isObject()) {
-            return "an object";
-        }
-        return v.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+        return JsonText.kind(v);
     }
 
     /** The value as JSON text (strings quoted, long ones shortened). */
     static String show(JsonNode v) {
-        if (v.isString()) {
-            String s = v.stringValue();
-            if (s.length() > 60) {
-                s = s.substring(0, 57) + "...";
-            }
-            StringBuilder b = new StringBuilder("\"");
-            for (char c : s.toCharArray()) {
-                switch (c) {
-                    case '"' -> b.append("\\\"");
-                    case '\\' -> b.append("\\\\");
-                    case '\n' -> b.append("\\n");
-                    case '\t' -> b.append("\\t");
-                    default -> {
-                        if (c < 0x20) {
-                            b.append(String.format("\\u%04x", (int) c));
-                        } else {
-                            b.append(c);
-                        }
-                    }
-                }
-            }
-            return b.append('"').toString();
-        }
-        if (v.isContainer()) {
-            return kind(v);
-        }
-        return v.toString();
+        return JsonText.show(v);
     }
 
     static String quote(String s) {
-        return show(tools.jackson.databind.node.JsonNodeFactory.instance.stringNode(s));
+        return JsonText.quote(s);
     }
 
     /**

@@ -186,8 +186,13 @@ public final class Engine {
             return phase == Phase.PENDING || phase == Phase.OPENING || phase == Phase.LOADING || phase == Phase.RUNNING;
         }
 
+        /** EPC the enclave holds: its resident pages, its VA pages and its SECS when resident. */
         long epcBytes() {
-            return fd == null || phase == Phase.ENDED ? 0 : Pages.bytes(fd.enclave().pageCount());
+            if (fd == null || phase == Phase.ENDED) {
+                return 0;
+            }
+            var en = fd.enclave();
+            return Pages.bytes((long) en.residentPages() + en.vaPageCount() + (en.isSecsResident() ? 1 : 0));
         }
 
         long count(int i) {

@@ -20,7 +20,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.security.interfaces.RSAPrivateCrtKey;
 import java.util.HexFormat;
 import java.util.Map;
@@ -36,7 +35,6 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Images {
     /** The SIGSTRUCT date of scenario builds (fixed, so runs are reproducible). */
     private static final int DATE = SigStruct.bcdDate(2026, 1, 1);
-    private static final long KEY_SEED = 0x7363656e6172696fL; // "scenario"
     private static final Map<String, Prepared> CACHE = new ConcurrentHashMap<>();
     private static volatile RSAPrivateCrtKey key;
 
@@ -128,18 +126,21 @@ final class Images {
         }
     }
 
-    /** The RSA-3072 (e = 3) key scenario builds are signed with, generated once from a fixed seed. */
+    /**
+     * The RSA-3072 (e = 3) key scenario builds are signed with: a fixed key shipped with jocclum
+     * (not a secret: it signs simulated enclaves only), read once; generating one would cost
+     * seconds per run.
+     */
     private static RSAPrivateCrtKey signingKey() {
         RSAPrivateCrtKey k = key;
         if (k == null) {
             synchronized (Images.class) {
                 if (key == null) {
-                    try {
-                        SecureRandom r = SecureRandom.getInstance("SHA1PRNG");
-                        r.setSeed(KEY_SEED);
-                        key = SigningKey.generate(r);
-                    } catch (NoSuchAlgorithmException e) {
-                        throw new IllegalStateException("the JDK has no SHA1PRNG", e);
+                    try (java.io.InputStream in = Images.class.getResourceAsStream("signing-key.pem")) {
+                        key = SigningKey.parsePem(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII),
+                                "signing-key.pem");
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException("the scenario signing key cannot be read", e);
                     }
                 }
                 k = key;

@@ -6,9 +6,9 @@ import tools.jackson.core.json.JsonReadFeature;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.databind.node.JsonNodeFactory;
+import io.jocclum.libos.config.JsonText;
 
-/** Reading JSON with comments and trailing commas (as Occlum.json), and naming values in messages. */
+/** Reading JSON with comments and trailing commas (as Occlum.json), and naming values in messages as the configuration does. */
 final class Json {
     static final JsonMapper MAPPER = JsonMapper.builder()
             .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_TRAILING_COMMA)
@@ -26,38 +26,19 @@ final class Json {
     }
 
     static String kind(JsonNode v) {
-        if (v.isString()) {
-            return "a string";
-        } else if (v.isNumber()) {
-            return "a number";
-        } else if (v.isBoolean()) {
-            return "a boolean";
-        } else if (v.isNull()) {
-            return "null";
-        } else if (v.isArray()) {
-            return "an array";
-        }
-        return "an object";
+        return JsonText.kind(v);
     }
 
-    /** The value as JSON text (strings quoted and shortened), or its kind for containers. */
     static String show(JsonNode v) {
-        if (v.isContainer()) {
-            return kind(v);
-        }
-        String s = v.toString();
-        return s.length() > 64 ? s.substring(0, 60) + "...\"" : s;
+        return JsonText.show(v);
     }
 
     static String quote(String s) {
-        return show(JsonNodeFactory.instance.stringNode(s));
+        return JsonText.quote(s);
     }
 
-    /** "VALUE is a string; expected X" for scalars, "found an array; expected X" for containers. */
+    /** "VALUE is a string; expected X." for scalars, "found an array; expected X." for containers. */
     static String mismatch(JsonNode v, String expected) {
-        if (v.isContainer() || v.isNull()) {
-            return "found " + kind(v) + "; expected " + expected;
-        }
-        return show(v) + " is " + kind(v) + "; expected " + expected;
+        return JsonText.mismatch(v, expected);
     }
 }
