@@ -41,12 +41,7 @@ class RemoteAttestationExampleTest {
     Path tmp;
 
     static Path example() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("examples/remote-attestation"))) {
-                return p.resolve("examples/remote-attestation");
-            }
-        }
-        throw new IllegalStateException("examples/remote-attestation not found above " + Path.of("").toAbsolutePath());
+        return Run.example("remote-attestation");
     }
 
     private static Path location(Class<?> c) throws Exception {

@@ -35,6 +35,16 @@ final class Run {
     private Run() {
     }
 
+    /** {@code examples/SUB} of the checkout, found from the working directory upwards. */
+    static Path example(String sub) {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isDirectory(p.resolve("examples").resolve(sub))) {
+                return p.resolve("examples").resolve(sub);
+            }
+        }
+        throw new IllegalStateException("examples/" + sub + " not found above " + Path.of("").toAbsolutePath());
+    }
+
     static Result jocclum(Path cwd, String... args) {
         return jocclum(cwd, Map.of(), args);
     }

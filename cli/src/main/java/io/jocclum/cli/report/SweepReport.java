@@ -133,8 +133,8 @@ public final class SweepReport {
             String unit = unitOf(d, metric);
             String caption = finding(metric, unit, x, lines);
             charts.append(chart(id, metric, unit, x, lines, caption));
-            findings.append("<li><a href=\"#").append(id).append("\">").append(Fmt.html(metric)).append("</a>: ")
-                    .append(Fmt.html(caption)).append("</li>");
+            findings.append("<li>").append(Fmt.html(caption)).append(" <a class=\"jump\" href=\"#").append(id)
+                    .append("\">chart</a></li>");
         }
         StringBuilder b = new StringBuilder();
         b.append("<!-- Charts are inline SVG: x = the index of the first varied parameter's value; see data-x0/x1, data-y0/y1"
@@ -299,54 +299,80 @@ public final class SweepReport {
         return true;
     }
 
-    /** The finding of one line (values at the x labels, NaN where missing), without the final period; null if < 2 values. */
+    /**
+     * The finding of one line (values at the x labels, NaN where missing), without the final
+     * period; null if it has fewer than two values. In order of preference: the line is the same
+     * everywhere; it varies by less than 10%; it has a plateau (two or more values within 10% of
+     * the value at one end) and changes beyond it ("is flat from 40MB up and falls off below it");
+     * else its overall change and its largest step between neighbouring values.
+     */
     static String lineFinding(String metric, String unit, String param, List<String> xs, double[] v) {
         List<Integer> idx = new ArrayList<>();
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < v.length; i++) {
             if (!Double.isNaN(v[i])) {
                 idx.add(i);
+                lo = Math.min(lo, v[i]);
+                hi = Math.max(hi, v[i]);
             }
         }
         if (idx.size() < 2) {
             return null;
         }
+        int first = idx.get(0);
+        int last = idx.get(idx.size() - 1);
+        if (hi == lo) {
+            return metric + " is " + Fmt.value(v[first], unit) + " at every value of " + param;
+        }
+        if (lo > 0 && hi <= 1.1 * lo) {
+            return metric + " varies by less than 10% over " + param + " (" + Fmt.value(v[first], unit) + " at " + xs.get(first)
+                    + ", " + Fmt.value(v[last], unit) + " at " + xs.get(last) + ")";
+        }
+        int p = idx.size() - 1;
+        while (p > 0 && flat(v, idx.get(p - 1), last, v[last])) {
+            p--;
+        }
+        if (p >= 1 && p <= idx.size() - 2) {
+            return plateau(metric, unit, "from " + xs.get(idx.get(p)) + " up", "below it", v[last], xs.get(last), v[first],
+                    xs.get(first));
+        }
+        int q = 0;
+        while (q < idx.size() - 1 && flat(v, first, idx.get(q + 1), v[first])) {
+            q++;
+        }
+        if (q >= 1 && q <= idx.size() - 2) {
+            return plateau(metric, unit, "up to " + xs.get(idx.get(q)), "above it", v[first], xs.get(first), v[last],
+                    xs.get(last));
+        }
         int bi = -1;
         int bj = -1;
         double br = 0;
         for (int k = 0; k + 1 < idx.size(); k++) {
-            int i = idx.get(k);
-            int j = idx.get(k + 1);
-            double r = ratio(v[i], v[j]);
+            double r = ratio(v[idx.get(k)], v[idx.get(k + 1)]);
             if (r > br) {
                 br = r;
-                bi = i;
-                bj = j;
+                bi = idx.get(k);
+                bj = idx.get(k + 1);
             }
-        }
-        int first = idx.get(0);
-        int last = idx.get(idx.size() - 1);
-        if (br == 1) {
-            return metric + " is " + Fmt.value(v[first], unit) + " at every value of " + param;
-        }
-        String step = Fmt.ratio(br);
-        boolean twoPoints = idx.size() == 2;
-        if (br >= 1.5 && (twoPoints || bj < last) && flat(v, bj, last, v[bj])) {
-            boolean lower = v[bi] < v[bj];
-            return metric + (lower ? " falls off below " : " rises below ") + xs.get(bj) + ": " + step
-                    + (lower ? " lower" : " higher") + " at " + xs.get(bi) + " than at " + xs.get(bj) + " ("
-                    + Fmt.value(v[bi], unit) + " vs " + Fmt.value(v[bj], unit) + ")";
-        }
-        if (br >= 1.5 && (twoPoints || bi > first) && flat(v, first, bi, v[bi])) {
-            boolean higher = v[bj] > v[bi];
-            return metric + (higher ? " rises above " : " falls off above ") + xs.get(bi) + ": " + step
-                    + (higher ? " higher" : " lower") + " at " + xs.get(bj) + " than at " + xs.get(bi) + " ("
-                    + Fmt.value(v[bj], unit) + " vs " + Fmt.value(v[bi], unit) + ")";
         }
         double total = ratio(v[first], v[last]);
         String dir = v[last] > v[first] ? " higher" : v[last] < v[first] ? " lower" : "";
         return metric + " is " + (dir.isEmpty() ? "the same" : Fmt.ratio(total) + dir) + " at " + xs.get(last) + " than at "
                 + xs.get(first) + " (" + Fmt.value(v[first], unit) + " → " + Fmt.value(v[last], unit)
-                + "); the largest step, " + step + ", is between " + xs.get(bi) + " and " + xs.get(bj);
+                + "); the largest step, " + Fmt.ratio(br) + ", is between " + xs.get(bi) + " and " + xs.get(bj);
+    }
+
+    /** "M is flat WHERE and falls off/rises BEYOND: R× lower/higher at FARX than at REFX (FAR vs REF)". */
+    private static String plateau(String metric, String unit, String where, String beyond, double ref, String refX, double far,
+                                  String farX) {
+        if (ref == 0) {
+            return metric + " is 0 " + where + " and rises " + beyond + ", to " + Fmt.value(far, unit) + " at " + farX;
+        }
+        boolean lower = far < ref;
+        return metric + " is flat " + where + " and " + (lower ? "falls off " : "rises ") + beyond + ": "
+                + Fmt.ratio(ratio(far, ref)) + (lower ? " lower" : " higher") + " at " + farX + " than at " + refX + " ("
+                + Fmt.value(far, unit) + " vs " + Fmt.value(ref, unit) + ")";
     }
 
     private static void pointTable(StringBuilder b, SweepData d, Set<String> metrics) {

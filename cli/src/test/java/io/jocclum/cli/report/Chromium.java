@@ -18,12 +18,12 @@ import java.util.concurrent.TimeUnit;
  * Headless Chromium for the browser tests: finds the binary (Debian's {@code chromium} package),
  * takes a screenshot of a local page, and collects the console errors it logs to stderr.
  */
-final class Chromium {
+public final class Chromium {
     private Chromium() {
     }
 
     /** The chromium binary on PATH (chromium, then chromium-browser), if any. */
-    static Optional<Path> find() {
+    public static Optional<Path> find() {
         String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
         for (String name : List.of("chromium", "chromium-browser")) {
             for (String dir : path.split(File.pathSeparator)) {
@@ -37,11 +37,11 @@ final class Chromium {
     }
 
     /** What one headless run gave: its exit status, its console errors and its stderr. */
-    record Run(int exit, List<String> consoleErrors, String stderr) {
+    public record Run(int exit, List<String> consoleErrors, String stderr) {
     }
 
     /** Renders {@code page} at 1280 pixels wide into {@code png}. */
-    static Run screenshot(Path chromium, Path page, Path png, Path profile) throws IOException, InterruptedException {
+    public static Run screenshot(Path chromium, Path page, Path png, Path profile) throws IOException, InterruptedException {
         Path err = Files.createTempFile(profile.getParent(), "chromium", ".log");
         Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
                 "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--hide-scrollbars",
@@ -75,10 +75,10 @@ final class Chromium {
     }
 
     /** Pixels that differ from the most frequent colour (the background), as a fraction, and distinct colours. */
-    record Ink(double fraction, int colours, int width, int height) {
+    public record Ink(double fraction, int colours, int width, int height) {
     }
 
-    static Ink ink(Path png) throws IOException {
+    public static Ink ink(Path png) throws IOException {
         BufferedImage img = ImageIO.read(png.toFile());
         Map<Integer, Integer> counts = new HashMap<>();
         for (int y = 0; y < img.getHeight(); y++) {

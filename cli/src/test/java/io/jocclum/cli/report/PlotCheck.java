@@ -15,9 +15,9 @@ import java.util.TreeSet;
  * LineChart and BarChart) and compares each with data.json or sweep.json, parsed here on its own
  * with Jackson. {@link #problems} lists every mismatch; {@link #points} counts the points checked.
  */
-final class PlotCheck {
-    final List<String> problems = new ArrayList<>();
-    int points;
+public final class PlotCheck {
+    public final List<String> problems = new ArrayList<>();
+    public int points;
 
     /** The data window and pixel box of one {@code <g class="plot">}. */
     record Window(double x0, double x1, double y0, double y1, double left, double top, double width, double height) {
@@ -90,7 +90,7 @@ final class PlotCheck {
         return v;
     }
 
-    static PlotCheck scenario(Document doc, JsonNode data) {
+    public static PlotCheck scenario(Document doc, JsonNode data) {
         PlotCheck c = new PlotCheck();
         for (Element g : doc.select("g.plot[data-y0]")) {
             Window w = Window.of(g);
@@ -237,7 +237,7 @@ final class PlotCheck {
     }
 
     /** Checks a sweep report's lines and dots against sweep.json. */
-    static PlotCheck sweep(Document doc, JsonNode sweep) {
+    public static PlotCheck sweep(Document doc, JsonNode sweep) {
         PlotCheck c = new PlotCheck();
         JsonNode vary = sweep.get("vary");
         String xPath = vary.get(0).get("path").stringValue();

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What every report page and chart must have, checked on the parsed HTML. */
-final class ReportChecks {
+public final class ReportChecks {
     /** An axis title names its unit in parentheses: "EPC in use (bytes)", "simulated time (s)". */
     private static final Pattern WITH_UNIT = Pattern.compile(".+ \\([^()]+\\)$");
 
@@ -16,7 +16,7 @@ final class ReportChecks {
     }
 
     /** Every chart has a title, a one-sentence finding, a legend, axis titles with units and tick labels. */
-    static void anatomy(Document doc) {
+    public static void anatomy(Document doc) {
         for (Element fig : doc.select("figure.chart")) {
             String id = fig.id();
             assertThat(fig.select("figcaption h3").text()).as(id + " title").isNotBlank();
@@ -37,13 +37,13 @@ final class ReportChecks {
     }
 
     /** One sentence: starts with a capital letter or a name, ends with a period, no line break, one period-space. */
-    static void oneSentence(String s) {
+    public static void oneSentence(String s) {
         assertThat(s).as("one sentence").isNotBlank().endsWith(".").doesNotContain("\n");
         assertThat(s.substring(0, s.length() - 1)).as("one sentence: " + s).doesNotContainPattern("[.!?] [A-Z]");
     }
 
     /** No network resource: no src, href, or CSS url() to anything but the page itself or a relative file. */
-    static void selfContained(Document doc, String html) {
+    public static void selfContained(Document doc, String html) {
         for (Element e : doc.select("[src], [href], [xlink:href]")) {
             for (String attr : new String[] {"src", "href", "xlink:href"}) {
                 String v = e.attr(attr);

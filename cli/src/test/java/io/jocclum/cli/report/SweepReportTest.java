@@ -94,15 +94,32 @@ class SweepReportTest {
                 "one");
         assertThat(doc.select("figure.chart")).hasSize(2);
         assertThat(doc.selectFirst("figure#metric-0 p.finding").text()).isEqualTo(
-                "enclave.a1.throughputOpsPerS falls off below 32MB: 3.1× lower at 16MB than at 32MB (130 ops/s vs 400 ops/s).");
+                "enclave.a1.throughputOpsPerS is flat from 32MB up and falls off below it: 3.1× lower at 16MB than at 128MB"
+                + " (130 ops/s vs 405 ops/s).");
         assertThat(doc.selectFirst("figure#metric-1 p.finding").text()).isEqualTo(
-                "cgroup./pod-a.epcPeakBytes is 2.5× higher at 128MB than at 16MB (16MB → 40MB); the largest step, 2×, is between 16MB and 32MB.");
+                "cgroup./pod-a.epcPeakBytes is flat from 64MB up and falls off below it: 2.5× lower at 16MB than at 128MB (16MB vs 40MB).");
         assertThat(doc.select("#unchanged td").eachText()).containsExactly("enclave.a1.startupS", "12.3 ms");
         assertThat(doc.select("#point-table a").eachAttr("href"))
                 .containsExactly("point-000/index.html", "point-001/index.html", "point-002/index.html", "point-003/index.html");
         assertThat(doc.select("figure#metric-0 circle.point")).hasSize(4);
         assertThat(doc.select("figure#metric-0 text.x-tick").eachText()).containsExactly("16MB", "32MB", "64MB", "128MB");
         assertThat(doc.selectFirst("figure#metric-0 text.x-label").text()).isEqualTo("cgroups./pod-a.epcMax (bytes)");
+    }
+
+    @Test
+    void captionsForAZeroPlateauAFlatMetricAndAPlateauAtTheLowEnd() throws IOException {
+        double[] ewb = {12000, 5021, 0, 0};
+        double[] peak = {44.3, 44.4, 44.4, 44.4};
+        double[] lat = {50, 51, 120, 300};
+        Document doc = render(sweep(List.of("16MB", "32MB", "48MB", "64MB"), List.of(),
+                new MetricFn("host.ewbPages", "pages", (i, j) -> ewb[i]),
+                new MetricFn("host.epcPeakBytes", "bytes", (i, j) -> peak[i] * DataJson.MB),
+                new MetricFn("enclave.a.latencyP99S", "s", (i, j) -> lat[i] * 1e-6)), "plateaus");
+        assertThat(doc.select("p.finding").eachText()).containsExactly(
+                "host.ewbPages is 0 from 48MB up and rises below it, to 12,000 pages at 16MB.",
+                "host.epcPeakBytes varies by less than 10% over cgroups./pod-a.epcMax (44.3MB at 16MB, 44.4MB at 64MB).",
+                "enclave.a.latencyP99S is flat up to 32MB and rises above it: 6× higher at 64MB than at 16MB (300 µs vs 50.0 µs).");
+        assertThat(doc.select("ul.findings li a.jump").eachAttr("href")).containsExactly("#metric-0", "#metric-1", "#metric-2");
     }
 
     @Test
