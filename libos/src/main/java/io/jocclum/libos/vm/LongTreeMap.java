@@ -109,6 +109,10 @@ final class LongTreeMap<V> {
             if (stamp == map.mods) {
                 return;
             }
+            if (at < leaf.n && leaf.keys[at] == key) { // still where it was (a leaf that left the tree has n 0)
+                stamp = map.mods;
+                return;
+            }
             Leaf l = map.leafFor(key);
             int i = lowerBound(l.keys, l.n, key);
             if (i == l.n || l.keys[i] != key) {
@@ -121,6 +125,13 @@ final class LongTreeMap<V> {
     }
 
     private Object root = new Leaf();
+    /**
+     * The leaf the last search ended in. A search for a key within that leaf's first and last
+     * keys would end there again (leaves partition the keys in order), so it starts there: the
+     * calls of one mmap or munmap work at one place of the tree, and only the first walks from
+     * the root. A leaf that leaves the tree gets n 0, which no key is within.
+     */
+    private Leaf finger = (Leaf) root;
     /** Inner levels above the leaves. */
     private int height;
     /** Structural changes (an entry added or removed), for {@link Node#sync}. */
@@ -138,44 +149,49 @@ final class LongTreeMap<V> {
         return size == 0;
     }
 
+    /*
+     * Searches within a node scan its keys in order rather than bisect them: the loads do not
+     * depend on each other, so the CPU fetches the node's cache lines together, where a binary
+     * search waits for each probe's line before it knows the next one.
+     */
+
     /** Index of the first of keys[0, n) that is >= key (n if none). */
     private static int lowerBound(long[] keys, int n, long key) {
-        int lo = 0;
-        int hi = n;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (keys[mid] < key) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+        int i = 0;
+        while (i < n && keys[i] < key) {
+            i++;
         }
-        return lo;
+        return i;
     }
 
     /** Index of the first of keys[0, n) that is > key (n if none). */
     private static int upperBound(long[] keys, int n, long key) {
-        int lo = 0;
-        int hi = n;
-        while (lo < hi) {
-            int mid = (lo + hi) >>> 1;
-            if (keys[mid] <= key) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+        int i = 0;
+        while (i < n && keys[i] <= key) {
+            i++;
         }
-        return lo;
+        return i;
+    }
+
+    /** True if {@code key} lies within the keys of the finger leaf (then its walk would end there). */
+    private boolean inFinger(long key) {
+        Leaf f = finger;
+        return f.n > 0 && key >= f.keys[0] && key <= f.keys[f.n - 1];
     }
 
     /** The leaf whose range holds {@code key}. */
     private Leaf leafFor(long key) {
+        if (inFinger(key)) {
+            return finger;
+        }
         Object x = root;
         for (int d = height; d > 0; d--) {
             Inner in = (Inner) x;
             x = in.kids[upperBound(in.keys, in.n - 1, key)];
         }
-        return (Leaf) x;
+        Leaf l = (Leaf) x;
+        finger = l;
+        return l;
     }
 
     /** As {@link #leafFor}, recording the path in {@link #pathNode} and {@link #pathKid}. */
@@ -192,7 +208,9 @@ final class LongTreeMap<V> {
             pathKid[d] = c;
             x = in.kids[c];
         }
-        return (Leaf) x;
+        Leaf l = (Leaf) x;
+        finger = l;
+        return l;
     }
 
     private Node<V> node(Leaf l, int i) {
@@ -293,7 +311,9 @@ final class LongTreeMap<V> {
      * {@link Node#next}, {@link #delete}) without walking the tree again.
      */
     Node<V> insert(long key, V value) {
-        Leaf l = descend(key);
+        Leaf f = finger;
+        // strictly inside the finger leaf with room: no split, so no path is needed
+        Leaf l = f.n > 0 && f.n < LEAF_MAX && key > f.keys[0] && key < f.keys[f.n - 1] ? f : descend(key);
         int i = lowerBound(l.keys, l.n, key);
         if (i < l.n && l.keys[i] == key) {
             return node(l, i);
@@ -375,7 +395,8 @@ final class LongTreeMap<V> {
     /** Removes key; returns its value or null. */
     @SuppressWarnings("unchecked")
     V remove(long key) {
-        Leaf l = descend(key);
+        // within the finger leaf and more than the minimum in it: no refill, so no path is needed
+        Leaf l = finger.n > LEAF_MIN && inFinger(key) ? finger : descend(key);
         int i = lowerBound(l.keys, l.n, key);
         if (i == l.n || l.keys[i] != key) {
             return null;
@@ -409,6 +430,8 @@ final class LongTreeMap<V> {
             if (a.next != null) {
                 a.next.prev = a;
             }
+            b.n = 0; // out of the tree: no finger or position may take it for a live leaf
+            java.util.Arrays.fill(b.vals, null);
             removeChild(height - 1, k);
             return;
         }
