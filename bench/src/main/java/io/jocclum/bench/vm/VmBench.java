@@ -212,20 +212,22 @@ public class VmBench {
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     public MemorySegment rawCopyHostPages(HostPageRawState s) {
+        return copyChunks(s.chunkSeg, s.raw);
+    }
+
+    /** The raw copy of a write benchmark: {@code chunk} into each chunk-sized slot of {@code dst}. */
+    private static MemorySegment copyChunks(MemorySegment chunk, MemorySegment dst) {
         for (long off = 0; off < WriteState.SIZE; off += WriteState.CHUNK) {
-            MemorySegment.copy(s.chunkSeg, 0, s.raw, off, WriteState.CHUNK);
+            MemorySegment.copy(chunk, 0, dst, off, WriteState.CHUNK);
         }
-        return s.raw;
+        return dst;
     }
 
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     public MemorySegment rawCopy(RawState s) {
-        for (long off = 0; off < WriteState.SIZE; off += WriteState.CHUNK) {
-            MemorySegment.copy(s.chunkSeg, 0, s.raw, off, WriteState.CHUNK);
-        }
-        return s.raw;
+        return copyChunks(s.chunkSeg, s.raw);
     }
 
     /** EDMM first touch: map 4 MB in the user region, touch every page once with a one-byte store, unmap (EPC given back). */
