@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
  * Sequential 64 KiB writes by a guest program over a 64 MiB anonymous mapping it populated, on
  * the simulated SGX platform (a booted EDMM instance of Occlum's template on the default platform):
  * each write is the guest's {@code storeBytes} of 64 KiB from its Java array into enclave memory.
- * One operation writes the whole 64 MiB; {@link VmBench#rawCopy} copies the same chunks into
- * the JVM's heap (where the simulated EPC pages live too).
+ * One operation writes the whole 64 MiB; {@link VmBench#rawCopyHostPages} copies the same chunks
+ * into host memory of the kind the simulated EPC pages live in (a mapped temporary file).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -144,11 +144,7 @@ public class VmBench {
         }
     }
 
-    /**
-     * The anchor of {@link WriteState}: the same 64 KB chunks copied into 64 MB of the JVM's heap,
-     * the kind of memory the simulated EPC pages live in (so both sides get the same page size
-     * from the host, huge pages when the JVM's heap has them).
-     */
+    /** The anchor of {@link WriteState} on the fake platform: the same 64 KB chunks copied into 64 MB of the JVM's heap. */
     @State(Scope.Thread)
     public static class RawState {
         final byte[] chunk = new byte[WriteState.CHUNK];
@@ -176,14 +172,62 @@ public class VmBench {
         return s.addr;
     }
 
+    /**
+     * The anchor of the writes on the simulated SGX platform: the same 64 KB chunks copied into
+     * 64 MB of the kind of host memory the simulated EPC pages live in: a temporary file mapped
+     * outside the heap with {@code FileChannel.map}, as {@code io.jocclum.sgx.cpu.HostPagePool}
+     * maps its slabs (4 KB pages of the host's page cache, never the heap's huge pages).
+     */
+    @State(Scope.Thread)
+    public static class HostPageRawState {
+        final byte[] chunk = new byte[WriteState.CHUNK];
+        MemorySegment chunkSeg;
+        MemorySegment raw;
+        java.lang.foreign.Arena arena;
+        java.nio.channels.FileChannel channel;
+
+        @Setup(Level.Trial)
+        public void setup() throws java.io.IOException {
+            for (int k = 0; k < chunk.length; k++) {
+                chunk[k] = (byte) k;
+            }
+            chunkSeg = MemorySegment.ofArray(chunk);
+            java.nio.file.Path f = java.nio.file.Files.createTempFile("jocclum-bench-", ".pages");
+            channel = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.READ,
+                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.DELETE_ON_CLOSE);
+            java.nio.file.Files.deleteIfExists(f);
+            arena = java.lang.foreign.Arena.ofShared();
+            raw = channel.map(java.nio.channels.FileChannel.MapMode.READ_WRITE, 0, WriteState.SIZE, arena);
+            raw.fill((byte) 1);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws java.io.IOException {
+            arena.close();
+            channel.close();
+        }
+    }
+
+    @Benchmark
+    @BenchmarkMode(Mode.Throughput)
+    @OutputTimeUnit(TimeUnit.SECONDS)
+    public MemorySegment rawCopyHostPages(HostPageRawState s) {
+        return copyChunks(s.chunkSeg, s.raw);
+    }
+
+    /** The raw copy of a write benchmark: {@code chunk} into each chunk-sized slot of {@code dst}. */
+    private static MemorySegment copyChunks(MemorySegment chunk, MemorySegment dst) {
+        for (long off = 0; off < WriteState.SIZE; off += WriteState.CHUNK) {
+            MemorySegment.copy(chunk, 0, dst, off, WriteState.CHUNK);
+        }
+        return dst;
+    }
+
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     public MemorySegment rawCopy(RawState s) {
-        for (long off = 0; off < WriteState.SIZE; off += WriteState.CHUNK) {
-            MemorySegment.copy(s.chunkSeg, 0, s.raw, off, WriteState.CHUNK);
-        }
-        return s.raw;
+        return copyChunks(s.chunkSeg, s.raw);
     }
 
     /** EDMM first touch: map 4 MB in the user region, touch every page once with a one-byte store, unmap (EPC given back). */

@@ -73,7 +73,7 @@ final class VmaTree {
         if (n == null || n.value() != old) {
             throw new IllegalStateException("replacing " + old + " which is not mapped");
         }
-        n.value = now;
+        n.setValue(now);
         old.alive = false;
     }
 
@@ -128,7 +128,7 @@ final class VmaTree {
                 map.delete(ne);
                 next.alive = false;
                 prev.alive = false;
-                at.value = prev.merged(next, c);
+                at.setValue(prev.merged(next, c));
                 generation++;
             } else {
                 at = ne;

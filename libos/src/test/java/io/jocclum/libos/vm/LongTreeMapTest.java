@@ -7,8 +7,9 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The primitive-keyed AVL map against {@link TreeMap} on random operations. */
+/** The primitive-keyed B+ tree map against {@link TreeMap} on random operations. */
 class LongTreeMapTest {
     private static Long key(LongTreeMap.Node<String> n) {
         return n == null ? null : n.key();
@@ -17,6 +18,7 @@ class LongTreeMapTest {
     @Test
     void randomOperationsAgreeWithTreeMap() {
         long seed = Long.getLong("vm.seed", 4242);
+        System.out.println("LongTreeMapTest seed " + seed);
         SplittableRandom rnd = new SplittableRandom(seed);
         LongTreeMap<String> m = new LongTreeMap<>();
         TreeMap<Long, String> ref = new TreeMap<>();
@@ -40,13 +42,14 @@ class LongTreeMapTest {
                 LongTreeMap.Node<String> last = m.last();
                 for (Map.Entry<Long, String> e : ref.descendingMap().entrySet()) {
                     assertThat(last.key()).isEqualTo(e.getKey());
+                    assertThat(last.value()).isEqualTo(e.getValue());
                     last = last.prev();
                 }
                 assertThat(last).isNull();
             }
         }
         assertThat(m.check()).isEmpty();
-        // heights stay logarithmic: 2^16 sequential keys
+        // sequential keys in and every other one out: splits, merges and refills at every level
         LongTreeMap<String> seq = new LongTreeMap<>();
         for (long k = 0; k < 65536; k++) {
             seq.put(k, "");
@@ -57,5 +60,55 @@ class LongTreeMapTest {
         }
         assertThat(seq.check()).isEmpty();
         assertThat(seq.size()).isEqualTo(32768);
+        for (long k = 65535; k >= 0; k -= 2) {
+            seq.remove(k);
+        }
+        assertThat(seq.check()).isEmpty();
+        assertThat(seq.isEmpty()).isTrue();
+        assertThat(seq.first()).isNull();
+        assertThat(seq.last()).isNull();
+    }
+
+    /** Positions stay usable across changes of the tree's structure: they are found again by key. */
+    @Test
+    void nodesSurviveSplitsAndMerges() {
+        long seed = Long.getLong("vm.seed", 4242);
+        System.out.println("LongTreeMapTest seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        LongTreeMap<String> m = new LongTreeMap<>();
+        TreeMap<Long, String> ref = new TreeMap<>();
+        for (int i = 0; i < 20_000; i++) {
+            long k = rnd.nextInt(3000);
+            LongTreeMap.Node<String> n = m.insert(k, "v" + k);
+            ref.putIfAbsent(k, "v" + k);
+            // change the structure around the node, then go on from it
+            for (int j = 0; j < 5; j++) {
+                long other = rnd.nextInt(3000);
+                if (other == k) {
+                    continue;
+                }
+                if (rnd.nextBoolean()) {
+                    m.put(other, "v" + other);
+                    ref.put(other, "v" + other);
+                } else {
+                    m.remove(other);
+                    ref.remove(other);
+                }
+            }
+            assertThat(n.value()).isEqualTo("v" + k);
+            assertThat(key(n.next())).as("seed %d step %d", seed, i).isEqualTo(ref.higherKey(k));
+            assertThat(key(n.prev())).as("seed %d step %d", seed, i).isEqualTo(ref.lowerKey(k));
+            n.setValue("w" + k);
+            assertThat(m.get(k)).isEqualTo("w" + k);
+            n.setValue("v" + k);
+            if (rnd.nextInt(3) == 0) {
+                m.delete(n);
+                ref.remove(k);
+                assertThatThrownBy(n::value).isInstanceOf(IllegalStateException.class).hasMessage("key " + k + " is no longer in the map");
+            }
+            assertThat(m.size()).isEqualTo(ref.size());
+        }
+        assertThat(m.check()).isEmpty();
+        assertThat(m.values()).containsExactlyElementsOf(ref.values());
     }
 }

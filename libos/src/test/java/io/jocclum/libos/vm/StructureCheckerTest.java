@@ -97,7 +97,7 @@ class StructureCheckerTest {
     void freeSpaceReportsABrokenAddressIndex() {
         FreeSpace f = threeHoles();
         f.byEnd.size++;
-        assertThat(f.check("t")).contains("t: address index size 4 but 3 nodes");
+        assertThat(f.check("t")).contains("t: address index size 4 but 3 entries");
     }
 
     @Test
@@ -107,66 +107,113 @@ class StructureCheckerTest {
         assertThat(f.check("t")).containsExactly("t: free byte count 24576 but holes sum to 20480");
     }
 
+    /** 1000 keys 10, 20, ...: two inner levels. */
     private static LongTreeMap<String> tree() {
         LongTreeMap<String> m = new LongTreeMap<>();
-        for (long k = 1; k <= 7; k++) {
+        for (long k = 1; k <= 1000; k++) {
             m.put(k * 10, "v" + k);
         }
         assertThat(m.check()).isEmpty();
+        assertThat(m.root()).isInstanceOf(LongTreeMap.Inner.class);
+        assertThat(((LongTreeMap.Inner) m.root()).kids[0]).isInstanceOf(LongTreeMap.Inner.class);
         return m;
     }
 
-    private static LongTreeMap.Node<String> root(LongTreeMap<String> m) {
-        LongTreeMap.Node<String> n = m.first();
-        while (n.parent != null) {
-            n = n.parent;
+    private static LongTreeMap.Inner root(LongTreeMap<String> m) {
+        return (LongTreeMap.Inner) m.root();
+    }
+
+    private static LongTreeMap.Leaf firstLeaf(LongTreeMap<String> m) {
+        return firstLeafOf(m.root());
+    }
+
+    @Test
+    void treeReportsABrokenLeafChain() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Leaf l = firstLeaf(m);
+        long skipped = l.next.keys[0];
+        l.next = l.next.next;
+        assertThat(m.check()).containsExactly("leaf chain broken before key " + skipped);
+    }
+
+    @Test
+    void treeReportsAnOrderViolationInALeaf() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Leaf l = firstLeaf(m);
+        long k = l.keys[1];
+        l.keys[1] = l.keys[2];
+        l.keys[2] = k;
+        assertThat(m.check()).containsExactly("order violated at " + l.keys[2]);
+    }
+
+    @Test
+    void treeReportsAKeyOutsideItsNodesRange() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Leaf l = firstLeaf(m);
+        l.keys[l.n - 1] = l.next.keys[0] + 1;
+        assertThat(m.check()).containsExactly("order violated at " + l.keys[l.n - 1]);
+    }
+
+    @Test
+    void treeReportsSeparatorsOutOfOrder() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Inner r = root(m);
+        r.keys[0] = Long.MIN_VALUE;
+        assertThat(m.check()).contains("order violated at separator " + Long.MIN_VALUE);
+    }
+
+    @Test
+    void treeReportsAnUnderfullLeaf() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Leaf l = firstLeaf(m);
+        int cut = l.n - 3;
+        l.n = 3;
+        m.size -= cut;
+        assertThat(m.check()).containsExactly("leaf of 3 entries (allowed 8 to 32)");
+    }
+
+    @Test
+    void treeReportsAnUnderfullInnerNode() {
+        LongTreeMap<String> m = tree();
+        LongTreeMap.Inner in = (LongTreeMap.Inner) root(m).kids[0];
+        int lost = 0;
+        for (int i = 1; i < in.n; i++) {
+            lost += ((LongTreeMap.Leaf) in.kids[i]).n;
         }
-        return n;
+        in.n = 1;
+        m.size -= lost;
+        assertThat(m.check()).contains("inner node of 1 children (allowed 8 to 32)");
     }
 
     @Test
-    void treeReportsABadParentLink() {
+    void treeReportsLeavesAtDifferentDepths() {
         LongTreeMap<String> m = tree();
-        LongTreeMap.Node<String> r = root(m);
-        r.left.parent = r.right;
-        assertThat(m.check()).containsExactly("bad parent link at " + r.left.key);
+        LongTreeMap.Inner r = root(m);
+        LongTreeMap.Inner in = (LongTreeMap.Inner) r.kids[0];
+        int lost = 0;
+        for (int i = 1; i < in.n; i++) {
+            lost += ((LongTreeMap.Leaf) in.kids[i]).n;
+        }
+        LongTreeMap.Leaf l = (LongTreeMap.Leaf) in.kids[0];
+        l.next = firstLeafOf(r.kids[1]);
+        l.next.prev = l;
+        r.kids[0] = l;
+        m.size -= lost;
+        assertThat(m.check()).containsExactly("leaf at depth 1, the tree has 2 inner levels");
     }
 
-    @Test
-    void treeReportsAnOrderViolation() {
-        LongTreeMap<String> m = tree();
-        LongTreeMap.Node<String> r = root(m);
-        LongTreeMap.Node<String> l = r.left;
-        r.left = r.right;
-        r.right = l;
-        assertThat(m.check()).contains("order violated at " + r.left.key, "order violated at " + r.right.key);
-    }
-
-    @Test
-    void treeReportsABadHeight() {
-        LongTreeMap<String> m = tree();
-        LongTreeMap.Node<String> r = root(m);
-        r.height = 9;
-        assertThat(m.check()).containsExactly("bad height at " + r.key + ": 9 vs 3");
-    }
-
-    @Test
-    void treeReportsAnUnbalancedNode() {
-        LongTreeMap<String> m = tree();
-        LongTreeMap.Node<String> r = root(m);
-        LongTreeMap.Node<String> cut = r.right;
-        r.right = null;
-        r.height = 3;
-        m.size -= 3;
-        assertThat(cut).isNotNull();
-        assertThat(m.check()).containsExactly("unbalanced at " + r.key);
+    private static LongTreeMap.Leaf firstLeafOf(Object x) {
+        while (x instanceof LongTreeMap.Inner in) {
+            x = in.kids[0];
+        }
+        return (LongTreeMap.Leaf) x;
     }
 
     @Test
     void treeReportsAWrongSize() {
         LongTreeMap<String> m = tree();
         m.size--;
-        assertThat(m.check()).containsExactly("size 6 but 7 nodes");
+        assertThat(m.check()).containsExactly("size 999 but 1000 entries");
     }
 
     private static final long BASE = 1L << 40;

@@ -165,6 +165,17 @@ public final class EpcFrame {
         return content != null;
     }
 
+    /**
+     * Reads what an access of this frame reads first (the EPCM entry, the contents' address) and
+     * changes nothing. A multi-page access calls it for the frames it is about to pin, so that
+     * their cache misses overlap: a pin is an atomic update, which on x86 waits for every earlier
+     * load, so misses taken inside the pins would come one after the other.
+     */
+    public long touch() {
+        MemorySegment c = content;
+        return epcm + (c == null ? 0 : c.address());
+    }
+
     int pageTypeBits() {
         return (epcm & TYPE_MASK) >>> TYPE_SHIFT;
     }

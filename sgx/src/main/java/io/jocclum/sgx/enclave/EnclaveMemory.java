@@ -195,6 +195,7 @@ final class EnclaveMemory implements EnclaveContext {
         EpcFrame[] run = new EpcFrame[(int) Math.min(RUN, Pages.countUp(first + length))];
         long done = 0;
         while (done < length) {
+            touchAhead(address + done, Math.min(length - done, Pages.bytes(run.length)));
             int k = 0;
             long ahead = done;
             EnclaveFault violation = null;
@@ -241,6 +242,25 @@ final class EnclaveMemory implements EnclaveContext {
             if (violation != null) {
                 throw violation;
             }
+        }
+    }
+
+    /**
+     * Reads the page-table entries and frames of the pages of [address, address + length) without
+     * pinning them: independent loads, whose cache misses the CPU overlaps, so that the pins that
+     * follow (atomic updates, each waiting for the loads before it) find them cached.
+     */
+    private void touchAhead(long address, long length) {
+        long sum = 0;
+        for (long a = Pages.down(address); a < address + length; a += Pages.SIZE) {
+            EnclavePage p = pages.get(Pages.index(a - base));
+            EpcFrame f = p == null ? null : p.frame;
+            if (f != null) {
+                sum += f.touch() + (p.young ? 1 : 0);
+            }
+        }
+        if (sum == Long.MIN_VALUE) {
+            Thread.onSpinWait(); // uses the loads' results, so the compiler keeps them
         }
     }
 
