@@ -25,13 +25,9 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * LINADDR), of another enclave, or of an older eviction (other version) makes {@link #open} fail.
  *
  * <p>Thread-safe: Cipher instances are pooled (never one per thread, since guest threads are virtual),
- * each with the scratch arrays of a seal or open (nonce, associated data, one page and its tag), so
- * that the only allocations of a page's crypto are the JDK's own per {@code Cipher.init}. The AES
- * rounds and GHASH run on the JDK's AES-NI and carry-less-multiply intrinsics where the CPU has them.
- * Those intrinsics take heap arrays only: the JDK's {@code ByteBuffer} path for buffers outside the
- * heap (JDK 25, {@code GaloisCounterMode.GCMEngine.implGCMCrypt(ByteBuffer, ByteBuffer)}) copies
- * each 512 bytes into fresh heap arrays and back, so a page outside the heap is copied into the
- * worker's buffer once, sealed or opened there in place, and copied out once.
+ * each with the scratch arrays of a seal or open (nonce, associated data, a plaintext page), so that
+ * the only allocations of a page's crypto are the JDK's own per {@code Cipher.init}. The AES rounds
+ * and GHASH run on the JDK's AES-NI and carry-less-multiply intrinsics where the CPU has them.
  */
 public final class PagingCrypto {
     public static final int TAG = 16;
@@ -41,14 +37,12 @@ public final class PagingCrypto {
     /** Idle workers: a fixed set of slots (taking and giving back allocate nothing); extra workers are dropped. */
     private final AtomicReferenceArray<Worker> pool = new AtomicReferenceArray<>(16);
 
-    /**
-     * A Cipher and scratch: one page-and-tag buffer (the JDK's AES-GCM runs its intrinsics on heap
-     * arrays only, so a page outside the heap passes through it; seal and open work in place in
-     * it), the nonce and the associated data.
-     */
+    /** A Cipher and scratch: ciphertext || tag, a plaintext page, the nonce and the associated data. */
     private static final class Worker {
         final Cipher cipher;
         final byte[] buf = new byte[Pages.SIZE + TAG];
+        final byte[] plain = new byte[Pages.SIZE];
+        final MemorySegment plainSegment = MemorySegment.ofArray(plain);
         final byte[] nonce = new byte[12];
         final byte[] aad = new byte[24];
 
@@ -94,8 +88,8 @@ public final class PagingCrypto {
             } else if (heapArray(src) instanceof byte[] arr) {
                 n = c.doFinal(arr, (int) src.address(), Pages.SIZE, w.buf, 0);
             } else {
-                MemorySegment.copy(src, JAVA_BYTE, 0, w.buf, 0, Pages.SIZE);
-                n = c.doFinal(w.buf, 0, Pages.SIZE, w.buf, 0); // in place: the tag goes after the page
+                MemorySegment.copy(src, JAVA_BYTE, 0, w.plain, 0, Pages.SIZE);
+                n = c.doFinal(w.plain, 0, Pages.SIZE, w.buf, 0);
             }
             if (n != Pages.SIZE + TAG) {
                 throw new IllegalStateException("GCM produced " + n + " bytes for one page");
@@ -132,8 +126,8 @@ public final class PagingCrypto {
             if (heapArray(dst) instanceof byte[] arr) {
                 c.doFinal(w.buf, 0, Pages.SIZE + TAG, arr, (int) dst.address());
             } else {
-                c.doFinal(w.buf, 0, Pages.SIZE + TAG, w.buf, 0); // in place; on a bad tag dst stays untouched
-                MemorySegment.copy(w.buf, 0, dst, JAVA_BYTE, 0, Pages.SIZE);
+                c.doFinal(w.buf, 0, Pages.SIZE + TAG, w.plain, 0);
+                MemorySegment.copy(w.plain, 0, dst, JAVA_BYTE, 0, Pages.SIZE);
             }
             return true;
         } catch (AEADBadTagException e) {
