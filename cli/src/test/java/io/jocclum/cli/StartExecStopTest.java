@@ -197,6 +197,7 @@ class StartExecStopTest {
 
     @Test
     void signalsToTheExecProcessReachTheProgram() throws Exception {
+        RunLifecycleTest.assumeSigintReachesChildren();
         Path inst = instance("signals", true);
         Run.Result s = start(inst);
         assertThat(s.exit()).as(s.err()).isZero();
