@@ -83,6 +83,17 @@ class ConfigBoundariesTest {
                 "feature.enable_posix_shm: \"yes\" is a string; expected true or false.");
     }
 
+    /** Occlum's {@code #[serde(default)]}: a key left out of feature takes its default, the others keep their values. */
+    @Test
+    void aFeatureSectionWithSomeKeysKeepsThemAndDefaultsTheRest() {
+        assertThat(load(Json.set(TEMPLATE, "feature", "{\"amx\": 1}")).internalConfig("").feature())
+                .isEqualTo(new Feature(1, 0, 0, false, false));
+        assertThat(load(Json.set(TEMPLATE, "feature", "{\"pkru\": 2, \"io_uring\": 3}")).internalConfig("").feature())
+                .isEqualTo(new Feature(0, 2, 3, false, false));
+        assertThat(load(Json.set(TEMPLATE, "feature", "{\"enable_posix_shm\": true}")).internalConfig("").feature())
+                .isEqualTo(new Feature(0, 0, 0, false, true));
+    }
+
     // ---- the build request ---------------------------------------------------------------------
 
     /** tools/occlum: --enable-edmm N wins over ENABLE_EDMM=Y from the environment, and says so. */
