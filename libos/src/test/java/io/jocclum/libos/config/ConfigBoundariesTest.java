@@ -141,6 +141,8 @@ class ConfigBoundariesTest {
         assertThat(Sizes.human(1L << 20)).isEqualTo("1MB");
         assertThat(Sizes.human(1024)).isEqualTo("1KB");
         assertThat(Sizes.human(1)).isEqualTo("1B");
+        assertThat(Sizes.format(192 * Sizes.KB)).as("the smallest unit that is not B").isEqualTo("192KB");
+        assertThat(Sizes.format(5000)).isEqualTo("5000B");
     }
 
     @Test
