@@ -205,7 +205,42 @@ class EpcCgroupInvariantsTest {
         root.controller().setCapacity(SGX_EPC, usage - 4096);
         assertThat(x.problems()).containsExactly("sgx_epc capacity " + (usage - 4096) + " != 4096 x 256 EPC pages",
                 "root sgx_epc usage " + usage + " exceeds the capacity " + (usage - 4096));
+        root.controller().setCapacity(SGX_EPC, usage);
+        assertThat(x.problems()).as("usage exactly at the capacity is full, not overfull")
+                .containsExactly("sgx_epc capacity " + usage + " != 4096 x 256 EPC pages");
         root.controller().setCapacity(SGX_EPC, capacity);
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    /**
+     * A lock leaked by another thread: the checker reports it and stops, instead of blocking on it
+     * in the checks that take the controller's locks (the work queue's here).
+     */
+    @Test
+    void aLockLeakedByAnotherThreadIsReportedWithoutBlocking() throws InterruptedException {
+        Fixture x = fixture();
+        java.util.concurrent.locks.ReentrantLock lock = x.f().ctl.workqueue().lock;
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread leaker = Thread.ofPlatform().name("leaker").start(() -> {
+            lock.lock();
+            try {
+                held.countDown();
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                lock.unlock();
+            }
+        });
+        held.await();
+        try {
+            assertThat(x.problems()).containsExactly("sgx_cg_wq: lock still held");
+        } finally {
+            release.countDown();
+            leaker.join();
+        }
         assertThat(x.problems()).isEmpty();
         x.fd().close();
     }

@@ -356,6 +356,7 @@ class SgxEpcCgroupTest {
     @Test
     void v17NeverQueuesAsyncReclaimAfterASuccessfulCharge() {
         EpcCg f = new EpcCg(1024).mkdir("/a", 200);
+        assertThat(f.ctl.statedIntent()).isFalse();
         HostTask t = f.task("w", "/a");
         EnclaveFd fd = load(f, t, 1 << 21, 300);
         SgxCgroup a = f.group("/a");
