@@ -250,7 +250,7 @@ class EpcCgroupInvariantsTest {
         Fixture x = fixture();
         x.a().nextLock.lock();
         try {
-            assertThat(x.problems()).containsExactly(x.a() + ": next_cg lock still held");
+            assertThat(x.problems()).containsExactly("sgx_cgroup[/a, lru=" + x.a().lru().size() + "]: next_cg lock still held");
         } finally {
             x.a().nextLock.unlock();
         }
