@@ -1,6 +1,7 @@
 package io.jocclum.sgx.cpu;
 
 import io.jocclum.sgx.arch.PageType;
+import io.jocclum.sgx.arch.Pcmd;
 import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.arch.SgxStatus;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,15 @@ class EdmmTrackingTest {
                 .isInstanceOfSatisfying(EnclsException.class, e -> assertThat(e.trap()).isEqualTo(EnclsException.Trap.GP));
         assertThatThrownBy(() -> hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, secs, blob, pcmd, 129, va, 0, false))
                 .isInstanceOfSatisfying(EnclsException.class, e -> assertThat(e.trap()).isEqualTo(EnclsException.Trap.GP));
+        byte[] shortPcmd = java.util.Arrays.copyOfRange(pcmd, 128, 255);
+        assertThatThrownBy(() -> hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, secs, blob, shortPcmd, 0, va, 0, false))
+                .as("a PCMD one byte short of its 128").isInstanceOfSatisfying(EnclsException.class,
+                        e -> assertThat(e.trap()).isEqualTo(EnclsException.Trap.GP));
+        byte[] vaPcmd = pcmd.clone();
+        Pcmd.write(vaPcmd, 128, SecInfo.of(PageType.VA, 0).flags(), self.eid());
+        assertThatThrownBy(() -> hw.cpu.eldu(hw.acct, hw.fresh(), Hw.BASE + 0x8000, secs, blob, vaPcmd, 128, va, 0, false))
+                .as("a PCMD of a VA page given a parent SECS").isInstanceOfSatisfying(EnclsException.class,
+                        e -> assertThat(e.trap()).isEqualTo(EnclsException.Trap.GP));
         EpcFrame back = hw.fresh();
         assertThat(hw.cpu.eldu(hw.acct, back, Hw.BASE + 0x8000, secs, blob, pcmd, 128, va, 0, false))
                 .as("a PCMD ending exactly at the end of its buffer").isEqualTo(SgxStatus.SUCCESS);
