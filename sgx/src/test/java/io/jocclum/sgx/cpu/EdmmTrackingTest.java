@@ -78,6 +78,19 @@ class EdmmTrackingTest {
         assertThat(rw.epcmEntry().perms()).as("RW restricted to R-X").isEqualTo(SecInfo.R);
     }
 
+    /** SDM EMODT: a PT_TCS page may only become PT_TRIM (how a thread's TCS is removed); anything else is #PF. */
+    @Test
+    void aTcsPageCanBeTrimmedButNotMadeATcsAgain() {
+        EpcFrame s = hw.create();
+        EpcFrame tcs = hw.addTcs(s, 0);
+        assertThat(hw.init(s)).isEqualTo(SgxStatus.SUCCESS);
+        assertThatThrownBy(() -> hw.cpu.emodt(hw.acct, tcs, SecInfo.of(PageType.TCS, 0)))
+                .isInstanceOfSatisfying(EnclsException.class, e -> assertThat(e.trap()).isEqualTo(EnclsException.Trap.PF));
+        assertThat(hw.cpu.emodt(hw.acct, tcs, SecInfo.of(PageType.TRIM, 0))).isEqualTo(SgxStatus.SUCCESS);
+        assertThat(tcs.epcmEntry().type()).isEqualTo(PageType.TRIM);
+        assertThat(tcs.epcmEntry().modified()).isTrue();
+    }
+
     @Test
     void elduRefusesANegativePcmdOffset() {
         EpcFrame page = acceptedPage(0x8000, 0);
