@@ -387,6 +387,18 @@ class SgxEpcCgroupTest {
     }
 
     @Test
+    void theStatedIntentQueuesNothingWhileChargesStayBelowTheThreshold() {
+        EpcCg f = new EpcCg(SgxTestSupport.config(1024).epcCgroup(PlatformConfig.EpcCgroup.INTENT)).mkdir("/a", 200);
+        EnclaveFd fd = load(f, f.task("w", "/a"), 1 << 21, 16);
+        SgxCgroup a = f.group("/a");
+        assertThat(f.usage("/a")).as("far below the soft threshold (200 - 32)").isLessThan(200 - 2 * SgxEpcCgroup.SGX_CG_MIN_FREE_PAGE);
+        assertThat(f.ctl.shouldReclaim(a)).isFalse();
+        assertThat(f.ctl.workBusy(a)).isFalse();
+        assertThat(a.asyncRuns()).isZero();
+        fd.close();
+    }
+
+    @Test
     void theSoftThresholdKeepsNoCreditAtOrBelowTheLowLimit() {
         EpcCg f = new EpcCg(1024).mkdir("/p", 128).mkdir("/p/a", -1);
         EnclaveFd fd = load(f, f.task("w", "/p/a"), 1 << 21, 124);
