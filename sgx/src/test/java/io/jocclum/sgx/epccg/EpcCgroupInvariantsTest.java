@@ -3,6 +3,7 @@ package io.jocclum.sgx.epccg;
 import io.jocclum.sgx.cgroup.MiscCgroup;
 import io.jocclum.sgx.cgroup.MiscResource;
 import io.jocclum.sgx.driver.EnclaveFd;
+import io.jocclum.sgx.testing.LeakedLock;
 import io.jocclum.sgx.testing.SgxInvariantsExtension;
 import io.jocclum.sgx.testing.SgxTestSupport;
 import io.jocclum.sgx.cgroup.CgroupHooks;
@@ -220,27 +221,8 @@ class EpcCgroupInvariantsTest {
     @Test
     void aLockLeakedByAnotherThreadIsReportedWithoutBlocking() throws InterruptedException {
         Fixture x = fixture();
-        java.util.concurrent.locks.ReentrantLock lock = x.f().ctl.workqueue().lock;
-        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        Thread leaker = Thread.ofPlatform().name("leaker").start(() -> {
-            lock.lock();
-            try {
-                held.countDown();
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                lock.unlock();
-            }
-        });
-        held.await();
-        try {
-            assertThat(x.problems()).containsExactly("sgx_cg_wq: lock still held");
-        } finally {
-            release.countDown();
-            leaker.join();
-        }
+        LeakedLock.whileHeldElsewhere(x.f().ctl.workqueue().lock,
+                () -> assertThat(x.problems()).containsExactly("sgx_cg_wq: lock still held"));
         assertThat(x.problems()).isEmpty();
         x.fd().close();
     }
