@@ -18,8 +18,10 @@ public final class JsonErrors {
     private static final Pattern DEPTH = Pattern.compile(".*nesting depth \\((\\d+)\\) exceeds the maximum allowed \\((\\d+).*");
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate Object property \"(.*)\".*");
     private static final Pattern NON_STANDARD = Pattern.compile("Non-standard token '([^']*)'.*");
-    private static final Pattern LENGTH = Pattern.compile("(String|Number|Name) value length \\((\\d+)\\) exceeds the maximum"
+    private static final Pattern LENGTH = Pattern.compile("(String|Number|Name) (?:value )?length \\((\\d+)\\) exceeds the maximum"
             + " allowed \\((\\d+).*");
+    private static final String IN_NUMBER = "in numeric value: ";
+    private static final Pattern TRAILING = Pattern.compile("Trailing token .* found after value.*");
 
     private JsonErrors() {
     }
@@ -91,14 +93,25 @@ public final class JsonErrors {
         if (m.matches()) {
             return "'" + m.group(1) + "' is not a JSON value (strings need double quotes; the literals are true, false and null)";
         }
+        if (TRAILING.matcher(why).matches()) {
+            return "something follows the end of the first value; a JSON file holds one value";
+        }
         m = UNEXPECTED.matcher(why);
         if (m.find()) {
-            String rest = why.substring(m.end()).replaceFirst("^:\\s*", "");
+            String rest = why.substring(m.end()).replaceFirst("^:?\\s*", "");
+            if (rest.startsWith(IN_NUMBER)) {
+                String detail = rest.substring(IN_NUMBER.length());
+                return "unexpected character '" + m.group(1) + "' in a number: " + Character.toLowerCase(detail.charAt(0))
+                        + detail.substring(1);
+            }
             rest = rest.replace("was expecting double-quote to start field name", "a key must be a string in double quotes")
                     .replace("was expecting double-quote to start property name", "a key must be a string in double quotes")
                     .replace("was expecting comma to separate Object entries", "a ',' or '}' was expected")
                     .replace("was expecting comma to separate Array entries", "a ',' or ']' was expected")
                     .replace("was expecting a colon to separate field name and value", "a ':' was expected after the key")
+                    .replace("was expecting a colon to separate property name and value", "a ':' was expected after the key")
+                    .replaceAll("hexadecimal number literals require enabling `[^`]*`",
+                            "hexadecimal numbers are not JSON; write the number in decimal")
                     .replaceAll("expected a valid value \\(.*\\)", "a value was expected");
             return "unexpected character '" + m.group(1) + "'" + (rest.isEmpty() ? "" : ": " + rest);
         }

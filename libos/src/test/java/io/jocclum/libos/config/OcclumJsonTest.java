@@ -171,6 +171,15 @@ class OcclumJsonTest {
             {"{\"a\": \"x\ny\"}", " at line 1, column 9: a string holds a control character (code 10); write it with a"
                     + " backslash escape such as \\n"},
             {"[".repeat(1001) + "]".repeat(1001), ": values are nested more than 500 levels deep"},
+            {"{\"a\": -", " at line 1, column 8: the file ends too early"},
+            {"{\"a\" 1}", " at line 1, column 6: unexpected character '1': a ':' was expected after the key"},
+            {"{\"a\": 0x1}", " at line 1, column 8: unexpected character 'x': hexadecimal numbers are not JSON; write the"
+                    + " number in decimal"},
+            {"{\"a\": 1.}", " at line 1, column 9: unexpected character '}' in a number: decimal point not followed by a digit"},
+            {"{\"a\": 01}", " at line 1, column 8: invalid numeric value: Leading zeroes not allowed"},
+            {"{} {}", " at line 1, column 4: something follows the end of the first value; a JSON file holds one value"},
+            {"{\"a\": " + "1".repeat(1001) + "}", ": a number is 1001 characters long; at most 1000 are allowed"},
+            {"{\"" + "k".repeat(50001) + "\": 1}", ": a key is 50001 characters long; at most 50000 are allowed"},
         };
         org.assertj.core.api.SoftAssertions soft = new org.assertj.core.api.SoftAssertions();
         for (String[] c : cases) {

@@ -1,11 +1,10 @@
 package io.jocclum.libos.vm;
 
 import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.testing.LeakedLock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-
-import java.util.concurrent.CountDownLatch;
 
 import static io.jocclum.api.Mman.*;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -100,27 +99,9 @@ class InvariantCheckerTest extends VmTestBase {
 
     @Test
     void aLockLeakedByAnotherThreadFailsTheCheckWithoutBlockingIt() throws InterruptedException {
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Thread t = Thread.ofPlatform().start(() -> {
-            space.addressSpace.lock.lock();
-            try {
-                held.countDown();
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                space.addressSpace.lock.unlock();
-            }
-        });
-        held.await();
-        try {
-            assertThatThrownBy(() -> space.checkInvariants(epcm)).hasMessageContaining("address space: lock still held")
-                    .hasMessageNotContaining("checking thread");
-        } finally {
-            release.countDown();
-            t.join();
-        }
+        LeakedLock.whileHeldElsewhere(space.addressSpace.lock,
+                () -> assertThatThrownBy(() -> space.checkInvariants(epcm)).hasMessageContaining("address space: lock still held")
+                        .hasMessageNotContaining("checking thread"));
         checkAll();
     }
 

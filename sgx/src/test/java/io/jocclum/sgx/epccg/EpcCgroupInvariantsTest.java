@@ -3,6 +3,7 @@ package io.jocclum.sgx.epccg;
 import io.jocclum.sgx.cgroup.MiscCgroup;
 import io.jocclum.sgx.cgroup.MiscResource;
 import io.jocclum.sgx.driver.EnclaveFd;
+import io.jocclum.sgx.testing.LeakedLock;
 import io.jocclum.sgx.testing.SgxInvariantsExtension;
 import io.jocclum.sgx.testing.SgxTestSupport;
 import io.jocclum.sgx.cgroup.CgroupHooks;
@@ -205,7 +206,23 @@ class EpcCgroupInvariantsTest {
         root.controller().setCapacity(SGX_EPC, usage - 4096);
         assertThat(x.problems()).containsExactly("sgx_epc capacity " + (usage - 4096) + " != 4096 x 256 EPC pages",
                 "root sgx_epc usage " + usage + " exceeds the capacity " + (usage - 4096));
+        root.controller().setCapacity(SGX_EPC, usage);
+        assertThat(x.problems()).as("usage exactly at the capacity is full, not overfull")
+                .containsExactly("sgx_epc capacity " + usage + " != 4096 x 256 EPC pages");
         root.controller().setCapacity(SGX_EPC, capacity);
+        assertThat(x.problems()).isEmpty();
+        x.fd().close();
+    }
+
+    /**
+     * A lock leaked by another thread: the checker reports it and stops, instead of blocking on it
+     * in the checks that take the controller's locks (the work queue's here).
+     */
+    @Test
+    void aLockLeakedByAnotherThreadIsReportedWithoutBlocking() throws InterruptedException {
+        Fixture x = fixture();
+        LeakedLock.whileHeldElsewhere(x.f().ctl.workqueue().lock,
+                () -> assertThat(x.problems()).containsExactly("sgx_cg_wq: lock still held"));
         assertThat(x.problems()).isEmpty();
         x.fd().close();
     }
@@ -215,7 +232,7 @@ class EpcCgroupInvariantsTest {
         Fixture x = fixture();
         x.a().nextLock.lock();
         try {
-            assertThat(x.problems()).containsExactly(x.a() + ": next_cg lock still held");
+            assertThat(x.problems()).containsExactly("sgx_cgroup[/a, lru=" + x.a().lru().size() + "]: next_cg lock still held");
         } finally {
             x.a().nextLock.unlock();
         }

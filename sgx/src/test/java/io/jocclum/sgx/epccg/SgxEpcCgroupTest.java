@@ -356,6 +356,7 @@ class SgxEpcCgroupTest {
     @Test
     void v17NeverQueuesAsyncReclaimAfterASuccessfulCharge() {
         EpcCg f = new EpcCg(1024).mkdir("/a", 200);
+        assertThat(f.ctl.statedIntent()).isFalse();
         HostTask t = f.task("w", "/a");
         EnclaveFd fd = load(f, t, 1 << 21, 300);
         SgxCgroup a = f.group("/a");
@@ -382,6 +383,18 @@ class SgxEpcCgroupTest {
         assertThat(f.ctl.workBusy(a)).as("queued by a successful charge at the threshold").isTrue();
         f.p.controller().runPendingWork();
         assertThat(f.usage("/a")).isLessThan(200 - SgxEpcCgroup.SGX_CG_MIN_FREE_PAGE);
+        fd.close();
+    }
+
+    @Test
+    void theStatedIntentQueuesNothingWhileChargesStayBelowTheThreshold() {
+        EpcCg f = new EpcCg(SgxTestSupport.config(1024).epcCgroup(PlatformConfig.EpcCgroup.INTENT)).mkdir("/a", 200);
+        EnclaveFd fd = load(f, f.task("w", "/a"), 1 << 21, 16);
+        SgxCgroup a = f.group("/a");
+        assertThat(f.usage("/a")).as("far below the soft threshold (200 - 32)").isLessThan(200 - 2 * SgxEpcCgroup.SGX_CG_MIN_FREE_PAGE);
+        assertThat(f.ctl.shouldReclaim(a)).isFalse();
+        assertThat(f.ctl.workBusy(a)).isFalse();
+        assertThat(a.asyncRuns()).isZero();
         fd.close();
     }
 
