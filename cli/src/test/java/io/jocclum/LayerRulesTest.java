@@ -41,26 +41,27 @@ class LayerRulesTest {
 
     static {
         LIBOS.put("config", Set.of());
+        LIBOS.put("kheap", Set.of());
         LIBOS.put("events", Set.of());
-        LIBOS.put("vm", Set.of());
+        LIBOS.put("vm", Set.of("kheap"));
         LIBOS.put("fs.sefs", Set.of());
-        LIBOS.put("fs", Set.of("events", "fs.sefs", "vm"));
+        LIBOS.put("fs", Set.of("events", "fs.sefs", "kheap", "vm"));
         LIBOS.put("signal", Set.of("events"));
-        LIBOS.put("pipe", Set.of("events", "fs", "vm"));
+        LIBOS.put("pipe", Set.of("events", "fs", "kheap", "vm"));
         LIBOS.put("eventfd", Set.of("events", "fs", "vm"));
-        LIBOS.put("epoll", Set.of("events", "fs", "vm"));
-        LIBOS.put("net", Set.of("events", "fs", "vm"));
+        LIBOS.put("epoll", Set.of("events", "fs", "kheap", "vm"));
+        LIBOS.put("net", Set.of("events", "fs", "kheap", "vm"));
         LIBOS.put("programs", Set.of("fs"));
         LIBOS.put("layout", Set.of("config"));
         LIBOS.put("attest", Set.of("fs", "vm"));
         LIBOS.put("build", Set.of("config", "fs.sefs", "layout"));
-        LIBOS.put("process", Set.of("config", "events", "fs", "programs", "signal", "vm"));
-        LIBOS.put("syscall", Set.of("config", "epoll", "eventfd", "events", "fs", "net", "pipe", "process", "programs",
+        LIBOS.put("process", Set.of("config", "events", "fs", "kheap", "programs", "signal", "vm"));
+        LIBOS.put("syscall", Set.of("config", "epoll", "eventfd", "events", "fs", "kheap", "net", "pipe", "process", "programs",
                 "signal", "vm"));
-        LIBOS.put("boot", Set.of("attest", "build", "config", "layout", "epoll", "eventfd", "events", "fs", "fs.sefs", "net", "pipe", "process",
+        LIBOS.put("boot", Set.of("attest", "build", "config", "layout", "epoll", "eventfd", "events", "fs", "fs.sefs", "kheap", "net", "pipe", "process",
                 "programs", "signal", "syscall", "vm"));
-        LIBOS.put("replay", Set.of("boot", "layout", "programs"));
-        LIBOS.put("scenario", Set.of("config", "fs.sefs", "layout", "replay", "vm"));
+        LIBOS.put("replay", Set.of("boot", "config", "kheap", "layout", "programs"));
+        LIBOS.put("scenario", Set.of("config", "fs.sefs", "kheap", "layout", "replay", "vm"));
 
         SGX.put("arch", Set.of());
         SGX.put("cost", Set.of("arch"));
@@ -192,7 +193,7 @@ class LayerRulesTest {
         assertThat(reports).hasSize(2);
         assertThat(reports.get(0)).contains("the simulated platform never sees the LibOS")
                 .contains("io.jocclum.sgx.arch.LayerViolationFixture").contains("io.jocclum.libos.config.SgxMode");
-        assertThat(reports.get(1)).contains("io.jocclum.libos.vm may only use []")
+        assertThat(reports.get(1)).contains("io.jocclum.libos.vm may only use [kheap]")
                 .contains("io.jocclum.libos.vm.LayerViolationFixture").contains("io.jocclum.libos.process.");
     }
 }

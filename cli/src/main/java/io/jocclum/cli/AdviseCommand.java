@@ -1,6 +1,7 @@
 package io.jocclum.cli;
 
 import io.jocclum.libos.config.Sizes;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.libos.layout.BuiltEnclave;
 import io.jocclum.libos.layout.InstancePaths;
 import io.jocclum.libos.replay.Replay;
@@ -45,18 +46,42 @@ final class AdviseCommand implements Callable<Integer> {
     @Option(names = "--write", description = "Write the recommendation into the instance's Occlum.json.")
     boolean write;
 
+    /** The kernel heap advice, once the first replay measured it. */
+    private KernelHeapAdvice kernelHeap;
+
     AdviseCommand(Cli cli) {
         this.cli = cli;
     }
 
-    /** One recommended value, with why. */
-    record Advice(String section, String key, long bytes, boolean size, String why) {
-        String value() {
-            return size ? Sizes.format(roundUp(bytes)) : Long.toString(bytes);
+    private static final long PAGE = 4096;
+
+    /** One recommended value, with why; a size is rounded up to {@code granule} bytes. */
+    record Advice(String section, String key, long bytes, boolean size, String why, long granule) {
+        Advice(String section, String key, long bytes, boolean size, String why) {
+            this(section, key, bytes, size, why, MB);
         }
 
-        private static long roundUp(long b) {
-            return (b + MB - 1) / MB * MB;
+        String value() {
+            return size ? Sizes.format(roundUp(bytes, granule)) : Long.toString(bytes);
+        }
+    }
+
+    private static long roundUp(long b, long granule) {
+        return (b + granule - 1) / granule * granule;
+    }
+
+    /**
+     * The kernel heap the advice gives: Init (what was in use when the first process started) and Max
+     * (the peak), each with the margin, plus one thread: an ending thread's objects are freed by its
+     * own teardown, which may still be under way when the next call creates objects, so two replays
+     * may peak that much apart.
+     */
+    record KernelHeapAdvice(long init, long max, Replay.KernelHeapUse use) {
+        static KernelHeapAdvice of(Replay.KernelHeapUse use, double m) {
+            long slack = KernelHeap.Kind.THREAD.bytes();
+            long max = roundUp(Math.round(use.peak() * (1 + m)) + slack, PAGE);
+            long init = Math.min(max, roundUp(Math.round(use.atStart() * (1 + m)) + slack, PAGE));
+            return new KernelHeapAdvice(init, max, use);
         }
     }
 
@@ -81,6 +106,7 @@ final class AdviseCommand implements Callable<Integer> {
                         + ", " + f.call() + " failed with " + f.errno() + " (" + f.limit() + ").");
             }
             Replay.Result r = measured.result();
+            kernelHeap = KernelHeapAdvice.of(r.kernelHeap(), m);
             long brk = r.processes().stream().mapToLong(Replay.ProcessPeak::peakBrkBytes).max().orElse(0);
             long heap = Math.max(MB, Math.round(brk * (1 + m)));
             int threads = (int) Math.max(2, Math.ceil(r.peakThreads() * (1 + m)));
@@ -131,7 +157,17 @@ final class AdviseCommand implements Callable<Integer> {
 
     private List<Advice> advice(long user, long heap, int threads, Replay.Result r, double m, long brk) {
         String pct = String.format(Locale.ROOT, "%.0f%%", m * 100);
+        Replay.KernelHeapUse k = kernelHeap.use();
         return List.of(
+                new Advice("resource_limits", "kernel_space_heap_size", kernelHeap.init(), true, "kernel heap in use when"
+                        + " the first process started " + Sizes.human(k.atStart()) + " (the LibOS's own state, the mounts'"
+                        + " caches, that process) + " + pct + " + one thread; EDMM: the Init committed at"
+                        + " load, the rest is committed (EAUG) as the kernel heap grows; non-EDMM: unused, the Max below"
+                        + " is the static heap", PAGE),
+                new Advice("resource_limits", "kernel_space_heap_max_size", kernelHeap.max(), true, "peak of the kernel"
+                        + " heap " + Sizes.human(k.peak()) + " (estimated: the LibOS's own state and the trace's processes,"
+                        + " threads, open files, pipes, sockets, epoll items and VMAs) + " + pct + " + one thread;"
+                        + " non-EDMM: the static kernel heap; EDMM: the Max (the build raises it to 1GB)", PAGE),
                 new Advice("resource_limits", "user_space_size", user, true, "peak of the mappings "
                         + Sizes.human(r.peakMappedBytes()) + " + " + pct + ", plus image, heap and stack of "
                         + r.peakProcesses() + " process(es) at once; the smallest such size a non-EDMM replay fits in"),
@@ -148,7 +184,7 @@ final class AdviseCommand implements Callable<Integer> {
         for (Advice a : advice) {
             o.println(String.format(Locale.ROOT, "  %-37s %-8s %s", a.section() + "." + a.key(), a.value(), a.why()));
         }
-        o.println("  kernel_space_heap_size and the stack sizes are kept: a trace of system calls does not show them.");
+        o.println("  the stack sizes are kept: a trace of system calls does not show them.");
         o.println(String.format(Locale.ROOT, "%-24s %-22s %s", "", "non-EDMM build", "EDMM build"));
         o.println(String.format(Locale.ROOT, "%-24s %-22s %s", "simulated start-up",
                 io.jocclum.libos.boot.RunStats.time(plain.stats().startupNanos()),

@@ -99,12 +99,17 @@ final class ReplayCommand implements Callable<Integer> {
         List<String> l = new java.util.ArrayList<>();
         l.add((o.stats().builtForEdmm() ? "EDMM" : "non-EDMM") + " build; " + r.processes().size() + " process(es) replayed,"
                 + " at most " + r.peakProcesses() + " at once");
-        l.add(String.format(Locale.ROOT, "  %-10s %14s %12s %8s", "pid", "peak mapped", "peak brk", "threads"));
+        l.add(String.format(Locale.ROOT, "  %-10s %14s %12s %8s %14s", "pid", "peak mapped", "peak brk", "threads",
+                "kernel heap"));
         for (Replay.ProcessPeak p : r.processes()) {
-            l.add(String.format(Locale.ROOT, "  %-10d %14s %12s %8d", p.pid(), Sizes.human(p.peakMappedBytes()),
-                    Sizes.human(p.peakBrkBytes()), p.peakThreads()));
+            l.add(String.format(Locale.ROOT, "  %-10d %14s %12s %8d %14s", p.pid(), Sizes.human(p.peakMappedBytes()),
+                    Sizes.human(p.peakBrkBytes()), p.peakThreads(), Sizes.human(p.peakKernelHeapBytes())));
         }
         l.add("  total: peak mapped " + Sizes.human(r.peakMappedBytes()) + ", peak threads " + r.peakThreads());
+        Replay.KernelHeapUse k = r.kernelHeap();
+        l.add("  kernel heap (estimated, docs/config.md): peak " + Sizes.human(k.peak()) + " of " + Sizes.human(k.limit())
+                + ", " + Sizes.human(k.atStart()) + " when the first process started (the LibOS's own state, the mounts'"
+                + " caches and that process)");
         var s = o.stats();
         l.add(String.format(Locale.ROOT, "Enclave: simulated start-up %s; EPC %s after start-up, %s at peak; EAUG %,d,"
                         + " EACCEPT %,d, trims (EMODT) %,d, EWB %,d", io.jocclum.libos.boot.RunStats.time(s.startupNanos()),
@@ -136,10 +141,13 @@ final class ReplayCommand implements Callable<Integer> {
         root.put("peak_mapped_bytes", r.peakMappedBytes());
         root.put("peak_threads", r.peakThreads());
         root.put("peak_processes", r.peakProcesses());
+        root.putObject("kernel_heap").put("peak_bytes", r.kernelHeap().peak()).put("at_start_bytes", r.kernelHeap().atStart())
+                .put("limit_bytes", r.kernelHeap().limit());
         var ps = root.putArray("processes");
         for (Replay.ProcessPeak p : r.processes()) {
             ps.addObject().put("pid", p.pid()).put("peak_mapped_bytes", p.peakMappedBytes())
-                    .put("peak_brk_bytes", p.peakBrkBytes()).put("peak_threads", p.peakThreads());
+                    .put("peak_brk_bytes", p.peakBrkBytes()).put("peak_threads", p.peakThreads())
+                    .put("peak_kernel_heap_bytes", p.peakKernelHeapBytes());
         }
         root.put("startup_seconds", o.stats().startupNanos() / 1e9);
         root.put("epc_after_startup_bytes", o.stats().committedAfterStartup());

@@ -68,6 +68,39 @@ class ReplayCommandTest {
     }
 
     @Test
+    void kernelHeapAdviceReplaysAndTenPercentLessFailsNamingTheCallAndTheKey() throws IOException {
+        Path inst = instance("k");
+        Run.Result a = Run.jocclum(inst, "advise", "--margin", "0%", "--write", trace().toString());
+        assertThat(a.exit()).as(a.err()).isZero();
+        assertThat(a.out()).contains("resource_limits.kernel_space_heap_size").contains("resource_limits.kernel_space_heap_max_size")
+                .contains("peak of the kernel heap").containsPattern("replay under the advice +fits +fits");
+        String json = Files.readString(inst.resolve("Occlum.json"));
+        long max = size(json, "kernel_space_heap_max_size");
+        long init = size(json, "kernel_space_heap_size");
+        assertThat(init).isPositive().isLessThanOrEqualTo(max);
+        Run.Result ok = Run.jocclum(inst, "replay", "--no-edmm", "--json", "--touch", "none", trace().toString());
+        assertThat(ok.exit()).as(ok.out()).isZero();
+        Matcher peak = Pattern.compile("\"kernel_heap\":\\{\"peak_bytes\":(\\d+)").matcher(ok.out());
+        assertThat(peak.find()).as(ok.out()).isTrue();
+        assertThat(Long.parseLong(peak.group(1))).as("the advice covers the peak").isLessThanOrEqualTo(max);
+        long less = max * 9 / 10 / 4096 * 4096;
+        String shrunk = json.replaceFirst("(\"kernel_space_heap_max_size\"\\s*:\\s*)\"[^\"]*\"", "$1\"" + less / 1024 + "KB\"")
+                .replaceFirst("(\"kernel_space_heap_size\"\\s*:\\s*)\"[^\"]*\"", "$1\"" + Math.min(init, less) / 1024 + "KB\"");
+        Files.writeString(inst.resolve("Occlum.json"), shrunk);
+        Run.Result small = Run.jocclum(inst, "replay", "--no-edmm", "--touch", "none", trace().toString());
+        assertThat(small.exit()).as(small.out() + small.err()).isEqualTo(1);
+        assertThat(small.out()).as(small.err() + " / " + a.out()).containsPattern("TOO SMALL: line \\d+ \\(thread \\d+\\): [a-z0-9_]+\\(.*failed in the enclave with ENOMEM")
+                .contains("kernel_space_heap_max_size").contains("the kernel heap cannot hold");
+    }
+
+    /** A size key's value in bytes ("348KB", "2MB"). */
+    private static long size(String json, String key) {
+        Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*\"(\\d+)(KB|MB)\"").matcher(json);
+        assertThat(m.find()).as(key + " in " + json).isTrue();
+        return Long.parseLong(m.group(1)) << (m.group(2).equals("KB") ? 10 : 20);
+    }
+
+    @Test
     void malformedTracesAreErrorsWithTheirLineNumber() throws IOException {
         Path inst = instance("m");
         Path bad = tmp.resolve("bad.trace");

@@ -83,9 +83,16 @@ final class DynamicTcs implements TcsPool.Grower {
         return base + tcsAt;
     }
 
-    /** EACCEPT each page (EAUGed by the driver on the #PF); a page accepted by an earlier, failed attempt is kept. */
     private void accept(long offset, long length) {
-        for (long a = base + offset; a < base + offset + length; a += Pages.SIZE) {
+        acceptPages(ctx, base + offset, length);
+    }
+
+    /**
+     * EACCEPTs each page of [at, at + length) as pending RW (EAUGed by the driver on the #PF); a page
+     * accepted by an earlier, failed attempt is kept. {@link EnclaveFault} when the platform has no EPC.
+     */
+    static void acceptPages(EnclaveContext ctx, long at, long length) {
+        for (long a = at; a < at + length; a += Pages.SIZE) {
             int st = ctx.eaccept(a, PENDING_RW);
             if (st != SgxStatus.SUCCESS.code()) {
                 try {

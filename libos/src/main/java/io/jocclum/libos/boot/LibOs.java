@@ -18,6 +18,7 @@ import io.jocclum.libos.fs.MountSpec;
 import io.jocclum.libos.fs.Vfs;
 import io.jocclum.libos.fs.sefs.ImageKey;
 import io.jocclum.libos.fs.sefs.SefsKey;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.libos.layout.BuiltEnclave;
 import io.jocclum.libos.layout.EnclaveLayout;
 import io.jocclum.libos.layout.Region;
@@ -106,6 +107,8 @@ public final class LibOs implements AutoCloseable {
     private final long base;
     private final boolean edmm;
     private final UserSpace userSpace;
+    /** The kernel heap account (docs/config.md, "Kernel heap"). */
+    private final KernelHeap kernelHeap;
     private final Vfs vfs;
     private final Kernel kernel;
     private final EntryPoints entryPoints;
@@ -147,6 +150,8 @@ public final class LibOs implements AutoCloseable {
                 layout.region(RegionKind.USER_REGION).size())
                 : UserSpaceLayout.reservedOnly(base + reserved.offset(), reserved.size());
         this.userSpace = UserSpace.create(ctx, usl, options.vm());
+        this.kernelHeap = kernelHeap(ctx, base, layout, cfg);
+        userSpace.useKernelHeap(kernelHeap);
         userSpace.sysvShm().clock(() -> options.wallClock().instant().getEpochSecond());
 
         List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings, ctx, options);
@@ -164,7 +169,9 @@ public final class LibOs implements AutoCloseable {
                     + mountAdvice(e.errno()));
         }
         this.waitClock = new HostWaitClock(options.clock(), () -> ctx.ocall(0));
-        Caller root = new Caller(new FdTable(), FsContext.initial(), Credentials.ROOT, ThreadSignals.NONE, Waiter.level(),
+        FdTable rootFds = new FdTable();
+        rootFds.useKernelHeap(kernelHeap);
+        Caller root = new Caller(rootFds, FsContext.initial(), Credentials.ROOT, ThreadSignals.NONE, Waiter.level(),
                 waitClock);
         Set<Long> hostDevs = new HashSet<>();
         for (MountSpec m : mounts) {
@@ -192,6 +199,42 @@ public final class LibOs implements AutoCloseable {
         this.startup = fd.stats();
         this.committedAfterStartup = Pages.bytes(fd.enclave().pageCount());
         this.peakPages.set(fd.enclave().pageCount());
+    }
+
+    /**
+     * The kernel heap of HeapInitSize/HeapMaxSize, with the LibOS's own state and the mounts'
+     * declared caches charged; on EDMM it grows into the dynamic kernel-heap region.
+     */
+    private static KernelHeap kernelHeap(EnclaveContext ctx, long base, EnclaveLayout layout, InternalConfig cfg) {
+        long init = layout.enclaveXml().heapInitSize();
+        long max = layout.enclaveXml().heapMaxSize();
+        boolean grows = layout.edmm() && layout.has(RegionKind.KERNEL_HEAP_DYNAMIC);
+        KernelHeap heap = new KernelHeap(init, max, kernelHeapKey(layout.edmm()),
+                grows ? new KernelHeapGrowth(ctx, base, layout) : null);
+        long[] caches = {0};
+        Mount.walk(cfg.mounts(), (path, m) -> m.options().cacheSize().ifPresent(c -> caches[0] += c));
+        try {
+            heap.charge(KernelHeap.Kind.LIBOS);
+            heap.charge(KernelHeap.Kind.FS_CACHE, caches[0]);
+        } catch (ErrnoException e) {
+            throw new BootException("the kernel heap of " + io.jocclum.libos.config.Sizes.human(max) + " cannot hold the"
+                    + " LibOS's own state (" + io.jocclum.libos.config.Sizes.human(KernelHeap.Kind.LIBOS.bytes())
+                    + ") and the mounts' caches (" + io.jocclum.libos.config.Sizes.human(caches[0]) + "); raise "
+                    + kernelHeapKey(layout.edmm()) + ".");
+        }
+        return heap;
+    }
+
+    /** The Occlum.json key that sets the kernel heap's limit in a build. */
+    public static String kernelHeapKey(boolean edmm) {
+        return edmm ? "resource_limits.kernel_space_heap_max_size (the kernel heap Max, at least 1GB in an EDMM build)"
+                : "resource_limits.kernel_space_heap_max_size, or kernel_space_heap_size when no Max is given (the"
+                + " static kernel heap of a non-EDMM build)";
+    }
+
+    /** The kernel heap account of this LibOS. */
+    public KernelHeap kernelHeap() {
+        return kernelHeap;
     }
 
     /** env.default with the env.untrusted variables that {@code hostEnv} has (Occlum's env section). */
@@ -487,6 +530,7 @@ public final class LibOs implements AutoCloseable {
         argv.add(path);
         argv.addAll(args);
         FdTable stdio = HostStreamFile.stdio(options.stdin(), options.stdout(), options.stderr(), fd.context());
+        stdio.useKernelHeap(kernelHeap);
         try {
             return kernel.spawnInit(path, argv.toArray(String[]::new), env.toArray(String[]::new), stdio);
         } catch (ErrnoException e) {
@@ -509,6 +553,7 @@ public final class LibOs implements AutoCloseable {
         argv.add(path);
         argv.addAll(args);
         FdTable stdio = HostStreamFile.stdio(stdin, stdout, stderr, fd.context());
+        stdio.useKernelHeap(kernelHeap);
         try {
             return kernel.spawnTopLevel(path, argv.toArray(String[]::new),
                     environment(built.internalConfig(), hostEnv).toArray(String[]::new), stdio);
@@ -666,7 +711,7 @@ public final class LibOs implements AutoCloseable {
                 startup.cycles(), startup.counts(), now.counts(), now.cycles(), syscalls.total(), syscalls.cycles(), sys,
                 committedAfterStartup, Pages.bytes(peakPages.get()), atExit, vm.faults(), vm.pagesCommittedOnFault(),
                 vm.pagesCommittedEagerly(), vm.pagesTrimmed(), kernel.tcs().added(), kernel.spawnedCount(),
-                kernel.threadsCreated(), waitClock.sleeps(), waitClock.wakeups(), exitStatus);
+                kernel.threadsCreated(), waitClock.sleeps(), waitClock.wakeups(), exitStatus, kernelHeap.snapshot());
     }
 
     /** Counter of one event over the whole run. */

@@ -1,6 +1,7 @@
 package io.jocclum.libos.boot;
 
 import io.jocclum.libos.config.Sizes;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.sgx.cost.CostEvent;
 import tools.jackson.core.util.DefaultIndenter;
 import tools.jackson.core.util.DefaultPrettyPrinter;
@@ -48,13 +49,14 @@ import java.util.Map;
  * @param hostSleeps           times a guest thread slept on the host (blocked in a system call): an OCALL each
  * @param hostWakeups          wake-ups of a sleeping guest thread through the host: an OCALL each
  * @param exitStatus           the init process's wait status, or -1 when it has not exited
+ * @param kernelHeap           the kernel heap account (docs/config.md, "Kernel heap"): Init, limit, use, peak, committed
  */
 public record RunStats(boolean edmm, boolean builtForEdmm, String platform, long cpuHz, long startupCycles,
                        Map<CostEvent, Long> startupCounts, Map<CostEvent, Long> counts, long enclaveCycles, long syscalls,
                        long syscallCycles, Map<String, Long> syscallCounts, long committedAfterStartup, long committedPeak,
                        long committedAtExit, long libosPageFaults, long pagesCommittedOnFault, long pagesCommittedEagerly,
                        long pagesTrimmed, int tcsAdded, long processes, long threads, long hostSleeps, long hostWakeups,
-                       int exitStatus) {
+                       int exitStatus, KernelHeap.Snapshot kernelHeap) {
 
     /** The counters shown by name in the text and JSON forms (all counters are in the JSON). */
     static final List<CostEvent> SHOWN = List.of(CostEvent.EADD, CostEvent.EEXTEND, CostEvent.EAUG, CostEvent.EACCEPT,
@@ -106,9 +108,24 @@ public record RunStats(boolean edmm, boolean builtForEdmm, String platform, long
         l.add(String.format(Locale.ROOT, "  LibOS: %,d page faults committed %,d pages on demand, %,d pages committed eagerly,"
                 + " %,d given back; %d processes, %d threads, %d TCSs added", libosPageFaults, pagesCommittedOnFault,
                 pagesCommittedEagerly, pagesTrimmed, processes, threads, tcsAdded));
+        l.add(kernelHeapLine(kernelHeap));
         l.add(String.format(Locale.ROOT, "  host waits: %,d sleeps of guest threads on the host and %,d wake-ups through it,"
                 + " an OCALL each (in the OCALL row)", hostSleeps, hostWakeups));
         return l;
+    }
+
+    /** The kernel heap's line of {@code --stats}. */
+    public static String kernelHeapLine(KernelHeap.Snapshot h) {
+        StringBuilder at = new StringBuilder();
+        for (KernelHeap.Kind k : KernelHeap.Kind.values()) {
+            long n = h.liveAtPeak().getOrDefault(k, 0L);
+            if (n > 0 && k != KernelHeap.Kind.LIBOS && k != KernelHeap.Kind.FS_CACHE) {
+                at.append(at.isEmpty() ? "" : ", ").append(n).append(' ').append(k.name().toLowerCase(Locale.ROOT));
+            }
+        }
+        return String.format(Locale.ROOT, "  kernel heap (estimated): peak %s of %s (Init %s, %s committed), %s at exit,"
+                + " %d charges refused%s", Sizes.human(h.peak()), Sizes.human(h.limit()), Sizes.human(h.init()),
+                Sizes.human(h.committed()), Sizes.human(h.used()), h.refusals(), at.isEmpty() ? "" : "; at the peak: " + at);
     }
 
     private static String label(CostEvent e) {
@@ -162,6 +179,17 @@ public record RunStats(boolean edmm, boolean builtForEdmm, String platform, long
         libos.put("threads", threads);
         libos.put("host_sleeps", hostSleeps);
         libos.put("host_wakeups", hostWakeups);
+        ObjectNode kh = root.putObject("kernel_heap");
+        kh.put("init", kernelHeap.init());
+        kh.put("limit", kernelHeap.limit());
+        kh.put("peak", kernelHeap.peak());
+        kh.put("at_exit", kernelHeap.used());
+        kh.put("committed", kernelHeap.committed());
+        kh.put("refusals", kernelHeap.refusals());
+        ObjectNode live = kh.putObject("objects_at_peak");
+        for (KernelHeap.Kind k : KernelHeap.Kind.values()) {
+            live.put(k.name().toLowerCase(Locale.ROOT), kernelHeap.liveAtPeak().getOrDefault(k, 0L));
+        }
         ObjectNode sys = root.putObject("syscalls");
         new java.util.TreeMap<>(syscallCounts).forEach(sys::put);
         root.put("exit_status", exitStatus);

@@ -14,6 +14,7 @@ import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.FileWatch;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.sgx.arch.Pages;
 
 import java.util.ArrayList;
@@ -54,6 +55,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * → {@code lock} → waiter-queue and notifier locks. Observers are called with no lock held.
  */
 public final class EpollFile extends OpenFile {
+    @Override
+    protected List<KernelHeap.Kind> kernelObjects() {
+        return List.of(KernelHeap.Kind.OPEN_FILE, KernelHeap.Kind.EPOLL);
+    }
+
     /** EP_MAX_NESTS (fs/eventpoll.c): at most 5 levels of epolls above a file. */
     public static final int EP_MAX_NESTS = 4;
     /** EP_PRIVATE_BITS: flags that are not events. */
@@ -152,7 +158,13 @@ public final class EpollFile extends OpenFile {
     /** ep_insert: subscribe, then poll once and queue the item if it is ready. mtx held. */
     private void insert(Key key, OpenFile target, int fd, int events, long data) {
         EpollItem it = new EpollItem(this, target, fd, events, data);
+        KernelHeap heap = kernelHeap();
+        if (heap != null) {
+            heap.charge(KernelHeap.Kind.EPOLL_ITEM);
+            it.charged = heap;
+        }
         if (!target.addWatch(it)) {
+            uncharge(it);
             throw Errno.EBADF.exception("fd " + fd + " was closed meanwhile");
         }
         items.put(key, it);
@@ -185,9 +197,17 @@ public final class EpollFile extends OpenFile {
         }
     }
 
+    private static void uncharge(EpollItem it) {
+        if (it.charged != null) {
+            it.charged.credit(KernelHeap.Kind.EPOLL_ITEM);
+            it.charged = null;
+        }
+    }
+
     /** ep_remove: mtx held. */
     private void remove(EpollItem it) {
         items.remove(new Key(it.file, it.fd));
+        uncharge(it);
         it.subscription.cancel();
         it.file.removeWatch(it);
         synchronized (lock) {

@@ -4,6 +4,7 @@ import io.jocclum.libos.events.Observer;
 import io.jocclum.libos.events.Subscription;
 import io.jocclum.libos.fs.FileWatch;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.kheap.KernelHeap;
 
 /**
  * One registration (Linux {@code struct epitem}): an (open file, fd number) pair in one epoll,
@@ -20,6 +21,8 @@ final class EpollItem implements Observer, FileWatch {
     volatile long data;
     /** Set once at insertion (under ep.mtx). */
     Subscription subscription;
+    /** The kernel heap this registration is charged to (null: not charged). mtx of {@link #ep}. */
+    KernelHeap charged;
     /** Set (under ep.lock) when removed; a removed item is never queued again. */
     volatile boolean dead;
 

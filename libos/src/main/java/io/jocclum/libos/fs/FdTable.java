@@ -5,6 +5,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.jocclum.api.Errno;
 import io.jocclum.api.Limits;
 import io.jocclum.api.OpenFlags;
+import io.jocclum.libos.kheap.KernelHeap;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -51,6 +52,8 @@ public final class FdTable {
     private int nextFd;
     /** Soft RLIMIT_NOFILE. */
     private volatile int limit;
+    /** The kernel heap the open files first installed here are charged to (a spawned child's table shares it). */
+    private volatile KernelHeap kernelHeap = KernelHeap.unlimited();
 
     public FdTable(int limit) {
         if (limit < 0 || limit > NR_OPEN) {
@@ -66,6 +69,11 @@ public final class FdTable {
 
     public int limit() {
         return limit;
+    }
+
+    /** Charges the open files installed from now on (here and in tables spawned from this one) to {@code heap}. */
+    public void useKernelHeap(KernelHeap heap) {
+        this.kernelHeap = heap;
     }
 
     /** Changes the soft RLIMIT_NOFILE; descriptors above it stay open (setrlimit(2)). */
@@ -160,6 +168,7 @@ public final class FdTable {
             if (fd >= limit) {
                 throw Errno.EMFILE.exception("no descriptor below RLIMIT_NOFILE " + limit);
             }
+            file.chargeTo(kernelHeap);
             file.retain();
             put(fd, new Entry(file, cloexec));
             nextFd = fd + 1;
@@ -239,6 +248,7 @@ public final class FdTable {
                 throw Errno.EBADF.exception("fd " + fd + " outside RLIMIT_NOFILE " + limit);
             }
             replaced = entry(fd);
+            file.chargeTo(kernelHeap);
             file.retain();
             put(fd, new Entry(file, cloexec));
         }
@@ -306,6 +316,7 @@ public final class FdTable {
      */
     public FdTable spawnChild(List<SpawnFileAction> actions, FileOpener opener) {
         FdTable child = new FdTable(limit);
+        child.kernelHeap = kernelHeap;
         synchronized (lock) {
             Entry[] s = slots;
             child.slots = new Entry[s.length];

@@ -9,10 +9,12 @@ import io.jocclum.api.OpenFlags;
 import io.jocclum.api.Stat;
 import io.jocclum.libos.events.IoEvents;
 import io.jocclum.libos.events.Notifier;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.libos.vm.UserCopy;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -55,6 +57,13 @@ public abstract class OpenFile {
     /** Epoll registrations on this file. */
     @GuardedBy("watchLock")
     private FileWatch[] watches = NO_WATCHES;
+
+    /** The kernel heap this description is charged to, once it has had a descriptor (null before). */
+    @GuardedBy("watchLock")
+    private KernelHeap kernelHeap;
+    /** What was charged to it. */
+    @GuardedBy("watchLock")
+    private List<KernelHeap.Kind> charged = List.of();
 
     protected OpenFile(int flags) {
         this.flags = flags & KEPT_FLAGS;
@@ -332,6 +341,47 @@ public abstract class OpenFile {
             w.fileReleased(this);
         }
         release();
+        KernelHeap heap;
+        List<KernelHeap.Kind> kinds;
+        synchronized (watchLock) {
+            heap = kernelHeap;
+            kinds = charged;
+            charged = List.of();
+        }
+        if (heap != null) {
+            heap.credit(kinds);
+        }
+    }
+
+    /**
+     * The kernel objects this description holds in Occlum's kernel heap while it is open: the
+     * description itself; file types with buffers add theirs (docs/config.md, "Kernel heap").
+     */
+    protected List<KernelHeap.Kind> kernelObjects() {
+        return List.of(KernelHeap.Kind.OPEN_FILE);
+    }
+
+    /**
+     * Charges this description's {@link #kernelObjects} to {@code heap} when it gets its first
+     * descriptor (later calls do nothing); ENOMEM when they do not fit. Credited when it is released.
+     */
+    final void chargeTo(KernelHeap heap) {
+        synchronized (watchLock) {
+            if (kernelHeap != null || released) {
+                return;
+            }
+            List<KernelHeap.Kind> kinds = kernelObjects();
+            heap.charge(kinds);
+            kernelHeap = heap;
+            charged = kinds;
+        }
+    }
+
+    /** The kernel heap this description is charged to, or null while it has never had a descriptor. */
+    protected final KernelHeap kernelHeap() {
+        synchronized (watchLock) {
+            return kernelHeap;
+        }
     }
 
     /** Runs once when the last descriptor is closed. */

@@ -17,6 +17,7 @@ import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.HostErrors;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.sgx.arch.LittleEndian;
 import io.jocclum.sgx.arch.Pages;
 
@@ -29,6 +30,7 @@ import java.nio.channels.NetworkChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -52,6 +54,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #lock} guards all state, the queues and the options; {@link #writeLock} serialises senders.
  */
 public final class SocketFile extends OpenFile {
+    @Override
+    protected List<KernelHeap.Kind> kernelObjects() {
+        return List.of(KernelHeap.Kind.OPEN_FILE, KernelHeap.Kind.SOCKET);
+    }
+
     enum State { NEW, BOUND, LISTENING, CONNECTING, CONNECTED, FAILED, CLOSED }
 
     private final HostNetwork net;

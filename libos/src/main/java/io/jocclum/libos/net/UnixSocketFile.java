@@ -17,6 +17,7 @@ import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.sgx.arch.LittleEndian;
 import io.jocclum.sgx.arch.Pages;
 
@@ -57,6 +58,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * LibOS ends; Linux's garbage collector of in-flight sockets is not modelled.
  */
 public final class UnixSocketFile extends OpenFile {
+    @Override
+    protected List<KernelHeap.Kind> kernelObjects() {
+        return List.of(KernelHeap.Kind.OPEN_FILE, KernelHeap.Kind.SOCKET, KernelHeap.Kind.UNIX_SOCKET_BUFFER);
+    }
+
     /** Bytes a receive queue holds: net.core.wmem_default, Linux's default SO_SNDBUF. */
     public static final int QUEUE_LIMIT = 212_992;
     /** net.unix.max_dgram_qlen default. */

@@ -7,10 +7,12 @@ import io.jocclum.api.Stat;
 import io.jocclum.libos.events.Notifier;
 import io.jocclum.libos.fs.Caller;
 import io.jocclum.libos.fs.OpenFile;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.libos.vm.UserCopy;
 import io.jocclum.sgx.arch.LittleEndian;
 
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * One end of a {@link Pipe} as an open file. Releasing the last descriptor of the read end makes
@@ -66,6 +68,12 @@ public abstract sealed class PipeEnd extends OpenFile permits PipeEnd.Reader, Pi
     public static final class Reader extends PipeEnd {
         Reader(Pipe pipe, int flags) {
             super(pipe, OpenFlags.O_RDONLY | flags);
+        }
+
+        /** The read end carries the pipe's buffer in the kernel heap account (Occlum allocates it with the pipe). */
+        @Override
+        protected List<KernelHeap.Kind> kernelObjects() {
+            return List.of(KernelHeap.Kind.OPEN_FILE, KernelHeap.Kind.PIPE_BUFFER);
         }
 
         @Override

@@ -21,6 +21,7 @@ import io.jocclum.libos.fs.FdTable;
 import io.jocclum.libos.fs.FsContext;
 import io.jocclum.libos.fs.SpawnFileAction;
 import io.jocclum.libos.fs.Vfs;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.libos.programs.LoadedProgram;
 import io.jocclum.libos.programs.ProgramLoader;
 import io.jocclum.libos.signal.Sighand;
@@ -68,6 +69,10 @@ public final class Kernel {
     private final Services services;
     final EnclaveContext ctx;
     final UserSpace userSpace;
+    /** The kernel heap processes and threads are charged to (the user space's; docs/config.md, "Kernel heap"). */
+    final KernelHeap kernelHeap;
+    /** What a new process charges: itself and its main thread (the thread is credited when it ends). */
+    private static final List<KernelHeap.Kind> PROCESS_OBJECTS = List.of(KernelHeap.Kind.PROCESS, KernelHeap.Kind.THREAD);
     final Vfs vfs;
     final Set<Long> hostDevices;
     final ProgramLoader programs;
@@ -97,6 +102,7 @@ public final class Kernel {
         this.services = c;
         this.ctx = c.ctx();
         this.userSpace = c.userSpace();
+        this.kernelHeap = userSpace.kernelHeap();
         this.vfs = c.vfs();
         this.hostDevices = Set.copyOf(c.hostDevices());
         this.programs = c.programs();
@@ -232,11 +238,19 @@ public final class Kernel {
 
     private GuestProcess create(GuestProcess parent, LoadedProgram program, String[] argv, String[] envp, FdTable files, FsContext fs,
                            Sighand sighand, Rlimits rlimits, long mask, boolean asInit) {
-        TcsPool.Slot slot = tcs.acquire();
+        kernelHeap.charge(PROCESS_OBJECTS);
+        TcsPool.Slot slot;
         int pid;
+        try {
+            slot = tcs.acquire();
+        } catch (RuntimeException e) {
+            kernelHeap.credit(PROCESS_OBJECTS);
+            throw e;
+        }
         try {
             pid = pids.allocate();
         } catch (RuntimeException e) {
+            kernelHeap.credit(PROCESS_OBJECTS);
             tcs.release(slot);
             throw e;
         }
@@ -244,6 +258,7 @@ public final class Kernel {
         try {
             vm = userSpace.createProcess(pid, spec(program));
         } catch (RuntimeException e) {
+            kernelHeap.credit(PROCESS_OBJECTS);
             pids.free(pid);
             tcs.release(slot);
             throw e;
@@ -382,6 +397,7 @@ public final class Kernel {
         }
         c.reaped = true;
         table.reap(c);
+        kernelHeap.credit(KernelHeap.Kind.PROCESS);
     }
 
     /**

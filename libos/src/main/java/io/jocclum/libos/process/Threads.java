@@ -6,6 +6,7 @@ import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.events.Waiter;
 import io.jocclum.libos.events.WaiterQueue;
 import io.jocclum.libos.fs.FileCalls;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.sgx.cpu.EnclaveFault;
 import io.jocclum.sgx.cpu.HostPagePool;
 
@@ -46,8 +47,15 @@ final class Threads {
         TcsPool.Slot slot = kernel.tcs.acquire();
         int tid;
         try {
+            kernel.kernelHeap.charge(KernelHeap.Kind.THREAD);
+        } catch (RuntimeException e) {
+            kernel.tcs.release(slot);
+            throw e;
+        }
+        try {
             tid = kernel.pids.allocate();
         } catch (RuntimeException e) {
+            kernel.kernelHeap.credit(KernelHeap.Kind.THREAD);
             kernel.tcs.release(slot);
             throw e;
         }
@@ -61,6 +69,7 @@ final class Threads {
         t.tcs = slot;
         t.sys = kernel.facades.apply(t);
         if (!p.addThread(t)) {
+            kernel.kernelHeap.credit(KernelHeap.Kind.THREAD);
             kernel.tcs.release(slot);
             if (!main) {
                 kernel.pids.free(tid);
@@ -132,6 +141,7 @@ final class Threads {
 
     private void endThread(GuestThread t, int code, long value) {
         kernel.tcs.release(t.tcs);
+        kernel.kernelHeap.credit(KernelHeap.Kind.THREAD);
         GuestProcess p = t.process;
         synchronized (p) {
             // joinable until the process exits; a tid other than the pid stays taken until then or a join

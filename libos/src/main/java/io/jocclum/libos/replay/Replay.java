@@ -4,6 +4,8 @@ import io.jocclum.api.ErrnoException;
 import io.jocclum.api.GuestProgram;
 import io.jocclum.api.Mman;
 import io.jocclum.api.Syscalls;
+import io.jocclum.libos.config.Sizes;
+import io.jocclum.libos.kheap.KernelHeap;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -76,13 +78,25 @@ public final class Replay {
     public record Failure(int line, int tid, String call, String errno, String limit) {
     }
 
-    /** What one traced process did. */
-    public record ProcessPeak(int pid, long peakMappedBytes, long peakBrkBytes, int peakThreads) {
+    /**
+     * What one traced process did. {@code peakKernelHeapBytes} is the most kernel heap its own objects
+     * imply at once (itself, its threads, its mappings as VMAs, the descriptions its descriptors refer
+     * to and their epoll registrations), priced with {@link KernelHeap.Kind}'s estimates.
+     */
+    public record ProcessPeak(int pid, long peakMappedBytes, long peakBrkBytes, int peakThreads, long peakKernelHeapBytes) {
+    }
+
+    /**
+     * The LibOS's kernel heap account over the replay: what it held when the root process started
+     * (the LibOS's own state, the mounts' caches and the root process), its peak, and its limit with
+     * the key that sets it.
+     */
+    public record KernelHeapUse(long atStart, long peak, long limit, String limitKey) {
     }
 
     /** What the replay found. */
     public record Result(List<ProcessPeak> processes, long peakMappedBytes, int peakThreads, int peakProcesses,
-            Map<String, Integer> replayed, Map<String, Integer> skipped, Failure failure) {
+            Map<String, Integer> replayed, Map<String, Integer> skipped, Failure failure, KernelHeapUse kernelHeap) {
     }
 
     private final List<TraceEvent> events;
@@ -107,11 +121,18 @@ public final class Replay {
     private int peakProcs;
     private Failure failure;
     private TraceFormatException formatError;
+    /** The LibOS's kernel heap (set before the run), and what it held when the root process started. */
+    private volatile KernelHeap heap = KernelHeap.unlimited();
+    private long heapAtStart = -1;
+    /** The descriptors a spawned child starts with, by its traced pid. */
+    private final Map<Integer, Descriptors> inherited = new HashMap<>();
 
     /** One traced process: its mappings in trace addresses, translated to the enclave's. */
     private static final class Proc {
         final int pid;
         final TreeMap<Long, Seg> segs = new TreeMap<>();
+        Descriptors fds = new Descriptors();
+        long peakKernelHeap;
         long brkBaseTrace = -1;
         long brkBaseEnclave;
         long brkTrace;
@@ -168,6 +189,11 @@ public final class Replay {
         return out;
     }
 
+    /** The LibOS's kernel heap account, whose refusals name the kernel heap's key as the limit responsible. */
+    public void useKernelHeap(KernelHeap h) {
+        this.heap = h;
+    }
+
     /** The program that plays the root process; run it as the enclave's first program. */
     public GuestProgram root() {
         return (sys, argv, envp) -> runProcess(sys, rootTid);
@@ -186,14 +212,23 @@ public final class Replay {
     /** The result, once the root program has returned. */
     public synchronized Result result() {
         List<ProcessPeak> ps = procs.values().stream()
-                .map(p -> new ProcessPeak(p.pid, p.peak, p.peakBrk, p.peakThreads)).toList();
-        return new Result(ps, peakMapped, peakThreads, peakProcs, Map.copyOf(replayed), Map.copyOf(skipped), failure);
+                .map(p -> new ProcessPeak(p.pid, p.peak, p.peakBrk, p.peakThreads, p.peakKernelHeap)).toList();
+        KernelHeap h = heap;
+        return new Result(ps, peakMapped, peakThreads, peakProcs, Map.copyOf(replayed), Map.copyOf(skipped), failure,
+                new KernelHeapUse(Math.max(0, heapAtStart), h.peak(), h.limit(), h.limitKey()));
     }
 
     private int runProcess(Syscalls sys, int pid) {
         Proc p;
         synchronized (this) {
             p = procs.computeIfAbsent(pid, Proc::new);
+            Descriptors given = inherited.remove(pid);
+            if (given != null) {
+                p.fds = given;
+            }
+            if (heapAtStart < 0) {
+                heapAtStart = heap.used();
+            }
             liveProcs++;
             peakProcs = Math.max(peakProcs, liveProcs);
             register(sys, pid, p);
@@ -232,10 +267,11 @@ public final class Replay {
                 return;
             }
             boolean ends;
+            long refused = heap.refusals();
             try {
                 ends = execute(sys, tid, e);
             } catch (ErrnoException x) {
-                fail(e, x.errno().name());
+                fail(e, x.errno().name(), heap.refusals() > refused);
                 ends = true;
             } catch (TraceFormatException x) {
                 synchronized (this) {
@@ -325,12 +361,13 @@ public final class Replay {
         return threadOfTid.containsKey(rootTid) ? rootTid : -1;
     }
 
-    private synchronized void fail(TraceEvent e, String errno) {
+    private synchronized void fail(TraceEvent e, String errno, boolean kernelHeap) {
         if (failure == null && e instanceof TraceEvent.Call c) {
             failure = new Failure(c.line(), c.tid(), c.name() + "(" + String.join(", ", c.args()) + ") = "
                     + (c.result() == null ? "?" : c.name().equals("brk") || c.name().startsWith("mmap")
                     || c.name().equals("mremap") || c.name().equals("shmat") ? "0x" + Long.toHexString(c.result()) : c.result()),
-                    errno, limit(c.name(), errno));
+                    errno, kernelHeap ? heap.limitKey() + ": the kernel heap cannot hold the objects this call creates"
+                            + " (" + Sizes.human(heap.used()) + " of " + Sizes.human(heap.limit()) + " in use)" : limit(c.name(), errno));
         }
         notifyAll();
     }
@@ -378,6 +415,11 @@ public final class Replay {
             count(skipped, name + " (failed in the trace)");
             return false;
         }
+        if (p.fds.replay(sys, c, skipped)) {
+            count(replayed, name);
+            kernelObjects(p);
+            return false;
+        }
         switch (name) {
             case "mmap", "mmap2" -> mmap(sys, p, c);
             case "munmap" -> unmap(sys, p, c.number(0), c.number(1));
@@ -404,7 +446,18 @@ public final class Replay {
             }
         }
         count(replayed, name);
+        kernelObjects(p);
         return false;
+    }
+
+    /** The kernel heap {@code p}'s own objects imply now; keeps its peak. */
+    private void kernelObjects(Proc p) {
+        long files = p.fds.bytes();
+        synchronized (this) {
+            long b = KernelHeap.Kind.PROCESS.bytes() + p.threads * KernelHeap.Kind.THREAD.bytes()
+                    + p.segs.size() * KernelHeap.Kind.VMA.bytes() + files;
+            p.peakKernelHeap = Math.max(p.peakKernelHeap, b);
+        }
     }
 
     private static long adviceOf(TraceEvent.Call c) {
@@ -525,6 +578,9 @@ public final class Replay {
                     return 0;
                 });
             } else {
+                synchronized (this) {
+                    inherited.put(child, p.fds.forChild());
+                }
                 int pid = sys.posixSpawn("/bin/" + CHILD_PROGRAM, List.of(), new String[] {CHILD_PROGRAM,
                     Integer.toString(child)}, new String[0]);
                 synchronized (this) {
@@ -534,6 +590,7 @@ public final class Replay {
         } catch (ErrnoException x) {
             synchronized (this) {
                 expected.remove(child);
+                inherited.remove(child);
             }
             throw x;
         }
@@ -556,6 +613,7 @@ public final class Replay {
     }
 
     private void exec(Syscalls sys, Proc p) {
+        p.fds.exec(sys);
         for (Seg s : List.copyOf(p.segs.values())) {
             unmap(sys, p, s.start, s.end - s.start);
         }

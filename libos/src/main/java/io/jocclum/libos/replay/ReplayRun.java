@@ -30,6 +30,7 @@ public final class ReplayRun {
         BootOptions o = options.withPrograms(options.programs().with(ROOT_PROGRAM, r::root)
                 .with(Replay.CHILD_PROGRAM, r::child));
         try (LibOs os = LibOs.boot(built, o)) {
+            r.useKernelHeap(os.kernelHeap());
             os.run("/bin/" + ROOT_PROGRAM, List.of());
             if (r.formatError() != null) {
                 throw r.formatError();

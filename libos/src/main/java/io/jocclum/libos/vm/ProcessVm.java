@@ -5,6 +5,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.jocclum.api.Errno;
 import io.jocclum.api.ErrnoException;
 import io.jocclum.api.Mman;
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveFault;
 
@@ -64,6 +65,13 @@ public final class ProcessVm {
     @GuardedBy("lock")
     private boolean exited;
 
+    /** The kernel heap this process's VMA bookkeeping is charged to. */
+    private final KernelHeap kernelHeap;
+    private final Object vmaCharge = new Object();
+    /** VMAs charged to the kernel heap (reserved ones included). */
+    @GuardedBy("vmaCharge")
+    private long vmasCharged;
+
     /** When an unmap gives EPC back. */
     enum GiveBack { NEVER, BY_SPAN, BY_VMA_SIZE }
 
@@ -77,6 +85,45 @@ public final class ProcessVm {
         this.placer = new Placer(this);
         this.remapper = new Remapper(this);
         this.syncer = new Syncer(this);
+        this.kernelHeap = space.kernelHeap();
+    }
+
+    // ==== kernel heap: VMA bookkeeping ===============================================================
+
+    /** Charges the VMAs a new process starts with; ENOMEM when the kernel heap cannot hold them. */
+    void chargeInitialVmas() {
+        synchronized (vmaCharge) {
+            long n = vmaCount();
+            kernelHeap.charge(KernelHeap.Kind.VMA, n);
+            vmasCharged += n;
+        }
+    }
+
+    /**
+     * Runs a memory call that may add up to {@code maxNew} VMAs: room for them is reserved in the
+     * kernel heap first (ENOMEM, and the call does not run, when there is none, as Linux's
+     * map_count limit fails a call before it changes anything), and afterwards the charge is
+     * settled to the VMAs there are.
+     */
+    public <T> T withVmaCharge(int maxNew, java.util.function.Supplier<T> call) {
+        synchronized (vmaCharge) {
+            kernelHeap.charge(KernelHeap.Kind.VMA, maxNew);
+            vmasCharged += maxNew;
+        }
+        try {
+            return call.get();
+        } finally {
+            settleVmas();
+        }
+    }
+
+    /** Brings the kernel heap's charge for this process's VMAs to the number there are (none once exited). */
+    public void settleVmas() {
+        synchronized (vmaCharge) {
+            long now = vmaCount();
+            kernelHeap.settle(KernelHeap.Kind.VMA, now - vmasCharged);
+            vmasCharged = now;
+        }
     }
 
     public int pid() {
@@ -144,6 +191,7 @@ public final class ProcessVm {
             lock.unlockWrite(stamp);
         }
         space.forget(this);
+        settleVmas();
     }
 
     private void exitLocked() {

@@ -1,5 +1,6 @@
 package io.jocclum.libos.vm;
 
+import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cpu.EnclaveContext;
 
@@ -34,6 +35,8 @@ public final class UserSpace {
     final SharedMemory shared;
     private final SysvShm sysv;
     private final ConcurrentHashMap<Integer, ProcessVm> processes = new ConcurrentHashMap<>();
+    /** The LibOS's kernel heap, which holds the processes' VMA bookkeeping (unlimited until the boot sets it). */
+    private volatile KernelHeap kernelHeap = KernelHeap.unlimited();
 
     private UserSpace(EnclaveContext ctx, UserSpaceLayout layout, VmConfig config) {
         this.ctx = ctx;
@@ -47,6 +50,16 @@ public final class UserSpace {
         }
         this.shared = new SharedMemory(this);
         this.sysv = new SysvShm(shared);
+    }
+
+    /** The kernel heap the VMA bookkeeping is charged to. */
+    public KernelHeap kernelHeap() {
+        return kernelHeap;
+    }
+
+    /** Charges the VMA bookkeeping of processes created from now on to {@code heap} (the boot does this once). */
+    public void useKernelHeap(KernelHeap heap) {
+        this.kernelHeap = heap;
     }
 
     /** The System V shared memory of this user space (one IPC namespace per LibOS, as Occlum). */
@@ -103,7 +116,9 @@ public final class UserSpace {
         }
         try {
             vm.build(spec);
+            vm.chargeInitialVmas();
         } catch (RuntimeException e) {
+            vm.exit();
             processes.remove(pid, vm);
             throw e;
         }

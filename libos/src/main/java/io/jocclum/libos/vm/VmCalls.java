@@ -9,7 +9,8 @@ import io.jocclum.sgx.arch.Pages;
  * {@code mm/mremap.c}, {@code mm/msync.c}, {@code mm/madvise.c}) on its process's
  * {@link ProcessVm}: mmap resolves a descriptor through the file layer ({@link MmapFiles}) after
  * the offset check; the calls that may give memory back (munmap, mremap, brk, madvise) first
- * sample the committed EPC, so that its peak is not missed.
+ * sample the committed EPC, so that its peak is not missed. The calls that may add VMAs reserve
+ * room for them in the kernel heap first ({@link ProcessVm#withVmaCharge}).
  *
  * @param vm              the process's address space
  * @param files           the descriptors mmap may map
@@ -27,33 +28,40 @@ public record VmCalls(ProcessVm vm, MmapFiles files, Runnable sampleCommitted) {
             file = files.mappable(fd, prot, flags);
             if (file == null) {
                 // /dev/zero (mmap_zero): anonymous memory
-                return vm.mmap(addr, length, prot, flags | Mman.MAP_ANONYMOUS, null, 0);
+                return vm.withVmaCharge(2, () -> vm.mmap(addr, length, prot, flags | Mman.MAP_ANONYMOUS, null, 0));
             }
         }
-        return vm.mmap(addr, length, prot, flags, file, offset);
+        MappableFile f = file;
+        return vm.withVmaCharge(2, () -> vm.mmap(addr, length, prot, flags, f, offset));
     }
 
     /** {@code munmap(2)}. */
     public void munmap(long addr, long length) {
         sampleCommitted.run();
-        vm.munmap(addr, length);
+        vm.withVmaCharge(1, () -> {
+            vm.munmap(addr, length);
+            return null;
+        });
     }
 
     /** {@code mprotect(2)}. */
     public void mprotect(long addr, long length, int prot) {
-        vm.mprotect(addr, length, prot);
+        vm.withVmaCharge(2, () -> {
+            vm.mprotect(addr, length, prot);
+            return null;
+        });
     }
 
     /** {@code mremap(2)}. */
     public long mremap(long oldAddr, long oldSize, long newSize, int flags, long newAddr) {
         sampleCommitted.run();
-        return vm.mremap(oldAddr, oldSize, newSize, flags, newAddr);
+        return vm.withVmaCharge(2, () -> vm.mremap(oldAddr, oldSize, newSize, flags, newAddr));
     }
 
     /** {@code brk(2)}. */
     public long brk(long addr) {
         sampleCommitted.run();
-        return vm.brk(addr);
+        return vm.withVmaCharge(1, () -> vm.brk(addr));
     }
 
     /** {@code msync(2)}. */
