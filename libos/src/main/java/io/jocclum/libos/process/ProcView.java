@@ -74,7 +74,10 @@ public final class ProcView implements ProcSource {
         VmStats s = us.stats();
         long total = us.layout().totalSize() / 1024;
         long free = s.freeBytes() / 1024;
-        return String.format("MemTotal:       %8d kB%nMemFree:        %8d kB%nMemAvailable:   %8d kB%n", total, free, free);
+        long slab = kernel.kernelHeap.used() / 1024;
+        // the kernel heap's objects as Linux counts its kernel objects: Slab, all of it unreclaimable
+        return String.format("MemTotal:       %8d kB%nMemFree:        %8d kB%nMemAvailable:   %8d kB%nSlab:           %8d kB%n"
+                + "SUnreclaim:     %8d kB%n", total, free, free, slab, slab);
     }
 
     @Override

@@ -60,6 +60,9 @@ class KernelHeapGuestTest extends OsTestBase {
             int ev = sys.eventfd(0, 0);
             sys.epollCtl(ep, Epoll.EPOLL_CTL_ADD, ev, new EpollEvent(Epoll.EPOLLIN, 0));
             seen[2] = h.live(KernelHeap.Kind.EPOLL_ITEM);
+            String meminfo = ProcFsGuestTest.readFile(sys, "/proc/meminfo");
+            assertThat(meminfo).as("/proc/meminfo shows the kernel heap in use as Slab")
+                    .contains(String.format("Slab:           %8d kB", h.used() / 1024));
             sys.close(ev);
             seen[3] = h.live(KernelHeap.Kind.EPOLL_ITEM);
             sys.close(ep);
