@@ -52,6 +52,8 @@ final class Descriptors {
     }
 
     private final Map<Long, Slot> slots = new HashMap<>();
+    /** {@link #bytes()} until the descriptors change; -1 when it must be computed. */
+    private long bytes = -1;
 
     /** What a spawned child starts with: the descriptors without FD_CLOEXEC, at the same enclave numbers. */
     synchronized Descriptors forChild() {
@@ -66,6 +68,9 @@ final class Descriptors {
 
     /** The kernel heap bytes of the descriptions these descriptors refer to (each once) and their epoll items. */
     synchronized long bytes() {
+        if (bytes >= 0) {
+            return bytes;
+        }
         long b = 0;
         Set<Desc> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Slot s : slots.values()) {
@@ -76,6 +81,7 @@ final class Descriptors {
                 b += s.desc.items.size() * Kind.EPOLL_ITEM.bytes();
             }
         }
+        bytes = b;
         return b;
     }
 
@@ -182,12 +188,14 @@ final class Descriptors {
                 sys.epollCtl(ep.fd, Epoll.EPOLL_CTL_ADD, target.fd, new EpollEvent(Epoll.EPOLLIN, 0));
                 synchronized (this) {
                     ep.desc.items.add(c.number(2));
+                    bytes = -1;
                 }
             }
             case "EPOLL_CTL_DEL" -> {
                 sys.epollCtl(ep.fd, Epoll.EPOLL_CTL_DEL, target.fd, null);
                 synchronized (this) {
                     ep.desc.items.remove(c.number(2));
+                    bytes = -1;
                 }
             }
             default -> {
@@ -215,6 +223,7 @@ final class Descriptors {
             if (s == null) {
                 return;
             }
+            bytes = -1;
             for (Slot o : slots.values()) {
                 o.desc.items.remove(traceFd);
             }
@@ -225,6 +234,7 @@ final class Descriptors {
     /** Records trace fd {@code traceFd} as enclave fd {@code fd} (a number the trace reused without a close it showed is replaced). */
     private synchronized void add(long traceFd, int fd, Desc d, boolean cloexec) {
         slots.put(traceFd, new Slot(fd, d, cloexec));
+        bytes = -1;
     }
 
     private synchronized Slot slot(long traceFd) {

@@ -239,4 +239,44 @@ class ReplayTest {
                 .isInstanceOfSatisfying(TraceFormatException.class, e -> assertThat(e.line()).isEqualTo(2))
                 .hasMessageContaining("'40z6' is not a number");
     }
+
+    private static List<TraceEvent> parse(String... lines) throws IOException {
+        return new StraceReader().read(new BufferedReader(new java.io.StringReader(String.join("\n", lines))), 0).events();
+    }
+
+    @Test
+    void descriptorsOfTheTraceAreKernelObjectsAndATooSmallKernelHeapNamesTheCallAndTheKey() throws Exception {
+        List<TraceEvent> ev = parse(
+                "7001  10:00:00.000001 openat(AT_FDCWD, \"/etc/passwd\", O_RDONLY|O_CLOEXEC) = 3 <0.000010>",
+                "7001  10:00:00.000002 pipe2([4, 5], O_CLOEXEC) = 0 <0.000010>",
+                "7001  10:00:00.000003 epoll_create1(EPOLL_CLOEXEC) = 6 <0.000010>",
+                "7001  10:00:00.000004 epoll_ctl(6, EPOLL_CTL_ADD, 4, {events=EPOLLIN, data={u32=4, u64=4}}) = 0 <0.000010>",
+                "7001  10:00:00.000005 dup(3) = 7 <0.000010>",
+                "7001  10:00:00.000006 close(3) = 0 <0.000010>",
+                "7001  10:00:00.000007 pipe2([3, 8], 0) = 0 <0.000010>",
+                "7001  10:00:00.000008 exit_group(0)     = ?",
+                "7001  10:00:00.000009 +++ exited with 0 +++");
+        BuiltEnclave roomy = TestInstance.builder(tmp.resolve("kheap-roomy")).edmm(false)
+                .set("resource_limits.user_space_size", "128MB").set("resource_limits.kernel_space_heap_size", "8MB").build();
+        ReplayRun.Outcome ok = ReplayRun.run(roomy, BootOptions.defaults(), ev, Replay.Touch.parse("none"));
+        assertThat(ok.result().failure()).isNull();
+        assertThat(ok.result().replayed()).containsEntry("pipe2", 2).containsEntry("epoll_ctl", 1).containsEntry("dup", 1);
+        long pipe = io.jocclum.libos.kheap.KernelHeap.Kind.PIPE_BUFFER.bytes();
+        Replay.ProcessPeak p = ok.result().processes().getFirst();
+        assertThat(p.peakKernelHeapBytes()).as("two pipe buffers, the files, the epoll and its item")
+                .isGreaterThan(2 * pipe).isLessThan(2 * pipe + (64 << 10));
+        Replay.KernelHeapUse k = ok.result().kernelHeap();
+        assertThat(k.peak()).isGreaterThanOrEqualTo(k.atStart() + 2 * pipe);
+        assertThat(k.limit()).isEqualTo(8L << 20);
+
+        BuiltEnclave small = TestInstance.builder(tmp.resolve("kheap-small")).edmm(false)
+                .set("resource_limits.user_space_size", "128MB").set("resource_limits.kernel_space_heap_size", "2MB").build();
+        ReplayRun.Outcome o = ReplayRun.run(small, BootOptions.defaults(), ev, Replay.Touch.parse("none"));
+        Replay.Failure f = o.result().failure();
+        assertThat(f).as("the second 1MB pipe buffer does not fit in 2MB").isNotNull();
+        assertThat(f.line()).isEqualTo(7);
+        assertThat(f.call()).startsWith("pipe2(");
+        assertThat(f.errno()).isEqualTo("ENOMEM");
+        assertThat(f.limit()).contains("kernel_space_heap_max_size").contains("kernel_space_heap_size");
+    }
 }
