@@ -182,7 +182,7 @@ final class AdviseCommand implements Callable<Integer> {
         var o = cli.out;
         o.println("Recommended for this workload (margin " + String.format(Locale.ROOT, "%.0f%%", m * 100) + "):");
         for (Advice a : advice) {
-            o.println(String.format(Locale.ROOT, "  %-37s %-8s %s", a.section() + "." + a.key(), a.value(), a.why()));
+            o.println(String.format(Locale.ROOT, "  %-42s %-8s %s", a.section() + "." + a.key(), a.value(), a.why()));
         }
         o.println("  the stack sizes are kept: a trace of system calls does not show them.");
         o.println(String.format(Locale.ROOT, "%-24s %-22s %s", "", "non-EDMM build", "EDMM build"));

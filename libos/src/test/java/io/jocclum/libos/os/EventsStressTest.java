@@ -45,8 +45,10 @@ class EventsStressTest extends OsTestBase {
     private static final int DATA_FD = 100;
 
     private Booted big() {
+        // dozens of pipes at once: each holds Occlum's 1MB pipe buffer in the kernel heap (docs/config.md, "Kernel heap")
         return boot("events-stress", Matrix.PLAIN_ON_SGX2, PLATFORM, b -> b.set("resource_limits.max_num_of_threads", 40)
-                .set("resource_limits.user_space_size", "256MB").set("process.default_heap_size", "1MB"));
+                .set("resource_limits.user_space_size", "256MB").set("process.default_heap_size", "1MB")
+                .set("resource_limits.kernel_space_heap_size", "96MB"));
     }
 
     /** Writer {@code w}'s operations in round {@code r}: pairs (pipe, records), from the seed alone. */
