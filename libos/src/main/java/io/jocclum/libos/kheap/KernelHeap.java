@@ -141,12 +141,7 @@ public final class KernelHeap {
             throw new IllegalArgumentException("charge of " + n + " " + kind);
         }
         long bytes = Math.multiplyExact(n, kind.bytes);
-        if (bytes > limit - used) {
-            refusals++;
-            throw Errno.ENOMEM.exception("kernel heap exhausted: " + n + " " + kind + " (" + bytes + " bytes) over "
-                    + used + " of " + limit + " bytes in use (" + limitKey + ")");
-        }
-        grow(used + bytes);
+        reserve(bytes, n + " " + kind);
         add(kind, n, bytes);
     }
 
@@ -156,12 +151,7 @@ public final class KernelHeap {
         for (Kind k : kinds) {
             bytes = Math.addExact(bytes, k.bytes);
         }
-        if (bytes > limit - used) {
-            refusals++;
-            throw Errno.ENOMEM.exception("kernel heap exhausted: " + kinds + " (" + bytes + " bytes) over " + used + " of "
-                    + limit + " bytes in use (" + limitKey + ")");
-        }
-        grow(used + bytes);
+        reserve(bytes, kinds.toString());
         for (Kind k : kinds) {
             add(k, 1, k.bytes);
         }
@@ -205,6 +195,17 @@ public final class KernelHeap {
             // no EPC for the page: the objects exist already; they stay charged and the next growth retries
         }
         add(kind, delta, bytes);
+    }
+
+    /** Makes room for {@code bytes} more (committing pages with EDMM); ENOMEM, counted, when they pass the limit. */
+    @GuardedBy("this")
+    private void reserve(long bytes, String what) {
+        if (bytes > limit - used) {
+            refusals++;
+            throw Errno.ENOMEM.exception("kernel heap exhausted: " + what + " (" + bytes + " bytes) over " + used + " of "
+                    + limit + " bytes in use (" + limitKey + ")");
+        }
+        grow(used + bytes);
     }
 
     @GuardedBy("this")
