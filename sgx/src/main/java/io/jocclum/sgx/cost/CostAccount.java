@@ -9,17 +9,15 @@ import java.util.concurrent.atomic.LongAdder;
  * simulated cycles. Leaves, faults, AEX/ERESUME, ECALLs and OCALLs charge the account of the enclave
  * that caused them. Thread-safe and cheap under contention (LongAdders).
  *
- * <p>A charge updates one adder, the event's counter. The account's cycles are not counted
- * separately: they are the counters weighted by the model's (immutable) cycles per event, plus the
- * copies, so the figures are the same as if every charge had added its cycles; the platform clock
- * sums its accounts' cycles when it is read.
+ * <p>A charge updates two adders, the event's counter and the account's cycles (read often: a
+ * scenario's clock per enclave); the platform clock is not a third: it sums its accounts' cycles
+ * when it is read.
  */
 public final class CostAccount {
     private final String name;
     private final CostModel model;
     private final LongAdder[] counts;
-    /** Cycles of copies across the boundary ({@link #chargeCopy}); the events' cycles follow from the counters. */
-    private final LongAdder copyCycles = new LongAdder();
+    private final LongAdder cycles = new LongAdder();
     private final long[] cyclesPerEvent;
 
     public CostAccount(String name, CostModel model, CycleClock clock) {
@@ -47,18 +45,19 @@ public final class CostAccount {
     public void charge(CostEvent e) {
         int i = e.ordinal();
         counts[i].increment();
+        cycles.add(cyclesPerEvent[i]);
     }
 
     public void charge(CostEvent e, long times) {
         int i = e.ordinal();
         counts[i].add(times);
+        cycles.add(cyclesPerEvent[i] * times);
     }
 
     /** Charges the copy of {@code bytes} across the enclave boundary (per KB, rounded up). */
     public void chargeCopy(long bytes) {
         if (bytes > 0) {
-            long c = (bytes + 1023) / 1024 * model.copyCyclesPerKb();
-            copyCycles.add(c);
+            cycles.add((bytes + 1023) / 1024 * model.copyCyclesPerKb());
         }
     }
 
@@ -67,21 +66,15 @@ public final class CostAccount {
     }
 
     public long cycles() {
-        long c = copyCycles.sum();
-        for (int i = 0; i < counts.length; i++) {
-            c += counts[i].sum() * cyclesPerEvent[i];
-        }
-        return c;
+        return cycles.sum();
     }
 
     public EnclaveStats snapshot() {
         Map<CostEvent, Long> m = new EnumMap<>(CostEvent.class);
-        long c = copyCycles.sum();
         for (CostEvent e : CostEvent.values()) {
-            long n = counts[e.ordinal()].sum();
-            m.put(e, n);
-            c += n * cyclesPerEvent[e.ordinal()];
+            m.put(e, counts[e.ordinal()].sum());
         }
+        long c = cycles.sum();
         return new EnclaveStats(name, m, c, model.nanos(c));
     }
 }
