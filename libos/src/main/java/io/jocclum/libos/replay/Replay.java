@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Replays the memory system calls of a trace through guest system calls: one guest process per traced
@@ -110,6 +111,8 @@ public final class Replay {
     private final Map<Long, Long> shmSizes = new HashMap<>();
     /** The enclave's pid of each traced child process. */
     private final Map<Integer, Integer> guestPid = new HashMap<>();
+    /** The threads parked in {@link #await}, by traced tid: woken one by one, never all for every event. */
+    private final Map<Integer, Thread> parked = new HashMap<>();
     private final Map<String, Integer> replayed = new TreeMap<>();
     private final Map<String, Integer> skipped = new TreeMap<>();
     private final int rootTid;
@@ -163,10 +166,15 @@ public final class Replay {
      */
     static List<TraceEvent> order(List<TraceEvent> in) {
         Map<Integer, Integer> birth = new HashMap<>();
+        boolean[] spawns = new boolean[in.size()];
         for (int i = 0; i < in.size(); i++) {
             if (in.get(i) instanceof TraceEvent.Call c && SPAWNS.contains(c.name()) && c.succeeded() && c.result() > 0) {
+                spawns[i] = true;
                 birth.putIfAbsent((int) (long) c.result(), i);
             }
+        }
+        if (birth.isEmpty()) {
+            return in;
         }
         List<TraceEvent> out = new ArrayList<>(in.size());
         Map<Integer, List<TraceEvent>> early = new HashMap<>();
@@ -178,8 +186,8 @@ public final class Replay {
                 continue;
             }
             out.add(e);
-            if (e instanceof TraceEvent.Call c && SPAWNS.contains(c.name()) && c.succeeded() && c.result() > 0) {
-                List<TraceEvent> waiting = early.remove((int) (long) c.result());
+            if (spawns[i] && !early.isEmpty()) {
+                List<TraceEvent> waiting = early.remove((int) (long) ((TraceEvent.Call) e).result());
                 if (waiting != null) {
                     out.addAll(waiting);
                 }
@@ -251,7 +259,7 @@ public final class Replay {
         p.peakThreads = Math.max(p.peakThreads, p.threads);
         liveThreads++;
         peakThreads = Math.max(peakThreads, liveThreads);
-        notifyAll();
+        wake();
     }
 
     private void loop(Syscalls sys, int tid) {
@@ -262,7 +270,7 @@ public final class Replay {
                     if (!finished.contains(tid)) {
                         threadEnded(tid);
                     }
-                    notifyAll();
+                    wake();
                 }
                 return;
             }
@@ -290,7 +298,7 @@ public final class Replay {
                         processEnded(procOfTid.get(tid));
                     }
                 }
-                notifyAll();
+                wake();
             }
             if (ends) {
                 return;
@@ -304,7 +312,7 @@ public final class Replay {
             p.dead = true;
             liveProcs--;
         }
-        notifyAll();
+        wake();
     }
 
     private void threadEnded(int tid) {
@@ -318,30 +326,70 @@ public final class Replay {
     }
 
     /** Waits for the next event this thread plays; null when the replay or this thread's process is over. */
-    private synchronized TraceEvent await(int tid) {
+    private TraceEvent await(int tid) {
         while (true) {
-            if (failure != null || formatError != null || next >= events.size()) {
+            synchronized (this) {
+                parked.remove(tid);
+                if (over()) {
+                    return null;
+                }
+                if (ownProcessDead(tid)) {
+                    return null;
+                }
+                int owner = skipToOwned();
+                if (owner == tid) {
+                    return events.get(next);
+                }
+                parked.put(tid, Thread.currentThread());
+            }
+            LockSupport.park(this);
+            if (Thread.currentThread().isInterrupted()) {
+                synchronized (this) {
+                    parked.remove(tid);
+                }
                 return null;
             }
-            Proc mine = procOfTid.get(tid);
-            if (mine != null && mine.dead && !finished.contains(tid)) {
-                return null;
+        }
+    }
+
+    private boolean over() {
+        return failure != null || formatError != null || next >= events.size();
+    }
+
+    private boolean ownProcessDead(int tid) {
+        Proc mine = procOfTid.get(tid);
+        return mine != null && mine.dead && !finished.contains(tid);
+    }
+
+    /**
+     * Skips the events no thread plays; the tid that plays the next event ({@link Integer#MIN_VALUE}
+     * while its thread is still being created), or -1 when the replay is over.
+     */
+    private int skipToOwned() {
+        while (!over()) {
+            int owner = owner(events.get(next));
+            if (owner != -1) {
+                return owner;
             }
-            TraceEvent e = events.get(next);
-            int owner = owner(e);
-            if (owner == -1) {
-                next++;
-                notifyAll();
-                continue;
-            }
-            if (owner == tid) {
-                return e;
-            }
-            try {
-                wait();
-            } catch (InterruptedException x) {
-                Thread.currentThread().interrupt();
-                return null;
+            next++;
+        }
+        return -1;
+    }
+
+    /**
+     * After a change of the sequencer's state (lock held): unparks the threads that can go on, the
+     * one that plays the next event and those whose process is over (all of them when the replay is).
+     */
+    private void wake() {
+        if (parked.isEmpty()) {
+            return;
+        }
+        int owner = skipToOwned();
+        boolean all = over();
+        for (Map.Entry<Integer, Thread> w : parked.entrySet()) {
+            int t = w.getKey();
+            if (all || t == owner || ownProcessDead(t)) {
+                LockSupport.unpark(w.getValue());
             }
         }
     }
@@ -369,7 +417,7 @@ public final class Replay {
                     errno, kernelHeap ? heap.limitKey() + ": the kernel heap cannot hold the objects this call creates"
                             + " (" + Sizes.human(heap.used()) + " of " + Sizes.human(heap.limit()) + " in use)" : limit(c.name(), errno));
         }
-        notifyAll();
+        wake();
     }
 
     static String limit(String call, String errno) {

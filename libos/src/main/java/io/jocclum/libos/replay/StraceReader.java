@@ -19,13 +19,11 @@ import java.util.regex.Pattern;
  * copied while strace still wrote it) is counted as truncated, not an error.
  */
 public final class StraceReader {
-    private static final Pattern PID = Pattern.compile("^(?:\\[pid\\s+(\\d+)\\]|(\\d+))\\s+");
-    private static final Pattern TIME = Pattern.compile("^(?:\\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?|\\d+\\.\\d+)\\s+");
     private static final Pattern NAME = Pattern.compile("^([a-z_][a-z0-9_]*)\\(");
     private static final Pattern RESUMED = Pattern.compile("^<\\.\\.\\. ([a-z_][a-z0-9_]*) resumed>\\s?");
     private static final Pattern EXITED = Pattern.compile("^\\+\\+\\+ exited with (-?\\d+) \\+\\+\\+$");
     private static final Pattern KILLED = Pattern.compile("^\\+\\+\\+ killed by (SIG[A-Z0-9]+)(?: \\(core dumped\\))? \\+\\+\\+$");
-    private static final Pattern RESULT = Pattern.compile(
+    static final Pattern RESULT = Pattern.compile(
             "^\\s*=\\s+(\\?|-?\\d+|0x[0-9a-fA-F]+)(?:\\s+(E[A-Z0-9]+|ERESTART[A-Z_]*)\\s+\\([^)]*\\))?(?:\\s+\\([^)]*\\))?"
                     + "(?:\\s+<\\d+\\.\\d+>)?\\s*$");
     private static final String UNFINISHED = "<unfinished ...>";
@@ -78,15 +76,18 @@ public final class StraceReader {
             return;
         }
         int tid = filePid;
-        Matcher m = PID.matcher(s);
-        if (m.find()) {
-            tid = Integer.parseInt(m.group(1) != null ? m.group(1) : m.group(2));
-            s = s.substring(m.end());
+        long pid = pidPrefix(s);
+        if (pid >= 0) {
+            int digits = (int) (pid >>> 32);
+            int end = (int) pid;
+            tid = Integer.parseInt(s.substring(digits, digitsEnd(s, digits)));
+            s = s.substring(end);
         }
-        m = TIME.matcher(s);
-        if (m.find()) {
-            s = s.substring(m.end());
+        int timeEnd = timePrefix(s);
+        if (timeEnd > 0) {
+            s = s.substring(timeEnd);
         }
+        Matcher m;
         if (s.startsWith("--- ")) {
             unknownLines.merge("signal", 1, Integer::sum);
             return;
@@ -157,16 +158,180 @@ public final class StraceReader {
             }
             throw new TraceFormatException(no, name + "'s argument list does not end");
         }
-        Matcher r = RESULT.matcher(s.substring(close + 1));
-        if (!r.matches()) {
-            if (last) {
-                truncated++;
-                return;
+        String tail = s.substring(close + 1);
+        String[] r = plainResult(tail);
+        if (r == null) {
+            Matcher full = RESULT.matcher(tail);
+            if (!full.matches()) {
+                if (last) {
+                    truncated++;
+                    return;
+                }
+                throw new TraceFormatException(no, name + " has no result: expected ') = VALUE' after its arguments");
             }
-            throw new TraceFormatException(no, name + " has no result: expected ') = VALUE' after its arguments");
+            r = new String[] {full.group(1), full.group(2)};
         }
         List<String> args = Syntax.splitArgs(s.substring(m.end(), close));
-        Long result = r.group(1).equals("?") ? null : Syntax.number(r.group(1), no, name + "'s result");
-        events.add(new TraceEvent.Call(no, tid, name, args, result, r.group(2)));
+        Long result = r[0].equals("?") ? null : Syntax.number(r[0], no, name + "'s result");
+        events.add(new TraceEvent.Call(no, tid, name, args, result, r[1]));
+    }
+
+    /**
+     * The common shapes of {@link #RESULT}, scanned by hand: {@code = VALUE}, optionally
+     * {@code ERRNO (text)} with an errno of capitals and digits, optionally {@code <seconds>}. Returns
+     * the value and the errno (or null) as the regular expression's groups would, or null for any other
+     * text (then the regular expression decides).
+     */
+    static String[] plainResult(String t) {
+        int n = t.length();
+        int i = spacesEnd(t, 0);
+        if (i >= n || t.charAt(i) != '=') {
+            return null;
+        }
+        int v = spacesEnd(t, i + 1);
+        if (v == i + 1 || v >= n) {
+            return null;
+        }
+        int ve;
+        if (t.charAt(v) == '?') {
+            ve = v + 1;
+        } else if (t.startsWith("0x", v)) {
+            ve = v + 2;
+            while (ve < n && Character.digit(t.charAt(ve), 16) >= 0 && t.charAt(ve) < 128) {
+                ve++;
+            }
+            if (ve == v + 2) {
+                return null;
+            }
+        } else {
+            int d = t.charAt(v) == '-' ? v + 1 : v;
+            ve = digitsEnd(t, d);
+            if (ve == d) {
+                return null;
+            }
+        }
+        String errno = null;
+        int j = ve;
+        int k = spacesEnd(t, j);
+        if (k < n && k == j) {
+            return null; // the value runs on
+        }
+        if (k < n && t.charAt(k) == 'E') {
+            int e = k + 1;
+            while (e < n && (t.charAt(e) >= 'A' && t.charAt(e) <= 'Z' || isDigit(t, e))) {
+                e++;
+            }
+            int open = spacesEnd(t, e);
+            if (e == k + 1 || open == e || open >= n || t.charAt(open) != '(') {
+                return null;
+            }
+            int shut = t.indexOf(')', open + 1);
+            if (shut < 0) {
+                return null;
+            }
+            errno = t.substring(k, e);
+            j = shut + 1;
+            k = spacesEnd(t, j);
+        }
+        if (k < n && k > j && t.charAt(k) == '<') {
+            int d = digitsEnd(t, k + 1);
+            if (d == k + 1 || d >= n || t.charAt(d) != '.') {
+                return null;
+            }
+            int f = digitsEnd(t, d + 1);
+            if (f == d + 1 || f >= n || t.charAt(f) != '>') {
+                return null;
+            }
+            j = f + 1;
+            k = spacesEnd(t, j);
+        }
+        return k == n ? new String[] {t.substring(v, ve), errno} : null;
+    }
+
+    // ---- the line's prefixes, scanned by hand: a regular expression per line costs more than the rest of the line
+
+    /**
+     * The pid prefix {@code [pid N]} or {@code N}, then whitespace (the regular expression
+     * {@code ^(?:\[pid\s+(\d+)\]|(\d+))\s+}): the start of the pid's digits in the high half and the
+     * end of the prefix in the low half, or -1 when the line has none.
+     */
+    static long pidPrefix(String s) {
+        int digits;
+        int after;
+        if (s.startsWith("[pid")) {
+            digits = spacesEnd(s, 4);
+            if (digits == 4) {
+                return -1;
+            }
+            after = digitsEnd(s, digits);
+            if (after == digits || after >= s.length() || s.charAt(after) != ']') {
+                return -1;
+            }
+            after++;
+        } else {
+            digits = 0;
+            after = digitsEnd(s, 0);
+            if (after == 0) {
+                return -1;
+            }
+        }
+        int end = spacesEnd(s, after);
+        return end == after ? -1 : (long) digits << 32 | end;
+    }
+
+    /**
+     * The end of the timestamp prefix {@code HH:MM:SS[.frac]} or {@code SECONDS.frac} and the
+     * whitespace after it (the regular expression
+     * {@code ^(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?|\d+\.\d+)\s+}), or -1 when the line has none.
+     */
+    static int timePrefix(String s) {
+        if (s.length() > 8 && isDigit(s, 0) && isDigit(s, 1) && s.charAt(2) == ':' && isDigit(s, 3) && isDigit(s, 4)
+                && s.charAt(5) == ':' && isDigit(s, 6) && isDigit(s, 7)) {
+            int i = 8;
+            if (s.charAt(i) == '.' && isDigit(s, i + 1)) {
+                i = digitsEnd(s, i + 1);
+            }
+            int end = spacesEnd(s, i);
+            if (end > i) {
+                return end;
+            }
+        }
+        int d = digitsEnd(s, 0);
+        if (d == 0 || d >= s.length() || s.charAt(d) != '.') {
+            return -1;
+        }
+        int f = digitsEnd(s, d + 1);
+        if (f == d + 1) {
+            return -1;
+        }
+        int end = spacesEnd(s, f);
+        return end == f ? -1 : end;
+    }
+
+    private static boolean isDigit(String s, int i) {
+        if (i >= s.length()) {
+            return false;
+        }
+        char c = s.charAt(i);
+        return c >= '0' && c <= '9';
+    }
+
+    private static int digitsEnd(String s, int i) {
+        while (isDigit(s, i)) {
+            i++;
+        }
+        return i;
+    }
+
+    /** The end of the whitespace ({@code \s}: space, tab, newline, vertical tab, form feed, return) from {@code i}. */
+    private static int spacesEnd(String s, int i) {
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c != ' ' && c != '\t' && c != '\n' && c != 0x0B && c != '\f' && c != '\r') {
+                break;
+            }
+            i++;
+        }
+        return i;
     }
 }

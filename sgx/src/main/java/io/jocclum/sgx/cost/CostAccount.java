@@ -8,21 +8,29 @@ import java.util.concurrent.atomic.LongAdder;
  * The cost account of one enclave (or of the kernel, for work no enclave caused): event counters and
  * simulated cycles. Leaves, faults, AEX/ERESUME, ECALLs and OCALLs charge the account of the enclave
  * that caused them. Thread-safe and cheap under contention (LongAdders).
+ *
+ * <p>A charge updates two adders, the event's counter and the account's cycles (read often: a
+ * scenario's clock per enclave); the platform clock is not a third: it sums its accounts' cycles
+ * when it is read.
  */
 public final class CostAccount {
     private final String name;
     private final CostModel model;
-    private final CycleClock clock;
     private final LongAdder[] counts;
     private final LongAdder cycles = new LongAdder();
+    private final long[] cyclesPerEvent;
 
     public CostAccount(String name, CostModel model, CycleClock clock) {
         this.name = name;
         this.model = model;
-        this.clock = clock;
         this.counts = new LongAdder[CostEvent.values().length];
+        this.cyclesPerEvent = new long[counts.length];
         for (int i = 0; i < counts.length; i++) {
             counts[i] = new LongAdder();
+            cyclesPerEvent[i] = model.cycles(CostEvent.values()[i]);
+        }
+        if (clock != null) {
+            clock.register(this);
         }
     }
 
@@ -35,26 +43,21 @@ public final class CostAccount {
     }
 
     public void charge(CostEvent e) {
-        counts[e.ordinal()].increment();
-        addCycles(model.cycles(e));
+        int i = e.ordinal();
+        counts[i].increment();
+        cycles.add(cyclesPerEvent[i]);
     }
 
     public void charge(CostEvent e, long times) {
-        counts[e.ordinal()].add(times);
-        addCycles(model.cycles(e) * times);
+        int i = e.ordinal();
+        counts[i].add(times);
+        cycles.add(cyclesPerEvent[i] * times);
     }
 
     /** Charges the copy of {@code bytes} across the enclave boundary (per KB, rounded up). */
     public void chargeCopy(long bytes) {
         if (bytes > 0) {
-            addCycles((bytes + 1023) / 1024 * model.copyCyclesPerKb());
-        }
-    }
-
-    private void addCycles(long c) {
-        cycles.add(c);
-        if (clock != null) {
-            clock.advance(c);
+            cycles.add((bytes + 1023) / 1024 * model.copyCyclesPerKb());
         }
     }
 

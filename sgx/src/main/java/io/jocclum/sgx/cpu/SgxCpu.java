@@ -573,6 +573,25 @@ public final class SgxCpu {
 
     /** EMODPR: restricts the permissions of a regular page to those of {@code secInfo}, setting PR. */
     public SgxStatus emodpr(CostAccount acct, EpcFrame page, SecInfo secInfo) {
+        SgxStatus st = emodpr0(acct, page, secInfo);
+        if (st == null) {
+            throw pf("EMODPR", page.isValid() ? "page type is not PT_REG" : "page is not valid");
+        }
+        return st;
+    }
+
+    /**
+     * EMODPR as the driver's REMOVE_PAGES probes a trimmed page with it: true if the leaf raised #PF
+     * (the page is invalid or not PT_REG: a TRIM page once accepted), false if it returned a status.
+     * The same checks, charge and effects as {@link #emodpr}; only the #PF is an answer instead of an
+     * {@link EnclsException} (the probe faults on every page it removes).
+     */
+    public boolean emodprFaults(CostAccount acct, EpcFrame page, SecInfo secInfo) {
+        return emodpr0(acct, page, secInfo) == null;
+    }
+
+    /** EMODPR; null for #PF. */
+    private SgxStatus emodpr0(CostAccount acct, EpcFrame page, SecInfo secInfo) {
         requireSgx2Encls("EMODPR");
         acct.charge(CostEvent.EMODPR);
         if ((secInfo.flags() & ~SecInfo.PERM_MASK) != 0) {
@@ -584,13 +603,13 @@ public final class SgxCpu {
         synchronized (page) {
             int e = page.epcmBits();
             if ((e & EPCM_VALID) == 0) {
-                throw pf("EMODPR", "page is not valid");
+                return null;
             }
             if ((e & (EPCM_PENDING | EPCM_MODIFIED)) != 0) {
                 return SgxStatus.PAGE_NOT_MODIFIABLE;
             }
             if (page.pageTypeBits() != PageType.REG.encoding()) {
-                throw pf("EMODPR", "page type is not PT_REG");
+                return null;
             }
             EnclaveControl c = page.ownerControl();
             if (!c.isInitialized()) {

@@ -346,8 +346,7 @@ final class EnclaveIoctls {
             // EMODPR is a no-op probe: #PF once the trimmed page is accepted
             boolean pageFault;
             try {
-                encl.cpu.emodpr(encl.account, entry.frame, rwx);
-                pageFault = false;
+                pageFault = encl.cpu.emodprFaults(encl.account, entry.frame, rwx);
             } catch (EnclsException ex) {
                 pageFault = ex.trap() == EnclsException.Trap.PF;
             }

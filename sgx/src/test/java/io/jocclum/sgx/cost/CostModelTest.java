@@ -59,4 +59,26 @@ class CostModelTest {
         assertThat(s.format()).contains("EADD", "cycles", "sim-time");
         fd.close();
     }
+
+    @Test
+    void anAccountsCyclesAreItsChargesAndTheClockSumsEveryAccount() {
+        CostModel m = CostModel.defaults().with(CostEvent.EAUG, 11).withCopyCyclesPerKb(5);
+        CycleClock clock = new CycleClock(m);
+        CostAccount a = new CostAccount("a", m, clock);
+        CostAccount b = new CostAccount("b", m.with(CostEvent.EAUG, 13), clock);
+        CostAccount alone = new CostAccount("alone", m, null);
+        a.charge(CostEvent.EAUG);
+        a.charge(CostEvent.EAUG, 3);
+        a.charge(CostEvent.EACCEPT);
+        a.chargeCopy(1025); // 2 KB started: 10 cycles
+        a.chargeCopy(0);
+        b.charge(CostEvent.EAUG, 2);
+        alone.charge(CostEvent.EAUG, 100);
+        assertThat(a.count(CostEvent.EAUG)).isEqualTo(4);
+        assertThat(a.cycles()).isEqualTo(4 * 11 + CostEvent.EACCEPT.defaultCycles() + 10);
+        assertThat(a.snapshot().cycles()).isEqualTo(a.cycles());
+        assertThat(b.cycles()).isEqualTo(26);
+        assertThat(clock.cycles()).as("both accounts made on the clock, not the one without").isEqualTo(a.cycles() + 26);
+        assertThat(clock.nanos()).isEqualTo(m.nanos(a.cycles() + 26));
+    }
 }
