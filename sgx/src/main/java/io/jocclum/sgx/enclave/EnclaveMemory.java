@@ -102,7 +102,11 @@ final class EnclaveMemory implements EnclaveContext {
      * or, with {@code wait} false, when the frame is fenced for a moment.
      */
     private EpcFrame tryPin(long address, boolean write, boolean wait) {
-        EnclavePage p = pages.get(Pages.index(address - base));
+        return tryPin(pages.get(Pages.index(address - base)), address, write, wait);
+    }
+
+    /** {@link #tryPin(long, boolean, boolean)} of page {@code p} (null: not in the page table), the page at {@code address}. */
+    private EpcFrame tryPin(EnclavePage p, long address, boolean write, boolean wait) {
         if (p == null) {
             return null;
         }
@@ -215,11 +219,18 @@ final class EnclaveMemory implements EnclaveContext {
             int k = 0;
             long ahead = done;
             EnclaveFault violation = null;
+            Object[] leaf = null;
+            long leafOf = -1;
             try {
                 while (k < run.length && ahead < length) {
                     long at = address + ahead;
+                    long index = Pages.index(at - base);
+                    if (leafOf < 0 || !PageTable.sameLeaf(index, leafOf)) {
+                        leaf = pages.leaf(index);
+                        leafOf = index;
+                    }
                     // with frames pinned, a fenced frame is not waited for (its fencer may wait for ours)
-                    EpcFrame f = tryPin(at, write, k == 0);
+                    EpcFrame f = tryPin(leaf == null ? null : PageTable.entry(leaf, index), at, write, k == 0);
                     if (f == null) {
                         break;
                     }
