@@ -24,12 +24,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * The in-enclave view of an initialised enclave: what the LibOS runs against.
  *
  * <p>Design: an access translates the address through the enclave's page table (a lock-free radix
- * lookup) to the page's current EPC frame, pins the frame (which also checks the EPCM entry), does
- * one bulk copy within the page, and unpins: no lock and no map lookup on a resident page. A missing,
- * evicted or being-evicted page takes the driver's fault path ({@link EnclaveFaults#handleFault}: ELDU,
- * or EAUG on SGX2) and the access is retried; an EPCM violation is a #PF for the enclave. Accesses
- * spanning pages are done page by page. The ENCLU leaves translate their operand the same way. The
- * SGX2 OCALLs issue the driver's ioctls as the untrusted runtime does, resuming after partial
+ * lookup) to the page's current EPC frame, pins the frame (which also checks the EPCM entry), copies
+ * and unpins: no lock and no map lookup on a resident page. A missing, evicted or being-evicted page
+ * takes the driver's fault path ({@link EnclaveFaults#handleFault}: ELDU, or EAUG on SGX2) and the
+ * access is retried; an EPCM violation is a #PF for the enclave. Accesses spanning pages pin up to
+ * {@value #RUN} pages at a time and copy each stretch of them whose host pages are adjacent in one
+ * slab of the host page pool with one copy (see {@link #eachPage}). The ENCLU leaves translate
+ * their operand the same way. The SGX2 OCALLs issue the driver's ioctls as the untrusted runtime does, resuming after partial
  * progress and retrying EAGAIN (a page being reclaimed) and REMOVE_PAGES' EBUSY (a page isolated
  * by the reclaimer), as the SGX SDK's {@code trim_range_commit} loop does.
  *
