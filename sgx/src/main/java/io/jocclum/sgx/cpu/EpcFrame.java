@@ -61,7 +61,7 @@ public final class EpcFrame {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(EpcFrame.class, "state", int.class);
-            CONTENT = l.findVarHandle(EpcFrame.class, "content", MemorySegment.class);
+            CONTENT = l.findVarHandle(EpcFrame.class, "content", HostPagePool.Page.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -82,7 +82,7 @@ public final class EpcFrame {
     private long blockEpoch;  // the owner's epoch at EBLOCK
     @GuardedBy("this")
     private long modEpoch;  // the owner's epoch at EMODPR/EMODT
-    private volatile MemorySegment content; // CAS-published; null = zero page
+    private volatile HostPagePool.Page content; // CAS-published; null = zero page
     @GuardedBy("this")
     private long[] vaSlots;  // PT_VA
     @GuardedBy("this")
@@ -165,17 +165,6 @@ public final class EpcFrame {
         return content != null;
     }
 
-    /**
-     * Reads what an access of this frame reads first (the EPCM entry, the contents' address) and
-     * changes nothing. A multi-page access calls it for the frames it is about to pin, so that
-     * their cache misses overlap: a pin is an atomic update, which on x86 waits for every earlier
-     * load, so misses taken inside the pins would come one after the other.
-     */
-    public long touch() {
-        MemorySegment c = content;
-        return epcm + (c == null ? 0 : c.address());
-    }
-
     int pageTypeBits() {
         return (epcm & TYPE_MASK) >>> TYPE_SHIFT;
     }
@@ -185,8 +174,8 @@ public final class EpcFrame {
      * the frame's contents are all zero.
      */
     public boolean contentIsZero() {
-        MemorySegment c = content;
-        return c == null || isZero(c);
+        HostPagePool.Page c = content;
+        return c == null || isZero(c.segment());
     }
 
     // ---- the enclave access path ---------------------------------------------------------------
@@ -232,11 +221,26 @@ public final class EpcFrame {
      * zeros; for a write the frame's own chunk (materialised now if needed).
      */
     public MemorySegment pinnedContent(boolean write) {
-        MemorySegment c = content;
+        HostPagePool.Page c = content;
         if (c == null) {
-            return write ? materialize() : epc.zeroPage();
+            return write ? materialize().segment() : epc.zeroPage();
         }
-        return c;
+        return c.segment();
+    }
+
+    /**
+     * The host page of a pinned frame, with where it lies in its slab of the host page pool: for a
+     * write the frame's own page (materialised now if needed); for a read null when the frame was
+     * never written (its contents are all zero).
+     */
+    public HostPagePool.Page pinnedPage(boolean write) {
+        HostPagePool.Page c = content;
+        return c == null && write ? materialize() : c;
+    }
+
+    /** The shared read-only page of zeros: what a read of a frame without a host page reads. */
+    public MemorySegment zeroPage() {
+        return epc.zeroPage();
     }
 
     /**
@@ -291,9 +295,9 @@ public final class EpcFrame {
         }
     }
 
-    private MemorySegment materialize() {
-        MemorySegment fresh = epc.pool().take(true);
-        if (CONTENT.compareAndSet(this, (MemorySegment) null, fresh)) {
+    private HostPagePool.Page materialize() {
+        HostPagePool.Page fresh = epc.pool().take(true);
+        if (CONTENT.compareAndSet(this, (HostPagePool.Page) null, fresh)) {
             return fresh;
         }
         epc.pool().give(fresh);
@@ -441,7 +445,8 @@ public final class EpcFrame {
 
     /** Contents for a leaf that reads them (EEXTEND, EWB); null = zero page. */
     MemorySegment contentOrNull() {
-        return content;
+        HostPagePool.Page c = content;
+        return c == null ? null : c.segment();
     }
 
     /** Stores a page: null or all-zero leaves the frame unmaterialised. */
@@ -450,28 +455,28 @@ public final class EpcFrame {
             dropContent();
             return;
         }
-        MemorySegment c = content;
+        HostPagePool.Page c = content;
         if (c == null) {
             c = epc.pool().take(false);
             CONTENT.setVolatile(this, c);
         }
-        MemorySegment.copy(src, 0, c, 0, Pages.SIZE);
+        MemorySegment.copy(src, 0, c.segment(), 0, Pages.SIZE);
     }
 
     /** A chunk for ELDU to decrypt into (not yet visible to any access: the entry is invalid). */
     MemorySegment contentForLoad() {
-        MemorySegment c = content;
+        HostPagePool.Page c = content;
         if (c == null) {
             c = epc.pool().take(false);
             CONTENT.setVolatile(this, c);
         }
-        return c;
+        return c.segment();
     }
 
     void dropContent() {
-        MemorySegment c = content;
+        HostPagePool.Page c = content;
         if (c != null) {
-            CONTENT.setVolatile(this, (MemorySegment) null);
+            CONTENT.setVolatile(this, (HostPagePool.Page) null);
             epc.pool().give(c);
         }
     }

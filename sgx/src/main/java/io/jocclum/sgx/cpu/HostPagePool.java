@@ -38,6 +38,14 @@ public final class HostPagePool implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect((int) MIN_SLAB).asReadOnlyBuffer();
 
+    /**
+     * One 4 KiB page of the pool: {@code segment} is the page itself, {@code slab} the mapping it was
+     * cut from and {@code offset} where in it the page starts. Pages cut one after the other from
+     * one slab are adjacent there, so a copy over several of them can be one copy into the slab.
+     */
+    public record Page(MemorySegment slab, long offset, MemorySegment segment) {
+    }
+
     /** Host memory could not be had: the file could not be created or grown (disk or tmpfs full). */
     public static final class HostMemoryExhausted extends RuntimeException {
         HostMemoryExhausted(String message) {
@@ -71,7 +79,7 @@ public final class HostPagePool implements AutoCloseable {
     private final Backing backing = new Backing();
     private final Cleaner.Cleanable cleanable;
     @GuardedBy("this")
-    private final ArrayDeque<MemorySegment> free = new ArrayDeque<>();
+    private final ArrayDeque<Page> free = new ArrayDeque<>();
     @GuardedBy("this")
     private long fileBytes;
     @GuardedBy("this")
@@ -86,8 +94,8 @@ public final class HostPagePool implements AutoCloseable {
     }
 
     /** A page; zero-filled when {@code zeroed}, else with arbitrary contents. */
-    public MemorySegment take(boolean zeroed) {
-        MemorySegment s;
+    public Page take(boolean zeroed) {
+        Page s;
         synchronized (this) {
             s = free.pollLast();
             if (s == null) {
@@ -99,13 +107,13 @@ public final class HostPagePool implements AutoCloseable {
             inUse++;
         }
         if (zeroed) {
-            s.fill((byte) 0);
+            s.segment().fill((byte) 0);
         }
         return s;
     }
 
     /** Returns a page taken from this pool. */
-    public void give(MemorySegment s) {
+    public void give(Page s) {
         synchronized (this) {
             free.addLast(s);
             inUse--;
@@ -130,7 +138,7 @@ public final class HostPagePool implements AutoCloseable {
             MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, fileBytes, slab, backing.arena);
             fileBytes += slab;
             for (long off = slab - Pages.SIZE; off >= 0; off -= Pages.SIZE) {
-                free.addLast(m.asSlice(off, Pages.SIZE));
+                free.addLast(new Page(m, off, m.asSlice(off, Pages.SIZE)));
             }
         } catch (IOException e) {
             throw new HostMemoryExhausted("cannot get " + (slab >> 20) + "MB more host memory for " + purpose + " pages in "

@@ -29,15 +29,17 @@ final class BackingStore {
 
     /** One shmem page: 4096 bytes of the host page pool. */
     static final class ShmemPage {
+        final HostPagePool.Page page;
         final MemorySegment data;
         final BackingMemory memcg;
         int pendingWriters;
         /** PCMD entries written by EWB and not yet cleared by a reload (what memchr_inv would find). */
         int liveEntries;
 
-        ShmemPage(BackingMemory memcg, MemorySegment data) {
+        ShmemPage(BackingMemory memcg, HostPagePool.Page page) {
             this.memcg = memcg;
-            this.data = data;
+            this.page = page;
+            this.data = page.segment();
         }
     }
 
@@ -69,7 +71,7 @@ final class BackingStore {
         ShmemPage contents = pages.get(pageIndex);
         boolean newContents = false;
         if (contents == null) {
-            MemorySegment data = chargedPage(memcg, false);
+            HostPagePool.Page data = chargedPage(memcg, false);
             if (data == null) {
                 return null;
             }
@@ -82,7 +84,7 @@ final class BackingStore {
         long pcmdIndex = Pages.index(pcmdOff);
         ShmemPage pcmd = pages.get(pcmdIndex);
         if (pcmd == null) {
-            MemorySegment data = chargedPage(memcg, true);
+            HostPagePool.Page data = chargedPage(memcg, true);
             if (data == null) {
                 if (newContents) {
                     drop(pageIndex);
@@ -131,12 +133,12 @@ final class BackingStore {
         if (p != null) {
             p.memcg.uncharge(Pages.SIZE);
             bytes -= Pages.SIZE;
-            host.give(p.data);
+            host.give(p.page);
         }
     }
 
     /** A host page charged to {@code memcg} (zero-filled when {@code zeroed}); null if either fails. */
-    private MemorySegment chargedPage(BackingMemory memcg, boolean zeroed) {
+    private HostPagePool.Page chargedPage(BackingMemory memcg, boolean zeroed) {
         if (!memcg.tryCharge(Pages.SIZE)) {
             return null;
         }

@@ -12,6 +12,7 @@ import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.cpu.EnclaveControl;
 import io.jocclum.sgx.cpu.EnclaveFault;
 import io.jocclum.sgx.cpu.EpcFrame;
+import io.jocclum.sgx.cpu.HostPagePool;
 import io.jocclum.sgx.cpu.SgxCpu;
 
 import java.lang.foreign.MemorySegment;
@@ -23,12 +24,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * The in-enclave view of an initialised enclave: what the LibOS runs against.
  *
  * <p>Design: an access translates the address through the enclave's page table (a lock-free radix
- * lookup) to the page's current EPC frame, pins the frame (which also checks the EPCM entry), does
- * one bulk copy within the page, and unpins: no lock and no map lookup on a resident page. A missing,
- * evicted or being-evicted page takes the driver's fault path ({@link EnclaveFaults#handleFault}: ELDU,
- * or EAUG on SGX2) and the access is retried; an EPCM violation is a #PF for the enclave. Accesses
- * spanning pages are done page by page. The ENCLU leaves translate their operand the same way. The
- * SGX2 OCALLs issue the driver's ioctls as the untrusted runtime does, resuming after partial
+ * lookup) to the page's current EPC frame, pins the frame (which also checks the EPCM entry), copies
+ * and unpins: no lock and no map lookup on a resident page. A missing, evicted or being-evicted page
+ * takes the driver's fault path ({@link EnclaveFaults#handleFault}: ELDU, or EAUG on SGX2) and the
+ * access is retried; an EPCM violation is a #PF for the enclave. Accesses spanning pages pin up to
+ * {@value #RUN} pages at a time and copy each stretch of them whose host pages are adjacent in one
+ * slab of the host page pool with one copy (see {@link #eachPage}). The ENCLU leaves translate
+ * their operand the same way. The SGX2 OCALLs issue the driver's ioctls as the untrusted runtime does, resuming after partial
  * progress and retrying EAGAIN (a page being reclaimed) and REMOVE_PAGES' EBUSY (a page isolated
  * by the reclaimer), as the SGX SDK's {@code trim_range_commit} loop does.
  *
@@ -101,7 +103,11 @@ final class EnclaveMemory implements EnclaveContext {
      * or, with {@code wait} false, when the frame is fenced for a moment.
      */
     private EpcFrame tryPin(long address, boolean write, boolean wait) {
-        EnclavePage p = pages.get(Pages.index(address - base));
+        return tryPin(pages.get(Pages.index(address - base)), address, write, wait);
+    }
+
+    /** {@link #tryPin(long, boolean, boolean)} of page {@code p} (null: not in the page table), the page at {@code address}. */
+    private EpcFrame tryPin(EnclavePage p, long address, boolean write, boolean wait) {
         if (p == null) {
             return null;
         }
@@ -142,50 +148,66 @@ final class EnclaveMemory implements EnclaveContext {
     // ---- memory ----------------------------------------------------------------------------------
 
     /**
-     * One page's part of an access: {@code n} bytes at {@code in} of the pinned frame, and the
-     * caller's side at {@code off} of {@code buf} (a {@code byte[]} or a {@link MemorySegment}).
-     * The implementations below capture nothing, so an access allocates nothing.
+     * A copy between host memory and the caller: {@code n} bytes at {@code at} of {@code host} (a
+     * slab of the host page pool, or the page of zeros for a read of a never-written page), and the
+     * caller's side at {@code off} of {@code buf} (a {@code byte[]}, a {@link MemorySegment}, or
+     * for a fill the {@code Byte} value). The implementations below capture nothing, so an access
+     * allocates nothing.
      */
     @FunctionalInterface
     private interface PageAccess {
-        void access(EpcFrame frame, int in, Object buf, long off, int n, byte value);
+        void access(MemorySegment host, long at, Object buf, long off, int n);
     }
 
-    private static final PageAccess READ_ARRAY = (f, in, buf, off, n, v) ->
-            MemorySegment.copy(f.pinnedContent(false), ValueLayout.JAVA_BYTE, in, (byte[]) buf, (int) off, n);
-    private static final PageAccess WRITE_ARRAY = (f, in, buf, off, n, v) ->
-            MemorySegment.copy((byte[]) buf, (int) off, f.pinnedContent(true), ValueLayout.JAVA_BYTE, in, n);
-    private static final PageAccess READ_SEGMENT = (f, in, buf, off, n, v) ->
-            MemorySegment.copy(f.pinnedContent(false), in, (MemorySegment) buf, off, n);
-    private static final PageAccess WRITE_SEGMENT = (f, in, buf, off, n, v) ->
-            MemorySegment.copy((MemorySegment) buf, off, f.pinnedContent(true), in, n);
-    private static final PageAccess FILL = (f, in, buf, off, n, v) -> {
-        if (v != 0 || f.isMaterialized()) { // zeros into a zero page: nothing to store
-            f.pinnedContent(true).asSlice(in, n).fill(v);
+    private static final PageAccess READ_ARRAY = (h, at, buf, off, n) ->
+            MemorySegment.copy(h, ValueLayout.JAVA_BYTE, at, (byte[]) buf, (int) off, n);
+    private static final PageAccess WRITE_ARRAY = (h, at, buf, off, n) ->
+            MemorySegment.copy((byte[]) buf, (int) off, h, ValueLayout.JAVA_BYTE, at, n);
+    private static final PageAccess READ_SEGMENT = (h, at, buf, off, n) ->
+            MemorySegment.copy(h, at, (MemorySegment) buf, off, n);
+    private static final PageAccess WRITE_SEGMENT = (h, at, buf, off, n) ->
+            MemorySegment.copy((MemorySegment) buf, off, h, at, n);
+    private static final PageAccess FILL = (h, at, buf, off, n) -> h.asSlice(at, n).fill((Byte) buf);
+
+    /**
+     * One page's part of an access through the pinned frame {@code f}: {@code n} bytes from
+     * {@code in} within the page. With {@code materialize} false a frame that was never written has
+     * no host page: a read reads zeros, a fill (of zeros) stores nothing.
+     */
+    private static void accessPage(EpcFrame f, int in, boolean write, boolean materialize, PageAccess op,
+                                   Object buf, long off, int n) {
+        HostPagePool.Page p = f.pinnedPage(materialize);
+        if (p != null) {
+            op.access(p.slab(), p.offset() + in, buf, off, n);
+        } else if (!write) {
+            op.access(f.zeroPage(), in, buf, off, n);
         }
-    };
+    }
 
     /**
      * An access of {@code length} bytes at {@code address}, page by page: each page's frame is pinned
      * for {@code op} (faulting the page in when needed) and unpinned after it; the caller's side
-     * advances from {@code off} of {@code buf}.
+     * advances from {@code off} of {@code buf}. {@code materialize}: give a never-written frame its
+     * host page (a store of data; false for reads and fills of zeros).
      *
      * <p>An access of several pages pins up to {@value #RUN} present pages ahead, then copies them
      * all, then unpins them: a pin and an unpin are atomic updates, and an atomic update waits
      * until the CPU's earlier stores are done, so pinning and unpinning between the pages' copies
-     * would stall every copy. A page that needs the fault path is taken alone, with nothing else
-     * pinned (the fault handler may have to evict a page to make room), and so is a page whose frame
-     * is fenced while others are pinned. An EPCM violation at a
-     * page ends the access after the pages before it, as a fault in the middle of a copy does.
+     * would stall every copy. Pinned pages whose host pages lie one after the other in one slab of
+     * the host page pool are copied with one copy. A page that needs the fault path is taken alone,
+     * with nothing else pinned (the fault handler may have to evict a page to make room), and so is
+     * a page whose frame is fenced while others are pinned. An EPCM violation at a page ends the
+     * access after the pages before it, as a fault in the middle of a copy does.
      */
-    private void eachPage(long address, long length, boolean write, PageAccess op, Object buf, long off, byte value) {
+    private void eachPage(long address, long length, boolean write, boolean materialize, PageAccess op, Object buf,
+                          long off) {
         checkRange(address, length, write);
         int first = Pages.offset(address);
         if (length <= Pages.SIZE - first) {
             if (length > 0) {
                 EpcFrame f = pin(address, write);
                 try {
-                    op.access(f, first, buf, off, (int) length, value);
+                    accessPage(f, first, write, materialize, op, buf, off, (int) length);
                 } finally {
                     f.unpin();
                 }
@@ -195,15 +217,21 @@ final class EnclaveMemory implements EnclaveContext {
         EpcFrame[] run = new EpcFrame[(int) Math.min(RUN, Pages.countUp(first + length))];
         long done = 0;
         while (done < length) {
-            touchAhead(address + done, Math.min(length - done, Pages.bytes(run.length)));
             int k = 0;
             long ahead = done;
             EnclaveFault violation = null;
+            Object[] leaf = null;
+            long leafOf = -1;
             try {
                 while (k < run.length && ahead < length) {
                     long at = address + ahead;
+                    long index = Pages.index(at - base);
+                    if (leafOf < 0 || !PageTable.sameLeaf(index, leafOf)) {
+                        leaf = pages.leaf(index);
+                        leafOf = index;
+                    }
                     // with frames pinned, a fenced frame is not waited for (its fencer may wait for ours)
-                    EpcFrame f = tryPin(at, write, k == 0);
+                    EpcFrame f = tryPin(leaf == null ? null : PageTable.entry(leaf, index), at, write, k == 0);
                     if (f == null) {
                         break;
                     }
@@ -219,7 +247,7 @@ final class EnclaveMemory implements EnclaveContext {
                 int n = (int) Math.min(length - done, Pages.SIZE - Pages.offset(at));
                 EpcFrame f = pin(at, write);
                 try {
-                    op.access(f, Pages.offset(at), buf, off + done, n, value);
+                    accessPage(f, Pages.offset(at), write, materialize, op, buf, off + done, n);
                 } finally {
                     f.unpin();
                 }
@@ -227,12 +255,7 @@ final class EnclaveMemory implements EnclaveContext {
                 continue;
             }
             try {
-                for (int i = 0; i < k; i++) {
-                    long at = address + done;
-                    int n = (int) Math.min(length - done, Pages.SIZE - Pages.offset(at));
-                    op.access(run[i], Pages.offset(at), buf, off + done, n, value);
-                    done += n;
-                }
+                done = copyRun(run, k, address, done, length, write, materialize, op, buf, off);
             } finally {
                 for (int i = 0; i < k; i++) {
                     run[i].unpin();
@@ -246,51 +269,66 @@ final class EnclaveMemory implements EnclaveContext {
     }
 
     /**
-     * Reads the page-table entries and frames of the pages of [address, address + length) without
-     * pinning them: independent loads, whose cache misses the CPU overlaps, so that the pins that
-     * follow (atomic updates, each waiting for the loads before it) find them cached.
+     * The copies of the {@code k} pinned frames of {@code run}, which hold the pages from
+     * {@code address + done} on: one copy per stretch of frames whose host pages follow each other
+     * in one slab. Returns the new {@code done}.
      */
-    private void touchAhead(long address, long length) {
-        long sum = 0;
-        for (long a = Pages.down(address); a < address + length; a += Pages.SIZE) {
-            EnclavePage p = pages.get(Pages.index(a - base));
-            EpcFrame f = p == null ? null : p.frame;
-            if (f != null) {
-                sum += f.touch() + (p.young ? 1 : 0);
+    private static long copyRun(EpcFrame[] run, int k, long address, long done, long length, boolean write,
+                                boolean materialize, PageAccess op, Object buf, long off) {
+        for (int i = 0; i < k; ) {
+            int in = Pages.offset(address + done);
+            int n = (int) Math.min(length - done, Pages.SIZE - in);
+            HostPagePool.Page p = run[i].pinnedPage(materialize);
+            if (p == null) {
+                accessPage(run[i], in, write, false, op, buf, off + done, n);
+                done += n;
+                i++;
+                continue;
             }
+            MemorySegment slab = p.slab();
+            long next = p.offset() + Pages.SIZE;
+            long total = n;
+            for (i++; i < k && done + total < length; i++) {
+                HostPagePool.Page q = run[i].pinnedPage(materialize);
+                if (q == null || q.slab() != slab || q.offset() != next) {
+                    break;
+                }
+                total += Math.min(length - done - total, Pages.SIZE);
+                next += Pages.SIZE;
+            }
+            op.access(slab, p.offset() + in, buf, off + done, (int) total);
+            done += total;
         }
-        if (sum == Long.MIN_VALUE) {
-            Thread.onSpinWait(); // uses the loads' results, so the compiler keeps them
-        }
+        return done;
     }
 
     @Override
     public void read(long address, byte[] dst, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, dst.length);
-        eachPage(address, length, false, READ_ARRAY, dst, offset, (byte) 0);
+        eachPage(address, length, false, false, READ_ARRAY, dst, offset);
     }
 
     @Override
     public void write(long address, byte[] src, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, src.length);
-        eachPage(address, length, true, WRITE_ARRAY, src, offset, (byte) 0);
+        eachPage(address, length, true, true, WRITE_ARRAY, src, offset);
     }
 
     @Override
     public void read(long address, MemorySegment dst, long dstOffset, long length) {
         Objects.checkFromIndexSize(dstOffset, length, dst.byteSize());
-        eachPage(address, length, false, READ_SEGMENT, dst, dstOffset, (byte) 0);
+        eachPage(address, length, false, false, READ_SEGMENT, dst, dstOffset);
     }
 
     @Override
     public void write(long address, MemorySegment src, long srcOffset, long length) {
         Objects.checkFromIndexSize(srcOffset, length, src.byteSize());
-        eachPage(address, length, true, WRITE_SEGMENT, src, srcOffset, (byte) 0);
+        eachPage(address, length, true, true, WRITE_SEGMENT, src, srcOffset);
     }
 
     @Override
     public void fill(long address, long length, byte value) {
-        eachPage(address, length, true, FILL, null, 0, value);
+        eachPage(address, length, true, value != 0, FILL, value, 0); // a Byte: no allocation
     }
 
     @Override

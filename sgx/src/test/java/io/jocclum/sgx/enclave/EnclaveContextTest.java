@@ -368,4 +368,41 @@ class EnclaveContextTest {
         ctx.fill(HEAP, 4096, (byte) 0);
         assertThat(ctx.readByte(HEAP)).as("a written page is really zeroed").isZero();
     }
+
+    @Test
+    void aMultiPageCopyKeepsEveryPageItsBytesWhateverTheOrderOfTheirHostPages() {
+        EnclaveContext big = SgxTestSupport.load(p, p.newTask("order"), SgxTestSupport.image(SIZE, 24)).context();
+        int pages = 20;
+        // host pages taken in a mixed order: descending and ascending stretches; pages 5 and 14 stay zero pages
+        int[] order = {9, 8, 7, 6, 0, 1, 2, 3, 4, 15, 16, 17, 12, 11, 10, 19, 18, 13};
+        for (int i : order) {
+            big.writeByte(HEAP + i * 4096L + 1, (byte) (i + 1));
+        }
+        byte[] back = new byte[pages * 4096];
+        big.read(HEAP, back, 0, back.length);
+        for (int i = 0; i < pages; i++) {
+            assertThat(back[i * 4096 + 1]).as("page %d", i).isEqualTo(i == 5 || i == 14 ? 0 : (byte) (i + 1));
+            assertThat(back[i * 4096 + 2]).as("page %d", i).isZero();
+        }
+        byte[] data = new byte[pages * 4096 - 300];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 13 + 7 + i / 4096);
+        }
+        big.write(HEAP + 150, data, 0, data.length);
+        big.read(HEAP, back, 0, back.length);
+        assertThat(java.util.Arrays.copyOfRange(back, 150, 150 + data.length)).isEqualTo(data);
+        assertThat(back[1]).isEqualTo((byte) 1);
+        for (int i = 0; i < pages; i++) {
+            int at = i * 4096 + 2000;
+            assertThat(big.readByte(HEAP + at)).as("page %d alone", i).isEqualTo(data[at - 150]);
+        }
+        big.fill(HEAP + 4096 * 4 + 10, 4096 * 12, (byte) 0x6B);
+        MemorySegment seg = Arena.ofAuto().allocate(pages * 4096L);
+        big.read(HEAP, seg, 0, seg.byteSize());
+        for (int i = 0; i < pages * 4096; i += 997) {
+            boolean filled = i >= 4096 * 4 + 10 && i < 4096 * 16 + 10;
+            byte want = filled ? (byte) 0x6B : i >= 150 && i < 150 + data.length ? data[i - 150] : back[i];
+            assertThat(seg.get(ValueLayout.JAVA_BYTE, i)).as("byte %d", i).isEqualTo(want);
+        }
+    }
 }
