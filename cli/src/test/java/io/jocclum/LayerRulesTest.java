@@ -60,7 +60,8 @@ class LayerRulesTest {
         LIBOS.put("boot", Set.of("attest", "build", "config", "layout", "epoll", "eventfd", "events", "fs", "fs.sefs", "net", "pipe", "process",
                 "programs", "signal", "syscall", "vm"));
         LIBOS.put("replay", Set.of("boot", "layout", "programs"));
-        LIBOS.put("scenario", Set.of("config", "fs.sefs", "layout", "replay", "vm"));
+        LIBOS.put("scenario", Set.of("boot", "build", "config", "events", "fs", "fs.sefs", "layout", "process", "programs", "replay",
+                "syscall", "vm"));
 
         SGX.put("arch", Set.of());
         SGX.put("cost", Set.of("arch"));
