@@ -83,7 +83,7 @@ class ScenarioGuestJarTest {
         Run.Result a = Run.jocclum(tmp, "scenario", "run", "jars.json", "--report", "a");
         assertThat(a.exit()).as(a.err()).isZero();
         System.out.println(a.out());
-        assertThat(a.out()).containsPattern("host-jar +/a .* exited").containsPattern("image-jar +/ .* exited")
+        assertThat(a.out()).containsPattern("host-jar +/a .* exited +1 +- ").containsPattern("image-jar +/ .* exited")
                 .containsPattern("mem +/a .* exited");
         String data = Files.readString(tmp.resolve("a/data.json"));
         assertThat(data).doesNotContain("\"exitStatus\" : 1").contains("\"programs\" : \"/bin/app.jar 4\"");

@@ -934,10 +934,12 @@ public final class Engine {
                 }
                 put("enclave", id, RATE_METRICS[i], RATE_UNITS[i], rate(d, dt));
             }
-            put("enclave", id, "progress", "operations", integer(e.ops));
-            put("enclave", id, "latency", "s", e.periodOps == 0 ? null
-                    : BigDecimal.valueOf(e.periodLatencySum).divide(BigDecimal.valueOf(e.periodOps * 1_000_000_000L), 9,
-                    RoundingMode.HALF_EVEN).stripTrailingZeros());
+            if (!e.real) { // LibOS programs have no operations: only workload models count them
+                put("enclave", id, "progress", "operations", integer(e.ops));
+                put("enclave", id, "latency", "s", e.periodOps == 0 ? null
+                        : BigDecimal.valueOf(e.periodLatencySum).divide(BigDecimal.valueOf(e.periodOps * 1_000_000_000L), 9,
+                        RoundingMode.HALF_EVEN).stripTrailingZeros());
+            }
             e.periodOps = 0;
             e.periodLatencySum = 0;
         }
@@ -1002,11 +1004,15 @@ public final class Engine {
                 metrics.put(m + "startupS", new RunData.Metric(Durations.seconds(e.startup).stripTrailingZeros(), "s"));
                 long until = e.ended >= 0 ? e.ended : end;
                 long busy = Math.max(1, until - e.started);
-                metrics.put(m + "throughputOpsPerS", new RunData.Metric(rate(e.ops, busy), "ops/s"));
+                if (!e.real) {
+                    metrics.put(m + "throughputOpsPerS", new RunData.Metric(rate(e.ops, busy), "ops/s"));
+                }
             } else if (e.outcome.equals("failed-to-start")) {
                 failed++;
             }
-            metrics.put(m + "operations", new RunData.Metric(integer(e.ops), "count"));
+            if (!e.real) {
+                metrics.put(m + "operations", new RunData.Metric(integer(e.ops), "count"));
+            }
             if (p99 != null) {
                 metrics.put(m + "latencyP50S", new RunData.Metric(seconds9(p50), "s"));
                 metrics.put(m + "latencyP99S", new RunData.Metric(seconds9(p99), "s"));
