@@ -6,6 +6,13 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+
+import io.jocclum.libos.boot.BootOptions;
+import io.jocclum.libos.boot.LibOs;
+import io.jocclum.libos.events.Gate;
+import io.jocclum.libos.layout.BuiltEnclave;
+import io.jocclum.libos.testing.TestInstance;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -83,5 +90,16 @@ class LibOsProgramsTest {
         RunData.EnclaveData p = d.enclaves().getFirst();
         assertThat(p.outcome()).as(p.detail()).isEqualTo("killed");
         assertThat(d.duration()).isEqualTo(30_000_000L);
+    }
+
+    @Test
+    void aPlainRunHasNoGateAndTheSameProgramsRunFreely() throws Exception {
+        BuiltEnclave b = TestInstance.builder(tmp.resolve("plain")).edmm(true)
+                .set("resource_limits.user_space_size", "16MB").set("resource_limits.user_space_max_size", "256MB").build();
+        try (LibOs os = LibOs.boot(b, BootOptions.defaults())) {
+            assertThat(os.kernel().gate()).as("jocclum run installs no scheduler gate").isNull();
+            assertThat(os.kernel().clock()).isNotInstanceOf(Gate.class);
+            assertThat(os.run("/bin/pipebench", List.of("--block", "16KB", "--total", "1MB"))).isZero();
+        }
     }
 }
