@@ -92,4 +92,62 @@ class ScenarioGuestJarTest {
         assertThat(Files.readAllBytes(tmp.resolve("b/data.json"))).isEqualTo(Files.readAllBytes(tmp.resolve("a/data.json")));
         assertThat(Files.readString(tmp.resolve("b/events.csv"))).isEqualTo(Files.readString(tmp.resolve("a/events.csv")));
     }
+
+    /** "refused": host sockets and timerfds are ENOSYS in a scenario; "lock": two threads meet on a Java monitor held across a sleep. */
+    static final String ODD = """
+            package guest;
+
+            import io.jocclum.api.*;
+
+            public final class App implements GuestProgram {
+                private static final Object LOCK = new Object();
+
+                @Override
+                public int main(Syscalls sys, String[] argv, String[] envp) {
+                    if (argv[1].equals("refused")) {
+                        int refused = 0;
+                        try {
+                            sys.socket(Socket.AF_INET, Socket.SOCK_STREAM, 0);
+                        } catch (ErrnoException e) {
+                            refused += e.errno() == Errno.ENOSYS ? 1 : 0;
+                        }
+                        try {
+                            sys.timerfdCreate(Clocks.CLOCK_MONOTONIC, 0);
+                        } catch (ErrnoException e) {
+                            refused += e.errno() == Errno.ENOSYS ? 1 : 0;
+                        }
+                        int[] pair = sys.socketpair(Socket.AF_UNIX, Socket.SOCK_STREAM, 0);
+                        sys.close(pair[0]);
+                        return refused == 2 ? 0 : 1;
+                    }
+                    sys.threadCreate(s -> {
+                        synchronized (LOCK) {
+                            s.nanosleep(10_000_000L);
+                        }
+                        return 0;
+                    });
+                    sys.nanosleep(1_000_000L);
+                    synchronized (LOCK) {
+                        return 0;
+                    }
+                }
+            }
+            """;
+
+    @Test
+    void hostWaitsAreRefusedAndAThreadWaitingOnItsOwnJavaLockStopsTheRun() throws Exception {
+        Files.write(tmp.resolve("odd.jar"), GuestJars.compile(tmp.resolve("odd"), ODD));
+        String scenario = """
+                { "enclaves": [ { "name": "odd", "edmm": true, "config": %s, "programs": [ { "jar": "odd.jar", "args": ["%s"] } ] } ] }
+                """;
+        Files.writeString(tmp.resolve("refused.json"), scenario.formatted(SMALL, "refused"));
+        Run.Result r = Run.jocclum(tmp, "scenario", "run", "refused.json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).containsPattern("odd +/ .* exited ");
+        Files.writeString(tmp.resolve("lock.json"), scenario.formatted(SMALL, "lock"));
+        Run.Result l = Run.jocclum(tmp, "scenario", "run", "lock.json");
+        assertThat(l.exit()).isEqualTo(1);
+        assertThat(l.err()).startsWith("jocclum: a guest thread (pid 1, tid 1) waits outside the LibOS, on a Java lock or monitor"
+                + " of its own;");
+    }
 }

@@ -618,7 +618,14 @@ public final class Engine {
         }
         long t = e.now();
         sched.now(t);
-        e.os = LibOs.attach(built, options, platform, e.fd, e.lane, mounts);
+        try {
+            e.os = LibOs.attach(built, options, platform, e.fd, e.lane, mounts);
+        } catch (io.jocclum.libos.boot.BootException x) {
+            end(e, "failed-to-start", null, "failed to start at " + Durations.show(t) + ": the LibOS cannot start: "
+                    + x.getMessage(), t);
+            note(t, "exit", e.spec.name(), "failed to start: the LibOS cannot start");
+            return;
+        }
         installJars(e);
         t = start(e);
         e.startup = t - e.start;

@@ -639,6 +639,14 @@ public final class ScenarioFile {
                 }
             }
         }
+        Map<String, java.nio.file.Path> jars = new LinkedHashMap<>();
+        for (Scenario.ProgramSpec sp : out) {
+            java.nio.file.Path other = sp.jar() == null ? null : jars.putIfAbsent(sp.program(), sp.jar());
+            if (other != null && !other.equals(sp.jar())) {
+                error(path, "installs two jars at " + sp.program() + " (" + other + " and " + sp.jar() + "); give them different"
+                        + " file names");
+            }
+        }
         long libos = out.stream().filter(Scenario.ProgramSpec::libos).count();
         if (libos > 0 && libos < out.size()) {
             error(path, "mixes workload models (" + String.join(", ", out.stream().filter(x -> !x.libos())
