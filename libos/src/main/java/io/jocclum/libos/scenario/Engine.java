@@ -715,20 +715,9 @@ public final class Engine {
         int ws = e.proc.waitStatus();
         String what = program(e).program();
         if (Wait.WIFEXITED(ws) && Wait.WEXITSTATUS(ws) == 0) {
-            e.program++;
-            if (e.program == e.spec.programs().size()) {
-                e.program = 0;
-                e.rep++;
-                e.runs++;
-                if (e.rep == e.spec.repeat()) {
-                    stopLibOs(e, t);
-                    end(e, "exited", 0, "exited with status 0 at " + Durations.show(t) + " after " + e.runs
-                            + (e.runs == 1 ? " run" : " runs"), t);
-                    note(t, "exit", e.spec.name(), "status 0");
-                    return;
-                }
+            if (nextProgram(e, t)) {
+                spawnProgram(e, t);
             }
-            spawnProgram(e, t);
             return;
         }
         String err = lastLine(e.err);
@@ -832,20 +821,27 @@ public final class Engine {
             }
             case DONE -> {
                 e.current = null;
-                e.program++;
-                if (e.program == e.spec.programs().size()) {
-                    e.program = 0;
-                    e.rep++;
-                    e.runs++;
-                    if (e.rep == e.spec.repeat()) {
-                        long t = e.now();
-                        end(e, "exited", 0, "exited with status 0 at " + Durations.show(t) + " after " + e.runs
-                                + (e.runs == 1 ? " run" : " runs"), t);
-                        note(t, "exit", e.spec.name(), "status 0");
-                    }
-                }
+                nextProgram(e, e.now());
             }
         }
+    }
+
+    /** The current program of {@code e} ended well at {@code t}: true when another follows, else {@code e} has exited. */
+    private boolean nextProgram(Enc e, long t) {
+        e.program++;
+        if (e.program == e.spec.programs().size()) {
+            e.program = 0;
+            e.rep++;
+            e.runs++;
+            if (e.rep == e.spec.repeat()) {
+                stopLibOs(e, t);
+                end(e, "exited", 0, "exited with status 0 at " + Durations.show(t) + " after " + e.runs
+                        + (e.runs == 1 ? " run" : " runs"), t);
+                note(t, "exit", e.spec.name(), "status 0");
+                return false;
+            }
+        }
+        return true;
     }
 
     private void end(Enc e, String outcome, Integer status, String detail, long t) {

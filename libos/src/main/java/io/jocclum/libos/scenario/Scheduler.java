@@ -119,21 +119,25 @@ final class Scheduler {
 
     /** The candidate with the smallest key, or null when no thread is due (all wait without timeout, or none). */
     GThread next() {
-        GThread best = null;
-        for (GThread g : threads) {
-            if (g.due() != Long.MAX_VALUE && (best == null || before(g, best))) {
-                best = g;
-            }
-        }
-        return best;
+        return min(null, null);
     }
 
     /** The candidate after {@code g} (the smallest key of the others), or null. */
     GThread after(GThread g) {
+        return min(g, null);
+    }
+
+    /** The candidates of {@code lane} (for running a killed enclave's threads to their end). */
+    GThread next(Lane lane) {
+        return min(null, lane);
+    }
+
+    /** The due thread with the smallest key other than {@code except}, of {@code lane} unless null. */
+    private GThread min(GThread except, Lane lane) {
         GThread best = null;
-        for (GThread o : threads) {
-            if (o != g && o.due() != Long.MAX_VALUE && (best == null || before(o, best))) {
-                best = o;
+        for (GThread g : threads) {
+            if (g != except && (lane == null || g.lane == lane) && g.due() != Long.MAX_VALUE && (best == null || before(g, best))) {
+                best = g;
             }
         }
         return best;
@@ -159,17 +163,6 @@ final class Scheduler {
     /** Whether enclave {@code lane} still has threads. */
     boolean hasThreads(Lane lane) {
         return lane.live > 0;
-    }
-
-    /** The candidates of {@code lane} (for running a killed enclave's threads to their end). */
-    GThread next(Lane lane) {
-        GThread best = null;
-        for (GThread g : threads) {
-            if (g.lane == lane && g.due() != Long.MAX_VALUE && (best == null || before(g, best))) {
-                best = g;
-            }
-        }
-        return best;
     }
 
     /**
