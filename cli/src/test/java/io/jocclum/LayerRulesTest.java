@@ -61,7 +61,8 @@ class LayerRulesTest {
         LIBOS.put("boot", Set.of("attest", "build", "config", "layout", "epoll", "eventfd", "events", "fs", "fs.sefs", "kheap", "net", "pipe", "process",
                 "programs", "signal", "syscall", "vm"));
         LIBOS.put("replay", Set.of("boot", "config", "kheap", "layout", "programs"));
-        LIBOS.put("scenario", Set.of("config", "fs.sefs", "kheap", "layout", "replay", "vm"));
+        LIBOS.put("scenario", Set.of("boot", "build", "config", "events", "fs", "fs.sefs", "kheap", "layout", "process", "programs",
+                "replay", "syscall", "vm"));
 
         SGX.put("arch", Set.of());
         SGX.put("cost", Set.of("arch"));

@@ -141,8 +141,11 @@ final class ScenarioCommand implements Callable<Integer> {
         for (RunData.EnclaveData e : d.enclaves()) {
             RunData.Metric tp = d.metrics().get("enclave." + e.name() + ".throughputOpsPerS");
             RunData.Metric peak = d.metrics().get("enclave." + e.name() + ".epcPeakBytes");
-            l.add(String.format(Locale.ROOT, "  %-14s %-12s %-5s %11s %-15s %5d %10d %11s %11s %10s", e.name(), e.cgroup(),
-                    e.edmm() ? "yes" : "no", e.startup() == null ? "-" : ms(e.startup()), e.outcome(), e.runs(), e.operations(),
+            // LibOS programs have no operations (only workload models count them)
+            boolean ops = d.metrics().containsKey("enclave." + e.name() + ".operations");
+            l.add(String.format(Locale.ROOT, "  %-14s %-12s %-5s %11s %-15s %5d %10s %11s %11s %10s", e.name(), e.cgroup(),
+                    e.edmm() ? "yes" : "no", e.startup() == null ? "-" : ms(e.startup()), e.outcome(), e.runs(),
+                    ops ? Long.toString(e.operations()) : "-",
                     tp == null ? "-" : tp.value().setScale(1, java.math.RoundingMode.HALF_EVEN).toPlainString(),
                     e.latencyP99() == null ? "-" : ms(e.latencyP99()), Sizes.human(peak.value().longValue())));
         }

@@ -87,6 +87,14 @@ class ExampleReportsTest {
     }
 
     @Test
+    void libosPrograms() throws Exception {
+        Document doc = scenario("libos-programs");
+        assertThat(finding(doc, "epc-limits")).startsWith("/pod-mem hit its limit at ");
+        assertThat(doc.select("table").text()).contains("enclave.mem.runS").contains("enclave.pipe.syscalls");
+        rendersInChromium(tmp.resolve("libos-programs/index.html"));
+    }
+
+    @Test
     void epcLimitSweep() throws Exception {
         Path out = tmp.resolve("sweep");
         Run.Result r = Run.jocclum(examples(), "scenario", "sweep", "epc-limit-sweep.json", "--vary",

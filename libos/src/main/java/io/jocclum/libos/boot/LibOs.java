@@ -131,7 +131,16 @@ public final class LibOs implements AutoCloseable {
     private volatile int exitStatus = -1;
     private boolean closed;
 
+    /** Whether {@link #close} closes the enclave and the platform (false for a scenario's, whose engine owns them). */
+    private final boolean ownsPlatform;
+
     private LibOs(BuiltEnclave built, BootOptions options, SgxPlatform platform, EnclaveFd fd, long base) {
+        this(built, options, platform, fd, base, null, null);
+    }
+
+    private LibOs(BuiltEnclave built, BootOptions options, SgxPlatform platform, EnclaveFd fd, long base,
+                  io.jocclum.libos.events.Gate gate, List<MountSpec> givenMounts) {
+        this.ownsPlatform = gate == null;
         this.built = built;
         this.options = options;
         this.platform = platform;
@@ -154,7 +163,8 @@ public final class LibOs implements AutoCloseable {
         userSpace.useKernelHeap(kernelHeap);
         userSpace.sysvShm().clock(() -> options.wallClock().instant().getEpochSecond());
 
-        List<MountSpec> mounts = mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings, ctx, options);
+        List<MountSpec> mounts = givenMounts != null ? givenMounts
+                : mounts(built, cfg, layout.enclaveXml().heapMaxSize(), warnings, ctx, options);
         Vfs.Builder vb = Vfs.builder().random(new SplittableRandom(options.platform().seed())).wallClock(options.wallClock());
         mounts.forEach(vb::mount);
         vb.proc(() -> procView);
@@ -191,7 +201,7 @@ public final class LibOs implements AutoCloseable {
         this.programs = new Programs(vfs, options.programs(), hostDevs::contains, ctx::ocall);
         this.kernel = new Kernel(new Services(ctx, userSpace, vfs, hostDevs, programs, tcs, waitClock,
                 options.wallClock(), () -> fd.enclave().account().snapshot().simulatedNanos(), cfg.process(), this::sampleCommitted,
-                a -> fd.ecall(a, 0)));
+                a -> fd.ecall(a, 0), gate));
         kernel.setFacades(t -> new SyscallFacade(t, syscalls, files));
         this.procView = new ProcView(kernel);
 
@@ -320,6 +330,21 @@ public final class LibOs implements AutoCloseable {
             platform.close();
             throw e;
         }
+    }
+
+    /**
+     * Starts the LibOS in an enclave that a scenario's engine has created, loaded, initialised
+     * (EINIT with {@code built}'s SIGSTRUCT) and entered on its shared platform: the same set-up as
+     * {@link #boot}'s last step, with {@code gate} scheduling every guest thread and serving as the
+     * clocks (set them in {@code options} with {@link BootOptions#withClocks}). {@code mounts}
+     * replaces the configuration's mount section when not null (an inline configuration has no
+     * image on disk). {@link #close} then leaves the enclave and the platform to the engine, and
+     * must be called only once every guest thread has ended (the engine runs them to their end).
+     */
+    public static LibOs attach(BuiltEnclave built, BootOptions options, SgxPlatform platform, EnclaveFd fd,
+                               io.jocclum.libos.events.Gate gate, List<MountSpec> mounts) {
+        java.util.Objects.requireNonNull(gate, "gate");
+        return new LibOs(built, options, platform, fd, built.layout().image().base(), gate, mounts);
     }
 
     private static String advice(Errno e) {
@@ -778,8 +803,10 @@ public final class LibOs implements AutoCloseable {
         } finally {
             sgxDevice.close();
             unlock(upperLock);
-            fd.close();
-            platform.close();
+            if (ownsPlatform) {
+                fd.close();
+                platform.close();
+            }
         }
     }
 }

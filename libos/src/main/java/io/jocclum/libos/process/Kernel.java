@@ -83,6 +83,8 @@ public final class Kernel {
     final ProcessDefaults defaults;
     final Runnable commitSampler;
     final LongConsumer enterEnclave;
+    /** The scenario's scheduler gate, or null (see {@link io.jocclum.libos.events.Gate}). */
+    final io.jocclum.libos.events.Gate gate;
     /** Makes the syscall interface of a new thread; set once by the boot. */
     volatile Function<GuestThread, Syscalls> facades;
 
@@ -113,6 +115,7 @@ public final class Kernel {
         this.defaults = c.defaults();
         this.commitSampler = c.commitSampler();
         this.enterEnclave = c.enterEnclave();
+        this.gate = c.gate();
     }
 
     /** What the boot gave this kernel. */
@@ -141,6 +144,11 @@ public final class Kernel {
 
     public WaitClock clock() {
         return clock;
+    }
+
+    /** The scenario's deterministic scheduler gate, or null when the LibOS runs alone. */
+    public io.jocclum.libos.events.Gate gate() {
+        return gate;
     }
 
     public InstantSource wallClock() {

@@ -1,6 +1,7 @@
 package io.jocclum.libos.process;
 
 import io.jocclum.libos.config.ProcessDefaults;
+import io.jocclum.libos.events.Gate;
 import io.jocclum.libos.events.WaitClock;
 import io.jocclum.libos.fs.Vfs;
 import io.jocclum.libos.programs.ProgramLoader;
@@ -21,8 +22,10 @@ import java.util.function.LongSupplier;
  * @param cpuNanos      simulated nanoseconds charged to the enclave (the CPU-time clocks)
  * @param commitSampler samples the committed EPC before memory may be given back (peak tracking)
  * @param enterEnclave  EENTERs on the TCS at the given address
+ * @param gate          the deterministic scheduler gate of a scenario, null otherwise
  */
 public record Services(EnclaveContext ctx, UserSpace userSpace, Vfs vfs, Set<Long> hostDevices, ProgramLoader programs,
                          TcsPool tcs, WaitClock clock, InstantSource wallClock, LongSupplier cpuNanos,
-                         ProcessDefaults defaults, Runnable commitSampler, LongConsumer enterEnclave) {
+                         ProcessDefaults defaults, Runnable commitSampler, LongConsumer enterEnclave,
+                         Gate gate) {
 }

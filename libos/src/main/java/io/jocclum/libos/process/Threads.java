@@ -77,10 +77,26 @@ final class Threads {
             throw Errno.EAGAIN.exception(p + " is exiting");
         }
         t.vthread = Thread.ofVirtual().name("guest-" + p.pid + "-" + tid).unstarted(() -> run(t, body));
+        if (kernel.gate != null) {
+            kernel.gate.admit(t.vthread, p.pid, tid);
+        }
         t.vthread.start();
     }
 
     private void run(GuestThread t, Body body) {
+        if (kernel.gate != null) {
+            kernel.gate.enter();
+        }
+        try {
+            runGated(t, body);
+        } finally {
+            if (kernel.gate != null) {
+                kernel.gate.leave();
+            }
+        }
+    }
+
+    private void runGated(GuestThread t, Body body) {
         GuestProcess p = t.process;
         int code = 0;
         long value = 0;

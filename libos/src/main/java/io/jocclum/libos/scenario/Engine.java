@@ -1,6 +1,13 @@
 package io.jocclum.libos.scenario;
 
 import io.jocclum.api.ErrnoException;
+import io.jocclum.api.Wait;
+import io.jocclum.libos.boot.BootOptions;
+import io.jocclum.libos.boot.LibOs;
+import io.jocclum.libos.fs.Caller;
+import io.jocclum.libos.fs.MountSpec;
+import io.jocclum.libos.layout.BuiltEnclave;
+import io.jocclum.libos.process.GuestProcess;
 import io.jocclum.libos.config.InternalConfig;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.libos.layout.EnclaveLayout;
@@ -28,7 +35,10 @@ import io.jocclum.sgx.driver.SgxIoctl;
 import io.jocclum.sgx.driver.SgxPlatform;
 import io.jocclum.sgx.epc.Ksgxd;
 
+import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -82,11 +92,14 @@ public final class Engine {
     private final List<Long> sampleTimes = new ArrayList<>();
     private final Map<String, Acc> series = new LinkedHashMap<>();
     private long hostPeak;
+    /** The baton and clocks of the LibOS programs' guest threads. */
+    private final Scheduler sched;
 
     private Engine(Scenario sc, Progress progress) {
         this.sc = sc;
         this.progress = progress;
         this.model = sc.host().costModel();
+        this.sched = new Scheduler(model);
         this.platform = SgxPlatform.start(PlatformConfig.builder().epcSize(sc.host().epcBytes()).sgx2(sc.host().sgx2())
                 .seed(sc.host().seed()).costs(model).ksgxd(Ksgxd.Mode.MANUAL).epcCgroup(PlatformConfig.EpcCgroup.V17).build());
         this.fs = platform.cgroups().fs();
@@ -143,10 +156,19 @@ public final class Engine {
         long periodOps;
         long[] last = new long[COUNTED.length];
         long peak;
+        /** Runs LibOS programs (under the scheduler) rather than workload models. */
+        final boolean real;
+        Scheduler.Lane lane;
+        LibOs os;
+        GuestProcess proc;
+        Path upper;
+        long syscalls;
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
         Enc(Scenario.EnclaveSpec spec, int index) {
             this.spec = spec;
             this.index = index;
+            this.real = spec.programs().stream().allMatch(Scenario.ProgramSpec::libos);
             this.random = new SplittableRandom(sc.host().seed() * 0x9E3779B97F4A7C15L + index * 0xBF58476D1CE4E5B9L + 1);
             this.cgroup = spec.cgroup();
             if (spec.start().isPresent()) {
@@ -159,6 +181,9 @@ public final class Engine {
 
         @Override
         public long now() {
+            if (lane != null && started >= 0) {
+                return Math.max(started, lane.time());
+            }
             return start + extra + (account == null ? 0 : model.nanos(account.cycles()));
         }
 
@@ -183,7 +208,7 @@ public final class Engine {
         }
 
         boolean runnable() {
-            return phase == Phase.PENDING || phase == Phase.OPENING || phase == Phase.LOADING || phase == Phase.RUNNING;
+            return phase == Phase.PENDING || phase == Phase.OPENING || phase == Phase.LOADING || phase == Phase.RUNNING && !real;
         }
 
         /** EPC the enclave holds: its resident pages, its VA pages and its SECS when resident. */
@@ -229,10 +254,17 @@ public final class Engine {
                     next = e;
                 }
             }
-            long tEnc = next == null ? Long.MAX_VALUE : next.now();
+            long tModel = next == null ? Long.MAX_VALUE : next.now();
+            Scheduler.GThread thread = sched.next();
+            if (thread != null && next != null && !before(thread, tModel, next.index)) {
+                thread = null;
+            }
+            long tEnc = thread != null ? thread.due() : tModel;
             long tEv = nextEvent < events.size() ? events.get(nextEvent).at() : Long.MAX_VALUE;
-            boolean allDone = next == null && tEv == Long.MAX_VALUE && encs.stream().noneMatch(e -> e.phase == Phase.WAITING);
-            boolean idle = next == null && tEv == Long.MAX_VALUE;
+            boolean none = next == null && sched.next() == null;
+            boolean allDone = none && tEv == Long.MAX_VALUE
+                    && encs.stream().noneMatch(e -> e.phase == Phase.WAITING || e.phase == Phase.RUNNING);
+            boolean idle = none && tEv == Long.MAX_VALUE;
             long horizon;
             if (allDone && sc.stop().whenAllExited()) {
                 horizon = Math.min(stopAt, encs.stream().mapToLong(e -> Math.max(e.ended, 0)).max().orElse(0));
@@ -257,6 +289,8 @@ public final class Engine {
             }
             if (tEv <= tEnc) {
                 apply(events.get(nextEvent++));
+            } else if (thread != null) {
+                runThread(thread, next, tModel, Math.min(Math.min(tEv, nextSample), stopAt));
             } else {
                 step(next);
             }
@@ -278,9 +312,13 @@ public final class Engine {
 
     private void close() {
         for (Enc e : encs) {
+            if (e.os != null && !sched.broken()) {
+                stopLibOs(e, e.now());
+            }
             if (e.fd != null && e.phase != Phase.ENDED) {
                 release(e);
             }
+            deleteUpper(e);
         }
         platform.close();
     }
@@ -348,6 +386,7 @@ public final class Engine {
                     note(t, "kill", e.spec.name(), "SIGKILL before it started");
                 } else {
                     e.task.kill();
+                    stopLibOs(e, t);
                     end(e, "killed", null, "killed at " + Durations.show(t) + " by the scenario (SIGKILL)", t);
                     note(t, "kill", e.spec.name(), "SIGKILL");
                 }
@@ -500,6 +539,10 @@ public final class Engine {
         long base = layout.image().base();
         InternalConfig cfg = e.image.config();
         e.fd.ecall(base + tcs0.offset(), cfg.toBytes().length);
+        if (e.real) {
+            startLibOs(e);
+            return;
+        }
         Region reserved = layout.region(RegionKind.RESERVED_USER);
         UserSpaceLayout usl = layout.edmm()
                 ? new UserSpaceLayout(base + reserved.offset(), reserved.size(), base + layout.region(RegionKind.USER_REGION).offset(),
@@ -515,6 +558,248 @@ public final class Engine {
         e.phase = Phase.RUNNING;
         note(t, "started", e.spec.name(), "start-up " + Durations.show(e.startup) + ", " + Sizes.human(e.epcBytes())
                 + " of EPC");
+    }
+
+    // ============================================================================ LibOS programs
+
+    /** Whether thread {@code g} goes before the model step of enclave {@code index} at {@code t}. */
+    private static boolean before(Scheduler.GThread g, long t, int index) {
+        return g.due() != t ? g.due() < t : g.lane.index < index;
+    }
+
+    /**
+     * Runs guest thread {@code g} until the next thing due: another thread, the model step of
+     * {@code model} at {@code tModel}, or engine work (an event, a sample, the stop) at {@code tEngine}.
+     */
+    private void runThread(Scheduler.GThread g, Enc model, long tModel, long tEngine) {
+        long t = tEngine;
+        int lane = -1;
+        int pid = 0;
+        int tid = 0;
+        if (model != null && (tModel < t)) {
+            t = tModel;
+            lane = model.index;
+        }
+        Scheduler.GThread o = sched.after(g);
+        if (o != null && (o.due() < t || o.due() == t && (o.lane.index < lane || o.lane.index == lane
+                && (o.pid < pid || o.pid == pid && o.tid < tid)))) {
+            t = o.due();
+            lane = o.lane.index;
+            pid = o.pid;
+            tid = o.tid;
+        }
+        sched.run(g, t, lane, pid, tid);
+        afterThread(encs.get(g.lane.index));
+    }
+
+    /** The LibOS in enclave {@code e}, loaded and entered: its file system, its kernel, its first program. */
+    private void startLibOs(Enc e) {
+        Images.Prepared img = e.image;
+        BootOptions options = BootOptions.defaults().withStdio(java.io.InputStream.nullInputStream(),
+                java.io.OutputStream.nullOutputStream(), new Tail(e.err))
+                .withPlatform(io.jocclum.libos.boot.PlatformSettings.defaults().withSeed(e.random.nextLong()));
+        e.lane = sched.lane(e.index, e.account);
+        options = options.withClocks(e.lane, e.lane);
+        List<MountSpec> mounts = null;
+        BuiltEnclave built = img.built();
+        try {
+            e.upper = Files.createTempDirectory("jocclum-scenario-");
+        } catch (java.io.IOException x) {
+            throw new ScenarioException("cannot create a temporary directory for " + e.spec.name() + "'s file system: " + x.getMessage());
+        }
+        if (built == null) {
+            // an inline configuration has no image: a tmpfs root (as large as the kernel heap, like /tmp)
+            long cap = img.layout().enclaveXml().heapMaxSize();
+            built = new BuiltEnclave(new io.jocclum.libos.layout.InstancePaths(e.upper), img.layout().enclaveXml(),
+                    img.config().toBytes(), img.config(), img.layout(), img.sigStruct());
+            mounts = List.of(new MountSpec.Tmpfs("/", cap), new MountSpec.Tmpfs("/tmp", cap), new MountSpec.Tmpfs("/dev/shm", cap));
+        } else {
+            options = options.withUpperLayer(e.upper.resolve("upper"));
+        }
+        long t = e.now();
+        sched.now(t);
+        try {
+            e.os = LibOs.attach(built, options, platform, e.fd, e.lane, mounts);
+        } catch (io.jocclum.libos.boot.BootException x) {
+            end(e, "failed-to-start", null, "failed to start at " + Durations.show(t) + ": the LibOS cannot start: "
+                    + x.getMessage(), t);
+            note(t, "exit", e.spec.name(), "failed to start: the LibOS cannot start");
+            return;
+        }
+        installJars(e);
+        t = start(e);
+        e.startup = t - e.start;
+        note(t, "started", e.spec.name(), "start-up " + Durations.show(e.startup) + ", " + Sizes.human(e.epcBytes())
+                + " of EPC");
+        spawnProgram(e, t);
+    }
+
+    /** Where the LibOS is ready: its clock from here on is its threads'. */
+    private long start(Enc e) {
+        long t = e.now();
+        e.lane.rebase(t);
+        e.started = t;
+        e.phase = Phase.RUNNING;
+        return t;
+    }
+
+    /** The host jars of {@code e}'s programs, written into its file system at their /bin paths. */
+    private void installJars(Enc e) {
+        Caller root = Caller.of(new io.jocclum.libos.fs.FdTable()).withClock(e.lane);
+        for (Scenario.ProgramSpec p : e.spec.programs()) {
+            if (p.jar() == null) {
+                continue;
+            }
+            byte[] bytes;
+            try {
+                bytes = Files.readAllBytes(p.jar());
+            } catch (java.io.IOException x) {
+                throw new ScenarioException(p.jar() + " cannot be read: " + x.getMessage());
+            }
+            try {
+                try {
+                    e.os.vfs().mkdir(root, "/bin", 0755);
+                } catch (ErrnoException x) {
+                    if (x.errno() != io.jocclum.api.Errno.EEXIST) {
+                        throw x;
+                    }
+                }
+                var f = e.os.vfs().openFile(root, io.jocclum.api.OpenFlags.AT_FDCWD, p.program(),
+                        io.jocclum.api.OpenFlags.O_WRONLY | io.jocclum.api.OpenFlags.O_CREAT | io.jocclum.api.OpenFlags.O_TRUNC, 0755);
+                try {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+                    while (b.hasRemaining()) {
+                        f.write(root, b);
+                    }
+                } finally {
+                    f.retain();
+                    f.unref();
+                }
+            } catch (ErrnoException x) {
+                throw new ScenarioException(p.jar() + " cannot be installed at " + p.program() + " in " + e.spec.name() + ": " + x.errno()
+                        + " (" + x.errno().message() + ")");
+            }
+        }
+    }
+
+    /** Starts the current program of {@code e} as a top-level process at time {@code t}. */
+    private void spawnProgram(Enc e, long t) {
+        Scenario.ProgramSpec p = program(e);
+        sched.now(t);
+        try {
+            e.proc = e.os.spawnHost(p.program(), p.args(), java.util.Map.of(), java.io.InputStream.nullInputStream(),
+                    java.io.OutputStream.nullOutputStream(), new Tail(e.err));
+        } catch (io.jocclum.libos.boot.BootException x) {
+            stopLibOs(e, t);
+            end(e, "exited", 1, "exited with status 1 at " + Durations.show(t) + ": " + x.getMessage(), t);
+            note(t, "exit", e.spec.name(), "status 1: " + p.program() + " cannot start");
+        }
+    }
+
+    /** After a thread of {@code e} ran: an OOM kill of its host task, or the end of its program. */
+    private void afterThread(Enc e) {
+        if (e.phase != Phase.RUNNING) {
+            return;
+        }
+        e.peak = Math.max(e.peak, e.epcBytes());
+        long t = e.now();
+        if (e.task.killed()) {
+            stopLibOs(e, t);
+            oomKilled(e, t, "killed by the OOM killer at " + Durations.show(t) + ": " + e.cgroup
+                    + " reached its memory.max with evicted EPC pages");
+            return;
+        }
+        if (!e.proc.exited() || sched.hasThreads(e.lane)) {
+            return;
+        }
+        int ws = e.proc.waitStatus();
+        String what = program(e).program();
+        if (Wait.WIFEXITED(ws) && Wait.WEXITSTATUS(ws) == 0) {
+            if (nextProgram(e, t)) {
+                spawnProgram(e, t);
+            }
+            return;
+        }
+        String err = lastLine(e.err);
+        stopLibOs(e, t);
+        if (Wait.WIFEXITED(ws)) {
+            int code = Wait.WEXITSTATUS(ws);
+            end(e, "exited", code, "exited with status " + code + " at " + Durations.show(t) + ": " + what + " failed"
+                    + (err.isEmpty() ? "" : " (" + err + ")"), t);
+            note(t, "exit", e.spec.name(), "status " + code + ": " + what);
+        } else if (Wait.WTERMSIG(ws) == io.jocclum.api.Signal.SIGBUS) {
+            oomKilled(e, t, "killed by SIGBUS at " + Durations.show(t) + ": no EPC page could be had, " + e.cgroup
+                    + " reached its sgx_epc limit with nothing left to reclaim");
+        } else {
+            String sig = io.jocclum.api.Signal.name(Wait.WTERMSIG(ws));
+            end(e, "killed", null, "killed at " + Durations.show(t) + ": " + what + " by " + sig
+                    + (err.isEmpty() ? "" : " (" + err + ")"), t);
+            note(t, "kill", e.spec.name(), what + " by " + sig);
+        }
+    }
+
+    /** Kills what runs in {@code e}'s LibOS, runs its threads to their end and shuts the LibOS down (not the enclave). */
+    private void stopLibOs(Enc e, long t) {
+        if (e.os == null) {
+            return;
+        }
+        sched.now(t);
+        e.os.kernel().killAll();
+        for (Scheduler.GThread g = sched.next(e.lane); g != null; g = sched.next(e.lane)) {
+            sched.run(g, Long.MIN_VALUE, -1, 0, 0);
+        }
+        e.syscalls = e.os.syscalls().total();
+        if (!sched.hasThreads(e.lane)) {
+            e.os.close();
+        }
+        e.os = null;
+    }
+
+    private static void deleteUpper(Enc e) {
+        if (e.upper != null) {
+            try {
+                io.jocclum.libos.build.EnclaveBuilder.deleteTree(e.upper);
+            } catch (java.io.IOException | RuntimeException x) {
+                // a temporary directory: the system cleans it up eventually
+            }
+            e.upper = null;
+        }
+    }
+
+    /** The last non-empty line of what a program wrote on its stderr, or "". */
+    private static String lastLine(ByteArrayOutputStream err) {
+        String[] lines = err.toString(java.nio.charset.StandardCharsets.UTF_8).strip().split("\n");
+        String l = lines[lines.length - 1].strip();
+        return l.length() > 200 ? l.substring(0, 200) + "..." : l;
+    }
+
+    /** Keeps the last 4KB written to it (a program's stderr, for the outcome's detail). */
+    private static final class Tail extends java.io.OutputStream {
+        private final ByteArrayOutputStream to;
+
+        Tail(ByteArrayOutputStream to) {
+            this.to = to;
+        }
+
+        @Override
+        public void write(int b) {
+            write(new byte[]{(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            synchronized (to) {
+                if (to.size() + len > 4096) {
+                    byte[] old = to.toByteArray();
+                    to.reset();
+                    int keep = Math.max(0, Math.min(old.length, 4096 - Math.min(len, 4096)));
+                    to.write(old, old.length - keep, keep);
+                    to.write(b, off + Math.max(0, len - 4096), Math.min(len, 4096));
+                } else {
+                    to.write(b, off, len);
+                }
+            }
+        }
     }
 
     private Scenario.ProgramSpec program(Enc e) {
@@ -536,20 +821,27 @@ public final class Engine {
             }
             case DONE -> {
                 e.current = null;
-                e.program++;
-                if (e.program == e.spec.programs().size()) {
-                    e.program = 0;
-                    e.rep++;
-                    e.runs++;
-                    if (e.rep == e.spec.repeat()) {
-                        long t = e.now();
-                        end(e, "exited", 0, "exited with status 0 at " + Durations.show(t) + " after " + e.runs
-                                + (e.runs == 1 ? " run" : " runs"), t);
-                        note(t, "exit", e.spec.name(), "status 0");
-                    }
-                }
+                nextProgram(e, e.now());
             }
         }
+    }
+
+    /** The current program of {@code e} ended well at {@code t}: true when another follows, else {@code e} has exited. */
+    private boolean nextProgram(Enc e, long t) {
+        e.program++;
+        if (e.program == e.spec.programs().size()) {
+            e.program = 0;
+            e.rep++;
+            e.runs++;
+            if (e.rep == e.spec.repeat()) {
+                stopLibOs(e, t);
+                end(e, "exited", 0, "exited with status 0 at " + Durations.show(t) + " after " + e.runs
+                        + (e.runs == 1 ? " run" : " runs"), t);
+                note(t, "exit", e.spec.name(), "status 0");
+                return false;
+            }
+        }
+        return true;
     }
 
     private void end(Enc e, String outcome, Integer status, String detail, long t) {
@@ -645,10 +937,12 @@ public final class Engine {
                 }
                 put("enclave", id, RATE_METRICS[i], RATE_UNITS[i], rate(d, dt));
             }
-            put("enclave", id, "progress", "operations", integer(e.ops));
-            put("enclave", id, "latency", "s", e.periodOps == 0 ? null
-                    : BigDecimal.valueOf(e.periodLatencySum).divide(BigDecimal.valueOf(e.periodOps * 1_000_000_000L), 9,
-                    RoundingMode.HALF_EVEN).stripTrailingZeros());
+            if (!e.real) { // LibOS programs have no operations: only workload models count them
+                put("enclave", id, "progress", "operations", integer(e.ops));
+                put("enclave", id, "latency", "s", e.periodOps == 0 ? null
+                        : BigDecimal.valueOf(e.periodLatencySum).divide(BigDecimal.valueOf(e.periodOps * 1_000_000_000L), 9,
+                        RoundingMode.HALF_EVEN).stripTrailingZeros());
+            }
             e.periodOps = 0;
             e.periodLatencySum = 0;
         }
@@ -713,14 +1007,23 @@ public final class Engine {
                 metrics.put(m + "startupS", new RunData.Metric(Durations.seconds(e.startup).stripTrailingZeros(), "s"));
                 long until = e.ended >= 0 ? e.ended : end;
                 long busy = Math.max(1, until - e.started);
-                metrics.put(m + "throughputOpsPerS", new RunData.Metric(rate(e.ops, busy), "ops/s"));
+                if (!e.real) {
+                    metrics.put(m + "throughputOpsPerS", new RunData.Metric(rate(e.ops, busy), "ops/s"));
+                }
             } else if (e.outcome.equals("failed-to-start")) {
                 failed++;
             }
-            metrics.put(m + "operations", new RunData.Metric(integer(e.ops), "count"));
+            if (!e.real) {
+                metrics.put(m + "operations", new RunData.Metric(integer(e.ops), "count"));
+            }
             if (p99 != null) {
                 metrics.put(m + "latencyP50S", new RunData.Metric(seconds9(p50), "s"));
                 metrics.put(m + "latencyP99S", new RunData.Metric(seconds9(p99), "s"));
+            }
+            if (e.real && e.started >= 0) {
+                long until = e.ended >= 0 ? e.ended : end;
+                metrics.put(m + "runS", new RunData.Metric(Durations.seconds(until - e.started).stripTrailingZeros(), "s"));
+                metrics.put(m + "syscalls", new RunData.Metric(integer(e.syscalls), "count"));
             }
             metrics.put(m + "epcPeakBytes", new RunData.Metric(integer(e.peak), "bytes"));
             metrics.put(m + "ewbPages", new RunData.Metric(integer(e.count(0)), "pages"));

@@ -41,8 +41,11 @@ final class Images {
     private Images() {
     }
 
-    /** What the engine loads: the layout (its image is what ADD_PAGES adds), the SIGSTRUCT EINIT checks, the LibOS config. */
-    record Prepared(EnclaveLayout layout, SigStruct sigStruct, InternalConfig config) {
+    /**
+     * What the engine loads: the layout (its image is what ADD_PAGES adds), the SIGSTRUCT EINIT
+     * checks, the LibOS config, and the built instance (null for an inline configuration).
+     */
+    record Prepared(EnclaveLayout layout, SigStruct sigStruct, InternalConfig config, BuiltEnclave built) {
     }
 
     /** Occlum's template with {@code sections} merged over it (objects key by key, anything else replaced). */
@@ -96,7 +99,7 @@ final class Images {
             case Scenario.Source.Instance inst -> {
                 try {
                     BuiltEnclave b = BuiltEnclave.load(new InstancePaths(inst.dir()));
-                    yield new Prepared(b.layout(), b.sigStruct(), b.internalConfig());
+                    yield new Prepared(b.layout(), b.sigStruct(), b.internalConfig(), b);
                 } catch (IOException | RuntimeException e) {
                     throw new ScenarioException("the instance " + inst.dir() + " cannot be read (" + e.getMessage() + "); run"
                             + " jocclum build there.");
@@ -113,7 +116,7 @@ final class Images {
         EnclaveLayout layout = EnclaveLayout.plan(r.enclaveXml(), cfgBytes, new byte[32]);
         byte[] mrenclave = Measurement.mrenclave(layout);
         SigStruct sig = Measurement.sigStruct(layout, mrenclave, DATE).sign(signingKey());
-        return new Prepared(layout, sig, cfg);
+        return new Prepared(layout, sig, cfg, null);
     }
 
     private static String cacheKey(byte[] json, boolean edmm) {

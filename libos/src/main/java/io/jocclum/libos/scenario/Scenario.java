@@ -95,10 +95,25 @@ public record Scenario(String name, String description, Host host, long sampleIn
         }
     }
 
-    /** One program: a built-in workload with its arguments (validated). */
-    public record ProgramSpec(String program, List<String> args, Workloads.Options options) {
+    /**
+     * One program: a workload model with its validated arguments ({@code options}), or a program of
+     * the LibOS ({@code options} null): {@code program} is then its path in the enclave (a built-in
+     * {@code /bin/NAME}, or a jar of the instance's image), and {@code jar}, when not null, the
+     * host's jar file the engine installs at that path before the enclave's first program starts.
+     */
+    public record ProgramSpec(String program, List<String> args, Workloads.Options options, Path jar) {
         public ProgramSpec {
             args = List.copyOf(args);
+        }
+
+        /** A workload model. */
+        public ProgramSpec(String program, List<String> args, Workloads.Options options) {
+            this(program, args, options, null);
+        }
+
+        /** Whether it is a program of the LibOS (run by the LibOS under the scenario's scheduler), not a model. */
+        public boolean libos() {
+            return options == null;
         }
 
         /** "kv --ops 100" */

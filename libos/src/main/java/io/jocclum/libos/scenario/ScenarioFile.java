@@ -49,7 +49,9 @@ public final class ScenarioFile {
     private static final List<String> CG = List.of("epcMax", "memoryMax");
     private static final List<String> ENCLAVE = List.of("name", "cgroup", "edmm", "start", "config", "instance", "programs",
             "repeat", "replicas", "stagger");
-    private static final List<String> PROGRAM = List.of("run", "args");
+    private static final List<String> PROGRAM = List.of("run", "jar", "args");
+    /** LibOS built-ins a scenario refuses: they wait on the host (its network), which simulated time cannot follow. */
+    private static final Map<String, String> HOST_BOUND = Map.of("epollecho", "it serves host TCP connections");
     private static final List<String> EVENT = List.of("at", "limit", "epcMax", "memoryMax", "kill", "start", "move", "to", "note");
     private static final List<String> STOP = List.of("after", "whenAllExited");
 
@@ -519,7 +521,7 @@ public final class ScenarioFile {
             } else if (s != null) {
                 start = OptionalLong.of(duration(s, path + ".start", 0));
             }
-            List<Scenario.ProgramSpec> programs = programs(e.get("programs"), path + ".programs");
+            List<Scenario.ProgramSpec> programs = programs(e.get("programs"), path + ".programs", source);
             int repeat = (int) integer(e.get("repeat"), path + ".repeat", 1, 1, 1_000_000);
             int replicas = (int) integer(e.get("replicas"), path + ".replicas", 1, 1, 1000);
             long stagger = duration(e.get("stagger"), path + ".stagger", 0);
@@ -560,7 +562,7 @@ public final class ScenarioFile {
         return new Scenario.Source.Inline(Images.occlumJson(cfg == null ? null : (ObjectNode) cfg));
     }
 
-    private List<Scenario.ProgramSpec> programs(JsonNode node, String path) {
+    private List<Scenario.ProgramSpec> programs(JsonNode node, String path, Scenario.Source source) {
         List<Scenario.ProgramSpec> out = new ArrayList<>();
         if (node == null) {
             error(path, "is missing; give at least one program, e.g. [\"kv --ops 1000\"]");
@@ -574,19 +576,38 @@ public final class ScenarioFile {
             String p = path + "[" + i + "]";
             JsonNode n = node.get(i);
             String run;
+            String jar = null;
             List<String> args = new ArrayList<>();
             if (n.isString()) {
                 List<String> words = new ArrayList<>(List.of(n.stringValue().strip().split("\\s+")));
                 run = words.removeFirst();
                 args.addAll(words);
+                if (run.endsWith(".jar") && !run.startsWith("/")) {
+                    error(p, Json.quote(run) + " looks like a jar on the host; write {\"jar\": \"" + run + "\", \"args\": [...]}"
+                            + " (a path relative to the scenario file), or the jar's absolute path in the enclave's image");
+                    continue;
+                }
             } else if (n.isObject()) {
                 keys(n, p, PROGRAM);
-                run = text(n.get("run"), p + ".run", null);
-                if (run == null) {
-                    if (!n.has("run")) {
-                        error(p + ".run", "is missing; name the program, e.g. \"kv\"");
-                    }
+                if (n.has("run") && n.has("jar")) {
+                    error(p, "has both run and jar; give one");
                     continue;
+                }
+                if (n.has("jar")) {
+                    jar = text(n.get("jar"), p + ".jar", null);
+                    if (jar == null) {
+                        continue;
+                    }
+                    run = null;
+                } else {
+                    run = text(n.get("run"), p + ".run", null);
+                    if (run == null) {
+                        if (!n.has("run")) {
+                            error(p + ".run", "is missing; name the program, e.g. \"kv\" (a workload model) or \"/bin/memtest\""
+                                    + " (a LibOS program), or give a host jar with \"jar\"");
+                        }
+                        continue;
+                    }
                 }
                 JsonNode a = n.get("args");
                 if (a != null && !a.isArray()) {
@@ -597,19 +618,87 @@ public final class ScenarioFile {
                         args.add(x.isString() ? x.stringValue() : x.toString());
                     }
                 }
-                p = p + ".args";
             } else {
-                error(p, Json.mismatch(n, "a command line such as \"kv --ops 1000\" or {\"run\": \"kv\", \"args\": [...]}"));
+                error(p, Json.mismatch(n, "a command line such as \"kv --ops 1000\" or {\"run\": \"/bin/memtest\", \"args\": [...]}"));
                 continue;
             }
-            String where = p;
-            String program = run.startsWith("/bin/") ? run.substring(5) : run;
-            Workloads.Options o = Workloads.parse(program, args, baseDir, m -> error(where, m));
-            if (o != null) {
-                out.add(new Scenario.ProgramSpec(program, args, o));
+            if (jar != null) {
+                Scenario.ProgramSpec spec = hostJar(jar, args, p + ".jar");
+                if (spec != null) {
+                    out.add(spec);
+                }
+            } else if (run.startsWith("/")) {
+                if (libosProgram(run, source, n.isObject() ? p + ".run" : p)) {
+                    out.add(new Scenario.ProgramSpec(run, args, null, null));
+                }
+            } else {
+                String where = n.isObject() ? p + ".args" : p;
+                Workloads.Options o = Workloads.parse(run, args, baseDir, m -> error(where, m));
+                if (o != null) {
+                    out.add(new Scenario.ProgramSpec(run, args, o));
+                }
             }
         }
+        Map<String, java.nio.file.Path> jars = new LinkedHashMap<>();
+        for (Scenario.ProgramSpec sp : out) {
+            java.nio.file.Path other = sp.jar() == null ? null : jars.putIfAbsent(sp.program(), sp.jar());
+            if (other != null && !other.equals(sp.jar())) {
+                error(path, "installs two jars at " + sp.program() + " (" + other + " and " + sp.jar() + "); give them different"
+                        + " file names");
+            }
+        }
+        long libos = out.stream().filter(Scenario.ProgramSpec::libos).count();
+        if (libos > 0 && libos < out.size()) {
+            error(path, "mixes workload models (" + String.join(", ", out.stream().filter(x -> !x.libos())
+                    .map(Scenario.ProgramSpec::program).toList()) + ") and LibOS programs (" + String.join(", ", out.stream()
+                    .filter(Scenario.ProgramSpec::libos).map(Scenario.ProgramSpec::program).toList()) + "); an enclave runs one kind,"
+                    + " so give each kind an enclave of its own");
+        }
         return out;
+    }
+
+    /** A program path in the enclave: a LibOS built-in under /bin, or a file of the instance's image. */
+    private boolean libosProgram(String run, Scenario.Source source, String where) {
+        String builtins = String.join(", ", io.jocclum.libos.programs.ProgramRegistry.standard().names().stream()
+                .filter(b -> !HOST_BOUND.containsKey(b)).map(b -> "/bin/" + b).toList());
+        if (run.startsWith("/bin/") && HOST_BOUND.containsKey(run.substring(5))) {
+            error(where, run + " cannot run in a scenario: " + HOST_BOUND.get(run.substring(5)) + ", and host waits are not"
+                    + " simulated; the LibOS programs a scenario runs are " + builtins + " and user jars");
+            return false;
+        }
+        if (source instanceof Scenario.Source.Instance inst) {
+            java.nio.file.Path f = inst.dir().resolve("image").resolve(run.substring(1)).normalize();
+            if (java.nio.file.Files.isRegularFile(f) || run.startsWith("/bin/")
+                    && io.jocclum.libos.programs.ProgramRegistry.standard().get(run.substring(5)).isPresent()) {
+                return true;
+            }
+            error(where, Json.quote(run) + " is neither a LibOS built-in (" + builtins + ") nor a file of the instance's image ("
+                    + f + ")");
+            return false;
+        }
+        if (run.startsWith("/bin/") && io.jocclum.libos.programs.ProgramRegistry.standard().get(run.substring(5)).isPresent()) {
+            return true;
+        }
+        error(where, Json.quote(run) + " is not a LibOS built-in (" + builtins + "); a user jar runs from an instance's image"
+                + " (\"instance\") or from the host with {\"jar\": \"path/to/program.jar\"}");
+        return false;
+    }
+
+    /** A jar file on the host (relative to the scenario file), installed in the enclave at /bin/NAME. */
+    private Scenario.ProgramSpec hostJar(String jar, List<String> args, String where) {
+        java.nio.file.Path f = baseDir.resolve(jar).normalize();
+        String name = f.getFileName() == null ? "" : f.getFileName().toString();
+        if (!name.endsWith(".jar")) {
+            error(where, Json.quote(jar) + " is not a .jar file; a user program is a jar whose manifest names its class with"
+                    + " Jocclum-Main-Class (docs/guest-api.md)");
+            return null;
+        }
+        if (!java.nio.file.Files.isRegularFile(f) || !java.nio.file.Files.isReadable(f)) {
+            error(where, Json.quote(jar) + " is not a readable file (" + f + "; relative paths start at the scenario file's"
+                    + " directory)");
+            return null;
+        }
+        return new Scenario.ProgramSpec("/bin/" + name, args, null, f);
     }
 
     private List<Scenario.EventSpec> events(JsonNode node, Set<String> cgroups, List<Scenario.EnclaveSpec> enclaves) {

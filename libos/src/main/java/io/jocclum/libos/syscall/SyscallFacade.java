@@ -95,6 +95,8 @@ public final class SyscallFacade implements Syscalls {
     private final VmCalls memory;
     private final SyscallCounters counters;
     private final FileServices files;
+    /** The scenario's scheduler gate, or null (a plain run). */
+    private final io.jocclum.libos.events.Gate gate;
     /** Work since the last yield (this thread only). */
     private int ticks;
 
@@ -110,6 +112,7 @@ public final class SyscallFacade implements Syscalls {
         this.copy = new UserCopy(vm.memory(AccessMode.KERNEL));
         this.counters = counters;
         this.files = files;
+        this.gate = kernel.gate();
         this.host = new HostIo(kernel::hostDevice, f -> f instanceof SocketFile, kernel.ctx()::ocall);
         this.memory = new VmCalls(vm, (fd, prot, flags) -> FileCalls.mappable(caller, host, fd, prot, flags), kernel::sampleCommitted);
     }
@@ -154,6 +157,9 @@ public final class SyscallFacade implements Syscalls {
     // ================================================================================ guest memory
 
     private void alive() {
+        if (gate != null) {
+            gate.access(1);
+        }
         if (process.dying()) {
             throw GuestExit.INSTANCE;
         }
@@ -161,6 +167,9 @@ public final class SyscallFacade implements Syscalls {
     }
 
     private void alive(long bytes) {
+        if (gate != null && bytes > Pages.SIZE) {
+            gate.access(Pages.count(bytes) - 1);
+        }
         alive();
         tick((int) Math.min(Pages.count(bytes), YIELD_TICKS));
     }
@@ -887,7 +896,21 @@ public final class SyscallFacade implements Syscalls {
         return ((ObjectCall) call).arg;
     }
 
+    /**
+     * {@code value} unless the LibOS runs under a scenario's gate, where what needs a host thread
+     * or the host's network cannot be deterministic: ENOSYS (docs/scenarios.md).
+     */
+    private int nonDeterministic(String what, int value) {
+        if (gate != null) {
+            throw Errno.ENOSYS.exception(what + " cannot be used in a scenario: it waits on the host, not in simulated time");
+        }
+        return value;
+    }
+
     private void enter(Sysno s) {
+        if (gate != null) {
+            gate.syscall();
+        }
         counters.increment(s);
         tick(SYSCALL_TICKS);
         if (delivery.attention()) {
@@ -987,7 +1010,7 @@ public final class SyscallFacade implements Syscalls {
             case PIPE2 -> r = result(o, files.pipes().pipe2(caller, (int) a0));
             case EVENTFD2 -> r = files.eventfds().eventfd2(caller, (int) a0, (int) a1);
 
-            case TIMERFD_CREATE -> r = files.timerfds().timerfdCreate(caller, (int) a0, (int) a1);
+            case TIMERFD_CREATE -> r = files.timerfds().timerfdCreate(caller, nonDeterministic("timerfd", (int) a0), (int) a1);
             case TIMERFD_SETTIME -> files.timerfds().timerfdSettime(caller, copy, kernel.wallClock(), (int) a0, (int) a1, a2, a3);
             case TIMERFD_GETTIME -> files.timerfds().timerfdGettime(caller, copy, (int) a0, a1);
             case SIGNALFD, SIGNALFD4 -> r = files.signalfds().signalfd4(caller, copy, (int) a0, a1, a2, (int) a3);
@@ -1006,7 +1029,7 @@ public final class SyscallFacade implements Syscalls {
             case POLL -> r = PollCalls.poll(caller, copy, a0, (int) a1, (int) a2);
             case SELECT -> r = PollCalls.select(caller, copy, (int) a0, a1, a2, a3, a4);
 
-            case SOCKET -> r = a0 == Socket.AF_UNIX ? files.unix().socket(caller, (int) a1, (int) a2, ucred()) : GuestSocketCalls.socket(files.sockets(), caller, host, (int) a0, (int) a1, (int) a2);
+            case SOCKET -> r = a0 == Socket.AF_UNIX ? files.unix().socket(caller, (int) a1, (int) a2, ucred()) : GuestSocketCalls.socket(files.sockets(), caller, host, nonDeterministic("a host socket", (int) a0), (int) a1, (int) a2);
             case BIND -> {
                 if (unixFd(a0) || o instanceof SockAddrUn) {
                     files.unix().bind(caller, kernel.vfs(), (int) a0, unixAddress(o));

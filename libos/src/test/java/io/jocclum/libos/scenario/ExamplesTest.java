@@ -103,4 +103,20 @@ class ExamplesTest {
     private static double throughput(RunData d) {
         return d.metrics().get("enclave.kv.throughputOpsPerS").value().doubleValue();
     }
+
+    @Test
+    void libosProgramsMemtestReclaimsInsideItsPodAndPipebenchIsUnharmed() throws IOException {
+        RunData d = run("libos-programs.json");
+        assertThat(d.enclaves()).allSatisfy(e -> {
+            assertThat(e.outcome()).as(e.detail()).isEqualTo("exited");
+            assertThat(e.exitStatus()).as(e.detail()).isZero();
+        });
+        assertThat(d.enclaves().get(1).runs()).isEqualTo(3);
+        assertThat(metric(d, "cgroup./pod-mem.epcEventsMax")).as("pod-mem hits its limit").isPositive();
+        assertThat(metric(d, "enclave.mem.ewbPages")).isPositive();
+        assertThat(metric(d, "enclave.pipe.ewbPages")).as("pipebench's EPC is never reclaimed").isZero();
+        assertThat(metric(d, "enclave.pipe.syscalls")).isPositive();
+        assertThat(EngineTest.series(d, "cgroup", "/pod-mem", "epc.current").values())
+                .allMatch(v -> v.longValue() <= (24L << 20));
+    }
 }

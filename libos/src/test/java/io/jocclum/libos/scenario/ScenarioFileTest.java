@@ -111,11 +111,45 @@ class ScenarioFileTest {
         assertThat(p).anyMatch(s -> s.startsWith("host.epc: \"lots\" is not a size"));
         assertThat(p).anyMatch(s -> s.startsWith("host.costModel.costs.EWX: is not a cost event; the events are ECREATE"));
         assertThat(p).anyMatch(s -> s.startsWith("cgroups./c.epcMax: \"12XB\""));
-        assertThat(p).anyMatch(s -> s.startsWith("enclaves[0].programs[1]: \"app.jar\" is not a scenario program")
-                && s.contains("user jars"));
+        assertThat(p).anyMatch(s -> s.startsWith("enclaves[0].programs[1]: \"/bin/app.jar\" is not a LibOS built-in (/bin/hello,")
+                && s.contains("{\"jar\": \"path/to/program.jar\"}"));
         assertThat(p).anyMatch(s -> s.startsWith("enclaves[0].programs[2]: memtest has no option \"--bogus\""));
         assertThat(p).anyMatch(s -> s.startsWith("enclaves[2].config.resource_limits.user_space_size:"));
         assertThat(p).anyMatch(s -> s.startsWith("events[3].at: \"-1s\""));
+    }
+
+    @Test
+    void libosProgramsAndJarsAreCheckedWithTheirPaths() throws java.io.IOException {
+        java.nio.file.Files.write(tmp.resolve("app.jar"), new byte[]{1});
+        List<String> p = problems("""
+                { "enclaves": [
+                    { "name": "a", "config": %s, "programs": ["wc.jar x", { "run": "/bin/hello", "jar": "app.jar" },
+                                                              { "jar": "missing.jar" }, { "jar": "notes.txt" }, "/bin/epollecho"] },
+                    { "name": "b", "config": %s, "programs": ["hello", "/bin/memtest --size 1MB", { "jar": "app.jar" }] },
+                    { "name": "c", "config": %s, "programs": [{ "args": ["1"] }] } ] }
+                """.formatted(SMALL, SMALL, SMALL));
+        assertThat(p).contains(
+                "enclaves[0].programs[0]: \"wc.jar\" looks like a jar on the host; write {\"jar\": \"wc.jar\", \"args\": [...]}"
+                        + " (a path relative to the scenario file), or the jar's absolute path in the enclave's image.",
+                "enclaves[0].programs[1]: has both run and jar; give one.",
+                "enclaves[1].programs: mixes workload models (hello) and LibOS programs (/bin/memtest, /bin/app.jar); an enclave"
+                        + " runs one kind, so give each kind an enclave of its own.");
+        assertThat(p).anyMatch(s -> s.startsWith("enclaves[0].programs[2].jar: \"missing.jar\" is not a readable file"));
+        assertThat(p).anyMatch(s -> s.startsWith("enclaves[0].programs[3].jar: \"notes.txt\" is not a .jar file"));
+        assertThat(p).anyMatch(s -> s.startsWith("enclaves[0].programs[4]: /bin/epollecho cannot run in a scenario: it serves"
+                + " host TCP connections"));
+        assertThat(p).anyMatch(s -> s.startsWith("enclaves[2].programs[0].run: is missing; name the program"));
+        assertThat(p).hasSize(7);
+        Scenario ok = parse("""
+                { "enclaves": [ { "name": "a", "config": %s,
+                                  "programs": ["/bin/memtest --size 1MB", { "jar": "app.jar", "args": ["-v"] }] } ] }
+                """.formatted(SMALL));
+        var progs = ok.enclaves().getFirst().programs();
+        assertThat(progs).allMatch(Scenario.ProgramSpec::libos);
+        assertThat(progs.get(0).program()).isEqualTo("/bin/memtest");
+        assertThat(progs.get(1).program()).isEqualTo("/bin/app.jar");
+        assertThat(progs.get(1).jar()).isEqualTo(tmp.resolve("app.jar"));
+        assertThat(progs.get(1).commandLine()).isEqualTo("/bin/app.jar -v");
     }
 
     @Test
