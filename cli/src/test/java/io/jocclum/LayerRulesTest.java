@@ -61,7 +61,7 @@ class LayerRulesTest {
         LIBOS.put("boot", Set.of("attest", "build", "config", "layout", "epoll", "eventfd", "events", "fs", "fs.sefs", "kheap", "net", "pipe", "process",
                 "programs", "signal", "syscall", "vm"));
         LIBOS.put("replay", Set.of("boot", "config", "kheap", "layout", "programs"));
-        LIBOS.put("scenario", Set.of("boot", "build", "config", "events", "fs", "fs.sefs", "kheap", "layout", "process", "programs",
+        LIBOS.put("scenario", Set.of("boot", "build", "config", "events", "fs", "fs.sefs", "layout", "process", "programs",
                 "replay", "syscall", "vm"));
 
         SGX.put("arch", Set.of());
