@@ -67,6 +67,23 @@ class LongTreeMapTest {
         assertThat(seq.isEmpty()).isTrue();
         assertThat(seq.first()).isNull();
         assertThat(seq.last()).isNull();
+        // again, on the node slices the removals freed: descending keys, then random ones against the model
+        TreeMap<Long, String> again = new TreeMap<>();
+        for (long k = 40_000; k > 0; k--) {
+            seq.put(k * 3, "a" + k);
+            again.put(k * 3, "a" + k);
+        }
+        assertThat(seq.check()).isEmpty();
+        for (int i = 0; i < 100_000; i++) {
+            long k = rnd.nextLong(150_000);
+            if (rnd.nextBoolean()) {
+                assertThat(seq.put(k, "b" + i)).isEqualTo(again.put(k, "b" + i));
+            } else {
+                assertThat(seq.remove(k)).as("seed %d step %d", seed, i).isEqualTo(again.remove(k));
+            }
+        }
+        assertThat(seq.check()).isEmpty();
+        assertThat(seq.values()).containsExactlyElementsOf(again.values());
     }
 
     /** Positions stay usable across changes of the tree's structure: they are found again by key. */
