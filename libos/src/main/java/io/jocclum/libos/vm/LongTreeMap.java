@@ -183,6 +183,8 @@ final class LongTreeMap<V> {
     /** The path of the last descent that records one: inner nodes and the child taken in each. */
     private int[] pathNode = new int[8];
     private int[] pathKid = new int[8];
+    /** What {@link #seek} read, kept so that its reads are not optimised away. */
+    private int seen;
     /** Scratch for merging or rebalancing two inner nodes. */
     private final long[] pair = new long[2 * IS];
 
@@ -335,6 +337,61 @@ final class LongTreeMap<V> {
         x = ~x;
         finger = x;
         return x;
+    }
+
+    /**
+     * Walks this map towards {@code key} and {@code other} towards {@code otherKey} in step, a
+     * level of one and then the same level of the other, leaves each map's finger on the leaf it
+     * reached, and reads the values next to each key there (the one before, at and after the
+     * key's place). The two walks do not depend on each other, so the CPU has the cache misses of
+     * both in flight at once, where two lookups one after the other wait for each miss in turn;
+     * the lookups at these keys that follow start at the fingers and find their values cached.
+     */
+    void seek(long key, LongTreeMap<?> other, long otherKey) {
+        long[] ia = inner;
+        long[] ib = other.inner;
+        int x = root;
+        int y = other.root;
+        int da = height;
+        int db = other.height;
+        while (da > 0 || db > 0) {
+            if (da > 0) {
+                int b = x * IS;
+                x = (int) ia[kid(b, kidIndex(ia, b, key))];
+                da--;
+            }
+            if (db > 0) {
+                int b = y * IS;
+                y = (int) ib[kid(b, kidIndex(ib, b, otherKey))];
+                db--;
+            }
+        }
+        x = ~x;
+        y = ~y;
+        finger = x;
+        other.finger = y;
+        int i = upperBound(leaf, x * LS, key);
+        int j = upperBound(other.leaf, y * LS, otherKey);
+        seen = touch(i, x) + other.touch(j, y);
+    }
+
+    /**
+     * Reads the headers of the values at i - 1, i and i + 1 of leaf l, so that they are cached
+     * (Java has no prefetch instruction; the count of values of a class no value has keeps the
+     * loads from being optimised away).
+     */
+    private int touch(int i, int l) {
+        int v = l * VS;
+        int from = Math.max(0, i - 1);
+        int to = Math.min(n(l), i + 2);
+        int t = 0;
+        for (int k = from; k < to; k++) {
+            Object o = vals[v + k];
+            if (o != null && o.getClass() == Node.class) {
+                t++;
+            }
+        }
+        return t;
     }
 
     private Node<V> node(int l, int i) {

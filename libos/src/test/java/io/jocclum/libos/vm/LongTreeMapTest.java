@@ -86,6 +86,47 @@ class LongTreeMapTest {
         assertThat(seq.values()).containsExactlyElementsOf(again.values());
     }
 
+    /** A walk of two maps in step leaves both where a lookup of either would start: lookups agree with the model after it. */
+    @Test
+    void seekingTwoMapsTogetherKeepsLookupsRight() {
+        long seed = Long.getLong("vm.seed", 4242);
+        System.out.println("LongTreeMapTest seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        LongTreeMap<String> big = new LongTreeMap<>();
+        TreeMap<Long, String> bigRef = new TreeMap<>();
+        LongTreeMap<String> small = new LongTreeMap<>();
+        TreeMap<Long, String> smallRef = new TreeMap<>();
+        for (int i = 0; i < 30_000; i++) {
+            long k = rnd.nextLong(100_000);
+            big.put(k, "b" + k);
+            bigRef.put(k, "b" + k);
+        }
+        for (int i = 0; i < 20_000; i++) {
+            long k = rnd.nextLong(100_000);
+            long j = rnd.nextLong(100_000);
+            big.seek(k, small, j);
+            assertThat(key(big.floor(k))).as("seed %d step %d", seed, i).isEqualTo(bigRef.floorKey(k));
+            assertThat(key(small.higher(j))).as("seed %d step %d", seed, i).isEqualTo(smallRef.higherKey(j));
+            small.seek(j, big, k);
+            assertThat(key(big.higher(k))).isEqualTo(bigRef.higherKey(k));
+            assertThat(key(small.lower(j))).isEqualTo(smallRef.lowerKey(j));
+            // change both near the keys sought, then look again
+            if (rnd.nextBoolean()) {
+                assertThat(big.remove(k)).isEqualTo(bigRef.remove(k));
+                assertThat(small.put(j, "s" + i)).isEqualTo(smallRef.put(j, "s" + i));
+            } else {
+                assertThat(big.put(k, "b" + i)).isEqualTo(bigRef.put(k, "b" + i));
+                assertThat(small.remove(k)).isEqualTo(smallRef.remove(k));
+            }
+            assertThat(key(big.ceiling(k))).isEqualTo(bigRef.ceilingKey(k));
+            assertThat(small.get(j)).isEqualTo(smallRef.get(j));
+        }
+        assertThat(big.check()).isEmpty();
+        assertThat(small.check()).isEmpty();
+        assertThat(big.values()).containsExactlyElementsOf(bigRef.values());
+        assertThat(small.values()).containsExactlyElementsOf(smallRef.values());
+    }
+
     /** Positions stay usable across changes of the tree's structure: they are found again by key. */
     @Test
     void nodesSurviveSplitsAndMerges() {
