@@ -11,15 +11,27 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The primitive-keyed B+ tree map against {@link TreeMap} on random operations. */
 class LongTreeMapTest {
+    private static final long SEED = Long.getLong("vm.seed", 4242);
+
+    private static SplittableRandom seeded() {
+        System.out.println("LongTreeMapTest seed " + SEED);
+        return new SplittableRandom(SEED);
+    }
+
+    /** The map is well-formed and holds the model's values in order. */
+    private static void agrees(LongTreeMap<String> m, TreeMap<Long, String> ref) {
+        assertThat(m.check()).isEmpty();
+        assertThat(m.values()).containsExactlyElementsOf(ref.values());
+    }
+
     private static Long key(LongTreeMap.Node<String> n) {
         return n == null ? null : n.key();
     }
 
     @Test
     void randomOperationsAgreeWithTreeMap() {
-        long seed = Long.getLong("vm.seed", 4242);
-        System.out.println("LongTreeMapTest seed " + seed);
-        SplittableRandom rnd = new SplittableRandom(seed);
+        long seed = SEED;
+        SplittableRandom rnd = seeded();
         LongTreeMap<String> m = new LongTreeMap<>();
         TreeMap<Long, String> ref = new TreeMap<>();
         for (int i = 0; i < 60_000; i++) {
@@ -82,16 +94,14 @@ class LongTreeMapTest {
                 assertThat(seq.remove(k)).as("seed %d step %d", seed, i).isEqualTo(again.remove(k));
             }
         }
-        assertThat(seq.check()).isEmpty();
-        assertThat(seq.values()).containsExactlyElementsOf(again.values());
+        agrees(seq, again);
     }
 
     /** A walk of two maps in step leaves both where a lookup of either would start: lookups agree with the model after it. */
     @Test
     void seekingTwoMapsTogetherKeepsLookupsRight() {
-        long seed = Long.getLong("vm.seed", 4242);
-        System.out.println("LongTreeMapTest seed " + seed);
-        SplittableRandom rnd = new SplittableRandom(seed);
+        long seed = SEED;
+        SplittableRandom rnd = seeded();
         LongTreeMap<String> big = new LongTreeMap<>();
         TreeMap<Long, String> bigRef = new TreeMap<>();
         LongTreeMap<String> small = new LongTreeMap<>();
@@ -121,18 +131,15 @@ class LongTreeMapTest {
             assertThat(key(big.ceiling(k))).isEqualTo(bigRef.ceilingKey(k));
             assertThat(small.get(j)).isEqualTo(smallRef.get(j));
         }
-        assertThat(big.check()).isEmpty();
-        assertThat(small.check()).isEmpty();
-        assertThat(big.values()).containsExactlyElementsOf(bigRef.values());
-        assertThat(small.values()).containsExactlyElementsOf(smallRef.values());
+        agrees(big, bigRef);
+        agrees(small, smallRef);
     }
 
     /** Positions stay usable across changes of the tree's structure: they are found again by key. */
     @Test
     void nodesSurviveSplitsAndMerges() {
-        long seed = Long.getLong("vm.seed", 4242);
-        System.out.println("LongTreeMapTest seed " + seed);
-        SplittableRandom rnd = new SplittableRandom(seed);
+        long seed = SEED;
+        SplittableRandom rnd = seeded();
         LongTreeMap<String> m = new LongTreeMap<>();
         TreeMap<Long, String> ref = new TreeMap<>();
         for (int i = 0; i < 20_000; i++) {
@@ -166,7 +173,6 @@ class LongTreeMapTest {
             }
             assertThat(m.size()).isEqualTo(ref.size());
         }
-        assertThat(m.check()).isEmpty();
-        assertThat(m.values()).containsExactlyElementsOf(ref.values());
+        agrees(m, ref);
     }
 }
