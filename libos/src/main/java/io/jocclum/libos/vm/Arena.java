@@ -84,6 +84,11 @@ final class Arena {
         return true;
     }
 
+    /** Walks {@code vmas} and this arena's free space to {@code address} together ({@link VmaTree#seek}). */
+    void seekLocked(long address, VmaTree vmas) {
+        vmas.seek(address, free);
+    }
+
     /** True if [start, end) is one free hole of chunk {@code c}. */
     boolean isFreeLocked(Chunk c, long start, long end) {
         return !c.released && c.contains(start, end) && free.contains(start, end);

@@ -1,24 +1,35 @@
 package io.jocclum.libos.vm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * An ordered map from primitive {@code long} keys to values: a B+ tree with wide nodes. It
- * replaces {@code TreeMap<Long, V>} on the VM's two hottest indexes (a process's VMAs and a free
- * space's holes).
+ * An ordered map from primitive {@code long} keys to values: a B+ tree with wide nodes laid out
+ * in flat arrays. It replaces {@code TreeMap<Long, V>} on the VM's two hottest indexes (a
+ * process's VMAs and a free space's holes).
  *
  * <p>Design. A lookup among 100,000 entries of a binary tree follows about seventeen nodes, each
  * a separate object on its own cache line and, as the heap goes, often its own page; at random
  * places most of the lower levels miss every cache. Here a node holds up to {@value #LEAF_MAX}
- * keys in one {@code long[]} (inner nodes up to {@value #INNER_MAX} children), so the same lookup
- * visits four nodes and binary-searches a few adjacent cache lines in each; the upper levels are
- * few enough to stay cached. Linux keeps a process's VMAs in such a tree for the same reason (the
- * maple tree, {@code lib/maple_tree.c}, whose nodes hold 10 to 16 entries). Leaves are linked in
- * key order, so iteration is O(1) per step. Nodes are merged or rebalanced with a neighbour when
- * they fall below a quarter full, so a split and a merge never alternate on one insertion and one
- * removal. All operations are O(log n).
+ * keys (inner nodes up to {@value #INNER_MAX} children), so the same lookup visits four nodes;
+ * the upper levels are few enough to stay cached. Linux keeps a process's VMAs in such a tree for
+ * the same reason (the maple tree, {@code lib/maple_tree.c}, whose nodes hold 10 to 16 entries).
+ *
+ * <p>Layout. Nodes are not objects: every inner node is a slice of one {@code long[]}
+ * ({@link #inner}) holding its child count and then its children's numbers interleaved with the
+ * separator keys between them, so the key that decides the way down lies next to the child it
+ * leads to; every leaf is a slice of another {@code long[]} ({@link #leaf}) holding its entry
+ * count, the numbers of its neighbours and its keys, with the values in the same slot of one
+ * {@code Object[]} ({@link #vals}). A level of a walk is then one run of adjacent cache lines
+ * whose address is known as soon as the level above is read, where a node object would first be
+ * read for the addresses of its key and child arrays: one memory latency per level instead of
+ * two or three. Slices of nodes that left the tree are reused.
+ *
+ * <p>Leaves are linked in key order, so iteration is O(1) per step. Nodes are merged or
+ * rebalanced with a neighbour when they fall below a quarter full, so a split and a merge never
+ * alternate on one insertion and one removal. All operations are O(log n).
  *
  * <p>{@link Node} is a position: a key and where it was found. A caller goes on from it
  * ({@link Node#next}, {@link Node#prev}, {@link Node#setValue}, {@link #delete}) without a walk
@@ -36,35 +47,48 @@ final class LongTreeMap<V> {
     /** A non-root inner node below this many children is merged with or refilled from a neighbour. */
     static final int INNER_MIN = INNER_MAX / 4;
 
-    /** Up to {@link #LEAF_MAX} entries (one more while being split), linked to its neighbours. */
-    static final class Leaf {
-        final long[] keys = new long[LEAF_MAX + 1];
-        final Object[] vals = new Object[LEAF_MAX + 1];
-        int n;
-        Leaf prev;
-        Leaf next;
+    /*
+     * Leaf l is leaf[l * LS, (l + 1) * LS): its entry count, the previous and the next leaf (-1 at
+     * the ends), then up to LEAF_MAX keys (one more while being split); value i is vals[l * VS + i].
+     */
+    static final int L_N = 0;
+    static final int L_PREV = 1;
+    static final int L_NEXT = 2;
+    static final int L_KEYS = 3;
+    static final int LS = L_KEYS + LEAF_MAX + 1;
+    static final int VS = LEAF_MAX + 1;
+    /*
+     * Inner node x is inner[x * IS, (x + 1) * IS): its child count n, then child 0, separator 0,
+     * child 1, ..., child n - 1 (up to INNER_MAX + 1 children while being split). Separator i is
+     * the least key under child i + 1. A child is an inner node's number x, or, on the lowest inner
+     * level, a leaf's number l stored as ~l (negative), so that the checker sees which is which.
+     */
+    static final int I_N = 0;
+    static final int IS = 2 * (INNER_MAX + 1);
+
+    /** Slot of child i of the inner node at base b. */
+    static int kid(int b, int i) {
+        return b + 1 + 2 * i;
     }
 
-    /** Up to {@link #INNER_MAX} children (one more while being split); keys[i] is the least key under kids[i + 1]. */
-    static final class Inner {
-        final long[] keys = new long[INNER_MAX];
-        final Object[] kids = new Object[INNER_MAX + 1];
-        int n;
+    /** Slot of separator i (between children i and i + 1) of the inner node at base b. */
+    static int sep(int b, int i) {
+        return b + 2 + 2 * i;
     }
 
     /** An entry's position; {@link #next} and {@link #prev} walk the map in key order. */
     static final class Node<V> {
         private final LongTreeMap<V> map;
         final long key;
-        private Leaf leaf;
+        private int leaf;
         private int at;
         private int stamp;
 
-        Node(LongTreeMap<V> map, Leaf leaf, int at) {
+        Node(LongTreeMap<V> map, int leaf, int at) {
             this.map = map;
             this.leaf = leaf;
             this.at = at;
-            this.key = leaf.keys[at];
+            this.key = map.leaf[leaf * LS + L_KEYS + at];
             this.stamp = map.mods;
         }
 
@@ -75,23 +99,25 @@ final class LongTreeMap<V> {
         @SuppressWarnings("unchecked")
         V value() {
             sync();
-            return (V) leaf.vals[at];
+            return (V) map.vals[leaf * VS + at];
         }
 
         /** Replaces the entry's value (the key stays). */
         void setValue(V value) {
             sync();
-            leaf.vals[at] = value;
+            map.vals[leaf * VS + at] = value;
         }
 
         /** The node with the next larger key, or null. */
         Node<V> next() {
             sync();
-            if (at + 1 < leaf.n) {
+            long[] lf = map.leaf;
+            int b = leaf * LS;
+            if (at + 1 < lf[b + L_N]) {
                 return new Node<>(map, leaf, at + 1);
             }
-            Leaf l = leaf.next;
-            return l == null ? null : new Node<>(map, l, 0);
+            int l = (int) lf[b + L_NEXT];
+            return l < 0 ? null : new Node<>(map, l, 0);
         }
 
         /** The node with the next smaller key, or null. */
@@ -100,8 +126,9 @@ final class LongTreeMap<V> {
             if (at > 0) {
                 return new Node<>(map, leaf, at - 1);
             }
-            Leaf l = leaf.prev;
-            return l == null ? null : new Node<>(map, l, l.n - 1);
+            long[] lf = map.leaf;
+            int l = (int) lf[leaf * LS + L_PREV];
+            return l < 0 ? null : new Node<>(map, l, (int) lf[l * LS + L_N] - 1);
         }
 
         /** Finds the entry again if the map's structure changed since this position was taken. */
@@ -109,13 +136,16 @@ final class LongTreeMap<V> {
             if (stamp == map.mods) {
                 return;
             }
-            if (at < leaf.n && leaf.keys[at] == key) { // still where it was (a leaf that left the tree has n 0)
+            long[] lf = map.leaf;
+            int b = leaf * LS;
+            // still where it was: a leaf that left the tree has n 0, and a reused one holding the key is live
+            if (at < lf[b + L_N] && lf[b + L_KEYS + at] == key) {
                 stamp = map.mods;
                 return;
             }
-            Leaf l = map.leafFor(key);
-            int i = lowerBound(l.keys, l.n, key);
-            if (i == l.n || l.keys[i] != key) {
+            int l = map.leafFor(key);
+            int i = lowerBound(lf, l * LS, key);
+            if (i == lf[l * LS + L_N] || lf[l * LS + L_KEYS + i] != key) {
                 throw new IllegalStateException("key " + key + " is no longer in the map");
             }
             leaf = l;
@@ -124,22 +154,44 @@ final class LongTreeMap<V> {
         }
     }
 
-    private Object root = new Leaf();
+    // package-private for the checker's tests, which corrupt them deliberately
+    long[] leaf = new long[LS];
+    Object[] vals = new Object[VS];
+    long[] inner = new long[0];
+    /** The root, as a child is stored: ~l for leaf l when {@link #height} is 0, else an inner node's number. */
+    int root = ~0;
+    /** Inner levels above the leaves. */
+    int height;
+    int size;
+    /** Leaf and inner-node slices in use or free (the arrays' capacity may be larger). */
+    private int leaves = 1;
+    private int inners;
+    /** Numbers of slices that left the tree, for reuse. */
+    private int[] freeLeaves = new int[4];
+    private int freeLeafCount;
+    private int[] freeInners = new int[4];
+    private int freeInnerCount;
     /**
      * The leaf the last search ended in. A search for a key within that leaf's first and last
      * keys would end there again (leaves partition the keys in order), so it starts there: the
      * calls of one mmap or munmap work at one place of the tree, and only the first walks from
      * the root. A leaf that leaves the tree gets n 0, which no key is within.
      */
-    private Leaf finger = (Leaf) root;
-    /** Inner levels above the leaves. */
-    private int height;
+    private int finger;
     /** Structural changes (an entry added or removed), for {@link Node#sync}. */
     private int mods;
-    int size; // package-private for the checker's tests
     /** The path of the last descent that records one: inner nodes and the child taken in each. */
-    private Inner[] pathNode = new Inner[8];
+    private int[] pathNode = new int[8];
     private int[] pathKid = new int[8];
+    /** What {@link #seek} read, kept so that its reads are not optimised away. */
+    private int seen;
+    /** Scratch for merging or rebalancing two inner nodes. */
+    private final long[] pair = new long[2 * IS];
+
+    LongTreeMap() {
+        leaf[L_PREV] = -1;
+        leaf[L_NEXT] = -1;
+    }
 
     int size() {
         return size;
@@ -149,148 +201,277 @@ final class LongTreeMap<V> {
         return size == 0;
     }
 
+    private int newLeaf() {
+        int l;
+        if (freeLeafCount > 0) {
+            l = freeLeaves[--freeLeafCount];
+        } else {
+            l = leaves++;
+            if (leaves * LS > leaf.length) {
+                leaf = Arrays.copyOf(leaf, leaf.length * 2);
+                vals = Arrays.copyOf(vals, vals.length * 2);
+            }
+        }
+        leaf[l * LS + L_N] = 0;
+        return l;
+    }
+
+    private void freeLeaf(int l) {
+        leaf[l * LS + L_N] = 0; // out of the tree: no finger or position may take it for a live leaf
+        Arrays.fill(vals, l * VS, l * VS + VS, null);
+        if (freeLeafCount == freeLeaves.length) {
+            freeLeaves = Arrays.copyOf(freeLeaves, freeLeafCount * 2);
+        }
+        freeLeaves[freeLeafCount++] = l;
+    }
+
+    private int newInner() {
+        if (freeInnerCount > 0) {
+            return freeInners[--freeInnerCount];
+        }
+        int x = inners++;
+        if (inners * IS > inner.length) {
+            inner = Arrays.copyOf(inner, Math.max(IS, inner.length * 2));
+        }
+        return x;
+    }
+
+    private void freeInner(int x) {
+        inner[x * IS + I_N] = 0;
+        if (freeInnerCount == freeInners.length) {
+            freeInners = Arrays.copyOf(freeInners, freeInnerCount * 2);
+        }
+        freeInners[freeInnerCount++] = x;
+    }
+
     /*
      * Searches within a node scan its keys in order rather than bisect them: the loads do not
      * depend on each other, so the CPU fetches the node's cache lines together, where a binary
      * search waits for each probe's line before it knows the next one.
      */
 
-    /** Index of the first of keys[0, n) that is >= key (n if none). */
-    private static int lowerBound(long[] keys, int n, long key) {
+    /** Index of the first key of the leaf at base b that is >= key (its n if none). */
+    private static int lowerBound(long[] lf, int b, long key) {
+        int n = (int) lf[b + L_N];
         int i = 0;
-        while (i < n && keys[i] < key) {
+        while (i < n && lf[b + L_KEYS + i] < key) {
             i++;
         }
         return i;
     }
 
-    /** Index of the first of keys[0, n) that is > key (n if none). */
-    private static int upperBound(long[] keys, int n, long key) {
+    /** Index of the first key of the leaf at base b that is > key (its n if none). */
+    private static int upperBound(long[] lf, int b, long key) {
+        int n = (int) lf[b + L_N];
         int i = 0;
-        while (i < n && keys[i] <= key) {
+        while (i < n && lf[b + L_KEYS + i] <= key) {
             i++;
         }
         return i;
+    }
+
+    /** The child of the inner node at base b whose range holds key: the number of its separators <= key. */
+    private static int kidIndex(long[] in, int b, long key) {
+        int last = (int) in[b + I_N] - 1;
+        int c = 0;
+        while (c < last && in[sep(b, c)] <= key) {
+            c++;
+        }
+        return c;
+    }
+
+    private int n(int l) {
+        return (int) leaf[l * LS + L_N];
+    }
+
+    private long keyAt(int l, int i) {
+        return leaf[l * LS + L_KEYS + i];
+    }
+
+    private int next(int l) {
+        return (int) leaf[l * LS + L_NEXT];
+    }
+
+    private int prev(int l) {
+        return (int) leaf[l * LS + L_PREV];
     }
 
     /** True if {@code key} lies within the keys of the finger leaf (then its walk would end there). */
     private boolean inFinger(long key) {
-        Leaf f = finger;
-        return f.n > 0 && key >= f.keys[0] && key <= f.keys[f.n - 1];
+        int b = finger * LS;
+        int n = (int) leaf[b + L_N];
+        return n > 0 && key >= leaf[b + L_KEYS] && key <= leaf[b + L_KEYS + n - 1];
     }
 
     /** The leaf whose range holds {@code key}. */
-    private Leaf leafFor(long key) {
+    private int leafFor(long key) {
         if (inFinger(key)) {
             return finger;
         }
-        Object x = root;
+        long[] in = inner;
+        int x = root;
         for (int d = height; d > 0; d--) {
-            Inner in = (Inner) x;
-            x = in.kids[upperBound(in.keys, in.n - 1, key)];
+            int b = x * IS;
+            x = (int) in[kid(b, kidIndex(in, b, key))];
         }
-        Leaf l = (Leaf) x;
-        finger = l;
-        return l;
+        x = ~x;
+        finger = x;
+        return x;
     }
 
     /** As {@link #leafFor}, recording the path in {@link #pathNode} and {@link #pathKid}. */
-    private Leaf descend(long key) {
+    private int descend(long key) {
         if (pathNode.length < height) {
-            pathNode = new Inner[height * 2];
+            pathNode = new int[height * 2];
             pathKid = new int[height * 2];
         }
-        Object x = root;
+        long[] in = inner;
+        int x = root;
         for (int d = 0; d < height; d++) {
-            Inner in = (Inner) x;
-            int c = upperBound(in.keys, in.n - 1, key);
-            pathNode[d] = in;
+            int b = x * IS;
+            int c = kidIndex(in, b, key);
+            pathNode[d] = x;
             pathKid[d] = c;
-            x = in.kids[c];
+            x = (int) in[kid(b, c)];
         }
-        Leaf l = (Leaf) x;
-        finger = l;
-        return l;
+        x = ~x;
+        finger = x;
+        return x;
     }
 
-    private Node<V> node(Leaf l, int i) {
+    /**
+     * Walks this map towards {@code key} and {@code other} towards {@code otherKey} in step, a
+     * level of one and then the same level of the other, leaves each map's finger on the leaf it
+     * reached, and reads the values next to each key there (the one before, at and after the
+     * key's place). The two walks do not depend on each other, so the CPU has the cache misses of
+     * both in flight at once, where two lookups one after the other wait for each miss in turn;
+     * the lookups at these keys that follow start at the fingers and find their values cached.
+     */
+    void seek(long key, LongTreeMap<?> other, long otherKey) {
+        long[] ia = inner;
+        long[] ib = other.inner;
+        int x = root;
+        int y = other.root;
+        int da = height;
+        int db = other.height;
+        while (da > 0 || db > 0) {
+            if (da > 0) {
+                int b = x * IS;
+                x = (int) ia[kid(b, kidIndex(ia, b, key))];
+                da--;
+            }
+            if (db > 0) {
+                int b = y * IS;
+                y = (int) ib[kid(b, kidIndex(ib, b, otherKey))];
+                db--;
+            }
+        }
+        x = ~x;
+        y = ~y;
+        finger = x;
+        other.finger = y;
+        int i = upperBound(leaf, x * LS, key);
+        int j = upperBound(other.leaf, y * LS, otherKey);
+        seen = touch(i, x) + other.touch(j, y);
+    }
+
+    /**
+     * Reads the headers of the values at i - 1, i and i + 1 of leaf l, so that they are cached
+     * (Java has no prefetch instruction; the count of values of a class no value has keeps the
+     * loads from being optimised away).
+     */
+    private int touch(int i, int l) {
+        int v = l * VS;
+        int from = Math.max(0, i - 1);
+        int to = Math.min(n(l), i + 2);
+        int t = 0;
+        for (int k = from; k < to; k++) {
+            Object o = vals[v + k];
+            if (o != null && o.getClass() == Node.class) {
+                t++;
+            }
+        }
+        return t;
+    }
+
+    private Node<V> node(int l, int i) {
         return new Node<>(this, l, i);
     }
 
-    /** The entry at index i of l, or the first of the leaves after it (i may equal l.n); null past the end. */
-    private Node<V> atOrNext(Leaf l, int i) {
-        if (i < l.n) {
+    /** The entry at index i of l, or the first of the leaves after it (i may equal l's n); null past the end. */
+    private Node<V> atOrNext(int l, int i) {
+        if (i < n(l)) {
             return node(l, i);
         }
-        Leaf nx = l.next;
-        return nx == null ? null : node(nx, 0);
+        int nx = next(l);
+        return nx < 0 ? null : node(nx, 0);
     }
 
     /** The entry at index i of l, or the last of the leaves before it (i may be -1); null before the start. */
-    private Node<V> atOrPrev(Leaf l, int i) {
+    private Node<V> atOrPrev(int l, int i) {
         if (i >= 0) {
             return node(l, i);
         }
-        Leaf pv = l.prev;
-        return pv == null ? null : node(pv, pv.n - 1);
+        int pv = prev(l);
+        return pv < 0 ? null : node(pv, n(pv) - 1);
     }
 
     @SuppressWarnings("unchecked")
     V get(long key) {
-        Leaf l = leafFor(key);
-        int i = lowerBound(l.keys, l.n, key);
-        return i < l.n && l.keys[i] == key ? (V) l.vals[i] : null;
+        int l = leafFor(key);
+        int i = lowerBound(leaf, l * LS, key);
+        return i < n(l) && keyAt(l, i) == key ? (V) vals[l * VS + i] : null;
     }
 
     /** Greatest key <= key. */
     Node<V> floor(long key) {
-        Leaf l = leafFor(key);
-        return atOrPrev(l, upperBound(l.keys, l.n, key) - 1);
+        int l = leafFor(key);
+        return atOrPrev(l, upperBound(leaf, l * LS, key) - 1);
     }
 
     /** Greatest key < key. */
     Node<V> lower(long key) {
-        Leaf l = leafFor(key);
-        return atOrPrev(l, lowerBound(l.keys, l.n, key) - 1);
+        int l = leafFor(key);
+        return atOrPrev(l, lowerBound(leaf, l * LS, key) - 1);
     }
 
     /** Least key >= key. */
     Node<V> ceiling(long key) {
-        Leaf l = leafFor(key);
-        return atOrNext(l, lowerBound(l.keys, l.n, key));
+        int l = leafFor(key);
+        return atOrNext(l, lowerBound(leaf, l * LS, key));
     }
 
     /** Least key > key. */
     Node<V> higher(long key) {
-        Leaf l = leafFor(key);
-        return atOrNext(l, upperBound(l.keys, l.n, key));
+        int l = leafFor(key);
+        return atOrNext(l, upperBound(leaf, l * LS, key));
     }
 
-    private Leaf firstLeaf() {
-        Object x = root;
+    private int firstLeaf() {
+        int x = root;
         for (int d = height; d > 0; d--) {
-            x = ((Inner) x).kids[0];
+            x = (int) inner[kid(x * IS, 0)];
         }
-        return (Leaf) x;
+        return ~x;
     }
 
-    private Leaf lastLeaf() {
-        Object x = root;
+    private int lastLeaf() {
+        int x = root;
         for (int d = height; d > 0; d--) {
-            Inner in = (Inner) x;
-            x = in.kids[in.n - 1];
+            int b = x * IS;
+            x = (int) inner[kid(b, (int) inner[b + I_N] - 1)];
         }
-        return (Leaf) x;
+        return ~x;
     }
 
     Node<V> first() {
-        Leaf l = firstLeaf();
-        return l.n == 0 ? null : node(l, 0);
+        int l = firstLeaf();
+        return n(l) == 0 ? null : node(l, 0);
     }
 
     Node<V> last() {
-        Leaf l = lastLeaf();
-        return l.n == 0 ? null : node(l, l.n - 1);
+        int l = lastLeaf();
+        return n(l) == 0 ? null : node(l, n(l) - 1);
     }
 
     /** Maps key to value; returns the previous value or null. */
@@ -311,78 +492,96 @@ final class LongTreeMap<V> {
      * {@link Node#next}, {@link #delete}) without walking the tree again.
      */
     Node<V> insert(long key, V value) {
-        Leaf f = finger;
+        int f = finger;
+        int fb = f * LS;
+        int fn = (int) leaf[fb + L_N];
         // strictly inside the finger leaf with room: no split, so no path is needed
-        Leaf l = f.n > 0 && f.n < LEAF_MAX && key > f.keys[0] && key < f.keys[f.n - 1] ? f : descend(key);
-        int i = lowerBound(l.keys, l.n, key);
-        if (i < l.n && l.keys[i] == key) {
+        int l = fn > 0 && fn < LEAF_MAX && key > leaf[fb + L_KEYS] && key < leaf[fb + L_KEYS + fn - 1] ? f : descend(key);
+        long[] lf = leaf;
+        int b = l * LS;
+        int v = l * VS;
+        int n = (int) lf[b + L_N];
+        int i = lowerBound(lf, b, key);
+        if (i < n && lf[b + L_KEYS + i] == key) {
             return node(l, i);
         }
-        System.arraycopy(l.keys, i, l.keys, i + 1, l.n - i);
-        System.arraycopy(l.vals, i, l.vals, i + 1, l.n - i);
-        l.keys[i] = key;
-        l.vals[i] = value;
-        l.n++;
+        System.arraycopy(lf, b + L_KEYS + i, lf, b + L_KEYS + i + 1, n - i);
+        System.arraycopy(vals, v + i, vals, v + i + 1, n - i);
+        lf[b + L_KEYS + i] = key;
+        vals[v + i] = value;
+        n++;
+        lf[b + L_N] = n;
         size++;
         mods++;
-        if (l.n <= LEAF_MAX) {
+        if (n <= LEAF_MAX) {
             return node(l, i);
         }
         // split: the upper half goes to a new leaf on the right
-        Leaf r = new Leaf();
-        int keep = l.n / 2;
-        r.n = l.n - keep;
-        System.arraycopy(l.keys, keep, r.keys, 0, r.n);
-        System.arraycopy(l.vals, keep, r.vals, 0, r.n);
-        java.util.Arrays.fill(l.vals, keep, l.n, null);
-        l.n = keep;
-        r.next = l.next;
-        if (r.next != null) {
-            r.next.prev = r;
+        int r = newLeaf();
+        lf = leaf; // the arrays may have grown
+        int rb = r * LS;
+        int rv = r * VS;
+        int keep = n / 2;
+        int rn = n - keep;
+        System.arraycopy(lf, b + L_KEYS + keep, lf, rb + L_KEYS, rn);
+        System.arraycopy(vals, v + keep, vals, rv, rn);
+        Arrays.fill(vals, v + keep, v + n, null);
+        lf[b + L_N] = keep;
+        lf[rb + L_N] = rn;
+        int nx = (int) lf[b + L_NEXT];
+        lf[rb + L_NEXT] = nx;
+        if (nx >= 0) {
+            lf[nx * LS + L_PREV] = r;
         }
-        r.prev = l;
-        l.next = r;
-        addChild(r.keys[0], r);
+        lf[rb + L_PREV] = l;
+        lf[b + L_NEXT] = r;
+        addChild(lf[rb + L_KEYS], ~r);
         return i < keep ? node(l, i) : node(r, i - keep);
     }
 
     /** Adds {@code kid} right of the child on the recorded path at the lowest inner level, splitting upwards. */
-    private void addChild(long sep, Object kid) {
+    private void addChild(long sepKey, int kid) {
         for (int d = height - 1; d >= 0; d--) {
-            Inner p = pathNode[d];
+            int p = pathNode[d];
             int c = pathKid[d];
-            System.arraycopy(p.keys, c, p.keys, c + 1, p.n - 1 - c);
-            p.keys[c] = sep;
-            System.arraycopy(p.kids, c + 1, p.kids, c + 2, p.n - 1 - c);
-            p.kids[c + 1] = kid;
-            p.n++;
-            if (p.n <= INNER_MAX) {
+            long[] in = inner;
+            int b = p * IS;
+            int n = (int) in[b + I_N];
+            // separator c and child c + 1 go in after child c; the pairs after it move right
+            System.arraycopy(in, sep(b, c), in, sep(b, c + 1), 2 * (n - 1 - c));
+            in[sep(b, c)] = sepKey;
+            in[kid(b, c + 1)] = kid;
+            n++;
+            in[b + I_N] = n;
+            if (n <= INNER_MAX) {
                 return;
             }
-            Inner r = new Inner();
-            int keep = p.n / 2;
-            r.n = p.n - keep;
-            sep = p.keys[keep - 1];
-            System.arraycopy(p.kids, keep, r.kids, 0, r.n);
-            System.arraycopy(p.keys, keep, r.keys, 0, r.n - 1);
-            java.util.Arrays.fill(p.kids, keep, p.n, null);
-            p.n = keep;
+            int r = newInner();
+            in = inner; // the array may have grown
+            int rb = r * IS;
+            int keep = n / 2;
+            sepKey = in[sep(b, keep - 1)];
+            // children keep .. n - 1 with the separators between them
+            System.arraycopy(in, kid(b, keep), in, kid(rb, 0), 2 * (n - keep) - 1);
+            in[rb + I_N] = n - keep;
+            in[b + I_N] = keep;
             kid = r;
         }
-        Inner top = new Inner();
-        top.kids[0] = root;
-        top.kids[1] = kid;
-        top.keys[0] = sep;
-        top.n = 2;
+        int top = newInner();
+        int b = top * IS;
+        inner[b + I_N] = 2;
+        inner[kid(b, 0)] = root;
+        inner[sep(b, 0)] = sepKey;
+        inner[kid(b, 1)] = kid;
         root = top;
         height++;
     }
 
     /** The node of {@code key}, or null. */
     Node<V> node(long key) {
-        Leaf l = leafFor(key);
-        int i = lowerBound(l.keys, l.n, key);
-        return i < l.n && l.keys[i] == key ? node(l, i) : null;
+        int l = leafFor(key);
+        int i = lowerBound(leaf, l * LS, key);
+        return i < n(l) && keyAt(l, i) == key ? node(l, i) : null;
     }
 
     /** Removes the entry of a node of this map (its path was just walked, so the walk is cached). */
@@ -396,19 +595,24 @@ final class LongTreeMap<V> {
     @SuppressWarnings("unchecked")
     V remove(long key) {
         // within the finger leaf and more than the minimum in it: no refill, so no path is needed
-        Leaf l = finger.n > LEAF_MIN && inFinger(key) ? finger : descend(key);
-        int i = lowerBound(l.keys, l.n, key);
-        if (i == l.n || l.keys[i] != key) {
+        int l = n(finger) > LEAF_MIN && inFinger(key) ? finger : descend(key);
+        long[] lf = leaf;
+        int b = l * LS;
+        int v = l * VS;
+        int n = (int) lf[b + L_N];
+        int i = lowerBound(lf, b, key);
+        if (i == n || lf[b + L_KEYS + i] != key) {
             return null;
         }
-        V old = (V) l.vals[i];
-        System.arraycopy(l.keys, i + 1, l.keys, i, l.n - i - 1);
-        System.arraycopy(l.vals, i + 1, l.vals, i, l.n - i - 1);
-        l.n--;
-        l.vals[l.n] = null;
+        V old = (V) vals[v + i];
+        System.arraycopy(lf, b + L_KEYS + i + 1, lf, b + L_KEYS + i, n - i - 1);
+        System.arraycopy(vals, v + i + 1, vals, v + i, n - i - 1);
+        n--;
+        lf[b + L_N] = n;
+        vals[v + n] = null;
         size--;
         mods++;
-        if (height > 0 && l.n < LEAF_MIN) {
+        if (height > 0 && n < LEAF_MIN) {
             refillLeaf();
         }
         return old;
@@ -416,95 +620,104 @@ final class LongTreeMap<V> {
 
     /** The leaf at the end of the recorded path is under-full: merge it with a neighbour or take some of its entries. */
     private void refillLeaf() {
-        Inner p = pathNode[height - 1];
+        int p = pathNode[height - 1];
         int c = pathKid[height - 1];
         int k = c > 0 ? c - 1 : c; // separator between the pair kids[k], kids[k + 1]
-        Leaf a = (Leaf) p.kids[k];
-        Leaf b = (Leaf) p.kids[k + 1];
-        int total = a.n + b.n;
+        int pb = p * IS;
+        long[] lf = leaf;
+        int a = ~(int) inner[kid(pb, k)];
+        int bl = ~(int) inner[kid(pb, k + 1)];
+        int ab = a * LS;
+        int bb = bl * LS;
+        int av = a * VS;
+        int bv = bl * VS;
+        int an = (int) lf[ab + L_N];
+        int bn = (int) lf[bb + L_N];
+        int total = an + bn;
         if (total <= LEAF_MAX) {
-            System.arraycopy(b.keys, 0, a.keys, a.n, b.n);
-            System.arraycopy(b.vals, 0, a.vals, a.n, b.n);
-            a.n = total;
-            a.next = b.next;
-            if (a.next != null) {
-                a.next.prev = a;
+            System.arraycopy(lf, bb + L_KEYS, lf, ab + L_KEYS + an, bn);
+            System.arraycopy(vals, bv, vals, av + an, bn);
+            lf[ab + L_N] = total;
+            int nx = (int) lf[bb + L_NEXT];
+            lf[ab + L_NEXT] = nx;
+            if (nx >= 0) {
+                lf[nx * LS + L_PREV] = a;
             }
-            b.n = 0; // out of the tree: no finger or position may take it for a live leaf
-            java.util.Arrays.fill(b.vals, null);
+            freeLeaf(bl);
             removeChild(height - 1, k);
             return;
         }
         int na = total / 2;
-        if (a.n > na) { // a gives its tail to b
-            int move = a.n - na;
-            System.arraycopy(b.keys, 0, b.keys, move, b.n);
-            System.arraycopy(b.vals, 0, b.vals, move, b.n);
-            System.arraycopy(a.keys, na, b.keys, 0, move);
-            System.arraycopy(a.vals, na, b.vals, 0, move);
-            java.util.Arrays.fill(a.vals, na, a.n, null);
+        if (an > na) { // a gives its tail to b
+            int move = an - na;
+            System.arraycopy(lf, bb + L_KEYS, lf, bb + L_KEYS + move, bn);
+            System.arraycopy(vals, bv, vals, bv + move, bn);
+            System.arraycopy(lf, ab + L_KEYS + na, lf, bb + L_KEYS, move);
+            System.arraycopy(vals, av + na, vals, bv, move);
+            Arrays.fill(vals, av + na, av + an, null);
         } else { // b gives its head to a
-            int move = na - a.n;
-            System.arraycopy(b.keys, 0, a.keys, a.n, move);
-            System.arraycopy(b.vals, 0, a.vals, a.n, move);
-            System.arraycopy(b.keys, move, b.keys, 0, b.n - move);
-            System.arraycopy(b.vals, move, b.vals, 0, b.n - move);
-            java.util.Arrays.fill(b.vals, b.n - move, b.n, null);
+            int move = na - an;
+            System.arraycopy(lf, bb + L_KEYS, lf, ab + L_KEYS + an, move);
+            System.arraycopy(vals, bv, vals, av + an, move);
+            System.arraycopy(lf, bb + L_KEYS + move, lf, bb + L_KEYS, bn - move);
+            System.arraycopy(vals, bv + move, vals, bv, bn - move);
+            Arrays.fill(vals, bv + bn - move, bv + bn, null);
         }
-        a.n = na;
-        b.n = total - na;
-        p.keys[k] = b.keys[0];
+        lf[ab + L_N] = na;
+        lf[bb + L_N] = total - na;
+        inner[sep(pb, k)] = lf[bb + L_KEYS];
     }
 
     /** Removes child k + 1 and separator k of the inner node at level d of the path, refilling upwards. */
     private void removeChild(int d, int k) {
+        long[] in = inner;
         while (true) {
-            Inner p = pathNode[d];
-            System.arraycopy(p.keys, k + 1, p.keys, k, p.n - 2 - k);
-            System.arraycopy(p.kids, k + 2, p.kids, k + 1, p.n - 2 - k);
-            p.n--;
-            p.kids[p.n] = null;
+            int p = pathNode[d];
+            int b = p * IS;
+            int n = (int) in[b + I_N];
+            System.arraycopy(in, sep(b, k + 1), in, sep(b, k), 2 * (n - 2 - k));
+            n--;
+            in[b + I_N] = n;
             if (d == 0) {
-                if (p.n == 1) { // the root keeps one child: it becomes the root
-                    root = p.kids[0];
+                if (n == 1) { // the root keeps one child: it becomes the root
+                    root = (int) in[kid(b, 0)];
+                    freeInner(p);
                     height--;
                 }
                 return;
             }
-            if (p.n >= INNER_MIN) {
+            if (n >= INNER_MIN) {
                 return;
             }
-            Inner g = pathNode[d - 1];
+            int g = pathNode[d - 1];
+            int gb = g * IS;
             int c = pathKid[d - 1];
             k = c > 0 ? c - 1 : c;
-            Inner a = (Inner) g.kids[k];
-            Inner b = (Inner) g.kids[k + 1];
-            int total = a.n + b.n;
-            // the pair's separators with g's separator between them, and their children
-            long[] seps = new long[total - 1];
-            Object[] kids = new Object[total];
-            System.arraycopy(a.keys, 0, seps, 0, a.n - 1);
-            seps[a.n - 1] = g.keys[k];
-            System.arraycopy(b.keys, 0, seps, a.n, b.n - 1);
-            System.arraycopy(a.kids, 0, kids, 0, a.n);
-            System.arraycopy(b.kids, 0, kids, a.n, b.n);
+            int a = (int) in[kid(gb, k)];
+            int bi = (int) in[kid(gb, k + 1)];
+            int ab = a * IS;
+            int bb = bi * IS;
+            int an = (int) in[ab + I_N];
+            int bn = (int) in[bb + I_N];
+            int total = an + bn;
+            // the pair's children and separators with g's separator between them, interleaved as in a node
+            long[] s = pair;
+            System.arraycopy(in, kid(ab, 0), s, 0, 2 * an - 1);
+            s[2 * an - 1] = in[sep(gb, k)];
+            System.arraycopy(in, kid(bb, 0), s, 2 * an, 2 * bn - 1);
             if (total <= INNER_MAX) {
-                System.arraycopy(seps, 0, a.keys, 0, total - 1);
-                System.arraycopy(kids, 0, a.kids, 0, total);
-                a.n = total;
+                System.arraycopy(s, 0, in, kid(ab, 0), 2 * total - 1);
+                in[ab + I_N] = total;
+                freeInner(bi);
                 d--;
                 continue;
             }
             int na = total / 2;
-            java.util.Arrays.fill(a.kids, null);
-            java.util.Arrays.fill(b.kids, null);
-            System.arraycopy(kids, 0, a.kids, 0, na);
-            System.arraycopy(seps, 0, a.keys, 0, na - 1);
-            g.keys[k] = seps[na - 1];
-            System.arraycopy(kids, na, b.kids, 0, total - na);
-            System.arraycopy(seps, na, b.keys, 0, total - na - 1);
-            a.n = na;
-            b.n = total - na;
+            System.arraycopy(s, 0, in, kid(ab, 0), 2 * na - 1);
+            in[sep(gb, k)] = s[2 * na - 1];
+            System.arraycopy(s, 2 * na, in, kid(bb, 0), 2 * (total - na) - 1);
+            in[ab + I_N] = na;
+            in[bb + I_N] = total - na;
             return;
         }
     }
@@ -513,9 +726,9 @@ final class LongTreeMap<V> {
     @SuppressWarnings("unchecked")
     List<V> values() {
         List<V> out = new ArrayList<>(size);
-        for (Leaf l = firstLeaf(); l != null; l = l.next) {
-            for (int i = 0; i < l.n; i++) {
-                out.add((V) l.vals[i]);
+        for (int l = firstLeaf(); l >= 0; l = next(l)) {
+            for (int i = 0, n = n(l); i < n; i++) {
+                out.add((V) vals[l * VS + i]);
             }
         }
         return out;
@@ -523,17 +736,18 @@ final class LongTreeMap<V> {
 
     @SuppressWarnings("unchecked")
     void forEach(Consumer<V> action) {
-        for (Leaf l = firstLeaf(); l != null; l = l.next) {
-            for (int i = 0; i < l.n; i++) {
-                action.accept((V) l.vals[i]);
+        for (int l = firstLeaf(); l >= 0; l = next(l)) {
+            for (int i = 0, n = n(l); i < n; i++) {
+                action.accept((V) vals[l * VS + i]);
             }
         }
     }
 
     // ---- for the checker's tests ---------------------------------------------------------------
 
-    Object root() {
-        return root;
+    /** The first leaf's number. */
+    int firstLeafNumber() {
+        return firstLeaf();
     }
 
     /**
@@ -542,16 +756,16 @@ final class LongTreeMap<V> {
      */
     List<String> check() {
         List<String> p = new ArrayList<>();
-        List<Leaf> leaves = new ArrayList<>();
-        int count = checkNode(root, 0, Long.MIN_VALUE, Long.MAX_VALUE, true, p, leaves);
-        Leaf before = null;
-        for (Leaf l : leaves) {
-            if (l.prev != before || before != null && before.next != l) {
-                p.add("leaf chain broken before key " + (l.n > 0 ? l.keys[0] : "none"));
+        List<Integer> leafList = new ArrayList<>();
+        int count = checkNode(root, 0, Long.MIN_VALUE, Long.MAX_VALUE, true, p, leafList);
+        int before = -1;
+        for (int l : leafList) {
+            if (prev(l) != before || before >= 0 && next(before) != l) {
+                p.add("leaf chain broken before key " + (n(l) > 0 ? keyAt(l, 0) : "none"));
             }
             before = l;
         }
-        if (before != null && before.next != null) {
+        if (before >= 0 && next(before) >= 0) {
             p.add("leaf chain goes on after the last leaf");
         }
         if (count != size) {
@@ -560,38 +774,42 @@ final class LongTreeMap<V> {
         return p;
     }
 
-    /** Checks the subtree of x, whose keys must lie in [lo, hi); returns its entry count. */
-    private int checkNode(Object x, int depth, long lo, long hi, boolean isRoot, List<String> p, List<Leaf> leaves) {
-        if (x instanceof Leaf l) {
-            leaves.add(l);
+    /** Checks the subtree of child x, whose keys must lie in [lo, hi); returns its entry count. */
+    private int checkNode(int x, int depth, long lo, long hi, boolean isRoot, List<String> p, List<Integer> leafList) {
+        if (x < 0) {
+            x = ~x;
+            leafList.add(x);
             if (depth != height) {
                 p.add("leaf at depth " + depth + ", the tree has " + height + " inner levels");
             }
-            if (l.n > LEAF_MAX || !isRoot && l.n < LEAF_MIN) {
-                p.add("leaf of " + l.n + " entries (allowed " + LEAF_MIN + " to " + LEAF_MAX + ")");
+            int n = n(x);
+            if (n > LEAF_MAX || !isRoot && n < LEAF_MIN) {
+                p.add("leaf of " + n + " entries (allowed " + LEAF_MIN + " to " + LEAF_MAX + ")");
             }
-            for (int i = 0; i < l.n; i++) {
-                if (l.keys[i] < lo || l.keys[i] >= hi && hi != Long.MAX_VALUE || i > 0 && l.keys[i] <= l.keys[i - 1]) {
-                    p.add("order violated at " + l.keys[i]);
+            for (int i = 0; i < n; i++) {
+                long k = keyAt(x, i);
+                if (k < lo || k >= hi && hi != Long.MAX_VALUE || i > 0 && k <= keyAt(x, i - 1)) {
+                    p.add("order violated at " + k);
                 }
             }
-            return l.n;
+            return n;
         }
-        Inner in = (Inner) x;
-        if (in.n > INNER_MAX || in.n < (isRoot ? 2 : INNER_MIN)) {
-            p.add("inner node of " + in.n + " children (allowed " + (isRoot ? 2 : INNER_MIN) + " to " + INNER_MAX + ")");
+        int b = x * IS;
+        int n = (int) inner[b + I_N];
+        if (n > INNER_MAX || n < (isRoot ? 2 : INNER_MIN)) {
+            p.add("inner node of " + n + " children (allowed " + (isRoot ? 2 : INNER_MIN) + " to " + INNER_MAX + ")");
         }
-        for (int i = 0; i < in.n - 1; i++) {
-            long s = in.keys[i];
-            if (s <= lo || s >= hi && hi != Long.MAX_VALUE || i > 0 && s <= in.keys[i - 1]) {
+        for (int i = 0; i < n - 1; i++) {
+            long s = inner[sep(b, i)];
+            if (s <= lo || s >= hi && hi != Long.MAX_VALUE || i > 0 && s <= inner[sep(b, i - 1)]) {
                 p.add("order violated at separator " + s);
             }
         }
         int count = 0;
-        for (int i = 0; i < in.n; i++) {
-            long a = i == 0 ? lo : in.keys[i - 1];
-            long b = i == in.n - 1 ? hi : in.keys[i];
-            count += checkNode(in.kids[i], depth + 1, a, b, false, p, leaves);
+        for (int i = 0; i < n; i++) {
+            long a = i == 0 ? lo : inner[sep(b, i - 1)];
+            long e = i == n - 1 ? hi : inner[sep(b, i)];
+            count += checkNode((int) inner[kid(b, i)], depth + 1, a, e, false, p, leafList);
         }
         return count;
     }

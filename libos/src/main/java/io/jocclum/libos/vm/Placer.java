@@ -136,10 +136,7 @@ final class Placer {
         if (!as.isUserSpace(a, b)) {
             throw Errno.ENOMEM.exception("fixed range 0x" + Long.toHexString(a) + "-0x" + Long.toHexString(b) + " is not all user space");
         }
-        List<Vma> own = vm.vmas.in(a, b);
-        if (noreplace && !own.isEmpty()) {
-            throw Errno.EEXIST.exception("MAP_FIXED_NOREPLACE over an existing mapping at 0x" + Long.toHexString(own.getFirst().start));
-        }
+        List<Vma> own = null;
         while (true) {
             List<Chunk> snapshot;
             as.lock.lock();
@@ -165,6 +162,12 @@ final class Placer {
                 if (!now.equals(snapshot)) {
                     continue; // a chunk came or went meanwhile: retry with the new set of arenas
                 }
+                if (own == null) {
+                    own = ownIn(a, b, now);
+                    if (noreplace && !own.isEmpty()) {
+                        throw Errno.EEXIST.exception("MAP_FIXED_NOREPLACE over an existing mapping at 0x" + Long.toHexString(own.getFirst().start));
+                    }
+                }
                 validateAndTakeFixed(a, b, now, own, occupied);
                 break;
             } finally {
@@ -180,6 +183,19 @@ final class Placer {
             vm.removeRange(a, b, true, ProcessVm.GiveBack.BY_SPAN);
         }
         return piecesOver(a, b);
+    }
+
+    /**
+     * This process's VMAs in [a, b). When a lies in a multi-VMA chunk, the VMA tree and the
+     * arena's free space are first walked to a together ({@link VmaTree#seek}): the lookups of
+     * both at a that follow start from there. Caller holds the arenas' locks.
+     */
+    private List<Vma> ownIn(long a, long b, List<Chunk> chunks) {
+        Chunk c = chunks.isEmpty() ? null : chunks.getFirst();
+        if (c != null && c.kind == Chunk.Kind.MULTI && c.start <= a) {
+            c.arena.seekLocked(a, vm.vmas);
+        }
+        return vm.vmas.in(a, b);
     }
 
     /** Caller holds the arenas' locks and the address-space lock. */

@@ -173,6 +173,15 @@ final class VmaTree {
         }
     }
 
+    /**
+     * Walks this tree and the free space {@code f} to {@code address} together
+     * ({@link LongTreeMap#seek}): the lookups of either at {@code address} that follow start at
+     * the leaf found, and the VMAs and holes next to it are in the cache.
+     */
+    void seek(long address, FreeSpace f) {
+        map.seek(address, f.byEnd, address);
+    }
+
     /** The VMA containing {@code address}, or null. */
     Vma find(long address) {
         LongTreeMap.Node<Vma> e = map.floor(address);

@@ -11,15 +11,27 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The primitive-keyed B+ tree map against {@link TreeMap} on random operations. */
 class LongTreeMapTest {
+    private static final long SEED = Long.getLong("vm.seed", 4242);
+
+    private static SplittableRandom seeded() {
+        System.out.println("LongTreeMapTest seed " + SEED);
+        return new SplittableRandom(SEED);
+    }
+
+    /** The map is well-formed and holds the model's values in order. */
+    private static void agrees(LongTreeMap<String> m, TreeMap<Long, String> ref) {
+        assertThat(m.check()).isEmpty();
+        assertThat(m.values()).containsExactlyElementsOf(ref.values());
+    }
+
     private static Long key(LongTreeMap.Node<String> n) {
         return n == null ? null : n.key();
     }
 
     @Test
     void randomOperationsAgreeWithTreeMap() {
-        long seed = Long.getLong("vm.seed", 4242);
-        System.out.println("LongTreeMapTest seed " + seed);
-        SplittableRandom rnd = new SplittableRandom(seed);
+        long seed = SEED;
+        SplittableRandom rnd = seeded();
         LongTreeMap<String> m = new LongTreeMap<>();
         TreeMap<Long, String> ref = new TreeMap<>();
         for (int i = 0; i < 60_000; i++) {
@@ -67,14 +79,67 @@ class LongTreeMapTest {
         assertThat(seq.isEmpty()).isTrue();
         assertThat(seq.first()).isNull();
         assertThat(seq.last()).isNull();
+        // again, on the node slices the removals freed: descending keys, then random ones against the model
+        TreeMap<Long, String> again = new TreeMap<>();
+        for (long k = 40_000; k > 0; k--) {
+            seq.put(k * 3, "a" + k);
+            again.put(k * 3, "a" + k);
+        }
+        assertThat(seq.check()).isEmpty();
+        for (int i = 0; i < 100_000; i++) {
+            long k = rnd.nextLong(150_000);
+            if (rnd.nextBoolean()) {
+                assertThat(seq.put(k, "b" + i)).isEqualTo(again.put(k, "b" + i));
+            } else {
+                assertThat(seq.remove(k)).as("seed %d step %d", seed, i).isEqualTo(again.remove(k));
+            }
+        }
+        agrees(seq, again);
+    }
+
+    /** A walk of two maps in step leaves both where a lookup of either would start: lookups agree with the model after it. */
+    @Test
+    void seekingTwoMapsTogetherKeepsLookupsRight() {
+        long seed = SEED;
+        SplittableRandom rnd = seeded();
+        LongTreeMap<String> big = new LongTreeMap<>();
+        TreeMap<Long, String> bigRef = new TreeMap<>();
+        LongTreeMap<String> small = new LongTreeMap<>();
+        TreeMap<Long, String> smallRef = new TreeMap<>();
+        for (int i = 0; i < 30_000; i++) {
+            long k = rnd.nextLong(100_000);
+            big.put(k, "b" + k);
+            bigRef.put(k, "b" + k);
+        }
+        for (int i = 0; i < 20_000; i++) {
+            long k = rnd.nextLong(100_000);
+            long j = rnd.nextLong(100_000);
+            big.seek(k, small, j);
+            assertThat(key(big.floor(k))).as("seed %d step %d", seed, i).isEqualTo(bigRef.floorKey(k));
+            assertThat(key(small.higher(j))).as("seed %d step %d", seed, i).isEqualTo(smallRef.higherKey(j));
+            small.seek(j, big, k);
+            assertThat(key(big.higher(k))).isEqualTo(bigRef.higherKey(k));
+            assertThat(key(small.lower(j))).isEqualTo(smallRef.lowerKey(j));
+            // change both near the keys sought, then look again
+            if (rnd.nextBoolean()) {
+                assertThat(big.remove(k)).isEqualTo(bigRef.remove(k));
+                assertThat(small.put(j, "s" + i)).isEqualTo(smallRef.put(j, "s" + i));
+            } else {
+                assertThat(big.put(k, "b" + i)).isEqualTo(bigRef.put(k, "b" + i));
+                assertThat(small.remove(k)).isEqualTo(smallRef.remove(k));
+            }
+            assertThat(key(big.ceiling(k))).isEqualTo(bigRef.ceilingKey(k));
+            assertThat(small.get(j)).isEqualTo(smallRef.get(j));
+        }
+        agrees(big, bigRef);
+        agrees(small, smallRef);
     }
 
     /** Positions stay usable across changes of the tree's structure: they are found again by key. */
     @Test
     void nodesSurviveSplitsAndMerges() {
-        long seed = Long.getLong("vm.seed", 4242);
-        System.out.println("LongTreeMapTest seed " + seed);
-        SplittableRandom rnd = new SplittableRandom(seed);
+        long seed = SEED;
+        SplittableRandom rnd = seeded();
         LongTreeMap<String> m = new LongTreeMap<>();
         TreeMap<Long, String> ref = new TreeMap<>();
         for (int i = 0; i < 20_000; i++) {
@@ -108,7 +173,6 @@ class LongTreeMapTest {
             }
             assertThat(m.size()).isEqualTo(ref.size());
         }
-        assertThat(m.check()).isEmpty();
-        assertThat(m.values()).containsExactlyElementsOf(ref.values());
+        agrees(m, ref);
     }
 }

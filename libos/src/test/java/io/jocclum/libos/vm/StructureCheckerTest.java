@@ -114,60 +114,80 @@ class StructureCheckerTest {
             m.put(k * 10, "v" + k);
         }
         assertThat(m.check()).isEmpty();
-        assertThat(m.root()).isInstanceOf(LongTreeMap.Inner.class);
-        assertThat(((LongTreeMap.Inner) m.root()).kids[0]).isInstanceOf(LongTreeMap.Inner.class);
+        assertThat(m.height).isEqualTo(2);
+        assertThat(kid(m, m.root, 0)).as("an inner node under the root").isNotNegative();
         return m;
     }
 
-    private static LongTreeMap.Inner root(LongTreeMap<String> m) {
-        return (LongTreeMap.Inner) m.root();
+    // the flat layout: leaf l at m.leaf[l * LS], inner node x at m.inner[x * IS], a leaf stored as a child as ~l
+
+    private static int kid(LongTreeMap<String> m, int x, int i) {
+        return (int) m.inner[LongTreeMap.kid(x * LongTreeMap.IS, i)];
     }
 
-    private static LongTreeMap.Leaf firstLeaf(LongTreeMap<String> m) {
-        return firstLeafOf(m.root());
+    private static int n(LongTreeMap<String> m, int l) {
+        return (int) m.leaf[l * LongTreeMap.LS + LongTreeMap.L_N];
+    }
+
+    private static int next(LongTreeMap<String> m, int l) {
+        return (int) m.leaf[l * LongTreeMap.LS + LongTreeMap.L_NEXT];
+    }
+
+    /** Slot of key i of leaf l. */
+    private static int key(int l, int i) {
+        return l * LongTreeMap.LS + LongTreeMap.L_KEYS + i;
+    }
+
+    /** Entries under the children 1, 2, ... of inner node x of the lowest inner level. */
+    private static int entriesRightOfFirst(LongTreeMap<String> m, int x) {
+        int lost = 0;
+        for (int i = 1; i < m.inner[x * LongTreeMap.IS + LongTreeMap.I_N]; i++) {
+            lost += n(m, ~kid(m, x, i));
+        }
+        return lost;
     }
 
     @Test
     void treeReportsABrokenLeafChain() {
         LongTreeMap<String> m = tree();
-        LongTreeMap.Leaf l = firstLeaf(m);
-        long skipped = l.next.keys[0];
-        l.next = l.next.next;
+        int l = m.firstLeafNumber();
+        long skipped = m.leaf[key(next(m, l), 0)];
+        m.leaf[l * LongTreeMap.LS + LongTreeMap.L_NEXT] = next(m, next(m, l));
         assertThat(m.check()).containsExactly("leaf chain broken before key " + skipped);
     }
 
     @Test
     void treeReportsAnOrderViolationInALeaf() {
         LongTreeMap<String> m = tree();
-        LongTreeMap.Leaf l = firstLeaf(m);
-        long k = l.keys[1];
-        l.keys[1] = l.keys[2];
-        l.keys[2] = k;
-        assertThat(m.check()).containsExactly("order violated at " + l.keys[2]);
+        int l = m.firstLeafNumber();
+        long k = m.leaf[key(l, 1)];
+        m.leaf[key(l, 1)] = m.leaf[key(l, 2)];
+        m.leaf[key(l, 2)] = k;
+        assertThat(m.check()).containsExactly("order violated at " + k);
     }
 
     @Test
     void treeReportsAKeyOutsideItsNodesRange() {
         LongTreeMap<String> m = tree();
-        LongTreeMap.Leaf l = firstLeaf(m);
-        l.keys[l.n - 1] = l.next.keys[0] + 1;
-        assertThat(m.check()).containsExactly("order violated at " + l.keys[l.n - 1]);
+        int l = m.firstLeafNumber();
+        long k = m.leaf[key(next(m, l), 0)] + 1;
+        m.leaf[key(l, n(m, l) - 1)] = k;
+        assertThat(m.check()).containsExactly("order violated at " + k);
     }
 
     @Test
     void treeReportsSeparatorsOutOfOrder() {
         LongTreeMap<String> m = tree();
-        LongTreeMap.Inner r = root(m);
-        r.keys[0] = Long.MIN_VALUE;
+        m.inner[LongTreeMap.sep(m.root * LongTreeMap.IS, 0)] = Long.MIN_VALUE;
         assertThat(m.check()).contains("order violated at separator " + Long.MIN_VALUE);
     }
 
     @Test
     void treeReportsAnUnderfullLeaf() {
         LongTreeMap<String> m = tree();
-        LongTreeMap.Leaf l = firstLeaf(m);
-        int cut = l.n - 3;
-        l.n = 3;
+        int l = m.firstLeafNumber();
+        int cut = n(m, l) - 3;
+        m.leaf[l * LongTreeMap.LS + LongTreeMap.L_N] = 3;
         m.size -= cut;
         assertThat(m.check()).containsExactly("leaf of 3 entries (allowed 8 to 32)");
     }
@@ -175,38 +195,24 @@ class StructureCheckerTest {
     @Test
     void treeReportsAnUnderfullInnerNode() {
         LongTreeMap<String> m = tree();
-        LongTreeMap.Inner in = (LongTreeMap.Inner) root(m).kids[0];
-        int lost = 0;
-        for (int i = 1; i < in.n; i++) {
-            lost += ((LongTreeMap.Leaf) in.kids[i]).n;
-        }
-        in.n = 1;
-        m.size -= lost;
+        int in = kid(m, m.root, 0);
+        m.size -= entriesRightOfFirst(m, in);
+        m.inner[in * LongTreeMap.IS + LongTreeMap.I_N] = 1;
         assertThat(m.check()).contains("inner node of 1 children (allowed 8 to 32)");
     }
 
     @Test
     void treeReportsLeavesAtDifferentDepths() {
         LongTreeMap<String> m = tree();
-        LongTreeMap.Inner r = root(m);
-        LongTreeMap.Inner in = (LongTreeMap.Inner) r.kids[0];
-        int lost = 0;
-        for (int i = 1; i < in.n; i++) {
-            lost += ((LongTreeMap.Leaf) in.kids[i]).n;
-        }
-        LongTreeMap.Leaf l = (LongTreeMap.Leaf) in.kids[0];
-        l.next = firstLeafOf(r.kids[1]);
-        l.next.prev = l;
-        r.kids[0] = l;
-        m.size -= lost;
+        int in = kid(m, m.root, 0);
+        m.size -= entriesRightOfFirst(m, in);
+        // the root's first child becomes the first leaf, linked to the first leaf under its second child
+        int l = ~kid(m, in, 0);
+        int after = ~kid(m, kid(m, m.root, 1), 0);
+        m.leaf[l * LongTreeMap.LS + LongTreeMap.L_NEXT] = after;
+        m.leaf[after * LongTreeMap.LS + LongTreeMap.L_PREV] = l;
+        m.inner[LongTreeMap.kid(m.root * LongTreeMap.IS, 0)] = ~l;
         assertThat(m.check()).containsExactly("leaf at depth 1, the tree has 2 inner levels");
-    }
-
-    private static LongTreeMap.Leaf firstLeafOf(Object x) {
-        while (x instanceof LongTreeMap.Inner in) {
-            x = in.kids[0];
-        }
-        return (LongTreeMap.Leaf) x;
     }
 
     @Test
