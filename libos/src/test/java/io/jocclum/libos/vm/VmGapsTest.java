@@ -9,6 +9,7 @@ import java.util.Arrays;
 
 import static io.jocclum.api.Mman.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Behaviour a mutation run showed untested: how many VMAs merging leaves, growing the brk heap in
@@ -103,6 +104,40 @@ class VmGapsTest extends VmTestBase {
         assertThat(hasPattern(b, PAGE, 11)).isTrue();
         vm.mprotect(a, PAGE, PROT_READ);
         assertThat(isZero(a, PAGE)).isTrue();
+    }
+
+    @Test
+    void dontunmapOfAProtNoneMappingGivesItsCommittedSourcePagesBackTheirPermissions() {
+        assumeTrue(platform.edmm(), "EPCM permissions follow a mapping's only with EDMM");
+        long a = anon(2 * PAGE);
+        pattern(a, 2 * PAGE, 13);
+        vm.mprotect(a, 2 * PAGE, PROT_NONE);
+        vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+        Vma v = vm.vmas.find(a);
+        assertThat(v.prot).isEqualTo(PROT_NONE);
+        if (v.region == UserMemoryKind.RESERVED) {
+            assertThat(epcm.entry(a).valid()).as("reserved memory stays committed").isTrue();
+        }
+        for (long p = a; p < a + 2 * PAGE; p += PAGE) {
+            EpcmView.Entry e = epcm.entry(p);
+            if (e.valid()) {
+                assertThat(e.flags().perms()).as("page 0x%x", p).isEqualTo(VmEpc.epcm(v.region, PROT_NONE));
+            }
+        }
+    }
+
+    @Test
+    void aFileMappingMovedToTheVeryEndOfTheUserRegionShowsTheFile() {
+        assumeTrue(platform.edmm(), "only an EDMM build has a user region");
+        byte[] content = bytes(2 * (int) PAGE, 21);
+        ByteArrayFile f = ByteArrayFile.of(content);
+        long a = vm.mmap(0, 2 * PAGE, RW, MAP_PRIVATE, f, 0);
+        long top = platform.layout().userRegionEnd() - 2 * PAGE;
+        assertThat(vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, top)).isEqualTo(top);
+        byte[] got = new byte[content.length];
+        mem.read(top, got, 0, got.length);
+        assertThat(got).isEqualTo(content);
+        vm.munmap(top, 2 * PAGE);
     }
 
     @Test
