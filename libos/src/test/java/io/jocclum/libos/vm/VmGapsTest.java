@@ -55,7 +55,9 @@ class VmGapsTest extends VmTestBase {
         assertThat(hs).isNotZero();
         assertThat(vm.brk(hs + 2 * PAGE)).isEqualTo(hs + 2 * PAGE);
         pattern(hs, 2 * PAGE, 5);
+        long generation = vm.vmas.generation;
         assertThat(vm.mremap(hs, 2 * PAGE, 3 * PAGE, 0, 0)).as("grown in place").isEqualTo(hs);
+        assertThat(vm.vmas.generation).as("moves on, so that no cached translation of an earlier state matches").isGreaterThan(generation);
         assertThat(mappingAt(hs).end()).isEqualTo(hs + 3 * PAGE);
         assertThat(hasPattern(hs, 2 * PAGE, 5)).isTrue();
         assertThat(isZero(hs + 2 * PAGE, PAGE)).isTrue();
