@@ -109,21 +109,23 @@ class VmGapsTest extends VmTestBase {
     }
 
     @Test
-    void dontunmapOfAProtNoneMappingGivesItsCommittedSourcePagesBackTheirPermissions() {
+    void dontunmapOfAProtNoneMappingLeavesItsSourcePagesWithThePermissionsTheyHadBefore() {
         assumeTrue(platform.edmm(), "EPCM permissions follow a mapping's only with EDMM");
-        long a = anon(2 * PAGE);
-        pattern(a, 2 * PAGE, 13);
-        vm.mprotect(a, 2 * PAGE, PROT_NONE);
-        vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
-        Vma v = vm.vmas.find(a);
-        assertThat(v.prot).isEqualTo(PROT_NONE);
-        if (v.region == UserMemoryKind.RESERVED) {
-            assertThat(epcm.entry(a).valid()).as("reserved memory stays committed").isTrue();
-        }
-        for (long p = a; p < a + 2 * PAGE; p += PAGE) {
-            EpcmView.Entry e = epcm.entry(p);
-            if (e.valid()) {
-                assertThat(e.flags().perms()).as("page 0x%x", p).isEqualTo(VmEpc.epcm(v.region, PROT_NONE));
+        long anon = anon(2 * PAGE);
+        pattern(anon, 2 * PAGE, 13);
+        long shared = vm.mmap(0, 2 * PAGE, RW, MAP_SHARED, ByteArrayFile.of(bytes(2 * (int) PAGE, 17)), 0);
+        for (long a : new long[] {anon, shared}) {
+            vm.mprotect(a, 2 * PAGE, PROT_NONE);
+            Vma v = vm.vmas.find(a);
+            // private PROT_NONE pages hold no EPCM permissions; a shared segment's pages stay read-write
+            // for every process that maps it (the VM enforces PROT_NONE)
+            long expected = VmEpc.epcm(v.region, v.inSegment() ? RW : PROT_NONE);
+            assertThat(epcm.entry(a).flags().perms()).as("0x%x before", a).isEqualTo(expected);
+            vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+            assertThat(vm.vmas.find(a).prot).isEqualTo(PROT_NONE);
+            for (long p = a; p < a + 2 * PAGE; p += PAGE) {
+                assertThat(epcm.entry(p).valid()).as("page 0x%x stays committed", p).isTrue();
+                assertThat(epcm.entry(p).flags().perms()).as("page 0x%x after", p).isEqualTo(expected);
             }
         }
     }
