@@ -116,59 +116,60 @@ class CgroupWorkqueueTest {
      * thread waits on the queue's condition, which releases the lock (all of its holds).
      */
 
-    @Test
-    void threadsAnItemCancelledBeforeItsThreadStartsNeverRuns() {
-        SgxCgroup a = cg("a");
+    /**
+     * Queues {@code a}'s item in the threads mode while holding the queue's lock, so that its thread
+     * blocks before it starts, runs {@code whileHeld}, then releases the lock; returns what ran.
+     */
+    private static List<SgxCgroup> queuedWhileHoldingTheLock(SgxCgroup a, java.util.function.BiConsumer<CgroupWorkqueue, List<SgxCgroup>> whileHeld) {
         List<SgxCgroup> ran = java.util.Collections.synchronizedList(new ArrayList<>());
         CgroupWorkqueue wq = new CgroupWorkqueue(true, ran::add);
         wq.lock.lock();
         try {
-            assertThat(wq.queue(a)).isTrue();   // its thread now waits for the lock
-            wq.cancelSync(a);                   // queued, not started: the thread will drop it
+            assertThat(wq.queue(a)).isTrue();
+            whileHeld.accept(wq, ran);
+        } finally {
+            wq.lock.unlock();
+        }
+        assertThat(wq.isLocked()).isFalse();
+        return ran;
+    }
+
+    @Test
+    void threadsAnItemCancelledBeforeItsThreadStartsNeverRuns() {
+        SgxCgroup a = cg("a");
+        List<SgxCgroup> ran = queuedWhileHoldingTheLock(a, (wq, r) -> {
+            wq.cancelSync(a);                   // queued, not started: its thread will drop it
             assertThat(wq.busyCount()).as("still counted until its thread drops it").isEqualTo(1);
             assertThat(wq.runPending()).as("waits until the thread dropped the item").isZero();
             assertThat(wq.busyCount()).isZero();
             assertThat(wq.isBusy(a)).isFalse();
-        } finally {
-            wq.lock.unlock();
-        }
+            assertThat(wq.queue(a)).isFalse();
+        });
         assertThat(ran).isEmpty();
         assertThat(a.asyncRuns()).isZero();
-        assertThat(wq.queue(a)).isFalse();
     }
 
     @Test
     void threadsShutdownDropsAnItemWhoseThreadHasNotStarted() {
         SgxCgroup a = cg("a");
-        List<SgxCgroup> ran = java.util.Collections.synchronizedList(new ArrayList<>());
-        CgroupWorkqueue wq = new CgroupWorkqueue(true, ran::add);
-        wq.lock.lock();
-        try {
-            assertThat(wq.queue(a)).isTrue();
+        List<SgxCgroup> ran = queuedWhileHoldingTheLock(a, (wq, r) -> {
             wq.shutdown();                      // waits until the item's thread saw the queue stopped
             assertThat(wq.busyCount()).isZero();
             assertThat(wq.isBusy(a)).isFalse();
-        } finally {
-            wq.lock.unlock();
-        }
+            assertThat(wq.isStopped()).isTrue();
+        });
         assertThat(ran).isEmpty();
-        assertThat(wq.isStopped()).isTrue();
     }
 
     @Test
     void threadsRunPendingWaitsForAnItemWhoseThreadHasNotStarted() {
         SgxCgroup a = cg("a");
-        List<SgxCgroup> ran = java.util.Collections.synchronizedList(new ArrayList<>());
-        CgroupWorkqueue wq = new CgroupWorkqueue(true, ran::add);
-        wq.lock.lock();
-        try {
-            assertThat(wq.queue(a)).isTrue();
+        List<SgxCgroup> ran = queuedWhileHoldingTheLock(a, (wq, r) -> {
             assertThat(wq.runPending()).isZero();
-            assertThat(ran).as("ran before runPending returned").containsExactly(a);
+            assertThat(r).as("ran before runPending returned").containsExactly(a);
             assertThat(wq.busyCount()).isZero();
-        } finally {
-            wq.lock.unlock();
-        }
+        });
+        assertThat(ran).containsExactly(a);
         assertThat(a.asyncRuns()).isEqualTo(1);
     }
 

@@ -419,15 +419,12 @@ class SgxEpcCgroupTest {
 
     @Test
     void shuttingTheControllerDownStopsItsWorkQueue() {
-        EpcCg f = new EpcCg(1024).mkdir("/a", 40);
-        HostTask t = f.task("w", "/a");
-        EnclaveFd fd = load(f, t, 1 << 21, 100);
+        EpcCg f = new EpcCg(256).mkdir("/a", -1);
         SgxCgroup a = f.group("/a");
         f.ctl.shutdown();
         assertThat(f.ctl.workqueue().isStopped()).isTrue();
-        errno(Errno.EBUSY, () -> f.p.epcManager().allocator().allocate(new Object(), Reclaim.SGX_NO_RECLAIM, t));
-        assertThat(f.ctl.workBusy(a)).as("a failed NO_RECLAIM charge queues nothing after shutdown").isFalse();
-        fd.close();
+        assertThat(f.ctl.workqueue().queue(a)).as("no async work after shutdown").isFalse();
+        assertThat(f.ctl.workBusy(a)).isFalse();
     }
 
     @Test
