@@ -70,6 +70,31 @@ class VmGapsTest extends VmTestBase {
     }
 
     @Test
+    void growingInPlaceUpToAnEqualNeighbourMergesWithIt() {
+        int before = vm.vmaCount();
+        long a = anon(2 * PAGE);
+        vm.mmap(a + 4 * PAGE, 2 * PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, null, 0);
+        assertThat(vm.vmaCount()).isEqualTo(before + 2);
+        assertThat(vm.mremap(a, 2 * PAGE, 4 * PAGE, 0, 0)).as("grown in place").isEqualTo(a);
+        assertThat(vm.vmaCount()).as("merged with the mapping it now touches").isEqualTo(before + 1);
+        assertThat(mappingAt(a).end()).isEqualTo(a + 6 * PAGE);
+        vm.munmap(a, 6 * PAGE);
+    }
+
+    @Test
+    void aSharedFileMappingGrownInPlaceMapsTheFilesNextPages() {
+        byte[] content = bytes(4 * (int) PAGE, 29);
+        long a = vm.mmap(0, 2 * PAGE, RW, MAP_SHARED, ByteArrayFile.of(content), 0);
+        assertThat(vm.mremap(a, 2 * PAGE, 3 * PAGE, 0, 0)).as("grown in place").isEqualTo(a);
+        assertThat(mappingAt(a + 2 * PAGE).fileOffset()).as("the growth continues the file").isEqualTo(2 * PAGE);
+        assertThat(mappingAt(a + 2 * PAGE).end()).isEqualTo(a + 3 * PAGE);
+        byte[] got = new byte[3 * (int) PAGE];
+        mem.read(a, got, 0, got.length);
+        assertThat(got).isEqualTo(Arrays.copyOf(content, got.length));
+        vm.munmap(a, 3 * PAGE);
+    }
+
+    @Test
     void dontunmapMovesAnonymousContentsAndLeavesZeros() {
         long a = anon(2 * PAGE);
         pattern(a, 2 * PAGE, 9);
