@@ -95,6 +95,17 @@ class VmGapsTest extends VmTestBase {
     }
 
     @Test
+    void mremapFixedChecksTheNewRangeAgainstTaskSizeAsLinuxDoes() {
+        long a = anon(2 * PAGE);
+        long task = ProcessVm.TASK_SIZE;
+        assertThat(errno(() -> vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, task - PAGE)))
+                .as("new_addr > TASK_SIZE - new_len").isEqualTo(io.jocclum.api.Errno.EINVAL);
+        assertThat(errno(() -> vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, task - 2 * PAGE)))
+                .as("ending exactly at TASK_SIZE passes that check; it is not user space").isEqualTo(io.jocclum.api.Errno.ENOMEM);
+        assertThat(mappingAt(a).end()).isEqualTo(a + 2 * PAGE);
+    }
+
+    @Test
     void dontunmapMovesAnonymousContentsAndLeavesZeros() {
         long a = anon(2 * PAGE);
         pattern(a, 2 * PAGE, 9);
