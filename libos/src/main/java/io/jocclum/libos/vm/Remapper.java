@@ -139,7 +139,10 @@ final class Remapper {
         int prot = proto.prot;
         FileBacking fb = proto.file == null ? null : proto.file.advance(src - proto.start);
         long dstStart = dest.getFirst().start();
-        boolean srcNone = epc.edmm && VmEpc.hw(prot) == 0;
+        // PROT_NONE private pages hold no EPCM permissions: opened for the copy, closed again after it.
+        // A shared segment's pages keep read-write permissions for every sharer (the VM enforces the
+        // VMA's prot), so they are left alone.
+        boolean srcNone = epc.edmm && VmEpc.hw(prot) == 0 && !proto.inSegment();
         for (Vma v : run) {
             long is = Math.max(src, v.start);
             long ie = Math.min(src + srcLen, v.end);
@@ -190,13 +193,8 @@ final class Remapper {
             for (Vma v : run) {
                 long is = Math.max(src, v.start);
                 long ie = Math.min(src + srcLen, v.end);
-                if (srcNone) {
-                    // contents are at base permissions now: drop them, then restore the VMA's
-                    vm.dropContents(v, is, ie, RW);
-                    epc.transition(v.region, is, ie, VmEpc.base(v.region), VmEpc.epcm(v.region, prot));
-                } else {
-                    vm.dropContents(v, is, ie, v.prot);
-                }
+                // dropContents leaves the pages at the VMA's permissions; opened ones are at the base now
+                vm.dropContents(v, is, ie, srcNone ? RW : v.prot);
             }
             vm.vmas.generation++;
         } else {

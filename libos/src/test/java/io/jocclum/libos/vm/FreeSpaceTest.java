@@ -47,6 +47,21 @@ class FreeSpaceTest {
     }
 
     @Test
+    void firstFitBelowTakesTheLowestHoleWhereTheRangeEndsAtOrBelowTheLimit() {
+        FreeSpace f = new FreeSpace();
+        f.free(2 * P, 3 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        f.free(10 * P, 14 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        f.free(20 * P, 30 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        assertThat(f.allocFirstFitBelow(2 * P, 12 * P)).as("too small first, then ending exactly at the limit").isEqualTo(10 * P);
+        assertThat(f.allocFirstFitBelow(2 * P, 12 * P)).as("the rest starts at the limit").isEqualTo(-1);
+        assertThat(f.allocFirstFitBelow(3 * P, 22 * P)).as("would end above the limit").isEqualTo(-1);
+        assertThat(f.allocFirstFitBelow(3 * P, 23 * P)).isEqualTo(20 * P);
+        assertThat(f.holes()).extracting(FreeSpace.Hole::start).containsExactly(2 * P, 12 * P, 23 * P);
+        assertThat(f.freeBytes()).isEqualTo(10 * P);
+        assertThat(f.check("t")).isEmpty();
+    }
+
+    @Test
     void doubleFreeIsRefused() {
         FreeSpace f = new FreeSpace();
         f.free(0, 4 * P, Long.MIN_VALUE, Long.MAX_VALUE);

@@ -9,6 +9,7 @@ import java.util.Arrays;
 
 import static io.jocclum.api.Mman.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Behaviour a mutation run showed untested: how many VMAs merging leaves, growing the brk heap in
@@ -54,7 +55,9 @@ class VmGapsTest extends VmTestBase {
         assertThat(hs).isNotZero();
         assertThat(vm.brk(hs + 2 * PAGE)).isEqualTo(hs + 2 * PAGE);
         pattern(hs, 2 * PAGE, 5);
+        long generation = vm.vmas.generation;
         assertThat(vm.mremap(hs, 2 * PAGE, 3 * PAGE, 0, 0)).as("grown in place").isEqualTo(hs);
+        assertThat(vm.vmas.generation).as("moves on, so that no cached translation of an earlier state matches").isGreaterThan(generation);
         assertThat(mappingAt(hs).end()).isEqualTo(hs + 3 * PAGE);
         assertThat(hasPattern(hs, 2 * PAGE, 5)).isTrue();
         assertThat(isZero(hs + 2 * PAGE, PAGE)).isTrue();
@@ -64,6 +67,42 @@ class VmGapsTest extends VmTestBase {
         assertThat(errno(() -> vm.mremap(hs, heapEnd - hs, heapEnd - hs + PAGE, 0, 0)))
                 .as("not past the heap chunk without MREMAP_MAYMOVE").isEqualTo(io.jocclum.api.Errno.ENOMEM);
         assertThat(mappingAt(hs).end()).isEqualTo(heapEnd);
+    }
+
+    @Test
+    void growingInPlaceUpToAnEqualNeighbourMergesWithIt() {
+        int before = vm.vmaCount();
+        long a = anon(2 * PAGE);
+        vm.mmap(a + 4 * PAGE, 2 * PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, null, 0);
+        assertThat(vm.vmaCount()).isEqualTo(before + 2);
+        assertThat(vm.mremap(a, 2 * PAGE, 4 * PAGE, 0, 0)).as("grown in place").isEqualTo(a);
+        assertThat(vm.vmaCount()).as("merged with the mapping it now touches").isEqualTo(before + 1);
+        assertThat(mappingAt(a).end()).isEqualTo(a + 6 * PAGE);
+        vm.munmap(a, 6 * PAGE);
+    }
+
+    @Test
+    void aSharedFileMappingGrownInPlaceMapsTheFilesNextPages() {
+        byte[] content = bytes(4 * (int) PAGE, 29);
+        long a = vm.mmap(0, 2 * PAGE, RW, MAP_SHARED, ByteArrayFile.of(content), 0);
+        assertThat(vm.mremap(a, 2 * PAGE, 3 * PAGE, 0, 0)).as("grown in place").isEqualTo(a);
+        assertThat(mappingAt(a + 2 * PAGE).fileOffset()).as("the growth continues the file").isEqualTo(2 * PAGE);
+        assertThat(mappingAt(a + 2 * PAGE).end()).isEqualTo(a + 3 * PAGE);
+        byte[] got = new byte[3 * (int) PAGE];
+        mem.read(a, got, 0, got.length);
+        assertThat(got).isEqualTo(Arrays.copyOf(content, got.length));
+        vm.munmap(a, 3 * PAGE);
+    }
+
+    @Test
+    void mremapFixedChecksTheNewRangeAgainstTaskSizeAsLinuxDoes() {
+        long a = anon(2 * PAGE);
+        long task = ProcessVm.TASK_SIZE;
+        assertThat(errno(() -> vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, task - PAGE)))
+                .as("new_addr > TASK_SIZE - new_len").isEqualTo(io.jocclum.api.Errno.EINVAL);
+        assertThat(errno(() -> vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, task - 2 * PAGE)))
+                .as("ending exactly at TASK_SIZE passes that check; it is not user space").isEqualTo(io.jocclum.api.Errno.ENOMEM);
+        assertThat(mappingAt(a).end()).isEqualTo(a + 2 * PAGE);
     }
 
     @Test
@@ -103,6 +142,42 @@ class VmGapsTest extends VmTestBase {
         assertThat(hasPattern(b, PAGE, 11)).isTrue();
         vm.mprotect(a, PAGE, PROT_READ);
         assertThat(isZero(a, PAGE)).isTrue();
+    }
+
+    @Test
+    void dontunmapOfAProtNoneMappingLeavesItsSourcePagesWithThePermissionsTheyHadBefore() {
+        assumeTrue(platform.edmm(), "EPCM permissions follow a mapping's only with EDMM");
+        long anon = anon(2 * PAGE);
+        pattern(anon, 2 * PAGE, 13);
+        long shared = vm.mmap(0, 2 * PAGE, RW, MAP_SHARED, ByteArrayFile.of(bytes(2 * (int) PAGE, 17)), 0);
+        for (long a : new long[] {anon, shared}) {
+            vm.mprotect(a, 2 * PAGE, PROT_NONE);
+            Vma v = vm.vmas.find(a);
+            // private PROT_NONE pages hold no EPCM permissions; a shared segment's pages stay read-write
+            // for every process that maps it (the VM enforces PROT_NONE)
+            long expected = VmEpc.epcm(v.region, v.inSegment() ? RW : PROT_NONE);
+            assertThat(epcm.entry(a).flags().perms()).as("0x%x before", a).isEqualTo(expected);
+            vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+            assertThat(vm.vmas.find(a).prot).isEqualTo(PROT_NONE);
+            for (long p = a; p < a + 2 * PAGE; p += PAGE) {
+                assertThat(epcm.entry(p).valid()).as("page 0x%x stays committed", p).isTrue();
+                assertThat(epcm.entry(p).flags().perms()).as("page 0x%x after", p).isEqualTo(expected);
+            }
+        }
+    }
+
+    @Test
+    void aFileMappingMovedToTheVeryEndOfTheUserRegionShowsTheFile() {
+        assumeTrue(platform.edmm(), "only an EDMM build has a user region");
+        byte[] content = bytes(2 * (int) PAGE, 21);
+        ByteArrayFile f = ByteArrayFile.of(content);
+        long a = vm.mmap(0, 2 * PAGE, RW, MAP_PRIVATE, f, 0);
+        long top = platform.layout().userRegionEnd() - 2 * PAGE;
+        assertThat(vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, top)).isEqualTo(top);
+        byte[] got = new byte[content.length];
+        mem.read(top, got, 0, got.length);
+        assertThat(got).isEqualTo(content);
+        vm.munmap(top, 2 * PAGE);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.jocclum.sgx.epccg;
 
+import io.jocclum.sgx.cgroup.CgroupHierarchy;
 import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cgroup.MiscCgroup;
 import io.jocclum.sgx.driver.EnclaveFd;
@@ -67,5 +68,19 @@ class FairIteratorTest {
         fd.close();
         assertThat(b.isReleased()).isTrue();
         assertThat(walk(f.ctl.root(), 3)).containsExactly("/", "/A", "/");
+    }
+
+    @Test
+    void aCursorWhoseWholeSubtreeIsReleasedFindsNothing() {
+        CgroupHierarchy h = new CgroupHierarchy();
+        h.fs().write("/", "cgroup.subtree_control", "+misc");
+        h.fs().mkdir("/a");
+        MiscCgroup m = h.fs().cgroup("/a").misc();
+        SgxCgroup a = new SgxCgroup(m);
+        assertThat(walk(a, 2)).containsExactly("/a", "/a");
+        h.fs().rmdir("/a");
+        assertThat(m.isReleased()).isTrue();
+        assertThat(a.nextGet()).as("no css of the subtree can be referenced").isNull();
+        assertThat(a.cursor()).isSameAs(m);
     }
 }

@@ -399,6 +399,35 @@ class SgxEpcCgroupTest {
     }
 
     @Test
+    void theControllerNamesItsVariantAndItsHierarchy() {
+        EpcCg posted = new EpcCg(256);
+        assertThat(posted.ctl).hasToString("SgxEpcCgroup[v17]");
+        assertThat(posted.ctl.cgroups()).isSameAs(posted.p.cgroups());
+        EpcCg intent = new EpcCg(SgxTestSupport.config(256).epcCgroup(PlatformConfig.EpcCgroup.INTENT));
+        assertThat(intent.ctl).hasToString("SgxEpcCgroup[v17 + stated intent]");
+    }
+
+    @Test
+    void globalReclaimIsPossibleOnlyWhileSomeLruHoldsAPage() {
+        EpcCg f = new EpcCg(1024).mkdir("/a", -1).mkdir("/a/b", -1);
+        assertThat(f.ctl.canReclaimGlobal()).as("no enclave yet").isFalse();
+        EnclaveFd fd = load(f, f.task("w", "/a/b"), 1 << 20, 4);
+        assertThat(f.ctl.canReclaimGlobal()).as("pages on /a/b's LRU, two levels down").isTrue();
+        fd.close();
+        assertThat(f.ctl.canReclaimGlobal()).isFalse();
+    }
+
+    @Test
+    void shuttingTheControllerDownStopsItsWorkQueue() {
+        EpcCg f = new EpcCg(256).mkdir("/a", -1);
+        SgxCgroup a = f.group("/a");
+        f.ctl.shutdown();
+        assertThat(f.ctl.workqueue().isStopped()).isTrue();
+        assertThat(f.ctl.workqueue().queue(a)).as("no async work after shutdown").isFalse();
+        assertThat(f.ctl.workBusy(a)).isFalse();
+    }
+
+    @Test
     void theSoftThresholdKeepsNoCreditAtOrBelowTheLowLimit() {
         EpcCg f = new EpcCg(1024).mkdir("/p", 128).mkdir("/p/a", -1);
         EnclaveFd fd = load(f, f.task("w", "/p/a"), 1 << 21, 124);
