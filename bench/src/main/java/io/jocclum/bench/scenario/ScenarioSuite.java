@@ -27,7 +27,7 @@ public final class ScenarioSuite implements BenchSuite {
     static final int RUNS = 3;
     static final double GOAL_SECONDS = 60;
     static final List<String> EXAMPLES = List.of("two-pods.json", "edmm-vs-non-edmm.json", "noisy-neighbour.json",
-            "epc-limit-sweep.json");
+            "epc-limit-sweep.json", "libos-programs.json");
     /** The points of the sweep example (its file's comment gives the same command). */
     static final String SWEEP = "cgroups./app.epcMax=16MB,24MB,32MB,40MB,48MB,56MB,64MB";
 
