@@ -1,5 +1,7 @@
 package io.jocclum.cli;
 
+import io.jocclum.libos.config.OcclumJson;
+import io.jocclum.libos.config.ResourceLimits;
 import io.jocclum.libos.config.Sizes;
 import io.jocclum.libos.kheap.KernelHeap;
 import io.jocclum.libos.layout.BuiltEnclave;
@@ -76,14 +78,24 @@ final class AdviseCommand implements Callable<Integer> {
      * own teardown, which may still be under way when the next call creates objects, so two replays
      * may peak that much apart.
      */
-    record KernelHeapAdvice(long init, long max, Replay.KernelHeapUse use) {
-        static KernelHeapAdvice of(Replay.KernelHeapUse use, double m) {
+    record KernelHeapAdvice(long init, long max, Replay.KernelHeapUse use, boolean initKept, boolean maxKept) {
+        /**
+         * Never below the instance's own values ({@code currentInit}, {@code currentMax}): the account
+         * covers the trace's objects over an assumed floor for the LibOS itself, and Occlum's own needs
+         * (its boot, its file-system caches) do not show in a trace, so the advice only raises.
+         */
+        static KernelHeapAdvice of(Replay.KernelHeapUse use, double m, long currentInit, long currentMax) {
             long slack = KernelHeap.Kind.THREAD.bytes();
-            long max = roundUp(Math.round(use.peak() * (1 + m)) + slack, PAGE);
-            long init = Math.min(max, roundUp(Math.round(use.atStart() * (1 + m)) + slack, PAGE));
-            return new KernelHeapAdvice(init, max, use);
+            long needMax = roundUp(Math.round(use.peak() * (1 + m)) + slack, PAGE);
+            long needInit = Math.min(needMax, roundUp(Math.round(use.atStart() * (1 + m)) + slack, PAGE));
+            long init = Math.max(needInit, currentInit);
+            long max = Math.max(Math.max(needMax, currentMax), init);
+            return new KernelHeapAdvice(init, max, use, init > needInit, max > needMax);
         }
     }
+
+    private static final String KEPT = "; the instance's larger value is kept: advise never lowers the kernel heap,"
+            + " because Occlum's own use of it (boot, file-system caches) does not show in a trace";
 
     @Override
     public Integer call() {
@@ -95,7 +107,9 @@ final class AdviseCommand implements Callable<Integer> {
         Path work = Traces.workDir(d -> { });
         try {
             // 1. measure: an EDMM build whose user space and threads have room to spare
+            ResourceLimits limits = OcclumJson.parse(json, "Occlum.json").config().resourceLimits();
             String roomy = patch(text, List.of(new Advice("resource_limits", "user_space_max_size", 64L << 30, true, ""),
+                    new Advice("resource_limits", "kernel_space_heap_max_size", 1L << 30, true, ""),
                     new Advice("resource_limits", "max_num_of_threads", 4096, false, ""),
                     new Advice("process", "default_heap_size", 1L << 30, true, "")));
             ReplayRun.Outcome measured = Traces.replay(cli, Traces.build(cli, paths, bytes(roomy), true, work), events,
@@ -106,7 +120,8 @@ final class AdviseCommand implements Callable<Integer> {
                         + ", " + f.call() + " failed with " + f.errno() + " (" + f.limit() + ").");
             }
             Replay.Result r = measured.result();
-            kernelHeap = KernelHeapAdvice.of(r.kernelHeap(), m);
+            kernelHeap = KernelHeapAdvice.of(r.kernelHeap(), m, limits.kernelSpaceHeapSize(),
+                    limits.kernelSpaceHeapMaxSize().orElse(limits.kernelSpaceHeapSize()));
             long brk = r.processes().stream().mapToLong(Replay.ProcessPeak::peakBrkBytes).max().orElse(0);
             long heap = Math.max(MB, Math.round(brk * (1 + m)));
             int threads = (int) Math.max(2, Math.ceil(r.peakThreads() * (1 + m)));
@@ -163,11 +178,12 @@ final class AdviseCommand implements Callable<Integer> {
                         + " the first process started " + Sizes.human(k.atStart()) + " (the LibOS's own state, the mounts'"
                         + " caches, that process) + " + pct + " + one thread; EDMM: the Init committed at"
                         + " load, the rest is committed (EAUG) as the kernel heap grows; non-EDMM: unused, the Max below"
-                        + " is the static heap", PAGE),
+                        + " is the static heap" + (kernelHeap.initKept() ? KEPT : ""), PAGE),
                 new Advice("resource_limits", "kernel_space_heap_max_size", kernelHeap.max(), true, "peak of the kernel"
                         + " heap " + Sizes.human(k.peak()) + " (estimated: the LibOS's own state and the trace's processes,"
                         + " threads, open files, pipes, sockets, epoll items and VMAs) + " + pct + " + one thread;"
-                        + " non-EDMM: the static kernel heap; EDMM: the Max (the build raises it to 1GB)", PAGE),
+                        + " non-EDMM: the static kernel heap; EDMM: the Max (the build raises it to 1GB)"
+                        + (kernelHeap.maxKept() ? KEPT : ""), PAGE),
                 new Advice("resource_limits", "user_space_size", user, true, "peak of the mappings "
                         + Sizes.human(r.peakMappedBytes()) + " + " + pct + ", plus image, heap and stack of "
                         + r.peakProcesses() + " process(es) at once; the smallest such size a non-EDMM replay fits in"),

@@ -70,6 +70,11 @@ class ReplayCommandTest {
     @Test
     void kernelHeapAdviceReplaysAndTenPercentLessFailsNamingTheCallAndTheKey() throws IOException {
         Path inst = instance("k");
+        // advise never lowers the kernel heap: start below what the trace needs
+        Path cfg = inst.resolve("Occlum.json");
+        Files.writeString(cfg, Files.readString(cfg)
+                .replaceFirst("(\"kernel_space_heap_max_size\"\\s*:\\s*)\"[^\"]*\"", "$1\"64KB\"")
+                .replaceFirst("(\"kernel_space_heap_size\"\\s*:\\s*)\"[^\"]*\"", "$1\"64KB\""));
         Run.Result a = Run.jocclum(inst, "advise", "--margin", "0%", "--write", trace().toString());
         assertThat(a.exit()).as(a.err()).isZero();
         assertThat(a.out()).contains("resource_limits.kernel_space_heap_size").contains("resource_limits.kernel_space_heap_max_size")
@@ -91,6 +96,18 @@ class ReplayCommandTest {
         assertThat(small.exit()).as(small.out() + small.err()).isEqualTo(1);
         assertThat(small.out()).as(small.err() + " / " + a.out()).containsPattern("TOO SMALL: line \\d+ \\(thread \\d+\\): [a-z0-9_]+\\(.*failed in the enclave with ENOMEM")
                 .contains("kernel_space_heap_max_size").contains("the kernel heap cannot hold");
+    }
+
+    @Test
+    void kernelHeapAdviceNeverLowersTheInstancesKernelHeap() throws IOException {
+        Path inst = instance("keep");
+        long before = size(Files.readString(inst.resolve("Occlum.json")), "kernel_space_heap_size");
+        Run.Result a = Run.jocclum(inst, "advise", "--margin", "0%", "--write", trace().toString());
+        assertThat(a.exit()).as(a.err()).isZero();
+        assertThat(a.out()).contains("the instance's larger value is kept");
+        String json = Files.readString(inst.resolve("Occlum.json"));
+        assertThat(size(json, "kernel_space_heap_size")).isEqualTo(before);
+        assertThat(size(json, "kernel_space_heap_max_size")).isGreaterThanOrEqualTo(before);
     }
 
     /** A size key's value in bytes ("348KB", "2MB"). */
