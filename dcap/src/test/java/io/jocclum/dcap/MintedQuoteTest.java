@@ -57,6 +57,23 @@ class MintedQuoteTest {
     }
 
     @Test
+    void aV4QuoteWhoseInnerCertificationDataIsNotAPckChainIsRefused() {
+        TestPki pki = new TestPki();
+        pki.version = 4;
+        byte[] quote = pki.quote();
+        Quote q = Quote.parse(quote);
+        int innerTypeOff = q.pckCertChainOffset() - 6;
+        assertThat(quote[innerTypeOff] & 0xff).as("the inner type is a PCK chain").isEqualTo(5);
+        quote[innerTypeOff] = 4;
+        QuoteFormatException e = org.assertj.core.api.Assertions.catchThrowableOfType(QuoteFormatException.class,
+                () -> Quote.parse(quote));
+        assertThat(e).as("a format error").isNotNull();
+        assertThat(e.getMessage()).isEqualTo("certification data type 4 (PCK leaf certificate) is not supported here"
+                + " (expected 5, PCK certificate chain) (qe_report_certification_data.certification_data_type at offset "
+                + innerTypeOff + ")");
+    }
+
+    @Test
     void aCrlListingThePckSerialGivesRevoked() {
         TestPki pki = new TestPki();
         pki.pckCrlRevoked.add(pki.pck.getSerialNumber());
