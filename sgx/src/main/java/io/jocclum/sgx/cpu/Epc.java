@@ -11,22 +11,27 @@ import java.util.function.Consumer;
 /**
  * The Enclave Page Cache: one or more sections of 4 KiB frames.
  *
- * <p>Design: frames are created on first use through a two-level directory (4096 frames per chunk),
- * and a frame holds host memory only once it stores non-zero data ({@link HostPagePool}, outside the
- * Java heap), so a 64 GiB EPC (16 Mi frames) costs a 4096-entry array until pages are used. Frame numbers (pfn) are global
+ * <p>Design: frames are created on first use through a two-level directory of {@link FrameChunk}s
+ * (4096 frames each, their access-path state in primitive arrays), and a frame holds host memory
+ * only once it stores non-zero data ({@link HostPagePool}, outside the Java heap), so a 64 GiB EPC
+ * (16 Mi frames) costs a 4096-entry array until pages are used. Frame numbers (pfn) are global
  * across sections. Lock-free: chunks and frames are published by CAS.
+ *
+ * <p>The enclave access path works on frame numbers with {@link #pinForAccess}, {@link #pinnedHost},
+ * {@link #markAccessed} and {@link #unpin}: the same operations as {@link EpcFrame}'s, reading the
+ * chunk's arrays only, so that a run of pages costs no object load per page.
  */
 public final class Epc implements AutoCloseable {
     /** Linux's SGX_MAX_EPC_SECTIONS (arch/x86/kernel/cpu/sgx/sgx.h). */
     public static final int MAX_SECTIONS = 8;
     /** Simulated physical address of the first section (an arbitrary PRMRR-like base). */
     static final long PHYS_BASE = 0x80_0000_0000L;
-    private static final int CHUNK_SHIFT = 12;
-    private static final int CHUNK = 1 << CHUNK_SHIFT;
+    private static final int CHUNK_SHIFT = FrameChunk.SHIFT;
+    private static final int CHUNK = FrameChunk.SIZE;
 
     private final List<EpcSection> sections;
     private final long totalPages;
-    private final AtomicReferenceArray<AtomicReferenceArray<EpcFrame>> directory;
+    private final AtomicReferenceArray<FrameChunk> directory;
     private final HostPagePool pool = new HostPagePool("epc");
     private final MemorySegment zeroPage = MemorySegment.ofArray(new byte[Pages.SIZE]).asReadOnly();
 
@@ -75,26 +80,74 @@ public final class Epc implements AutoCloseable {
         }
         int hi = (int) (pfn >>> CHUNK_SHIFT);
         int lo = (int) (pfn & (CHUNK - 1));
-        AtomicReferenceArray<EpcFrame> chunk = directory.get(hi);
+        FrameChunk chunk = directory.get(hi);
         if (chunk == null) {
-            directory.compareAndSet(hi, null, new AtomicReferenceArray<>(CHUNK));
+            directory.compareAndSet(hi, null, new FrameChunk());
             chunk = directory.get(hi);
         }
-        EpcFrame f = chunk.get(lo);
+        EpcFrame f = chunk.frames.get(lo);
         if (f == null) {
-            chunk.compareAndSet(lo, null, new EpcFrame(this, pfn, sectionOf(pfn)));
-            f = chunk.get(lo);
+            chunk.frames.compareAndSet(lo, null, new EpcFrame(this, pfn, sectionOf(pfn), chunk));
+            f = chunk.frames.get(lo);
         }
         return f;
+    }
+
+    // ---- the access path by frame number --------------------------------------------------------
+
+    /** The chunk of frame {@code pfn}, null if none of its frames was created yet. */
+    private FrameChunk chunkOf(long pfn) {
+        return pfn < 0 || pfn >= totalPages ? null : directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
+    }
+
+    /**
+     * {@link EpcFrame#pinForAccess(long, long, boolean, boolean)} of frame {@code pfn}: pins it and
+     * checks its EPCM entry for an access by enclave {@code eid} at {@code address}. False, with
+     * nothing pinned, when the frame does not hold that page now (or was never created).
+     */
+    public boolean pinForAccess(long pfn, long eid, long address, boolean write, boolean wait) {
+        FrameChunk c = chunkOf(pfn);
+        return c != null && EpcFrame.pinForAccess(c, (int) (pfn & (CHUNK - 1)), eid, address, write, wait);
+    }
+
+    /** {@link EpcFrame#unpin()} of frame {@code pfn}, which the caller pinned. */
+    public void unpin(long pfn) {
+        EpcFrame.unpin(directory.getAcquire((int) (pfn >>> CHUNK_SHIFT)).state, (int) (pfn & (CHUNK - 1)));
+    }
+
+    /** {@link EpcFrame#pinnedHost(boolean)} of frame {@code pfn}, which the caller pinned. */
+    public long pinnedHost(long pfn, boolean write) {
+        FrameChunk c = directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
+        long h = (long) FrameChunk.LONGS.getAcquire(c.host, (int) (pfn & (CHUNK - 1)));
+        return h == HostPagePool.NONE && write ? c.frames.get((int) (pfn & (CHUNK - 1))).pinnedHost(true) : h;
+    }
+
+    /** Sets the accessed bit of frame {@code pfn}'s mapping (a load of the bit first: most accesses find it set). */
+    public void markAccessed(long pfn) {
+        FrameChunk c = directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
+        int j = (int) (pfn & (CHUNK - 1));
+        if (c.accessed[j] == 0) {
+            c.accessed[j] = 1;
+        }
+    }
+
+    /** The slab of the host page pool that holds host page {@code handle} (see {@link #pinnedHost}). */
+    public MemorySegment hostSlab(long handle) {
+        return pool.slab(handle);
+    }
+
+    /** Where in its {@link #hostSlab} host page {@code handle} starts. */
+    public static long hostOffset(long handle) {
+        return HostPagePool.offset(handle);
     }
 
     /** Visits every frame created so far (for invariant checks and statistics). */
     public void forEachMaterializedFrame(Consumer<EpcFrame> action) {
         for (int hi = 0; hi < directory.length(); hi++) {
-            AtomicReferenceArray<EpcFrame> chunk = directory.get(hi);
+            FrameChunk chunk = directory.get(hi);
             if (chunk != null) {
                 for (int lo = 0; lo < CHUNK; lo++) {
-                    EpcFrame f = chunk.get(lo);
+                    EpcFrame f = chunk.frames.get(lo);
                     if (f != null) {
                         action.accept(f);
                     }
@@ -137,7 +190,8 @@ public final class Epc implements AutoCloseable {
         return pool;
     }
 
-    MemorySegment zeroPage() {
+    /** The shared read-only page of zeros: what a read of a frame without a host page reads. */
+    public MemorySegment zeroPage() {
         return zeroPage;
     }
 }

@@ -7,7 +7,6 @@ import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.SecInfo;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
@@ -15,12 +14,13 @@ import java.lang.invoke.VarHandle;
  * enclave threads hold on it.
  *
  * <p>Design. The EPCM entry (VALID, PT, R/W/X, PENDING, MODIFIED, PR, ENCLAVESECS, ENCLAVEADDRESS,
- * BLOCKED) is what every leaf checks. The flag bits sit in one volatile int with the same bit
- * positions as SECINFO.FLAGS plus VALID at bit 16, so an access check is one load and one compare.
- * ENCLAVEADDRESS and the owner are plain fields written before the volatile flag word is published.
- * Contents are a 4 KiB chunk of host memory taken from the {@link HostPagePool} on first non-zero
- * use; null means "all zero". A VA page holds its 512 version slots; a SECS page its
- * {@link EnclaveControl}.
+ * BLOCKED) is what every leaf checks. The flag bits sit in one int with the same bit positions as
+ * SECINFO.FLAGS plus VALID at bit 16, so an access check is one load and one compare. What the
+ * access path reads (the flag word, the pin state, ENCLAVEADDRESS, the owner's ID, the host page,
+ * the accessed bit) lives in the primitive arrays of the frame's {@link FrameChunk}, at the frame's
+ * index there; this object is the frame's monitor and holds what only the leaves use. Contents are
+ * a 4 KiB page of host memory taken from the {@link HostPagePool} on first non-zero use; no page
+ * means "all zero". A VA page holds its 512 version slots; a SECS page its {@link EnclaveControl}.
  *
  * <p>TLB model. An enclave access {@link #pinForAccess pins} the frame (an atomic counter in
  * {@code state}) for the duration of one bulk copy, like a TLB entry that lives while the thread is
@@ -54,46 +54,54 @@ public final class EpcFrame {
     static final int EXCL = 1 << 28;
     static final int PINS = EXCL - 1;
 
-    private static final VarHandle STATE;
-    private static final VarHandle CONTENT;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            STATE = l.findVarHandle(EpcFrame.class, "state", int.class);
-            CONTENT = l.findVarHandle(EpcFrame.class, "content", HostPagePool.Page.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle INTS = FrameChunk.INTS;
+    private static final VarHandle LONGS = FrameChunk.LONGS;
 
     private final Epc epc;
     private final long pfn;
     private final int section;
+    /** Where this frame's access-path state lives: index {@code j} of the arrays of {@code chunk}. */
+    private final FrameChunk chunk;
+    private final int j;
+    private final int[] state;
 
-    private volatile int epcm;            // written under this
-    @GuardedBy("this")
-    private long linaddr;  // published by the epcm write
-    @GuardedBy("this")
-    private long ownerEid;  // published by the epcm write
     @GuardedBy("this")
     private EnclaveControl owner;  // EPCM.ENCLAVESECS
     @GuardedBy("this")
     private long blockEpoch;  // the owner's epoch at EBLOCK
     @GuardedBy("this")
     private long modEpoch;  // the owner's epoch at EMODPR/EMODT
-    private volatile HostPagePool.Page content; // CAS-published; null = zero page
     @GuardedBy("this")
     private long[] vaSlots;  // PT_VA
     @GuardedBy("this")
     private EnclaveControl secs;  // PT_SECS
-    @SuppressWarnings("unused")
-    private volatile int state;           // pins | BLOCKED | FENCED | EXCL, atomic updates only
 
-    EpcFrame(Epc epc, long pfn, int section) {
+    EpcFrame(Epc epc, long pfn, int section, FrameChunk chunk) {
         this.epc = epc;
         this.pfn = pfn;
         this.section = section;
+        this.chunk = chunk;
+        this.j = (int) (pfn & (FrameChunk.SIZE - 1));
+        this.state = chunk.state;
+    }
+
+    /** The chunk that holds this frame's access-path state, at {@link #index()}. */
+    FrameChunk chunk() {
+        return chunk;
+    }
+
+    int index() {
+        return j;
+    }
+
+    /** The EPCM flag word (acquire). */
+    private int epcm() {
+        return (int) INTS.getAcquire(chunk.epcm, j);
+    }
+
+    /** The host page's handle (acquire); {@link HostPagePool#NONE} if none. */
+    private long content() {
+        return (long) LONGS.getAcquire(chunk.host, j);
     }
 
     public long pfn() {
@@ -111,27 +119,26 @@ public final class EpcFrame {
     // ---- EPCM inspection ---------------------------------------------------------------------
 
     public boolean isValid() {
-        return (epcm & EPCM_VALID) != 0;
+        return (epcm() & EPCM_VALID) != 0;
     }
 
     /** The EPCM entry as a value. */
     public synchronized EpcmEntry epcmEntry() {
-        int e = epcm;
+        int e = epcm();
         PageType type = (e & EPCM_VALID) == 0 ? null : PageType.fromEncoding((e & TYPE_MASK) >>> TYPE_SHIFT);
         return new EpcmEntry((e & EPCM_VALID) != 0, type, e & SecInfo.PERM_MASK, (e & EPCM_PENDING) != 0,
-                (e & EPCM_MODIFIED) != 0, (e & EPCM_PR) != 0, ((int) STATE.getVolatile(this) & BLOCKED) != 0,
-                linaddr, ownerEid);
+                (e & EPCM_MODIFIED) != 0, (e & EPCM_PR) != 0, isBlocked(), linaddr(), ownerEid());
     }
 
     /** The page type; null when the entry is invalid. */
     public PageType pageType() {
-        int e = epcm;
+        int e = epcm();
         return (e & EPCM_VALID) == 0 ? null : PageType.fromEncoding((e & TYPE_MASK) >>> TYPE_SHIFT);
     }
 
     /** The SECS state if this is a valid SECS page, else null. */
     public synchronized EnclaveControl secs() {
-        return (epcm & EPCM_VALID) != 0 && pageTypeBits() == PageType.SECS.encoding() ? secs : null;
+        return (epcm() & EPCM_VALID) != 0 && pageTypeBits() == PageType.SECS.encoding() ? secs : null;
     }
 
     /** The enclave this child page belongs to (EPCM.ENCLAVESECS), null if none. */
@@ -140,7 +147,7 @@ public final class EpcFrame {
     }
 
     public synchronized long linearAddress() {
-        return linaddr;
+        return linaddr();
     }
 
     /** The version stored in slot {@code i} of this VA page. */
@@ -153,20 +160,39 @@ public final class EpcFrame {
 
     /** In-flight accesses (pins). */
     public int pins() {
-        return (int) STATE.getVolatile(this) & PINS;
+        return (int) INTS.getVolatile(state, j) & PINS;
     }
 
     public boolean isBlocked() {
-        return ((int) STATE.getVolatile(this) & BLOCKED) != 0;
+        return ((int) INTS.getVolatile(state, j) & BLOCKED) != 0;
     }
 
     /** True if the frame holds a host memory chunk (non-zero contents were stored). */
     public boolean isMaterialized() {
-        return content != null;
+        return content() != HostPagePool.NONE;
+    }
+
+    /** The accessed bit of the page's mapping: set by an enclave access, cleared by {@link #testAndClearAccessed}. */
+    public boolean isAccessed() {
+        return (byte) FrameChunk.BYTES.getOpaque(chunk.accessed, j) != 0;
+    }
+
+    /** Clears the accessed bit; true if it was set (the reclaimer's aging, {@code sgx_encl_test_and_clear_young}). */
+    public boolean testAndClearAccessed() {
+        if ((byte) FrameChunk.BYTES.getOpaque(chunk.accessed, j) == 0) {
+            return false;
+        }
+        FrameChunk.BYTES.setOpaque(chunk.accessed, j, (byte) 0);
+        return true;
+    }
+
+    /** Sets the accessed bit, as an enclave access does. */
+    public void markAccessed() {
+        FrameChunk.BYTES.setOpaque(chunk.accessed, j, (byte) 1);
     }
 
     int pageTypeBits() {
-        return (epcm & TYPE_MASK) >>> TYPE_SHIFT;
+        return (epcm() & TYPE_MASK) >>> TYPE_SHIFT;
     }
 
     /**
@@ -174,8 +200,8 @@ public final class EpcFrame {
      * the frame's contents are all zero.
      */
     public boolean contentIsZero() {
-        HostPagePool.Page c = content;
-        return c == null || isZero(c.segment());
+        long c = content();
+        return c == HostPagePool.NONE || isZero(epc.pool().segment(c));
     }
 
     // ---- the enclave access path ---------------------------------------------------------------
@@ -200,17 +226,23 @@ public final class EpcFrame {
      * whoever fences this frame may be waiting for those.
      */
     public boolean pinForAccess(long eid, long address, boolean write, boolean wait) {
-        if (!(wait ? pin() : pinOnce())) {
+        return pinForAccess(chunk, j, eid, address, write, wait);
+    }
+
+    /** {@link #pinForAccess(long, long, boolean, boolean)} of frame {@code j} of {@code c}: the access path's form. */
+    static boolean pinForAccess(FrameChunk c, int j, long eid, long address, boolean write, boolean wait) {
+        int[] state = c.state;
+        if (!(wait ? pin(state, j) : pinOnce(state, j))) {
             return false;
         }
-        int e = epcm;
-        if ((e & EPCM_VALID) == 0 || ownerEid != eid || linaddr != Pages.down(address)) {
-            unpin();
+        int e = (int) INTS.getAcquire(c.epcm, j);
+        if ((e & EPCM_VALID) == 0 || c.owner[j] != eid || c.linaddr[j] != Pages.down(address)) {
+            unpin(state, j);
             return false;
         }
         int need = write ? EPCM_W : EPCM_R;
         if ((e & (TYPE_MASK | EPCM_PENDING | EPCM_MODIFIED | need)) != (REG_TYPE | need)) {
-            unpin();
+            unpin(state, j);
             throw new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, address, write, epcmViolation(e, need));
         }
         return true;
@@ -221,21 +253,18 @@ public final class EpcFrame {
      * zeros; for a write the frame's own chunk (materialised now if needed).
      */
     public MemorySegment pinnedContent(boolean write) {
-        HostPagePool.Page c = content;
-        if (c == null) {
-            return write ? materialize().segment() : epc.zeroPage();
-        }
-        return c.segment();
+        long c = pinnedHost(write);
+        return c == HostPagePool.NONE ? epc.zeroPage() : epc.pool().segment(c);
     }
 
     /**
-     * The host page of a pinned frame, with where it lies in its slab of the host page pool: for a
-     * write the frame's own page (materialised now if needed); for a read null when the frame was
-     * never written (its contents are all zero).
+     * The handle of the host page of a pinned frame (see {@link Epc#hostSlab}): for a write the
+     * frame's own page (materialised now if needed); for a read {@link HostPagePool#NONE} when the
+     * frame was never written (its contents are all zero).
      */
-    public HostPagePool.Page pinnedPage(boolean write) {
-        HostPagePool.Page c = content;
-        return c == null && write ? materialize() : c;
+    public long pinnedHost(boolean write) {
+        long c = content();
+        return c == HostPagePool.NONE && write ? materialize() : c;
     }
 
     /** The shared read-only page of zeros: what a read of a frame without a host page reads. */
@@ -248,11 +277,11 @@ public final class EpcFrame {
      * state): the translation of an ENCLU operand. False, with nothing pinned, otherwise.
      */
     public boolean pinOwned(long eid, long pageAddr) {
-        if (!pin()) {
+        if (!pin(state, j)) {
             return false;
         }
-        int e = epcm;
-        if ((e & EPCM_VALID) == 0 || ownerEid != eid || linaddr != pageAddr) {
+        int e = epcm();
+        if ((e & EPCM_VALID) == 0 || ownerEid() != eid || linaddr() != pageAddr) {
             unpin();
             return false;
         }
@@ -260,26 +289,30 @@ public final class EpcFrame {
     }
 
     public void unpin() {
-        STATE.getAndAdd(this, -1);
+        unpin(state, j);
+    }
+
+    static void unpin(int[] state, int j) {
+        INTS.getAndAdd(state, j, -1);
     }
 
     /** One attempt of {@link #pin}: false, with nothing pinned, when the frame is blocked, fenced or held exclusively. */
-    private boolean pinOnce() {
-        int s = (int) STATE.getAndAdd(this, 1);
+    private static boolean pinOnce(int[] state, int j) {
+        int s = (int) INTS.getAndAdd(state, j, 1);
         if ((s & (BLOCKED | FENCED | EXCL)) == 0) {
             return true;
         }
-        STATE.getAndAdd(this, -1);
+        INTS.getAndAdd(state, j, -1);
         return false;
     }
 
-    private boolean pin() {
+    private static boolean pin(int[] state, int j) {
         for (int spins = 0; ; spins++) {
-            int s = (int) STATE.getAndAdd(this, 1);
+            int s = (int) INTS.getAndAdd(state, j, 1);
             if ((s & (BLOCKED | FENCED | EXCL)) == 0) {
                 return true;
             }
-            STATE.getAndAdd(this, -1);
+            INTS.getAndAdd(state, j, -1);
             if ((s & BLOCKED) != 0) {
                 return false;
             }
@@ -295,13 +328,14 @@ public final class EpcFrame {
         }
     }
 
-    private HostPagePool.Page materialize() {
-        HostPagePool.Page fresh = epc.pool().take(true);
-        if (CONTENT.compareAndSet(this, (HostPagePool.Page) null, fresh)) {
+    private long materialize() {
+        long fresh = epc.pool().takeHandle(true);
+        long won = (long) LONGS.compareAndExchange(chunk.host, j, HostPagePool.NONE, fresh);
+        if (won == HostPagePool.NONE) {
             return fresh;
         }
-        epc.pool().give(fresh);
-        return content;
+        epc.pool().giveHandle(fresh);
+        return won;
     }
 
     private static String epcmViolation(int e, int need) {
@@ -325,12 +359,12 @@ public final class EpcFrame {
      * access was in flight (a thread had to be kicked out).
      */
     public boolean fence() {
-        STATE.getAndBitwiseOr(this, FENCED);
+        INTS.getAndBitwiseOr(state, j, FENCED);
         return awaitNoPins();
     }
 
     public void unfence() {
-        STATE.getAndBitwiseAnd(this, ~FENCED);
+        INTS.getAndBitwiseAnd(state, j, ~FENCED);
     }
 
     /**
@@ -341,7 +375,7 @@ public final class EpcFrame {
      */
     public boolean awaitNoPins() {
         boolean waited = false;
-        for (int spins = 0; ((int) STATE.getVolatile(this) & PINS) != 0; spins++) {
+        for (int spins = 0; ((int) INTS.getVolatile(state, j) & PINS) != 0; spins++) {
             waited = true;
             backoff(spins);
         }
@@ -351,33 +385,36 @@ public final class EpcFrame {
     // ---- leaf-side mutators (package-private, called under this monitor) ----------------------------
 
     int epcmBits() {
-        return epcm;
+        return epcm();
     }
 
+    /** A new EPCM entry: a page newly in this frame, whose mapping has not been accessed yet. */
     void setEpcm(int bits, long linaddr, EnclaveControl owner) {
-        this.linaddr = linaddr;
+        chunk.linaddr[j] = linaddr;
         this.owner = owner;
-        this.ownerEid = owner == null ? 0 : owner.eid();
-        this.epcm = bits;
+        chunk.owner[j] = owner == null ? 0 : owner.eid();
+        FrameChunk.BYTES.setOpaque(chunk.accessed, j, (byte) 0);
+        INTS.setVolatile(chunk.epcm, j, bits);
     }
 
     void updateEpcmBits(int bits) {
-        this.epcm = bits;
+        INTS.setVolatile(chunk.epcm, j, bits);
     }
 
     void invalidate() {
-        this.epcm = 0;
+        INTS.setVolatile(chunk.epcm, j, 0);
         this.owner = null;
-        this.ownerEid = 0;
-        this.linaddr = 0;
+        chunk.owner[j] = 0;
+        chunk.linaddr[j] = 0;
+        FrameChunk.BYTES.setOpaque(chunk.accessed, j, (byte) 0);
         this.secs = null;
         this.vaSlots = null;
         dropContent();
-        STATE.getAndBitwiseAnd(this, ~BLOCKED);
+        INTS.getAndBitwiseAnd(state, j, ~BLOCKED);
     }
 
     long ownerEid() {
-        return ownerEid;
+        return chunk.owner[j];
     }
 
     EnclaveControl ownerControl() {
@@ -385,7 +422,7 @@ public final class EpcFrame {
     }
 
     long linaddr() {
-        return linaddr;
+        return chunk.linaddr[j];
     }
 
     void setSecs(EnclaveControl c) {
@@ -418,7 +455,7 @@ public final class EpcFrame {
 
     /** Sets BLOCKED; false if it was already set. */
     boolean block(long epoch) {
-        int prev = (int) STATE.getAndBitwiseOr(this, BLOCKED);
+        int prev = (int) INTS.getAndBitwiseOr(state, j, BLOCKED);
         if ((prev & BLOCKED) != 0) {
             return false;
         }
@@ -429,24 +466,24 @@ public final class EpcFrame {
     /** Takes EXCL if no access is in flight; false otherwise. */
     boolean tryExclusive() {
         for (;;) {
-            int s = (int) STATE.getVolatile(this);
+            int s = (int) INTS.getVolatile(state, j);
             if ((s & PINS) != 0 || (s & EXCL) != 0) {
                 return false;
             }
-            if (STATE.compareAndSet(this, s, s | EXCL)) {
+            if (INTS.compareAndSet(state, j, s, s | EXCL)) {
                 return true;
             }
         }
     }
 
     void releaseExclusive() {
-        STATE.getAndBitwiseAnd(this, ~EXCL);
+        INTS.getAndBitwiseAnd(state, j, ~EXCL);
     }
 
     /** Contents for a leaf that reads them (EEXTEND, EWB); null = zero page. */
     MemorySegment contentOrNull() {
-        HostPagePool.Page c = content;
-        return c == null ? null : c.segment();
+        long c = content();
+        return c == HostPagePool.NONE ? null : epc.pool().segment(c);
     }
 
     /** Stores a page: null or all-zero leaves the frame unmaterialised. */
@@ -455,29 +492,29 @@ public final class EpcFrame {
             dropContent();
             return;
         }
-        HostPagePool.Page c = content;
-        if (c == null) {
-            c = epc.pool().take(false);
-            CONTENT.setVolatile(this, c);
+        long c = content();
+        if (c == HostPagePool.NONE) {
+            c = epc.pool().takeHandle(false);
+            LONGS.setRelease(chunk.host, j, c);
         }
-        MemorySegment.copy(src, 0, c.segment(), 0, Pages.SIZE);
+        MemorySegment.copy(src, 0, epc.pool().slab(c), HostPagePool.offset(c), Pages.SIZE);
     }
 
     /** A chunk for ELDU to decrypt into (not yet visible to any access: the entry is invalid). */
     MemorySegment contentForLoad() {
-        HostPagePool.Page c = content;
-        if (c == null) {
-            c = epc.pool().take(false);
-            CONTENT.setVolatile(this, c);
+        long c = content();
+        if (c == HostPagePool.NONE) {
+            c = epc.pool().takeHandle(false);
+            LONGS.setRelease(chunk.host, j, c);
         }
-        return c.segment();
+        return epc.pool().segment(c);
     }
 
     void dropContent() {
-        HostPagePool.Page c = content;
-        if (c != null) {
-            CONTENT.setVolatile(this, (HostPagePool.Page) null);
-            epc.pool().give(c);
+        long c = content();
+        if (c != HostPagePool.NONE) {
+            LONGS.setRelease(chunk.host, j, HostPagePool.NONE);
+            epc.pool().giveHandle(c);
         }
     }
 

@@ -12,7 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
+import java.util.Arrays;
 
 /**
  * Host memory for 4 KiB pages of the simulated platform (the contents of EPC frames, the pages of
@@ -27,6 +27,10 @@ import java.util.ArrayDeque;
  * 1 MiB and double up to 64 MiB (few mappings even for a 64 GB EPC). Each slab's file space is
  * written with zeros before it is mapped, so a full disk is an {@link HostMemoryExhausted} at that
  * moment rather than a SIGBUS on a later store. A pool never shrinks: it holds at most its peak use.
+ * A page is named by a {@code long} handle, {@code (slab number + 1) << 32 | offset in the slab}
+ * (0 names no page), so the EPC keeps its frames' host pages in a primitive array: pages that lie
+ * one after the other in one slab have handles 4096 apart, and the access path finds a stretch of
+ * them by comparing numbers, with no object per page to load.
  * The mapping goes away with {@link #close} or, for a pool that is never closed, when it becomes
  * unreachable.
  *
@@ -38,12 +42,16 @@ public final class HostPagePool implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect((int) MIN_SLAB).asReadOnlyBuffer();
 
+    /** The handle that names no page. */
+    public static final long NONE = 0;
+
     /**
-     * One 4 KiB page of the pool: {@code segment} is the page itself, {@code slab} the mapping it was
-     * cut from and {@code offset} where in it the page starts. Pages cut one after the other from
-     * one slab are adjacent there, so a copy over several of them can be one copy into the slab.
+     * One 4 KiB page of the pool: {@code handle} names it (see {@link #slab(long)}), {@code segment}
+     * is the page itself, {@code slab} the mapping it was cut from and {@code offset} where in it
+     * the page starts. Pages cut one after the other from one slab are adjacent there, so a copy
+     * over several of them can be one copy into the slab.
      */
-    public record Page(MemorySegment slab, long offset, MemorySegment segment) {
+    public record Page(long handle, MemorySegment slab, long offset, MemorySegment segment) {
     }
 
     /** Host memory could not be had: the file could not be created or grown (disk or tmpfs full). */
@@ -78,8 +86,13 @@ public final class HostPagePool implements AutoCloseable {
     private final String purpose;
     private final Backing backing = new Backing();
     private final Cleaner.Cleanable cleanable;
+    /** The mapped slabs by number; replaced by a longer copy when a slab is added. */
+    private volatile MemorySegment[] slabs = new MemorySegment[0];
+    /** The free pages' handles, a stack: the last freed is taken first. */
     @GuardedBy("this")
-    private final ArrayDeque<Page> free = new ArrayDeque<>();
+    private long[] free = new long[256];
+    @GuardedBy("this")
+    private int freeCount;
     @GuardedBy("this")
     private long fileBytes;
     @GuardedBy("this")
@@ -95,29 +108,56 @@ public final class HostPagePool implements AutoCloseable {
 
     /** A page; zero-filled when {@code zeroed}, else with arbitrary contents. */
     public Page take(boolean zeroed) {
-        Page s;
-        synchronized (this) {
-            s = free.pollLast();
-            if (s == null) {
-                grow();
-                s = free.pollLast();
-                inUse++;
-                return s; // fresh file space is zero
-            }
-            inUse++;
-        }
-        if (zeroed) {
-            s.segment().fill((byte) 0);
-        }
-        return s;
+        long h = takeHandle(zeroed);
+        MemorySegment slab = slab(h);
+        return new Page(h, slab, offset(h), slab.asSlice(offset(h), Pages.SIZE));
     }
 
     /** Returns a page taken from this pool. */
     public void give(Page s) {
+        giveHandle(s.handle());
+    }
+
+    /** A page's handle; zero-filled when {@code zeroed}, else with arbitrary contents. */
+    public long takeHandle(boolean zeroed) {
+        long h;
         synchronized (this) {
-            free.addLast(s);
-            inUse--;
+            if (freeCount == 0) {
+                grow();
+                inUse++;
+                return free[--freeCount]; // fresh file space is zero
+            }
+            h = free[--freeCount];
+            inUse++;
         }
+        if (zeroed) {
+            slab(h).asSlice(offset(h), Pages.SIZE).fill((byte) 0);
+        }
+        return h;
+    }
+
+    /** Returns the page {@code handle} (from {@link #takeHandle}) to this pool. */
+    public synchronized void giveHandle(long handle) {
+        if (freeCount == free.length) {
+            free = Arrays.copyOf(free, free.length * 2);
+        }
+        free[freeCount++] = handle;
+        inUse--;
+    }
+
+    /** The mapped slab that holds the page {@code handle}; the page starts at {@link #offset}. */
+    public MemorySegment slab(long handle) {
+        return slabs[(int) (handle >>> 32) - 1];
+    }
+
+    /** Where in its {@link #slab} the page {@code handle} starts. */
+    public static long offset(long handle) {
+        return handle & 0xFFFF_FFFFL;
+    }
+
+    /** The page {@code handle} as a segment of its own. */
+    public MemorySegment segment(long handle) {
+        return slab(handle).asSlice(offset(handle), Pages.SIZE);
     }
 
     @GuardedBy("this")
@@ -137,8 +177,16 @@ public final class HostPagePool implements AutoCloseable {
             }
             MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, fileBytes, slab, backing.arena);
             fileBytes += slab;
+            MemorySegment[] more = Arrays.copyOf(slabs, slabs.length + 1);
+            more[slabs.length] = m;
+            slabs = more;
+            long number = (long) more.length << 32;
+            int n = (int) (slab / Pages.SIZE);
+            if (free.length < freeCount + n) {
+                free = Arrays.copyOf(free, Math.max(free.length * 2, freeCount + n));
+            }
             for (long off = slab - Pages.SIZE; off >= 0; off -= Pages.SIZE) {
-                free.addLast(new Page(m, off, m.asSlice(off, Pages.SIZE)));
+                free[freeCount++] = number | off; // the lowest offset on top: handed out in address order
             }
         } catch (IOException e) {
             throw new HostMemoryExhausted("cannot get " + (slab >> 20) + "MB more host memory for " + purpose + " pages in "
@@ -177,7 +225,7 @@ public final class HostPagePool implements AutoCloseable {
     public void close() {
         synchronized (this) {
             closed = true;
-            free.clear();
+            freeCount = 0;
         }
         cleanable.clean();
     }

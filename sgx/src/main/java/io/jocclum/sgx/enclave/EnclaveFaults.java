@@ -149,7 +149,7 @@ final class EnclaveFaults {
             }
             encl.secsChildCnt++;
             encl.reclaimer().markReclaimable(entry.epcPage);
-            entry.young = false; // sgx_encl_test_and_clear_young after mapping
+            entry.clearYoung(); // sgx_encl_test_and_clear_young after mapping
             return false;
         } finally {
             encl.lock.unlock();

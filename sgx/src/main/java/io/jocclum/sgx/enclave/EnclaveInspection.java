@@ -124,6 +124,11 @@ final class EnclaveInspection {
             long[] evicted = {0};
             java.util.Set<Long> usedSlots = new java.util.HashSet<>();
             encl.pages.forEach(p -> {
+                long recorded = encl.pages.frameOf(p.backingIndex());
+                long actual = p.frame == null ? -1 : p.frame.pfn();
+                if (recorded != actual) {
+                    problems.accept(me + p + " is in frame " + actual + " but the page table records frame " + recorded);
+                }
                 if (p.isResident()) {
                     resident[0]++;
                     EpcmEntry e = p.frame.epcmEntry();

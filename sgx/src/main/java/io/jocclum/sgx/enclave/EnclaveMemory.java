@@ -11,6 +11,7 @@ import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.cpu.EnclaveControl;
 import io.jocclum.sgx.cpu.EnclaveFault;
+import io.jocclum.sgx.cpu.Epc;
 import io.jocclum.sgx.cpu.EpcFrame;
 import io.jocclum.sgx.cpu.HostPagePool;
 import io.jocclum.sgx.cpu.SgxCpu;
@@ -24,8 +25,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * The in-enclave view of an initialised enclave: what the LibOS runs against.
  *
  * <p>Design: an access translates the address through the enclave's page table (a lock-free radix
- * lookup) to the page's current EPC frame, pins the frame (which also checks the EPCM entry), copies
- * and unpins: no lock and no map lookup on a resident page. A missing, evicted or being-evicted page
+ * lookup) to the number of the page's current EPC frame, pins the frame (which also checks the EPCM
+ * entry), copies and unpins: no lock and no map lookup on a resident page, and no object loaded per
+ * page: the translation, the frame's EPCM word, pin state, owner, linear address, host page and
+ * accessed bit are elements of primitive arrays (the page table's leaves, the EPC's
+ * {@code FrameChunk}s), so a run of consecutive pages walks a few cache lines. A missing, evicted or being-evicted page
  * takes the driver's fault path ({@link EnclaveFaults#handleFault}: ELDU, or EAUG on SGX2) and the
  * access is retried; an EPCM violation is a #PF for the enclave. Accesses spanning pages pin up to
  * {@value #RUN} pages at a time and copy each stretch of them whose host pages are adjacent in one
@@ -48,6 +52,7 @@ final class EnclaveMemory implements EnclaveContext {
     private final long base;
     private final long size;
     private final long eid;
+    private final Epc epc;
     private final ReentrantLock ocallLock = new ReentrantLock();
 
     EnclaveMemory(Enclave encl, HostTask task) {
@@ -59,6 +64,7 @@ final class EnclaveMemory implements EnclaveContext {
         this.base = encl.base();
         this.size = encl.size();
         this.eid = encl.control().eid();
+        this.epc = cpu.epc();
     }
 
     @Override
@@ -86,46 +92,49 @@ final class EnclaveMemory implements EnclaveContext {
         }
     }
 
-    /** A pinned frame whose EPCM allows the access at {@code address}. */
-    private EpcFrame pin(long address, boolean write) {
+    /** The number of a pinned frame whose EPCM allows the access at {@code address}. */
+    private long pin(long address, boolean write) {
         for (;;) {
-            EpcFrame f = tryPin(address, write, true);
-            if (f != null) {
-                return f;
+            long pfn = tryPin(address, write);
+            if (pfn >= 0) {
+                return pfn;
             }
             encl.faults.handleFault(address, write, task);
         }
     }
 
     /**
-     * The frame of the page at {@code address}, pinned, if it is present and its EPCM allows the
-     * access; null when the access needs the fault path (page absent, evicted or being evicted),
-     * or, with {@code wait} false, when the frame is fenced for a moment.
+     * The number of the frame of the page at {@code address}, pinned, if it is present and its EPCM
+     * allows the access; -1 when the access needs the fault path (page absent, evicted or being
+     * evicted).
      */
-    private EpcFrame tryPin(long address, boolean write, boolean wait) {
-        return tryPin(pages.get(Pages.index(address - base)), address, write, wait);
+    private long tryPin(long address, boolean write) {
+        long index = Pages.index(address - base);
+        PageTable.Leaf leaf = pages.leaf(index);
+        return leaf == null ? -1 : tryPin(PageTable.frame(leaf, index), address, write, true);
     }
 
-    /** {@link #tryPin(long, boolean, boolean)} of page {@code p} (null: not in the page table), the page at {@code address}. */
-    private EpcFrame tryPin(EnclavePage p, long address, boolean write, boolean wait) {
-        if (p == null) {
-            return null;
+    /**
+     * {@link #tryPin(long, boolean)} of frame {@code pfn} (-1: none), which the page table gave for
+     * the page at {@code address}; with {@code wait} false also -1 when the frame is fenced for a
+     * moment. A successful pin sets the accessed bit.
+     */
+    private long tryPin(long pfn, long address, boolean write, boolean wait) {
+        if (pfn < 0) {
+            return -1;
         }
-        EpcFrame f = p.frame;
         boolean pinned;
         try {
-            pinned = f != null && f.pinForAccess(eid, address, write, wait);
+            pinned = epc.pinForAccess(pfn, eid, address, write, wait);
         } catch (EnclaveFault epcmFault) {
             account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
             throw epcmFault;
         }
         if (!pinned) {
-            return null;
+            return -1;
         }
-        if (!p.young) {
-            p.young = true;
-        }
-        return f;
+        epc.markAccessed(pfn);
+        return pfn;
     }
 
     /** A pinned frame holding the page at {@code address} (any EPCM state): an ENCLU operand. */
@@ -170,17 +179,17 @@ final class EnclaveMemory implements EnclaveContext {
     private static final PageAccess FILL = (h, at, buf, off, n) -> h.asSlice(at, n).fill((Byte) buf);
 
     /**
-     * One page's part of an access through the pinned frame {@code f}: {@code n} bytes from
+     * One page's part of an access through the pinned frame {@code pfn}: {@code n} bytes from
      * {@code in} within the page. With {@code materialize} false a frame that was never written has
      * no host page: a read reads zeros, a fill (of zeros) stores nothing.
      */
-    private static void accessPage(EpcFrame f, int in, boolean write, boolean materialize, PageAccess op,
-                                   Object buf, long off, int n) {
-        HostPagePool.Page p = f.pinnedPage(materialize);
-        if (p != null) {
-            op.access(p.slab(), p.offset() + in, buf, off, n);
+    private void accessPage(long pfn, int in, boolean write, boolean materialize, PageAccess op, Object buf, long off,
+                            int n) {
+        long h = epc.pinnedHost(pfn, materialize);
+        if (h != HostPagePool.NONE) {
+            op.access(epc.hostSlab(h), Epc.hostOffset(h) + in, buf, off, n);
         } else if (!write) {
-            op.access(f.zeroPage(), in, buf, off, n);
+            op.access(epc.zeroPage(), in, buf, off, n);
         }
     }
 
@@ -205,22 +214,22 @@ final class EnclaveMemory implements EnclaveContext {
         int first = Pages.offset(address);
         if (length <= Pages.SIZE - first) {
             if (length > 0) {
-                EpcFrame f = pin(address, write);
+                long pfn = pin(address, write);
                 try {
-                    accessPage(f, first, write, materialize, op, buf, off, (int) length);
+                    accessPage(pfn, first, write, materialize, op, buf, off, (int) length);
                 } finally {
-                    f.unpin();
+                    epc.unpin(pfn);
                 }
             }
             return;
         }
-        EpcFrame[] run = new EpcFrame[(int) Math.min(RUN, Pages.countUp(first + length))];
+        long[] run = new long[(int) Math.min(RUN, Pages.countUp(first + length))];
         long done = 0;
         while (done < length) {
             int k = 0;
             long ahead = done;
             EnclaveFault violation = null;
-            Object[] leaf = null;
+            PageTable.Leaf leaf = null;
             long leafOf = -1;
             try {
                 while (k < run.length && ahead < length) {
@@ -231,11 +240,11 @@ final class EnclaveMemory implements EnclaveContext {
                         leafOf = index;
                     }
                     // with frames pinned, a fenced frame is not waited for (its fencer may wait for ours)
-                    EpcFrame f = tryPin(leaf == null ? null : PageTable.entry(leaf, index), at, write, k == 0);
-                    if (f == null) {
+                    long pfn = tryPin(leaf == null ? -1 : PageTable.frame(leaf, index), at, write, k == 0);
+                    if (pfn < 0) {
                         break;
                     }
-                    run[k++] = f;
+                    run[k++] = pfn;
                     ahead += Math.min(length - ahead, Pages.SIZE - Pages.offset(at));
                 }
             } catch (EnclaveFault e) {
@@ -245,11 +254,11 @@ final class EnclaveMemory implements EnclaveContext {
                 // the next page needs the fault path: alone, nothing else pinned
                 long at = address + done;
                 int n = (int) Math.min(length - done, Pages.SIZE - Pages.offset(at));
-                EpcFrame f = pin(at, write);
+                long pfn = pin(at, write);
                 try {
-                    accessPage(f, Pages.offset(at), write, materialize, op, buf, off + done, n);
+                    accessPage(pfn, Pages.offset(at), write, materialize, op, buf, off + done, n);
                 } finally {
-                    f.unpin();
+                    epc.unpin(pfn);
                 }
                 done += n;
                 continue;
@@ -258,8 +267,7 @@ final class EnclaveMemory implements EnclaveContext {
                 done = copyRun(run, k, address, done, length, write, materialize, op, buf, off);
             } finally {
                 for (int i = 0; i < k; i++) {
-                    run[i].unpin();
-                    run[i] = null;
+                    epc.unpin(run[i]);
                 }
             }
             if (violation != null) {
@@ -271,32 +279,30 @@ final class EnclaveMemory implements EnclaveContext {
     /**
      * The copies of the {@code k} pinned frames of {@code run}, which hold the pages from
      * {@code address + done} on: one copy per stretch of frames whose host pages follow each other
-     * in one slab. Returns the new {@code done}.
+     * in one slab (handles 4096 apart). Returns the new {@code done}.
      */
-    private static long copyRun(EpcFrame[] run, int k, long address, long done, long length, boolean write,
-                                boolean materialize, PageAccess op, Object buf, long off) {
+    private long copyRun(long[] run, int k, long address, long done, long length, boolean write, boolean materialize,
+                         PageAccess op, Object buf, long off) {
         for (int i = 0; i < k; ) {
             int in = Pages.offset(address + done);
             int n = (int) Math.min(length - done, Pages.SIZE - in);
-            HostPagePool.Page p = run[i].pinnedPage(materialize);
-            if (p == null) {
+            long h = epc.pinnedHost(run[i], materialize);
+            if (h == HostPagePool.NONE) {
                 accessPage(run[i], in, write, false, op, buf, off + done, n);
                 done += n;
                 i++;
                 continue;
             }
-            MemorySegment slab = p.slab();
-            long next = p.offset() + Pages.SIZE;
+            long next = h + Pages.SIZE;
             long total = n;
             for (i++; i < k && done + total < length; i++) {
-                HostPagePool.Page q = run[i].pinnedPage(materialize);
-                if (q == null || q.slab() != slab || q.offset() != next) {
+                if (epc.pinnedHost(run[i], materialize) != next) {
                     break;
                 }
                 total += Math.min(length - done - total, Pages.SIZE);
                 next += Pages.SIZE;
             }
-            op.access(slab, p.offset() + in, buf, off + done, (int) total);
+            op.access(epc.hostSlab(h), Epc.hostOffset(h) + in, buf, off + done, (int) total);
             done += total;
         }
         return done;
@@ -334,22 +340,24 @@ final class EnclaveMemory implements EnclaveContext {
     @Override
     public byte readByte(long address) {
         checkRange(address, 1, false);
-        EpcFrame f = pin(address, false);
+        long pfn = pin(address, false);
         try {
-            return f.pinnedContent(false).get(ValueLayout.JAVA_BYTE, Pages.offset(address));
+            long h = epc.pinnedHost(pfn, false);
+            return h == HostPagePool.NONE ? 0 : epc.hostSlab(h).get(ValueLayout.JAVA_BYTE, Epc.hostOffset(h) + Pages.offset(address));
         } finally {
-            f.unpin();
+            epc.unpin(pfn);
         }
     }
 
     @Override
     public void writeByte(long address, byte value) {
         checkRange(address, 1, true);
-        EpcFrame f = pin(address, true);
+        long pfn = pin(address, true);
         try {
-            f.pinnedContent(true).set(ValueLayout.JAVA_BYTE, Pages.offset(address), value);
+            long h = epc.pinnedHost(pfn, true);
+            epc.hostSlab(h).set(ValueLayout.JAVA_BYTE, Epc.hostOffset(h) + Pages.offset(address), value);
         } finally {
-            f.unpin();
+            epc.unpin(pfn);
         }
     }
 
@@ -378,12 +386,17 @@ final class EnclaveMemory implements EnclaveContext {
         checkRange(address, size, false);
         long in = Pages.offset(address);
         if (in <= Pages.SIZE - size) {
-            EpcFrame f = pin(address, false);
+            long pfn = pin(address, false);
             try {
-                MemorySegment page = f.pinnedContent(false);
-                return size == 4 ? page.get(LittleEndian.INT, in) : page.get(LittleEndian.LONG, in);
+                long h = epc.pinnedHost(pfn, false);
+                if (h == HostPagePool.NONE) {
+                    return 0;
+                }
+                MemorySegment slab = epc.hostSlab(h);
+                long at = Epc.hostOffset(h) + in;
+                return size == 4 ? slab.get(LittleEndian.INT, at) : slab.get(LittleEndian.LONG, at);
             } finally {
-                f.unpin();
+                epc.unpin(pfn);
             }
         }
         MemorySegment bytes = MemorySegment.ofArray(new byte[8]);
@@ -396,16 +409,18 @@ final class EnclaveMemory implements EnclaveContext {
         checkRange(address, size, true);
         long in = Pages.offset(address);
         if (in <= Pages.SIZE - size) {
-            EpcFrame f = pin(address, true);
+            long pfn = pin(address, true);
             try {
-                MemorySegment page = f.pinnedContent(true);
+                long h = epc.pinnedHost(pfn, true);
+                MemorySegment slab = epc.hostSlab(h);
+                long at = Epc.hostOffset(h) + in;
                 if (size == 4) {
-                    page.set(LittleEndian.INT, in, (int) value);
+                    slab.set(LittleEndian.INT, at, (int) value);
                 } else {
-                    page.set(LittleEndian.LONG, in, value);
+                    slab.set(LittleEndian.LONG, at, value);
                 }
             } finally {
-                f.unpin();
+                epc.unpin(pfn);
             }
             return;
         }

@@ -10,13 +10,15 @@ import io.jocclum.sgx.epc.Reclaimable;
 /**
  * {@code struct sgx_encl_page}: one page of an enclave, resident or evicted, and the enclave's SECS.
  *
- * <p>{@code frame} is the translation the access path reads (a copy of {@code epcPage.frame()},
- * published after the EPCM entry is valid, cleared when the page leaves the EPC). The desc bits of
- * the kernel become fields: the VA slot while evicted, BEING_RECLAIMED while the reclaimer holds the
- * page. {@code young} is the PTE accessed bit.
+ * <p>{@code frame} is the translation (a copy of {@code epcPage.frame()}, published after the EPCM
+ * entry is valid, cleared when the page leaves the EPC); {@link #publish} also records its frame
+ * number in the page table, which is where the access path reads it. The desc bits of the kernel
+ * become fields: the VA slot while evicted, BEING_RECLAIMED while the reclaimer holds the page. The
+ * PTE accessed bit is the frame's ({@link EpcFrame#isAccessed}): an access sets it, a new EPCM
+ * entry starts with it clear.
  *
- * <p>Locking: everything except {@code young} and the volatile reads of the access path is guarded
- * by the enclave lock.
+ * <p>Locking: everything except the volatile reads of the access path is guarded by the enclave
+ * lock.
  */
 final class EnclavePage implements Reclaimable {
     final Enclave encl;
@@ -32,7 +34,6 @@ final class EnclavePage implements Reclaimable {
     int vaSlot = -1;
     boolean beingReclaimed;
     BackingStore.Slot pendingBacking;
-    volatile boolean young;
 
     EnclavePage(Enclave encl, long addr, boolean isSecs, PageType type, long vmMaxProt) {
         this.encl = encl;
@@ -54,6 +55,24 @@ final class EnclavePage implements Reclaimable {
     void publish(EpcPage p) {
         epcPage = p;
         frame = p == null ? null : p.frame();
+        PageTable table = encl.pages;
+        if (!isSecs && table != null) {
+            table.setFrame(backingIndex(), p == null ? -1 : p.frame().pfn());
+        }
+    }
+
+    /** True if the page is resident and its mapping was accessed since the last {@link #age} or {@link #clearYoung}. */
+    boolean young() {
+        EpcFrame f = frame;
+        return f != null && f.isAccessed();
+    }
+
+    /** {@code sgx_encl_test_and_clear_young}: clears the accessed bit. */
+    void clearYoung() {
+        EpcFrame f = frame;
+        if (f != null) {
+            f.testAndClearAccessed();
+        }
     }
 
     @Override
@@ -68,11 +87,8 @@ final class EnclavePage implements Reclaimable {
 
     @Override
     public boolean age() {
-        if (young) {
-            young = false;
-            return false;
-        }
-        return true;
+        EpcFrame f = frame;
+        return f == null || !f.testAndClearAccessed();
     }
 
     @Override

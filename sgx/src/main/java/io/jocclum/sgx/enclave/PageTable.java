@@ -2,6 +2,8 @@ package io.jocclum.sgx.enclave;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
+import io.jocclum.sgx.cpu.EpcFrame;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.function.Consumer;
@@ -14,46 +16,90 @@ import java.util.function.Consumer;
  * interior nodes created on first insert, so a huge, sparsely used ELRANGE costs memory only for the
  * pages that exist. Lookups are lock-free (acquire loads) and are the translation step of every
  * enclave memory access; inserts and removals happen under the enclave lock.
+ *
+ * <p>A leaf ({@link Leaf}) holds, next to its 512 {@link EnclavePage}s, the number of the EPC frame
+ * each resident one is in ({@link #frame}; -1 when absent or evicted), a copy of
+ * {@code EnclavePage.frame} that {@link EnclavePage#publish} keeps up to date. The access path
+ * reads the frame numbers of a run of pages from this primitive array, with no {@code EnclavePage}
+ * to load per page; a number it reads may be stale, which the frame's EPCM check after pinning
+ * catches (owner and linear address), as it does for a stale {@code EnclavePage.frame}.
  */
 final class PageTable {
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final int BITS = 9;
     private static final int FANOUT = 1 << BITS;
 
+    private static final VarHandle FRAME = MethodHandles.arrayElementVarHandle(long[].class);
+
+    /** A last-level node: 512 pages and the frame numbers of the resident ones. */
+    static final class Leaf {
+        final Object[] pages = new Object[FANOUT];
+        final long[] frames = new long[FANOUT];
+
+        Leaf() {
+            java.util.Arrays.fill(frames, -1);
+        }
+    }
+
     private final int levels;
-    private final Object[] root = new Object[FANOUT];
+    /** A {@link Leaf} when {@code levels} is 1, else an interior node (Object[]). */
+    private final Object root;
     @GuardedBy("enclave.lock")
     private long count;
 
     PageTable(long pages) {
         int bits = 64 - Long.numberOfLeadingZeros(Math.max(1, pages - 1));
         this.levels = Math.max(1, (bits + BITS - 1) / BITS);
+        this.root = levels == 1 ? new Leaf() : new Object[FANOUT];
     }
 
     EnclavePage get(long index) {
-        Object[] n = leaf(index);
+        Leaf n = leaf(index);
         return n == null ? null : entry(n, index);
     }
 
     /**
      * The leaf node that holds index {@code index} and the 511 around it (those with the same
-     * {@code index >>> 9}), null if there is none yet; read its entries with {@link #entry}. A run
-     * of consecutive pages walks from the root once per leaf instead of once per page.
+     * {@code index >>> 9}), null if there is none yet; read its entries with {@link #entry} and
+     * {@link #frame}. A run of consecutive pages walks from the root once per leaf instead of once
+     * per page.
      */
-    Object[] leaf(long index) {
-        Object[] n = root;
+    Leaf leaf(long index) {
+        Object n = root;
         for (int l = levels - 1; l > 0; l--) {
-            n = (Object[]) SLOT.getAcquire(n, (int) ((index >>> (BITS * l)) & (FANOUT - 1)));
+            n = SLOT.getAcquire((Object[]) n, (int) ((index >>> (BITS * l)) & (FANOUT - 1)));
             if (n == null) {
                 return null;
             }
         }
-        return n;
+        return (Leaf) n;
     }
 
     /** The page at {@code index} in {@code leaf}, the leaf {@link #leaf} gave for it. */
-    static EnclavePage entry(Object[] leaf, long index) {
-        return (EnclavePage) SLOT.getAcquire(leaf, (int) (index & (FANOUT - 1)));
+    static EnclavePage entry(Leaf leaf, long index) {
+        return (EnclavePage) SLOT.getAcquire(leaf.pages, (int) (index & (FANOUT - 1)));
+    }
+
+    /**
+     * The EPC frame number of the page at {@code index} in {@code leaf}, -1 when it has no page
+     * there or the page is not resident; a plain load, possibly stale (see the class comment).
+     */
+    static long frame(Leaf leaf, long index) {
+        return leaf.frames[(int) (index & (FANOUT - 1))];
+    }
+
+    /** Records that the page at {@code index} is now in frame {@code pfn} (-1: not resident); no-op when the index has no page. Enclave lock held. */
+    void setFrame(long index, long pfn) {
+        Leaf n = leaf(index);
+        if (n != null) {
+            FRAME.setRelease(n.frames, (int) (index & (FANOUT - 1)), pfn);
+        }
+    }
+
+    /** The frame number recorded for the page at {@code index} (-1: none); for the invariant checker. */
+    long frameOf(long index) {
+        Leaf n = leaf(index);
+        return n == null ? -1 : (long) FRAME.getAcquire(n.frames, (int) (index & (FANOUT - 1)));
     }
 
     /** True if {@code a} and {@code b} have the same leaf node. */
@@ -63,37 +109,38 @@ final class PageTable {
 
     /** {@code xa_insert}: false (EBUSY) if the index is occupied. */
     boolean insert(long index, EnclavePage p) {
-        Object[] n = root;
+        Object n = root;
         for (int l = levels - 1; l > 0; l--) {
             int i = (int) ((index >>> (BITS * l)) & (FANOUT - 1));
-            Object[] next = (Object[]) SLOT.getAcquire(n, i);
+            Object next = SLOT.getAcquire((Object[]) n, i);
             if (next == null) {
-                next = new Object[FANOUT];
-                SLOT.setRelease(n, i, next);
+                next = l == 1 ? new Leaf() : new Object[FANOUT];
+                SLOT.setRelease((Object[]) n, i, next);
             }
             n = next;
         }
+        Leaf leaf = (Leaf) n;
         int i = (int) (index & (FANOUT - 1));
-        if (SLOT.getAcquire(n, i) != null) {
+        if (SLOT.getAcquire(leaf.pages, i) != null) {
             return false;
         }
-        SLOT.setRelease(n, i, p);
+        EpcFrame f = p.frame;
+        FRAME.setRelease(leaf.frames, i, f == null ? -1L : f.pfn());
+        SLOT.setRelease(leaf.pages, i, p);
         count++;
         return true;
     }
 
     /** {@code xa_erase}. */
     void remove(long index) {
-        Object[] n = root;
-        for (int l = levels - 1; l > 0; l--) {
-            n = (Object[]) SLOT.getAcquire(n, (int) ((index >>> (BITS * l)) & (FANOUT - 1)));
-            if (n == null) {
-                return;
-            }
+        Leaf n = leaf(index);
+        if (n == null) {
+            return;
         }
         int i = (int) (index & (FANOUT - 1));
-        if (SLOT.getAcquire(n, i) != null) {
-            SLOT.setRelease(n, i, null);
+        if (SLOT.getAcquire(n.pages, i) != null) {
+            SLOT.setRelease(n.pages, i, null);
+            FRAME.setRelease(n.frames, i, -1L);
             count--;
         }
     }
@@ -106,16 +153,17 @@ final class PageTable {
         walk(root, levels - 1, action);
     }
 
-    private static void walk(Object[] n, int level, Consumer<EnclavePage> action) {
+    private static void walk(Object n, int level, Consumer<EnclavePage> action) {
+        Object[] slots = level == 0 ? ((Leaf) n).pages : (Object[]) n;
         for (int i = 0; i < FANOUT; i++) {
-            Object o = SLOT.getAcquire(n, i);
+            Object o = SLOT.getAcquire(slots, i);
             if (o == null) {
                 continue;
             }
             if (level == 0) {
                 action.accept((EnclavePage) o);
             } else {
-                walk((Object[]) o, level - 1, action);
+                walk(o, level - 1, action);
             }
         }
     }
@@ -125,7 +173,8 @@ final class PageTable {
         walkRange(root, levels - 1, 0, from, to, action);
     }
 
-    private static void walkRange(Object[] n, int level, long prefix, long from, long to, Consumer<EnclavePage> action) {
+    private static void walkRange(Object n, int level, long prefix, long from, long to, Consumer<EnclavePage> action) {
+        Object[] slots = level == 0 ? ((Leaf) n).pages : (Object[]) n;
         long span = 1L << (BITS * level);
         for (int i = 0; i < FANOUT; i++) {
             long lo = prefix + i * span;
@@ -135,21 +184,26 @@ final class PageTable {
             if (lo + span <= from) {
                 continue;
             }
-            Object o = SLOT.getAcquire(n, i);
+            Object o = SLOT.getAcquire(slots, i);
             if (o == null) {
                 continue;
             }
             if (level == 0) {
                 action.accept((EnclavePage) o);
             } else {
-                walkRange((Object[]) o, level - 1, lo, from, to, action);
+                walkRange(o, level - 1, lo, from, to, action);
             }
         }
     }
 
     void clear() {
         for (int i = 0; i < FANOUT; i++) {
-            SLOT.setRelease(root, i, null);
+            if (root instanceof Leaf leaf) {
+                SLOT.setRelease(leaf.pages, i, null);
+                FRAME.setRelease(leaf.frames, i, -1L);
+            } else {
+                SLOT.setRelease((Object[]) root, i, null);
+            }
         }
         count = 0;
     }

@@ -3,6 +3,7 @@ package io.jocclum.sgx.enclave;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.cgroup.MemCgroup;
 import io.jocclum.sgx.cpu.EpcFrame;
+import io.jocclum.sgx.cpu.FrameHooks;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.SgxPlatform;
 import io.jocclum.sgx.epc.EpcHooks;
@@ -150,6 +151,36 @@ class PlatformCheckerReportsTest {
     }
 
     @Test
+    void aStaleFrameNumberInThePageTableIsFound() {
+        EnclavePage pg = resident();
+        long idx = pg.backingIndex();
+        long own = pg.frame.pfn();
+        long other = encl.secs.frame.pfn();
+        encl.pages.setFrame(idx, other);
+        try {
+            assertThat(problems()).containsExactly(me() + pg + " is in frame " + own + " but the page table records frame " + other);
+        } finally {
+            encl.pages.setFrame(idx, own);
+        }
+        clean();
+    }
+
+    @Test
+    void anEvictedPageWithAFrameNumberInThePageTableIsFound() {
+        evictAll();
+        EnclavePage pg = pages(false).getFirst();
+        long idx = pg.backingIndex();
+        long other = encl.vaPages.first().epcPage.frame().pfn();
+        encl.pages.setFrame(idx, other);
+        try {
+            assertThat(problems()).containsExactly(me() + pg + " is in frame -1 but the page table records frame " + other);
+        } finally {
+            encl.pages.setFrame(idx, -1);
+        }
+        clean();
+    }
+
+    @Test
     void aPageThatDoesNotOwnItsEpcPageIsFound() {
         EnclavePage pg = resident();
         Object old = EpcHooks.setOwner(pg.epcPage, encl);
@@ -189,12 +220,12 @@ class PlatformCheckerReportsTest {
         } finally {
             f.unpin();
         }
-        int state = getInt(f, "state");
-        setInt(f, "state", state | (1 << 30)); // EpcFrame.BLOCKED
+        int state = FrameHooks.state(f);
+        FrameHooks.setState(f, state | (1 << 30)); // EpcFrame.BLOCKED
         try {
             assertThat(problems()).contains(f + " is BLOCKED while quiescent", me() + pg + " is being reclaimed while quiescent");
         } finally {
-            setInt(f, "state", state);
+            FrameHooks.setState(f, state);
         }
         clean();
     }
@@ -373,12 +404,12 @@ class PlatformCheckerReportsTest {
     @Test
     void aVaFrameThatIsNotAValidVaPageIsFound() throws ReflectiveOperationException {
         EpcFrame f = encl.vaPages.first().epcPage.frame();
-        int epcm = getInt(f, "epcm");
-        setInt(f, "epcm", 0);
+        int epcm = FrameHooks.epcm(f);
+        FrameHooks.setEpcm(f, 0);
         try {
             assertThat(problems()).contains(me() + "VA page frame is not a valid VA page: " + f.epcmEntry());
         } finally {
-            setInt(f, "epcm", epcm);
+            FrameHooks.setEpcm(f, epcm);
         }
         clean();
     }

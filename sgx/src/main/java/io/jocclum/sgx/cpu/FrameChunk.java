@@ -1,0 +1,40 @@
+package io.jocclum.sgx.cpu;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The state of 4096 consecutive EPC frames, kept in primitive arrays indexed by the frame's place in
+ * the chunk: what the enclave access path reads for every page it touches.
+ *
+ * <p>Design. Per frame: the EPCM flag word ({@code epcm}, the layout of {@link EpcFrame}'s
+ * {@code EPCM_*} bits), the pin counter with the BLOCKED, FENCED and EXCL bits ({@code state}),
+ * ENCLAVEADDRESS ({@code linaddr}), the owner's enclave ID ({@code owner}), the handle of the host
+ * page that holds the contents ({@code host}, {@link HostPagePool#NONE} for an all-zero page) and
+ * the accessed bit of the page's mapping ({@code accessed}). A run of pages held in consecutive
+ * frames is then checked by walking these arrays in step (a few cache lines for sixteen frames)
+ * instead of loading one object per frame. What only the leaves use (the SECS state, the VA slots,
+ * the owner's {@link EnclaveControl}, the epochs) stays in the {@link EpcFrame} objects, which are
+ * created on first use, as the chunk is.
+ *
+ * <p>Memory ordering: {@code linaddr} and {@code owner} are written before the release store of
+ * {@code epcm} and read after its acquire load; {@code state} is updated atomically only; {@code
+ * host} is published with a CAS or a release store. The leaves update a frame under its
+ * {@link EpcFrame}'s monitor.
+ */
+final class FrameChunk {
+    static final int SHIFT = 12;
+    static final int SIZE = 1 << SHIFT;
+    static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+    static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    static final VarHandle BYTES = MethodHandles.arrayElementVarHandle(byte[].class);
+
+    final int[] epcm = new int[SIZE];
+    final int[] state = new int[SIZE];
+    final long[] linaddr = new long[SIZE];
+    final long[] owner = new long[SIZE];
+    final long[] host = new long[SIZE];
+    final byte[] accessed = new byte[SIZE];
+    final AtomicReferenceArray<EpcFrame> frames = new AtomicReferenceArray<>(SIZE);
+}

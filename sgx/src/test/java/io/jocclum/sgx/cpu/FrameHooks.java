@@ -1,0 +1,25 @@
+package io.jocclum.sgx.cpu;
+
+/** Test hooks: read and corrupt a frame's words in its chunk on purpose, to prove the invariant checkers report it. */
+public final class FrameHooks {
+    private FrameHooks() {
+    }
+
+    /** The pin counter with the BLOCKED, FENCED and EXCL bits. */
+    public static int state(EpcFrame f) {
+        return (int) FrameChunk.INTS.getVolatile(f.chunk().state, f.index());
+    }
+
+    public static void setState(EpcFrame f, int state) {
+        FrameChunk.INTS.setVolatile(f.chunk().state, f.index(), state);
+    }
+
+    /** The EPCM flag word. */
+    public static int epcm(EpcFrame f) {
+        return (int) FrameChunk.INTS.getVolatile(f.chunk().epcm, f.index());
+    }
+
+    public static void setEpcm(EpcFrame f, int epcm) {
+        FrameChunk.INTS.setVolatile(f.chunk().epcm, f.index(), epcm);
+    }
+}
