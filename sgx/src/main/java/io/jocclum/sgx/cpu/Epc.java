@@ -110,6 +110,26 @@ public final class Epc implements AutoCloseable {
         return c != null && EpcFrame.pinForAccess(c, (int) (pfn & (CHUNK - 1)), eid, address, write, wait);
     }
 
+    /**
+     * The access path's whole per-page step on frame {@code pfn}, with one look-up of its chunk:
+     * {@link #pinForAccess}, then {@link #markAccessed}, then {@link #pinnedHost}. Returns -1, with
+     * nothing pinned, when the frame does not hold that page now; else the frame is pinned and the
+     * result is its host page's handle ({@link HostPagePool#NONE} for a frame never written, unless
+     * {@code materialize} gave it a page now). Throws {@link EnclaveFault} for an EPCM violation.
+     */
+    public long pinForAccess(long pfn, long eid, long address, boolean write, boolean wait, boolean materialize) {
+        FrameChunk c = chunkOf(pfn);
+        int j = (int) (pfn & (CHUNK - 1));
+        if (c == null || !EpcFrame.pinForAccess(c, j, eid, address, write, wait)) {
+            return -1;
+        }
+        if (c.accessed[j] == 0) {
+            c.accessed[j] = 1;
+        }
+        long h = (long) FrameChunk.LONGS.getAcquire(c.host, j);
+        return h == HostPagePool.NONE && materialize ? c.frames.get(j).pinnedHost(true) : h;
+    }
+
     /** {@link EpcFrame#unpin()} of frame {@code pfn}, which the caller pinned. */
     public void unpin(long pfn) {
         EpcFrame.unpin(directory.getAcquire((int) (pfn >>> CHUNK_SHIFT)).state, (int) (pfn & (CHUNK - 1)));

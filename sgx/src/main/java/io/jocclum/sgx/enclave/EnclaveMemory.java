@@ -223,7 +223,8 @@ final class EnclaveMemory implements EnclaveContext {
             }
             return;
         }
-        long[] run = new long[(int) Math.min(RUN, Pages.countUp(first + length))];
+        int max = (int) Math.min(RUN, Pages.countUp(first + length));
+        long[] run = new long[2 * max]; // the pinned frames' numbers, then their host pages' handles
         long done = 0;
         while (done < length) {
             int k = 0;
@@ -232,7 +233,7 @@ final class EnclaveMemory implements EnclaveContext {
             PageTable.Leaf leaf = null;
             long leafOf = -1;
             try {
-                while (k < run.length && ahead < length) {
+                while (k < max && ahead < length) {
                     long at = address + ahead;
                     long index = Pages.index(at - base);
                     if (leafOf < 0 || !PageTable.sameLeaf(index, leafOf)) {
@@ -240,11 +241,13 @@ final class EnclaveMemory implements EnclaveContext {
                         leafOf = index;
                     }
                     // with frames pinned, a fenced frame is not waited for (its fencer may wait for ours)
-                    long pfn = tryPin(leaf == null ? -1 : PageTable.frame(leaf, index), at, write, k == 0);
-                    if (pfn < 0) {
+                    long pfn = leaf == null ? -1 : PageTable.frame(leaf, index);
+                    long h = pfn < 0 ? -1 : pinRunPage(pfn, at, write, k == 0, materialize);
+                    if (h < 0) {
                         break;
                     }
-                    run[k++] = pfn;
+                    run[k] = pfn;
+                    run[max + k++] = h;
                     ahead += Math.min(length - ahead, Pages.SIZE - Pages.offset(at));
                 }
             } catch (EnclaveFault e) {
@@ -264,7 +267,7 @@ final class EnclaveMemory implements EnclaveContext {
                 continue;
             }
             try {
-                done = copyRun(run, k, address, done, length, write, materialize, op, buf, off);
+                done = copyRun(run, max, k, address, done, length, write, op, buf, off);
             } finally {
                 for (int i = 0; i < k; i++) {
                     epc.unpin(run[i]);
@@ -277,18 +280,35 @@ final class EnclaveMemory implements EnclaveContext {
     }
 
     /**
-     * The copies of the {@code k} pinned frames of {@code run}, which hold the pages from
-     * {@code address + done} on: one copy per stretch of frames whose host pages follow each other
-     * in one slab (handles 4096 apart). Returns the new {@code done}.
+     * {@link #tryPin(long, long, boolean, boolean)} for a page of a run, which also gives the host
+     * page: -1 when the page needs the fault path, else the handle of its host page (materialised
+     * if {@code materialize}; {@link HostPagePool#NONE} for a frame never written).
      */
-    private long copyRun(long[] run, int k, long address, long done, long length, boolean write, boolean materialize,
-                         PageAccess op, Object buf, long off) {
+    private long pinRunPage(long pfn, long address, boolean write, boolean wait, boolean materialize) {
+        try {
+            return epc.pinForAccess(pfn, eid, address, write, wait, materialize);
+        } catch (EnclaveFault epcmFault) {
+            account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
+            throw epcmFault;
+        }
+    }
+
+    /**
+     * The copies of the {@code k} pinned frames of {@code run} (their numbers from index 0, their
+     * host pages' handles from index {@code max}), which hold the pages from {@code address + done}
+     * on: one copy per stretch of frames whose host pages follow each other in one slab (handles
+     * 4096 apart). Returns the new {@code done}.
+     */
+    private long copyRun(long[] run, int max, int k, long address, long done, long length, boolean write, PageAccess op,
+                         Object buf, long off) {
         for (int i = 0; i < k; ) {
             int in = Pages.offset(address + done);
             int n = (int) Math.min(length - done, Pages.SIZE - in);
-            long h = epc.pinnedHost(run[i], materialize);
+            long h = run[max + i];
             if (h == HostPagePool.NONE) {
-                accessPage(run[i], in, write, false, op, buf, off + done, n);
+                if (!write) {
+                    op.access(epc.zeroPage(), in, buf, off + done, n);
+                }
                 done += n;
                 i++;
                 continue;
@@ -296,7 +316,7 @@ final class EnclaveMemory implements EnclaveContext {
             long next = h + Pages.SIZE;
             long total = n;
             for (i++; i < k && done + total < length; i++) {
-                if (epc.pinnedHost(run[i], materialize) != next) {
+                if (run[max + i] != next) {
                     break;
                 }
                 total += Math.min(length - done - total, Pages.SIZE);
