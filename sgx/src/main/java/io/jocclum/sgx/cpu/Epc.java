@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * (16 Mi frames) costs a 4096-entry array until pages are used. Frame numbers (pfn) are global
  * across sections. Lock-free: chunks and frames are published by CAS.
  *
- * <p>The enclave access path works on frame numbers with {@link #pinForAccess}, {@link #pinnedHost},
- * {@link #markAccessed} and {@link #unpin}: the same operations as {@link EpcFrame}'s, reading the
+ * <p>The enclave access path works on translations and frame numbers with {@link #pinTranslated},
+ * {@link #pinnedHost} and {@link #unpin}: the same operations as {@link EpcFrame}'s, reading the
  * chunk's arrays only, so that a run of pages costs no object load per page.
  */
 public final class Epc implements AutoCloseable {
@@ -26,6 +26,10 @@ public final class Epc implements AutoCloseable {
     public static final int MAX_SECTIONS = 8;
     /** Simulated physical address of the first section (an arbitrary PRMRR-like base). */
     static final long PHYS_BASE = 0x80_0000_0000L;
+    /** A frame number no frame has: translations keep frame numbers in 32 bits. */
+    private static final long NO_FRAME_NUMBER = 0xFFFF_FFFFL;
+    /** The translation of no frame. */
+    public static final long NO_TRANSLATION = -1;
     private static final int CHUNK_SHIFT = FrameChunk.SHIFT;
     private static final int CHUNK = FrameChunk.SIZE;
 
@@ -53,7 +57,7 @@ public final class Epc implements AutoCloseable {
             pfn += Pages.count(b);
             phys += b + (1L << 30); // sections are not contiguous in physical memory
         }
-        if (pfn > (long) Integer.MAX_VALUE * CHUNK) {
+        if (pfn >= NO_FRAME_NUMBER) {
             throw new IllegalArgumentException("EPC of " + pfn + " pages is too large");
         }
         this.sections = List.copyOf(s);
@@ -101,29 +105,37 @@ public final class Epc implements AutoCloseable {
     }
 
     /**
-     * {@link EpcFrame#pinForAccess(long, long, boolean, boolean)} of frame {@code pfn}: pins it and
-     * checks its EPCM entry for an access by enclave {@code eid} at {@code address}. False, with
-     * nothing pinned, when the frame does not hold that page now (or was never created).
+     * A translation: frame {@code pfn} holding the EPCM entry of generation {@code gen} (see
+     * {@link EpcFrame#generation}), as one long (the generation in the high half). A page table
+     * keeps these; {@link #pinTranslated} pins the frame only if it still holds that entry.
      */
-    public boolean pinForAccess(long pfn, long eid, long address, boolean write, boolean wait) {
-        FrameChunk c = chunkOf(pfn);
-        return c != null && EpcFrame.pinForAccess(c, (int) (pfn & (CHUNK - 1)), eid, address, write, wait);
+    public static long translation(long pfn, int gen) {
+        return (long) gen << 32 | pfn;
+    }
+
+    /** The frame number of translation {@code t} ({@link #NO_TRANSLATION}: none). */
+    public static long frameNumber(long t) {
+        return t & NO_FRAME_NUMBER;
     }
 
     /**
-     * The access path's whole per-page step on frame {@code pfn}, with one look-up of its chunk:
-     * {@link #pinForAccess}, then {@link #markAccessed}, then {@link #pinnedHost}. Returns -1, with
-     * nothing pinned, when the frame does not hold that page now; else the frame is pinned and the
-     * result is its host page's handle ({@link HostPagePool#NONE} for a frame never written, unless
-     * {@code materialize} gave it a page now). Throws {@link EnclaveFault} for an EPCM violation.
+     * The access path's whole per-page step, with one look-up of the frame's chunk: pins the frame
+     * of translation {@code t} if it still holds the entry the translation was made for, checks
+     * the EPCM for the access as {@link EpcFrame#pinForAccess(long, long, boolean, boolean)} does,
+     * sets the accessed bit and reads the host page. Returns -1, with nothing pinned, when the
+     * frame does not hold that entry now (or {@code t} is {@link #NO_TRANSLATION}); else the frame
+     * is pinned and the result is its host page's handle ({@link HostPagePool#NONE} for a frame
+     * never written, unless {@code materialize} gave it a page now). Throws {@link EnclaveFault}
+     * for an EPCM violation.
      */
-    public long pinForAccess(long pfn, long eid, long address, boolean write, boolean wait, boolean materialize) {
+    public long pinTranslated(long t, long address, boolean write, boolean wait, boolean materialize) {
+        long pfn = t & NO_FRAME_NUMBER;
         FrameChunk c = chunkOf(pfn);
         int j = (int) (pfn & (CHUNK - 1));
-        if (c == null || !EpcFrame.pinForAccess(c, j, eid, address, write, wait)) {
+        if (c == null || !EpcFrame.pinForAccess(c, j, (int) (t >>> 32), address, write, wait)) {
             return -1;
         }
-        if (c.accessed[j] == 0) {
+        if (c.accessed[j] == 0) { // a load first: most accesses find it set
             c.accessed[j] = 1;
         }
         long h = (long) FrameChunk.LONGS.getAcquire(c.host, j);
@@ -140,15 +152,6 @@ public final class Epc implements AutoCloseable {
         FrameChunk c = directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
         long h = (long) FrameChunk.LONGS.getAcquire(c.host, (int) (pfn & (CHUNK - 1)));
         return h == HostPagePool.NONE && write ? c.frames.get((int) (pfn & (CHUNK - 1))).pinnedHost(true) : h;
-    }
-
-    /** Sets the accessed bit of frame {@code pfn}'s mapping (a load of the bit first: most accesses find it set). */
-    public void markAccessed(long pfn) {
-        FrameChunk c = directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
-        int j = (int) (pfn & (CHUNK - 1));
-        if (c.accessed[j] == 0) {
-            c.accessed[j] = 1;
-        }
     }
 
     /** The slab of the host page pool that holds host page {@code handle} (see {@link #pinnedHost}). */

@@ -229,7 +229,7 @@ public final class EpcFrame {
         return pinForAccess(chunk, j, eid, address, write, wait);
     }
 
-    /** {@link #pinForAccess(long, long, boolean, boolean)} of frame {@code j} of {@code c}: the access path's form. */
+    /** {@link #pinForAccess(long, long, boolean, boolean)} of frame {@code j} of {@code c}. */
     static boolean pinForAccess(FrameChunk c, int j, long eid, long address, boolean write, boolean wait) {
         int[] state = c.state;
         if (!(wait ? pin(state, j) : pinOnce(state, j))) {
@@ -240,6 +240,29 @@ public final class EpcFrame {
             unpin(state, j);
             return false;
         }
+        return checkAccess(state, j, e, address, write);
+    }
+
+    /**
+     * The access path's form of {@link #pinForAccess(long, long, boolean, boolean)} on frame
+     * {@code j} of {@code c}: the frame must still hold the entry of generation {@code gen} (the
+     * one a translation was made for: same owner, same linear address).
+     */
+    static boolean pinForAccess(FrameChunk c, int j, int gen, long address, boolean write, boolean wait) {
+        int[] state = c.state;
+        if (!(wait ? pin(state, j) : pinOnce(state, j))) {
+            return false;
+        }
+        int e = (int) INTS.getAcquire(c.epcm, j);
+        if ((e & EPCM_VALID) == 0 || c.gen[j] != gen) {
+            unpin(state, j);
+            return false;
+        }
+        return checkAccess(state, j, e, address, write);
+    }
+
+    /** The EPCM check of a pinned frame whose entry {@code e} is valid: true, or unpinned and a #PF. */
+    private static boolean checkAccess(int[] state, int j, int e, long address, boolean write) {
         int need = write ? EPCM_W : EPCM_R;
         if ((e & (TYPE_MASK | EPCM_PENDING | EPCM_MODIFIED | need)) != (REG_TYPE | need)) {
             unpin(state, j);
@@ -388,8 +411,22 @@ public final class EpcFrame {
         return epcm();
     }
 
+    /**
+     * The generation of this frame's EPCM entry: advanced by every new entry and every
+     * invalidation, so a translation that recorded it still names the same entry while it is equal.
+     */
+    public int generation() {
+        return (int) INTS.getAcquire(chunk.gen, j);
+    }
+
+    /** The translation of the page in this frame now: see {@link Epc#translation}. */
+    public long translation() {
+        return Epc.translation(pfn, generation());
+    }
+
     /** A new EPCM entry: a page newly in this frame, whose mapping has not been accessed yet. */
     void setEpcm(int bits, long linaddr, EnclaveControl owner) {
+        chunk.gen[j]++;
         chunk.linaddr[j] = linaddr;
         this.owner = owner;
         chunk.owner[j] = owner == null ? 0 : owner.eid();
@@ -403,6 +440,7 @@ public final class EpcFrame {
 
     void invalidate() {
         INTS.setVolatile(chunk.epcm, j, 0);
+        chunk.gen[j]++;
         this.owner = null;
         chunk.owner[j] = 0;
         chunk.linaddr[j] = 0;

@@ -11,14 +11,18 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p>Design. Per frame: the EPCM flag word ({@code epcm}, the layout of {@link EpcFrame}'s
  * {@code EPCM_*} bits), the pin counter with the BLOCKED, FENCED and EXCL bits ({@code state}),
  * ENCLAVEADDRESS ({@code linaddr}), the owner's enclave ID ({@code owner}), the handle of the host
- * page that holds the contents ({@code host}, {@link HostPagePool#NONE} for an all-zero page) and
- * the accessed bit of the page's mapping ({@code accessed}). A run of pages held in consecutive
+ * page that holds the contents ({@code host}, {@link HostPagePool#NONE} for an all-zero page), the
+ * accessed bit of the page's mapping ({@code accessed}) and the entry's generation ({@code gen}),
+ * which every new EPCM entry and every invalidation advances: a translation records the frame
+ * number with the generation it was made at (see {@link Epc#translation}), so one int compare
+ * tells the access path that the frame still holds the entry the translation was made for (same
+ * owner, same linear address), without loading the owner and the address. A run of pages held in consecutive
  * frames is then checked by walking these arrays in step (a few cache lines for sixteen frames)
  * instead of loading one object per frame. What only the leaves use (the SECS state, the VA slots,
  * the owner's {@link EnclaveControl}, the epochs) stays in the {@link EpcFrame} objects, which are
  * created on first use, as the chunk is.
  *
- * <p>Memory ordering: {@code linaddr} and {@code owner} are written before the release store of
+ * <p>Memory ordering: {@code gen}, {@code linaddr} and {@code owner} are written before the store of
  * {@code epcm} and read after its acquire load; {@code state} is updated atomically only; {@code
  * host} is published with a CAS or a release store. The leaves update a frame under its
  * {@link EpcFrame}'s monitor.
@@ -36,5 +40,6 @@ final class FrameChunk {
     final long[] owner = new long[SIZE];
     final long[] host = new long[SIZE];
     final byte[] accessed = new byte[SIZE];
+    final int[] gen = new int[SIZE];
     final AtomicReferenceArray<EpcFrame> frames = new AtomicReferenceArray<>(SIZE);
 }

@@ -4,6 +4,7 @@ import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.arch.Pcmd;
 import io.jocclum.sgx.arch.SecInfo;
+import io.jocclum.sgx.cpu.Epc;
 import io.jocclum.sgx.cpu.EpcFrame;
 import io.jocclum.sgx.cpu.EpcmEntry;
 
@@ -124,10 +125,11 @@ final class EnclaveInspection {
             long[] evicted = {0};
             java.util.Set<Long> usedSlots = new java.util.HashSet<>();
             encl.pages.forEach(p -> {
-                long recorded = encl.pages.frameOf(p.backingIndex());
-                long actual = p.frame == null ? -1 : p.frame.pfn();
+                long recorded = encl.pages.translationOf(p.backingIndex());
+                long actual = p.frame == null ? Epc.NO_TRANSLATION : p.frame.translation();
                 if (recorded != actual) {
-                    problems.accept(me + p + " is in frame " + actual + " but the page table records frame " + recorded);
+                    problems.accept(me + p + " has translation " + translationString(actual) + " but the page table records "
+                            + translationString(recorded));
                 }
                 if (p.isResident()) {
                     resident[0]++;
@@ -236,5 +238,10 @@ final class EnclaveInspection {
                 || !encl.backing.hasPage(Pages.index(encl.backing.pcmdOffset(p.backingIndex())))) {
             problems.accept(me + p + " is evicted but its backing pages are missing");
         }
+    }
+
+    /** "frame N generation G", or "none". */
+    static String translationString(long t) {
+        return t == Epc.NO_TRANSLATION ? "none" : "frame " + Epc.frameNumber(t) + " generation " + (t >>> 32);
     }
 }

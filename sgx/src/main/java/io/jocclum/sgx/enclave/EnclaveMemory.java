@@ -43,6 +43,12 @@ import java.util.concurrent.locks.ReentrantLock;
 final class EnclaveMemory implements EnclaveContext {
     /** Pages pinned at once by a multi-page access (see {@link #eachPage}). */
     private static final int RUN = 16;
+    /**
+     * Each thread's run of pinned pages: their frame numbers from index 0, their host pages'
+     * handles from index {@value #RUN}. Reused rather than allocated per access: a fresh array is
+     * memory the copies have just pushed out of the caches, and zeroing it would stall.
+     */
+    private static final ThreadLocal<long[]> RUNS = ThreadLocal.withInitial(() -> new long[2 * RUN]);
 
     private final Enclave encl;
     private final HostTask task;
@@ -106,35 +112,13 @@ final class EnclaveMemory implements EnclaveContext {
     /**
      * The number of the frame of the page at {@code address}, pinned, if it is present and its EPCM
      * allows the access; -1 when the access needs the fault path (page absent, evicted or being
-     * evicted).
+     * evicted). A successful pin sets the accessed bit.
      */
     private long tryPin(long address, boolean write) {
         long index = Pages.index(address - base);
         PageTable.Leaf leaf = pages.leaf(index);
-        return leaf == null ? -1 : tryPin(PageTable.frame(leaf, index), address, write, true);
-    }
-
-    /**
-     * {@link #tryPin(long, boolean)} of frame {@code pfn} (-1: none), which the page table gave for
-     * the page at {@code address}; with {@code wait} false also -1 when the frame is fenced for a
-     * moment. A successful pin sets the accessed bit.
-     */
-    private long tryPin(long pfn, long address, boolean write, boolean wait) {
-        if (pfn < 0) {
-            return -1;
-        }
-        boolean pinned;
-        try {
-            pinned = epc.pinForAccess(pfn, eid, address, write, wait);
-        } catch (EnclaveFault epcmFault) {
-            account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
-            throw epcmFault;
-        }
-        if (!pinned) {
-            return -1;
-        }
-        epc.markAccessed(pfn);
-        return pfn;
+        long t = leaf == null ? Epc.NO_TRANSLATION : PageTable.translation(leaf, index);
+        return pinPage(t, address, write, true, false) < 0 ? -1 : Epc.frameNumber(t);
     }
 
     /** A pinned frame holding the page at {@code address} (any EPCM state): an ENCLU operand. */
@@ -224,7 +208,7 @@ final class EnclaveMemory implements EnclaveContext {
             return;
         }
         int max = (int) Math.min(RUN, Pages.countUp(first + length));
-        long[] run = new long[2 * max]; // the pinned frames' numbers, then their host pages' handles
+        long[] run = RUNS.get(); // eachPage does not nest: an op copies, it does not access the enclave
         long done = 0;
         while (done < length) {
             int k = 0;
@@ -241,13 +225,13 @@ final class EnclaveMemory implements EnclaveContext {
                         leafOf = index;
                     }
                     // with frames pinned, a fenced frame is not waited for (its fencer may wait for ours)
-                    long pfn = leaf == null ? -1 : PageTable.frame(leaf, index);
-                    long h = pfn < 0 ? -1 : pinRunPage(pfn, at, write, k == 0, materialize);
+                    long t = leaf == null ? Epc.NO_TRANSLATION : PageTable.translation(leaf, index);
+                    long h = pinPage(t, at, write, k == 0, materialize);
                     if (h < 0) {
                         break;
                     }
-                    run[k] = pfn;
-                    run[max + k++] = h;
+                    run[k] = Epc.frameNumber(t);
+                    run[RUN + k++] = h;
                     ahead += Math.min(length - ahead, Pages.SIZE - Pages.offset(at));
                 }
             } catch (EnclaveFault e) {
@@ -267,7 +251,7 @@ final class EnclaveMemory implements EnclaveContext {
                 continue;
             }
             try {
-                done = copyRun(run, max, k, address, done, length, write, op, buf, off);
+                done = copyRun(run, k, address, done, length, write, op, buf, off);
             } finally {
                 for (int i = 0; i < k; i++) {
                     epc.unpin(run[i]);
@@ -280,13 +264,18 @@ final class EnclaveMemory implements EnclaveContext {
     }
 
     /**
-     * {@link #tryPin(long, long, boolean, boolean)} for a page of a run, which also gives the host
-     * page: -1 when the page needs the fault path, else the handle of its host page (materialised
-     * if {@code materialize}; {@link HostPagePool#NONE} for a frame never written).
+     * Pins the frame of translation {@code t} (from the page table, for the page at {@code address})
+     * for the access, if it still holds that page, and sets its accessed bit: -1 when the page needs
+     * the fault path (or, with {@code wait} false, its frame is fenced for a moment), else the
+     * handle of its host page (materialised if {@code materialize}; {@link HostPagePool#NONE} for a
+     * frame never written). An EPCM violation is a #PF, which exits the enclave.
      */
-    private long pinRunPage(long pfn, long address, boolean write, boolean wait, boolean materialize) {
+    private long pinPage(long t, long address, boolean write, boolean wait, boolean materialize) {
+        if (t == Epc.NO_TRANSLATION) {
+            return -1;
+        }
         try {
-            return epc.pinForAccess(pfn, eid, address, write, wait, materialize);
+            return epc.pinTranslated(t, address, write, wait, materialize);
         } catch (EnclaveFault epcmFault) {
             account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
             throw epcmFault;
@@ -294,17 +283,16 @@ final class EnclaveMemory implements EnclaveContext {
     }
 
     /**
-     * The copies of the {@code k} pinned frames of {@code run} (their numbers from index 0, their
-     * host pages' handles from index {@code max}), which hold the pages from {@code address + done}
-     * on: one copy per stretch of frames whose host pages follow each other in one slab (handles
-     * 4096 apart). Returns the new {@code done}.
+     * The copies of the {@code k} pinned frames of {@code run} (see {@link #RUNS}), which hold the
+     * pages from {@code address + done} on: one copy per stretch of frames whose host pages follow
+     * each other in one slab (handles 4096 apart). Returns the new {@code done}.
      */
-    private long copyRun(long[] run, int max, int k, long address, long done, long length, boolean write, PageAccess op,
+    private long copyRun(long[] run, int k, long address, long done, long length, boolean write, PageAccess op,
                          Object buf, long off) {
         for (int i = 0; i < k; ) {
             int in = Pages.offset(address + done);
             int n = (int) Math.min(length - done, Pages.SIZE - in);
-            long h = run[max + i];
+            long h = run[RUN + i];
             if (h == HostPagePool.NONE) {
                 if (!write) {
                     op.access(epc.zeroPage(), in, buf, off + done, n);
@@ -316,7 +304,7 @@ final class EnclaveMemory implements EnclaveContext {
             long next = h + Pages.SIZE;
             long total = n;
             for (i++; i < k && done + total < length; i++) {
-                if (run[max + i] != next) {
+                if (run[RUN + i] != next) {
                     break;
                 }
                 total += Math.min(length - done - total, Pages.SIZE);

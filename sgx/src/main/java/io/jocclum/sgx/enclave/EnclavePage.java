@@ -3,6 +3,7 @@ package io.jocclum.sgx.enclave;
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.arch.Pages;
 import io.jocclum.sgx.cgroup.Mm;
+import io.jocclum.sgx.cpu.Epc;
 import io.jocclum.sgx.cpu.EpcFrame;
 import io.jocclum.sgx.epc.EpcPage;
 import io.jocclum.sgx.epc.Reclaimable;
@@ -11,8 +12,8 @@ import io.jocclum.sgx.epc.Reclaimable;
  * {@code struct sgx_encl_page}: one page of an enclave, resident or evicted, and the enclave's SECS.
  *
  * <p>{@code frame} is the translation (a copy of {@code epcPage.frame()}, published after the EPCM
- * entry is valid, cleared when the page leaves the EPC); {@link #publish} also records its frame
- * number in the page table, which is where the access path reads it. The desc bits of the kernel
+ * entry is valid, cleared when the page leaves the EPC); {@link #publish} also records it in the
+ * page table (frame number and entry generation), which is where the access path reads it. The desc bits of the kernel
  * become fields: the VA slot while evicted, BEING_RECLAIMED while the reclaimer holds the page. The
  * PTE accessed bit is the frame's ({@link EpcFrame#isAccessed}): an access sets it, a new EPCM
  * entry starts with it clear.
@@ -57,7 +58,7 @@ final class EnclavePage implements Reclaimable {
         frame = p == null ? null : p.frame();
         PageTable table = encl.pages;
         if (!isSecs && table != null) {
-            table.setFrame(backingIndex(), p == null ? -1 : p.frame().pfn());
+            table.setTranslation(backingIndex(), p == null ? Epc.NO_TRANSLATION : p.frame().translation());
         }
     }
 

@@ -2,6 +2,7 @@ package io.jocclum.sgx.enclave;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
+import io.jocclum.sgx.cpu.Epc;
 import io.jocclum.sgx.cpu.EpcFrame;
 
 import java.lang.invoke.MethodHandles;
@@ -17,27 +18,29 @@ import java.util.function.Consumer;
  * pages that exist. Lookups are lock-free (acquire loads) and are the translation step of every
  * enclave memory access; inserts and removals happen under the enclave lock.
  *
- * <p>A leaf ({@link Leaf}) holds, next to its 512 {@link EnclavePage}s, the number of the EPC frame
- * each resident one is in ({@link #frame}; -1 when absent or evicted), a copy of
- * {@code EnclavePage.frame} that {@link EnclavePage#publish} keeps up to date. The access path
- * reads the frame numbers of a run of pages from this primitive array, with no {@code EnclavePage}
- * to load per page; a number it reads may be stale, which the frame's EPCM check after pinning
- * catches (owner and linear address), as it does for a stale {@code EnclavePage.frame}.
+ * <p>A leaf ({@link Leaf}) holds, next to its 512 {@link EnclavePage}s, the translation of each
+ * resident one ({@link #translation}: its EPC frame's number and the generation of the frame's
+ * EPCM entry, see {@code Epc.translation}; {@code Epc.NO_TRANSLATION} when absent or evicted), which
+ * {@link EnclavePage#publish} keeps up to date with {@code EnclavePage.frame}. The access path reads
+ * the translations of a run of pages from this primitive array, with no {@code EnclavePage} to load
+ * per page; a translation it reads may be stale, which pinning the frame catches (the frame's
+ * entry has another generation by then), as the owner and address check does for a stale
+ * {@code EnclavePage.frame}.
  */
 final class PageTable {
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
     private static final int BITS = 9;
     private static final int FANOUT = 1 << BITS;
 
-    private static final VarHandle FRAME = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle TRANSLATION = MethodHandles.arrayElementVarHandle(long[].class);
 
-    /** A last-level node: 512 pages and the frame numbers of the resident ones. */
+    /** A last-level node: 512 pages and the translations of the resident ones. */
     static final class Leaf {
         final Object[] pages = new Object[FANOUT];
-        final long[] frames = new long[FANOUT];
+        final long[] translations = new long[FANOUT];
 
         Leaf() {
-            java.util.Arrays.fill(frames, -1);
+            java.util.Arrays.fill(translations, Epc.NO_TRANSLATION);
         }
     }
 
@@ -61,7 +64,7 @@ final class PageTable {
     /**
      * The leaf node that holds index {@code index} and the 511 around it (those with the same
      * {@code index >>> 9}), null if there is none yet; read its entries with {@link #entry} and
-     * {@link #frame}. A run of consecutive pages walks from the root once per leaf instead of once
+     * {@link #translation}. A run of consecutive pages walks from the root once per leaf instead of once
      * per page.
      */
     Leaf leaf(long index) {
@@ -81,25 +84,26 @@ final class PageTable {
     }
 
     /**
-     * The EPC frame number of the page at {@code index} in {@code leaf}, -1 when it has no page
-     * there or the page is not resident; a plain load, possibly stale (see the class comment).
+     * The translation of the page at {@code index} in {@code leaf}, {@code Epc.NO_TRANSLATION} when
+     * it has no page there or the page is not resident; a plain load, possibly stale (see the class
+     * comment).
      */
-    static long frame(Leaf leaf, long index) {
-        return leaf.frames[(int) (index & (FANOUT - 1))];
+    static long translation(Leaf leaf, long index) {
+        return leaf.translations[(int) (index & (FANOUT - 1))];
     }
 
-    /** Records that the page at {@code index} is now in frame {@code pfn} (-1: not resident); no-op when the index has no page. Enclave lock held. */
-    void setFrame(long index, long pfn) {
+    /** Records the translation of the page at {@code index}; no-op when the index has no leaf. Enclave lock held. */
+    void setTranslation(long index, long t) {
         Leaf n = leaf(index);
         if (n != null) {
-            FRAME.setRelease(n.frames, (int) (index & (FANOUT - 1)), pfn);
+            TRANSLATION.setRelease(n.translations, (int) (index & (FANOUT - 1)), t);
         }
     }
 
-    /** The frame number recorded for the page at {@code index} (-1: none); for the invariant checker. */
-    long frameOf(long index) {
+    /** The translation recorded for the page at {@code index}; for the invariant checker. */
+    long translationOf(long index) {
         Leaf n = leaf(index);
-        return n == null ? -1 : (long) FRAME.getAcquire(n.frames, (int) (index & (FANOUT - 1)));
+        return n == null ? Epc.NO_TRANSLATION : (long) TRANSLATION.getAcquire(n.translations, (int) (index & (FANOUT - 1)));
     }
 
     /** True if {@code a} and {@code b} have the same leaf node. */
@@ -125,7 +129,7 @@ final class PageTable {
             return false;
         }
         EpcFrame f = p.frame;
-        FRAME.setRelease(leaf.frames, i, f == null ? -1L : f.pfn());
+        TRANSLATION.setRelease(leaf.translations, i, f == null ? Epc.NO_TRANSLATION : f.translation());
         SLOT.setRelease(leaf.pages, i, p);
         count++;
         return true;
@@ -140,7 +144,7 @@ final class PageTable {
         int i = (int) (index & (FANOUT - 1));
         if (SLOT.getAcquire(n.pages, i) != null) {
             SLOT.setRelease(n.pages, i, null);
-            FRAME.setRelease(n.frames, i, -1L);
+            TRANSLATION.setRelease(n.translations, i, Epc.NO_TRANSLATION);
             count--;
         }
     }
@@ -200,7 +204,7 @@ final class PageTable {
         for (int i = 0; i < FANOUT; i++) {
             if (root instanceof Leaf leaf) {
                 SLOT.setRelease(leaf.pages, i, null);
-                FRAME.setRelease(leaf.frames, i, -1L);
+                TRANSLATION.setRelease(leaf.translations, i, Epc.NO_TRANSLATION);
             } else {
                 SLOT.setRelease((Object[]) root, i, null);
             }

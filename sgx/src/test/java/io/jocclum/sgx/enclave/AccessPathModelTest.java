@@ -284,7 +284,7 @@ class AccessPathModelTest {
             assertThat(f).as(what + ": page " + pg + " resident").isNotNull();
             if (f != null) {
                 assertThat(f.isAccessed()).as(what + ": accessed bit of page " + pg).isTrue();
-                assertThat(encl.pages.frameOf(Pages.index(page((int) pg) - BASE))).as(what).isEqualTo(f.pfn());
+                assertThat(encl.pages.translationOf(Pages.index(page((int) pg) - BASE))).as(what).isEqualTo(f.translation());
             }
         }
     }

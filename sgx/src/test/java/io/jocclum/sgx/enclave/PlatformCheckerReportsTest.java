@@ -2,6 +2,7 @@ package io.jocclum.sgx.enclave;
 
 import io.jocclum.sgx.arch.PageType;
 import io.jocclum.sgx.cgroup.MemCgroup;
+import io.jocclum.sgx.cpu.Epc;
 import io.jocclum.sgx.cpu.EpcFrame;
 import io.jocclum.sgx.cpu.FrameHooks;
 import io.jocclum.sgx.driver.EnclaveFd;
@@ -151,31 +152,34 @@ class PlatformCheckerReportsTest {
     }
 
     @Test
-    void aStaleFrameNumberInThePageTableIsFound() {
+    void aStaleTranslationInThePageTableIsFound() {
         EnclavePage pg = resident();
         long idx = pg.backingIndex();
-        long own = pg.frame.pfn();
-        long other = encl.secs.frame.pfn();
-        encl.pages.setFrame(idx, other);
+        long own = pg.frame.translation();
+        long stale = Epc.translation(pg.frame.pfn(), pg.frame.generation() - 1);
+        encl.pages.setTranslation(idx, stale);
         try {
-            assertThat(problems()).containsExactly(me() + pg + " is in frame " + own + " but the page table records frame " + other);
+            assertThat(problems()).containsExactly(me() + pg + " has translation frame " + pg.frame.pfn() + " generation "
+                    + pg.frame.generation() + " but the page table records frame " + pg.frame.pfn() + " generation "
+                    + (pg.frame.generation() - 1));
         } finally {
-            encl.pages.setFrame(idx, own);
+            encl.pages.setTranslation(idx, own);
         }
         clean();
     }
 
     @Test
-    void anEvictedPageWithAFrameNumberInThePageTableIsFound() {
+    void anEvictedPageWithATranslationInThePageTableIsFound() {
         evictAll();
         EnclavePage pg = pages(false).getFirst();
         long idx = pg.backingIndex();
-        long other = encl.vaPages.first().epcPage.frame().pfn();
-        encl.pages.setFrame(idx, other);
+        EpcFrame va = encl.vaPages.first().epcPage.frame();
+        encl.pages.setTranslation(idx, va.translation());
         try {
-            assertThat(problems()).containsExactly(me() + pg + " is in frame -1 but the page table records frame " + other);
+            assertThat(problems()).containsExactly(me() + pg + " has translation none but the page table records frame "
+                    + va.pfn() + " generation " + va.generation());
         } finally {
-            encl.pages.setFrame(idx, -1);
+            encl.pages.setTranslation(idx, Epc.NO_TRANSLATION);
         }
         clean();
     }
