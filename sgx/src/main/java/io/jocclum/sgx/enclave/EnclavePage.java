@@ -62,12 +62,6 @@ final class EnclavePage implements Reclaimable {
         }
     }
 
-    /** True if the page is resident and its mapping was accessed since the last {@link #age} or {@link #clearYoung}. */
-    boolean young() {
-        EpcFrame f = frame;
-        return f != null && f.isAccessed();
-    }
-
     /** {@code sgx_encl_test_and_clear_young}: clears the accessed bit. */
     void clearYoung() {
         EpcFrame f = frame;

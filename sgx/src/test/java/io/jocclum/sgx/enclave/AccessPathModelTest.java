@@ -32,7 +32,8 @@ import static org.assertj.core.api.Assertions.fail;
  * bytes, fault where the model says (the first page that denies it: a read-only page for a store, a
  * page not yet accepted for any access) after doing the pages before it, charge one AEX per EPCM
  * fault on top of those of the driver's page faults, and (when no page fault could have run the
- * reclaimer meanwhile) leave the accessed bit set on the frames it used. Seeded; the seed is printed.
+ * reclaimer meanwhile) leave the accessed bit set on the frames it used. Seeded; the seed is printed
+ * and in every message ({@code -Djocclum.test.seed=N -Djocclum.test.ops=N} to rerun one).
  */
 @ExtendWith(SgxInvariantsExtension.class)
 class AccessPathModelTest {
@@ -52,9 +53,9 @@ class AccessPathModelTest {
 
     @Test
     void randomAccessesAgreeWithThePerPageModel() {
-        long seed = System.nanoTime();
-        System.out.println("AccessPathModelTest seed=" + seed);
-        run(seed, 600);
+        long seed = Long.getLong("jocclum.test.seed", System.nanoTime());
+        System.out.println("AccessPathModelTest seed=" + seed + " (rerun with -Djocclum.test.seed=" + seed + ")");
+        run(seed, Integer.getInteger("jocclum.test.ops", 600));
     }
 
     @Test
@@ -122,6 +123,8 @@ class AccessPathModelTest {
         }
         readAll(ctx, "seed " + seed + " at the end");
         assertThat(p.checkInvariants()).isEmpty();
+        assertThat(fd.stats().count(CostEvent.EWB)).as("seed %d: pages were evicted", seed).isPositive();
+        assertThat(fd.stats().count(CostEvent.ELDU)).as("seed %d: and loaded again", seed).isPositive();
     }
 
     private static long page(int i) {
