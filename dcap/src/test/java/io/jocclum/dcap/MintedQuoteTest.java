@@ -74,6 +74,37 @@ class MintedQuoteTest {
     }
 
     @Test
+    void bothCertificationDataSizesOfAV4QuoteMustMatchTheBytesPresent() {
+        TestPki pki = new TestPki();
+        pki.version = 4;
+        byte[] quote = pki.quote();
+        Quote q = Quote.parse(quote);
+        int outerSize = q.qeReportOffset() - 4;
+        int innerSize = q.pckCertChainOffset() - 4;
+        long outer = q.certificationDataSize();
+        int inner = q.pckCertChainSize();
+        assertThat(outer).isEqualTo(quote.length - q.qeReportOffset());
+        assertThat(parseError(withLe32(quote, outerSize, outer - 1))).isEqualTo("certification data size " + (outer - 1)
+                + " does not match the " + outer + " bytes present (signature_data.certification_data_size at offset " + outerSize + ")");
+        assertThat(parseError(withLe32(quote, innerSize, inner + 1))).isEqualTo("certification data size " + (inner + 1)
+                + " does not match the " + inner + " bytes present (qe_report_certification_data.certification_data_size at offset "
+                + innerSize + ")");
+        assertThat(q.header().teeType()).as("SGX").isZero();
+    }
+
+    private static byte[] withLe32(byte[] quote, int off, long v) {
+        byte[] c = quote.clone();
+        System.arraycopy(TestPki.le32(v), 0, c, off, 4);
+        return c;
+    }
+
+    private static String parseError(byte[] quote) {
+        QuoteFormatException e = org.assertj.core.api.Assertions.catchThrowableOfType(QuoteFormatException.class, () -> Quote.parse(quote));
+        assertThat(e).as("a format error").isNotNull();
+        return e.getMessage();
+    }
+
+    @Test
     void aCrlListingThePckSerialGivesRevoked() {
         TestPki pki = new TestPki();
         pki.pckCrlRevoked.add(pki.pck.getSerialNumber());
