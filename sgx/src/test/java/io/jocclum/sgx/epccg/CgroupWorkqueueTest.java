@@ -79,6 +79,8 @@ class CgroupWorkqueueTest {
         assertThat(wq.queue(a)).isFalse();
         assertThat(ran).isEmpty();
         assertThat(wq.isLocked()).isFalse();
+        wq.shutdown();
+        assertThat(wq.busyCount()).as("a second shutdown drops nothing twice").isZero();
     }
 
     @Test
