@@ -39,24 +39,38 @@ public final class TrustedRoot {
         this.point = point;
     }
 
-    /** The Intel SGX Root CA. */
+    /** The Intel SGX Root CA (read once). */
     public static TrustedRoot intel() {
         TrustedRoot r = intel;
         if (r == null) {
-            try (InputStream in = TrustedRoot.class.getResourceAsStream(RESOURCE)) {
-                if (in == null) {
-                    throw new IllegalStateException("the resource " + RESOURCE + " is missing from the dcap library");
-                }
-                r = of(Pem.certificate(in.readAllBytes(), 0));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (Pem.PemException e) {
-                throw new IllegalStateException("the shipped Intel SGX Root CA does not decode: " + e.getMessage(), e);
-            }
-            if (!r.publicKeyHex().equals(INTEL_ROOT_PUBLIC_KEY) || !r.fingerprint().equals(INTEL_ROOT_FINGERPRINT)) {
-                throw new IllegalStateException("the shipped Intel SGX Root CA is not Intel's (key or fingerprint differs)");
-            }
+            r = checkedIntel(resource(RESOURCE));
             intel = r;
+        }
+        return r;
+    }
+
+    /** The bytes of a resource shipped with this library. */
+    static byte[] resource(String name) {
+        try (InputStream in = TrustedRoot.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("the resource " + name + " is missing from the dcap library");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The shipped Intel SGX Root CA from its DER bytes, refused unless it has Intel's key and fingerprint. */
+    static TrustedRoot checkedIntel(byte[] der) {
+        TrustedRoot r;
+        try {
+            r = of(Pem.certificate(der, 0));
+        } catch (Pem.PemException e) {
+            throw new IllegalStateException("the shipped Intel SGX Root CA does not decode: " + e.getMessage(), e);
+        }
+        if (!r.publicKeyHex().equals(INTEL_ROOT_PUBLIC_KEY) || !r.fingerprint().equals(INTEL_ROOT_FINGERPRINT)) {
+            throw new IllegalStateException("the shipped Intel SGX Root CA is not Intel's (key or fingerprint differs)");
         }
         return r;
     }

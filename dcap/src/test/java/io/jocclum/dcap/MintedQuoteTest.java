@@ -58,19 +58,49 @@ class MintedQuoteTest {
 
     @Test
     void aV4QuoteWhoseInnerCertificationDataIsNotAPckChainIsRefused() {
-        TestPki pki = new TestPki();
-        pki.version = 4;
-        byte[] quote = pki.quote();
+        byte[] quote = v4Quote();
         Quote q = Quote.parse(quote);
         int innerTypeOff = q.pckCertChainOffset() - 6;
         assertThat(quote[innerTypeOff] & 0xff).as("the inner type is a PCK chain").isEqualTo(5);
         quote[innerTypeOff] = 4;
-        QuoteFormatException e = org.assertj.core.api.Assertions.catchThrowableOfType(QuoteFormatException.class,
-                () -> Quote.parse(quote));
-        assertThat(e).as("a format error").isNotNull();
-        assertThat(e.getMessage()).isEqualTo("certification data type 4 (PCK leaf certificate) is not supported here"
+        assertThat(parseError(quote)).isEqualTo("certification data type 4 (PCK leaf certificate) is not supported here"
                 + " (expected 5, PCK certificate chain) (qe_report_certification_data.certification_data_type at offset "
                 + innerTypeOff + ")");
+    }
+
+    @Test
+    void bothCertificationDataSizesOfAV4QuoteMustMatchTheBytesPresent() {
+        byte[] quote = v4Quote();
+        Quote q = Quote.parse(quote);
+        int outerSize = q.qeReportOffset() - 4;
+        int innerSize = q.pckCertChainOffset() - 4;
+        long outer = q.certificationDataSize();
+        int inner = q.pckCertChainSize();
+        assertThat(outer).isEqualTo(quote.length - q.qeReportOffset());
+        assertThat(parseError(withLe32(quote, outerSize, outer - 1))).isEqualTo("certification data size " + (outer - 1)
+                + " does not match the " + outer + " bytes present (signature_data.certification_data_size at offset " + outerSize + ")");
+        assertThat(parseError(withLe32(quote, innerSize, inner + 1))).isEqualTo("certification data size " + (inner + 1)
+                + " does not match the " + inner + " bytes present (qe_report_certification_data.certification_data_size at offset "
+                + innerSize + ")");
+        assertThat(q.header().teeType()).as("SGX").isZero();
+    }
+
+    private static byte[] v4Quote() {
+        TestPki pki = new TestPki();
+        pki.version = 4;
+        return pki.quote();
+    }
+
+    private static byte[] withLe32(byte[] quote, int off, long v) {
+        byte[] c = quote.clone();
+        System.arraycopy(TestPki.le32(v), 0, c, off, 4);
+        return c;
+    }
+
+    private static String parseError(byte[] quote) {
+        QuoteFormatException e = org.assertj.core.api.Assertions.catchThrowableOfType(QuoteFormatException.class, () -> Quote.parse(quote));
+        assertThat(e).as("a format error").isNotNull();
+        return e.getMessage();
     }
 
     @Test

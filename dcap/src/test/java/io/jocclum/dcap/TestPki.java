@@ -70,6 +70,8 @@ final class TestPki {
     byte[] fmspc = HexFormat.of().parseHex("00906ed50000");
     byte[] pceId = {0, 0};
     String rootCn = "Test SGX Root CA";
+    int sgxType = 0;
+    Boolean smtEnabled = null;
 
     // the quote
     int version = 3;
@@ -80,6 +82,8 @@ final class TestPki {
     long qeMiscSelect = 0;
     byte[] reportData = "minted test quote".getBytes(StandardCharsets.US_ASCII);
     long isvFlags = 0x05;
+    /** The PCK certificate chain the quote carries; null for the PCK certificate, the PCK CA and the root. */
+    List<X509Certificate> quoteChain = null;
 
     // the collateral
     record Level(int[] comps, int pceSvn, String status, String date, List<String> advisories) {
@@ -99,6 +103,10 @@ final class TestPki {
     String qeIdentityId = "QE";
     String qeIdentityMrSigner = HexFormat.of().formatHex(QE_MRSIGNER).toUpperCase();
     int qeIdentityProdId = 1;
+    String qeIdentityMiscselect = "00000000";
+    BigInteger crlNumber = BigInteger.ONE;
+    /** Whether the CRLs carry the CRL Number and Authority Key Identifier extensions. */
+    boolean crlExtensions = true;
     List<BigInteger> pckCrlRevoked = new ArrayList<>();
     List<BigInteger> rootCrlRevoked = new ArrayList<>();
     Instant issue = NOW.minus(10, ChronoUnit.DAYS);
@@ -119,6 +127,16 @@ final class TestPki {
             pck = cert(name("Test SGX PCK Certificate"), caName, pckKey, caKey.getPrivate(), from, NOW.plus(2000, ChronoUnit.DAYS),
                     false, -1, sgxExtension());
             tcbSigning = cert(name("Test SGX TCB Signing"), rootName, tcbKey, rootKey.getPrivate(), from, to, false, -1, null);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A certificate of this PKI's validity period, named {@code CN=subjectCn}, issued in {@code issuerCn}'s name. */
+    X509Certificate mint(String subjectCn, String issuerCn, KeyPair subjectKey, PrivateKey issuerKey, boolean withSgxExtension) {
+        try {
+            return cert(name(subjectCn), name(issuerCn), subjectKey, issuerKey, NOW.minus(365, ChronoUnit.DAYS),
+                    NOW.plus(3650, ChronoUnit.DAYS), false, -1, withSgxExtension ? sgxExtension() : null);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -181,8 +199,10 @@ final class TestPki {
             pair(p + "2", new DERSequence(tcb.toArray(ASN1Encodable[]::new))),
             pair(p + "3", new DEROctetString(pceId)),
             pair(p + "4", new DEROctetString(fmspc)),
-            pair(p + "5", new ASN1Enumerated(0)),
-            pair(p + "7", new DERSequence(new ASN1Encodable[]{pair(p + "7.1", ASN1Boolean.FALSE)}))});
+            pair(p + "5", new ASN1Enumerated(sgxType)),
+            pair(p + "7", new DERSequence(smtEnabled == null
+                    ? new ASN1Encodable[]{pair(p + "7.1", ASN1Boolean.FALSE)}
+                    : new ASN1Encodable[]{pair(p + "7.1", ASN1Boolean.FALSE), pair(p + "7.3", ASN1Boolean.getInstance(smtEnabled.booleanValue()))}))});
     }
 
     private static DERSequence pair(String oid, ASN1Encodable v) {
@@ -221,7 +241,7 @@ final class TestPki {
             md.update(auth);
             System.arraycopy(md.digest(), 0, qe, 320, 32);
             byte[] qeSig = sign(pckKey.getPrivate(), qe);
-            byte[] chain = (Collateral.pem(List.of(pck, ca, root)) + "\0").getBytes(StandardCharsets.US_ASCII);
+            byte[] chain = (Collateral.pem(quoteChain != null ? quoteChain : List.of(pck, ca, root)) + "\0").getBytes(StandardCharsets.US_ASCII);
             ByteArrayOutputStream sig = new ByteArrayOutputStream();
             byte[] signed = concat(h.array(), body);
             sig.write(sign(attKey.getPrivate(), signed));
@@ -316,7 +336,7 @@ final class TestPki {
 
     String qeIdentityBody() {
         return "{\"id\":\"" + qeIdentityId + "\",\"version\":2,\"issueDate\":\"" + issue + "\",\"nextUpdate\":\"" + nextUpdate
-                + "\",\"tcbEvaluationDataNumber\":17,\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\","
+                + "\",\"tcbEvaluationDataNumber\":17,\"miscselect\":\"" + qeIdentityMiscselect + "\",\"miscselectMask\":\"FFFFFFFF\","
                 + "\"attributes\":\"11000000000000000000000000000000\",\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\","
                 + "\"mrsigner\":\"" + qeIdentityMrSigner + "\",\"isvprodid\":" + qeIdentityProdId + ",\"tcbLevels\":["
                 + String.join(",", qeLevels) + "]}";
@@ -339,9 +359,11 @@ final class TestPki {
             for (BigInteger s : revoked) {
                 b.addCRLEntry(s, Date.from(issue), CRLReason.keyCompromise);
             }
-            b.addExtension(Extension.cRLNumber, false, new CRLNumber(BigInteger.ONE));
-            b.addExtension(Extension.authorityKeyIdentifier, false,
-                    new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(issuer.getPublicKey()));
+            if (crlExtensions) {
+                b.addExtension(Extension.cRLNumber, false, new CRLNumber(crlNumber));
+                b.addExtension(Extension.authorityKeyIdentifier, false,
+                        new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(issuer.getPublicKey()));
+            }
             return new JcaX509CRLConverter().getCRL(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(key)));
         } catch (Exception e) {
             throw new IllegalStateException(e);
@@ -365,10 +387,18 @@ final class TestPki {
     }
 
     Collateral collateral() {
-        byte[] signingChain = Collateral.pem(List.of(tcbSigning, root)).getBytes(StandardCharsets.US_ASCII);
+        List<X509Certificate> signingChain = List.of(tcbSigning, root);
+        return collateral(signingChain, signingChain, crl(ca, caKey.getPrivate(), pckCrlRevoked),
+                crl(root, rootKey.getPrivate(), rootCrlRevoked));
+    }
+
+    /** This PKI's collateral with the given issuer chains and CRLs. */
+    Collateral collateral(List<X509Certificate> tcbInfoChain, List<X509Certificate> qeIdentityChain, X509CRL pckCrl, X509CRL rootCaCrl) {
         return Collateral.of(response("tcbInfo", tcbInfoBody(), tcbKey.getPrivate()),
-                response("enclaveIdentity", qeIdentityBody(), tcbKey.getPrivate()), signingChain, signingChain,
-                Collateral.pem(List.of(ca, root)).getBytes(StandardCharsets.US_ASCII), pckCrlDer(), rootCrlDer());
+                response("enclaveIdentity", qeIdentityBody(), tcbKey.getPrivate()),
+                Collateral.pem(tcbInfoChain).getBytes(StandardCharsets.US_ASCII),
+                Collateral.pem(qeIdentityChain).getBytes(StandardCharsets.US_ASCII),
+                Collateral.pem(List.of(ca, root)).getBytes(StandardCharsets.US_ASCII), der(pckCrl), der(rootCaCrl));
     }
 
     Verification verify() {

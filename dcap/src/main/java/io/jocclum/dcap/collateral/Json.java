@@ -44,12 +44,13 @@ final class Json {
         }
     }
 
+    /** Where a parse error is: collateral JSON is always read from bytes, whose parser gives a byte offset. */
     private static String where(JacksonException e) {
         var loc = e.getLocation();
-        if (loc == null || loc.getByteOffset() < 0 && loc.getLineNr() < 0) {
+        if (loc == null || loc.getByteOffset() < 0) {
             return "";
         }
-        return loc.getByteOffset() >= 0 ? " (byte " + loc.getByteOffset() + ")" : " (line " + loc.getLineNr() + ")";
+        return " (byte " + loc.getByteOffset() + ")";
     }
 
     CollateralFormatException error(String problem) {
@@ -161,8 +162,7 @@ final class Json {
                 String want = path[depth];
                 at = at + "." + want;
                 boolean found = false;
-                JsonToken t;
-                while ((t = p.nextToken()) == JsonToken.PROPERTY_NAME) {
+                while (p.nextToken() == JsonToken.PROPERTY_NAME) {
                     String name = p.currentName();
                     JsonToken v = p.nextToken();
                     if (name.equals(want)) {
@@ -192,9 +192,6 @@ final class Json {
                 }
                 if (!found) {
                     throw new CollateralFormatException(item, docPath, "the required field '" + want + "' is missing at " + at);
-                }
-                if (t != JsonToken.PROPERTY_NAME && t != JsonToken.START_OBJECT) {
-                    throw new CollateralFormatException(item, at, "the required field '" + want + "' is missing");
                 }
             }
             throw new IllegalArgumentException("empty path");

@@ -202,11 +202,11 @@ public final class Quote {
             return v;
         }
 
-        /** The last item: exactly {@code n} bytes must remain (the size field is at {@code sizeOff}). */
+        /** The last item: exactly {@code n} bytes must remain (the size field, {@code field}_size, is at {@code sizeOff}). */
         void rest(String field, long n, int sizeOff) {
             long remain = b.length - (long) pos;
             if (n != remain) {
-                throw new QuoteFormatException(field.replace("certification_data", "certification_data_size"), sizeOff,
+                throw new QuoteFormatException(field + "_size", sizeOff,
                         "certification data size " + n + " does not match the " + remain + " bytes present");
             }
             pos += (int) n;

@@ -108,10 +108,6 @@ public final class ReportBody {
         return raw.clone();
     }
 
-    byte[] rawNoCopy() {
-        return raw;
-    }
-
     private byte[] range(int off, int len) {
         return Arrays.copyOfRange(raw, off, off + len);
     }

@@ -28,7 +28,13 @@ final class CgroupWorkqueue {
     private final boolean threads;
     private final Consumer<SgxCgroup> work;
     final ReentrantLock lock = new ReentrantLock(); // package-private for the checker's tests
-    private final Condition changed = lock.newCondition();
+    final Condition changed = lock.newCondition(); // package-private for the tests
+    /**
+     * Tests only, null otherwise: called by {@link #runPending} (MANUAL) after it took an item off
+     * the queue and before it starts it, the one moment a pending item is in no queue, so that a
+     * test can cancel the item or stop the queue there.
+     */
+    Consumer<SgxCgroup> taken;
     /** MANUAL: the pending items in queueing order. */
     @GuardedBy("lock")
     private final ArrayDeque<SgxCgroup> queue = new ArrayDeque<>();
@@ -142,6 +148,9 @@ final class CgroupWorkqueue {
             }
             if (cg == null) {
                 return n;
+            }
+            if (taken != null) {
+                taken.accept(cg);
             }
             if (begin(cg)) {
                 execute(cg);

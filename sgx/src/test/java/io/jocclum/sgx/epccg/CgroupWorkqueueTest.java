@@ -79,6 +79,8 @@ class CgroupWorkqueueTest {
         assertThat(wq.queue(a)).isFalse();
         assertThat(ran).isEmpty();
         assertThat(wq.isLocked()).isFalse();
+        wq.shutdown();
+        assertThat(wq.busyCount()).as("a second shutdown drops nothing twice").isZero();
     }
 
     @Test
@@ -195,6 +197,46 @@ class CgroupWorkqueueTest {
         }
         assertThat(a.asyncRuns()).isEqualTo(1);
         assertThat(wq.queue(a)).isFalse();
+    }
+
+    /**
+     * MANUAL: {@code runPending} has taken the item off the queue and not started it when the queue
+     * is shut down (which drops only the items still queued, so it waits for this one) and the item
+     * is then cancelled: the cancellation must wake the waiting shutdown. The test thread runs
+     * {@code runPending} and, in the queue's test hook at that moment, holds the lock, starts the
+     * shutdown and waits on the queue's condition until the shutdown has signalled it and is itself
+     * waiting (the lock comes back only when the shutdown's wait releases it).
+     */
+    @Test
+    void manualCancellingAnItemTakenButNotStartedWakesAWaitingShutdown() throws InterruptedException {
+        SgxCgroup a = cg("a");
+        List<SgxCgroup> ran = new ArrayList<>();
+        CgroupWorkqueue wq = new CgroupWorkqueue(false, ran::add);
+        Thread shutdown = Thread.ofVirtual().unstarted(wq::shutdown);
+        wq.taken = c -> {
+            wq.lock.lock();
+            try {
+                shutdown.start();
+                while (!wq.isStopped()) {
+                    wq.changed.awaitUninterruptibly();
+                }
+                assertThat(wq.busyCount()).as("the taken item keeps the shutdown waiting").isEqualTo(1);
+                assertThat(wq.lock.hasWaiters(wq.changed)).as("the shutdown waits").isTrue();
+                wq.cancelSync(c);
+                assertThat(wq.busyCount()).isZero();
+                assertThat(wq.lock.hasWaiters(wq.changed)).as("the cancellation woke the shutdown").isFalse();
+                assertThat(wq.lock.hasQueuedThread(shutdown)).as("the shutdown waits for the lock only").isTrue();
+            } finally {
+                wq.lock.unlock();
+            }
+        };
+        assertThat(wq.queue(a)).isTrue();
+        assertThat(wq.runPending()).as("the cancelled item does not run").isZero();
+        shutdown.join();
+        assertThat(ran).isEmpty();
+        assertThat(wq.isStopped()).isTrue();
+        assertThat(wq.isBusy(a)).isFalse();
+        assertThat(wq.isLocked()).isFalse();
     }
 
     @Test
