@@ -1000,8 +1000,15 @@ public final class ProcessVm {
         }
     }
 
-    /** Number of VMAs. */
+    /** Number of VMAs (an optimistic read of one field: every memory call reads it to settle its kernel-heap charge). */
     public int vmaCount() {
+        long optimistic = lock.tryOptimisticRead();
+        if (optimistic != 0) {
+            int n = vmas.size();
+            if (lock.validate(optimistic)) {
+                return n;
+            }
+        }
         long stamp = lock.readLock();
         try {
             return vmas.size();
