@@ -1,6 +1,5 @@
 package io.jocclum.sgx.enclave;
 
-import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -17,12 +16,22 @@ import java.util.function.Consumer;
  */
 final class PageTable {
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle COUNT;
+
+    static {
+        try {
+            COUNT = MethodHandles.lookup().findVarHandle(PageTable.class, "count", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private static final int BITS = 9;
     private static final int FANOUT = 1 << BITS;
 
     private final int levels;
     private final Object[] root = new Object[FANOUT];
-    @GuardedBy("enclave.lock")
+    /** Written under the enclave lock (release stores), read without it ({@link #size}). */
+    @SuppressWarnings("unused") // through COUNT
     private long count;
 
     PageTable(long pages) {
@@ -78,7 +87,7 @@ final class PageTable {
             return false;
         }
         SLOT.setRelease(n, i, p);
-        count++;
+        COUNT.setRelease(this, (long) COUNT.get(this) + 1);
         return true;
     }
 
@@ -94,12 +103,13 @@ final class PageTable {
         int i = (int) (index & (FANOUT - 1));
         if (SLOT.getAcquire(n, i) != null) {
             SLOT.setRelease(n, i, null);
-            count--;
+            COUNT.setRelease(this, (long) COUNT.get(this) - 1);
         }
     }
 
+    /** Pages in the table (an acquire load: callers need not hold the enclave lock). */
     long size() {
-        return count;
+        return (long) COUNT.getAcquire(this);
     }
 
     void forEach(Consumer<EnclavePage> action) {
@@ -151,6 +161,6 @@ final class PageTable {
         for (int i = 0; i < FANOUT; i++) {
             SLOT.setRelease(root, i, null);
         }
-        count = 0;
+        COUNT.setRelease(this, 0L);
     }
 }
