@@ -664,7 +664,9 @@ public final class LibOs implements AutoCloseable {
 
     private void sampleCommitted() {
         long n = fd.enclave().pageCount();
-        peakPages.accumulateAndGet(n, Math::max);
+        if (n > peakPages.get()) {
+            peakPages.accumulateAndGet(n, Math::max);
+        }
     }
 
     // ================================================================================ inspection

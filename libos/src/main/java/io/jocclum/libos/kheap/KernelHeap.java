@@ -91,10 +91,13 @@ public final class KernelHeap {
     private long committed;
     @GuardedBy("this")
     private long refusals;
+    private static final Kind[] KINDS = Kind.values();
+    /** Objects charged now, by {@link Kind#ordinal()} (no boxing on the system calls' path). */
     @GuardedBy("this")
-    private final EnumMap<Kind, Long> live = new EnumMap<>(Kind.class);
+    private final long[] live = new long[KINDS.length];
+    /** {@link #live} when {@link #peak} was reached. */
     @GuardedBy("this")
-    private EnumMap<Kind, Long> liveAtPeak = new EnumMap<>(Kind.class);
+    private long[] liveAtPeak = new long[KINDS.length];
 
     /**
      * A heap of {@code limit} bytes of which {@code init} are committed at start ({@code grower}
@@ -166,7 +169,7 @@ public final class KernelHeap {
 
     /** Credits {@code n} objects of {@code kind} charged before. */
     public synchronized void credit(Kind kind, long n) {
-        long have = live.getOrDefault(kind, 0L);
+        long have = live[kind.ordinal()];
         if (n < 0 || n > have) {
             throw new IllegalStateException("credit of " + n + " " + kind + " with " + have + " charged");
         }
@@ -220,11 +223,11 @@ public final class KernelHeap {
 
     @GuardedBy("this")
     private void add(Kind kind, long n, long bytes) {
-        live.merge(kind, n, Long::sum);
+        live[kind.ordinal()] += n;
         used += bytes;
         if (used > peak) {
             peak = used;
-            liveAtPeak = new EnumMap<>(live);
+            System.arraycopy(live, 0, liveAtPeak, 0, live.length);
         }
     }
 
@@ -245,10 +248,21 @@ public final class KernelHeap {
 
     /** Objects of {@code kind} charged now. */
     public synchronized long live(Kind kind) {
-        return live.getOrDefault(kind, 0L);
+        return live[kind.ordinal()];
     }
 
     public synchronized Snapshot snapshot() {
-        return new Snapshot(init, limit, used, peak, committed, refusals, live, liveAtPeak, limitKey);
+        return new Snapshot(init, limit, used, peak, committed, refusals, map(live), map(liveAtPeak), limitKey);
+    }
+
+    /** The kinds with objects in {@code counts}, as the snapshot gives them. */
+    private static Map<Kind, Long> map(long[] counts) {
+        EnumMap<Kind, Long> m = new EnumMap<>(Kind.class);
+        for (Kind k : KINDS) {
+            if (counts[k.ordinal()] != 0) {
+                m.put(k, counts[k.ordinal()]);
+            }
+        }
+        return m;
     }
 }

@@ -5,6 +5,7 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The process table of one LibOS (Linux's pid hash and {@code nr_threads}, Occlum's
@@ -16,15 +17,17 @@ final class ProcessTable {
     private final ConcurrentHashMap<Integer, GuestProcess> byPid = new ConcurrentHashMap<>();
     final PidAllocator pids = new PidAllocator(PidAllocator.PID_MAX_DEFAULT);
     private final Object quiesce = new Object();
-    @GuardedBy("quiesce")
-    private int liveProcesses;
+    /** Processes added and not yet exited; changed outside {@code quiesce}, which is taken to wake its waiters. */
+    private final AtomicInteger liveProcesses = new AtomicInteger();
+    /** A process left the table since the last wake-up of {@code quiesce}'s waiters ({@link #awaitGone} waits for that). */
+    private volatile boolean reapedSinceWakeUp;
     @GuardedBy("quiesce")
     private Integer initStatus;
 
     /** Before a new init: refuses while processes run, then starts a fresh pid space. */
     void beginPidSpace() {
         synchronized (quiesce) {
-            if (liveProcesses > 0) {
+            if (liveProcesses.get() > 0) {
                 throw new IllegalStateException("processes are still running; a new init starts only when all have ended");
             }
             initStatus = null;
@@ -41,19 +44,26 @@ final class ProcessTable {
 
     void add(GuestProcess p) {
         byPid.put(p.pid, p);
-        synchronized (quiesce) {
-            liveProcesses++;
-        }
+        liveProcesses.incrementAndGet();
     }
 
-    /** A process exited (it may stay as a zombie until reaped); init's status ends the run. */
+    /**
+     * A process exited (it may stay as a zombie until reaped); init's status ends the run. The
+     * waiters are woken only when what one of them waits for may have happened: init exited, no
+     * process is left, or a process left the table since the last wake-up. A plain exit of one
+     * of many processes wakes no one (each wake-up of the host thread waiting for init costs it
+     * the monitor and a wait again).
+     */
     void exited(boolean wasInit, int status) {
-        synchronized (quiesce) {
-            liveProcesses--;
-            if (wasInit) {
-                initStatus = status;
+        int left = liveProcesses.decrementAndGet();
+        if (wasInit || left == 0 || reapedSinceWakeUp) {
+            synchronized (quiesce) {
+                if (wasInit) {
+                    initStatus = status;
+                }
+                reapedSinceWakeUp = false;
+                quiesce.notifyAll();
             }
-            quiesce.notifyAll();
         }
     }
 
@@ -61,6 +71,7 @@ final class ProcessTable {
     void reap(GuestProcess p) {
         byPid.remove(p.pid, p);
         pids.free(p.pid);
+        reapedSinceWakeUp = true;
     }
 
     GuestProcess get(int pid) {
@@ -98,7 +109,7 @@ final class ProcessTable {
 
     void awaitQuiescent() throws InterruptedException {
         synchronized (quiesce) {
-            while (liveProcesses > 0) {
+            while (liveProcesses.get() > 0) {
                 quiesce.wait();
             }
         }

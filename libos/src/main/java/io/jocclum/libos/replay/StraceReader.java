@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  * copied while strace still wrote it) is counted as truncated, not an error.
  */
 public final class StraceReader {
-    private static final Pattern NAME = Pattern.compile("^([a-z_][a-z0-9_]*)\\(");
+    /** What {@link #nameParen} scans: a system call's name and its opening parenthesis. */
+    static final Pattern NAME = Pattern.compile("^([a-z_][a-z0-9_]*)\\(");
     private static final Pattern RESUMED = Pattern.compile("^<\\.\\.\\. ([a-z_][a-z0-9_]*) resumed>\\s?");
     private static final Pattern EXITED = Pattern.compile("^\\+\\+\\+ exited with (-?\\d+) \\+\\+\\+$");
     private static final Pattern KILLED = Pattern.compile("^\\+\\+\\+ killed by (SIG[A-Z0-9]+)(?: \\(core dumped\\))? \\+\\+\\+$");
@@ -108,8 +109,7 @@ public final class StraceReader {
             }
             return;
         }
-        m = RESUMED.matcher(s);
-        if (m.find()) {
+        if (s.startsWith("<... ") && (m = RESUMED.matcher(s)).find()) {
             Pending p = pending.remove(tid);
             if (p == null) {
                 // strace attached in the middle of this call, or its start is in another file: nothing to join
@@ -123,8 +123,8 @@ public final class StraceReader {
             complete(p.head() + s.substring(m.end()), no, tid, last);
             return;
         }
-        m = NAME.matcher(s);
-        if (!m.find()) {
+        int paren = nameParen(s);
+        if (paren < 0) {
             if (last) {
                 truncated++;
                 return;
@@ -133,11 +133,12 @@ public final class StraceReader {
                     + " resumed>', '+++ exited with N +++' or '--- SIG… ---'");
         }
         if (s.endsWith(UNFINISHED)) {
+            String name = s.substring(0, paren);
             if (pending.containsKey(tid)) {
-                throw new TraceFormatException(no, "thread " + tid + " starts " + m.group(1) + " while its "
+                throw new TraceFormatException(no, "thread " + tid + " starts " + name + " while its "
                         + pending.get(tid).name() + " (line " + pending.get(tid).line() + ") is unfinished");
             }
-            pending.put(tid, new Pending(no, m.group(1), s.substring(0, s.length() - UNFINISHED.length()).stripTrailing()
+            pending.put(tid, new Pending(no, name, s.substring(0, s.length() - UNFINISHED.length()).stripTrailing()
                     + " "));
             return;
         }
@@ -145,12 +146,12 @@ public final class StraceReader {
     }
 
     private void complete(String s, int no, int tid, boolean last) {
-        Matcher m = NAME.matcher(s);
-        if (!m.find()) {
+        int paren = nameParen(s);
+        if (paren < 0) {
             throw new TraceFormatException(no, "not a system call");
         }
-        String name = m.group(1);
-        int close = Syntax.closingParen(s, m.end() - 1);
+        String name = s.substring(0, paren);
+        int close = Syntax.closingParen(s, paren);
         if (close < 0) {
             if (last) {
                 truncated++;
@@ -171,9 +172,30 @@ public final class StraceReader {
             }
             r = new String[] {full.group(1), full.group(2)};
         }
-        List<String> args = Syntax.splitArgs(s.substring(m.end(), close));
+        List<String> args = Syntax.splitArgs(s.substring(paren + 1, close));
         Long result = r[0].equals("?") ? null : Syntax.number(r[0], no, name + "'s result");
         events.add(new TraceEvent.Call(no, tid, name, args, result, r[1]));
+    }
+
+    /**
+     * The index of the parenthesis after the system call's name at the start of {@code s}, where
+     * {@link #NAME} would find it, or -1: scanned by hand (every line of a trace has one).
+     */
+    static int nameParen(String s) {
+        int n = s.length();
+        if (n == 0 || !(s.charAt(0) == '_' || s.charAt(0) >= 'a' && s.charAt(0) <= 'z')) {
+            return -1;
+        }
+        int i = 1;
+        while (i < n) {
+            char c = s.charAt(i);
+            if (c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+                i++;
+            } else {
+                break;
+            }
+        }
+        return i < n && s.charAt(i) == '(' ? i : -1;
     }
 
     /**

@@ -4,6 +4,7 @@ import io.jocclum.sgx.arch.Pages;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -199,44 +200,103 @@ final class CommitTracker {
     }
 
     /**
+     * Commit action for a run of uncommitted pages [a, b) of one leaf: commits the pages in
+     * address order, passing each to {@code committed} as soon as it is committed (which marks
+     * it), and stops early by throwing.
+     */
+    @FunctionalInterface
+    interface RunCommit {
+        void commit(long a, long b, LongConsumer committed);
+    }
+
+    /**
      * For every uncommitted page of [start, end), in address order: runs {@code action} and then
      * marks the page committed. Returns the number of pages committed. If the action throws, the
      * pages before it stay committed and marked, and the exception propagates.
      */
     long commit(long start, long end, PageCommit action) {
+        return commitRuns(start, end, (a, b, committed) -> {
+            for (long x = a; x < b; x += Pages.SIZE) {
+                action.commit(x);
+                committed.accept(x);
+            }
+        });
+    }
+
+    /**
+     * For every maximal run of uncommitted pages of [start, end) within one 4 MB leaf, in address
+     * order and under the leaf's lock: runs {@code action}, which marks each page it committed.
+     * Returns the number of pages committed. If the action throws, the pages it marked stay
+     * committed and the exception propagates.
+     */
+    long commitRuns(long start, long end, RunCommit action) {
         long p = pageIndex(start);
         long last = pageIndex(end - 1);
-        long done = 0;
+        Marker marker = new Marker();
         while (p <= last) {
             long li = p >>> LEAF_SHIFT;
             long leafEnd = Math.min(last + 1, (li + 1) << LEAF_SHIFT);
             synchronized (stripe(li)) {
                 Leaf l = leaf(li);
-                if (l != FULL) {
-                    for (long q = p; q < leafEnd; q++) {
-                        int i = (int) (q & (LEAF_PAGES - 1));
-                        if (!bit(l, i)) {
-                            action.commit(base + Pages.bytes(q));
-                            if (l == null) {
-                                l = new Leaf();
-                                setLeaf(li, l);
-                            }
-                            l.bits[i >>> 6] |= 1L << i;
-                            l.count++;
-                            done++;
-                            committed.incrementAndGet();
-                            if (l.count == leafPagesOf(li)) {
-                                setLeaf(li, FULL);
-                                l = FULL;
-                                break;
-                            }
-                        }
+                long q = p;
+                while (l != FULL && q < leafEnd) {
+                    if (l != null && bit(l, (int) (q & (LEAF_PAGES - 1)))) {
+                        q++;
+                        continue;
                     }
+                    long r = q + 1;
+                    while (r < leafEnd && (l == null || !bit(l, (int) (r & (LEAF_PAGES - 1))))) {
+                        r++;
+                    }
+                    marker.start(li, l, q);
+                    action.commit(base + Pages.bytes(q), base + Pages.bytes(r), marker);
+                    if (marker.next != r) {
+                        throw new IllegalStateException("a commit action returned after committing "
+                                + (marker.next - q) + " of " + (r - q) + " pages");
+                    }
+                    l = marker.leaf;
+                    q = r;
                 }
             }
             p = leafEnd;
         }
-        return done;
+        return marker.done;
+    }
+
+    /** Marks the pages of one run committed as a {@link RunCommit} reports them, in order. */
+    private final class Marker implements LongConsumer {
+        long li;
+        Leaf leaf;
+        long next;
+        long done;
+
+        void start(long leafIndex, Leaf l, long first) {
+            this.li = leafIndex;
+            this.leaf = l;
+            this.next = first;
+        }
+
+        @Override
+        public void accept(long address) {
+            long q = pageIndex(address);
+            if (q != next || leaf == FULL) {
+                throw new IllegalStateException("page 0x" + Long.toHexString(address) + " reported committed out of order");
+            }
+            int i = (int) (q & (LEAF_PAGES - 1));
+            if (leaf == null) {
+                leaf = new Leaf();
+                setLeaf(li, leaf);
+            }
+            leaf.bits[i >>> 6] |= 1L << i;
+            leaf.count++;
+            next++;
+            done++;
+            committed.incrementAndGet();
+            if (leaf.count == leafPagesOf(li)) {
+                setLeaf(li, FULL);
+                leaf = FULL;
+            }
+        }
     }
 
     /** Pages in leaf {@code li} (the last leaf of the region may be short). */

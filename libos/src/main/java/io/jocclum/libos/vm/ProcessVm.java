@@ -528,16 +528,26 @@ public final class ProcessVm {
         for (long[] t : trims) {
             epc.trim(t[0], t[1]);
         }
-        List<Chunk> removed = new ArrayList<>(0);
-        List<Chunk> added = new ArrayList<>(0);
-        List<long[]> freed = new ArrayList<>(0);
-        List<Object[]> arenaFrees = new ArrayList<>(hit.size());
+        // the lists are made only when needed: a munmap of (part of) one VMA of an arena chunk, the
+        // common case, allocates none of them
+        List<Chunk> removed = null;
+        List<Chunk> added = null;
+        List<long[]> freed = null;
+        Chunk soleChunk = null;   // the one arena free when there is only one
+        long soleStart = 0;
+        long soleEnd = 0;
+        List<ArenaFree> arenaFrees = null;
         for (Vma v : hit) {
             long is = Math.max(s, v.start);
             long ie = Math.min(e, v.end);
             // a left part keeps the VMA's start: it takes the VMA's place in the tree
             switch (v.chunk.kind) {
                 case SINGLE -> {
+                    if (removed == null) {
+                        removed = new ArrayList<>(hit.size());
+                        added = new ArrayList<>(2);
+                        freed = new ArrayList<>(1);
+                    }
                     removed.add(v.chunk);
                     if (v.start < is) {
                         Chunk lc = new Chunk(v.start, is, Chunk.Kind.SINGLE, v.region, pid, null);
@@ -567,12 +577,23 @@ public final class ProcessVm {
                         vmas.put(v.slice(ie, v.end, v.chunk));
                     }
                     if (!keep && v.chunk.kind == Chunk.Kind.MULTI) {
-                        arenaFrees.add(new Object[] {v.chunk, is, ie});
+                        if (soleChunk == null && arenaFrees == null) {
+                            soleChunk = v.chunk;
+                            soleStart = is;
+                            soleEnd = ie;
+                        } else {
+                            if (arenaFrees == null) {
+                                arenaFrees = new ArrayList<>(hit.size());
+                                arenaFrees.add(new ArenaFree(soleChunk, soleStart, soleEnd));
+                                soleChunk = null;
+                            }
+                            arenaFrees.add(new ArenaFree(v.chunk, is, ie));
+                        }
                     }
                 }
             }
         }
-        if (!removed.isEmpty()) {
+        if (removed != null) {
             as.replace(removed, added, freed);
         }
         for (SharedSegment seg : segments) {
@@ -580,13 +601,24 @@ public final class ProcessVm {
                 space.shared.detach(seg, pid);
             }
         }
-        if (arenaFrees.size() > 1) {
-            arenaFrees.sort(Comparator.comparingInt(x -> ((Chunk) x[0]).arena.id));
+        if (soleChunk != null) {
+            Arena arena = soleChunk.arena;
+            arena.lock.lock();
+            try {
+                arena.freeLocked(soleChunk, soleStart, soleEnd);
+            } finally {
+                arena.lock.unlock();
+            }
+            return;
         }
+        if (arenaFrees == null) {
+            return;
+        }
+        arenaFrees.sort(Comparator.comparingInt(x -> x.chunk().arena.id));
         Arena locked = null;
         try {
-            for (Object[] f : arenaFrees) {
-                Chunk c = (Chunk) f[0];
+            for (ArenaFree f : arenaFrees) {
+                Chunk c = f.chunk();
                 if (locked != c.arena) {
                     if (locked != null) {
                         locked.lock.unlock();
@@ -594,13 +626,17 @@ public final class ProcessVm {
                     locked = c.arena;
                     locked.lock.lock();
                 }
-                locked.freeLocked(c, (Long) f[1], (Long) f[2]);
+                locked.freeLocked(c, f.start(), f.end());
             }
         } finally {
             if (locked != null) {
                 locked.lock.unlock();
             }
         }
+    }
+
+    /** A range [start, end) of arena chunk {@code chunk} to free after the VMAs are removed. */
+    private record ArenaFree(Chunk chunk, long start, long end) {
     }
 
     // ==== mprotect ===================================================================================
@@ -1000,8 +1036,15 @@ public final class ProcessVm {
         }
     }
 
-    /** Number of VMAs. */
+    /** Number of VMAs (an optimistic read of one field: every memory call reads it to settle its kernel-heap charge). */
     public int vmaCount() {
+        long optimistic = lock.tryOptimisticRead();
+        if (optimistic != 0) {
+            int n = vmas.size();
+            if (lock.validate(optimistic)) {
+                return n;
+            }
+        }
         long stamp = lock.readLock();
         try {
             return vmas.size();

@@ -14,6 +14,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * The VM's use of the platform (Occlum {@code vm_epc.rs}): committing user-region pages,
@@ -215,10 +216,15 @@ final class VmEpc {
             throw new IllegalArgumentException("cannot commit pages with no permissions");
         }
         SecInfo si = perms == RW ? SecInfo.of(PageType.REG, RW, SecInfo.PENDING) : SecInfo.reg(perms);
-        return tracker.commit(s, e, a -> {
-            int st = perms == RW ? ctx.eaccept(a, si) : ctx.eacceptcopy(a, si, ZERO_PAGE);
+        return tracker.commitRuns(s, e, (a, b, committed) -> {
+            long[] next = {a};
+            LongConsumer mark = x -> {
+                committed.accept(x);
+                next[0] = x + Pages.SIZE;
+            };
+            int st = perms == RW ? ctx.eacceptRange(a, b - a, si, mark) : ctx.eacceptcopyRange(a, b - a, si, ZERO_PAGE, mark);
             if (st != SgxStatus.SUCCESS.code()) {
-                throw new IllegalStateException("committing 0x" + Long.toHexString(a) + " with " + si + " returned status " + st);
+                throw new IllegalStateException("committing 0x" + Long.toHexString(next[0]) + " with " + si + " returned status " + st);
             }
         });
     }

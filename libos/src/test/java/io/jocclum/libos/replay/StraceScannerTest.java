@@ -49,6 +49,16 @@ class StraceScannerTest {
     }
 
     @Test
+    void theNameScannerIsTheExpression() {
+        List<String> names = List.of("brk(NULL)", "mmap(NULL, 8192", "_llseek(3", "exit_group(0)", "rt_sigaction(", "x(", "a1_b2(",
+                "(", "", "Brk(", "brk (", "brk", "9brk(", "br-k(", "\u0661(", "mmap2(", "<... mmap resumed>", "+++ exited");
+        for (String s : mutations(names, "abz_09(A -<", 0x4a3eL)) {
+            Matcher m = StraceReader.NAME.matcher(s);
+            assertThat(StraceReader.nameParen(s)).as(s).isEqualTo(m.find() ? m.end() - 1 : -1);
+        }
+    }
+
+    @Test
     void theResultScannerAgreesWithTheExpressionWhereverItAnswers() {
         List<String> all = mutations(RESULTS, " =-?0x1fEONT_()<>.", 0xca11L);
         int answered = 0;

@@ -49,6 +49,75 @@ class CommitTrackerTest {
     }
 
     @Test
+    void runCommitsMatchAPageModelAcrossLeavesWithFailuresPartWay() {
+        long seed = System.nanoTime();
+        System.out.println("CommitTrackerTest seed " + seed);
+        java.util.Random rnd = new java.util.Random(seed);
+        int pages = 3 * CommitTracker.LEAF_PAGES + 77;   // three leaves and a short one
+        CommitTracker t = new CommitTracker(BASE, pages * P);
+        boolean[] model = new boolean[pages];
+        for (int op = 0; op < 400; op++) {
+            int from = rnd.nextInt(pages);
+            int to = Math.min(pages, from + 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 2 * CommitTracker.LEAF_PAGES));
+            String where = "seed " + seed + ", op " + op + ", pages [" + from + ", " + to + ")";
+            if (rnd.nextInt(3) == 0) {
+                t.uncommit(BASE + from * P, BASE + to * P);
+                java.util.Arrays.fill(model, from, to, false);
+                continue;
+            }
+            // the action commits the run's pages in order and stops (throws) at a random missing page, or never
+            int failAt = rnd.nextInt(4) == 0 ? from + rnd.nextInt(to - from) : -1;
+            List<long[]> runs = new ArrayList<>();
+            long done;
+            try {
+                done = t.commitRuns(BASE + from * P, BASE + to * P, (a, b, committed) -> {
+                    runs.add(new long[] {a, b});
+                    for (long x = a; x < b; x += P) {
+                        if ((x - BASE) / P >= failAt && failAt >= 0) {
+                            throw new IllegalStateException("no EPC");
+                        }
+                        committed.accept(x);
+                    }
+                });
+            } catch (IllegalStateException expected) {
+                done = -1;
+            }
+            int expected = 0;
+            boolean failed = false;
+            for (int q = from; q < to && !failed; q++) {
+                if (!model[q]) {
+                    if (failAt >= 0 && q >= failAt) {
+                        failed = true;
+                    } else {
+                        model[q] = true;
+                        expected++;
+                    }
+                }
+            }
+            assertThat(done).as(where).isEqualTo(failed ? -1 : expected);
+            for (long[] r : runs) {
+                assertThat((r[0] - BASE) / P >> CommitTracker.LEAF_SHIFT).as(where + ": a run stays within a leaf")
+                        .isEqualTo((r[1] - 1 - BASE) / P >> CommitTracker.LEAF_SHIFT);
+            }
+            long count = 0;
+            for (int q = 0; q < pages; q++) {
+                assertThat(t.isCommitted(BASE + q * P)).as(where + ": page " + q).isEqualTo(model[q]);
+                count += model[q] ? 1 : 0;
+            }
+            assertThat(t.committedPages()).as(where).isEqualTo(count);
+            assertThat(t.check()).as(where).isEmpty();
+        }
+    }
+
+    @Test
+    void aRunActionThatReturnsEarlyIsCaught() {
+        CommitTracker t = new CommitTracker(BASE, 8L << 20);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.commitRuns(BASE, BASE + 4 * P, (a, b, committed) -> committed.accept(a)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("after committing 1 of 4 pages");
+        assertThat(t.committedPages()).isEqualTo(1);
+    }
+
+    @Test
     void fullLeavesCollapseAndUncollapseWhenPagesAreGivenBack() {
         CommitTracker t = new CommitTracker(BASE, 16L << 20);
         t.commit(BASE, BASE + (8L << 20), a -> { });

@@ -77,6 +77,38 @@ public interface EnclaveContext {
      */
     int eacceptcopy(long address, SecInfo secInfo, byte[] source);
 
+    /**
+     * {@link #eaccept} of each page of [{@code address}, {@code address + length}) in address
+     * order, stopping at the first page whose status is not SUCCESS (that status is returned;
+     * SUCCESS when every page was accepted) or whose access faults (the fault is thrown). Each
+     * page accepted is passed to {@code accepted} before the next one is tried. The leaves, faults
+     * and charges are those of the loop of {@link #eaccept}; an implementation may handle the
+     * driver's EAUGs for a run of pages at once.
+     */
+    default int eacceptRange(long address, long length, SecInfo secInfo, java.util.function.LongConsumer accepted) {
+        for (long a = address; a < address + length; a += io.jocclum.sgx.arch.Pages.SIZE) {
+            int st = eaccept(a, secInfo);
+            if (st != 0) {
+                return st;
+            }
+            accepted.accept(a);
+        }
+        return 0;
+    }
+
+    /** {@link #eacceptcopy} of each page of the range with the same {@code source}, as {@link #eacceptRange}. */
+    default int eacceptcopyRange(long address, long length, SecInfo secInfo, byte[] source,
+                                 java.util.function.LongConsumer accepted) {
+        for (long a = address; a < address + length; a += io.jocclum.sgx.arch.Pages.SIZE) {
+            int st = eacceptcopy(a, secInfo, source);
+            if (st != 0) {
+                return st;
+            }
+            accepted.accept(a);
+        }
+        return 0;
+    }
+
     /** EMODPE: extends the EPCM permissions of a page to include {@code secInfo}'s R/W/X. */
     void emodpe(long address, SecInfo secInfo);
 

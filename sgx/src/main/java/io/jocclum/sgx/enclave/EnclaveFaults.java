@@ -10,6 +10,7 @@ import io.jocclum.sgx.cgroup.HostTask;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cpu.EnclaveFault;
 import io.jocclum.sgx.cpu.EnclsException;
+import io.jocclum.sgx.epc.EpcAllocator;
 import io.jocclum.sgx.epc.EpcPage;
 import io.jocclum.sgx.epc.Reclaim;
 
@@ -164,48 +165,138 @@ final class EnclaveFaults {
         EnclavePage page = new EnclavePage(encl, addr, false, PageType.REG, SecInfo.R | SecInfo.W | SecInfo.X);
         encl.lock.lock();
         try {
-            long idx = Pages.index(addr - encl.base);
-            if (encl.pages.get(idx) != null) {
+            if (encl.pages.get(Pages.index(addr - encl.base)) != null) {
                 return false; // created by another flow meanwhile: retry
             }
-            EpcPage epc;
-            VaPage va;
-            try {
-                loadSecs(current);
-                epc = encl.drv.epc().allocator().allocate(page, Reclaim.SGX_NO_RECLAIM, current);
-            } catch (ErrnoException e) {
-                if (e.errno() == Errno.EBUSY) {
-                    return true;
-                }
-                throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, e.getMessage());
-            }
-            try {
-                va = encl.grow(Reclaim.SGX_NO_RECLAIM, current);
-            } catch (ErrnoException e) {
-                encl.freeEpcPage(epc);
-                if (e.errno() == Errno.EBUSY) {
-                    return true;
-                }
-                throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, e.getMessage());
-            }
-            if (va != null) {
-                encl.vaPages.addHead(va);
-            }
-            encl.pages.insert(idx, page);
-            try {
-                encl.cpu.eaug(encl.account, epc.frame(), encl.secs.frame, addr);
-            } catch (EnclsException e) {
-                encl.pages.remove(idx);
-                encl.shrink(va);
-                encl.freeEpcPage(epc);
-                throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, "EAUG " + e.getMessage());
-            }
-            page.publish(epc);
-            encl.secsChildCnt++;
-            encl.reclaimer().markReclaimable(epc);
-            return false;
+            return eaugLocked(page, write, current);
         } finally {
             encl.lock.unlock();
+        }
+    }
+
+    /**
+     * The body of {@code sgx_encl_eaug_page} for {@code page}, whose address has no enclave page:
+     * allocate (NO_RECLAIM), grow the VA space, insert, EAUG. True if an allocation said EBUSY
+     * (nothing changed); EnclaveFault SIGBUS on any other failure (nothing changed). Lock held.
+     */
+    private boolean eaugLocked(EnclavePage page, boolean write, HostTask current) {
+        long addr = page.addr;
+        long idx = Pages.index(addr - encl.base);
+        EpcPage epc;
+        VaPage va;
+        try {
+            loadSecs(current);
+            epc = encl.drv.epc().allocator().allocate(page, Reclaim.SGX_NO_RECLAIM, current);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EBUSY) {
+                return true;
+            }
+            throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, e.getMessage());
+        }
+        try {
+            va = encl.grow(Reclaim.SGX_NO_RECLAIM, current);
+        } catch (ErrnoException e) {
+            encl.freeEpcPage(epc);
+            if (e.errno() == Errno.EBUSY) {
+                return true;
+            }
+            throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, e.getMessage());
+        }
+        if (va != null) {
+            encl.vaPages.addHead(va);
+        }
+        encl.pages.insert(idx, page);
+        try {
+            encl.cpu.eaug(encl.account, epc.frame(), encl.secs.frame, addr);
+        } catch (EnclsException e) {
+            encl.pages.remove(idx);
+            encl.shrink(va);
+            encl.freeEpcPage(epc);
+            throw new EnclaveFault(EnclaveFault.Kind.SIGBUS, addr, write, "EAUG " + e.getMessage());
+        }
+        page.publish(epc);
+        encl.secsChildCnt++;
+        encl.reclaimer().markReclaimable(epc);
+        return false;
+    }
+
+    // ---- the fault path for a run of pages ------------------------------------------------------
+
+    /** Pages EAUGed by one acquisition of the enclave lock in {@link #eaugRun}. */
+    static final int RUN_PAGES = 64;
+
+    /**
+     * What {@link #eaugRun} did: the first {@code ready} pages of the run now have a fresh PENDING
+     * page each; then either the run went on to its end or to a page that already has an enclave
+     * page ({@code failure} null, {@code retry} false), or the next page's fault had to wait for
+     * EPC ({@code retry}: the caller tries that page again), or it failed ({@code failure}: what
+     * the fault path of that page throws, after the caller has dealt with the ready pages).
+     */
+    record Run(long ready, boolean retry, EnclaveFault failure) {
+    }
+
+    /**
+     * The driver's #PF handler for the faults that EACCEPTs of the pages from {@code from} to
+     * {@code end} one after another would take, for the leading pages that have no enclave page
+     * yet (at most {@value #RUN_PAGES}): each is EAUGed exactly as {@link #handleFault} would,
+     * with the same charges per page (AEX, #PF, EAUG, ERESUME), but under one acquisition of the
+     * enclave lock. A page whose fault would not simply EAUG (it has an enclave page, or the
+     * enclave is not in a state to EAUG) ends the run before it, untouched, for the caller's own
+     * fault path; a page whose allocation fails is handled as {@link #handleFault} handles it
+     * (charges, waiting for reclaim progress on EBUSY, the fault to throw otherwise).
+     */
+    Run eaugRun(long from, long end, boolean write, HostTask current) {
+        if (!encl.cpu.sgx2() || !encl.has(Enclave.INITIALIZED) || encl.has(Enclave.UNMAPPED) || !encl.tryGet()) {
+            return new Run(0, false, null);
+        }
+        long n = 0;
+        long charged = 0;
+        boolean busy = false;
+        EnclaveFault failure = null;
+        long gen = 0;
+        long limit = Math.min(end, from + (long) RUN_PAGES * Pages.SIZE);
+        EpcAllocator alloc = encl.drv.epc().allocator();
+        try {
+            encl.lock.lock();
+            try {
+                for (long addr = from; addr < limit; addr += Pages.SIZE) {
+                    if (encl.pages.get(Pages.index(addr - encl.base)) != null || !alloc.plentiful(3)) {
+                        break; // the page's own fault path: it exists, or EPC is short (reclaim, waits)
+                    }
+                    EnclavePage page = new EnclavePage(encl, addr, false, PageType.REG, SecInfo.R | SecInfo.W | SecInfo.X);
+                    gen = alloc.progressGeneration();
+                    charged++;
+                    try {
+                        busy = eaugLocked(page, write, current);
+                    } catch (EnclaveFault f) {
+                        failure = f;
+                    }
+                    if (busy || failure != null) {
+                        break;
+                    }
+                    n++;
+                }
+            } finally {
+                encl.lock.unlock();
+                charge(charged);
+            }
+            if (busy && current.signalPending()) {
+                failure = new EnclaveFault(EnclaveFault.Kind.KILLED, from + Pages.bytes(n), write, current + " has a signal pending");
+            } else if (busy && !encl.drv.epc().allocator().awaitProgress(gen)) {
+                failure = new EnclaveFault(EnclaveFault.Kind.SIGBUS, from + Pages.bytes(n), write, "the platform is shutting down");
+            }
+        } finally {
+            encl.put();
+        }
+        return new Run(n, busy && failure == null, failure);
+    }
+
+    /** The enclave exits and re-entries of {@code faults} #PFs handled by the driver. */
+    private void charge(long faults) {
+        if (faults > 0) {
+            encl.account.charge(CostEvent.AEX, faults);
+            encl.account.charge(CostEvent.PAGE_FAULT, faults);
+            encl.account.charge(CostEvent.ERESUME, faults);
         }
     }
 }

@@ -372,25 +372,48 @@ final class EnclaveIoctls {
         IoctlOutcome apply(EnclavePage entry, long addr, long count);
     }
 
+    /** Pages an SGX2 ioctl handles under one acquisition of the enclave lock, at most. */
+    static final int LOCK_RUN_PAGES = 64;
+
     /**
      * The page loop of the SGX2 ioctls: for each page of [offset, offset + length), direct reclaim,
      * then under the lock {@code sgx_encl_load_page} and {@code step}. An error stops the loop with
      * EAGAIN when the page was being reclaimed (EBUSY), else EFAULT, and the count done so far.
+     *
+     * <p>ioctl.c takes and drops the lock around each page; here the lock is kept from one page to
+     * the next (at most {@value #LOCK_RUN_PAGES} pages) while direct reclaim would have nothing to do
+     * ({@link EpcAllocator#directReclaimIdle}): the same steps, in fewer lock acquisitions.
      */
     private IoctlOutcome forEachPage(long offset, long length, HostTask current, PageStep step) {
+        EpcAllocator alloc = encl.drv.epc().allocator();
         long c;
-        for (c = 0; c < length; c += Pages.SIZE) {
-            long addr = encl.base + offset + c;
-            encl.drv.epc().allocator().reclaimDirect(current);
-            encl.lock.lock();
-            try {
-                IoctlOutcome stop = step.apply(encl.faults.loadPage(addr, current), addr, c);
-                if (stop != null) {
-                    return stop;
+        boolean locked = false;
+        int held = 0;
+        try {
+            for (c = 0; c < length; c += Pages.SIZE) {
+                long addr = encl.base + offset + c;
+                if (!locked || held == LOCK_RUN_PAGES || !alloc.directReclaimIdle()) {
+                    if (locked) {
+                        encl.lock.unlock();
+                        locked = false;
+                    }
+                    alloc.reclaimDirect(current);
+                    encl.lock.lock();
+                    locked = true;
+                    held = 0;
                 }
-            } catch (ErrnoException ex) {
-                return new IoctlOutcome(c, 0, ex.errno() == Errno.EBUSY ? Errno.EAGAIN : Errno.EFAULT);
-            } finally {
+                held++;
+                try {
+                    IoctlOutcome stop = step.apply(encl.faults.loadPage(addr, current), addr, c);
+                    if (stop != null) {
+                        return stop;
+                    }
+                } catch (ErrnoException ex) {
+                    return new IoctlOutcome(c, 0, ex.errno() == Errno.EBUSY ? Errno.EAGAIN : Errno.EFAULT);
+                }
+            }
+        } finally {
+            if (locked) {
                 encl.lock.unlock();
             }
         }

@@ -1,6 +1,5 @@
 package io.jocclum.sgx.enclave;
 
-import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 import io.jocclum.sgx.cpu.Epc;
 import io.jocclum.sgx.cpu.EpcFrame;
@@ -29,6 +28,15 @@ import java.util.function.Consumer;
  */
 final class PageTable {
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle COUNT;
+
+    static {
+        try {
+            COUNT = MethodHandles.lookup().findVarHandle(PageTable.class, "count", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     private static final int BITS = 9;
     private static final int FANOUT = 1 << BITS;
 
@@ -47,7 +55,8 @@ final class PageTable {
     private final int levels;
     /** A {@link Leaf} when {@code levels} is 1, else an interior node (Object[]). */
     private final Object root;
-    @GuardedBy("enclave.lock")
+    /** Written under the enclave lock (release stores), read without it ({@link #size}). */
+    @SuppressWarnings("unused") // through COUNT
     private long count;
 
     PageTable(long pages) {
@@ -131,7 +140,7 @@ final class PageTable {
         EpcFrame f = p.frame;
         TRANSLATION.setRelease(leaf.translations, i, f == null ? Epc.NO_TRANSLATION : f.translation());
         SLOT.setRelease(leaf.pages, i, p);
-        count++;
+        COUNT.setRelease(this, (long) COUNT.get(this) + 1);
         return true;
     }
 
@@ -145,12 +154,13 @@ final class PageTable {
         if (SLOT.getAcquire(n.pages, i) != null) {
             SLOT.setRelease(n.pages, i, null);
             TRANSLATION.setRelease(n.translations, i, Epc.NO_TRANSLATION);
-            count--;
+            COUNT.setRelease(this, (long) COUNT.get(this) - 1);
         }
     }
 
+    /** Pages in the table (an acquire load: callers need not hold the enclave lock). */
     long size() {
-        return count;
+        return (long) COUNT.getAcquire(this);
     }
 
     void forEach(Consumer<EnclavePage> action) {
@@ -209,6 +219,6 @@ final class PageTable {
                 SLOT.setRelease((Object[]) root, i, null);
             }
         }
-        count = 0;
+        COUNT.setRelease(this, 0L);
     }
 }

@@ -222,6 +222,26 @@ public final class EpcAllocator {
         }
     }
 
+    /**
+     * True when {@link #reclaimDirect} would do nothing now, told from counters alone: the
+     * controller keeps no group limits and at least SGX_NR_LOW_PAGES pages are free. The SGX2
+     * ioctls skip the call for such pages, keeping the enclave lock from one page to the next.
+     */
+    public boolean directReclaimIdle() {
+        return plentiful(0);
+    }
+
+    /**
+     * True when {@code pages} allocations made now would all succeed at once and leave at least
+     * SGX_NR_LOW_PAGES pages free (so none of them charges a group, reclaims or wakes ksgxd),
+     * told from counters alone: the controller keeps no group limits and enough pages are free.
+     * The EAUG of a run of pages goes on only while this holds; past it, each page takes the
+     * fault path alone, as it would have.
+     */
+    public boolean plentiful(int pages) {
+        return !controller.limitsGroups() && nrFree.get() >= tunables.lowPages() + pages;
+    }
+
     // ---- waiting for reclaim progress ----------------------------------------------------------------
 
     public long progressGeneration() {

@@ -58,6 +58,15 @@ public interface EpcController {
     void reclaimDirect(HostTask task);
 
     /**
+     * False when the controller keeps no per-group limits: {@link #tryCharge} always succeeds and
+     * {@link #reclaimDirect} never does anything (the no-op controller without the EPC cgroup);
+     * true (the default) when a charge may fail or reclaim.
+     */
+    default boolean limitsGroups() {
+        return true;
+    }
+
+    /**
      * Background work of the controller (the cgroup work queue): in MANUAL mode
      * ({@link EpcServices#backgroundThreads()} false) runs what is queued in the caller and returns
      * the number of work items run; with threads, waits until the workers are idle and returns 0.

@@ -63,6 +63,11 @@ public final class NoEpcCgroup implements EpcController {
     public void reclaimDirect(HostTask task) {
     }
 
+    @Override
+    public boolean limitsGroups() {
+        return false;
+    }
+
     /** The global LRU. */
     public EpcLru globalLru() {
         return global;
