@@ -124,12 +124,12 @@ final class AddressSpace {
     }
 
     /** Caller holds lock: takes [start, end) (inside one region's hole) as a new SINGLE chunk of {@code owner}. */
-    Chunk takeLocked(long start, long end, int owner) {
+    void takeLocked(long start, long end, int owner) {
         UserMemoryKind r = layout.regionOf(start);
         if (!free(r).allocExact(start, end)) {
             throw new IllegalStateException("range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end) + " is not free");
         }
-        return index(new Chunk(start, end, Chunk.Kind.SINGLE, r, owner, null));
+        index(new Chunk(start, end, Chunk.Kind.SINGLE, r, owner, null));
     }
 
     /** Caller holds lock: true if [start, end) lies in one hole. */
@@ -223,11 +223,10 @@ final class AddressSpace {
         return new ArrayList<>(chunks.values());
     }
 
-    /** Caller holds lock. */
+    /** Caller holds lock: the holes of both free spaces, the reserved area's first (each in address order). */
     List<FreeSpace.Hole> holesLocked() {
         List<FreeSpace.Hole> h = new ArrayList<>(reservedFree.holes());
         h.addAll(regionFree.holes());
-        h.sort((a, b) -> Long.compare(a.start(), b.start()));
         return h;
     }
 

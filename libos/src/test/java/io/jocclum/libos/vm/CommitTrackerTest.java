@@ -201,4 +201,34 @@ class CommitTrackerTest {
         space.checkInvariants(view);
         space.shutdown();
     }
+
+    @Test
+    void allCommittedAcrossWholeLeavesAnAbsentLeafAndAShortLastLeaf() {
+        int pages = 2 * CommitTracker.LEAF_PAGES + 5;   // two whole leaves and a short one of 5 pages
+        CommitTracker t = new CommitTracker(BASE, pages * P);
+        long leaf = CommitTracker.LEAF_PAGES * P;
+        t.commit(BASE, BASE + leaf, a -> { });
+        assertThat(t.allCommitted(BASE, BASE + leaf)).as("one whole leaf").isTrue();
+        assertThat(t.allCommitted(BASE, BASE + leaf + P)).as("into a leaf never touched").isFalse();
+        assertThat(t.allCommitted(BASE + leaf - P, BASE + leaf + P)).isFalse();
+        t.commit(BASE + leaf, BASE + 2 * leaf - P, a -> { });
+        assertThat(t.allCommitted(BASE, BASE + 2 * leaf - P)).isTrue();
+        assertThat(t.allCommitted(BASE, BASE + 2 * leaf)).as("the second leaf's last page is missing").isFalse();
+        t.commit(BASE, BASE + pages * P, a -> { });
+        assertThat(t.allCommitted(BASE, BASE + pages * P)).as("up to the end of the short last leaf").isTrue();
+        assertThat(t.committedPages()).isEqualTo(pages);
+        assertThat(t.check()).isEmpty();
+    }
+
+    @Test
+    void addressesOutsideTheRangeAndAnEmptyRangeAreRefused() {
+        CommitTracker t = new CommitTracker(BASE, 8 * P);
+        assertThat(t.isCommitted(BASE)).isFalse();
+        assertThat(t.isCommitted(BASE + 7 * P)).isFalse();
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> t.isCommitted(BASE + 8 * P))
+                .withMessageContaining("outside the user region");
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> t.isCommitted(BASE - P));
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> new CommitTracker(BASE, 0))
+                .withMessageContaining("non-empty");
+    }
 }

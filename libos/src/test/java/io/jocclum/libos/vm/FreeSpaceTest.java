@@ -124,4 +124,23 @@ class FreeSpaceTest {
         }
         assertThat(f.check("random")).isEmpty();
     }
+
+    @Test
+    void firstFitBelowTakesAnExactFitAndARangeEndingAtTheLimit() {
+        FreeSpace f = new FreeSpace();
+        f.free(P, 2 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        f.free(4 * P, 12 * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        assertThat(f.allocFirstFitBelow(P, 12 * P)).as("a hole of exactly the size").isEqualTo(P);
+        assertThat(f.allocFirstFitBelow(2 * P, 6 * P)).as("a range ending exactly at the limit").isEqualTo(4 * P);
+        assertThat(f.allocFirstFitBelow(2 * P, 7 * P)).as("past the limit").isEqualTo(-1);
+        assertThat(f.check("t")).isEmpty();
+    }
+
+    @Test
+    void freeingAnEmptyRangeIsRefused() {
+        FreeSpace f = new FreeSpace();
+        assertThatThrownBy(() -> f.free(2 * P, 2 * P, Long.MIN_VALUE, Long.MAX_VALUE))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("empty or inverted range");
+        assertThat(f.holeCount()).isZero();
+    }
 }

@@ -102,6 +102,8 @@ class VmGapsTest extends VmTestBase {
                 .as("new_addr > TASK_SIZE - new_len").isEqualTo(io.jocclum.api.Errno.EINVAL);
         assertThat(errno(() -> vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, task - 2 * PAGE)))
                 .as("ending exactly at TASK_SIZE passes that check; it is not user space").isEqualTo(io.jocclum.api.Errno.ENOMEM);
+        assertThat(errno(() -> vm.mremap(a, 2 * PAGE, task + PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, 0)))
+                .as("new_len > TASK_SIZE").isEqualTo(io.jocclum.api.Errno.EINVAL);
         assertThat(mappingAt(a).end()).isEqualTo(a + 2 * PAGE);
     }
 
@@ -197,5 +199,44 @@ class VmGapsTest extends VmTestBase {
         vm.munmap(b, 3 * PAGE);
         expected[0] = 0x11;
         assertThat(Arrays.copyOf(f.contents(), expected.length)).isEqualTo(expected);
+    }
+
+    @Test
+    void aSharedMappingMovedWithDontunmapShowsItsChangesThroughBothMappingsAndInTheFileAfterUnmapping() {
+        byte[] content = bytes(2 * (int) PAGE, 7);
+        ByteArrayFile f = ByteArrayFile.of(content);
+        long a = vm.mmap(0, 2 * PAGE, RW, MAP_SHARED, f, 0);
+        mem.writeByte(a + PAGE + 9, (byte) 0x6b);
+        long b = vm.mremap(a, 2 * PAGE, 2 * PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+        assertThat(b).isNotEqualTo(a);
+        byte[] expected = content.clone();
+        expected[(int) PAGE + 9] = 0x6b;
+        assertThat(mem.readByte(a + PAGE + 9)).as("the source still maps the file").isEqualTo((byte) 0x6b);
+        assertThat(mem.readByte(b + PAGE + 9)).isEqualTo((byte) 0x6b);
+        vm.munmap(a, 2 * PAGE);
+        vm.munmap(b, 2 * PAGE);
+        assertThat(f.contents()).isEqualTo(expected);
+    }
+
+    @Test
+    void aHintAtAFreePlaceInsideAnotherMappingsChunkIsHonoured() {
+        long a = anon(4 * PAGE);
+        vm.munmap(a + PAGE, PAGE);
+        long b = vm.mmap(a + PAGE, PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+        assertThat(b).as("the hole left inside the chunk is free, so the hint is taken").isEqualTo(a + PAGE);
+        assertThat(vm.mmap(a + 2 * PAGE, PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0))
+                .as("an occupied hint is not").isNotEqualTo(a + 2 * PAGE);
+    }
+
+    @Test
+    void aHintForTheLastPagesOfTheUserSpaceIsHonoured() {
+        UserSpaceLayout layout = platform.layout();
+        long end = layout.hasUserRegion() ? layout.userRegionEnd() : layout.reservedEnd();
+        long hint = end - 2 * PAGE;
+        long a = vm.mmap(hint, 2 * PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+        assertThat(a).as("a free range ending exactly at the end of user space").isEqualTo(hint);
+        mem.writeByte(end - 1, (byte) 3);
+        assertThat(mem.readByte(end - 1)).isEqualTo((byte) 3);
+        vm.munmap(a, 2 * PAGE);
     }
 }
