@@ -45,9 +45,16 @@ public final class Pcmd {
     }
 
     public static void write(MemorySegment page, long at, long secInfoFlags, long enclaveId) {
-        page.asSlice(at, SIZE).fill((byte) 0);
+        clear(page, at);
         page.set(LE_LONG, at + OFF_SECINFO, secInfoFlags);
         page.set(LE_LONG, at + OFF_ENCLAVEID, enclaveId);
+    }
+
+    /** Zeroes the 128 bytes of the PCMD at {@code at} (in place: no slice of the page is made). */
+    public static void clear(MemorySegment page, long at) {
+        for (long i = at; i < at + SIZE; i += Long.BYTES) {
+            page.set(LE_LONG, i, 0L);
+        }
     }
 
     /** True if the reserved parts (SECINFO bytes 8..63 and 72..111) are zero. */

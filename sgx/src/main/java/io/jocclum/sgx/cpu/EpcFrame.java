@@ -538,14 +538,24 @@ public final class EpcFrame {
         MemorySegment.copy(src, 0, epc.pool().slab(c), HostPagePool.offset(c), Pages.SIZE);
     }
 
-    /** A chunk for ELDU to decrypt into (not yet visible to any access: the entry is invalid). */
-    MemorySegment contentForLoad() {
+    /** The host page of the contents for a leaf that reads them (EWB); {@link HostPagePool#NONE} = zero page. */
+    long contentHandle() {
+        return content();
+    }
+
+    /** The host page for ELDU to decrypt into (not yet visible to any access: the entry is invalid). */
+    long contentHandleForLoad() {
         long c = content();
         if (c == HostPagePool.NONE) {
             c = epc.pool().takeHandle(false);
             LONGS.setRelease(chunk.host, j, c);
         }
-        return epc.pool().segment(c);
+        return c;
+    }
+
+    /** The pool the frame's host pages come from. */
+    HostPagePool pool() {
+        return epc.pool();
     }
 
     void dropContent() {

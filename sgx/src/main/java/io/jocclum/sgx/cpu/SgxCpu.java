@@ -386,11 +386,20 @@ public final class SgxCpu {
     /** {@link #ewb(CostAccount, EpcFrame, EpcFrame, int, byte[], byte[], int)} into backing pages as segments. */
     public SgxStatus ewb(CostAccount acct, EpcFrame page, EpcFrame va, int slot, MemorySegment contents,
                          MemorySegment pcmd, long pcmdOff) {
+        return ewb(acct, page, va, slot, contents, 0, pcmd, pcmdOff);
+    }
+
+    /**
+     * {@link #ewb(CostAccount, EpcFrame, EpcFrame, int, byte[], byte[], int)} into the backing page at
+     * {@code contents[contentsOff, contentsOff+4096)} (a page inside a larger mapping).
+     */
+    public SgxStatus ewb(CostAccount acct, EpcFrame page, EpcFrame va, int slot, MemorySegment contents,
+                         long contentsOff, MemorySegment pcmd, long pcmdOff) {
         acct.charge(CostEvent.EWB);
         if (slot < 0 || slot >= 512) {
             throw gp("EWB", "VA slot " + slot + " out of range");
         }
-        if (contents.byteSize() < Pages.SIZE || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.byteSize()) {
+        if (!fits(contents, contentsOff, Pages.SIZE) || !fits(pcmd, pcmdOff, Pcmd.SIZE)) {
             throw gp("EWB", "contents or PCMD buffer too small");
         }
         boolean occupied;
@@ -432,8 +441,15 @@ public final class SgxCpu {
                 long eid = secs != null ? secs.eid() : page.ownerEid();
                 long lin = secs != null ? 0 : page.linaddr();
                 Pcmd.write(pcmd, pcmdOff, secInfo, eid);
-                MemorySegment plain = secs != null ? MemorySegment.ofArray(secs.toPage()) : page.contentOrNull();
-                paging.seal(plain, version, lin, eid, secInfo, contents, pcmd, pcmdOff + Pcmd.OFF_MAC);
+                if (secs != null) {
+                    paging.seal(MemorySegment.ofArray(secs.toPage()), 0, version, lin, eid, secInfo, contents, contentsOff,
+                            pcmd, pcmdOff + Pcmd.OFF_MAC);
+                } else {
+                    long h = page.contentHandle();
+                    HostPagePool pool = page.pool();
+                    paging.seal(h == HostPagePool.NONE ? null : pool.slab(h), HostPagePool.offset(h), version, lin, eid,
+                            secInfo, contents, contentsOff, pcmd, pcmdOff + Pcmd.OFF_MAC);
+                }
                 slots[slot] = version;
             }
             EnclaveControl owner = page.ownerControl();
@@ -460,11 +476,20 @@ public final class SgxCpu {
     /** {@link #eldu(CostAccount, EpcFrame, long, EpcFrame, byte[], byte[], int, EpcFrame, int, boolean)} from segments. */
     public SgxStatus eldu(CostAccount acct, EpcFrame target, long linaddr, EpcFrame secsFrame, MemorySegment contents,
                           MemorySegment pcmd, long pcmdOff, EpcFrame va, int slot, boolean blocked) {
+        return eldu(acct, target, linaddr, secsFrame, contents, 0, pcmd, pcmdOff, va, slot, blocked);
+    }
+
+    /**
+     * {@link #eldu(CostAccount, EpcFrame, long, EpcFrame, byte[], byte[], int, EpcFrame, int, boolean)} from
+     * the backing page at {@code contents[contentsOff, contentsOff+4096)} (a page inside a larger mapping).
+     */
+    public SgxStatus eldu(CostAccount acct, EpcFrame target, long linaddr, EpcFrame secsFrame, MemorySegment contents,
+                          long contentsOff, MemorySegment pcmd, long pcmdOff, EpcFrame va, int slot, boolean blocked) {
         acct.charge(CostEvent.ELDU);
         if (slot < 0 || slot >= 512) {
             throw gp("ELDU", "VA slot " + slot + " out of range");
         }
-        if (contents.byteSize() < Pages.SIZE || pcmdOff < 0 || pcmdOff + Pcmd.SIZE > pcmd.byteSize()) {
+        if (!fits(contents, contentsOff, Pages.SIZE) || !fits(pcmd, pcmdOff, Pcmd.SIZE)) {
             throw gp("ELDU", "contents or PCMD buffer too small");
         }
         long secInfo = Pcmd.secInfoFlags(pcmd, pcmdOff);
@@ -498,8 +523,8 @@ public final class SgxCpu {
                 if (parent == null) {
                     long eid = Pcmd.enclaveId(pcmd, pcmdOff);
                     byte[] image = new byte[Pages.SIZE];
-                    if (!paging.open(contents, pcmd, pcmdOff + Pcmd.OFF_MAC, version, 0, eid, secInfo,
-                            MemorySegment.ofArray(image))) {
+                    if (!paging.open(contents, contentsOff, pcmd, pcmdOff + Pcmd.OFF_MAC, version, 0, eid, secInfo,
+                            MemorySegment.ofArray(image), 0)) {
                         return SgxStatus.MAC_COMPARE_FAIL;
                     }
                     EnclaveControl c = EnclaveControl.fromPage(image, acct);
@@ -514,9 +539,9 @@ public final class SgxCpu {
                     if (Pcmd.enclaveId(pcmd, pcmdOff) != parent.eid()) {
                         return SgxStatus.MAC_COMPARE_FAIL; // the MAC covers PCMD.ENCLAVEID
                     }
-                    MemorySegment dst = target.contentForLoad();
-                    if (!paging.open(contents, pcmd, pcmdOff + Pcmd.OFF_MAC, version, linaddr, parent.eid(), secInfo,
-                            dst)) {
+                    long h = target.contentHandleForLoad();
+                    if (!paging.open(contents, contentsOff, pcmd, pcmdOff + Pcmd.OFF_MAC, version, linaddr, parent.eid(),
+                            secInfo, target.pool().slab(h), HostPagePool.offset(h))) {
                         target.dropContent();
                         return SgxStatus.MAC_COMPARE_FAIL;
                     }
@@ -530,6 +555,11 @@ public final class SgxCpu {
             }
             return SgxStatus.SUCCESS;
         }
+    }
+
+    /** True if {@code [off, off+len)} lies inside {@code s}. */
+    private static boolean fits(MemorySegment s, long off, long len) {
+        return off >= 0 && off <= s.byteSize() - len;
     }
 
     /**

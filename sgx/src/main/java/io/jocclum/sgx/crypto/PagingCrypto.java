@@ -77,6 +77,16 @@ public final class PagingCrypto {
      */
     public void seal(MemorySegment src, long version, long linaddr, long eid, long secInfo,
                      MemorySegment blob, MemorySegment mac, long macOff) {
+        seal(src, 0, version, linaddr, eid, secInfo, blob, 0, mac, macOff);
+    }
+
+    /**
+     * EWB's encryption of the page at {@code src[srcOff, srcOff+4096)} (src null = a page of zeros)
+     * into {@code blob[blobOff, blobOff+4096)}, the MAC into {@code mac[macOff, macOff+16)}. The
+     * offsets let a caller name a page inside a larger mapping without a segment of its own.
+     */
+    public void seal(MemorySegment src, long srcOff, long version, long linaddr, long eid, long secInfo,
+                     MemorySegment blob, long blobOff, MemorySegment mac, long macOff) {
         Worker w = take();
         try {
             Cipher c = w.cipher;
@@ -86,15 +96,15 @@ public final class PagingCrypto {
             if (src == null) {
                 n = c.doFinal(ZERO_PAGE, 0, Pages.SIZE, w.buf, 0);
             } else if (heapArray(src) instanceof byte[] arr) {
-                n = c.doFinal(arr, (int) src.address(), Pages.SIZE, w.buf, 0);
+                n = c.doFinal(arr, (int) (src.address() + srcOff), Pages.SIZE, w.buf, 0);
             } else {
-                MemorySegment.copy(src, JAVA_BYTE, 0, w.plain, 0, Pages.SIZE);
+                MemorySegment.copy(src, JAVA_BYTE, srcOff, w.plain, 0, Pages.SIZE);
                 n = c.doFinal(w.plain, 0, Pages.SIZE, w.buf, 0);
             }
             if (n != Pages.SIZE + TAG) {
                 throw new IllegalStateException("GCM produced " + n + " bytes for one page");
             }
-            MemorySegment.copy(w.buf, 0, blob, JAVA_BYTE, 0, Pages.SIZE);
+            MemorySegment.copy(w.buf, 0, blob, JAVA_BYTE, blobOff, Pages.SIZE);
             MemorySegment.copy(w.buf, Pages.SIZE, mac, JAVA_BYTE, macOff, TAG);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed: " + e.getMessage(), e);
@@ -115,19 +125,29 @@ public final class PagingCrypto {
     /** {@link #open(byte[], byte[], int, long, long, long, long, MemorySegment)} from segments. */
     public boolean open(MemorySegment blob, MemorySegment mac, long macOff, long version, long linaddr, long eid,
                         long secInfo, MemorySegment dst) {
+        return open(blob, 0, mac, macOff, version, linaddr, eid, secInfo, dst, 0);
+    }
+
+    /**
+     * ELDU's decryption and check of the blob at {@code blob[blobOff, blobOff+4096)} with the MAC at
+     * {@code mac[macOff, macOff+16)}. Returns false, leaving {@code dst} unspecified, when the MAC does
+     * not verify; true after writing the 4096 plaintext bytes into {@code dst[dstOff, dstOff+4096)}.
+     */
+    public boolean open(MemorySegment blob, long blobOff, MemorySegment mac, long macOff, long version, long linaddr,
+                        long eid, long secInfo, MemorySegment dst, long dstOff) {
         Worker w = take();
         try {
             Cipher c = w.cipher;
             c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce(version, w.nonce)));
             c.updateAAD(aad(linaddr, eid, secInfo, w.aad));
             // GCM wants ciphertext || tag in one buffer
-            MemorySegment.copy(blob, JAVA_BYTE, 0, w.buf, 0, Pages.SIZE);
+            MemorySegment.copy(blob, JAVA_BYTE, blobOff, w.buf, 0, Pages.SIZE);
             MemorySegment.copy(mac, JAVA_BYTE, macOff, w.buf, Pages.SIZE, TAG);
             if (heapArray(dst) instanceof byte[] arr) {
-                c.doFinal(w.buf, 0, Pages.SIZE + TAG, arr, (int) dst.address());
+                c.doFinal(w.buf, 0, Pages.SIZE + TAG, arr, (int) (dst.address() + dstOff));
             } else {
                 c.doFinal(w.buf, 0, Pages.SIZE + TAG, w.plain, 0);
-                MemorySegment.copy(w.plain, 0, dst, JAVA_BYTE, 0, Pages.SIZE);
+                MemorySegment.copy(w.plain, 0, dst, JAVA_BYTE, dstOff, Pages.SIZE);
             }
             return true;
         } catch (AEADBadTagException e) {

@@ -44,7 +44,7 @@ public final class BackingFile {
         encl.lock.lock();
         try {
             BackingStore.ShmemPage p = encl.backing().page(index);
-            return p == null ? null : p.data.toArray(ValueLayout.JAVA_BYTE);
+            return p == null ? null : p.data().toArray(ValueLayout.JAVA_BYTE);
         } finally {
             encl.lock.unlock();
         }
@@ -61,7 +61,7 @@ public final class BackingFile {
             if (p == null) {
                 throw new IllegalStateException("backing page " + index + " does not exist");
             }
-            MemorySegment.copy(data, 0, p.data, ValueLayout.JAVA_BYTE, 0, Pages.SIZE);
+            MemorySegment.copy(data, 0, p.data(), ValueLayout.JAVA_BYTE, 0, Pages.SIZE);
         } finally {
             encl.lock.unlock();
         }

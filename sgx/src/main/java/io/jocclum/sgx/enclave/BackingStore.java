@@ -27,19 +27,29 @@ import java.util.TreeSet;
  */
 final class BackingStore {
 
-    /** One shmem page: 4096 bytes of the host page pool. */
+    /**
+     * One shmem page: 4096 bytes of the host page pool, {@code slab[offset, offset+4096)} (the
+     * paging path names it so and makes no segment per page; {@link #data} is one for other uses).
+     */
     static final class ShmemPage {
-        final HostPagePool.Page page;
-        final MemorySegment data;
+        final long handle;
+        final MemorySegment slab;
+        final long offset;
         final BackingMemory memcg;
         int pendingWriters;
         /** PCMD entries written by EWB and not yet cleared by a reload (what memchr_inv would find). */
         int liveEntries;
 
-        ShmemPage(BackingMemory memcg, HostPagePool.Page page) {
+        ShmemPage(BackingMemory memcg, HostPagePool host, long handle) {
             this.memcg = memcg;
-            this.page = page;
-            this.data = page.segment();
+            this.handle = handle;
+            this.slab = host.slab(handle);
+            this.offset = HostPagePool.offset(handle);
+        }
+
+        /** The page as a segment of its own. */
+        MemorySegment data() {
+            return slab.asSlice(offset, Pages.SIZE);
         }
     }
 
@@ -71,11 +81,11 @@ final class BackingStore {
         ShmemPage contents = pages.get(pageIndex);
         boolean newContents = false;
         if (contents == null) {
-            HostPagePool.Page data = chargedPage(memcg, false);
-            if (data == null) {
+            long data = chargedPage(memcg, false);
+            if (data == HostPagePool.NONE) {
                 return null;
             }
-            contents = new ShmemPage(memcg, data);
+            contents = new ShmemPage(memcg, host, data);
             pages.put(pageIndex, contents);
             bytes += Pages.SIZE;
             newContents = true;
@@ -84,14 +94,14 @@ final class BackingStore {
         long pcmdIndex = Pages.index(pcmdOff);
         ShmemPage pcmd = pages.get(pcmdIndex);
         if (pcmd == null) {
-            HostPagePool.Page data = chargedPage(memcg, true);
-            if (data == null) {
+            long data = chargedPage(memcg, true);
+            if (data == HostPagePool.NONE) {
                 if (newContents) {
                     drop(pageIndex);
                 }
                 return null;
             }
-            pcmd = new ShmemPage(memcg, data);
+            pcmd = new ShmemPage(memcg, host, data);
             pages.put(pcmdIndex, pcmd);
             bytes += Pages.SIZE;
         }
@@ -121,7 +131,7 @@ final class BackingStore {
     /** After a successful ELDU: truncate the contents page, zero the PCMD, truncate an empty PCMD page. */
     void truncateAfterLoad(Slot s) {
         drop(s.pageIndex());
-        s.pcmd().data.asSlice(s.pcmdOffset(), Pcmd.SIZE).fill((byte) 0);
+        Pcmd.clear(s.pcmd().slab, s.pcmd().offset + s.pcmdOffset());
         s.pcmd().liveEntries--;
         if (s.pcmd().pendingWriters == 0 && s.pcmd().liveEntries == 0) {
             drop(Pages.index(pcmdOffset(s.pageIndex())));
@@ -133,20 +143,20 @@ final class BackingStore {
         if (p != null) {
             p.memcg.uncharge(Pages.SIZE);
             bytes -= Pages.SIZE;
-            host.give(p.page);
+            host.giveHandle(p.handle);
         }
     }
 
-    /** A host page charged to {@code memcg} (zero-filled when {@code zeroed}); null if either fails. */
-    private HostPagePool.Page chargedPage(BackingMemory memcg, boolean zeroed) {
+    /** A host page charged to {@code memcg} (zero-filled when {@code zeroed}); NONE if either fails. */
+    private long chargedPage(BackingMemory memcg, boolean zeroed) {
         if (!memcg.tryCharge(Pages.SIZE)) {
-            return null;
+            return HostPagePool.NONE;
         }
         try {
-            return host.take(zeroed);
+            return host.takeHandle(zeroed);
         } catch (HostPagePool.HostMemoryExhausted e) {
             memcg.uncharge(Pages.SIZE);
-            return null;
+            return HostPagePool.NONE;
         }
     }
 

@@ -341,13 +341,13 @@ public final class Enclave {
         }
         EpcFrame f = p.frame;
         EpcFrame vaf = va.epcPage.frame();
-        SgxStatus st = cpu.ewb(account, f, vaf, slot, b.contents().data, b.pcmd().data, b.pcmdOffset());
+        SgxStatus st = cpu.ewb(account, f, vaf, slot, b.contents().slab, b.contents().offset, b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
         if (st == SgxStatus.NOT_TRACKED) {
             cpu.etrack(account, secs.frame);
-            st = cpu.ewb(account, f, vaf, slot, b.contents().data, b.pcmd().data, b.pcmdOffset());
+            st = cpu.ewb(account, f, vaf, slot, b.contents().slab, b.contents().offset, b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
             if (st == SgxStatus.NOT_TRACKED) {
                 cpu.ipi(account, f);
-                st = cpu.ewb(account, f, vaf, slot, b.contents().data, b.pcmd().data, b.pcmdOffset());
+                st = cpu.ewb(account, f, vaf, slot, b.contents().slab, b.contents().offset, b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
             }
         }
         if (st != SgxStatus.SUCCESS) {

@@ -72,7 +72,7 @@ final class EnclaveInspection {
 
     /** The EPCM entry EWB saved in the PCMD of the evicted page {@code p}. */
     private EpcmEntry savedEpcmEntry(EnclavePage p, BackingStore.Slot b) {
-        long si = Pcmd.secInfoFlags(b.pcmd().data, b.pcmdOffset());
+        long si = Pcmd.secInfoFlags(b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
         return new EpcmEntry(true, PageType.fromEncoding((int) ((si >>> 8) & 0xFF)), si & SecInfo.PERM_MASK,
                 (si & SecInfo.PENDING) != 0, (si & SecInfo.MODIFIED) != 0, (si & SecInfo.PR) != 0, false,
                 p.addr, encl.control.eid());
@@ -84,7 +84,7 @@ final class EnclaveInspection {
             return false;
         }
         byte[] plain = new byte[Pages.SIZE];
-        if (!encl.cpu.inspectEvicted(b.contents().data, b.pcmd().data, b.pcmdOffset(), p.vaPage.epcPage.frame(),
+        if (!encl.cpu.inspectEvicted(b.contents().data(), b.pcmd().data(), b.pcmdOffset(), p.vaPage.epcPage.frame(),
                 p.vaSlot, p.addr, encl.control.eid(), MemorySegment.ofArray(plain))) {
             return false;
         }

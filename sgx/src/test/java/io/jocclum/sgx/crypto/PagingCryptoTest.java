@@ -37,6 +37,33 @@ class PagingCryptoTest {
     }
 
     @Test
+    void pagesInsideLargerSegmentsAreNamedByOffset() {
+        byte[] plain = page(4);
+        MemorySegment src = Arena.ofAuto().allocate(3 * 4096L);
+        MemorySegment.copy(MemorySegment.ofArray(plain), 0, src, 8192, 4096);
+        MemorySegment slab = Arena.ofAuto().allocate(2 * 4096L);
+        slab.fill((byte) 0x5A);
+        MemorySegment pcmd = Arena.ofAuto().allocate(4096);
+        pc.seal(src, 8192, 7, 0x3000, 2, 0x203, slab, 4096, pcmd, 1000);
+        assertThat(slab.asSlice(0, 4096).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))
+                .as("the page before the blob is untouched").containsOnly((byte) 0x5A);
+        byte[] blob = slab.asSlice(4096, 4096).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        byte[] mac = pcmd.asSlice(1000, 16).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        byte[] viaArrays = new byte[4096];
+        assertThat(pc.open(blob, mac, 0, 7, 0x3000, 2, 0x203, MemorySegment.ofArray(viaArrays))).isTrue();
+        assertThat(viaArrays).isEqualTo(plain);
+
+        MemorySegment dst = Arena.ofAuto().allocate(3 * 4096L);
+        dst.fill((byte) 0x33);
+        assertThat(pc.open(slab, 4096, pcmd, 1000, 7, 0x3000, 2, 0x203, dst, 4096)).isTrue();
+        assertThat(dst.asSlice(4096, 4096).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).isEqualTo(plain);
+        assertThat(dst.asSlice(0, 4096).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).containsOnly((byte) 0x33);
+        assertThat(dst.asSlice(8192, 4096).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)).containsOnly((byte) 0x33);
+        slab.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 4096 + 17, (byte) (blob[17] ^ 1));
+        assertThat(pc.open(slab, 4096, pcmd, 1000, 7, 0x3000, 2, 0x203, dst, 4096)).as("tampered blob").isFalse();
+    }
+
+    @Test
     void nullSourceIsAZeroPage() {
         byte[] blob = new byte[4096];
         byte[] mac = new byte[16];
