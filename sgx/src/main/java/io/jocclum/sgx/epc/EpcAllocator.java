@@ -181,29 +181,7 @@ public final class EpcAllocator {
      * frame must already be invalid (EREMOVEd or written back by EWB).
      */
     public void free(EpcPage page) {
-        if (page.frame().isValid()) {
-            throw new IllegalStateException("freeing " + page + " whose EPCM entry is still valid");
-        }
-        EpcGroup g = page.group;
-        if (g != null) {
-            controller.uncharge(g);
-            controller.putGroup(g);
-            page.group = null;
-        }
-        Node n = nodes[page.node()];
-        n.lock.lock();
-        try {
-            if (page.isFree()) {
-                throw new IllegalStateException("double free of " + page);
-            }
-            page.owner = null;
-            page.setFlags(EpcPage.IS_FREE);
-            n.freeList.addLast(page);
-        } finally {
-            n.lock.unlock();
-        }
-        nrFree.incrementAndGet();
-        signalProgress();
+        freeAll(new EpcPage[] {page}, 1);
     }
 
     /**
