@@ -8,6 +8,7 @@ import io.jocclum.libos.config.Sizes;
 import io.jocclum.libos.kheap.KernelHeap;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -113,8 +114,9 @@ public final class Replay {
     private final Map<Integer, Integer> guestPid = new HashMap<>();
     /** The threads parked in {@link #await}, by traced tid: woken one by one, never all for every event. */
     private final Map<Integer, Thread> parked = new HashMap<>();
-    private final Map<String, Integer> replayed = new TreeMap<>();
-    private final Map<String, Integer> skipped = new TreeMap<>();
+    /** Calls replayed and skipped by name: counted by the thread playing the current event (see {@link #count}). */
+    private final Map<String, Integer> replayed = new HashMap<>();
+    private final Map<String, Integer> skipped = new HashMap<>();
     private final int rootTid;
     private long liveMapped;
     private long peakMapped;
@@ -165,28 +167,46 @@ public final class Replay {
      * finish a new thread's first call before the parent's clone returns).
      */
     static List<TraceEvent> order(List<TraceEvent> in) {
-        Map<Integer, Integer> birth = new HashMap<>();
-        boolean[] spawns = new boolean[in.size()];
-        for (int i = 0; i < in.size(); i++) {
-            if (in.get(i) instanceof TraceEvent.Call c && SPAWNS.contains(c.name()) && c.succeeded() && c.result() > 0) {
-                spawns[i] = true;
-                birth.putIfAbsent((int) (long) c.result(), i);
+        int n = in.size();
+        // the born threads' tids, sorted, and the index of the call that created each (no boxing per event)
+        int[] childAt = new int[n];
+        int spawned = 0;
+        for (int i = 0; i < n; i++) {
+            if (isSpawn(in.get(i))) {
+                childAt[spawned++] = i;
             }
         }
-        if (birth.isEmpty()) {
+        if (spawned == 0) {
             return in;
         }
-        List<TraceEvent> out = new ArrayList<>(in.size());
+        // (tid, index) packed so that sorting orders by tid, then index: a thread's first creating call counts
+        long[] births = new long[spawned];
+        for (int j = 0; j < spawned; j++) {
+            int child = (int) (long) ((TraceEvent.Call) in.get(childAt[j])).result();
+            births[j] = ((long) child << 32) | childAt[j];
+        }
+        Arrays.sort(births);
+        int[] tids = new int[spawned];
+        int[] birthAt = new int[spawned];
+        int m = 0;
+        for (long b : births) {
+            int tid = (int) (b >> 32);
+            if (m == 0 || tids[m - 1] != tid) {
+                tids[m] = tid;
+                birthAt[m++] = (int) b;
+            }
+        }
+        List<TraceEvent> out = new ArrayList<>(n);
         Map<Integer, List<TraceEvent>> early = new HashMap<>();
-        for (int i = 0; i < in.size(); i++) {
+        for (int i = 0; i < n; i++) {
             TraceEvent e = in.get(i);
-            Integer b = birth.get(e.tid());
-            if (b != null && i < b) {
-                early.computeIfAbsent(e.tid(), t -> new ArrayList<>()).add(e);
+            int t = Arrays.binarySearch(tids, 0, m, e.tid());
+            if (t >= 0 && i < birthAt[t]) {
+                early.computeIfAbsent(e.tid(), x -> new ArrayList<>()).add(e);
                 continue;
             }
             out.add(e);
-            if (spawns[i] && !early.isEmpty()) {
+            if (!early.isEmpty() && isSpawn(e)) {
                 List<TraceEvent> waiting = early.remove((int) (long) ((TraceEvent.Call) e).result());
                 if (waiting != null) {
                     out.addAll(waiting);
@@ -195,6 +215,11 @@ public final class Replay {
         }
         early.values().forEach(out::addAll);
         return out;
+    }
+
+    /** A call that created a process or thread (its result is the new tid). */
+    private static boolean isSpawn(TraceEvent e) {
+        return e instanceof TraceEvent.Call c && c.succeeded() && c.result() > 0 && SPAWNS.contains(c.name());
     }
 
     /** The LibOS's kernel heap account, whose refusals name the kernel heap's key as the limit responsible. */
@@ -761,7 +786,12 @@ public final class Replay {
         return (n + PAGE - 1) & -PAGE;
     }
 
-    private synchronized void count(Map<String, Integer> m, String k) {
+    /**
+     * Counts one more {@code k}. Only the thread playing the current event counts, and the sequencer
+     * hands the events out one at a time under its lock, which orders the counts of successive
+     * events: no lock of its own ({@link #result} reads the maps under the sequencer's).
+     */
+    private void count(Map<String, Integer> m, String k) {
         m.merge(k, 1, Integer::sum);
     }
 }

@@ -48,28 +48,57 @@ final class Syntax {
         List<String> out = new ArrayList<>();
         int depth = 0;
         int start = 0;
+        boolean comment = false;
         for (int i = 0; i < inner.length(); i++) {
             char c = inner.charAt(i);
             if (c == '"') {
                 int e = stringEnd(inner, i);
-                i = e < 0 ? inner.length() : e;
+                int end = e < 0 ? inner.length() : e;
+                // clean() takes out "/*" even inside a string: such an argument goes through it as before
+                comment |= hasCommentStart(inner, i, end);
+                i = end;
             } else if (c == '/' && i + 1 < inner.length() && inner.charAt(i + 1) == '*') {
                 int e = inner.indexOf("*/", i + 2);
                 i = e < 0 ? inner.length() : e + 1;
+                comment = true;
             } else if (c == '(' || c == '[' || c == '{') {
                 depth++;
             } else if (c == ')' || c == ']' || c == '}') {
                 depth--;
             } else if (c == ',' && depth == 0) {
-                out.add(clean(inner.substring(start, i)));
+                out.add(arg(inner, start, i, comment));
                 start = i + 1;
+                comment = false;
             }
         }
-        String tail = clean(inner.substring(start));
+        String tail = arg(inner, start, inner.length(), comment);
         if (!tail.isEmpty() || !out.isEmpty()) {
             out.add(tail);
         }
         return out;
+    }
+
+    private static boolean hasCommentStart(String s, int from, int to) {
+        for (int i = from; i + 1 < to; i++) {
+            if (s.charAt(i) == '/' && s.charAt(i + 1) == '*') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code inner[from, to)} stripped, as one substring; with its comments removed if it has any. */
+    private static String arg(String inner, int from, int to, boolean comment) {
+        if (comment) {
+            return clean(inner.substring(from, to));
+        }
+        while (from < to && Character.isWhitespace(inner.charAt(from))) {
+            from++;
+        }
+        while (to > from && Character.isWhitespace(inner.charAt(to - 1))) {
+            to--;
+        }
+        return inner.substring(from, to);
     }
 
     private static String clean(String a) {

@@ -526,7 +526,12 @@ public final class EpcFrame {
 
     /** Stores a page: null or all-zero leaves the frame unmaterialised. */
     void storeContent(MemorySegment src) {
-        if (src == null || isZero(src)) {
+        storeContent(src, src == null || isZero(src));
+    }
+
+    /** {@link #storeContent(MemorySegment)} when the caller knows whether {@code src} is all zero. */
+    void storeContent(MemorySegment src, boolean zero) {
+        if (zero) {
             dropContent();
             return;
         }

@@ -735,6 +735,16 @@ public final class SgxCpu {
 
     /** EACCEPTCOPY: fills the pinned PENDING {@code page} with {@code source} and gives it {@code secInfo}'s permissions. */
     public int eacceptcopy(EnclaveControl self, EpcFrame page, long address, SecInfo secInfo, MemorySegment source) {
+        return eacceptcopy(self, page, address, secInfo, source, null);
+    }
+
+    /**
+     * {@link #eacceptcopy(EnclaveControl, EpcFrame, long, SecInfo, MemorySegment)} for a caller that
+     * copies one source into many pages and has checked once whether its first 4096 bytes are all
+     * zero ({@code sourceZero}; null: not known, checked here).
+     */
+    public int eacceptcopy(EnclaveControl self, EpcFrame page, long address, SecInfo secInfo, MemorySegment source,
+                           Boolean sourceZero) {
         requireSgx2Enclu(address, "EACCEPTCOPY");
         self.account().charge(CostEvent.EACCEPTCOPY);
         if (secInfo.reservedBitsSet() || (secInfo.flags() & (SecInfo.MODIFIED | SecInfo.PR)) != 0
@@ -750,7 +760,11 @@ public final class SgxCpu {
             if ((e & EPCM_PENDING) == 0 || (e & EPCM_MODIFIED) != 0 || page.pageTypeBits() != PageType.REG.encoding()) {
                 return SgxStatus.PAGE_ATTRIBUTES_MISMATCH.code();
             }
-            page.storeContent(source);
+            if (sourceZero == null) {
+                page.storeContent(source);
+            } else {
+                page.storeContent(source, sourceZero);
+            }
             page.updateEpcmBits((e & ~(int) SecInfo.PERM_MASK & ~EPCM_PENDING) | (int) secInfo.perms());
             return SgxStatus.SUCCESS.code();
         }

@@ -219,8 +219,28 @@ public final class Enclave {
         }
     }
 
+    /** {@link #shrink shrink(null)} of {@code n} pages at once. */
+    void shrinkPages(int n) {
+        lock.lock();
+        try {
+            pageCnt -= n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** {@code sgx_encl_free_epc_page}: EREMOVE (after flushing accesses) and free; a failure leaks the page. */
     void freeEpcPage(EpcPage p) {
+        if (eremoveToFree(p)) {
+            drv.epc().allocator().free(p);
+        }
+    }
+
+    /**
+     * The EREMOVE of {@link #freeEpcPage} (after flushing accesses): true if {@code p} may now be
+     * freed, false if EREMOVE failed (a warning; the page is leaked).
+     */
+    boolean eremoveToFree(EpcPage p) {
         if (p.isReclaimerTracked()) {
             drv.warn("freeing " + p + " that the reclaimer still tracks");
         }
@@ -234,9 +254,9 @@ public final class Enclave {
         }
         if (st != SgxStatus.SUCCESS) {
             drv.warn("EREMOVE returned " + st + " for " + f + ": EPC page leaked");
-            return;
+            return false;
         }
-        drv.epc().allocator().free(p);
+        return true;
     }
 
 

@@ -339,7 +339,8 @@ final class EnclaveIoctls {
             return new IoctlOutcome(count, 0, e);
         }
         SecInfo rwx = new SecInfo(SecInfo.R | SecInfo.W | SecInfo.X);
-        return forEachPage(offset, length, current, (entry, addr, c) -> {
+        FreeRun freed = new FreeRun();
+        return forEachPage(offset, length, current, freed, (entry, addr, c) -> {
             if (entry.type != PageType.TRIM) {
                 return new IoctlOutcome(c, 0, Errno.EPERM);
             }
@@ -358,12 +359,39 @@ final class EnclaveIoctls {
             }
             EpcPage epc = entry.epcPage;
             entry.publish(null);
-            encl.freeEpcPage(epc);
+            freed.add(epc);
             encl.secsChildCnt--;
             encl.pages.remove(Pages.index(addr - encl.base));
-            encl.shrink(null);
             return null;
         });
+    }
+
+    /**
+     * The tail of {@code sgx_encl_free_epc_page} and {@code sgx_encl_shrink} for the pages REMOVE_PAGES
+     * removes under one acquisition of the lock: each page is EREMOVEd at once; the frees to the EPC
+     * free list (in the same order) and the enclave's page count follow as one step before the lock
+     * is dropped ({@link #forEachPage}), which keeps the lock for a run only while the EPC is plentiful.
+     */
+    private final class FreeRun implements Runnable {
+        private final EpcPage[] pages = new EpcPage[LOCK_RUN_PAGES];
+        private int toFree;
+        private int removed;
+
+        void add(EpcPage p) {
+            if (encl.eremoveToFree(p)) {
+                pages[toFree++] = p;
+            }
+            removed++;
+        }
+
+        @Override
+        public void run() {
+            encl.drv.epc().allocator().freeAll(pages, toFree);
+            java.util.Arrays.fill(pages, 0, toFree, null);
+            toFree = 0;
+            encl.shrinkPages(removed);
+            removed = 0;
+        }
     }
 
     /** One page's step of an SGX2 ioctl, under the lock: null to go on, else the outcome to stop with. */
@@ -385,6 +413,14 @@ final class EnclaveIoctls {
      * ({@link EpcAllocator#directReclaimIdle}): the same steps, in fewer lock acquisitions.
      */
     private IoctlOutcome forEachPage(long offset, long length, HostTask current, PageStep step) {
+        return forEachPage(offset, length, current, null, step);
+    }
+
+    /**
+     * {@link #forEachPage(long, long, HostTask, PageStep)} that runs {@code beforeUnlock} (if not
+     * null) each time it is about to drop the enclave lock: the end of the steps of one run.
+     */
+    private IoctlOutcome forEachPage(long offset, long length, HostTask current, Runnable beforeUnlock, PageStep step) {
         EpcAllocator alloc = encl.drv.epc().allocator();
         long c;
         boolean locked = false;
@@ -394,7 +430,7 @@ final class EnclaveIoctls {
                 long addr = encl.base + offset + c;
                 if (!locked || held == LOCK_RUN_PAGES || !alloc.directReclaimIdle()) {
                     if (locked) {
-                        encl.lock.unlock();
+                        unlock(beforeUnlock);
                         locked = false;
                     }
                     alloc.reclaimDirect(current);
@@ -414,10 +450,20 @@ final class EnclaveIoctls {
             }
         } finally {
             if (locked) {
-                encl.lock.unlock();
+                unlock(beforeUnlock);
             }
         }
         return IoctlOutcome.ok(c);
+    }
+
+    private void unlock(Runnable beforeUnlock) {
+        try {
+            if (beforeUnlock != null) {
+                beforeUnlock.run();
+            }
+        } finally {
+            encl.lock.unlock();
+        }
     }
 
     /** The checks every SGX2 ioctl starts with: an SGX2 CPU, an initialised enclave, a valid range. */

@@ -464,6 +464,14 @@ final class EnclaveMemory implements EnclaveContext {
 
     @Override
     public int eacceptcopy(long address, SecInfo secInfo, byte[] source) {
+        return eacceptcopy(address, secInfo, source, source == null ? null : MemorySegment.ofArray(source), null);
+    }
+
+    /**
+     * {@link #eacceptcopy(long, SecInfo, byte[])} with {@code source} already viewed as {@code segment}
+     * and, if not null, known to be all zero or not ({@code zero}).
+     */
+    private int eacceptcopy(long address, SecInfo secInfo, byte[] source, MemorySegment segment, Boolean zero) {
         requireSgx2(address, "EACCEPTCOPY");
         if (!Pages.isAligned(address) || source == null || source.length != Pages.SIZE) {
             throw new EnclaveFault(EnclaveFault.Kind.GENERAL_PROTECTION, address, true,
@@ -471,7 +479,7 @@ final class EnclaveMemory implements EnclaveContext {
         }
         EpcFrame f = pinOwned(address, true);
         try {
-            return cpu.eacceptcopy(f.owner(), f, address, secInfo, MemorySegment.ofArray(source));
+            return cpu.eacceptcopy(f.owner(), f, address, secInfo, segment, zero);
         } finally {
             f.unpin();
         }
@@ -484,7 +492,10 @@ final class EnclaveMemory implements EnclaveContext {
 
     @Override
     public int eacceptcopyRange(long address, long length, SecInfo secInfo, byte[] source, LongConsumer accepted) {
-        return acceptRange(address, length, true, a -> eacceptcopy(a, secInfo, source), accepted);
+        // one view of the source, and one look at whether it is all zero, for the whole range
+        MemorySegment segment = source == null ? null : MemorySegment.ofArray(source);
+        Boolean zero = source == null || source.length != Pages.SIZE ? null : segment.mismatch(epc.zeroPage()) == -1;
+        return acceptRange(address, length, true, a -> eacceptcopy(a, secInfo, source, segment, zero), accepted);
     }
 
     /**

@@ -181,29 +181,48 @@ public final class EpcAllocator {
      * frame must already be invalid (EREMOVEd or written back by EWB).
      */
     public void free(EpcPage page) {
-        if (page.frame().isValid()) {
-            throw new IllegalStateException("freeing " + page + " whose EPCM entry is still valid");
-        }
-        EpcGroup g = page.group;
-        if (g != null) {
-            controller.uncharge(g);
-            controller.putGroup(g);
-            page.group = null;
-        }
-        Node n = nodes[page.node()];
-        n.lock.lock();
-        try {
-            if (page.isFree()) {
-                throw new IllegalStateException("double free of " + page);
+        freeAll(new EpcPage[] {page}, 1);
+    }
+
+    /**
+     * {@link #free} of {@code pages[0, n)} in that order, each put on its node's free list as
+     * {@code free} puts it, taking a node's lock once for each stretch of pages of that node and
+     * signalling progress once: for a caller that frees a run of pages at once.
+     */
+    public void freeAll(EpcPage[] pages, int n) {
+        for (int i = 0; i < n; i++) {
+            EpcPage page = pages[i];
+            if (page.frame().isValid()) {
+                throw new IllegalStateException("freeing " + page + " whose EPCM entry is still valid");
             }
-            page.owner = null;
-            page.setFlags(EpcPage.IS_FREE);
-            n.freeList.addLast(page);
-        } finally {
-            n.lock.unlock();
+            EpcGroup g = page.group;
+            if (g != null) {
+                controller.uncharge(g);
+                controller.putGroup(g);
+                page.group = null;
+            }
         }
-        nrFree.incrementAndGet();
-        signalProgress();
+        for (int i = 0; i < n; ) {
+            Node node = nodes[pages[i].node()];
+            node.lock.lock();
+            try {
+                for (; i < n && nodes[pages[i].node()] == node; i++) {
+                    EpcPage page = pages[i];
+                    if (page.isFree()) {
+                        throw new IllegalStateException("double free of " + page);
+                    }
+                    page.owner = null;
+                    page.setFlags(EpcPage.IS_FREE);
+                    node.freeList.addLast(page);
+                }
+            } finally {
+                node.lock.unlock();
+            }
+        }
+        if (n > 0) {
+            nrFree.addAndGet(n);
+            signalProgress();
+        }
     }
 
     /** {@code sgx_should_reclaim_global(watermark)}. */

@@ -57,6 +57,72 @@ class EpcAllocatorTest {
     }
 
     @Test
+    void freeingARunAtOnceLeavesTheFreeListsAsFreeingItPageByPage() {
+        long seed = System.nanoTime();
+        System.out.println("EpcAllocatorTest freeAll seed " + seed);
+        java.util.Random rnd = new java.util.Random(seed);
+        List<SgxPlatform> sides = new ArrayList<>();
+        List<List<EpcPage>> held = new ArrayList<>();
+        for (int s = 0; s < 2; s++) {
+            sides.add(SgxTestSupport.platform(SgxTestSupport.config(0).epcSections(96 * 4096, 64 * 4096).build()));
+            held.add(new ArrayList<>());
+        }
+        List<HostTask> tasks = List.of(sides.get(0).newTask("alloc"), sides.get(1).newTask("alloc"));
+        for (int round = 0; round < 200; round++) {
+            String where = "seed " + seed + ", round " + round;
+            int allocate = rnd.nextInt(24);
+            for (int s = 0; s < 2; s++) {
+                EpcAllocator a = sides.get(s).epcManager().allocator();
+                for (int i = 0; i < allocate && a.freePages() > 0; i++) {
+                    held.get(s).add(a.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, tasks.get(s)));
+                }
+            }
+            // the same pages (by frame) freed on both sides: page by page on one, as one run on the other
+            int n = held.get(0).isEmpty() ? 0 : rnd.nextInt(Math.min(64, held.get(0).size()) + 1);
+            List<Integer> picks = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                picks.add(rnd.nextInt(held.get(0).size() - i));
+            }
+            EpcPage[] run = new EpcPage[64];
+            for (int i = 0; i < n; i++) {
+                EpcPage one = held.get(0).remove((int) picks.get(i));
+                EpcPage other = held.get(1).remove((int) picks.get(i));
+                assertThat(other.frame().pfn()).as(where).isEqualTo(one.frame().pfn());
+                sides.get(0).epcManager().allocator().free(one);
+                run[i] = other;
+            }
+            sides.get(1).epcManager().allocator().freeAll(run, n);
+            assertThat(sides.get(1).epcManager().allocator().freePages()).as(where)
+                    .isEqualTo(sides.get(0).epcManager().allocator().freePages());
+        }
+        // the free lists hand the frames out in the same order
+        List<List<Long>> order = new ArrayList<>();
+        long free = sides.get(0).epcManager().allocator().freePages();
+        for (int s = 0; s < 2; s++) {
+            EpcAllocator a = sides.get(s).epcManager().allocator();
+            List<Long> pfns = new ArrayList<>();
+            while (a.freePages() > 0) {
+                EpcPage pg = a.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, tasks.get(s));
+                pfns.add(pg.frame().pfn());
+                held.get(s).add(pg);
+            }
+            order.add(pfns);
+            a.freeAll(held.get(s).toArray(EpcPage[]::new), held.get(s).size());
+        }
+        assertThat(order.get(1)).as("seed " + seed).hasSize((int) free).isEqualTo(order.get(0));
+    }
+
+    @Test
+    void freeingARunRejectsADoubleFree() {
+        SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(0).epcSections(8 * 4096).build());
+        EpcAllocator a = p.epcManager().allocator();
+        EpcPage pg = a.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, p.newTask("alloc"));
+        a.freeAll(new EpcPage[] {pg}, 1);
+        assertThat(a.freePages()).isEqualTo(8);
+        assertThatThrownBy(() -> a.freeAll(new EpcPage[] {pg}, 1)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void sectionsAreNodesTriedRoundRobin() {
         SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(0).epcSections(64 * 4096, 64 * 4096).build());
         HostTask t = p.newTask("alloc");
