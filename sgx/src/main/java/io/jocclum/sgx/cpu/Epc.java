@@ -140,6 +140,11 @@ public final class Epc implements AutoCloseable {
         if (c == null || !EpcFrame.pinForAccess(c, j, (int) (t >>> 32), address, write, wait)) {
             return -1;
         }
+        return accessed(c, j, materialize);
+    }
+
+    /** Sets the accessed bit of frame {@code j} of {@code c}, held for an access, and returns its host page. */
+    private static long accessed(FrameChunk c, int j, boolean materialize) {
         if (c.accessed[j] == 0) { // a load first: most accesses find it set
             c.accessed[j] = 1;
         }
@@ -192,11 +197,7 @@ public final class Epc implements AutoCloseable {
         if (c == null || !EpcFrame.checkForRun(c, j, (int) (t >>> 32), address, write)) {
             return -1;
         }
-        if (c.accessed[j] == 0) {
-            c.accessed[j] = 1;
-        }
-        long h = (long) FrameChunk.LONGS.getAcquire(c.host, j);
-        return h == HostPagePool.NONE && materialize ? c.frames.get(j).pinnedHost(true) : h;
+        return accessed(c, j, materialize);
     }
 
     /** True if a run of a multi-page access is in flight (for the checkers of a quiescent platform). */

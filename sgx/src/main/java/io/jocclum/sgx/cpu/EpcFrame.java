@@ -264,12 +264,22 @@ public final class EpcFrame {
 
     /** The EPCM check of a pinned frame whose entry {@code e} is valid: true, or unpinned and a #PF. */
     private static boolean checkAccess(int[] state, int j, int e, long address, boolean write) {
-        int need = write ? EPCM_W : EPCM_R;
-        if ((e & (TYPE_MASK | EPCM_PENDING | EPCM_MODIFIED | need)) != (REG_TYPE | need)) {
+        if (!allows(e, write)) {
             unpin(state, j);
-            throw new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, address, write, epcmViolation(e, need));
+            throw violation(e, address, write);
         }
         return true;
+    }
+
+    /** True if the valid EPCM entry {@code e} allows an enclave-mode load ({@code write} false) or store. */
+    private static boolean allows(int e, boolean write) {
+        int need = write ? EPCM_W : EPCM_R;
+        return (e & (TYPE_MASK | EPCM_PENDING | EPCM_MODIFIED | need)) == (REG_TYPE | need);
+    }
+
+    /** The #PF of an access that the EPCM entry {@code e} does not allow. */
+    private static EnclaveFault violation(int e, long address, boolean write) {
+        return new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, address, write, epcmViolation(e, write ? EPCM_W : EPCM_R));
     }
 
     /**
@@ -287,9 +297,8 @@ public final class EpcFrame {
         if ((e & EPCM_VALID) == 0 || c.gen[j] != gen) {
             return false;
         }
-        int need = write ? EPCM_W : EPCM_R;
-        if ((e & (TYPE_MASK | EPCM_PENDING | EPCM_MODIFIED | need)) != (REG_TYPE | need)) {
-            throw new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, address, write, epcmViolation(e, need));
+        if (!allows(e, write)) {
+            throw violation(e, address, write);
         }
         return true;
     }

@@ -231,7 +231,7 @@ final class EnclaveMemory implements EnclaveContext {
                     try {
                         for (long page = at; k < m; k++, page = Pages.down(at) + Pages.bytes(k)) {
                             // with frames held, a fenced frame is not waited for (its fencer may wait for ours)
-                            long h = slot >= 0 ? checkPage(run[k], page, write, materialize)
+                            long h = slot >= 0 ? held(run[k], page, write, false, materialize, true)
                                     : pinPage(run[k], page, write, k == 0, materialize);
                             if (h < 0) {
                                 break;
@@ -307,19 +307,6 @@ final class EnclaveMemory implements EnclaveContext {
     }
 
     /**
-     * {@link #pinPage} for a page of a run in flight ({@link Epc#beginRun}): the same checks and
-     * result, without a pin and without waiting for a fenced frame.
-     */
-    private long checkPage(long t, long address, boolean write, boolean materialize) {
-        try {
-            return epc.checkRun(t, address, write, materialize);
-        } catch (EnclaveFault epcmFault) {
-            account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
-            throw epcmFault;
-        }
-    }
-
-    /**
      * Pins the frame of translation {@code t} (from the page table, for the page at {@code address})
      * for the access, if it still holds that page, and sets its accessed bit: -1 when the page needs
      * the fault path (or, with {@code wait} false, its frame is fenced for a moment), else the
@@ -330,8 +317,16 @@ final class EnclaveMemory implements EnclaveContext {
         if (t == Epc.NO_TRANSLATION) {
             return -1;
         }
+        return held(t, address, write, wait, materialize, false);
+    }
+
+    /**
+     * {@link Epc#checkRun} of a page of a run in flight ({@code inRun}), else {@link Epc#pinTranslated};
+     * an EPCM violation is a #PF, which exits the enclave.
+     */
+    private long held(long t, long address, boolean write, boolean wait, boolean materialize, boolean inRun) {
         try {
-            return epc.pinTranslated(t, address, write, wait, materialize);
+            return inRun ? epc.checkRun(t, address, write, materialize) : epc.pinTranslated(t, address, write, wait, materialize);
         } catch (EnclaveFault epcmFault) {
             account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
             throw epcmFault;
