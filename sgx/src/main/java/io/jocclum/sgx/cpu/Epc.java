@@ -19,7 +19,9 @@ import java.util.function.Consumer;
  *
  * <p>The enclave access path works on translations and frame numbers with {@link #pinTranslated},
  * {@link #pinnedHost} and {@link #unpin}: the same operations as {@link EpcFrame}'s, reading the
- * chunk's arrays only, so that a run of pages costs no object load per page.
+ * chunk's arrays only, so that a run of pages costs no object load per page. A multi-page access
+ * publishes its runs of frames instead of pinning each ({@link #claimRuns}, {@link #beginRun},
+ * {@link #checkRun}, {@link #endRun}; see {@link AccessRuns}).
  */
 public final class Epc implements AutoCloseable {
     /** Linux's SGX_MAX_EPC_SECTIONS (arch/x86/kernel/cpu/sgx/sgx.h). */
@@ -28,6 +30,8 @@ public final class Epc implements AutoCloseable {
     static final long PHYS_BASE = 0x80_0000_0000L;
     /** A frame number no frame has: translations keep frame numbers in 32 bits. */
     private static final long NO_FRAME_NUMBER = 0xFFFF_FFFFL;
+    /** The most pages a run of a multi-page access holds ({@link #beginRun}). */
+    public static final int MAX_RUN = AccessRuns.RUN;
     /** The translation of no frame. */
     public static final long NO_TRANSLATION = -1;
     private static final int CHUNK_SHIFT = FrameChunk.SHIFT;
@@ -38,6 +42,7 @@ public final class Epc implements AutoCloseable {
     private final AtomicReferenceArray<FrameChunk> directory;
     private final HostPagePool pool = new HostPagePool("epc");
     private final MemorySegment zeroPage = MemorySegment.ofArray(new byte[Pages.SIZE]).asReadOnly();
+    private final AccessRuns runs = new AccessRuns();
 
     /** An EPC with sections of the given sizes in bytes (each a positive multiple of 4096). */
     public Epc(List<Long> sectionBytes) {
@@ -135,11 +140,73 @@ public final class Epc implements AutoCloseable {
         if (c == null || !EpcFrame.pinForAccess(c, j, (int) (t >>> 32), address, write, wait)) {
             return -1;
         }
+        return accessed(c, j, materialize);
+    }
+
+    /** Sets the accessed bit of frame {@code j} of {@code c}, held for an access, and returns its host page. */
+    private static long accessed(FrameChunk c, int j, boolean materialize) {
         if (c.accessed[j] == 0) { // a load first: most accesses find it set
             c.accessed[j] = 1;
         }
         long h = (long) FrameChunk.LONGS.getAcquire(c.host, j);
         return h == HostPagePool.NONE && materialize ? c.frames.get(j).pinnedHost(true) : h;
+    }
+
+    /**
+     * Claims a slot for the runs of one multi-page access (see {@link AccessRuns}): its number, or
+     * -1 when every slot is taken (then the access pins its frames one by one). Give it back with
+     * {@link #releaseRuns}.
+     */
+    public int claimRuns() {
+        return runs.claim();
+    }
+
+    /** Gives back slot {@code slot} of {@link #claimRuns}, whose last run has ended. */
+    public void releaseRuns(int slot) {
+        runs.release(slot);
+    }
+
+    /**
+     * Starts a run in slot {@code slot}: publishes the frames of the {@code n} translations in
+     * {@code translations[0, n)} and fences; then check each page with {@link #checkRun}, and end
+     * the run with {@link #endRun} when its copies are done.
+     */
+    public void beginRun(int slot, long[] translations, int n) {
+        runs.begin(slot, translations, n);
+    }
+
+    /** The run in slot {@code slot} uses only its first {@code k} frames. */
+    public void truncateRun(int slot, int k) {
+        runs.truncate(slot, k);
+    }
+
+    /** Ends the run in slot {@code slot}: its copies are done. */
+    public void endRun(int slot) {
+        runs.end(slot);
+    }
+
+    /**
+     * {@link #pinTranslated} for a page of a run in flight (published by {@link #beginRun}): the same
+     * checks, the accessed bit and the host page, without a pin, and without waiting for a fenced
+     * frame (-1 at once).
+     */
+    public long checkRun(long t, long address, boolean write, boolean materialize) {
+        long pfn = t & NO_FRAME_NUMBER;
+        FrameChunk c = chunkOf(pfn);
+        int j = (int) (pfn & (CHUNK - 1));
+        if (c == null || !EpcFrame.checkForRun(c, j, (int) (t >>> 32), address, write)) {
+            return -1;
+        }
+        return accessed(c, j, materialize);
+    }
+
+    /** True if a run of a multi-page access is in flight (for the checkers of a quiescent platform). */
+    public boolean runsInFlight() {
+        return runs.any();
+    }
+
+    AccessRuns runs() {
+        return runs;
     }
 
     /** {@link EpcFrame#unpin()} of frame {@code pfn}, which the caller pinned. */

@@ -24,7 +24,8 @@ import java.lang.invoke.VarHandle;
  *
  * <p>TLB model. An enclave access {@link #pinForAccess pins} the frame (an atomic counter in
  * {@code state}) for the duration of one bulk copy, like a TLB entry that lives while the thread is
- * inside. EBLOCK sets BLOCKED in {@code state}, after which no new pin succeeds; EWB requires that an
+ * inside; a multi-page access instead publishes the frames of each run of pages it copies
+ * ({@link AccessRuns}), which every check below counts as pins. EBLOCK sets BLOCKED in {@code state}, after which no new pin succeeds; EWB requires that an
  * ETRACK followed the EBLOCK and that no pin remains (else SGX_NOT_TRACKED), which is exactly the
  * condition real hardware enforces with the tracking epoch; the kernel's IPI ({@link #awaitNoPins})
  * waits for the in-flight copies to finish. FENCED is the kernel's TLB shootdown after EMODPR/EMODT
@@ -263,10 +264,41 @@ public final class EpcFrame {
 
     /** The EPCM check of a pinned frame whose entry {@code e} is valid: true, or unpinned and a #PF. */
     private static boolean checkAccess(int[] state, int j, int e, long address, boolean write) {
-        int need = write ? EPCM_W : EPCM_R;
-        if ((e & (TYPE_MASK | EPCM_PENDING | EPCM_MODIFIED | need)) != (REG_TYPE | need)) {
+        if (!allows(e, write)) {
             unpin(state, j);
-            throw new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, address, write, epcmViolation(e, need));
+            throw violation(e, address, write);
+        }
+        return true;
+    }
+
+    /** True if the valid EPCM entry {@code e} allows an enclave-mode load ({@code write} false) or store. */
+    private static boolean allows(int e, boolean write) {
+        int need = write ? EPCM_W : EPCM_R;
+        return (e & (TYPE_MASK | EPCM_PENDING | EPCM_MODIFIED | need)) == (REG_TYPE | need);
+    }
+
+    /** The #PF of an access that the EPCM entry {@code e} does not allow. */
+    private static EnclaveFault violation(int e, long address, boolean write) {
+        return new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, address, write, epcmViolation(e, write ? EPCM_W : EPCM_R));
+    }
+
+    /**
+     * The check of frame {@code j} of {@code c} for a run of a multi-page access ({@link AccessRuns}),
+     * which published the frame and fenced before: true if the frame is neither blocked, fenced nor
+     * held exclusively, still holds the entry of generation {@code gen}, and its EPCM allows the
+     * access; false when the page needs the fault path (or the frame is fenced for a moment); a #PF
+     * for an EPCM violation. Nothing is pinned: the published run protects the frame.
+     */
+    static boolean checkForRun(FrameChunk c, int j, int gen, long address, boolean write) {
+        if (((int) INTS.getVolatile(c.state, j) & (BLOCKED | FENCED | EXCL)) != 0) {
+            return false;
+        }
+        int e = (int) INTS.getAcquire(c.epcm, j);
+        if ((e & EPCM_VALID) == 0 || c.gen[j] != gen) {
+            return false;
+        }
+        if (!allows(e, write)) {
+            throw violation(e, address, write);
         }
         return true;
     }
@@ -402,7 +434,15 @@ public final class EpcFrame {
             waited = true;
             backoff(spins);
         }
-        return waited;
+        return epc.runs().await(pfn) || waited;
+    }
+
+    /**
+     * True if an access holds this frame now: a pin, or a run of a multi-page access that
+     * published it (see {@link AccessRuns}).
+     */
+    public boolean inUse() {
+        return pins() != 0 || epc.runs().holds(pfn);
     }
 
     // ---- leaf-side mutators (package-private, called under this monitor) ----------------------------
@@ -509,6 +549,10 @@ public final class EpcFrame {
                 return false;
             }
             if (INTS.compareAndSet(state, j, s, s | EXCL)) {
+                if (epc.runs().holds(pfn)) { // a run published the frame before EXCL was set
+                    releaseExclusive();
+                    return false;
+                }
                 return true;
             }
         }

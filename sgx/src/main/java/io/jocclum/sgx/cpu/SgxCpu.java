@@ -424,7 +424,7 @@ public final class SgxCpu {
                     return SgxStatus.PAGE_NOT_BLOCKED;
                 }
                 EnclaveControl owner = page.ownerControl();
-                if (owner.epoch() <= page.blockEpoch() || page.pins() != 0) {
+                if (owner.epoch() <= page.blockEpoch() || page.inUse()) {
                     return SgxStatus.NOT_TRACKED;
                 }
             }

@@ -249,6 +249,9 @@ public final class SgxPlatform implements AutoCloseable {
             problems.add(lruPages[0] + " pages tracked by the reclaimer but enclaves have " + expectedTracked
                     + " resident pages");
         }
+        if (epc.runsInFlight()) {
+            problems.add("a multi-page enclave access is in flight while quiescent");
+        }
         epc.forEachMaterializedFrame(f -> {
             if (f.isValid() && f.pins() != 0) {
                 problems.add(f + " has access pins while quiescent");

@@ -29,7 +29,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Design: an access translates the address through the enclave's page table (a lock-free radix
  * lookup) to the number of the page's current EPC frame, pins the frame (which also checks the EPCM
- * entry), copies and unpins: no lock and no map lookup on a resident page, and no object loaded per
+ * entry; a multi-page access publishes a run of frames instead), copies and unpins: no lock and no map lookup on a resident page, and no object loaded per
  * page: the translation, the frame's EPCM word, pin state, owner, linear address, host page and
  * accessed bit are elements of primitive arrays (the page table's leaves, the EPC's
  * {@code FrameChunk}s), so a run of consecutive pages walks a few cache lines. A missing, evicted or being-evicted page
@@ -44,11 +44,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Thread-safe; {@code ocallLock} serialises the runtime's ioctls (the driver allows one at a time).
  */
 final class EnclaveMemory implements EnclaveContext {
-    /** Pages pinned at once by a multi-page access (see {@link #eachPage}). */
-    private static final int RUN = 16;
+    /** Pages checked and copied at once by a multi-page access (see {@link #eachPage}). */
+    private static final int RUN = Epc.MAX_RUN;
     /**
-     * Each thread's run of pinned pages: their frame numbers from index 0, their host pages'
-     * handles from index {@value #RUN}. Reused rather than allocated per access: a fresh array is
+     * Each thread's run of pages: their translations from index 0, their host pages' handles from
+     * index {@value #RUN}. Reused rather than allocated per access: a fresh array is
      * memory the copies have just pushed out of the caches, and zeroing it would stall.
      */
     private static final ThreadLocal<long[]> RUNS = ThreadLocal.withInitial(() -> new long[2 * RUN]);
@@ -186,14 +186,17 @@ final class EnclaveMemory implements EnclaveContext {
      * advances from {@code off} of {@code buf}. {@code materialize}: give a never-written frame its
      * host page (a store of data; false for reads and fills of zeros).
      *
-     * <p>An access of several pages pins up to {@value #RUN} present pages ahead, then copies them
-     * all, then unpins them: a pin and an unpin are atomic updates, and an atomic update waits
-     * until the CPU's earlier stores are done, so pinning and unpinning between the pages' copies
-     * would stall every copy. Pinned pages whose host pages lie one after the other in one slab of
-     * the host page pool are copied with one copy. A page that needs the fault path is taken alone,
-     * with nothing else pinned (the fault handler may have to evict a page to make room), and so is
-     * a page whose frame is fenced while others are pinned. An EPCM violation at a page ends the
-     * access after the pages before it, as a fault in the middle of a copy does.
+     * <p>An access of several pages takes up to {@value #RUN} present pages at a time (a run):
+     * it publishes their frames in a run slot of the EPC and fences once ({@link Epc#beginRun}),
+     * checks each frame with plain loads ({@link Epc#checkRun}), copies, and ends the run with a
+     * release store, instead of an atomic pin and unpin per page (an atomic update waits until
+     * the CPU's earlier stores are done, so it stalls behind the copies). When every slot is
+     * taken it pins the run's frames one by one instead. Pages whose host pages lie one after the
+     * other in one slab of the host page pool are copied with one copy. A page that needs the
+     * fault path is taken alone, with nothing else held (the fault handler may have to evict a
+     * page to make room), and so is a page whose frame is fenced while a run is in flight. An
+     * EPCM violation at a page ends the access after the pages before it, as a fault in the
+     * middle of a copy does.
      */
     private void eachPage(long address, long length, boolean write, boolean materialize, PageAccess op, Object buf,
                           long off) {
@@ -212,58 +215,95 @@ final class EnclaveMemory implements EnclaveContext {
         }
         int max = (int) Math.min(RUN, Pages.countUp(first + length));
         long[] run = RUNS.get(); // eachPage does not nest: an op copies, it does not access the enclave
-        long done = 0;
-        while (done < length) {
-            int k = 0;
-            long ahead = done;
-            EnclaveFault violation = null;
-            PageTable.Leaf leaf = null;
-            long leafOf = -1;
-            try {
-                while (k < max && ahead < length) {
-                    long at = address + ahead;
-                    long index = Pages.index(at - base);
-                    if (leafOf < 0 || !PageTable.sameLeaf(index, leafOf)) {
-                        leaf = pages.leaf(index);
-                        leafOf = index;
-                    }
-                    // with frames pinned, a fenced frame is not waited for (its fencer may wait for ours)
-                    long t = leaf == null ? Epc.NO_TRANSLATION : PageTable.translation(leaf, index);
-                    long h = pinPage(t, at, write, k == 0, materialize);
-                    if (h < 0) {
-                        break;
-                    }
-                    run[k] = Epc.frameNumber(t);
-                    run[RUN + k++] = h;
-                    ahead += Math.min(length - ahead, Pages.SIZE - Pages.offset(at));
-                }
-            } catch (EnclaveFault e) {
-                violation = e;
-            }
-            if (k == 0 && violation == null) {
-                // the next page needs the fault path: alone, nothing else pinned
+        int slot = epc.claimRuns(); // -1: every slot taken, pin frame by frame
+        try {
+            long done = 0;
+            while (done < length) {
                 long at = address + done;
-                int n = (int) Math.min(length - done, Pages.SIZE - Pages.offset(at));
-                long pfn = pin(at, write);
+                int m = translations(run, max, at, length - done);
+                boolean inFlight = m > 0 && slot >= 0;
+                if (inFlight) {
+                    epc.beginRun(slot, run, m);
+                }
+                int k = 0;
+                EnclaveFault violation = null;
                 try {
-                    accessPage(pfn, Pages.offset(at), write, materialize, op, buf, off + done, n);
+                    try {
+                        for (long page = at; k < m; k++, page = Pages.down(at) + Pages.bytes(k)) {
+                            // with frames held, a fenced frame is not waited for (its fencer may wait for ours)
+                            long h = slot >= 0 ? held(run[k], page, write, false, materialize, true)
+                                    : pinPage(run[k], page, write, k == 0, materialize);
+                            if (h < 0) {
+                                break;
+                            }
+                            run[RUN + k] = h;
+                        }
+                    } catch (EnclaveFault e) {
+                        violation = e;
+                    }
+                    if (k == 0 && violation == null) {
+                        if (inFlight) {
+                            inFlight = false;
+                            epc.endRun(slot);
+                        }
+                        // the next page needs the fault path: alone, nothing else held
+                        int n = (int) Math.min(length - done, Pages.SIZE - Pages.offset(at));
+                        long pfn = pin(at, write);
+                        try {
+                            accessPage(pfn, Pages.offset(at), write, materialize, op, buf, off + done, n);
+                        } finally {
+                            epc.unpin(pfn);
+                        }
+                        done += n;
+                        continue;
+                    }
+                    if (inFlight && k < m) {
+                        epc.truncateRun(slot, k);
+                    }
+                    done = copyRun(run, k, address, done, length, write, op, buf, off);
                 } finally {
-                    epc.unpin(pfn);
+                    if (inFlight) {
+                        epc.endRun(slot);
+                    } else if (slot < 0) {
+                        for (int i = 0; i < k; i++) {
+                            epc.unpin(Epc.frameNumber(run[i]));
+                        }
+                    }
                 }
-                done += n;
-                continue;
-            }
-            try {
-                done = copyRun(run, k, address, done, length, write, op, buf, off);
-            } finally {
-                for (int i = 0; i < k; i++) {
-                    epc.unpin(run[i]);
+                if (violation != null) {
+                    throw violation;
                 }
             }
-            if (violation != null) {
-                throw violation;
+        } finally {
+            if (slot >= 0) {
+                epc.releaseRuns(slot);
             }
         }
+    }
+
+    /**
+     * Reads into {@code run[0, m)} the page table's translations of the up to {@code max} pages
+     * from {@code at} on that the next {@code rest} bytes touch, stopping before the first page
+     * without one; returns {@code m}. A leaf is walked to once per leaf, not once per page.
+     */
+    private int translations(long[] run, int max, long at, long rest) {
+        int m = 0;
+        PageTable.Leaf leaf = null;
+        long leafOf = -1;
+        for (long ahead = 0; m < max && ahead < rest; m++) {
+            long index = Pages.index(at + ahead - base);
+            if (leafOf < 0 || !PageTable.sameLeaf(index, leafOf)) {
+                leaf = pages.leaf(index);
+                leafOf = index;
+            }
+            long t = leaf == null ? Epc.NO_TRANSLATION : PageTable.translation(leaf, index);
+            if (t == Epc.NO_TRANSLATION) {
+                break;
+            }
+            run[m] = t;
+            ahead += Math.min(rest - ahead, Pages.SIZE - Pages.offset(at + ahead));
+        }
+        return m;
     }
 
     /**
@@ -277,8 +317,16 @@ final class EnclaveMemory implements EnclaveContext {
         if (t == Epc.NO_TRANSLATION) {
             return -1;
         }
+        return held(t, address, write, wait, materialize, false);
+    }
+
+    /**
+     * {@link Epc#checkRun} of a page of a run in flight ({@code inRun}), else {@link Epc#pinTranslated};
+     * an EPCM violation is a #PF, which exits the enclave.
+     */
+    private long held(long t, long address, boolean write, boolean wait, boolean materialize, boolean inRun) {
         try {
-            return epc.pinTranslated(t, address, write, wait, materialize);
+            return inRun ? epc.checkRun(t, address, write, materialize) : epc.pinTranslated(t, address, write, wait, materialize);
         } catch (EnclaveFault epcmFault) {
             account.charge(CostEvent.AEX); // the #PF exits the enclave to the LibOS's handler
             throw epcmFault;

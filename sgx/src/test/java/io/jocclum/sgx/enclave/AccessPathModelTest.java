@@ -6,6 +6,7 @@ import io.jocclum.sgx.arch.SecInfo;
 import io.jocclum.sgx.cost.CostEvent;
 import io.jocclum.sgx.cpu.EnclaveContext;
 import io.jocclum.sgx.cpu.EnclaveFault;
+import io.jocclum.sgx.cpu.Epc;
 import io.jocclum.sgx.cpu.EpcFrame;
 import io.jocclum.sgx.driver.EnclaveFd;
 import io.jocclum.sgx.driver.SgxPlatform;
@@ -17,7 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 import static io.jocclum.sgx.testing.SgxTestSupport.BASE;
@@ -33,7 +36,9 @@ import static org.assertj.core.api.Assertions.fail;
  * page not yet accepted for any access) after doing the pages before it, charge one AEX per EPCM
  * fault on top of those of the driver's page faults, and (when no page fault could have run the
  * reclaimer meanwhile) leave the accessed bit set on the frames it used. Seeded; the seed is printed
- * and in every message ({@code -Djocclum.test.seed=N -Djocclum.test.ops=N} to rerun one).
+ * and in every message ({@code -Djocclum.test.seed=N -Djocclum.test.ops=N} to rerun one). Every
+ * other 50 steps the test holds every run slot of the EPC, so that multi-page accesses take the
+ * path that pins frame by frame instead of publishing their runs.
  */
 @ExtendWith(SgxInvariantsExtension.class)
 class AccessPathModelTest {
@@ -47,6 +52,8 @@ class AccessPathModelTest {
 
     private final byte[] mem = new byte[PAGES * Pages.SIZE];
     private final State[] state = new State[PAGES];
+    /** Run slots taken by the test ({@link #hogRunSlots}). */
+    private final List<Integer> hogged = new ArrayList<>();
     private EnclaveFd fd;
     /** Driver page faults taken by the last access. */
     private long faults;
@@ -76,7 +83,12 @@ class AccessPathModelTest {
         }
         Arrays.fill(mem, (byte) 0);
         for (int step = 0; step < steps; step++) {
-            String what = "seed " + seed + " step " + step;
+            if (step % 100 == 50) {
+                hogRunSlots(p.epc()); // the next 50 steps pin frame by frame, as when every slot is taken
+            } else if (step % 100 == 0) {
+                releaseRunSlots(p.epc());
+            }
+            String what = "seed " + seed + " step " + step + (hogged.isEmpty() ? "" : " (frame by frame)");
             int op = rnd.nextInt(20);
             if (op < 5) {
                 write(ctx, encl, rnd, what);
@@ -121,10 +133,24 @@ class AccessPathModelTest {
                 assertThat(p.checkInvariants()).as(what).isEmpty();
             }
         }
+        releaseRunSlots(p.epc());
         readAll(ctx, "seed " + seed + " at the end");
         assertThat(p.checkInvariants()).isEmpty();
         assertThat(fd.stats().count(CostEvent.EWB)).as("seed %d: pages were evicted", seed).isPositive();
         assertThat(fd.stats().count(CostEvent.ELDU)).as("seed %d: and loaded again", seed).isPositive();
+    }
+
+    /** Takes every run slot of the EPC: multi-page accesses then pin their frames one by one. */
+    private void hogRunSlots(Epc epc) {
+        for (int s = epc.claimRuns(); s >= 0; s = epc.claimRuns()) {
+            hogged.add(s);
+        }
+        assertThat(hogged).as("run slots").isNotEmpty();
+    }
+
+    private void releaseRunSlots(Epc epc) {
+        hogged.forEach(epc::releaseRuns);
+        hogged.clear();
     }
 
     private static long page(int i) {

@@ -234,6 +234,21 @@ class PlatformCheckerReportsTest {
         clean();
     }
 
+    @Test
+    void aMultiPageAccessInFlightWhileQuiescentIsFound() {
+        EpcFrame f = resident().frame;
+        io.jocclum.sgx.cpu.Epc epc = p.epc();
+        int slot = epc.claimRuns();
+        epc.beginRun(slot, new long[] {f.translation()}, 1);
+        try {
+            assertThat(problems()).containsExactly("a multi-page enclave access is in flight while quiescent");
+        } finally {
+            epc.endRun(slot);
+            epc.releaseRuns(slot);
+        }
+        clean();
+    }
+
     // ---- evicted pages and VA slots ----------------------------------------------------------
 
     @Test
