@@ -9,6 +9,7 @@ import io.jocclum.libos.kheap.KernelHeap;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -107,6 +108,8 @@ public final class Replay {
     private final Map<Integer, Proc> procOfTid = new HashMap<>();
     private final Map<Integer, Syscalls> threadOfTid = new HashMap<>();
     private final Set<Integer> expected = new HashSet<>();
+    /** Created threads and processes counted at their clone or fork that have not started yet. */
+    private final Set<Integer> counted = new HashSet<>();
     private final Set<Integer> finished = new HashSet<>();
     private final Map<Integer, Proc> procs = new LinkedHashMap<>();
     private final Map<Long, Long> shmSizes = new HashMap<>();
@@ -242,12 +245,17 @@ public final class Replay {
         return formatError;
     }
 
+    /** An unmodifiable copy of per-call counts that iterates by call name, so that reports list them in the same order on every run. */
+    private static Map<String, Integer> byName(Map<String, Integer> counts) {
+        return Collections.unmodifiableMap(new TreeMap<>(counts));
+    }
+
     /** The result, once the root program has returned. */
     public synchronized Result result() {
         List<ProcessPeak> ps = procs.values().stream()
                 .map(p -> new ProcessPeak(p.pid, p.peak, p.peakBrk, p.peakThreads, p.peakKernelHeap)).toList();
         KernelHeap h = heap;
-        return new Result(ps, peakMapped, peakThreads, peakProcs, Map.copyOf(replayed), Map.copyOf(skipped), failure,
+        return new Result(ps, peakMapped, peakThreads, peakProcs, byName(replayed), byName(skipped), failure,
                 new KernelHeapUse(Math.max(0, heapAtStart), h.peak(), h.limit(), h.limitKey()));
     }
 
@@ -262,8 +270,10 @@ public final class Replay {
             if (heapAtStart < 0) {
                 heapAtStart = heap.used();
             }
-            liveProcs++;
-            peakProcs = Math.max(peakProcs, liveProcs);
+            if (!counted.contains(pid)) {
+                liveProcs++;
+                peakProcs = Math.max(peakProcs, liveProcs);
+            }
             register(sys, pid, p);
         }
         try {
@@ -280,11 +290,36 @@ public final class Replay {
         procOfTid.put(tid, p);
         threadOfTid.put(tid, sys);
         expected.remove(tid);
+        if (!counted.remove(tid)) {
+            countThread(p);
+        }
+        wake();
+    }
+
+    private void countThread(Proc p) {
         p.threads++;
         p.peakThreads = Math.max(p.peakThreads, p.threads);
         liveThreads++;
         peakThreads = Math.max(peakThreads, liveThreads);
-        wake();
+    }
+
+    /**
+     * Counts a thread or process the trace's clone or fork just created, before the clone's event is
+     * done, so that the peaks follow the trace's order and not how soon the new guest thread starts.
+     * Unless it has already started and counted itself.
+     */
+    private synchronized void countCreated(int child, Proc parent, boolean thread) {
+        if (threadOfTid.containsKey(child) || finished.contains(child)) {
+            return;
+        }
+        Proc p = parent;
+        if (!thread) {
+            p = procs.computeIfAbsent(child, Proc::new);
+            liveProcs++;
+            peakProcs = Math.max(peakProcs, liveProcs);
+        }
+        countThread(p);
+        counted.add(child);
     }
 
     private void loop(Syscalls sys, int tid) {
@@ -660,6 +695,7 @@ public final class Replay {
                     guestPid.put(child, pid);
                 }
             }
+            countCreated(child, p, thread);
         } catch (ErrnoException x) {
             synchronized (this) {
                 expected.remove(child);

@@ -3,6 +3,7 @@ package io.jocclum.libos.replay;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,7 +59,7 @@ public final class StraceReader {
 
     /** Lines that were skipped as not system calls (signals, strace's messages), by kind. */
     public Map<String, Integer> skipped() {
-        return Map.copyOf(unknownLines);
+        return Collections.unmodifiableMap(new TreeMap<>(unknownLines));
     }
 
     /** Calls left unfinished at the end, and a last line cut short. */

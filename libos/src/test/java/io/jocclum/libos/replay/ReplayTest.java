@@ -16,8 +16,10 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,6 +58,49 @@ class ReplayTest {
      * The reference: pages mapped per process, as a set of page numbers, from the raw lines (successful
      * mmap, munmap and mremap, resumed halves joined by the pid's pending text); the peak of the sum.
      */
+    /**
+     * The trace's own peak of live threads of all processes, from its raw lines: a thread lives from the
+     * line that completes the clone which created it (a call that may be split into unfinished and
+     * resumed lines) to its exit or its process's exit_group.
+     */
+    static int referencePeakThreads(List<String> raw) {
+        Pattern created = Pattern.compile("(clone3?|fork|vfork)[( ].*\\) = (\\d+)");
+        Map<String, Set<String>> threadsOf = new HashMap<>();
+        Map<String, String> processOf = new HashMap<>();
+        String root = raw.getFirst().split("\\s+")[0];
+        threadsOf.put(root, new HashSet<>(Set.of(root)));
+        processOf.put(root, root);
+        Map<String, Boolean> pendingThreadClone = new HashMap<>();
+        int live = 1;
+        int peak = 1;
+        for (String line : raw) {
+            String tid = line.split("\\s+")[0];
+            if (line.contains("<unfinished")) {
+                pendingThreadClone.put(tid, line.contains("CLONE_THREAD"));
+                continue;
+            }
+            boolean thread = line.contains("CLONE_THREAD") || (line.contains("resumed>") && pendingThreadClone.getOrDefault(tid, false));
+            Matcher m = created.matcher(line);
+            if (m.find()) {
+                String child = m.group(2);
+                String proc = thread ? processOf.get(tid) : child;
+                processOf.put(child, proc);
+                threadsOf.computeIfAbsent(proc, k -> new HashSet<>()).add(child);
+                live++;
+                peak = Math.max(peak, live);
+            } else if (line.contains(" exit_group(")) {
+                Set<String> gone = threadsOf.remove(processOf.get(tid));
+                live -= gone == null ? 0 : gone.size();
+            } else if (line.contains(" exit(")) {
+                Set<String> mine = threadsOf.get(processOf.get(tid));
+                if (mine != null && mine.remove(tid)) {
+                    live--;
+                }
+            }
+        }
+        return peak;
+    }
+
     static long referencePeak(List<String> raw) {
         Map<String, TreeSet<Long>> pages = new HashMap<>();
         Map<String, String> pending = new HashMap<>();
@@ -163,7 +208,9 @@ class ReplayTest {
         ReplayRun.Outcome mt = ReplayRun.run(instance("big", "8GB"), BootOptions.defaults(), events("mt.trace"),
                 Replay.Touch.parse("none"));
         assertThat(mt.result().processes()).hasSize(1);
-        assertThat(mt.result().peakThreads()).isBetween(2, 5);
+        assertThat(mt.result().peakThreads()).as("counted in trace order, not when guest threads start")
+                .isEqualTo(referencePeakThreads(lines("mt.trace")));
+        assertThat(fork.result().peakThreads()).isEqualTo(referencePeakThreads(lines("fork.trace")));
         assertThat(fork.stats().count(io.jocclum.sgx.cost.CostEvent.EAUG))
                 .as("touching all pages commits more than touching none").isGreaterThan(mt.stats()
                         .count(io.jocclum.sgx.cost.CostEvent.EAUG));
@@ -261,6 +308,8 @@ class ReplayTest {
         ReplayRun.Outcome ok = ReplayRun.run(roomy, BootOptions.defaults(), ev, Replay.Touch.parse("none"));
         assertThat(ok.result().failure()).isNull();
         assertThat(ok.result().replayed()).containsEntry("pipe2", 2).containsEntry("epoll_ctl", 1).containsEntry("dup", 1);
+        assertThat(List.copyOf(ok.result().replayed().keySet())).as("counts iterate by call name, the same on every run")
+                .isSorted();
         long pipe = io.jocclum.libos.kheap.KernelHeap.Kind.PIPE_BUFFER.bytes();
         Replay.ProcessPeak p = ok.result().processes().getFirst();
         assertThat(p.peakKernelHeapBytes()).as("two pipe buffers, the files, the epoll and its item")

@@ -53,6 +53,7 @@ class StraceReaderTest {
                 "201   12:00:00.000002 --- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---",
                 "200   12:00:00.000003 brk(NULL) = 0x5000 <0.000001>");
         assertThat(r.skipped()).containsEntry("signal", 2).containsEntry("strace message", 1);
+        assertThat(r.skipped().keySet()).containsExactly("signal", "strace message");
         assertThat(r.events()).hasSize(1);
         assertThat(call(r.events().getFirst()).line()).isEqualTo(4);
     }
