@@ -110,6 +110,30 @@ class CommitTrackerTest {
     }
 
     @Test
+    void aClearingWalkGivesBackEverySeparateRunOfALeaf() {
+        CommitTracker t = new CommitTracker(BASE, 64L << 20);
+        t.commit(BASE + P, BASE + 3 * P, a -> { });
+        t.commit(BASE + 5 * P, BASE + 6 * P, a -> { });
+        t.commit(BASE + 9 * P, BASE + 12 * P, a -> { });
+        List<long[]> runs = new ArrayList<>();
+        t.forEachCommittedRun(BASE, BASE + 16 * P, true, (s, e) -> runs.add(new long[] {s, e}));
+        assertThat(runs).extracting(r -> (r[1] - r[0]) / P).containsExactly(2L, 1L, 3L);
+        assertThat(t.committedPages()).as("every run reported was cleared").isZero();
+        assertThat(t.check()).isEmpty();
+    }
+
+    @Test
+    void aRunActionThatReturnsEarlyIsCaughtWithItsCountsAwayFromTheStart() {
+        CommitTracker t = new CommitTracker(BASE, 8L << 20);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.commitRuns(BASE + 3 * P, BASE + 9 * P,
+                (a, b, committed) -> {
+                    committed.accept(a);
+                    committed.accept(a + P);
+                }))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("after committing 2 of 6 pages");
+    }
+
+    @Test
     void aRunActionThatReturnsEarlyIsCaught() {
         CommitTracker t = new CommitTracker(BASE, 8L << 20);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.commitRuns(BASE, BASE + 4 * P, (a, b, committed) -> committed.accept(a)))

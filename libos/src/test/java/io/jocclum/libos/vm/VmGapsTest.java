@@ -229,6 +229,16 @@ class VmGapsTest extends VmTestBase {
     }
 
     @Test
+    void aHintAtTheEarlierFreedOfTwoHolesInsideAChunkIsHonouredNotTheBestFit() {
+        long a = anon(8 * PAGE);
+        // best fit takes the most recently freed of equal holes: without the hint that is a + PAGE
+        vm.munmap(a + 5 * PAGE, PAGE);
+        vm.munmap(a + PAGE, PAGE);
+        long b = vm.mmap(a + 5 * PAGE, PAGE, RW, MAP_PRIVATE | MAP_ANONYMOUS, null, 0);
+        assertThat(b).as("the hinted hole, not the one best fit would take").isEqualTo(a + 5 * PAGE);
+    }
+
+    @Test
     void aHintForTheLastPagesOfTheUserSpaceIsHonoured() {
         UserSpaceLayout layout = platform.layout();
         long end = layout.hasUserRegion() ? layout.userRegionEnd() : layout.reservedEnd();
