@@ -1,5 +1,6 @@
 package io.jocclum.libos.replay;
 
+import io.jocclum.libos.support.Seeds;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -52,8 +53,7 @@ class ReplayOrderTest {
 
     @Test
     void ordersAsTheModelOnRandomTraces() {
-        long seed = Long.getLong("replay.order.seed", System.nanoTime());
-        System.out.println("ReplayOrderTest seed " + seed + " (replay with -Dreplay.order.seed=" + seed + ")");
+        long seed = Seeds.seed("ReplayOrderTest");
         Random rnd = new Random(seed);
         int reordered = 0;
         for (int round = 0; round < 2000; round++) {

@@ -1,5 +1,6 @@
 package io.jocclum.libos.replay;
 
+import io.jocclum.libos.support.Seeds;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -63,8 +64,7 @@ class SplitArgsTest {
 
     @Test
     void splitsAsTheModelOnRandomArgumentLists() {
-        long seed = Long.getLong("replay.split.seed", System.nanoTime());
-        System.out.println("SplitArgsTest seed " + seed + " (replay with -Dreplay.split.seed=" + seed + ")");
+        long seed = Seeds.seed("SplitArgsTest");
         Random rnd = new Random(seed);
         int withComments = 0;
         for (int round = 0; round < 20000; round++) {
