@@ -6,8 +6,7 @@ import io.jocclum.sgx.cpu.HostPagePool;
 import io.jocclum.sgx.epc.BackingMemory;
 
 import java.lang.foreign.MemorySegment;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Arrays;
 import java.util.TreeSet;
 
 /**
@@ -15,7 +14,8 @@ import java.util.TreeSet;
  * file page {@code i} for enclave page {@code i}, the SECS at page {@code size / 4096}, and the
  * 128-byte PCMDs packed 32 per page after that ({@code sgx_encl_get_backing_page_pcmd_offset}).
  *
- * <p>Design: sparse (a map of the file pages that exist); the pages' bytes come from the driver's
+ * <p>Design: sparse (a map of the file pages that exist, keyed by the page's number with no boxing
+ * and no entry object, see {@link FilePages}); the pages' bytes come from the driver's
  * {@link HostPagePool} (a temporary file mapped outside the Java heap, as the kernel's shmem is host
  * memory outside the enclave), so evicted enclave memory never has to fit in the heap. Each page is charged to the memory cgroup
  * that was active when it was allocated and uncharged from that one when it is truncated or the file
@@ -59,7 +59,7 @@ final class BackingStore {
 
     private final long encSize;
     private final HostPagePool host;
-    private final Map<Long, ShmemPage> pages = new HashMap<>();
+    private final FilePages pages = new FilePages();
     private long bytes;
 
     BackingStore(long enclaveSize, HostPagePool host) {
@@ -162,7 +162,7 @@ final class BackingStore {
 
     /** {@code fput(encl->backing)}: frees every page. */
     void release() {
-        for (Long i : new TreeSet<>(pages.keySet())) {
+        for (long i : pages.keys()) {
             drop(i);
         }
     }
@@ -180,6 +180,127 @@ final class BackingStore {
     }
 
     TreeSet<Long> fileIndexes() {
-        return new TreeSet<>(pages.keySet());
+        TreeSet<Long> all = new TreeSet<>();
+        for (long i : pages.keys()) {
+            all.add(i);
+        }
+        return all;
+    }
+
+    /**
+     * The file pages that exist, by page number: open addressing with linear probing over parallel
+     * arrays (a lookup reads one slot of each, where a {@code HashMap<Long, …>} reads a table slot, an
+     * entry and a boxed key, and boxes the key of each call), deletion by moving the entries of the
+     * probe run back (no tombstones). Page numbers are never negative, so -1 marks an empty slot.
+     */
+    static final class FilePages {
+        private static final long EMPTY = -1;
+        private long[] keys = emptyKeys(16);
+        private ShmemPage[] values = new ShmemPage[16];
+        private int size;
+
+        private static long[] emptyKeys(int n) {
+            long[] k = new long[n];
+            Arrays.fill(k, EMPTY);
+            return k;
+        }
+
+        private int slot(long key) {
+            return (int) ((key * 0x9E37_79B9_7F4A_7C15L) >>> 32) & (keys.length - 1);
+        }
+
+        ShmemPage get(long key) {
+            int mask = keys.length - 1;
+            for (int i = slot(key); ; i = (i + 1) & mask) {
+                long k = keys[i];
+                if (k == key) {
+                    return values[i];
+                }
+                if (k == EMPTY) {
+                    return null;
+                }
+            }
+        }
+
+        boolean containsKey(long key) {
+            return get(key) != null;
+        }
+
+        /** Adds {@code key} (not present) with {@code value} (not null). */
+        void put(long key, ShmemPage value) {
+            if (key < 0 || value == null) {
+                throw new IllegalArgumentException("file page " + key + " -> " + value);
+            }
+            if ((size + 1) * 2 > keys.length) {
+                rehash(keys.length * 2);
+            }
+            int mask = keys.length - 1;
+            int i = slot(key);
+            while (keys[i] != EMPTY) {
+                if (keys[i] == key) {
+                    throw new IllegalStateException("file page " + key + " already exists");
+                }
+                i = (i + 1) & mask;
+            }
+            keys[i] = key;
+            values[i] = value;
+            size++;
+        }
+
+        /** Removes {@code key}; returns its value, or null if it was not present. */
+        ShmemPage remove(long key) {
+            int mask = keys.length - 1;
+            int i = slot(key);
+            while (keys[i] != key) {
+                if (keys[i] == EMPTY) {
+                    return null;
+                }
+                i = (i + 1) & mask;
+            }
+            ShmemPage old = values[i];
+            // move back the entries after i in the probe run whose home slot does not lie in (i, j]
+            for (int j = (i + 1) & mask; keys[j] != EMPTY; j = (j + 1) & mask) {
+                int home = slot(keys[j]);
+                if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+                    keys[i] = keys[j];
+                    values[i] = values[j];
+                    i = j;
+                }
+            }
+            keys[i] = EMPTY;
+            values[i] = null;
+            size--;
+            return old;
+        }
+
+        int size() {
+            return size;
+        }
+
+        /** The keys present, in ascending order. */
+        long[] keys() {
+            long[] out = new long[size];
+            int n = 0;
+            for (long k : keys) {
+                if (k != EMPTY) {
+                    out[n++] = k;
+                }
+            }
+            Arrays.sort(out);
+            return out;
+        }
+
+        private void rehash(int capacity) {
+            long[] oldKeys = keys;
+            ShmemPage[] oldValues = values;
+            keys = emptyKeys(capacity);
+            values = new ShmemPage[capacity];
+            size = 0;
+            for (int i = 0; i < oldKeys.length; i++) {
+                if (oldKeys[i] != EMPTY) {
+                    put(oldKeys[i], oldValues[i]);
+                }
+            }
+        }
     }
 }

@@ -18,7 +18,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -323,9 +322,9 @@ class PlatformCheckerReportsTest {
     void anEvictedPageWithoutItsBackingIsFound() {
         evictAll();
         EnclavePage pg = pages(false).getFirst();
-        Map<Long, Object> backing = field(encl.backing, "pages");
+        BackingStore.FilePages backing = field(encl.backing, "pages");
         long evicted = encl.backing.fileIndexes().stream().filter(i -> i <= io.jocclum.sgx.arch.Pages.count(encl.size)).count();
-        Object page = backing.remove(pg.backingIndex());
+        BackingStore.ShmemPage page = backing.remove(pg.backingIndex());
         try {
             assertThat(problems()).containsExactly(me() + pg + " is evicted but its backing pages are missing",
                     me() + (evicted - 1) + " contents pages in the backing store for " + evicted + " evicted pages");
