@@ -43,8 +43,8 @@ public final class BackingFile {
     public byte[] readPage(long index) {
         encl.lock.lock();
         try {
-            BackingStore.ShmemPage p = encl.backing().page(index);
-            return p == null ? null : p.data().toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment p = encl.backing().data(index);
+            return p == null ? null : p.toArray(ValueLayout.JAVA_BYTE);
         } finally {
             encl.lock.unlock();
         }
@@ -57,11 +57,11 @@ public final class BackingFile {
         }
         encl.lock.lock();
         try {
-            BackingStore.ShmemPage p = encl.backing().page(index);
+            MemorySegment p = encl.backing().data(index);
             if (p == null) {
                 throw new IllegalStateException("backing page " + index + " does not exist");
             }
-            MemorySegment.copy(data, 0, p.data(), ValueLayout.JAVA_BYTE, 0, Pages.SIZE);
+            MemorySegment.copy(data, 0, p, ValueLayout.JAVA_BYTE, 0, Pages.SIZE);
         } finally {
             encl.lock.unlock();
         }

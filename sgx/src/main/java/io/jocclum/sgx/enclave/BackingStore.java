@@ -28,8 +28,10 @@ import java.util.TreeSet;
 final class BackingStore {
 
     /**
-     * One shmem page: 4096 bytes of the host page pool, {@code slab[offset, offset+4096)} (the
-     * paging path names it so and makes no segment per page; {@link #data} is one for other uses).
+     * One PCMD page: 4096 bytes of the host page pool, {@code slab[offset, offset+4096)} (the paging
+     * path names it so and makes no segment per page; {@link #data} is one for other uses), with the
+     * counts that decide when it can be truncated. Contents pages have no object: their map entry
+     * holds the host page's handle and the memory cgroup charged.
      */
     static final class ShmemPage {
         final long handle;
@@ -53,13 +55,24 @@ final class BackingStore {
         }
     }
 
-    /** {@code struct sgx_backing}: the contents page and the PCMD page + offset of one enclave page. */
-    record Slot(long pageIndex, ShmemPage contents, ShmemPage pcmd, int pcmdOffset) {
+    /**
+     * {@code struct sgx_backing}: the contents page ({@code contentsSlab[contentsOffset, +4096)}, the
+     * host page {@code contents}, charged to {@code memcg}) and the PCMD page + offset of one enclave page.
+     */
+    record Slot(long pageIndex, long contents, MemorySegment contentsSlab, long contentsOffset, BackingMemory memcg,
+                ShmemPage pcmd, int pcmdOffset) {
+        /** The contents page as a segment of its own. */
+        MemorySegment contentsData() {
+            return contentsSlab.asSlice(contentsOffset, Pages.SIZE);
+        }
     }
 
     private final long encSize;
     private final HostPagePool host;
-    private final FilePages pages = new FilePages();
+    /** Contents pages (enclave pages and the SECS): the host page's handle and the memcg charged. */
+    private final FilePages<BackingMemory> contents = new FilePages<>();
+    /** PCMD pages. */
+    private final FilePages<ShmemPage> pcmds = new FilePages<>();
     private long bytes;
 
     BackingStore(long enclaveSize, HostPagePool host) {
@@ -78,35 +91,40 @@ final class BackingStore {
      * allocation gives the kernel). The PCMD page counts a pending writer until {@link #put}.
      */
     Slot alloc(long pageIndex, BackingMemory memcg) {
-        ShmemPage contents = pages.get(pageIndex);
+        int at = contents.find(pageIndex);
+        long data;
+        BackingMemory charged;
         boolean newContents = false;
-        if (contents == null) {
-            long data = chargedPage(memcg, false);
+        if (at >= 0) {
+            data = contents.handleAt(at);
+            charged = contents.valueAt(at);
+        } else {
+            data = chargedPage(memcg, false);
             if (data == HostPagePool.NONE) {
                 return null;
             }
-            contents = new ShmemPage(memcg, host, data);
-            pages.put(pageIndex, contents);
+            charged = memcg;
+            contents.put(pageIndex, data, memcg);
             bytes += Pages.SIZE;
             newContents = true;
         }
         long pcmdOff = pcmdOffset(pageIndex);
         long pcmdIndex = Pages.index(pcmdOff);
-        ShmemPage pcmd = pages.get(pcmdIndex);
+        ShmemPage pcmd = pcmds.get(pcmdIndex);
         if (pcmd == null) {
-            long data = chargedPage(memcg, true);
-            if (data == HostPagePool.NONE) {
+            long pd = chargedPage(memcg, true);
+            if (pd == HostPagePool.NONE) {
                 if (newContents) {
                     drop(pageIndex);
                 }
                 return null;
             }
-            pcmd = new ShmemPage(memcg, host, data);
-            pages.put(pcmdIndex, pcmd);
+            pcmd = new ShmemPage(memcg, host, pd);
+            pcmds.put(pcmdIndex, pd, pcmd);
             bytes += Pages.SIZE;
         }
         pcmd.pendingWriters++;
-        return new Slot(pageIndex, contents, pcmd, Pages.offset(pcmdOff));
+        return new Slot(pageIndex, data, host.slab(data), HostPagePool.offset(data), charged, pcmd, Pages.offset(pcmdOff));
     }
 
     /** {@code sgx_encl_put_backing} after the EWB wrote the slot ({@code written}: the EWB succeeded). */
@@ -119,13 +137,15 @@ final class BackingStore {
 
     /** {@code sgx_encl_lookup_backing} for ELDU: null if the contents or PCMD page is missing. */
     Slot lookup(long pageIndex) {
-        ShmemPage contents = pages.get(pageIndex);
+        int at = contents.find(pageIndex);
         long pcmdOff = pcmdOffset(pageIndex);
-        ShmemPage pcmd = pages.get(Pages.index(pcmdOff));
-        if (contents == null || pcmd == null) {
+        ShmemPage pcmd = pcmds.get(Pages.index(pcmdOff));
+        if (at < 0 || pcmd == null) {
             return null;
         }
-        return new Slot(pageIndex, contents, pcmd, Pages.offset(pcmdOff));
+        long data = contents.handleAt(at);
+        return new Slot(pageIndex, data, host.slab(data), HostPagePool.offset(data), contents.valueAt(at), pcmd,
+                Pages.offset(pcmdOff));
     }
 
     /** After a successful ELDU: truncate the contents page, zero the PCMD, truncate an empty PCMD page. */
@@ -139,12 +159,21 @@ final class BackingStore {
     }
 
     private void drop(long fileIndex) {
-        ShmemPage p = pages.remove(fileIndex);
-        if (p != null) {
-            p.memcg.uncharge(Pages.SIZE);
-            bytes -= Pages.SIZE;
-            host.giveHandle(p.handle);
+        int at = contents.find(fileIndex);
+        FilePages<?> map = contents;
+        if (at < 0) {
+            at = pcmds.find(fileIndex);
+            map = pcmds;
+            if (at < 0) {
+                return;
+            }
         }
+        long handle = map.handleAt(at);
+        BackingMemory memcg = map == contents ? contents.valueAt(at) : pcmds.valueAt(at).memcg;
+        map.removeAt(at);
+        memcg.uncharge(Pages.SIZE);
+        bytes -= Pages.SIZE;
+        host.giveHandle(handle);
     }
 
     /** A host page charged to {@code memcg} (zero-filled when {@code zeroed}); NONE if either fails. */
@@ -162,7 +191,7 @@ final class BackingStore {
 
     /** {@code fput(encl->backing)}: frees every page. */
     void release() {
-        for (long i : pages.keys()) {
+        for (long i : fileIndexArray()) {
             drop(i);
         }
     }
@@ -172,31 +201,50 @@ final class BackingStore {
     }
 
     boolean hasPage(long fileIndex) {
-        return pages.containsKey(fileIndex);
+        return contents.find(fileIndex) >= 0 || pcmds.find(fileIndex) >= 0;
     }
 
-    ShmemPage page(long fileIndex) {
-        return pages.get(fileIndex);
+    /** File page {@code fileIndex} as a segment of its own, or null if it does not exist. */
+    MemorySegment data(long fileIndex) {
+        int at = contents.find(fileIndex);
+        if (at >= 0) {
+            return host.segment(contents.handleAt(at));
+        }
+        ShmemPage p = pcmds.get(fileIndex);
+        return p == null ? null : p.data();
     }
 
     TreeSet<Long> fileIndexes() {
         TreeSet<Long> all = new TreeSet<>();
-        for (long i : pages.keys()) {
+        for (long i : fileIndexArray()) {
             all.add(i);
         }
         return all;
     }
 
+    /** The file pages that exist, in ascending order. */
+    private long[] fileIndexArray() {
+        long[] a = contents.keys();
+        long[] b = pcmds.keys();
+        long[] all = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        Arrays.sort(all);
+        return all;
+    }
+
     /**
-     * The file pages that exist, by page number: open addressing with linear probing over parallel
-     * arrays (a lookup reads one slot of each, where a {@code HashMap<Long, …>} reads a table slot, an
-     * entry and a boxed key, and boxes the key of each call), deletion by moving the entries of the
-     * probe run back (no tombstones). Page numbers are never negative, so -1 marks an empty slot.
+     * File pages by page number, each with a host page handle and a value: open addressing with
+     * linear probing over parallel arrays (a lookup reads one slot of each, where a
+     * {@code HashMap<Long, …>} reads a table slot, an entry and a boxed key, and boxes the key of
+     * each call), deletion by moving the entries of the probe run back (no tombstones). Page numbers
+     * are never negative, so -1 marks an empty slot. {@link #find} gives a slot for the accessors,
+     * valid until the next change.
      */
-    static final class FilePages {
+    static final class FilePages<V> {
         private static final long EMPTY = -1;
         private long[] keys = emptyKeys(16);
-        private ShmemPage[] values = new ShmemPage[16];
+        private long[] handles = new long[16];
+        private Object[] values = new Object[16];
         private int size;
 
         private static long[] emptyKeys(int n) {
@@ -205,29 +253,41 @@ final class BackingStore {
             return k;
         }
 
-        private int slot(long key) {
+        private int home(long key) {
             return (int) ((key * 0x9E37_79B9_7F4A_7C15L) >>> 32) & (keys.length - 1);
         }
 
-        ShmemPage get(long key) {
+        /** The slot of {@code key}, or -1 if it is not present. */
+        int find(long key) {
             int mask = keys.length - 1;
-            for (int i = slot(key); ; i = (i + 1) & mask) {
+            for (int i = home(key); ; i = (i + 1) & mask) {
                 long k = keys[i];
                 if (k == key) {
-                    return values[i];
+                    return i;
                 }
                 if (k == EMPTY) {
-                    return null;
+                    return -1;
                 }
             }
         }
 
-        boolean containsKey(long key) {
-            return get(key) != null;
+        long handleAt(int slot) {
+            return handles[slot];
         }
 
-        /** Adds {@code key} (not present) with {@code value} (not null). */
-        void put(long key, ShmemPage value) {
+        @SuppressWarnings("unchecked")
+        V valueAt(int slot) {
+            return (V) values[slot];
+        }
+
+        /** The value of {@code key}, or null if it is not present. */
+        V get(long key) {
+            int at = find(key);
+            return at < 0 ? null : valueAt(at);
+        }
+
+        /** Adds {@code key} (not present) with its host page {@code handle} and {@code value} (not null). */
+        void put(long key, long handle, V value) {
             if (key < 0 || value == null) {
                 throw new IllegalArgumentException("file page " + key + " -> " + value);
             }
@@ -235,7 +295,7 @@ final class BackingStore {
                 rehash(keys.length * 2);
             }
             int mask = keys.length - 1;
-            int i = slot(key);
+            int i = home(key);
             while (keys[i] != EMPTY) {
                 if (keys[i] == key) {
                     throw new IllegalStateException("file page " + key + " already exists");
@@ -243,34 +303,40 @@ final class BackingStore {
                 i = (i + 1) & mask;
             }
             keys[i] = key;
+            handles[i] = handle;
             values[i] = value;
             size++;
         }
 
         /** Removes {@code key}; returns its value, or null if it was not present. */
-        ShmemPage remove(long key) {
-            int mask = keys.length - 1;
-            int i = slot(key);
-            while (keys[i] != key) {
-                if (keys[i] == EMPTY) {
-                    return null;
-                }
-                i = (i + 1) & mask;
+        V remove(long key) {
+            int at = find(key);
+            if (at < 0) {
+                return null;
             }
-            ShmemPage old = values[i];
+            V old = valueAt(at);
+            removeAt(at);
+            return old;
+        }
+
+        /** Removes the entry in {@code slot} (from {@link #find}). */
+        void removeAt(int slot) {
+            int mask = keys.length - 1;
+            int i = slot;
             // move back the entries after i in the probe run whose home slot does not lie in (i, j]
             for (int j = (i + 1) & mask; keys[j] != EMPTY; j = (j + 1) & mask) {
-                int home = slot(keys[j]);
-                if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+                int h = home(keys[j]);
+                if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) {
                     keys[i] = keys[j];
+                    handles[i] = handles[j];
                     values[i] = values[j];
                     i = j;
                 }
             }
             keys[i] = EMPTY;
+            handles[i] = 0;
             values[i] = null;
             size--;
-            return old;
         }
 
         int size() {
@@ -292,13 +358,17 @@ final class BackingStore {
 
         private void rehash(int capacity) {
             long[] oldKeys = keys;
-            ShmemPage[] oldValues = values;
+            long[] oldHandles = handles;
+            Object[] oldValues = values;
             keys = emptyKeys(capacity);
-            values = new ShmemPage[capacity];
+            handles = new long[capacity];
+            values = new Object[capacity];
             size = 0;
             for (int i = 0; i < oldKeys.length; i++) {
                 if (oldKeys[i] != EMPTY) {
-                    put(oldKeys[i], oldValues[i]);
+                    @SuppressWarnings("unchecked")
+                    V v = (V) oldValues[i];
+                    put(oldKeys[i], oldHandles[i], v);
                 }
             }
         }

@@ -336,7 +336,7 @@ public final class Enclave {
             secsChildCnt--;
             backing.put(b, true);
             if (secsChildCnt == 0 && has(INITIALIZED) && secs.isResident()) {
-                BackingStore.Slot sb = backing.alloc(secs.backingIndex(), b.contents().memcg);
+                BackingStore.Slot sb = backing.alloc(secs.backingIndex(), b.memcg());
                 if (sb != null) {
                     ewb(secs, sb);
                     EpcPage se = secs.epcPage;
@@ -361,13 +361,13 @@ public final class Enclave {
         }
         EpcFrame f = p.frame;
         EpcFrame vaf = va.epcPage.frame();
-        SgxStatus st = cpu.ewb(account, f, vaf, slot, b.contents().slab, b.contents().offset, b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
+        SgxStatus st = cpu.ewb(account, f, vaf, slot, b.contentsSlab(), b.contentsOffset(), b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
         if (st == SgxStatus.NOT_TRACKED) {
             cpu.etrack(account, secs.frame);
-            st = cpu.ewb(account, f, vaf, slot, b.contents().slab, b.contents().offset, b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
+            st = cpu.ewb(account, f, vaf, slot, b.contentsSlab(), b.contentsOffset(), b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
             if (st == SgxStatus.NOT_TRACKED) {
                 cpu.ipi(account, f);
-                st = cpu.ewb(account, f, vaf, slot, b.contents().slab, b.contents().offset, b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
+                st = cpu.ewb(account, f, vaf, slot, b.contentsSlab(), b.contentsOffset(), b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
             }
         }
         if (st != SgxStatus.SUCCESS) {

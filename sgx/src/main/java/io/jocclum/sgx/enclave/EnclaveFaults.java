@@ -69,7 +69,7 @@ final class EnclaveFaults {
         SgxStatus st;
         try {
             st = encl.cpu.eldu(encl.account, epc.frame(), p.isSecs ? 0 : p.addr, p.isSecs ? null : encl.secs.frame,
-                    b.contents().slab, b.contents().offset, b.pcmd().slab, b.pcmd().offset + b.pcmdOffset(), p.vaPage.epcPage.frame(), p.vaSlot, false);
+                    b.contentsSlab(), b.contentsOffset(), b.pcmd().slab, b.pcmd().offset + b.pcmdOffset(), p.vaPage.epcPage.frame(), p.vaSlot, false);
         } catch (EnclsException e) {
             encl.freeEpcPage(epc);
             throw Errno.EFAULT.exception("ELDU " + e.getMessage());

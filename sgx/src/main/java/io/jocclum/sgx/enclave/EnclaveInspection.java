@@ -84,7 +84,7 @@ final class EnclaveInspection {
             return false;
         }
         byte[] plain = new byte[Pages.SIZE];
-        if (!encl.cpu.inspectEvicted(b.contents().data(), b.pcmd().data(), b.pcmdOffset(), p.vaPage.epcPage.frame(),
+        if (!encl.cpu.inspectEvicted(b.contentsData(), b.pcmd().data(), b.pcmdOffset(), p.vaPage.epcPage.frame(),
                 p.vaSlot, p.addr, encl.control.eid(), MemorySegment.ofArray(plain))) {
             return false;
         }

@@ -322,14 +322,15 @@ class PlatformCheckerReportsTest {
     void anEvictedPageWithoutItsBackingIsFound() {
         evictAll();
         EnclavePage pg = pages(false).getFirst();
-        BackingStore.FilePages backing = field(encl.backing, "pages");
+        BackingStore.FilePages<Object> backing = field(encl.backing, "contents");
         long evicted = encl.backing.fileIndexes().stream().filter(i -> i <= io.jocclum.sgx.arch.Pages.count(encl.size)).count();
-        BackingStore.ShmemPage page = backing.remove(pg.backingIndex());
+        long handle = backing.handleAt(backing.find(pg.backingIndex()));
+        Object page = backing.remove(pg.backingIndex());
         try {
             assertThat(problems()).containsExactly(me() + pg + " is evicted but its backing pages are missing",
                     me() + (evicted - 1) + " contents pages in the backing store for " + evicted + " evicted pages");
         } finally {
-            backing.put(pg.backingIndex(), page);
+            backing.put(pg.backingIndex(), handle, page);
         }
         clean();
     }
