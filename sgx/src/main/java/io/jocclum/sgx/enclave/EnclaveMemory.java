@@ -577,9 +577,21 @@ final class EnclaveMemory implements EnclaveContext {
      * The loop of {@code leaf} over the pages of a range, with the driver's EAUGs of the pages that
      * have no enclave page yet done a run at a time ({@link EnclaveFaults#eaugRun}) before their
      * leaves: the same EAUGs, faults and charges as the leaves' own fault path, in fewer lock
-     * acquisitions. A page the run leaves out takes the leaf's own fault path.
+     * acquisitions. A page the run leaves out takes the leaf's own fault path. The charges of the
+     * range are deferred to its end ({@link CostAccount#deferCharges}).
      */
     private int acceptRange(long address, long length, boolean write, LongToIntFunction leaf, LongConsumer accepted) {
+        boolean deferred = account.deferCharges(); // the leaves' and faults' charges, added once per event at the end
+        try {
+            return acceptRange0(address, length, write, leaf, accepted);
+        } finally {
+            if (deferred) {
+                account.addDeferred();
+            }
+        }
+    }
+
+    private int acceptRange0(long address, long length, boolean write, LongToIntFunction leaf, LongConsumer accepted) {
         long end = address + length;
         long a = address;
         while (a < end) {
