@@ -178,10 +178,7 @@ final class VmEpc {
         if ((from & ~to) != 0) {
             long restricted = from & to;
             ctx.restrictPermissions(s, e - s, restricted);
-            SecInfo pr = SecInfo.of(PageType.REG, restricted, SecInfo.PR);
-            for (long a = s; a < e; a += Pages.SIZE) {
-                accept(a, pr);
-            }
+            acceptEach(s, e, SecInfo.of(PageType.REG, restricted, SecInfo.PR));
             cur = restricted;
         }
         if ((to & ~cur) != 0) {
@@ -191,6 +188,15 @@ final class VmEpc {
             }
         }
         counters.permChangePages.add(Pages.count(e - s));
+    }
+
+    /** {@link #accept} of each page of [s, e), in one {@link EnclaveContext#eacceptRange} (whose charges come at its end). */
+    private void acceptEach(long s, long e, SecInfo si) {
+        long[] next = {s};
+        int st = ctx.eacceptRange(s, e - s, si, x -> next[0] = x + Pages.SIZE);
+        if (st != SgxStatus.SUCCESS.code()) {
+            throw new IllegalStateException("EACCEPT of 0x" + Long.toHexString(next[0]) + " with " + si + " returned status " + st);
+        }
     }
 
     private void accept(long a, SecInfo si) {
@@ -337,9 +343,7 @@ final class VmEpc {
 
     private void trimRun(long a, long b) {
         ctx.modifyTypes(a, b - a, PageType.TRIM);
-        for (long x = a; x < b; x += Pages.SIZE) {
-            accept(x, TRIMMED);
-        }
+        acceptEach(a, b, TRIMMED);
         ctx.removePages(a, b - a);
         tracker.uncommit(a, b);
         counters.pagesTrimmed.add(Pages.count(b - a));

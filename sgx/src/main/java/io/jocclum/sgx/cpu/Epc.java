@@ -148,8 +148,15 @@ public final class Epc implements AutoCloseable {
         if (c.accessed[j] == 0) { // a load first: most accesses find it set
             c.accessed[j] = 1;
         }
+        if (!materialize) {
+            return (long) FrameChunk.LONGS.getAcquire(c.host, j);
+        }
         long h = (long) FrameChunk.LONGS.getAcquire(c.host, j);
-        return h == HostPagePool.NONE && materialize ? c.frames.get(j).pinnedHost(true) : h;
+        if (h == HostPagePool.NONE) {
+            h = c.frames.get(j).materializedContent();
+        }
+        EpcFrame.markWritten(c, j, HostPagePool.ALL_LINES); // the access may store to any byte of the page
+        return h;
     }
 
     /**
@@ -214,11 +221,40 @@ public final class Epc implements AutoCloseable {
         EpcFrame.unpin(directory.getAcquire((int) (pfn >>> CHUNK_SHIFT)).state, (int) (pfn & (CHUNK - 1)));
     }
 
-    /** {@link EpcFrame#pinnedHost(boolean)} of frame {@code pfn}, which the caller pinned. */
-    public long pinnedHost(long pfn, boolean write) {
+    /**
+     * The host page of frame {@code pfn}, which the caller pinned, for a read or a store of zeros:
+     * {@link HostPagePool#NONE} when the frame was never written (its contents are all zero).
+     */
+    public long pinnedHost(long pfn) {
         FrameChunk c = directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
-        long h = (long) FrameChunk.LONGS.getAcquire(c.host, (int) (pfn & (CHUNK - 1)));
-        return h == HostPagePool.NONE && write ? c.frames.get((int) (pfn & (CHUNK - 1))).pinnedHost(true) : h;
+        return (long) FrameChunk.LONGS.getAcquire(c.host, (int) (pfn & (CHUNK - 1)));
+    }
+
+    /**
+     * The host page of frame {@code pfn}, which the caller pinned, for a store of data to its bytes
+     * {@code [from, from + n)} ({@code n > 0}), which are marked as possibly non-zero: materialised
+     * now if the frame has none.
+     */
+    public long pinnedHostForStore(long pfn, int from, int n) {
+        FrameChunk c = directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
+        int j = (int) (pfn & (CHUNK - 1));
+        long h = (long) FrameChunk.LONGS.getAcquire(c.host, j);
+        if (h == HostPagePool.NONE) {
+            h = c.frames.get(j).materializedContent();
+        }
+        EpcFrame.markWritten(c, j, HostPagePool.lines(from, n));
+        return h;
+    }
+
+    /**
+     * Stores zeros to bytes {@code [from, from + n)} of the host page {@code h} of frame {@code pfn},
+     * which the caller pinned: only to the lines of the page that were ever stored to, the others
+     * being zero already (see {@link HostPagePool#zeroLines}).
+     */
+    public void zeroPinned(long pfn, long h, int from, int n) {
+        FrameChunk c = directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
+        long dirty = (long) FrameChunk.LONGS.getAcquire(c.dirty, (int) (pfn & (CHUNK - 1)));
+        HostPagePool.zeroLines(pool.slab(h), HostPagePool.offset(h), dirty, from, from + n);
     }
 
     /** The slab of the host page pool that holds host page {@code handle} (see {@link #pinnedHost}). */

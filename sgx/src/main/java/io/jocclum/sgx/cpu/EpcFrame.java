@@ -205,6 +205,27 @@ public final class EpcFrame {
         return c == HostPagePool.NONE || isZero(epc.pool().segment(c));
     }
 
+    /**
+     * Inspection (no pin; for invariant checkers on a quiescent platform): what is wrong with the
+     * frame's dirty lines (see {@link FrameChunk#dirty}), or null: a frame without a host page
+     * must have none, and a host page must be zero outside them.
+     */
+    public String dirtyLinesProblem() {
+        long c = content();
+        long d = (long) LONGS.getVolatile(chunk.dirty, j);
+        if (c == HostPagePool.NONE) {
+            return d == 0 ? null : this + " has no host page but dirty lines 0x" + Long.toHexString(d);
+        }
+        MemorySegment page = epc.pool().segment(c);
+        for (int line = 0; line < Long.SIZE; line++) {
+            if ((d & 1L << line) == 0 && page.asSlice((long) line * HostPagePool.LINE, HostPagePool.LINE)
+                    .mismatch(epc.zeroPage().asSlice(0, HostPagePool.LINE)) >= 0) {
+                return this + " has non-zero bytes in line " + line + " of its host page, which is not marked dirty";
+            }
+        }
+        return null;
+    }
+
     // ---- the enclave access path ---------------------------------------------------------------
 
     /**
@@ -314,12 +335,33 @@ public final class EpcFrame {
 
     /**
      * The handle of the host page of a pinned frame (see {@link Epc#hostSlab}): for a write the
-     * frame's own page (materialised now if needed); for a read {@link HostPagePool#NONE} when the
-     * frame was never written (its contents are all zero).
+     * frame's own page (materialised now if needed), any byte of which the caller may then store
+     * to; for a read {@link HostPagePool#NONE} when the frame was never written (its contents are
+     * all zero).
      */
     public long pinnedHost(boolean write) {
+        if (!write) {
+            return content();
+        }
+        long c = materializedContent();
+        markWritten(chunk, j, HostPagePool.ALL_LINES);
+        return c;
+    }
+
+    /** The frame's host page, materialised now if it has none (the caller marks what it stores). */
+    long materializedContent() {
         long c = content();
-        return c == HostPagePool.NONE && write ? materialize() : c;
+        return c == HostPagePool.NONE ? materialize() : c;
+    }
+
+    /**
+     * Marks the lines {@code lines} of the host page of frame {@code j} of {@code c} as possibly
+     * non-zero, before a store into them (see {@link FrameChunk#dirty}).
+     */
+    static void markWritten(FrameChunk c, int j, long lines) {
+        if ((c.dirty[j] & lines) != lines) { // a plain load: the marks only grow while the page is held
+            LONGS.getAndBitwiseOr(c.dirty, j, lines);
+        }
     }
 
     /** The shared read-only page of zeros: what a read of a frame without a host page reads. */
@@ -387,9 +429,9 @@ public final class EpcFrame {
         long fresh = epc.pool().takeHandle(true);
         long won = (long) LONGS.compareAndExchange(chunk.host, j, HostPagePool.NONE, fresh);
         if (won == HostPagePool.NONE) {
-            return fresh;
+            return fresh; // its dirty lines are 0, as for every frame without a page
         }
-        epc.pool().giveHandle(fresh);
+        epc.pool().giveHandle(fresh, 0); // all zero
         return won;
     }
 
@@ -580,6 +622,7 @@ public final class EpcFrame {
             return;
         }
         long c = content();
+        LONGS.setVolatile(chunk.dirty, j, HostPagePool.ALL_LINES);
         if (c == HostPagePool.NONE) {
             c = epc.pool().takeHandle(false);
             LONGS.setRelease(chunk.host, j, c);
@@ -595,6 +638,7 @@ public final class EpcFrame {
     /** The host page for ELDU to decrypt into (not yet visible to any access: the entry is invalid). */
     long contentHandleForLoad() {
         long c = content();
+        LONGS.setVolatile(chunk.dirty, j, HostPagePool.ALL_LINES);
         if (c == HostPagePool.NONE) {
             c = epc.pool().takeHandle(false);
             LONGS.setRelease(chunk.host, j, c);
@@ -610,8 +654,10 @@ public final class EpcFrame {
     void dropContent() {
         long c = content();
         if (c != HostPagePool.NONE) {
+            long dirty = (long) LONGS.getVolatile(chunk.dirty, j);
             LONGS.setRelease(chunk.host, j, HostPagePool.NONE);
-            epc.pool().giveHandle(c);
+            LONGS.setVolatile(chunk.dirty, j, 0L);
+            epc.pool().giveHandle(c, dirty);
         }
     }
 

@@ -12,7 +12,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@code EPCM_*} bits), the pin counter with the BLOCKED, FENCED and EXCL bits ({@code state}),
  * ENCLAVEADDRESS ({@code linaddr}), the owner's enclave ID ({@code owner}), the handle of the host
  * page that holds the contents ({@code host}, {@link HostPagePool#NONE} for an all-zero page), the
- * accessed bit of the page's mapping ({@code accessed}) and the entry's generation ({@code gen}),
+ * lines of that page that may be non-zero ({@code dirty}, so that zeroing it touches only those),
+ * the accessed bit of the page's mapping ({@code accessed}) and the entry's generation ({@code gen}),
  * which every new EPCM entry and every invalidation advances: a translation records the frame
  * number with the generation it was made at (see {@link Epc#translation}), so one int compare
  * tells the access path that the frame still holds the entry the translation was made for (same
@@ -39,6 +40,12 @@ final class FrameChunk {
     final long[] linaddr = new long[SIZE];
     final long[] owner = new long[SIZE];
     final long[] host = new long[SIZE];
+    /**
+     * The lines of the host page that may hold non-zero bytes ({@link HostPagePool#lines}): 0 while
+     * {@code host} is {@link HostPagePool#NONE}; only grows while the frame holds that page (marked
+     * before a store into it), and goes back to 0 when the page is given back.
+     */
+    final long[] dirty = new long[SIZE];
     final byte[] accessed = new byte[SIZE];
     final int[] gen = new int[SIZE];
     final AtomicReferenceArray<EpcFrame> frames = new AtomicReferenceArray<>(SIZE);

@@ -27,6 +27,11 @@ import java.util.Arrays;
  * 1 MiB and double up to 64 MiB (few mappings even for a 64 GB EPC). Each slab's file space is
  * written with zeros before it is mapped, so a full disk is an {@link HostMemoryExhausted} at that
  * moment rather than a SIGBUS on a later store. A pool never shrinks: it holds at most its peak use.
+ * A free page remembers which of its 64-byte lines may hold non-zero bytes (its dirty lines, a
+ * {@code long} with bit {@code i} for bytes {@code [64i, 64i + 64)}): a page given back with
+ * {@link #giveHandle(long, long)} by a user that kept count of what it wrote is zero-filled at its
+ * next {@link #takeHandle takeHandle(true)} in those lines only; one given back with
+ * {@link #giveHandle(long)} is zero-filled whole.
  * A page is named by a {@code long} handle, {@code (slab number + 1) << 32 | offset in the slab}
  * (0 names no page), so the EPC keeps its frames' host pages in a primitive array: pages that lie
  * one after the other in one slab have handles 4096 apart, and the access path finds a stretch of
@@ -44,6 +49,10 @@ public final class HostPagePool implements AutoCloseable {
 
     /** The handle that names no page. */
     public static final long NONE = 0;
+    /** The bytes of a page that one bit of a dirty-lines mask stands for. */
+    public static final int LINE = 64;
+    /** The dirty-lines mask of a page every byte of which may be non-zero. */
+    public static final long ALL_LINES = -1L;
 
     /**
      * One 4 KiB page of the pool: {@code handle} names it (see {@link #slab(long)}), {@code segment}
@@ -91,6 +100,9 @@ public final class HostPagePool implements AutoCloseable {
     /** The free pages' handles, a stack: the last freed is taken first. */
     @GuardedBy("this")
     private long[] free = new long[256];
+    /** The dirty lines of the free page at the same index of {@link #free}. */
+    @GuardedBy("this")
+    private long[] freeDirty = new long[256];
     @GuardedBy("this")
     private int freeCount;
     @GuardedBy("this")
@@ -121,28 +133,64 @@ public final class HostPagePool implements AutoCloseable {
     /** A page's handle; zero-filled when {@code zeroed}, else with arbitrary contents. */
     public long takeHandle(boolean zeroed) {
         long h;
+        long dirty;
         synchronized (this) {
             if (freeCount == 0) {
                 grow();
-                inUse++;
-                return free[--freeCount]; // fresh file space is zero
             }
             h = free[--freeCount];
+            dirty = freeDirty[freeCount];
             inUse++;
         }
-        if (zeroed) {
-            slab(h).asSlice(offset(h), Pages.SIZE).fill((byte) 0);
+        if (zeroed && dirty != 0) {
+            zeroLines(slab(h), offset(h), dirty, 0, Pages.SIZE);
         }
         return h;
     }
 
-    /** Returns the page {@code handle} (from {@link #takeHandle}) to this pool. */
-    public synchronized void giveHandle(long handle) {
+    /** Returns the page {@code handle} (from {@link #takeHandle}) to this pool; any of its bytes may be non-zero. */
+    public void giveHandle(long handle) {
+        giveHandle(handle, ALL_LINES);
+    }
+
+    /**
+     * Returns the page {@code handle} (from {@link #takeHandle}) to this pool, whose bytes outside
+     * the lines {@code dirty} (see {@link #lines}) are all zero.
+     */
+    public synchronized void giveHandle(long handle, long dirty) {
         if (freeCount == free.length) {
             free = Arrays.copyOf(free, free.length * 2);
+            freeDirty = Arrays.copyOf(freeDirty, free.length);
         }
+        freeDirty[freeCount] = dirty;
         free[freeCount++] = handle;
         inUse--;
+    }
+
+    /** The dirty-lines mask of the lines that bytes {@code [from, from + n)} of a page touch ({@code n > 0}). */
+    public static long lines(int from, int n) {
+        int first = from / LINE;
+        int width = (from + n - 1) / LINE - first + 1;
+        return width == Long.SIZE ? ALL_LINES : ((1L << width) - 1) << first;
+    }
+
+    /**
+     * Zeroes the bytes {@code [from, to)} of the page at {@code pageOffset} of {@code slab} that lie in
+     * the lines {@code dirty}: the same contents as zeroing all of them when the bytes outside those
+     * lines are zero already.
+     */
+    public static void zeroLines(MemorySegment slab, long pageOffset, long dirty, int from, int to) {
+        long m = dirty;
+        while (m != 0) {
+            int b = Long.numberOfTrailingZeros(m);
+            int run = Long.numberOfTrailingZeros(~(m >>> b)); // 64 when every bit from b on is set
+            int lo = Math.max(from, b * LINE);
+            int hi = Math.min(to, (b + run) * LINE);
+            if (lo < hi) {
+                slab.asSlice(pageOffset + lo, hi - lo).fill((byte) 0);
+            }
+            m = b + run >= Long.SIZE ? 0 : m & (-1L << (b + run));
+        }
     }
 
     /** The mapped slab that holds the page {@code handle}; the page starts at {@link #offset}. */
@@ -184,8 +232,10 @@ public final class HostPagePool implements AutoCloseable {
             int n = (int) (slab / Pages.SIZE);
             if (free.length < freeCount + n) {
                 free = Arrays.copyOf(free, Math.max(free.length * 2, freeCount + n));
+                freeDirty = Arrays.copyOf(freeDirty, free.length);
             }
             for (long off = slab - Pages.SIZE; off >= 0; off -= Pages.SIZE) {
+                freeDirty[freeCount] = 0; // fresh file space is zero
                 free[freeCount++] = number | off; // the lowest offset on top: handed out in address order
             }
         } catch (IOException e) {

@@ -259,6 +259,10 @@ public final class SgxPlatform implements AutoCloseable {
             if (f.isBlocked()) {
                 problems.add(f + " is BLOCKED while quiescent");
             }
+            String dirty = f.dirtyLinesProblem();
+            if (dirty != null) {
+                problems.add(dirty);
+            }
         });
         long charged = memcgs.chargedBytes();
         if (charged != backingBytes) {

@@ -246,6 +246,12 @@ final class EnclaveFaults {
      * (charges, waiting for reclaim progress on EBUSY, the fault to throw otherwise).
      */
     Run eaugRun(long from, long end, boolean write, HostTask current) {
+        // a first page that has an enclave page ends the run before it, as under the lock below: seen
+        // without the lock, for a range of present pages (an EACCEPT of trimmed or restricted pages);
+        // if it goes away meanwhile, that page's own fault path EAUGs it with the same charges
+        if (encl.pages.get(Pages.index(from - encl.base)) != null) {
+            return new Run(0, false, null);
+        }
         if (!encl.cpu.sgx2() || !encl.has(Enclave.INITIALIZED) || encl.has(Enclave.UNMAPPED) || !encl.tryGet()) {
             return new Run(0, false, null);
         }

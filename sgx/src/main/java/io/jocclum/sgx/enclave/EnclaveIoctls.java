@@ -410,7 +410,8 @@ final class EnclaveIoctls {
      *
      * <p>ioctl.c takes and drops the lock around each page; here the lock is kept from one page to
      * the next (at most {@value #LOCK_RUN_PAGES} pages) while direct reclaim would have nothing to do
-     * ({@link EpcAllocator#directReclaimIdle}): the same steps, in fewer lock acquisitions.
+     * ({@link EpcAllocator#directReclaimIdle}): the same steps, in fewer lock acquisitions. The
+     * leaves' charges are deferred to the end of the loop ({@link io.jocclum.sgx.cost.CostAccount#deferCharges}).
      */
     private IoctlOutcome forEachPage(long offset, long length, HostTask current, PageStep step) {
         return forEachPage(offset, length, current, null, step);
@@ -421,6 +422,17 @@ final class EnclaveIoctls {
      * null) each time it is about to drop the enclave lock: the end of the steps of one run.
      */
     private IoctlOutcome forEachPage(long offset, long length, HostTask current, Runnable beforeUnlock, PageStep step) {
+        boolean deferred = encl.account.deferCharges(); // the leaves' charges, added once per event at the end
+        try {
+            return forEachPage0(offset, length, current, beforeUnlock, step);
+        } finally {
+            if (deferred) {
+                encl.account.addDeferred();
+            }
+        }
+    }
+
+    private IoctlOutcome forEachPage0(long offset, long length, HostTask current, Runnable beforeUnlock, PageStep step) {
         EpcAllocator alloc = encl.drv.epc().allocator();
         long c;
         boolean locked = false;

@@ -172,11 +172,20 @@ final class EnclaveMemory implements EnclaveContext {
      */
     private void accessPage(long pfn, int in, boolean write, boolean materialize, PageAccess op, Object buf, long off,
                             int n) {
-        long h = epc.pinnedHost(pfn, materialize);
-        if (h != HostPagePool.NONE) {
+        if (materialize) {
+            long h = epc.pinnedHostForStore(pfn, in, n);
             op.access(epc.hostSlab(h), Epc.hostOffset(h) + in, buf, off, n);
-        } else if (!write) {
-            op.access(epc.zeroPage(), in, buf, off, n);
+            return;
+        }
+        long h = epc.pinnedHost(pfn);
+        if (h == HostPagePool.NONE) {
+            if (!write) {
+                op.access(epc.zeroPage(), in, buf, off, n);
+            }
+        } else if (write) {
+            epc.zeroPinned(pfn, h, in, n); // a fill of zeros: only where the page was stored to
+        } else {
+            op.access(epc.hostSlab(h), Epc.hostOffset(h) + in, buf, off, n);
         }
     }
 
@@ -260,7 +269,8 @@ final class EnclaveMemory implements EnclaveContext {
                     if (inFlight && k < m) {
                         epc.truncateRun(slot, k);
                     }
-                    done = copyRun(run, k, address, done, length, write, op, buf, off);
+                    done = write && !materialize ? zeroRun(run, k, address, done, length)
+                            : copyRun(run, k, address, done, length, write, op, buf, off);
                 } finally {
                     if (inFlight) {
                         epc.endRun(slot);
@@ -367,6 +377,23 @@ final class EnclaveMemory implements EnclaveContext {
         return done;
     }
 
+    /**
+     * {@link #copyRun} for a fill of zeros: page by page, only the lines of each page that were
+     * stored to (see {@link Epc#zeroPinned}); a frame never written is all zero already.
+     */
+    private long zeroRun(long[] run, int k, long address, long done, long length) {
+        for (int i = 0; i < k; i++) {
+            int in = Pages.offset(address + done);
+            int n = (int) Math.min(length - done, Pages.SIZE - in);
+            long h = run[RUN + i];
+            if (h != HostPagePool.NONE) {
+                epc.zeroPinned(Epc.frameNumber(run[i]), h, in, n);
+            }
+            done += n;
+        }
+        return done;
+    }
+
     @Override
     public void read(long address, byte[] dst, int offset, int length) {
         Objects.checkFromIndexSize(offset, length, dst.length);
@@ -401,7 +428,7 @@ final class EnclaveMemory implements EnclaveContext {
         checkRange(address, 1, false);
         long pfn = pin(address, false);
         try {
-            long h = epc.pinnedHost(pfn, false);
+            long h = epc.pinnedHost(pfn);
             return h == HostPagePool.NONE ? 0 : epc.hostSlab(h).get(ValueLayout.JAVA_BYTE, Epc.hostOffset(h) + Pages.offset(address));
         } finally {
             epc.unpin(pfn);
@@ -413,7 +440,7 @@ final class EnclaveMemory implements EnclaveContext {
         checkRange(address, 1, true);
         long pfn = pin(address, true);
         try {
-            long h = epc.pinnedHost(pfn, true);
+            long h = epc.pinnedHostForStore(pfn, Pages.offset(address), 1);
             epc.hostSlab(h).set(ValueLayout.JAVA_BYTE, Epc.hostOffset(h) + Pages.offset(address), value);
         } finally {
             epc.unpin(pfn);
@@ -447,7 +474,7 @@ final class EnclaveMemory implements EnclaveContext {
         if (in <= Pages.SIZE - size) {
             long pfn = pin(address, false);
             try {
-                long h = epc.pinnedHost(pfn, false);
+                long h = epc.pinnedHost(pfn);
                 if (h == HostPagePool.NONE) {
                     return 0;
                 }
@@ -470,7 +497,7 @@ final class EnclaveMemory implements EnclaveContext {
         if (in <= Pages.SIZE - size) {
             long pfn = pin(address, true);
             try {
-                long h = epc.pinnedHost(pfn, true);
+                long h = epc.pinnedHostForStore(pfn, (int) in, size);
                 MemorySegment slab = epc.hostSlab(h);
                 long at = Epc.hostOffset(h) + in;
                 if (size == 4) {
@@ -550,9 +577,21 @@ final class EnclaveMemory implements EnclaveContext {
      * The loop of {@code leaf} over the pages of a range, with the driver's EAUGs of the pages that
      * have no enclave page yet done a run at a time ({@link EnclaveFaults#eaugRun}) before their
      * leaves: the same EAUGs, faults and charges as the leaves' own fault path, in fewer lock
-     * acquisitions. A page the run leaves out takes the leaf's own fault path.
+     * acquisitions. A page the run leaves out takes the leaf's own fault path. The charges of the
+     * range are deferred to its end ({@link CostAccount#deferCharges}).
      */
     private int acceptRange(long address, long length, boolean write, LongToIntFunction leaf, LongConsumer accepted) {
+        boolean deferred = account.deferCharges(); // the leaves' and faults' charges, added once per event at the end
+        try {
+            return acceptRange0(address, length, write, leaf, accepted);
+        } finally {
+            if (deferred) {
+                account.addDeferred();
+            }
+        }
+    }
+
+    private int acceptRange0(long address, long length, boolean write, LongToIntFunction leaf, LongConsumer accepted) {
         long end = address + length;
         long a = address;
         while (a < end) {

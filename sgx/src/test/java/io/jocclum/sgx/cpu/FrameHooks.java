@@ -22,4 +22,13 @@ public final class FrameHooks {
     public static void setEpcm(EpcFrame f, int epcm) {
         FrameChunk.INTS.setVolatile(f.chunk().epcm, f.index(), epcm);
     }
+
+    /** The lines of the host page that may be non-zero. */
+    public static long dirty(EpcFrame f) {
+        return (long) FrameChunk.LONGS.getVolatile(f.chunk().dirty, f.index());
+    }
+
+    public static void setDirty(EpcFrame f, long dirty) {
+        FrameChunk.LONGS.setVolatile(f.chunk().dirty, f.index(), dirty);
+    }
 }

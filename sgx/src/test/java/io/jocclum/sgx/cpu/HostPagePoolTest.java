@@ -7,7 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -86,5 +88,77 @@ class HostPagePoolTest {
         pool.close();
         assertThatThrownBy(() -> pool.takeHandle(false)).isInstanceOf(IllegalStateException.class)
                 .hasMessage("the test page pool is closed");
+    }
+
+    @Test
+    void aPageGivenBackWithItsDirtyLinesIsZeroedInThoseLinesOnly() {
+        try (HostPagePool pool = new HostPagePool("test")) {
+            long a = pool.takeHandle(true);
+            MemorySegment page = pool.segment(a);
+            page.set(ValueLayout.JAVA_BYTE, 5 * 64 + 3, (byte) 1);
+            page.set(ValueLayout.JAVA_BYTE, 9 * 64, (byte) 2);
+            page.set(ValueLayout.JAVA_BYTE, 10 * 64 - 1, (byte) 3);
+            pool.giveHandle(a, HostPagePool.lines(5 * 64 + 3, 1) | HostPagePool.lines(9 * 64, 64));
+            long again = pool.takeHandle(true);
+            assertThat(again).isEqualTo(a);
+            assertThat(page.get(ValueLayout.JAVA_BYTE, 5 * 64 + 3)).isZero();
+            assertThat(page.get(ValueLayout.JAVA_BYTE, 9 * 64)).isZero();
+            assertThat(page.get(ValueLayout.JAVA_BYTE, 10 * 64 - 1)).isZero();
+            // a line the mask leaves out is not zeroed: the caller vouched for it
+            page.set(ValueLayout.JAVA_BYTE, 20 * 64, (byte) 4);
+            pool.giveHandle(again, HostPagePool.lines(0, 1));
+            assertThat(pool.segment(pool.takeHandle(true)).get(ValueLayout.JAVA_BYTE, 20 * 64)).isEqualTo((byte) 4);
+        }
+    }
+
+    @Test
+    void linesCoverTheBytesTheyAreAskedFor() {
+        assertThat(HostPagePool.lines(0, 1)).isEqualTo(1L);
+        assertThat(HostPagePool.lines(63, 2)).isEqualTo(0b11L);
+        assertThat(HostPagePool.lines(64, 64)).isEqualTo(0b10L);
+        assertThat(HostPagePool.lines(4095, 1)).isEqualTo(1L << 63);
+        assertThat(HostPagePool.lines(0, Pages.SIZE)).isEqualTo(HostPagePool.ALL_LINES);
+        assertThat(HostPagePool.lines(1, Pages.SIZE - 1)).isEqualTo(HostPagePool.ALL_LINES);
+        assertThat(HostPagePool.lines(100, 3000)).isEqualTo(((1L << 48) - 1) << 1);
+    }
+
+    /**
+     * Seeded: a page that is non-zero only in some lines, zeroed in a random range with
+     * {@link HostPagePool#zeroLines} given those lines (or more), equals the same page zeroed in
+     * that range whole.
+     */
+    @Test
+    void zeroingTheDirtyLinesOfARangeEqualsZeroingTheRange() {
+        long seed = Long.getLong("jocclum.test.seed", System.nanoTime());
+        System.out.println("HostPagePoolTest seed=" + seed + " (rerun with -Djocclum.test.seed=" + seed + ")");
+        Random rnd = new Random(seed);
+        try (HostPagePool pool = new HostPagePool("test")) {
+            long h = pool.takeHandle(true);
+            MemorySegment page = pool.segment(h);
+            for (int round = 0; round < 2000; round++) {
+                long dirty = switch (rnd.nextInt(4)) {
+                    case 0 -> HostPagePool.ALL_LINES;
+                    case 1 -> 1L << rnd.nextInt(64);
+                    default -> rnd.nextLong();
+                };
+                byte[] model = new byte[Pages.SIZE];
+                for (int line = 0; line < 64; line++) {
+                    if ((dirty & 1L << line) != 0 && rnd.nextInt(4) != 0) {
+                        for (int b = 0; b < 64; b++) {
+                            model[line * 64 + b] = (byte) (rnd.nextInt(255) + 1);
+                        }
+                    }
+                }
+                long claimed = dirty | (rnd.nextBoolean() ? rnd.nextLong() : 0); // more lines than dirty are fine
+                MemorySegment.copy(model, 0, page, ValueLayout.JAVA_BYTE, 0, Pages.SIZE);
+                int from = rnd.nextInt(Pages.SIZE);
+                int to = from + rnd.nextInt(Pages.SIZE - from + 1);
+                HostPagePool.zeroLines(pool.slab(h), HostPagePool.offset(h), claimed, from, to);
+                Arrays.fill(model, from, to, (byte) 0);
+                assertThat(Arrays.mismatch(page.toArray(ValueLayout.JAVA_BYTE), model))
+                        .as("seed %d round %d: lines 0x%x, zeroed [%d, %d): first byte that differs", seed, round, claimed, from, to)
+                        .isEqualTo(-1);
+            }
+        }
     }
 }

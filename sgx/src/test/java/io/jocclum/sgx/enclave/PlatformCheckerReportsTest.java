@@ -234,6 +234,29 @@ class PlatformCheckerReportsTest {
     }
 
     @Test
+    void nonZeroBytesOutsideTheDirtyLinesOfAHostPageAreFound() {
+        EpcFrame f = pages(true).stream().map(x -> x.frame).filter(x -> !x.contentIsZero()).findFirst().orElseThrow();
+        long dirty = FrameHooks.dirty(f);
+        assertThat(dirty).as("a page stored whole").isEqualTo(-1L);
+        FrameHooks.setDirty(f, 0);
+        try {
+            assertThat(problems()).anySatisfy(x -> assertThat(x).startsWith(f + " has non-zero bytes in line ")
+                    .endsWith(" of its host page, which is not marked dirty"));
+        } finally {
+            FrameHooks.setDirty(f, dirty);
+        }
+        EpcFrame free = p.epc().frame(p.epc().totalPages() - 1);
+        assertThat(free.isValid()).isFalse();
+        FrameHooks.setDirty(free, 0x10);
+        try {
+            assertThat(problems()).contains(free + " has no host page but dirty lines 0x10");
+        } finally {
+            FrameHooks.setDirty(free, 0);
+        }
+        clean();
+    }
+
+    @Test
     void aMultiPageAccessInFlightWhileQuiescentIsFound() {
         EpcFrame f = resident().frame;
         io.jocclum.sgx.cpu.Epc epc = p.epc();
