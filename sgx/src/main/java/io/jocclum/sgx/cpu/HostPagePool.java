@@ -23,10 +23,8 @@ import java.util.Arrays;
  *
  * <p>Design. The file is created in {@code java.io.tmpdir} and unlinked at once, so nothing is
  * left on disk whatever way the JVM ends; its pages are the kernel's page cache, which it may
- * write back to disk, never the Java heap, so the heap holds only the page metadata. Each new slab
- * is a quarter of the file so far in whole MiB, from 1 MiB up to 64 MiB (few mappings even for a
- * 64 GB EPC, at most a quarter more than the peak use), so every slab and every page in it is
- * aligned to the host's pages ({@link #slabBytes}). Each slab's file space is
+ * write back to disk, never the Java heap, so the heap holds only the page metadata. Slabs start at
+ * 1 MiB and double up to 64 MiB (few mappings even for a 64 GB EPC). Each slab's file space is
  * written with zeros before it is mapped, so a full disk is an {@link HostMemoryExhausted} at that
  * moment rather than a SIGBUS on a later store. A pool never shrinks: it holds at most its peak use.
  * A page is named by a {@code long} handle, {@code (slab number + 1) << 32 | offset in the slab}
@@ -167,7 +165,7 @@ public final class HostPagePool implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the " + purpose + " page pool is closed");
         }
-        long slab = slabBytes(fileBytes);
+        long slab = Math.clamp(fileBytes / 4, MIN_SLAB, MAX_SLAB);
         try {
             if (backing.channel == null) {
                 backing.channel = openUnlinked();
@@ -194,18 +192,6 @@ public final class HostPagePool implements AutoCloseable {
             throw new HostMemoryExhausted("cannot get " + (slab >> 20) + "MB more host memory for " + purpose + " pages in "
                     + dir() + " (" + e.getMessage() + ")");
         }
-    }
-
-    /**
-     * The size of the slab added to a pool whose file holds {@code fileBytes}: a quarter of that,
-     * in whole MiB, from {@link #MIN_SLAB} to {@link #MAX_SLAB}. Whole MiB keep every slab's place
-     * in the file, and so its mapping and every page in it, aligned to the host's pages: a size
-     * that is not a multiple of 4096 would start the next slab's mapping, and with it every page
-     * cut from it, in the middle of a host page, so that each simulated page would straddle two
-     * host pages and no copy into it would be aligned.
-     */
-    static long slabBytes(long fileBytes) {
-        return Math.clamp(fileBytes / 4, MIN_SLAB, MAX_SLAB) & -MIN_SLAB;
     }
 
     private FileChannel openUnlinked() throws IOException {

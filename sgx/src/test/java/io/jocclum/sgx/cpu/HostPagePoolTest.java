@@ -81,33 +81,6 @@ class HostPagePoolTest {
     }
 
     @Test
-    void everySlabSizeIsAWholeNumberOfMiBWithinTheBounds() {
-        long file = 0;
-        for (int i = 0; i < 200; i++) {
-            long slab = HostPagePool.slabBytes(file);
-            assertThat(slab % HostPagePool.MIN_SLAB).as("slab %d after %d bytes", i, file).isZero();
-            assertThat(slab).isBetween(HostPagePool.MIN_SLAB, HostPagePool.MAX_SLAB);
-            assertThat(slab).as("about a quarter of the file").isLessThanOrEqualTo(Math.max(HostPagePool.MIN_SLAB, file / 4));
-            file += slab;
-        }
-        assertThat(HostPagePool.slabBytes(file)).isEqualTo(HostPagePool.MAX_SLAB);
-    }
-
-    @Test
-    void pagesOfEverySlabAreAlignedToHostPages() {
-        try (HostPagePool pool = new HostPagePool("test")) {
-            // 14 slabs: past 12.8 MB, where a quarter of the file stops being a multiple of 4096
-            Set<MemorySegment> slabs = new HashSet<>();
-            while (slabs.size() < 14) {
-                long h = pool.takeHandle(false);
-                slabs.add(pool.slab(h));
-                assertThat((pool.slab(h).address() + HostPagePool.offset(h)) % Pages.SIZE).as("page %x", h).isZero();
-            }
-            assertThat(pool.hostBytes() % HostPagePool.MIN_SLAB).isZero();
-        }
-    }
-
-    @Test
     void aClosedPoolRefusesToGrow() {
         HostPagePool pool = new HostPagePool("test");
         pool.close();
