@@ -4,8 +4,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one clock through which every timed wait of the event layer goes: epoll_wait, poll and
- * select timeouts. {@link #system()} is the only place in the model that reads
- * {@code System.nanoTime()}; tests inject a manual clock whose time advances on command and whose
+ * select timeouts. {@link #system()} is the only place in the model's timed waits that reads
+ * {@code System.nanoTime()} (the guest's yield throttle reads the host clock for the host's sake); tests inject a manual clock whose time advances on command and whose
  * {@link #parkNanos} returns when the clock passes the deadline.
  */
 public interface WaitClock {

@@ -107,7 +107,12 @@ public final class SyscallFacade implements Syscalls {
     private final io.jocclum.libos.events.Gate gate;
     /** Work since the last yield (this thread only). */
     private int ticks;
-    /** When this thread last yielded (System.nanoTime). */
+    /**
+     * When this thread last yielded, on the host's clock: deliberately not the kernel's
+     * {@link io.jocclum.libos.events.WaitClock}, which is the model's time and may be a manual clock
+     * in tests; this throttle is about the host's CPUs (carriers), and a clock that stood still
+     * would stop a guest from ever yielding. It changes no simulated figure.
+     */
     private long lastYield = System.nanoTime();
 
     public SyscallFacade(GuestThread thread, SyscallCounters counters, FileServices files) {
