@@ -53,7 +53,14 @@ public final class EpcFrame {
     static final int BLOCKED = 1 << 30;
     static final int FENCED = 1 << 29;
     static final int EXCL = 1 << 28;
-    static final int PINS = EXCL - 1;
+    /**
+     * Every line of the frame's host page is marked dirty ({@link FrameChunk#dirty} is
+     * {@link HostPagePool#ALL_LINES}): a store needs to mark nothing, so the access path reads this
+     * bit in the state word, which it reads anyway, instead of the dirty lines' own cache line. Set
+     * after the dirty lines became whole, cleared before they are reset.
+     */
+    static final int WRITTEN = 1 << 27;
+    static final int PINS = WRITTEN - 1;
 
     private static final VarHandle INTS = FrameChunk.INTS;
     private static final VarHandle LONGS = FrameChunk.LONGS;
@@ -208,20 +215,27 @@ public final class EpcFrame {
     /**
      * Inspection (no pin; for invariant checkers on a quiescent platform): what is wrong with the
      * frame's dirty lines (see {@link FrameChunk#dirty}), or null: a frame without a host page
-     * must have none, and a host page must be zero outside them.
+     * must have none, a host page must be zero outside them, and a frame whose state word says
+     * every line is marked ({@link #WRITTEN}) must have a host page with every line marked.
      */
     public String dirtyLinesProblem() {
         long c = content();
         long d = (long) LONGS.getVolatile(chunk.dirty, j);
-        if (c == HostPagePool.NONE) {
-            return d == 0 ? null : this + " has no host page but dirty lines 0x" + Long.toHexString(d);
+        if (c == HostPagePool.NONE && d != 0) {
+            return this + " has no host page but dirty lines 0x" + Long.toHexString(d);
         }
-        MemorySegment page = epc.pool().segment(c);
-        for (int line = 0; line < Long.SIZE; line++) {
-            if ((d & 1L << line) == 0 && page.asSlice((long) line * HostPagePool.LINE, HostPagePool.LINE)
-                    .mismatch(epc.zeroPage().asSlice(0, HostPagePool.LINE)) >= 0) {
-                return this + " has non-zero bytes in line " + line + " of its host page, which is not marked dirty";
+        if (c != HostPagePool.NONE) {
+            MemorySegment page = epc.pool().segment(c);
+            for (int line = 0; line < Long.SIZE; line++) {
+                if ((d & 1L << line) == 0 && page.asSlice((long) line * HostPagePool.LINE, HostPagePool.LINE)
+                        .mismatch(epc.zeroPage().asSlice(0, HostPagePool.LINE)) >= 0) {
+                    return this + " has non-zero bytes in line " + line + " of its host page, which is not marked dirty";
+                }
             }
+        }
+        if (((int) INTS.getVolatile(state, j) & WRITTEN) != 0 && (c == HostPagePool.NONE || d != HostPagePool.ALL_LINES)) {
+            return this + " is marked as stored to in every line but " + (c == HostPagePool.NONE ? "has no host page"
+                    : "its dirty lines are 0x" + Long.toHexString(d));
         }
         return null;
     }
@@ -359,8 +373,15 @@ public final class EpcFrame {
      * non-zero, before a store into them (see {@link FrameChunk#dirty}).
      */
     static void markWritten(FrameChunk c, int j, long lines) {
-        if ((c.dirty[j] & lines) != lines) { // a plain load: the marks only grow while the page is held
-            LONGS.getAndBitwiseOr(c.dirty, j, lines);
+        if (((int) INTS.getOpaque(c.state, j) & WRITTEN) != 0) {
+            return; // every line is marked already
+        }
+        long d = c.dirty[j]; // a plain load: the marks only grow while the page is held
+        if ((d & lines) != lines) {
+            d = (long) LONGS.getAndBitwiseOr(c.dirty, j, lines) | lines;
+        }
+        if (d == HostPagePool.ALL_LINES) {
+            INTS.getAndBitwiseOr(c.state, j, WRITTEN);
         }
     }
 
@@ -627,6 +648,7 @@ public final class EpcFrame {
             c = epc.pool().takeHandle(false);
             LONGS.setRelease(chunk.host, j, c);
         }
+        INTS.getAndBitwiseOr(state, j, WRITTEN);
         MemorySegment.copy(src, 0, epc.pool().slab(c), HostPagePool.offset(c), Pages.SIZE);
     }
 
@@ -643,6 +665,7 @@ public final class EpcFrame {
             c = epc.pool().takeHandle(false);
             LONGS.setRelease(chunk.host, j, c);
         }
+        INTS.getAndBitwiseOr(state, j, WRITTEN);
         return c;
     }
 
@@ -654,6 +677,7 @@ public final class EpcFrame {
     void dropContent() {
         long c = content();
         if (c != HostPagePool.NONE) {
+            INTS.getAndBitwiseAnd(state, j, ~WRITTEN);
             long dirty = (long) LONGS.getVolatile(chunk.dirty, j);
             LONGS.setRelease(chunk.host, j, HostPagePool.NONE);
             LONGS.setVolatile(chunk.dirty, j, 0L);

@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * the chunk: what the enclave access path reads for every page it touches.
  *
  * <p>Design. Per frame: the EPCM flag word ({@code epcm}, the layout of {@link EpcFrame}'s
- * {@code EPCM_*} bits), the pin counter with the BLOCKED, FENCED and EXCL bits ({@code state}),
+ * {@code EPCM_*} bits), the pin counter with the BLOCKED, FENCED and EXCL bits and the WRITTEN
+ * bit, which repeats that every line of the host page is marked dirty ({@code state}),
  * ENCLAVEADDRESS ({@code linaddr}), the owner's enclave ID ({@code owner}), the handle of the host
  * page that holds the contents ({@code host}, {@link HostPagePool#NONE} for an all-zero page), the
  * lines of that page that may be non-zero ({@code dirty}, so that zeroing it touches only those),

@@ -5,7 +5,10 @@ public final class FrameHooks {
     private FrameHooks() {
     }
 
-    /** The pin counter with the BLOCKED, FENCED and EXCL bits. */
+    /** The bit of the state word that says every line of the host page is marked dirty. */
+    public static final int WRITTEN = EpcFrame.WRITTEN;
+
+    /** The pin counter with the BLOCKED, FENCED, EXCL and WRITTEN bits. */
     public static int state(EpcFrame f) {
         return (int) FrameChunk.INTS.getVolatile(f.chunk().state, f.index());
     }

@@ -44,6 +44,31 @@ class DirtyLinesTest {
         return b;
     }
 
+    /** True if the frame's state word says every line of its host page is marked (what a store then skips). */
+    private static boolean written(EpcFrame f) {
+        return (FrameHooks.state(f) & FrameHooks.WRITTEN) != 0;
+    }
+
+    @Test
+    void storesMarkingTheLastLinesOfAPageMarkItWrittenWhole() {
+        long a = DYNAMIC;
+        assertThat(ctx.eacceptRange(a, Pages.SIZE, PENDING_RW, x -> { })).isZero();
+        EpcFrame f = frame(a);
+        for (int line = 0; line < 64; line++) {
+            assertThat(written(f)).as("before line %d", line).isFalse();
+            ctx.writeByte(a + 64L * line + 5, (byte) 1);
+        }
+        assertThat(FrameHooks.dirty(f)).isEqualTo(-1L);
+        assertThat(written(f)).isTrue();
+        ctx.write(a + 10, new byte[] {1, 2}, 0, 2); // marks nothing more
+        assertThat(FrameHooks.dirty(f)).isEqualTo(-1L);
+        ctx.modifyTypes(a, Pages.SIZE, PageType.TRIM);
+        assertThat(ctx.eaccept(a, SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED))).isZero();
+        ctx.removePages(a, Pages.SIZE);
+        assertThat(written(f)).as("the host page given back with EREMOVE").isFalse();
+        assertThat(FrameHooks.dirty(f)).isZero();
+    }
+
     @Test
     void storesMarkTheLinesTheyTouchAndZeroingClearsThem() {
         long a = DYNAMIC;
@@ -56,9 +81,11 @@ class DirtyLinesTest {
         ctx.writeLong(a + 1000, -1L);
         ctx.write(a + 200, new byte[] {1, 2, 3}, 0, 3); // a copy within one page
         assertThat(FrameHooks.dirty(f)).isEqualTo(1L << 2 | 1L << 3 | 1L << 15 | 1L << 62);
+        assertThat(written(f)).as("some lines marked, not all").isFalse();
         ctx.writeInt(a + 2 * Pages.SIZE - 2, 0x05060708); // across a page boundary: both pages marked whole
         assertThat(FrameHooks.dirty(frame(a + Pages.SIZE))).isEqualTo(-1L);
         assertThat(FrameHooks.dirty(frame(a + 2 * Pages.SIZE))).isEqualTo(-1L);
+        assertThat(written(frame(a + Pages.SIZE))).as("every line marked: the state word says so").isTrue();
 
         ctx.fill(a + 129, 3000, (byte) 0); // zeroes lines 2, 3 and 15; line 62 stays as it is
         byte[] want = new byte[Pages.SIZE];
@@ -98,6 +125,7 @@ class DirtyLinesTest {
             for (int i = 0; i < pages; i++) {
                 assertThat(page(a + i * Pages.SIZE)).as("round %d page %d committed again", round, i).isEqualTo(new byte[Pages.SIZE]);
                 assertThat(FrameHooks.dirty(frame(a + i * Pages.SIZE))).isZero();
+                assertThat(written(frame(a + i * Pages.SIZE))).isFalse();
             }
         }
     }

@@ -257,6 +257,24 @@ class PlatformCheckerReportsTest {
     }
 
     @Test
+    void aFrameMarkedAsWrittenWholeWithoutEveryDirtyLineIsFound() {
+        EpcFrame f = pages(true).stream().map(x -> x.frame).filter(x -> !x.contentIsZero()).findFirst().orElseThrow();
+        int state = FrameHooks.state(f);
+        assertThat(state & FrameHooks.WRITTEN).as("a page stored whole says so in its state word").isNotZero();
+        assertThat(FrameHooks.dirty(f)).isEqualTo(-1L);
+        EpcFrame free = p.epc().frame(p.epc().totalPages() - 1);
+        assertThat(free.isValid()).isFalse();
+        int freeState = FrameHooks.state(free);
+        FrameHooks.setState(free, freeState | FrameHooks.WRITTEN);
+        try {
+            assertThat(problems()).contains(free + " is marked as stored to in every line but has no host page");
+        } finally {
+            FrameHooks.setState(free, freeState);
+        }
+        clean();
+    }
+
+    @Test
     void aMultiPageAccessInFlightWhileQuiescentIsFound() {
         EpcFrame f = resident().frame;
         io.jocclum.sgx.cpu.Epc epc = p.epc();
