@@ -149,9 +149,9 @@ public final class Epc implements AutoCloseable {
             c.accessed[j] = 1;
         }
         if (!materialize) {
-            return (long) FrameChunk.LONGS.getAcquire(c.host, j);
+            return HostPagePool.expand((int) FrameChunk.INTS.getAcquire(c.host, j));
         }
-        long h = (long) FrameChunk.LONGS.getAcquire(c.host, j);
+        long h = HostPagePool.expand((int) FrameChunk.INTS.getAcquire(c.host, j));
         if (h == HostPagePool.NONE) {
             h = c.frames.get(j).materializedContent();
         }
@@ -227,7 +227,7 @@ public final class Epc implements AutoCloseable {
      */
     public long pinnedHost(long pfn) {
         FrameChunk c = directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
-        return (long) FrameChunk.LONGS.getAcquire(c.host, (int) (pfn & (CHUNK - 1)));
+        return HostPagePool.expand((int) FrameChunk.INTS.getAcquire(c.host, (int) (pfn & (CHUNK - 1))));
     }
 
     /**
@@ -238,7 +238,7 @@ public final class Epc implements AutoCloseable {
     public long pinnedHostForStore(long pfn, int from, int n) {
         FrameChunk c = directory.getAcquire((int) (pfn >>> CHUNK_SHIFT));
         int j = (int) (pfn & (CHUNK - 1));
-        long h = (long) FrameChunk.LONGS.getAcquire(c.host, j);
+        long h = HostPagePool.expand((int) FrameChunk.INTS.getAcquire(c.host, j));
         if (h == HostPagePool.NONE) {
             h = c.frames.get(j).materializedContent();
         }

@@ -109,7 +109,7 @@ public final class EpcFrame {
 
     /** The host page's handle (acquire); {@link HostPagePool#NONE} if none. */
     private long content() {
-        return (long) LONGS.getAcquire(chunk.host, j);
+        return HostPagePool.expand((int) INTS.getAcquire(chunk.host, j));
     }
 
     public long pfn() {
@@ -448,7 +448,7 @@ public final class EpcFrame {
 
     private long materialize() {
         long fresh = epc.pool().takeHandle(true);
-        long won = (long) LONGS.compareAndExchange(chunk.host, j, HostPagePool.NONE, fresh);
+        long won = HostPagePool.expand((int) INTS.compareAndExchange(chunk.host, j, 0, HostPagePool.compact(fresh)));
         if (won == HostPagePool.NONE) {
             return fresh; // its dirty lines are 0, as for every frame without a page
         }
@@ -646,7 +646,7 @@ public final class EpcFrame {
         LONGS.setVolatile(chunk.dirty, j, HostPagePool.ALL_LINES);
         if (c == HostPagePool.NONE) {
             c = epc.pool().takeHandle(false);
-            LONGS.setRelease(chunk.host, j, c);
+            INTS.setRelease(chunk.host, j, HostPagePool.compact(c));
         }
         INTS.getAndBitwiseOr(state, j, WRITTEN);
         MemorySegment.copy(src, 0, epc.pool().slab(c), HostPagePool.offset(c), Pages.SIZE);
@@ -663,7 +663,7 @@ public final class EpcFrame {
         LONGS.setVolatile(chunk.dirty, j, HostPagePool.ALL_LINES);
         if (c == HostPagePool.NONE) {
             c = epc.pool().takeHandle(false);
-            LONGS.setRelease(chunk.host, j, c);
+            INTS.setRelease(chunk.host, j, HostPagePool.compact(c));
         }
         INTS.getAndBitwiseOr(state, j, WRITTEN);
         return c;
@@ -679,7 +679,7 @@ public final class EpcFrame {
         if (c != HostPagePool.NONE) {
             INTS.getAndBitwiseAnd(state, j, ~WRITTEN);
             long dirty = (long) LONGS.getVolatile(chunk.dirty, j);
-            LONGS.setRelease(chunk.host, j, HostPagePool.NONE);
+            INTS.setRelease(chunk.host, j, 0);
             LONGS.setVolatile(chunk.dirty, j, 0L);
             epc.pool().giveHandle(c, dirty);
         }

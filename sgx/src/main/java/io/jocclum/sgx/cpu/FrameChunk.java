@@ -40,7 +40,8 @@ final class FrameChunk {
     final int[] state = new int[SIZE];
     final long[] linaddr = new long[SIZE];
     final long[] owner = new long[SIZE];
-    final long[] host = new long[SIZE];
+    /** The host pages' handles in 32 bits ({@link HostPagePool#compact}): 16 frames' on one cache line. */
+    final int[] host = new int[SIZE];
     /**
      * The lines of the host page that may hold non-zero bytes ({@link HostPagePool#lines}): 0 while
      * {@code host} is {@link HostPagePool#NONE}; only grows while the frame holds that page (marked

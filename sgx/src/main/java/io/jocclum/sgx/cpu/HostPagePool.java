@@ -24,7 +24,8 @@ import java.util.Arrays;
  * <p>Design. The file is created in {@code java.io.tmpdir} and unlinked at once, so nothing is
  * left on disk whatever way the JVM ends; its pages are the kernel's page cache, which it may
  * write back to disk, never the Java heap, so the heap holds only the page metadata. Slabs start at
- * 1 MiB and double up to 64 MiB (few mappings even for a 64 GB EPC). Each slab's file space is
+ * 1 MiB and grow, each a quarter of the file so far in whole 4 KiB pages, up to 64 MiB (few
+ * mappings even for a 64 GB EPC), so every page lies on host pages of its own. Each slab's file space is
  * written with zeros before it is mapped, so a full disk is an {@link HostMemoryExhausted} at that
  * moment rather than a SIGBUS on a later store. A pool never shrinks: it holds at most its peak use.
  * A free page remembers which of its 64-byte lines may hold non-zero bytes (its dirty lines, a
@@ -44,6 +45,10 @@ import java.util.Arrays;
 public final class HostPagePool implements AutoCloseable {
     static final long MIN_SLAB = 1L << 20;
     static final long MAX_SLAB = 64L << 20;
+    /** The bits of a page's number in its slab in a {@link #compact} handle (a slab has at most 2^14 pages). */
+    static final int PAGE_BITS = 14;
+    /** The most slabs a pool maps: their numbers fit a {@link #compact} handle. */
+    static final int MAX_SLABS = (1 << Integer.SIZE - 1 - PAGE_BITS) - 1;
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect((int) MIN_SLAB).asReadOnlyBuffer();
 
@@ -203,6 +208,21 @@ public final class HostPagePool implements AutoCloseable {
         return handle & 0xFFFF_FFFFL;
     }
 
+    /**
+     * Handle {@code handle} in 32 bits: {@code (slab number + 1) << }{@value #PAGE_BITS}{@code | page
+     * number in the slab}; {@link #NONE} stays 0. What the EPC keeps per frame, so that sixteen
+     * frames' host pages fill one cache line instead of two. Pages one after the other in one slab
+     * have compact handles 1 apart.
+     */
+    static int compact(long handle) {
+        return (int) ((handle >>> 32) << PAGE_BITS | offset(handle) >>> Pages.SHIFT);
+    }
+
+    /** The handle that {@link #compact} made {@code compact} from. */
+    static long expand(int compact) {
+        return (long) (compact >>> PAGE_BITS) << 32 | (long) (compact & (1 << PAGE_BITS) - 1) << Pages.SHIFT;
+    }
+
     /** The page {@code handle} as a segment of its own. */
     public MemorySegment segment(long handle) {
         return slab(handle).asSlice(offset(handle), Pages.SIZE);
@@ -213,7 +233,12 @@ public final class HostPagePool implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the " + purpose + " page pool is closed");
         }
-        long slab = Math.clamp(fileBytes / 4, MIN_SLAB, MAX_SLAB);
+        // whole pages: every slab, and so every page, starts at a multiple of 4096 in the file (host pages)
+        long slab = Math.clamp(fileBytes / 4, MIN_SLAB, MAX_SLAB) & -Pages.SIZE;
+        if (slabs.length >= MAX_SLABS) {
+            throw new HostMemoryExhausted("the " + purpose + " page pool has mapped its " + MAX_SLABS + " slabs ("
+                    + (fileBytes >> 20) + "MB)");
+        }
         try {
             if (backing.channel == null) {
                 backing.channel = openUnlinked();

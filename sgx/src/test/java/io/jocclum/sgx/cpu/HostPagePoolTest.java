@@ -36,6 +36,31 @@ class HostPagePoolTest {
     }
 
     @Test
+    void compactHandlesRoundTripAndStayOneApartWithinASlabOnly() {
+        assertThat(HostPagePool.compact(HostPagePool.NONE)).isZero();
+        assertThat(HostPagePool.expand(0)).isEqualTo(HostPagePool.NONE);
+        long lastOfFirst = 1L << 32 | HostPagePool.MAX_SLAB - Pages.SIZE;
+        long firstOfSecond = 2L << 32;
+        long lastOfLast = (long) HostPagePool.MAX_SLABS << 32 | HostPagePool.MAX_SLAB - Pages.SIZE;
+        for (long h : new long[] {1L << 32, lastOfFirst, firstOfSecond, lastOfLast}) {
+            assertThat(HostPagePool.expand(HostPagePool.compact(h))).as("0x%x", h).isEqualTo(h);
+            assertThat(HostPagePool.compact(h)).as("0x%x", h).isPositive();
+        }
+        assertThat(HostPagePool.compact(firstOfSecond)).isEqualTo(HostPagePool.compact(lastOfFirst) + 1);
+        assertThat(HostPagePool.expand(HostPagePool.compact(lastOfFirst) + 1)).as("the next slab's page, not past the slab")
+                .isNotEqualTo(lastOfFirst + Pages.SIZE);
+        try (HostPagePool pool = new HostPagePool("test")) {
+            int n = (int) ((24L << 20) / Pages.SIZE); // past 12.8 MB of file, where a quarter of it is no whole number of pages
+            for (int i = 0; i < n; i++) {
+                long h = pool.takeHandle(false);
+                assertThat(HostPagePool.offset(h) % Pages.SIZE).as("page %d at 0x%x", i, h).isZero();
+                assertThat(HostPagePool.expand(HostPagePool.compact(h))).isEqualTo(h);
+            }
+            assertThat(pool.hostBytes() % Pages.SIZE).isZero();
+        }
+    }
+
+    @Test
     void theLastPageGivenBackIsTakenFirstAndZeroedOnRequest() {
         try (HostPagePool pool = new HostPagePool("test")) {
             long a = pool.takeHandle(false);
