@@ -49,6 +49,29 @@ public final class Reclaimer {
     }
 
     /**
+     * {@link #markReclaimable} of {@code pages[0, n)} in that order, taking an LRU's lock once for
+     * each stretch of pages on that LRU: for a caller that has just made a run of pages.
+     */
+    public void markReclaimableRun(EpcPage[] pages, int n) {
+        for (int i = 0; i < n; ) {
+            EpcLru lru = controller.lru(pages[i].group());
+            lru.lock.lock();
+            try {
+                for (; i < n && (i == 0 || pages[i].group() == pages[i - 1].group()); i++) {
+                    EpcPage page = pages[i];
+                    if (page.isReclaimerTracked()) {
+                        throw new IllegalStateException(page + " is already tracked by the reclaimer");
+                    }
+                    page.setFlag(EpcPage.RECLAIMER_TRACKED);
+                    lru.addTail(page);
+                }
+            } finally {
+                lru.lock.unlock();
+            }
+        }
+    }
+
+    /**
      * {@code sgx_unmark_page_reclaimable}: takes the page off its LRU. False (the kernel's EBUSY) if
      * a reclaimer has it isolated right now.
      */
