@@ -35,17 +35,7 @@ public final class Reclaimer {
 
     /** {@code sgx_mark_page_reclaimable}: appends the page to its group's LRU. */
     public void markReclaimable(EpcPage page) {
-        EpcLru lru = controller.lru(page.group());
-        lru.lock.lock();
-        try {
-            if (page.isReclaimerTracked()) {
-                throw new IllegalStateException(page + " is already tracked by the reclaimer");
-            }
-            page.setFlag(EpcPage.RECLAIMER_TRACKED);
-            lru.addTail(page);
-        } finally {
-            lru.lock.unlock();
-        }
+        markReclaimableRun(new EpcPage[] {page}, 1);
     }
 
     /**
@@ -54,10 +44,11 @@ public final class Reclaimer {
      */
     public void markReclaimableRun(EpcPage[] pages, int n) {
         for (int i = 0; i < n; ) {
-            EpcLru lru = controller.lru(pages[i].group());
+            EpcGroup group = pages[i].group();
+            EpcLru lru = controller.lru(group);
             lru.lock.lock();
             try {
-                for (; i < n && (i == 0 || pages[i].group() == pages[i - 1].group()); i++) {
+                for (; i < n && pages[i].group() == group; i++) {
                     EpcPage page = pages[i];
                     if (page.isReclaimerTracked()) {
                         throw new IllegalStateException(page + " is already tracked by the reclaimer");
