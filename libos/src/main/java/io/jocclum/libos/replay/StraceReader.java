@@ -44,10 +44,13 @@ public final class StraceReader {
      * (0 for a single file, where each line names its pid or the trace has one process).
      */
     public StraceReader read(BufferedReader in, int filePid) throws IOException {
-        List<String> all = in.lines().toList();
-        for (int i = 0; i < all.size(); i++) {
+        // one line ahead, to tell the last line (which may be cut short) from the others
+        String next = in.readLine();
+        for (int no = 1; next != null; no++) {
+            String line = next;
+            next = in.readLine();
             lines++;
-            line(all.get(i), i + 1, filePid, i == all.size() - 1);
+            line(line, no, filePid, next == null);
         }
         return this;
     }
@@ -78,16 +81,19 @@ public final class StraceReader {
             return;
         }
         int tid = filePid;
+        int start = 0;
         long pid = pidPrefix(s);
         if (pid >= 0) {
             int digits = (int) (pid >>> 32);
-            int end = (int) pid;
-            tid = Integer.parseInt(s.substring(digits, digitsEnd(s, digits)));
-            s = s.substring(end);
+            tid = Integer.parseInt(s, digits, digitsEnd(s, digits), 10);
+            start = (int) pid;
         }
-        int timeEnd = timePrefix(s);
+        int timeEnd = timePrefix(s, start);
         if (timeEnd > 0) {
-            s = s.substring(timeEnd);
+            start = timeEnd;
+        }
+        if (start > 0) {
+            s = s.substring(start); // the prefixes cut at once
         }
         Matcher m;
         if (s.startsWith("--- ")) {
@@ -160,10 +166,9 @@ public final class StraceReader {
             }
             throw new TraceFormatException(no, name + "'s argument list does not end");
         }
-        String tail = s.substring(close + 1);
-        String[] r = plainResult(tail);
+        String[] r = plainResult(s, close + 1);
         if (r == null) {
-            Matcher full = RESULT.matcher(tail);
+            Matcher full = RESULT.matcher(s.substring(close + 1));
             if (!full.matches()) {
                 if (last) {
                     truncated++;
@@ -173,7 +178,7 @@ public final class StraceReader {
             }
             r = new String[] {full.group(1), full.group(2)};
         }
-        List<String> args = Syntax.splitArgs(s.substring(paren + 1, close));
+        List<String> args = Syntax.splitArgs(s, paren + 1, close);
         Long result = r[0].equals("?") ? null : Syntax.number(r[0], no, name + "'s result");
         events.add(new TraceEvent.Call(no, tid, name, args, result, r[1]));
     }
@@ -206,8 +211,13 @@ public final class StraceReader {
      * text (then the regular expression decides).
      */
     static String[] plainResult(String t) {
+        return plainResult(t, 0);
+    }
+
+    /** {@link #plainResult(String)} of {@code t} from {@code from} on. */
+    private static String[] plainResult(String t, int from) {
         int n = t.length();
-        int i = spacesEnd(t, 0);
+        int i = spacesEnd(t, from);
         if (i >= n || t.charAt(i) != '=') {
             return null;
         }
@@ -308,9 +318,14 @@ public final class StraceReader {
      * {@code ^(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?|\d+\.\d+)\s+}), or -1 when the line has none.
      */
     static int timePrefix(String s) {
-        if (s.length() > 8 && isDigit(s, 0) && isDigit(s, 1) && s.charAt(2) == ':' && isDigit(s, 3) && isDigit(s, 4)
-                && s.charAt(5) == ':' && isDigit(s, 6) && isDigit(s, 7)) {
-            int i = 8;
+        return timePrefix(s, 0);
+    }
+
+    /** {@link #timePrefix(String)} of {@code s} from {@code at} on: the index where the prefix ends, or -1. */
+    static int timePrefix(String s, int at) {
+        if (s.length() > at + 8 && isDigit(s, at) && isDigit(s, at + 1) && s.charAt(at + 2) == ':' && isDigit(s, at + 3)
+                && isDigit(s, at + 4) && s.charAt(at + 5) == ':' && isDigit(s, at + 6) && isDigit(s, at + 7)) {
+            int i = at + 8;
             if (s.charAt(i) == '.' && isDigit(s, i + 1)) {
                 i = digitsEnd(s, i + 1);
             }
@@ -319,8 +334,8 @@ public final class StraceReader {
                 return end;
             }
         }
-        int d = digitsEnd(s, 0);
-        if (d == 0 || d >= s.length() || s.charAt(d) != '.') {
+        int d = digitsEnd(s, at);
+        if (d == at || d >= s.length() || s.charAt(d) != '.') {
             return -1;
         }
         int f = digitsEnd(s, d + 1);

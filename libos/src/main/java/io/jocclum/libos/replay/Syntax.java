@@ -32,7 +32,12 @@ final class Syntax {
     }
 
     private static int stringEnd(String s, int quote) {
-        for (int i = quote + 1; i < s.length(); i++) {
+        return stringEnd(s, quote, s.length());
+    }
+
+    /** The index of the '"' closing the string opened at {@code quote}, before {@code to}; -1 when none. */
+    private static int stringEnd(String s, int quote, int to) {
+        for (int i = quote + 1; i < to; i++) {
             char c = s.charAt(i);
             if (c == '\\') {
                 i++;
@@ -45,33 +50,38 @@ final class Syntax {
 
     /** The arguments of {@code inner} split at top-level commas, each stripped ({@code /* … *}{@code /} comments removed). */
     static List<String> splitArgs(String inner) {
+        return splitArgs(inner, 0, inner.length());
+    }
+
+    /** {@link #splitArgs(String)} of {@code line[from, to)}, without copying it first. */
+    static List<String> splitArgs(String line, int from, int to) {
         List<String> out = new ArrayList<>();
         int depth = 0;
-        int start = 0;
+        int start = from;
         boolean comment = false;
-        for (int i = 0; i < inner.length(); i++) {
-            char c = inner.charAt(i);
+        for (int i = from; i < to; i++) {
+            char c = line.charAt(i);
             if (c == '"') {
-                int e = stringEnd(inner, i);
-                int end = e < 0 ? inner.length() : e;
+                int e = stringEnd(line, i, to);
+                int end = e < 0 ? to : e;
                 // clean() takes out "/*" even inside a string: such an argument goes through it as before
-                comment |= hasCommentStart(inner, i, end);
+                comment |= hasCommentStart(line, i, end);
                 i = end;
-            } else if (c == '/' && i + 1 < inner.length() && inner.charAt(i + 1) == '*') {
-                int e = inner.indexOf("*/", i + 2);
-                i = e < 0 ? inner.length() : e + 1;
+            } else if (c == '/' && i + 1 < to && line.charAt(i + 1) == '*') {
+                int e = line.indexOf("*/", i + 2);
+                i = e < 0 || e + 2 > to ? to : e + 1;
                 comment = true;
             } else if (c == '(' || c == '[' || c == '{') {
                 depth++;
             } else if (c == ')' || c == ']' || c == '}') {
                 depth--;
             } else if (c == ',' && depth == 0) {
-                out.add(arg(inner, start, i, comment));
+                out.add(arg(line, start, i, comment));
                 start = i + 1;
                 comment = false;
             }
         }
-        String tail = arg(inner, start, inner.length(), comment);
+        String tail = arg(line, start, to, comment);
         if (!tail.isEmpty() || !out.isEmpty()) {
             out.add(tail);
         }

@@ -44,7 +44,27 @@ class StraceScannerTest {
                 assertThat(pid).as(s).isEqualTo(-1);
             }
             Matcher t = TIME.matcher(s);
-            assertThat(StraceReader.timePrefix(s)).as(s).isEqualTo(t.find() ? t.end() : -1);
+            int time = t.find() ? t.end() : -1;
+            assertThat(StraceReader.timePrefix(s)).as(s).isEqualTo(time);
+            // from an offset, as the reader scans it after the pid prefix
+            assertThat(StraceReader.timePrefix("[pid 1] " + s, 8)).as(s).isEqualTo(time < 0 ? -1 : time + 8);
+        }
+    }
+
+    @Test
+    void splittingArgumentsInPlaceIsSplittingTheirCopy() {
+        List<String> args = List.of("NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0",
+                "3, \"a,b\\\"c\", 4 /* x, y */, [{a=1, b=2}], f(1, 2)", "\"unterminated, 1", "a /* open, 2", "x */ y, /*",
+                " , ,", "", "{\"q\" /* \"in\" */}, 0x10");
+        long seed = 0x51217L;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        for (String a : mutations(args, "\"\\,()[]{}/* a1", seed)) {
+            // the arguments inside a longer line, with text before and after that the bounds cut off
+            String head = List.of("mmap(", "x(\"", "f(/*", "(").get(rnd.nextInt(4));
+            String tail = List.of(") = 0", "\") = 1", "*/) = 2", ")").get(rnd.nextInt(4));
+            String line = head + a + tail;
+            assertThat(Syntax.splitArgs(line, head.length(), head.length() + a.length())).as(line)
+                    .isEqualTo(Syntax.splitArgs(a));
         }
     }
 

@@ -219,6 +219,17 @@ public final class Enclave {
         }
     }
 
+    /**
+     * {@link #grow} of {@code n} pages at once, none of which adds a VA page (the page count stays
+     * short of the next multiple of 512). Lock held.
+     */
+    void growPages(int n) {
+        if (pageCnt % VaPage.SLOTS == 0 || pageCnt % VaPage.SLOTS + n > VaPage.SLOTS) {
+            throw new IllegalStateException(n + " pages from page count " + pageCnt + " need a VA page");
+        }
+        pageCnt += n;
+    }
+
     /** {@link #shrink shrink(null)} of {@code n} pages at once. */
     void shrinkPages(int n) {
         lock.lock();

@@ -269,6 +269,18 @@ final class EnclaveFaults {
                     if (encl.pages.get(Pages.index(addr - encl.base)) != null || !alloc.plentiful(3)) {
                         break; // the page's own fault path: it exists, or EPC is short (reclaim, waits)
                     }
+                    int stretch = stretch(addr, limit);
+                    Run r = stretch > 1 ? eaugStretch(addr, stretch, write, current) : null;
+                    if (r != null) {
+                        charged += r.ready() + (r.failure() != null ? 1 : 0);
+                        n += r.ready();
+                        addr += Pages.bytes(r.ready()) - Pages.SIZE;
+                        failure = r.failure();
+                        if (failure != null) {
+                            break;
+                        }
+                        continue;
+                    }
                     EnclavePage page = new EnclavePage(encl, addr, false, PageType.REG, SecInfo.R | SecInfo.W | SecInfo.X);
                     gen = alloc.progressGeneration();
                     charged++;
@@ -295,6 +307,68 @@ final class EnclaveFaults {
             encl.put();
         }
         return new Run(n, busy && failure == null, failure);
+    }
+
+    /**
+     * How many pages from {@code from} (before {@code limit}) {@link #eaugStretch} may EAUG at once
+     * (0 or 1: the page takes {@link #eaugLocked} alone): the leading pages without an enclave page
+     * before the next one whose {@code sgx_encl_grow} adds a VA page, while the SECS is resident.
+     * Lock held.
+     */
+    private int stretch(long from, long limit) {
+        int slot = (int) (encl.pageCnt % VaPage.SLOTS);
+        if (slot == 0 || !encl.secs.isResident()) {
+            return 0;
+        }
+        int max = (int) Math.min(VaPage.SLOTS - slot, (limit - from) / Pages.SIZE);
+        int m = 0;
+        while (m < max && encl.pages.get(Pages.index(from + Pages.bytes(m) - encl.base)) == null) {
+            m++;
+        }
+        return m;
+    }
+
+    /**
+     * {@link #eaugLocked} of the {@code m} pages from {@code from} one after another, none of which
+     * adds a VA page ({@link #stretch}), with their frames allocated at once
+     * ({@link EpcAllocator#allocateRun}: the same frames in the same order, while the EPC is
+     * plentiful) and put on the reclaimer's LRU at once, in the same order. Each page gets the
+     * same EAUG, EPCM entry and page-table entry as alone. Null when no frame could be allocated
+     * that way (the page takes its own path); otherwise the pages made ({@code ready}, possibly
+     * fewer than {@code m}) and the fault of a page whose EAUG failed, after which nothing of that
+     * page or the ones after it is left, as {@link #eaugLocked} leaves a failed page. Lock held.
+     */
+    private Run eaugStretch(long from, int m, boolean write, HostTask current) {
+        EnclavePage[] run = new EnclavePage[m];
+        for (int i = 0; i < m; i++) {
+            run[i] = new EnclavePage(encl, from + Pages.bytes(i), false, PageType.REG, SecInfo.R | SecInfo.W | SecInfo.X);
+        }
+        EpcPage[] epcs = new EpcPage[m];
+        EpcAllocator alloc = encl.drv.epc().allocator();
+        int k = alloc.allocateRun(run, epcs, m, current);
+        if (k == 0) {
+            return null;
+        }
+        encl.growPages(k);
+        for (int i = 0; i < k; i++) {
+            EnclavePage page = run[i];
+            long idx = Pages.index(page.addr - encl.base);
+            encl.pages.insert(idx, page);
+            try {
+                encl.cpu.eaug(encl.account, epcs[i].frame(), encl.secs.frame, page.addr);
+            } catch (EnclsException e) {
+                encl.pages.remove(idx);
+                encl.shrinkPages(k - i);
+                encl.reclaimer().markReclaimableRun(epcs, i);
+                encl.freeEpcPage(epcs[i]);
+                alloc.unallocateRun(epcs, i + 1, k);
+                return new Run(i, false, new EnclaveFault(EnclaveFault.Kind.SIGBUS, page.addr, write, "EAUG " + e.getMessage()));
+            }
+            page.publish(epcs[i]);
+            encl.secsChildCnt++;
+        }
+        encl.reclaimer().markReclaimableRun(epcs, k);
+        return new Run(k, false, null);
     }
 
     /** The enclave exits and re-entries of {@code faults} #PFs handled by the driver. */

@@ -142,6 +142,97 @@ public final class EpcAllocator {
         return page;
     }
 
+    /**
+     * {@link #allocate allocate(owners[i], SGX_NO_RECLAIM, current)} for {@code i} from 0 on, while
+     * {@link #plentiful plentiful(3)} would hold before each of them (so none of them charges a
+     * group, reclaims, fails or wakes ksgxd): at most {@code n} pages, into {@code out} in order.
+     * The pages are the ones those calls would get, in the same order (each node's free list first
+     * in, first out, then its never-used frames, the local node first), taking each node's lock once
+     * rather than once per page. Returns how many were allocated (0 when the EPC is not plentiful).
+     */
+    public int allocateRun(Object[] owners, EpcPage[] out, int n, HostTask current) {
+        if (controller.limitsGroups()) {
+            return 0;
+        }
+        int k = (int) Math.min(n, nrFree.get() - tunables.lowPages() - 2);
+        if (k <= 0) {
+            return 0;
+        }
+        int got = 0;
+        int start = Math.floorMod(current.pid(), nodes.length);
+        for (int i = 0; i < nodes.length && got < k; i++) {
+            Node node = nodes[(start + i) % nodes.length];
+            int before = got;
+            node.lock.lock();
+            try {
+                for (; got < k; got++) {
+                    EpcPage p = node.freeList.pollFirst();
+                    boolean fresh = p == null;
+                    if (fresh) {
+                        if (node.nextFresh >= node.section.firstPfn() + node.section.pages()) {
+                            break;
+                        }
+                        long pfn = node.nextFresh++;
+                        p = new EpcPage(epc.frame(pfn), node.section.index());
+                        register(pfn, p);
+                    }
+                    p.setFlags(0);
+                    p.takenFresh = fresh;
+                    out[got] = p;
+                }
+            } finally {
+                node.lock.unlock();
+            }
+            if (got > before) {
+                nrFree.addAndGet(before - got);
+            }
+        }
+        for (int i = 0; i < got; i++) {
+            EpcGroup group = controller.currentGroup(current);
+            if (controller.tryCharge(group, Reclaim.SGX_NO_RECLAIM, current) != null) {
+                throw new IllegalStateException("a controller without group limits refused a charge");
+            }
+            out[i].owner = owners[i];
+            out[i].group = group;
+        }
+        if (shouldReclaimGlobal(tunables.lowPages())) {
+            ksgxd.wakeUp();
+        }
+        return got;
+    }
+
+    /**
+     * Undoes {@link #allocateRun} for its pages {@code pages[from, to)}, none of which has been
+     * used: uncharged and put back where they came from (the front of their nodes' free lists, in
+     * reverse order, or the never-used frames), so the next allocations get them again in the order
+     * they came.
+     */
+    public void unallocateRun(EpcPage[] pages, int from, int to) {
+        for (int i = to - 1; i >= from; i--) {
+            EpcPage page = pages[i];
+            EpcGroup g = page.group;
+            controller.uncharge(g);
+            controller.putGroup(g);
+            page.group = null;
+            page.owner = null;
+            Node node = nodes[page.node()];
+            node.lock.lock();
+            try {
+                page.setFlags(EpcPage.IS_FREE);
+                if (page.takenFresh && page.frame().pfn() == node.nextFresh - 1) {
+                    node.nextFresh--; // never used after all (its next allocation makes a new EpcPage)
+                } else {
+                    node.freeList.addFirst(page);
+                }
+            } finally {
+                node.lock.unlock();
+            }
+        }
+        if (to > from) {
+            nrFree.addAndGet(to - from);
+        }
+    }
+
     /** {@code __sgx_alloc_epc_page}: the local node first, then the others round robin. */
     private EpcPage allocPhysical(int hint) {
         int start = Math.floorMod(hint, nodes.length);

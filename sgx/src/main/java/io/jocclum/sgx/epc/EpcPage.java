@@ -28,6 +28,11 @@ public final class EpcPage {
     EpcPage prev;
     EpcPage next;
     EpcLru lru;
+    /**
+     * Set by {@link EpcAllocator#allocateRun}: whether the run took this page from the never-used
+     * frames rather than a free list (where {@link EpcAllocator#unallocateRun} puts it back).
+     */
+    boolean takenFresh;
 
     EpcPage(EpcFrame frame, int node) {
         this.frame = frame;

@@ -35,16 +35,30 @@ public final class Reclaimer {
 
     /** {@code sgx_mark_page_reclaimable}: appends the page to its group's LRU. */
     public void markReclaimable(EpcPage page) {
-        EpcLru lru = controller.lru(page.group());
-        lru.lock.lock();
-        try {
-            if (page.isReclaimerTracked()) {
-                throw new IllegalStateException(page + " is already tracked by the reclaimer");
+        markReclaimableRun(new EpcPage[] {page}, 1);
+    }
+
+    /**
+     * {@link #markReclaimable} of {@code pages[0, n)} in that order, taking an LRU's lock once for
+     * each stretch of pages on that LRU: for a caller that has just made a run of pages.
+     */
+    public void markReclaimableRun(EpcPage[] pages, int n) {
+        for (int i = 0; i < n; ) {
+            EpcGroup group = pages[i].group();
+            EpcLru lru = controller.lru(group);
+            lru.lock.lock();
+            try {
+                for (; i < n && pages[i].group() == group; i++) {
+                    EpcPage page = pages[i];
+                    if (page.isReclaimerTracked()) {
+                        throw new IllegalStateException(page + " is already tracked by the reclaimer");
+                    }
+                    page.setFlag(EpcPage.RECLAIMER_TRACKED);
+                    lru.addTail(page);
+                }
+            } finally {
+                lru.lock.unlock();
             }
-            page.setFlag(EpcPage.RECLAIMER_TRACKED);
-            lru.addTail(page);
-        } finally {
-            lru.lock.unlock();
         }
     }
 

@@ -25,7 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * {@link EnclaveContext#eacceptRange} and {@link EnclaveContext#eacceptcopyRange}, whose driver
  * EAUGs a run of pages under one lock, against the loop of single-page leaves they stand for: the
- * same status, pages accepted, fault, EPCM entries and charges, from random starting states.
+ * same status, pages accepted, fault, EPCM entries and charges, from random starting states; and
+ * the same EPC frames for the same pages, the same order on the reclaimer's LRU and the same VA
+ * page count (the run allocates its frames and marks them reclaimable at once).
  */
 @ExtendWith(SgxInvariantsExtension.class)
 class RangeAcceptTest {
@@ -99,6 +101,28 @@ class RangeAcceptTest {
         }
         assertThat(batch.platform().epcManager().allocator().freePages()).as(where + ": free EPC")
                 .isEqualTo(loop.platform().epcManager().allocator().freePages());
+        // the same frames, in the same order on the reclaimer's LRU, and the same VA bookkeeping
+        assertThat(frames(batch, from, to)).as(where + ": frames").isEqualTo(frames(loop, from, to));
+        assertThat(lru(batch)).as(where + ": LRU order").isEqualTo(lru(loop));
+        assertThat(batch.fd().enclave().pageCnt).as(where + ": page count").isEqualTo(loop.fd().enclave().pageCnt);
+    }
+
+    /** The EPC frame number of each page from {@code from} to {@code to} (-1: none). */
+    private static List<Long> frames(Side s, long from, long to) {
+        Enclave e = s.fd().enclave();
+        List<Long> out = new ArrayList<>();
+        for (long a = from; a < to; a += Pages.SIZE) {
+            EnclavePage p = e.hasPage(a) ? e.pages.get(Pages.index(a - e.base)) : null;
+            out.add(p == null || p.frame == null ? -1 : p.frame.pfn());
+        }
+        return out;
+    }
+
+    /** The frame numbers on the reclaimer's (global) LRU, head first. */
+    private static List<Long> lru(Side s) {
+        List<Long> out = new ArrayList<>();
+        s.platform().controller().lru(null).forEach(p -> out.add(p.frame().pfn()));
+        return out;
     }
 
     @Test
@@ -106,7 +130,7 @@ class RangeAcceptTest {
         long seed = System.nanoTime();
         System.out.println("RangeAcceptTest seed " + seed);
         Random rnd = new Random(seed);
-        for (int round = 0; round < 6; round++) {
+        for (int round = 0; round < 8; round++) {
             // some platforms too small for every page: EAUG then waits for the reclaimer (MANUAL, deterministic)
             long epc = rnd.nextBoolean() ? 1024 : 48 + rnd.nextInt(64);
             Side batch = Side.of(epc);

@@ -113,6 +113,71 @@ class EpcAllocatorTest {
     }
 
     @Test
+    void allocatingARunAtOnceGetsTheFramesOfAllocatingItPageByPage() {
+        long seed = System.nanoTime();
+        System.out.println("EpcAllocatorTest allocateRun seed " + seed);
+        java.util.Random rnd = new java.util.Random(seed);
+        List<SgxPlatform> sides = new ArrayList<>();
+        List<List<EpcPage>> held = new ArrayList<>();
+        for (int s = 0; s < 2; s++) {
+            // two nodes: a run that empties the first goes on in the second, as single allocations do
+            sides.add(SgxTestSupport.platform(SgxTestSupport.config(0).epcSections(160 * 4096, 96 * 4096).build()));
+            held.add(new ArrayList<>());
+        }
+        List<HostTask> tasks = List.of(sides.get(0).newTask("alloc"), sides.get(1).newTask("alloc"));
+        int runs = 0;
+        for (int round = 0; round < 300; round++) {
+            String where = "seed " + seed + ", round " + round;
+            EpcAllocator one = sides.get(0).epcManager().allocator();
+            EpcAllocator all = sides.get(1).epcManager().allocator();
+            int want = 1 + rnd.nextInt(64);
+            Object[] owners = new Object[want];
+            for (int i = 0; i < want; i++) {
+                owners[i] = new Object();
+            }
+            EpcPage[] run = new EpcPage[want];
+            int got = all.allocateRun(owners, run, want, tasks.get(1));
+            // some rounds give the end of the run back unused: as if the single allocations had stopped there
+            int limit = rnd.nextInt(4) == 0 ? rnd.nextInt(want + 1) : want;
+            // the single allocations it stands for: while plentiful(3) holds before each
+            List<EpcPage> singles = new ArrayList<>();
+            while (singles.size() < limit && one.plentiful(3)) {
+                singles.add(one.allocate(owners[singles.size()], Reclaim.SGX_NO_RECLAIM, tasks.get(0)));
+            }
+            int keep = Math.min(limit, got);
+            assertThat(singles).as(where + ": pages").hasSize(keep);
+            runs += got > 0 ? 1 : 0;
+            all.unallocateRun(run, keep, got);
+            for (int i = 0; i < keep; i++) {
+                assertThat(run[i].frame().pfn()).as(where + ": frame " + i).isEqualTo(singles.get(i).frame().pfn());
+                assertThat(run[i].owner()).as(where).isSameAs(owners[i]);
+                held.get(1).add(run[i]);
+            }
+            held.get(0).addAll(singles);
+            assertThat(all.freePages()).as(where + ": free").isEqualTo(one.freePages());
+            if (keep < got) {
+                // what was given back unused comes out again as if never taken
+                EpcPage a = one.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, tasks.get(0));
+                EpcPage b = all.allocate(new Object(), Reclaim.SGX_NO_RECLAIM, tasks.get(1));
+                assertThat(b.frame().pfn()).as(where + ": after giving back").isEqualTo(a.frame().pfn());
+                held.get(0).add(a);
+                held.get(1).add(b);
+            }
+            // free the same random pages on both sides, so the free lists hold recycled frames in a random order
+            int n = held.get(0).isEmpty() ? 0 : rnd.nextInt(Math.min(80, held.get(0).size()) + 1);
+            for (int i = 0; i < n; i++) {
+                int pick = rnd.nextInt(held.get(0).size());
+                one.free(held.get(0).remove(pick));
+                all.free(held.get(1).remove(pick));
+            }
+        }
+        assertThat(runs).as("seed " + seed + ": runs allocated").isGreaterThan(50);
+        for (int s = 0; s < 2; s++) {
+            sides.get(s).epcManager().allocator().freeAll(held.get(s).toArray(EpcPage[]::new), held.get(s).size());
+        }
+    }
+
+    @Test
     void freeingARunRejectsADoubleFree() {
         SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(0).epcSections(8 * 4096).build());
         EpcAllocator a = p.epcManager().allocator();
