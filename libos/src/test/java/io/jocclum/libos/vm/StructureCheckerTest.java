@@ -119,23 +119,23 @@ class StructureCheckerTest {
         return m;
     }
 
-    // the flat layout: leaf l at m.leaf[l * LS], inner node x at m.inner[x * IS], a leaf stored as a child as ~l
+    // the flat layout: leaf l at m.leaf[l * m.ls], inner node x at m.inner[x * IS], a leaf stored as a child as ~l
 
     private static int kid(LongTreeMap<String> m, int x, int i) {
         return (int) m.inner[LongTreeMap.kid(x * LongTreeMap.IS, i)];
     }
 
     private static int n(LongTreeMap<String> m, int l) {
-        return (int) m.leaf[l * LongTreeMap.LS + LongTreeMap.L_N];
+        return (int) m.leaf[l * m.ls + LongTreeMap.L_N];
     }
 
     private static int next(LongTreeMap<String> m, int l) {
-        return (int) m.leaf[l * LongTreeMap.LS + LongTreeMap.L_NEXT];
+        return (int) m.leaf[l * m.ls + LongTreeMap.L_NEXT];
     }
 
     /** Slot of key i of leaf l. */
-    private static int key(int l, int i) {
-        return l * LongTreeMap.LS + LongTreeMap.L_KEYS + i;
+    private static int key(LongTreeMap<String> m, int l, int i) {
+        return m.keySlot(l, i);
     }
 
     /** Entries under the children 1, 2, ... of inner node x of the lowest inner level. */
@@ -151,8 +151,8 @@ class StructureCheckerTest {
     void treeReportsABrokenLeafChain() {
         LongTreeMap<String> m = tree();
         int l = m.firstLeafNumber();
-        long skipped = m.leaf[key(next(m, l), 0)];
-        m.leaf[l * LongTreeMap.LS + LongTreeMap.L_NEXT] = next(m, next(m, l));
+        long skipped = m.leaf[key(m, next(m, l), 0)];
+        m.leaf[l * m.ls + LongTreeMap.L_NEXT] = next(m, next(m, l));
         assertThat(m.check()).containsExactly("leaf chain broken before key " + skipped);
     }
 
@@ -160,9 +160,9 @@ class StructureCheckerTest {
     void treeReportsAnOrderViolationInALeaf() {
         LongTreeMap<String> m = tree();
         int l = m.firstLeafNumber();
-        long k = m.leaf[key(l, 1)];
-        m.leaf[key(l, 1)] = m.leaf[key(l, 2)];
-        m.leaf[key(l, 2)] = k;
+        long k = m.leaf[key(m, l, 1)];
+        m.leaf[key(m, l, 1)] = m.leaf[key(m, l, 2)];
+        m.leaf[key(m, l, 2)] = k;
         assertThat(m.check()).containsExactly("order violated at " + k);
     }
 
@@ -170,8 +170,8 @@ class StructureCheckerTest {
     void treeReportsAKeyOutsideItsNodesRange() {
         LongTreeMap<String> m = tree();
         int l = m.firstLeafNumber();
-        long k = m.leaf[key(next(m, l), 0)] + 1;
-        m.leaf[key(l, n(m, l) - 1)] = k;
+        long k = m.leaf[key(m, next(m, l), 0)] + 1;
+        m.leaf[key(m, l, n(m, l) - 1)] = k;
         assertThat(m.check()).containsExactly("order violated at " + k);
     }
 
@@ -187,7 +187,7 @@ class StructureCheckerTest {
         LongTreeMap<String> m = tree();
         int l = m.firstLeafNumber();
         int cut = n(m, l) - 3;
-        m.leaf[l * LongTreeMap.LS + LongTreeMap.L_N] = 3;
+        m.leaf[l * m.ls + LongTreeMap.L_N] = 3;
         m.size -= cut;
         assertThat(m.check()).containsExactly("leaf of 3 entries (allowed 8 to 32)");
     }
@@ -209,8 +209,8 @@ class StructureCheckerTest {
         // the root's first child becomes the first leaf, linked to the first leaf under its second child
         int l = ~kid(m, in, 0);
         int after = ~kid(m, kid(m, m.root, 1), 0);
-        m.leaf[l * LongTreeMap.LS + LongTreeMap.L_NEXT] = after;
-        m.leaf[after * LongTreeMap.LS + LongTreeMap.L_PREV] = l;
+        m.leaf[l * m.ls + LongTreeMap.L_NEXT] = after;
+        m.leaf[after * m.ls + LongTreeMap.L_PREV] = l;
         m.inner[LongTreeMap.kid(m.root * LongTreeMap.IS, 0)] = ~l;
         assertThat(m.check()).containsExactly("leaf at depth 1, the tree has 2 inner levels");
     }
