@@ -429,17 +429,23 @@ final class LongTreeMap<V> {
     /**
      * Reads the headers of the values at i - 1, i and i + 1 of leaf l, so that they are cached
      * (Java has no prefetch instruction; the count of values of a class no value has keeps the
-     * loads from being optimised away). Not in a map with aux longs: its owner decides on the aux
-     * longs, which the key search brought in with the keys, and reads few values.
+     * loads from being optimised away). In a map with aux longs only the references and the aux
+     * longs are read: the owner decides on the aux longs and reads few values, but the insertion
+     * or removal that follows moves the references.
      */
     private int touch(int i, int l) {
-        if (w != 1) {
-            return 0;
-        }
         int v = l * VS;
         int from = Math.max(0, i - 1);
         int to = Math.min(n(l), i + 2);
         int t = 0;
+        if (w != 1) {
+            for (int k = from; k < to; k++) {
+                if (vals[v + k] == null || leaf[keySlot(l, k) + 1] == -1) {
+                    t++;
+                }
+            }
+            return t;
+        }
         for (int k = from; k < to; k++) {
             Object o = vals[v + k];
             if (o != null && o.getClass() == Node.class) {

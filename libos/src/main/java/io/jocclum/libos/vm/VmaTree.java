@@ -179,13 +179,12 @@ final class VmaTree {
             return;
         }
         Vma m = new Vma(left ? l.key() : v.start, right ? endOf(ra) : v.end, v.prot, v.flags, null, v.chunk, v.region, v.kind, null);
+        // the neighbours absorbed are not marked dead: reading them would cost the cache misses this avoids
         if (right) {
-            r.value().alive = false;
             map.delete(r);
         }
         v.alive = false;
         if (left) {
-            l.value().alive = false;
             map.delete(n);
             l.set(m, aux(m));
         } else {
