@@ -50,8 +50,7 @@ class StructureCheckerTest {
     void freeSpaceReportsOverlappingHoles() {
         FreeSpace f = threeHoles();
         FreeSpace.Hole h = live(f, 5 * P);
-        f.bySize.get(P).head = null; // keep the bins out of it: unlink, then widen by hand
-        f.bySize.remove(P);
+        f.bySize.remove(P); // keep the bins out of it: drop the bin, then widen by hand
         h.start = P;
         h.bin = null;
         assertThat(f.check("t")).contains("t: holes overlap Hole[0x0-0x2000] Hole[0x1000-0x5000]");
@@ -62,12 +61,17 @@ class StructureCheckerTest {
         FreeSpace f = threeHoles();
         FreeSpace.Hole stray = new FreeSpace.Hole(20 * P, 21 * P);
         FreeSpace.Bin bin = f.bySize.get(P);
-        stray.bin = bin;
-        stray.next = bin.head;
-        bin.head.prev = stray;
-        bin.head = stray;
-        bin.count++;
+        bin.push(stray);
         assertThat(f.check("t")).containsExactly("t: bin 4096 holds a stray Hole[0x14000-0x15000]", "t: 3 holes but 4 in bins");
+    }
+
+    @Test
+    void freeSpaceReportsAHoleWhoseBinEntryIsGone() {
+        FreeSpace f = threeHoles();
+        FreeSpace.Hole h = live(f, 5 * P);
+        h.bin.stack[h.slot] = null;
+        assertThat(f.check("t")).containsExactly("t: Hole[0x4000-0x5000] is not in the bin of its size", "t: bin 4096 counts 1 but links 0",
+                "t: 3 holes but 2 in bins");
     }
 
     @Test
@@ -88,7 +92,8 @@ class StructureCheckerTest {
     void freeSpaceReportsAHoleMissingFromTheBins() {
         FreeSpace f = threeHoles();
         FreeSpace.Bin bin = f.bySize.get(P);
-        bin.head = null;
+        bin.stack[0] = null;
+        bin.top = 0;
         bin.count = 0;
         assertThat(f.check("t")).contains("t: 3 holes but 2 in bins", "t: bin 4096 counts 0 but links 0");
     }
