@@ -1,6 +1,7 @@
 package io.jocclum.libos.vm;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,10 +16,13 @@ import java.util.TreeMap;
  * <p>Shaped for the mmap/munmap hot path: the address index is keyed by a hole's <em>end</em>,
  * allocation carves from a hole's start, and freeing a range just below a hole grows that hole
  * downward, so the common "map, unmap the same range" cycle never re-keys the address index.
- * The size index is a map from each distinct hole size to a bin (an intrusive list) of the holes
- * of that size: best fit is one ceiling lookup among distinct sizes, and moving a hole between
- * bins is O(1) plus at most one lookup. Among holes of the best size the most recently freed one
- * is taken (it is the warmest).
+ * The size index is a map from each distinct hole size to a bin (a stack) of the holes of that
+ * size: best fit is one ceiling lookup among distinct sizes, and moving a hole between bins is
+ * O(1) amortised plus at most one lookup. Among holes of the best size the most recently freed
+ * one is taken (it is the warmest). A hole that leaves a bin stays in its stack, marked as gone,
+ * until it reaches the top or the stack is compacted: taking it out of a linked list would read
+ * and write the holes before and after it in the list, each a cache miss at a random place when
+ * a bin holds many holes.
  *
  * <p>Coalescing can be bounded: {@link #free} merges a hole with a neighbour only when the
  * touching address lies strictly inside the given bounds, so holes of two adjacent 32 MB chunks
@@ -32,9 +36,10 @@ final class FreeSpace {
     static final class Hole {
         long start;
         long end;
+        /** The bin it is in, or null. */
         Bin bin;
-        Hole prev;
-        Hole next;
+        /** Its index in its bin's stack. */
+        int slot;
 
         Hole(long start, long end) {
             this.start = start;
@@ -59,14 +64,77 @@ final class FreeSpace {
         }
     }
 
-    /** The holes of one size, most recently added first. */
+    /**
+     * The holes of one size: a stack, the most recently added on top. Entry k is the bin's if its
+     * hole names this bin and slot k; other entries are holes that left the bin (or left and came
+     * back at another slot), dropped when they reach the top or when the stack is compacted.
+     */
     static final class Bin {
         final long size;
-        Hole head;
+        Hole[] stack = new Hole[4];
+        /** Entries in use (the bin's and the dropped ones not yet removed). */
+        int top;
+        /** The bin's holes. */
         int count;
 
         Bin(long size) {
             this.size = size;
+        }
+
+        boolean holds(int k) {
+            Hole h = stack[k];
+            return h != null && h.bin == this && h.slot == k;
+        }
+
+        void push(Hole h) {
+            if (top == stack.length) {
+                if (2 * count < top) {
+                    compact();
+                } else {
+                    stack = Arrays.copyOf(stack, 2 * top);
+                }
+            }
+            h.bin = this;
+            h.slot = top;
+            stack[top++] = h;
+            count++;
+        }
+
+        /** Takes {@code h}, which is in this bin, out. */
+        void drop(Hole h) {
+            h.bin = null;
+            if (h.slot == top - 1) {
+                stack[--top] = null;
+            }
+            count--;
+            if (count > 0 && top > 64 && count < top / 4) {
+                compact();
+            }
+        }
+
+        /** Keeps only the bin's entries, in order; gives memory back when most of the stack is free. */
+        private void compact() {
+            int n = 0;
+            for (int k = 0; k < top; k++) {
+                if (holds(k)) {
+                    Hole h = stack[k];
+                    h.slot = n;
+                    stack[n++] = h;
+                }
+            }
+            Arrays.fill(stack, n, top, null);
+            top = n;
+            if (stack.length > 4 * Math.max(n, 4)) {
+                stack = Arrays.copyOf(stack, 2 * Math.max(n, 4));
+            }
+        }
+
+        /** The most recently added hole of the bin (it must hold one). */
+        Hole head() {
+            while (!holds(top - 1)) {
+                stack[--top] = null;
+            }
+            return stack[top - 1];
         }
     }
 
@@ -90,30 +158,13 @@ final class FreeSpace {
             b = new Bin(size);
             bySize.put(size, b);
         }
-        h.bin = b;
-        h.prev = null;
-        h.next = b.head;
-        if (b.head != null) {
-            b.head.prev = h;
-        }
-        b.head = h;
-        b.count++;
+        b.push(h);
     }
 
     private void binRemove(Hole h) {
         Bin b = h.bin;
-        if (h.prev != null) {
-            h.prev.next = h.next;
-        } else {
-            b.head = h.next;
-        }
-        if (h.next != null) {
-            h.next.prev = h.prev;
-        }
-        h.prev = null;
-        h.next = null;
-        h.bin = null;
-        if (--b.count == 0) {
+        b.drop(h);
+        if (b.count == 0) {
             bySize.remove(b.size);
         }
     }
@@ -189,7 +240,7 @@ final class FreeSpace {
         if (e == null) {
             return -1;
         }
-        Hole h = e.getValue().head;
+        Hole h = e.getValue().head();
         long s = h.start;
         if (h.end - h.start == size) {
             delete(h);
@@ -287,7 +338,8 @@ final class FreeSpace {
             if (h.end != e.key() || h.start >= h.end) {
                 problems.add(name + ": malformed " + h + " under key 0x" + Long.toHexString(e.key()));
             }
-            if (h.bin == null || h.bin.size != h.end - h.start || bySize.get(h.bin.size) != h.bin) {
+            Bin hb = h.bin;
+            if (hb == null || hb.size != h.end - h.start || bySize.get(hb.size) != hb || h.slot >= hb.top || hb.stack[h.slot] != h) {
                 problems.add(name + ": " + h + " is not in the bin of its size");
             }
             if (prev != null && prev.end > h.start) {
@@ -299,9 +351,13 @@ final class FreeSpace {
         int binned = 0;
         for (Bin b : bySize.values()) {
             int n = 0;
-            for (Hole h = b.head; h != null; h = h.next) {
+            for (int k = 0; k < b.top; k++) {
+                if (!b.holds(k)) {
+                    continue; // a hole that left the bin
+                }
                 n++;
-                if (h.bin != b || byEnd.get(h.end) != h) {
+                Hole h = b.stack[k];
+                if (byEnd.get(h.end) != h) {
                     problems.add(name + ": bin " + b.size + " holds a stray " + h);
                 }
             }

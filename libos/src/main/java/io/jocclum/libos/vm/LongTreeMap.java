@@ -22,7 +22,10 @@ import java.util.function.Consumer;
  * separator keys between them, so the key that decides the way down lies next to the child it
  * leads to; every leaf is a slice of another {@code long[]} ({@link #leaf}) holding its entry
  * count, the numbers of its neighbours and its keys, with the values in the same slot of one
- * {@code Object[]} ({@link #vals}). A level of a walk is then one run of adjacent cache lines
+ * {@code Object[]} ({@link #vals}). A map made with an <em>aux</em> long per entry keeps it in the
+ * leaf right after the entry's key ({@link Node#aux}): an owner stores there what its lookups
+ * decide on (the VMA tree: a VMA's end and attributes), so that a decision needs no read of the
+ * value, which lies elsewhere in memory, but only of the leaf lines the key search read anyway. A level of a walk is then one run of adjacent cache lines
  * whose address is known as soon as the level above is read, where a node object would first be
  * read for the addresses of its key and child arrays: one memory latency per level instead of
  * two or three. Slices of nodes that left the tree are reused.
@@ -48,14 +51,14 @@ final class LongTreeMap<V> {
     static final int INNER_MIN = INNER_MAX / 4;
 
     /*
-     * Leaf l is leaf[l * LS, (l + 1) * LS): its entry count, the previous and the next leaf (-1 at
-     * the ends), then up to LEAF_MAX keys (one more while being split); value i is vals[l * VS + i].
+     * Leaf l is leaf[l * ls, (l + 1) * ls): its entry count, the previous and the next leaf (-1 at
+     * the ends), then up to LEAF_MAX entries (one more while being split) of w longs each: the
+     * key, and in a map with aux longs the entry's aux long; value i is vals[l * VS + i].
      */
     static final int L_N = 0;
     static final int L_PREV = 1;
     static final int L_NEXT = 2;
     static final int L_KEYS = 3;
-    static final int LS = L_KEYS + LEAF_MAX + 1;
     static final int VS = LEAF_MAX + 1;
     /*
      * Inner node x is inner[x * IS, (x + 1) * IS): its child count n, then child 0, separator 0,
@@ -88,7 +91,7 @@ final class LongTreeMap<V> {
             this.map = map;
             this.leaf = leaf;
             this.at = at;
-            this.key = map.leaf[leaf * LS + L_KEYS + at];
+            this.key = map.leaf[map.keySlot(leaf, at)];
             this.stamp = map.mods;
         }
 
@@ -102,17 +105,31 @@ final class LongTreeMap<V> {
             return (V) map.vals[leaf * VS + at];
         }
 
-        /** Replaces the entry's value (the key stays). */
+        /** Replaces the entry's value (the key and the aux long stay). */
         void setValue(V value) {
             sync();
             map.vals[leaf * VS + at] = value;
+        }
+
+        /** The entry's aux long (0 in a map without them). */
+        long aux() {
+            sync();
+            return map.w == 1 ? 0 : map.leaf[map.keySlot(leaf, at) + 1];
+        }
+
+        /** Replaces the entry's value and its aux long (the key stays); the map must have aux longs. */
+        void set(V value, long aux) {
+            sync();
+            int slot = map.auxSlot(leaf, at);
+            map.vals[leaf * VS + at] = value;
+            map.leaf[slot] = aux;
         }
 
         /** The node with the next larger key, or null. */
         Node<V> next() {
             sync();
             long[] lf = map.leaf;
-            int b = leaf * LS;
+            int b = leaf * map.ls;
             if (at + 1 < lf[b + L_N]) {
                 return new Node<>(map, leaf, at + 1);
             }
@@ -127,8 +144,8 @@ final class LongTreeMap<V> {
                 return new Node<>(map, leaf, at - 1);
             }
             long[] lf = map.leaf;
-            int l = (int) lf[leaf * LS + L_PREV];
-            return l < 0 ? null : new Node<>(map, l, (int) lf[l * LS + L_N] - 1);
+            int l = (int) lf[leaf * map.ls + L_PREV];
+            return l < 0 ? null : new Node<>(map, l, (int) lf[l * map.ls + L_N] - 1);
         }
 
         /** Finds the entry again if the map's structure changed since this position was taken. */
@@ -137,15 +154,14 @@ final class LongTreeMap<V> {
                 return;
             }
             long[] lf = map.leaf;
-            int b = leaf * LS;
             // still where it was: a leaf that left the tree has n 0, and a reused one holding the key is live
-            if (at < lf[b + L_N] && lf[b + L_KEYS + at] == key) {
+            if (at < lf[leaf * map.ls + L_N] && lf[map.keySlot(leaf, at)] == key) {
                 stamp = map.mods;
                 return;
             }
             int l = map.leafFor(key);
-            int i = lowerBound(lf, l * LS, key);
-            if (i == lf[l * LS + L_N] || lf[l * LS + L_KEYS + i] != key) {
+            int i = map.lowerBound(l, key);
+            if (i == map.n(l) || map.keyAt(l, i) != key) {
                 throw new IllegalStateException("key " + key + " is no longer in the map");
             }
             leaf = l;
@@ -154,8 +170,12 @@ final class LongTreeMap<V> {
         }
     }
 
+    /** Longs per leaf entry: 1 (the key), or 2 (the key and its aux long). */
+    final int w;
+    /** Longs per leaf slice. */
+    final int ls;
     // package-private for the checker's tests, which corrupt them deliberately
-    long[] leaf = new long[LS];
+    long[] leaf;
     Object[] vals = new Object[VS];
     long[] inner = new long[0];
     /** The root, as a child is stored: ~l for leaf l when {@link #height} is 0, else an inner node's number. */
@@ -188,9 +208,30 @@ final class LongTreeMap<V> {
     /** Scratch for merging or rebalancing two inner nodes. */
     private final long[] pair = new long[2 * IS];
 
+    /** A map without aux longs. */
     LongTreeMap() {
+        this(false);
+    }
+
+    /** A map with an aux long next to each key if {@code aux}. */
+    LongTreeMap(boolean aux) {
+        w = aux ? 2 : 1;
+        ls = L_KEYS + w * (LEAF_MAX + 1);
+        leaf = new long[ls];
         leaf[L_PREV] = -1;
         leaf[L_NEXT] = -1;
+    }
+
+    /** Slot of key i of leaf l in {@link #leaf}; its aux long, if any, is the slot after it. */
+    int keySlot(int l, int i) {
+        return l * ls + L_KEYS + w * i;
+    }
+
+    private int auxSlot(int l, int i) {
+        if (w == 1) {
+            throw new IllegalStateException("this map keeps no aux longs");
+        }
+        return keySlot(l, i) + 1;
     }
 
     int size() {
@@ -207,17 +248,17 @@ final class LongTreeMap<V> {
             l = freeLeaves[--freeLeafCount];
         } else {
             l = leaves++;
-            if (leaves * LS > leaf.length) {
+            if (leaves * ls > leaf.length) {
                 leaf = Arrays.copyOf(leaf, leaf.length * 2);
                 vals = Arrays.copyOf(vals, vals.length * 2);
             }
         }
-        leaf[l * LS + L_N] = 0;
+        leaf[l * ls + L_N] = 0;
         return l;
     }
 
     private void freeLeaf(int l) {
-        leaf[l * LS + L_N] = 0; // out of the tree: no finger or position may take it for a live leaf
+        leaf[l * ls + L_N] = 0; // out of the tree: no finger or position may take it for a live leaf
         Arrays.fill(vals, l * VS, l * VS + VS, null);
         if (freeLeafCount == freeLeaves.length) {
             freeLeaves = Arrays.copyOf(freeLeaves, freeLeafCount * 2);
@@ -250,22 +291,32 @@ final class LongTreeMap<V> {
      * search waits for each probe's line before it knows the next one.
      */
 
-    /** Index of the first key of the leaf at base b that is >= key (its n if none). */
-    private static int lowerBound(long[] lf, int b, long key) {
+    /** Index of the first key of leaf l that is >= key (its n if none). */
+    private int lowerBound(int l, long key) {
+        long[] lf = leaf;
+        int b = l * ls;
         int n = (int) lf[b + L_N];
+        int w = this.w;
+        int k = b + L_KEYS;
         int i = 0;
-        while (i < n && lf[b + L_KEYS + i] < key) {
+        while (i < n && lf[k] < key) {
             i++;
+            k += w;
         }
         return i;
     }
 
-    /** Index of the first key of the leaf at base b that is > key (its n if none). */
-    private static int upperBound(long[] lf, int b, long key) {
+    /** Index of the first key of leaf l that is > key (its n if none). */
+    private int upperBound(int l, long key) {
+        long[] lf = leaf;
+        int b = l * ls;
         int n = (int) lf[b + L_N];
+        int w = this.w;
+        int k = b + L_KEYS;
         int i = 0;
-        while (i < n && lf[b + L_KEYS + i] <= key) {
+        while (i < n && lf[k] <= key) {
             i++;
+            k += w;
         }
         return i;
     }
@@ -281,26 +332,26 @@ final class LongTreeMap<V> {
     }
 
     private int n(int l) {
-        return (int) leaf[l * LS + L_N];
+        return (int) leaf[l * ls + L_N];
     }
 
     private long keyAt(int l, int i) {
-        return leaf[l * LS + L_KEYS + i];
+        return leaf[keySlot(l, i)];
     }
 
     private int next(int l) {
-        return (int) leaf[l * LS + L_NEXT];
+        return (int) leaf[l * ls + L_NEXT];
     }
 
     private int prev(int l) {
-        return (int) leaf[l * LS + L_PREV];
+        return (int) leaf[l * ls + L_PREV];
     }
 
     /** True if {@code key} lies within the keys of the finger leaf (then its walk would end there). */
     private boolean inFinger(long key) {
-        int b = finger * LS;
-        int n = (int) leaf[b + L_N];
-        return n > 0 && key >= leaf[b + L_KEYS] && key <= leaf[b + L_KEYS + n - 1];
+        int f = finger;
+        int n = n(f);
+        return n > 0 && key >= keyAt(f, 0) && key <= keyAt(f, n - 1);
     }
 
     /** The leaf whose range holds {@code key}. */
@@ -370,21 +421,31 @@ final class LongTreeMap<V> {
         y = ~y;
         finger = x;
         other.finger = y;
-        int i = upperBound(leaf, x * LS, key);
-        int j = upperBound(other.leaf, y * LS, otherKey);
+        int i = upperBound(x, key);
+        int j = other.upperBound(y, otherKey);
         seen = touch(i, x) + other.touch(j, y);
     }
 
     /**
      * Reads the headers of the values at i - 1, i and i + 1 of leaf l, so that they are cached
      * (Java has no prefetch instruction; the count of values of a class no value has keeps the
-     * loads from being optimised away).
+     * loads from being optimised away). In a map with aux longs only the references and the aux
+     * longs are read: the owner decides on the aux longs and reads few values, but the insertion
+     * or removal that follows moves the references.
      */
     private int touch(int i, int l) {
         int v = l * VS;
         int from = Math.max(0, i - 1);
         int to = Math.min(n(l), i + 2);
         int t = 0;
+        if (w != 1) {
+            for (int k = from; k < to; k++) {
+                if (vals[v + k] == null || leaf[keySlot(l, k) + 1] == -1) {
+                    t++;
+                }
+            }
+            return t;
+        }
         for (int k = from; k < to; k++) {
             Object o = vals[v + k];
             if (o != null && o.getClass() == Node.class) {
@@ -419,32 +480,32 @@ final class LongTreeMap<V> {
     @SuppressWarnings("unchecked")
     V get(long key) {
         int l = leafFor(key);
-        int i = lowerBound(leaf, l * LS, key);
+        int i = lowerBound(l, key);
         return i < n(l) && keyAt(l, i) == key ? (V) vals[l * VS + i] : null;
     }
 
     /** Greatest key <= key. */
     Node<V> floor(long key) {
         int l = leafFor(key);
-        return atOrPrev(l, upperBound(leaf, l * LS, key) - 1);
+        return atOrPrev(l, upperBound(l, key) - 1);
     }
 
     /** Greatest key < key. */
     Node<V> lower(long key) {
         int l = leafFor(key);
-        return atOrPrev(l, lowerBound(leaf, l * LS, key) - 1);
+        return atOrPrev(l, lowerBound(l, key) - 1);
     }
 
     /** Least key >= key. */
     Node<V> ceiling(long key) {
         int l = leafFor(key);
-        return atOrNext(l, lowerBound(leaf, l * LS, key));
+        return atOrNext(l, lowerBound(l, key));
     }
 
     /** Least key > key. */
     Node<V> higher(long key) {
         int l = leafFor(key);
-        return atOrNext(l, upperBound(leaf, l * LS, key));
+        return atOrNext(l, upperBound(l, key));
     }
 
     private int firstLeaf() {
@@ -474,10 +535,10 @@ final class LongTreeMap<V> {
         return n(l) == 0 ? null : node(l, n(l) - 1);
     }
 
-    /** Maps key to value; returns the previous value or null. */
+    /** Maps key to value (an aux long, if the map keeps them, of 0); returns the previous value or null. */
     V put(long key, V value) {
         int before = size;
-        Node<V> n = insert(key, value);
+        Node<V> n = insert(key, value, 0);
         if (size != before) {
             return null;
         }
@@ -486,28 +547,38 @@ final class LongTreeMap<V> {
         return old;
     }
 
-    /**
-     * The node of {@code key}: a new one holding {@code value}, or the existing one left as it is
-     * (the caller compares its value). Lets a caller go on from the node ({@link Node#prev},
-     * {@link Node#next}, {@link #delete}) without walking the tree again.
-     */
+    /** As {@link #insert(long, Object, long)} with an aux long of 0. */
     Node<V> insert(long key, V value) {
+        return insert(key, value, 0);
+    }
+
+    /**
+     * The node of {@code key}: a new one holding {@code value} and, if the map keeps them, the
+     * aux long {@code aux}, or the existing one left as it is (the caller compares its value).
+     * Lets a caller go on from the node ({@link Node#prev}, {@link Node#next}, {@link #delete})
+     * without walking the tree again.
+     */
+    Node<V> insert(long key, V value, long aux) {
         int f = finger;
-        int fb = f * LS;
-        int fn = (int) leaf[fb + L_N];
+        int fn = n(f);
         // strictly inside the finger leaf with room: no split, so no path is needed
-        int l = fn > 0 && fn < LEAF_MAX && key > leaf[fb + L_KEYS] && key < leaf[fb + L_KEYS + fn - 1] ? f : descend(key);
+        int l = fn > 0 && fn < LEAF_MAX && key > keyAt(f, 0) && key < keyAt(f, fn - 1) ? f : descend(key);
         long[] lf = leaf;
-        int b = l * LS;
+        int w = this.w;
+        int b = l * ls;
+        int ks = b + L_KEYS;
         int v = l * VS;
         int n = (int) lf[b + L_N];
-        int i = lowerBound(lf, b, key);
-        if (i < n && lf[b + L_KEYS + i] == key) {
+        int i = lowerBound(l, key);
+        if (i < n && lf[ks + w * i] == key) {
             return node(l, i);
         }
-        System.arraycopy(lf, b + L_KEYS + i, lf, b + L_KEYS + i + 1, n - i);
+        System.arraycopy(lf, ks + w * i, lf, ks + w * (i + 1), w * (n - i));
         System.arraycopy(vals, v + i, vals, v + i + 1, n - i);
-        lf[b + L_KEYS + i] = key;
+        lf[ks + w * i] = key;
+        if (w != 1) {
+            lf[ks + w * i + 1] = aux;
+        }
         vals[v + i] = value;
         n++;
         lf[b + L_N] = n;
@@ -519,11 +590,11 @@ final class LongTreeMap<V> {
         // split: the upper half goes to a new leaf on the right
         int r = newLeaf();
         lf = leaf; // the arrays may have grown
-        int rb = r * LS;
+        int rb = r * ls;
         int rv = r * VS;
         int keep = n / 2;
         int rn = n - keep;
-        System.arraycopy(lf, b + L_KEYS + keep, lf, rb + L_KEYS, rn);
+        System.arraycopy(lf, ks + w * keep, lf, rb + L_KEYS, w * rn);
         System.arraycopy(vals, v + keep, vals, rv, rn);
         Arrays.fill(vals, v + keep, v + n, null);
         lf[b + L_N] = keep;
@@ -531,7 +602,7 @@ final class LongTreeMap<V> {
         int nx = (int) lf[b + L_NEXT];
         lf[rb + L_NEXT] = nx;
         if (nx >= 0) {
-            lf[nx * LS + L_PREV] = r;
+            lf[nx * ls + L_PREV] = r;
         }
         lf[rb + L_PREV] = l;
         lf[b + L_NEXT] = r;
@@ -580,7 +651,7 @@ final class LongTreeMap<V> {
     /** The node of {@code key}, or null. */
     Node<V> node(long key) {
         int l = leafFor(key);
-        int i = lowerBound(leaf, l * LS, key);
+        int i = lowerBound(l, key);
         return i < n(l) && keyAt(l, i) == key ? node(l, i) : null;
     }
 
@@ -597,15 +668,17 @@ final class LongTreeMap<V> {
         // within the finger leaf and more than the minimum in it: no refill, so no path is needed
         int l = n(finger) > LEAF_MIN && inFinger(key) ? finger : descend(key);
         long[] lf = leaf;
-        int b = l * LS;
+        int w = this.w;
+        int b = l * ls;
+        int ks = b + L_KEYS;
         int v = l * VS;
         int n = (int) lf[b + L_N];
-        int i = lowerBound(lf, b, key);
-        if (i == n || lf[b + L_KEYS + i] != key) {
+        int i = lowerBound(l, key);
+        if (i == n || lf[ks + w * i] != key) {
             return null;
         }
         V old = (V) vals[v + i];
-        System.arraycopy(lf, b + L_KEYS + i + 1, lf, b + L_KEYS + i, n - i - 1);
+        System.arraycopy(lf, ks + w * (i + 1), lf, ks + w * i, w * (n - i - 1));
         System.arraycopy(vals, v + i + 1, vals, v + i, n - i - 1);
         n--;
         lf[b + L_N] = n;
@@ -627,21 +700,22 @@ final class LongTreeMap<V> {
         long[] lf = leaf;
         int a = ~(int) inner[kid(pb, k)];
         int bl = ~(int) inner[kid(pb, k + 1)];
-        int ab = a * LS;
-        int bb = bl * LS;
+        int w = this.w;
+        int ab = a * ls + L_KEYS; // a's and b's first keys
+        int bb = bl * ls + L_KEYS;
         int av = a * VS;
         int bv = bl * VS;
-        int an = (int) lf[ab + L_N];
-        int bn = (int) lf[bb + L_N];
+        int an = n(a);
+        int bn = n(bl);
         int total = an + bn;
         if (total <= LEAF_MAX) {
-            System.arraycopy(lf, bb + L_KEYS, lf, ab + L_KEYS + an, bn);
+            System.arraycopy(lf, bb, lf, ab + w * an, w * bn);
             System.arraycopy(vals, bv, vals, av + an, bn);
-            lf[ab + L_N] = total;
-            int nx = (int) lf[bb + L_NEXT];
-            lf[ab + L_NEXT] = nx;
+            lf[a * ls + L_N] = total;
+            int nx = next(bl);
+            lf[a * ls + L_NEXT] = nx;
             if (nx >= 0) {
-                lf[nx * LS + L_PREV] = a;
+                lf[nx * ls + L_PREV] = a;
             }
             freeLeaf(bl);
             removeChild(height - 1, k);
@@ -650,22 +724,22 @@ final class LongTreeMap<V> {
         int na = total / 2;
         if (an > na) { // a gives its tail to b
             int move = an - na;
-            System.arraycopy(lf, bb + L_KEYS, lf, bb + L_KEYS + move, bn);
+            System.arraycopy(lf, bb, lf, bb + w * move, w * bn);
             System.arraycopy(vals, bv, vals, bv + move, bn);
-            System.arraycopy(lf, ab + L_KEYS + na, lf, bb + L_KEYS, move);
+            System.arraycopy(lf, ab + w * na, lf, bb, w * move);
             System.arraycopy(vals, av + na, vals, bv, move);
             Arrays.fill(vals, av + na, av + an, null);
         } else { // b gives its head to a
             int move = na - an;
-            System.arraycopy(lf, bb + L_KEYS, lf, ab + L_KEYS + an, move);
+            System.arraycopy(lf, bb, lf, ab + w * an, w * move);
             System.arraycopy(vals, bv, vals, av + an, move);
-            System.arraycopy(lf, bb + L_KEYS + move, lf, bb + L_KEYS, bn - move);
+            System.arraycopy(lf, bb + w * move, lf, bb, w * (bn - move));
             System.arraycopy(vals, bv + move, vals, bv, bn - move);
             Arrays.fill(vals, bv + bn - move, bv + bn, null);
         }
-        lf[ab + L_N] = na;
-        lf[bb + L_N] = total - na;
-        inner[sep(pb, k)] = lf[bb + L_KEYS];
+        lf[a * ls + L_N] = na;
+        lf[bl * ls + L_N] = total - na;
+        inner[sep(pb, k)] = lf[bb];
     }
 
     /** Removes child k + 1 and separator k of the inner node at level d of the path, refilling upwards. */

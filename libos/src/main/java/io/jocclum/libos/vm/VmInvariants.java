@@ -157,6 +157,9 @@ final class VmInvariants {
         Map<Integer, ProcessVm> byPid = new HashMap<>();
         for (ProcessVm vm : procs) {
             byPid.put(vm.pid, vm);
+            for (String problem : vm.vmas.checkAux()) {
+                p.add("pid " + vm.pid + ": " + problem);
+            }
             long prevEnd = Long.MIN_VALUE;
             for (Vma v : vm.vmasLocked()) {
                 all.add(v);

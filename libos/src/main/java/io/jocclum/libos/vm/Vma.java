@@ -9,7 +9,8 @@ import io.jocclum.sgx.arch.Pages;
  * One mapping of one process (Occlum {@code vm_area.rs}): a page-aligned range, its Linux
  * protection, the mmap flags that matter later, an optional file backing, and its container
  * chunk. Immutable except {@link #alive}: every change (split, resize, mprotect, merge) builds
- * new objects and retires the old one, so a cached translation can check {@code alive}.
+ * new objects and retires the old one (a cached translation notices through
+ * {@link VmaTree#generation}).
  *
  * <p>{@link #alive} is guarded by the owning process's lock; {@link #modified} is updated
  * atomically by writers holding the read lock.
@@ -34,7 +35,11 @@ final class Vma {
     /** Shared file mappings: pages written since the last write-back; null otherwise. */
     final PageBits modified;
     final FaultStream stream = new FaultStream();
-    /** False once the VMA left its process's map. */
+    /**
+     * Set false when the VMA leaves its process's map, so that the invariant checker finds a
+     * retired VMA still in the map; the neighbours a new anonymous mapping absorbs
+     * ({@code VmaTree.mergePlain}) are left as they are, as reading them costs a cache miss each.
+     */
     @GuardedBy("process.lock")
     boolean alive = true;
 

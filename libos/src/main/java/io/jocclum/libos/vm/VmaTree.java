@@ -9,11 +9,35 @@ import java.util.List;
  * removal, which keeps equal neighbours merged (two single-VMA chunks merge into one chunk).
  * {@link #generation} changes whenever a cached translation could be stale.
  *
+ * <p>Each VMA's entry carries an aux long in the tree's leaf ({@link #aux}): the VMA's end and
+ * the attributes that decide whether it merges with a neighbour. Lookups (is there a VMA at this
+ * address, where does it end) and the merges of a new anonymous mapping in a multi-VMA chunk
+ * (the common mmap) decide on these longs, which lie next to the keys the search read, without
+ * reading the VMA objects, which lie scattered over the heap: at 100,000 VMAs at random places
+ * each such read is a cache miss. Linux's maple tree ({@code lib/maple_tree.c}) likewise keeps
+ * each range's end (its pivot) in the node beside the others.
+ *
  * <p>Guarded by the owning {@link ProcessVm}'s lock: written under the write lock, read under
  * either.
  */
 final class VmaTree {
-    private final LongTreeMap<Vma> map = new LongTreeMap<>();
+    /*
+     * A VMA's aux long: its end in the low END_BITS bits (user addresses lie below 2^47), and
+     * above them its attributes (attrs): bit 0 "plain" (no file, in a multi-VMA chunk, prot and
+     * flags within what is kept), bits 1-3 prot, bits 4-9 the kept flags packed, bits 10-11 its
+     * kind, bits 12-13 its region.
+     */
+    static final int END_BITS = 48;
+    static final long END_MASK = (1L << END_BITS) - 1;
+    private static final int PLAIN = 1;
+
+    static {
+        if (Vma.Kind.values().length > 4 || UserMemoryKind.values().length > 4 || Integer.bitCount(Vma.KEPT_FLAGS) > 6) {
+            throw new ExceptionInInitializerError("VMA attributes do not fit the tree's aux long");
+        }
+    }
+
+    private final LongTreeMap<Vma> map = new LongTreeMap<>(true);
     private final AddressSpace as;
     private final int pid;
     /** Bumped by every change a cached translation must notice. */
@@ -39,7 +63,43 @@ final class VmaTree {
 
     /** End of the last VMA (the tree must not be empty). */
     long highest() {
-        return map.last().value().end;
+        return endOf(map.last().aux());
+    }
+
+    /** The aux long the tree keeps for {@code v}: its end and its attributes. */
+    static long aux(Vma v) {
+        if ((v.end & ~END_MASK) != 0) {
+            throw new IllegalArgumentException(v + " ends beyond the user address space");
+        }
+        boolean plain = v.file == null && v.chunk.kind == Chunk.Kind.MULTI && (v.prot & ~7) == 0 && (v.flags & ~Vma.KEPT_FLAGS) == 0;
+        long attrs = (plain ? PLAIN : 0) | (v.prot & 7) << 1 | Integer.compress(v.flags, Vma.KEPT_FLAGS) << 4
+                | v.kind.ordinal() << 10 | v.region.ordinal() << 12;
+        return v.end | attrs << END_BITS;
+    }
+
+    static long endOf(long aux) {
+        return aux & END_MASK;
+    }
+
+    /**
+     * Checks that every entry's aux long is the one of its VMA (a stale one would let lookups see
+     * a wrong end and merges join VMAs that differ); returns the problems found.
+     */
+    List<String> checkAux() {
+        List<String> p = new ArrayList<>();
+        for (LongTreeMap.Node<Vma> n = map.first(); n != null; n = n.next()) {
+            Vma v = n.value();
+            if (n.aux() != aux(v)) {
+                p.add("the tree's end and attributes 0x" + Long.toHexString(n.aux()) + " of " + v + " are not its own 0x" + Long.toHexString(aux(v)));
+            }
+        }
+        return p;
+    }
+
+    /** For the checker's tests: overwrites the aux long of the VMA at {@code start}. */
+    void corruptAux(long start, long aux) {
+        LongTreeMap.Node<Vma> n = map.node(start);
+        n.set(n.value(), aux);
     }
 
     /** All VMAs in address order (a copy). */
@@ -54,7 +114,7 @@ final class VmaTree {
 
     /** Adds a VMA that overlaps none; its node, to go on from without a walk. */
     private LongTreeMap.Node<Vma> add(Vma v) {
-        LongTreeMap.Node<Vma> n = map.insert(v.start, v);
+        LongTreeMap.Node<Vma> n = map.insert(v.start, v, aux(v));
         if (n.value() != v) {
             throw new IllegalStateException("VMA collision at 0x" + Long.toHexString(v.start));
         }
@@ -73,7 +133,7 @@ final class VmaTree {
         if (n == null || n.value() != old) {
             throw new IllegalStateException("replacing " + old + " which is not mapped");
         }
-        n.setValue(now);
+        n.set(now, aux(now));
         old.alive = false;
     }
 
@@ -90,15 +150,53 @@ final class VmaTree {
             }
         }
         generation++;
+        long a = aux(last);
+        if (pieces.size() == 1 && (a >>> END_BITS & PLAIN) != 0) {
+            mergePlain(first, last, a);
+            return;
+        }
         // merge from the new mapping's left neighbour (or the mapping itself) rightwards
         LongTreeMap.Node<Vma> left = first.prev();
-        mergeFrom(left != null && left.value().end == first.value().start ? left : first, last.end);
+        mergeFrom(left != null && endOf(left.aux()) == first.key() ? left : first, last.end);
+    }
+
+    /**
+     * Merges the plain VMA {@code v} (at node {@code n}, aux long {@code a}) with its neighbours
+     * as {@link #mergeFrom} would, deciding on the neighbours' aux longs alone: a neighbour
+     * merges with {@code v} exactly if it touches it, has the same attributes (so it is plain as
+     * well: no file, the same prot, flags, kind and region) and lies in the same multi-VMA chunk,
+     * which for touching ranges of multi-VMA chunks means that the chunk of {@code v} reaches
+     * over it. The merged VMA is built from {@code v}'s attributes.
+     */
+    private void mergePlain(LongTreeMap.Node<Vma> n, Vma v, long a) {
+        long attrs = a & ~END_MASK;
+        LongTreeMap.Node<Vma> l = n.prev();
+        LongTreeMap.Node<Vma> r = n.next();
+        boolean left = l != null && l.aux() == (v.start | attrs) && v.chunk.start <= l.key();
+        long ra = r == null ? 0 : r.aux();
+        boolean right = r != null && r.key() == v.end && (ra & ~END_MASK) == attrs && endOf(ra) <= v.chunk.end;
+        if (!left && !right) {
+            return;
+        }
+        Vma m = new Vma(left ? l.key() : v.start, right ? endOf(ra) : v.end, v.prot, v.flags, null, v.chunk, v.region, v.kind, null);
+        // the neighbours absorbed are not marked dead: reading them would cost the cache misses this avoids
+        if (right) {
+            map.delete(r);
+        }
+        v.alive = false;
+        if (left) {
+            map.delete(n);
+            l.set(m, aux(m));
+        } else {
+            n.set(m, aux(m));
+        }
+        generation++;
     }
 
     /** Merges mergeable neighbours among the VMAs touching [s, e] (Linux merges; Occlum does not after mprotect). */
     void mergeAround(long s, long e) {
         LongTreeMap.Node<Vma> first = map.lower(s);
-        if (first == null || first.value().end != s) {
+        if (first == null || endOf(first.aux()) != s) {
             first = map.ceiling(s);
         }
         if (first != null) {
@@ -112,7 +210,7 @@ final class VmaTree {
      * start), the right one's node is deleted: no walk from the root.
      */
     private void mergeFrom(LongTreeMap.Node<Vma> at, long e) {
-        while (at.value().end <= e) {
+        while (endOf(at.aux()) <= e) {
             LongTreeMap.Node<Vma> ne = at.next();
             if (ne == null || ne.key() > e) {
                 return;
@@ -128,7 +226,8 @@ final class VmaTree {
                 map.delete(ne);
                 next.alive = false;
                 prev.alive = false;
-                at.setValue(prev.merged(next, c));
+                Vma m = prev.merged(next, c);
+                at.set(m, aux(m));
                 generation++;
             } else {
                 at = ne;
@@ -149,7 +248,7 @@ final class VmaTree {
         LongTreeMap.Node<Vma> en = map.floor(s);
         if (en == null) {
             en = map.first();
-        } else if (en.value().end <= s) {
+        } else if (endOf(en.aux()) <= s) {
             en = en.next();
         }
         if (en == null || en.key() >= e) {
@@ -185,7 +284,7 @@ final class VmaTree {
     /** The VMA containing {@code address}, or null. */
     Vma find(long address) {
         LongTreeMap.Node<Vma> e = map.floor(address);
-        return e != null && e.value().end > address ? e.value() : null;
+        return e != null && endOf(e.aux()) > address ? e.value() : null;
     }
 
 

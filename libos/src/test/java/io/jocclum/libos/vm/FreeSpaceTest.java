@@ -27,6 +27,42 @@ class FreeSpaceTest {
         assertThat(f.check("t")).isEmpty();
     }
 
+    /**
+     * Among holes of one size the most recently freed is taken, also after holes left the bin
+     * from the middle of its stack, from its top, and after the stack was compacted.
+     */
+    @Test
+    void bestFitTakesTheMostRecentlyFreedHoleOfItsSize() {
+        FreeSpace f = new FreeSpace();
+        int n = 400;
+        for (int k = 0; k < n; k++) {
+            f.free(4 * k * P, (4 * k + 1) * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        }
+        // every hole but the last ten taken by address: the bin's stack is mostly holes that left
+        for (int k = 0; k < n - 10; k++) {
+            assertThat(f.allocExact(4 * k * P, (4 * k + 1) * P)).isTrue();
+        }
+        assertThat(f.check("t")).isEmpty();
+        assertThat(f.bySize.get(P).stack.length).as("compacted and shrunk").isLessThan(n / 4);
+        // freed again in another order: the last freed comes first
+        for (int k = 0; k < 5; k++) {
+            f.free(4 * k * P, (4 * k + 1) * P, Long.MIN_VALUE, Long.MAX_VALUE);
+        }
+        f.allocExact(4 * 2 * P, (4 * 2 + 1) * P); // from the middle of the stack
+        assertThat(f.allocBestFit(P)).isEqualTo(4 * 4 * P);
+        assertThat(f.allocBestFit(P)).isEqualTo(4 * 3 * P);
+        assertThat(f.allocBestFit(P)).isEqualTo(4 * P);
+        assertThat(f.allocBestFit(P)).isEqualTo(0);
+        assertThat(f.allocBestFit(P)).as("then the ten left, the last freed first").isEqualTo(4 * (n - 1) * P);
+        assertThat(f.check("t")).isEmpty();
+        for (int k = 0; k < 9; k++) {
+            assertThat(f.allocBestFit(P)).isEqualTo(4 * (n - 2 - k) * P);
+        }
+        assertThat(f.allocBestFit(P)).isEqualTo(-1);
+        assertThat(f.bySize).isEmpty();
+        assertThat(f.check("t")).isEmpty();
+    }
+
     @Test
     void freeingCoalescesOnlyInsideTheBounds() {
         FreeSpace f = new FreeSpace();

@@ -167,6 +167,24 @@ class InvariantCheckerTest extends VmTestBase {
     }
 
     @Test
+    void anEndOrAttributesInTheTreeThatAreNotTheVmasOwnAreFound() {
+        long a = anon(PAGE);
+        Vma v = vm.find(a);
+        long own = VmaTree.aux(v);
+        // a stale end (one page longer) and stale attributes (another prot)
+        for (long wrong : new long[] {own + PAGE, own ^ 1L << VmaTree.END_BITS + 1}) {
+            vm.vmas.corruptAux(v.start, wrong);
+            try {
+                fails("pid 1: the tree's end and attributes 0x" + Long.toHexString(wrong) + " of " + v
+                        + " are not its own 0x" + Long.toHexString(own));
+            } finally {
+                vm.vmas.corruptAux(v.start, own);
+            }
+        }
+        checkAll();
+    }
+
+    @Test
     void aMultiChunkWhoseUsedBytesDisagreeWithItsVmasIsFound() {
         long a = anon(PAGE);
         Chunk c = vm.find(a).chunk;

@@ -175,4 +175,55 @@ class LongTreeMapTest {
         }
         agrees(m, ref);
     }
+
+    /**
+     * A map with aux longs keeps each entry's aux long with its key through splits, merges and
+     * refills: every aux long read back, by position and by walking, is the one last stored.
+     */
+    @Test
+    void auxLongsStayWithTheirKeys() {
+        long seed = SEED;
+        SplittableRandom rnd = seeded();
+        LongTreeMap<String> m = new LongTreeMap<>(true);
+        TreeMap<Long, Long> ref = new TreeMap<>();
+        for (int i = 0; i < 80_000; i++) {
+            long k = rnd.nextInt(i < 40_000 ? 5000 : 400);
+            long aux = rnd.nextLong();
+            switch (rnd.nextInt(4)) {
+                case 0, 1 -> {
+                    LongTreeMap.Node<String> n = m.insert(k, "v" + k, aux);
+                    if (ref.putIfAbsent(k, aux) != null) {
+                        n.set("v" + k, aux); // an existing entry is left as it was: store anew
+                        ref.put(k, aux);
+                    }
+                }
+                case 2 -> assertThat(m.remove(k)).isEqualTo(ref.remove(k) == null ? null : "v" + k);
+                default -> {
+                    LongTreeMap.Node<String> n = m.floor(k);
+                    Map.Entry<Long, Long> e = ref.floorEntry(k);
+                    assertThat(key(n)).as("seed %d step %d", seed, i).isEqualTo(e == null ? null : e.getKey());
+                    if (n != null) {
+                        assertThat(n.aux()).as("seed %d step %d", seed, i).isEqualTo(e.getValue());
+                    }
+                }
+            }
+            if (i % 4000 == 0) {
+                assertThat(m.check()).as("seed %d step %d", seed, i).isEmpty();
+                LongTreeMap.Node<String> n = m.first();
+                for (Map.Entry<Long, Long> e : ref.entrySet()) {
+                    assertThat(n.key()).isEqualTo(e.getKey());
+                    assertThat(n.aux()).as("seed %d step %d key %d", seed, i, e.getKey()).isEqualTo(e.getValue());
+                    assertThat(n.value()).isEqualTo("v" + e.getKey());
+                    n = n.next();
+                }
+                assertThat(n).isNull();
+            }
+        }
+        assertThat(m.size()).isEqualTo(ref.size());
+        // a map without aux longs reads 0 and refuses to store one
+        LongTreeMap<String> plain = new LongTreeMap<>();
+        LongTreeMap.Node<String> n = plain.insert(7, "x", 99);
+        assertThat(n.aux()).isZero();
+        assertThatThrownBy(() -> n.set("y", 1)).isInstanceOf(IllegalStateException.class).hasMessage("this map keeps no aux longs");
+    }
 }

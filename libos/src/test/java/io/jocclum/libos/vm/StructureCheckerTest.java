@@ -50,8 +50,7 @@ class StructureCheckerTest {
     void freeSpaceReportsOverlappingHoles() {
         FreeSpace f = threeHoles();
         FreeSpace.Hole h = live(f, 5 * P);
-        f.bySize.get(P).head = null; // keep the bins out of it: unlink, then widen by hand
-        f.bySize.remove(P);
+        f.bySize.remove(P); // keep the bins out of it: drop the bin, then widen by hand
         h.start = P;
         h.bin = null;
         assertThat(f.check("t")).contains("t: holes overlap Hole[0x0-0x2000] Hole[0x1000-0x5000]");
@@ -62,12 +61,17 @@ class StructureCheckerTest {
         FreeSpace f = threeHoles();
         FreeSpace.Hole stray = new FreeSpace.Hole(20 * P, 21 * P);
         FreeSpace.Bin bin = f.bySize.get(P);
-        stray.bin = bin;
-        stray.next = bin.head;
-        bin.head.prev = stray;
-        bin.head = stray;
-        bin.count++;
+        bin.push(stray);
         assertThat(f.check("t")).containsExactly("t: bin 4096 holds a stray Hole[0x14000-0x15000]", "t: 3 holes but 4 in bins");
+    }
+
+    @Test
+    void freeSpaceReportsAHoleWhoseBinEntryIsGone() {
+        FreeSpace f = threeHoles();
+        FreeSpace.Hole h = live(f, 5 * P);
+        h.bin.stack[h.slot] = null;
+        assertThat(f.check("t")).containsExactly("t: Hole[0x4000-0x5000] is not in the bin of its size", "t: bin 4096 counts 1 but links 0",
+                "t: 3 holes but 2 in bins");
     }
 
     @Test
@@ -88,7 +92,8 @@ class StructureCheckerTest {
     void freeSpaceReportsAHoleMissingFromTheBins() {
         FreeSpace f = threeHoles();
         FreeSpace.Bin bin = f.bySize.get(P);
-        bin.head = null;
+        bin.stack[0] = null;
+        bin.top = 0;
         bin.count = 0;
         assertThat(f.check("t")).contains("t: 3 holes but 2 in bins", "t: bin 4096 counts 0 but links 0");
     }
@@ -119,23 +124,23 @@ class StructureCheckerTest {
         return m;
     }
 
-    // the flat layout: leaf l at m.leaf[l * LS], inner node x at m.inner[x * IS], a leaf stored as a child as ~l
+    // the flat layout: leaf l at m.leaf[l * m.ls], inner node x at m.inner[x * IS], a leaf stored as a child as ~l
 
     private static int kid(LongTreeMap<String> m, int x, int i) {
         return (int) m.inner[LongTreeMap.kid(x * LongTreeMap.IS, i)];
     }
 
     private static int n(LongTreeMap<String> m, int l) {
-        return (int) m.leaf[l * LongTreeMap.LS + LongTreeMap.L_N];
+        return (int) m.leaf[l * m.ls + LongTreeMap.L_N];
     }
 
     private static int next(LongTreeMap<String> m, int l) {
-        return (int) m.leaf[l * LongTreeMap.LS + LongTreeMap.L_NEXT];
+        return (int) m.leaf[l * m.ls + LongTreeMap.L_NEXT];
     }
 
     /** Slot of key i of leaf l. */
-    private static int key(int l, int i) {
-        return l * LongTreeMap.LS + LongTreeMap.L_KEYS + i;
+    private static int key(LongTreeMap<String> m, int l, int i) {
+        return m.keySlot(l, i);
     }
 
     /** Entries under the children 1, 2, ... of inner node x of the lowest inner level. */
@@ -151,8 +156,8 @@ class StructureCheckerTest {
     void treeReportsABrokenLeafChain() {
         LongTreeMap<String> m = tree();
         int l = m.firstLeafNumber();
-        long skipped = m.leaf[key(next(m, l), 0)];
-        m.leaf[l * LongTreeMap.LS + LongTreeMap.L_NEXT] = next(m, next(m, l));
+        long skipped = m.leaf[key(m, next(m, l), 0)];
+        m.leaf[l * m.ls + LongTreeMap.L_NEXT] = next(m, next(m, l));
         assertThat(m.check()).containsExactly("leaf chain broken before key " + skipped);
     }
 
@@ -160,9 +165,9 @@ class StructureCheckerTest {
     void treeReportsAnOrderViolationInALeaf() {
         LongTreeMap<String> m = tree();
         int l = m.firstLeafNumber();
-        long k = m.leaf[key(l, 1)];
-        m.leaf[key(l, 1)] = m.leaf[key(l, 2)];
-        m.leaf[key(l, 2)] = k;
+        long k = m.leaf[key(m, l, 1)];
+        m.leaf[key(m, l, 1)] = m.leaf[key(m, l, 2)];
+        m.leaf[key(m, l, 2)] = k;
         assertThat(m.check()).containsExactly("order violated at " + k);
     }
 
@@ -170,8 +175,8 @@ class StructureCheckerTest {
     void treeReportsAKeyOutsideItsNodesRange() {
         LongTreeMap<String> m = tree();
         int l = m.firstLeafNumber();
-        long k = m.leaf[key(next(m, l), 0)] + 1;
-        m.leaf[key(l, n(m, l) - 1)] = k;
+        long k = m.leaf[key(m, next(m, l), 0)] + 1;
+        m.leaf[key(m, l, n(m, l) - 1)] = k;
         assertThat(m.check()).containsExactly("order violated at " + k);
     }
 
@@ -187,7 +192,7 @@ class StructureCheckerTest {
         LongTreeMap<String> m = tree();
         int l = m.firstLeafNumber();
         int cut = n(m, l) - 3;
-        m.leaf[l * LongTreeMap.LS + LongTreeMap.L_N] = 3;
+        m.leaf[l * m.ls + LongTreeMap.L_N] = 3;
         m.size -= cut;
         assertThat(m.check()).containsExactly("leaf of 3 entries (allowed 8 to 32)");
     }
@@ -209,8 +214,8 @@ class StructureCheckerTest {
         // the root's first child becomes the first leaf, linked to the first leaf under its second child
         int l = ~kid(m, in, 0);
         int after = ~kid(m, kid(m, m.root, 1), 0);
-        m.leaf[l * LongTreeMap.LS + LongTreeMap.L_NEXT] = after;
-        m.leaf[after * LongTreeMap.LS + LongTreeMap.L_PREV] = l;
+        m.leaf[l * m.ls + LongTreeMap.L_NEXT] = after;
+        m.leaf[after * m.ls + LongTreeMap.L_PREV] = l;
         m.inner[LongTreeMap.kid(m.root * LongTreeMap.IS, 0)] = ~l;
         assertThat(m.check()).containsExactly("leaf at depth 1, the tree has 2 inner levels");
     }

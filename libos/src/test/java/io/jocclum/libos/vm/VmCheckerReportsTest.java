@@ -202,12 +202,12 @@ class VmCheckerReportsTest extends VmTestBase {
         Vma v = small(2);
         LongTreeMap<Vma> map = mapOf(vm);
         map.remove(v.start);
-        map.put(v.start + PAGE, v);
+        map.insert(v.start + PAGE, v, VmaTree.aux(v));
         try {
             reports("pid 1: VMA not found at its start " + v);
         } finally {
             map.remove(v.start + PAGE);
-            map.put(v.start, v);
+            map.insert(v.start, v, VmaTree.aux(v));
         }
         checkAll();
     }
