@@ -332,8 +332,9 @@ final class EnclaveFaults {
      * {@link #eaugLocked} of the {@code m} pages from {@code from} one after another, none of which
      * adds a VA page ({@link #stretch}), with their frames allocated at once
      * ({@link EpcAllocator#allocateRun}: the same frames in the same order, while the EPC is
-     * plentiful) and put on the reclaimer's LRU at once, in the same order. Each page gets the
-     * same EAUG, EPCM entry and page-table entry as alone. Null when no frame could be allocated
+     * plentiful and no other task allocates or frees EPC meanwhile) and put on the reclaimer's LRU
+     * at once, in the same order. Each page gets the same EAUG, EPCM entry and page-table entry as
+     * alone. Null when no frame could be allocated
      * that way (the page takes its own path); otherwise the pages made ({@code ready}, possibly
      * fewer than {@code m}) and the fault of a page whose EAUG failed, after which nothing of that
      * page or the ones after it is left, as {@link #eaugLocked} leaves a failed page. Lock held.

@@ -149,6 +149,13 @@ public final class EpcAllocator {
      * The pages are the ones those calls would get, in the same order (each node's free list first
      * in, first out, then its never-used frames, the local node first), taking each node's lock once
      * rather than once per page. Returns how many were allocated (0 when the EPC is not plentiful).
+     *
+     * <p>"Would hold" and "the same pages" are exact when no other task allocates or frees EPC
+     * during the run. The count is decided once, from the free count at the start; a concurrent
+     * free or allocation (ksgxd, another enclave) may then give the run other free frames than
+     * calls one by one would, and pages of the run may be taken after the free count fell below the
+     * watermark, in which case ksgxd is woken at the end of the run rather than at that page. A
+     * charge cannot fail here (no group limits) and a node never hands out more frames than it has.
      */
     public int allocateRun(Object[] owners, EpcPage[] out, int n, HostTask current) {
         if (controller.limitsGroups()) {
