@@ -16,6 +16,12 @@ import java.util.TreeMap;
  * <p>Shaped for the mmap/munmap hot path: the address index is keyed by a hole's <em>end</em>,
  * allocation carves from a hole's start, and freeing a range just below a hole grows that hole
  * downward, so the common "map, unmap the same range" cycle never re-keys the address index.
+ * Each entry of the address index keeps the hole's start as its aux long, next to the end-key
+ * in the tree's leaf ({@link LongTreeMap.Node#aux}): finding the hole that holds an address,
+ * checking that a MAP_FIXED range is free, and deciding whether a freed range touches a
+ * neighbour hole read only the leaf that the key search read anyway, not the {@link Hole}, which
+ * lies elsewhere in memory (among 100,000 holes, a cache miss at a random place). A hole is read
+ * only when it changes.
  * The size index is a map from each distinct hole size to a bin (a stack) of the holes of that
  * size: best fit is one ceiling lookup among distinct sizes, and moving a hole between bins is
  * O(1) amortised plus at most one lookup. Among holes of the best size the most recently freed
@@ -139,7 +145,8 @@ final class FreeSpace {
     }
 
     // package-private for the checker's tests, which corrupt them deliberately
-    final LongTreeMap<Hole> byEnd = new LongTreeMap<>();
+    /** The holes by their end, each with its start as the aux long. */
+    final LongTreeMap<Hole> byEnd = new LongTreeMap<>(true);
     final TreeMap<Long, Bin> bySize = new TreeMap<>();
     long freeBytes;
 
@@ -171,21 +178,23 @@ final class FreeSpace {
 
     private void insert(long start, long end) {
         Hole h = new Hole(start, end);
-        byEnd.put(end, h);
+        byEnd.insert(end, h, start);
         binAdd(h);
         freeBytes += end - start;
     }
 
-    private void delete(Hole h) {
-        byEnd.remove(h.end);
+    /** Removes the hole at node {@code n} of the address index. */
+    private void delete(LongTreeMap.Node<Hole> n) {
+        Hole h = n.value();
+        byEnd.delete(n);
         binRemove(h);
         freeBytes -= h.end - h.start;
     }
 
-    /** The hole containing or following {@code address} (the first hole ending after it), or null. */
-    private Hole holeAtOrAfter(long address) {
-        LongTreeMap.Node<Hole> e = byEnd.higher(address);
-        return e == null ? null : e.value();
+    /** Moves the start of the hole at node {@code n} to {@code start}, in the hole and in the address index. */
+    private static void setStart(LongTreeMap.Node<Hole> n, Hole h, long start) {
+        h.start = start;
+        n.set(h, start);
     }
 
     /**
@@ -196,38 +205,43 @@ final class FreeSpace {
         if (start >= end) {
             throw new IllegalArgumentException("empty or inverted range 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end));
         }
+        // decided on the neighbours' starts as the address index keeps them: no hole is read unless it changes
         LongTreeMap.Node<Hole> rn = byEnd.higher(start);
-        Hole right = rn == null ? null : rn.value();
-        if (right != null && right.start < end) {
+        long rightStart = rn == null ? 0 : rn.aux();
+        if (rn != null && rightStart < end) {
             throw new IllegalStateException("freeing 0x" + Long.toHexString(start) + "-0x" + Long.toHexString(end)
-                    + " which overlaps free " + right);
+                    + " which overlaps free " + rn.value());
         }
-        Hole left = null;
+        LongTreeMap.Node<Hole> ln = null;
         if (start > lo) {
             // the hole ending at start, if any, is the one just before the right neighbour: no second walk
-            LongTreeMap.Node<Hole> ln = rn == null ? byEnd.last() : rn.prev();
-            left = ln != null && ln.key() == start ? ln.value() : null;
-        }
-        if (right != null && (right.start != end || end >= hi)) {
-            right = null;
-        }
-        if (right != null) {
-            // grow the right hole downward: its key (end) stays
-            binRemove(right);
-            long s = start;
-            if (left != null) {
-                s = left.start;
-                delete(left);
+            ln = rn == null ? byEnd.last() : rn.prev();
+            if (ln != null && ln.key() != start) {
+                ln = null;
             }
-            freeBytes += right.start - s;
-            right.start = s;
+        }
+        if (rn != null && (rightStart != end || end >= hi)) {
+            rn = null;
+        }
+        if (rn != null) {
+            // grow the right hole downward: its key (end) stays
+            Hole right = rn.value();
+            binRemove(right);
+            long s = ln == null ? start : ln.aux();
+            freeBytes += rightStart - s;
+            setStart(rn, right, s); // before the left hole goes: rn's position is still the one found
+            if (ln != null) {
+                delete(ln);
+            }
             binAdd(right);
-        } else if (left != null) {
-            byEnd.remove(left.end);
+        } else if (ln != null) {
+            Hole left = ln.value();
+            long leftStart = ln.aux();
+            byEnd.delete(ln);
             binRemove(left);
             freeBytes += end - left.end;
             left.end = end;
-            byEnd.put(end, left);
+            byEnd.insert(end, left, leftStart);
             binAdd(left);
         } else {
             insert(start, end);
@@ -243,10 +257,14 @@ final class FreeSpace {
         Hole h = e.getValue().head();
         long s = h.start;
         if (h.end - h.start == size) {
-            delete(h);
-        } else {
+            byEnd.remove(h.end);
             binRemove(h);
-            h.start += size;
+            freeBytes -= size;
+        } else {
+            // the bin gives the hole, not its place in the address index: one lookup by its end
+            // (after a free of the same range, one in the leaf that free searched)
+            binRemove(h);
+            setStart(byEnd.node(h.end), h, s + size);
             freeBytes -= size;
             binAdd(h);
         }
@@ -256,12 +274,11 @@ final class FreeSpace {
     /** First fit below {@code limit} (address order, used for MAP_32BIT only): O(holes below the limit). */
     long allocFirstFitBelow(long size, long limit) {
         for (LongTreeMap.Node<Hole> n = byEnd.first(); n != null; n = n.next()) {
-            Hole h = n.value();
-            if (h.start >= limit || h.start + size > limit) {
+            long s = n.aux();
+            if (s >= limit || s + size > limit) {
                 break;
             }
-            if (h.end - h.start >= size) {
-                long s = h.start;
+            if (n.key() - s >= size) {
                 allocExact(s, s + size);
                 return s;
             }
@@ -272,32 +289,34 @@ final class FreeSpace {
     /** Takes exactly [start, end) if it lies inside one hole. */
     boolean allocExact(long start, long end) {
         LongTreeMap.Node<Hole> n = byEnd.higher(start);
-        Hole h = n == null ? null : n.value();
-        if (h == null || h.start > start || h.end < end) {
+        if (n == null) {
             return false;
         }
-        long hs = h.start;
-        long he = h.end;
+        long hs = n.aux();
+        long he = n.key();
+        if (hs > start || he < end) {
+            return false;
+        }
+        Hole h = n.value();
+        binRemove(h);
         if (hs == start && he == end) {
             byEnd.delete(n); // the node found above: no second walk
-            binRemove(h);
             freeBytes -= he - hs;
-        } else if (hs == start) {
-            binRemove(h);
-            h.start = end;
+            return true;
+        }
+        if (hs == start) {
+            setStart(n, h, end);
             binAdd(h);
             freeBytes -= end - start;
         } else if (he == end) {
-            byEnd.remove(he);
-            binRemove(h);
+            byEnd.delete(n);
             h.end = start;
-            byEnd.put(start, h);
+            byEnd.insert(start, h, hs);
             binAdd(h);
             freeBytes -= end - start;
         } else {
             // split: the original hole keeps its end and becomes [end, he); the front is new
-            binRemove(h);
-            h.start = end;
+            setStart(n, h, end);
             binAdd(h);
             freeBytes -= end - hs;
             insert(hs, start);
@@ -307,17 +326,17 @@ final class FreeSpace {
 
     /** True if [start, end) lies inside one hole. */
     boolean contains(long start, long end) {
-        Hole h = holeAtOrAfter(start);
-        return h != null && h.start <= start && h.end >= end;
+        LongTreeMap.Node<Hole> n = byEnd.higher(start);
+        return n != null && n.aux() <= start && n.key() >= end;
     }
 
     /** Removes the hole that is exactly [start, end); false if there is no such hole. */
     boolean removeExactHole(long start, long end) {
-        Hole h = byEnd.get(end);
-        if (h == null || h.start != start) {
+        LongTreeMap.Node<Hole> n = byEnd.node(end);
+        if (n == null || n.aux() != start) {
             return false;
         }
-        delete(h);
+        delete(n);
         return true;
     }
 
@@ -328,7 +347,10 @@ final class FreeSpace {
         return out;
     }
 
-    /** Checks the two indexes against each other and the byte count; returns problems found. */
+    /**
+     * Checks the two indexes against each other and the byte count, and that the start the
+     * address index keeps for each hole is the hole's; returns problems found.
+     */
     List<String> check(String name) {
         List<String> problems = new ArrayList<>();
         long sum = 0;
@@ -337,6 +359,9 @@ final class FreeSpace {
             Hole h = e.value();
             if (h.end != e.key() || h.start >= h.end) {
                 problems.add(name + ": malformed " + h + " under key 0x" + Long.toHexString(e.key()));
+            }
+            if (e.aux() != h.start) {
+                problems.add(name + ": the address index keeps start 0x" + Long.toHexString(e.aux()) + " for " + h);
             }
             Bin hb = h.bin;
             if (hb == null || hb.size != h.end - h.start || bySize.get(hb.size) != hb || h.slot >= hb.top || hb.stack[h.slot] != h) {

@@ -179,4 +179,70 @@ class FreeSpaceTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("empty or inverted range");
         assertThat(f.holeCount()).isZero();
     }
+
+    /**
+     * Exact allocation (every way a range can lie in a hole), the hole lookup, bounded
+     * coalescing and removal of a whole hole against a page-set model, with the checker (which
+     * also compares the start the address index keeps for each hole with the hole's) after
+     * every step. Four chunks of 64 pages: holes merge inside a chunk, never across.
+     */
+    @Test
+    void exactAllocationAndBoundedFreeingAgreeWithAPageSetModel() {
+        long seed = Long.getLong("vm.seed", 91);
+        System.out.println("exactAllocationAndBoundedFreeingAgreeWithAPageSetModel seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int chunk = 64;
+        int pages = 4 * chunk;
+        FreeSpace f = new FreeSpace();
+        boolean[] free = new boolean[pages];
+        for (int c = 0; c < pages; c += chunk) {
+            f.free(c * P, (c + chunk) * P, c * P, (c + chunk) * P);
+        }
+        java.util.Arrays.fill(free, true);
+        for (int i = 0; i < 4000; i++) {
+            int s = rnd.nextInt(pages);
+            int e = Math.min(pages, s + 1 + rnd.nextInt(rnd.nextBoolean() ? 3 : 40));
+            int lo = s / chunk * chunk;
+            boolean inOneHole = (e - 1) / chunk == s / chunk;
+            for (int p = s; p < e && inOneHole; p++) {
+                inOneHole = free[p];
+            }
+            boolean allUsed = true;
+            for (int p = s; p < e; p++) {
+                allUsed &= !free[p];
+            }
+            String step = "seed " + seed + " step " + i + " [" + s + ", " + e + ")";
+            assertThat(f.contains(s * P, e * P)).as(step).isEqualTo(inOneHole);
+            switch (rnd.nextInt(3)) {
+                case 0 -> {
+                    assertThat(f.allocExact(s * P, e * P)).as(step).isEqualTo(inOneHole);
+                    if (inOneHole) {
+                        java.util.Arrays.fill(free, s, e, false);
+                    }
+                }
+                case 1 -> {
+                    if (allUsed && (e - 1) / chunk == s / chunk) {
+                        f.free(s * P, e * P, lo * P, (lo + chunk) * P);
+                        java.util.Arrays.fill(free, s, e, true);
+                    }
+                }
+                default -> {
+                    boolean whole = true;
+                    for (int p = lo; p < lo + chunk; p++) {
+                        whole &= free[p];
+                    }
+                    assertThat(f.removeExactHole(lo * P, (lo + chunk) * P)).as(step).isEqualTo(whole);
+                    if (whole) {
+                        f.free(lo * P, (lo + chunk) * P, lo * P, (lo + chunk) * P);
+                    }
+                }
+            }
+            long count = 0;
+            for (boolean b : free) {
+                count += b ? 1 : 0;
+            }
+            assertThat(f.freeBytes()).as(step).isEqualTo(count * P);
+            assertThat(f.check("exact")).as(step).isEmpty();
+        }
+    }
 }

@@ -38,10 +38,18 @@ class StructureCheckerTest {
         assertThat(f.check("t")).contains("t: malformed Hole[0x5000-0x5000] under key 0x5000");
     }
 
+    /** Moves the start of the hole ending at {@code end}, in the hole and in the address index alike. */
+    private static FreeSpace.Hole restart(FreeSpace f, long end, long start) {
+        FreeSpace.Hole h = live(f, end);
+        h.start = start;
+        f.byEnd.node(end).set(h, start);
+        return h;
+    }
+
     @Test
     void freeSpaceReportsAHoleOutsideTheBinOfItsSize() {
         FreeSpace f = threeHoles();
-        live(f, 10 * P).start = 9 * P; // now one page long, still in the 2-page bin
+        restart(f, 10 * P, 9 * P); // now one page long, still in the 2-page bin
         assertThat(f.check("t")).containsExactly("t: Hole[0x9000-0xa000] is not in the bin of its size",
                 "t: free byte count 20480 but holes sum to 16384");
     }
@@ -49,11 +57,23 @@ class StructureCheckerTest {
     @Test
     void freeSpaceReportsOverlappingHoles() {
         FreeSpace f = threeHoles();
-        FreeSpace.Hole h = live(f, 5 * P);
         f.bySize.remove(P); // keep the bins out of it: drop the bin, then widen by hand
-        h.start = P;
+        FreeSpace.Hole h = restart(f, 5 * P, P);
         h.bin = null;
         assertThat(f.check("t")).contains("t: holes overlap Hole[0x0-0x2000] Hole[0x1000-0x5000]");
+    }
+
+    @Test
+    void freeSpaceReportsAStartTheAddressIndexKeepsWrongly() {
+        FreeSpace f = threeHoles();
+        LongTreeMap.Node<FreeSpace.Hole> n = f.byEnd.node(5 * P);
+        n.set(n.value(), 3 * P); // the hole still starts at 4P
+        assertThat(f.check("t")).containsExactly("t: the address index keeps start 0x3000 for Hole[0x4000-0x5000]");
+        // a lookup deciding on the wrong start would take a page that is not free
+        assertThat(f.contains(3 * P, 5 * P)).isTrue();
+        n.set(n.value(), 4 * P);
+        assertThat(f.check("t")).isEmpty();
+        assertThat(f.contains(3 * P, 5 * P)).isFalse();
     }
 
     @Test
