@@ -362,6 +362,9 @@ public final class Enclave {
         }
     }
 
+    /** The most IPIs {@link #ewb} sends for one page before NOT_TRACKED is an error. */
+    static final int MAX_IPIS = 1000;
+
     /** {@code sgx_encl_ewb}: EWB into a VA slot, with ETRACK and the IPI when the page is not yet tracked. */
     private void ewb(EnclavePage p, BackingStore.Slot b) {
         p.beingReclaimed = false;
@@ -376,7 +379,12 @@ public final class Enclave {
         if (st == SgxStatus.NOT_TRACKED) {
             cpu.etrack(account, secs.frame);
             st = cpu.ewb(account, f, vaf, slot, b.contentsSlab(), b.contentsOffset(), b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
-            if (st == SgxStatus.NOT_TRACKED) {
+            // The IPI waits for every access that held the page when it looked. An access that
+            // starts afterwards can still make the page look in use for a moment (it counts a pin or
+            // publishes the frame in a run, then sees BLOCKED and lets go): no translation stands
+            // behind it, so, as Linux's third EWB after on_each_cpu(), the EWB must succeed; the
+            // IPI is sent again until no such passing access is seen (a bounded number of times).
+            for (int ipis = 0; st == SgxStatus.NOT_TRACKED && ipis < MAX_IPIS; ipis++) {
                 cpu.ipi(account, f);
                 st = cpu.ewb(account, f, vaf, slot, b.contentsSlab(), b.contentsOffset(), b.pcmd().slab, b.pcmd().offset + b.pcmdOffset());
             }

@@ -26,6 +26,11 @@ public final class FrameHooks {
         FrameChunk.INTS.setVolatile(f.chunk().epcm, f.index(), epcm);
     }
 
+    /** Runs {@code hook} whenever a wait for a run of an access holding a frame starts (null: none). */
+    public static void onRunWait(Epc epc, Runnable hook) {
+        epc.runs().onWait = hook;
+    }
+
     /** The lines of the host page that may be non-zero. */
     public static long dirty(EpcFrame f) {
         return (long) FrameChunk.LONGS.getVolatile(f.chunk().dirty, f.index());
