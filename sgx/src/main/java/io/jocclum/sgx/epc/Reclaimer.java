@@ -35,7 +35,13 @@ public final class Reclaimer {
 
     /** {@code sgx_mark_page_reclaimable}: appends the page to its group's LRU. */
     public void markReclaimable(EpcPage page) {
-        markReclaimableRun(new EpcPage[] {page}, 1);
+        EpcLru lru = controller.lru(page.group());
+        lru.lock.lock();
+        try {
+            track(lru, page);
+        } finally {
+            lru.lock.unlock();
+        }
     }
 
     /**
@@ -49,17 +55,21 @@ public final class Reclaimer {
             lru.lock.lock();
             try {
                 for (; i < n && pages[i].group() == group; i++) {
-                    EpcPage page = pages[i];
-                    if (page.isReclaimerTracked()) {
-                        throw new IllegalStateException(page + " is already tracked by the reclaimer");
-                    }
-                    page.setFlag(EpcPage.RECLAIMER_TRACKED);
-                    lru.addTail(page);
+                    track(lru, pages[i]);
                 }
             } finally {
                 lru.lock.unlock();
             }
         }
+    }
+
+    /** Marks {@code page} tracked and appends it to {@code lru}, whose lock is held. */
+    private static void track(EpcLru lru, EpcPage page) {
+        if (page.isReclaimerTracked()) {
+            throw new IllegalStateException(page + " is already tracked by the reclaimer");
+        }
+        page.setFlag(EpcPage.RECLAIMER_TRACKED);
+        lru.addTail(page);
     }
 
     /**
