@@ -24,7 +24,7 @@ final class SelftestCommand implements Callable<Integer> {
                 + " exit 0 only when all pass.",
         "The limits derive from the capacity C: SMALL = C/512, LARGE = 4 x SMALL, LARGER = C; each workload W builds",
         "an enclave with a heap of C bytes. Memory needed: about 9/16 x C + 32MB of Java heap (refused if the heap is smaller);"
-                + " the enclaves' pages, about 8 x C, live in files in java.io.tmpdir, outside the heap."})
+                + " the enclaves' pages, about 8 x C, live in files in /dev/shm or java.io.tmpdir, outside the heap."})
     static final class EpcCgroup implements Callable<Integer> {
         private final Cli cli;
 

@@ -175,8 +175,9 @@ public class VmBench {
     /**
      * The anchor of the writes on the simulated SGX platform: the same 64 KB chunks copied into
      * 64 MB of the kind of host memory the simulated EPC pages live in: a temporary file mapped
-     * outside the heap with {@code FileChannel.map}, as {@code io.jocclum.sgx.cpu.HostPagePool}
-     * maps its slabs (4 KB pages of the host's page cache, never the heap's huge pages).
+     * outside the heap with {@code FileChannel.map}, in the directory where
+     * {@code io.jocclum.sgx.cpu.HostPagePool} puts its slabs (4 KB pages of shmem while
+     * {@code /dev/shm} has room, never the heap's huge pages).
      */
     @State(Scope.Thread)
     public static class HostPageRawState {
@@ -192,7 +193,9 @@ public class VmBench {
                 chunk[k] = (byte) k;
             }
             chunkSeg = MemorySegment.ofArray(chunk);
-            java.nio.file.Path f = java.nio.file.Files.createTempFile("jocclum-bench-", ".pages");
+            // where the EPC's host page pool puts its pages (a memory-backed file system while it has room)
+            java.nio.file.Path f = java.nio.file.Files.createTempFile(io.jocclum.sgx.cpu.HostPagePool.directoryFor(WriteState.SIZE),
+                    "jocclum-bench-", ".pages");
             channel = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.READ,
                     java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.DELETE_ON_CLOSE);
             java.nio.file.Files.deleteIfExists(f);

@@ -9,10 +9,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * Host memory for 4 KiB pages of the simulated platform (the contents of EPC frames, the pages of
@@ -21,9 +25,15 @@ import java.util.Arrays;
  * recycled through a free stack. This is how Linux backs an enclave too: its evicted pages live in
  * a shmem file ({@code arch/x86/kernel/cpu/sgx/encl.c}, {@code sgx_encl_get_backing}).
  *
- * <p>Design. The file is created in {@code java.io.tmpdir} and unlinked at once, so nothing is
- * left on disk whatever way the JVM ends; its pages are the kernel's page cache, which it may
- * write back to disk, never the Java heap, so the heap holds only the page metadata. Slabs start at
+ * <p>Design. The file is created in a memory-backed file system ({@code /dev/shm}, Linux's shmem,
+ * or the directory of the system property {@value #MEMORY_DIR_PROPERTY}) while that keeps at least
+ * half of its space free, else in {@code java.io.tmpdir}, where later slabs then go too; it is
+ * unlinked at once, so nothing is left behind whatever way the JVM ends. Its pages are never the
+ * Java heap, so the heap holds only the page metadata. Memory first, because the kernel writes a
+ * disk file's dirty pages back about every 30 s ({@code dirty_expire_centisecs}) and write-protects
+ * them for it ({@code folio_mkclean}, {@code mm/page-writeback.c}): the next store to each page then
+ * takes a write fault. On ext4 a 64 MiB pass over such pages measured 400-530 ms instead of 3 ms,
+ * every 30 s; shmem pages are never written back (only swapped). Slabs start at
  * 1 MiB and grow, each a quarter of the file so far in whole 4 KiB pages, up to 64 MiB (few
  * mappings even for a 64 GB EPC), so every page lies on host pages of its own. Each slab's file space is
  * written with zeros before it is mapped, so a full disk is an {@link HostMemoryExhausted} at that
@@ -50,6 +60,9 @@ public final class HostPagePool implements AutoCloseable {
     /** The most slabs a pool maps: their numbers fit a {@link #compact} handle. */
     static final int MAX_SLABS = (1 << Integer.SIZE - 1 - PAGE_BITS) - 1;
     private static final Cleaner CLEANER = Cleaner.create();
+    /** The system property that names the memory-backed directory of the pools' files (empty: none). */
+    public static final String MEMORY_DIR_PROPERTY = "jocclum.hostpages.memory";
+    static final String DEFAULT_MEMORY_DIR = "/dev/shm";
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect((int) MIN_SLAB).asReadOnlyBuffer();
 
     /** The handle that names no page. */
@@ -75,10 +88,26 @@ public final class HostPagePool implements AutoCloseable {
         }
     }
 
-    /** The file and its mappings; what the cleaner closes (must not refer to the pool). */
+    /** The files and their mappings; what the cleaner closes (must not refer to the pool). */
     private static final class Backing implements Runnable {
         final Arena arena = Arena.ofShared();
+        /** Every file opened so far, the current one last. */
+        private final List<FileChannel> channels = new ArrayList<>();
+        /** The file new slabs are cut from, null before the first. */
         FileChannel channel;
+        /** Bytes of {@link #channel} mapped so far. */
+        long channelBytes;
+        /** True while {@link #channel} lies in the pool's memory directory. */
+        boolean inMemory;
+        /** Set once the memory directory had no room: later slabs go to {@code java.io.tmpdir}. */
+        boolean memoryFull;
+
+        synchronized void add(FileChannel ch, boolean memory) {
+            channels.add(ch);
+            channel = ch;
+            channelBytes = 0;
+            inMemory = memory;
+        }
 
         @Override
         public void run() {
@@ -87,17 +116,21 @@ public final class HostPagePool implements AutoCloseable {
             } catch (IllegalStateException ignored) {
                 // already closed
             }
-            try {
-                if (channel != null) {
-                    channel.close();
+            synchronized (this) {
+                for (FileChannel ch : channels) {
+                    try {
+                        ch.close();
+                    } catch (IOException ignored) {
+                        // an unlinked temporary file: nothing to lose
+                    }
                 }
-            } catch (IOException ignored) {
-                // an unlinked temporary file: nothing to lose
             }
         }
     }
 
     private final String purpose;
+    private final Path memoryDir;
+    private final LongPredicate memoryRoom;
     private final Backing backing = new Backing();
     private final Cleaner.Cleanable cleanable;
     /** The mapped slabs by number; replaced by a longer copy when a slab is added. */
@@ -119,7 +152,18 @@ public final class HostPagePool implements AutoCloseable {
 
     /** A pool whose file is named after {@code purpose} (letters only, e.g. "epc" or "backing"). */
     public HostPagePool(String purpose) {
+        this(purpose, memoryDirectory(), null);
+    }
+
+    /**
+     * A pool whose slabs go to {@code memoryDir} (null: none) while {@code room} accepts the
+     * slab's size in bytes (null: while that leaves half of its file system free), else to
+     * {@code java.io.tmpdir}.
+     */
+    HostPagePool(String purpose, Path memoryDir, LongPredicate room) {
         this.purpose = purpose;
+        this.memoryDir = memoryDir;
+        this.memoryRoom = room != null ? room : bytes -> roomInMemory(memoryDir, bytes);
         this.cleanable = CLEANER.register(this, backing);
     }
 
@@ -240,15 +284,7 @@ public final class HostPagePool implements AutoCloseable {
                     + (fileBytes >> 20) + "MB)");
         }
         try {
-            if (backing.channel == null) {
-                backing.channel = openUnlinked();
-            }
-            FileChannel ch = backing.channel;
-            for (long at = fileBytes; at < fileBytes + slab; ) {
-                ByteBuffer z = ZEROS.duplicate();
-                at += ch.write(z, at);
-            }
-            MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, fileBytes, slab, backing.arena);
+            MemorySegment m = mapSlab(slab);
             fileBytes += slab;
             MemorySegment[] more = Arrays.copyOf(slabs, slabs.length + 1);
             more[slabs.length] = m;
@@ -265,12 +301,47 @@ public final class HostPagePool implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new HostMemoryExhausted("cannot get " + (slab >> 20) + "MB more host memory for " + purpose + " pages in "
-                    + dir() + " (" + e.getMessage() + ")");
+                    + diskDirectory() + " (" + e.getMessage() + ")");
         }
     }
 
-    private FileChannel openUnlinked() throws IOException {
-        Path f = Files.createTempFile(dir(), "jocclum-" + purpose + "-", ".pages");
+    /**
+     * Maps {@code slab} more bytes of file space, written with zeros first: in the memory directory
+     * while it has room ({@link #roomInMemory}), else in {@code java.io.tmpdir}.
+     */
+    @GuardedBy("this")
+    private MemorySegment mapSlab(long slab) throws IOException {
+        if (backing.channel == null || backing.inMemory) { // once on disk, a pool stays there
+            Path memory = backing.memoryFull ? null : memoryDir;
+            boolean toMemory = memory != null && memoryRoom.test(slab);
+            if (backing.channel == null || !toMemory) {
+                backing.memoryFull |= backing.channel != null;
+                backing.add(openUnlinked(toMemory ? memory : diskDirectory()), toMemory);
+            }
+        }
+        FileChannel ch = backing.channel;
+        long base = backing.channelBytes;
+        try {
+            for (long at = base; at < base + slab; ) {
+                ByteBuffer z = ZEROS.duplicate();
+                at += ch.write(z, at);
+            }
+        } catch (IOException full) {
+            if (!backing.inMemory) {
+                throw full;
+            }
+            ch.truncate(base); // another process took the room: give back what was written, go to disk
+            backing.memoryFull = true;
+            backing.add(openUnlinked(diskDirectory()), false);
+            return mapSlab(slab);
+        }
+        MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, base, slab, backing.arena);
+        backing.channelBytes = base + slab;
+        return m;
+    }
+
+    private FileChannel openUnlinked(Path dir) throws IOException {
+        Path f = Files.createTempFile(dir, "jocclum-" + purpose + "-", ".pages");
         FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE,
                 StandardOpenOption.DELETE_ON_CLOSE);
         try {
@@ -281,8 +352,53 @@ public final class HostPagePool implements AutoCloseable {
         return ch;
     }
 
-    private static Path dir() {
+    /** Where pages go when the memory directory has no room: {@code java.io.tmpdir}. */
+    static Path diskDirectory() {
         return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /**
+     * The memory-backed file system the pools put their files in first: the system property
+     * {@value #MEMORY_DIR_PROPERTY} (default {@value #DEFAULT_MEMORY_DIR}, Linux's shmem);
+     * null when it is empty or not a writable directory.
+     */
+    static Path memoryDirectory() {
+        String d = System.getProperty(MEMORY_DIR_PROPERTY, DEFAULT_MEMORY_DIR);
+        if (d.isEmpty()) {
+            return null;
+        }
+        Path p = Path.of(d);
+        return Files.isDirectory(p) && Files.isWritable(p) ? p : null;
+    }
+
+    /** True if {@code slab} more bytes in {@code dir} leave at least half of its file system free. */
+    private static boolean roomInMemory(Path dir, long slab) {
+        try {
+            FileStore fs = Files.getFileStore(dir);
+            return roomInMemory(fs.getUsableSpace(), fs.getTotalSpace(), slab);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** True if {@code slab} more bytes leave at least half of a file system of {@code total} bytes, {@code usable} of them free, free. */
+    static boolean roomInMemory(long usable, long total, long slab) {
+        return usable - slab >= total / 2;
+    }
+
+    /**
+     * The directory a file of {@code bytes} of host memory of the kind this pool's pages live in
+     * goes to: the memory directory while it has room, else {@code java.io.tmpdir} (for a
+     * comparison with a copy into such memory).
+     */
+    public static Path directoryFor(long bytes) {
+        Path memory = memoryDirectory();
+        return memory != null && roomInMemory(memory, bytes) ? memory : diskDirectory();
+    }
+
+    /** The directory of the file this pool cuts its next slab from; null before the first slab. */
+    synchronized Path currentDirectory() {
+        return backing.channel == null ? null : backing.inMemory ? memoryDir : diskDirectory();
     }
 
     /** Host bytes mapped for pages (the pool's peak use, rounded up to its slabs). */

@@ -2,9 +2,11 @@ package io.jocclum.sgx.cpu;
 
 import io.jocclum.sgx.arch.Pages;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Arrays;
@@ -183,6 +185,80 @@ class HostPagePoolTest {
                 assertThat(Arrays.mismatch(page.toArray(ValueLayout.JAVA_BYTE), model))
                         .as("seed %d round %d: lines 0x%x, zeroed [%d, %d): first byte that differs", seed, round, claimed, from, to)
                         .isEqualTo(-1);
+            }
+        }
+    }
+
+    @Test
+    void slabsGoToTheMemoryDirectoryWhileItHasRoomThenToDiskForGood(@TempDir Path memory) {
+        long[] room = {2 * HostPagePool.MIN_SLAB}; // room for the first two slabs only
+        try (HostPagePool pool = new HostPagePool("test", memory, bytes -> bytes <= room[0])) {
+            assertThat(pool.currentDirectory()).as("no slab yet").isNull();
+            List<Long> pages = new ArrayList<>();
+            int perSlab = (int) (HostPagePool.MIN_SLAB / Pages.SIZE);
+            for (int i = 0; i < perSlab; i++) {
+                pages.add(pool.takeHandle(true));
+            }
+            assertThat(pool.currentDirectory()).isEqualTo(memory);
+            room[0] -= HostPagePool.MIN_SLAB;
+            for (int i = 0; i < perSlab; i++) {
+                pages.add(pool.takeHandle(true));
+            }
+            assertThat(pool.currentDirectory()).as("the second slab fits too").isEqualTo(memory);
+            room[0] = 0;
+            pages.add(pool.takeHandle(true));
+            assertThat(pool.currentDirectory()).as("no room left in memory").isEqualTo(HostPagePool.diskDirectory());
+            room[0] = Long.MAX_VALUE;
+            for (int i = 0; i < 2 * perSlab; i++) {
+                pages.add(pool.takeHandle(true));
+            }
+            assertThat(pool.currentDirectory()).as("a pool that went to disk stays there").isEqualTo(HostPagePool.diskDirectory());
+            for (int i = 0; i < pages.size(); i++) {
+                pool.segment(pages.get(i)).fill((byte) (i + 1));
+            }
+            for (int i = 0; i < pages.size(); i++) {
+                MemorySegment seg = pool.segment(pages.get(i));
+                assertThat(seg.get(ValueLayout.JAVA_BYTE, 0)).as("page %d", i).isEqualTo((byte) (i + 1));
+                assertThat(seg.get(ValueLayout.JAVA_BYTE, Pages.SIZE - 1)).as("page %d", i).isEqualTo((byte) (i + 1));
+            }
+            assertThat(new HashSet<>(pages)).hasSize(pages.size());
+        }
+    }
+
+    @Test
+    void withoutAMemoryDirectoryThePagesGoToTheTemporaryDirectory() {
+        try (HostPagePool pool = new HostPagePool("test", null, bytes -> true)) {
+            long h = pool.takeHandle(true);
+            pool.segment(h).fill((byte) 7);
+            assertThat(pool.currentDirectory()).isEqualTo(HostPagePool.diskDirectory());
+            assertThat(pool.segment(h).get(ValueLayout.JAVA_BYTE, 100)).isEqualTo((byte) 7);
+        }
+    }
+
+    @Test
+    void theMemoryDirectoryIsUsedWhileHalfOfItsFileSystemStaysFree() {
+        long total = 1000L << 20;
+        assertThat(HostPagePool.roomInMemory(600L << 20, total, 100L << 20)).isTrue();
+        assertThat(HostPagePool.roomInMemory(600L << 20, total, 101L << 20)).isFalse();
+        assertThat(HostPagePool.roomInMemory(400L << 20, total, 1L << 20)).isFalse();
+    }
+
+    @Test
+    void theMemoryDirectoryMustBeAWritableDirectory(@TempDir Path dir) {
+        String old = System.getProperty(HostPagePool.MEMORY_DIR_PROPERTY);
+        try {
+            System.setProperty(HostPagePool.MEMORY_DIR_PROPERTY, dir.toString());
+            assertThat(HostPagePool.memoryDirectory()).isEqualTo(dir);
+            System.setProperty(HostPagePool.MEMORY_DIR_PROPERTY, dir.resolve("missing").toString());
+            assertThat(HostPagePool.memoryDirectory()).isNull();
+            System.setProperty(HostPagePool.MEMORY_DIR_PROPERTY, "");
+            assertThat(HostPagePool.memoryDirectory()).isNull();
+            assertThat(HostPagePool.directoryFor(1)).isEqualTo(HostPagePool.diskDirectory());
+        } finally {
+            if (old == null) {
+                System.clearProperty(HostPagePool.MEMORY_DIR_PROPERTY);
+            } else {
+                System.setProperty(HostPagePool.MEMORY_DIR_PROPERTY, old);
             }
         }
     }
