@@ -145,9 +145,7 @@ public final class Epc implements AutoCloseable {
 
     /** Sets the accessed bit of frame {@code j} of {@code c}, held for an access, and returns its host page. */
     private static long accessed(FrameChunk c, int j, boolean materialize) {
-        if (c.accessed[j] == 0) { // a load first: most accesses find it set
-            c.accessed[j] = 1;
-        }
+        EpcFrame.markAccessed(c.state, j);
         if (!materialize) {
             return HostPagePool.expand((int) FrameChunk.INTS.getAcquire(c.host, j));
         }

@@ -17,7 +17,7 @@ import java.lang.invoke.VarHandle;
  * BLOCKED) is what every leaf checks. The flag bits sit in one int with the same bit positions as
  * SECINFO.FLAGS plus VALID at bit 16, so an access check is one load and one compare. What the
  * access path reads (the flag word, the pin state, ENCLAVEADDRESS, the owner's ID, the host page,
- * the accessed bit) lives in the primitive arrays of the frame's {@link FrameChunk}, at the frame's
+ * the accessed bit, the last in the pin state word) lives in the primitive arrays of the frame's {@link FrameChunk}, at the frame's
  * index there; this object is the frame's monitor and holds what only the leaves use. Contents are
  * a 4 KiB page of host memory taken from the {@link HostPagePool} on first non-zero use; no page
  * means "all zero". A VA page holds its 512 version slots; a SECS page its {@link EnclaveControl}.
@@ -60,7 +60,14 @@ public final class EpcFrame {
      * after the dirty lines became whole, cleared before they are reset.
      */
     static final int WRITTEN = 1 << 27;
-    static final int PINS = WRITTEN - 1;
+    /**
+     * The accessed bit of the page's mapping (the PTE's, which the reclaimer ages): set by an
+     * enclave access, cleared by the reclaimer's aging and with every new EPCM entry. In the state
+     * word, which the access path reads anyway, so setting it (once per aging period) touches no
+     * other cache line.
+     */
+    static final int ACCESSED = 1 << 26;
+    static final int PINS = ACCESSED - 1;
 
     private static final VarHandle INTS = FrameChunk.INTS;
     private static final VarHandle LONGS = FrameChunk.LONGS;
@@ -182,21 +189,27 @@ public final class EpcFrame {
 
     /** The accessed bit of the page's mapping: set by an enclave access, cleared by {@link #testAndClearAccessed}. */
     public boolean isAccessed() {
-        return (byte) FrameChunk.BYTES.getOpaque(chunk.accessed, j) != 0;
+        return ((int) INTS.getOpaque(state, j) & ACCESSED) != 0;
     }
 
     /** Clears the accessed bit; true if it was set (the reclaimer's aging, {@code sgx_encl_test_and_clear_young}). */
     public boolean testAndClearAccessed() {
-        if ((byte) FrameChunk.BYTES.getOpaque(chunk.accessed, j) == 0) {
+        if (((int) INTS.getOpaque(state, j) & ACCESSED) == 0) {
             return false;
         }
-        FrameChunk.BYTES.setOpaque(chunk.accessed, j, (byte) 0);
-        return true;
+        return ((int) INTS.getAndBitwiseAnd(state, j, ~ACCESSED) & ACCESSED) != 0;
     }
 
     /** Sets the accessed bit, as an enclave access does. */
     public void markAccessed() {
-        FrameChunk.BYTES.setOpaque(chunk.accessed, j, (byte) 1);
+        markAccessed(state, j);
+    }
+
+    /** Sets the accessed bit of frame {@code j} of the state words {@code state}: a load first, since most accesses find it set. */
+    static void markAccessed(int[] state, int j) {
+        if (((int) INTS.getOpaque(state, j) & ACCESSED) == 0) {
+            INTS.getAndBitwiseOr(state, j, ACCESSED);
+        }
     }
 
     int pageTypeBits() {
@@ -533,7 +546,7 @@ public final class EpcFrame {
         chunk.linaddr[j] = linaddr;
         this.owner = owner;
         chunk.owner[j] = owner == null ? 0 : owner.eid();
-        FrameChunk.BYTES.setOpaque(chunk.accessed, j, (byte) 0);
+        INTS.getAndBitwiseAnd(state, j, ~ACCESSED);
         INTS.setVolatile(chunk.epcm, j, bits);
     }
 
@@ -547,11 +560,10 @@ public final class EpcFrame {
         this.owner = null;
         chunk.owner[j] = 0;
         chunk.linaddr[j] = 0;
-        FrameChunk.BYTES.setOpaque(chunk.accessed, j, (byte) 0);
         this.secs = null;
         this.vaSlots = null;
         dropContent();
-        INTS.getAndBitwiseAnd(state, j, ~BLOCKED);
+        INTS.getAndBitwiseAnd(state, j, ~(BLOCKED | ACCESSED));
     }
 
     long ownerEid() {

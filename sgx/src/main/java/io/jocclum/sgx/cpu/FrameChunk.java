@@ -9,12 +9,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * the chunk: what the enclave access path reads for every page it touches.
  *
  * <p>Design. Per frame: the EPCM flag word ({@code epcm}, the layout of {@link EpcFrame}'s
- * {@code EPCM_*} bits), the pin counter with the BLOCKED, FENCED and EXCL bits and the WRITTEN
- * bit, which repeats that every line of the host page is marked dirty ({@code state}),
+ * {@code EPCM_*} bits), the pin counter with the BLOCKED, FENCED and EXCL bits, the WRITTEN
+ * bit, which repeats that every line of the host page is marked dirty, and the accessed bit of the
+ * page's mapping ({@code state}),
  * ENCLAVEADDRESS ({@code linaddr}), the owner's enclave ID ({@code owner}), the handle of the host
  * page that holds the contents ({@code host}, {@link HostPagePool#NONE} for an all-zero page), the
- * lines of that page that may be non-zero ({@code dirty}, so that zeroing it touches only those),
- * the accessed bit of the page's mapping ({@code accessed}) and the entry's generation ({@code gen}),
+ * lines of that page that may be non-zero ({@code dirty}, so that zeroing it touches only those)
+ * and the entry's generation ({@code gen}),
  * which every new EPCM entry and every invalidation advances: a translation records the frame
  * number with the generation it was made at (see {@link Epc#translation}), so one int compare
  * tells the access path that the frame still holds the entry the translation was made for (same
@@ -34,7 +35,6 @@ final class FrameChunk {
     static final int SIZE = 1 << SHIFT;
     static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
     static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
-    static final VarHandle BYTES = MethodHandles.arrayElementVarHandle(byte[].class);
 
     final int[] epcm = new int[SIZE];
     final int[] state = new int[SIZE];
@@ -48,7 +48,6 @@ final class FrameChunk {
      * before a store into it), and goes back to 0 when the page is given back.
      */
     final long[] dirty = new long[SIZE];
-    final byte[] accessed = new byte[SIZE];
     final int[] gen = new int[SIZE];
     final AtomicReferenceArray<EpcFrame> frames = new AtomicReferenceArray<>(SIZE);
 }

@@ -259,6 +259,9 @@ public final class SgxPlatform implements AutoCloseable {
             if (f.isBlocked()) {
                 problems.add(f + " is BLOCKED while quiescent");
             }
+            if (!f.isValid() && f.isAccessed()) {
+                problems.add(f + " has no EPCM entry but its accessed bit is set");
+            }
             String dirty = f.dirtyLinesProblem();
             if (dirty != null) {
                 problems.add(dirty);

@@ -7,8 +7,10 @@ public final class FrameHooks {
 
     /** The bit of the state word that says every line of the host page is marked dirty. */
     public static final int WRITTEN = EpcFrame.WRITTEN;
+    /** The accessed bit in the state word. */
+    public static final int ACCESSED = EpcFrame.ACCESSED;
 
-    /** The pin counter with the BLOCKED, FENCED, EXCL and WRITTEN bits. */
+    /** The pin counter with the BLOCKED, FENCED, EXCL, WRITTEN and ACCESSED bits. */
     public static int state(EpcFrame f) {
         return (int) FrameChunk.INTS.getVolatile(f.chunk().state, f.index());
     }

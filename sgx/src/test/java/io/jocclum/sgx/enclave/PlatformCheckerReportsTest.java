@@ -275,6 +275,26 @@ class PlatformCheckerReportsTest {
     }
 
     @Test
+    void anAccessedBitOnAFrameWithoutAnEntryIsFound() {
+        EpcFrame f = resident().frame;
+        f.markAccessed();
+        assertThat(FrameHooks.state(f) & FrameHooks.ACCESSED).as("the accessed bit is in the state word").isNotZero();
+        assertThat(f.testAndClearAccessed()).isTrue();
+        assertThat(FrameHooks.state(f) & FrameHooks.ACCESSED).as("aging clears it").isZero();
+        assertThat(f.testAndClearAccessed()).isFalse();
+        EpcFrame free = p.epc().frame(p.epc().totalPages() - 1);
+        assertThat(free.isValid()).isFalse();
+        int freeState = FrameHooks.state(free);
+        FrameHooks.setState(free, freeState | FrameHooks.ACCESSED);
+        try {
+            assertThat(problems()).contains(free + " has no EPCM entry but its accessed bit is set");
+        } finally {
+            FrameHooks.setState(free, freeState);
+        }
+        clean();
+    }
+
+    @Test
     void aMultiPageAccessInFlightWhileQuiescentIsFound() {
         EpcFrame f = resident().frame;
         io.jocclum.sgx.cpu.Epc epc = p.epc();
