@@ -367,15 +367,17 @@ final class CommitTracker {
             l.count = leafPagesOf(li);
             setLeaf(li, l);
         }
+        int cleared = 0;
         for (long x = q; x < r; x++) {
             int i = (int) (x & (LEAF_PAGES - 1));
             long m = 1L << i;
             if ((l.bits[i >>> 6] & m) != 0) {
                 l.bits[i >>> 6] &= ~m;
-                l.count--;
-                committed.decrementAndGet();
+                cleared++;
             }
         }
+        l.count -= cleared;
+        committed.addAndGet(-cleared); // once for the stretch, not once per page
         if (l.count == 0) {
             setLeaf(li, null);
             return null;

@@ -183,9 +183,7 @@ final class VmEpc {
         }
         if ((to & ~cur) != 0) {
             SecInfo ext = SecInfo.reg(to); // as the SDK: PT_REG | prot (EMODPE ignores the page type)
-            for (long a = s; a < e; a += Pages.SIZE) {
-                ctx.emodpe(a, ext);
-            }
+            ctx.emodpeRange(s, e - s, ext);
         }
         counters.permChangePages.add(Pages.count(e - s));
     }

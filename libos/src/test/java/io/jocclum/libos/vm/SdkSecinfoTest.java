@@ -32,7 +32,8 @@ class SdkSecinfoTest extends VmTestBase {
     EnclaveContext interpose(EnclaveContext c) {
         return (EnclaveContext) Proxy.newProxyInstance(EnclaveContext.class.getClassLoader(), new Class<?>[] {EnclaveContext.class},
                 (proxy, m, args) -> {
-                    if (m.getName().equals("eacceptRange") || m.getName().equals("eacceptcopyRange")) {
+                    if (m.getName().equals("eacceptRange") || m.getName().equals("eacceptcopyRange")
+                            || m.getName().equals("emodpeRange")) {
                         // the interface's loop of single-page leaves, through this proxy, so that each page's leaf is seen
                         return InvocationHandler.invokeDefault(proxy, m, args);
                     }

@@ -112,6 +112,17 @@ public interface EnclaveContext {
     /** EMODPE: extends the EPCM permissions of a page to include {@code secInfo}'s R/W/X. */
     void emodpe(long address, SecInfo secInfo);
 
+    /**
+     * {@link #emodpe} of each page of [{@code address}, {@code address + length}) in address order,
+     * stopping at the first page whose leaf faults (the fault is thrown, the pages before it are
+     * extended). The leaves, faults and charges are those of the loop of {@link #emodpe}.
+     */
+    default void emodpeRange(long address, long length, SecInfo secInfo) {
+        for (long a = address; a < address + length; a += io.jocclum.sgx.arch.Pages.SIZE) {
+            emodpe(a, secInfo);
+        }
+    }
+
     /** EREPORT for {@code targetInfo} (512 bytes) with 64 bytes of report data; returns the 432-byte REPORT. */
     byte[] ereport(byte[] targetInfo, byte[] reportData);
 

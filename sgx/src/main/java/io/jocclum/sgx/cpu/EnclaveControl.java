@@ -7,6 +7,8 @@ import io.jocclum.sgx.arch.Secs;
 import io.jocclum.sgx.cost.CostAccount;
 import io.jocclum.sgx.measure.MeasurementBuilder;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -19,10 +21,24 @@ import java.nio.ByteOrder;
  * ({@link #fromPage}). The model evicts a SECS only after EINIT (as Linux does): the running SHA-256
  * state of an uninitialised enclave is not serialisable.
  *
- * <p>Locking: mutations by ENCLS leaves happen under this object's monitor; {@code epoch} and
- * {@code initialized} are volatile for the ENCLU side. After EINIT the identity fields never change.
+ * <p>Locking: mutations by ENCLS leaves happen under this object's monitor, but for the child count
+ * and the epoch, which the leaves update atomically (one atomic step per page a leaf adds, removes
+ * or tracks); {@code epoch}, {@code children} and {@code initialized} are volatile for the ENCLU side. After EINIT the identity fields never change.
  */
 public final class EnclaveControl {
+    private static final VarHandle EPOCH;
+    private static final VarHandle CHILDREN;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            EPOCH = l.findVarHandle(EnclaveControl.class, "epoch", long.class);
+            CHILDREN = l.findVarHandle(EnclaveControl.class, "children", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final long eid;
     private final long size;
     private final long base;
@@ -40,9 +56,10 @@ public final class EnclaveControl {
     private byte[] isvFamilyId = new byte[16];
     private byte[] isvExtProdId = new byte[16];
     private volatile boolean initialized;
+    /** Advanced atomically by ETRACK ({@link #EPOCH}), read without the monitor. */
     private volatile long epoch;
-    @GuardedBy("this")
-    private int children;
+    /** Updated atomically by the leaves that add or remove a child page ({@link #CHILDREN}). */
+    private volatile int children;
     private final CostAccount account;
 
     EnclaveControl(long eid, Secs secs, CostAccount account) {
@@ -133,7 +150,7 @@ public final class EnclaveControl {
     }
 
     /** Child pages of this enclave currently valid in the EPC. */
-    public synchronized int children() {
+    public int children() {
         return children;
     }
 
@@ -153,19 +170,26 @@ public final class EnclaveControl {
         return measurement;
     }
 
-    synchronized void addChild() {
-        children++;
+    /** One more child page: one atomic update (no monitor, which would take two). */
+    void addChild() {
+        CHILDREN.getAndAdd(this, 1);
     }
 
-    synchronized void removeChild() {
-        if (children == 0) {
-            throw new IllegalStateException("SECS child count underflow for enclave " + eid);
+    /** One child page fewer; an underflow is an error and changes nothing. */
+    void removeChild() {
+        for (int c = children; ; c = children) {
+            if (c == 0) {
+                throw new IllegalStateException("SECS child count underflow for enclave " + eid);
+            }
+            if (CHILDREN.compareAndSet(this, c, c - 1)) {
+                return;
+            }
         }
-        children--;
     }
 
-    synchronized void bumpEpoch() {
-        epoch = epoch + 1;
+    /** ETRACK's new epoch: one atomic update. */
+    void bumpEpoch() {
+        EPOCH.getAndAdd(this, 1L);
     }
 
     synchronized void initialize(byte[] mrEnclave, byte[] mrSigner, int isvProdId, int isvSvn, byte[] familyId,

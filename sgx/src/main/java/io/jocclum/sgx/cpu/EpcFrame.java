@@ -161,6 +161,17 @@ public final class EpcFrame {
         return owner;
     }
 
+    /**
+     * The owner of a frame that the caller has pinned with {@link #pinOwned} (which found the entry
+     * valid and the owner's ID): {@link #owner()} without the monitor. The owner is written before
+     * the entry's release store and the pin read the entry with an acquire load, and while the pin
+     * holds, no leaf can invalidate the entry (EREMOVE and EWB need the frame unpinned).
+     */
+    @SuppressWarnings("GuardedBy")
+    public EnclaveControl pinnedOwner() {
+        return owner;
+    }
+
     public synchronized long linearAddress() {
         return linaddr();
     }

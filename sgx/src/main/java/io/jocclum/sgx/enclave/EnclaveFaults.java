@@ -233,6 +233,8 @@ final class EnclaveFaults {
      * the fault path of that page throws, after the caller has dealt with the ready pages).
      */
     record Run(long ready, boolean retry, EnclaveFault failure) {
+        /** No page made and nothing to retry: the first page takes its own fault path. */
+        static final Run NONE = new Run(0, false, null);
     }
 
     /**
@@ -250,10 +252,10 @@ final class EnclaveFaults {
         // without the lock, for a range of present pages (an EACCEPT of trimmed or restricted pages);
         // if it goes away meanwhile, that page's own fault path EAUGs it with the same charges
         if (encl.pages.get(Pages.index(from - encl.base)) != null) {
-            return new Run(0, false, null);
+            return Run.NONE;
         }
         if (!encl.cpu.sgx2() || !encl.has(Enclave.INITIALIZED) || encl.has(Enclave.UNMAPPED) || !encl.tryGet()) {
-            return new Run(0, false, null);
+            return Run.NONE;
         }
         long n = 0;
         long charged = 0;

@@ -412,6 +412,8 @@ final class EnclaveIoctls {
      * the next (at most {@value #LOCK_RUN_PAGES} pages) while direct reclaim would have nothing to do
      * ({@link EpcAllocator#directReclaimIdle}): the same steps, in fewer lock acquisitions. The
      * leaves' charges are deferred to the end of the loop ({@link io.jocclum.sgx.cost.CostAccount#deferCharges}).
+     * Each acquisition first loads the state of the pages it may handle ({@link PageTable#prefetch}),
+     * so that their cache misses overlap.
      */
     private IoctlOutcome forEachPage(long offset, long length, HostTask current, PageStep step) {
         return forEachPage(offset, length, current, null, step);
@@ -449,6 +451,8 @@ final class EnclaveIoctls {
                     encl.lock.lock();
                     locked = true;
                     held = 0;
+                    encl.pages.prefetch(Pages.index(offset + c),
+                            (int) Math.min(LOCK_RUN_PAGES, (length - c) / Pages.SIZE));
                 }
                 held++;
                 try {

@@ -8,6 +8,9 @@ import io.jocclum.sgx.cpu.EpcFrame;
 import io.jocclum.sgx.epc.EpcPage;
 import io.jocclum.sgx.epc.Reclaimable;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * {@code struct sgx_encl_page}: one page of an enclave, resident or evicted, and the enclave's SECS.
  *
@@ -22,6 +25,19 @@ import io.jocclum.sgx.epc.Reclaimable;
  * lock.
  */
 final class EnclavePage implements Reclaimable {
+    private static final VarHandle EPC_PAGE;
+    private static final VarHandle FRAME;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            EPC_PAGE = l.findVarHandle(EnclavePage.class, "epcPage", EpcPage.class);
+            FRAME = l.findVarHandle(EnclavePage.class, "frame", EpcFrame.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     final Enclave encl;
     /** Linear address (0 for the SECS). */
     final long addr;
@@ -53,9 +69,15 @@ final class EnclavePage implements Reclaimable {
         return epcPage != null;
     }
 
+    /**
+     * Makes {@code p} (null: none) the page's EPC page, and its frame the translation. Called under
+     * the enclave lock; the two fields are written with release stores, as the page table's
+     * translation is (no full fence per page): a reader that sees a stale frame fails to pin it
+     * for this page (its owner or address differs) and takes the fault path, which takes the lock.
+     */
     void publish(EpcPage p) {
-        epcPage = p;
-        frame = p == null ? null : p.frame();
+        EPC_PAGE.setRelease(this, p);
+        FRAME.setRelease(this, p == null ? null : p.frame());
         PageTable table = encl.pages;
         if (!isSecs && table != null) {
             table.setTranslation(backingIndex(), p == null ? Epc.NO_TRANSLATION : p.frame().translation());

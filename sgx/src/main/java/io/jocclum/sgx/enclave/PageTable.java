@@ -3,6 +3,7 @@ package io.jocclum.sgx.enclave;
 
 import io.jocclum.sgx.cpu.Epc;
 import io.jocclum.sgx.cpu.EpcFrame;
+import io.jocclum.sgx.epc.EpcPage;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -51,6 +52,10 @@ final class PageTable {
             java.util.Arrays.fill(translations, Epc.NO_TRANSLATION);
         }
     }
+
+    /** See {@link #prefetch}: written only when a sum of what it read has an impossible value. */
+    @SuppressWarnings("unused")
+    private static int prefetchSink;
 
     private final int levels;
     /** A {@link Leaf} when {@code levels} is 1, else an interior node (Object[]). */
@@ -113,6 +118,36 @@ final class PageTable {
     long translationOf(long index) {
         Leaf n = leaf(index);
         return n == null ? Epc.NO_TRANSLATION : (long) TRANSLATION.getAcquire(n.translations, (int) (index & (FANOUT - 1)));
+    }
+
+    /**
+     * Loads, for the pages at indexes {@code [index, index + n)}, what a driver loop over them reads
+     * first: each page's entry, its EPC page and its frame's EPCM and state words. The pages' loads
+     * do not depend on each other, so the processor overlaps their cache misses (a give-back meets
+     * state last touched a whole pass ago) instead of taking them one after another inside the
+     * loop's steps, whose locked updates wait for each miss. Reads only.
+     */
+    void prefetch(long index, int n) {
+        Leaf leaf = null;
+        int acc = 0;
+        for (long i = index; i < index + n; i++) {
+            if (leaf == null || (i & (FANOUT - 1)) == 0) {
+                leaf = leaf(i);
+                if (leaf == null) {
+                    i |= FANOUT - 1; // no pages up to the next leaf
+                    continue;
+                }
+            }
+            EnclavePage p = entry(leaf, i);
+            EpcPage e = p == null ? null : p.epcPage;
+            if (e != null) {
+                EpcFrame f = e.frame();
+                acc += e.flags() + f.pins() + (f.isValid() ? 1 : 0);
+            }
+        }
+        if (acc == Integer.MIN_VALUE) {
+            prefetchSink = acc; // never in practice: what was read is used, so the loads stay
+        }
     }
 
     /** True if {@code a} and {@code b} have the same leaf node. */

@@ -110,7 +110,7 @@ public final class EpcAllocator {
         for (;;) {
             page = allocPhysical(current.pid());
             if (page != null) {
-                page.owner = owner;
+                page.setOwner(owner);
                 break;
             }
             if (!controller.canReclaimGlobal()) {
@@ -128,7 +128,7 @@ public final class EpcAllocator {
             controller.reclaimGlobal(current.mm());
         }
         if (page != null) {
-            page.group = group;
+            page.setGroup(group);
         } else {
             controller.uncharge(group);
             controller.putGroup(group);
@@ -199,8 +199,8 @@ public final class EpcAllocator {
             if (controller.tryCharge(group, Reclaim.SGX_NO_RECLAIM, current) != null) {
                 throw new IllegalStateException("a controller without group limits refused a charge");
             }
-            out[i].owner = owners[i];
-            out[i].group = group;
+            out[i].setOwner(owners[i]);
+            out[i].setGroup(group);
         }
         if (shouldReclaimGlobal(tunables.lowPages())) {
             ksgxd.wakeUp();
@@ -220,8 +220,8 @@ public final class EpcAllocator {
             EpcGroup g = page.group;
             controller.uncharge(g);
             controller.putGroup(g);
-            page.group = null;
-            page.owner = null;
+            page.setGroup(null);
+            page.setOwner(null);
             Node node = nodes[page.node()];
             node.lock.lock();
             try {
@@ -297,7 +297,7 @@ public final class EpcAllocator {
             if (g != null) {
                 controller.uncharge(g);
                 controller.putGroup(g);
-                page.group = null;
+                page.setGroup(null);
             }
         }
         for (int i = 0; i < n; ) {
@@ -309,7 +309,7 @@ public final class EpcAllocator {
                     if (page.isFree()) {
                         throw new IllegalStateException("double free of " + page);
                     }
-                    page.owner = null;
+                    page.setOwner(null);
                     page.setFlags(EpcPage.IS_FREE);
                     node.freeList.addLast(page);
                 }

@@ -2,6 +2,8 @@ package io.jocclum.sgx.epc;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -16,13 +18,24 @@ import java.util.function.Consumer;
  * <p>Locking: {@code lock} guards the list, the size and the pages' links and TRACKED flags.
  */
 public final class EpcLru {
+    private static final VarHandle SIZE;
+
+    static {
+        try {
+            SIZE = MethodHandles.lookup().findVarHandle(EpcLru.class, "size", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final String name;
     final ReentrantLock lock = new ReentrantLock();
     @GuardedBy("lock")
     private EpcPage head;
     @GuardedBy("lock")
     private EpcPage tail;
-    private volatile int size;    // written under lock
+    /** Written under {@code lock} with release stores (no full fence per page), read racily. */
+    private volatile int size;
 
     public EpcLru(String name) {
         this.name = name;
@@ -56,7 +69,7 @@ public final class EpcLru {
         }
         tail = p;
         p.lru = this;
-        size = size + 1;
+        SIZE.setRelease(this, size + 1);
     }
 
     void unlink(EpcPage p) {
@@ -73,7 +86,7 @@ public final class EpcLru {
         p.prev = null;
         p.next = null;
         p.lru = null;
-        size = size - 1;
+        SIZE.setRelease(this, size - 1);
     }
 
     EpcPage first() {

@@ -2,6 +2,9 @@ package io.jocclum.sgx.epc;
 
 import io.jocclum.sgx.cpu.EpcFrame;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * The kernel's {@code struct sgx_epc_page}: the driver's bookkeeping for one EPC frame (owner,
  * flags, charged cgroup, LRU links). Created together with its frame on first allocation.
@@ -11,9 +14,27 @@ import io.jocclum.sgx.cpu.EpcFrame;
  * concurrently (a free page is not tracked, a tracked page is not free, and the transitions happen
  * while one thread owns the page), so {@code flags} is a volatile word updated by its owner.
  * {@code owner} and {@code group} are set by the allocating thread before the page is published and
- * cleared on free.
+ * cleared on free. Since every change of these three fields is made by the page's one owner and
+ * handed to other threads through a lock (an LRU's, a node's), they are written with release
+ * stores (no full fence per page, which the allocator and the LRU would pay on every page) and
+ * read with volatile loads.
  */
 public final class EpcPage {
+    private static final VarHandle FLAGS;
+    private static final VarHandle OWNER;
+    private static final VarHandle GROUP;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            FLAGS = l.findVarHandle(EpcPage.class, "flags", int.class);
+            OWNER = l.findVarHandle(EpcPage.class, "owner", Object.class);
+            GROUP = l.findVarHandle(EpcPage.class, "group", EpcGroup.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** SGX_EPC_PAGE_RECLAIMER_TRACKED (sgx.h): on an LRU or isolated by a reclaimer. */
     public static final int RECLAIMER_TRACKED = 1;
     /** SGX_EPC_PAGE_IS_FREE (sgx.h): on a free list. */
@@ -76,15 +97,23 @@ public final class EpcPage {
     }
 
     void setFlag(int f) {
-        flags = flags | f;
+        FLAGS.setRelease(this, flags | f);
     }
 
     void clearFlag(int f) {
-        flags = flags & ~f;
+        FLAGS.setRelease(this, flags & ~f);
     }
 
     void setFlags(int f) {
-        flags = f;
+        FLAGS.setRelease(this, f);
+    }
+
+    void setOwner(Object o) {
+        OWNER.setRelease(this, o);
+    }
+
+    void setGroup(EpcGroup g) {
+        GROUP.setRelease(this, g);
     }
 
     @Override

@@ -31,16 +31,16 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @ExtendWith(SgxInvariantsExtension.class)
 class RangeAcceptTest {
-    private static final long SIZE = 1 << 22;
+    static final long SIZE = 1 << 22;
     private static final long HEAP_PAGES = 8;
     /** The first page after the EADDed heap: pages from here on are added by EAUG. */
-    private static final long DYNAMIC = BASE + 0x2000 + HEAP_PAGES * Pages.SIZE;
+    static final long DYNAMIC = BASE + 0x2000 + HEAP_PAGES * Pages.SIZE;
     private static final SecInfo PENDING_RW = SecInfo.of(PageType.REG, SecInfo.R | SecInfo.W, SecInfo.PENDING);
     private static final SecInfo READ_ONLY = SecInfo.reg(SecInfo.R);
     private static final byte[] ZERO = new byte[Pages.SIZE];
 
-    /** One enclave on a platform of its own. */
-    private record Side(SgxPlatform platform, EnclaveFd fd, EnclaveContext ctx) {
+    /** One enclave on a platform of its own (also {@link GiveBackRunTest}'s). */
+    record Side(SgxPlatform platform, EnclaveFd fd, EnclaveContext ctx) {
         static Side of(long epcPages) {
             SgxPlatform p = SgxTestSupport.platform(SgxTestSupport.config(epcPages).build());
             EnclaveFd fd = SgxTestSupport.load(p, p.newTask("range"), SgxTestSupport.image(SIZE, HEAP_PAGES));
@@ -92,13 +92,7 @@ class RangeAcceptTest {
         for (CostEvent e : CostEvent.values()) {
             assertThat(batch.fd().stats().count(e)).as(where + ": " + e).isEqualTo(loop.fd().stats().count(e));
         }
-        for (long a = from; a < to; a += Pages.SIZE) {
-            EpcmEntry x = batch.fd().enclave().epcmAt(a);
-            EpcmEntry y = loop.fd().enclave().epcmAt(a);
-            assertThat(x == null ? null : x.toString().replaceAll("ownerEid=\\d+", ""))
-                    .as(where + ": EPCM at 0x" + Long.toHexString(a))
-                    .isEqualTo(y == null ? null : y.toString().replaceAll("ownerEid=\\d+", ""));
-        }
+        assertSameEpcm(batch, loop, from, to, where);
         assertThat(batch.platform().epcManager().allocator().freePages()).as(where + ": free EPC")
                 .isEqualTo(loop.platform().epcManager().allocator().freePages());
         // the same frames, in the same order on the reclaimer's LRU, and the same VA bookkeeping
@@ -107,8 +101,19 @@ class RangeAcceptTest {
         assertThat(batch.fd().enclave().pageCnt).as(where + ": page count").isEqualTo(loop.fd().enclave().pageCnt);
     }
 
+    /** The same EPCM entries (but for the enclave ID) at each page from {@code from} to {@code to}. */
+    static void assertSameEpcm(Side batch, Side loop, long from, long to, String where) {
+        for (long a = from; a < to; a += Pages.SIZE) {
+            EpcmEntry x = batch.fd().enclave().epcmAt(a);
+            EpcmEntry y = loop.fd().enclave().epcmAt(a);
+            assertThat(x == null ? null : x.toString().replaceAll("ownerEid=\\d+", ""))
+                    .as(where + ": EPCM at 0x" + Long.toHexString(a))
+                    .isEqualTo(y == null ? null : y.toString().replaceAll("ownerEid=\\d+", ""));
+        }
+    }
+
     /** The EPC frame number of each page from {@code from} to {@code to} (-1: none). */
-    private static List<Long> frames(Side s, long from, long to) {
+    static List<Long> frames(Side s, long from, long to) {
         Enclave e = s.fd().enclave();
         List<Long> out = new ArrayList<>();
         for (long a = from; a < to; a += Pages.SIZE) {
@@ -119,7 +124,7 @@ class RangeAcceptTest {
     }
 
     /** The frame numbers on the reclaimer's (global) LRU, head first. */
-    private static List<Long> lru(Side s) {
+    static List<Long> lru(Side s) {
         List<Long> out = new ArrayList<>();
         s.platform().controller().lru(null).forEach(p -> out.add(p.frame().pfn()));
         return out;
