@@ -205,14 +205,17 @@ public final class Replay {
     }
 
     public Replay(List<TraceEvent> events, Touch touch) {
-        this.events = order(events);
+        int[] tidNumbers = new int[events.size()];
+        this.events = order(events, tidNumbers);
         this.touch = touch;
-        int rootTid = this.events.isEmpty() ? 0 : this.events.getFirst().tid();
-        this.tidOf = new Tid[this.events.size()];
+        this.tidOf = new Tid[tidNumbers.length];
+        Tid last = null;
         for (int i = 0; i < tidOf.length; i++) {
-            tidOf[i] = tid(this.events.get(i).tid());
+            int t = tidNumbers[i];
+            // a thread's events mostly follow each other: one look-up per run of them
+            tidOf[i] = last = last != null && last.tid == t ? last : tid(t);
         }
-        this.root = tid(rootTid);
+        this.root = tid(tidOf.length == 0 ? 0 : tidOf[0].tid);
     }
 
     /** The state of traced thread {@code t} (made at the first look; under the lock once the replay runs). */
@@ -229,16 +232,25 @@ public final class Replay {
      * finish a new thread's first call before the parent's clone returns).
      */
     static List<TraceEvent> order(List<TraceEvent> in) {
+        return order(in, new int[in.size()]);
+    }
+
+    /** {@link #order(List)}, writing the tid of each event of the result to {@code tidsOut} (one read of each event). */
+    static List<TraceEvent> order(List<TraceEvent> in, int[] tidsOut) {
         int n = in.size();
         // the born threads' tids, sorted, and the index of the call that created each (no boxing per event)
         int[] childAt = new int[n];
+        int[] tidAt = new int[n];
         int spawned = 0;
         for (int i = 0; i < n; i++) {
-            if (isSpawn(in.get(i))) {
+            TraceEvent e = in.get(i);
+            tidAt[i] = e.tid();
+            if (isSpawn(e)) {
                 childAt[spawned++] = i;
             }
         }
         if (spawned == 0) {
+            System.arraycopy(tidAt, 0, tidsOut, 0, n);
             return in;
         }
         // (tid, index) packed so that sorting orders by tid, then index: a thread's first creating call counts
@@ -262,20 +274,27 @@ public final class Replay {
         Map<Integer, List<TraceEvent>> early = new HashMap<>();
         for (int i = 0; i < n; i++) {
             TraceEvent e = in.get(i);
-            int t = Arrays.binarySearch(tids, 0, m, e.tid());
+            int tid = tidAt[i];
+            int t = Arrays.binarySearch(tids, 0, m, tid);
             if (t >= 0 && i < birthAt[t]) {
-                early.computeIfAbsent(e.tid(), x -> new ArrayList<>()).add(e);
+                early.computeIfAbsent(tid, x -> new ArrayList<>()).add(e);
                 continue;
             }
+            tidsOut[out.size()] = tid;
             out.add(e);
             if (!early.isEmpty() && isSpawn(e)) {
-                List<TraceEvent> waiting = early.remove((int) (long) ((TraceEvent.Call) e).result());
+                int child = (int) (long) ((TraceEvent.Call) e).result();
+                List<TraceEvent> waiting = early.remove(child);
                 if (waiting != null) {
+                    Arrays.fill(tidsOut, out.size(), out.size() + waiting.size(), child);
                     out.addAll(waiting);
                 }
             }
         }
-        early.values().forEach(out::addAll);
+        early.forEach((tid, waiting) -> {
+            Arrays.fill(tidsOut, out.size(), out.size() + waiting.size(), tid);
+            out.addAll(waiting);
+        });
         return out;
     }
 
