@@ -89,7 +89,7 @@ final class Descriptors {
      * Replays {@code c} if it makes, copies or closes a descriptor; false when it is no such call.
      * ENOMEM propagates; another errno of the enclave is recorded in {@code skipped}.
      */
-    boolean replay(Syscalls sys, TraceEvent.Call c, Map<String, Integer> skipped) {
+    boolean replay(Syscalls sys, TraceEvent.Call c, Replay.Counts skipped) {
         String name = c.name();
         try {
             switch (name) {
@@ -126,7 +126,7 @@ final class Descriptors {
                 throw e;
             }
             synchronized (skipped) {
-                skipped.merge(name + " (" + e.errno() + " in the enclave)", 1, Integer::sum);
+                skipped.add(name + " (" + e.errno() + " in the enclave)");
             }
         }
         return true;
@@ -148,12 +148,7 @@ final class Descriptors {
     }
 
     private static boolean cloexec(TraceEvent.Call c) {
-        for (String a : c.args()) {
-            if (a.contains("CLOEXEC")) {
-                return true;
-            }
-        }
-        return false;
+        return Syntax.anyArgContains(c.args(), "CLOEXEC");
     }
 
     private static boolean unix(String family) {

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,24 +102,24 @@ public final class Replay {
     }
 
     private final List<TraceEvent> events;
+    /** The traced thread of each event (the sequencer looks at these, not at the events). */
+    private final Tid[] tidOf;
+    /** Every traced thread the replay knows, by tid (looked up when a thread starts or is created, not per event). */
+    private final Map<Integer, Tid> tids = new HashMap<>();
+    private final Tid root;
     private final Touch touch;
     private int next;
-    private final Map<Integer, Proc> procOfTid = new HashMap<>();
-    private final Map<Integer, Syscalls> threadOfTid = new HashMap<>();
-    private final Set<Integer> expected = new HashSet<>();
-    /** Created threads and processes counted at their clone or fork that have not started yet. */
-    private final Set<Integer> counted = new HashSet<>();
-    private final Set<Integer> finished = new HashSet<>();
     private final Map<Integer, Proc> procs = new LinkedHashMap<>();
     private final Map<Long, Long> shmSizes = new HashMap<>();
     /** The enclave's pid of each traced child process. */
     private final Map<Integer, Integer> guestPid = new HashMap<>();
-    /** The threads parked in {@link #await}, by traced tid: woken one by one, never all for every event. */
-    private final Map<Integer, Thread> parked = new HashMap<>();
-    /** Calls replayed and skipped by name: counted by the thread playing the current event (see {@link #count}). */
-    private final Map<String, Integer> replayed = new HashMap<>();
-    private final Map<String, Integer> skipped = new HashMap<>();
-    private final int rootTid;
+    /** The threads parked in {@link #await} ({@link Tid#parked}): woken one by one, never all for every event. */
+    private final List<Tid> parked = new ArrayList<>();
+    /** Calls replayed and skipped by name: counted by the thread playing the current event (see {@link Counts}). */
+    private final Counts replayed = new Counts();
+    private final Counts skipped = new Counts();
+    /** Calls skipped because they failed in the trace, by name (reported as skipped, "NAME (failed in the trace)"). */
+    private final Counts failedInTrace = new Counts();
     private long liveMapped;
     private long peakMapped;
     private int liveThreads;
@@ -159,10 +158,73 @@ public final class Replay {
     private record Seg(long start, long end, long enclave, int prot, boolean shared) {
     }
 
+    /** The sequencer's state of one traced thread; its fields change under the replay's lock. */
+    private static final class Tid {
+        /** What {@link #owner} gives for an event whose thread is still being created. */
+        static final Tid CREATING = new Tid(Integer.MIN_VALUE);
+
+        final int tid;
+        /** Its process, once it started (kept after it ends). */
+        Proc proc;
+        /** The guest thread that plays it, from its start to its end. */
+        Syscalls thread;
+        /** Its clone or fork is being replayed and it has not started yet. */
+        boolean expected;
+        /** Counted at its clone or fork and not started yet. */
+        boolean counted;
+        boolean finished;
+        /** The host thread parked in {@link #await} for its next event, or null. */
+        Thread parked;
+
+        Tid(int tid) {
+            this.tid = tid;
+        }
+    }
+
+    /**
+     * Counts by name, without a boxed count per update. Only the thread playing the current event
+     * counts, and the sequencer hands the events out one at a time under its lock, which orders the
+     * counts of successive events: no lock of their own ({@link #result} reads them under the
+     * sequencer's).
+     */
+    static final class Counts {
+        private final Map<String, int[]> counts = new HashMap<>();
+
+        void add(String name) {
+            int[] c = counts.get(name);
+            if (c == null) {
+                counts.put(name, c = new int[1]);
+            }
+            c[0]++;
+        }
+
+        /** The counts, the names (with {@code suffix}) in their natural order. */
+        private void into(Map<String, Integer> out, String suffix) {
+            counts.forEach((k, c) -> out.merge(suffix.isEmpty() ? k : k + suffix, c[0], Integer::sum));
+        }
+    }
+
     public Replay(List<TraceEvent> events, Touch touch) {
-        this.events = order(events);
+        int[] tidNumbers = new int[events.size()];
+        this.events = order(events, tidNumbers);
         this.touch = touch;
-        this.rootTid = this.events.isEmpty() ? 0 : this.events.getFirst().tid();
+        this.tidOf = new Tid[tidNumbers.length];
+        Tid last = null;
+        for (int i = 0; i < tidOf.length; i++) {
+            int t = tidNumbers[i];
+            // a thread's events mostly follow each other: one look-up per run of them
+            tidOf[i] = last = last != null && last.tid == t ? last : tid(t);
+        }
+        this.root = tid(tidOf.length == 0 ? 0 : tidOf[0].tid);
+    }
+
+    /** The state of traced thread {@code t} (made at the first look; under the lock once the replay runs). */
+    private Tid tid(int t) {
+        Tid s = tids.get(t);
+        if (s == null) {
+            tids.put(t, s = new Tid(t));
+        }
+        return s;
     }
 
     /**
@@ -170,16 +232,25 @@ public final class Replay {
      * finish a new thread's first call before the parent's clone returns).
      */
     static List<TraceEvent> order(List<TraceEvent> in) {
+        return order(in, new int[in.size()]);
+    }
+
+    /** {@link #order(List)}, writing the tid of each event of the result to {@code tidsOut} (one read of each event). */
+    static List<TraceEvent> order(List<TraceEvent> in, int[] tidsOut) {
         int n = in.size();
         // the born threads' tids, sorted, and the index of the call that created each (no boxing per event)
         int[] childAt = new int[n];
+        int[] tidAt = new int[n];
         int spawned = 0;
         for (int i = 0; i < n; i++) {
-            if (isSpawn(in.get(i))) {
+            TraceEvent e = in.get(i);
+            tidAt[i] = e.tid();
+            if (isSpawn(e)) {
                 childAt[spawned++] = i;
             }
         }
         if (spawned == 0) {
+            System.arraycopy(tidAt, 0, tidsOut, 0, n);
             return in;
         }
         // (tid, index) packed so that sorting orders by tid, then index: a thread's first creating call counts
@@ -203,20 +274,27 @@ public final class Replay {
         Map<Integer, List<TraceEvent>> early = new HashMap<>();
         for (int i = 0; i < n; i++) {
             TraceEvent e = in.get(i);
-            int t = Arrays.binarySearch(tids, 0, m, e.tid());
+            int tid = tidAt[i];
+            int t = Arrays.binarySearch(tids, 0, m, tid);
             if (t >= 0 && i < birthAt[t]) {
-                early.computeIfAbsent(e.tid(), x -> new ArrayList<>()).add(e);
+                early.computeIfAbsent(tid, x -> new ArrayList<>()).add(e);
                 continue;
             }
+            tidsOut[out.size()] = tid;
             out.add(e);
             if (!early.isEmpty() && isSpawn(e)) {
-                List<TraceEvent> waiting = early.remove((int) (long) ((TraceEvent.Call) e).result());
+                int child = (int) (long) ((TraceEvent.Call) e).result();
+                List<TraceEvent> waiting = early.remove(child);
                 if (waiting != null) {
+                    Arrays.fill(tidsOut, out.size(), out.size() + waiting.size(), child);
                     out.addAll(waiting);
                 }
             }
         }
-        early.values().forEach(out::addAll);
+        early.forEach((tid, waiting) -> {
+            Arrays.fill(tidsOut, out.size(), out.size() + waiting.size(), tid);
+            out.addAll(waiting);
+        });
         return out;
     }
 
@@ -232,7 +310,7 @@ public final class Replay {
 
     /** The program that plays the root process; run it as the enclave's first program. */
     public GuestProgram root() {
-        return (sys, argv, envp) -> runProcess(sys, rootTid);
+        return (sys, argv, envp) -> runProcess(sys, root.tid);
     }
 
     /** The program that plays a child process (argv[1] is its traced pid). */
@@ -246,8 +324,18 @@ public final class Replay {
     }
 
     /** An unmodifiable copy of per-call counts that iterates by call name, so that reports list them in the same order on every run. */
-    private static Map<String, Integer> byName(Map<String, Integer> counts) {
-        return Collections.unmodifiableMap(new TreeMap<>(counts));
+    private static Map<String, Integer> byName(Counts counts) {
+        Map<String, Integer> m = new TreeMap<>();
+        counts.into(m, "");
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The skipped calls by name, those that failed in the trace as "NAME (failed in the trace)". */
+    private Map<String, Integer> skippedByName() {
+        Map<String, Integer> m = new TreeMap<>();
+        skipped.into(m, "");
+        failedInTrace.into(m, " (failed in the trace)");
+        return Collections.unmodifiableMap(m);
     }
 
     /** The result, once the root program has returned. */
@@ -255,13 +343,15 @@ public final class Replay {
         List<ProcessPeak> ps = procs.values().stream()
                 .map(p -> new ProcessPeak(p.pid, p.peak, p.peakBrk, p.peakThreads, p.peakKernelHeap)).toList();
         KernelHeap h = heap;
-        return new Result(ps, peakMapped, peakThreads, peakProcs, byName(replayed), byName(skipped), failure,
+        return new Result(ps, peakMapped, peakThreads, peakProcs, byName(replayed), skippedByName(), failure,
                 new KernelHeapUse(Math.max(0, heapAtStart), h.peak(), h.limit(), h.limitKey()));
     }
 
     private int runProcess(Syscalls sys, int pid) {
         Proc p;
+        Tid t;
         synchronized (this) {
+            t = tid(pid);
             p = procs.computeIfAbsent(pid, Proc::new);
             Descriptors given = inherited.remove(pid);
             if (given != null) {
@@ -270,14 +360,14 @@ public final class Replay {
             if (heapAtStart < 0) {
                 heapAtStart = heap.used();
             }
-            if (!counted.contains(pid)) {
+            if (!t.counted) {
                 liveProcs++;
                 peakProcs = Math.max(peakProcs, liveProcs);
             }
-            register(sys, pid, p);
+            register(sys, t, p);
         }
         try {
-            loop(sys, pid);
+            loop(sys, t);
             return 0;
         } finally {
             synchronized (this) {
@@ -286,11 +376,13 @@ public final class Replay {
         }
     }
 
-    private void register(Syscalls sys, int tid, Proc p) {
-        procOfTid.put(tid, p);
-        threadOfTid.put(tid, sys);
-        expected.remove(tid);
-        if (!counted.remove(tid)) {
+    private void register(Syscalls sys, Tid t, Proc p) {
+        t.proc = p;
+        t.thread = sys;
+        t.expected = false;
+        if (t.counted) {
+            t.counted = false;
+        } else {
             countThread(p);
         }
         wake();
@@ -309,7 +401,8 @@ public final class Replay {
      * Unless it has already started and counted itself.
      */
     private synchronized void countCreated(int child, Proc parent, boolean thread) {
-        if (threadOfTid.containsKey(child) || finished.contains(child)) {
+        Tid t = tid(child);
+        if (t.thread != null || t.finished) {
             return;
         }
         Proc p = parent;
@@ -319,15 +412,15 @@ public final class Replay {
             peakProcs = Math.max(peakProcs, liveProcs);
         }
         countThread(p);
-        counted.add(child);
+        t.counted = true;
     }
 
-    private void loop(Syscalls sys, int tid) {
+    private void loop(Syscalls sys, Tid tid) {
         while (true) {
             TraceEvent e = await(tid);
             if (e == null) {
                 synchronized (this) {
-                    if (!finished.contains(tid)) {
+                    if (!tid.finished) {
                         threadEnded(tid);
                     }
                     wake();
@@ -353,9 +446,9 @@ public final class Replay {
                 next++;
                 if (ends) {
                     threadEnded(tid);
-                    if (tid == procOfTid.get(tid).pid) {
+                    if (tid.tid == tid.proc.pid) {
                         // counted as over before the next event: the trace's next fork may come at once
-                        processEnded(procOfTid.get(tid));
+                        processEnded(tid.proc);
                     }
                 }
                 wake();
@@ -375,10 +468,10 @@ public final class Replay {
         wake();
     }
 
-    private void threadEnded(int tid) {
-        Proc p = procOfTid.get(tid);
-        finished.add(tid);
-        threadOfTid.remove(tid);
+    private void threadEnded(Tid tid) {
+        Proc p = tid.proc;
+        tid.finished = true;
+        tid.thread = null;
         if (p != null) {
             p.threads--;
         }
@@ -386,29 +479,37 @@ public final class Replay {
     }
 
     /** Waits for the next event this thread plays; null when the replay or this thread's process is over. */
-    private TraceEvent await(int tid) {
+    private TraceEvent await(Tid tid) {
         while (true) {
             synchronized (this) {
-                parked.remove(tid);
+                unparked(tid);
                 if (over()) {
                     return null;
                 }
                 if (ownProcessDead(tid)) {
                     return null;
                 }
-                int owner = skipToOwned();
-                if (owner == tid) {
+                if (skipToOwned() == tid) {
                     return events.get(next);
                 }
-                parked.put(tid, Thread.currentThread());
+                tid.parked = Thread.currentThread();
+                parked.add(tid);
             }
             LockSupport.park(this);
             if (Thread.currentThread().isInterrupted()) {
                 synchronized (this) {
-                    parked.remove(tid);
+                    unparked(tid);
                 }
                 return null;
             }
+        }
+    }
+
+    /** {@code tid} is no longer parked (lock held). */
+    private void unparked(Tid tid) {
+        if (tid.parked != null) {
+            tid.parked = null;
+            parked.remove(tid);
         }
     }
 
@@ -416,24 +517,24 @@ public final class Replay {
         return failure != null || formatError != null || next >= events.size();
     }
 
-    private boolean ownProcessDead(int tid) {
-        Proc mine = procOfTid.get(tid);
-        return mine != null && mine.dead && !finished.contains(tid);
+    private boolean ownProcessDead(Tid tid) {
+        Proc mine = tid.proc;
+        return mine != null && mine.dead && !tid.finished;
     }
 
     /**
-     * Skips the events no thread plays; the tid that plays the next event ({@link Integer#MIN_VALUE}
-     * while its thread is still being created), or -1 when the replay is over.
+     * Skips the events no thread plays; the thread that plays the next event ({@link Tid#CREATING}
+     * while its thread is still being created), or null when the replay is over.
      */
-    private int skipToOwned() {
+    private Tid skipToOwned() {
         while (!over()) {
-            int owner = owner(events.get(next));
-            if (owner != -1) {
+            Tid owner = owner(tidOf[next]);
+            if (owner != null) {
                 return owner;
             }
             next++;
         }
-        return -1;
+        return null;
     }
 
     /**
@@ -444,29 +545,30 @@ public final class Replay {
         if (parked.isEmpty()) {
             return;
         }
-        int owner = skipToOwned();
+        Tid owner = skipToOwned();
         boolean all = over();
-        for (Map.Entry<Integer, Thread> w : parked.entrySet()) {
-            int t = w.getKey();
+        for (Tid t : parked) {
             if (all || t == owner || ownProcessDead(t)) {
-                LockSupport.unpark(w.getValue());
+                LockSupport.unpark(t.parked);
             }
         }
     }
 
-    /** The tid that plays {@code e}: its own thread, the root for threads never seen created, -1 to skip it. */
-    private int owner(TraceEvent e) {
-        int t = e.tid();
-        if (finished.contains(t)) {
-            return -1;
+    /**
+     * The thread that plays an event of traced thread {@code t}: its own, the root for threads never
+     * seen created, {@link Tid#CREATING} while its creation is being replayed, null to skip it.
+     */
+    private Tid owner(Tid t) {
+        if (t.finished) {
+            return null;
         }
-        if (threadOfTid.containsKey(t)) {
+        if (t.thread != null) {
             return t;
         }
-        if (expected.contains(t)) {
-            return Integer.MIN_VALUE;
+        if (t.expected) {
+            return Tid.CREATING;
         }
-        return threadOfTid.containsKey(rootTid) ? rootTid : -1;
+        return root.thread != null ? root : null;
     }
 
     private synchronized void fail(TraceEvent e, String errno, boolean kernelHeap) {
@@ -491,10 +593,11 @@ public final class Replay {
     }
 
     /** Plays {@code e} on {@code sys}; true when it ends the calling thread. */
-    private boolean execute(Syscalls sys, int tid, TraceEvent e) {
+    private boolean execute(Syscalls sys, Tid t, TraceEvent e) {
+        int tid = t.tid;
         Proc p;
         synchronized (this) {
-            p = procOfTid.get(tid);
+            p = t.proc;
         }
         switch (e) {
             case TraceEvent.Exited x -> {
@@ -506,7 +609,7 @@ public final class Replay {
             case TraceEvent.Call c -> {
                 if (c.tid() != tid) {
                     // a thread whose creation the trace does not show: played by the root, in the root process
-                    count(skipped, c.name() + " (thread " + c.tid() + " not seen created)");
+                    skipped.add(c.name() + " (thread " + c.tid() + " not seen created)");
                 }
                 return call(sys, p, c);
             }
@@ -516,15 +619,15 @@ public final class Replay {
     private boolean call(Syscalls sys, Proc p, TraceEvent.Call c) {
         String name = c.name();
         if (name.equals("exit_group") || name.equals("exit")) {
-            count(replayed, name);
+            replayed.add(name);
             return c.tid() == p.pid || name.equals("exit");
         }
         if (!c.succeeded()) {
-            count(skipped, name + " (failed in the trace)");
+            failedInTrace.add(name);
             return false;
         }
         if (p.fds.replay(sys, c, skipped)) {
-            count(replayed, name);
+            replayed.add(name);
             kernelObjects(p);
             return false;
         }
@@ -549,11 +652,11 @@ public final class Replay {
             case "execve", "execveat" -> exec(sys, p);
             case "wait4", "waitpid" -> reap(sys, (int) (long) c.result());
             default -> {
-                count(skipped, name);
+                skipped.add(name);
                 return false;
             }
         }
-        count(replayed, name);
+        replayed.add(name);
         kernelObjects(p);
         return false;
     }
@@ -607,7 +710,7 @@ public final class Replay {
         int flags = Syntax.flags(c.arg(3), MREMAP, c.line(), "flags");
         Seg s = segAt(p, old);
         if (s == null) {
-            count(skipped, "mremap (of memory mapped before the trace)");
+            skipped.add("mremap (of memory mapped before the trace)");
             return;
         }
         long ourOld = s.enclave + (old - s.start);
@@ -655,7 +758,7 @@ public final class Replay {
             size = shmSizes.get(c.number(0));
         }
         if (size == null) {
-            count(skipped, "shmat (of a segment made before the trace)");
+            skipped.add("shmat (of a segment made before the trace)");
             return;
         }
         long got = sys.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_ANONYMOUS, -1, 0);
@@ -673,16 +776,18 @@ public final class Replay {
     private void spawn(Syscalls sys, Proc p, TraceEvent.Call c) {
         int child = (int) (long) c.result();
         boolean thread = c.args().stream().anyMatch(a -> a.contains("CLONE_THREAD"));
+        Tid created;
         synchronized (this) {
-            expected.add(child);
+            created = tid(child);
+            created.expected = true;
         }
         try {
             if (thread) {
                 sys.threadCreate(t -> {
                     synchronized (this) {
-                        register(t, child, p);
+                        register(t, created, p);
                     }
-                    loop(t, child);
+                    loop(t, created);
                     return 0;
                 });
             } else {
@@ -698,7 +803,7 @@ public final class Replay {
             countCreated(child, p, thread);
         } catch (ErrnoException x) {
             synchronized (this) {
-                expected.remove(child);
+                created.expected = false;
                 inherited.remove(child);
             }
             throw x;
@@ -716,7 +821,7 @@ public final class Replay {
                 sys.wait4(pid, 0, 0);
             } catch (ErrnoException e) {
                 // reaped already (by another thread of the parent): its memory is free either way
-                count(skipped, "wait4 (" + e.errno() + ")");
+                skipped.add("wait4 (" + e.errno() + ")");
             }
         }
     }
@@ -820,14 +925,5 @@ public final class Replay {
 
     private static long pageUp(long n) {
         return (n + PAGE - 1) & -PAGE;
-    }
-
-    /**
-     * Counts one more {@code k}. Only the thread playing the current event counts, and the sequencer
-     * hands the events out one at a time under its lock, which orders the counts of successive
-     * events: no lock of its own ({@link #result} reads the maps under the sequencer's).
-     */
-    private void count(Map<String, Integer> m, String k) {
-        m.merge(k, 1, Integer::sum);
     }
 }

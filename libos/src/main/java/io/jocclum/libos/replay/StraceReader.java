@@ -35,6 +35,8 @@ public final class StraceReader {
     private final Map<Integer, Pending> pending = new HashMap<>();
     private int truncated;
     private int lines;
+    /** The errno {@link #plainResult(String, int, String[])} found on the current line. */
+    private final String[] errnoOf = new String[1];
 
     private record Pending(int line, String name, String head) {
     }
@@ -166,8 +168,16 @@ public final class StraceReader {
             }
             throw new TraceFormatException(no, name + "'s argument list does not end");
         }
-        String[] r = plainResult(s, close + 1);
-        if (r == null) {
+        String value = s;
+        int from;
+        int to;
+        String errno;
+        long bounds = plainResult(s, close + 1, errnoOf);
+        if (bounds >= 0) {
+            from = (int) (bounds >>> 32);
+            to = (int) bounds;
+            errno = errnoOf[0];
+        } else {
             Matcher full = RESULT.matcher(s.substring(close + 1));
             if (!full.matches()) {
                 if (last) {
@@ -176,11 +186,21 @@ public final class StraceReader {
                 }
                 throw new TraceFormatException(no, name + " has no result: expected ') = VALUE' after its arguments");
             }
-            r = new String[] {full.group(1), full.group(2)};
+            value = full.group(1);
+            from = 0;
+            to = value.length();
+            errno = full.group(2);
         }
-        List<String> args = Syntax.splitArgs(s, paren + 1, close);
-        Long result = r[0].equals("?") ? null : Syntax.number(r[0], no, name + "'s result");
-        events.add(new TraceEvent.Call(no, tid, name, args, result, r[1]));
+        Long result = null;
+        if (!(to - from == 1 && value.charAt(from) == '?')) {
+            try {
+                result = Syntax.number(value, from, to);
+            } catch (NumberFormatException e) {
+                throw Syntax.notANumber(value.substring(from, to), no, name + "'s result");
+            }
+        }
+        // split when the replay first reads them: most calls are counted and skipped by name
+        events.add(new TraceEvent.Call(no, tid, name, new Syntax.Args(s, paren + 1, close), result, errno));
     }
 
     /**
@@ -211,19 +231,24 @@ public final class StraceReader {
      * text (then the regular expression decides).
      */
     static String[] plainResult(String t) {
-        return plainResult(t, 0);
+        String[] errno = new String[1];
+        long b = plainResult(t, 0, errno);
+        return b < 0 ? null : new String[] {t.substring((int) (b >>> 32), (int) b), errno[0]};
     }
 
-    /** {@link #plainResult(String)} of {@code t} from {@code from} on. */
-    private static String[] plainResult(String t, int from) {
+    /**
+     * {@link #plainResult(String)} of {@code t} from {@code from} on, without copying the value: its
+     * start in the high half and its end in the low half, or -1; the errno (or null) in {@code errno[0]}.
+     */
+    private static long plainResult(String t, int from, String[] errno) {
         int n = t.length();
         int i = spacesEnd(t, from);
         if (i >= n || t.charAt(i) != '=') {
-            return null;
+            return -1;
         }
         int v = spacesEnd(t, i + 1);
         if (v == i + 1 || v >= n) {
-            return null;
+            return -1;
         }
         int ve;
         if (t.charAt(v) == '?') {
@@ -234,20 +259,20 @@ public final class StraceReader {
                 ve++;
             }
             if (ve == v + 2) {
-                return null;
+                return -1;
             }
         } else {
             int d = t.charAt(v) == '-' ? v + 1 : v;
             ve = digitsEnd(t, d);
             if (ve == d) {
-                return null;
+                return -1;
             }
         }
-        String errno = null;
+        errno[0] = null;
         int j = ve;
         int k = spacesEnd(t, j);
         if (k < n && k == j) {
-            return null; // the value runs on
+            return -1; // the value runs on
         }
         if (k < n && t.charAt(k) == 'E') {
             int e = k + 1;
@@ -256,29 +281,29 @@ public final class StraceReader {
             }
             int open = spacesEnd(t, e);
             if (e == k + 1 || open == e || open >= n || t.charAt(open) != '(') {
-                return null;
+                return -1;
             }
             int shut = t.indexOf(')', open + 1);
             if (shut < 0) {
-                return null;
+                return -1;
             }
-            errno = t.substring(k, e);
+            errno[0] = t.substring(k, e);
             j = shut + 1;
             k = spacesEnd(t, j);
         }
         if (k < n && k > j && t.charAt(k) == '<') {
             int d = digitsEnd(t, k + 1);
             if (d == k + 1 || d >= n || t.charAt(d) != '.') {
-                return null;
+                return -1;
             }
             int f = digitsEnd(t, d + 1);
             if (f == d + 1 || f >= n || t.charAt(f) != '>') {
-                return null;
+                return -1;
             }
             j = f + 1;
             k = spacesEnd(t, j);
         }
-        return k == n ? new String[] {t.substring(v, ve), errno} : null;
+        return k == n ? (long) v << 32 | ve : -1;
     }
 
     // ---- the line's prefixes, scanned by hand: a regular expression per line costs more than the rest of the line

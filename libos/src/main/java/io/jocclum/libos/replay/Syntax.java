@@ -1,12 +1,56 @@
 package io.jocclum.libos.replay;
 
+import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.RandomAccess;
+import java.util.regex.Pattern;
 
 /** The pieces of strace's argument syntax replay needs: nesting, strings, numbers and flag sets. */
 final class Syntax {
+    /** A comment, up to its end or the end of the argument. */
+    private static final Pattern COMMENT = Pattern.compile("/\\*.*?(?:\\*/|$)");
+
     private Syntax() {
+    }
+
+    /**
+     * The arguments of a call, split as {@link #splitArgs(String, int, int)} splits {@code line[from, to)}
+     * when they are first read: most calls of a trace are counted and skipped without a look at them.
+     * Unmodifiable; safe to read from any thread.
+     */
+    static final class Args extends AbstractList<String> implements RandomAccess {
+        private final String line;
+        private final int from;
+        private final int to;
+        private volatile List<String> split;
+
+        Args(String line, int from, int to) {
+            this.line = line;
+            this.from = from;
+            this.to = to;
+        }
+
+        private List<String> split() {
+            List<String> s = split;
+            if (s == null) {
+                s = Collections.unmodifiableList(splitArgs(line, from, to));
+                split = s;
+            }
+            return s;
+        }
+
+        @Override
+        public String get(int index) {
+            return split().get(index);
+        }
+
+        @Override
+        public int size() {
+            return split().size();
+        }
     }
 
     /** Index of the ')' closing the '(' at {@code open}, skipping strings and nested brackets; -1 when none. */
@@ -112,26 +156,76 @@ final class Syntax {
     }
 
     private static String clean(String a) {
-        return a.contains("/*") ? a.replaceAll("/\\*.*?(?:\\*/|$)", "").strip() : a.strip();
+        return a.contains("/*") ? COMMENT.matcher(a).replaceAll("").strip() : a.strip();
     }
 
     /** A number as strace prints it: decimal, 0x hex, 0 octal, NULL; {@link TraceFormatException} otherwise. */
     static long number(String s, int line, String what) {
-        String t = s.strip();
         try {
-            if (t.equals("NULL")) {
-                return 0;
-            }
-            if (t.startsWith("0x") || t.startsWith("0X")) {
-                return Long.parseUnsignedLong(t.substring(2), 16);
-            }
-            if (t.length() > 1 && t.startsWith("0") && t.chars().allMatch(Character::isDigit)) {
-                return Long.parseLong(t.substring(1), 8);
-            }
-            return Long.parseLong(t);
+            return number(s);
         } catch (NumberFormatException e) {
-            throw new TraceFormatException(line, what + " '" + s + "' is not a number");
+            throw notANumber(s, line, what);
         }
+    }
+
+    /** {@link #number(String, int, String)} that throws {@link NumberFormatException}, for callers that name the number only then. */
+    static long number(String s) {
+        return number(s, 0, s.length());
+    }
+
+    /** {@link #number(String)} of {@code s[from, to)}, without copying it. */
+    static long number(String s, int from, int to) {
+        while (from < to && Character.isWhitespace(s.charAt(from))) {
+            from++;
+        }
+        while (to > from && Character.isWhitespace(s.charAt(to - 1))) {
+            to--;
+        }
+        int n = to - from;
+        if (n == 4 && s.startsWith("NULL", from)) {
+            return 0;
+        }
+        if (n >= 2 && s.charAt(from) == '0' && (s.charAt(from + 1) == 'x' || s.charAt(from + 1) == 'X')) {
+            return Long.parseUnsignedLong(s, from + 2, to, 16);
+        }
+        if (n > 1 && s.charAt(from) == '0' && digits(s, from, to)) {
+            return Long.parseLong(s, from + 1, to, 8);
+        }
+        return Long.parseLong(s, from, to, 10);
+    }
+
+    private static boolean digits(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (!Character.isDigit(s.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether an argument of {@code args} contains {@code text} (which has no comma): read from the
+     * call's text without splitting it when it has no comment mark (a comment is not part of the
+     * arguments, and no argument can hold such a text across a comma).
+     */
+    static boolean anyArgContains(List<String> args, String text) {
+        if (args instanceof Args a && a.split == null) {
+            int mark = a.line.indexOf("/*", a.from);
+            if (mark < 0 || mark + 2 > a.to) {
+                int at = a.line.indexOf(text, a.from);
+                return at >= 0 && at + text.length() <= a.to;
+            }
+        }
+        for (String arg : args) {
+            if (arg.contains(text)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static TraceFormatException notANumber(String s, int line, String what) {
+        return new TraceFormatException(line, what + " '" + s + "' is not a number");
     }
 
     /**

@@ -17,7 +17,7 @@ public sealed interface TraceEvent {
      */
     record Call(int line, int tid, String name, List<String> args, Long result, String errno) implements TraceEvent {
         public Call {
-            args = List.copyOf(args);
+            args = args instanceof Syntax.Args ? args : List.copyOf(args);
         }
 
         /** Whether the call succeeded in the trace. */
@@ -27,7 +27,12 @@ public sealed interface TraceEvent {
 
         /** Argument {@code i} as a number (decimal, hex, octal, {@code NULL}); {@link TraceFormatException} otherwise. */
         public long number(int i) {
-            return Syntax.number(arg(i), line, name + " argument " + (i + 1));
+            String a = arg(i);
+            try {
+                return Syntax.number(a);
+            } catch (NumberFormatException e) {
+                throw Syntax.notANumber(a, line, name + " argument " + (i + 1));
+            }
         }
 
         /** Argument {@code i} as text. */

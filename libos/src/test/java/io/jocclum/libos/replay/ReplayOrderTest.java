@@ -74,8 +74,11 @@ class ReplayOrderTest {
                 }
             }
             List<TraceEvent> expected = model(in);
-            List<TraceEvent> got = Replay.order(List.copyOf(in));
+            int[] tids = new int[n];
+            List<TraceEvent> got = Replay.order(List.copyOf(in), tids);
             assertThat(got).as("seed %d, round %d: %s", seed, round, in).containsExactlyElementsOf(expected);
+            assertThat(tids).as("seed %d, round %d: the tids written with the order", seed, round)
+                    .containsExactly(expected.stream().mapToInt(TraceEvent::tid).toArray());
             if (!expected.equals(in)) {
                 reordered++;
             }
