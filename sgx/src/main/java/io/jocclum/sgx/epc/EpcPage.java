@@ -14,10 +14,11 @@ import java.lang.invoke.VarHandle;
  * concurrently (a free page is not tracked, a tracked page is not free, and the transitions happen
  * while one thread owns the page), so {@code flags} is a volatile word updated by its owner.
  * {@code owner} and {@code group} are set by the allocating thread before the page is published and
- * cleared on free. Since every change of these three fields is made by the page's one owner and
- * handed to other threads through a lock (an LRU's, a node's), they are written with release
- * stores (no full fence per page, which the allocator and the LRU would pay on every page) and
- * read with volatile loads.
+ * cleared on free. Every change of these three fields is made by the page's one owner (or, for the
+ * reclaimer's tracking flag, under the LRU's lock) and reaches the threads that act on it through a
+ * lock (the enclave's, an LRU's, a node's), so they are written with release stores (no full fence
+ * per page, which the allocator and the LRU would pay on every page) and read with volatile loads;
+ * a reader without such a lock sees a racy but never torn value.
  */
 public final class EpcPage {
     private static final VarHandle FLAGS;
