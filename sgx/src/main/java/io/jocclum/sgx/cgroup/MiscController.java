@@ -337,5 +337,9 @@ public final class MiscController {
             throw Errno.EINVAL.exception(r.resourceName() + " has no capacity");
         }
         cg.res[r.ordinal()].max = max;
+        MiscResOps<?> o = ops.get(r.ordinal());
+        if (o != null) {
+            o.maxWritten(cg);
+        }
     }
 }

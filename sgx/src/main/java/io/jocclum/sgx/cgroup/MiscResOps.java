@@ -24,4 +24,13 @@ public interface MiscResOps<P> {
 
     /** Frees the state {@code priv} of the released css {@code cg}. */
     void free(MiscCgroup cg, P priv);
+
+    /**
+     * Called after a write to {@code cg}'s {@code misc.max} stored a new limit of this resource
+     * (not a kernel callback). In the kernel a task refused a charge re-faults and meets the new
+     * limit at its next attempt; where a model makes such tasks wait for an event instead, this is
+     * the event. Nothing by default.
+     */
+    default void maxWritten(MiscCgroup cg) {
+    }
 }

@@ -92,6 +92,16 @@ public final class SgxEpcCgroup implements EpcController {
             public void free(MiscCgroup cg, SgxCgroup state) {
                 freeCgroup(state);
             }
+
+            /**
+             * A new limit may let a task that was refused a charge get one (a raised limit) or
+             * need reclaim that nothing has started yet: the kernel's tasks find out by faulting
+             * again; the model's wait for reclaim progress, so they are woken to try again.
+             */
+            @Override
+            public void maxWritten(MiscCgroup cg) {
+                services.signalProgress();
+            }
         }, root);
         misc.setCapacity(SGX_EPC, services.capacityPages() * Pages.SIZE);
     }
@@ -320,7 +330,11 @@ public final class SgxEpcCgroup implements EpcController {
                 long before = services.reclaimProgress();
                 reclaimPages(cg, null, services.nrToScan());
                 if (services.reclaimProgress() == before) {
-                    break; // deviation: nothing moved, stop instead of spinning
+                    // deviation: nothing moved, stop instead of spinning; the tasks that queued
+                    // this item wait for progress instead of re-faulting, so let them try again
+                    // (and queue the item again), as ksgxd does when a round achieves nothing
+                    services.signalProgress();
+                    break;
                 }
                 Thread.yield(); // cond_resched()
             }

@@ -75,6 +75,23 @@ class SgxEpcCgroupTest {
         assertThat(f.fs.read("/a/b", "misc.peak")).isEqualTo("sgx_epc " + 104 * PAGE + "\n");
     }
 
+    /**
+     * A task refused a charge waits for reclaim progress where the kernel's task would fault again;
+     * a new limit is what its next fault would meet, so writing one wakes the waiters. Without it a
+     * raised limit left them asleep when the queued reclaim then found nothing to do (the hang of
+     * {@code EpcCgroupConcurrencyTest} once its admin thread had written its last limit).
+     */
+    @Test
+    void writingANewLimitWakesTheTasksWaitingForReclaimProgress() {
+        EpcCg f = new EpcCg(1024).mkdir("/a", 40);
+        long before = f.p.epcManager().allocator().progressGeneration();
+        f.fs.write("/a", "misc.max", "sgx_epc " + 80 * PAGE);
+        long afterRaise = f.p.epcManager().allocator().progressGeneration();
+        assertThat(afterRaise).as("a raised limit").isGreaterThan(before);
+        f.fs.write("/a", "misc.max", "sgx_epc max");
+        assertThat(f.p.epcManager().allocator().progressGeneration()).as("no limit").isGreaterThan(afterRaise);
+    }
+
     @Test
     void addPagesOverTheLimitReclaimsOnlyTheChargingCgroupsPagesAndSucceeds() {
         EpcCg f = new EpcCg(1024).mkdir("/a", 40).mkdir("/b", -1);
