@@ -249,7 +249,11 @@ final class CommitTracker {
                         r++;
                     }
                     marker.start(li, l, q);
-                    action.commit(base + Pages.bytes(q), base + Pages.bytes(r), marker);
+                    try {
+                        action.commit(base + Pages.bytes(q), base + Pages.bytes(r), marker);
+                    } finally {
+                        committed.addAndGet(marker.next - q); // once for the run, not once per page
+                    }
                     if (marker.next != r) {
                         throw new IllegalStateException("a commit action returned after committing "
                                 + (marker.next - q) + " of " + (r - q) + " pages");
@@ -291,7 +295,6 @@ final class CommitTracker {
             leaf.count++;
             next++;
             done++;
-            committed.incrementAndGet();
             if (leaf.count == leafPagesOf(li)) {
                 setLeaf(li, FULL);
                 leaf = FULL;

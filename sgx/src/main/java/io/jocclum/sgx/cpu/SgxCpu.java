@@ -733,6 +733,30 @@ public final class SgxCpu {
         }
     }
 
+    /** The SECINFO flags of the EPCM entry EAUG gives a page: PENDING, PT_REG, RW ({@link #eaug}). */
+    private static final long EAUGED_SECINFO = SecInfo.of(PageType.REG, SecInfo.R | SecInfo.W, SecInfo.PENDING).flags();
+
+    /**
+     * Whether {@link #eaccept} with {@code secInfo} returns SUCCESS for a page just added by
+     * {@link #eaug} (at its own address, of the caller's enclave): its SECINFO must equal the
+     * page's EPCM state (PT_REG, R|W, PENDING), with no reserved bit. Any other SECINFO gets a #GP
+     * or a status other than SUCCESS from such a page.
+     */
+    public static boolean eacceptFitsEauged(SecInfo secInfo) {
+        return secInfo.flags() == EAUGED_SECINFO;
+    }
+
+    /**
+     * Whether {@code secInfo} passes {@link #eacceptcopy}'s SECINFO checks (no reserved bit,
+     * neither MODIFIED nor PR, PT_REG, no W without R; SDM Vol. 3D, EACCEPTCOPY): with it, and an
+     * aligned address and a 4096-byte source, a page just added by {@link #eaug} is accepted.
+     */
+    public static boolean eacceptcopySecInfoValid(SecInfo secInfo) {
+        return !secInfo.reservedBitsSet() && (secInfo.flags() & (SecInfo.MODIFIED | SecInfo.PR)) == 0
+                && secInfo.pageTypeEncoding() == PageType.REG.encoding()
+                && !(secInfo.has(SecInfo.W) && !secInfo.has(SecInfo.R));
+    }
+
     /** EACCEPTCOPY: fills the pinned PENDING {@code page} with {@code source} and gives it {@code secInfo}'s permissions. */
     public int eacceptcopy(EnclaveControl self, EpcFrame page, long address, SecInfo secInfo, MemorySegment source) {
         return eacceptcopy(self, page, address, secInfo, source, null);
@@ -747,9 +771,7 @@ public final class SgxCpu {
                            Boolean sourceZero) {
         requireSgx2Enclu(address, "EACCEPTCOPY");
         self.account().charge(CostEvent.EACCEPTCOPY);
-        if (secInfo.reservedBitsSet() || (secInfo.flags() & (SecInfo.MODIFIED | SecInfo.PR)) != 0
-                || secInfo.pageTypeEncoding() != PageType.REG.encoding() || !Pages.isAligned(address)
-                || (secInfo.has(SecInfo.W) && !secInfo.has(SecInfo.R)) || source.byteSize() < Pages.SIZE) {
+        if (!eacceptcopySecInfoValid(secInfo) || !Pages.isAligned(address) || source.byteSize() < Pages.SIZE) {
             throw encluGp(address, "EACCEPTCOPY: bad SECINFO " + secInfo + " or operands");
         }
         synchronized (page) {

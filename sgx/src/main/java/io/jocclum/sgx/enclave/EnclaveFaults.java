@@ -25,6 +25,14 @@ import io.jocclum.sgx.epc.Reclaim;
  */
 final class EnclaveFaults {
     private final Enclave encl;
+    /**
+     * {@link #eaugStretch}'s pages and their EPC pages, reused from one stretch to the next (at most
+     * {@value #RUN_PAGES}, cleared after each): allocated at the first stretch. Enclave lock.
+     */
+    private EnclavePage[] stretchPages;
+    private EpcPage[] stretchEpcs;
+    /** The fault of the page whose EAUG failed in the last {@link #eaugStretch}, else null. Enclave lock. */
+    private EnclaveFault stretchFailure;
 
     EnclaveFaults(Enclave encl) {
         this.encl = encl;
@@ -272,12 +280,13 @@ final class EnclaveFaults {
                         break; // the page's own fault path: it exists, or EPC is short (reclaim, waits)
                     }
                     int stretch = stretch(addr, limit);
-                    Run r = stretch > 1 ? eaugStretch(addr, stretch, write, current) : null;
-                    if (r != null) {
-                        charged += r.ready() + (r.failure() != null ? 1 : 0);
-                        n += r.ready();
-                        addr += Pages.bytes(r.ready()) - Pages.SIZE;
-                        failure = r.failure();
+                    int ready = stretch > 1 ? eaugStretch(addr, stretch, write, current) : -1;
+                    if (ready >= 0) {
+                        failure = stretchFailure;
+                        stretchFailure = null;
+                        charged += ready + (failure != null ? 1 : 0);
+                        n += ready;
+                        addr += Pages.bytes(ready) - Pages.SIZE;
                         if (failure != null) {
                             break;
                         }
@@ -336,21 +345,35 @@ final class EnclaveFaults {
      * ({@link EpcAllocator#allocateRun}: the same frames in the same order, while the EPC is
      * plentiful and no other task allocates or frees EPC meanwhile) and put on the reclaimer's LRU
      * at once, in the same order. Each page gets the same EAUG, EPCM entry and page-table entry as
-     * alone. Null when no frame could be allocated
-     * that way (the page takes its own path); otherwise the pages made ({@code ready}, possibly
-     * fewer than {@code m}) and the fault of a page whose EAUG failed, after which nothing of that
-     * page or the ones after it is left, as {@link #eaugLocked} leaves a failed page. Lock held.
+     * alone. -1 when no frame could be allocated
+     * that way (the page takes its own path); otherwise the number of pages made (possibly fewer
+     * than {@code m}), with the fault of a page whose EAUG failed in {@link #stretchFailure}, after
+     * which nothing of that page or the ones after it is left, as {@link #eaugLocked} leaves a
+     * failed page. Lock held.
      */
-    private Run eaugStretch(long from, int m, boolean write, HostTask current) {
-        EnclavePage[] run = new EnclavePage[m];
+    private int eaugStretch(long from, int m, boolean write, HostTask current) {
+        if (stretchPages == null) {
+            stretchPages = new EnclavePage[RUN_PAGES];
+            stretchEpcs = new EpcPage[RUN_PAGES];
+        }
+        EnclavePage[] run = stretchPages;
+        EpcPage[] epcs = stretchEpcs;
+        try {
+            return eaugStretch(run, epcs, from, m, write, current);
+        } finally {
+            java.util.Arrays.fill(run, 0, m, null);
+            java.util.Arrays.fill(epcs, 0, m, null);
+        }
+    }
+
+    private int eaugStretch(EnclavePage[] run, EpcPage[] epcs, long from, int m, boolean write, HostTask current) {
         for (int i = 0; i < m; i++) {
             run[i] = new EnclavePage(encl, from + Pages.bytes(i), false, PageType.REG, SecInfo.R | SecInfo.W | SecInfo.X);
         }
-        EpcPage[] epcs = new EpcPage[m];
         EpcAllocator alloc = encl.drv.epc().allocator();
         int k = alloc.allocateRun(run, epcs, m, current);
         if (k == 0) {
-            return null;
+            return -1;
         }
         encl.growPages(k);
         for (int i = 0; i < k; i++) {
@@ -365,13 +388,14 @@ final class EnclaveFaults {
                 encl.reclaimer().markReclaimableRun(epcs, i);
                 encl.freeEpcPage(epcs[i]);
                 alloc.unallocateRun(epcs, i + 1, k);
-                return new Run(i, false, new EnclaveFault(EnclaveFault.Kind.SIGBUS, page.addr, write, "EAUG " + e.getMessage()));
+                stretchFailure = new EnclaveFault(EnclaveFault.Kind.SIGBUS, page.addr, write, "EAUG " + e.getMessage());
+                return i;
             }
             page.publish(epcs[i]);
             encl.secsChildCnt++;
         }
         encl.reclaimer().markReclaimableRun(epcs, k);
-        return new Run(k, false, null);
+        return k;
     }
 
     /** The enclave exits and re-entries of {@code faults} #PFs handled by the driver. */

@@ -562,7 +562,10 @@ final class EnclaveMemory implements EnclaveContext {
 
     @Override
     public int eacceptRange(long address, long length, SecInfo secInfo, LongConsumer accepted) {
-        return acceptRange(address, length, false, a -> eaccept(a, secInfo), accepted);
+        // EACCEPT of a fresh EAUGed page with another SECINFO fails (#GP or a status) at the first
+        // page: the loop EAUGs that page alone, so the range takes the loop's path
+        boolean eaug = secInfo != null && SgxCpu.eacceptFitsEauged(secInfo);
+        return acceptRange(address, length, false, eaug, a -> eaccept(a, secInfo), accepted);
     }
 
     @Override
@@ -570,20 +573,25 @@ final class EnclaveMemory implements EnclaveContext {
         // one view of the source, and one look at whether it is all zero, for the whole range
         MemorySegment segment = source == null ? null : MemorySegment.ofArray(source);
         Boolean zero = source == null || source.length != Pages.SIZE ? null : segment.mismatch(epc.zeroPage()) == -1;
-        return acceptRange(address, length, true, a -> eacceptcopy(a, secInfo, source, segment, zero), accepted);
+        // a bad source is a #GP before the first page's fault, a bad SECINFO one after it: the loop's path
+        boolean eaug = zero != null && secInfo != null && SgxCpu.eacceptcopySecInfoValid(secInfo);
+        return acceptRange(address, length, true, eaug, a -> eacceptcopy(a, secInfo, source, segment, zero), accepted);
     }
 
     /**
      * The loop of {@code leaf} over the pages of a range, with the driver's EAUGs of the pages that
      * have no enclave page yet done a run at a time ({@link EnclaveFaults#eaugRun}) before their
      * leaves: the same EAUGs, faults and charges as the leaves' own fault path, in fewer lock
-     * acquisitions. A page the run leaves out takes the leaf's own fault path. The charges of the
-     * range are deferred to its end ({@link CostAccount#deferCharges}).
+     * acquisitions. A page the run leaves out takes the leaf's own fault path. Runs are EAUGed only
+     * if {@code eaug} says the leaf succeeds on a fresh EAUGed page (otherwise the loop would stop
+     * at the first such page, after EAUGing it alone: every page takes the leaf's own fault path).
+     * The charges of the range are deferred to its end ({@link CostAccount#deferCharges}).
      */
-    private int acceptRange(long address, long length, boolean write, LongToIntFunction leaf, LongConsumer accepted) {
+    private int acceptRange(long address, long length, boolean write, boolean eaug, LongToIntFunction leaf,
+                            LongConsumer accepted) {
         boolean deferred = account.deferCharges(); // the leaves' and faults' charges, added once per event at the end
         try {
-            return acceptRange0(address, length, write, leaf, accepted);
+            return acceptRange0(address, length, write, eaug, leaf, accepted);
         } finally {
             if (deferred) {
                 account.addDeferred();
@@ -591,11 +599,12 @@ final class EnclaveMemory implements EnclaveContext {
         }
     }
 
-    private int acceptRange0(long address, long length, boolean write, LongToIntFunction leaf, LongConsumer accepted) {
+    private int acceptRange0(long address, long length, boolean write, boolean eaug, LongToIntFunction leaf,
+                             LongConsumer accepted) {
         long end = address + length;
         long a = address;
         while (a < end) {
-            EnclaveFaults.Run run = cpu.sgx2() && Pages.isAligned(a) && a >= base && end - base <= size && end > a
+            EnclaveFaults.Run run = eaug && cpu.sgx2() && Pages.isAligned(a) && a >= base && end - base <= size && end > a
                     ? encl.faults.eaugRun(a, end, write, task) : EnclaveFaults.Run.NONE;
             long stop = a + Pages.bytes(run.ready());
             for (; a < stop; a += Pages.SIZE) {

@@ -53,16 +53,21 @@ class RangeAcceptTest {
     }
 
     private static Outcome run(EnclaveContext ctx, boolean copy, long at, long length, boolean batch) {
+        return run(ctx, copy, copy ? READ_ONLY : PENDING_RW, ZERO, at, length, batch);
+    }
+
+    private static Outcome run(EnclaveContext ctx, boolean copy, SecInfo secInfo, byte[] source, long at, long length,
+                               boolean batch) {
         List<Long> accepted = new ArrayList<>();
         try {
             int st;
             if (batch) {
-                st = copy ? ctx.eacceptcopyRange(at, length, READ_ONLY, ZERO, accepted::add)
-                        : ctx.eacceptRange(at, length, PENDING_RW, accepted::add);
+                st = copy ? ctx.eacceptcopyRange(at, length, secInfo, source, accepted::add)
+                        : ctx.eacceptRange(at, length, secInfo, accepted::add);
             } else {
                 st = SgxStatus.SUCCESS.code();
                 for (long a = at; a < at + length; a += Pages.SIZE) {
-                    st = copy ? ctx.eacceptcopy(a, READ_ONLY, ZERO) : ctx.eaccept(a, PENDING_RW);
+                    st = copy ? ctx.eacceptcopy(a, secInfo, source) : ctx.eaccept(a, secInfo);
                     if (st != SgxStatus.SUCCESS.code()) {
                         break;
                     }
@@ -178,6 +183,65 @@ class RangeAcceptTest {
             batch.fd().close();
             loop.fd().close();
         }
+    }
+
+    /** SECINFOs and sources for ranges over absent pages: some fit a fresh EAUGed page, most do not. */
+    private static final SecInfo[] SECINFOS = {
+            PENDING_RW, READ_ONLY, SecInfo.reg(SecInfo.R | SecInfo.W), SecInfo.reg(SecInfo.W),
+            SecInfo.of(PageType.REG, SecInfo.R, SecInfo.PENDING), SecInfo.of(PageType.REG, SecInfo.R | SecInfo.W | SecInfo.X, SecInfo.PENDING),
+            SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED), SecInfo.of(PageType.TCS, 0, SecInfo.MODIFIED),
+            SecInfo.of(PageType.REG, SecInfo.R | SecInfo.W, SecInfo.PENDING | SecInfo.PR),
+            SecInfo.of(PageType.REG, SecInfo.R | SecInfo.W, SecInfo.PENDING | SecInfo.MODIFIED),
+            new SecInfo(PENDING_RW.flags() | 1L << 40), new SecInfo(READ_ONLY.flags() | 1L << 7)};
+    private static final byte[][] SOURCES = {ZERO, new byte[Pages.SIZE - 1], null};
+
+    @Test
+    void aRangeWithASecInfoOrSourceAFreshPageDoesNotTakeDoesWhatItsLoopOfLeavesDoes() {
+        long seed = System.nanoTime();
+        System.out.println("RangeAcceptTest bad SECINFO seed " + seed);
+        Random rnd = new Random(seed);
+        Side batch = Side.of(1024);
+        Side loop = Side.of(1024);
+        long dynamicPages = Pages.count(BASE + SIZE - DYNAMIC);
+        int failed = 0;
+        for (int op = 0; op < 60; op++) {
+            long at = DYNAMIC + Pages.bytes(rnd.nextInt((int) dynamicPages - 100));
+            long length = Pages.bytes(2 + rnd.nextInt(80));
+            for (long a = at; a < at + length; a += Pages.SIZE) {
+                if (!batch.fd().enclave().hasPage(a) && rnd.nextInt(10) == 0) {
+                    int state = 1 + rnd.nextInt(2);
+                    prepare(batch.ctx(), a, state);
+                    prepare(loop.ctx(), a, state);
+                }
+            }
+            boolean copy = rnd.nextBoolean();
+            SecInfo secInfo = SECINFOS[rnd.nextInt(SECINFOS.length)];
+            byte[] source = copy && rnd.nextInt(4) == 0 ? SOURCES[rnd.nextInt(SOURCES.length)] : ZERO;
+            String where = "seed " + seed + ", op " + op + " (" + (copy ? "EACCEPTCOPY" : "EACCEPT") + " of "
+                    + Pages.count(length) + " pages at 0x" + Long.toHexString(at) + " with " + secInfo
+                    + (!copy ? "" : source == null ? ", no source" : ", a source of " + source.length + " bytes") + ")";
+            Outcome b = run(batch.ctx(), copy, secInfo, source, at, length, true);
+            Outcome l = run(loop.ctx(), copy, secInfo, source, at, length, false);
+            assertThat(b).as(where).isEqualTo(l);
+            assertSame(batch, loop, at, at + length, where);
+            failed += b.accepted().size() < Pages.count(length) ? 1 : 0;
+        }
+        assertThat(failed).as("ranges that stopped early (seed " + seed + ")").isPositive();
+        batch.fd().close();
+        loop.fd().close();
+    }
+
+    @Test
+    void anEacceptWithAnotherSecInfoThanAFreshPagesEaugsOnlyTheFirstPageOfARangeOfAbsentPages() {
+        Side s = Side.of(1024);
+        SecInfo trim = SecInfo.of(PageType.TRIM, 0, SecInfo.MODIFIED);
+        List<Long> accepted = new ArrayList<>();
+        int st = s.ctx().eacceptRange(DYNAMIC, 16 * Pages.SIZE, trim, accepted::add);
+        assertThat(st).isEqualTo(SgxStatus.PAGE_ATTRIBUTES_MISMATCH.code());
+        assertThat(accepted).isEmpty();
+        assertThat(s.fd().stats().count(CostEvent.EAUG)).as("EAUGs").isEqualTo(1);
+        assertThat(s.fd().enclave().hasPage(DYNAMIC + Pages.SIZE)).isFalse();
+        s.fd().close();
     }
 
     @Test
