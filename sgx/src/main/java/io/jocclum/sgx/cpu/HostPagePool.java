@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -301,7 +302,7 @@ public final class HostPagePool implements AutoCloseable {
             }
         } catch (IOException e) {
             throw new HostMemoryExhausted("cannot get " + (slab >> 20) + "MB more host memory for " + purpose + " pages in "
-                    + diskDirectory() + " (" + e.getMessage() + ")");
+                    + diskDirectory() + " (" + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()) + ")");
         }
     }
 
@@ -316,7 +317,16 @@ public final class HostPagePool implements AutoCloseable {
             boolean toMemory = memory != null && memoryRoom.test(slab);
             if (backing.channel == null || !toMemory) {
                 backing.memoryFull |= backing.channel != null;
-                backing.add(openUnlinked(toMemory ? memory : diskDirectory()), toMemory);
+                if (toMemory) {
+                    try {
+                        backing.add(openUnlinked(memory), true);
+                    } catch (IOException cannot) { // no inode left, a denial: the disk instead
+                        backing.memoryFull = true;
+                        backing.add(openUnlinked(diskDirectory()), false);
+                    }
+                } else {
+                    backing.add(openUnlinked(diskDirectory()), false);
+                }
             }
         }
         FileChannel ch = backing.channel;
@@ -326,18 +336,22 @@ public final class HostPagePool implements AutoCloseable {
                 ByteBuffer z = ZEROS.duplicate();
                 at += ch.write(z, at);
             }
+            MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, base, slab, backing.arena);
+            backing.channelBytes = base + slab;
+            return m;
         } catch (IOException full) {
             if (!backing.inMemory) {
                 throw full;
             }
-            ch.truncate(base); // another process took the room: give back what was written, go to disk
+            try {
+                ch.truncate(base); // another process took the room: give back what was written, go to disk
+            } catch (IOException ignored) {
+                // a closed channel (an interrupted write): the file goes with it when the pool closes
+            }
             backing.memoryFull = true;
             backing.add(openUnlinked(diskDirectory()), false);
             return mapSlab(slab);
         }
-        MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, base, slab, backing.arena);
-        backing.channelBytes = base + slab;
-        return m;
     }
 
     private FileChannel openUnlinked(Path dir) throws IOException {
@@ -363,21 +377,78 @@ public final class HostPagePool implements AutoCloseable {
      * null when it is empty or not a writable directory.
      */
     static Path memoryDirectory() {
-        String d = System.getProperty(MEMORY_DIR_PROPERTY, DEFAULT_MEMORY_DIR);
-        if (d.isEmpty()) {
-            return null;
-        }
-        Path p = Path.of(d);
-        return Files.isDirectory(p) && Files.isWritable(p) ? p : null;
+        String given = System.getProperty(MEMORY_DIR_PROPERTY);
+        return memoryDirectory(given != null ? given : DEFAULT_MEMORY_DIR, given != null);
     }
 
-    /** True if {@code slab} more bytes in {@code dir} leave at least half of its file system free. */
+    /**
+     * The memory directory {@code value} names: null when it is empty, or when it is the default
+     * and not a writable directory (a host without {@code /dev/shm}); a value the user gave that
+     * is not a writable directory is a {@link HostMemoryExhausted} naming it.
+     */
+    static Path memoryDirectory(String value, boolean given) {
+        if (value.isEmpty()) {
+            return null;
+        }
+        Path p;
+        try {
+            p = Path.of(value);
+        } catch (InvalidPathException e) {
+            p = null;
+        }
+        if (p != null && p.isAbsolute() && Files.isDirectory(p) && Files.isWritable(p)) {
+            return p;
+        }
+        if (!given) {
+            return null;
+        }
+        throw new HostMemoryExhausted("-D" + MEMORY_DIR_PROPERTY + "=" + value + " does not name a writable directory by an absolute path;"
+                + " name one on a memory-backed file system (such as /dev/shm), or leave the value empty to keep the host pages in "
+                + diskDirectory());
+    }
+
+    /**
+     * True if {@code slab} more bytes in {@code dir} leave at least half of its file system free,
+     * and half of what this process's memory cgroup may still charge (shmem pages are charged to
+     * it and, without swap, cannot be reclaimed as a disk file's page cache can).
+     */
     private static boolean roomInMemory(Path dir, long slab) {
         try {
             FileStore fs = Files.getFileStore(dir);
-            return roomInMemory(fs.getUsableSpace(), fs.getTotalSpace(), slab);
+            if (!roomInMemory(fs.getUsableSpace(), fs.getTotalSpace(), slab)) {
+                return false;
+            }
         } catch (IOException e) {
             return false;
+        }
+        long[] cg = memoryCgroup();
+        return cg == null || roomInMemory(cg[0] - cg[1], cg[0], slab);
+    }
+
+    /**
+     * This process's cgroup v2 {@code memory.max} and {@code memory.current} (the
+     * {@code 0::PATH} line of {@code /proc/self/cgroup} under {@code /sys/fs/cgroup}), or null
+     * when there is no limit or the files cannot be read.
+     */
+    private static long[] memoryCgroup() {
+        try {
+            String path = null;
+            for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+                if (line.startsWith("0::")) {
+                    path = line.substring(3);
+                }
+            }
+            if (path == null) {
+                return null;
+            }
+            Path dir = Path.of("/sys/fs/cgroup", path);
+            String max = Files.readString(dir.resolve("memory.max")).strip();
+            if (max.equals("max")) {
+                return null;
+            }
+            return new long[] {Long.parseLong(max), Long.parseLong(Files.readString(dir.resolve("memory.current")).strip())};
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 

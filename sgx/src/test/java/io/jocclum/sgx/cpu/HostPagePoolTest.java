@@ -250,7 +250,12 @@ class HostPagePoolTest {
             System.setProperty(HostPagePool.MEMORY_DIR_PROPERTY, dir.toString());
             assertThat(HostPagePool.memoryDirectory()).isEqualTo(dir);
             System.setProperty(HostPagePool.MEMORY_DIR_PROPERTY, dir.resolve("missing").toString());
-            assertThat(HostPagePool.memoryDirectory()).isNull();
+            assertThatThrownBy(HostPagePool::memoryDirectory).isInstanceOf(HostPagePool.HostMemoryExhausted.class)
+                    .hasMessageContaining("=" + dir.resolve("missing") + " does not name a writable directory");
+            assertThat(HostPagePool.memoryDirectory(dir.resolve("missing").toString(), false)).as("the default, absent").isNull();
+            assertThatThrownBy(() -> HostPagePool.memoryDirectory("relative/dir", true)).isInstanceOf(HostPagePool.HostMemoryExhausted.class)
+                    .hasMessageContaining("=relative/dir does not name");
+            assertThatThrownBy(() -> HostPagePool.memoryDirectory("bad\0path", true)).isInstanceOf(HostPagePool.HostMemoryExhausted.class);
             System.setProperty(HostPagePool.MEMORY_DIR_PROPERTY, "");
             assertThat(HostPagePool.memoryDirectory()).isNull();
             assertThat(HostPagePool.directoryFor(1)).isEqualTo(HostPagePool.diskDirectory());
