@@ -386,6 +386,7 @@ public final class CgroupHierarchy {
                 src.tasks.remove(task.pid());
                 dst.tasks.put(task.pid(), task);
                 task.moveTo(dst);
+                misc.taskMoved();
             }
         } finally {
             unlock();

@@ -263,6 +263,16 @@ public final class MiscController {
         ((MiscResOps<Object>) ops.get(r.ordinal())).free(cg, priv);
     }
 
+    /** Tells every resource's ops that a task moved to another cgroup ({@link MiscResOps#taskMoved}). */
+    void taskMoved() {
+        for (int i = 0; i < ops.length(); i++) {
+            MiscResOps<?> o = ops.get(i);
+            if (o != null) {
+                o.taskMoved();
+            }
+        }
+    }
+
     MiscResOps<?> ops(MiscResource r) {
         return ops.get(r.ordinal());
     }

@@ -33,4 +33,12 @@ public interface MiscResOps<P> {
      */
     default void maxWritten(MiscCgroup cg) {
     }
+
+    /**
+     * Called after a task moved to another cgroup (not a kernel callback): from its next charge on
+     * it charges there, which a task refused a charge would find at its next fault. Nothing by
+     * default.
+     */
+    default void taskMoved() {
+    }
 }

@@ -102,6 +102,12 @@ public final class SgxEpcCgroup implements EpcController {
             public void maxWritten(MiscCgroup cg) {
                 services.signalProgress();
             }
+
+            /** A waiting task that moved charges its new cgroup at its next attempt: wake it for that. */
+            @Override
+            public void taskMoved() {
+                services.signalProgress();
+            }
         }, root);
         misc.setCapacity(SGX_EPC, services.capacityPages() * Pages.SIZE);
     }

@@ -92,6 +92,16 @@ class SgxEpcCgroupTest {
         assertThat(f.p.epcManager().allocator().progressGeneration()).as("no limit").isGreaterThan(afterRaise);
     }
 
+    /** A task refused a charge in one cgroup charges its new one after a move: the move wakes the waiters too. */
+    @Test
+    void movingATaskToAnotherCgroupWakesTheTasksWaitingForReclaimProgress() {
+        EpcCg f = new EpcCg(1024).mkdir("/a", 40).mkdir("/b", -1);
+        HostTask t = f.task("w", "/a");
+        long before = f.p.epcManager().allocator().progressGeneration();
+        f.fs.write(t, "/b", "cgroup.procs", "0");
+        assertThat(f.p.epcManager().allocator().progressGeneration()).isGreaterThan(before);
+    }
+
     @Test
     void addPagesOverTheLimitReclaimsOnlyTheChargingCgroupsPagesAndSucceeds() {
         EpcCg f = new EpcCg(1024).mkdir("/a", 40).mkdir("/b", -1);
