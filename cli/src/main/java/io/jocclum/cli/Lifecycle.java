@@ -98,6 +98,9 @@ final class Lifecycle {
             return heapMessage();
         }
         for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof HostPagePool.HostMemoryExhausted h && h.isSetting()) {
+                return "jocclum: " + h.getMessage() + ".";
+            }
             if (c instanceof HostPagePool.HostMemoryExhausted h) {
                 return "jocclum: " + h.getMessage() + "; free space there or point java.io.tmpdir elsewhere"
                         + " (JOCCLUM_JAVA_OPTS=-Djava.io.tmpdir=DIR).";

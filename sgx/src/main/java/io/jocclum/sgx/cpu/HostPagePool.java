@@ -84,8 +84,20 @@ public final class HostPagePool implements AutoCloseable {
 
     /** Host memory could not be had: the file could not be created or grown (disk or tmpfs full). */
     public static final class HostMemoryExhausted extends RuntimeException {
+        private final boolean setting;
+
         HostMemoryExhausted(String message) {
+            this(message, false);
+        }
+
+        HostMemoryExhausted(String message, boolean setting) {
             super(message, null, false, false);
+            this.setting = setting;
+        }
+
+        /** True if a setting the user gave is wrong (not a lack of space): the message says which. */
+        public boolean isSetting() {
+            return setting;
         }
     }
 
@@ -404,7 +416,7 @@ public final class HostPagePool implements AutoCloseable {
         }
         throw new HostMemoryExhausted("-D" + MEMORY_DIR_PROPERTY + "=" + value + " does not name a writable directory by an absolute path;"
                 + " name one on a memory-backed file system (such as /dev/shm), or leave the value empty to keep the host pages in "
-                + diskDirectory());
+                + diskDirectory(), true);
     }
 
     /**

@@ -251,7 +251,8 @@ class HostPagePoolTest {
             assertThat(HostPagePool.memoryDirectory()).isEqualTo(dir);
             System.setProperty(HostPagePool.MEMORY_DIR_PROPERTY, dir.resolve("missing").toString());
             assertThatThrownBy(HostPagePool::memoryDirectory).isInstanceOf(HostPagePool.HostMemoryExhausted.class)
-                    .hasMessageContaining("=" + dir.resolve("missing") + " does not name a writable directory");
+                    .hasMessageContaining("=" + dir.resolve("missing") + " does not name a writable directory")
+                    .matches(e -> ((HostPagePool.HostMemoryExhausted) e).isSetting(), "a wrong setting, not a lack of space");
             assertThat(HostPagePool.memoryDirectory(dir.resolve("missing").toString(), false)).as("the default, absent").isNull();
             assertThatThrownBy(() -> HostPagePool.memoryDirectory("relative/dir", true)).isInstanceOf(HostPagePool.HostMemoryExhausted.class)
                     .hasMessageContaining("=relative/dir does not name");
