@@ -574,14 +574,26 @@ public final class Enclave {
         account.chargeCopy(bytes);
     }
 
-    /** Resident state of the page at {@code addr}: its EPCM entry, or null when absent or evicted. */
+    /**
+     * Resident state of the page at {@code addr}: its EPCM entry, or null when absent or evicted.
+     * Safe while the enclave runs and pages are reclaimed: the entry is the page's own at an instant
+     * when it was resident. The frame the page had is read without the lock, so the entry (a
+     * snapshot taken under the frame's monitor, as every EPCM update is) is kept only if it is valid
+     * and still names this enclave and this address, as the access path re-checks a pinned frame:
+     * a frame the page left (EWB, EREMOVE) and that now holds another page gives null, for the page
+     * was out of that frame, so not resident, at some instant in between.
+     */
     public EpcmEntry epcmAt(long addr) {
         if (pages == null) {
             return null;
         }
         EnclavePage p = pages.get(Pages.index(addr - base));
         EpcFrame f = p == null ? null : p.frame;
-        return f == null ? null : f.epcmEntry();
+        if (f == null) {
+            return null;
+        }
+        EpcmEntry e = f.epcmEntry();
+        return e.valid() && e.linaddr() == p.addr && e.ownerEid() == control.eid() ? e : null;
     }
 
     /** True if the enclave has a page (resident or evicted) at {@code addr}. */
