@@ -546,6 +546,11 @@ public final class Enclave {
         return pages;
     }
 
+    /** Pages the SGX2 ioctls' page loop has prefetched so far (for tests). */
+    long ioctlPrefetchedPages() {
+        return ioctls.prefetchedPages();
+    }
+
     /** The in-enclave view, for software running inside the initialised enclave. */
     public EnclaveContext context() {
         if (!has(INITIALIZED)) {

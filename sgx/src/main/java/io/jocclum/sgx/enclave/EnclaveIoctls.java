@@ -32,6 +32,11 @@ import java.lang.foreign.MemorySegment;
  */
 final class EnclaveIoctls {
     private final Enclave encl;
+    /**
+     * Pages the page loop of the SGX2 ioctls has prefetched ({@link PageTable#prefetch}), for
+     * tests; written under the enclave lock, once per prefetched stretch.
+     */
+    private long prefetchedPages;
 
     EnclaveIoctls(Enclave encl) {
         this.encl = encl;
@@ -412,8 +417,9 @@ final class EnclaveIoctls {
      * the next (at most {@value #LOCK_RUN_PAGES} pages) while direct reclaim would have nothing to do
      * ({@link EpcAllocator#directReclaimIdle}): the same steps, in fewer lock acquisitions. The
      * leaves' charges are deferred to the end of the loop ({@link io.jocclum.sgx.cost.CostAccount#deferCharges}).
-     * Each acquisition first loads the state of the pages it may handle ({@link PageTable#prefetch}),
-     * so that their cache misses overlap.
+     * The state of each stretch of {@value #LOCK_RUN_PAGES} pages is loaded at once when the loop
+     * reaches it ({@link PageTable#prefetch}), so that their cache misses overlap: once per stretch,
+     * also when direct reclaim has work and the lock is taken again for every page.
      */
     private IoctlOutcome forEachPage(long offset, long length, HostTask current, PageStep step) {
         return forEachPage(offset, length, current, null, step);
@@ -439,6 +445,7 @@ final class EnclaveIoctls {
         long c;
         boolean locked = false;
         int held = 0;
+        long prefetched = 0; // the pages below offset + prefetched were prefetched
         try {
             for (c = 0; c < length; c += Pages.SIZE) {
                 long addr = encl.base + offset + c;
@@ -451,8 +458,12 @@ final class EnclaveIoctls {
                     encl.lock.lock();
                     locked = true;
                     held = 0;
-                    encl.pages.prefetch(Pages.index(offset + c),
-                            (int) Math.min(LOCK_RUN_PAGES, (length - c) / Pages.SIZE));
+                }
+                if (c == prefetched) {
+                    int n = (int) Math.min(LOCK_RUN_PAGES, (length - c) / Pages.SIZE);
+                    encl.pages.prefetch(Pages.index(offset + c), n);
+                    prefetched += Pages.bytes(n);
+                    prefetchedPages += n;
                 }
                 held++;
                 try {
@@ -470,6 +481,16 @@ final class EnclaveIoctls {
             }
         }
         return IoctlOutcome.ok(c);
+    }
+
+    /** See {@link #prefetchedPages}. */
+    long prefetchedPages() {
+        encl.lock.lock();
+        try {
+            return prefetchedPages;
+        } finally {
+            encl.lock.unlock();
+        }
     }
 
     private void unlock(Runnable beforeUnlock) {
