@@ -74,9 +74,14 @@ class EpcmAtTest {
         return result.get();
     }
 
-    /** Waits (spinning, no sleep) until {@code reader} is blocked on the monitor of {@code f}. */
+    /**
+     * Waits (spinning, no sleep) until {@code reader} is blocked on the monitor of {@code f}; fails
+     * after a minute instead of spinning for ever should the reader block anywhere else.
+     */
     private static void awaitBlockedOn(Thread reader, EpcFrame f) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
         for (;;) {
+            assertThat(System.nanoTime() - deadline).as("the reader never blocked on the frame's monitor").isNegative();
             assertThat(reader.getState()).as("the reader must wait for the frame").isNotEqualTo(Thread.State.TERMINATED);
             ThreadInfo info = ManagementFactory.getThreadMXBean().getThreadInfo(reader.threadId());
             if (info != null && info.getThreadState() == Thread.State.BLOCKED && info.getLockInfo() != null
@@ -145,7 +150,7 @@ class EpcmAtTest {
             frame[0] = f;
             boolean other = false;
             for (int round = 0; target().frame != f || !other; round++) {
-                assertThat(round).as("the page never came back to the frame after another page").isLessThan(1_000_000);
+                assertThat(round).as("the page never came back to the frame after another page").isLessThan(100 * PAGES);
                 if (f.isValid() && f.linearAddress() != TARGET) {
                     other = true;
                 }
