@@ -23,8 +23,9 @@ import java.util.function.ToLongFunction;
  * A booted LibOS whose process 1 is a benchmark guest: it takes work items from the benchmark
  * thread and runs each on its own guest thread (the only thread that may use its
  * {@link Syscalls}), so a JMH method can time real system calls of a real guest. The handoff (two
- * {@link SynchronousQueue} transfers, a few microseconds) is paid once per work item; a work item
- * runs a batch of calls, so it is spread over the batch.
+ * {@link SynchronousQueue} transfers: a few microseconds of CPU, but each wakes a thread that slept
+ * through the item, tens of microseconds of wall time on a virtual machine) is paid once per work
+ * item; a work item runs a batch of calls, so it is spread over the batch.
  */
 public final class GuestDriver implements AutoCloseable {
     private static final ToLongFunction<Syscalls> STOP = s -> 0;

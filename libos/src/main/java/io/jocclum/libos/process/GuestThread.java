@@ -19,6 +19,9 @@ import io.jocclum.libos.signal.ThreadSignalState;
  * <p>Locking: {@code this} guards {@link #ended}, {@link #exitValue}, {@link #joined}.
  */
 public final class GuestThread {
+    /** Guest threads of every LibOS in this JVM that were started and have not ended (see {@link #live}). */
+    private static final java.util.concurrent.atomic.AtomicInteger LIVE = new java.util.concurrent.atomic.AtomicInteger();
+
     final Kernel kernel;
     final GuestProcess process;
     final int tid;
@@ -47,6 +50,24 @@ public final class GuestThread {
         this.waiter = Waiter.level();
         this.signals = new ThreadSignalState(process.sighand, process, waiter, initialMask);
         this.caller = new Caller(process.files, process.fs, process.credentials, signals, waiter, kernel.clock);
+    }
+
+    /**
+     * How many guest threads of all LibOS instances in this JVM were started and have not ended,
+     * blocked ones included: an upper bound of those that want a carrier of the virtual-thread
+     * scheduler at the moment.
+     */
+    public static int live() {
+        return LIVE.get();
+    }
+
+    /** A guest thread is about to start; {@link #leaving} when its run is over (or its start failed). */
+    static void starting() {
+        LIVE.incrementAndGet();
+    }
+
+    static void leaving() {
+        LIVE.decrementAndGet();
     }
 
     public int tid() {

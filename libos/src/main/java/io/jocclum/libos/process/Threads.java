@@ -80,12 +80,23 @@ final class Threads {
         if (kernel.gate != null) {
             kernel.gate.admit(t.vthread, p.pid, tid);
         }
-        t.vthread.start();
+        GuestThread.starting();
+        try {
+            t.vthread.start();
+        } catch (RuntimeException | Error e) {
+            GuestThread.leaving();
+            throw e;
+        }
     }
 
     private void run(GuestThread t, Body body) {
         if (kernel.gate != null) {
-            kernel.gate.enter();
+            try {
+                kernel.gate.enter();
+            } catch (RuntimeException | Error e) {
+                GuestThread.leaving();
+                throw e;
+            }
         }
         try {
             runGated(t, body);
@@ -131,6 +142,7 @@ final class Threads {
             report(t, e);
             p.die(Signal.SIGABRT);
         } finally {
+            GuestThread.leaving(); // before a joiner can learn of the end
             endThread(t, code, value);
         }
     }

@@ -88,6 +88,12 @@ public final class SyscallFacade implements Syscalls {
      * a guest storing 64 KiB blocks yielded every 0.65 ms and lost about 3% of its throughput to it.
      */
     static final long YIELD_NANOS = 750_000;
+    /**
+     * The carriers of the JDK's virtual-thread scheduler: its parallelism, the number of the host's
+     * CPUs unless {@code jdk.virtualThreadScheduler.parallelism} sets it (see {@link Thread}).
+     */
+    static final int CARRIERS = Math.max(1, Integer.getInteger("jdk.virtualThreadScheduler.parallelism",
+            Runtime.getRuntime().availableProcessors()));
     private static final int SYSCALL_TICKS = 64;
 
     private final GuestThread thread;
@@ -191,7 +197,8 @@ public final class SyscallFacade implements Syscalls {
 
     /**
      * Cooperative scheduling: yields the carrier after {@link #YIELD_TICKS} units of work, unless
-     * the last yield was less than {@link #YIELD_NANOS} ago.
+     * the last yield was less than {@link #YIELD_NANOS} ago, or no other guest thread can be
+     * waiting for a carrier ({@link #othersMayWait}).
      */
     private void tick(int n) {
         ticks += n;
@@ -200,9 +207,26 @@ public final class SyscallFacade implements Syscalls {
             long now = System.nanoTime();
             if (yieldDue(now - lastYield)) {
                 lastYield = now;
-                Thread.yield();
+                if (othersMayWait(gate != null, GuestThread.live(), CARRIERS)) {
+                    Thread.yield();
+                }
             }
         }
+    }
+
+    /**
+     * True if a guest thread whose time slice is up yields its carrier: when a scenario's
+     * scheduler gate orders the threads ({@code gated}), or when the guest threads of this JVM
+     * ({@code liveGuestThreads}, the yielding one and blocked ones included) are as many as the
+     * scheduler's {@code carriers} or more, so that another one may be waiting for a carrier.
+     * With fewer, every guest thread that can run has a carrier and one carrier is left for the
+     * LibOS's other virtual threads: a yield would only hand the thread to the scheduler's shared
+     * queue, from where an idle carrier, often on another CPU, takes it back. Linux's scheduler
+     * likewise preempts a task at the end of its slice only if another task is runnable on its
+     * CPU ({@code kernel/sched/fair.c}).
+     */
+    static boolean othersMayWait(boolean gated, int liveGuestThreads, int carriers) {
+        return gated || liveGuestThreads >= carriers;
     }
 
     /** True if a thread that has done {@link #YIELD_TICKS} units of work {@code sinceLastYield} ns after its last yield yields now. */

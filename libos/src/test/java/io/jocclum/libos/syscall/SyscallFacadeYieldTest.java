@@ -13,4 +13,24 @@ class SyscallFacadeYieldTest {
         assertThat(SyscallFacade.yieldDue(SyscallFacade.YIELD_NANOS)).isTrue();
         assertThat(SyscallFacade.yieldDue(10 * SyscallFacade.YIELD_NANOS)).isTrue();
     }
+
+    @Test
+    void aThreadYieldsOnlyWhenAnotherGuestThreadMayWaitForACarrier() {
+        // fewer guest threads than carriers: each has one, and one is left over
+        assertThat(SyscallFacade.othersMayWait(false, 1, 2)).isFalse();
+        assertThat(SyscallFacade.othersMayWait(false, 3, 4)).isFalse();
+        // as many or more: another may be waiting
+        assertThat(SyscallFacade.othersMayWait(false, 2, 2)).isTrue();
+        assertThat(SyscallFacade.othersMayWait(false, 1, 1)).isTrue();
+        assertThat(SyscallFacade.othersMayWait(false, 9, 2)).isTrue();
+        // a scenario's gate orders the threads: always
+        assertThat(SyscallFacade.othersMayWait(true, 1, 2)).isTrue();
+    }
+
+    @Test
+    void theCarriersAreTheVirtualThreadSchedulersParallelism() {
+        String set = System.getProperty("jdk.virtualThreadScheduler.parallelism");
+        assertThat(SyscallFacade.CARRIERS).isEqualTo(set != null ? Math.max(1, Integer.parseInt(set))
+                : Runtime.getRuntime().availableProcessors());
+    }
 }

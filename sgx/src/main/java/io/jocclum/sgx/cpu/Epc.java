@@ -205,6 +205,35 @@ public final class Epc implements AutoCloseable {
         return accessed(c, j, materialize);
     }
 
+    /**
+     * {@link #checkRun} of the pages of a run in flight, in order from the first, for as many as
+     * pass: their translations are {@code run[0, n)}, and the host page of each page that passes
+     * goes to {@code run[hosts + i]}. Returns the number of pages that passed; the page after them
+     * (if any) is left as it was, for {@link #checkRun} to tell a page that needs the fault path
+     * from an EPCM violation. One call and one chunk look-up per run instead of per page.
+     */
+    public int checkRunPages(long[] run, int n, int hosts, boolean write, boolean materialize) {
+        FrameChunk c = null;
+        long chunkIndex = -1;
+        for (int i = 0; i < n; i++) {
+            long t = run[i];
+            long pfn = t & NO_FRAME_NUMBER;
+            if (pfn >>> CHUNK_SHIFT != chunkIndex) {
+                c = chunkOf(pfn);
+                if (c == null) {
+                    return i;
+                }
+                chunkIndex = pfn >>> CHUNK_SHIFT;
+            }
+            int j = (int) (pfn & (CHUNK - 1));
+            if (!EpcFrame.passesForRun(c, j, (int) (t >>> 32), write)) {
+                return i;
+            }
+            run[hosts + i] = accessed(c, j, materialize);
+        }
+        return n;
+    }
+
     /** True if a run of a multi-page access is in flight (for the checkers of a quiescent platform). */
     public boolean runsInFlight() {
         return runs.any();

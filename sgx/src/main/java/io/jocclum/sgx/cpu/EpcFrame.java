@@ -349,17 +349,35 @@ public final class EpcFrame {
      * for an EPCM violation. Nothing is pinned: the published run protects the frame.
      */
     static boolean checkForRun(FrameChunk c, int j, int gen, long address, boolean write) {
-        if (((int) INTS.getVolatile(c.state, j) & (BLOCKED | FENCED | EXCL)) != 0) {
-            return false;
-        }
-        int e = (int) INTS.getAcquire(c.epcm, j);
-        if ((e & EPCM_VALID) == 0 || c.gen[j] != gen) {
+        int e = runEntry(c, j, gen);
+        if (e == 0) {
             return false;
         }
         if (!allows(e, write)) {
             throw violation(e, address, write);
         }
         return true;
+    }
+
+    /**
+     * {@link #checkForRun} without the #PF: true if the frame passes, false for every other
+     * outcome (which {@link #checkForRun} then tells apart).
+     */
+    static boolean passesForRun(FrameChunk c, int j, int gen, boolean write) {
+        int e = runEntry(c, j, gen);
+        return e != 0 && allows(e, write);
+    }
+
+    /**
+     * The EPCM word of frame {@code j} of {@code c} if the frame is neither blocked, fenced nor held
+     * exclusively and holds a valid entry of generation {@code gen}; else 0 (a valid word is not).
+     */
+    private static int runEntry(FrameChunk c, int j, int gen) {
+        if (((int) INTS.getVolatile(c.state, j) & (BLOCKED | FENCED | EXCL)) != 0) {
+            return 0;
+        }
+        int e = (int) INTS.getAcquire(c.epcm, j);
+        return (e & EPCM_VALID) == 0 || c.gen[j] != gen ? 0 : e;
     }
 
     /**

@@ -197,7 +197,8 @@ final class EnclaveMemory implements EnclaveContext {
      *
      * <p>An access of several pages takes up to {@value #RUN} present pages at a time (a run):
      * it publishes their frames in a run slot of the EPC and fences once ({@link Epc#beginRun}),
-     * checks each frame with plain loads ({@link Epc#checkRun}), copies, and ends the run with a
+     * checks each frame with plain loads (all of the run in one call, {@link Epc#checkRunPages}; a
+     * page that does not pass alone with {@link Epc#checkRun}), copies, and ends the run with a
      * release store, instead of an atomic pin and unpin per page (an atomic update waits until
      * the CPU's earlier stores are done, so it stalls behind the copies). When every slot is
      * taken it pins the run's frames one by one instead. Pages whose host pages lie one after the
@@ -234,11 +235,13 @@ final class EnclaveMemory implements EnclaveContext {
                 if (inFlight) {
                     epc.beginRun(slot, run, m);
                 }
-                int k = 0;
+                // the pages that pass at once; the rest one by one, which tells a fault from a violation
+                int k = inFlight ? epc.checkRunPages(run, m, RUN, write, materialize) : 0;
                 EnclaveFault violation = null;
                 try {
                     try {
-                        for (long page = at; k < m; k++, page = Pages.down(at) + Pages.bytes(k)) {
+                        for (long page = k == 0 ? at : Pages.down(at) + Pages.bytes(k); k < m;
+                             k++, page = Pages.down(at) + Pages.bytes(k)) {
                             // with frames held, a fenced frame is not waited for (its fencer may wait for ours)
                             long h = slot >= 0 ? held(run[k], page, write, false, materialize, true)
                                     : pinPage(run[k], page, write, k == 0, materialize);

@@ -120,6 +120,45 @@ class AccessRunsTest {
     }
 
     @Test
+    void aRunsPagesAreCheckedAtOnceUpToTheFirstThatDoesNotPass() {
+        EpcFrame a = regularPage(10, PAGE);
+        EpcFrame b = regularPage(11, PAGE + 4096);
+        EpcFrame readOnly = epc.frame(12);
+        synchronized (readOnly) {
+            readOnly.setEpcm(RW_REG & ~EpcFrame.EPCM_W, PAGE + 2 * 4096, null);
+        }
+        EpcFrame after = regularPage(13, PAGE + 3 * 4096);
+        long[] run = new long[2 * Epc.MAX_RUN];
+        run[0] = a.translation();
+        run[1] = b.translation();
+        run[2] = readOnly.translation();
+        run[3] = after.translation();
+        int slot = epc.claimRuns();
+        epc.beginRun(slot, run, 4);
+        assertThat(epc.checkRunPages(run, 4, Epc.MAX_RUN, false, false)).as("a read passes all four").isEqualTo(4);
+        assertThat(run[Epc.MAX_RUN]).as("never written: no host page").isEqualTo(HostPagePool.NONE);
+        assertThat(a.isAccessed() && b.isAccessed() && readOnly.isAccessed() && after.isAccessed()).isTrue();
+        epc.endRun(slot);
+
+        EpcFrame c = regularPage(14, PAGE + 4 * 4096);
+        run[0] = a.translation();
+        run[1] = b.translation();
+        run[2] = readOnly.translation();
+        run[3] = c.translation();
+        run[Epc.MAX_RUN + 2] = 42;
+        epc.beginRun(slot, run, 4);
+        assertThat(epc.checkRunPages(run, 4, Epc.MAX_RUN, true, true)).as("a store stops at the read-only page").isEqualTo(2);
+        assertThat(run[Epc.MAX_RUN]).as("a store's host page").isNotEqualTo(HostPagePool.NONE);
+        assertThat(run[Epc.MAX_RUN + 1]).isNotEqualTo(HostPagePool.NONE);
+        assertThat(run[Epc.MAX_RUN + 2]).as("the page that did not pass is left as it was").isEqualTo(42);
+        assertThat(c.isAccessed()).as("nor are the pages after it checked").isFalse();
+        assertThatThrownBy(() -> epc.checkRun(run[2], PAGE + 2 * 4096, true, true)).as("which checkRun tells is a violation")
+                .isInstanceOf(EnclaveFault.class);
+        epc.endRun(slot);
+        epc.releaseRuns(slot);
+    }
+
+    @Test
     void anEpcmViolationInARunIsAPageFault() {
         EpcFrame f = epc.frame(7);
         synchronized (f) {
