@@ -55,7 +55,8 @@ public final class GuestThread {
     /**
      * How many guest threads of all LibOS instances in this JVM were started and have not ended,
      * blocked ones included: an upper bound of those that want a carrier of the virtual-thread
-     * scheduler at the moment.
+     * scheduler at the moment, but for a process's last thread, which stops counting just before
+     * it tears its process down on its carrier.
      */
     public static int live() {
         return LIVE.get();

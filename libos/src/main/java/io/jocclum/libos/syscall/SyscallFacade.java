@@ -90,10 +90,11 @@ public final class SyscallFacade implements Syscalls {
     static final long YIELD_NANOS = 750_000;
     /**
      * The carriers of the JDK's virtual-thread scheduler: its parallelism, the number of the host's
-     * CPUs unless {@code jdk.virtualThreadScheduler.parallelism} sets it (see {@link Thread}).
+     * CPUs unless {@code jdk.virtualThreadScheduler.parallelism} sets it, at most
+     * {@code jdk.virtualThreadScheduler.maxPoolSize} (see {@link #carriers}).
      */
-    static final int CARRIERS = Math.max(1, Integer.getInteger("jdk.virtualThreadScheduler.parallelism",
-            Runtime.getRuntime().availableProcessors()));
+    static final int CARRIERS = carriers(System.getProperty("jdk.virtualThreadScheduler.parallelism"),
+            System.getProperty("jdk.virtualThreadScheduler.maxPoolSize"), Runtime.getRuntime().availableProcessors());
     private static final int SYSCALL_TICKS = 64;
 
     private final GuestThread thread;
@@ -212,6 +213,27 @@ public final class SyscallFacade implements Syscalls {
                 }
             }
         }
+    }
+
+    /**
+     * The carriers of the default virtual-thread scheduler as the JDK sizes it from the same two
+     * properties: {@code parallelism} (decimal; the CPU count when unset) capped by
+     * {@code maxPoolSize} when that is set. A value the JDK could not read leaves the CPU count
+     * (the JDK's scheduler would not start then, and no guest thread would run).
+     */
+    static int carriers(String parallelism, String maxPoolSize, int cpus) {
+        int n = cpus;
+        try {
+            if (parallelism != null) {
+                n = Integer.parseInt(parallelism);
+            }
+            if (maxPoolSize != null) {
+                n = Math.min(n, Integer.parseInt(maxPoolSize));
+            }
+        } catch (NumberFormatException e) {
+            n = cpus;
+        }
+        return Math.max(1, n);
     }
 
     /**

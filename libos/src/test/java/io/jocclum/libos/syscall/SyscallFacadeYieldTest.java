@@ -29,8 +29,12 @@ class SyscallFacadeYieldTest {
 
     @Test
     void theCarriersAreTheVirtualThreadSchedulersParallelism() {
-        String set = System.getProperty("jdk.virtualThreadScheduler.parallelism");
-        assertThat(SyscallFacade.CARRIERS).isEqualTo(set != null ? Math.max(1, Integer.parseInt(set))
-                : Runtime.getRuntime().availableProcessors());
+        assertThat(SyscallFacade.carriers(null, null, 6)).as("unset: the CPUs").isEqualTo(6);
+        assertThat(SyscallFacade.carriers("3", null, 6)).isEqualTo(3);
+        assertThat(SyscallFacade.carriers("010", null, 6)).as("decimal, as the JDK reads it").isEqualTo(10);
+        assertThat(SyscallFacade.carriers("8", "2", 6)).as("capped by maxPoolSize").isEqualTo(2);
+        assertThat(SyscallFacade.carriers(null, "4", 6)).isEqualTo(4);
+        assertThat(SyscallFacade.carriers("0", null, 6)).isEqualTo(1);
+        assertThat(SyscallFacade.carriers("many", null, 6)).as("unreadable: the CPUs").isEqualTo(6);
     }
 }

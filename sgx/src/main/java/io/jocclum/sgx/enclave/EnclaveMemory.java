@@ -235,11 +235,16 @@ final class EnclaveMemory implements EnclaveContext {
                 if (inFlight) {
                     epc.beginRun(slot, run, m);
                 }
-                // the pages that pass at once; the rest one by one, which tells a fault from a violation
-                int k = inFlight ? epc.checkRunPages(run, m, RUN, write, materialize) : 0;
+                int k = 0;
                 EnclaveFault violation = null;
                 try {
                     try {
+                        // the pages that pass at once; the rest one by one, which tells a fault from a
+                        // violation. Inside the try: giving a page its host memory may fail, and the
+                        // run must end all the same
+                        if (inFlight) {
+                            k = epc.checkRunPages(run, m, RUN, write, materialize);
+                        }
                         for (long page = k == 0 ? at : Pages.down(at) + Pages.bytes(k); k < m;
                              k++, page = Pages.down(at) + Pages.bytes(k)) {
                             // with frames held, a fenced frame is not waited for (its fencer may wait for ours)

@@ -159,6 +159,30 @@ class AccessRunsTest {
     }
 
     @Test
+    void aRunAcrossTwoChunksOfFramesIsCheckedInBoth() {
+        try (Epc big = new Epc(List.of((FrameChunk.SIZE + 64L) * 4096))) {
+            long last = FrameChunk.SIZE - 1;
+            long[] run = new long[2 * Epc.MAX_RUN];
+            for (int i = 0; i < 3; i++) {
+                EpcFrame f = big.frame(last + i);
+                synchronized (f) {
+                    f.setEpcm(i == 2 ? RW_REG & ~EpcFrame.EPCM_W : RW_REG, PAGE + i * 4096L, null);
+                }
+                run[i] = f.translation();
+            }
+            int slot = big.claimRuns();
+            big.beginRun(slot, run, 3);
+            assertThat(big.checkRunPages(run, 3, Epc.MAX_RUN, false, false)).as("a read passes the last frame of one chunk"
+                    + " and the first two of the next").isEqualTo(3);
+            assertThat(big.checkRunPages(run, 3, Epc.MAX_RUN, true, true)).as("a store stops at the read-only frame of the"
+                    + " second chunk").isEqualTo(2);
+            assertThat(big.frame(last).isAccessed() && big.frame(last + 1).isAccessed()).isTrue();
+            big.endRun(slot);
+            big.releaseRuns(slot);
+        }
+    }
+
+    @Test
     void anEpcmViolationInARunIsAPageFault() {
         EpcFrame f = epc.frame(7);
         synchronized (f) {
