@@ -94,22 +94,21 @@ public final class StraceReader {
         if (timeEnd > 0) {
             start = timeEnd;
         }
-        if (start > 0) {
-            s = s.substring(start); // the prefixes cut at once
-        }
+        // the rest is read in place from start (no copy of the line): a call's name and arguments are cut from it
         Matcher m;
-        if (s.startsWith("--- ")) {
+        if (s.startsWith("--- ", start)) {
             unknownLines.merge("signal", 1, Integer::sum);
             return;
         }
-        if (s.startsWith("strace: ") || s.startsWith("Process ") || s.startsWith("????")) {
+        if (s.startsWith("strace: ", start) || s.startsWith("Process ", start) || s.startsWith("????", start)) {
             unknownLines.merge("strace message", 1, Integer::sum);
             return;
         }
-        if (s.startsWith("+++ ")) {
-            if ((m = EXITED.matcher(s)).matches()) {
+        if (s.startsWith("+++ ", start)) {
+            String t = s.substring(start);
+            if ((m = EXITED.matcher(t)).matches()) {
                 events.add(new TraceEvent.Exited(no, tid, Integer.parseInt(m.group(1))));
-            } else if ((m = KILLED.matcher(s)).matches()) {
+            } else if ((m = KILLED.matcher(t)).matches()) {
                 events.add(new TraceEvent.Killed(no, tid, m.group(1)));
             } else if (!last) {
                 throw new TraceFormatException(no, "expected '+++ exited with N +++' or '+++ killed by SIG… +++'");
@@ -118,7 +117,7 @@ public final class StraceReader {
             }
             return;
         }
-        if (s.startsWith("<... ") && (m = RESUMED.matcher(s)).find()) {
+        if (s.startsWith("<... ", start) && (m = RESUMED.matcher(s).region(start, s.length())).find()) {
             Pending p = pending.remove(tid);
             if (p == null) {
                 // strace attached in the middle of this call, or its start is in another file: nothing to join
@@ -129,10 +128,11 @@ public final class StraceReader {
                 throw new TraceFormatException(no, "'" + m.group(1) + " resumed' follows an unfinished " + p.name()
                         + " (line " + p.line() + ") of thread " + tid);
             }
-            complete(p.head() + s.substring(m.end()), no, tid, last);
+            String joined = p.head() + s.substring(m.end());
+            complete(joined, 0, nameParen(joined, 0), no, tid, last);
             return;
         }
-        int paren = nameParen(s);
+        int paren = nameParen(s, start);
         if (paren < 0) {
             if (last) {
                 truncated++;
@@ -142,24 +142,27 @@ public final class StraceReader {
                     + " resumed>', '+++ exited with N +++' or '--- SIG… ---'");
         }
         if (s.endsWith(UNFINISHED)) {
-            String name = s.substring(0, paren);
+            String name = s.substring(start, paren);
             if (pending.containsKey(tid)) {
                 throw new TraceFormatException(no, "thread " + tid + " starts " + name + " while its "
                         + pending.get(tid).name() + " (line " + pending.get(tid).line() + ") is unfinished");
             }
-            pending.put(tid, new Pending(no, name, s.substring(0, s.length() - UNFINISHED.length()).stripTrailing()
+            pending.put(tid, new Pending(no, name, s.substring(start, s.length() - UNFINISHED.length()).stripTrailing()
                     + " "));
             return;
         }
-        complete(s, no, tid, last);
+        complete(s, start, paren, no, tid, last);
     }
 
-    private void complete(String s, int no, int tid, boolean last) {
-        int paren = nameParen(s);
+    /**
+     * The call whose name is {@code s[start, paren)}, {@code paren} its opening parenthesis
+     * ({@link #nameParen}; -1 when there is none), its arguments and result the rest of {@code s}.
+     */
+    private void complete(String s, int start, int paren, int no, int tid, boolean last) {
         if (paren < 0) {
             throw new TraceFormatException(no, "not a system call");
         }
-        String name = s.substring(0, paren);
+        String name = s.substring(start, paren);
         int close = Syntax.closingParen(s, paren);
         if (close < 0) {
             if (last) {
@@ -208,11 +211,16 @@ public final class StraceReader {
      * {@link #NAME} would find it, or -1: scanned by hand (every line of a trace has one).
      */
     static int nameParen(String s) {
+        return nameParen(s, 0);
+    }
+
+    /** {@link #nameParen(String)} of {@code s} from {@code at} on: the index in {@code s}, or -1. */
+    static int nameParen(String s, int at) {
         int n = s.length();
-        if (n == 0 || !(s.charAt(0) == '_' || s.charAt(0) >= 'a' && s.charAt(0) <= 'z')) {
+        if (n <= at || !(s.charAt(at) == '_' || s.charAt(at) >= 'a' && s.charAt(at) <= 'z')) {
             return -1;
         }
-        int i = 1;
+        int i = at + 1;
         while (i < n) {
             char c = s.charAt(i);
             if (c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {

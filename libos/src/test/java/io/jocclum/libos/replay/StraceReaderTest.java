@@ -88,6 +88,23 @@ class StraceReaderTest {
     }
 
     @Test
+    void aCallReadInPlaceAfterItsPrefixesIsTheCallWithoutThem() throws IOException {
+        List<String> calls = List.of("mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000001000",
+                "openat(AT_FDCWD, \"/a(b\", O_RDONLY /* x */) = -1 ENOENT (No such file or directory) <0.000011>",
+                "exit_group(0) = ?", "brk(NULL) = 0x5000 <0.000001>", "wait4(-1, 0x7ffd, 0, NULL) = 12 (x) <0.2>");
+        List<String> prefixes = List.of("", "500 ", "[pid  500] ", "500   12:00:00.000001 ", "[pid 500] 1700000000.5 ");
+        for (String c : calls) {
+            TraceEvent.Call plain = call(read(500, c).events().getFirst());
+            for (String p : prefixes) {
+                TraceEvent.Call got = call(read(500, p + c).events().getFirst());
+                assertThat(List.of(got.tid(), got.name(), List.copyOf(got.args()), String.valueOf(got.result()), String.valueOf(got.errno())))
+                        .as(p + c).isEqualTo(List.of(500, plain.name(), List.copyOf(plain.args()), String.valueOf(plain.result()),
+                                String.valueOf(plain.errno())));
+            }
+        }
+    }
+
+    @Test
     void aFailedCallKeepsItsErrno() throws IOException {
         TraceEvent.Call c = call(read(0, "9 openat(AT_FDCWD, \"/x\", O_RDONLY) = -1 ENOENT (No such file or directory) <0.1>")
                 .events().getFirst());

@@ -74,7 +74,10 @@ class StraceScannerTest {
                 "(", "", "Brk(", "brk (", "brk", "9brk(", "br-k(", "\u0661(", "mmap2(", "<... mmap resumed>", "+++ exited");
         for (String s : mutations(names, "abz_09(A -<", 0x4a3eL)) {
             Matcher m = StraceReader.NAME.matcher(s);
-            assertThat(StraceReader.nameParen(s)).as(s).isEqualTo(m.find() ? m.end() - 1 : -1);
+            int paren = m.find() ? m.end() - 1 : -1;
+            assertThat(StraceReader.nameParen(s)).as(s).isEqualTo(paren);
+            // in place, after a line's prefixes: the same parenthesis, as an index into the whole line
+            assertThat(StraceReader.nameParen("[pid 7] 12:00:01 " + s, 17)).as(s).isEqualTo(paren < 0 ? -1 : paren + 17);
         }
     }
 

@@ -31,12 +31,20 @@ public final class EnclaveFault extends RuntimeException {
     private final transient Kind kind;
     private final long address;
     private final boolean write;
+    private final String detail;
 
     public EnclaveFault(Kind kind, long address, boolean write, String detail) {
-        super(kind + " at 0x" + Long.toHexString(address) + (write ? " (write)" : "") + ": " + detail, null, false, false);
+        super(null, null, false, false);
         this.kind = kind;
         this.address = address;
         this.write = write;
+        this.detail = detail;
+    }
+
+    /** Built when asked for: most faults are resolved by the driver and never shown. */
+    @Override
+    public String getMessage() {
+        return kind + " at 0x" + Long.toHexString(address) + (write ? " (write)" : "") + ": " + detail;
     }
 
     public Kind kind() {

@@ -49,6 +49,8 @@ public final class EpcFrame {
     /** The bits saved in PCMD.SECINFO by EWB. */
     static final int SECINFO_BITS = EPCM_R | EPCM_W | EPCM_X | EPCM_PENDING | EPCM_MODIFIED | EPCM_PR | TYPE_MASK;
     private static final int REG_TYPE = PageType.REG.encoding() << TYPE_SHIFT;
+    /** The VALID and type bits of a SECS entry. */
+    private static final int SECS_ENTRY = EPCM_VALID | PageType.SECS.encoding() << TYPE_SHIFT;
 
     static final int BLOCKED = 1 << 30;
     static final int FENCED = 1 << 29;
@@ -88,8 +90,11 @@ public final class EpcFrame {
     private long modEpoch;  // the owner's epoch at EMODPR/EMODT
     @GuardedBy("this")
     private long[] vaSlots;  // PT_VA
-    @GuardedBy("this")
-    private EnclaveControl secs;  // PT_SECS
+    /**
+     * PT_SECS: written under this monitor, before the entry becomes a valid SECS and after it stops
+     * being one, so that {@link #secs()} can read it without the monitor.
+     */
+    private volatile EnclaveControl secs;
 
     EpcFrame(Epc epc, long pfn, int section, FrameChunk chunk) {
         this.epc = epc;
@@ -151,9 +156,29 @@ public final class EpcFrame {
         return (e & EPCM_VALID) == 0 ? null : PageType.fromEncoding((e & TYPE_MASK) >>> TYPE_SHIFT);
     }
 
+    /**
+     * Loads what a leaf that makes a new EPCM entry for this frame reads and writes of it (this
+     * object, its EPCM, state, address, owner, host page and generation words) and returns a sum of
+     * them that means nothing: a caller about to take many frames one after another in steps that
+     * wait for each cache miss (their locked updates do) first calls this for all of them, so that
+     * their misses overlap. Reads only.
+     */
+    public int warm() {
+        FrameChunk c = chunk;
+        return (int) pfn + c.epcm[j] + c.state[j] + (int) c.linaddr[j] + (int) c.owner[j] + c.host[j] + c.gen[j];
+    }
+
     /** The SECS state if this is a valid SECS page, else null. */
-    public synchronized EnclaveControl secs() {
-        return (epcm() & EPCM_VALID) != 0 && pageTypeBits() == PageType.SECS.encoding() ? secs : null;
+    public EnclaveControl secs() {
+        // without the monitor (EAUG and every ETRACK read it): a control seen before and after a valid
+        // SECS entry was that entry's, since each SECS entry gets a new control before it becomes valid
+        EnclaveControl c = secs;
+        if (c != null && (epcm() & (EPCM_VALID | TYPE_MASK)) == SECS_ENTRY && secs == c) {
+            return c;
+        }
+        synchronized (this) {
+            return (epcm() & EPCM_VALID) != 0 && pageTypeBits() == PageType.SECS.encoding() ? secs : null;
+        }
     }
 
     /** The enclave this child page belongs to (EPCM.ENCLAVESECS), null if none. */

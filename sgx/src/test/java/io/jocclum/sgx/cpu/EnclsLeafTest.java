@@ -231,6 +231,32 @@ class EnclsLeafTest {
     }
 
     @Test
+    void aFramesSecsIsTheControlOfItsValidSecsEntryOnly() {
+        EpcFrame s = hw.create();
+        EnclaveControl first = s.secs();
+        assertThat(first).isNotNull();
+        assertThat(s.secs()).isSameAs(first);
+        EpcFrame f = hw.add(s, 0x1000, SecInfo.reg(SecInfo.R | SecInfo.W), Hw.pattern(1), false);
+        assertThat(f.secs()).as("a regular page").isNull();
+        assertThat(hw.fresh().secs()).as("an invalid frame").isNull();
+        assertThat(hw.cpu.eremove(hw.acct, f)).isEqualTo(SgxStatus.SUCCESS);
+        assertThat(hw.cpu.eremove(hw.acct, s)).isEqualTo(SgxStatus.SUCCESS);
+        assertThat(s.secs()).as("removed").isNull();
+        hw.cpu.ecreate(hw.acct, s, Hw.secs(Hw.BASE, Hw.SIZE), new SecInfo(0));
+        assertThat(s.secs()).as("the same frame made a SECS again").isNotNull().isNotSameAs(first);
+        assertThat(s.secs().eid()).isNotEqualTo(first.eid());
+    }
+
+    @Test
+    void anEnclaveFaultNamesItsKindAddressAndDetail() {
+        EnclaveFault f = new EnclaveFault(EnclaveFault.Kind.PAGE_FAULT, 0x7f00_1000L, true, "not present");
+        assertThat(f.getMessage()).isEqualTo("PAGE_FAULT at 0x7f001000 (write): not present");
+        assertThat(new EnclaveFault(EnclaveFault.Kind.SIGBUS, 0x2000L, false, "gone").getMessage())
+                .isEqualTo("SIGBUS at 0x2000: gone");
+        assertThat(f.toString()).endsWith(": PAGE_FAULT at 0x7f001000 (write): not present");
+    }
+
+    @Test
     void epaMakesAVaPage() {
         EpcFrame va = hw.fresh();
         hw.cpu.epa(hw.acct, va);
