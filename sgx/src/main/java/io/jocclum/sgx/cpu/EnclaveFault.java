@@ -28,7 +28,7 @@ public final class EnclaveFault extends RuntimeException {
         KILLED
     }
 
-    private final transient Kind kind;
+    private final Kind kind;
     private final long address;
     private final boolean write;
     private final String detail;

@@ -170,7 +170,7 @@ public final class EpcFrame {
 
     /** The SECS state if this is a valid SECS page, else null. */
     public EnclaveControl secs() {
-        // without the monitor (EAUG and every ETRACK read it): a control seen before and after a valid
+        // without the monitor (every leaf with a SECS operand and the driver's readers take this path): a control seen before and after a valid
         // SECS entry was that entry's, since each SECS entry gets a new control before it becomes valid
         EnclaveControl c = secs;
         if (c != null && (epcm() & (EPCM_VALID | TYPE_MASK)) == SECS_ENTRY && secs == c) {

@@ -386,7 +386,7 @@ final class EnclaveFaults {
             warm += epcs[i].frame().warm();
         }
         if (warm == Integer.MIN_VALUE) {
-            warmSink = warm; // never in practice: what was read is used, so the loads stay
+            warmSink = warm; // rarely, and harmless: the sum is used, so the JIT keeps the loads
         }
         for (int i = 0; i < k; i++) {
             EnclavePage page = run[i];
