@@ -779,6 +779,13 @@ public final class Replay {
         Tid created;
         synchronized (this) {
             created = tid(child);
+            if (created.thread != null || created.expected || created.counted) {
+                // Linux gives a new task a pid no live task has (alloc_pid, kernel/pid.c): the trace
+                // is not one run's (a line repeated or moved), and a second player would share the
+                // sequencer's state of the first
+                throw new TraceFormatException(c.line(), c.name() + " returns " + child + ", the tid of a thread"
+                        + " of the trace that is still alive");
+            }
             created.expected = true;
         }
         try {

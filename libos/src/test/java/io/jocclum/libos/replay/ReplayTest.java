@@ -287,6 +287,32 @@ class ReplayTest {
                 .hasMessageContaining("'40z6' is not a number");
     }
 
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 120, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD) // it used to hang
+    void aCloneThatReturnsTheTidOfALiveThreadIsAFormatErrorWithItsLine() throws Exception {
+        int cases = 0;
+        for (String trace : List.of("fork.trace", "mt.trace")) {
+            List<String> original = lines(trace);
+            for (int clone = 0; clone < original.size(); clone++) {
+                String line = original.get(clone);
+                if (!(line.contains(" clone(") || line.contains(" clone3(")) || line.contains("unfinished")) {
+                    continue;
+                }
+                List<String> lines = new java.util.ArrayList<>(original);
+                lines.add(clone + 1, line); // the same clone twice: a second thread with the tid of a live one
+                List<TraceEvent> ev = new StraceReader().read(new BufferedReader(new java.io.StringReader(String.join("\n", lines))), 0)
+                        .events();
+                int second = clone + 2;
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> ReplayRun.run(instance("big", "8GB"),
+                        BootOptions.defaults(), ev, Replay.Touch.parse("none"))).as(trace + " line " + second)
+                        .isInstanceOfSatisfying(TraceFormatException.class, e -> assertThat(e.line()).isEqualTo(second))
+                        .hasMessageContaining("still alive");
+                cases++;
+            }
+        }
+        assertThat(cases).as("the clones of both traces").isGreaterThanOrEqualTo(5);
+    }
+
     private static List<TraceEvent> parse(String... lines) throws IOException {
         return new StraceReader().read(new BufferedReader(new java.io.StringReader(String.join("\n", lines))), 0).events();
     }

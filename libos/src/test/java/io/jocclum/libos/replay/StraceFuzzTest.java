@@ -4,6 +4,7 @@ import io.jocclum.libos.boot.BootOptions;
 import io.jocclum.libos.layout.BuiltEnclave;
 import io.jocclum.libos.testing.TestInstance;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
@@ -30,6 +31,7 @@ class StraceFuzzTest {
     Path tmp;
 
     @Test
+    @Timeout(value = 300, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a hang fails, with the seed printed above
     void mutatedTracesGiveEventsOrAnErrorWithALineNumberAndReplayCleanly() throws Exception {
         long seed = Long.getLong("replay.fuzz.seed", System.nanoTime());
         System.out.println("StraceFuzzTest seed: " + seed + " (replay with -Dreplay.fuzz.seed=" + seed + ")");
